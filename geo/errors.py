@@ -1,0 +1,66 @@
+"""One error family for the whole core.
+
+Every error names the bad value, where it is (file, layer, row, column) and the fix.
+The API maps the family to 4xx responses; the CLI to a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "PlannerError",
+    "InputError",
+    "CRSError",
+    "InfeasibleError",
+    "WorkspaceError",
+    "OfflineError",
+    "raise_collected",
+]
+
+
+class PlannerError(ValueError):
+    """Base class of every error patrolnet raises on purpose."""
+
+
+class InputError(PlannerError):
+    """A file, row, column or option is wrong; the message says where and how to fix it."""
+
+
+class CRSError(PlannerError):
+    """A coordinate reference system is missing, geographic where metres are needed, or mismatched."""
+
+
+class InfeasibleError(PlannerError):
+    """A planning problem has no solution with the given inputs (the message says which limit binds)."""
+
+
+class WorkspaceError(PlannerError):
+    """A workspace file is missing, not a patrolnet workspace, or of an unknown schema version."""
+
+
+class OfflineError(PlannerError):
+    """An online-only feature was asked for while there is no internet."""
+
+
+def raise_collected(problems: Iterable[str], *, what: str, cls: type[PlannerError] = InputError) -> None:
+    """Raise one error listing every problem found, or return when there is none.
+
+    Parameters
+    ----------
+    problems
+        Human-readable problem descriptions, each naming its place and fix.
+    what
+        What was validated (for example ``"workspace layer 'cameras'"``), used as the message head.
+    cls
+        The error class to raise.
+    """
+    problems = list(problems)
+    if not problems:
+        return
+    shown = problems[:20]
+    more = len(problems) - len(shown)
+    lines = [f"{what}: {len(problems)} problem(s)"] + [f"  - {p}" for p in shown]
+    if more:
+        lines.append(f"  ... and {more} more")
+    raise cls("\n".join(lines))

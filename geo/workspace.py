@@ -1,0 +1,483 @@
+"""The workspace: one GeoPackage file holding every layer of a district.
+
+A workspace opens in QGIS as it is. All spatial layers are stored in one projected *working CRS*
+recorded in the ``meta`` table. Writes are atomic: the new state is written to a temporary copy
+beside the file and moved over it in one ``os.replace``, so a failed or killed step leaves the
+previous workspace intact and readers never see a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from geo.errors import CRSError, InputError, WorkspaceError, raise_collected
+from geo.schema import DEFAULT_TIMEZONE, LAYERS, SCHEMA_VERSION
+
+__all__ = ["Workspace", "LayerInfo", "WorkspaceInfo", "create_workspace", "validate_layer"]
+
+_MULTI = {"Polygon": "MultiPolygon", "LineString": "MultiLineString", "Point": "MultiPoint"}
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    name: str
+    geometry_type: str | None
+    features: int
+    bounds: tuple[float, float, float, float] | None
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    path: Path
+    crs: str
+    timezone: str
+    schema_version: int
+    layers: tuple[LayerInfo, ...]
+    extent_wgs84: tuple[float, float, float, float] | None
+    meta: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "crs": self.crs,
+            "timezone": self.timezone,
+            "schema_version": self.schema_version,
+            "extent_wgs84": list(self.extent_wgs84) if self.extent_wgs84 else None,
+            "layers": [
+                {
+                    "name": li.name,
+                    "geometry_type": li.geometry_type,
+                    "features": li.features,
+                    "bounds": list(li.bounds) if li.bounds else None,
+                }
+                for li in self.layers
+            ],
+            "meta": self.meta,
+        }
+
+
+def validate_layer(name: str, frame: pd.DataFrame, *, crs: CRS | str | None) -> list[str]:
+    """Check a layer against the schema; return every problem found (empty list when valid).
+
+    Parameters
+    ----------
+    name
+        Layer name; must be one of :data:`geo.schema.LAYERS` or start with an underscore-free custom
+        name (custom layers are checked for CRS only).
+    frame
+        The layer's table (GeoDataFrame for spatial layers).
+    crs
+        The workspace's working CRS, which spatial layers must already be in.
+    """
+    problems: list[str] = []
+    spec = LAYERS.get(name)
+    if spec is not None:
+        missing = [c for c in spec.required_columns if c not in frame.columns]
+        if missing:
+            problems.append(
+                f"layer '{name}': missing column(s) {', '.join(missing)}; "
+                f"add them (see docs/data-model.md)"
+            )
+        if spec.geometry is not None and not isinstance(frame, gpd.GeoDataFrame):
+            problems.append(f"layer '{name}': needs a geometry column ({spec.geometry})")
+    if isinstance(frame, gpd.GeoDataFrame) and crs is not None:
+        if frame.crs is None:
+            problems.append(f"layer '{name}': has no CRS; set it with .set_crs(...) before writing")
+        elif not CRS.from_user_input(frame.crs).equals(CRS.from_user_input(crs)):
+            problems.append(
+                f"layer '{name}': CRS {frame.crs.to_string()} differs from the working CRS "
+                f"{CRS.from_user_input(crs).to_string()}; reproject with .to_crs(working_crs)"
+            )
+    if isinstance(frame, gpd.GeoDataFrame) and len(frame):
+        geoms = frame.geometry
+        if geoms.isna().any():
+            rows = list(frame.index[geoms.isna()][:5])
+            problems.append(f"layer '{name}': empty geometry in row(s) {rows}; drop or fix them")
+        if spec is not None and spec.geometry is not None:
+            allowed = {spec.geometry, spec.geometry.removeprefix("Multi")}
+            bad = ~geoms.geom_type.isin(list(allowed)) & geoms.notna()
+            if bad.any():
+                kinds = sorted(set(geoms.geom_type[bad]))
+                problems.append(
+                    f"layer '{name}': geometry type(s) {kinds} where {spec.geometry} is expected "
+                    f"(first bad row {frame.index[bad][0]})"
+                )
+    return problems
+
+
+def _to_storage(name: str, frame: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Convert a layer to what is stored: datetimes as ISO text with offset, polygons as multi."""
+    out = frame.copy()
+    spec = LAYERS.get(name)
+    if spec is not None:
+        for col in spec.columns:
+            if col.dtype == "datetime" and col.name in out.columns:
+                values = pd.to_datetime(out[col.name])
+                if getattr(values.dt, "tz", None) is None:
+                    values = values.dt.tz_localize(tz)
+                values = values.dt.tz_convert(tz)
+                out[col.name] = values.map(lambda t: t.isoformat() if pd.notna(t) else None)
+        if isinstance(out, gpd.GeoDataFrame) and spec.geometry in _MULTI.values() and len(out):
+            single = spec.geometry.removeprefix("Multi")
+            is_single = out.geometry.geom_type == single
+            if is_single.any():
+                from shapely import multipolygons, multilinestrings, multipoints
+
+                make = {"Polygon": multipolygons, "LineString": multilinestrings, "Point": multipoints}
+                geoms = out.geometry.values.copy()
+                geoms[is_single.to_numpy()] = [
+                    make[single]([g]) for g in geoms[is_single.to_numpy()]
+                ]
+                out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
+    return out
+
+
+def _from_storage(name: str, frame: pd.DataFrame, tz: str) -> pd.DataFrame:
+    spec = LAYERS.get(name)
+    if spec is None:
+        return frame
+    for col in spec.columns:
+        if col.dtype == "datetime" and col.name in frame.columns:
+            frame[col.name] = pd.to_datetime(frame[col.name], utc=True, format="ISO8601").dt.tz_convert(tz)
+    return frame
+
+
+class Workspace:
+    """A patrolnet workspace (one GeoPackage file).
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file. It must exist and carry a ``meta`` table with a ``schema_version``.
+
+    Raises
+    ------
+    WorkspaceError
+        When the file is missing, unreadable, or not a patrolnet workspace.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise WorkspaceError(
+                f"workspace '{self.path}' does not exist; build one with 'patrolnet demo' "
+                f"or 'patrolnet init'"
+            )
+        try:
+            layers = pyogrio.list_layers(self.path)
+        except Exception as exc:  # GDAL raises its own DataSourceError family
+            raise WorkspaceError(
+                f"workspace '{self.path}' cannot be opened as a GeoPackage ({exc}); "
+                f"check the path or rebuild it"
+            ) from exc
+        self._layers = {str(n): (str(g) if g is not None else None) for n, g in layers}
+        if "meta" not in self._layers:
+            raise WorkspaceError(
+                f"'{self.path}' is a GeoPackage but not a patrolnet workspace (no 'meta' table); "
+                f"create one with 'patrolnet init' or 'patrolnet demo'"
+            )
+        self.meta = self._read_meta()
+        version = int(self.meta.get("schema_version", "0") or 0)
+        if version > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"workspace '{self.path}' has schema version {version}, newer than this patrolnet "
+                f"({SCHEMA_VERSION}); upgrade patrolnet"
+            )
+        if "working_crs" not in self.meta:
+            raise WorkspaceError(f"workspace '{self.path}': meta has no 'working_crs'")
+
+    # -- reading -----------------------------------------------------------------------------
+    def _read_meta(self) -> dict[str, str]:
+        df = pyogrio.read_dataframe(self.path, layer="meta", read_geometry=False)
+        return {str(k): ("" if pd.isna(v) else str(v)) for k, v in zip(df["key"], df["value"])}
+
+    @property
+    def crs(self) -> CRS:
+        """The working CRS (projected, metres)."""
+        return CRS.from_user_input(self.meta["working_crs"])
+
+    @property
+    def timezone(self) -> str:
+        return self.meta.get("timezone", DEFAULT_TIMEZONE)
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name", self.path.stem)
+
+    def layers(self) -> list[str]:
+        """Names of the layers present (``meta`` excluded)."""
+        return [n for n in self._layers if n != "meta"]
+
+    def has(self, layer: str) -> bool:
+        return layer in self._layers
+
+    def meta_json(self, key: str, default: Any = None) -> Any:
+        raw = self.meta.get(key)
+        return default if raw in (None, "") else json.loads(raw)
+
+    def read(
+        self,
+        layer: str,
+        *,
+        columns: list[str] | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        where: str | None = None,
+    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        """Read a layer (in the working CRS); datetime columns come back tz-aware.
+
+        Raises
+        ------
+        WorkspaceError
+            When the layer is not in the workspace.
+        """
+        if layer not in self._layers:
+            raise WorkspaceError(
+                f"workspace '{self.path}' has no layer '{layer}' (it has: {', '.join(self.layers())})"
+            )
+        frame = pyogrio.read_dataframe(
+            self.path,
+            layer=layer,
+            columns=columns,
+            bbox=bbox,
+            where=where,
+            read_geometry=self._layers[layer] is not None,
+            use_arrow=False,
+        )
+        if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None:
+            frame = frame.set_crs(self.crs)
+        return _from_storage(layer, frame, self.timezone)
+
+    def count(self, layer: str) -> int:
+        return int(pyogrio.read_info(self.path, layer=layer)["features"])
+
+    def info(self) -> WorkspaceInfo:
+        """Layers with counts, geometry types and extents; CRS; extent in WGS84."""
+        infos = []
+        total: list[float] | None = None
+        for name in self.layers():
+            ri = pyogrio.read_info(self.path, layer=name, force_total_bounds=True)
+            bounds = ri.get("total_bounds")
+            n = int(ri["features"])
+            ok_bounds = (
+                tuple(float(b) for b in bounds)
+                if bounds is not None and n > 0 and all(pd.notna(b) for b in bounds)
+                else None
+            )
+            infos.append(LayerInfo(name, self._layers[name], n, ok_bounds))  # type: ignore[arg-type]
+            if ok_bounds:
+                b = list(ok_bounds)
+                total = b if total is None else [min(total[0], b[0]), min(total[1], b[1]),
+                                                 max(total[2], b[2]), max(total[3], b[3])]
+        extent = None
+        if total is not None:
+            from pyproj import Transformer
+
+            tr = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+            extent = tuple(float(v) for v in tr.transform_bounds(*total))
+        return WorkspaceInfo(
+            path=self.path,
+            crs=self.crs.to_string(),
+            timezone=self.timezone,
+            schema_version=int(self.meta.get("schema_version", "0") or 0),
+            layers=tuple(infos),
+            extent_wgs84=extent,  # type: ignore[arg-type]
+            meta=dict(self.meta),
+        )
+
+    # -- writing -----------------------------------------------------------------------------
+    def write(
+        self,
+        layers: Mapping[str, pd.DataFrame],
+        *,
+        meta: Mapping[str, Any] | None = None,
+        sources: Mapping[str, str] | None = None,
+    ) -> Workspace:
+        """Replace the given layers and update ``meta``, atomically.
+
+        Parameters
+        ----------
+        layers
+            Layer name -> table. Spatial layers must be in the working CRS.
+        meta
+            Extra meta keys to set (values are stored as text; dicts and lists as JSON).
+        sources
+            Layer name -> where its data came from (recorded as ``source:<layer>`` in meta).
+
+        Returns
+        -------
+        Workspace
+            A fresh handle on the updated file.
+
+        Raises
+        ------
+        InputError, CRSError
+            When a layer breaks the schema; nothing is written then.
+        """
+        problems: list[str] = []
+        for name, frame in layers.items():
+            if name == "meta":
+                problems.append("layer 'meta' is written through the meta= argument")
+                continue
+            problems += validate_layer(name, frame, crs=self.crs)
+        _raise(problems, str(self.path))
+        new_meta = dict(self.meta)
+        new_meta.update(_meta_text(meta or {}))
+        for layer, src in (sources or {}).items():
+            new_meta[f"source:{layer}"] = src
+        new_meta["updated_at"] = _now()
+        with _atomic_copy(self.path) as tmp:
+            for name, frame in layers.items():
+                _write_layer(tmp, name, _to_storage(name, frame, self.timezone))
+            _write_meta(tmp, new_meta)
+        return Workspace(self.path)
+
+
+def _meta_text(meta: Mapping[str, Any]) -> dict[str, str]:
+    out = {}
+    for k, v in meta.items():
+        out[str(k)] = json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v)
+    return out
+
+
+def _raise(problems: list[str], where: str) -> None:
+    crs_problems = [p for p in problems if "CRS" in p]
+    if crs_problems and len(crs_problems) == len(problems):
+        raise_collected(problems, what=f"workspace '{where}'", cls=CRSError)
+    raise_collected(problems, what=f"workspace '{where}'", cls=InputError)
+
+
+def _write_layer(path: Path, name: str, frame: pd.DataFrame) -> None:
+    kwargs: dict[str, Any] = {"layer": name, "driver": "GPKG"}
+    spec = LAYERS.get(name)
+    if isinstance(frame, gpd.GeoDataFrame):
+        if spec is not None and spec.geometry is not None:
+            kwargs["geometry_type"] = spec.geometry
+        elif len(frame) == 0:
+            kwargs["geometry_type"] = "Unknown"
+        pyogrio.write_dataframe(frame, path, **kwargs)
+    else:
+        pyogrio.write_dataframe(pd.DataFrame(frame), path, **kwargs)
+
+
+def _write_meta(path: Path, meta: Mapping[str, str]) -> None:
+    df = pd.DataFrame({"key": list(meta.keys()), "value": [str(v) for v in meta.values()]})
+    pyogrio.write_dataframe(df, path, layer="meta", driver="GPKG")
+
+
+@contextmanager
+def _atomic_copy(path: Path, *, fresh: bool = False) -> Iterator[Path]:
+    """Yield a temporary file beside ``path`` (a copy of it unless ``fresh``); move it over
+    ``path`` when the block succeeds, delete it when the block fails."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.gpkg", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if fresh:
+            tmp.unlink()
+        else:
+            shutil.copyfile(path, tmp)
+        mode = (path.stat().st_mode & 0o777) if path.exists() else (0o666 & ~_umask())
+        yield tmp
+        os.chmod(tmp, mode)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    finally:
+        for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
+            if leftover.exists():
+                leftover.unlink()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def create_workspace(
+    path: str | os.PathLike[str],
+    layers: Mapping[str, pd.DataFrame],
+    *,
+    crs: str | CRS,
+    meta: Mapping[str, Any] | None = None,
+    sources: Mapping[str, str] | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    overwrite: bool = False,
+) -> Workspace:
+    """Create a new workspace file atomically.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` to create.
+    layers
+        Layer name -> table, spatial layers already in ``crs``.
+    crs
+        The projected working CRS (metres), e.g. ``"EPSG:4547"``.
+    overwrite
+        Replace an existing file (atomically) instead of refusing.
+
+    Raises
+    ------
+    CRSError
+        When ``crs`` is geographic (degrees) or unknown.
+    InputError
+        When a layer breaks the schema or the file exists and ``overwrite`` is false.
+    """
+    path = Path(path)
+    try:
+        crs_obj = CRS.from_user_input(crs)
+    except Exception as exc:
+        raise CRSError(f"unknown CRS {crs!r}; give it as EPSG:NNNN") from exc
+    if not crs_obj.is_projected:
+        raise CRSError(
+            f"working CRS {crs_obj.to_string()} is geographic (degrees); metric work needs a projected "
+            f"CRS such as EPSG:4547 (Xinyu) or the local UTM zone"
+        )
+    if path.exists() and not overwrite:
+        raise InputError(f"'{path}' already exists; choose another path or pass overwrite")
+    problems: list[str] = []
+    for name, frame in layers.items():
+        problems += validate_layer(name, frame, crs=crs_obj)
+    _raise(problems, str(path))
+    now = _now()
+    full_meta = {
+        "schema_version": str(SCHEMA_VERSION),
+        "working_crs": crs_obj.to_string(),
+        "timezone": timezone,
+        "name": path.stem,
+        "created_at": now,
+        "updated_at": now,
+    }
+    full_meta.update(_meta_text(meta or {}))
+    for layer, src in (sources or {}).items():
+        full_meta[f"source:{layer}"] = src
+    with _atomic_copy(path, fresh=True) as tmp:
+        _write_meta(tmp, full_meta)
+        for name, frame in layers.items():
+            _write_layer(tmp, name, _to_storage(name, frame, timezone))
+    return Workspace(path)
