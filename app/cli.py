@@ -1,0 +1,227 @@
+"""The ``patrolnet`` command line: parse, call the core (through :mod:`app.jobs`), print.
+
+Bad input ends with a one-line ``error:`` message (the problems it collected indented below) and
+exit code 2. Long steps show a rich progress bar on the terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from geo.errors import PlannerError
+
+DEFAULT_DEMO_WORKSPACE = Path("data/demo/yushui.gpkg")
+
+cli = typer.Typer(
+    name="patrolnet",
+    help="patrolnet: offline patrol-network planner for duty commanders (the \"1234\" method).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+WorkspaceArg = Annotated[
+    Path, typer.Argument(help="Workspace file (.gpkg).", show_default=False)
+]
+HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+PortOpt = Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)]
+LangOpt = Annotated[
+    str, typer.Option("--lang", envvar="PATROLNET_LANG", help="Interface language: zh-CN or en.")
+]
+
+
+def _lang(value: str) -> str:
+    from app.i18n import normalize_lang
+
+    return normalize_lang(value)
+
+
+def _t(key: str, lang: str, **fmt: Any) -> str:
+    from app.i18n import t
+
+    return t(key, lang, **fmt)
+
+
+def fail(message: str) -> None:
+    """Print a one-line error (details indented below it) and exit with code 2."""
+    head, _, rest = message.partition("\n")
+    err_console.print(f"[bold red]error:[/] {head}", highlight=False, soft_wrap=True)
+    if rest:
+        err_console.print(rest, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+@contextmanager
+def planner_errors():
+    try:
+        yield
+    except PlannerError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def progress_bar(enabled: bool = True):
+    """A rich progress bar fed by ``progress(stage, fraction)`` callbacks."""
+    if not enabled:
+        yield lambda stage, fraction: None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description:<28}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.0f}%"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, fraction: float) -> None:
+            if stage not in tasks:
+                for other in tasks.values():
+                    bar.update(other, completed=100)
+                tasks[stage] = bar.add_task(stage, total=100)
+            bar.update(tasks[stage], completed=max(0.0, min(1.0, fraction)) * 100)
+
+        yield report
+        for task in tasks.values():
+            bar.update(task, completed=100)
+
+
+def _parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date; give it as YYYY-MM-DD, e.g. 2026-10-31")
+    return None
+
+
+@cli.command()
+def demo(
+    workspace: Annotated[
+        Path, typer.Option("--workspace", help="Where the demo workspace lives.")
+    ] = DEFAULT_DEMO_WORKSPACE,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Build (if needed) but do not start the web app.")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic district.")] = 1979,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Last day of incident data (YYYY-MM-DD); default: end of last month."),
+    ] = None,
+    scale: Annotated[
+        float, typer.Option("--scale", help="District size factor (1 = Yushui's urban core).", min=0.05, max=20)
+    ] = 1.0,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even if the workspace exists.")] = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Build the demo district (first run only) and serve it on 127.0.0.1:8000."""
+    language = _lang(lang)
+    as_of_date = _parse_date(as_of, "--as-of")
+    with planner_errors():
+        if workspace.exists() and not rebuild:
+            from geo.workspace import Workspace
+
+            ws = Workspace(workspace)
+            console.print(_t("cli.demo.reuse", language, path=str(workspace)))
+        else:
+            from app.jobs import build_demo_workspace
+
+            console.print(_t("cli.demo.build", language, path=str(workspace), seed=seed))
+            with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+                ws = build_demo_workspace(
+                    workspace, seed=seed, as_of=as_of_date, scale=scale, overwrite=rebuild, progress=report
+                )
+        _print_info(ws.info(), language)
+        if not no_serve:
+            _serve(ws.path, host=host, port=port, lang=language, mbtiles=None)
+
+
+@cli.command()
+def info(
+    workspace: WorkspaceArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")] = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Show a workspace's layers, feature counts, CRS and extent."""
+    from geo.workspace import Workspace
+
+    with planner_errors():
+        summary = Workspace(workspace).info()
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_info(summary, _lang(lang))
+
+
+@cli.command()
+def serve(
+    workspace: WorkspaceArg,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    mbtiles: Annotated[
+        Path | None, typer.Option("--mbtiles", help="Optional local MBTiles file served as a basemap.")
+    ] = None,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Serve the web app for a workspace (offline; all map assets are local)."""
+    from geo.workspace import Workspace
+
+    with planner_errors():
+        Workspace(workspace)
+        if mbtiles is not None and not mbtiles.exists():
+            fail(f"--mbtiles '{mbtiles}' does not exist; pass an existing .mbtiles file or leave it out")
+        _serve(workspace, host=host, port=port, lang=_lang(lang), mbtiles=mbtiles)
+
+
+def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None) -> None:
+    import uvicorn
+
+    from app.assets import check_assets
+    from app.web import create_app
+
+    check_assets()
+    application = create_app(path, mbtiles=mbtiles, default_lang=lang)
+    console.print(_t("cli.serve.url", lang, url=f"http://{host}:{port}/"), highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def _print_info(summary: Any, lang: str) -> None:
+    table = Table(title=_t("cli.info.title", lang, path=str(summary.path)), title_justify="left")
+    table.add_column(_t("cli.info.layer", lang))
+    table.add_column(_t("cli.info.geometry", lang))
+    table.add_column(_t("cli.info.features", lang), justify="right")
+    for layer in summary.layers:
+        table.add_row(layer.name, layer.geometry_type or "-", f"{layer.features:,}")
+    console.print(table)
+    console.print(f"{_t('cli.info.crs', lang)}: {summary.crs}", highlight=False)
+    if summary.extent_wgs84:
+        w, s, e, n = summary.extent_wgs84
+        console.print(
+            f"{_t('cli.info.extent', lang)}: {w:.5f}, {s:.5f}, {e:.5f}, {n:.5f}", highlight=False
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+if __name__ == "__main__":
+    main()
