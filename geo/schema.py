@@ -209,3 +209,32 @@ LAYERS: dict[str, Layer] = {
         ),
     ]
 }
+
+
+def schema_markdown() -> str:
+    """The layer reference of ``docs/data-model.md``, generated from :data:`LAYERS`."""
+    out: list[str] = []
+    for lay in LAYERS.values():
+        geom = lay.geometry or "none (attribute table)"
+        out.append(f"### `{lay.name}`\n\n{lay.doc} Geometry: {geom}.\n")
+        out.append("| column | type | required | meaning |\n| --- | --- | --- | --- |")
+        for col in lay.columns:
+            out.append(f"| `{col.name}` | {col.dtype} | {'yes' if col.required else 'no'} | {col.doc} |")
+        out.append("")
+    out.append("### Incident categories\n")
+    out.append("| code | zh-CN | en | group |\n| --- | --- | --- | --- |")
+    for code, (zh, en, group) in CATEGORIES.items():
+        out.append(f"| `{code}` | {zh} | {en} | {group} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation helper
+    import sys
+    from pathlib import Path
+
+    doc = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/data-model.md")
+    marker = "<!-- generated from geo/schema.py"
+    text = doc.read_text(encoding="utf-8")
+    head, _, _ = text.partition(marker)
+    line = text[len(head):].splitlines()[0]
+    doc.write_text(head + line + "\n" + schema_markdown(), encoding="utf-8")

@@ -171,3 +171,12 @@ def test_schema_declares_every_layer_of_the_design():
     for name in ["boundary", "stations", "communities", "neighborhoods", "subzones", "road_edges",
                  "road_nodes", "cameras", "incidents", "units", "meta"]:
         assert name in LAYERS
+
+
+def test_data_model_doc_is_generated_from_the_schema():
+    from pathlib import Path
+
+    from geo.schema import schema_markdown
+
+    doc = (Path(__file__).parents[2] / "docs" / "data-model.md").read_text(encoding="utf-8")
+    assert doc.endswith(schema_markdown()), "docs/data-model.md is stale: run `python -m geo.schema`"

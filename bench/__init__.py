@@ -1,0 +1,1 @@
+"""patrolnet benchmarks: stage timings and peak memory, side by side with peer tools."""
