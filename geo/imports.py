@@ -1,0 +1,178 @@
+"""Import a table file into a workspace layer, in one atomic step, with a per-row report.
+
+The steps: read the file (:func:`geo.tables.read_table`), map its columns, check every row
+(:func:`geo.tables.prepare_rows`), put incidents in their places (snap street incidents to the road,
+tag station, community, neighborhood and sub-zone), then write the layer atomically. Rejected rows go
+to a CSV report beside the input (or beside the workspace when the input's folder is read-only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.assign import snap_to_edges, tag_areas
+from geo.errors import InputError
+from geo.tables import ImportResult, guess_column_map, prepare_rows, read_table
+from geo.workspace import Workspace
+
+__all__ = ["import_table", "write_reject_report", "place_incidents"]
+
+_ID_COLUMNS = {"incidents": "incident_id", "cameras": "camera_id", "units": "unit_id",
+               "stations": "station_id", "communities": "community_id", "neighborhoods": "neighborhood_id"}
+
+
+def place_incidents(
+    incidents: gpd.GeoDataFrame,
+    ws: Workspace,
+    *,
+    street_max_m: float = 30.0,
+    snap_max_m: float = 100.0,
+) -> gpd.GeoDataFrame:
+    """Tag incidents with station, community, neighborhood and sub-zone; snap street incidents.
+
+    ``place_kind`` left empty is inferred: inside a neighborhood polygon -> ``neighborhood``;
+    otherwise ``street``. Street incidents within ``snap_max_m`` of a road edge are moved onto it
+    (``edge_id``, ``snap_distance_m``; the source position is kept in ``source_x``/``source_y``).
+    """
+    out = incidents.copy()
+    areas = {}
+    for column, layer, id_col in (("station_id", "stations", "station_id"),
+                                  ("community_id", "communities", "community_id"),
+                                  ("neighborhood_id", "neighborhoods", "neighborhood_id"),
+                                  ("subzone_id", "subzones", "subzone_id")):
+        if ws.has(layer):
+            areas[column] = (ws.read(layer, columns=[id_col]), id_col)
+    tags = tag_areas(out.geometry, areas)
+    for column in ("station_id", "community_id", "neighborhood_id", "subzone_id"):
+        given = out[column].astype("string") if column in out.columns else pd.Series(pd.NA, index=out.index, dtype="string")
+        out[column] = given.fillna(tags[column]) if column in tags.columns else given
+    kind = out["place_kind"].astype("string") if "place_kind" in out.columns else pd.Series(pd.NA, index=out.index, dtype="string")
+    inferred = np.where(out["neighborhood_id"].notna(), "neighborhood", "street")
+    out["place_kind"] = kind.fillna(pd.Series(inferred, index=out.index, dtype="string"))
+    out["source_x"] = shapely.get_x(out.geometry.to_numpy())
+    out["source_y"] = shapely.get_y(out.geometry.to_numpy())
+    out["edge_id"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    out["snap_distance_m"] = np.nan
+    if ws.has("road_edges") and len(out):
+        edges = ws.read("road_edges", columns=["edge_id"])
+        street = (out["place_kind"] == "street").to_numpy()
+        snap = snap_to_edges(out.geometry[street], edges, max_distance_m=snap_max_m)
+        out.loc[street, "edge_id"] = snap["edge_id"].to_numpy()
+        out.loc[street, "snap_distance_m"] = snap["snap_distance_m"].to_numpy()
+        geoms = out.geometry.to_numpy().copy()
+        moved = street.copy()
+        moved[street] = snap["edge_id"].notna().to_numpy()
+        geoms[moved] = snap["snapped"].to_numpy()[snap["edge_id"].notna().to_numpy()]
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
+    return out
+
+
+def write_reject_report(result: ImportResult, *, fallback_dir: Path) -> Path | None:
+    """Write the rejected rows as CSV (UTF-8 with BOM, opens in Excel) beside the input.
+
+    Returns the path, or None when no row was rejected.
+    """
+    if result.rejected.empty:
+        return None
+    name = f"{result.source.name}.rejected.csv"
+    for folder in (result.source.parent, fallback_dir):
+        target = folder / name
+        try:
+            result.rejected.to_csv(target, index=False, encoding="utf-8-sig")
+            return target
+        except OSError:
+            continue
+    raise InputError(f"cannot write the rejection report {name} beside the input or in {fallback_dir}")
+
+
+def import_table(
+    ws: Workspace,
+    layer: str,
+    path: str | Path,
+    *,
+    column_map: Mapping[str, str] | None = None,
+    coords: str = "wgs84",
+    timezone: str | None = None,
+    strict: bool = False,
+    replace: bool = False,
+    tolerance_m: float = 200.0,
+    category_map: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    snap_max_m: float = 100.0,
+    progress: Callable[[str, float], None] | None = None,
+) -> tuple[Workspace, ImportResult, Path | None]:
+    """Import ``path`` into ``layer`` of ``ws``; return the new workspace, the result and the report path.
+
+    Parameters
+    ----------
+    coords
+        ``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000`` or ``EPSG:NNNN`` (for projected X/Y columns).
+    strict
+        Refuse the whole file when any row is rejected (the report is still written).
+    replace
+        Replace the layer instead of appending to it (appending refuses ids already present).
+    tolerance_m
+        How far outside the workspace boundary a point may lie and still be accepted.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, no usable columns, or (with ``strict``) any rejected row. The workspace is
+        untouched then.
+    """
+    report = progress or (lambda stage, fraction: None)
+    path = Path(path)
+    report("read", 0.0)
+    frame, enc = read_table(path, encoding=encoding, sheet=sheet)
+    report("read", 1.0)
+    mapping = guess_column_map(list(frame.columns), layer, given=column_map)
+    boundary = None
+    if ws.has("boundary"):
+        b = ws.read("boundary")
+        if len(b):
+            boundary = shapely.union_all(b.geometry.to_numpy())
+    id_col = _ID_COLUMNS[layer]
+    existing: set[str] = set()
+    current = None
+    if ws.has(layer) and not replace:
+        current = ws.read(layer)
+        existing = set(current[id_col].astype(str))
+    report("check rows", 0.0)
+    accepted, rejected = prepare_rows(
+        frame, layer, column_map=mapping, coords=coords, crs=ws.crs, timezone=timezone or ws.timezone,
+        boundary=boundary, tolerance_m=tolerance_m, category_map=category_map, existing_ids=existing,
+        id_prefix=f"{path.stem}:",
+    )
+    report("check rows", 1.0)
+    result = ImportResult(layer=layer, source=path, rows_read=len(frame), accepted=accepted,
+                          rejected=rejected, column_map=mapping, coords=coords, encoding=enc)
+    report_path = write_reject_report(result, fallback_dir=ws.path.parent)
+    if strict and result.rejected_rows:
+        first = rejected.iloc[0]
+        raise InputError(
+            f"'{path}': {result.rejected_rows} of {len(frame)} rows rejected (--strict: nothing imported); "
+            f"first: row {first['row']}, column {first['column']}: {first['reason']}; "
+            f"all reasons in {report_path}"
+        )
+    if len(accepted) == 0:
+        raise InputError(
+            f"'{path}': no row could be imported ({result.rejected_rows} rejected); reasons in {report_path}"
+        )
+    if layer == "incidents":
+        report("place incidents", 0.0)
+        accepted = place_incidents(accepted, ws, snap_max_m=snap_max_m)
+        report("place incidents", 1.0)
+    if current is not None and len(current):
+        accepted = pd.concat([current, accepted.to_crs(current.crs)], ignore_index=True)
+        accepted = gpd.GeoDataFrame(accepted, geometry=current.geometry.name, crs=current.crs)
+    report("write workspace", 0.0)
+    new_ws = ws.write({layer: accepted}, sources={layer: str(path)})
+    report("write workspace", 1.0)
+    return new_ws, result, report_path
