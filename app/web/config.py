@@ -1,0 +1,57 @@
+"""Settings of the web app: passed explicitly to :func:`app.web.create_app`, or read once from the
+environment by :func:`get_settings` (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from app.assets import assets_dir
+from app.i18n import DEFAULT_LANG, normalize_lang
+from geo.errors import InputError
+
+__all__ = ["ENV_LANG", "ENV_MBTILES", "ENV_WORKSPACE", "Settings", "get_settings"]
+
+ENV_WORKSPACE = "PATROLNET_WORKSPACE"
+ENV_MBTILES = "PATROLNET_MBTILES"
+ENV_LANG = "PATROLNET_LANG"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one running app serves."""
+
+    workspace_path: Path
+    mbtiles: Path | None = None
+    default_lang: str = DEFAULT_LANG
+    assets_dir: Path = field(default_factory=assets_dir)
+    asset_url_prefix: str = "/assets"
+    #: Refuse to start without the npm assets (pages need them); False serves the API only.
+    require_assets: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "workspace_path", Path(self.workspace_path))
+        if self.mbtiles is not None:
+            object.__setattr__(self, "mbtiles", Path(self.mbtiles))
+        object.__setattr__(self, "assets_dir", Path(self.assets_dir))
+        object.__setattr__(self, "default_lang", normalize_lang(self.default_lang))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from ``PATROLNET_WORKSPACE`` (required), ``PATROLNET_MBTILES``, ``PATROLNET_LANG``
+    and ``PATROLNET_ASSETS_DIR``; read on first call and cached."""
+    workspace = os.environ.get(ENV_WORKSPACE)
+    if not workspace:
+        raise InputError(
+            f"no workspace given: set {ENV_WORKSPACE}=path/to/workspace.gpkg "
+            f"(or run 'patrolnet serve --workspace ...')"
+        )
+    mbtiles = os.environ.get(ENV_MBTILES) or None
+    return Settings(
+        workspace_path=Path(workspace),
+        mbtiles=Path(mbtiles) if mbtiles else None,
+        default_lang=os.environ.get(ENV_LANG) or DEFAULT_LANG,
+    )

@@ -1,0 +1,111 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.assets import AssetsMissingError, check_assets
+from app.i18n import DEFAULT_LANG
+from app.web.config import Settings, get_settings
+from app.web.errors import install_error_handlers
+from app.web.routes import docs, health, layers, overview, tiles, workspace
+from app.web.state import AppState
+from app.web.tiles import MBTiles
+
+__all__ = ["create_app", "create_app_from_env"]
+
+DESCRIPTION = """\
+patrolnet: an offline-first patrol-network planner for police duty commanders (the "1234" method).
+
+Every resource (Leaflet, Swagger UI) is served by this app from `/assets`; nothing is loaded from
+the internet. Spatial layers are stored in the workspace's projected working CRS and returned as
+GeoJSON in WGS84.
+"""
+
+
+def create_app(
+    workspace_path: str | os.PathLike[str] | None = None,
+    *,
+    mbtiles: str | os.PathLike[str] | None = None,
+    default_lang: str = DEFAULT_LANG,
+    assets_dir: str | os.PathLike[str] | None = None,
+    require_assets: bool = True,
+    settings: Settings | None = None,
+) -> FastAPI:
+    """Build the web app for one workspace.
+
+    Parameters
+    ----------
+    workspace_path
+        The workspace ``.gpkg`` (ignored when ``settings`` is given).
+    mbtiles
+        Optional raster ``.mbtiles`` file served at ``/tiles/{z}/{x}/{y}.png`` as a base layer.
+    default_lang
+        ``zh-CN`` (default) or ``en``; ``?lang=`` overrides it per request.
+    assets_dir
+        The installed npm packages (default: ``PATROLNET_ASSETS_DIR`` or ``assets/node_modules``).
+    require_assets
+        Refuse to start without the assets (default). When false, the API works and the pages
+        answer 503 with the fix.
+
+    Raises
+    ------
+    WorkspaceError
+        When the workspace cannot be opened.
+    AssetsMissingError
+        When the assets are not installed (run ``make assets``) and ``require_assets``.
+    InputError
+        When ``mbtiles`` is not a raster MBTiles file.
+    """
+    if settings is None:
+        if workspace_path is None:
+            raise TypeError("create_app needs a workspace_path or settings")
+        kwargs = {"assets_dir": Path(assets_dir)} if assets_dir is not None else {}
+        settings = Settings(
+            workspace_path=Path(workspace_path),
+            mbtiles=Path(mbtiles) if mbtiles is not None else None,
+            default_lang=default_lang,
+            require_assets=require_assets,
+            **kwargs,  # type: ignore[arg-type]
+        )
+    state = AppState(settings=settings,
+                     tiles=MBTiles.open(settings.mbtiles) if settings.mbtiles else None)
+    state.workspace()  # fail early on a bad workspace
+    assets_ok = True
+    try:
+        check_assets(settings.assets_dir)
+    except AssetsMissingError:
+        if settings.require_assets:
+            raise
+        assets_ok = False
+
+    app = FastAPI(
+        title="patrolnet",
+        description=DESCRIPTION,
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.patrolnet = state
+    install_error_handlers(app)
+    app.include_router(overview.router)
+    app.include_router(docs.router)
+    app.include_router(health.router)
+    app.include_router(workspace.router)
+    app.include_router(layers.router)
+    if state.tiles is not None:
+        app.include_router(tiles.router)
+    if assets_ok:
+        app.mount(settings.asset_url_prefix, StaticFiles(directory=settings.assets_dir),
+                  name="assets")
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory app.web.main:create_app_from_env`` (settings from env)."""
+    return create_app(settings=get_settings())

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from app.i18n import layer_label
+from app.web.deps import LangDep, WorkspaceDep
+from app.web.features import layer_feature_collection, parse_bbox
+
+router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
+
+GEOJSON = "application/geo+json"
+
+
+@router.get("", summary="The workspace's layers")
+def list_layers(ws: WorkspaceDep, lang: LangDep) -> list[dict[str, Any]]:
+    return [
+        {"name": li.name, "label": layer_label(li.name, lang), "geometry_type": li.geometry_type,
+         "features": li.features, "href": f"/api/v1/layers/{li.name}"}
+        for li in ws.info().layers
+    ]
+
+
+@router.get(
+    "/{name}",
+    summary="A layer as a GeoJSON FeatureCollection (WGS84), paginated",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}, 404: {"description": "No such layer"}},
+)
+def get_layer(
+    name: str,
+    ws: WorkspaceDep,
+    lang: LangDep,
+    bbox: Annotated[
+        str | None,
+        Query(description="WGS84 min_lon,min_lat,max_lon,max_lat", examples=["114.9,27.8,114.96,27.84"]),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="Features per page")] = 1000,
+    offset: Annotated[int, Query(ge=0, description="Features to skip")] = 0,
+) -> JSONResponse:
+    fc = layer_feature_collection(
+        ws, name, bbox=parse_bbox(bbox, lang=lang), limit=limit, offset=offset, lang=lang
+    )
+    return JSONResponse(fc, media_type=GEOJSON)
