@@ -106,6 +106,7 @@ def import_table(
     encoding: str | None = None,
     sheet: str | None = None,
     snap_max_m: float = 100.0,
+    keep_duplicates: bool = False,
     progress: Callable[[str, float], None] | None = None,
 ) -> tuple[Workspace, ImportResult, Path | None]:
     """Import ``path`` into ``layer`` of ``ws``; return the new workspace, the result and the report path.
@@ -148,7 +149,7 @@ def import_table(
     accepted, rejected = prepare_rows(
         frame, layer, column_map=mapping, coords=coords, crs=ws.crs, timezone=timezone or ws.timezone,
         boundary=boundary, tolerance_m=tolerance_m, category_map=category_map, existing_ids=existing,
-        id_prefix=f"{path.stem}:",
+        id_prefix=f"{path.name.split('.')[0]}:", keep_duplicates=keep_duplicates,
     )
     report("check rows", 1.0)
     result = ImportResult(layer=layer, source=path, rows_read=len(frame), accepted=accepted,

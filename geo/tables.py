@@ -302,8 +302,14 @@ def parse_times(values: pd.Series, tz: str) -> pd.Series:
         retry = parsed.isna()
         if retry.any():
             parsed[retry] = pd.to_datetime(text[naive][retry], format="mixed", errors="coerce")
-        out[naive] = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        out[naive] = _localize(parsed, tz)
     return out
+
+
+def _localize(values: pd.Series, tz: str) -> pd.Series:
+    """Local wall-clock times -> tz-aware. A time that a daylight-saving jump skips is moved forward
+    (02:30 on the spring-forward night becomes 03:00); one that occurs twice is taken as the first."""
+    return values.dt.tz_localize(tz, ambiguous=np.ones(len(values), dtype=bool), nonexistent="shift_forward")
 
 
 def map_categories(values: pd.Series, extra: Mapping[str, str] | None = None) -> pd.Series:
@@ -479,6 +485,7 @@ def prepare_rows(
     category_map: Mapping[str, str] | None = None,
     existing_ids: set[str] | None = None,
     id_prefix: str = "",
+    keep_duplicates: bool = False,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Check every row and build the layer's rows in the working CRS.
 
@@ -517,7 +524,7 @@ def prepare_rows(
                 pd.DataFrame({k: parts[k] for k in _PARTS}).astype("Float64").astype(float).rename(columns=str),
                 errors="coerce",
             )
-            times = stamp.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+            times = _localize(stamp, timezone)
             bad = times.isna()
             rejects.add(rows[bad], "year/month/day", "", "date parts missing or invalid")
         else:
@@ -616,12 +623,17 @@ def prepare_rows(
     ids = out[id_col].astype("string")
     first_row = rows.groupby(ids.to_numpy()).transform("first")
     dup = ids.duplicated(keep="first") & ids.notna()
-    if layer == "incidents" and "incident_id" not in src.columns:
-        key = pd.Series(list(zip(out["occurred_at"].astype("string"), out["category"],
-                                 np.round(shapely.get_x(geoms), 1), np.round(shapely.get_y(geoms), 1))), index=src.index)
-        dup = key.duplicated(keep="first") & ok
-        first_row = rows.groupby(key.astype(str).to_numpy()).transform("first")
-    rejects.add(rows[dup], id_col, ids[dup], "duplicate of row " + first_row[dup].astype(str) + "; the first is kept")
+    reason = "duplicate of row " + first_row.astype(str) + "; the first is kept"
+    if id_col not in src.columns:
+        # no id column: a row identical in every column to an earlier one is a duplicate
+        content = src.drop(columns=["__row__"]).astype("string").fillna("\x00")
+        key = pd.util.hash_pandas_object(content, index=False)
+        dup = key.duplicated(keep="first")
+        first_row = rows.groupby(key.to_numpy()).transform("first")
+        reason = ("identical in every column to row " + first_row.astype(str)
+                  + "; the first is kept (pass --keep-duplicates if both are real)")
+        dup &= not keep_duplicates
+    rejects.add(rows[dup], id_col, ids[dup], reason[dup])
     ok &= ~dup
     if existing_ids:
         again = ids.isin(list(existing_ids)) & ok

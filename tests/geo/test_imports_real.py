@@ -1,0 +1,58 @@
+"""Real incident files from tests/data/incidents (provenance in tests/data/PROVENANCE.md)."""
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo.imports import import_table
+from geo.workspace import create_workspace
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def vancouver(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("van")
+    src = tmp / "vancouver_thefts_2020.csv.gz"
+    shutil.copy(DATA / "incidents" / "vancouver_thefts_2020.csv.gz", src)
+    ws = create_workspace(tmp / "van.gpkg", {}, crs="EPSG:32610", timezone="America/Vancouver")
+    return import_table(ws, "incidents", src, coords="EPSG:32610")
+
+
+def test_vancouver_thefts_in_utm_load_with_their_local_times(vancouver):
+    ws, result, report = vancouver
+    assert result.rows_read == 16_827
+    assert result.column_map["X"] == "x" and result.column_map["TYPE"] == "category"
+    # rows 1809 and 1811 share time, block and point but differ in TYPE: both are real, both kept
+    assert report is None
+    inc = ws.read("incidents")
+    assert len(inc) == 16_827
+    assert inc.crs.to_string() == "EPSG:32610"
+    assert inc["category"].value_counts().to_dict() == {
+        "theft_from_vehicle": 10_297, "other_theft": 5_684, "vehicle_theft": 846}
+    first = inc.sort_values("source_row").iloc[0]
+    assert first["occurred_at"].isoformat() == "2020-01-01T00:00:00-08:00"
+    assert first["address"] == "11XX SKEENA ST"
+    assert first.geometry.x == pytest.approx(497938.708171)
+    # the spring-forward night: 02:00 on 2020-03-08 does not exist in Vancouver; it moves to 03:00
+    dst = inc[inc["source_row"] == 4366].iloc[0]
+    assert dst["occurred_at"].isoformat() == "2020-03-08T03:00:00-07:00"
+
+
+def test_identical_rows_without_ids_are_reported_unless_kept(tmp_path):
+    import gzip
+
+    lines = gzip.decompress((DATA / "incidents" / "vancouver_thefts_2020.csv.gz").read_bytes()).decode().splitlines()
+    src = tmp_path / "v.csv"
+    src.write_text("\n".join(lines[:11] + [lines[5]]) + "\n", encoding="utf-8")  # row 12 repeats row 6
+    ws = create_workspace(tmp_path / "van.gpkg", {}, crs="EPSG:32610", timezone="America/Vancouver")
+    ws2, result, report = import_table(ws, "incidents", src, coords="EPSG:32610")
+    rejected = pd.read_csv(report, encoding="utf-8-sig")
+    assert list(rejected["row"]) == [12]
+    assert "identical in every column to row 6" in rejected.loc[0, "reason"]
+    assert ws2.count("incidents") == 10
+    ws3 = create_workspace(tmp_path / "van2.gpkg", {}, crs="EPSG:32610", timezone="America/Vancouver")
+    ws4, _, report = import_table(ws3, "incidents", src, coords="EPSG:32610", keep_duplicates=True)
+    assert ws4.count("incidents") == 11
