@@ -174,3 +174,37 @@ def _check_complete() -> None:
 
 
 _check_complete()
+
+
+# -- command line -----------------------------------------------------------------------------------
+MESSAGES.update(
+    {
+        "cli.demo.reuse": {"zh-CN": "使用已有演示工作区 {path}", "en": "Reusing the demo workspace {path}"},
+        "cli.demo.build": {
+            "zh-CN": "正在生成演示辖区（种子 {seed}）→ {path}",
+            "en": "Building the demo district (seed {seed}) -> {path}",
+        },
+        "cli.serve.url": {
+            "zh-CN": "patrolnet 已启动：{url}  （按 Ctrl+C 停止）",
+            "en": "patrolnet is running at {url}  (Ctrl+C stops it)",
+        },
+        "cli.info.title": {"zh-CN": "工作区 {path}", "en": "Workspace {path}"},
+        "cli.info.layer": {"zh-CN": "图层", "en": "Layer"},
+        "cli.info.geometry": {"zh-CN": "几何类型", "en": "Geometry"},
+        "cli.info.features": {"zh-CN": "要素数", "en": "Features"},
+        "cli.info.crs": {"zh-CN": "工作坐标系", "en": "Working CRS"},
+        "cli.info.extent": {"zh-CN": "范围（WGS84 西,南,东,北）", "en": "Extent (WGS84 W,S,E,N)"},
+        "cli.import.done": {
+            "zh-CN": "已导入 {accepted:,} / {rows:,} 行到图层 {layer}（现有 {total:,} 条）",
+            "en": "Imported {accepted:,} of {rows:,} rows into layer {layer} ({total:,} features now)",
+        },
+        "cli.import.rejected": {
+            "zh-CN": "拒收 {rejected:,} 行，逐行原因见 {path}：",
+            "en": "Rejected {rejected:,} rows; the reason for each is in {path}:",
+        },
+        "cli.init.done": {
+            "zh-CN": "已创建工作区 {path}（坐标系 {crs}）",
+            "en": "Created workspace {path} (CRS {crs})",
+        },
+    }
+)

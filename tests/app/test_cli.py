@@ -1,0 +1,72 @@
+"""The command line: one-line errors with exit code 2, info output, import with its report."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from geo.workspace import create_workspace
+
+DATA = Path(__file__).parents[1] / "data"
+runner = CliRunner()
+
+
+def test_info_on_a_missing_workspace_is_a_one_line_error(tmp_path):
+    result = runner.invoke(cli, ["info", str(tmp_path / "nope.gpkg")])
+    assert result.exit_code == 2
+    assert "error:" in result.output
+    assert "does not exist; build one with 'patrolnet demo'" in result.output
+
+
+def test_info_json(tmp_path):
+    src = tmp_path / "v.csv.gz"
+    shutil.copy(DATA / "incidents" / "vancouver_thefts_2020.csv.gz", src)
+    ws = create_workspace(tmp_path / "van.gpkg", {}, crs="EPSG:32610", timezone="America/Vancouver")
+    result = runner.invoke(cli, ["import", str(ws.path), "incidents", str(src), "--coords", "EPSG:32610", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["accepted"] == 16_827 and summary["rejected"] == 0
+    result = runner.invoke(cli, ["info", str(ws.path), "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    assert info["crs"] == "EPSG:32610"
+    assert {"name": "incidents", "geometry_type": "Point", "features": 16_827}.items() <= info["layers"][0].items()
+    w, s, e, n = info["extent_wgs84"]
+    assert -123.3 < w < e < -123.0 and 49.1 < s < n < 49.4
+
+
+def test_import_errors_name_the_fix(tmp_path):
+    ws = create_workspace(tmp_path / "ws.gpkg", {}, crs="EPSG:4547")
+    csv = tmp_path / "a.csv"
+    csv.write_text("经度,纬度,发案时间,案件类别\n114.93,27.82,2025-01-01 10:00,抢劫\n", encoding="utf-8")
+    result = runner.invoke(cli, ["import", str(ws.path), "roads", str(csv)])
+    assert result.exit_code == 2 and "LAYER 'roads' cannot be imported" in result.output
+    result = runner.invoke(cli, ["import", str(ws.path), "incidents", str(csv), "--map", "oops"])
+    assert result.exit_code == 2 and "write it as SOURCE=TARGET" in result.output
+    result = runner.invoke(cli, ["import", str(ws.path), "incidents", str(csv), "--map", "时间=occurred_at"])
+    assert result.exit_code == 2 and "the file has no column '时间'" in result.output
+    result = runner.invoke(cli, ["import", str(ws.path), "incidents", str(csv), "--coords", "utm"])
+    assert result.exit_code == 2 and "unknown coordinate system 'utm'" in result.output
+
+
+def test_import_reports_rejected_rows_in_chinese_by_default(tmp_path):
+    ws = create_workspace(tmp_path / "ws.gpkg", {}, crs="EPSG:4547")
+    csv = tmp_path / "a.csv"
+    csv.write_text("经度,纬度,发案时间,案件类别\n114.93,27.82,2025-01-01 10:00,抢劫\n,,2025-01-01 11:00,抢劫\n",
+                   encoding="gbk")
+    result = runner.invoke(cli, ["import", str(ws.path), "incidents", str(csv)])
+    assert result.exit_code == 0, result.output
+    assert "已导入 1 / 2 行到图层 incidents" in result.output
+    assert "拒收 1 行" in result.output
+    result = runner.invoke(cli, ["import", str(ws.path), "incidents", str(csv), "--lang", "en", "--replace"])
+    assert "Imported 1 of 2 rows into layer incidents" in result.output
+
+
+@pytest.mark.parametrize("args", [["demo", "--as-of", "31/10/2026", "--no-serve", "--workspace", "x.gpkg"]])
+def test_bad_option_values_exit_2(args, tmp_path):
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    assert "is not a date; give it as YYYY-MM-DD" in result.output
