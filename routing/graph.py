@@ -1,0 +1,165 @@
+"""The road graph: workspace road layers as an osmnx-compatible ``MultiDiGraph``.
+
+Nodes carry ``x``, ``y`` (working CRS, metres); edges carry ``edge_id``, ``length_m`` (metres),
+``speed_kph``, ``travel_time_s`` (seconds), ``oneway``, ``highway``, ``name``, ``road_class``
+(``main`` for the patrol brigade, ``local`` for the stations) and ``geometry``. For osmnx's own
+functions the edges also carry ``length`` and ``travel_time`` (same values), and the graph carries
+its CRS in ``G.graph["crs"]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from geo.errors import CRSError, InputError
+
+__all__ = [
+    "MAIN_HIGHWAYS",
+    "DEFAULT_SPEED_KPH",
+    "classify_roads",
+    "speed_kph",
+    "graph_from_layers",
+    "graph_from_workspace",
+    "main_highways",
+]
+
+#: Main roads by default (the brigade's): motorway, trunk, primary, secondary and their links.
+MAIN_HIGHWAYS: tuple[str, ...] = (
+    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
+)
+#: Patrol-speed assumptions per road class when no ``maxspeed`` is tagged (km/h, urban China).
+DEFAULT_SPEED_KPH: dict[str, float] = {
+    "motorway": 80, "motorway_link": 40, "trunk": 60, "trunk_link": 35, "primary": 45, "primary_link": 30,
+    "secondary": 40, "secondary_link": 30, "tertiary": 35, "tertiary_link": 25, "unclassified": 30,
+    "residential": 25, "living_street": 10, "service": 15, "road": 25, "track": 15, "pedestrian": 5,
+    "footway": 5, "path": 5, "steps": 3, "cycleway": 15,
+}
+_FALLBACK_SPEED = 20.0
+
+
+def main_highways(*, include_tertiary: bool = False, extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """The highway values counted as main roads (``tertiary`` is a setting, off by default)."""
+    out = list(MAIN_HIGHWAYS)
+    if include_tertiary:
+        out += ["tertiary", "tertiary_link"]
+    out += [h for h in extra if h not in out]
+    return tuple(out)
+
+
+def _first_tag(values: pd.Series) -> pd.Series:
+    """OSM multi-values ("primary;secondary", lists) -> the first value."""
+    return values.map(lambda v: (v[0] if len(v) else None) if isinstance(v, list | tuple) else v).astype("string").str.split(";").str[0].str.strip()
+
+
+def classify_roads(highway: pd.Series, *, main: Iterable[str] = MAIN_HIGHWAYS) -> pd.Series:
+    """``main`` for the highway kinds in ``main``, else ``local``."""
+    first = _first_tag(highway)
+    return pd.Series(np.where(first.isin(list(main)).fillna(False), "main", "local"), index=highway.index, dtype="string")
+
+
+_MPH = re.compile(r"mph", re.IGNORECASE)
+
+
+def speed_kph(highway: pd.Series, maxspeed: pd.Series | None = None) -> pd.Series:
+    """Speed in km/h: the numeric ``maxspeed`` tag where there is one (mph converted), else the class
+    default of :data:`DEFAULT_SPEED_KPH`."""
+    default = _first_tag(highway).map(DEFAULT_SPEED_KPH).astype("Float64").fillna(_FALLBACK_SPEED)
+    if maxspeed is None:
+        return default.astype(float)
+    text = _first_tag(maxspeed)
+    number = pd.to_numeric(text.str.extract(r"(\d+(?:\.\d+)?)", expand=False), errors="coerce")
+    number = number.where(~text.str.contains(_MPH, na=False), number * 1.609344)
+    number = number.where((number > 0) & (number < 200))
+    return number.astype("Float64").fillna(default).astype(float)
+
+
+def graph_from_layers(
+    nodes: gpd.GeoDataFrame,
+    edges: gpd.GeoDataFrame,
+    *,
+    main: Iterable[str] = MAIN_HIGHWAYS,
+) -> nx.MultiDiGraph:
+    """Build the road graph from ``road_nodes`` and ``road_edges`` layers (same projected CRS).
+
+    Raises
+    ------
+    CRSError
+        When the layers are not in one projected CRS.
+    InputError
+        When an edge references a node that is not in ``nodes``, or lengths are missing.
+    """
+    for what, frame in (("road_nodes", nodes), ("road_edges", edges)):
+        if frame.crs is None or not frame.crs.is_projected:
+            raise CRSError(
+                f"{what} must be in a projected CRS (metres), not {frame.crs}; reproject with .to_crs(working_crs)"
+            )
+    if not nodes.crs.equals(edges.crs):
+        raise CRSError(f"road_nodes are in {nodes.crs.to_string()} but road_edges in {edges.crs.to_string()}")
+    node_ids = nodes["node_id"].to_numpy()
+    known = pd.Index(node_ids)
+    missing_u = ~edges["u"].isin(known)
+    missing_v = ~edges["v"].isin(known)
+    if (missing_u | missing_v).any():
+        bad = edges[missing_u | missing_v]
+        raise InputError(
+            f"road_edges: {len(bad)} edge(s) reference nodes missing from road_nodes "
+            f"(first: edge_id {bad['edge_id'].iloc[0]}, u={bad['u'].iloc[0]}, v={bad['v'].iloc[0]}); "
+            f"re-import the road network"
+        )
+    g = nx.MultiDiGraph(crs=edges.crs)
+    xs = nodes["x"].to_numpy(dtype=float) if "x" in nodes else nodes.geometry.x.to_numpy()
+    ys = nodes["y"].to_numpy(dtype=float) if "y" in nodes else nodes.geometry.y.to_numpy()
+    sc = nodes["street_count"].to_numpy() if "street_count" in nodes else np.zeros(len(nodes), dtype=int)
+    g.add_nodes_from(
+        (int(n), {"x": float(x), "y": float(y), "street_count": int(c) if pd.notna(c) else 0})
+        for n, x, y, c in zip(node_ids, xs, ys, sc)
+    )
+    length = edges["length_m"].astype(float) if "length_m" in edges else edges.geometry.length
+    if length.isna().any():
+        length = length.fillna(edges.geometry.length)
+    speed = speed_kph(edges["highway"], edges["maxspeed"] if "maxspeed" in edges else None)
+    travel = length.to_numpy() / (speed.to_numpy() / 3.6)
+    cls = classify_roads(edges["highway"], main=main)
+    oneway = edges["oneway"].fillna(False).astype(bool) if "oneway" in edges else pd.Series(False, index=edges.index)
+    names = edges["name"] if "name" in edges else pd.Series(pd.NA, index=edges.index)
+    keys = edges["key"].to_numpy() if "key" in edges else np.zeros(len(edges), dtype=int)
+    attrs = pd.DataFrame({
+        "edge_id": edges["edge_id"].to_numpy(),
+        "highway": _first_tag(edges["highway"]).to_numpy(),
+        "name": names.to_numpy(),
+        "oneway": oneway.to_numpy(),
+        "length_m": length.to_numpy(),
+        "length": length.to_numpy(),
+        "speed_kph": speed.to_numpy(),
+        "travel_time_s": travel,
+        "travel_time": travel,
+        "road_class": cls.to_numpy(),
+        "geometry": edges.geometry.to_numpy(),
+    })
+    records = attrs.to_dict("records")
+    for rec in records:
+        if rec["name"] is pd.NA or (isinstance(rec["name"], float) and np.isnan(rec["name"])):
+            rec["name"] = None
+        rec["edge_id"] = int(rec["edge_id"])
+    g.add_edges_from(
+        (int(u), int(v), int(k), rec) for u, v, k, rec in zip(edges["u"].to_numpy(), edges["v"].to_numpy(), keys, records)
+    )
+    g.graph["main_highways"] = list(main)
+    return g
+
+
+def graph_from_workspace(ws, *, main: Iterable[str] | None = None) -> nx.MultiDiGraph:  # noqa: ANN001
+    """The road graph of a workspace; main-road classes from ``meta.main_highways`` unless given."""
+    if not (ws.has("road_nodes") and ws.has("road_edges")):
+        raise InputError(
+            f"workspace '{ws.path}' has no road network; build one with 'patrolnet init --osm FILE' or 'patrolnet demo'"
+        )
+    if main is None:
+        main = ws.meta_json("main_highways", None) or MAIN_HIGHWAYS
+    return graph_from_layers(ws.read("road_nodes"), ws.read("road_edges"), main=main)

@@ -1,0 +1,85 @@
+"""The road graph: attributes, units, classification, osmnx compatibility."""
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pandas as pd
+import pytest
+import shapely
+
+from geo.errors import CRSError, InputError
+from routing.graph import classify_roads, graph_from_layers, main_highways, speed_kph
+
+CRS = "EPSG:4547"
+
+
+def lattice(n: int = 4, spacing: float = 100.0):
+    """An n x n lattice; the middle row is a primary road, one column is one-way northbound."""
+    ids = np.arange(n * n)
+    xs = 590_000 + (ids % n) * spacing
+    ys = 3_078_000 + (ids // n) * spacing
+    nodes = gpd.GeoDataFrame({"node_id": ids, "x": xs, "y": ys}, geometry=shapely.points(xs, ys), crs=CRS)
+    rows = []
+    for i in ids:
+        r, c = divmod(i, n)
+        for j, horizontal in ((i + 1, True), (i + n, False)):
+            if (horizontal and c == n - 1) or (not horizontal and r == n - 1):
+                continue
+            hw = "primary" if horizontal and r == n // 2 else "residential"
+            oneway = (not horizontal) and c == 0
+            pairs = [(i, j)] if oneway else [(i, j), (j, i)]
+            for u, v in pairs:
+                rows.append({"u": u, "v": v, "key": 0, "highway": hw, "oneway": oneway,
+                             "name": "人民北路" if hw == "primary" else None, "maxspeed": "60" if hw == "primary" else None,
+                             "geometry": shapely.LineString([(xs[u], ys[u]), (xs[v], ys[v])])})
+    edges = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+    edges["edge_id"] = np.arange(len(edges))
+    edges["length_m"] = edges.geometry.length
+    return nodes, edges
+
+
+def test_lattice_graph_attributes_and_units():
+    nodes, edges = lattice()
+    g = graph_from_layers(nodes, edges)
+    assert g.number_of_nodes() == 16
+    # 24 undirected segments; the 3 of column 0 are one-way
+    assert g.number_of_edges() == 2 * 24 - 3
+    assert g.graph["crs"].to_string() == CRS
+    data = g.get_edge_data(8, 9)[0]
+    assert data["road_class"] == "main" and data["name"] == "人民北路"
+    assert data["length_m"] == pytest.approx(100.0)
+    assert data["speed_kph"] == 60.0
+    assert data["travel_time_s"] == pytest.approx(100 / (60 / 3.6))
+    local = g.get_edge_data(1, 5)[0]
+    assert local["road_class"] == "local" and local["speed_kph"] == 25.0
+    assert g.has_edge(0, 4) and not g.has_edge(4, 0)
+    assert nx.is_strongly_connected(g)
+
+
+def test_osmnx_accepts_the_graph():
+    g = graph_from_layers(*lattice())
+    route = ox.routing.shortest_path(g, 0, 15, weight="length")
+    assert route[0] == 0 and route[-1] == 15
+    assert sum(g.get_edge_data(u, v)[0]["length"] for u, v in zip(route, route[1:])) == pytest.approx(600)
+    nodes_gdf, edges_gdf = ox.convert.graph_to_gdfs(g)
+    assert len(edges_gdf) == g.number_of_edges()
+
+
+def test_classification_and_speed_rules():
+    hw = pd.Series(["primary", "tertiary", "secondary_link", "residential", "trunk;primary", None])
+    assert list(classify_roads(hw)) == ["main", "local", "main", "local", "main", "local"]
+    assert list(classify_roads(hw, main=main_highways(include_tertiary=True)))[1] == "main"
+    sp = speed_kph(pd.Series(["primary", "residential", "primary", "service"]),
+                   pd.Series(["50", "30 mph", None, "999"]))
+    assert list(sp.round(2)) == [50.0, 48.28, 45.0, 15.0]
+
+
+def test_errors_name_the_fix():
+    nodes, edges = lattice()
+    with pytest.raises(CRSError, match="projected CRS"):
+        graph_from_layers(nodes.to_crs(4326), edges)
+    broken = edges.copy()
+    broken.loc[0, "v"] = 999
+    with pytest.raises(InputError, match="reference nodes missing from road_nodes .*edge_id 0"):
+        graph_from_layers(nodes, broken)
