@@ -190,6 +190,48 @@ def serve(
         _serve(workspace, host=host, port=port, lang=_lang(lang), mbtiles=mbtiles)
 
 
+@cli.command()
+def init(
+    workspace: Annotated[Path, typer.Argument(help="Workspace file (.gpkg) to create.", show_default=False)],
+    osm: Annotated[Path | None, typer.Option("--osm", help="OSM extract: .osm, .osm.bz2, .osm.gz or .osm.pbf.")] = None,
+    place: Annotated[
+        str | None, typer.Option("--place", help="Download a place's streets through osmnx (needs internet).")
+    ] = None,
+    boundary: Annotated[
+        Path | None, typer.Option("--boundary", help="District boundary (GeoJSON, GeoPackage, Shapefile).")
+    ] = None,
+    boundary_coords: Annotated[
+        str, typer.Option("--boundary-coords", help="Coordinates of the boundary file: wgs84, gcj02 or bd09.")
+    ] = "wgs84",
+    crs: Annotated[
+        str | None, typer.Option("--crs", help="Working CRS, e.g. EPSG:4547 (default: CGCS2000 GK in China, else UTM).")
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option("--timezone", help="Time zone of the district (IANA name).")
+    ] = "Asia/Shanghai",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing workspace file.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary.")] = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Create a workspace from an OSM extract and/or a boundary, offline."""
+    from app.jobs import init_workspace
+
+    language = _lang(lang)
+    if osm is not None and not osm.exists():
+        fail(f"--osm '{osm}' does not exist; download the extract on a connected machine and pass its path")
+    with planner_errors():
+        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+            ws, summary = init_workspace(workspace, osm=osm, place=place, boundary=boundary,
+                                         boundary_coords=boundary_coords, crs=crs, timezone=timezone,
+                                         overwrite=overwrite,
+                                         progress=report)
+    if as_json:
+        typer.echo(json.dumps({"workspace": ws.info().as_dict(), **summary}, ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(_t("cli.init.done", language, path=str(ws.path), crs=ws.crs.to_string()), highlight=False)
+    _print_info(ws.info(), language)
+
+
 def _pairs(values: list[str], option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values:
@@ -278,7 +320,8 @@ def import_(
     if report_path:
         console.print(_t("cli.import.rejected", language, rejected=result.rejected_rows, path=str(report_path)),
                       highlight=False)
-        top = result.rejected["reason"].str.split(";").str[0].value_counts().head(5)
+        top = (result.rejected["reason"].str.split(";").str[0]
+               .str.replace(r"\d[\d,.]*", "N", regex=True).value_counts().head(5))
         for reason, n in top.items():
             console.print(f"  {n:>6,}  {reason}", highlight=False)
 

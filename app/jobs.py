@@ -49,3 +49,79 @@ def build_demo_workspace(
     )
     report("write workspace", 1.0)
     return ws
+
+
+def init_workspace(
+    path: str | Path,
+    *,
+    osm: str | Path | None = None,
+    place: str | None = None,
+    boundary: str | Path | None = None,
+    boundary_coords: str = "wgs84",
+    crs: str | None = None,
+    timezone: str = "Asia/Shanghai",
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> tuple[Workspace, dict]:
+    """Create a workspace from an OSM extract (or a place name, online only) and/or a boundary.
+
+    Returns the workspace and a summary (OSM statistics, where the boundary came from).
+    """
+    import geopandas as gpd
+    import shapely
+
+    from geo.coords import suggest_projected_crs
+    from geo.errors import InputError
+    from geo.imports import read_boundary
+
+    report = progress or _noop
+    if osm is None and place is None and boundary is None and crs is None:
+        raise InputError("nothing to build from: pass --osm FILE (or --place NAME online), --boundary FILE or --crs")
+    if osm is not None and place is not None:
+        raise InputError("pass either --osm FILE or --place NAME, not both")
+    bnd = read_boundary(boundary, coords=boundary_coords) if boundary is not None else None
+    layers: dict = {}
+    sources: dict = {}
+    summary: dict = {}
+    extract = None
+    if osm is not None or place is not None:
+        from geo.osm import place_download, read_osm
+
+        extract = (read_osm(osm, crs=crs, boundary=bnd, progress=report) if osm is not None
+                   else place_download(place, crs=crs))
+        crs = extract.crs
+        src = str(osm) if osm is not None else f"osmnx place: {place}"
+        layers.update({"road_nodes": extract.road_nodes, "road_edges": extract.road_edges})
+        sources.update({"road_nodes": src, "road_edges": src})
+        if len(extract.buildings):
+            layers["buildings"] = extract.buildings
+            sources["buildings"] = src
+        if len(extract.cameras):
+            layers["cameras"] = extract.cameras
+            sources["cameras"] = src + " (man_made=surveillance)"
+        summary["osm"] = extract.stats
+    if crs is None:
+        centre = shapely.union_all(bnd.geometry.to_numpy()).centroid
+        crs = suggest_projected_crs(centre.x, centre.y)
+    if bnd is not None:
+        layers["boundary"] = bnd.to_crs(crs)
+        sources["boundary"] = f"{boundary} ({boundary_coords})"
+        summary["boundary"] = "file"
+    elif extract is not None and len(extract.road_nodes):
+        hull = shapely.convex_hull(shapely.multipoints(extract.road_nodes.geometry.to_numpy())).buffer(50)
+        layers["boundary"] = gpd.GeoDataFrame({"name": [f"extent of {Path(str(osm or place)).name}"]},
+                                              geometry=[hull], crs=crs)
+        sources["boundary"] = "derived: convex hull of the road nodes + 50 m (no --boundary given)"
+        summary["boundary"] = "derived from the road network (convex hull + 50 m)"
+    report("write workspace", 0.0)
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise InputError(f"--timezone {timezone!r} is not a known time zone; use e.g. Asia/Shanghai") from exc
+    ws = create_workspace(path, layers, crs=crs, sources=sources, overwrite=overwrite, timezone=timezone,
+                          meta={"main_highways": ["motorway", "motorway_link", "trunk", "trunk_link", "primary",
+                                                  "primary_link", "secondary", "secondary_link"]})
+    report("write workspace", 1.0)
+    return ws, summary

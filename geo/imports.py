@@ -177,3 +177,55 @@ def import_table(
     new_ws = ws.write({layer: accepted}, sources={layer: str(path)})
     report("write workspace", 1.0)
     return new_ws, result, report_path
+
+
+def read_boundary(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoDataFrame:
+    """Read a district boundary file (GeoJSON, GeoPackage, Shapefile) as WGS84 polygons.
+
+    ``coords`` names the coordinate system of a file in degrees: ``wgs84`` (also CGCS2000), or
+    ``gcj02`` / ``bd09`` for boundaries taken from Chinese web maps (DataV GeoAtlas, AMap, Baidu),
+    which are converted to WGS84. A file in a projected CRS is reprojected as it declares.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, or no polygon in it.
+    """
+    from geo.tables import _transform_geom  # the same conversion as for imported polygon layers
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"boundary file '{path}' does not exist; check the path")
+    try:
+        frame = pyogrio_read(path)
+    except Exception as exc:
+        raise InputError(f"boundary file '{path}' is not readable as geodata ({exc})") from exc
+    polys = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])].copy()
+    if polys.empty:
+        raise InputError(f"boundary file '{path}' holds no polygon; give the district's outline as polygons")
+    if polys.crs is None:
+        polys = polys.set_crs("EPSG:4326")
+    key = coords.strip().lower().replace("-", "").replace("_", "")
+    if key in ("gcj02", "bd09"):
+        if not polys.crs.is_geographic:
+            raise InputError(f"--boundary-coords {coords}: '{path}' is in {polys.crs.to_string()}, not degrees")
+        polys = polys.set_geometry(
+            gpd.GeoSeries([_transform_geom(g, key) for g in polys.geometry], index=polys.index, crs="EPSG:4326"))
+    elif key not in ("wgs84", "cgcs2000", "epsg4326"):
+        raise InputError(f"--boundary-coords {coords!r}: use wgs84, gcj02, bd09 or cgcs2000")
+    polys = polys.to_crs("EPSG:4326")
+    polys["geometry"] = shapely.make_valid(polys.geometry.to_numpy())
+    keep = [c for c in ("name", "adcode") if c in polys.columns]
+    out = polys[keep + ["geometry"]].copy()
+    if "name" not in out:
+        out["name"] = path.stem
+    out["name"] = out["name"].astype("string")
+    if "adcode" in out:
+        out["adcode"] = out["adcode"].astype("string")
+    return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")
+
+
+def pyogrio_read(path: Path) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    return pyogrio.read_dataframe(path)

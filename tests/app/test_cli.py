@@ -70,3 +70,44 @@ def test_bad_option_values_exit_2(args, tmp_path):
     result = runner.invoke(cli, args)
     assert result.exit_code == 2
     assert "is not a date; give it as YYYY-MM-DD" in result.output
+
+
+def test_init_from_real_extracts_and_boundary(tmp_path):
+    out = tmp_path / "sh.gpkg"
+    result = runner.invoke(cli, ["init", str(out), "--osm", str(DATA / "osm" / "shanghai_huangpu.osm"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["workspace"]["crs"] == "EPSG:4549"
+    layers = {li["name"]: li["features"] for li in summary["workspace"]["layers"]}
+    assert layers["road_edges"] > 1000 and layers["boundary"] == 1
+    assert summary["boundary"].startswith("derived from the road network")
+    result = runner.invoke(cli, ["init", str(out), "--osm", str(DATA / "osm" / "shanghai_huangpu.osm")])
+    assert result.exit_code == 2 and "already exists" in result.output
+    xinyu = tmp_path / "xinyu.gpkg"
+    result = runner.invoke(cli, ["init", str(xinyu), "--boundary", str(DATA / "boundary" / "xinyu_360500.geojson"),
+                                 "--boundary-coords", "gcj02", "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)["workspace"]
+    assert info["crs"] == "EPSG:4547"
+    result = runner.invoke(cli, ["init", str(tmp_path / "a.gpkg"), "--osm", str(tmp_path / "missing.osm")])
+    assert result.exit_code == 2 and "--osm" in result.output and "does not exist" in result.output
+    result = runner.invoke(cli, ["init", str(tmp_path / "b.gpkg")])
+    assert result.exit_code == 2 and "nothing to build from" in result.output
+    result = runner.invoke(cli, ["init", str(tmp_path / "c.gpkg"), "--crs", "EPSG:32610", "--timezone", "Mars/Base"])
+    assert result.exit_code == 2 and "not a known time zone" in result.output
+
+
+def test_gcj02_boundary_moves_to_wgs84(tmp_path):
+    """The DataV boundary is in GCJ-02: read as such it shifts a few hundred metres onto WGS84."""
+    from pyproj import Geod
+
+    from geo.imports import read_boundary
+
+    raw = read_boundary(DATA / "boundary" / "xinyu_360500.geojson", coords="wgs84")
+    fixed = read_boundary(DATA / "boundary" / "xinyu_360500.geojson", coords="gcj02")
+    assert list(fixed["name"]) == ["渝水区", "分宜县"]
+    a, b = raw.geometry.iloc[0].centroid, fixed.geometry.iloc[0].centroid
+    shift = Geod(ellps="WGS84").inv(a.x, a.y, b.x, b.y)[2]
+    assert 300 < shift < 800
+    area_km2 = fixed.to_crs("EPSG:4547").geometry.area.iloc[0] / 1e6
+    assert area_km2 == pytest.approx(1793, rel=0.03)

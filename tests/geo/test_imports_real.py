@@ -56,3 +56,43 @@ def test_identical_rows_without_ids_are_reported_unless_kept(tmp_path):
     ws3 = create_workspace(tmp_path / "van2.gpkg", {}, crs="EPSG:32610", timezone="America/Vancouver")
     ws4, _, report = import_table(ws3, "incidents", src, coords="EPSG:32610", keep_duplicates=True)
     assert ws4.count("incidents") == 11
+
+
+@pytest.fixture(scope="module")
+def san_francisco(tmp_path_factory):
+    from app.jobs import init_workspace
+
+    tmp = tmp_path_factory.mktemp("sf")
+    ws, summary = init_workspace(tmp / "sf.gpkg", osm=DATA / "osm" / "san_francisco_mission.osm.bz2",
+                                 timezone="America/Los_Angeles")
+    src = tmp / "san_francisco_robbery_2019.csv"
+    shutil.copy(DATA / "incidents" / "san_francisco_robbery_2019.csv", src)
+    return import_table(ws, "incidents", src, tolerance_m=0)
+
+
+def test_san_francisco_robberies_snap_to_the_mission_streets(san_francisco):
+    ws, result, report = san_francisco
+    assert result.rows_read == 949
+    assert result.column_map == {"uid": "incident_id", "offense_type": "category", "date_time": "occurred_at",
+                                 "longitude": "lon", "latitude": "lat"}
+    rejected = pd.read_csv(report, encoding="utf-8-sig")
+    # everything rejected lies outside the extract's hull (about 300 of the 949 fall inside, per provenance)
+    assert rejected["reason"].str.startswith("outside the workspace boundary").all()
+    inc = ws.read("incidents")
+    assert 250 <= len(inc) <= 320
+    assert len(inc) + rejected["row"].nunique() == 949
+    assert set(inc["category"]) == {"robbery"}
+    assert (inc["place_kind"] == "street").all()
+    within_15 = (inc["snap_distance_m"] <= 15).mean()
+    assert within_15 > 0.9
+    assert inc["snap_distance_m"].median() < 1.5
+    # times are UTC in the file, stored in the workspace zone with their offset
+    raw = pd.read_csv(DATA / "incidents" / "san_francisco_robbery_2019.csv", dtype=str)
+    raw_time = pd.to_datetime(raw["date_time"].iloc[inc["source_row"] - 2].to_numpy(), utc=True)
+    assert str(inc["occurred_at"].dt.tz) == "America/Los_Angeles"
+    assert (inc["occurred_at"].dt.tz_convert("UTC").to_numpy() == raw_time.to_numpy()).all()
+    assert list(raw["uid"].iloc[inc["source_row"] - 2]) == list(inc["incident_id"])
+    snapped = inc[inc["edge_id"].notna()]
+    edges = ws.read("road_edges").set_index("edge_id")
+    d = snapped.geometry.distance(edges.loc[snapped["edge_id"].astype(int)].geometry, align=False)
+    assert float(d.max()) < 0.01
