@@ -73,6 +73,43 @@ def place_incidents(
     return out
 
 
+def complete_areas(frame: gpd.GeoDataFrame, layer: str, ws: Workspace) -> gpd.GeoDataFrame:
+    """Fill the derived columns of imported polygon layers.
+
+    Station and community ids come from the names given (``station_name``/``community_name``
+    matched against the workspace's layers) or else from the layer that holds the polygon's
+    representative point; a station's site and a community's police office default to that point.
+    """
+    out = frame.copy()
+    rep = out.geometry.representative_point()
+    if layer == "stations":
+        for col, fn in (("site_x", shapely.get_x), ("site_y", shapely.get_y)):
+            if col not in out:
+                out[col] = fn(rep.to_numpy())
+        return out
+    lookups = {"station_id": ("stations", "station_name"), "community_id": ("communities", "community_name")}
+    wanted = ["station_id"] + (["community_id"] if layer == "neighborhoods" else [])
+    for col in wanted:
+        source_layer, name_col = lookups[col]
+        given = out[col].astype("string") if col in out else pd.Series(pd.NA, index=out.index, dtype="string")
+        if ws.has(source_layer):
+            areas = ws.read(source_layer, columns=[col, "name"])
+            if name_col in out:
+                by_name = dict(zip(areas["name"].astype(str), areas[col].astype(str)))
+                given = given.fillna(out[name_col].astype("string").map(by_name).astype("string"))
+            tags = tag_areas(gpd.GeoSeries(rep, crs=out.crs), {col: (areas, col)})
+            given = given.fillna(tags[col])
+        out[col] = given
+    if layer == "communities":
+        if "office_name" not in out:
+            out["office_name"] = out["name"].astype("string") + "警务室"
+        out["office_name"] = out["office_name"].fillna(out["name"].astype("string") + "警务室")
+        for col, fn in (("office_x", shapely.get_x), ("office_y", shapely.get_y)):
+            if col not in out:
+                out[col] = fn(rep.to_numpy())
+    return out
+
+
 def write_reject_report(result: ImportResult, *, fallback_dir: Path) -> Path | None:
     """Write the rejected rows as CSV (UTF-8 with BOM, opens in Excel) beside the input.
 
@@ -170,6 +207,8 @@ def import_table(
         report("place incidents", 0.0)
         accepted = place_incidents(accepted, ws, snap_max_m=snap_max_m)
         report("place incidents", 1.0)
+    if layer in ("stations", "communities", "neighborhoods"):
+        accepted = complete_areas(accepted, layer, ws)
     if current is not None and len(current):
         accepted = pd.concat([current, accepted.to_crs(current.crs)], ignore_index=True)
         accepted = gpd.GeoDataFrame(accepted, geometry=current.geometry.name, crs=current.crs)

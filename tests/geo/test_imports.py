@@ -182,3 +182,62 @@ def test_xlsx_import(tmp_path, ws):
     assert list(inc.index) == ["E1", "E2"]
     assert inc.loc["E2", "category"] == "theft_from_vehicle"
     assert inc.loc["E1", "occurred_at"].isoformat() == "2025-04-01T08:30:00+08:00"
+
+
+def test_polygon_layers_from_geojson_in_gcj02(tmp_path, ws):
+    x0, y0 = TO_M.transform(LON0, LAT0)
+    truth = gpd.GeoDataFrame(
+        {"名称": ["龙洲社区", "坏社区", ""], "派出所": ["珠珊派出所", "珠珊派出所", "珠珊派出所"], "常住人口": [5200, 10, 3]},
+        geometry=[shapely.box(x0, y0, x0 + 500, y0 + 500), shapely.Point(x0, y0),
+                  shapely.box(x0 - 500, y0, x0, y0 + 500)], crs=CRS,
+    ).to_crs(4326)
+
+    def to_gcj(g):
+        def fn(xy):
+            lo, la = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+            return np.column_stack([lo, la])
+        return shapely.transform(g, fn)
+
+    gcj = truth.set_geometry(truth.geometry.map(to_gcj))
+    path = tmp_path / "社区.geojson"
+    gcj.to_file(path, driver="GeoJSON")
+    ws2, result, report = import_table(ws, "communities", path, coords="gcj02",
+                                       column_map={"派出所": "station_name"})
+    rej = pd.read_csv(report, encoding="utf-8-sig")
+    assert dict(zip(rej["row"], rej["reason"])) == {2: "not a polygon", 3: "name missing"}
+    got = ws2.read("communities")
+    assert list(got["name"]) == ["龙洲社区"]
+    assert got["residents"].iloc[0] == 5200
+    # the file's station name is not in the workspace: the station holding the polygon is used
+    assert got["station_id"].iloc[0] == "S02"
+    assert got["office_name"].iloc[0] == "龙洲社区警务室"
+    # back in the working CRS the polygon sits where it was drawn, to well under a metre
+    assert got.geometry.iloc[0].symmetric_difference(shapely.box(x0, y0, x0 + 500, y0 + 500)).area < 500 * 1.0
+
+
+def test_units_and_cameras_from_csv(tmp_path, ws):
+    lon, lat = LON0, LAT0
+    units = tmp_path / "力量.csv"
+    units.write_text(
+        "单位编号,名称,kind,民警,辅警,志愿者,巡逻方式,经度,纬度\n"
+        f"G1,龙洲社区网格巡逻队,1+2+N,1,2,6,foot,{lon},{lat}\n"
+        f"B1,特巡警1号车,brigade_vehicle,2,1,0,car,{lon},{lat}\n"
+        f"X1,不明,helicopter,1,0,0,air,{lon},{lat}\n"
+        f"G2,缺人数,grid_team,一,2,6,foot,{lon},{lat}\n", encoding="utf-8")
+    ws2, result, report = import_table(ws, "units", units)
+    rej = pd.read_csv(report, encoding="utf-8-sig")
+    assert set(rej["row"]) == {4, 5}
+    assert "unknown unit kind" in rej.set_index("row").loc[4, "reason"]
+    assert "not a whole number" in rej.set_index("row").loc[5, "reason"]
+    got = ws2.read("units").set_index("unit_id")
+    assert got.loc["G1", "kind"] == "grid_team" and got.loc["G1", "volunteers"] == 6
+    cams = tmp_path / "探头.csv"
+    cams.write_text("设备编号,设备类型,方向,视场角,监控距离,经度,纬度\n"
+                    f"C1,球机,,360,30,{lon},{lat}\nC2,枪机,NE,60,50,{lon},{lat}\nC3,枪机,135,,,{lon},{lat}\n",
+                    encoding="gb18030")
+    ws3, result, report = import_table(ws2, "cameras", cams)
+    assert report is None
+    got = ws3.read("cameras").set_index("camera_id")
+    assert list(got["kind"]) == ["dome", "bullet", "bullet"]
+    assert got.loc["C2", "bearing_deg"] == 45.0 and got.loc["C3", "bearing_deg"] == 135.0
+    assert np.isnan(got.loc["C3", "fov_deg"])
