@@ -30,15 +30,15 @@ def main() -> int:
     args = parser.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    console = Console()
+    console = Console(width=200)
     rows = []
     for scale in [float(s) for s in args.scales.split(",") if s]:
-        for name, (group, _) in STAGES.items():
+        for key, (name, group, _) in STAGES.items():
             if args.only and not name.startswith(args.only):
                 continue
-            console.print(f"[dim]running {name} at scale {scale:g} ...[/]")
+            console.print(f"[dim]running {key} at scale {scale:g} ...[/]")
             proc = subprocess.run(
-                [sys.executable, "-m", "bench.run_stage", name, str(scale), str(workdir),
+                [sys.executable, "-m", "bench.run_stage", key, str(scale), str(workdir),
                  str(args.seed), args.as_of],
                 capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
             )
@@ -47,7 +47,7 @@ def main() -> int:
                 rows.append({"stage": name, "group": group, "scale": scale, "error": tail})
                 continue
             result = json.loads(proc.stdout.strip().splitlines()[-1])
-            rows.append({"group": group, "scale": scale, **result})
+            rows.append({"group": group, "scale": scale, **result, "stage": name})
     table = Table(title="patrolnet benchmarks (2-core machine; seconds are wall time)")
     for col in ("stage", "tool", "scale", "seconds", "peak MB", "figures"):
         table.add_column(col, justify="right" if col in ("scale", "seconds", "peak MB") else "left")

@@ -13,9 +13,9 @@ from bench.stages import STAGES, Context
 
 
 def main(argv: list[str]) -> int:
-    name, scale, workdir, seed, as_of = argv
+    key, scale, workdir, seed, as_of = argv
     ctx = Context(float(scale), Path(workdir), int(seed), dt.date.fromisoformat(as_of))
-    _, fn = STAGES[name]
+    name, _, fn = STAGES[key]
     t0 = time.perf_counter()
     extra = fn(ctx)
     seconds = time.perf_counter() - t0

@@ -28,12 +28,16 @@ class Context:
 
 
 StageFn = Callable[[Context], dict[str, Any]]
-STAGES: dict[str, tuple[str, StageFn]] = {}
+#: key ("name" or "name@tool" for a peer) -> (name, tool, function)
+STAGES: dict[str, tuple[str, str, StageFn]] = {}
 
 
 def stage(name: str, *, group: str = "patrolnet") -> Callable[[StageFn], StageFn]:
+    """Register a stage; ``group`` names the tool measured (patrolnet, or the peer beside it)."""
+
     def register(fn: StageFn) -> StageFn:
-        STAGES[name] = (group, fn)
+        key = name if group == "patrolnet" else f"{name}@{group}"
+        STAGES[key] = (name, group, fn)
         return fn
 
     return register
@@ -128,3 +132,45 @@ def import_incidents(ctx: Context) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     return {"rows": rows, "accepted": len(result.accepted), "import_s": round(seconds, 1),
             "rows_per_s": int(rows / seconds)}
+
+
+_OSM_FILES = ("shanghai_huangpu.osm", "san_francisco_mission.osm.bz2", "helsinki_centre.osm.pbf")
+_TEST_DATA = Path(__file__).parents[1] / "tests" / "data" / "osm"
+
+
+@stage("osm.read")
+def osm_read(ctx: Context) -> dict[str, Any]:
+    """patrolnet's OSM reader (pyosmium) on the three real extracts; figures per file."""
+    import time
+
+    from geo.osm import read_osm
+
+    if ctx.scale != 1:
+        return {"skipped": "real extracts are read at scale 1 only"}
+    out: dict[str, Any] = {}
+    for name in _OSM_FILES:
+        t0 = time.perf_counter()
+        ext = read_osm(_TEST_DATA / name)
+        out[name.split("_")[0]] = f"{time.perf_counter() - t0:.2f}s {len(ext.road_nodes)}n/{len(ext.road_edges)}e"
+    return out
+
+
+@stage("osm.read", group="osmnx graph_from_xml")
+def osm_read_osmnx(ctx: Context) -> dict[str, Any]:
+    """Peer: osmnx's default graph_from_xml on the same files (it cannot read PBF)."""
+    import time
+    import warnings
+
+    import osmnx as ox
+
+    if ctx.scale != 1:
+        return {"skipped": "real extracts are read at scale 1 only"}
+    out: dict[str, Any] = {}
+    for name in _OSM_FILES[:2]:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            g = ox.graph_from_xml(_TEST_DATA / name, retain_all=True)
+        out[name.split("_")[0]] = f"{time.perf_counter() - t0:.2f}s {g.number_of_nodes()}n/{g.number_of_edges()}e"
+    out["helsinki"] = "cannot read PBF"
+    return out
