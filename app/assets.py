@@ -120,47 +120,58 @@ def _asset(name: str) -> Asset:
 
 
 # -- the off-host guard -----------------------------------------------------------------------
-_ATTR_RE = re.compile(
-    r"""(?<![\w-])(?:src|href|srcset|action|poster|data|formaction|xlink:href)\s*=\s*
-        (?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""",
+# Absolute URLs are rare in a page, so find them first (fast even on multi-megabyte pages with
+# embedded GeoJSON) and then look at what stands just before each one.
+_CANDIDATE_RE = re.compile(r"//|\b(?:https?|wss?|ftp):(?!//)", re.IGNORECASE)
+_SCHEME_BEFORE_RE = re.compile(r"[a-z][a-z0-9+.-]*:$", re.IGNORECASE)
+_URL_REST_RE = re.compile(r"""[^\s"'`<>()\\]*""")
+_LOADER_BEFORE_RE = re.compile(
+    r"""(?:(?<![\w-])(?:src|href|srcset|action|poster|data|formaction|xlink:href)\s*=\s*["']?
+        |url\(\s*["']?
+        |@import\s+(?:url\(\s*)?["']?
+        |(?:L\.tileLayer(?:\.wms)?|fetch|import|importScripts|new\s+Worker|new\s+EventSource
+           |new\s+WebSocket)\s*\(\s*["'`])$""",
     re.IGNORECASE | re.VERBOSE,
 )
-_CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"]*))\s*\)""", re.IGNORECASE)
-_CSS_IMPORT_RE = re.compile(r"""@import\s+(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
-_JS_LOAD_RE = re.compile(
-    r"""(?:L\.tileLayer(?:\.wms)?|fetch|import|importScripts|new\s+Worker|new\s+EventSource|
-        new\s+WebSocket)\s*\(\s*(?:"([^"]*)"|'([^']*)'|`([^`]*)`)""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_ABSOLUTE_RE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+_SRCSET_BEFORE_RE = re.compile(r"""srcset\s*=\s*["'][^"'<>]*,\s*$""", re.IGNORECASE)
 _LOCAL_SCHEMES = ("data:", "blob:", "about:", "javascript:", "mailto:", "#")
+
+
+def _host(url: str) -> str:
+    rest = re.sub(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", "", url, flags=re.IGNORECASE)
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
+    if host.startswith("["):  # IPv6 literal
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _is_off_host(url: str, allowed_hosts: Iterable[str]) -> bool:
     u = url.strip()
     if not u or u.lower().startswith(_LOCAL_SCHEMES):
         return False
-    if not _ABSOLUTE_RE.match(u):
-        # relative URL, or scheme without '//': only http(s)/ws(s)/ftp are off-host then
+    if "//" not in u[:12]:  # "http:foo" without slashes still leaves the host
         return bool(re.match(r"^(?:https?|wss?|ftp):", u, re.IGNORECASE))
-    host = re.sub(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", "", u, flags=re.IGNORECASE)
-    host = re.split(r"[/?#]", host, maxsplit=1)[0].rsplit("@", 1)[-1]
-    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    return host.lower() not in {h.lower() for h in allowed_hosts}
+    return _host(u).lower() not in {h.lower() for h in allowed_hosts}
 
 
 def find_off_host_urls(html: str, *, allowed_hosts: Iterable[str] = ()) -> list[str]:
-    """Every URL in ``html`` (attributes, CSS ``url()``/``@import``, tile layers, ``fetch``)
-    that points to another host; relative, ``data:`` and ``blob:`` URLs are local."""
+    """Every URL in ``html`` that the browser would load from another host: ``src=``, ``href=``,
+    ``srcset=``, CSS ``url()`` and ``@import``, ``L.tileLayer(...)``, ``fetch(...)``, workers.
+    Relative, ``data:`` and ``blob:`` URLs are local; ``allowed_hosts`` lists extra local hosts."""
     allowed = tuple(allowed_hosts)
     found: list[str] = []
-    for regex in (_ATTR_RE, _CSS_URL_RE, _CSS_IMPORT_RE, _JS_LOAD_RE):
-        for m in regex.finditer(html):
-            value = next((g for g in m.groups() if g is not None), "")
-            candidates = [value]
-            if m.group(0).lower().lstrip().startswith("srcset"):
-                candidates = [part.strip().split(" ")[0] for part in value.split(",")]
-            found += [c for c in candidates if _is_off_host(c, allowed)]
+    for m in _CANDIDATE_RE.finditer(html):
+        start = m.start()
+        if m.group(0) == "//":
+            scheme = _SCHEME_BEFORE_RE.search(html, max(0, start - 20), start)
+            start = scheme.start() if scheme else start
+        rest = _URL_REST_RE.match(html, m.end())
+        url = html[start: rest.end() if rest else m.end()]
+        before = html[max(0, start - 300): start]
+        if not (_LOADER_BEFORE_RE.search(before[-80:]) or _SRCSET_BEFORE_RE.search(before)):
+            continue
+        if _is_off_host(url, allowed):
+            found.append(url)
     return list(dict.fromkeys(found))
 
 

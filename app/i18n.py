@@ -202,6 +202,10 @@ MESSAGES.update(
             "zh-CN": "拒收 {rejected:,} 行，逐行原因见 {path}：",
             "en": "Rejected {rejected:,} rows; the reason for each is in {path}:",
         },
+        "cli.grid.done": {
+            "zh-CN": "已划分 {n:,} 个小片区（街区 {blocks:,} 个，目标面积 {area:,.0f} 平方米），导出 {export}",
+            "en": "Cut {n:,} sub-zones ({blocks:,} street blocks, target area {area:,.0f} m2); exported {export}",
+        },
         "cli.init.done": {
             "zh-CN": "已创建工作区 {path}（坐标系 {crs}）",
             "en": "Created workspace {path} (CRS {crs})",

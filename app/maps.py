@@ -10,6 +10,7 @@ instance. Layers are read in the workspace's working CRS and reprojected to WGS8
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,7 @@ from geo.workspace import Workspace
 __all__ = [
     "MAIN_ROAD_CLASSES",
     "MapParts",
+    "heat_options",
     "incident_window",
     "map_parts",
     "overview_map",
@@ -61,6 +63,7 @@ STATION_COLORS = (
     "#b07aa1", "#ff9da7", "#9c755f", "#e15759", "#bab0ac",
 )
 _COORD_DECIMALS = 6  # ~0.1 m: more than enough for a screen
+MAX_ZOOM = 22
 
 
 # -- data preparation (pure, tested) ----------------------------------------------------------
@@ -124,6 +127,39 @@ def incident_window(
     return incidents.loc[sel.to_numpy()], start, stop
 
 
+def heat_options(
+    xy_m: np.ndarray,
+    extent_wgs84: tuple[float, float, float, float],
+    *,
+    radius: int = 14,
+    blur: int = 12,
+    map_px: tuple[int, int] = (1100, 850),
+    quantile: float = 0.98,
+    max_zoom: int = MAX_ZOOM,
+) -> dict[str, float]:
+    """Leaflet.heat ``maxZoom`` and ``max`` so the heat does not saturate into one red blob.
+
+    Leaflet.heat sums points into cells of ``(radius + blur) / 2`` pixels, each point weighted
+    ``2 ** (zoom - maxZoom)``. At the zoom that fits the district into a ``map_px`` map, ``max``
+    is a high quantile of the weighted cell counts, so only the densest few cells reach full red.
+    ``maxZoom`` stays the map's maximum: Leaflet's layer control greys out an overlay whose
+    ``maxZoom`` is below the current zoom. ``xy_m`` are the points in metric (working CRS) units.
+    """
+    west, south, east, north = extent_wgs84
+    lat0 = math.radians((south + north) / 2)
+    m_per_px_z0 = 156543.03392 * math.cos(lat0)
+    width_m = max((east - west) * 111_320 * math.cos(lat0), 1.0)
+    height_m = max((north - south) * 110_540, 1.0)
+    fit = min(map_px[0] * m_per_px_z0 / width_m, map_px[1] * m_per_px_z0 / height_m)
+    zoom = int(min(max(math.floor(math.log2(fit)), max_zoom - 12), max_zoom))
+    weight = 2.0 ** (zoom - max_zoom)
+    if len(xy_m) == 0:
+        return {"max_zoom": max_zoom, "max": weight}
+    cell_m = (radius + blur) / 2 * m_per_px_z0 / 2**zoom
+    _, counts = np.unique(np.floor(np.asarray(xy_m) / cell_m), axis=0, return_counts=True)
+    return {"max_zoom": max_zoom, "max": float(max(1.0, np.quantile(counts, quantile)) * weight)}
+
+
 # -- helpers ------------------------------------------------------------------------------------
 def _esc(value: object) -> str:
     """Text safe inside HTML and inside folium's JS template literals (backticks)."""
@@ -184,6 +220,7 @@ class Legend(MacroElement):
           .pn-legend i.line { height: 3px; }
           .pn-legend i.dot { width: 9px; height: 9px; border-radius: 50%; margin: 0 8px 0 2px; }
           .pn-label { font-weight: bold; }
+          .leaflet-heatmap-layer { opacity: 0.7; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -255,7 +292,9 @@ def overview_map(
         tiles=None,
         prefer_canvas=True,
         control_scale=True,
+        zoom_snap=0.25,
     )
+    m.options["max_zoom"] = MAX_ZOOM
     # Only local Leaflet: replace folium's CDN defaults on this instance (not the class).
     m.default_js = [("leaflet", asset_url("leaflet_js", asset_url_prefix))]
     m.default_css = [("leaflet_css", asset_url("leaflet_css", asset_url_prefix))]
@@ -385,13 +424,16 @@ def overview_map(
         if len(recent):
             pts = recent.to_crs(WGS84)
             xy = np.round(shapely.get_coordinates(pts.geometry.to_numpy()), _COORD_DECIMALS)
+            scale = heat_options(shapely.get_coordinates(recent.geometry.to_numpy()),
+                                 (west, south, east, north), radius=14, blur=12)
             heat = HeatMap(
                 [[float(y), float(x)] for x, y in xy],
                 name=t("map.incidents_heat", lang),
-                radius=16, blur=14, min_opacity=0.35, max_zoom=16,
+                radius=14, blur=12, min_opacity=0.25, max_zoom=scale["max_zoom"], max=scale["max"],
             )
             heat.default_js = [("leaflet-heat.js", asset_url("leaflet_heat_js", asset_url_prefix))]
             heat.add_to(m)
+            legend.append((t("map.incidents_heat", lang), _HEAT_GRADIENT, "area"))
             when = pd.to_datetime(recent["occurred_at"]).dt.strftime("%Y-%m-%d %H:%M").tolist()
             folium.GeoJson(
                 _fc(recent, {
@@ -415,6 +457,7 @@ def overview_map(
     return m
 
 
+_HEAT_GRADIENT = "linear-gradient(90deg, blue, cyan, lime, yellow, red)"
 _CAMERA_KEYS = {f"camera.{k}" for k in ("skynet_pole", "bullet", "dome", "speed")}
 
 

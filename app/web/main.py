@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app.assets import AssetsMissingError, check_assets
@@ -92,6 +93,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.patrolnet = state
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # the map page embeds its data
     install_error_handlers(app)
     app.include_router(overview.router)
     app.include_router(docs.router)
