@@ -232,6 +232,42 @@ def init(
     _print_info(ws.info(), language)
 
 
+@cli.command()
+def grid(
+    workspace: WorkspaceArg,
+    count: Annotated[int | None, typer.Option("--count", help="Number of sub-zones wanted (e.g. 1979).", min=1)] = None,
+    target_area_m2: Annotated[
+        float | None, typer.Option("--target-area-m2", help="Target sub-zone area in m2 (default 40,000).", min=1)
+    ] = None,
+    export_dir: Annotated[Path, typer.Option("--export-dir", help="Where the exported grid goes.")] = Path("data/grids"),
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary.")] = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Cut the district into sub-zones (小片区) that follow the streets."""
+    from app.jobs import grid_workspace
+    from geo.workspace import Workspace
+
+    language = _lang(lang)
+    if count is not None and target_area_m2 is not None:
+        fail("give either --count or --target-area-m2, not both")
+    with planner_errors():
+        ws = Workspace(workspace)
+        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+            new_ws, result, export = grid_workspace(ws, count=count, target_area_m2=target_area_m2,
+                                                    export_dir=export_dir, progress=report)
+    sz = result.subzones
+    summary = {"subzones": len(sz), "target_area_m2": round(result.target_area_m2, 1), "blocks": result.blocks,
+               "area_m2": {k: round(float(v), 1) for k, v in sz["area_m2"].describe()[["mean", "min", "50%", "max"]].items()},
+               "export": str(export), "notes": result.notes}
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    console.print(_t("cli.grid.done", language, n=len(sz), blocks=result.blocks, area=result.target_area_m2,
+                     export=str(export)), highlight=False)
+    for note in result.notes:
+        console.print(f"  - {note}", highlight=False)
+
+
 def _pairs(values: list[str], option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values:

@@ -125,3 +125,44 @@ def init_workspace(
                                                   "primary_link", "secondary", "secondary_link"]})
     report("write workspace", 1.0)
     return ws, summary
+
+
+def grid_workspace(
+    ws: Workspace,
+    *,
+    count: int | None = None,
+    target_area_m2: float | None = None,
+    export_dir: str | Path = "data/grids",
+    progress: Progress | None = None,
+) -> tuple[Workspace, "object", Path]:
+    """Build the sub-zones of a workspace, write them (layer ``subzones``) and export a copy to
+    ``<export_dir>/<workspace>-subzones.gpkg``. Returns the new workspace, the result and the export."""
+    import pyogrio
+
+    from geo.subzones import build_subzones
+
+    report = progress or _noop
+    layers = {name: ws.read(name) for name in ("boundary", "stations", "communities", "neighborhoods") if ws.has(name)}
+    if not ws.has("road_edges"):
+        from geo.errors import InputError
+
+        raise InputError(f"workspace '{ws.path}' has no road_edges; build it with 'patrolnet init --osm FILE' first")
+    result = build_subzones(
+        ws.read("road_edges"), boundary=layers.get("boundary"), stations=layers.get("stations"),
+        communities=layers.get("communities"), neighborhoods=layers.get("neighborhoods"), count=count,
+        target_area_m2=target_area_m2, progress=report,
+    )
+    report("write workspace", 0.0)
+    new_ws = ws.write({"subzones": result.subzones}, meta={"subzones": {
+        "count": len(result.subzones), "target_area_m2": round(result.target_area_m2, 1),
+        "requested_count": count, "blocks": result.blocks, "notes": result.notes}},
+        sources={"subzones": "patrolnet grid (street blocks)"})
+    export = Path(export_dir) / f"{ws.path.stem}-subzones.gpkg"
+    export.parent.mkdir(parents=True, exist_ok=True)
+    tmp = export.with_name(f".{export.name}.tmp.gpkg")
+    if tmp.exists():
+        tmp.unlink()
+    pyogrio.write_dataframe(result.subzones, tmp, layer="subzones", driver="GPKG")
+    tmp.replace(export)
+    report("write workspace", 1.0)
+    return new_ws, result, export
