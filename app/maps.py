@@ -135,13 +135,15 @@ def heat_options(
     blur: int = 12,
     map_px: tuple[int, int] = (1100, 850),
     quantile: float = 0.98,
+    floor: float = 3.0,
     max_zoom: int = MAX_ZOOM,
 ) -> dict[str, float]:
     """Leaflet.heat ``maxZoom`` and ``max`` so the heat does not saturate into one red blob.
 
     Leaflet.heat sums points into cells of ``(radius + blur) / 2`` pixels, each point weighted
     ``2 ** (zoom - maxZoom)``. At the zoom that fits the district into a ``map_px`` map, ``max``
-    is a high quantile of the weighted cell counts, so only the densest few cells reach full red.
+    is a high quantile of the weighted cell counts (at least ``floor`` incidents), so only the
+    densest few cells reach full red and a lone incident does not look like a hotspot.
     ``maxZoom`` stays the map's maximum: Leaflet's layer control greys out an overlay whose
     ``maxZoom`` is below the current zoom. ``xy_m`` are the points in metric (working CRS) units.
     """
@@ -154,10 +156,10 @@ def heat_options(
     zoom = int(min(max(math.floor(math.log2(fit)), max_zoom - 12), max_zoom))
     weight = 2.0 ** (zoom - max_zoom)
     if len(xy_m) == 0:
-        return {"max_zoom": max_zoom, "max": weight}
+        return {"max_zoom": max_zoom, "max": floor * weight}
     cell_m = (radius + blur) / 2 * m_per_px_z0 / 2**zoom
     _, counts = np.unique(np.floor(np.asarray(xy_m) / cell_m), axis=0, return_counts=True)
-    return {"max_zoom": max_zoom, "max": float(max(1.0, np.quantile(counts, quantile)) * weight)}
+    return {"max_zoom": max_zoom, "max": float(max(floor, np.quantile(counts, quantile)) * weight)}
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -49,13 +49,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@dataclass
-class Server:
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-
 def _serve(app: Any) -> Iterator[str]:
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
@@ -247,5 +240,6 @@ def test_local_mbtiles_base_layer(tiles_base_url: str, page_and_log: tuple[Any, 
     page.wait_for_function(
         "() => [...document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded')]"
         ".some(i => i.src.endsWith('/tiles/1/1/0.png'))", timeout=15_000)
+    page.wait_for_timeout(500)  # Leaflet fades tiles in
     page.screenshot(path=str(ARTIFACTS / "overview_tiles.png"))
     rec.check()
