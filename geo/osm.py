@@ -374,7 +374,7 @@ class _Raw:
 
 def _read_raw(path: Path, fmt: str, kinds: Collection[str], *, include_speed_cameras: bool) -> _Raw:
     import osmium
-    from osmium.filter import TagFilter
+    from osmium.filter import KeyFilter, TagFilter
     from osmium.osm import NODE
 
     raw = _Raw()
@@ -384,7 +384,7 @@ def _read_raw(path: Path, fmt: str, kinds: Collection[str], *, include_speed_cam
     processor = (
         osmium.FileProcessor(osmium.io.File(str(path), fmt))
         .with_locations()
-        .with_areas()
+        .with_areas(KeyFilter("building"))  # assemble only building multipolygon relations
         .with_filter(node_filter)
     )
     wkb = osmium.geom.WKBFactory()
@@ -419,12 +419,6 @@ def _read_raw(path: Path, fmt: str, kinds: Collection[str], *, include_speed_cam
                     run = []
             if len(run) >= 2:
                 runs.append(run)
-            for i, r in enumerate(runs):
-                if len(r) >= 3 and r == r[::-1]:
-                    # A-B-A: a way doubling back on itself (OSMnx's XML export writes every two-way
-                    # edge so); the street is A-B.
-                    runs[i] = r[: len(r) // 2 + 1]
-                    counts["road_ways_doubled_back"] += 1
             counts["road_ways"] += 1
             if missing:
                 counts["road_ways_split_at_missing_nodes"] += 1
@@ -434,6 +428,13 @@ def _read_raw(path: Path, fmt: str, kinds: Collection[str], *, include_speed_cam
                 continue
             tagd = dict(tags)
             oneway, rev = _is_oneway(tagd)
+            if not oneway:
+                for i, r in enumerate(runs):
+                    if len(r) >= 3 and r == r[::-1]:
+                        # A-B-A: a two-way way doubling back on itself (OSMnx's XML export
+                        # writes every two-way edge so); the street is A-B.
+                        runs[i] = r[: len(r) // 2 + 1]
+                        counts["road_ways_doubled_back"] += 1
             attrs: dict[str, Any] = {col: tagd.get(key) for col, key in _EDGE_TAGS.items()}
             attrs.update(
                 osmid=obj.id,
@@ -495,9 +496,16 @@ def _simplify(raw: _Raw) -> tuple[list[list[int]], list[int]]:
     return segments, seg_way
 
 
-def _empty_frame(columns: list[str], crs: str, geom_type: str) -> gpd.GeoDataFrame:
-    del geom_type
-    return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=crs)
+_FLOAT_COLUMNS = {"bearing_deg", "fov_deg", "range_m"}
+
+
+def _empty_frame(columns: list[str], crs: str) -> gpd.GeoDataFrame:
+    """An empty layer with the columns (and dtypes) a filled one would have."""
+    data = {
+        c: pd.Series(dtype=np.int64 if c == "osm_id" else float if c in _FLOAT_COLUMNS else object)
+        for c in columns
+    }
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
 def _build_roads(
@@ -564,9 +572,10 @@ def _street_counts(node_ids: np.ndarray, edges: pd.DataFrame) -> np.ndarray:
     ends = np.concatenate([phys["u"].to_numpy(), phys["v"].to_numpy()])
     ids, counts = np.unique(ends, return_counts=True)
     out = np.zeros(len(node_ids), dtype=np.int64)
-    pos = np.searchsorted(ids, node_ids)
-    ok = (pos < len(ids)) & (ids[np.minimum(pos, max(len(ids) - 1, 0))] == node_ids) if len(ids) else pos < 0
-    out[ok] = counts[pos[ok]]
+    if len(ids):
+        pos = np.minimum(np.searchsorted(ids, node_ids), len(ids) - 1)
+        found = ids[pos] == node_ids
+        out[found] = counts[pos[found]]
     return out
 
 
@@ -592,7 +601,7 @@ def _connectivity(nodes: pd.DataFrame, edges: pd.DataFrame) -> dict[str, int]:
 
 def _buildings_frame(raw: _Raw, crs: str) -> gpd.GeoDataFrame:
     if not raw.buildings:
-        return _empty_frame(_BUILDING_COLUMNS, crs, "MultiPolygon")
+        return _empty_frame(_BUILDING_COLUMNS, crs)
     geoms = shapely.from_wkb([b[3] for b in raw.buildings])
     parts = shapely.get_num_geometries(geoms)
     single = parts == 1
@@ -613,7 +622,7 @@ def _buildings_frame(raw: _Raw, crs: str) -> gpd.GeoDataFrame:
 
 def _cameras_frame(raw: _Raw, crs: str) -> gpd.GeoDataFrame:
     if not raw.cameras:
-        return _empty_frame(_CAMERA_COLUMNS, crs, "Point")
+        return _empty_frame(_CAMERA_COLUMNS, crs)
     rows = []
     for osm_id, lon, lat, tags in sorted(raw.cameras, key=lambda c: c[0]):
         kind = camera_kind(tags)
@@ -855,6 +864,14 @@ def _osmnx_settings(**values: Any) -> Iterator[None]:
             setattr(ox.settings, key, value)
 
 
+def _osmnx_response_error() -> type[Exception]:
+    try:
+        from osmnx._errors import InsufficientResponseError
+    except ImportError:  # pragma: no cover - osmnx moved it
+        return ValueError
+    return InsufficientResponseError
+
+
 def place_download(
     place: str,
     *,
@@ -917,7 +934,7 @@ def place_download(
             ox.io.save_graph_xml(graph, target)
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise OfflineError(f"{_OFFLINE_MSG} ({exc.__class__.__name__})") from exc
-    except (ValueError, TypeError, ox._errors.InsufficientResponseError) as exc:
+    except (ValueError, TypeError, _osmnx_response_error()) as exc:
         raise InputError(f"cannot download the streets of {place!r}: {exc}; check the place name") from exc
     try:
         return read_osm(target, crs=crs)
