@@ -240,8 +240,13 @@ class Workspace:
         columns: list[str] | None = None,
         bbox: tuple[float, float, float, float] | None = None,
         where: str | None = None,
+        skip_features: int = 0,
+        max_features: int | None = None,
     ) -> gpd.GeoDataFrame | pd.DataFrame:
         """Read a layer (in the working CRS); datetime columns come back tz-aware.
+
+        ``bbox`` is in the working CRS; ``skip_features``/``max_features`` page through the layer
+        in the reader (after the ``bbox``/``where`` filters).
 
         Raises
         ------
@@ -260,6 +265,8 @@ class Workspace:
             where=where,
             read_geometry=self._layers[layer] is not None,
             use_arrow=False,
+            skip_features=skip_features,
+            max_features=max_features,
         )
         if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None:
             frame = frame.set_crs(self.crs)

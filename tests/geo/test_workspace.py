@@ -180,3 +180,10 @@ def test_data_model_doc_is_generated_from_the_schema():
 
     doc = (Path(__file__).parents[2] / "docs" / "data-model.md").read_text(encoding="utf-8")
     assert doc.endswith(schema_markdown()), "docs/data-model.md is stale: run `python -m geo.schema`"
+
+
+def test_read_pages_in_the_reader(tmp_path):
+    ws = create_workspace(tmp_path / "ws.gpkg", _layers(), crs=CRS)
+    page = ws.read("incidents", skip_features=1, max_features=1)
+    assert list(page["incident_id"]) == ["I2"]
+    assert len(ws.read("incidents", skip_features=3)) == 0
