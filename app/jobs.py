@@ -83,6 +83,7 @@ def init_workspace(
     layers: dict = {}
     sources: dict = {}
     summary: dict = {}
+    osm_meta: dict = {}
     extract = None
     if osm is not None or place is not None:
         from geo.osm import place_download, read_osm
@@ -100,6 +101,7 @@ def init_workspace(
             layers["cameras"] = extract.cameras
             sources["cameras"] = src + " (man_made=surveillance)"
         summary["osm"] = extract.stats
+        osm_meta = {"osm_stats": extract.stats}
     if crs is None:
         centre = shapely.union_all(bnd.geometry.to_numpy()).centroid
         crs = suggest_projected_crs(centre.x, centre.y)
@@ -122,7 +124,7 @@ def init_workspace(
         raise InputError(f"--timezone {timezone!r} is not a known time zone; use e.g. Asia/Shanghai") from exc
     ws = create_workspace(path, layers, crs=crs, sources=sources, overwrite=overwrite, timezone=timezone,
                           meta={"main_highways": ["motorway", "motorway_link", "trunk", "trunk_link", "primary",
-                                                  "primary_link", "secondary", "secondary_link"]})
+                                                  "primary_link", "secondary", "secondary_link"], **osm_meta})
     report("write workspace", 1.0)
     return ws, summary
 

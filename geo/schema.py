@@ -172,6 +172,20 @@ LAYERS: dict[str, Layer] = {
                 C("range_m", "float", "useful range in metres", False),
                 C("owner", "str", "who runs it: public_security | neighborhood | unit | ..."),
                 C("neighborhood_id", "str", "neighborhood it belongs to, if any", False),
+                C("osm_id", "int", "OSM node id (cameras read from OSM)", False),
+                C("osm_tags", "str", "the OSM node's tags as JSON (cameras read from OSM)", False),
+            ),
+        ),
+        Layer(
+            "buildings",
+            "MultiPolygon",
+            "Building footprints (from OSM when the extract has them); used for camera line of sight.",
+            (
+                C("osm_id", "int", "OSM way or relation id", False),
+                C("osm_type", "str", "way | relation", False),
+                C("building", "str", "OSM building tag (yes, residential, ...)", False),
+                C("name", "str", "name", False),
+                C("levels", "float", "building:levels", False),
             ),
         ),
         Layer(
