@@ -63,6 +63,7 @@ MESSAGES: _M = {
     "layer.cameras": {"zh-CN": "探头", "en": "Cameras"},
     "layer.incidents": {"zh-CN": "警情", "en": "Incidents"},
     "layer.units": {"zh-CN": "巡逻力量", "en": "Patrol units"},
+    "layer.buildings": {"zh-CN": "建筑物", "en": "Buildings"},
     # -- map layers (layer control) and legend ----------------------------------------------------
     "map.boundary": {"zh-CN": "辖区边界", "en": "District boundary"},
     "map.stations": {"zh-CN": "派出所辖区", "en": "Station jurisdictions"},
