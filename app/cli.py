@@ -370,8 +370,24 @@ def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None)
 
     check_assets()
     application = create_app(path, mbtiles=mbtiles, default_lang=lang)
+    _warm(application, lang)
     console.print(_t("cli.serve.url", lang, url=f"http://{host}:{port}/"), highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def _warm(application: Any, lang: str) -> None:
+    """Build the overview page in the background so the first visitor does not wait for it."""
+    import threading
+
+    from app.web.pages import overview_html
+
+    def build() -> None:
+        try:
+            overview_html(application.state.patrolnet, lang)
+        except Exception:  # the request path reports errors properly; warming is best effort
+            pass
+
+    threading.Thread(target=build, name="warm-overview", daemon=True).start()
 
 
 def _print_info(summary: Any, lang: str) -> None:

@@ -280,7 +280,13 @@ def overview_map(
     lang = normalize_lang(lang)
     boundary = _read(ws, "boundary")
     stations = _read(ws, "stations")
-    extent_src = boundary if boundary is not None else stations
+    # open on the area of work: the station jurisdictions, else the road network, else the boundary
+    # (a district boundary can be far larger than the built-up area the data covers)
+    extent_src = stations if stations is not None and len(stations) else None
+    if extent_src is None and ws.has("road_nodes") and ws.count("road_nodes"):
+        extent_src = ws.read("road_nodes", columns=[])
+    if extent_src is None:
+        extent_src = boundary
     if extent_src is None:
         info = ws.info()
         extent = info.extent_wgs84 or (114.93, 27.82, 114.93, 27.82)
