@@ -370,9 +370,12 @@ def build_neighborhoods(faces: Faces, areas: Areas, pieces: pd.DataFrame, ways: 
     inner = np.array(parts, dtype=object)
     frac = np.where(rng.random(n) < 0.35, rng.uniform(0.45, 0.75, n), 1.0)
     frac[:n_named] = [0.5, 1.0, 1.0, 1.0, 1.0, 1.0][:n_named]
+    from_end = rng.random(n) < 0.5
     env = shapely.oriented_envelope(inner)
+    # a named compound next to a road keeps the part along that road
+    named_road = [spec[5] for spec in _names.NAMED_NEIGHBORHOODS]
     geoms_out = []
-    for g, en_, fr in zip(inner, env, frac):
+    for i, (g, en_, fr) in enumerate(zip(inner, env, frac)):
         if fr >= 1.0:
             geoms_out.append(g)
             continue
@@ -380,8 +383,18 @@ def build_neighborhoods(faces: Faces, areas: Areas, pieces: pd.DataFrame, ways: 
         s1, s2 = c[1] - c[0], c[3] - c[0]
         if np.hypot(*s1) < np.hypot(*s2):
             s1, s2 = s2, s1
-        box = shapely.Polygon([c[0] - 0.05 * s2, c[0] + fr * s1 - 0.05 * s2,
-                               c[0] + fr * s1 + 1.05 * s2, c[0] + 1.05 * s2])
+        origin = c[0]
+        if i < n_named and named_road[i] is not None and (nm == named_road[i]).any():
+            road = shapely.union_all(geoms[nm == named_road[i]])
+            far = shapely.distance(shapely.Point(c[0] + s1 + 0.5 * s2), road)
+            near = shapely.distance(shapely.Point(c[0] + 0.5 * s2), road)
+            flip = far < near
+        else:
+            flip = bool(from_end[i])
+        if flip:
+            origin, s1 = c[0] + s1, -s1
+        box = shapely.Polygon([origin - 0.05 * s2, origin + fr * s1 - 0.05 * s2,
+                               origin + fr * s1 + 1.05 * s2, origin + 1.05 * s2])
         cut = shapely.intersection(g, box)
         pp = shapely.get_parts(cut)
         pp = pp[[p.geom_type == "Polygon" for p in pp]]

@@ -98,13 +98,16 @@ def build_cameras(nodes: pd.DataFrame, edges: pd.DataFrame, nb: pd.DataFrame, en
     model = (nb["model_kind"].to_numpy() != "")
     geo_idx = np.flatnonzero(nb["model_kind"].to_numpy() == "unit_self_governance")
     geo_idx = geo_idx[:1]  # the geological survey compound is first among them
-    none = (rng.random(n) < 0.26) & ~model
+    # a quarter of the compounds (never a model one) have no camera at all
+    none = np.zeros(n, bool)
+    cand = np.flatnonzero(~model)
+    none[rng.choice(cand, size=min(len(cand), int(round(0.25 * n))), replace=False)] = True
     want = (perim / 90.0 + nb["households"].to_numpy() / 500.0) * np.exp(rng.normal(0, 0.4, n))
-    want = np.where(model, want * 2.5, want)
-    want[none] = 0.0
-    fixed = np.zeros(n, int)
+    want[none | model] = 0.0
+    # model neighborhoods first: the gate plus one camera per ~80 m of fence; the geological survey
+    # compound (technical defence, "full HD coverage") one per 30 m of fence and two domes
+    fixed = np.where(model, np.ceil(perim / 80.0).astype(int) + 2, 0)
     fixed[geo_idx] = np.ceil(perim[geo_idx] / 30.0).astype(int) + 2
-    want[geo_idx] = 0.0
     rest = total - fixed.sum()
     raw = want / want.sum() * rest
     cnt = np.floor(raw).astype(int)
