@@ -911,7 +911,7 @@ def time_profile(
     if missing:
         raise InputError(f"time_profile: no column(s) {missing} in the incidents")
     occ = pd.to_datetime(sel["occurred_at"])
-    slot = (occ.dt.dayofweek * 24 + occ.dt.hour).to_numpy(np.int64)
+    slot = (occ.dt.day_of_week * 24 + occ.dt.hour).to_numpy(np.int64)
     if keys:
         codes, uniques = pd.MultiIndex.from_frame(sel[keys].astype("string").fillna("")).factorize()
         ng = len(uniques)
