@@ -2,21 +2,29 @@
 
 ``build_demo()`` returns every workspace layer of a district in EPSG:4547: the real Yushui boundary,
 an urban core of about 8 km x 10 km (x sqrt(scale) per side) with a jittered road network, the Yuan
-River (袁河) crossed by a few bridges, police stations, communities, compounds (小区), 1,979 sub-zones
-(小片区), cameras, patrol units and three years of incidents from a self-exciting (Hawkes) model whose
-trend reproduces the figures of the article after the "1234" method is adopted on 2025-01-01.
+River (袁河) crossed by a few bridges, police stations, communities, compounds (小区),
+1,979 sub-zones (小片区), cameras, patrol units and three years of incidents from a self-exciting
+(Hawkes) model whose trend reproduces the figures of the article after the "1234" method is adopted
+on 2025-01-01.
 
-The same ``seed``, ``as_of`` and ``scale`` always give identical layers: each stage draws from its own
-random sub-stream, and nothing depends on set order, the clock (apart from the default ``as_of``) or
-global state. The generating intensity is kept (layer ``demo_truth`` and ``meta['demo_truth']``) so
-forecasts can be scored against the truth with :func:`expected_counts`.
+The same ``seed``, ``as_of`` and ``scale`` always give identical layers: each stage draws from its
+own random sub-stream, and nothing depends on set order, the clock (apart from the default
+``as_of``) or global state. The generating intensity is kept (layer ``demo_truth`` and
+``meta['demo_truth']``) so forecasts can be scored against the truth with :func:`expected_counts`;
+the model and its trend bookkeeping are described in :mod:`geo.demo._incidents`.
 
-Layer columns beyond the schema
--------------------------------
+Layers beyond the schema: ``demo_truth`` (150 m truth cells, see :class:`TruthModel`) and ``water``
+(the Yuan River polygon, for maps).
+
+Columns beyond the schema
+-------------------------
 road_edges: ``way_id`` (the synthetic way a piece belongs to); incidents: ``main_road`` (street
 incident on a trunk/primary/secondary road), ``truth_cell_id``, ``generation`` (0 = background
 event, n = n-th generation near-repeat offspring); cameras: ``station_id``; units: ``headcount``;
 neighborhoods: ``vulnerability`` (relative risk used by the generator); communities: ``households``.
+
+Units: the 80 Skynet guards (天网巡防员) are 80 units of one guard each, counted as
+``auxiliaries=1``; volunteer teams hold 3,120 volunteers in all (x scale).
 """
 
 from __future__ import annotations
@@ -37,8 +45,14 @@ from geo.demo._incidents import ADOPTED, TruthModel, expected_counts
 from geo.errors import InputError
 from geo.schema import CATEGORIES, DEFAULT_TIMEZONE
 
-__all__ = ["DemoDistrict", "build_demo", "expected_counts", "default_as_of", "GENERATOR_VERSION",
-           "TruthModel"]
+__all__ = [
+    "DemoDistrict",
+    "build_demo",
+    "expected_counts",
+    "default_as_of",
+    "GENERATOR_VERSION",
+    "TruthModel",
+]
 
 GENERATOR_VERSION = "1.0"
 Progress = Callable[[str, float], None]
@@ -61,7 +75,9 @@ def default_as_of(today: dt.date | None = None) -> dt.date:
 
 
 def _gdf(df: pd.DataFrame, geometry: Any) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(df.reset_index(drop=True), geometry=gpd.GeoSeries(np.asarray(geometry), crs=CRS), crs=CRS)
+    return gpd.GeoDataFrame(
+        df.reset_index(drop=True), geometry=gpd.GeoSeries(np.asarray(geometry), crs=CRS), crs=CRS
+    )
 
 
 def _core(boundary: shapely.Geometry, cx: float, cy: float, scale: float) -> shapely.Polygon:
@@ -77,8 +93,13 @@ def _core(boundary: shapely.Geometry, cx: float, cy: float, scale: float) -> sha
     return shapely.make_valid(core) if not core.is_valid else core
 
 
-def build_demo(*, seed: int = 1979, as_of: dt.date | None = None, scale: float = 1.0,
-               progress: Progress | None = None) -> DemoDistrict:
+def build_demo(
+    *,
+    seed: int = 1979,
+    as_of: dt.date | None = None,
+    scale: float = 1.0,
+    progress: Progress | None = None,
+) -> DemoDistrict:
     """Build the demo district.
 
     Parameters
@@ -105,8 +126,10 @@ def build_demo(*, seed: int = 1979, as_of: dt.date | None = None, scale: float =
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
     if as_of < _incidents.SIM_START:
-        raise InputError(f"as_of {as_of} is before the first incident day {_incidents.SIM_START}; "
-                         f"choose a later date")
+        raise InputError(
+            f"as_of {as_of} is before the first incident day {_incidents.SIM_START}; "
+            f"choose a later date"
+        )
     report("boundary", 0.0)
     boundary, bname, adcode = load_boundary()
     cx, cy = centre_xy()
@@ -121,9 +144,12 @@ def build_demo(*, seed: int = 1979, as_of: dt.date | None = None, scale: float =
     report("areas", 0.2)
     n_sub = max(1, int(round(_areas.SUBZONES_PER_80KM2 * core.area / _areas.CORE_AREA_SCALE1)))
     faces = _areas.build_faces(pieces, core, sk.river, n_sub)
-    areas = _areas.assign_areas(faces, sk.ways, sk.river, core, cx, cy, scale, rng_for(seed, "areas"))
-    nbh = _areas.build_neighborhoods(faces, areas, pieces, sk.ways, sk.river, scale,
-                                     rng_for(seed, "neighborhoods"))
+    areas = _areas.assign_areas(
+        faces, sk.ways, sk.river, core, cx, cy, scale, rng_for(seed, "areas")
+    )
+    nbh = _areas.build_neighborhoods(
+        faces, areas, pieces, sk.ways, sk.river, scale, rng_for(seed, "neighborhoods")
+    )
     _areas.service_ways(nbh, sk.ways, rng_for(seed, "service roads"))
     report("road graph", 0.3)
     pieces2 = _roads.node_ways(sk.ways, core, sk.river)
@@ -135,9 +161,12 @@ def build_demo(*, seed: int = 1979, as_of: dt.date | None = None, scale: float =
     vr = rng_for(seed, "vulnerability")
     kind_f = nb["kind"].map({"open": 1.6, "enclosed": 1.0, "unit_compound": 0.7}).to_numpy(float)
     nb["vulnerability"] = np.round(kind_f * np.exp(vr.normal(0, 0.4, len(nb))), 3)
-    cams = _assets.build_cameras(nodes, edges, nb, nbh.entrances, nbh.gate_dir, scale, rng_for(seed, "cameras"))
-    units = _assets.build_units(nodes, edges, areas.stations, areas.communities, nb, cams, scale,
-                                rng_for(seed, "units"))
+    cams = _assets.build_cameras(
+        nodes, edges, nb, nbh.entrances, nbh.gate_dir, scale, rng_for(seed, "cameras")
+    )
+    units = _assets.build_units(
+        nodes, edges, areas.stations, areas.communities, nb, cams, scale, rng_for(seed, "units")
+    )
     # face lookup for tagging points with station / community / sub-zone
     face_tree = shapely.STRtree(faces.polys)
 
@@ -164,7 +193,9 @@ def build_demo(*, seed: int = 1979, as_of: dt.date | None = None, scale: float =
     face_sz = sz_id_of_label[sz_label]
     # -- incidents ---------------------------------------------------------------------------------
     report("incidents", 0.5)
-    inc, truth_cells, truth_meta = _make_incidents(seed, as_of, scale, core, edges, nodes, nb, report)
+    inc, truth_cells, truth_meta = _make_incidents(
+        seed, as_of, scale, core, edges, nodes, nb, report
+    )
     f = tag(shapely.get_x(inc.geometry.to_numpy()), shapely.get_y(inc.geometry.to_numpy()))
     inc["station_id"] = st_ids[areas.station_of_face[f]]
     inc["community_id"] = cm_ids[areas.community_of_face[f]]
@@ -178,7 +209,9 @@ def build_demo(*, seed: int = 1979, as_of: dt.date | None = None, scale: float =
     cm["households"] = cm["community_id"].map(hh).fillna(0).astype(np.int64)
     rr = rng_for(seed, "residents")
     cm_area_km2 = shapely.area(cm["geometry"].to_numpy()) / 1e6
-    cm["residents"] = np.round(cm["households"] * 2.8 + cm_area_km2 * rr.uniform(3000, 6000, len(cm))).astype(np.int64)
+    cm["residents"] = np.round(
+        cm["households"] * 2.8 + cm_area_km2 * rr.uniform(3000, 6000, len(cm))
+    ).astype(np.int64)
     layers["communities"] = _gdf(cm.drop(columns="geometry"), cm["geometry"])
     layers["neighborhoods"] = _gdf(nb.drop(columns=["geometry", "face"]), nb["geometry"])
     # sub-zones
@@ -205,11 +238,15 @@ def build_demo(*, seed: int = 1979, as_of: dt.date | None = None, scale: float =
     uf = tag(units["x"].to_numpy(), units["y"].to_numpy())
     guard = units["kind"] == "skynet_guard"
     units.loc[guard, "station_id"] = st_ids[areas.station_of_face[uf[guard.to_numpy()]]]
-    units["headcount"] = (units["officers"] + units["auxiliaries"] + units["volunteers"]).astype(np.int64)
+    units["headcount"] = (units["officers"] + units["auxiliaries"] + units["volunteers"]).astype(
+        np.int64
+    )
     layers["units"] = _gdf(units.drop(columns=["x", "y"]), shapely.points(units["x"], units["y"]))
     layers["demo_truth"] = truth_cells
-    layers["water"] = _gdf(pd.DataFrame({"name": ["袁河"], "name_en": ["Yuan River"], "kind": ["river"]}),
-                           [sk.river.polygon])
+    layers["water"] = _gdf(
+        pd.DataFrame({"name": ["袁河"], "name_en": ["Yuan River"], "kind": ["river"]}),
+        [sk.river.polygon],
+    )
     meta = {
         "district": bname,
         "demo_seed": int(seed),
@@ -222,8 +259,10 @@ def build_demo(*, seed: int = 1979, as_of: dt.date | None = None, scale: float =
     }
     synth = f"synthetic (geo.demo {GENERATOR_VERSION}, seed {seed}, scale {scale:g}, as of {as_of})"
     sources = {name: synth for name in layers}
-    sources["boundary"] = ("DataV GeoAtlas 360502 渝水区 (GCJ-02), converted to WGS84 by geo.coords "
-                           "and projected to EPSG:4547")
+    sources["boundary"] = (
+        "DataV GeoAtlas 360502 渝水区 (GCJ-02), converted to WGS84 by geo.coords "
+        "and projected to EPSG:4547"
+    )
     report("done", 1.0)
     return DemoDistrict(layers=layers, meta=meta, sources=sources)
 
@@ -251,13 +290,21 @@ def _truth_grid(core: shapely.Polygon) -> tuple[pd.DataFrame, np.ndarray, float,
     geom = shapely.intersection(sq, core)
     keep = shapely.area(geom) > 1.0
     rr, cc, geom = rr[keep], cc[keep], geom[keep]
-    df = pd.DataFrame({"cell_id": (rr * 10000 + cc).astype(np.int64), "row": rr.astype(np.int64),
-                       "col": cc.astype(np.int64), "cx": x0 + (cc + 0.5) * c, "cy": y0 + (rr + 0.5) * c})
+    df = pd.DataFrame(
+        {
+            "cell_id": (rr * 10000 + cc).astype(np.int64),
+            "row": rr.astype(np.int64),
+            "col": cc.astype(np.int64),
+            "cx": x0 + (cc + 0.5) * c,
+            "cy": y0 + (rr + 0.5) * c,
+        }
+    )
     return df, geom, float(x0), float(y0)
 
 
-def _hot_places(nodes: pd.DataFrame, edges: pd.DataFrame, scale: float, rng: np.random.Generator
-                ) -> list[dict[str, Any]]:
+def _hot_places(
+    nodes: pd.DataFrame, edges: pd.DataFrame, scale: float, rng: np.random.Generator
+) -> list[dict[str, Any]]:
     ids, _ = _assets.main_crossings(nodes, edges)
     xy = nodes.set_index("node_id").loc[ids, ["x", "y"]].to_numpy()
     ctr = xy.mean(axis=0)
@@ -271,15 +318,29 @@ def _hot_places(nodes: pd.DataFrame, edges: pd.DataFrame, scale: float, rng: np.
         zh, en, mult, radius = _incidents.HOT_PLACES[i % len(_incidents.HOT_PLACES)]
         rep = i // len(_incidents.HOT_PLACES)
         off = rng.normal(0, 60, 2)
-        out.append({"name": zh + (f"{rep + 1}" if rep else ""), "name_en": en + (f" {rep + 1}" if rep else ""),
-                    "x": round(float(xy[j, 0] + off[0]), 1), "y": round(float(xy[j, 1] + off[1]), 1),
-                    "radius_m": float(radius), "multipliers": {k: float(v) for k, v in mult.items()}})
+        out.append(
+            {
+                "name": zh + (f"{rep + 1}" if rep else ""),
+                "name_en": en + (f" {rep + 1}" if rep else ""),
+                "x": round(float(xy[j, 0] + off[0]), 1),
+                "y": round(float(xy[j, 1] + off[1]), 1),
+                "radius_m": float(radius),
+                "multipliers": {k: float(v) for k, v in mult.items()},
+            }
+        )
     return out
 
 
-def _make_incidents(seed: int, as_of: dt.date, scale: float, core: shapely.Polygon, edges: pd.DataFrame,
-                    nodes: pd.DataFrame, nb: pd.DataFrame, report: Progress
-                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any]]:
+def _make_incidents(
+    seed: int,
+    as_of: dt.date,
+    scale: float,
+    core: shapely.Polygon,
+    edges: pd.DataFrame,
+    nodes: pd.DataFrame,
+    nb: pd.DataFrame,
+    report: Progress,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any]]:
     cells, cell_geom, x0, y0 = _truth_grid(core)
     n = len(cells)
     ccx, ccy = cells["cx"].to_numpy(), cells["cy"].to_numpy()
@@ -312,7 +373,12 @@ def _make_incidents(seed: int, as_of: dt.date, scale: float, core: shapely.Polyg
     nar = shapely.area(npc)
     ok = nar > 1.0
     a2, b2, npc, nar = a2[ok], b2[ok], npc[ok], nar[ok]
-    nw = nb["households"].to_numpy(float)[a2] * nar / shapely.area(polys[a2]) * nb["vulnerability"].to_numpy(float)[a2]
+    nw = (
+        nb["households"].to_numpy(float)[a2]
+        * nar
+        / shapely.area(polys[a2])
+        * nb["vulnerability"].to_numpy(float)[a2]
+    )
     is_model = (nb["model_kind"].to_numpy() != "")[a2]
     cap_pre = np.bincount(b2, weights=nw, minlength=n)
     cap_post = np.bincount(b2, weights=nw * ~is_model, minlength=n)
@@ -402,26 +468,44 @@ def _make_incidents(seed: int, as_of: dt.date, scale: float, core: shapely.Polyg
     snap[street] = shapely.distance(geom[street], eg.loc[edge_id[street]].to_numpy())
     tz = DEFAULT_TIMEZONE
     start = pd.Timestamp(model.start)
-    occurred = (start + pd.to_timedelta(ev["day"].to_numpy(), unit="D")
-                + pd.to_timedelta(ev["hour"].to_numpy() * 60 + ev["minute"].to_numpy(), unit="min"))
+    occurred = (
+        start
+        + pd.to_timedelta(ev["day"].to_numpy(), unit="D")
+        + pd.to_timedelta(ev["hour"].to_numpy() * 60 + ev["minute"].to_numpy(), unit="min")
+    )
     occurred = pd.DatetimeIndex(occurred).tz_localize(tz)
-    df = pd.DataFrame({
-        "occurred_at": occurred,
-        "category": cat,
-        "place_kind": np.where(street, "street", "neighborhood"),
-        "neighborhood_id": np.where(nb_idx >= 0, nb["neighborhood_id"].to_numpy()[np.maximum(nb_idx, 0)], None),
-        "edge_id": pd.array(np.where(street, edge_id, 0), dtype="Int64"),
-        "snap_distance_m": np.round(snap, 2),
-        "main_road": comp_p == "street_main",
-        "truth_cell_id": cells["cell_id"].to_numpy()[cell],
-        "generation": ev["generation"].to_numpy().astype(np.int64),
-        "x": x, "y": y,
-    })
+    df = pd.DataFrame(
+        {
+            "occurred_at": occurred,
+            "category": cat,
+            "place_kind": np.where(street, "street", "neighborhood"),
+            "neighborhood_id": np.where(
+                nb_idx >= 0, nb["neighborhood_id"].to_numpy()[np.maximum(nb_idx, 0)], None
+            ),
+            "edge_id": pd.array(np.where(street, edge_id, 0), dtype="Int64"),
+            "snap_distance_m": np.round(snap, 2),
+            "main_road": comp_p == "street_main",
+            "truth_cell_id": cells["cell_id"].to_numpy()[cell],
+            "generation": ev["generation"].to_numpy().astype(np.int64),
+            "x": x,
+            "y": y,
+        }
+    )
     df.loc[~street, "edge_id"] = pd.NA
-    order = np.lexsort((df["y"].to_numpy(), df["x"].to_numpy(), df["category"].to_numpy(),
-                        df["occurred_at"].to_numpy()))
+    order = np.lexsort(
+        (
+            df["y"].to_numpy(),
+            df["x"].to_numpy(),
+            df["category"].to_numpy(),
+            df["occurred_at"].to_numpy(),
+        )
+    )
     df = df.iloc[order].reset_index(drop=True)
     df.insert(0, "incident_id", [f"I{i + 1:07d}" for i in range(len(df))])
-    inc = gpd.GeoDataFrame(df.drop(columns=["x", "y"]), geometry=gpd.GeoSeries(shapely.points(df["x"], df["y"]), crs=CRS), crs=CRS)
+    inc = gpd.GeoDataFrame(
+        df.drop(columns=["x", "y"]),
+        geometry=gpd.GeoSeries(shapely.points(df["x"], df["y"]), crs=CRS),
+        crs=CRS,
+    )
     truth = gpd.GeoDataFrame(cells, geometry=gpd.GeoSeries(cell_geom, crs=CRS), crs=CRS)
     return inc, truth, tmeta

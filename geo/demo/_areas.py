@@ -1,4 +1,4 @@
-"""Areas of the demo district: street blocks (faces), stations, communities, neighborhoods, sub-zones.
+"""Areas of the demo district: street blocks (faces), stations, communities, compounds, sub-zones.
 
 Everything is a union of *faces*: the polygons cut out of the core by the road centre-lines, the
 river's centre-line and a few extra cut lines that split over-large faces. Faces form an exact
@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy import sparse
-from scipy.spatial import cKDTree
 
 from geo.demo import _names
 from geo.demo._common import lloyd, make_contiguous, polygon_adjacency
@@ -36,22 +35,25 @@ class Faces:
 
 def _cut_lines(polys: np.ndarray, k: np.ndarray) -> list:
     """Lines cutting each polygon into ``k`` parts across its long axis (ends overshoot 0.5 m)."""
-    out = []
     env = shapely.oriented_envelope(polys)
-    for poly, en, kk in zip(polys, env, k):
-        c = shapely.get_coordinates(en)[:4]
-        s1, s2 = c[1] - c[0], c[2] - c[1]
-        long, short = (s1, s2) if np.hypot(*s1) >= np.hypot(*s2) else (s2, s1)
-        L, Wd = np.hypot(*long), np.hypot(*short)
-        d = long / L
-        nrm = np.array([-d[1], d[0]])
-        ctr = c.mean(axis=0)
-        clip = shapely.buffer(poly, 0.5, join_style="mitre")
-        for i in range(1, kk):
-            p = ctr + d * (i / kk - 0.5) * L
-            seg = shapely.LineString([p - nrm * (Wd + 50), p + nrm * (Wd + 50)])
-            out.extend(shapely.get_parts(shapely.intersection(seg, clip)))
-    return [g for g in out if g.geom_type == "LineString" and g.length > 1]
+    c = shapely.get_coordinates(env).reshape(len(polys), -1, 2)[:, :4]
+    s1, s2 = c[:, 1] - c[:, 0], c[:, 2] - c[:, 1]
+    l1, l2 = np.hypot(s1[:, 0], s1[:, 1]), np.hypot(s2[:, 0], s2[:, 1])
+    swap = l1 < l2
+    long = np.where(swap[:, None], s2, s1)
+    L, Wd = np.maximum(l1, l2), np.minimum(l1, l2)
+    d = long / L[:, None]
+    nrm = np.column_stack([-d[:, 1], d[:, 0]])
+    ctr = c.mean(axis=1)
+    owner = np.repeat(np.arange(len(polys)), k - 1)
+    i = np.arange(len(owner)) - np.repeat(np.cumsum(k - 1) - (k - 1), k - 1) + 1
+    p = ctr[owner] + d[owner] * ((i / k[owner] - 0.5) * L[owner])[:, None]
+    half = (Wd[owner] + 50)[:, None]
+    seg = shapely.linestrings(np.stack([p - nrm[owner] * half, p + nrm[owner] * half], axis=1))
+    clip = shapely.buffer(polys, 0.5, join_style="mitre")
+    out = shapely.get_parts(shapely.intersection(seg, clip[owner]))
+    keep = (shapely.get_type_id(out) == 1) & (shapely.length(out) > 1)
+    return list(out[keep])
 
 
 def build_faces(pieces: pd.DataFrame, core: shapely.Polygon, river: River, n_target: int) -> Faces:
@@ -87,8 +89,14 @@ def build_faces(pieces: pd.DataFrame, core: shapely.Polygon, river: River, n_tar
     # stable order: by position
     order = np.lexsort((np.round(shapely.get_x(cen), 1), np.round(shapely.get_y(cen), 1)))
     faces, cen, in_river = faces[order], cen[order], in_river[order]
-    return Faces(faces, shapely.area(faces), shapely.get_x(cen), shapely.get_y(cen), in_river,
-                 polygon_adjacency(faces))
+    return Faces(
+        faces,
+        shapely.area(faces),
+        shapely.get_x(cen),
+        shapely.get_y(cen),
+        in_river,
+        polygon_adjacency(faces),
+    )
 
 
 def _way_point(ways: Ways, a: str, b: str) -> np.ndarray | None:
@@ -115,13 +123,18 @@ def _dissolve(polys: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n + 1))
     for i in range(n):
-        grp = polys[order[bounds[i]:bounds[i + 1]]]
+        grp = polys[order[bounds[i] : bounds[i + 1]]]
         out[i] = grp[0] if len(grp) == 1 else shapely.coverage_union_all(grp)
     return out
 
 
-def _site_near(pt: np.ndarray, region_faces: np.ndarray, faces: Faces, rng: np.random.Generator,
-               inset: float = 12.0) -> np.ndarray:
+def _site_near(
+    pt: np.ndarray,
+    region_faces: np.ndarray,
+    faces: Faces,
+    rng: np.random.Generator,
+    inset: float = 12.0,
+) -> np.ndarray:
     """A building site inside the face of ``region_faces`` nearest ``pt``, just off the road."""
     d = np.hypot(faces.cx[region_faces] - pt[0], faces.cy[region_faces] - pt[1])
     f = region_faces[np.argmin(d)]
@@ -135,25 +148,42 @@ def _site_near(pt: np.ndarray, region_faces: np.ndarray, faces: Faces, rng: np.r
     return shapely.get_coordinates(shapely.shortest_line(inner, q))[0]
 
 
-def assign_areas(faces: Faces, ways: Ways, river: River, core: shapely.Polygon, cx: float,
-                 cy: float, scale: float, rng: np.random.Generator) -> Areas:
+def assign_areas(
+    faces: Faces,
+    ways: Ways,
+    river: River,
+    core: shapely.Polygon,
+    cx: float,
+    cy: float,
+    scale: float,
+    rng: np.random.Generator,
+) -> Areas:
     n_st = max(3, int(round(9 * scale)))
     n_cm = max(n_st * 2, int(round(40 * scale)))
     pts = np.column_stack([faces.cx, faces.cy])
     # named station seeds at named crossings (fixed offsets when a road is absent at small scales)
     fixed = []
-    for a, b, off in (("竹山路", "北湖路", (-780, 780)), ("抱石路", "劳动路", (780, 0)),
-                      ("长青路", "胜利路", (2340, -780))):
+    for a, b, off in (
+        ("竹山路", "北湖路", (-780, 780)),
+        ("抱石路", "劳动路", (780, 0)),
+        ("长青路", "胜利路", (2340, -780)),
+    ):
         p = _way_point(ways, a, b)
         if p is None or not core.contains(shapely.Point(p)):
             x0, y0, x1, y1 = core.bounds
-            p = np.array([np.clip(cx + off[0] * np.sqrt(scale), x0 + 300, x1 - 300),
-                          np.clip(cy + off[1] * np.sqrt(scale), y0 + 300, y1 - 300)])
+            p = np.array(
+                [
+                    np.clip(cx + off[0] * np.sqrt(scale), x0 + 300, x1 - 300),
+                    np.clip(cy + off[1] * np.sqrt(scale), y0 + 300, y1 - 300),
+                ]
+            )
         fixed.append(p)
     fixed = np.array(fixed)
     # remaining seeds: farthest-point sampling over face centroids from the fixed ones
     seeds = list(fixed)
-    dmin = np.min(np.hypot(pts[:, None, 0] - fixed[None, :, 0], pts[:, None, 1] - fixed[None, :, 1]), axis=1)
+    dmin = np.min(
+        np.hypot(pts[:, None, 0] - fixed[None, :, 0], pts[:, None, 1] - fixed[None, :, 1]), axis=1
+    )
     for _ in range(n_st - 3):
         j = int(np.argmax(dmin))
         seeds.append(pts[j])
@@ -199,7 +229,9 @@ def assign_areas(faces: Faces, ways: Ways, river: River, core: shapely.Polygon, 
     # contiguity of communities within stations
     coo = faces.adj.tocoo()
     same = labels[coo.row] == labels[coo.col]
-    adj_st = sparse.csr_matrix((coo.data[same], (coo.row[same], coo.col[same])), shape=faces.adj.shape)
+    adj_st = sparse.csr_matrix(
+        (coo.data[same], (coo.row[same], coo.col[same])), shape=faces.adj.shape
+    )
     comm = make_contiguous(comm, adj_st, faces.area)
     # drop empty community labels
     used_c, comm = np.unique(comm, return_inverse=True)
@@ -211,9 +243,13 @@ def assign_areas(faces: Faces, ways: Ways, river: River, core: shapely.Polygon, 
     sites = np.array([r[1] for r in st_rows])
     free = list(range(3, n_st))
     placed: dict[int, tuple[str, str]] = {}
-    rules = {"城北派出所": lambda i: -sites[i, 1], "城南派出所": lambda i: sites[i, 1],
-             "城东派出所": lambda i: -sites[i, 0], "城西派出所": lambda i: sites[i, 0],
-             "袁河派出所": lambda i: abs(sites[i, 1] - float(river.y_at(np.array([sites[i, 0]]))[0]))}
+    rules = {
+        "城北派出所": lambda i: -sites[i, 1],
+        "城南派出所": lambda i: sites[i, 1],
+        "城东派出所": lambda i: -sites[i, 0],
+        "城西派出所": lambda i: sites[i, 0],
+        "袁河派出所": lambda i: abs(sites[i, 1] - float(river.y_at(np.array([sites[i, 0]]))[0])),
+    }
     rest = []
     for nm in names[3:]:
         if nm[0] in rules and free:
@@ -226,12 +262,16 @@ def assign_areas(faces: Faces, ways: Ways, river: River, core: shapely.Polygon, 
         placed[i] = nm
     names = names[:3] + [placed[i] for i in range(3, n_st)]
     st_geom = _dissolve(faces.polys, labels, n_st)
-    stations = pd.DataFrame({
-        "station_id": [f"S{i + 1:02d}" for i in range(n_st)],
-        "name": [n[0] for n in names], "name_en": [n[1] for n in names],
-        "site_x": [r[1][0] for r in st_rows], "site_y": [r[1][1] for r in st_rows],
-        "geometry": st_geom,
-    })
+    stations = pd.DataFrame(
+        {
+            "station_id": [f"S{i + 1:02d}" for i in range(n_st)],
+            "name": [n[0] for n in names],
+            "name_en": [n[1] for n in names],
+            "site_x": [r[1][0] for r in st_rows],
+            "site_y": [r[1][1] for r in st_rows],
+            "geometry": st_geom,
+        }
+    )
     # communities: ids in station order then by position (north-west first)
     cm_geom = _dissolve(faces.polys, comm, n_cm)
     cen = shapely.centroid(cm_geom)
@@ -254,14 +294,18 @@ def assign_areas(faces: Faces, ways: Ways, river: River, core: shapely.Polygon, 
         ctr = shapely.get_coordinates(shapely.point_on_surface(cm_geom[c]))[0]
         offices.append(_site_near(ctr, region, faces, rng))
     offices = np.array(offices)
-    communities = pd.DataFrame({
-        "community_id": [f"C{i + 1:03d}" for i in range(n_cm)],
-        "name": [n[0] for n in cm_names], "name_en": [n[1] for n in cm_names],
-        "station_id": [f"S{s + 1:02d}" for s in comm_station],
-        "office_name": [f"{n[0]}警务室" for n in cm_names],
-        "office_x": offices[:, 0], "office_y": offices[:, 1],
-        "geometry": cm_geom,
-    })
+    communities = pd.DataFrame(
+        {
+            "community_id": [f"C{i + 1:03d}" for i in range(n_cm)],
+            "name": [n[0] for n in cm_names],
+            "name_en": [n[1] for n in cm_names],
+            "station_id": [f"S{s + 1:02d}" for s in comm_station],
+            "office_name": [f"{n[0]}警务室" for n in cm_names],
+            "office_x": offices[:, 0],
+            "office_y": offices[:, 1],
+            "geometry": cm_geom,
+        }
+    )
     return Areas(labels, comm, stations, communities)
 
 
@@ -281,8 +325,15 @@ def _shared_with_road(face_polys: np.ndarray, road_geoms: list) -> np.ndarray:
     return shapely.length(shapely.intersection(shapely.boundary(face_polys), road))
 
 
-def build_neighborhoods(faces: Faces, areas: Areas, pieces: pd.DataFrame, ways: Ways,
-                        river: River, scale: float, rng: np.random.Generator) -> Neighborhoods:
+def build_neighborhoods(
+    faces: Faces,
+    areas: Areas,
+    pieces: pd.DataFrame,
+    ways: Ways,
+    river: River,
+    scale: float,
+    rng: np.random.Generator,
+) -> Neighborhoods:
     n_nb = max(12, int(round(300 * scale)))
     communities = areas.communities
     n_cm = len(communities)
@@ -393,8 +444,14 @@ def build_neighborhoods(faces: Faces, areas: Areas, pieces: pd.DataFrame, ways: 
             flip = bool(from_end[i])
         if flip:
             origin, s1 = c[0] + s1, -s1
-        box = shapely.Polygon([origin - 0.05 * s2, origin + fr * s1 - 0.05 * s2,
-                               origin + fr * s1 + 1.05 * s2, origin + 1.05 * s2])
+        box = shapely.Polygon(
+            [
+                origin - 0.05 * s2,
+                origin + fr * s1 - 0.05 * s2,
+                origin + fr * s1 + 1.05 * s2,
+                origin + 1.05 * s2,
+            ]
+        )
         cut = shapely.intersection(g, box)
         pp = shapely.get_parts(cut)
         pp = pp[[p.geom_type == "Polygon" for p in pp]]
@@ -402,7 +459,9 @@ def build_neighborhoods(faces: Faces, areas: Areas, pieces: pd.DataFrame, ways: 
         geoms_out.append(best if not shapely.is_empty(shapely.buffer(best, -15.0)) else g)
     geoms_out = shapely.normalize(np.array(geoms_out, dtype=object))
     area = shapely.area(geoms_out)
-    kind_f = np.select([np.array(kinds_out) == "unit_compound", np.array(kinds_out) == "open"], [0.6, 0.9], 1.0)
+    kind_f = np.select(
+        [np.array(kinds_out) == "unit_compound", np.array(kinds_out) == "open"], [0.6, 0.9], 1.0
+    )
     hh = area * np.exp(rng.normal(np.log(0.028), 0.35, n)) * kind_f
     hh = np.clip(np.round(hh), 150, 2500).astype(int)
     hh[:n_named] = [220, 640, 920, 1860, 760, 1080][:n_named]
@@ -413,8 +472,9 @@ def build_neighborhoods(faces: Faces, areas: Areas, pieces: pd.DataFrame, ways: 
     n_without = int(np.clip(round(4 * scale), 1, 5)) if scale < 1.5 else int(round(4 * scale))
     free = np.flatnonzero(~has_model)
     without = set(rng.choice(free, size=min(n_without, len(free)), replace=False).tolist())
-    model_pool = np.array(["unit_self_governance", "party_building", "party_members_return",
-                           "police_resident"])
+    model_pool = np.array(
+        ["unit_self_governance", "party_building", "party_members_return", "police_resident"]
+    )
     for c in range(n_cm):
         if has_model[c] or c in without:
             continue
@@ -425,21 +485,43 @@ def build_neighborhoods(faces: Faces, areas: Areas, pieces: pd.DataFrame, ways: 
         pref = idx[np.array(kinds_out, dtype=object)[idx] != "open"]
         pick = int(rng.choice(pref if len(pref) else idx))
         k = kinds_out[pick]
-        mk = "unit_self_governance" if k == "unit_compound" else str(
-            rng.choice(model_pool[1:], p=[0.25, 0.2, 0.55]))
+        mk = (
+            "unit_self_governance"
+            if k == "unit_compound"
+            else str(rng.choice(model_pool[1:], p=[0.25, 0.2, 0.55]))
+        )
         models[pick] = mk
         has_model[c] = True
     # order: named first, then by community and position; ids N0001...
     cen = shapely.centroid(geoms_out)
-    order = np.r_[np.arange(n_named),
-                  n_named + np.lexsort((np.round(shapely.get_x(cen[n_named:])),
-                                        -np.round(shapely.get_y(cen[n_named:])), cm_of[n_named:]))]
-    table = pd.DataFrame({
-        "name": names, "name_en": names_en, "kind": kinds_out, "households": hh,
-        "community_id": communities["community_id"].to_numpy()[cm_of],
-        "station_id": communities["station_id"].to_numpy()[cm_of],
-        "model_kind": models, "face": chosen_a, "geometry": geoms_out,
-    }).iloc[order].reset_index(drop=True)
+    order = np.r_[
+        np.arange(n_named),
+        n_named
+        + np.lexsort(
+            (
+                np.round(shapely.get_x(cen[n_named:])),
+                -np.round(shapely.get_y(cen[n_named:])),
+                cm_of[n_named:],
+            )
+        ),
+    ]
+    table = (
+        pd.DataFrame(
+            {
+                "name": names,
+                "name_en": names_en,
+                "kind": kinds_out,
+                "households": hh,
+                "community_id": communities["community_id"].to_numpy()[cm_of],
+                "station_id": communities["station_id"].to_numpy()[cm_of],
+                "model_kind": models,
+                "face": chosen_a,
+                "geometry": geoms_out,
+            }
+        )
+        .iloc[order]
+        .reset_index(drop=True)
+    )
     table.insert(0, "neighborhood_id", [f"N{i + 1:04d}" for i in range(n)])
     # gates: the point of the face boundary nearest the compound's centre, and the way in
     polys_f = faces.polys[table["face"].to_numpy()]
@@ -452,7 +534,9 @@ def build_neighborhoods(faces: Faces, areas: Areas, pieces: pd.DataFrame, ways: 
     return Neighborhoods(table, a, d)
 
 
-def service_ways(nb: Neighborhoods, ways: Ways, rng: np.random.Generator, share: float = 0.45) -> None:
+def service_ways(
+    nb: Neighborhoods, ways: Ways, rng: np.random.Generator, share: float = 0.45
+) -> None:
     """Dead-end service roads from the street into some compounds (ways added in place)."""
     t = nb.table
     n = len(t)
@@ -502,7 +586,7 @@ def build_subzones(faces: Faces, areas: Areas, n_target: int) -> tuple[np.ndarra
                 break
             if used[z]:
                 continue
-            nbrs = Az.indices[Az.indptr[z]:Az.indptr[z + 1]]
+            nbrs = Az.indices[Az.indptr[z] : Az.indptr[z + 1]]
             nbrs = nbrs[~used[nbrs]]
             if len(nbrs) == 0:
                 continue

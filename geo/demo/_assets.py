@@ -31,12 +31,16 @@ def main_crossings(nodes: pd.DataFrame, edges: pd.DataFrame) -> tuple[np.ndarray
     # outgoing directions: for every main edge, the first segment from its u node
     g = e.geometry.to_numpy() if hasattr(e, "geometry") else e["geometry"].to_numpy()
     p0 = shapely.get_coordinates(shapely.get_point(g, 0))
-    p1 = shapely.get_coordinates(shapely.line_interpolate_point(g, np.minimum(15.0, shapely.length(g))))
+    p1 = shapely.get_coordinates(
+        shapely.line_interpolate_point(g, np.minimum(15.0, shapely.length(g)))
+    )
     d = p1 - p0
     d /= np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
     # two-way pieces give both directions; one-way main roads are rare, use v too
     q0 = shapely.get_coordinates(shapely.get_point(g, -1))
-    q1 = shapely.get_coordinates(shapely.line_interpolate_point(g, np.maximum(shapely.length(g) - 15.0, 0)))
+    q1 = shapely.get_coordinates(
+        shapely.line_interpolate_point(g, np.maximum(shapely.length(g) - 15.0, 0))
+    )
     dv = q1 - q0
     dv /= np.maximum(np.hypot(dv[:, 0], dv[:, 1]), 1e-9)[:, None]
     node = np.r_[e["u"].to_numpy(), e["v"].to_numpy()]
@@ -47,12 +51,20 @@ def main_crossings(nodes: pd.DataFrame, edges: pd.DataFrame) -> tuple[np.ndarray
     df = df.drop_duplicates(["node", "key"]).sort_values(["node", "key"])
     cnt = df.groupby("node").size()
     ids = cnt.index[cnt >= 3].to_numpy()
-    groups = {n: g_[["dx", "dy"]].to_numpy() for n, g_ in df[df["node"].isin(ids)].groupby("node")}
-    return ids, [groups[i] for i in ids]
+    sub = df[df["node"].isin(ids)]
+    cut = np.searchsorted(sub["node"].to_numpy(), ids[1:])
+    return ids, np.split(sub[["dx", "dy"]].to_numpy(), cut)
 
 
-def build_cameras(nodes: pd.DataFrame, edges: pd.DataFrame, nb: pd.DataFrame, entrances: np.ndarray,
-                  gate_dir: np.ndarray, scale: float, rng: np.random.Generator) -> pd.DataFrame:
+def build_cameras(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    nb: pd.DataFrame,
+    entrances: np.ndarray,
+    gate_dir: np.ndarray,
+    scale: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     rows: list[pd.DataFrame] = []
     # -- Skynet poles at many (not all) main crossings, with gaps ----------------------------
     ids, dirs = main_crossings(nodes, edges)
@@ -60,7 +72,9 @@ def build_cameras(nodes: pd.DataFrame, edges: pd.DataFrame, nb: pd.DataFrame, en
     n_gap = max(1, int(round(4 * scale)))
     gap_c = xy[rng.choice(len(xy), size=min(n_gap, len(xy)), replace=False)]
     gap_r = rng.uniform(500, 800, len(gap_c))
-    in_gap = (np.hypot(xy[:, None, 0] - gap_c[None, :, 0], xy[:, None, 1] - gap_c[None, :, 1]) < gap_r).any(1)
+    in_gap = (
+        np.hypot(xy[:, None, 0] - gap_c[None, :, 0], xy[:, None, 1] - gap_c[None, :, 1]) < gap_r
+    ).any(1)
     chosen = np.flatnonzero(~in_gap & (rng.random(len(xy)) < 0.75))
     px, py, pb = [], [], []
     for i in chosen:
@@ -74,8 +88,20 @@ def build_cameras(nodes: pd.DataFrame, edges: pd.DataFrame, nb: pd.DataFrame, en
             px.append(p[0])
             py.append(p[1])
             pb.append(float(bearing_deg(np.array([d[0]]), np.array([d[1]]))[0]))
-    rows.append(pd.DataFrame({"kind": "skynet_pole", "x": px, "y": py, "bearing_deg": pb, "fov_deg": 90.0,
-                              "range_m": 80.0, "owner": "public_security", "neighborhood_id": None}))
+    rows.append(
+        pd.DataFrame(
+            {
+                "kind": "skynet_pole",
+                "x": px,
+                "y": py,
+                "bearing_deg": pb,
+                "fov_deg": 90.0,
+                "range_m": 80.0,
+                "owner": "public_security",
+                "neighborhood_id": None,
+            }
+        )
+    )
     # -- speed cameras on long trunk/primary pieces ------------------------------------------
     fast = edges[edges["highway"].isin(["trunk", "primary"]) & (edges["length_m"] > 250)]
     n_speed = max(1, int(round(6 * scale)))
@@ -87,15 +113,26 @@ def build_cameras(nodes: pd.DataFrame, edges: pd.DataFrame, nb: pd.DataFrame, en
     d = b - a
     d /= np.hypot(d[:, 0], d[:, 1])[:, None]
     pos = a + np.column_stack([d[:, 1], -d[:, 0]]) * 7.0
-    rows.append(pd.DataFrame({"kind": "speed", "x": pos[:, 0], "y": pos[:, 1],
-                              "bearing_deg": bearing_deg(-d[:, 0], -d[:, 1]), "fov_deg": 30.0,
-                              "range_m": 150.0, "owner": "public_security", "neighborhood_id": None}))
+    rows.append(
+        pd.DataFrame(
+            {
+                "kind": "speed",
+                "x": pos[:, 0],
+                "y": pos[:, 1],
+                "bearing_deg": bearing_deg(-d[:, 0], -d[:, 1]),
+                "fov_deg": 30.0,
+                "range_m": 150.0,
+                "owner": "public_security",
+                "neighborhood_id": None,
+            }
+        )
+    )
     # -- neighborhood cameras: exactly round(853 * scale) --------------------------------------
     total = int(round(853 * scale))
     n = len(nb)
     polys = nb["geometry"].to_numpy()
     perim = shapely.length(shapely.boundary(polys))
-    model = (nb["model_kind"].to_numpy() != "")
+    model = nb["model_kind"].to_numpy() != ""
     geo_idx = np.flatnonzero(nb["model_kind"].to_numpy() == "unit_self_governance")
     geo_idx = geo_idx[:1]  # the geological survey compound is first among them
     # a quarter of the compounds (never a model one) have no camera at all
@@ -159,7 +196,9 @@ def build_cameras(nodes: pd.DataFrame, edges: pd.DataFrame, nb: pd.DataFrame, en
         rr = ring[nb_of[fi]]
         Lr = shapely.length(rr)
         p0 = shapely.get_coordinates(shapely.line_interpolate_point(rr, frac * Lr))
-        p1 = shapely.get_coordinates(shapely.line_interpolate_point(rr, np.minimum(frac * Lr + 2.0, Lr)))
+        p1 = shapely.get_coordinates(
+            shapely.line_interpolate_point(rr, np.minimum(frac * Lr + 2.0, Lr))
+        )
         dd = p1 - p0
         x[fi], y[fi] = p0[:, 0], p0[:, 1]
         brg[fi] = bearing_deg(dd[:, 0], dd[:, 1])
@@ -172,11 +211,20 @@ def build_cameras(nodes: pd.DataFrame, edges: pd.DataFrame, nb: pd.DataFrame, en
         x[di], y[di] = p[:, 0], p[:, 1]
         brg[di] = 0.0
     owner = np.where(nb["kind"].to_numpy()[nb_of] == "unit_compound", "unit", "neighborhood")
-    rows.append(pd.DataFrame({
-        "kind": kind, "x": x, "y": y, "bearing_deg": np.round(brg, 1),
-        "fov_deg": np.where(kind == "dome", 360.0, 60.0), "range_m": np.where(kind == "dome", 30.0, 50.0),
-        "owner": owner, "neighborhood_id": nb["neighborhood_id"].to_numpy()[nb_of],
-    }))
+    rows.append(
+        pd.DataFrame(
+            {
+                "kind": kind,
+                "x": x,
+                "y": y,
+                "bearing_deg": np.round(brg, 1),
+                "fov_deg": np.where(kind == "dome", 360.0, 60.0),
+                "range_m": np.where(kind == "dome", 30.0, 50.0),
+                "owner": owner,
+                "neighborhood_id": nb["neighborhood_id"].to_numpy()[nb_of],
+            }
+        )
+    )
     cams = pd.concat(rows, ignore_index=True)
     prefix = cams["kind"].map({"skynet_pole": "SK", "speed": "SP", "bullet": "NB", "dome": "NB"})
     num = cams.groupby(prefix).cumcount() + 1
@@ -185,9 +233,16 @@ def build_cameras(nodes: pd.DataFrame, edges: pd.DataFrame, nb: pd.DataFrame, en
     return cams
 
 
-def build_units(nodes: pd.DataFrame, edges: pd.DataFrame, stations: pd.DataFrame,
-                communities: pd.DataFrame, nb: pd.DataFrame, cams: pd.DataFrame, scale: float,
-                rng: np.random.Generator) -> pd.DataFrame:
+def build_units(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    stations: pd.DataFrame,
+    communities: pd.DataFrame,
+    nb: pd.DataFrame,
+    cams: pd.DataFrame,
+    scale: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     recs: list[dict] = []
     # brigade vehicles at main crossings spread over the core, starting near the centre
     ids, _ = main_crossings(nodes, edges)
@@ -196,19 +251,41 @@ def build_units(nodes: pd.DataFrame, edges: pd.DataFrame, stations: pd.DataFrame
     first = int(np.argmin(np.hypot(xy[:, 0] - ctr[0], xy[:, 1] - ctr[1])))
     n_bv = max(1, int(round(12 * scale)))
     for i, j in enumerate(_farthest(xy, n_bv, first)):
-        recs.append({"kind": "brigade_vehicle", "name": f"特巡警大队巡逻车{i + 1:02d}", "station_id": None,
-                     "community_id": None, "officers": 2, "auxiliaries": 1, "volunteers": 0,
-                     "mode": "car", "x": xy[j, 0] + 10.0, "y": xy[j, 1] + 10.0})
+        recs.append(
+            {
+                "kind": "brigade_vehicle",
+                "name": f"特巡警大队巡逻车{i + 1:02d}",
+                "station_id": None,
+                "community_id": None,
+                "officers": 2,
+                "auxiliaries": 1,
+                "volunteers": 0,
+                "mode": "car",
+                "x": xy[j, 0] + 10.0,
+                "y": xy[j, 1] + 10.0,
+            }
+        )
     # station teams
     for _, s in stations.iterrows():
         k = int(rng.integers(2, 4))
         for t in range(k):
             mode = "car" if t == 0 else str(rng.choice(["car", "ebike"]))
-            recs.append({"kind": "station_team", "name": f"{s['name']}巡逻{_CN_NUM[t]}组",
-                         "station_id": s["station_id"], "community_id": None, "officers": 2,
-                         "auxiliaries": int(rng.integers(1, 3)), "volunteers": 0, "mode": mode,
-                         "x": s["site_x"], "y": s["site_y"]})
-    # "1+2+N" grid teams: one per community, two where many people live; 玫瑰城 hosts the template post
+            recs.append(
+                {
+                    "kind": "station_team",
+                    "name": f"{s['name']}巡逻{_CN_NUM[t]}组",
+                    "station_id": s["station_id"],
+                    "community_id": None,
+                    "officers": 2,
+                    "auxiliaries": int(rng.integers(1, 3)),
+                    "volunteers": 0,
+                    "mode": mode,
+                    "x": s["site_x"],
+                    "y": s["site_y"],
+                }
+            )
+    # "1+2+N" grid teams: one per community, two where many people live; 玫瑰城 hosts the
+    # template post
     rose = nb.index[nb["name"] == "玫瑰城"]
     nb_pts = random_points_in(shapely.buffer(nb["geometry"].to_numpy(), -5.0), rng)
     bad = np.isnan(nb_pts[:, 0])
@@ -223,16 +300,37 @@ def build_units(nodes: pd.DataFrame, edges: pd.DataFrame, stations: pd.DataFrame
                 cand = np.flatnonzero(nb["community_id"].to_numpy() == c["community_id"])
                 j = cand[np.argmax(nb["households"].to_numpy()[cand])]
                 x, y = nb_pts[j]
-            recs.append({"kind": "grid_team", "name": name, "station_id": c["station_id"],
-                         "community_id": c["community_id"], "officers": 1, "auxiliaries": 2,
-                         "volunteers": int(rng.integers(3, 9)), "mode": str(rng.choice(["foot", "ebike"])),
-                         "x": x, "y": y})
+            recs.append(
+                {
+                    "kind": "grid_team",
+                    "name": name,
+                    "station_id": c["station_id"],
+                    "community_id": c["community_id"],
+                    "officers": 1,
+                    "auxiliaries": 2,
+                    "volunteers": int(rng.integers(3, 9)),
+                    "mode": str(rng.choice(["foot", "ebike"])),
+                    "x": x,
+                    "y": y,
+                }
+            )
     if len(rose):
         j = int(rose[0])
         r = nb.iloc[j]
-        recs.append({"kind": "grid_team", "name": "玫瑰城1+2+N巡逻岗", "station_id": r["station_id"],
-                     "community_id": r["community_id"], "officers": 1, "auxiliaries": 2,
-                     "volunteers": 6, "mode": "foot", "x": nb_pts[j, 0], "y": nb_pts[j, 1]})
+        recs.append(
+            {
+                "kind": "grid_team",
+                "name": "玫瑰城1+2+N巡逻岗",
+                "station_id": r["station_id"],
+                "community_id": r["community_id"],
+                "officers": 1,
+                "auxiliaries": 2,
+                "volunteers": 6,
+                "mode": "foot",
+                "x": nb_pts[j, 0],
+                "y": nb_pts[j, 1],
+            }
+        )
     # volunteer teams: exactly round(373 * scale), round(3120 * scale) volunteers in all
     n_vt = max(1, int(round(373 * scale)))
     n_vol = max(3 * n_vt, int(round(3120 * scale)))
@@ -249,18 +347,40 @@ def build_units(nodes: pd.DataFrame, edges: pd.DataFrame, stations: pd.DataFrame
         p = nb_pts[j] + off[i]
         if not shapely.contains_xy(r["geometry"], p[0], p[1]):
             p = nb_pts[j]
-        recs.append({"kind": "volunteer_team", "name": f"{r['name']}义务巡逻队{suffix}",
-                     "station_id": r["station_id"], "community_id": r["community_id"], "officers": 0,
-                     "auxiliaries": 0, "volunteers": int(vols[i]), "mode": "foot", "x": p[0], "y": p[1]})
+        recs.append(
+            {
+                "kind": "volunteer_team",
+                "name": f"{r['name']}义务巡逻队{suffix}",
+                "station_id": r["station_id"],
+                "community_id": r["community_id"],
+                "officers": 0,
+                "auxiliaries": 0,
+                "volunteers": int(vols[i]),
+                "mode": "foot",
+                "x": p[0],
+                "y": p[1],
+            }
+        )
     # Skynet guards: round(80 * scale) units of one guard each (counted as auxiliaries=1),
     # based at Skynet poles spread over the core
     n_g = max(1, int(round(80 * scale)))
     sk = cams[cams["kind"] == "skynet_pole"][["x", "y"]].to_numpy()
     base = sk if len(sk) >= n_g else xy
     for i, j in enumerate(np.sort(_farthest(base, n_g, 0))):
-        recs.append({"kind": "skynet_guard", "name": f"天网巡防员{i + 1:03d}", "station_id": None,
-                     "community_id": None, "officers": 0, "auxiliaries": 1, "volunteers": 0,
-                     "mode": "foot", "x": base[j, 0] - 3.0, "y": base[j, 1] - 3.0})
+        recs.append(
+            {
+                "kind": "skynet_guard",
+                "name": f"天网巡防员{i + 1:03d}",
+                "station_id": None,
+                "community_id": None,
+                "officers": 0,
+                "auxiliaries": 1,
+                "volunteers": 0,
+                "mode": "foot",
+                "x": base[j, 0] - 3.0,
+                "y": base[j, 1] - 3.0,
+            }
+        )
     units = pd.DataFrame.from_records(recs)
     units.insert(0, "unit_id", [f"U{i + 1:04d}" for i in range(len(units))])
     for c in ("officers", "auxiliaries", "volunteers"):

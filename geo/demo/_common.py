@@ -1,4 +1,4 @@
-"""Shared helpers of the demo generator: random sub-streams, the boundary, planar-partition tools."""
+"""Shared helpers of the demo generator: random sub-streams, boundary, planar-partition tools."""
 
 from __future__ import annotations
 
@@ -67,15 +67,18 @@ def polygon_adjacency(polys: np.ndarray, min_shared: float = 1.0) -> sparse.csr_
     return m.tocsr()
 
 
-def make_contiguous(labels: np.ndarray, adj: sparse.csr_matrix, weight: np.ndarray,
-                    max_rounds: int = 20) -> np.ndarray:
+def make_contiguous(
+    labels: np.ndarray, adj: sparse.csr_matrix, weight: np.ndarray, max_rounds: int = 20
+) -> np.ndarray:
     """Reassign the detached pieces of each label to the neighbouring label they share most
     boundary with, until every label is one connected piece (where the adjacency allows)."""
     labels = labels.copy()
     coo = adj.tocoo()
     for _ in range(max_rounds):
         same = labels[coo.row] == labels[coo.col]
-        g = sparse.coo_matrix((np.ones(same.sum()), (coo.row[same], coo.col[same])), shape=adj.shape)
+        g = sparse.coo_matrix(
+            (np.ones(same.sum()), (coo.row[same], coo.col[same])), shape=adj.shape
+        )
         ncomp, comp = connected_components(g, directed=False)
         # main component of each label = the component with the largest weight
         comp_w = np.bincount(comp, weights=weight, minlength=ncomp)
@@ -88,7 +91,7 @@ def make_contiguous(labels: np.ndarray, adj: sparse.csr_matrix, weight: np.ndarr
         stray = ~main[comp]
         if not stray.any():
             break
-        # stray polygons: move to the neighbouring label (different from own) with most shared boundary
+        # stray polygons: move to the other neighbouring label with the most shared boundary
         cross = stray[coo.row] & (labels[coo.row] != labels[coo.col])
         if not cross.any():
             break
@@ -106,8 +109,9 @@ def make_contiguous(labels: np.ndarray, adj: sparse.csr_matrix, weight: np.ndarr
     return labels
 
 
-def lloyd(points: np.ndarray, weights: np.ndarray, seeds: np.ndarray, fixed: int = 0,
-          iters: int = 12) -> tuple[np.ndarray, np.ndarray]:
+def lloyd(
+    points: np.ndarray, weights: np.ndarray, seeds: np.ndarray, fixed: int = 0, iters: int = 12
+) -> tuple[np.ndarray, np.ndarray]:
     """Weighted k-means; the first ``fixed`` seeds stay where they are. Returns labels, seeds."""
     from scipy.spatial import cKDTree
 

@@ -8,7 +8,7 @@ Incidents come from a multivariate, spatially discretised Hawkes process on a gr
 and ``neighborhood`` (inside a compound). For component k on day d, in cell j, hour h::
 
     lambda_k(d, h, j) = hour_c(h) * [ mu_k(d) * w_k^era(d)(j)
-                                      + eta_c * sum_{events e of k, d_e < d} p(d - d_e) * K_p^era(d)(j_e, j) ]
+                          + eta_c * sum_{events e of k, d_e < d} p(d - d_e) K_p^era(d)(j_e, j) ]
 
 * ``w_k`` background weights = capacity of the place type in the cell (road length, or households
   weighted by each compound's vulnerability) times a hot-place multiplier for the category;
@@ -20,7 +20,7 @@ and ``neighborhood`` (inside a compound). For component k on day d, in cell j, h
 * ``mu_k(d)`` is chosen so that the expected count of the component on every day equals the target
   ``Lambda_k(d) = L_k/365.25 * season_c(doy) * weekday_c(dow) * trend_k(d)``:
   ``mu_k(d) = Lambda_k(d) - eta_c * sum_{n=1}^{d-d0} p(n) Lambda_k(d-n)``. So expected counts follow
-  the trend exactly, with no warm-up transient, and the year-over-year ratios are those of the trend.
+  the trend exactly, with no warm-up transient; year-over-year ratios are those of the trend.
 
 Trend (method adopted on 2025-01-01, tau = years since then)
     street_main, all categories:                 r_main^tau        (r_main = 1 - 0.6872)
@@ -57,33 +57,86 @@ SIM_START = dt.date(2024, 1, 1)
 ADOPTED = dt.date(2025, 1, 1)
 PTYPES = ("street_main", "street_other", "neighborhood")
 CELL_M = 150.0
-HEADLINE = {"street_main": -0.6872, "neighborhood_two_robberies_one_theft": -0.1822, "criminal": -0.287}
+HEADLINE = {
+    "street_main": -0.6872,
+    "neighborhood_two_robberies_one_theft": -0.1822,
+    "criminal": -0.287,
+}
 R_PUBLIC = 0.80
 
 #: Pre-adoption annual counts per component at scale 1 (place type -> category -> count).
 LEVELS: dict[str, dict[str, float]] = {
-    "street_main": {"robbery": 40, "snatching": 200, "burglary": 0, "ebike_theft": 160,
-                    "vehicle_theft": 30, "theft_from_vehicle": 170, "pickpocketing": 250,
-                    "other_theft": 120, "assault": 70, "fraud": 60, "public_order": 300},
-    "street_other": {"robbery": 30, "snatching": 90, "burglary": 0, "ebike_theft": 200,
-                     "vehicle_theft": 30, "theft_from_vehicle": 130, "pickpocketing": 50,
-                     "other_theft": 80, "assault": 50, "fraud": 40, "public_order": 300},
-    "neighborhood": {"robbery": 30, "snatching": 40, "burglary": 650, "ebike_theft": 420,
-                     "vehicle_theft": 40, "theft_from_vehicle": 120, "pickpocketing": 20,
-                     "other_theft": 180, "assault": 120, "fraud": 380, "public_order": 600},
+    "street_main": {
+        "robbery": 40,
+        "snatching": 200,
+        "burglary": 0,
+        "ebike_theft": 160,
+        "vehicle_theft": 30,
+        "theft_from_vehicle": 170,
+        "pickpocketing": 250,
+        "other_theft": 120,
+        "assault": 70,
+        "fraud": 60,
+        "public_order": 300,
+    },
+    "street_other": {
+        "robbery": 30,
+        "snatching": 90,
+        "burglary": 0,
+        "ebike_theft": 200,
+        "vehicle_theft": 30,
+        "theft_from_vehicle": 130,
+        "pickpocketing": 50,
+        "other_theft": 80,
+        "assault": 50,
+        "fraud": 40,
+        "public_order": 300,
+    },
+    "neighborhood": {
+        "robbery": 30,
+        "snatching": 40,
+        "burglary": 650,
+        "ebike_theft": 420,
+        "vehicle_theft": 40,
+        "theft_from_vehicle": 120,
+        "pickpocketing": 20,
+        "other_theft": 180,
+        "assault": 120,
+        "fraud": 380,
+        "public_order": 600,
+    },
 }
 #: Near-repeat branching ratio per category (expected offspring per event).
-ETA = {"robbery": 0.15, "snatching": 0.20, "burglary": 0.30, "ebike_theft": 0.25,
-       "vehicle_theft": 0.15, "theft_from_vehicle": 0.25, "pickpocketing": 0.20,
-       "other_theft": 0.15, "assault": 0.10, "fraud": 0.05, "public_order": 0.10}
+ETA = {
+    "robbery": 0.15,
+    "snatching": 0.20,
+    "burglary": 0.30,
+    "ebike_theft": 0.25,
+    "vehicle_theft": 0.15,
+    "theft_from_vehicle": 0.25,
+    "pickpocketing": 0.20,
+    "other_theft": 0.15,
+    "assault": 0.10,
+    "fraud": 0.05,
+    "public_order": 0.10,
+}
 LAG_MEAN_DAYS = 14.0
 SIGMA_M = 120.0
 RADIUS_M = 360.0
 #: Season: 1 + amplitude * cos(2 pi (doy - peak_doy) / days_in_year).
-SEASON = {"robbery": (0.10, 350), "snatching": (0.12, 340), "burglary": (0.15, 20),
-          "ebike_theft": (0.15, 220), "vehicle_theft": (0.05, 10), "theft_from_vehicle": (0.08, 40),
-          "pickpocketing": (0.10, 30), "other_theft": (0.08, 200), "assault": (0.18, 200),
-          "fraud": (0.06, 340), "public_order": (0.15, 210)}
+SEASON = {
+    "robbery": (0.10, 350),
+    "snatching": (0.12, 340),
+    "burglary": (0.15, 20),
+    "ebike_theft": (0.15, 220),
+    "vehicle_theft": (0.05, 10),
+    "theft_from_vehicle": (0.08, 40),
+    "pickpocketing": (0.10, 30),
+    "other_theft": (0.08, 200),
+    "assault": (0.18, 200),
+    "fraud": (0.06, 340),
+    "public_order": (0.15, 210),
+}
 #: Weekday factors Monday..Sunday (normalised to mean 1 below).
 WEEKDAY = {
     "robbery": [0.95, 0.95, 0.95, 1.0, 1.05, 1.1, 1.0],
@@ -114,12 +167,27 @@ HOURS = {
 }
 #: Hot places: (zh name, en, category multipliers, radius m, anchor) - anchored at main crossings.
 HOT_PLACES = [
-    ("汽车站", "bus station", {"pickpocketing": 6, "snatching": 3, "theft_from_vehicle": 2, "other_theft": 2}, 300),
+    (
+        "汽车站",
+        "bus station",
+        {"pickpocketing": 6, "snatching": 3, "theft_from_vehicle": 2, "other_theft": 2},
+        300,
+    ),
     ("火车站", "railway station", {"pickpocketing": 6, "other_theft": 3, "fraud": 2}, 350),
-    ("步行街商圈", "pedestrian shopping street", {"pickpocketing": 4, "snatching": 4, "other_theft": 3, "fraud": 2}, 350),
+    (
+        "步行街商圈",
+        "pedestrian shopping street",
+        {"pickpocketing": 4, "snatching": 4, "other_theft": 3, "fraud": 2},
+        350,
+    ),
     ("夜市", "night market", {"assault": 4, "public_order": 5, "snatching": 3, "robbery": 2}, 300),
     ("农贸市场", "wet market", {"pickpocketing": 4, "snatching": 2, "ebike_theft": 2}, 250),
-    ("城中村", "urban village", {"burglary": 3, "ebike_theft": 3, "other_theft": 2, "vehicle_theft": 2}, 400),
+    (
+        "城中村",
+        "urban village",
+        {"burglary": 3, "ebike_theft": 3, "other_theft": 2, "vehicle_theft": 2},
+        400,
+    ),
     ("人民医院", "people's hospital", {"ebike_theft": 3, "theft_from_vehicle": 2, "fraud": 2}, 250),
     ("老城区", "old town", {"burglary": 2.5, "ebike_theft": 2, "snatching": 2}, 450),
     ("大学城", "college area", {"ebike_theft": 3, "fraud": 3, "other_theft": 2}, 400),
@@ -138,8 +206,9 @@ def _hour_profile(spec: list[tuple[float, float, float]]) -> np.ndarray:
     return out / out.sum()
 
 
-def default_parameters(scale: float, as_of: dt.date, rng: np.random.Generator,
-                       hot: list[dict[str, Any]]) -> dict[str, Any]:
+def default_parameters(
+    scale: float, as_of: dt.date, rng: np.random.Generator, hot: list[dict[str, Any]]
+) -> dict[str, Any]:
     """The truth meta (JSON-able): every temporal factor and the near-repeat parameters."""
     cats = list(CATEGORIES)
     return {
@@ -158,17 +227,26 @@ def default_parameters(scale: float, as_of: dt.date, rng: np.random.Generator,
         "weekday": {c: list(np.asarray(WEEKDAY[c]) / np.mean(WEEKDAY[c])) for c in cats},
         "hour": {c: list(_hour_profile(HOURS[c])) for c in cats},
         "trend": {
-            "kind": "exponential from method_adopted; residual criminal components balance the total",
-            "ratio_per_year": {"street_main": 1 + HEADLINE["street_main"],
-                               "neighborhood_two_robberies_one_theft": 1 + HEADLINE["neighborhood_two_robberies_one_theft"],
-                               "criminal": 1 + HEADLINE["criminal"], "public_order_other": R_PUBLIC},
+            "kind": "exponential from method_adopted; residual criminal components balance total",
+            "ratio_per_year": {
+                "street_main": 1 + HEADLINE["street_main"],
+                "neighborhood_two_robberies_one_theft": 1
+                + HEADLINE["neighborhood_two_robberies_one_theft"],
+                "criminal": 1 + HEADLINE["criminal"],
+                "public_order_other": R_PUBLIC,
+            },
             "year_days": 365.0,
             "residual_floor": 0.0,
         },
-        "near_repeat": {"eta": dict(ETA), "lag": "geometric over whole days, n >= 1",
-                        "lag_mean_days": LAG_MEAN_DAYS, "q": 1 - 1 / LAG_MEAN_DAYS,
-                        "sigma_m": SIGMA_M, "radius_m": RADIUS_M,
-                        "kernel": "capacity(j) * exp(-d_ij^2 / (2 sigma^2)), d_ij <= radius, row-normalised"},
+        "near_repeat": {
+            "eta": dict(ETA),
+            "lag": "geometric over whole days, n >= 1",
+            "lag_mean_days": LAG_MEAN_DAYS,
+            "q": 1 - 1 / LAG_MEAN_DAYS,
+            "sigma_m": SIGMA_M,
+            "radius_m": RADIUS_M,
+            "kernel": "capacity(j) * exp(-d_ij^2 / (2 sigma^2)), d_ij <= radius, row-normalised",
+        },
         "hot_places": hot,
         "headline_targets": dict(HEADLINE),
     }
@@ -273,8 +351,11 @@ class TruthModel:
 
     # -- space -----------------------------------------------------------------------------
     def capacity(self, ptype: str, era: str) -> np.ndarray:
-        col = {"street_main": "cap_street_main", "street_other": "cap_street_other",
-               "neighborhood": f"cap_neighborhood_{era}"}[ptype]
+        col = {
+            "street_main": "cap_street_main",
+            "street_other": "cap_street_other",
+            "neighborhood": f"cap_neighborhood_{era}",
+        }[ptype]
         return self._cells[col].to_numpy(float)
 
     def _weights(self, cells: pd.DataFrame) -> None:
@@ -282,8 +363,11 @@ class TruthModel:
         for era in ("pre", "post"):
             W = np.zeros((self.K, self.n))
             for k, (c, p) in enumerate(self.comps):
-                cap = {"street_main": cells["cap_street_main"], "street_other": cells["cap_street_other"],
-                       "neighborhood": cells[f"cap_neighborhood_{era}"]}[p].to_numpy(float)
+                cap = {
+                    "street_main": cells["cap_street_main"],
+                    "street_other": cells["cap_street_other"],
+                    "neighborhood": cells[f"cap_neighborhood_{era}"],
+                }[p].to_numpy(float)
                 w = cap * cells[f"hot_{c}"].to_numpy(float)
                 s = w.sum()
                 W[k] = w / s if s > 0 else 0.0
@@ -311,8 +395,9 @@ class TruthModel:
             d, j = tree_ok.query(pts[empty], k=kk)
             d, j = np.atleast_2d(d), np.atleast_2d(j)
             v = cap[ok][j] * np.exp(-0.5 * (np.maximum(d - d[:, :1], 0) / self.sigma) ** 2)
-            extra = sparse.csr_matrix((v.ravel(), (np.repeat(empty, kk), ok[j].ravel())),
-                                      shape=(self.n, self.n))
+            extra = sparse.csr_matrix(
+                (v.ravel(), (np.repeat(empty, kk), ok[j].ravel())), shape=(self.n, self.n)
+            )
             M = M + extra
             rs = np.asarray(M.sum(axis=1)).ravel()
         inv = np.where(rs > 0, 1.0 / np.where(rs > 0, rs, 1.0), 0.0)
@@ -368,8 +453,9 @@ def simulate(model: TruthModel, rng: np.random.Generator) -> pd.DataFrame:
             if len(sel):
                 w = model.w[era][k]
                 cdf = np.cumsum(w)
-                cell[sel] = np.minimum(np.searchsorted(cdf, rng.random(len(sel)) * cdf[-1], side="right"),
-                                       model.n - 1)
+                cell[sel] = np.minimum(
+                    np.searchsorted(cdf, rng.random(len(sel)) * cdf[-1], side="right"), model.n - 1
+                )
     gen = np.zeros(len(comp), np.int64)
     parts = [(comp, day, cell, gen)]
     # offspring, generation by generation
@@ -404,10 +490,13 @@ def simulate(model: TruthModel, rng: np.random.Generator) -> pd.DataFrame:
         sel = np.flatnonzero(cats == c)
         if len(sel):
             cdf = np.cumsum(model.hour[c])
-            hour[sel] = np.minimum(np.searchsorted(cdf, rng.random(len(sel)) * cdf[-1], side="right"), 23)
+            hour[sel] = np.minimum(
+                np.searchsorted(cdf, rng.random(len(sel)) * cdf[-1], side="right"), 23
+            )
     minute = rng.integers(0, 60, len(comp))
-    return pd.DataFrame({"comp": comp, "day": day, "cell": cell, "hour": hour, "minute": minute,
-                         "generation": gen})
+    return pd.DataFrame(
+        {"comp": comp, "day": day, "cell": cell, "hour": hour, "minute": minute, "generation": gen}
+    )
 
 
 # -- expected counts ------------------------------------------------------------------------------
@@ -416,11 +505,18 @@ def _to_ts(t: Any, tz: str) -> pd.Timestamp:
     return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
 
 
-def expected_counts(truth_layer: pd.DataFrame, truth_meta: Mapping[str, Any] | str,
-                    incidents: pd.DataFrame, start: Any, end: Any, *,
-                    categories: Iterable[str] | None = None,
-                    place_types: Iterable[str] | None = None,
-                    forecast: bool = False, edges: pd.DataFrame | None = None) -> pd.Series:
+def expected_counts(
+    truth_layer: pd.DataFrame,
+    truth_meta: Mapping[str, Any] | str,
+    incidents: pd.DataFrame,
+    start: Any,
+    end: Any,
+    *,
+    categories: Iterable[str] | None = None,
+    place_types: Iterable[str] | None = None,
+    forecast: bool = False,
+    edges: pd.DataFrame | None = None,
+) -> pd.Series:
     """Expected number of incidents per truth cell in ``[start, end)`` under the true model.
 
     Parameters
@@ -445,7 +541,9 @@ def expected_counts(truth_layer: pd.DataFrame, truth_meta: Mapping[str, Any] | s
     -------
     pandas.Series indexed by cell_id.
     """
-    model = truth_layer if isinstance(truth_layer, TruthModel) else TruthModel(truth_layer, truth_meta)
+    model = (
+        truth_layer if isinstance(truth_layer, TruthModel) else TruthModel(truth_layer, truth_meta)
+    )
     tz = model.tz
     t0, t1 = _to_ts(start, tz), _to_ts(end, tz)
     origin = pd.Timestamp(model.start).tz_localize(tz)
@@ -453,8 +551,10 @@ def expected_counts(truth_layer: pd.DataFrame, truth_meta: Mapping[str, Any] | s
         return pd.Series(0.0, index=pd.Index(model.cell_id, name="cell_id"), name="expected")
     last = origin + pd.Timedelta(days=model.D)
     if t0 < origin or t1 > last:
-        raise InputError(f"window [{t0}, {t1}) lies outside the simulated period "
-                         f"[{origin.date()}, {model.as_of}]; choose dates inside it")
+        raise InputError(
+            f"window [{t0}, {t1}) lies outside the simulated period "
+            f"[{origin.date()}, {model.as_of}]; choose dates inside it"
+        )
     cats = set(categories) if categories is not None else set(model.cats)
     pts = set(place_types) if place_types is not None else set(model.ptypes)
     sel_k = np.array([(c in cats and p in pts) for c, p in model.comps])
@@ -470,7 +570,9 @@ def expected_counts(truth_layer: pd.DataFrame, truth_meta: Mapping[str, Any] | s
         for i, d in enumerate(days):
             lo = np.clip(s_h - 24 * d, 0, 24)
             hi = np.clip(e_h - 24 * d, 0, 24)
-            cover = np.clip(np.minimum(hours_edges[1:], hi) - np.maximum(hours_edges[:-1], lo), 0, 1)
+            cover = np.clip(
+                np.minimum(hours_edges[1:], hi) - np.maximum(hours_edges[:-1], lo), 0, 1
+            )
             frac[k, i] = float((prof * cover).sum())
     # incidents: component, day, cell
     inc = incidents
@@ -534,6 +636,10 @@ def _ptypes(inc: pd.DataFrame, edges: pd.DataFrame | None) -> np.ndarray:
         eid = pd.to_numeric(inc["edge_id"], errors="coerce").fillna(-1).astype(np.int64)
         main = np.array([hw.get(e, "") in MAIN_HIGHWAYS for e in eid])
     else:
-        raise InputError("incidents need a 'main_road' column or the road edges (edges=...) "
-                         "to tell main-road street incidents from others")
-    return np.where(pk == "neighborhood", "neighborhood", np.where(main, "street_main", "street_other"))
+        raise InputError(
+            "incidents need a 'main_road' column or the road edges (edges=...) "
+            "to tell main-road street incidents from others"
+        )
+    return np.where(
+        pk == "neighborhood", "neighborhood", np.where(main, "street_main", "street_other")
+    )

@@ -18,10 +18,24 @@ from scipy.sparse.csgraph import connected_components
 
 from geo.demo import _names
 
-MAIN_HIGHWAYS = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-                 "secondary", "secondary_link")
-MAXSPEED = {"trunk": "70", "primary": "60", "secondary": "50", "tertiary": "40",
-            "residential": "30", "service": "20"}
+MAIN_HIGHWAYS = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+)
+MAXSPEED = {
+    "trunk": "70",
+    "primary": "60",
+    "secondary": "50",
+    "tertiary": "40",
+    "residential": "30",
+    "service": "20",
+}
 RIVER_HALF_WIDTH = 70.0
 BANK_OFFSET = 110.0
 OVERSHOOT = 12.0
@@ -38,7 +52,9 @@ class Ways:
     bridge_ok: list = field(default_factory=list)
     kind: list = field(default_factory=list)
 
-    def add(self, geom, highway, name, *, name_south="", oneway=False, bridge_ok=False, kind="local"):
+    def add(
+        self, geom, highway, name, *, name_south="", oneway=False, bridge_ok=False, kind="local"
+    ):
         self.geoms.append(geom)
         self.highway.append(highway)
         self.name.append(name)
@@ -77,16 +93,32 @@ class Skeleton:
 
 
 # --------------------------------------------------------------------------------------------
-def _wavy(axis: str, c0: float, lo: float, hi: float, amp: float, wl: float, ph: float,
-          tilt: float, ref: float, step: float = 25.0) -> shapely.LineString:
+def _wavy(
+    axis: str,
+    c0: float,
+    lo: float,
+    hi: float,
+    amp: float,
+    wl: float,
+    ph: float,
+    tilt: float,
+    ref: float,
+    step: float = 25.0,
+) -> shapely.LineString:
     t = np.arange(lo, hi + step, step)
     off = c0 + tilt * (t - ref) + amp * np.sin(2 * np.pi * (t - ref) / wl + ph)
     xy = np.column_stack([off, t]) if axis == "ns" else np.column_stack([t, off])
     return shapely.LineString(xy)
 
 
-def _positions(rng: np.random.Generator, centre: float, lo: float, hi: float,
-               spacing: tuple[float, float], margin: float) -> list[tuple[int, float]]:
+def _positions(
+    rng: np.random.Generator,
+    centre: float,
+    lo: float,
+    hi: float,
+    spacing: tuple[float, float],
+    margin: float,
+) -> list[tuple[int, float]]:
     """Arterial positions outward from the centre: (offset index, coordinate)."""
     out = [(0, centre + rng.uniform(-120, 120))]
     for sign in (1, -1):
@@ -110,16 +142,31 @@ def _arterial_name(table: dict[int, str], k: int, extra: list[str], used: set[st
     return f"{abs(k)}号路"
 
 
-def build_skeleton(rng: np.random.Generator, core: shapely.Polygon, cx: float, cy: float,
-                   scale: float) -> Skeleton:
+def build_skeleton(
+    rng: np.random.Generator, core: shapely.Polygon, cx: float, cy: float, scale: float
+) -> Skeleton:
     x0, y0, x1, y1 = core.bounds
     ways = Ways()
     # -- river: flows W -> E a little south of the centre ------------------------------------
-    coef = (cx, cy - 1300.0, rng.uniform(200, 260), 6000.0, rng.uniform(0, 2 * np.pi),
-            rng.uniform(90, 130), 2300.0, rng.uniform(0, 2 * np.pi))
+    coef = (
+        cx,
+        cy - 1300.0,
+        rng.uniform(200, 260),
+        6000.0,
+        rng.uniform(0, 2 * np.pi),
+        rng.uniform(90, 130),
+        2300.0,
+        rng.uniform(0, 2 * np.pi),
+    )
     xs = np.arange(x0 - 800, x1 + 800 + 20, 20.0)
-    river = River(shapely.LineString(), shapely.Polygon(), shapely.Polygon(), shapely.LineString(),
-                  shapely.LineString(), coef)
+    river = River(
+        shapely.LineString(),
+        shapely.Polygon(),
+        shapely.Polygon(),
+        shapely.LineString(),
+        shapely.LineString(),
+        coef,
+    )
     centre = shapely.LineString(np.column_stack([xs, river.y_at(xs)]))
     north = shapely.offset_curve(centre, BANK_OFFSET)
     south = shapely.offset_curve(centre, -BANK_OFFSET)
@@ -136,10 +183,17 @@ def build_skeleton(rng: np.random.Generator, core: shapely.Polygon, cx: float, c
     river.north_bank = shapely.LineString(ncoords)
     river.south_bank = shapely.LineString(scoords)
     river.corridor = corridor
-    river.polygon = shapely.intersection(shapely.buffer(centre, RIVER_HALF_WIDTH, cap_style="flat"), core)
+    river.polygon = shapely.intersection(
+        shapely.buffer(centre, RIVER_HALF_WIDTH, cap_style="flat"), core
+    )
     # -- ring ---------------------------------------------------------------------------------
-    ways.add(shapely.LineString(shapely.get_coordinates(core.exterior)), "trunk", "环城路",
-             bridge_ok=True, kind="ring")
+    ways.add(
+        shapely.LineString(shapely.get_coordinates(core.exterior)),
+        "trunk",
+        "环城路",
+        bridge_ok=True,
+        kind="ring",
+    )
     # -- banks --------------------------------------------------------------------------------
     ways.add(river.north_bank, "secondary", _names.BANK_ROADS[0], kind="bank")
     ways.add(river.south_bank, "secondary", _names.BANK_ROADS[1], kind="bank")
@@ -162,9 +216,20 @@ def build_skeleton(rng: np.random.Generator, core: shapely.Polygon, cx: float, c
         nm = _arterial_name(_names.NS_ARTERIALS, k, extra, used)
         north_nm, _, south_nm = nm.partition("|")
         hw = "primary" if k % 2 == 0 else "secondary"
-        geom = _wavy("ns", x, y0 - 300, y1 + 300, rng.uniform(20, 70), rng.uniform(2500, 5000),
-                     rng.uniform(0, 2 * np.pi), rng.uniform(-0.04, 0.04), cy)
-        ways.add(geom, hw, north_nm, name_south=south_nm, bridge_ok=i in bridge_idx, kind="arterial")
+        geom = _wavy(
+            "ns",
+            x,
+            y0 - 300,
+            y1 + 300,
+            rng.uniform(20, 70),
+            rng.uniform(2500, 5000),
+            rng.uniform(0, 2 * np.pi),
+            rng.uniform(-0.04, 0.04),
+            cy,
+        )
+        ways.add(
+            geom, hw, north_nm, name_south=south_nm, bridge_ok=i in bridge_idx, kind="arterial"
+        )
     # -- east-west arterials (none across the river band) -----------------------------------
     band_lo = float(river.y_at(xs).min()) - BANK_OFFSET - 260
     band_hi = float(river.y_at(xs).max()) + BANK_OFFSET + 260
@@ -174,8 +239,17 @@ def build_skeleton(rng: np.random.Generator, core: shapely.Polygon, cx: float, c
             continue
         nm = _arterial_name(_names.EW_ARTERIALS, k, extra, used)
         hw = "primary" if k % 2 == 0 else "secondary"
-        geom = _wavy("ew", y, x0 - 300, x1 + 300, rng.uniform(20, 70), rng.uniform(2500, 5000),
-                     rng.uniform(0, 2 * np.pi), rng.uniform(-0.04, 0.04), cx)
+        geom = _wavy(
+            "ew",
+            y,
+            x0 - 300,
+            x1 + 300,
+            rng.uniform(20, 70),
+            rng.uniform(2500, 5000),
+            rng.uniform(0, 2 * np.pi),
+            rng.uniform(-0.04, 0.04),
+            cx,
+        )
         ways.add(geom, hw, nm, kind="arterial")
     pieces = node_ways(ways, core, river)
     faces = shapely.get_parts(shapely.polygonize(list(pieces["geometry"]) + [core.exterior]))
@@ -185,15 +259,19 @@ def build_skeleton(rng: np.random.Generator, core: shapely.Polygon, cx: float, c
     return Skeleton(ways, river, core, faces[~in_corr])
 
 
-def add_local_streets(rng: np.random.Generator, sk: Skeleton, spacing: float = 185.0,
-                      p_partial: float = 0.15, p_oneway: float = 0.10) -> None:
+def add_local_streets(
+    rng: np.random.Generator,
+    sk: Skeleton,
+    spacing: float = 185.0,
+    p_partial: float = 0.15,
+    p_oneway: float = 0.10,
+) -> None:
     """Local streets per super-block: two jittered families of lines at ~``spacing`` metres."""
     ways = sk.ways
     blocks = sk.superblocks
     env = shapely.oriented_envelope(blocks)
-    n_names = 0
     line_specs: list[tuple[np.ndarray, bool]] = []
-    for bi, (poly, en) in enumerate(zip(blocks, env)):
+    for poly, en in zip(blocks, env, strict=True):
         c = shapely.get_coordinates(en)[:4]
         sides = np.diff(np.vstack([c, c[:1]]), axis=0)
         ang = np.arctan2(sides[:, 1], sides[:, 0])
@@ -238,7 +316,6 @@ def add_local_streets(rng: np.random.Generator, sk: Skeleton, spacing: float = 1
                 if part.geom_type != "LineString" or part.length < 40:
                     continue
                 line_specs.append((shapely.get_coordinates(part), tertiary))
-                n_names += 1
     names = _names.local_street_names(rng, len(line_specs))
     ow = rng.random(len(line_specs)) < p_oneway
     flip = rng.random(len(line_specs)) < 0.5
@@ -258,23 +335,38 @@ def _node_keys(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inv.ravel(), uq / 100.0
 
 
+def _segments(geoms: np.ndarray, max_len: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Consecutive vertex pairs of the (densified) lines, with the index of their line."""
+    dense = shapely.segmentize(geoms, max_len)
+    xy, idx = shapely.get_coordinates(dense, return_index=True)
+    same = idx[1:] == idx[:-1]
+    a, b = xy[:-1][same], xy[1:][same]
+    ok = np.hypot(*(b - a).T) > 0
+    return a[ok], b[ok], idx[:-1][same][ok]
+
+
 def node_ways(ways: Ways, core: shapely.Polygon, river: River) -> pd.DataFrame:
     """Node all ways; return undirected pieces (way index, geometry in way direction, u/v keys),
     with overshoot stubs, out-of-core pieces and non-bridge river pieces removed."""
     geoms = np.array(ways.geoms, dtype=object)
     noded = shapely.get_parts(shapely.node(shapely.multilinestrings(geoms)))
     noded = noded[shapely.length(noded) > 0.01]
+    # map each piece to its way through the way's short segments (long lines make poor R-tree
+    # entries), and orient it along the way
+    seg_a, seg_b, seg_way = _segments(geoms, 60.0)
+    seg = shapely.linestrings(np.stack([seg_a, seg_b], axis=1))
+    L = shapely.length(noded)
     mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
-    tree = shapely.STRtree(geoms)
+    ahead = shapely.line_interpolate_point(noded, np.minimum(L / 2 + 0.25, L))
+    behind = shapely.line_interpolate_point(noded, np.maximum(L / 2 - 0.25, 0))
+    tree = shapely.STRtree(seg)
     idx = tree.query_nearest(mid, all_matches=False)
-    way = np.empty(len(noded), int)
-    way[idx[0]] = idx[1]
-    # orient each piece along its way
-    start = shapely.get_point(noded, 0)
-    end = shapely.get_point(noded, -1)
-    fs = shapely.line_locate_point(geoms[way], start)
-    fe = shapely.line_locate_point(geoms[way], end)
-    rev = fe < fs
+    hit = np.empty(len(noded), np.int64)
+    hit[idx[0]] = idx[1]
+    way = seg_way[hit]
+    d_piece = shapely.get_coordinates(ahead) - shapely.get_coordinates(behind)
+    d_way = seg_b[hit] - seg_a[hit]
+    rev = (d_piece * d_way).sum(axis=1) < 0
     noded[rev] = shapely.reverse(noded[rev])
     # drop pieces outside the core or inside the river corridor (bridges excepted)
     mx, my = shapely.get_x(mid), shapely.get_y(mid)
@@ -287,21 +379,33 @@ def node_ways(ways: Ways, core: shapely.Polygon, river: River) -> pd.DataFrame:
     kind = np.asarray(ways.kind)
     for _ in range(4):
         g = pieces["geometry"].to_numpy()
-        ends = np.vstack([shapely.get_coordinates(shapely.get_point(g, 0)),
-                          shapely.get_coordinates(shapely.get_point(g, -1))])
+        ends = np.vstack(
+            [
+                shapely.get_coordinates(shapely.get_point(g, 0)),
+                shapely.get_coordinates(shapely.get_point(g, -1)),
+            ]
+        )
         keys, _ = _node_keys(ends)
         n = len(g)
         u, v = keys[:n], keys[n:]
         deg = np.bincount(np.r_[u, v])
         dangling = (deg[u] == 1) | (deg[v] == 1)
-        stub = dangling & (shapely.length(g) < STUB_MAX) & (kind[pieces["way"].to_numpy()] != "service")
+        stub = (
+            dangling
+            & (shapely.length(g) < STUB_MAX)
+            & (kind[pieces["way"].to_numpy()] != "service")
+        )
         if not stub.any():
             break
         pieces = pieces[~stub].reset_index(drop=True)
     # keep the largest connected piece of the network
     g = pieces["geometry"].to_numpy()
-    ends = np.vstack([shapely.get_coordinates(shapely.get_point(g, 0)),
-                      shapely.get_coordinates(shapely.get_point(g, -1))])
+    ends = np.vstack(
+        [
+            shapely.get_coordinates(shapely.get_point(g, 0)),
+            shapely.get_coordinates(shapely.get_point(g, -1)),
+        ]
+    )
     keys, uq = _node_keys(ends)
     n = len(g)
     u, v = keys[:n], keys[n:]
@@ -318,8 +422,12 @@ def _merge_degree2(pieces: pd.DataFrame, oneway: np.ndarray) -> pd.DataFrame:
     for _ in range(6):
         g = pieces["geometry"].to_numpy()
         n = len(g)
-        ends = np.vstack([shapely.get_coordinates(shapely.get_point(g, 0)),
-                          shapely.get_coordinates(shapely.get_point(g, -1))])
+        ends = np.vstack(
+            [
+                shapely.get_coordinates(shapely.get_point(g, 0)),
+                shapely.get_coordinates(shapely.get_point(g, -1)),
+            ]
+        )
         keys, _ = _node_keys(ends)
         u, v = keys[:n], keys[n:]
         deg = np.bincount(np.r_[u, v])
@@ -344,9 +452,12 @@ def _merge_degree2(pieces: pd.DataFrame, oneway: np.ndarray) -> pd.DataFrame:
                 sel.append((x, y))
         sel_a = np.array([s[0] for s in sel])
         sel_b = np.array([s[1] for s in sel])
-        merged = [shapely.LineString(np.vstack([shapely.get_coordinates(g[x]),
-                                                shapely.get_coordinates(g[y])[1:]]))
-                  for x, y in sel]
+        merged = [
+            shapely.LineString(
+                np.vstack([shapely.get_coordinates(g[x]), shapely.get_coordinates(g[y])[1:]])
+            )
+            for x, y in sel
+        ]
         g = g.copy()
         g[sel_a] = merged
         keep = np.ones(n, bool)
@@ -355,15 +466,21 @@ def _merge_degree2(pieces: pd.DataFrame, oneway: np.ndarray) -> pd.DataFrame:
     return pieces
 
 
-def make_graph(ways: Ways, pieces: pd.DataFrame, river: River) -> tuple[pd.DataFrame, pd.DataFrame, Ways]:
+def make_graph(
+    ways: Ways, pieces: pd.DataFrame, river: River
+) -> tuple[pd.DataFrame, pd.DataFrame, Ways]:
     """Directed osmnx-style edges and nodes from pieces; one-way ways that break strong
     connectivity are made two-way. Returns (nodes, edges, ways)."""
     oneway = np.asarray(ways.oneway).copy()
     pieces = _merge_degree2(pieces, oneway)
     g = pieces["geometry"].to_numpy()
     n = len(g)
-    ends = np.vstack([shapely.get_coordinates(shapely.get_point(g, 0)),
-                      shapely.get_coordinates(shapely.get_point(g, -1))])
+    ends = np.vstack(
+        [
+            shapely.get_coordinates(shapely.get_point(g, 0)),
+            shapely.get_coordinates(shapely.get_point(g, -1)),
+        ]
+    )
     keys, uq = _node_keys(ends)
     # node ids by position (south to north, west to east): stable for a given layout
     order = np.lexsort((uq[:, 0], uq[:, 1]))
@@ -402,7 +519,9 @@ def make_graph(ways: Ways, pieces: pd.DataFrame, river: River) -> tuple[pd.DataF
         hx = (uq[:, 0].max() - uq[:, 0].min()) / 2
         hy = (uq[:, 1].max() - uq[:, 1].min()) / 2
         dx, dy = (mx - cxm) / hx, (my - cym) / hy
-        side = np.where(np.abs(dx) > np.abs(dy), np.where(dx > 0, "E", "W"), np.where(dy > 0, "N", "S"))
+        side = np.where(
+            np.abs(dx) > np.abs(dy), np.where(dx > 0, "E", "W"), np.where(dy > 0, "N", "S")
+        )
         nm[ring] = [_names.RING_ROADS[s] for s in side[ring]]
     br = pieces["bridge"].to_numpy()
     length = shapely.length(g)
@@ -412,13 +531,25 @@ def make_graph(ways: Ways, pieces: pd.DataFrame, river: River) -> tuple[pd.DataF
     rec_rev = np.r_[np.zeros(n, bool), np.ones((~ow).sum(), bool)]
     geoms = g[rec_p].copy()
     geoms[rec_rev] = shapely.reverse(geoms[rec_rev])
-    e = pd.DataFrame({
-        "u": node_id[rec_u], "v": node_id[rec_v], "piece": rec_p,
-        "osmid": [str(w + 1) for w in way[rec_p]], "highway": hw[rec_p], "name": nm[rec_p],
-        "oneway": ow[rec_p], "maxspeed": [MAXSPEED[h] for h in hw[rec_p]], "bridge": br[rec_p],
-        "length_m": length[rec_p], "geometry": geoms, "way": way[rec_p],
-    })
-    e = e.iloc[np.lexsort((e["piece"].to_numpy(), e["v"].to_numpy(), e["u"].to_numpy()))].reset_index(drop=True)
+    e = pd.DataFrame(
+        {
+            "u": node_id[rec_u],
+            "v": node_id[rec_v],
+            "piece": rec_p,
+            "osmid": [str(w + 1) for w in way[rec_p]],
+            "highway": hw[rec_p],
+            "name": nm[rec_p],
+            "oneway": ow[rec_p],
+            "maxspeed": [MAXSPEED[h] for h in hw[rec_p]],
+            "bridge": br[rec_p],
+            "length_m": length[rec_p],
+            "geometry": geoms,
+            "way": way[rec_p],
+        }
+    )
+    e = e.iloc[
+        np.lexsort((e["piece"].to_numpy(), e["v"].to_numpy(), e["u"].to_numpy()))
+    ].reset_index(drop=True)
     e.insert(0, "key", e.groupby(["u", "v"]).cumcount().astype(np.int64))
     e.insert(0, "edge_id", np.arange(1, len(e) + 1, dtype=np.int64))
     deg = np.bincount(np.r_[u, v], minlength=len(uq))

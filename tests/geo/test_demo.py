@@ -4,6 +4,12 @@ from the article, the incident trend and the kept ground truth."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -18,8 +24,16 @@ from geo.workspace import Workspace, create_workspace, validate_layer
 
 AS_OF = dt.date(2026, 10, 31)
 TZ = "Asia/Shanghai"
-MAIN = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-        "secondary", "secondary_link")
+MAIN = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,15 +70,46 @@ def _frame_for_compare(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _digest(d) -> str:
+    h = hashlib.sha256()
+    for name in sorted(d.layers):
+        f = d.layers[name]
+        h.update(name.encode())
+        h.update(pd.DataFrame(f.drop(columns=f.geometry.name)).to_csv(index=False).encode())
+        h.update(b"".join(shapely.to_wkb(f.geometry.to_numpy())))
+    h.update(json.dumps(d.meta, sort_keys=True, ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
 # -- determinism and the API ---------------------------------------------------------------------
 def test_same_inputs_give_identical_layers():
     a = build_demo(seed=7, as_of=dt.date(2025, 6, 30), scale=0.25)
     b = build_demo(seed=7, as_of=dt.date(2025, 6, 30), scale=0.25)
     assert a.layers.keys() == b.layers.keys()
     for name in a.layers:
-        pd.testing.assert_frame_equal(_frame_for_compare(a.layers[name]), _frame_for_compare(b.layers[name]))
+        pd.testing.assert_frame_equal(
+            _frame_for_compare(a.layers[name]), _frame_for_compare(b.layers[name])
+        )
     assert a.meta == b.meta
     assert a.sources == b.sources
+    # and in another process with another string-hash seed (no set-order dependence)
+    code = (
+        "import datetime as dt; from geo.demo import build_demo; "
+        "from tests.geo.test_demo import _digest; "
+        "print(_digest(build_demo(seed=7, as_of=dt.date(2025, 6, 30), scale=0.25)))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONHASHSEED="4242", PYTHONPATH=str(root))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    assert out.stdout.strip() == _digest(a)
     # a small district still has the article's named places
     assert {"北湖路派出所", "抱石路派出所", "珠珊派出所"} <= set(a.layers["stations"]["name"])
     assert "龙洲社区" in set(a.layers["communities"]["name"])
@@ -78,7 +123,15 @@ def test_meta_and_progress(district):
     assert m["demo_seed"] == 1979 and m["demo_as_of"] == "2026-10-31" and m["demo_scale"] == 1.0
     assert m["method_adopted"] == "2025-01-01"
     truth = m["demo_truth"]
-    for key in ("season", "weekday", "hour", "trend", "near_repeat", "levels_per_year", "hot_places"):
+    for key in (
+        "season",
+        "weekday",
+        "hour",
+        "trend",
+        "near_repeat",
+        "levels_per_year",
+        "hot_places",
+    ):
         assert key in truth
     for c in CATEGORIES:
         assert abs(sum(truth["hour"][c]) - 1) < 1e-9
@@ -105,31 +158,56 @@ def test_bad_arguments_are_refused():
 
 # -- schema and workspace ------------------------------------------------------------------------
 def test_layers_pass_validation_and_round_trip(district, tmp_path):
-    required = {"boundary", "stations", "communities", "neighborhoods", "subzones", "road_nodes",
-                "road_edges", "cameras", "incidents", "units", "demo_truth"}
+    required = {
+        "boundary",
+        "stations",
+        "communities",
+        "neighborhoods",
+        "subzones",
+        "road_nodes",
+        "road_edges",
+        "cameras",
+        "incidents",
+        "units",
+        "demo_truth",
+    }
     assert required <= set(district.layers)
     for name, frame in district.layers.items():
         assert validate_layer(name, frame, crs=district.crs) == [], name
         assert isinstance(frame, gpd.GeoDataFrame) and frame.crs.to_epsg() == 4547
-        assert frame.geometry.notna().all() and shapely.is_valid(frame.geometry.to_numpy()).all(), name
+        assert frame.geometry.notna().all() and shapely.is_valid(frame.geometry.to_numpy()).all(), (
+            name
+        )
         spec = LAYERS.get(name)
         if spec is not None and spec.geometry:
             allowed = {spec.geometry, spec.geometry.removeprefix("Multi")}
             assert set(frame.geom_type) <= allowed, name
-    ws = create_workspace(tmp_path / "demo.gpkg", district.layers, crs=district.crs, meta=district.meta,
-                          sources=district.sources)
+    ws = create_workspace(
+        tmp_path / "demo.gpkg",
+        district.layers,
+        crs=district.crs,
+        meta=district.meta,
+        sources=district.sources,
+    )
     ws = Workspace(ws.path)
     for name, frame in district.layers.items():
         assert ws.count(name) == len(frame), name
     inc = ws.read("incidents")
     assert str(inc["occurred_at"].dt.tz) == TZ
-    assert (inc["occurred_at"].to_numpy() == district.layers["incidents"]["occurred_at"].to_numpy()).all()
+    assert (
+        inc["occurred_at"].to_numpy() == district.layers["incidents"]["occurred_at"].to_numpy()
+    ).all()
     assert ws.meta_json("demo_truth")["method_adopted"] == "2025-01-01"
     # the truth survives the round trip: expected counts from the stored layers are the same
     truth = ws.read("demo_truth")
     a = expected_counts(truth, ws.meta["demo_truth"], inc, "2026-03-01", "2026-04-01")
-    b = expected_counts(district.layers["demo_truth"], district.meta["demo_truth"],
-                        district.layers["incidents"], "2026-03-01", "2026-04-01")
+    b = expected_counts(
+        district.layers["demo_truth"],
+        district.meta["demo_truth"],
+        district.layers["incidents"],
+        "2026-03-01",
+        "2026-04-01",
+    )
     assert np.allclose(a.to_numpy(), b.to_numpy())
 
 
@@ -152,7 +230,8 @@ def test_core_is_about_8_by_10_km_round_the_centre(core, district):
     from pyproj import Transformer
 
     lon, lat = Transformer.from_crs("EPSG:4547", "EPSG:4326", always_xy=True).transform(
-        (x0 + x1) / 2, (y0 + y1) / 2)
+        (x0 + x1) / 2, (y0 + y1) / 2
+    )
     assert abs(lon - 114.93) < 0.01 and abs(lat - 27.82) < 0.01
     assert abs(core.area / 1e6 - district.meta["core_area_km2"]) < 0.01
 
@@ -182,13 +261,21 @@ def test_areas_nest(layers):
         inside = shapely.intersection(row.geometry, st.geometry[row["station_id"]]).area
         assert inside / row.geometry.area > 0.999, cid
     sz = layers["subzones"]
-    s_in = shapely.area(shapely.intersection(sz.geometry.to_numpy(), st.geometry.loc[sz["station_id"]].to_numpy()))
-    c_in = shapely.area(shapely.intersection(sz.geometry.to_numpy(), cm.geometry.loc[sz["community_id"]].to_numpy()))
+    s_in = shapely.area(
+        shapely.intersection(sz.geometry.to_numpy(), st.geometry.loc[sz["station_id"]].to_numpy())
+    )
+    c_in = shapely.area(
+        shapely.intersection(sz.geometry.to_numpy(), cm.geometry.loc[sz["community_id"]].to_numpy())
+    )
     assert (s_in / sz.area > 0.999).all() and (c_in / sz.area > 0.999).all()
     nb = layers["neighborhoods"]
-    n_in = shapely.area(shapely.intersection(nb.geometry.to_numpy(), cm.geometry.loc[nb["community_id"]].to_numpy()))
+    n_in = shapely.area(
+        shapely.intersection(nb.geometry.to_numpy(), cm.geometry.loc[nb["community_id"]].to_numpy())
+    )
     assert (n_in / nb.area > 0.999).all()
-    assert (nb["station_id"].to_numpy() == cm["station_id"].loc[nb["community_id"]].to_numpy()).all()
+    assert (
+        nb["station_id"].to_numpy() == cm["station_id"].loc[nb["community_id"]].to_numpy()
+    ).all()
 
 
 def test_subzones(layers):
@@ -197,7 +284,9 @@ def test_subzones(layers):
     assert sz["subzone_id"].is_unique and sz["subzone_id"].iloc[0] == "Z0001"
     g = sz.geometry.to_numpy()
     assert (shapely.get_num_interior_rings(shapely.get_geometry(g, 0)) == 0).all()
-    assert np.allclose(sz["area_m2"], shapely.area(g)) and np.allclose(sz["perimeter_m"], shapely.length(g))
+    assert np.allclose(sz["area_m2"], shapely.area(g)) and np.allclose(
+        sz["perimeter_m"], shapely.length(g)
+    )
     # households are shared out by area: they add up to the neighborhoods' total
     assert abs(sz["households"].sum() - layers["neighborhoods"]["households"].sum()) <= len(sz)
 
@@ -226,7 +315,11 @@ def test_road_graph_is_osmnx_like_and_strongly_connected(layers):
     assert 3000 <= len(nodes) <= 6000
     assert nodes["node_id"].is_unique and edges["edge_id"].is_unique
     assert set(edges["u"]) | set(edges["v"]) <= set(nodes["node_id"])
-    assert edges["highway"].isin(["trunk", "primary", "secondary", "tertiary", "residential", "service"]).all()
+    assert (
+        edges["highway"]
+        .isin(["trunk", "primary", "secondary", "tertiary", "residential", "service"])
+        .all()
+    )
     assert edges[edges["highway"] != "service"]["name"].str.len().min() > 0
     assert np.allclose(edges["length_m"], edges.length)
     # geometry runs from u to v
@@ -248,9 +341,15 @@ def test_road_graph_is_osmnx_like_and_strongly_connected(layers):
     und = edges.assign(a=np.minimum(edges["u"], edges["v"]), b=np.maximum(edges["u"], edges["v"]))
     und = und.drop_duplicates(["a", "b", "way_id", "length_m"])
     deg = pd.concat([und["a"], und["b"]]).value_counts()
-    assert (nodes.set_index("node_id")["street_count"] == deg.reindex(nodes["node_id"]).to_numpy()).all()
+    assert (
+        nodes.set_index("node_id")["street_count"] == deg.reindex(nodes["node_id"]).to_numpy()
+    ).all()
     # some one-way local streets (about a tenth of them)
-    local = edges[edges["highway"].isin(["residential", "tertiary"])].groupby("way_id")["oneway"].first()
+    local = (
+        edges[edges["highway"].isin(["residential", "tertiary"])]
+        .groupby("way_id")["oneway"]
+        .first()
+    )
     assert 0.05 < local.mean() < 0.15
     # several thousand blocks: arterials every few hundred metres, local streets within
     assert {"北湖路", "抱石路", "人民北路", "青年路", "白竹路", "竹山路"} <= set(edges["name"])
@@ -299,7 +398,9 @@ def test_neighborhoods_and_models(layers):
         if station:
             assert st[row["station_id"]] == station
         if road:
-            d = shapely.distance(row.geometry, shapely.union_all(edges[edges["name"] == road].geometry.to_numpy()))
+            d = shapely.distance(
+                row.geometry, shapely.union_all(edges[edges["name"] == road].geometry.to_numpy())
+            )
             assert d < 40, f"{name} is {d:.0f} m from {road}"
     assert cm[named.loc["水榭丽都", "community_id"]] == "龙洲社区"
     # neighborhoods stay inside street blocks: no public road crosses one
@@ -311,8 +412,19 @@ def test_neighborhoods_and_models(layers):
     per = nb.groupby("community_id")["model_kind"].apply(lambda s: int((s != "").sum()))
     per = per.reindex(cm.index, fill_value=0)
     assert 3 <= int((per == 0).sum()) <= 5
-    assert nb["model_kind"].isin(["", "unit_self_governance", "party_building", "party_members_return",
-                                  "police_resident"]).all()
+    assert (
+        nb["model_kind"]
+        .isin(
+            [
+                "",
+                "unit_self_governance",
+                "party_building",
+                "party_members_return",
+                "police_resident",
+            ]
+        )
+        .all()
+    )
 
 
 def test_cameras(layers):
@@ -327,7 +439,9 @@ def test_cameras(layers):
     assert nbc["owner"].isin(["neighborhood", "unit"]).all()
     sky = cams[cams["kind"] == "skynet_pole"]
     assert 150 <= len(sky) <= 600
-    assert (sky["owner"] == "public_security").all() and (sky[["fov_deg", "range_m"]].to_numpy() == [90, 80]).all()
+    assert (sky["owner"] == "public_security").all() and (
+        sky[["fov_deg", "range_m"]].to_numpy() == [90, 80]
+    ).all()
     assert 1 <= (cams["kind"] == "speed").sum() <= 20
     assert cams["bearing_deg"].between(0, 360, inclusive="left").all()
     # neighborhood cameras sit inside their compound
@@ -345,10 +459,14 @@ def test_cameras(layers):
     # some main-road crossings have no Skynet pole
     nodes, edges = layers["road_nodes"], layers["road_edges"]
     me = edges[edges["highway"].isin(MAIN)]
-    me = me.assign(a=np.minimum(me["u"], me["v"]), b=np.maximum(me["u"], me["v"])).drop_duplicates(["a", "b", "way_id"])
+    me = me.assign(a=np.minimum(me["u"], me["v"]), b=np.maximum(me["u"], me["v"])).drop_duplicates(
+        ["a", "b", "way_id"]
+    )
     main_deg = pd.concat([me["a"], me["b"]]).value_counts()
     deg3 = nodes[nodes["node_id"].isin(main_deg.index[main_deg >= 3])]  # main roads crossing
-    near = shapely.STRtree(sky.geometry.to_numpy()).query(deg3.geometry.to_numpy(), predicate="dwithin", distance=20)
+    near = shapely.STRtree(sky.geometry.to_numpy()).query(
+        deg3.geometry.to_numpy(), predicate="dwithin", distance=20
+    )
     covered = np.unique(near[0]).size / len(deg3)
     assert 0.3 < covered < 0.9
 
@@ -381,24 +499,43 @@ def test_incidents_are_placed_and_tagged(layers):
     inc = layers["incidents"]
     assert inc["incident_id"].is_unique
     assert str(inc["occurred_at"].dt.tz) == TZ
-    assert inc["occurred_at"].min() >= _ts("2024-01-01") and inc["occurred_at"].max() < _ts("2026-11-01")
+    assert inc["occurred_at"].min() >= _ts("2024-01-01") and inc["occurred_at"].max() < _ts(
+        "2026-11-01"
+    )
     assert inc["category"].isin(list(CATEGORIES)).all() and set(inc["category"]) == set(CATEGORIES)
     per_year = inc.groupby(inc["occurred_at"].dt.year).size()
     assert 4000 <= per_year[2024] <= 6000
     assert inc[["station_id", "community_id", "subzone_id"]].notna().all().all()
     # tags agree with the areas
-    for layer, col in (("stations", "station_id"), ("communities", "community_id"), ("subzones", "subzone_id")):
+    for layer, col in (
+        ("stations", "station_id"),
+        ("communities", "community_id"),
+        ("subzones", "subzone_id"),
+    ):
         poly = layers[layer].set_index(col).geometry.loc[inc[col]].to_numpy()
         assert shapely.covers(poly, inc.geometry.to_numpy()).all(), layer
     street = inc[inc["place_kind"] == "street"]
     nbh = inc[inc["place_kind"] == "neighborhood"]
     assert len(street) > 1000 and len(nbh) > 1000
     edges = layers["road_edges"].set_index("edge_id")
-    d = shapely.distance(street.geometry.to_numpy(), edges.geometry.loc[street["edge_id"].astype(int)].to_numpy())
-    assert np.allclose(d, street["snap_distance_m"], atol=0.01) and street["snap_distance_m"].max() <= 8
-    assert (street["main_road"] == edges["highway"].loc[street["edge_id"].astype(int)].isin(MAIN).to_numpy()).all()
+    d = shapely.distance(
+        street.geometry.to_numpy(), edges.geometry.loc[street["edge_id"].astype(int)].to_numpy()
+    )
+    assert (
+        np.allclose(d, street["snap_distance_m"], atol=0.01)
+        and street["snap_distance_m"].max() <= 8
+    )
+    assert (
+        street["main_road"]
+        == edges["highway"].loc[street["edge_id"].astype(int)].isin(MAIN).to_numpy()
+    ).all()
     assert street["neighborhood_id"].isna().all() and nbh["edge_id"].isna().all()
-    poly = layers["neighborhoods"].set_index("neighborhood_id").geometry.loc[nbh["neighborhood_id"]].to_numpy()
+    poly = (
+        layers["neighborhoods"]
+        .set_index("neighborhood_id")
+        .geometry.loc[nbh["neighborhood_id"]]
+        .to_numpy()
+    )
     assert shapely.covers(poly, nbh.geometry.to_numpy()).all()
 
 
@@ -427,7 +564,10 @@ def _trend_masks(inc: pd.DataFrame) -> dict[str, tuple[pd.Series, float]]:
     group = inc["category"].map(lambda c: CATEGORIES[c][2])
     return {
         "street incidents on main roads": (inc["main_road"].astype(bool), -0.6872),
-        "neighborhood 两抢一盗": ((inc["place_kind"] == "neighborhood") & (group == "two_robberies_one_theft"), -0.1822),
+        "neighborhood 两抢一盗": (
+            (inc["place_kind"] == "neighborhood") & (group == "two_robberies_one_theft"),
+            -0.1822,
+        ),
         "criminal cases": (group.isin(CRIMINAL_GROUPS), -0.287),
     }
 
@@ -485,7 +625,9 @@ def test_trend_of_the_realised_incidents_matches_the_article(layers, model):
         inflate = 1.0 / (1.0 - eta_bar)
         ratio = b / a
         se = ratio * np.sqrt(1 / a + 1 / b) * inflate
-        assert abs(ratio - (1 + target)) <= 3 * se, f"{label}: {ratio - 1:+.4f} vs {target:+.4f} (se {se:.4f})"
+        assert abs(ratio - (1 + target)) <= 3 * se, (
+            f"{label}: {ratio - 1:+.4f} vs {target:+.4f} (se {se:.4f})"
+        )
 
 
 def test_model_neighborhoods_have_no_incidents_since_adoption(layers):
@@ -495,15 +637,23 @@ def test_model_neighborhoods_have_no_incidents_since_adoption(layers):
     recent = inc[inc["occurred_at"] >= _ts("2025-01-01")]
     assert not recent["neighborhood_id"].isin(models["neighborhood_id"]).any()
     last12 = inc[inc["occurred_at"] >= _ts("2025-11-01")]
-    hit = shapely.STRtree(models.geometry.to_numpy()).query(last12.geometry.to_numpy(), predicate="intersects")
+    hit = shapely.STRtree(models.geometry.to_numpy()).query(
+        last12.geometry.to_numpy(), predicate="intersects"
+    )
     assert hit.shape[1] == 0
     # before adoption they did have incidents (so the drop is visible)
     old = inc[inc["occurred_at"] < _ts("2025-01-01")]
     assert old["neighborhood_id"].isin(models["neighborhood_id"]).sum() > 50
 
 
-@pytest.mark.parametrize("start,end", [("2024-05-01", "2024-08-01"), ("2025-02-01", "2025-05-01"),
-                                       ("2026-06-01 07:30", "2026-10-31 19:00")])
+@pytest.mark.parametrize(
+    "start,end",
+    [
+        ("2024-05-01", "2024-08-01"),
+        ("2025-02-01", "2025-05-01"),
+        ("2026-06-01 07:30", "2026-10-31 19:00"),
+    ],
+)
 def test_expected_counts_match_realised(layers, district, model, start, end):
     inc = layers["incidents"]
     ex = expected_counts(model, district.meta["demo_truth"], inc, start, end)
@@ -517,7 +667,11 @@ def test_expected_counts_match_realised(layers, district, model, start, end):
     # the window; grouping by the compensator itself would select on the window's own events)
     cell = model.cell_index(inc.geometry.x.to_numpy(), inc.geometry.y.to_numpy())
     assert (model.cell_id[cell] == inc["truth_cell_id"].to_numpy()).all()
-    realised = pd.Series(model.cell_id[cell[in_win.to_numpy()]]).value_counts().reindex(ex.index, fill_value=0)
+    realised = (
+        pd.Series(model.cell_id[cell[in_win.to_numpy()]])
+        .value_counts()
+        .reindex(ex.index, fill_value=0)
+    )
     fc = expected_counts(model, district.meta["demo_truth"], inc, start, end, forecast=True)
     q = pd.qcut(fc.rank(method="first"), 5, labels=False)
     for k in range(5):
@@ -528,9 +682,18 @@ def test_expected_counts_match_realised(layers, district, model, start, end):
     eta = max(model.meta["near_repeat"]["eta"].values())
     assert abs(obs - fc.sum()) <= 3 * np.sqrt(fc.sum()) / (1 - eta)
     # by category and place type
-    crim = expected_counts(model, district.meta["demo_truth"], inc, start, end,
-                           categories=["burglary"], place_types=["neighborhood"])
-    o = int((in_win & (inc["category"] == "burglary") & (inc["place_kind"] == "neighborhood")).sum())
+    crim = expected_counts(
+        model,
+        district.meta["demo_truth"],
+        inc,
+        start,
+        end,
+        categories=["burglary"],
+        place_types=["neighborhood"],
+    )
+    o = int(
+        (in_win & (inc["category"] == "burglary") & (inc["place_kind"] == "neighborhood")).sum()
+    )
     assert abs(o - crim.sum()) <= 3 * np.sqrt(crim.sum())
 
 
@@ -540,9 +703,19 @@ def test_expected_counts_needs_road_class_or_edges(layers, district, model):
     inc = layers["incidents"].drop(columns=["main_road"])
     with pytest.raises(InputError, match="main_road"):
         expected_counts(model, district.meta["demo_truth"], inc, "2025-01-01", "2025-02-01")
-    a = expected_counts(model, district.meta["demo_truth"], inc, "2025-01-01", "2025-02-01",
-                        edges=layers["road_edges"])
-    b = expected_counts(model, district.meta["demo_truth"], layers["incidents"], "2025-01-01", "2025-02-01")
+    a = expected_counts(
+        model,
+        district.meta["demo_truth"],
+        inc,
+        "2025-01-01",
+        "2025-02-01",
+        edges=layers["road_edges"],
+    )
+    b = expected_counts(
+        model, district.meta["demo_truth"], layers["incidents"], "2025-01-01", "2025-02-01"
+    )
     assert np.allclose(a, b)
     with pytest.raises(InputError, match="outside the simulated period"):
-        expected_counts(model, district.meta["demo_truth"], layers["incidents"], "2023-01-01", "2023-02-01")
+        expected_counts(
+            model, district.meta["demo_truth"], layers["incidents"], "2023-01-01", "2023-02-01"
+        )
