@@ -68,6 +68,12 @@ def snap_to_edges(
     if n == 0 or len(edges) == 0:
         return pd.DataFrame({"edge_id": edge_ids, "snap_distance_m": dist, "snapped": snapped}, index=points.index)
     order = np.argsort(edges[id_column].to_numpy(), kind="stable")
+    if {"u", "v"} <= set(edges.columns):
+        # the two directed copies of a street share one geometry: keep the smaller id of each pair
+        u, v = edges["u"].to_numpy()[order], edges["v"].to_numpy()[order]
+        k = edges["key"].to_numpy()[order] if "key" in edges.columns else np.zeros(len(order), dtype=int)
+        pair = pd.DataFrame({"a": np.minimum(u, v), "b": np.maximum(u, v), "k": k})
+        order = order[~pair.duplicated().to_numpy()]
     lines = edges.geometry.to_numpy()[order]
     ids = edges[id_column].to_numpy()[order]
     tree = shapely.STRtree(lines)

@@ -60,7 +60,7 @@ def place_incidents(
     out["edge_id"] = pd.array([pd.NA] * len(out), dtype="Int64")
     out["snap_distance_m"] = np.nan
     if ws.has("road_edges") and len(out):
-        edges = ws.read("road_edges", columns=["edge_id"])
+        edges = ws.read("road_edges", columns=["edge_id", "u", "v", "key"])
         street = (out["place_kind"] == "street").to_numpy()
         snap = snap_to_edges(out.geometry[street], edges, max_distance_m=snap_max_m)
         out.loc[street, "edge_id"] = snap["edge_id"].to_numpy()

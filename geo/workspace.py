@@ -123,6 +123,15 @@ def validate_layer(name: str, frame: pd.DataFrame, *, crs: CRS | str | None) -> 
     return problems
 
 
+def _iso_text(values: pd.Series) -> pd.Series:
+    """tz-aware datetimes -> ISO 8601 text with offset (``2025-03-01T20:15:00+08:00``), vectorised."""
+    if len(values) and (values.dt.microsecond.fillna(0) != 0).any():
+        return values.map(lambda t: t.isoformat() if pd.notna(t) else None)
+    text = values.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    text = text.str[:-2] + ":" + text.str[-2:]
+    return text.where(values.notna(), None)
+
+
 def _to_storage(name: str, frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     """Convert a layer to what is stored: datetimes as ISO text with offset, polygons as multi."""
     out = frame.copy()
@@ -134,7 +143,7 @@ def _to_storage(name: str, frame: pd.DataFrame, tz: str) -> pd.DataFrame:
                 if getattr(values.dt, "tz", None) is None:
                     values = values.dt.tz_localize(tz)
                 values = values.dt.tz_convert(tz)
-                out[col.name] = values.map(lambda t: t.isoformat() if pd.notna(t) else None)
+                out[col.name] = _iso_text(values)
         if isinstance(out, gpd.GeoDataFrame) and spec.geometry in _MULTI.values() and len(out):
             single = spec.geometry.removeprefix("Multi")
             is_single = out.geometry.geom_type == single
