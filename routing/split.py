@@ -1148,8 +1148,9 @@ def assign_grid_teams(
         :data:`DEFAULT_HOUSEHOLDS_PER_TEAM`).
     adjacency_m
         Neighborhoods within this distance (metres) are adjacent (they face each other across a
-        street). An isolated group of neighborhoods joins the nearest area when it is small, else
-        it gets its own area(s).
+        street). So are neighborhoods with nothing between them (Gabriel graph of their centres),
+        so that scattered compounds still form areas; ``attached`` flags a neighborhood with no
+        other neighborhood of its area within ``adjacency_m``.
     balance_by
         ``households`` or ``area`` (square metres).
     seed, max_ratio, restarts
@@ -1159,8 +1160,8 @@ def assign_grid_teams(
     -------
     DataFrame
         Indexed like ``neighborhoods``: ``neighborhood_id``, ``station_id``, ``area_id``
-        (``<station_id>-G01``...), ``team`` (1-based within the station) and ``attached`` (joined
-        across more than ``adjacency_m``). ``attrs['stations']`` holds per station: teams asked,
+        (``<station_id>-G01``...), ``team`` (1-based within the station) and ``attached`` (no
+        other neighborhood of its area within ``adjacency_m``). ``attrs['stations']`` holds per station: teams asked,
         areas made, max/mean and its lower bound.
 
     Raises
@@ -1221,7 +1222,11 @@ def assign_grid_teams(
         tree = shapely.STRtree(g)
         a, b = tree.query(g, predicate="dwithin", distance=adjacency_m)
         keep = a < b
-        a, b = a[keep], b[keep]
+        near_a, near_b = a[keep], b[keep]
+        # neighbours: across a street (within adjacency_m), or next to each other with nothing in
+        # between (Gabriel graph of the centroids), so scattered compounds still have neighbours
+        ga, gb = _gabriel_edges(centroids[rows])
+        a, b = np.concatenate([near_a, ga]), np.concatenate([near_b, gb])
         d = np.linalg.norm(centroids[rows][a] - centroids[rows][b], axis=1)
         A = _csr(len(rows), a, b, d, symmetric=True)
 
@@ -1240,7 +1245,13 @@ def assign_grid_teams(
         made = int(label.max()) + 1
         area_id[rows] = [f"{s}-G{i + 1:02d}" for i in label]
         team_no[rows] = label + 1
-        attached[rows] = parts.attached
+        # isolated: no other neighborhood of its own area within adjacency_m
+        close = np.zeros(len(rows), dtype=bool)
+        same = label[near_a] == label[near_b]
+        close[near_a[same]] = True
+        close[near_b[same]] = True
+        alone = np.bincount(label, minlength=int(label.max()) + 1)[label] == 1
+        attached[rows] = ~close & ~alone
         loads = np.bincount(label, weights=load, minlength=made)
         mean = loads.mean()
         report[s] = {
@@ -1263,6 +1274,48 @@ def assign_grid_teams(
     return out
 
 
+def _gabriel_edges(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edges ``(i, j)``, ``i < j``, of the Gabriel graph of points: no other point lies in the circle
+    with diameter ij. It contains the Euclidean minimum spanning tree, so it is connected."""
+    n = len(xy)
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    try:
+        from scipy.spatial import Delaunay, QhullError
+
+        tri = Delaunay(xy)
+        simplices = tri.simplices
+        pairs = np.vstack([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]])
+    except (QhullError, ValueError):  # fewer than 3 points, or all on a line: every pair
+        i, j = np.triu_indices(n, 1)
+        pairs = np.column_stack([i, j])
+    pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+    i, j = pairs[:, 0], pairs[:, 1]
+    mid = (xy[i] + xy[j]) / 2.0
+    r = np.linalg.norm(xy[i] - xy[j], axis=1) / 2.0
+    kq = min(3, n)
+    dd, ii = cKDTree(xy).query(mid, k=kq)
+    dd, ii = dd.reshape(len(mid), kq), ii.reshape(len(mid), kq)
+    other = (ii != i[:, None]) & (ii != j[:, None])
+    inside = (other & (dd < r[:, None] * (1 - 1e-9))).any(axis=1)
+    return i[~inside], j[~inside]
+
+
+def _max_gap_m(polys: np.ndarray) -> float:
+    """Longest edge of the minimum spanning tree of the polygons' distances (metres)."""
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    n = len(polys)
+    if n <= 1:
+        return 0.0
+    i, j = np.triu_indices(n, 1)
+    d = shapely.distance(polys[i], polys[j])
+    D = np.zeros((n, n))
+    D[i, j] = np.maximum(d, 1e-9)  # touching polygons: a zero-length edge, not a missing one
+    mst = minimum_spanning_tree(D)
+    return float(np.round(mst.data.max(), 3)) if mst.nnz else 0.0
+
+
 def grid_team_areas(
     neighborhoods: gpd.GeoDataFrame,
     *,
@@ -1282,8 +1335,10 @@ def grid_team_areas(
     GeoDataFrame
         One row per area (same CRS as ``neighborhoods``): ``area_id``, ``station_id``, ``team``,
         ``neighborhoods`` (count), ``neighborhood_ids`` (comma-separated), ``households``,
-        ``area_m2`` (square metres of the neighborhoods), ``share`` (load / the station's mean
-        load), geometry: the union of the neighborhoods (MultiPolygon). ``attrs['stations']`` as in
+        ``area_m2`` (square metres of the neighborhoods), ``max_gap_m`` (the widest gap, in metres,
+        to cross to reach every neighborhood of the area from any other: the longest edge of the
+        minimum spanning tree of their distances), ``share`` (load / the station's mean load),
+        geometry: the union of the neighborhoods (MultiPolygon). ``attrs['stations']`` as in
         :func:`assign_grid_teams`.
 
     Raises
@@ -1318,9 +1373,11 @@ def grid_team_areas(
             "neighborhood_ids": ",".join(grp["nid"]),
             "households": int(round(grp["households"].sum())),
             "area_m2": float(grp["area_m2"].sum()),
+            "max_gap_m": _max_gap_m(geoms[pos]),
             "geometry": _as_multipolygon(shapely.union_all(geoms[pos])),
         })
-    cols = ["area_id", "station_id", "team", "neighborhoods", "neighborhood_ids", "households", "area_m2", "geometry"]
+    cols = ["area_id", "station_id", "team", "neighborhoods", "neighborhood_ids", "households", "area_m2",
+            "max_gap_m", "geometry"]
     out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs=neighborhoods.crs)
     load = out["households"].astype(float) if balance_by == "households" else out["area_m2"]
     out["share"] = load / load.groupby(out["station_id"]).transform("mean")
