@@ -1,0 +1,469 @@
+"""Writers for planned patrol routes: GeoJSON, GPX 1.1, KML 2.2, a printable zh-CN sheet, a dosage CSV.
+
+Every writer takes a list of :class:`routing.patrol.RoutePlan` (brigade vehicles and teams alike) and
+returns text; :func:`write_routes` picks the format from the file suffix. Coordinates leave the
+projected working CRS only here: GeoJSON, GPX and KML are in WGS84 (EPSG:4326, longitude/latitude
+degrees, 7 decimals ~ 1 cm). Times are ISO 8601 with the shift's UTC offset (GPX: UTC, as its schema
+expects). The printable sheet is self-contained HTML (inline CSS and SVG; no external assets).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+from geo.errors import CRSError, InputError
+from routing.patrol import UNIT_KIND_ZH, RoutePlan
+
+__all__ = [
+    "GPX_NS",
+    "KML_NS",
+    "road_sequence",
+    "routes_geojson",
+    "routes_gpx",
+    "routes_kml",
+    "patrol_sheets_html",
+    "dosage_csv",
+    "write_routes",
+]
+
+GPX_NS = "http://www.topografix.com/GPX/1/1"
+KML_NS = "http://www.opengis.net/kml/2.2"
+_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+UNNAMED = "无名道路"
+_MODE_ZH = {"car": "巡逻车", "ebike": "电动车", "foot": "步巡"}
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def _to_wgs84(crs_text: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_user_input(crs_text), "EPSG:4326", always_xy=True)
+
+
+def _lonlat(plan: RoutePlan, xy: np.ndarray) -> np.ndarray:
+    """Projected ``(n, 2)`` metres -> ``(n, 2)`` lon/lat degrees."""
+    if plan.crs is None:
+        raise CRSError(f"route of unit {plan.unit_id} has no CRS; plan it on a graph with G.graph['crs']")
+    crs = CRS.from_user_input(plan.crs)
+    if crs.is_geographic:
+        return np.asarray(xy, dtype=float)
+    lon, lat = _to_wgs84(crs.to_wkt()).transform(np.asarray(xy)[:, 0], np.asarray(xy)[:, 1])
+    return np.column_stack([lon, lat])
+
+
+def _iso(plan: RoutePlan, seconds: float) -> str | None:
+    t = plan.at(seconds)
+    return None if t is None else t.isoformat(timespec="seconds")
+
+
+def _utc(plan: RoutePlan, seconds: float) -> str | None:
+    t = plan.at(seconds)
+    return None if t is None else t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _hm(plan: RoutePlan, seconds: float) -> str:
+    t = plan.at(seconds)
+    if t is None:
+        m = int(round(seconds / 60))
+        return f"+{m // 60:d}:{m % 60:02d}"
+    return t.strftime("%H:%M")
+
+
+def road_sequence(plan: RoutePlan, *, unnamed: str = UNNAMED) -> list[str]:
+    """The route's street names in order, consecutive repeats merged (人民北路 → 北湖路 → ...)."""
+    out: list[str] = []
+    for name in plan.road_names:
+        name = name or unnamed
+        if not out or out[-1] != name:
+            out.append(name)
+    return out
+
+
+def _stop_dicts(plan: RoutePlan, lonlat: np.ndarray | None = None) -> list[dict[str, Any]]:
+    if lonlat is None:
+        lonlat = _lonlat(plan, np.array([[s.x, s.y] for s in plan.stops]).reshape(-1, 2))
+    return [
+        {
+            "seq": s.seq, "label": s.label, "road": s.road, "hotspot": s.hotspot,
+            "lon": round(float(ll[0]), 7), "lat": round(float(ll[1]), 7),
+            "arrive": _iso(plan, s.arrive_s), "depart": _iso(plan, s.depart_s),
+            "arrive_min": round(s.arrive_s / 60, 2), "duration_min": round(s.duration_min, 2),
+        }
+        for s, ll in zip(plan.stops, lonlat)
+    ]
+
+
+def _num(x: float, nd: int = 1) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+
+# --------------------------------------------------------------------------------------------
+# GeoJSON
+# --------------------------------------------------------------------------------------------
+def routes_geojson(plans: Sequence[RoutePlan], *, stop_points: bool = True) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection (WGS84): one LineString per unit, plus a Point per stop.
+
+    Route properties: ``feature_type`` ("route"), ``unit_id``, ``unit_kind``, ``name``, ``mode``,
+    ``lineup`` ("1+2+N"), ``beat``, ``shift_start``/``shift_end``, ``length_m``, ``duration_min``,
+    ``coverage_length_m``, ``coverage_gap``, ``roads`` (merged street sequence), ``stops`` (each with
+    ``arrive``/``depart`` ISO 8601 with offset, ``lon``/``lat``, ``duration_min``) and ``dosage``.
+    """
+    features: list[dict[str, Any]] = []
+    for p in plans:
+        ll = _lonlat(p, p.coords)
+        stops = _stop_dicts(p)
+        props = {
+            "feature_type": "route",
+            "unit_id": p.unit_id, "unit_kind": p.unit_kind, "name": p.name, "mode": p.mode, "lineup": p.lineup,
+            "officers": p.officers, "auxiliaries": p.auxiliaries, "volunteers": p.volunteers,
+            "beat": None if p.beat is None else (p.beat.item() if isinstance(p.beat, np.generic) else p.beat),
+            "shift_start": p.shift_start.isoformat(timespec="seconds") if p.shift_start else None,
+            "shift_end": p.shift_end.isoformat(timespec="seconds") if p.shift_end else None,
+            "length_m": _num(p.length_m), "duration_min": _num(p.duration_min, 2),
+            "coverage_length_m": _num(p.coverage_length_m), "coverage_lower_bound_m": _num(p.coverage_lower_bound_m),
+            "coverage_gap": _num(p.coverage_gap, 4),
+            "alternative": p.alternative, "alternatives": p.alternatives, "prize": _num(p.prize, 3),
+            "roads": road_sequence(p), "stops": stops,
+            "dosage": [{"hotspot": d.hotspot, "label": d.label, "planned_min": d.planned_min,
+                        "share_planned": round(d.share_planned, 4), "share_risk": round(d.share_risk, 4)} for d in p.dosage],
+        }
+        coords = np.round(ll, 7).tolist()
+        geom = {"type": "LineString", "coordinates": coords} if len(coords) >= 2 else {"type": "Point", "coordinates": coords[0]}
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+        if stop_points:
+            for s in stops:
+                features.append({
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
+                    "properties": {"feature_type": "stop", "unit_id": p.unit_id, "unit_kind": p.unit_kind, **s},
+                })
+    return {"type": "FeatureCollection", "features": features}
+
+
+# --------------------------------------------------------------------------------------------
+# GPX 1.1
+# --------------------------------------------------------------------------------------------
+def _sub(parent: ET.Element, tag: str, text: str | None = None, ns: str = GPX_NS, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def routes_gpx(plans: Sequence[RoutePlan], *, creator: str = "patrolnet") -> str:
+    """GPX 1.1: a ``<wpt>`` per stop (time = arrival, UTC), then a ``<trk>`` per unit whose
+    ``<trkpt>`` carry the planned time at every vertex. Element order follows the GPX 1.1 schema."""
+    ET.register_namespace("", GPX_NS)
+    ET.register_namespace("xsi", _XSI)
+    root = ET.Element(f"{{{GPX_NS}}}gpx", {
+        "version": "1.1", "creator": creator,
+        f"{{{_XSI}}}schemaLocation": f"{GPX_NS} {GPX_NS}/gpx.xsd",
+    })
+    meta = _sub(root, "metadata")
+    _sub(meta, "name", "巡逻路线")
+    _sub(meta, "desc", f"{len(plans)} 个巡逻单元")
+    first = next((p for p in plans if p.shift_start is not None), None)
+    if first is not None:
+        _sub(meta, "time", _utc(first, 0.0))
+    for p in plans:  # all waypoints come before the tracks
+        ll = _lonlat(p, np.array([[s.x, s.y] for s in p.stops]).reshape(-1, 2))
+        for s, (lon, lat) in zip(p.stops, ll):
+            w = _sub(root, "wpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")
+            t = _utc(p, s.arrive_s)
+            if t:
+                _sub(w, "time", t)
+            _sub(w, "name", f"{p.name} 停留点{s.seq}：{s.label}")
+            _sub(w, "desc", f"{_hm(p, s.arrive_s)}–{_hm(p, s.depart_s)}，停留 {s.duration_min:.0f} 分钟"
+                            + (f"，{s.road}" if s.road else ""))
+            _sub(w, "type", "stop")
+    for p in plans:
+        trk = _sub(root, "trk")
+        _sub(trk, "name", f"{p.name}（{p.unit_id}）")
+        _sub(trk, "desc", f"里程 {p.length_m / 1000:.1f} 公里，用时 {p.duration_min:.0f} 分钟，警力 {p.lineup}")
+        _sub(trk, "type", p.unit_kind)
+        seg = _sub(trk, "trkseg")
+        ll = _lonlat(p, p.coords)
+        for (lon, lat), s in zip(ll, p.coord_s):
+            pt = _sub(seg, "trkpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")
+            t = _utc(p, float(s))
+            if t:
+                _sub(pt, "time", t)
+    ET.indent(root, space=" ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# KML 2.2
+# --------------------------------------------------------------------------------------------
+_KML_COLORS = ["ff0000ff", "ffff0000", "ff00a000", "ff00a5ff", "ff800080", "ff808000", "ff0080ff", "ff404040"]
+
+
+def routes_kml(plans: Sequence[RoutePlan], *, name: str = "巡逻路线") -> str:
+    """KML 2.2: a Folder per unit with the route as a LineString Placemark and a Point Placemark per
+    stop (TimeSpan arrival-departure)."""
+    ET.register_namespace("", KML_NS)
+    root = ET.Element(f"{{{KML_NS}}}kml")
+    doc = _sub(root, "Document", ns=KML_NS)
+    _sub(doc, "name", name, ns=KML_NS)
+    for i, color in enumerate(_KML_COLORS):
+        style = _sub(doc, "Style", ns=KML_NS, id=f"route{i}")
+        line = _sub(style, "LineStyle", ns=KML_NS)
+        _sub(line, "color", color, ns=KML_NS)
+        _sub(line, "width", "4", ns=KML_NS)
+    for j, p in enumerate(plans):
+        folder = _sub(doc, "Folder", ns=KML_NS)
+        _sub(folder, "name", f"{p.name}（{p.unit_id}）", ns=KML_NS)
+        pm = _sub(folder, "Placemark", ns=KML_NS)
+        _sub(pm, "name", f"{p.name} 巡逻路线", ns=KML_NS)
+        _sub(pm, "description", f"里程 {p.length_m / 1000:.1f} 公里，用时 {p.duration_min:.0f} 分钟；"
+                                f"{' → '.join(road_sequence(p)[:30])}", ns=KML_NS)
+        if p.shift_start is not None:
+            span = _sub(pm, "TimeSpan", ns=KML_NS)
+            _sub(span, "begin", _iso(p, 0.0), ns=KML_NS)
+            _sub(span, "end", _iso(p, p.duration_min * 60), ns=KML_NS)
+        _sub(pm, "styleUrl", f"#route{j % len(_KML_COLORS)}", ns=KML_NS)
+        ls = _sub(pm, "LineString", ns=KML_NS)
+        _sub(ls, "tessellate", "1", ns=KML_NS)
+        ll = _lonlat(p, p.coords)
+        _sub(ls, "coordinates", " ".join(f"{lon:.7f},{lat:.7f},0" for lon, lat in ll), ns=KML_NS)
+        sll = _lonlat(p, np.array([[s.x, s.y] for s in p.stops]).reshape(-1, 2))
+        for s, (lon, lat) in zip(p.stops, sll):
+            spm = _sub(folder, "Placemark", ns=KML_NS)
+            _sub(spm, "name", f"{s.seq}. {s.label}", ns=KML_NS)
+            _sub(spm, "description", f"{_hm(p, s.arrive_s)}–{_hm(p, s.depart_s)}，停留 {s.duration_min:.0f} 分钟",
+                 ns=KML_NS)
+            if p.shift_start is not None:
+                span = _sub(spm, "TimeSpan", ns=KML_NS)
+                _sub(span, "begin", _iso(p, s.arrive_s), ns=KML_NS)
+                _sub(span, "end", _iso(p, s.depart_s), ns=KML_NS)
+            pt = _sub(spm, "Point", ns=KML_NS)
+            _sub(pt, "coordinates", f"{lon:.7f},{lat:.7f},0", ns=KML_NS)
+    ET.indent(root, space=" ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# printable sheet (zh-CN)
+# --------------------------------------------------------------------------------------------
+_SHEET = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>{{ title }}</title>
+<style>
+@page { size: A4; margin: 12mm; }
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif;
+       font-size: 11pt; color: #111; margin: 0; }
+.sheet { page-break-after: always; break-after: page; padding: 4mm 0; }
+.sheet:last-child { page-break-after: auto; break-after: auto; }
+h1 { font-size: 17pt; margin: 0 0 2mm; text-align: center; letter-spacing: 0.1em; }
+table { border-collapse: collapse; width: 100%; margin: 2mm 0 3mm; }
+th, td { border: 1px solid #444; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }
+th { background: #eee; white-space: nowrap; }
+td.n { text-align: right; white-space: nowrap; }
+.roads { line-height: 1.6; }
+.map { text-align: center; }
+.map svg { border: 1px solid #999; max-width: 100%; height: auto; }
+.sign { margin-top: 6mm; display: flex; justify-content: space-between; }
+.small { color: #555; font-size: 9pt; }
+</style>
+</head>
+<body>
+{% for s in sheets %}
+<section class="sheet" id="unit-{{ s.unit_id }}">
+<h1>巡逻任务单</h1>
+<table>
+<tr><th>巡逻单元</th><td>{{ s.name }}（{{ s.unit_id }}）</td><th>类别</th><td>{{ s.kind_zh }}</td></tr>
+<tr><th>警力配置</th><td>{{ s.lineup_text }}</td><th>巡逻方式</th><td>{{ s.mode_zh }}</td></tr>
+<tr><th>班次</th><td>{{ s.shift }}</td><th>巡区</th><td>{{ s.beat }}</td></tr>
+<tr><th>里程</th><td>{{ s.km }} 公里</td><th>用时</th><td>{{ s.minutes }} 分钟{% if s.shift_min %}（班次 {{ s.shift_min }} 分钟）{% endif %}</td></tr>
+{% if s.coverage %}<tr><th>{{ s.coverage_head }}</th><td colspan="3">{{ s.coverage }}</td></tr>{% endif %}
+</table>
+<h2 style="font-size:12pt;margin:2mm 0">巡逻路线（按顺序）</h2>
+<p class="roads">{{ s.roads | join(" → ") }}</p>
+{% if s.stops %}
+<h2 style="font-size:12pt;margin:2mm 0">定点守候</h2>
+<table>
+<tr><th>序号</th><th>地点</th><th>道路</th><th>到达</th><th>离开</th><th>停留（分钟）</th></tr>
+{% for st in s.stops %}<tr><td class="n">{{ st.seq }}</td><td>{{ st.label }}</td><td>{{ st.road }}</td><td>{{ st.arrive }}</td><td>{{ st.depart }}</td><td class="n">{{ st.minutes }}</td></tr>
+{% endfor %}</table>
+{% endif %}
+{% if s.dosage %}
+<h2 style="font-size:12pt;margin:2mm 0">热点巡逻时长（剂量）</h2>
+<table>
+<tr><th>热点</th><th>到访次数</th><th>计划分钟</th><th>占计划时长</th><th>占风险</th></tr>
+{% for d in s.dosage %}<tr><td>{{ d.label }}</td><td class="n">{{ d.visits }}</td><td class="n">{{ d.planned }}</td><td class="n">{{ d.share_planned }}</td><td class="n">{{ d.share_risk }}</td></tr>
+{% endfor %}</table>
+{% endif %}
+<div class="map">{{ s.svg | safe }}</div>
+<p class="small">■ 出发/返回点　● 停留点（编号同上表）。路线按道路等级限速计算时间，到达时间为计划值。</p>
+<div class="sign"><span>带班领导签字：__________</span><span>执勤人员签字：__________</span><span>日期：__________</span></div>
+</section>
+{% endfor %}
+</body>
+</html>
+"""
+
+_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def _svg(plan: RoutePlan, *, width: int = 640, height: int = 420, max_points: int = 4000) -> str:
+    """A small inline SVG map of the route from the projected coordinates (north up)."""
+    xy = np.asarray(plan.coords, dtype=float)
+    pts = [xy, np.array([plan.base_xy]), np.array([[s.x, s.y] for s in plan.stops]).reshape(-1, 2)]
+    allp = np.vstack([p for p in pts if len(p)])
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    span = np.maximum(hi - lo, 1.0)
+    pad = 16.0
+    k = min((width - 2 * pad) / span[0], (height - 2 * pad) / span[1])
+
+    def tr(p: np.ndarray) -> np.ndarray:
+        out = np.empty_like(p)
+        out[:, 0] = pad + (p[:, 0] - lo[0]) * k
+        out[:, 1] = height - pad - (p[:, 1] - lo[1]) * k
+        return out
+
+    line = xy
+    if len(line) > max_points:
+        line = shapely.get_coordinates(shapely.simplify(shapely.linestrings(line), span.max() / 1000))
+    pl = " ".join(f"{a:.1f},{b:.1f}" for a, b in tr(line))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="路线示意图">',
+             f'<rect width="{width}" height="{height}" fill="#fafafa"/>']
+    if len(line) >= 2:
+        parts.append(f'<polyline points="{pl}" fill="none" stroke="#c0392b" stroke-width="2" '
+                     f'stroke-linejoin="round" stroke-opacity="0.75"/>')
+    bx, by = tr(np.array([plan.base_xy]))[0]
+    parts.append(f'<rect x="{bx - 6:.1f}" y="{by - 6:.1f}" width="12" height="12" fill="#1f4e9e"/>')
+    for s in plan.stops:
+        sx, sy = tr(np.array([[s.x, s.y]]))[0]
+        parts.append(f'<circle cx="{sx:.1f}" cy="{sy:.1f}" r="8" fill="#f1c40f" stroke="#333"/>'
+                     f'<text x="{sx:.1f}" y="{sy + 3.5:.1f}" font-size="10" text-anchor="middle">{s.seq}</text>')
+    bar_m = 10 ** math.floor(math.log10(max(span.max() / 4, 1.0)))
+    bar_px = bar_m * k
+    parts.append(f'<line x1="{pad}" y1="{height - 6}" x2="{pad + bar_px:.1f}" y2="{height - 6}" stroke="#333" '
+                 f'stroke-width="2"/><text x="{pad + bar_px + 4:.1f}" y="{height - 3}" font-size="10">'
+                 f'{bar_m / 1000:g} 公里</text>' if bar_m >= 1000 else
+                 f'<line x1="{pad}" y1="{height - 6}" x2="{pad + bar_px:.1f}" y2="{height - 6}" stroke="#333" '
+                 f'stroke-width="2"/><text x="{pad + bar_px + 4:.1f}" y="{height - 3}" font-size="10">{bar_m:g} 米</text>')
+    parts.append(f'<text x="{width - 14}" y="20" font-size="12" text-anchor="middle">北</text>'
+                 f'<path d="M{width - 14},24 l-5,12 h10 z" fill="#333"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _shift_text(p: RoutePlan) -> str:
+    if p.shift_start is None:
+        return "—"
+    end = p.shift_end or p.at(p.duration_min * 60)
+    end_txt = "24:00" if (end.time() == dt.time(0) and end.date() > p.shift_start.date()) else end.strftime("%H:%M")
+    return f"{p.shift_start:%Y-%m-%d} {p.shift_start:%H:%M}–{end_txt}"
+
+
+def _lineup_text(p: RoutePlan) -> str:
+    text = f"民警 {p.officers} 名，辅警 {p.auxiliaries} 名"
+    if p.volunteers or p.unit_kind in ("grid_team", "volunteer_team"):
+        text += f"，群防群治力量 {p.volunteers} 名"
+    return text + f"（{p.lineup}）"
+
+
+def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务单") -> str:
+    """Printable zh-CN patrol sheets, one A4 page per unit: unit, line-up, shift, the ordered street
+    names, stops with times, totals, dosage and an inline SVG map (self-contained HTML)."""
+    sheets = []
+    for p in plans:
+        coverage = ""
+        if math.isfinite(p.coverage_length_m) and p.unit_kind == "brigade_vehicle":
+            coverage = f"主干道全覆盖一圈 {p.coverage_length_m / 1000:.1f} 公里"
+            if p.coverage_gap == 0:
+                coverage += "（已证明为最短覆盖路线）"
+            elif math.isfinite(p.coverage_lower_bound_m) and p.coverage_lower_bound_m > 0:
+                coverage += f"（理论下界 {p.coverage_lower_bound_m / 1000:.1f} 公里，至多长 {p.coverage_gap:.1%}）"
+        elif p.alternatives > 1:
+            coverage = f"今日第 {p.alternative + 1} 套（共 {p.alternatives} 套备选路线，按日期轮换，不固定规律）"
+        sheets.append({
+            "unit_id": p.unit_id, "name": p.name, "kind_zh": UNIT_KIND_ZH.get(p.unit_kind, p.unit_kind),
+            "lineup_text": _lineup_text(p), "mode_zh": _MODE_ZH.get(p.mode, p.mode), "shift": _shift_text(p),
+            "beat": "—" if p.beat is None else str(p.beat), "km": f"{p.length_m / 1000:.1f}",
+            "minutes": f"{p.duration_min:.0f}", "shift_min": f"{p.shift_min:.0f}" if math.isfinite(p.shift_min) else "",
+            "coverage": coverage, "coverage_head": "覆盖巡逻" if p.unit_kind == "brigade_vehicle" else "路线轮换",
+            "roads": road_sequence(p),
+            "stops": [{"seq": s.seq, "label": s.label, "road": s.road or "", "arrive": _hm(p, s.arrive_s),
+                       "depart": _hm(p, s.depart_s), "minutes": f"{s.duration_min:.0f}"} for s in p.stops],
+            "dosage": [{"label": d.label, "visits": d.visits, "planned": f"{d.planned_min:.0f}",
+                        "share_planned": f"{d.share_planned:.0%}", "share_risk": f"{d.share_risk:.0%}"} for d in p.dosage],
+            "svg": _svg(p),
+        })
+    return _ENV.from_string(_SHEET).render(title=title, sheets=sheets)
+
+
+# --------------------------------------------------------------------------------------------
+# dosage CSV
+# --------------------------------------------------------------------------------------------
+DOSAGE_COLUMNS = ["unit_id", "unit_name", "hotspot", "label", "visits", "stop_min", "pass_min", "planned_min",
+                  "share_planned", "weight", "share_risk"]
+
+
+def dosage_csv(plans: Sequence[RoutePlan]) -> str:
+    """The dosage table as CSV text: per unit and hotspot, planned minutes (stops + passes), their
+    share of the unit's hotspot minutes, and the hotspot's share of the unit's risk."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(DOSAGE_COLUMNS)
+    for p in plans:
+        for d in p.dosage:
+            w.writerow([p.unit_id, p.name, d.hotspot, d.label, d.visits, f"{d.stop_min:.2f}", f"{d.pass_min:.2f}",
+                        f"{d.planned_min:.2f}", f"{d.share_planned:.4f}", f"{d.weight:g}", f"{d.share_risk:.4f}"])
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# files
+# --------------------------------------------------------------------------------------------
+_FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpx": "gpx", ".kml": "kml", ".html": "html",
+            ".htm": "html", ".csv": "csv"}
+
+
+def write_routes(plans: Sequence[RoutePlan], path: str | Path, *, fmt: str | None = None) -> Path:
+    """Write the plans to ``path`` in the format of its suffix (``.geojson``/``.json``, ``.gpx``,
+    ``.kml``, ``.html``, ``.csv`` = dosage table) or ``fmt``. UTF-8 (the CSV with a BOM for Excel).
+
+    Raises
+    ------
+    InputError
+        For an unknown suffix/format.
+    """
+    path = Path(path)
+    fmt = fmt or _FORMATS.get(path.suffix.lower())
+    if fmt not in set(_FORMATS.values()):
+        raise InputError(f"cannot tell the route file format from '{path.name}'; use a .geojson, .gpx, .kml, "
+                         f".html or .csv (dosage table) file name")
+    if fmt == "geojson":
+        text, enc = json.dumps(routes_geojson(plans), ensure_ascii=False), "utf-8"
+    elif fmt == "gpx":
+        text, enc = routes_gpx(plans), "utf-8"
+    elif fmt == "kml":
+        text, enc = routes_kml(plans), "utf-8"
+    elif fmt == "html":
+        text, enc = patrol_sheets_html(plans), "utf-8"
+    else:
+        text, enc = dosage_csv(plans), "utf-8-sig"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding=enc, newline="")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,170 @@
+"""Route writers: GeoJSON (WGS84), GPX 1.1, KML 2.2, printable zh-CN sheet, dosage CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from geo.errors import InputError
+from routing.export import (
+    GPX_NS,
+    KML_NS,
+    dosage_csv,
+    patrol_sheets_html,
+    road_sequence,
+    routes_geojson,
+    routes_gpx,
+    routes_kml,
+    write_routes,
+)
+from routing.patrol import plan_brigade_shift, plan_team_loop, shift_window, walk_graph
+from tests.routing.test_patrol import SHIFT, halves, named_lattice
+
+G_NS = f"{{{GPX_NS}}}"
+K_NS = f"{{{KML_NS}}}"
+
+
+@pytest.fixture(scope="module")
+def plans():
+    G = named_lattice(6, oneway=frozenset({3, 11}))
+    beats = halves(G)
+    risk = {e: float(e % 4) for e in beats}
+    units = {0: [{"unit_id": "U0001", "kind": "brigade_vehicle", "name": "特巡警大队巡逻车01", "officers": 2,
+                  "auxiliaries": 1, "volunteers": 0, "mode": "car"}],
+             1: [{"unit_id": "U0002", "kind": "brigade_vehicle", "name": "巡逻车<02> & \"夜班\"", "officers": 2,
+                  "auxiliaries": 1, "volunteers": 0, "mode": "car"}]}
+    brigade = plan_brigade_shift(G, beats, shift_start=SHIFT[0], shift_end=SHIFT[1], risk=risk, units=units, seed=3)
+    W = walk_graph(G)
+    s, e = shift_window("19:00-21:00", date=dt.date(2026, 11, 1))
+    team = plan_team_loop(W, start_node=14, budget_min=40, prizes={2: 5.0, 9: 3.0, 20: 4.0, 33: 2.0, 27: 6.0},
+                          stop_min=3, n_alternatives=2, time_limit_s=0.1,
+                          unit={"unit_id": "U0034", "kind": "grid_team", "name": "北湖社区1+2+N网格巡逻一队",
+                                "officers": 1, "auxiliaries": 2, "volunteers": 6, "mode": "foot"},
+                          shift_start=s, shift_end=e)
+    return [*brigade, team.plan]
+
+
+def test_road_sequence_merges_repeats(plans):
+    p = replace(plans[0], road_names=("人民北路", "人民北路", None, None, "北湖路", "人民北路"))
+    assert road_sequence(p) == ["人民北路", "无名道路", "北湖路", "人民北路"]
+
+
+def test_geojson(plans):
+    fc = routes_geojson(plans)
+    fc = json.loads(json.dumps(fc, ensure_ascii=False))  # plain JSON all the way down
+    routes = [f for f in fc["features"] if f["properties"]["feature_type"] == "route"]
+    stops = [f for f in fc["features"] if f["properties"]["feature_type"] == "stop"]
+    assert len(routes) == len(plans) and len(stops) == sum(len(p.stops) for p in plans)
+    for f, p in zip(routes, plans):
+        props = f["properties"]
+        assert f["geometry"]["type"] == "LineString"
+        lon, lat = np.array(f["geometry"]["coordinates"]).T
+        assert np.all((114.8 < lon) & (lon < 115.0) & (27.7 < lat) & (lat < 27.9))  # Xinyu, WGS84
+        assert len(lon) == len(p.coords)
+        assert props["unit_id"] == p.unit_id and props["unit_kind"] == p.unit_kind
+        assert props["length_m"] == pytest.approx(p.length_m, abs=0.1)
+        assert props["duration_min"] == pytest.approx(p.duration_min, abs=0.01)
+        assert props["lineup"] == p.lineup
+        for s in props["stops"]:
+            t = dt.datetime.fromisoformat(s["arrive"])
+            assert s["arrive"].endswith("+08:00") and t.utcoffset() == dt.timedelta(hours=8)
+            assert SHIFT[0] - dt.timedelta(hours=2) <= t <= SHIFT[1]
+    assert routes[0]["properties"]["shift_start"] == "2026-11-01T20:00:00+08:00"
+    assert routes[-1]["properties"]["unit_kind"] == "grid_team"
+
+
+def test_gpx_structure(plans):
+    text = routes_gpx(plans)
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    root = ET.fromstring(text.encode("utf-8"))
+    assert root.tag == G_NS + "gpx" and root.get("version") == "1.1" and root.get("creator") == "patrolnet"
+    tags = [c.tag.removeprefix(G_NS) for c in root]
+    # GPX 1.1 sequence: metadata?, wpt*, rte*, trk*, extensions?
+    assert tags[0] == "metadata"
+    order = {"metadata": 0, "wpt": 1, "rte": 2, "trk": 3, "extensions": 4}
+    assert [order[t] for t in tags] == sorted(order[t] for t in tags)
+    wpts = root.findall(G_NS + "wpt")
+    trks = root.findall(G_NS + "trk")
+    assert len(wpts) == sum(len(p.stops) for p in plans) and len(trks) == len(plans)
+    wpt_order = ["ele", "time", "magvar", "geoidheight", "name", "cmt", "desc", "src", "link", "sym", "type"]
+    for w in wpts:
+        lat, lon = float(w.get("lat")), float(w.get("lon"))
+        assert -90 <= lat <= 90 and -180 <= lon < 180
+        kids = [c.tag.removeprefix(G_NS) for c in w]
+        assert [wpt_order.index(k) for k in kids] == sorted(wpt_order.index(k) for k in kids)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", w.find(G_NS + "time").text)
+    names = [t.find(G_NS + "name").text for t in trks]
+    assert names[0] == "特巡警大队巡逻车01（U0001）"
+    assert names[1] == '巡逻车<02> & "夜班"（U0002）'  # escaped in the file, intact when parsed
+    assert "&lt;02&gt; &amp;" in text
+    trk_order = ["name", "cmt", "desc", "src", "link", "number", "type", "extensions", "trkseg"]
+    for t, p in zip(trks, plans):
+        kids = [c.tag.removeprefix(G_NS) for c in t]
+        assert [trk_order.index(k) for k in kids] == sorted(trk_order.index(k) for k in kids)
+        pts = t.findall(f"{G_NS}trkseg/{G_NS}trkpt")
+        assert len(pts) == len(p.coords)
+        times = [dt.datetime.fromisoformat(q.find(G_NS + "time").text.replace("Z", "+00:00")) for q in pts]
+        assert times == sorted(times)
+        assert times[0] == p.shift_start.astimezone(dt.UTC)
+
+
+def test_kml(plans):
+    root = ET.fromstring(routes_kml(plans).encode("utf-8"))
+    assert root.tag == K_NS + "kml"
+    folders = root.findall(f"{K_NS}Document/{K_NS}Folder")
+    assert len(folders) == len(plans)
+    for f, p in zip(folders, plans):
+        marks = f.findall(K_NS + "Placemark")
+        assert len(marks) == 1 + len(p.stops)
+        coords = marks[0].find(f"{K_NS}LineString/{K_NS}coordinates").text.split()
+        assert len(coords) == len(p.coords)
+        lon, lat, _ = map(float, coords[0].split(","))
+        assert 114.8 < lon < 115.0 and 27.7 < lat < 27.9
+        for m in marks[1:]:
+            assert m.find(f"{K_NS}Point/{K_NS}coordinates") is not None
+            assert m.find(f"{K_NS}TimeSpan/{K_NS}begin").text.endswith("+08:00")
+
+
+def test_printable_sheet(plans):
+    html = patrol_sheets_html(plans)
+    assert html.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in html
+    assert html.count('<section class="sheet"') == len(plans)
+    assert "巡逻任务单" in html and "特巡警大队巡逻车01" in html and "民警 2 名，辅警 1 名" in html
+    assert "群防群治力量 6 名（1+2+6）" in html and "网格巡逻队（1+2+N）" in html
+    assert "2026-11-01 20:00–24:00" in html and "2026-11-01 19:00–21:00" in html
+    assert "人民北路 → " in html or " → 人民北路" in html
+    assert html.count("<svg") == len(plans) and "<polyline" in html
+    assert "定点守候" in html and "热点巡逻时长" in html
+    # escaped, self-contained: no scripts, no external links or assets
+    assert "巡逻车&lt;02&gt; &amp; &#34;夜班&#34;" in html
+    assert "<script" not in html and "<link" not in html and not re.search(r"(src|href)=", html)
+    assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", html)
+
+
+def test_dosage_csv(plans):
+    rows = list(csv.DictReader(io.StringIO(dosage_csv(plans))))
+    assert rows and set(rows[0]) >= {"unit_id", "hotspot", "planned_min", "share_planned", "share_risk"}
+    for unit in {r["unit_id"] for r in rows}:
+        mine = [r for r in rows if r["unit_id"] == unit]
+        assert sum(float(r["share_planned"]) for r in mine) == pytest.approx(1, abs=1e-3)
+        assert sum(float(r["share_risk"]) for r in mine) == pytest.approx(1, abs=1e-3)
+
+
+def test_write_routes(plans, tmp_path):
+    for suffix in ("geojson", "gpx", "kml", "html", "csv"):
+        out = write_routes(plans, tmp_path / f"routes.{suffix}")
+        assert out.exists() and out.stat().st_size > 100
+    assert (tmp_path / "routes.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
+    assert json.loads((tmp_path / "routes.geojson").read_text(encoding="utf-8"))["type"] == "FeatureCollection"
+    assert "人民北路" in (tmp_path / "routes.gpx").read_text(encoding="utf-8")
+    with pytest.raises(InputError, match=r"\.geojson, \.gpx"):
+        write_routes(plans, tmp_path / "routes.docx")
+    assert not list(tmp_path.glob("*.tmp"))
