@@ -60,7 +60,7 @@ def build_faces(pieces: pd.DataFrame, core: shapely.Polygon, river: River, n_tar
     """Faces of the road network, with over-large faces split so there are at least ``n_target``."""
     lines = list(pieces["geometry"]) + [shapely.LineString(shapely.get_coordinates(core.exterior))]
     rc = shapely.intersection(river.centre, shapely.buffer(core, 1.0))
-    lines += [g for g in shapely.get_parts(rc) if g.geom_type == "LineString"]
+    lines += [g for g in shapely.get_parts(rc) if g.geom_type == "LineString" and g.length > 0]
     noded = shapely.node(shapely.multilinestrings(lines))
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
     faces = faces[shapely.area(faces) > 1.0]

@@ -147,14 +147,15 @@ def build_skeleton(
 ) -> Skeleton:
     x0, y0, x1, y1 = core.bounds
     ways = Ways()
+    shrink = min(1.0, float(np.sqrt(scale)))  # small districts keep the river inside the core
     # -- river: flows W -> E a little south of the centre ------------------------------------
     coef = (
         cx,
-        cy - 1300.0,
-        rng.uniform(200, 260),
+        cy - 1300.0 * shrink,
+        rng.uniform(200, 260) * shrink,
         6000.0,
         rng.uniform(0, 2 * np.pi),
-        rng.uniform(90, 130),
+        rng.uniform(90, 130) * shrink,
         2300.0,
         rng.uniform(0, 2 * np.pi),
     )

@@ -609,22 +609,19 @@ def test_every_12_month_window_after_2026_follows_the_trend(district):
             assert abs(ratio - target) < 0.004, (end.date(), target, ratio)
 
 
-def test_trend_of_the_realised_incidents_matches_the_article(layers, model):
-    """Jan-Sep 2026 vs Jan-Sep 2025, within 3 standard errors.
+def test_trend_of_the_realised_incidents_matches_the_article(layers):
+    """Jan-Sep 2026 vs Jan-Sep 2025 (as_of 2026-10-31), within 3 Poisson standard errors.
 
-    The standard error is the Poisson one, inflated by the Hawkes clustering factor 1/(1 - eta)
-    (a cluster of near-repeats is counted as one Poisson event with mean size 1/(1 - eta)); eta is
-    the count-weighted branching ratio of the categories involved, read from the truth.
+    The standard error of the ratio b/a of two Poisson counts is (b/a) sqrt(1/a + 1/b). (The
+    near-repeat clustering makes the true one larger by about 1/(1 - eta), eta ~ 0.2; the test
+    keeps the stricter Poisson bound.)
     """
     inc = layers["incidents"]
-    eta = model.meta["near_repeat"]["eta"]
     for label, (mask, target) in _trend_masks(inc).items():
         a, b = _trend(layers, mask.to_numpy())
-        cats = inc.loc[mask.to_numpy(), "category"]
-        eta_bar = float(cats.map(eta).mean())
-        inflate = 1.0 / (1.0 - eta_bar)
         ratio = b / a
-        se = ratio * np.sqrt(1 / a + 1 / b) * inflate
+        se = ratio * np.sqrt(1 / a + 1 / b)
+        assert a > 150 and b > 100
         assert abs(ratio - (1 + target)) <= 3 * se, (
             f"{label}: {ratio - 1:+.4f} vs {target:+.4f} (se {se:.4f})"
         )
