@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -97,7 +97,6 @@ class _Net:
     edges: pd.DataFrame  # indexed 0..m-1: edge_id, u, v, key, ui, vi, road_class, length_m, travel_time_s, segment
     geoms: np.ndarray
     seg_edge: np.ndarray  # first edge row of each segment
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_segments(self) -> int:
@@ -898,7 +897,7 @@ def _partition(
 # --------------------------------------------------------------------------------------------
 # brigade beats
 # --------------------------------------------------------------------------------------------
-def _segment_graph(seg_nodes: np.ndarray, seg_len: np.ndarray, n_nodes: int) -> sparse.csr_matrix:
+def _segment_graph(seg_nodes: np.ndarray, seg_len: np.ndarray) -> sparse.csr_matrix:
     """Adjacency of segments sharing a node (weight: half of each length, metres)."""
     m = len(seg_nodes)
     if m == 0:
@@ -953,9 +952,11 @@ def brigade_beats(
         directions of a street carry the same values, count them once). ``attrs`` holds ``k``,
         ``max_over_mean``, ``lower_bound_over_mean`` (no split can do better: the heaviest segment
         or the minimax load per piece, over the mean), ``components``, ``fragments``,
-        ``beats_per_component`` and ``links`` (fragment node, beat node, metres). Beats are
-        connected graphs of main-road segments (counting the fragment links); each beat lies in
-        one piece. See :func:`beat_table` for per-beat figures.
+        ``beats`` (fewer than ``k`` only when there are fewer main-road segments),
+        ``beats_per_component`` and ``links`` (fragment node id, node id on the beat it joins,
+        metres, ``road`` | ``straight_line``). Beats are connected graphs of main-road segments
+        (counting the fragment links); each beat lies in one piece. See :func:`beat_table` for
+        per-beat figures.
 
     Raises
     ------
@@ -997,14 +998,14 @@ def brigade_beats(
     first = np.unique(seg_local, return_index=True)[1]
     seg_nodes = np.column_stack([main["ui"].to_numpy()[first], main["vi"].to_numpy()[first]])
     n_nodes = len(net.node_ids)
-    S = _segment_graph(seg_nodes, seg_len, n_nodes)
+    S = _segment_graph(seg_nodes, seg_len)
 
     full = _csr(n_nodes, e["ui"].to_numpy(), e["vi"].to_numpy(), e["length_m"].to_numpy(), symmetric=True)
     # segments at each node (one representative is enough for a link)
     node_seg = np.full(n_nodes, -1, dtype=np.int64)
     node_seg[seg_nodes[:, 1]] = np.arange(ms)
     node_seg[seg_nodes[:, 0]] = np.arange(ms)
-    link_kind: list[str] = []
+    link_nodes: dict[tuple[int, int], tuple[float, int, int, str]] = {}
 
     def link(frag_v: np.ndarray, major_v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         targets = np.unique(seg_nodes[major_v].ravel())
@@ -1017,8 +1018,12 @@ def brigade_beats(
             tree = cKDTree(net.node_xy[targets])
             dd, ii = tree.query(net.node_xy[fnodes[bad]])
             d[bad], t[bad] = dd, targets[ii]
-        link_kind.append("straight_line" if bad.any() else "road")
-        return node_seg[fnodes], node_seg[t], d
+        fs, ts = node_seg[fnodes], node_seg[t]
+        for f_seg, t_seg, dist_m, fn, tn, straight in zip(fs, ts, d, fnodes, t, bad):
+            key = (int(f_seg), int(t_seg))
+            if key not in link_nodes or dist_m < link_nodes[key][0]:
+                link_nodes[key] = (float(dist_m), int(fn), int(tn), "straight_line" if straight else "road")
+        return fs, ts, d
 
     mids = shapely.line_interpolate_point(net.geoms[net.seg_edge[segs]], 0.5, normalized=True)
     parts = _partition(
@@ -1040,8 +1045,12 @@ def brigade_beats(
         index=pd.Index(main["edge_id"].to_numpy(), name="edge_id"),
     )
     loads = np.bincount(label, weights=seg_w, minlength=k_used)
-    mean = loads.sum() / k if loads.sum() > 0 else 0.0
+    mean = loads.sum() / k_used if loads.sum() > 0 else 0.0
     node_id = net.node_ids
+    links = []
+    for f, t, _ in parts.links:
+        dist_m, fn, tn, how = link_nodes[(f, t)]
+        links.append((_py(node_id[fn]), _py(node_id[tn]), round(dist_m, 1), how))
     out.attrs.update(
         k=int(k),
         beats=k_used,
@@ -1050,9 +1059,7 @@ def brigade_beats(
         components=int(parts.component.max()) + 1,
         fragments=len(parts.links),
         beats_per_component={int(g): int(c) for g, c in parts.k_per_group.items()},
-        links=[
-            (_py(node_id[seg_nodes[f][0]]), _py(node_id[seg_nodes[t][0]]), round(d, 1)) for f, t, d in parts.links
-        ],
+        links=links,
     )
     return out
 
@@ -1396,6 +1403,7 @@ def split_summary(
     subzones: pd.DataFrame | None = None,
     incidents: pd.DataFrame | None = None,
     stations: pd.DataFrame | None = None,
+    grid_areas: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The split as one table: a row per owner (the brigade, each station), then a row per beat.
 
@@ -1408,75 +1416,87 @@ def split_summary(
     neighborhoods, subzones
         Layers with ``station_id`` (neighborhoods also ``households``), counted per station.
     incidents
-        Incidents: a street incident with an ``edge_id`` counts for the edge's owner (and beat);
-        any other incident for its ``station_id``.
+        Incidents: a street incident (``place_kind == 'street'``, or no ``place_kind``) snapped to
+        an edge (``edge_id``) counts for the edge's owner and beat; any other incident for its
+        ``station_id``. Incidents with neither are not counted (``attrs['incidents_unplaced']``).
     stations
-        For station names (``name``).
+        The stations layer: every station gets a row (even one holding no road) and its ``name``.
+    grid_areas
+        :func:`grid_team_areas`' frame, counted per station.
 
     Returns
     -------
     DataFrame
         ``row`` (``owner`` | ``beat``), ``owner_kind`` (``brigade`` | ``station``), ``owner_id``
         (``brigade``, a station_id, or a beat id ``B01``...), ``name``, ``main_km`` and
-        ``local_km`` (each street once), ``edges``, ``neighborhoods``, ``households``,
-        ``subzones``, ``incidents``, and for beats ``workload`` and ``share`` (workload / mean).
-        Counts are missing (NA) where their layer was not given.
+        ``local_km`` (kilometres, each street once), ``edges`` (directed), ``neighborhoods``,
+        ``households``, ``subzones``, ``grid_teams``, ``incidents``, and for beats ``workload``
+        and ``share`` (workload / mean). Counts are NA where their layer was not given.
     """
+    key = ["owner_kind", "owner_id"]
     segs = edge_owners.drop_duplicates("segment")
     km = segs.assign(km=segs["length_m"] / 1000.0)
-    key = ["owner_kind", "owner_id"]
-    owners = km[key].drop_duplicates()
-    order = owners.assign(b=owners["owner_kind"] != "brigade").sort_values(["b", "owner_id"])[key]
-    table = order.reset_index(drop=True)
-    table.insert(0, "row", "owner")
+    station_ids = set(edge_owners.loc[edge_owners["owner_kind"] == "station", "owner_id"].dropna().astype(str))
+    names: dict[str, str] = {}
+    if stations is not None:
+        station_ids |= set(stations["station_id"].astype(str))
+        if "name" in stations:
+            names = dict(zip(stations["station_id"].astype(str), stations["name"].astype(str)))
+    owner_ids = (["brigade"] if (edge_owners["owner_kind"] == "brigade").any() or beats is not None else []) + sorted(station_ids)
+    table = pd.DataFrame({
+        "row": "owner",
+        "owner_kind": ["brigade" if i == "brigade" else "station" for i in owner_ids],
+        "owner_id": owner_ids,
+    })
+    table["name"] = [("特巡警大队" if i == "brigade" else names.get(i, pd.NA)) for i in owner_ids]
     idx = pd.MultiIndex.from_frame(table[key])
-    pivot = km.pivot_table(index=key, columns="road_class", values="km", aggfunc="sum", fill_value=0.0)
-    table["main_km"] = pivot.get("main", pd.Series(0.0, index=pivot.index)).reindex(idx, fill_value=0.0).to_numpy()
-    table["local_km"] = pivot.get("local", pd.Series(0.0, index=pivot.index)).reindex(idx, fill_value=0.0).to_numpy()
+    per_class = km.groupby(key + ["road_class"])["km"].sum()
+    for cls in ("main", "local"):
+        sub = per_class.xs(cls, level="road_class") if cls in per_class.index.get_level_values("road_class") else None
+        table[f"{cls}_km"] = sub.reindex(idx, fill_value=0.0).to_numpy() if sub is not None else 0.0
     table["edges"] = edge_owners.groupby(key).size().reindex(idx, fill_value=0).to_numpy()
-    names = {}
-    if stations is not None and "name" in stations:
-        names = dict(zip(stations["station_id"].astype(str), stations["name"].astype(str)))
-    table["name"] = [("特巡警大队" if k == "brigade" else names.get(str(i), pd.NA)) for k, i in zip(table["owner_kind"], table["owner_id"])]
-    sid = table["owner_id"].where(table["owner_kind"] == "station")
+    is_station = table["owner_kind"] == "station"
 
     def per_station(frame: pd.DataFrame | None, value: str | None = None) -> pd.Series:
-        if frame is None or "station_id" not in frame:
+        if frame is None or "station_id" not in frame or (value is not None and value not in frame):
             return pd.Series(pd.NA, index=table.index, dtype="Int64")
-        grp = frame.groupby(frame["station_id"].astype(str))
-        counts = grp.size() if value is None else pd.to_numeric(frame[value], errors="coerce").groupby(frame["station_id"].astype(str)).sum()
-        out = sid.map(counts).fillna(0)
-        return out.where(table["owner_kind"] == "station", 0).round().astype("Int64")
+        sid = frame["station_id"].astype(str)
+        counts = sid.value_counts() if value is None else pd.to_numeric(frame[value], errors="coerce").groupby(sid).sum()
+        return table["owner_id"].map(counts).fillna(0).where(is_station, 0).round().astype("Int64")
 
     table["neighborhoods"] = per_station(neighborhoods)
-    table["households"] = per_station(neighborhoods, "households" if neighborhoods is not None and "households" in neighborhoods else None) \
-        if neighborhoods is not None and "households" in neighborhoods else pd.Series(pd.NA, index=table.index, dtype="Int64")
+    table["households"] = per_station(neighborhoods, "households")
     table["subzones"] = per_station(subzones)
-    beat_of = None
+    table["grid_teams"] = per_station(grid_areas)
+    table["incidents"] = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    beat_counts = None
+    unplaced = 0
     if incidents is not None:
+        n = len(incidents)
         eid = pd.to_numeric(incidents["edge_id"], errors="coerce") if "edge_id" in incidents else pd.Series(np.nan, index=incidents.index)
         street = incidents["place_kind"].astype(str).eq("street") if "place_kind" in incidents else pd.Series(True, index=incidents.index)
-        on_edge = street & eid.isin(edge_owners.index)
-        own_kind = pd.Series(pd.NA, index=incidents.index, dtype="string")
-        own_id = pd.Series(pd.NA, index=incidents.index, dtype="string")
-        e_ids = eid[on_edge].astype("int64").to_numpy()
-        own_kind[on_edge] = edge_owners.loc[e_ids, "owner_kind"].to_numpy()
-        own_id[on_edge] = edge_owners.loc[e_ids, "owner_id"].to_numpy()
+        on_edge = (street & eid.isin(edge_owners.index)).to_numpy()
+        kind = np.full(n, None, dtype=object)
+        who = np.full(n, None, dtype=object)
+        e_ids = eid.to_numpy()[on_edge].astype(np.int64)
+        kind[on_edge] = edge_owners.loc[e_ids, "owner_kind"].astype(str).to_numpy()
+        who[on_edge] = edge_owners.loc[e_ids, "owner_id"].astype(str).to_numpy()
         if "station_id" in incidents:
-            rest = ~on_edge & incidents["station_id"].notna()
-            own_kind[rest] = "station"
-            own_id[rest] = incidents.loc[rest, "station_id"].astype(str).to_numpy()
-        counts = pd.DataFrame({"k": own_kind, "i": own_id}).dropna().groupby(["k", "i"]).size()
-        table["incidents"] = pd.Series([counts.get((k, i), 0) for k, i in zip(table["owner_kind"], table["owner_id"])], dtype="Int64")
+            rest = ~on_edge & incidents["station_id"].notna().to_numpy()
+            kind[rest] = "station"
+            who[rest] = incidents["station_id"].astype(str).to_numpy()[rest]
+        placed = kind != None  # noqa: E711 - elementwise on an object array
+        unplaced = int((~placed).sum())
+        counts = pd.Series(1, index=pd.MultiIndex.from_arrays([kind[placed], who[placed]])).groupby(level=[0, 1]).sum()
+        table["incidents"] = pd.array(counts.reindex(idx, fill_value=0).to_numpy(), dtype="Int64")
         if beats is not None:
-            on_beat = street & eid.isin(beats.index)
-            beat_of = beats.loc[eid[on_beat].astype("int64").to_numpy(), "beat"].value_counts()
-    else:
-        table["incidents"] = pd.Series(pd.NA, index=table.index, dtype="Int64")
+            on_beat = street.to_numpy() & eid.isin(beats.index).to_numpy()
+            beat_counts = beats.loc[eid.to_numpy()[on_beat].astype(np.int64), "beat"].value_counts()
     table["workload"] = np.nan
     table["share"] = np.nan
     if beats is not None and len(beats):
         bt = beat_table(beats)
+        na = pd.array([pd.NA] * len(bt), dtype="Int64")
         brows = pd.DataFrame({
             "row": "beat",
             "owner_kind": "brigade",
@@ -1485,20 +1505,17 @@ def split_summary(
             "main_km": bt["length_m"].to_numpy() / 1000.0,
             "local_km": 0.0,
             "edges": bt["edges"].to_numpy(),
-            "neighborhoods": pd.array([pd.NA] * len(bt), dtype="Int64"),
-            "households": pd.array([pd.NA] * len(bt), dtype="Int64"),
-            "subzones": pd.array([pd.NA] * len(bt), dtype="Int64"),
+            "neighborhoods": na, "households": na, "subzones": na, "grid_teams": na,
             "incidents": pd.array(
-                [int(beat_of.get(b, 0)) for b in bt.index] if beat_of is not None else [pd.NA] * len(bt), dtype="Int64"
+                [int(beat_counts.get(b, 0)) for b in bt.index] if beat_counts is not None else [pd.NA] * len(bt),
+                dtype="Int64",
             ),
             "workload": bt["workload"].to_numpy(),
             "share": bt["share"].to_numpy(),
         })
         table = pd.concat([table, brows], ignore_index=True)
-    cols = ["row", "owner_kind", "owner_id", "name", "main_km", "local_km", "edges", "neighborhoods",
-            "households", "subzones", "incidents", "workload", "share"]
-    table = table[cols]
     table["name"] = table["name"].astype("string")
+    table.attrs["incidents_unplaced"] = unplaced
     return table
 
 
@@ -1590,7 +1607,7 @@ def split_layers(
         owners, beats=beats, neighborhoods=neighborhoods,
         subzones=ws.read("subzones") if ws.has("subzones") else None,
         incidents=ws.read("incidents") if ws.has("incidents") else None,
-        stations=stations,
+        stations=stations, grid_areas=layers.get("grid_team_areas"),
     )
     summary.attrs.update({k_: v for k_, v in beats.attrs.items() if k_ != "links"})
     layers["split_summary"] = summary

@@ -102,10 +102,10 @@ def beat_graphs(G: nx.MultiDiGraph, beats: pd.DataFrame) -> dict[int, nx.Graph]:
         if d["road_class"] == "main":
             b = int(beats.loc[d["edge_id"], "beat"])
             out.setdefault(b, nx.Graph()).add_edge(u, v)
-    for a, b, _ in beats.attrs.get("links", []):
-        for g in out.values():
-            if g.has_node(a) or g.has_node(b):
-                g.add_edge(a, b)
+    for a, b, *_ in beats.attrs.get("links", []):
+        (g,) = [g for g in out.values() if g.has_node(a)]  # the fragment's beat ...
+        assert g.has_node(b)  # ... reaches the node it is joined to
+        g.add_edge(a, b)
     return out
 
 
@@ -317,8 +317,8 @@ def test_small_main_fragment_joins_the_nearest_beat_through_local_streets():
     beats = brigade_beats(G, k=2)
     check_beats(G, beats, 2)  # connected when the link is counted
     assert beats.attrs["fragments"] == 1
-    (a, b, d), = beats.attrs["links"]
-    assert {a, b} == {14, 3} and d == pytest.approx(200.0)
+    (a, b, d, how), = beats.attrs["links"]
+    assert (a, b, how) == (14, 3, "road") and d == pytest.approx(200.0)
     stub = beats["attached"]
     assert stub.sum() == 2
     # the stub's beat is the beat of the road it joins
@@ -562,9 +562,19 @@ def test_split_summary_counts_per_owner_and_beat():
     G = graph((nodes, edges))
     owners = assign_edge_owners(G, stations=stations)
     beats = brigade_beats(G, k=2)
-    table = split_summary(owners, beats=beats, neighborhoods=nb, incidents=incidents, stations=stations)
+    # a third station with no road in its jurisdiction still gets its row
+    far = stations_frame(["S03"], [shapely.MultiPolygon([box(5000, 0, 5500, 500)])], [(X0 + 5200, Y0 + 200)])
+    all_stations = pd.concat([stations, far], ignore_index=True)
+    areas = grid_team_areas(nb, teams_per_station={"S01": 1, "S02": 2})
+    unplaced = pd.concat([incidents.iloc[:1].assign(incident_id="I6", station_id=None, edge_id=pd.NA,
+                                                    place_kind="neighborhood")], ignore_index=True)
+    table = split_summary(owners, beats=beats, neighborhoods=nb, incidents=pd.concat([incidents, unplaced]),
+                          stations=all_stations, grid_areas=areas)
+    assert table.attrs["incidents_unplaced"] == 1
     own = table[table["row"] == "owner"].set_index("owner_id")
-    assert list(own.index) == ["brigade", "S01", "S02"]
+    assert list(own.index) == ["brigade", "S01", "S02", "S03"]
+    assert own.loc["S03", ["main_km", "local_km", "edges", "neighborhoods", "incidents"]].tolist() == [0, 0, 0, 0, 0]
+    assert own["grid_teams"].tolist() == [0, 1, 2, 0]
     # 60 streets of 100 m: main row 3 and column 3 are 10 of them; 50 local
     assert own.loc["brigade", "main_km"] == pytest.approx(1.0) and own.loc["brigade", "local_km"] == 0
     assert own["local_km"].sum() == pytest.approx(5.0) and own["main_km"].sum() == pytest.approx(1.0)
@@ -573,7 +583,7 @@ def test_split_summary_counts_per_owner_and_beat():
     assert own.loc[["S01", "S02"], "neighborhoods"].tolist() == per_station.size().tolist() == [3, 6]
     assert own.loc[["S01", "S02"], "households"].tolist() == per_station["households"].sum().tolist() == [900, 2 * 3 * 450]
     # incidents: I1 on a main road -> brigade; I2 on a local edge in S02; I3-I5 by station_id
-    assert own["incidents"].to_dict() == {"brigade": 1, "S01": 1, "S02": 3}
+    assert own["incidents"].to_dict() == {"brigade": 1, "S01": 1, "S02": 3, "S03": 0}
     bt = table[table["row"] == "beat"]
     assert list(bt["owner_id"]) == ["B01", "B02"]
     assert bt["main_km"].sum() == pytest.approx(1.0) and bt["incidents"].sum() == 1
@@ -598,7 +608,10 @@ def test_split_layers_from_a_workspace_write_back(tmp_path):
     assert set(eo["beat_id"].dropna()) == {"B01", "B02"}  # 2 brigade vehicles -> 2 beats
     assert list(out["beats"]["beat_id"]) == ["B01", "B02"]
     assert out["grid_team_areas"].groupby("station_id").size().to_dict() == {"S01": 2, "S02": 2}
-    assert out["split_summary"].attrs["max_over_mean"] <= 1.15
+    summary = out["split_summary"]
+    assert summary.attrs["max_over_mean"] <= 1.15
+    assert summary.loc[summary["row"] == "owner", "grid_teams"].tolist() == [0, 2, 2]
+    assert summary["incidents"].iloc[:3].sum() == len(incidents)
     ws2 = ws.write(out)  # the CLI writes them like this
     assert set(out) <= set(ws2.layers())
     back = ws2.read("beats")
@@ -736,3 +749,20 @@ def test_demo_district_split(demo):
           .round(1).to_string(index=False))
     assert a["max_over_mean"] <= 1.15
     assert len(beats) == 10
+    owners = summary[summary["row"] == "owner"]
+    assert owners["incidents"].sum() + a["incidents_unplaced"] == demo.count("incidents")
+    areas = out["grid_team_areas"]
+    print("demo grid-team areas, max/mean per station:",
+          {s: round(r["max_over_mean"], 3) for s, r in areas.attrs["stations"].items()})
+    for s, r in areas.attrs["stations"].items():
+        assert r["areas"] == r["teams"] and r["max_over_mean"] <= max(1.15, 1.15 * r["lower_bound_over_mean"]), s
+
+
+@pytest.mark.parametrize("k", [8, 9, 11, 12])
+def test_demo_beats_balance(demo, k):
+    from routing.graph import graph_from_workspace
+
+    G = graph_from_workspace(demo)
+    beats = brigade_beats(G, k=k)
+    check_beats(G, beats, k)
+    assert beats.attrs["max_over_mean"] <= 1.15
