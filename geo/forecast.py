@@ -122,6 +122,7 @@ def grid_cells(
     cell_m: float = 150.0,
     hull: bool = True,
     clip: bool = False,
+    origin: tuple[float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """A regular grid of square cells over an area.
 
@@ -135,6 +136,9 @@ def grid_cells(
     clip
         Clip cell geometry and ``area_m2`` to the area (default: whole cells, so every cell has the
         same area and PAI's area share is the share of cells).
+    origin
+        Optional ``(x, y)`` of a grid corner to align to (e.g. the demo truth grid's
+        ``grid_x0, grid_y0``); default: the area's lower-left corner.
 
     Returns
     -------
@@ -160,6 +164,10 @@ def grid_cells(
     if shape.area == 0:
         shape = shape.buffer(cell / 2)
     xmin, ymin, xmax, ymax = shape.bounds
+    if origin is not None:
+        ox, oy = (float(v) for v in origin)
+        xmin = ox + math.floor((xmin - ox) / cell) * cell
+        ymin = oy + math.floor((ymin - oy) / cell) * cell
     nx = max(1, int(math.ceil((xmax - xmin) / cell)))
     ny = max(1, int(math.ceil((ymax - ymin) / cell)))
     if nx * ny > 20_000_000:
@@ -943,9 +951,7 @@ def demo_oracle(
         raise InputError(f"the demo truth model is not available ({exc})") from exc
     model = TruthModel(truth_layer, truth_meta)
     places = _places(cells)
-    cx = truth_layer["cx"].to_numpy(float)
-    cy = truth_layer["cy"].to_numpy(float)
-    pos = _locate(gpd.GeoDataFrame(geometry=shapely.points(cx, cy), crs=cells.crs), places, cx, cy)
+    overlay = _truth_overlay(truth_layer, places, cells.crs)
     zone = tz or model.tz
 
     def score(start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
@@ -954,7 +960,29 @@ def demo_oracle(
         s = s.tz_localize(zone) if s.tzinfo is None else s
         e = e.tz_localize(zone) if e.tzinfo is None else e
         exp = expected_counts(model, None, incidents, s, e, forecast=True).to_numpy(float)
-        ok = pos >= 0
-        return np.bincount(pos[ok], weights=exp[ok], minlength=places.n)
+        return overlay @ exp
 
     return score
+
+
+def _truth_overlay(truth_layer: pd.DataFrame, places: _Places, crs: Any) -> sparse.csr_matrix:
+    """(places x truth cells): the share of each truth cell's expected count that falls in each
+    place - by area overlap for polygons, by street length inside the truth cell for segments
+    (truth cells without any street go nowhere), by centre location without truth geometry."""
+    n_t = len(truth_layer)
+    geoms = truth_layer.geometry.to_numpy() if isinstance(truth_layer, gpd.GeoDataFrame) else None
+    if geoms is None:
+        cx = truth_layer["cx"].to_numpy(float)
+        cy = truth_layer["cy"].to_numpy(float)
+        pos = _locate(gpd.GeoDataFrame(geometry=shapely.points(cx, cy), crs=crs), places, cx, cy)
+        ok = pos >= 0
+        return sparse.csr_matrix((np.ones(int(ok.sum())), (pos[ok], np.flatnonzero(ok))), shape=(places.n, n_t))
+    ti, pi = shapely.STRtree(places.geoms).query(geoms, predicate="intersects")
+    inter = shapely.intersection(geoms[ti], places.geoms[pi])
+    if places.kind == "area":
+        w = shapely.area(inter) / np.maximum(shapely.area(geoms[ti]), 1e-9)
+    else:
+        w = shapely.length(inter)
+        tot = np.bincount(ti, weights=w, minlength=n_t)
+        w = np.where(tot[ti] > 0, w / np.where(tot[ti] > 0, tot[ti], 1.0), 0.0)
+    return sparse.csr_matrix((w, (pi, ti)), shape=(places.n, n_t))

@@ -775,7 +775,7 @@ def getis_ord_gi_star(
     values: Sequence[float] | np.ndarray,
     w: object,
     *,
-    permutations: int = 999,
+    permutations: int = 0,
     seed: int = 12345,
     alpha: float = 0.05,
     fdr: bool = True,
@@ -789,8 +789,11 @@ def getis_ord_gi_star(
     w
         A libpysal ``W`` over the same areas in the same order (e.g. :func:`subzone_weights`).
     permutations
-        Conditional permutations for the pseudo p-value (seeded, reproducible). 0: use the
-        analytical normal approximation of the z-score instead.
+        0 (default): p-values from the analytical z-score (normal approximation; Getis & Ord 1995,
+        as in ArcGIS's Hot Spot Analysis). ``n > 0``: esda's conditional permutations (seeded,
+        reproducible). Conditional permutation keeps each area's own value fixed, so it asks
+        whether the *neighbours* are high: a lone extreme area is not a hotspot under it, and
+        with FDR over thousands of areas it needs 9,999+ permutations to resolve small p-values.
     alpha
         Significance level for the hot/cold classes.
     fdr
@@ -843,7 +846,7 @@ def subzone_hotspots(
     subzones: gpd.GeoDataFrame,
     *,
     value: str = "count",
-    permutations: int = 999,
+    permutations: int = 0,
     seed: int = 12345,
     alpha: float = 0.05,
     fdr: bool = True,
@@ -868,7 +871,7 @@ def segment_hotspots(
     *,
     value: str = "per_100m",
     order: int = 1,
-    permutations: int = 999,
+    permutations: int = 0,
     seed: int = 12345,
     alpha: float = 0.05,
     fdr: bool = True,

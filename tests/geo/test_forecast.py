@@ -1,6 +1,7 @@
 """geo.forecast: methods on hand-made cases, scoring by hand, and the honest backtest on Vancouver thefts 2020."""
 
 import datetime as dt
+import json
 import math
 from pathlib import Path
 
@@ -237,7 +238,10 @@ def test_demo_truth_oracle_row_beats_the_baselines():
 
     d = build_demo(seed=7, as_of=dt.date(2025, 6, 30), scale=0.25)
     inc, truth, meta = d.layers["incidents"], d.layers["demo_truth"], d.meta["demo_truth"]
-    cells = grid_cells(d.layers["subzones"], cell_m=150, hull=False)
+    # cells aligned with the truth grid: each truth cell is one forecast cell
+    m = json.loads(meta) if isinstance(meta, str) else meta
+    cells = grid_cells(d.layers["subzones"], cell_m=m["cell_m"], hull=False, origin=(m["grid_x0"], m["grid_y0"]))
+    assert len(cells) == len(truth)
     oracle = demo_oracle(truth, meta, inc, cells)
     bt = backtest(inc, cells=cells, start_week=53, end_week=78, origin="2024-01-01",
                   methods=["naive_recent", "naive_since_jan", "naive_long"], extra_scores={"oracle": oracle},
