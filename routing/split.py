@@ -108,7 +108,9 @@ def _net(G: nx.MultiDiGraph) -> _Net:
     node_ids = np.fromiter(G.nodes, dtype=object, count=G.number_of_nodes())
     pos = {n: i for i, n in enumerate(node_ids)}
     try:
-        node_xy = np.array([(float(d["x"]), float(d["y"])) for _, d in G.nodes(data=True)], dtype=float).reshape(-1, 2)
+        node_xy = np.array(
+            [(float(d["x"]), float(d["y"])) for _, d in G.nodes(data=True)], dtype=float
+        ).reshape(-1, 2)
     except KeyError as exc:
         raise InputError(f"road graph nodes need 'x' and 'y' (working-CRS metres); missing {exc}") from exc
     rows = []
@@ -116,13 +118,16 @@ def _net(G: nx.MultiDiGraph) -> _Net:
     for u, v, k, d in G.edges(keys=True, data=True):
         if "edge_id" not in d:
             raise InputError(
-                f"road graph edge ({u}, {v}, {k}) has no 'edge_id'; build the graph with routing.graph.graph_from_layers"
+                f"road graph edge ({u}, {v}, {k}) has no 'edge_id'; build the graph with "
+                f"routing.graph.graph_from_layers"
             )
         length = d.get("length_m", d.get("length"))
         rows.append((d["edge_id"], u, v, k, pos[u], pos[v], d.get("road_class", "local"), length,
                      d.get("travel_time_s", d.get("travel_time"))))
         geoms.append(d.get("geometry"))
-    edges = pd.DataFrame(rows, columns=["edge_id", "u", "v", "key", "ui", "vi", "road_class", "length_m", "travel_time_s"])
+    edges = pd.DataFrame(
+        rows, columns=["edge_id", "u", "v", "key", "ui", "vi", "road_class", "length_m", "travel_time_s"]
+    )
     if edges["edge_id"].duplicated().any():
         dup = edges.loc[edges["edge_id"].duplicated(), "edge_id"].iloc[0]
         raise InputError(f"road graph: edge_id {dup} appears on more than one edge; edge ids must be unique")
@@ -147,7 +152,7 @@ def _net(G: nx.MultiDiGraph) -> _Net:
     hi = np.maximum(edges["ui"].to_numpy(), edges["vi"].to_numpy())
     wkb = shapely.to_wkb(shapely.normalize(geoms_arr)) if len(geoms_arr) else np.array([], dtype=object)
     key = pd.DataFrame({"lo": lo, "hi": hi, "g": wkb})
-    seg = key.groupby(["lo", "hi", "g"], sort=False).ngroup().to_numpy() if len(key) else np.zeros(0, dtype=np.int64)
+    seg = key.groupby(["lo", "hi", "g"], sort=False).ngroup().to_numpy() if len(key) else np.zeros(0, np.int64)
     edges["segment"] = seg.astype(np.int64)
     seg_edge = np.unique(seg, return_index=True)[1] if len(seg) else np.zeros(0, dtype=np.int64)
     return _Net(crs, node_ids, node_xy, edges, geoms_arr, seg_edge)
@@ -473,7 +478,9 @@ def _as_multipolygon(geom: shapely.Geometry) -> shapely.MultiPolygon:
 # --------------------------------------------------------------------------------------------
 # balanced connected partitioning (the engine behind beats and grid-team areas)
 # --------------------------------------------------------------------------------------------
-def _articulation(members: np.ndarray, label: np.ndarray, lab: int, indptr: np.ndarray, indices: np.ndarray) -> set[int]:
+def _articulation(
+    members: np.ndarray, label: np.ndarray, lab: int, indptr: np.ndarray, indices: np.ndarray
+) -> set[int]:
     """Articulation points of the subgraph induced by ``members`` (all labelled ``lab``),
     iterative Tarjan."""
     if len(members) <= 2:
@@ -974,7 +981,9 @@ def brigade_beats(
     main = e[e["road_class"] == "main"]
     cols = ["beat", "segment", "component", "attached", "length_m", "workload"]
     if main.empty:
-        out = pd.DataFrame({c: pd.Series(dtype="int64") for c in cols}, index=pd.Index([], name="edge_id", dtype="int64"))
+        out = pd.DataFrame(
+            {c: pd.Series(dtype="int64") for c in cols}, index=pd.Index([], name="edge_id", dtype="int64")
+        )
         out.attrs.update(k=int(k), max_over_mean=float("nan"), lower_bound_over_mean=float("nan"),
                          components=0, fragments=0, beats_per_component={}, links=[])
         return out
@@ -984,8 +993,8 @@ def brigade_beats(
         bad = wser[~np.isfinite(wser.to_numpy()) | (wser.to_numpy() < 0)]
         if len(bad):
             raise InputError(
-                f"weight: {len(bad)} value(s) negative or not finite (first: edge_id {bad.index[0]} = {bad.iloc[0]}); "
-                f"weights are risk multipliers >= 0"
+                f"weight: {len(bad)} value(s) negative or not finite (first: edge_id {bad.index[0]} = "
+                f"{bad.iloc[0]}); weights are risk multipliers >= 0"
             )
         mult = main["edge_id"].map(wser).fillna(1.0).to_numpy(dtype=float)
     segs, seg_local = np.unique(main["segment"].to_numpy(), return_inverse=True)
@@ -1112,9 +1121,11 @@ def beat_table(beats: pd.DataFrame, *, incidents: pd.DataFrame | None = None) ->
     mean = table["workload"].mean() if k else 0.0
     table["share"] = table["workload"] / mean if mean > 0 else np.nan
     if incidents is not None:
-        eid = pd.to_numeric(incidents["edge_id"], errors="coerce") if "edge_id" in incidents else pd.Series(dtype=float)
-        on = eid[eid.isin(beats.index)].astype("int64")
-        table["incidents"] = beats.loc[on.to_numpy(), "beat"].value_counts().reindex(idx, fill_value=0).astype("int64")
+        eid = pd.to_numeric(incidents["edge_id"], errors="coerce") if "edge_id" in incidents else None
+        on = eid[eid.isin(beats.index)].astype("int64").to_numpy() if eid is not None else []
+        table["incidents"] = (
+            beats.loc[on, "beat"].value_counts().reindex(idx, fill_value=0).astype("int64")
+        )
     return table
 
 
@@ -1168,8 +1179,8 @@ def assign_grid_teams(
     DataFrame
         Indexed like ``neighborhoods``: ``neighborhood_id``, ``station_id``, ``area_id``
         (``<station_id>-G01``...), ``team`` (1-based within the station) and ``attached`` (no
-        other neighborhood of its area within ``adjacency_m``). ``attrs['stations']`` holds per station: teams asked,
-        areas made, max/mean and its lower bound.
+        other neighborhood of its area within ``adjacency_m``). ``attrs['stations']`` holds per
+        station: teams asked, areas made, max/mean and its lower bound.
 
     Raises
     ------
@@ -1206,7 +1217,8 @@ def assign_grid_teams(
         if (hh < 0).any():
             i = int(np.flatnonzero(hh < 0)[0])
             raise InputError(
-                f"neighborhoods: negative households ({hh[i]:g}) for {neighborhoods['neighborhood_id'].iloc[i]}; fix the row"
+                f"neighborhoods: negative households ({hh[i]:g}) for "
+                f"{neighborhoods['neighborhood_id'].iloc[i]}; fix the row"
             )
         load_all = hh
     else:
@@ -1237,7 +1249,9 @@ def assign_grid_teams(
         d = np.linalg.norm(centroids[rows][a] - centroids[rows][b], axis=1)
         A = _csr(len(rows), a, b, d, symmetric=True)
 
-        def link(frag_v: np.ndarray, major_v: np.ndarray, g: np.ndarray = g) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def link(
+            frag_v: np.ndarray, major_v: np.ndarray, g: np.ndarray = g
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             t = shapely.STRtree(g[major_v])
             (fi, mi), dist = t.query_nearest(g[frag_v], return_distance=True, all_matches=False)
             return frag_v[fi], major_v[mi], dist
@@ -1442,7 +1456,8 @@ def split_summary(
         station_ids |= set(stations["station_id"].astype(str))
         if "name" in stations:
             names = dict(zip(stations["station_id"].astype(str), stations["name"].astype(str)))
-    owner_ids = (["brigade"] if (edge_owners["owner_kind"] == "brigade").any() or beats is not None else []) + sorted(station_ids)
+    has_brigade = bool((edge_owners["owner_kind"] == "brigade").any()) or beats is not None
+    owner_ids = (["brigade"] if has_brigade else []) + sorted(station_ids)
     table = pd.DataFrame({
         "row": "owner",
         "owner_kind": ["brigade" if i == "brigade" else "station" for i in owner_ids],
@@ -1452,7 +1467,8 @@ def split_summary(
     idx = pd.MultiIndex.from_frame(table[key])
     per_class = km.groupby(key + ["road_class"])["km"].sum()
     for cls in ("main", "local"):
-        sub = per_class.xs(cls, level="road_class") if cls in per_class.index.get_level_values("road_class") else None
+        present = cls in per_class.index.get_level_values("road_class")
+        sub = per_class.xs(cls, level="road_class") if present else None
         table[f"{cls}_km"] = sub.reindex(idx, fill_value=0.0).to_numpy() if sub is not None else 0.0
     table["edges"] = edge_owners.groupby(key).size().reindex(idx, fill_value=0).to_numpy()
     is_station = table["owner_kind"] == "station"
@@ -1461,7 +1477,10 @@ def split_summary(
         if frame is None or "station_id" not in frame or (value is not None and value not in frame):
             return pd.Series(pd.NA, index=table.index, dtype="Int64")
         sid = frame["station_id"].astype(str)
-        counts = sid.value_counts() if value is None else pd.to_numeric(frame[value], errors="coerce").groupby(sid).sum()
+        if value is None:
+            counts = sid.value_counts()
+        else:
+            counts = pd.to_numeric(frame[value], errors="coerce").groupby(sid).sum()
         return table["owner_id"].map(counts).fillna(0).where(is_station, 0).round().astype("Int64")
 
     table["neighborhoods"] = per_station(neighborhoods)
@@ -1473,8 +1492,10 @@ def split_summary(
     unplaced = 0
     if incidents is not None:
         n = len(incidents)
-        eid = pd.to_numeric(incidents["edge_id"], errors="coerce") if "edge_id" in incidents else pd.Series(np.nan, index=incidents.index)
-        street = incidents["place_kind"].astype(str).eq("street") if "place_kind" in incidents else pd.Series(True, index=incidents.index)
+        eid = (pd.to_numeric(incidents["edge_id"], errors="coerce") if "edge_id" in incidents
+               else pd.Series(np.nan, index=incidents.index))
+        street = (incidents["place_kind"].astype(str).eq("street") if "place_kind" in incidents
+                  else pd.Series(True, index=incidents.index))
         on_edge = (street & eid.isin(edge_owners.index)).to_numpy()
         kind = np.full(n, None, dtype=object)
         who = np.full(n, None, dtype=object)
@@ -1487,7 +1508,8 @@ def split_summary(
             who[rest] = incidents["station_id"].astype(str).to_numpy()[rest]
         placed = kind != None  # noqa: E711 - elementwise on an object array
         unplaced = int((~placed).sum())
-        counts = pd.Series(1, index=pd.MultiIndex.from_arrays([kind[placed], who[placed]])).groupby(level=[0, 1]).sum()
+        counts = pd.Series(1, index=pd.MultiIndex.from_arrays([kind[placed], who[placed]]))
+        counts = counts.groupby(level=[0, 1]).sum()
         table["incidents"] = pd.array(counts.reindex(idx, fill_value=0).to_numpy(), dtype="Int64")
         if beats is not None:
             on_beat = street.to_numpy() & eid.isin(beats.index).to_numpy()
@@ -1566,7 +1588,8 @@ def split_layers(
     stations = ws.read("stations") if ws.has("stations") else None
     units = ws.read("units") if ws.has("units") else None
     if k is None:
-        n_vehicles = int((units["kind"] == "brigade_vehicle").sum()) if units is not None and "kind" in units else 0
+        has_kind = units is not None and "kind" in units
+        n_vehicles = int((units["kind"] == "brigade_vehicle").sum()) if has_kind else 0
         if n_vehicles == 0:
             raise InputError(
                 f"workspace '{ws.path}': how many brigade beats? The units layer has no brigade_vehicle units; "
@@ -1593,8 +1616,9 @@ def split_layers(
         ids = seg_first.loc[seg_first["beat"] == b, "edge_id"].to_numpy()
         beat_geoms.append(shapely.multilinestrings(list(geom_by_edge.loc[ids].to_numpy())))
     layers["beats"] = gpd.GeoDataFrame(
-        {"beat_id": bt["beat_id"].to_numpy(), "beat": bt.index.to_numpy() + 1, "length_m": bt["length_m"].to_numpy(),
-         "workload": bt["workload"].to_numpy(), "share": bt["share"].to_numpy(), "segments": bt["segments"].to_numpy()},
+        {"beat_id": bt["beat_id"].to_numpy(), "beat": bt.index.to_numpy() + 1,
+         "length_m": bt["length_m"].to_numpy(), "workload": bt["workload"].to_numpy(),
+         "share": bt["share"].to_numpy(), "segments": bt["segments"].to_numpy()},
         geometry=beat_geoms, crs=edges.crs,
     )
     neighborhoods = ws.read("neighborhoods") if ws.has("neighborhoods") else None

@@ -117,7 +117,8 @@ def check_beats(G: nx.MultiDiGraph, beats: pd.DataFrame, k: int) -> None:
     assert (beats.groupby("segment")["beat"].nunique() == 1).all()
     for u, v, d in G.edges(data=True):
         if d["road_class"] == "main" and G.has_edge(v, u):
-            back = [e["edge_id"] for e in G.get_edge_data(v, u).values() if e["geometry"].equals(d["geometry"].reverse())]
+            back = [e["edge_id"] for e in G.get_edge_data(v, u).values()
+                    if e["geometry"].equals(d["geometry"].reverse())]
             for b in back:
                 assert beats.loc[b, "beat"] == beats.loc[d["edge_id"], "beat"]
     for b, g in beat_graphs(G, beats).items():
@@ -181,7 +182,8 @@ def test_network_voronoi_on_a_line_has_the_hand_computed_boundary():
     nodes, edges = line_graph()
     G = graph((nodes, edges))
     # sites: station A at node 0, station B at node 10; no polygons (points as geometry)
-    sites = gpd.GeoDataFrame({"station_id": ["A", "B"]}, geometry=shapely.points([(X0 - 5, Y0 + 5), (X0 + 1003, Y0 - 4)]), crs=CRS)
+    sites = gpd.GeoDataFrame({"station_id": ["A", "B"]},
+                             geometry=shapely.points([(X0 - 5, Y0 + 5), (X0 + 1003, Y0 - 4)]), crs=CRS)
     own = assign_edge_owners(G, stations=sites)
     assert (own["how"] == "network_voronoi").all()
     # A reaches node 4 at 4 x 14.4 s = 57.6 s; B at 4 x 7.2 + 2 x 14.4 = 57.6 s: the cell boundary is
@@ -328,6 +330,16 @@ def test_small_main_fragment_joins_the_nearest_beat_through_local_streets():
 
 def edges_between(G, u, v):
     return [d["edge_id"] for d in G.get_edge_data(u, v).values()]
+
+
+def test_beats_are_deterministic_and_leave_the_graph_alone():
+    jitter = np.random.default_rng(3).uniform(-30, 30, (49, 2))
+    G = graph(lattice(7, 7, main_rows=(0, 3, 6), main_cols=(0, 3, 6), jitter=jitter))
+    before = nx.to_dict_of_dicts(G)
+    first = brigade_beats(G, k=5, seed=11)
+    assert nx.to_dict_of_dicts(G) == before
+    pd.testing.assert_frame_equal(first, brigade_beats(G, k=5, seed=11))
+    assert first.attrs == brigade_beats(G, k=5, seed=11).attrs
 
 
 def test_beat_errors():
@@ -531,7 +543,8 @@ def small_district():
         for c in range(3):
             x, y = 15 + c * 200, 15 + r * 200
             cx = x + 35
-            nb.append({"neighborhood_id": f"N{r}{c}", "name": f"小区{r}{c}", "kind": "open", "households": 300 + 100 * c,
+            nb.append({"neighborhood_id": f"N{r}{c}", "name": f"小区{r}{c}", "kind": "open",
+                       "households": 300 + 100 * c,
                        "community_id": "C1", "station_id": "S01" if cx < 250 else "S02",
                        "geometry": shapely.MultiPolygon([box(x, y, x + 70, y + 70)])})
     nb = gpd.GeoDataFrame(nb, geometry="geometry", crs=CRS)
@@ -573,7 +586,8 @@ def test_split_summary_counts_per_owner_and_beat():
     assert table.attrs["incidents_unplaced"] == 1
     own = table[table["row"] == "owner"].set_index("owner_id")
     assert list(own.index) == ["brigade", "S01", "S02", "S03"]
-    assert own.loc["S03", ["main_km", "local_km", "edges", "neighborhoods", "incidents"]].tolist() == [0, 0, 0, 0, 0]
+    empty = own.loc["S03", ["main_km", "local_km", "edges", "neighborhoods", "incidents"]]
+    assert empty.tolist() == [0, 0, 0, 0, 0]
     assert own["grid_teams"].tolist() == [0, 1, 2, 0]
     # 60 streets of 100 m: main row 3 and column 3 are 10 of them; 50 local
     assert own.loc["brigade", "main_km"] == pytest.approx(1.0) and own.loc["brigade", "local_km"] == 0
@@ -581,7 +595,8 @@ def test_split_summary_counts_per_owner_and_beat():
     assert own.loc["S01", "name"] == "S01派出所" and own.loc["brigade", "name"] == "特巡警大队"
     per_station = nb.groupby("station_id")
     assert own.loc[["S01", "S02"], "neighborhoods"].tolist() == per_station.size().tolist() == [3, 6]
-    assert own.loc[["S01", "S02"], "households"].tolist() == per_station["households"].sum().tolist() == [900, 2 * 3 * 450]
+    assert (own.loc[["S01", "S02"], "households"].tolist() == per_station["households"].sum().tolist()
+            == [900, 2 * 3 * 450])
     # incidents: I1 on a main road -> brigade; I2 on a local edge in S02; I3-I5 by station_id
     assert own["incidents"].to_dict() == {"brigade": 1, "S01": 1, "S02": 3, "S03": 0}
     bt = table[table["row"] == "beat"]
@@ -677,7 +692,8 @@ def test_real_extract_beats_balance(real, k):
     check_beats(G, beats, k)
     table = beat_table(beats)
     a = beats.attrs
-    print(f"\n{name} k={k}: {dt:.2f} s, max/mean {a['max_over_mean']:.3f} (bound {a['lower_bound_over_mean']:.3f}), "
+    print(f"\n{name} k={k}: {dt:.2f} s, max/mean {a['max_over_mean']:.3f} "
+          f"(bound {a['lower_bound_over_mean']:.3f}), "
           f"main-road pieces {a['components']} ({a['fragments']} small ones joined through local streets), "
           f"beat km {list((table['length_m'] / 1000).round(2))}")
     assert a["max_over_mean"] <= 1.15
@@ -697,7 +713,8 @@ def test_real_city_blocks_form_grid_team_areas(real):
 
     pts = gpd.GeoSeries(shapely.point_on_surface(faces), crs=ex.crs)
     sid = tag_areas(pts, {"station_id": (cells, "station_id")})["station_id"]
-    nb = gpd.GeoDataFrame({"neighborhood_id": [f"F{i:04d}" for i in range(len(faces))], "station_id": sid.to_numpy(),
+    nb = gpd.GeoDataFrame({"neighborhood_id": [f"F{i:04d}" for i in range(len(faces))],
+                           "station_id": sid.to_numpy(),
                            "households": np.maximum(1, np.round(shapely.area(faces) / 60)).astype(int)},
                           geometry=faces, crs=ex.crs).dropna(subset=["station_id"])
     t = time.perf_counter()
