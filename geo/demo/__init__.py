@@ -13,15 +13,17 @@ own random sub-stream, and nothing depends on set order, the clock (apart from t
 ``meta['demo_truth']``) so forecasts can be scored against the truth with :func:`expected_counts`;
 the model and its trend bookkeeping are described in :mod:`geo.demo._incidents`.
 
-Layers beyond the schema: ``demo_truth`` (150 m truth cells, see :class:`TruthModel`) and ``water``
-(the Yuan River polygon, for maps).
+Layers beyond the required ones: ``buildings`` (rows of residential slabs inside the compounds,
+for camera line of sight), ``demo_truth`` (150 m truth cells, see :class:`TruthModel`) and
+``water`` (the Yuan River polygon, for maps).
 
 Columns beyond the schema
 -------------------------
 road_edges: ``way_id`` (the synthetic way a piece belongs to); incidents: ``main_road`` (street
 incident on a trunk/primary/secondary road), ``truth_cell_id``, ``generation`` (0 = background
 event, n = n-th generation near-repeat offspring); cameras: ``station_id``; units: ``headcount``;
-neighborhoods: ``vulnerability`` (relative risk used by the generator); communities: ``households``.
+neighborhoods: ``vulnerability`` (relative risk used by the generator); communities: ``households``;
+buildings: ``neighborhood_id``.
 
 Units: the 80 Skynet guards (天网巡防员) are 80 units of one guard each, counted as
 ``auxiliaries=1``; volunteer teams hold 3,120 volunteers in all (x scale).
@@ -161,8 +163,9 @@ def build_demo(
     vr = rng_for(seed, "vulnerability")
     kind_f = nb["kind"].map({"open": 1.6, "enclosed": 1.0, "unit_compound": 0.7}).to_numpy(float)
     nb["vulnerability"] = np.round(kind_f * np.exp(vr.normal(0, 0.4, len(nb))), 3)
+    bld, yards = _assets.build_buildings(nb, rng_for(seed, "buildings"))
     cams = _assets.build_cameras(
-        nodes, edges, nb, nbh.entrances, nbh.gate_dir, scale, rng_for(seed, "cameras")
+        nodes, edges, nb, nbh.entrances, nbh.gate_dir, yards, scale, rng_for(seed, "cameras")
     )
     units = _assets.build_units(
         nodes, edges, areas.stations, areas.communities, nb, cams, scale, rng_for(seed, "units")
@@ -242,6 +245,7 @@ def build_demo(
         np.int64
     )
     layers["units"] = _gdf(units.drop(columns=["x", "y"]), shapely.points(units["x"], units["y"]))
+    layers["buildings"] = _gdf(bld.drop(columns="geometry"), bld["geometry"])
     layers["demo_truth"] = truth_cells
     layers["water"] = _gdf(
         pd.DataFrame({"name": ["袁河"], "name_en": ["Yuan River"], "kind": ["river"]}),

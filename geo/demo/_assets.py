@@ -62,6 +62,7 @@ def build_cameras(
     nb: pd.DataFrame,
     entrances: np.ndarray,
     gate_dir: np.ndarray,
+    yards: np.ndarray,
     scale: float,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
@@ -204,7 +205,7 @@ def build_cameras(
         brg[fi] = bearing_deg(dd[:, 0], dd[:, 1])
     di = np.flatnonzero(kind == "dome")
     if len(di):
-        p = random_points_in(shapely.buffer(polys[nb_of[di]], -8.0), rng)
+        p = random_points_in(shapely.buffer(yards[nb_of[di]], -3.0), rng)
         bad = np.isnan(p[:, 0])
         if bad.any():
             p[bad] = shapely.get_coordinates(shapely.point_on_surface(polys[nb_of[di][bad]]))
@@ -386,3 +387,85 @@ def build_units(
     for c in ("officers", "auxiliaries", "volunteers"):
         units[c] = units[c].astype(np.int64)
     return units
+
+
+# -- buildings ---------------------------------------------------------------------------------
+#: Slab footprints per compound kind: (length range m, depth m, gap between rows m, gap in a row m,
+#: storeys range).
+_SLABS = {
+    "enclosed": ((48.0, 66.0), 14.0, 28.0, 12.0, (11, 18)),
+    "open": ((36.0, 50.0), 12.0, 22.0, 10.0, (5, 7)),
+    "unit_compound": ((28.0, 40.0), 11.0, 18.0, 10.0, (4, 6)),
+}
+
+
+def build_buildings(nb: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows of residential slabs inside each compound (for camera line of sight and maps).
+
+    Returns the buildings table (with ``geometry``) and, per compound, its yard: the compound set
+    back from its fence minus its buildings (where domes and people are)."""
+    polys = nb["geometry"].to_numpy()
+    n = len(polys)
+    inner = shapely.buffer(polys, -8.0, join_style="mitre")
+    env = shapely.oriented_envelope(polys)
+    c = shapely.get_coordinates(env).reshape(n, -1, 2)[:, :4]
+    # the two sides of the envelope at its first corner: u along the longer one
+    s1, s2 = c[:, 1] - c[:, 0], c[:, 3] - c[:, 0]
+    l1, l2 = np.hypot(s1[:, 0], s1[:, 1]), np.hypot(s2[:, 0], s2[:, 1])
+    swap = l1 < l2
+    u = np.where(swap[:, None], s2, s1)
+    v = np.where(swap[:, None], s1, s2)
+    lu, lv = np.maximum(l1, l2), np.minimum(l1, l2)
+    u = u / np.maximum(lu, 1e-9)[:, None]
+    v = v / np.maximum(lv, 1e-9)[:, None]
+    origin = c[:, 0]
+    kinds = nb["kind"].to_numpy()
+    length = np.empty(n)
+    depth = np.empty(n)
+    gap_v = np.empty(n)
+    gap_u = np.empty(n)
+    lv_lo = np.empty(n, int)
+    lv_hi = np.empty(n, int)
+    for k, ((a, b), d, gv, gu, (s_lo, s_hi)) in _SLABS.items():
+        m = kinds == k
+        length[m] = rng.uniform(a, b, m.sum())
+        depth[m], gap_v[m], gap_u[m], lv_lo[m], lv_hi[m] = d, gv, gu, s_lo, s_hi
+    pitch_u, pitch_v = length + gap_u, depth + gap_v
+    nu = np.maximum(np.floor((lu - 16.0 + gap_u) / pitch_u), 0).astype(int)
+    nv = np.maximum(np.floor((lv - 16.0 + gap_v) / pitch_v), 0).astype(int)
+    cnt = nu * nv
+    owner = np.repeat(np.arange(n), cnt)
+    k = np.arange(len(owner)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    iu, iv = k % nu[owner], k // nu[owner]
+    # centre the grid of slabs in the envelope
+    off_u = (lu - (nu * pitch_u - gap_u)) / 2
+    off_v = (lv - (nv * pitch_v - gap_v)) / 2
+    a_u = off_u[owner] + iu * pitch_u[owner]
+    a_v = off_v[owner] + iv * pitch_v[owner]
+    o, uu, vv = origin[owner], u[owner], v[owner]
+    L, D = length[owner][:, None], depth[owner][:, None]
+    p0 = o + uu * a_u[:, None] + vv * a_v[:, None]
+    ring = np.stack([p0, p0 + uu * L, p0 + uu * L + vv * D, p0 + vv * D, p0], axis=1)
+    rects = shapely.polygons(ring)
+    ok = shapely.within(rects, inner[owner])
+    rects, owner = rects[ok], owner[ok]
+    storeys = rng.integers(lv_lo[owner], lv_hi[owner] + 1)
+    num = np.arange(len(owner)) - np.searchsorted(owner, owner)  # running number per compound
+    names = nb["name"].to_numpy()[owner]
+    table = pd.DataFrame(
+        {
+            "osm_id": pd.array([pd.NA] * len(owner), dtype="Int64"),
+            "osm_type": None,
+            "building": np.where(kinds[owner] == "unit_compound", "dormitory", "apartments"),
+            "name": [f"{nm}{i + 1}栋" for nm, i in zip(names, num, strict=True)],
+            "levels": storeys.astype(float),
+            "neighborhood_id": nb["neighborhood_id"].to_numpy()[owner],
+            "geometry": rects,
+        }
+    )
+    yard = inner.copy()
+    if len(owner):
+        idx, inv = np.unique(owner, return_inverse=True)
+        blocks = shapely.multipolygons(rects, indices=inv)
+        yard[idx] = shapely.difference(inner[idx], blocks)
+    return table, yard

@@ -453,7 +453,7 @@ def neighborhood_names(rng: np.random.Generator, n: int, n_units: int) -> list[t
     units: list[tuple[str, str]] = []
     for ph_zh, ph_en in _PHASES:
         units += [
-            (zh.replace("宿舍", f"{ph_zh}宿舍") if ph_zh else zh, en + ph_en)
+            (zh.replace("宿舍", f"{ph_zh}宿舍") if "宿舍" in zh else zh + ph_zh, en + ph_en)
             for zh, en in _UNIT_POOL
         ]
     units = units[:n_units]

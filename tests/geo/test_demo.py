@@ -377,6 +377,7 @@ def test_neighborhoods_and_models(layers):
     st = layers["stations"].set_index("station_id")["name"]
     cm = layers["communities"].set_index("community_id")["name"]
     assert 270 <= len(nb) <= 330
+    assert nb["name"].is_unique and nb["neighborhood_id"].is_unique
     assert nb["kind"].isin(["unit_compound", "enclosed", "open"]).all()
     assert set(nb["kind"]) == {"unit_compound", "enclosed", "open"}
     assert nb["households"].between(150, 2500).all()
@@ -469,6 +470,23 @@ def test_cameras(layers):
     )
     covered = np.unique(near[0]).size / len(deg3)
     assert 0.3 < covered < 0.9
+
+
+def test_buildings_stand_in_compounds(layers):
+    b = layers["buildings"]
+    nb = layers["neighborhoods"].set_index("neighborhood_id")
+    assert len(b) > 1000 and b["name"].is_unique
+    assert shapely.within(
+        b.geometry.to_numpy(), nb.geometry.loc[b["neighborhood_id"]].to_numpy()
+    ).all()
+    g = b.geometry.to_numpy()
+    a, c = shapely.STRtree(g).query(g, predicate="intersects")
+    assert (a == c).all(), "buildings do not touch one another"
+    assert b["levels"].between(4, 18).all()
+    assert b["neighborhood_id"].nunique() > 0.9 * len(nb)
+    # no camera stands inside a building
+    cams = layers["cameras"].geometry.to_numpy()
+    assert shapely.STRtree(g).query(cams, predicate="within").shape[1] == 0
 
 
 def test_units(layers):
