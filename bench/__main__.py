@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.stages import STAGES
+from bench.stages import STAGES, load_all_stages
 
 
 def main() -> int:
@@ -28,6 +28,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1979)
     parser.add_argument("--as-of", default="2026-10-31")
     args = parser.parse_args()
+    load_all_stages()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     console = Console(width=200)

@@ -9,10 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from bench.stages import STAGES, Context
+from bench.stages import STAGES, Context, load_all_stages
 
 
 def main(argv: list[str]) -> int:
+    load_all_stages()
     key, scale, workdir, seed, as_of = argv
     ctx = Context(float(scale), Path(workdir), int(seed), dt.date.fromisoformat(as_of))
     name, _, fn = STAGES[key]

@@ -27,6 +27,18 @@ class Context:
         return self.workdir / f"demo-x{self.scale:g}.gpkg"
 
 
+def load_all_stages() -> None:
+    """Import every ``bench/stages_*.py`` module so that its stages register (in name order)."""
+    import importlib
+    import pkgutil
+
+    import bench
+
+    for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda i: i.name):
+        if info.name.startswith("stages_"):
+            importlib.import_module(f"bench.{info.name}")
+
+
 StageFn = Callable[[Context], dict[str, Any]]
 #: key ("name" or "name@tool" for a peer) -> (name, tool, function)
 STAGES: dict[str, tuple[str, str, StageFn]] = {}
