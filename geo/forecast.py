@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -434,9 +434,7 @@ def _method_scores(d: _Design, method: str, tau: float, horizon_days: float, par
     if method == "blend":
         total = np.zeros(d.places.n)
         for name, weight in params["weights"].items():
-            if name in ("blend",):
-                raise InputError("a blend cannot contain a blend")
-            s = _method_scores(d, name, tau, horizon_days, _DEFAULT_PARAMS[name])
+            s = _method_scores(d, name, tau, horizon_days, _resolve(name, None))
             ssum = s.sum()
             if ssum > 0:
                 total += float(weight) * s / ssum
@@ -447,22 +445,33 @@ def _method_scores(d: _Design, method: str, tau: float, horizon_days: float, par
     raise InputError(f"unknown forecast method {method!r}; use one of {', '.join(METHODS)}")
 
 
+def _shrinkage_weights(d: _Design, tau: float, p: ShrinkageParams) -> tuple[np.ndarray, float]:
+    """Point weights of the (decayed) counts before ``tau`` and the history length T in weeks
+    (effective weeks under decay)."""
+    lo = tau - 7 * p.history_weeks
+    before = d.t < tau
+    inwin = (d.t >= lo) & before
+    first = float(np.floor(d.t[before].min())) if before.any() else tau
+    span = (tau - max(lo, first)) / 7.0
+    if math.isinf(p.tau_weeks):
+        return inwin.astype(float), max(span, 1.0 / 7.0)
+    w = np.where(inwin, np.exp(-np.maximum(tau - d.t, 0) / (7.0 * p.tau_weeks)), 0.0)
+    return w, max(p.tau_weeks * (1 - math.exp(-span / p.tau_weeks)), 1.0 / 7.0)
+
+
+def _smoothed(d: _Design, w: np.ndarray, n: np.ndarray, bandwidth_m: float) -> np.ndarray:
+    """Kernel-smoothed counts, rescaled to the counts' total (the prior redistributes the same
+    total: no loss at the edges, and the same scale for street segments)."""
+    S = d.gaussian(bandwidth_m) @ w
+    total = S.sum()
+    return S * (n.sum() / total) if total > 0 else S
+
+
 def _shrinkage_parts(d: _Design, tau: float, p: ShrinkageParams) -> tuple[np.ndarray, np.ndarray, float]:
     """(counts n, smoothed S, history weeks T) for the shrinkage method."""
-    lo = tau - 7 * p.history_weeks
-    age = tau - d.t
-    inwin = (d.t >= lo) & (d.t < tau)
-    if math.isinf(p.tau_weeks):
-        w = inwin.astype(float)
-        first = d.t[d.t < tau].min() if (d.t < tau).any() else tau
-        T = max((tau - max(lo, float(np.floor(first)))) / 7.0, 1.0 / 7.0)
-    else:
-        w = np.where(inwin, np.exp(-np.maximum(age, 0) / (7.0 * p.tau_weeks)), 0.0)
-        first = d.t[d.t < tau].min() if (d.t < tau).any() else tau
-        span = (tau - max(lo, float(np.floor(first)))) / 7.0
-        T = max(p.tau_weeks * (1 - math.exp(-span / p.tau_weeks)), 1.0 / 7.0)  # effective weeks
+    w, T = _shrinkage_weights(d, tau, p)
     n = d.counts(w)
-    S = d.gaussian(p.bandwidth_m) @ w if p.alpha_weeks > 0 else np.zeros_like(n)
+    S = _smoothed(d, w, n, p.bandwidth_m) if p.alpha_weeks > 0 else np.zeros_like(n)
     return n, S, T
 
 
@@ -502,7 +511,7 @@ def _resolve(method: str, params: Mapping[str, Any] | ShrinkageParams | None) ->
         raise InputError(f"method {method!r} has no parameter(s) {sorted(unknown)}; known: {sorted(out)}")
     out.update(params or {})
     if method == "blend":
-        bad = [k for k in out["weights"] if k not in METHODS or k in ("blend",)]
+        bad = [k for k in out["weights"] if k not in METHODS or k == "blend"]
         if bad:
             raise InputError(f"blend weights name unknown method(s) {bad}")
     return out
@@ -721,23 +730,18 @@ def _tune(d: _Design, wk: np.ndarray, *, coverage: float, grid: _Grid, tolerance
     pros = [_method_scores(d, "prospective", 7.0 * (w - 1), 7.0, _DEFAULT_PARAMS["prospective"]) for w in wk]
     rows = []
     for tau_w in grid.taus_weeks:
-        base = [_shrinkage_parts(d, 7.0 * (w - 1), ShrinkageParams(alpha_weeks=0.0, tau_weeks=tau_w)) for w in wk]
-        weights = []
-        for w in wk:  # the point weights behind n (to smooth them for S)
-            tau = 7.0 * (w - 1)
-            age = tau - d.t
-            inwin = (d.t >= tau - 7 * 52) & (d.t < tau)
-            weights.append(inwin.astype(float) if math.isinf(tau_w)
-                           else np.where(inwin, np.exp(-np.maximum(age, 0) / (7.0 * tau_w)), 0.0))
+        p0 = ShrinkageParams(alpha_weeks=0.0, tau_weeks=tau_w)
+        weights = [_shrinkage_weights(d, 7.0 * (w - 1), p0) for w in wk]
+        base = [(d.counts(wv), T) for wv, T in weights]
         for h in grid.bandwidths_m:
-            G = d.gaussian(h) if any(a > 0 for a in grid.alphas_weeks) else None
-            S_list = [G @ wv if G is not None else None for wv in weights]
+            smooth = any(a > 0 for a in grid.alphas_weeks)
+            S_list = [_smoothed(d, wv, n, h) if smooth else None for (wv, _), (n, _) in zip(weights, base)]
             for a in grid.alphas_weeks:
                 if a == 0 and h != grid.bandwidths_m[0]:
                     continue  # no smoothing: the bandwidth plays no part
                 for pr in grid.prospective:
                     hits = 0.0
-                    for (n, _, T), S, ps, act in zip(base, S_list, pros, actual):
+                    for (n, T), S, ps, act in zip(base, S_list, pros, actual):
                         rate = (n + a * S / T) / (T + a) if a > 0 else n
                         if pr > 0 and ps.sum() > 0 and rate.sum() > 0:
                             rate = (1 - pr) * rate + pr * ps * (rate.sum() / ps.sum())

@@ -51,6 +51,8 @@ __all__ = [
     "kde_grid",
     "kde_exact",
     "kde_at",
+    "incident_density",
+    "incident_xyt",
     "scott_bandwidth",
     "choose_bandwidth",
     "street_segments",
@@ -357,15 +359,72 @@ def kde_at(
     w = np.ones(xa.size) if weights is None else np.asarray(weights, float).ravel()
     if xa.size == 0 or qa.size == 0:
         return np.zeros(qa.size)
-    tq = cKDTree(np.column_stack([qa, qb]))
     tp = cKDTree(np.column_stack([xa, ya]))
-    pairs = tq.sparse_distance_matrix(tp, truncate * h, output_type="ndarray")
-    i, j, d = pairs["i"], pairs["j"], pairs["v"]  # zero distances are included
-    val = np.exp(-0.5 * (d / h) ** 2) * w[j]
-    if exclude_self:
-        val = np.where(i == j, 0.0, val)
-    out = np.bincount(i, weights=val, minlength=qa.size)
+    out = np.zeros(qa.size)
+    step = max(64, int(5_000_000 // max(xa.size, 1)))  # bounds the pair arrays per chunk
+    for s in range(0, qa.size, step):
+        tq = cKDTree(np.column_stack([qa[s : s + step], qb[s : s + step]]))
+        pairs = tq.sparse_distance_matrix(tp, truncate * h, output_type="ndarray")
+        i, j, d = pairs["i"], pairs["j"], pairs["v"]  # zero distances are included
+        val = np.exp(-0.5 * (d / h) ** 2) * w[j]
+        if exclude_self:
+            val = np.where(i + s == j, 0.0, val)
+        out[s : s + step] = np.bincount(i, weights=val, minlength=min(step, qa.size - s))
     return out / (2 * math.pi * h * h) * _M2_PER_KM2
+
+
+def incident_xyt(incidents: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates (m) and times (days since the earliest incident, local wall-clock) of incident
+    points, for :func:`knox_test` and :func:`near_repeat_table`.
+
+    Raises
+    ------
+    CRSError
+        When the incidents are not in a projected CRS (use ``.to_crs(working_crs)``).
+    """
+    x, y = _points_xy(incidents, "incidents")
+    if "occurred_at" not in incidents.columns:
+        raise InputError("incidents have no 'occurred_at' column")
+    occ = pd.to_datetime(incidents["occurred_at"])
+    if getattr(occ.dt, "tz", None) is not None:
+        occ = occ.dt.tz_localize(None)
+    return x, y, _t_days(occ)
+
+
+def incident_density(
+    incidents: gpd.GeoDataFrame,
+    *,
+    cell_m: float = 50.0,
+    bandwidth_m: float = 200.0,
+    boundary: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    categories: Iterable[str] | str | None = None,
+    start: object = None,
+    end: object = None,
+) -> tuple[np.ndarray, GridSpec]:
+    """Heat map of incidents (per km2): :func:`kde_grid` over the boundary's extent (or the
+    incidents' extent plus four bandwidths), masked to the boundary when given.
+
+    Raises
+    ------
+    CRSError
+        When incidents or boundary are not in one projected CRS.
+    InputError
+        When no incident is selected.
+    """
+    sel = select_incidents(incidents, categories=categories, start=start, end=end)
+    x, y = _points_xy(sel, "incidents")
+    if boundary is not None:
+        _require_metric(boundary, "boundary")
+        if not boundary.crs.equals(incidents.crs):
+            raise CRSError(f"boundary is in {boundary.crs.to_string()} but incidents in "
+                           f"{incidents.crs.to_string()}; bring them into one CRS with .to_crs(...)")
+        bounds = tuple(boundary.total_bounds)
+    else:
+        if x.size == 0:
+            raise InputError("no incidents selected: nothing to map")
+        pad = 4 * float(bandwidth_m)
+        bounds = (x.min() - pad, y.min() - pad, x.max() + pad, y.max() + pad)
+    return kde_grid(x, y, bounds=bounds, cell_m=cell_m, bandwidth_m=bandwidth_m, mask=boundary)
 
 
 def kde_exact(
@@ -690,8 +749,6 @@ def counts_by_neighborhood(
     where households are unknown or zero).
     """
     sel = select_incidents(incidents, categories=categories, start=start, end=end)
-    if "place_kind" in sel.columns:
-        pass  # any incident inside the polygon counts; place_kind is informative only
     pos = _area_keys(sel, neighborhoods, "neighborhood_id", "neighborhoods")
     count = np.bincount(pos[pos >= 0], minlength=len(neighborhoods)).astype(np.int64)
     hh = (pd.to_numeric(neighborhoods["households"], errors="coerce").to_numpy(float)

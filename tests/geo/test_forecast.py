@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.errors import CRSError, InputError
 from geo.forecast import (
@@ -58,6 +60,24 @@ def test_ties_and_the_crossing_place_count_fractionally():
     assert seg["pai"].iloc[0] == pytest.approx((4 / 6) / 0.25)
     with pytest.raises(InputError, match="coverages"):
         score_ranking([1], [1], coverages=(0,))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6), st.integers(1, 4)), min_size=1, max_size=40))
+def test_scoring_invariants(rows):
+    score = np.array([r[0] for r in rows], float)
+    actual = np.array([r[1] for r in rows], float)
+    measure = np.array([r[2] for r in rows], float)
+    covs = (0.05, 0.1, 0.3, 0.6, 1.0)
+    out = score_ranking(score, actual, measure, coverages=covs)
+    hits = out["hits"].to_numpy()
+    assert (np.diff(hits) >= -1e-9).all()  # more area, never fewer hits
+    assert (hits <= out["max_hits"].to_numpy() + 1e-9).all()  # PEI <= 1
+    assert hits[-1] == pytest.approx(actual.sum())  # flag everything, catch everything
+    # the score's scale does not matter, nor the order of the places
+    perm = np.random.default_rng(len(rows)).permutation(len(rows))
+    again = score_ranking(3 * score[perm], actual[perm], measure[perm], coverages=covs)
+    assert again["hits"].to_numpy() == pytest.approx(hits)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from geo.hotspots import (
     counts_by_segment,
     counts_by_subzone,
     getis_ord_gi_star,
+    incident_density,
+    incident_xyt,
     kde_at,
     kde_exact,
     kde_grid,
@@ -32,6 +34,7 @@ from geo.hotspots import (
 )
 
 CRS = "EPSG:4547"
+TZ = "Asia/Shanghai"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -132,6 +135,20 @@ def test_kde_mask_clips_and_inputs_are_checked():
         kde_grid(x, x, bounds=(0, 0, 10, 10), cell_m=1, bandwidth_m=2, weights=[1.0, -1.0])
     with pytest.raises(InputError, match="shape"):
         kde_grid(x, x, bounds=(0, 0, 10, 10), cell_m=1, bandwidth_m=2, mask=np.ones((3, 3), bool))
+
+
+def test_incident_heat_map_adapter_checks_the_crs():
+    inc = _incidents([(1000, 1000), (1100, 1000), (5000, 5000)])
+    boundary = gpd.GeoSeries([shapely.box(0, 0, 3000, 3000)], crs=CRS)
+    dens, grid = incident_density(inc, cell_m=50, bandwidth_m=100, boundary=boundary)
+    assert grid.bounds == (0, 0, 3000, 3000)
+    assert dens.sum() * 50 * 50 / 1e6 == pytest.approx(2.0, abs=1e-3)  # the third point is outside
+    free, _ = incident_density(inc, cell_m=50, bandwidth_m=100)
+    assert free.sum() * 50 * 50 / 1e6 == pytest.approx(3.0, abs=1e-3)
+    with pytest.raises(CRSError, match=r"\.to_crs\("):
+        incident_density(inc.to_crs("EPSG:4326"))
+    with pytest.raises(CRSError, match=r"\.to_crs\("):
+        incident_xyt(inc.to_crs("EPSG:4326"))
 
 
 def test_bandwidth_rules():
@@ -333,9 +350,12 @@ def test_knox_detects_near_repeats_and_not_a_poisson_process():
     px, py, pt = rng.uniform(0, 5000, n), rng.uniform(0, 5000, n), rng.uniform(0, 365, n)
     null = knox_test(px, py, pt, distance_m=100, days=14, permutations=199, seed=1)
     assert null.p_value > 0.05
-    # datetimes work too
+    # datetimes work too, and incident layers through incident_xyt
     dt = pd.Series(pd.Timestamp("2025-01-01") + pd.to_timedelta(t, unit="D"))
     assert knox_test(x, y, dt, distance_m=100, days=14, permutations=19, seed=1).observed == res.observed
+    layer = gpd.GeoDataFrame({"occurred_at": dt.dt.tz_localize(TZ)}, geometry=gpd.points_from_xy(x, y), crs=CRS)
+    lx, ly, lt = incident_xyt(layer)
+    assert knox_test(lx, ly, lt, distance_m=100, days=14, permutations=19, seed=1).observed == res.observed
 
 
 def test_near_repeat_table_shows_raised_risk_close_and_soon():
