@@ -30,8 +30,9 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# piped output (scripts, logs) gets wide tables instead of the 80-column default
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 WorkspaceArg = Annotated[
     Path, typer.Argument(help="Workspace file (.gpkg).", show_default=False)
@@ -266,6 +267,54 @@ def grid(
                      export=str(export)), highlight=False)
     for note in result.notes:
         console.print(f"  - {note}", highlight=False)
+
+
+@cli.command()
+def split(
+    workspace: WorkspaceArg,
+    brigade_units: Annotated[
+        int | None, typer.Option("--brigade-units", help="Brigade beats (default: the brigade vehicles in units).", min=1)
+    ] = None,
+    risk_weighted: Annotated[
+        bool, typer.Option("--risk-weighted", help="Balance beats by length x (1 + street incidents per km).")
+    ] = False,
+    export_dir: Annotated[
+        Path | None, typer.Option("--export-dir", help="Also write GeoJSON (WGS84) and the summary CSV here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary.")] = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Split coverage: main roads to the patrol brigade (in beats), neighborhoods to the stations."""
+    import pandas as pd
+
+    from app.jobs import split_workspace
+    from geo.workspace import Workspace
+
+    language = _lang(lang)
+    with planner_errors():
+        ws = Workspace(workspace)
+        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+            _, result, exports = split_workspace(ws, brigade_units=brigade_units, risk_weighted=risk_weighted,
+                                                 export_dir=export_dir, progress=report)
+    table = result["summary"]
+    if as_json:
+        typer.echo(json.dumps({"balance": result["balance"], "exports": {k: str(v) for k, v in exports.items()},
+                               "summary": json.loads(table.to_json(orient="records", force_ascii=False))},
+                              ensure_ascii=False, indent=2, default=str))
+        return
+    view = Table(title=_t("cli.split.title", language), title_justify="left")
+    cols = [c for c in ("owner_id", "name", "main_km", "local_km", "neighborhoods", "households", "subzones",
+                        "grid_teams", "incidents", "share") if c in table.columns]
+    for c in cols:
+        view.add_column(c, justify="right" if c not in ("owner_id", "name") else "left")
+    for row in table[cols].itertuples(index=False):
+        view.add_row(*["" if v is None or (isinstance(v, float) and v != v) or v is pd.NA
+                       else (f"{v:,.1f}" if isinstance(v, float) else str(v)) for v in row])
+    console.print(view)
+    console.print(_t("cli.split.balance", language, ratio=result["balance"].get("max_over_mean", float("nan"))),
+                  highlight=False)
+    for name, path in exports.items():
+        console.print(f"  {name}: {path}", highlight=False)
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:

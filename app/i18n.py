@@ -207,6 +207,10 @@ MESSAGES.update(
             "zh-CN": "已划分 {n:,} 个小片区（街区 {blocks:,} 个，目标面积 {area:,.0f} 平方米），导出 {export}",
             "en": "Cut {n:,} sub-zones ({blocks:,} street blocks, target area {area:,.0f} m2); exported {export}",
         },
+        "cli.split.title": {"zh-CN": "巡逻责任划分（特巡警主干道 / 派出所小区）",
+                            "en": "Coverage split (brigade main roads / station neighborhoods)"},
+        "cli.split.balance": {"zh-CN": "特巡警巡区均衡度：最大/平均 = {ratio:.3f}",
+                              "en": "Brigade beat balance: largest / mean = {ratio:.3f}"},
         "cli.init.done": {
             "zh-CN": "已创建工作区 {path}（坐标系 {crs}）",
             "en": "Created workspace {path} (CRS {crs})",

@@ -168,3 +168,68 @@ def grid_workspace(
     tmp.replace(export)
     report("write workspace", 1.0)
     return new_ws, result, export
+
+
+def risk_weights(ws: Workspace, *, months: int = 12) -> dict[int, float]:
+    """Per road edge: 1 + its street incidents of the last ``months`` per km, over the mean rate of
+    the edges that had any (so a typical hot street weighs about 2 and a quiet one 1)."""
+    import pandas as pd
+
+    if not (ws.has("incidents") and ws.has("road_edges")):
+        return {}
+    inc = ws.read("incidents", columns=["occurred_at", "edge_id"])
+    inc = inc[inc["edge_id"].notna()]
+    if inc.empty:
+        return {}
+    since = inc["occurred_at"].max() - pd.DateOffset(months=months)
+    counts = inc[inc["occurred_at"] > since]["edge_id"].astype("int64").value_counts()
+    edges = ws.read("road_edges", columns=["edge_id", "length_m"])
+    length_km = edges.set_index("edge_id")["length_m"].astype(float) / 1000.0
+    rate = (counts / length_km.reindex(counts.index)).dropna()
+    if rate.empty:
+        return {}
+    scale = float(rate.mean())
+    return {int(e): 1.0 + float(r) / scale for e, r in rate.items()}
+
+
+def split_workspace(
+    ws: Workspace,
+    *,
+    brigade_units: int | None = None,
+    risk_weighted: bool = False,
+    export_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[Workspace, dict, dict[str, Path]]:
+    """The coverage split: owners of every road edge, brigade beats, grid-team areas; written to the
+    workspace and (optionally) exported as GeoJSON in WGS84."""
+    from routing.split import split_layers
+
+    report = progress or _noop
+    report("split", 0.0)
+    weight = risk_weights(ws) if risk_weighted else None
+    layers = split_layers(ws, k=brigade_units, weight=weight or None)
+    report("split", 0.8)
+    summary = layers.pop("split_summary")
+    balance = {k: (v if isinstance(v, int | float | str | bool) or v is None else str(v))
+               for k, v in summary.attrs.items() if not isinstance(v, list | dict)}
+    import geopandas as gpd
+
+    layers["split_summary"] = summary.drop(columns=[c for c in summary.columns
+                                                    if isinstance(summary[c].dtype, gpd.array.GeometryDtype)])
+    new_ws = ws.write(layers, meta={"split": {"balance": balance, "risk_weighted": risk_weighted,
+                                              "brigade_units": brigade_units}},
+                      sources={name: "patrolnet split" for name in layers})
+    exports: dict[str, Path] = {}
+    if export_dir is not None:
+        out = Path(export_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("edge_owners", "beats", "grid_team_areas"):
+            if name in layers:
+                path = out / f"{ws.path.stem}-{name}.geojson"
+                layers[name].to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
+                exports[name] = path
+        table = out / f"{ws.path.stem}-split-summary.csv"
+        layers["split_summary"].to_csv(table, index=False, encoding="utf-8-sig")
+        exports["split_summary"] = table
+    report("split", 1.0)
+    return new_ws, {"summary": layers["split_summary"], "balance": balance}, exports

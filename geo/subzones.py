@@ -122,7 +122,8 @@ class _Axis:
         return (lo_t + hi_t) / 2
 
 
-def _split_polygon(poly: BaseGeometry, k: int, avoid: shapely.STRtree | None, avoid_geoms: np.ndarray | None) -> list[BaseGeometry]:
+def _split_polygon(poly: BaseGeometry, k: int, avoid: shapely.STRtree | None, avoid_geoms: np.ndarray | None,
+                   *, keep_whole: bool = False) -> list[BaseGeometry]:
     """Cut a polygon into k pieces of about equal area with straight cuts.
 
     Each cut is chosen among positions across the long and the short axis of the polygon's minimum
@@ -156,6 +157,8 @@ def _split_polygon(poly: BaseGeometry, k: int, avoid: shapely.STRtree | None, av
             if best is None or score < best[0]:
                 best = (score, ax, t)
     assert best is not None  # the even cut of the long axis is always inside the window
+    if keep_whole and k == 2 and best[0][0] > 0:
+        return [poly]
     _, ax, t = best
     left = shapely.intersection(poly, ax.half(t))
     right = shapely.difference(poly, ax.half(t))
@@ -164,7 +167,8 @@ def _split_polygon(poly: BaseGeometry, k: int, avoid: shapely.STRtree | None, av
     for part, kk in ((left, k_l), (right, k - k_l)):
         for piece in shapely.get_parts(part):
             if piece.geom_type == "Polygon" and piece.area > _MIN_PIECE_M2:
-                out.extend(_split_polygon(piece, max(1, round(kk * piece.area / part.area)), avoid, avoid_geoms))
+                out.extend(_split_polygon(piece, max(1, round(kk * piece.area / part.area)), avoid, avoid_geoms,
+                                          keep_whole=keep_whole))
     return out
 
 
@@ -320,7 +324,7 @@ def build_subzones(
     big = np.flatnonzero((ks >= 2) & (shapely.area(geoms) > 1.5 * target_area_m2))
     rows = []
     for n_done, idx in enumerate(big):
-        for part in _split_polygon(geoms[idx], int(ks[idx]), avoid_tree, avoid_geoms):
+        for part in _split_polygon(geoms[idx], int(ks[idx]), avoid_tree, avoid_geoms, keep_whole=True):
             rows.append((idx, part))
         if n_done % 50 == 0:
             report("split", n_done / max(len(big), 1))
@@ -344,12 +348,19 @@ def build_subzones(
             if deficit <= 0:
                 break
             geoms = pieces.geometry.to_numpy()
-            largest = np.argsort(-shapely.area(geoms), kind="stable")[:deficit]
-            extra_idx, extra_geoms = [], []
-            for idx in largest:
-                for part in _split_polygon(geoms[idx], 2, avoid_tree, avoid_geoms):
-                    extra_idx.append(idx)
-                    extra_geoms.append(part)
+            by_size = np.argsort(-shapely.area(geoms), kind="stable")
+            # first the largest pieces that halve without cutting a neighborhood; then any
+            largest, extra_idx, extra_geoms = [], [], []
+            for force in (False, True):
+                for idx in by_size[: 4 * deficit + 8]:
+                    if len(largest) >= deficit or idx in largest:
+                        continue
+                    parts = _split_polygon(geoms[idx], 2, avoid_tree, avoid_geoms, keep_whole=not force)
+                    if len(parts) > 1:
+                        largest.append(idx)
+                        extra_idx += [idx] * len(parts)
+                        extra_geoms += parts
+            largest = np.array(largest, dtype=int)
             rest = np.setdiff1d(np.arange(len(pieces)), largest)
             pieces = gpd.GeoDataFrame(
                 pieces.drop(columns="geometry").iloc[np.concatenate([rest, extra_idx])].reset_index(drop=True),

@@ -111,3 +111,25 @@ def test_gcj02_boundary_moves_to_wgs84(tmp_path):
     assert 300 < shift < 800
     area_km2 = fixed.to_crs("EPSG:4547").geometry.area.iloc[0] / 1e6
     assert area_km2 == pytest.approx(1793, rel=0.03)
+
+
+def test_grid_and_split_on_the_demo(demo_workspace, tmp_path):
+    path = str(demo_workspace.path)
+    result = runner.invoke(cli, ["grid", path, "--count", "1979", "--export-dir", str(tmp_path / "g"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["subzones"] == 1979
+    result = runner.invoke(cli, ["split", path, "--brigade-units", "10", "--export-dir", str(tmp_path / "s"), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["balance"]["beats"] == 10
+    assert out["balance"]["max_over_mean"] <= 1.15
+    owners = {r["owner_id"]: r for r in out["summary"] if r["row"] == "owner"}
+    assert owners["brigade"]["local_km"] == 0 and owners["brigade"]["main_km"] > 100
+    assert all(r["main_km"] == 0 for k, r in owners.items() if k != "brigade")
+    assert sum(r["subzones"] for r in owners.values()) == 1979
+    beats = json.loads((tmp_path / "s" / "yushui-beats.geojson").read_text(encoding="utf-8"))
+    assert len(beats["features"]) == 10
+    lon, lat = beats["features"][0]["geometry"]["coordinates"][0][0]
+    assert 114.7 < lon < 115.2 and 27.6 < lat < 28.1
+    result = runner.invoke(cli, ["grid", path, "--count", "5", "--target-area-m2", "100"])
+    assert result.exit_code == 2 and "either --count or --target-area-m2" in result.output

@@ -144,3 +144,33 @@ def test_real_extracts(name):
     exact = build_subzones(ext.road_edges, count=60).subzones
     assert len(exact) == 60
     assert check_partition(exact, covered) == []
+
+
+def test_demo_district_gives_1979_subzones_without_cutting_neighborhoods(demo_workspace, tmp_path):
+    from app.jobs import grid_workspace
+
+    ws, result, export = grid_workspace(demo_workspace, count=1979, export_dir=tmp_path / "grids")
+    sz = ws.read("subzones")
+    assert len(sz) == 1979
+    assert export.name == "yushui-subzones.gpkg" and export.exists()
+    stations = ws.read("stations")
+    communities = ws.read("communities")
+    covered = shapely.union_all(communities.geometry.to_numpy())
+    assert check_partition(sz, covered, tol_m2=10.0) == []
+    # every sub-zone inside its station and its community
+    st = stations.set_index("station_id").geometry
+    cm = communities.set_index("community_id").geometry
+    geoms = sz.geometry.to_numpy()
+    assert (shapely.area(shapely.difference(geoms, st.loc[sz["station_id"]].to_numpy())) < 1.0).all()
+    assert (shapely.area(shapely.difference(geoms, cm.loc[sz["community_id"]].to_numpy())) < 1.0).all()
+    # no neighborhood is cut by a sub-zone border
+    nb = ws.read("neighborhoods").geometry.to_numpy()
+    tree = shapely.STRtree(sz.geometry.to_numpy())
+    ni, si = tree.query(nb, predicate="intersects")
+    shared = shapely.area(shapely.intersection(nb[ni], sz.geometry.to_numpy()[si])) > 1.0
+    pieces = np.bincount(ni[shared], minlength=len(nb))
+    assert (pieces == 1).all()
+    assert sz["households"].sum() == pytest.approx(ws.read("neighborhoods")["households"].sum(), rel=0.01)
+    # same input, same ids
+    again, _, _ = grid_workspace(ws, count=1979, export_dir=tmp_path / "grids2")
+    assert list(again.read("subzones")["subzone_id"]) == list(sz["subzone_id"])
