@@ -21,6 +21,7 @@ from routing.patrol import (
     hotspots_from_risk,
     node_prizes,
     plan_brigade_shift,
+    plan_shift,
     plan_team_loop,
     shift_window,
     walk_graph,
@@ -275,8 +276,9 @@ def test_team_loop_budget_alternatives_and_daily_choice():
         assert lp.duration_min <= 30 + 1e-6
         assert lp.prize >= 0.9 * best
         assert lp.prize == pytest.approx(sum(prizes[n] for n in lp.stops))
-    sets = [frozenset(lp.stops) for lp in res.alternatives]
-    assert len(set(sets)) == len(sets)  # the alternatives differ
+    seqs = [lp.stops for lp in res.alternatives]
+    assert len(set(seqs)) == len(seqs)  # the alternatives differ: other places, or the other way round
+    assert len({frozenset(s) for s in seqs}) >= 2
     p = res.plan
     check_plan(G, p, shift_min=120)
     assert p.duration_min <= 30 + 1e-6 and p.base == 0
@@ -329,12 +331,54 @@ def test_node_prizes_snaps_points():
 
 
 # --------------------------------------------------------------------------------------------
+# the whole shift from layers (the adapter behind `patrolnet routes`)
+# --------------------------------------------------------------------------------------------
+def test_plan_shift_from_layers():
+    import pandas as pd
+
+    G = named_lattice(6, oneway=frozenset({3}))
+    beats = halves(G)
+    units = gpd.GeoDataFrame({
+        "unit_id": ["U2", "U1", "U3", "U4"],
+        "kind": ["brigade_vehicle", "brigade_vehicle", "grid_team", "grid_team"],
+        "name": ["东区巡逻车", "西区巡逻车", "网格一队", "网格二队"],
+        "officers": [2, 2, 1, 1], "auxiliaries": [1, 1, 2, 2], "volunteers": [0, 0, 5, 3],
+        "mode": ["car", "car", "foot", "ebike"], "station_id": [None, None, "S01", "S01"],
+    }, geometry=shapely.points([(591_000, 3_078_000), (590_000, 3_078_000), (590_400, 3_078_400),
+                                (590_600, 3_078_600)]), crs=CRS)
+    eid = {(u, v): d["edge_id"] for u, v, d in G.edges(data=True)}
+    rng = np.random.default_rng(0)
+    n = 200
+    xy = rng.uniform([590_000, 3_078_000], [591_000, 3_079_000], (n, 2))
+    incidents = gpd.GeoDataFrame({
+        "occurred_at": pd.Timestamp("2026-10-01 21:00", tz="Asia/Shanghai") - pd.to_timedelta(rng.integers(0, 600, n), unit="D"),
+        "place_kind": np.where(np.arange(n) < 40, "street", "neighborhood"),
+        "edge_id": pd.array([eid[(0, 1)]] * 20 + [eid[(4, 5)]] * 20 + [None] * (n - 40), dtype="Int64"),
+    }, geometry=shapely.points(xy), crs=CRS)
+    plans = plan_shift(G, units, shift_start=SHIFT[0], shift_end=SHIFT[1], incidents=incidents, beats=beats,
+                       team_budget_min=45, time_limit_s=0.05)
+    assert [p.unit_id for p in plans] == ["U1", "U2", "U3", "U4"]  # brigade by beat, then teams
+    assert plans[0].beat == 0 and plans[1].beat == 1  # each vehicle takes the beat nearest its base
+    assert plans[0].base == 0 and plans[1].base == 5  # the beat's node nearest the vehicle's base
+    for p in plans:
+        check_plan(G if p.unit_kind == "brigade_vehicle" or p.mode == "ebike" else walk_graph(G), p, shift_min=240)
+    assert plans[2].duration_min <= 45 + 1e-6 and plans[2].lineup == "1+2+5" and plans[2].stops
+    assert plans[3].mode == "ebike" and plans[3].extra["speed_kph"] == 12
+    # the hottest street (edge 0->1, recent incidents) gets the first vehicle's stops
+    assert {s.node for s in plans[0].stops} & {0, 1}
+    # no incidents: uniform risk, teams spread over their surroundings
+    bare = plan_shift(G, units, shift_start=SHIFT[0], shift_end=SHIFT[1], beats=beats, team_budget_min=30,
+                      time_limit_s=0.05, kinds=("grid_team",))
+    assert [p.unit_id for p in bare] == ["U3", "U4"] and all(p.duration_min <= 30 + 1e-6 for p in bare)
+
+
+# --------------------------------------------------------------------------------------------
 # the demo district
 # --------------------------------------------------------------------------------------------
 def test_demo_district_brigade_shift():
     demo = pytest.importorskip("geo.demo")
     split = pytest.importorskip("routing.split")
-    from tests.routing.test_postman import transport_optimum
+    from tests.routing.test_postman import flow_optimum
 
     d = demo.build_demo(seed=1979, as_of=dt.date(2026, 10, 31))
     G = graph_from_layers(d.layers["road_nodes"], d.layers["road_edges"])
@@ -353,7 +397,15 @@ def test_demo_district_brigade_shift():
         sub = G.edge_subgraph([(u, v, k) for u, v, k, dd in G.edges(keys=True, data=True) if dd["edge_id"] in set(own)])
         if nx.is_weakly_connected(sub) and p.base in sub:
             # single vehicle per beat: the coverage route is the exact directed postman tour (0.1 %)
-            assert p.coverage_length_m == pytest.approx(transport_optimum(G, own), rel=1e-3)
+            assert p.coverage_length_m == pytest.approx(flow_optimum(G, own), rel=1e-3)
         assert p.coverage_length_m <= (1 + p.coverage_gap) * p.coverage_lower_bound_m + 1e-6
         assert p.name.startswith("特巡警大队巡逻车") and p.lineup == "2+1+0"
         assert len(p.stops) >= 3 and p.dosage
+    # the adapter on the demo layers: vehicles matched to beats, three grid teams in their areas
+    some = units[(units["kind"] == "brigade_vehicle") | units["unit_id"].isin(["U0034", "U0035", "U0036"])]
+    plans = plan_shift(G, some, shift_start=SHIFT[0], shift_end=SHIFT[1], incidents=inc, beats=beats,
+                       neighborhoods=d.layers["neighborhoods"], time_limit_s=0.05)
+    assert len(plans) == len(cars) + 3
+    assert sorted(p.unit_id for p in plans[: len(cars)]) == sorted(cars["unit_id"])
+    for p in plans[len(cars):]:
+        assert p.unit_kind == "grid_team" and p.duration_min <= 120 + 1e-6 and p.prize > 0 and p.stops

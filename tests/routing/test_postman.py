@@ -121,6 +121,24 @@ def transport_optimum(G: nx.MultiDiGraph, required: list[int]) -> float:
     return sum(a[2] for a in arcs) + flow / COST_SCALE
 
 
+def flow_optimum(G: nx.MultiDiGraph, required: list[int]) -> float:
+    """The same optimum with networkx's network simplex on G's arcs (faster than the transport form
+    on large graphs; no OR-Tools involved)."""
+    req = set(required)
+    H = nx.DiGraph()
+    H.add_nodes_from(G.nodes, demand=0)
+    total = 0.0
+    for u, v, d in G.edges(data=True):
+        w = int(round(d["length_m"] * COST_SCALE))
+        if not H.has_edge(u, v) or H[u][v]["weight"] > w:
+            H.add_edge(u, v, weight=w)
+        if d["edge_id"] in req:
+            total += d["length_m"]
+            H.nodes[v]["demand"] -= 1  # one arrival too many: a deadhead path must start here
+            H.nodes[u]["demand"] += 1
+    return total + nx.min_cost_flow_cost(H) / COST_SCALE
+
+
 # --------------------------------------------------------------------------------------------
 # known answers, worked by hand
 # --------------------------------------------------------------------------------------------
