@@ -203,6 +203,7 @@ def build_demo(
     inc["station_id"] = st_ids[areas.station_of_face[f]]
     inc["community_id"] = cm_ids[areas.community_of_face[f]]
     inc["subzone_id"] = face_sz[f]
+    inc = inc[[c for c in inc.columns if c != "geometry"] + ["geometry"]]
     report("assemble", 0.9)
     layers: dict[str, gpd.GeoDataFrame] = {}
     layers["boundary"] = _gdf(pd.DataFrame({"name": [bname], "adcode": [adcode]}), [boundary])
