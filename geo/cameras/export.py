@@ -1,0 +1,200 @@
+"""Write gap lists and siting plans as CSV (Excel-safe), XLSX or GeoJSON, with English or Chinese headers.
+
+* CSV: UTF-8 with a byte-order mark so Excel opens Chinese text correctly; text cells starting with
+  ``=``, ``+``, ``-``, ``@``, tab or carriage return are prefixed with ``'`` so a spreadsheet never runs
+  them as formulas (CSV injection). Numbers are written as numbers.
+* XLSX (openpyxl, write-only): bold frozen header row, column widths from the content (CJK characters
+  count double), text cells typed as text so no cell becomes a formula.
+* GeoJSON: WGS84 (RFC 7946), properties renamed like the other formats.
+
+``lang="zh-CN"`` translates headers (:data:`HEADERS`) and the ``kind`` / ``suggest_kind`` /
+``source`` values (:data:`VALUES`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.errors import InputError
+
+__all__ = ["HEADERS", "VALUES", "translate", "write_table", "csv_safe"]
+
+#: Column -> (English header, Chinese header).
+HEADERS: dict[str, tuple[str, str]] = {
+    "gap_id": ("gap_id", "缺口编号"),
+    "rank": ("rank", "排序"),
+    "kind": ("kind", "类型"),
+    "station_id": ("station_id", "派出所编号"),
+    "community_id": ("community_id", "社区编号"),
+    "neighborhood_id": ("neighborhood_id", "小区编号"),
+    "road_name": ("road_name", "道路名称"),
+    "risk_score": ("risk_score", "风险值"),
+    "incidents_12m": ("incidents_12m", "近12个月警情数"),
+    "weight": ("weight", "权重"),
+    "length_m": ("length_m", "长度(米)"),
+    "seen_share": ("seen_share", "已覆盖比例"),
+    "nearest_camera_m": ("nearest_camera_m", "最近探头距离(米)"),
+    "x": ("x", "X坐标(米)"),
+    "y": ("y", "Y坐标(米)"),
+    "lon": ("lon", "经度(WGS84)"),
+    "lat": ("lat", "纬度(WGS84)"),
+    "suggest_x": ("suggest_x", "建议点位X(米)"),
+    "suggest_y": ("suggest_y", "建议点位Y(米)"),
+    "suggest_lon": ("suggest_lon", "建议点位经度(WGS84)"),
+    "suggest_lat": ("suggest_lat", "建议点位纬度(WGS84)"),
+    "suggest_bearing_deg": ("suggest_bearing_deg", "建议朝向(度,正北顺时针)"),
+    "suggest_kind": ("suggest_kind", "建议探头类型"),
+    "edge_id": ("edge_id", "路段编号"),
+    "feature_id": ("feature_id", "要素编号"),
+    # siting plans
+    "site_id": ("site_id", "新增点位编号"),
+    "order": ("order", "建设顺序"),
+    "candidate_id": ("candidate_id", "候选点编号"),
+    "source": ("source", "候选点来源"),
+    "bearing_deg": ("bearing_deg", "朝向(度,正北顺时针)"),
+    "suggest_fov_deg": ("suggest_fov_deg", "建议视角(度)"),
+    "marginal_gain": ("marginal_gain", "新增覆盖权重"),
+    "cumulative_gain": ("cumulative_gain", "累计覆盖权重"),
+    "cumulative_share": ("cumulative_share", "累计覆盖比例"),
+    "gaps_covered": ("gaps_covered", "新覆盖缺口数"),
+}
+#: Value translations for Chinese output, per column.
+VALUES: dict[str, dict[str, str]] = {
+    "kind": {"road_segment": "路段", "entrance": "小区出入口", "hotspot_cell": "热点网格"},
+    "suggest_kind": {"bullet": "枪机", "dome": "球机", "skynet_pole": "天网立杆", "speed": "测速"},
+    "source": {"road": "道路沿线", "entrance": "小区出入口", "pole": "现有立杆"},
+}
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula with ``'`` (numbers pass unchanged)."""
+    if isinstance(value, str) and value.startswith(_DANGEROUS):
+        return "'" + value
+    return value
+
+
+def translate(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A copy with headers (and known values) in ``lang`` (``"en"`` or ``"zh-CN"``)."""
+    if lang not in ("en", "zh-CN"):
+        raise InputError(f"lang={lang!r}: use 'en' or 'zh-CN'")
+    out = frame.copy()
+    if lang == "en":
+        return out
+    for col, table in VALUES.items():
+        if col in out.columns:
+            out[col] = out[col].map(lambda v, t=table: t.get(v, v) if isinstance(v, str) else v)
+    geom = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
+    return out.rename(columns={c: HEADERS[c][1] for c in out.columns if c in HEADERS and c != geom})
+
+
+def _text_width(value: object) -> int:
+    s = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+
+def write_table(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    lang: str = "en",
+    sheet: str = "gaps",
+) -> Path:
+    """Write a gap list or siting plan by the file's suffix: ``.csv``, ``.xlsx`` or ``.geojson``.
+
+    Parameters
+    ----------
+    frame
+        A (Geo)DataFrame; for GeoJSON it must have a geometry and a CRS.
+    path
+        Target file; its suffix picks the format.
+    lang
+        ``"en"`` or ``"zh-CN"`` headers and values.
+    sheet
+        XLSX sheet name.
+
+    Returns
+    -------
+    Path
+        The file written (written to a temporary name beside it, then moved over it).
+
+    Raises
+    ------
+    InputError
+        Unknown suffix or language; GeoJSON asked for a frame without geometry or CRS.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".geojson", ".json"):
+        raise InputError(f"cannot write '{path.name}': use a .csv, .xlsx or .geojson file name")
+    out = translate(frame, lang)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        if suffix in (".geojson", ".json"):
+            if not isinstance(out, gpd.GeoDataFrame) or out.crs is None:
+                raise InputError("GeoJSON needs a GeoDataFrame with a CRS")
+            gj = out.to_crs("EPSG:4326")
+            tmp.write_text(gj.to_json(na="null", drop_id=True, ensure_ascii=False), encoding="utf-8")
+        else:
+            table = pd.DataFrame(out.drop(columns=out.geometry.name) if isinstance(out, gpd.GeoDataFrame) else out)
+            if suffix == ".csv":
+                safe = table.copy()
+                for c in safe.columns:
+                    if safe[c].dtype == object or pd.api.types.is_string_dtype(safe[c]):
+                        safe[c] = safe[c].map(csv_safe)
+                safe.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+            else:
+                _write_xlsx(table, tmp, sheet=sheet)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path, *, sheet: str) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=sheet[:31])
+    ws.freeze_panes = "A2"
+    cols = [str(c) for c in table.columns]
+    widths = [_text_width(c) for c in cols]
+    values = table.to_numpy(dtype=object)
+    for j in range(len(cols)):
+        if len(values):
+            sample = values[:2000, j]
+            widths[j] = max(widths[j], max(_text_width(v) for v in sample))
+    for j, w in enumerate(widths):
+        ws.column_dimensions[get_column_letter(j + 1)].width = min(60, max(8, w + 2))
+    bold = Font(bold=True)
+    header = []
+    for c in cols:
+        cell = WriteOnlyCell(ws, value=c)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    for row in values:
+        cells = []
+        for v in row:
+            if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+                cells.append(None)
+            elif isinstance(v, str):
+                cell = WriteOnlyCell(ws, value=v)
+                cell.data_type = "s"  # text, never a formula
+                cells.append(cell)
+            elif isinstance(v, (np.integer, np.floating, np.bool_)):
+                cells.append(v.item())
+            else:
+                cells.append(v)
+        ws.append(cells)
+    wb.save(path)
