@@ -270,35 +270,51 @@ class _Design:
     def window(self, lo: float, hi: float) -> np.ndarray:
         return ((self.t >= lo) & (self.t < hi)).astype(float)
 
+    def _pair_matrix(self, radius_m: float, weight: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                     strict: bool = False) -> sparse.csr_matrix:
+        """(places x points) sparse matrix of ``weight(distance, place index)`` for pairs within
+        ``radius_m`` (``strict``: below it), built in chunks of places to bound memory."""
+        p = self.places
+        tree = cKDTree(np.column_stack([self.x, self.y]))
+        blocks = []
+        step = max(256, int(4_000_000 // max(self.t.size, 1) * 50))  # places per chunk
+        for s in range(0, p.n, step):
+            rows = np.column_stack([p.cx[s : s + step], p.cy[s : s + step]])
+            pairs = cKDTree(rows).sparse_distance_matrix(tree, radius_m, output_type="ndarray")
+            i, j, d = pairs["i"], pairs["j"], pairs["v"]
+            if strict:
+                keep = d < radius_m
+                i, j, d = i[keep], j[keep], d[keep]
+            blocks.append(sparse.csr_matrix((weight(d, i + s), (i.astype(np.int32), j.astype(np.int32))),
+                                            shape=(rows.shape[0], self.t.size)))
+        return sparse.vstack(blocks, format="csr")
+
+    def drop_kernels(self) -> None:
+        """Forget the cached point-to-place matrices (memory)."""
+        self._kernels.clear()
+
     def gaussian(self, bandwidth_m: float) -> sparse.csr_matrix:
-        """(places x points): kernel density of each point integrated over each place (centre
-        value times area; for segments, times a 1 m strip, a ranking score)."""
+        """(places x points): each point's Gaussian kernel density (truncated at 4 bandwidths) at
+        the place's centre, times the place's measure (the expected share of the point in a small
+        place; for segments a ranking score, rescaled where it is used)."""
         key = ("gauss", float(bandwidth_m))
         if key not in self._kernels:
             h = float(bandwidth_m)
-            p = self.places
-            pairs = cKDTree(np.column_stack([p.cx, p.cy])).sparse_distance_matrix(
-                cKDTree(np.column_stack([self.x, self.y])), 4.0 * h, output_type="ndarray")
-            val = np.exp(-0.5 * (pairs["v"] / h) ** 2) / (2 * math.pi * h * h) * p.measure[pairs["i"]]
-            self._kernels[key] = sparse.csr_matrix((val, (pairs["i"], pairs["j"])), shape=(p.n, self.t.size))
+            measure = self.places.measure
+            self._kernels[key] = self._pair_matrix(
+                4.0 * h, lambda d, i: np.exp(-0.5 * (d / h) ** 2) / (2 * math.pi * h * h) * measure[i])
         return self._kernels[key]
 
     def prospective(self, bandwidth_m: float) -> sparse.csr_matrix:
         """(places x points): ``1 / (1 + d)`` for places within the bandwidth, ``d`` in cells."""
         key = ("pros", float(bandwidth_m))
         if key not in self._kernels:
-            p = self.places
-            if p.grid is not None:
+            if self.places.grid is not None:
                 self._kernels[key] = self._prospective_grid(bandwidth_m)
             else:
-                unit = p.unit_m
-                pairs = cKDTree(np.column_stack([p.cx, p.cy])).sparse_distance_matrix(
-                    cKDTree(np.column_stack([self.x, self.y])), bandwidth_m, output_type="ndarray")
-                d = pairs["v"] / unit
-                keep = pairs["v"] < bandwidth_m
-                val = 1.0 / (1.0 + d[keep])
-                self._kernels[key] = sparse.csr_matrix((val, (pairs["i"][keep], pairs["j"][keep])),
-                                                       shape=(p.n, self.t.size))
+                unit = self.places.unit_m
+                self._kernels[key] = self._pair_matrix(bandwidth_m, lambda d, i: 1.0 / (1.0 + d / unit),
+                                                       strict=True)
         return self._kernels[key]
 
     def _prospective_grid(self, bandwidth_m: float) -> sparse.csr_matrix:
@@ -729,12 +745,15 @@ def _tune(d: _Design, wk: np.ndarray, *, coverage: float, grid: _Grid, tolerance
     cov = np.array([coverage])
     pros = [_method_scores(d, "prospective", 7.0 * (w - 1), 7.0, _DEFAULT_PARAMS["prospective"]) for w in wk]
     rows = []
+    bases = {}
     for tau_w in grid.taus_weeks:
         p0 = ShrinkageParams(alpha_weeks=0.0, tau_weeks=tau_w)
         weights = [_shrinkage_weights(d, 7.0 * (w - 1), p0) for w in wk]
-        base = [(d.counts(wv), T) for wv, T in weights]
-        for h in grid.bandwidths_m:
-            smooth = any(a > 0 for a in grid.alphas_weeks)
+        bases[tau_w] = (weights, [(d.counts(wv), T) for wv, T in weights])
+    smooth = any(a > 0 for a in grid.alphas_weeks)
+    for h in grid.bandwidths_m:
+        for tau_w in grid.taus_weeks:
+            weights, base = bases[tau_w]
             S_list = [_smoothed(d, wv, n, h) if smooth else None for (wv, _), (n, _) in zip(weights, base)]
             for a in grid.alphas_weeks:
                 if a == 0 and h != grid.bandwidths_m[0]:
@@ -748,6 +767,7 @@ def _tune(d: _Design, wk: np.ndarray, *, coverage: float, grid: _Grid, tolerance
                         hits += float(_fill(rate / m, act, m, cov)[0])
                     rows.append({"bandwidth_m": float(h), "alpha_weeks": float(a), "tau_weeks": float(tau_w),
                                  "prospective": float(pr), "hit_rate": hits / total if total else np.nan})
+        d.drop_kernels()  # one bandwidth's matrix at a time
     table = pd.DataFrame(rows)
     best_hr = table["hit_rate"].max()
     near = table[table["hit_rate"] >= best_hr - tolerance].assign(
