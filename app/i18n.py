@@ -64,6 +64,12 @@ MESSAGES: _M = {
     "layer.incidents": {"zh-CN": "警情", "en": "Incidents"},
     "layer.units": {"zh-CN": "巡逻力量", "en": "Patrol units"},
     "layer.buildings": {"zh-CN": "建筑物", "en": "Buildings"},
+    "layer.water": {"zh-CN": "水系", "en": "Water"},
+    "layer.demo_truth": {"zh-CN": "演示真实强度", "en": "Demo true intensity"},
+    "layer.edge_owners": {"zh-CN": "路段责任归属", "en": "Road edge owners"},
+    "layer.beats": {"zh-CN": "特巡警巡区", "en": "Brigade beats"},
+    "layer.grid_team_areas": {"zh-CN": "网格巡逻区", "en": "Grid-team areas"},
+    "layer.split_summary": {"zh-CN": "责任划分汇总", "en": "Split summary"},
     # -- map layers (layer control) and legend ----------------------------------------------------
     "map.boundary": {"zh-CN": "辖区边界", "en": "District boundary"},
     "map.stations": {"zh-CN": "派出所辖区", "en": "Station jurisdictions"},
