@@ -948,7 +948,7 @@ def _dosage(tab: ArcTable, sim: _Shift, hots: list[_Hot], arc_dt: list[float]) -
 # --------------------------------------------------------------------------------------------
 def _solve_orienteering(
     time_s: np.ndarray, stop_s: np.ndarray, penalty: np.ndarray, budget_s: int, *, time_limit_s: float,
-    solution_limit: int | None, forbidden: Iterable[int] = (),
+    solution_limit: int | None, forbidden: Iterable[int] = (), fill: bool = True,
 ) -> list[int]:
     """Prize-collecting TSP on matrix indices (0 = start): visiting order of the chosen nodes."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -987,7 +987,7 @@ def _solve_orienteering(
         if node:
             order.append(node)
         idx = sol.Value(routing.NextVar(idx))
-    return _fill(order, transit, penalty, int(budget_s), forbidden)
+    return _fill(order, transit, penalty, int(budget_s), forbidden) if fill else order
 
 
 def _fill(order: list[int], transit: np.ndarray, prize: np.ndarray, budget_s: int, forbidden: Iterable[int] = ()) -> list[int]:

@@ -1,0 +1,228 @@
+"""Benchmark stages of patrol routing, beside their peers on the same inputs.
+
+* ``routes.postman``: directed postman tours on jittered grids (3,025 and 29,929 nodes, 10 % one-way
+  streets, main roads every 5th line; the ANCHORS instance), patrolnet's OR-Tools min-cost flow and
+  Hierholzer circuit; peer ``networkx min_cost_flow`` (network simplex + ``eulerian_circuit``) on the
+  same network, checked to reach the same optimum.
+* ``routes.orienteering``: a "1+2+N" loop on a 400-node walking grid with 60 prizes (3,000 in all)
+  and an 8 km budget: prize after OR-Tools' first solution, after 1 s and 5 s of guided local search.
+* ``routes.shift``: the whole demo shift (12 brigade vehicles, 47 grid teams) from the workspace, and
+  writing it as GeoJSON, GPX, KML, printable sheets and the dosage table.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from bench.stages import Context, stage
+
+GRIDS = (55, 173)  # 3,025 and 29,929 nodes
+
+
+def jittered_grid(n: int, *, spacing: float = 100.0, oneway_share: float = 0.1, main_every: int = 5,
+                  seed: int = 0) -> nx.MultiDiGraph:
+    """n x n jittered grid (EPSG:4547 metres), ``oneway_share`` of the streets one-way (random
+    direction), every ``main_every``-th row and column a main road (40 km/h; locals 25 km/h); the
+    largest strongly connected part."""
+    rng = np.random.default_rng(seed)
+    ids = np.arange(n * n)
+    r, c = np.divmod(ids, n)
+    x = 590_000 + c * spacing + rng.uniform(-0.2, 0.2, n * n) * spacing
+    y = 3_078_000 + r * spacing + rng.uniform(-0.2, 0.2, n * n) * spacing
+    a = np.r_[ids[c < n - 1], ids[r < n - 1]]
+    b = np.r_[ids[c < n - 1] + 1, ids[r < n - 1] + n]
+    horiz = np.r_[np.ones((c < n - 1).sum(), bool), np.zeros((r < n - 1).sum(), bool)]
+    main = np.where(horiz, r[a] % main_every == 0, c[a] % main_every == 0)
+    length = np.hypot(x[a] - x[b], y[a] - y[b])
+    oneway = rng.random(len(a)) < oneway_share
+    flip = rng.random(len(a)) < 0.5
+    G = nx.MultiDiGraph(crs="EPSG:4547")
+    G.add_nodes_from((int(i), {"x": float(x[i]), "y": float(y[i])}) for i in ids)
+    eid = 0
+    rows = []
+    for s in range(len(a)):
+        pairs = [(a[s], b[s]), (b[s], a[s])]
+        if oneway[s]:
+            pairs = [pairs[int(flip[s])]]
+        speed = 40.0 if main[s] else 25.0
+        for u, v in pairs:
+            rows.append((int(u), int(v), 0, {
+                "edge_id": eid, "length_m": float(length[s]), "length": float(length[s]), "speed_kph": speed,
+                "travel_time_s": float(length[s]) / (speed / 3.6), "oneway": bool(oneway[s]),
+                "road_class": "main" if main[s] else "local", "highway": "primary" if main[s] else "residential",
+                "name": None,
+            }))
+            eid += 1
+    G.add_edges_from(rows)
+    scc = max(nx.strongly_connected_components(G), key=len)
+    return G.subgraph(scc).copy()
+
+
+def _required(G: nx.MultiDiGraph) -> list[int]:
+    return [d["edge_id"] for _, _, d in G.edges(data=True) if d["road_class"] == "main"]
+
+
+@stage("routes.postman")
+def postman_grids(ctx: Context) -> dict[str, Any]:
+    """patrolnet: directed postman on the jittered grids (OR-Tools flow + Hierholzer)."""
+    from routing.postman import _hierholzer, _imbalance, arc_table, balance_flow, postman_tour
+
+    if ctx.scale != 1:
+        return {"skipped": "fixed grids, run at scale 1 only"}
+    out: dict[str, Any] = {}
+    for n in GRIDS:
+        G = jittered_grid(n, seed=ctx.seed)
+        req = _required(G)
+        t0 = time.perf_counter()
+        tab = arc_table(G)
+        t_tab = time.perf_counter() - t0
+        req_idx = np.unique([tab.by_edge_id[e] for e in req])
+        t0 = time.perf_counter()
+        dead, cost = balance_flow(tab, _imbalance(tab, req_idx))
+        t_flow = time.perf_counter() - t0
+        arcs = np.concatenate([req_idx, dead])
+        flags = np.r_[np.ones(len(req_idx), bool), np.zeros(len(dead), bool)]
+        t0 = time.perf_counter()
+        _hierholzer(tab, arcs, flags, int(tab.tail[req_idx[0]]))
+        t_euler = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        tour = postman_tour(tab, req)
+        t_tour = time.perf_counter() - t0
+        out[f"{G.number_of_nodes()}n"] = (
+            f"{G.number_of_edges()}a req {len(req)} flow {t_flow:.4f}s euler {t_euler:.3f}s arrays {t_tab:.2f}s "
+            f"tour {t_tour:.3f}s tour/req {tour.length_m / tour.required_length_m:.3f} gap {tour.gap:.3g} "
+            f"deadhead_cm {cost}"
+        )
+    return out
+
+
+@stage("routes.postman", group="networkx min_cost_flow")
+def postman_grids_networkx(ctx: Context) -> dict[str, Any]:
+    """Peer: networkx's network simplex on the same balance problem, its Euler circuit on the same
+    augmented multigraph; the optimum is checked against OR-Tools'."""
+    from routing.postman import COST_SCALE, _imbalance, arc_table, balance_flow
+
+    if ctx.scale != 1:
+        return {"skipped": "fixed grids, run at scale 1 only"}
+    out: dict[str, Any] = {}
+    for n in GRIDS:
+        G = jittered_grid(n, seed=ctx.seed)
+        req = _required(G)
+        tab = arc_table(G)
+        req_idx = np.unique([tab.by_edge_id[e] for e in req])
+        supply = _imbalance(tab, req_idx)
+        H = nx.DiGraph()
+        for i, node in enumerate(tab.nodes):
+            H.add_node(node, demand=-int(supply[i]))
+        for i in tab.uniq.tolist():
+            H.add_edge(tab.nodes[tab.tail[i]], tab.nodes[tab.head[i]], weight=int(round(tab.weight[i] * COST_SCALE)))
+        t0 = time.perf_counter()
+        flow = nx.min_cost_flow(H)
+        t_flow = time.perf_counter() - t0
+        nx_cost = nx.cost_of_flow(H, flow)
+        _, ort_cost = balance_flow(tab, supply)
+        M = nx.MultiDiGraph()
+        M.add_edges_from((tab.nodes[tab.tail[i]], tab.nodes[tab.head[i]]) for i in req_idx.tolist())
+        M.add_edges_from((u, v) for u, nbrs in flow.items() for v, f in nbrs.items() for _ in range(f))
+        t0 = time.perf_counter()
+        circuit = list(nx.eulerian_circuit(M, source=tab.nodes[tab.tail[req_idx[0]]]))
+        t_euler = time.perf_counter() - t0
+        out[f"{G.number_of_nodes()}n"] = (
+            f"{G.number_of_edges()}a flow {t_flow:.3f}s euler {t_euler:.3f}s arcs {len(circuit)} "
+            f"same_optimum {nx_cost == ort_cost}"
+        )
+    return out
+
+
+def _orienteering_instance(seed: int) -> tuple[nx.MultiDiGraph, int, dict[int, float]]:
+    """20 x 20 walking grid (100 m), the team's post at the centre, 60 random prize nodes (3,000)."""
+    from routing.patrol import walk_graph
+
+    W = walk_graph(jittered_grid(20, spacing=100.0, oneway_share=0.0, seed=seed))
+    start = 10 * 20 + 10
+    rng = np.random.default_rng(seed)
+    nodes = [n for n in sorted(W.nodes) if n != start]
+    picked = rng.choice(nodes, 60, replace=False)
+    vals = rng.integers(1, 100, 60).astype(float)
+    vals *= 3000 / vals.sum()
+    return W, start, dict(zip(picked.tolist(), vals.tolist()))
+
+
+@stage("routes.orienteering")
+def orienteering(ctx: Context) -> dict[str, Any]:
+    """A team loop: 400-node walking grid, post at the centre, 60 prizes (3,000), 8 km at 4.5 km/h;
+    prize after OR-Tools' first solution, after 1 s and 5 s of guided local search (with patrolnet's
+    fill), and three daily alternatives."""
+    from routing.patrol import WALK_KPH, _solve_orienteering, team_loops
+
+    if ctx.scale != 1:
+        return {"skipped": "fixed instance, run at scale 1 only"}
+    W, start, prizes = _orienteering_instance(ctx.seed)
+    budget_min = 8.0 / WALK_KPH * 60
+    out: dict[str, Any] = {"prize_total": round(sum(prizes.values()))}
+    loops, info = team_loops(W, start_node=start, budget_min=budget_min, prizes=prizes, n_alternatives=1, time_limit_s=0.01)
+    keep = info["keep"]
+    t_mat = info["time_s"][np.ix_(keep, keep)]
+    s_vec = info["stop_s"][keep]
+    pz = np.r_[0.0, [prizes[info["pts"][k]] for k in keep[1:]]]
+    pen = np.rint(pz * 5 * int(budget_min * 60) / pz.sum()).astype(np.int64)
+    t0 = time.perf_counter()
+    first = _solve_orienteering(t_mat, s_vec, pen, int(budget_min * 60), time_limit_s=0, solution_limit=1, fill=False)
+    out["first_solution"] = f"{pz[first].sum():.0f} in {time.perf_counter() - t0:.2f}s"
+    for tl in (1.0, 5.0):
+        t0 = time.perf_counter()
+        loops, _ = team_loops(W, start_node=start, budget_min=budget_min, prizes=prizes, n_alternatives=1, time_limit_s=tl)
+        lp = loops[0]
+        out[f"at_{tl:g}s"] = f"{lp.prize:.0f} ({len(lp.stops)} stops, {lp.length_m / 1000:.2f} km, {time.perf_counter() - t0:.2f}s)"
+    t0 = time.perf_counter()
+    loops, _ = team_loops(W, start_node=start, budget_min=budget_min, prizes=prizes, n_alternatives=3, time_limit_s=1.0)
+    out["3_alternatives"] = f"{[round(lp.prize) for lp in loops]} in {time.perf_counter() - t0:.1f}s"
+    return out
+
+
+@stage("routes.shift")
+def whole_shift(ctx: Context) -> dict[str, Any]:
+    """The demo district's evening shift (20:00-24:00): plan every brigade vehicle and grid team from
+    the workspace layers, then write GeoJSON, GPX, KML, the printable sheets and the dosage table."""
+    import datetime as dt
+
+    from routing.export import write_routes
+    from routing.graph import graph_from_layers
+    from routing.patrol import plan_shift, shift_window
+
+    if ctx.workspace.exists():
+        from geo.workspace import Workspace
+
+        ws = Workspace(ctx.workspace)
+        layers = {name: ws.read(name) for name in ("road_nodes", "road_edges", "units", "incidents", "neighborhoods")}
+        tz = ws.timezone
+    else:
+        from geo.demo import build_demo
+
+        layers = build_demo(seed=ctx.seed, as_of=ctx.as_of, scale=ctx.scale).layers
+        tz = "Asia/Shanghai"
+    G = graph_from_layers(layers["road_nodes"], layers["road_edges"])
+    start, end = shift_window("20:00-24:00", date=ctx.as_of + dt.timedelta(days=1), tz=tz)
+    t0 = time.perf_counter()
+    plans = plan_shift(G, layers["units"], shift_start=start, shift_end=end, incidents=layers["incidents"],
+                       neighborhoods=layers["neighborhoods"], seed=ctx.seed)
+    t_plan = time.perf_counter() - t0
+    cars = [p for p in plans if p.unit_kind == "brigade_vehicle"]
+    teams = [p for p in plans if p.unit_kind != "brigade_vehicle"]
+    out: dict[str, Any] = {
+        "plan_s": round(t_plan, 1), "vehicles": len(cars), "teams": len(teams),
+        "vehicle_km": round(sum(p.length_m for p in cars) / 1000, 1),
+        "coverage_max_gap": round(max((p.coverage_gap for p in cars), default=0.0), 4),
+        "stops": sum(len(p.stops) for p in plans),
+        "longest_min": round(max(p.duration_min for p in plans), 1),
+    }
+    for suffix in ("geojson", "gpx", "kml", "html", "csv"):
+        path = ctx.workdir / f"routes-x{ctx.scale:g}.{suffix}"
+        t0 = time.perf_counter()
+        write_routes(plans, path)
+        out[suffix] = f"{time.perf_counter() - t0:.2f}s {path.stat().st_size / 1e6:.1f}MB"
+    return out
