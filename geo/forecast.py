@@ -41,6 +41,13 @@ so the flagged share is exactly ``coverage`` and ties cannot flatter or hurt a m
 share of the period's incidents in flagged places; PAI = hit rate / flagged share; PEI = hits /
 the most hits any flagging of the same share could have caught.
 
+Evidence (``bench/stages_hotspots.py``, Vancouver thefts 2020, 150 m cells over the points' hull,
+weeks 14-52, parameters tuned on weeks 2-13 only): long-term counts are hard to beat. ``shrinkage``
+matches ``naive_since_jan`` at 1-5 % of the area (5 %: .492 vs .490, +14 hits of 11,139, paired
+standard error 10; 1-2 %: 12-15 hits fewer, within noise) and beats it at 10 % (.608 vs .602, +69
+hits, standard error 13). Even long-term counts of the whole year except the target week would only
+reach .501 at 5 %: there is little left to win at that coverage.
+
 Times are read as local wall-clock times of the incidents' own time zone. All coordinates are in
 the working CRS (metres).
 """

@@ -781,20 +781,17 @@ def benjamini_hochberg(p: Sequence[float] | np.ndarray) -> np.ndarray:
     return q
 
 
-def _w_from_pairs(n: int, i: np.ndarray, j: np.ndarray, ids: Sequence[object] | None = None):  # noqa: ANN202
-    """A binary libpysal W from symmetric neighbour pairs (self pairs dropped)."""
+def _w_from_pairs(n: int, i: np.ndarray, j: np.ndarray):  # noqa: ANN202 - libpysal W
+    """A binary libpysal ``W`` (ids 0..n-1) from neighbour pairs, symmetrised, self pairs dropped;
+    built from an adjacency dict as libpysal expects."""
     from libpysal.weights import W
 
     keep = i != j
-    i, j = i[keep], j[keep]
-    a = sparse.coo_matrix((np.ones(i.size), (i, j)), shape=(n, n)).tocsr()
+    a = sparse.coo_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, n)).tocsr()
     a = ((a + a.T) > 0).astype(float).tocsr()
     a.sort_indices()
-    nb = np.split(a.indices, a.indptr[1:-1])
-    keys = list(range(n)) if ids is None else list(ids)
-    neighbors = {keys[r]: [keys[c] for c in nb[r]] for r in range(n)} if ids is not None else \
-        {r: nb[r].tolist() for r in range(n)}
-    return W(neighbors, id_order=keys, silence_warnings=True)
+    neighbours = dict(enumerate(part.tolist() for part in np.split(a.indices, a.indptr[1:-1])))
+    return W(neighbours, id_order=list(range(n)), silence_warnings=True)
 
 
 def subzone_weights(subzones: gpd.GeoDataFrame):  # noqa: ANN201 - libpysal W
