@@ -140,10 +140,12 @@ def routes_geojson(plans: Sequence[RoutePlan], *, stop_points: bool = True) -> d
             "alternative": p.alternative, "alternatives": p.alternatives, "prize": _num(p.prize, 3),
             "roads": road_sequence(p), "stops": stops,
             "dosage": [{"hotspot": d.hotspot, "label": d.label, "planned_min": d.planned_min,
-                        "share_planned": round(d.share_planned, 4), "share_risk": round(d.share_risk, 4)} for d in p.dosage],
+                        "share_planned": round(d.share_planned, 4), "share_risk": round(d.share_risk, 4)}
+                       for d in p.dosage],
         }
         coords = np.round(ll, 7).tolist()
-        geom = {"type": "LineString", "coordinates": coords} if len(coords) >= 2 else {"type": "Point", "coordinates": coords[0]}
+        geom = ({"type": "LineString", "coordinates": coords} if len(coords) >= 2
+                else {"type": "Point", "coordinates": coords[0]})
         features.append({"type": "Feature", "geometry": geom, "properties": props})
         if stop_points:
             for s in stops:

@@ -279,7 +279,8 @@ def choose_alternative(n: int, *, date: dt.date | str | None, unit_id: str) -> i
 
 def walk_graph(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """A copy of ``G`` where people on foot may use every street both ways: each arc without a
-    reverse gets one (same attributes, reversed geometry, ``reversed=True``)."""
+    reverse gets one (same attributes and ``edge_id`` as the street, reversed geometry,
+    ``reversed=True``, ``oneway=False``)."""
     H = G.copy()
     for u, v, k, d in list(G.edges(keys=True, data=True)):
         if u == v or G.has_edge(v, u):
@@ -318,7 +319,8 @@ def _unit_info(unit: Any, default_id: str, default_kind: str) -> dict[str, Any]:
     name = str(name) if name is not None and not (isinstance(name, float) and math.isnan(name)) else uid
     lineup = {"brigade_vehicle": (2, 1, 0), "grid_team": (1, 2, 3)}.get(kind, (1, 0, 0))
     return {
-        "unit_id": uid, "unit_kind": kind, "name": name, "mode": str(rec.get("mode") or ("car" if kind == "brigade_vehicle" else "foot")),
+        "unit_id": uid, "unit_kind": kind, "name": name,
+        "mode": str(rec.get("mode") or ("car" if kind == "brigade_vehicle" else "foot")),
         "officers": num("officers", lineup[0]), "auxiliaries": num("auxiliaries", lineup[1]),
         "volunteers": num("volunteers", lineup[2]),
     }
@@ -445,9 +447,9 @@ class _Hot:
     stop_s: float = 0.0
 
 
-def _snap(tab: ArcTable, G: nx.MultiDiGraph, candidates: np.ndarray, loc: Any) -> int:
+def _snap(tab: ArcTable, candidates: np.ndarray, tree: cKDTree, loc: Any) -> int:
     """A hotspot location -> node index: a node of G, or a point ((x, y), shapely Point) snapped to
-    the nearest of ``candidates`` (node indices)."""
+    the nearest of ``candidates`` (node indices; ``tree`` is their KD-tree)."""
     try:
         if loc in tab.index:
             return tab.index[loc]
@@ -459,8 +461,7 @@ def _snap(tab: ArcTable, G: nx.MultiDiGraph, candidates: np.ndarray, loc: Any) -
         p = np.asarray(loc, dtype=float)
     else:
         raise InputError(f"hotspot location {loc!r} is neither a node of the road graph nor a point (x, y) in its CRS")
-    xy = np.array([(G.nodes[tab.nodes[i]]["x"], G.nodes[tab.nodes[i]]["y"]) for i in candidates])
-    _, j = cKDTree(xy).query(p)
+    _, j = tree.query(p)
     return int(candidates[int(j)])
 
 
@@ -505,8 +506,8 @@ def hotspots_from_risk(
     out = []
     seen: dict[str, int] = {}
     for n, w, _, _ in chosen[:top]:
-        names = sorted({str(d.get("name")) for _, _, d in itertools.chain(G.in_edges(n, data=True), G.out_edges(n, data=True))
-                        if isinstance(d.get("name"), str) and d.get("name")})
+        touching = itertools.chain(G.in_edges(n, data=True), G.out_edges(n, data=True))
+        names = sorted({d["name"] for _, _, d in touching if isinstance(d.get("name"), str) and d["name"]})
         label = ("与".join(names[:2]) + "交叉口" if len(names) > 1 else names[0]) if names else f"节点{n}"
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
@@ -751,6 +752,7 @@ def plan_brigade_shift(
         for n in ns.tolist():
             node_beat.setdefault(n, b)
     all_main = np.unique(np.concatenate(list(beat_nodes.values())))
+    main_tree = cKDTree(np.array([(G.nodes[tab.nodes[i]]["x"], G.nodes[tab.nodes[i]]["y"]) for i in all_main]))
     hots_of: dict[Hashable, list[_Hot]] = {b: [] for b in beat_arcs}
     if hotspots is None and risk is not None:
         spec: list[tuple[Any, float, str]] = []
@@ -768,11 +770,11 @@ def plan_brigade_shift(
         loc, w = item[0], float(item[1])
         if not (math.isfinite(w) and w >= 0):
             raise InputError(f"hotspot {j}: weight {w} must be finite and >= 0")
-        node = _snap(tab, G, all_main, loc)
+        node = _snap(tab, all_main, main_tree, loc)
         if node in node_beat:
             b = node_beat[node]
         else:
-            near = _snap(tab, G, all_main, (G.nodes[tab.nodes[node]]["x"], G.nodes[tab.nodes[node]]["y"]))
+            near = _snap(tab, all_main, main_tree, (G.nodes[tab.nodes[node]]["x"], G.nodes[tab.nodes[node]]["y"]))
             b = node_beat[near]
         label = str(item[2]) if len(item) > 2 and item[2] else f"热点{j + 1}"
         hots_of[b].append(_Hot(f"H{j + 1:03d}", label, node, w))
@@ -841,7 +843,8 @@ def _plan_vehicle(
         cand = cand[np.argsort(-risk_arr[cand], kind="stable")][:hot_arcs]
         value = {int(a): float(risk_arr[a]) for a in cand}
     else:  # no risk: spread extra passes evenly along the tour
-        pick = serviced[np.linspace(0, len(serviced) - 1, min(hot_arcs, len(serviced))).astype(int)] if len(serviced) else serviced
+        spread = np.linspace(0, len(serviced) - 1, min(hot_arcs, len(serviced))).astype(int)
+        pick = serviced[spread] if len(serviced) else serviced
         cand = np.unique(pick)
         value = {int(a): 1.0 for a in cand}
     top = [h for h in hots if h.top]
@@ -990,7 +993,8 @@ def _solve_orienteering(
     return _fill(order, transit, penalty, int(budget_s), forbidden) if fill else order
 
 
-def _fill(order: list[int], transit: np.ndarray, prize: np.ndarray, budget_s: int, forbidden: Iterable[int] = ()) -> list[int]:
+def _fill(order: list[int], transit: np.ndarray, prize: np.ndarray, budget_s: int,
+          forbidden: Iterable[int] = ()) -> list[int]:
     """Insert skipped prize nodes at their cheapest place while the loop stays within the budget
     (heaviest first): the search trades prize against walking, orienteering only against the budget."""
     banned = set(int(f) for f in forbidden)
@@ -1064,7 +1068,8 @@ def team_loops(
     stop_s = np.full(len(pts), stop_min * 60.0)
     stop_s[0] = 0.0
     # drop prize nodes that cannot be reached and left again within the budget
-    ok = np.isfinite(time_s[0]) & np.isfinite(time_s[:, 0]) & (np.ceil(time_s[0]) + np.ceil(stop_s) + np.ceil(time_s[:, 0]) <= budget_s)
+    round_trip = np.ceil(time_s[0]) + np.ceil(stop_s) + np.ceil(time_s[:, 0])
+    ok = np.isfinite(time_s[0]) & np.isfinite(time_s[:, 0]) & (round_trip <= budget_s)
     ok[0] = True
     keep = np.flatnonzero(ok)
     prize_arr = np.asarray(prize_vals)[keep]

@@ -30,7 +30,7 @@ the unit of the chosen ``weight`` attribute. Inputs are never modified.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -531,8 +531,6 @@ def _postman_core(tab: ArcTable, req: np.ndarray, depot: int) -> Tour:
 
 
 def _replace(tour: Tour, **changes: Any) -> Tour:
-    from dataclasses import replace
-
     return replace(tour, **changes)
 
 
