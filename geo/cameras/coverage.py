@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.cameras.views import grouped_union
 from geo.errors import CRSError, InputError
 
 __all__ = [
@@ -179,8 +180,8 @@ def seen_between(intervals: SeenIntervals, line: np.ndarray, from_m: np.ndarray,
 def area_seen_m2(views: np.ndarray, polygons: np.ndarray) -> np.ndarray:
     """Square metres of each polygon inside the union of the views.
 
-    Views touching a polygon are gathered per polygon (STRtree), unioned as one multipolygon made
-    valid, and intersected with the polygon: all calls vectorised over polygons.
+    Views touching a polygon are gathered per polygon (STRtree), unioned per polygon
+    (:func:`geo.cameras.views.grouped_union`) and intersected with the polygon: all calls vectorised.
     """
     polygons = np.asarray(polygons, dtype=object)
     out = np.zeros(len(polygons))
@@ -191,11 +192,7 @@ def area_seen_m2(views: np.ndarray, polygons: np.ndarray) -> np.ndarray:
     pi, vi = tree.query(polygons, predicate="intersects")
     if len(pi) == 0:
         return out
-    order = np.argsort(pi, kind="stable")
-    pi, vi = pi[order], vi[order]
-    polys, compact = np.unique(pi, return_inverse=True)
-    union = shapely.make_valid(shapely.multipolygons(parts[vi], indices=compact), method="structure",
-                               keep_collapsed=False)
+    polys, union = grouped_union(parts[vi], pi)
     out[polys] = shapely.area(shapely.intersection(polygons[polys], union))
     return out
 
