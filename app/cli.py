@@ -317,6 +317,161 @@ def split(
         console.print(f"  {name}: {path}", highlight=False)
 
 
+CategoryOpt = Annotated[
+    list[str] | None,
+    typer.Option("--category", help="Category code or group, e.g. burglary or two_robberies_one_theft (repeatable)."),
+]
+
+
+@cli.command()
+def hotspots(
+    workspace: WorkspaceArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs (grid, GeoPackages, CSV, JSON).")],
+    from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = None,
+    category: CategoryOpt = None,
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Density grid cell (m).", min=1)] = 50.0,
+    bandwidth_m: Annotated[float, typer.Option("--bandwidth-m", help="Kernel bandwidth (m).", min=1)] = 200.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary.")] = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Hotspots: density surface, Gi* hot and cold spots, time profile, near repeats."""
+    from app.analysis_jobs import hotspots_job
+    from geo.workspace import Workspace
+
+    language = _lang(lang)
+    start, end = _parse_date(from_, "--from"), _parse_date(to, "--to")
+    with planner_errors():
+        ws = Workspace(workspace)
+        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+            _, summary = hotspots_job(ws, out_dir=out, start=start, end=end, categories=category,
+                                      cell_m=cell_m, bandwidth_m=bandwidth_m, progress=report)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(_t("cli.hotspots.done", language, n=summary["incidents"], start=summary["from"],
+                     end=summary["to"]), highlight=False)
+    for key in ("subzones", "segments"):
+        if key in summary:
+            console.print(f"  {key}: {summary[key]}", highlight=False)
+    knox = summary.get("knox", {})
+    if knox:
+        console.print(f"  Knox ({knox.get('distance_m')} m, {knox.get('days')} d): ratio {knox.get('ratio', 0):.2f}, "
+                      f"p = {knox.get('p_value', 1):.3f}", highlight=False)
+    for name, path in summary["files"].items():
+        console.print(f"  {name}: {path}", highlight=False)
+
+
+@cli.command()
+def forecast(
+    workspace: WorkspaceArg,
+    out: Annotated[Path, typer.Option("--out", help="Ranked list: .csv, .gpkg or .geojson.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Last day of data (default: the newest incident).")] = None,
+    horizon_days: Annotated[int, typer.Option("--horizon-days", help="7 (next week) or 28 (next 4 weeks).", min=1, max=92)] = 7,
+    method: Annotated[str | None, typer.Option("--method", help="Forecast method (default: the backtested best).")] = None,
+    cells: Annotated[str, typer.Option("--cells", help="subzones, segments or grid.")] = "subzones",
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell (m) for --cells grid.", min=10)] = 150.0,
+    category: CategoryOpt = None,
+    top: Annotated[int, typer.Option("--top", help="Rows to print.", min=0)] = 10,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Next-period risk per sub-zone, street segment or grid cell: a ranked list and a map layer."""
+    from app.analysis_jobs import forecast_job
+    from geo.workspace import Workspace
+
+    language = _lang(lang)
+    with planner_errors():
+        ws = Workspace(workspace)
+        _, ranked, path = forecast_job(ws, out=out, as_of=_parse_date(as_of, "--as-of"), horizon_days=horizon_days,
+                                       method=method, cells=cells, cell_m=cell_m, categories=category)
+    console.print(_t("cli.forecast.done", language, n=len(ranked), path=str(path)), highlight=False)
+    view = Table()
+    shown = ranked.head(top)
+    for c in shown.columns[:6]:
+        view.add_column(str(c))
+    for row in shown.iloc[:, :6].itertuples(index=False):
+        view.add_row(*[(f"{v:,.3f}" if isinstance(v, float) else str(v)) for v in row])
+    if top:
+        console.print(view)
+
+
+@cli.command()
+def backtest(
+    workspace: WorkspaceArg,
+    out: Annotated[Path, typer.Option("--out", help="The table as CSV.")],
+    start_week: Annotated[int, typer.Option("--start-week", help="First evaluated week (1-based).", min=1)] = 14,
+    end_week: Annotated[int, typer.Option("--end-week", help="Last evaluated week.", min=1)] = 52,
+    tune_weeks: Annotated[str, typer.Option("--tune-weeks", help="Weeks to choose parameters on, e.g. 2-13 (or 'none').")] = "2-13",
+    cells: Annotated[str, typer.Option("--cells", help="grid, subzones or segments.")] = "grid",
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell (m).", min=10)] = 150.0,
+    year: Annotated[int | None, typer.Option("--year", help="Year of week 1 (default: the newest incident's).")] = None,
+    category: CategoryOpt = None,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Rolling-origin weekly backtest: every forecast method beside the naive baselines."""
+    from app.analysis_jobs import backtest_job
+    from geo.workspace import Workspace
+
+    language = _lang(lang)
+    tune: tuple[int, int] | None = None
+    if tune_weeks.lower() != "none":
+        a, sep, b = tune_weeks.partition("-")
+        if not (sep and a.isdigit() and b.isdigit()):
+            fail(f"--tune-weeks {tune_weeks!r}: write it as FIRST-LAST, e.g. 2-13, or none")
+        tune = (int(a), int(b))
+    if end_week < start_week:
+        fail(f"--end-week {end_week} is before --start-week {start_week}")
+    with planner_errors():
+        ws = Workspace(workspace)
+        table = backtest_job(ws, out=out, start_week=start_week, end_week=end_week, tune_weeks=tune, cells=cells,
+                             cell_m=cell_m, year=year, categories=category)
+    view = Table(title=_t("cli.backtest.title", language, start=start_week, end=end_week), title_justify="left")
+    for c in ("method", "coverage", "hit_rate", "pai", "pei"):
+        view.add_column(c, justify="left" if c == "method" else "right")
+    for row in table.itertuples(index=False):
+        view.add_row(str(row.method), f"{row.coverage:.0%}", f"{row.hit_rate:.3f}", f"{row.pai:.1f}", f"{row.pei:.3f}")
+    console.print(view)
+    console.print(f"  {out}", highlight=False)
+
+
+@cli.command()
+def routes(
+    workspace: WorkspaceArg,
+    shift: Annotated[str, typer.Option("--shift", help="Shift window HH:MM-HH:MM, e.g. 20:00-24:00.")],
+    out: Annotated[Path, typer.Option("--out", help="A folder (all formats) or a .geojson/.gpx/.kml/.html/.csv file.")],
+    date: Annotated[str | None, typer.Option("--date", help="Day of the shift (YYYY-MM-DD; default today).")] = None,
+    kinds: Annotated[
+        list[str] | None, typer.Option("--kind", help="Unit kinds to plan (repeatable; default brigade_vehicle, grid_team).")
+    ] = None,
+    team_minutes: Annotated[float, typer.Option("--team-minutes", help="Length of a grid team's loop.", min=10)] = 120.0,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Search seconds per team loop.", min=0.01)] = 0.1,
+    lookback_days: Annotated[float, typer.Option("--lookback-days", help="Incident history that sets risk.", min=1)] = 365.0,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Plan the shift: brigade routes over their beats, "1+2+N" loops in the neighborhoods."""
+    from app.analysis_jobs import routes_job
+    from geo.workspace import Workspace
+
+    language = _lang(lang)
+    day = _parse_date(date, "--date")
+    with planner_errors():
+        ws = Workspace(workspace)
+        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+            plans, written = routes_job(ws, shift=shift, date=day, out=out,
+                                        kinds=tuple(kinds) if kinds else ("brigade_vehicle", "grid_team"),
+                                        team_minutes=team_minutes, time_limit_s=time_limit,
+                                        lookback_days=lookback_days, progress=report)
+    view = Table(title=_t("cli.routes.title", language, n=len(plans), shift=shift), title_justify="left")
+    for c in ("unit_id", "unit_kind", "length_km", "duration_min", "stops"):
+        view.add_column(c, justify="left" if c.startswith("unit") else "right")
+    for p in plans:
+        view.add_row(str(p.unit_id), str(p.unit_kind), f"{p.length_m / 1000:.1f}", f"{p.duration_min:.0f}",
+                     str(len(p.stops)))
+    console.print(view)
+    for path in written:
+        console.print(f"  {path}", highlight=False)
+
+
 def _pairs(values: list[str], option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values:

@@ -217,6 +217,13 @@ MESSAGES.update(
                             "en": "Coverage split (brigade main roads / station neighborhoods)"},
         "cli.split.balance": {"zh-CN": "特巡警巡区均衡度：最大/平均 = {ratio:.3f}",
                               "en": "Brigade beat balance: largest / mean = {ratio:.3f}"},
+        "cli.hotspots.done": {"zh-CN": "热点分析：{n:,} 起警情（{start} 至 {end}）",
+                              "en": "Hotspots of {n:,} incidents ({start} to {end})"},
+        "cli.forecast.done": {"zh-CN": "风险预测：{n:,} 个单元已排序，写入 {path}",
+                              "en": "Forecast: {n:,} places ranked, written to {path}"},
+        "cli.backtest.title": {"zh-CN": "滚动回测（第 {start}-{end} 周）：命中率 / PAI / PEI",
+                               "en": "Rolling backtest (weeks {start}-{end}): hit rate / PAI / PEI"},
+        "cli.routes.title": {"zh-CN": "巡逻路线：{n} 个单位，班次 {shift}", "en": "Patrol routes: {n} units, shift {shift}"},
         "cli.init.done": {
             "zh-CN": "已创建工作区 {path}（坐标系 {crs}）",
             "en": "Created workspace {path} (CRS {crs})",

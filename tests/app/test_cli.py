@@ -133,3 +133,69 @@ def test_grid_and_split_on_the_demo(demo_workspace, tmp_path):
     assert 114.7 < lon < 115.2 and 27.6 < lat < 28.1
     result = runner.invoke(cli, ["grid", path, "--count", "5", "--target-area-m2", "100"])
     assert result.exit_code == 2 and "either --count or --target-area-m2" in result.output
+
+
+def test_hotspots_forecast_backtest_on_the_demo(demo_workspace, tmp_path):
+    path = str(demo_workspace.path)
+    out = tmp_path / "hs"
+    result = runner.invoke(cli, ["hotspots", path, "--out", str(out), "--from", "2025-11-01", "--to", "2026-10-31",
+                                 "--category", "two_robberies_one_theft", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["incidents"] > 500
+    assert summary["subzones"].get("hot", 0) > 0
+    assert summary["knox"]["p_value"] < 0.05
+    header = (out / "yushui-density.asc").read_text(encoding="ascii").splitlines()[:6]
+    assert header[0].startswith("ncols") and header[4] == "cellsize 50.000"
+    assert (out / "yushui-density.prj").exists()
+    csv = tmp_path / "fc.csv"
+    result = runner.invoke(cli, ["forecast", path, "--out", str(csv), "--top", "3"])
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    ranked = pd.read_csv(csv, encoding="utf-8-sig")
+    assert len(ranked) == 1979 and list(ranked["rank"][:3]) == [1, 2, 3]
+    assert ranked["density"].is_monotonic_decreasing
+    assert (ranked["lon"].between(114.7, 115.2)).all()
+    bt = tmp_path / "bt.csv"
+    result = runner.invoke(cli, ["backtest", path, "--out", str(bt), "--start-week", "30", "--end-week", "33",
+                                 "--tune-weeks", "none", "--year", "2026"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(bt, encoding="utf-8-sig")
+    assert {"naive_since_jan", "shrinkage", "oracle (true intensity)"} <= set(table["method"])
+    result = runner.invoke(cli, ["backtest", path, "--out", str(bt), "--tune-weeks", "2-20", "--start-week", "14"])
+    assert result.exit_code == 2 and "must end before --start-week 14" in result.output
+    result = runner.invoke(cli, ["forecast", path, "--out", str(tmp_path / "x.txt")])
+    assert result.exit_code == 2 and "use a .csv, .gpkg or .geojson file" in result.output
+
+
+def test_routes_for_a_shift_on_the_demo(demo_workspace, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    path = str(demo_workspace.path)
+    result = runner.invoke(cli, ["split", path, "--brigade-units", "12"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "routes"
+    result = runner.invoke(cli, ["routes", path, "--shift", "20:00-24:00", "--date", "2026-11-02", "--out", str(out),
+                                 "--kind", "brigade_vehicle"])
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted(f"yushui-2026-11-02-2000_2400-{n}" for n in (
+        "routes.geojson", "routes.gpx", "routes.kml", "patrol-sheets.html", "dosage.csv"))
+    routes = json.loads((out / files[files.index("yushui-2026-11-02-2000_2400-routes.geojson")]).read_text(encoding="utf-8"))
+    lines = [f for f in routes["features"] if f["geometry"]["type"] == "LineString"]
+    assert len(lines) == 12
+    for f in lines:
+        props = f["properties"]
+        assert props["unit_kind"] == "brigade_vehicle" and 0 < props["duration_min"] <= 240.0 + 1e-6
+        assert props["length_m"] > 0 and isinstance(props["stops"], list)
+    gpx = ET.parse(out / "yushui-2026-11-02-2000_2400-routes.gpx").getroot()
+    assert gpx.tag.endswith("gpx") and len([e for e in gpx if e.tag.endswith("trk")]) == 12
+    sheet = (out / "yushui-2026-11-02-2000_2400-patrol-sheets.html").read_text(encoding="utf-8")
+    from app.assets import find_off_host_urls
+
+    assert "巡逻" in sheet and find_off_host_urls(sheet) == []
+    result = runner.invoke(cli, ["routes", path, "--shift", "25:00-26:00", "--out", str(out)])
+    assert result.exit_code == 2 and "error:" in result.output
+    result = runner.invoke(cli, ["routes", path, "--shift", "20:00-24:00", "--out", str(tmp_path / "r.pdf")])
+    assert result.exit_code == 2 and "use a folder, or a file ending in" in result.output
