@@ -44,11 +44,14 @@ def sectors(ctx: Context) -> dict[str, Any]:
     if ctx.scale != 1:
         return _SKIP
     x, y, b = _sector_input()
-    sector_polygons(x[:10], y[:10], b[:10], 60.0, 50.0)  # warm-up (imports)
-    t0 = time.perf_counter()
-    s = sector_polygons(x, y, b, 60.0, 50.0)
-    sec = time.perf_counter() - t0
     import shapely
+
+    sector_polygons(x[:10], y[:10], b[:10], 60.0, 50.0)  # warm-up (imports)
+    sec = math.inf
+    for _ in range(3):  # best of 3: the machine is shared and noisy
+        t0 = time.perf_counter()
+        s = sector_polygons(x, y, b, 60.0, 50.0)
+        sec = min(sec, time.perf_counter() - t0)
 
     return {"sectors": len(s), "build_s": round(sec, 4), "mean_area_m2": round(float(shapely.area(s).mean()), 1),
             "anchor": "0.011 s"}
@@ -62,15 +65,17 @@ def sectors_buffer(ctx: Context) -> dict[str, Any]:
     if ctx.scale != 1:
         return _SKIP
     x, y, b = _sector_input()
-    t0 = time.perf_counter()
-    circ = shapely.buffer(shapely.points(x, y), 50.0)
-    reach = 150.0
-    ang = np.radians(b[:, None] + np.array([-30.0, 0.0, 30.0])[None, :])
-    fan = np.concatenate([np.column_stack([x, y])[:, None, :],
-                          np.stack([x[:, None] + reach * np.sin(ang), y[:, None] + reach * np.cos(ang)], axis=2),
-                          np.column_stack([x, y])[:, None, :]], axis=1)
-    s = shapely.intersection(circ, shapely.polygons(fan))
-    sec = time.perf_counter() - t0
+    sec = math.inf
+    for _ in range(3):  # best of 3, as for patrolnet
+        t0 = time.perf_counter()
+        circ = shapely.buffer(shapely.points(x, y), 50.0)
+        reach = 150.0
+        ang = np.radians(b[:, None] + np.array([-30.0, 0.0, 30.0])[None, :])
+        fan = np.concatenate([np.column_stack([x, y])[:, None, :],
+                              np.stack([x[:, None] + reach * np.sin(ang), y[:, None] + reach * np.cos(ang)], axis=2),
+                              np.column_stack([x, y])[:, None, :]], axis=1)
+        s = shapely.intersection(circ, shapely.polygons(fan))
+        sec = min(sec, time.perf_counter() - t0)
     return {"sectors": len(s), "build_s": round(sec, 4), "mean_area_m2": round(float(shapely.area(s).mean()), 1),
             "anchor": "0.28 s"}
 

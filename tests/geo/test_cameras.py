@@ -236,9 +236,9 @@ def test_line_of_sight_matches_ray_casting(seed, fov):
 
 
 def test_shadows_in_a_block_grid_match_ray_casting():
-    """Street cameras between 20 m footprints on a 30 m grid: many nearly touching shadows (a case
-    where GEOS's make_valid(method="structure") drops a piece: (748.84, 12.58) looking north)."""
-    c = np.arange(40) * 30.0 + 15.0
+    """Street cameras between 20 m footprints on a 30 m grid: many nearly touching shadows (the first
+    camera is a case where uniting them with GEOS's make_valid(method="structure") drops a piece)."""
+    c = np.arange(223) * 30.0 + 15.0  # the benchmark's 49,729 footprints (piece order matters to GEOS)
     cx, cy = np.meshgrid(c, c)
     blds = shapely.box(cx.ravel() - 10, cy.ravel() - 10, cx.ravel() + 10, cy.ravel() + 10)
     rng = np.random.default_rng(12)
@@ -246,22 +246,27 @@ def test_shadows_in_a_block_grid_match_ray_casting():
     line = rng.integers(0, 40, n) * 30.0
     t = rng.uniform(100, 1000, n)
     xy = np.where((rng.random(n) < 0.5)[:, None], np.column_stack([t, line]), np.column_stack([line, t]))
-    xy = np.vstack([[748.838591, 12.582173], xy + rng.normal(0, 2.0, xy.shape)])
-    brg = np.r_[359.270507, rng.uniform(0, 360, n)]
+    xy = np.vstack([[684.5863387017083, 89.81855172830467], xy + rng.normal(0, 2.0, xy.shape)])
+    brg = np.r_[147.6371829227904, rng.uniform(0, 360, n)]
     fov = np.r_[60.0, rng.choice([60.0, 90.0, 360.0], n)]
-    res = view_polygons(xy[:, 0], xy[:, 1], brg, fov, np.full(n + 1, 50.0), buildings=blds, arc_step_deg=0.25)
+    res = view_polygons(xy[:, 0], xy[:, 1], brg, fov, np.full(n + 1, 50.0), buildings=blds)
     views = res["geometry"]
     assert res["inside_building"].sum() > 0  # some are inside a footprint: the oracle looks from the wall
     xy = np.column_stack([res["x_m"], res["y_m"]])
     near = blds[shapely.STRtree(blds).query(shapely.box(0, 0, 1200, 1200))]
     for i in range(n + 1):
         local = near[shapely.dwithin(near, shapely.Point(xy[i]), 55.0)]
-        pts = xy[i] + rng.uniform(-52, 52, (400, 2))
+        if i == 0:  # dense: the piece GEOS's make_valid would drop is about 28 m2
+            g = np.arange(-52.0, 52.0, 0.5)
+            pts = xy[i] + np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
+        else:
+            pts = xy[i] + rng.uniform(-52, 52, (400, 2))
         ptg = shapely.points(pts)
         edge = shapely.union_all([shapely.boundary(views[i]), *shapely.boundary(local)])
         far = (shapely.distance(ptg, edge) > 0.3) & (np.abs(np.hypot(*(pts - xy[i]).T) - 50) > 0.5)
         truth = los_seen(xy[i], brg[i], fov[i], 50.0, local, pts[far])
-        assert (truth == shapely.contains(views[i], ptg[far])).mean() > 0.995, f"camera {i}"
+        wrong = int((truth != shapely.contains(views[i], ptg[far])).sum())
+        assert wrong <= (8 if i == 0 else 2), f"camera {i}: {wrong} of {far.sum()} points disagree"
 
 
 def test_camera_inside_a_building_is_put_on_its_wall():
