@@ -694,6 +694,35 @@ def test_site_cameras_on_a_district(district, tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
+# workspace jobs (what `patrolnet cameras gaps|site` run) on a small demo district
+
+
+def test_workspace_jobs_on_the_demo(tmp_path):
+    import datetime as dt
+
+    from geo.cameras import coverage_for_workspace, gaps_for_workspace, siting_for_workspace
+    from geo.demo import build_demo
+    from geo.workspace import create_workspace
+
+    demo = build_demo(scale=0.25, as_of=dt.date(2026, 10, 31))
+    ws = create_workspace(tmp_path / "demo.gpkg", demo.layers, crs=demo.crs)
+    views, cov = coverage_for_workspace(ws)
+    assert len(views) == ws.count("cameras") and 0 < cov.figures["road_share_seen"] < 1
+    assert 0 < cov.figures["incident_share_seen"] < 1 and "subzone_area_share_seen" in cov.figures
+    gaps = gaps_for_workspace(ws)
+    assert len(gaps) and gaps["station_id"].notna().all() and gaps["community_id"].notna().all()
+    assert (gaps["risk_score"].diff().dropna() <= 0).all()  # ranked by risk
+    plan = siting_for_workspace(ws, k=12, budget_per_station=2, gaps=gaps)
+    s = plan.sites
+    assert len(s) <= 12 and s["station_id"].value_counts().max() <= 2
+    assert plan.figures["status"] == "optimal" and plan.figures["covered_weight"] > 0
+    for name in ("gaps.csv", "gaps.xlsx", "gaps.geojson"):
+        assert write_table(gaps, tmp_path / name, lang="zh-CN").stat().st_size > 0
+    with pytest.raises(InputError):
+        siting_for_workspace(ws, k=3, target_share=0.5, gaps=gaps)
+
+
+# --------------------------------------------------------------------------------------------
 # the real Helsinki extract: 221 real cameras, buildings, streets
 
 
