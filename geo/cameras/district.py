@@ -30,24 +30,23 @@ NOT_WATCHED = ("motorway", "motorway_link", "steps", "track")
 def district_layers(
     ws: Workspace, *, exclude_highways: Collection[str] = NOT_WATCHED
 ) -> dict[str, gpd.GeoDataFrame | None]:
-    """The layers camera jobs use (None when the workspace lacks one).
+    """The layers camera jobs use (None when the workspace lacks one; ``cameras`` is then an empty
+    layer: a district without cameras is all gaps).
 
     Raises
     ------
     InputError
-        The workspace has no cameras or no road edges.
+        The workspace has no road edges.
     """
-    for need in ("cameras", "road_edges"):
-        if not ws.has(need) or ws.count(need) == 0:
-            raise InputError(
-                f"workspace '{ws.path}' has no {need.replace('_', ' ')}; import them first "
-                f"(patrolnet import {ws.path} cameras FILE, or patrolnet init --osm)"
-                if need == "cameras" else
-                f"workspace '{ws.path}' has no road network; build it with patrolnet init --osm FILE"
-            )
+    if not ws.has("road_edges") or ws.count("road_edges") == 0:
+        raise InputError(f"workspace '{ws.path}' has no road network; build it with patrolnet init --osm FILE")
     out: dict[str, gpd.GeoDataFrame | None] = {}
     for name in ("cameras", "road_edges", "buildings", "neighborhoods", "stations", "communities", "incidents"):
         out[name] = ws.read(name) if ws.has(name) and ws.count(name) else None
+    if out["cameras"] is None:
+        edges0 = out["road_edges"]
+        out["cameras"] = gpd.GeoDataFrame({"camera_id": [], "kind": []}, geometry=gpd.GeoSeries([], crs=edges0.crs),
+                                          crs=edges0.crs)
     edges = out["road_edges"]
     if edges is not None and exclude_highways and "highway" in edges.columns:
         out["road_edges"] = edges.loc[~edges["highway"].isin(list(exclude_highways))]

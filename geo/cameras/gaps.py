@@ -189,7 +189,8 @@ def camera_gaps(
     Parameters
     ----------
     views
-        From :func:`geo.cameras.views.camera_views` (``cam_x``/``cam_y`` give camera positions).
+        From :func:`geo.cameras.views.camera_views` (``cam_x``/``cam_y`` give camera positions; without
+        them ``nearest_camera_m`` is NaN). No cameras at all is fine: everything is a gap.
     edges, neighborhoods, cells
         Layers whose gaps are listed (any may be None); same projected CRS as ``views``.
     incidents
@@ -237,7 +238,8 @@ def camera_gaps(
     if not (0.0 < seen_share_below <= 1.0):
         raise InputError(f"seen_share_below={seen_share_below}: give a share in (0, 1]")
     vgeoms = views.geometry.to_numpy()
-    cams = shapely.points(views["cam_x"].to_numpy(), views["cam_y"].to_numpy()) if len(views) else np.zeros(0, object)
+    has_apex = len(views) and {"cam_x", "cam_y"}.issubset(views.columns)
+    cams = shapely.points(views["cam_x"].to_numpy(), views["cam_y"].to_numpy()) if has_apex else np.zeros(0, object)
     recent = None
     inc_pts = np.zeros(0, object)
     if incidents is not None:

@@ -487,6 +487,9 @@ def test_gap_list_without_risk_ranks_by_incidents(district):
     assert gaps.iloc[0]["weight"] == pytest.approx(3.0 * gaps.iloc[0]["length_m"] / 50.0, rel=1e-3)
     with pytest.raises(CRSError):
         camera_gaps(camera_views(d["cameras"]), edges=d["edges"].to_crs("EPSG:3857"))
+    # no camera at all: every piece of street is a gap
+    none = camera_gaps(camera_views(d["cameras"].iloc[:0]), edges=d["edges"])
+    assert none["length_m"].sum() == pytest.approx(4000.0) and none["nearest_camera_m"].isna().all()
 
 
 def test_writers(tmp_path, district):
