@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
@@ -129,11 +130,7 @@ def coverage_matrix(
         return sp.csc_array(shape, dtype=np.int8)
     res = cKDTree(d).sparse_distance_matrix(cKDTree(c), radius_m, output_type="ndarray")
     di, cj = res["i"].astype(np.int64), res["j"].astype(np.int64)
-    # sparse_distance_matrix omits zero distances: add coincident points
-    same_i, same_j = _coincident(d, c)
-    if len(same_i):
-        di = np.concatenate([di, same_i])
-        cj = np.concatenate([cj, same_j])
+    # (the ndarray output keeps zero distances: a candidate standing on a demand point covers it)
     if candidate_bearing_deg is not None:
         fov = np.broadcast_to(np.asarray(fov_deg, dtype=float), (len(c),))
         b = np.asarray(candidate_bearing_deg, dtype=float)
@@ -146,19 +143,6 @@ def coverage_matrix(
     m.sum_duplicates()
     m.data[:] = 1
     return m
-
-
-def _coincident(d: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    tree = cKDTree(c)
-    dist, j = tree.query(d, k=1, distance_upper_bound=1e-9)
-    hit = np.isfinite(dist)
-    if not hit.any():
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    # all candidates at exactly that spot (rare): query_ball_point on the hits
-    lists = tree.query_ball_point(d[hit], r=1e-9)
-    counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
-    cand = np.fromiter((j for x in lists for j in x), dtype=np.int64, count=int(counts.sum()))
-    return np.repeat(np.flatnonzero(hit), counts), cand
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,12 +188,12 @@ def _groups(
     g = np.asarray(groups, dtype=object).reshape(-1)
     if len(g) != n_cand:
         raise InputError(f"{len(g)} group labels for {n_cand} candidates")
-    missing = np.array([x is None or (isinstance(x, float) and np.isnan(x)) or x == "" for x in g], dtype=bool) \
-        if n_cand else np.zeros(0, bool)
-    labels = sorted({x for x in g[~missing]}, key=str)
-    code_of = {lab: i for i, lab in enumerate(labels)}
-    code = np.array([code_of[x] if not m else -1 for x, m in zip(g, missing, strict=True)], dtype=int) \
-        if n_cand else np.zeros(0, int)
+    ser = pd.Series(g, dtype=object)
+    missing = (ser.isna() | (ser.astype(str) == "")).to_numpy()
+    code = np.full(n_cand, -1, dtype=int)
+    found, labels_idx = pd.factorize(ser[~missing], sort=False)
+    code[~missing] = found
+    labels = list(labels_idx)
     if isinstance(budgets, Mapping):
         caps = np.array([int(budgets.get(lab, 0)) for lab in labels], dtype=int)
     else:
@@ -361,7 +345,8 @@ def _lazy_greedy(p: _Problem, k: int, *, stop_at: float | None = None) -> list[i
     gains0 = p.a.T @ (p.w * ~covered)
     is_req = np.zeros(n_c, dtype=bool)
     is_req[p.required] = True
-    heap = [(-float(gains0[j]), int(j)) for j in range(n_c) if not is_req[j] and gains0[j] > 0]
+    open_ = np.flatnonzero(~is_req & (gains0 > 0))
+    heap = list(zip((-gains0[open_]).tolist(), open_.tolist(), strict=True))
     heapq.heapify(heap)
     while heap and len(chosen) < k:
         neg, j = heapq.heappop(heap)
