@@ -301,3 +301,69 @@ def routes_job(
             written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}"))
             report("write", len(written) / len(ROUTE_FORMATS))
     return plans, written
+
+
+def forecast_edge_risk(ws: Workspace, *, horizon_days: int = 28) -> pd.Series | None:
+    """Risk per road edge from the street-segment forecast (the hotspot work), or None without
+    incidents. Both directed copies of a street get their segment's expected incidents."""
+    from geo.forecast import forecast
+    from geo.hotspots import street_segments
+
+    if not ws.has("incidents") or ws.count("incidents") == 0:
+        return None
+    inc = ws.read("incidents")
+    segments = street_segments(ws.read("road_edges"))
+    ranked = forecast(inc, cells=segments, as_of=inc["occurred_at"].max().date(), horizon_days=horizon_days)
+    key = ranked.columns[0]
+    risk = segments[[key, "edge_ids"]].merge(ranked[[key, "expected"]], on=key)
+    risk = risk.explode("edge_ids")
+    return pd.Series(risk["expected"].to_numpy(float), index=risk["edge_ids"].astype("int64").to_numpy())
+
+
+def hot_cells(ws: Workspace) -> tuple[gpd.GeoDataFrame | None, pd.Series | None]:
+    """The Gi* hot sub-zones of the last ``patrolnet hotspots`` run (None when it has not run)."""
+    if not ws.has("hotspot_subzones"):
+        return None, None
+    hs = ws.read("hotspot_subzones")
+    hot = hs[hs["hotspot"] == "hot"].reset_index(drop=True)
+    if hot.empty:
+        return None, None
+    return hot, pd.Series(hot["count"].astype(float).to_numpy(), index=hot.index)
+
+
+def camera_coverage_job(ws: Workspace, *, risk: bool = True) -> dict[str, Any]:
+    """Coverage figures of the workspace's cameras (risk-weighted by the forecast when there are incidents)."""
+    from geo.cameras.district import coverage_for_workspace
+
+    edge_risk = forecast_edge_risk(ws) if risk else None
+    subzones = ws.read("subzones") if ws.has("subzones") else None
+    _, cov = coverage_for_workspace(ws, edge_risk=edge_risk, cells=subzones)
+    return dict(cov.figures)
+
+
+def camera_gaps_job(ws: Workspace, *, out: str | Path, lang: str = "zh-CN", segment_m: float = 50.0,
+                    risk: bool = True, as_of: dt.date | None = None) -> tuple[gpd.GeoDataFrame, Path]:
+    """The ranked gap list (risk from the forecast when there are incidents), written as CSV, XLSX or GeoJSON."""
+    from geo.cameras import write_table
+    from geo.cameras.district import gaps_for_workspace
+
+    edge_risk = forecast_edge_risk(ws) if risk else None
+    cells, cell_risk = hot_cells(ws)
+    gaps = gaps_for_workspace(ws, edge_risk=edge_risk, segment_m=segment_m, as_of=as_of, cells=cells,
+                              cell_risk=cell_risk)
+    return gaps, write_table(gaps, Path(out), lang=lang)
+
+
+def camera_siting_job(ws: Workspace, *, out: str | Path, add: int | None = None, target_share: float | None = None,
+                      budget_per_station: int | None = None, radius_m: float = 50.0, spacing_m: float = 25.0,
+                      method: str = "auto", lang: str = "zh-CN", risk: bool = True) -> tuple[Any, Path]:
+    """Where K new cameras help most (maximal covering; or the fewest reaching ``target_share``)."""
+    from geo.cameras import write_table
+    from geo.cameras.district import gaps_for_workspace, siting_for_workspace
+
+    if add is None and target_share is None:
+        raise InputError("give --add K (how many new cameras) or --target-share S (set covering)")
+    gaps = gaps_for_workspace(ws, edge_risk=forecast_edge_risk(ws) if risk else None)
+    plan = siting_for_workspace(ws, k=add, target_share=target_share, budget_per_station=budget_per_station,
+                                radius_m=radius_m, spacing_m=spacing_m, method=method, gaps=gaps)
+    return plan, write_table(plan.sites, Path(out), lang=lang, sheet="sites")

@@ -472,6 +472,74 @@ def routes(
         console.print(f"  {path}", highlight=False)
 
 
+cameras_cli = typer.Typer(help="Cameras (探头): coverage, gap lists, where to add cameras.", no_args_is_help=True)
+cli.add_typer(cameras_cli, name="cameras")
+NoRiskOpt = Annotated[bool, typer.Option("--no-risk", help="Rank by past incidents only (skip the forecast).")]
+
+
+@cameras_cli.command("coverage")
+def cameras_coverage(workspace: WorkspaceArg, no_risk: NoRiskOpt = False, lang: LangOpt = "zh-CN") -> None:
+    """What the cameras see: streets, neighborhoods and entrances, sub-zones, past incidents."""
+    from app.analysis_jobs import camera_coverage_job
+    from geo.workspace import Workspace
+
+    with planner_errors():
+        figures = camera_coverage_job(Workspace(workspace), risk=not no_risk)
+    typer.echo(json.dumps(figures, ensure_ascii=False, indent=2, default=float))
+
+
+@cameras_cli.command("gaps")
+def cameras_gaps(
+    workspace: WorkspaceArg,
+    out: Annotated[Path, typer.Option("--out", help="FILE.csv, FILE.xlsx or FILE.geojson.")],
+    segment_m: Annotated[float, typer.Option("--segment-m", help="Road pieces of this length (m).", min=5)] = 50.0,
+    no_risk: NoRiskOpt = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Risky places no camera sees, ranked by risk (headers in zh-CN or English by --lang)."""
+    from app.analysis_jobs import camera_gaps_job
+    from geo.workspace import Workspace
+
+    language = _lang(lang)
+    with planner_errors():
+        gaps, path = camera_gaps_job(Workspace(workspace), out=out, lang=language, segment_m=segment_m,
+                                     risk=not no_risk)
+    kinds = gaps["kind"].value_counts().to_dict() if "kind" in gaps else {}
+    console.print(_t("cli.cameras.gaps", language, n=len(gaps), path=str(path)), highlight=False)
+    for kind, n in kinds.items():
+        console.print(f"  {kind}: {n:,}", highlight=False)
+
+
+@cameras_cli.command("site")
+def cameras_site(
+    workspace: WorkspaceArg,
+    out: Annotated[Path, typer.Option("--out", help="FILE.csv, FILE.xlsx or FILE.geojson.")],
+    add: Annotated[int | None, typer.Option("--add", help="How many new cameras.", min=1)] = None,
+    target_share: Annotated[
+        float | None, typer.Option("--target-share", help="Fewest cameras reaching this share of gap risk (0-1).", min=0.0, max=1.0)
+    ] = None,
+    budget_per_station: Annotated[
+        int | None, typer.Option("--budget-per-station", help="At most this many new cameras per station.", min=0)
+    ] = None,
+    radius_m: Annotated[float, typer.Option("--radius-m", help="A new camera covers this far (m).", min=5)] = 50.0,
+    spacing_m: Annotated[float, typer.Option("--spacing-m", help="Candidate spacing along streets (m).", min=5)] = 25.0,
+    method: Annotated[str, typer.Option("--method", help="auto, exact, highs or greedy.")] = "auto",
+    no_risk: NoRiskOpt = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Where K new cameras add the most risk-weighted coverage (existing cameras kept)."""
+    from app.analysis_jobs import camera_siting_job
+    from geo.workspace import Workspace
+
+    language = _lang(lang)
+    with planner_errors():
+        plan, path = camera_siting_job(Workspace(workspace), out=out, add=add, target_share=target_share,
+                                       budget_per_station=budget_per_station, radius_m=radius_m, spacing_m=spacing_m,
+                                       method=method, lang=language, risk=not no_risk)
+    console.print(_t("cli.cameras.site", language, n=len(plan.sites), path=str(path)), highlight=False)
+    typer.echo(json.dumps(plan.figures, ensure_ascii=False, indent=2, default=float))
+
+
 def _pairs(values: list[str], option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values:

@@ -224,6 +224,8 @@ MESSAGES.update(
         "cli.backtest.title": {"zh-CN": "滚动回测（第 {start}-{end} 周）：命中率 / PAI / PEI",
                                "en": "Rolling backtest (weeks {start}-{end}): hit rate / PAI / PEI"},
         "cli.routes.title": {"zh-CN": "巡逻路线：{n} 个单位，班次 {shift}", "en": "Patrol routes: {n} units, shift {shift}"},
+        "cli.cameras.gaps": {"zh-CN": "探头盲区：{n:,} 处，已写入 {path}", "en": "Camera gaps: {n:,}, written to {path}"},
+        "cli.cameras.site": {"zh-CN": "新增探头选址：{n:,} 处，已写入 {path}", "en": "New camera sites: {n:,}, written to {path}"},
         "cli.init.done": {
             "zh-CN": "已创建工作区 {path}（坐标系 {crs}）",
             "en": "Created workspace {path} (CRS {crs})",

@@ -199,3 +199,42 @@ def test_routes_for_a_shift_on_the_demo(demo_workspace, tmp_path):
     assert result.exit_code == 2 and "error:" in result.output
     result = runner.invoke(cli, ["routes", path, "--shift", "20:00-24:00", "--out", str(tmp_path / "r.pdf")])
     assert result.exit_code == 2 and "use a folder, or a file ending in" in result.output
+
+
+def test_cameras_on_the_demo_and_on_helsinki(demo_workspace, tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    path = str(demo_workspace.path)
+    result = runner.invoke(cli, ["cameras", "coverage", path])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["cameras"] == 1061 and 0 < figures["road_share_seen"] < 1
+    assert 0 < figures["incident_share_seen"] < 1
+    xlsx = tmp_path / "gaps.xlsx"
+    result = runner.invoke(cli, ["cameras", "gaps", path, "--out", str(xlsx)])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(xlsx).active
+    headers = [c.value for c in sheet[1]]
+    assert any("风险" in str(h) for h in headers), headers
+    assert sheet.max_row > 100
+    sites = tmp_path / "sites.csv"
+    result = runner.invoke(cli, ["cameras", "site", path, "--add", "20", "--out", str(sites), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(sites, encoding="utf-8-sig")
+    assert len(table) == 20 and table["marginal_gain"].is_monotonic_decreasing
+    result = runner.invoke(cli, ["cameras", "site", path, "--out", str(sites)])
+    assert result.exit_code == 2 and "--add K" in result.output
+    # the real Helsinki extract with its 221 real cameras and buildings
+    hel = tmp_path / "hel.gpkg"
+    result = runner.invoke(cli, ["init", str(hel), "--osm", str(DATA / "osm" / "helsinki_centre.osm.pbf"),
+                                 "--timezone", "Europe/Helsinki"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["cameras", "coverage", str(hel)])
+    assert result.exit_code == 0, result.output
+    hf = json.loads(result.output)
+    assert hf["cameras"] == 221 and 0.1 < hf["road_share_seen"] < 0.4
+    geo = tmp_path / "hel-gaps.geojson"
+    result = runner.invoke(cli, ["cameras", "gaps", str(hel), "--out", str(geo), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(geo.read_text(encoding="utf-8"))["features"]) > 1000
