@@ -975,7 +975,8 @@ def model_tracker(
         "designated_failing_names": ("designated_fails", "、", "name"),
         "candidate_names": ("candidate", "、", "name"),
     }.items():
-        offices[col] = key.map(names(assessment, src, sep)).fillna("").to_numpy()
+        mapped = key.map(names(assessment, src, sep)).astype(object)
+        offices[col] = mapped.where(mapped.notna(), "").to_numpy()
     offices["flag"] = np.select(
         [offices["designated"] == 0, offices["designated_meeting"] == 0],
         ["no_designated_model", "designated_not_meeting"],
@@ -1116,7 +1117,7 @@ def _when(occ: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     hour = occ.dt.hour.to_numpy()
     starts = np.array([b[0] for b in TIME_BANDS])
     band = np.searchsorted(starts, hour, side="right") - 1
-    wd = occ.dt.weekday.to_numpy()
+    wd = occ.dt.day_of_week.to_numpy()
     mon, day = occ.dt.month.to_numpy(), occ.dt.day.to_numpy()
     zh = (pd.Series(mon).astype(str) + "月" + pd.Series(day).astype(str) + "日（"
           + pd.Series(np.array(_WEEKDAYS_ZH)[wd]) + "）" + pd.Series(np.array([b[1] for b in TIME_BANDS])[band]))
@@ -1209,10 +1210,11 @@ def weekly_bulletins(
     else:
         near = street.iloc[:0].copy()
     near["kind"] = "nearby"
-    rn = near["road_name"].astype(object)
-    named = rn.notna().to_numpy()
-    near["where_zh"] = np.where(named, rn.astype(str).to_numpy() + "（小区周边）", "小区周边道路")
-    near["where_en"] = np.where(named, rn.astype(str).to_numpy() + " (near the compound)", "a street near the compound")
+    rn = near["road_name"].astype("string")
+    named = rn.notna().to_numpy(dtype=bool)
+    rn = rn.fillna("")
+    near["where_zh"] = np.where(named, (rn + "（小区周边）").to_numpy(dtype=object), "小区周边道路")
+    near["where_en"] = np.where(named, (rn + " (near the compound)").to_numpy(dtype=object), "a street near the compound")
     ev = pd.concat([inside, near], ignore_index=True)
     ev = ev.sort_values(["neighborhood_id", "occurred_at", "incident_id"], kind="stable").reset_index(drop=True)
     when_zh, when_en = _when(ev["occurred_at"]) if len(ev) else (np.array([], object), np.array([], object))
