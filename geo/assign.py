@@ -13,20 +13,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.crs import require_metric
 from geo.errors import CRSError
 
 __all__ = ["snap_to_edges", "tag_areas", "require_metric"]
-
-
-def require_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
-    """Raise :class:`CRSError` unless ``frame`` has a projected (metre) CRS."""
-    if frame.crs is None:
-        raise CRSError(f"{what} has no CRS; set it with .set_crs(...)")
-    if not frame.crs.is_projected:
-        raise CRSError(
-            f"{what} is in {frame.crs.to_string()} (degrees); distances need metres: "
-            f"reproject with .to_crs(working_crs)"
-        )
 
 
 def snap_to_edges(

@@ -67,7 +67,8 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from geo.errors import CRSError, InputError
-from geo.hotspots import _require_metric, select_incidents
+from geo.crs import require_metric
+from geo.hotspots import select_incidents
 
 __all__ = [
     "METHODS",
@@ -157,7 +158,7 @@ def grid_cells(
     CRSError
         When ``area`` is not in a projected CRS.
     """
-    _require_metric(area, "grid area")
+    require_metric(area, "grid area")
     cell = float(cell_m)
     if not np.isfinite(cell) or cell <= 0:
         raise InputError(f"cell_m={cell_m!r}: must be a positive number of metres")
@@ -216,7 +217,7 @@ class _Places:
 def _places(cells: gpd.GeoDataFrame) -> _Places:
     if not isinstance(cells, gpd.GeoDataFrame):
         raise InputError("cells must be a GeoDataFrame: grid_cells(...), sub-zones or street segments")
-    _require_metric(cells, "cells")
+    require_metric(cells, "cells")
     if len(cells) == 0:
         raise InputError("cells is empty")
     geoms = cells.geometry.to_numpy()
@@ -392,7 +393,7 @@ def _prepare(incidents: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *, categories
              origin: Any = None) -> _Design:
     if not isinstance(incidents, gpd.GeoDataFrame):
         raise InputError("incidents must be a GeoDataFrame of points with 'occurred_at'")
-    _require_metric(incidents, "incidents")
+    require_metric(incidents, "incidents")
     if "occurred_at" not in incidents.columns:
         raise InputError("incidents have no 'occurred_at' column")
     if cells.crs is not None and incidents.crs is not None and not incidents.crs.equals(cells.crs):

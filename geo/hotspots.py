@@ -43,6 +43,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from scipy.stats import norm
 
+from geo.crs import require_metric
 from geo.errors import CRSError, InputError
 from geo.schema import CATEGORIES
 
@@ -80,16 +81,6 @@ _FINE_PER_BANDWIDTH = 20.0
 # ---------------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------------
-def _require_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
-    if frame.crs is None:
-        raise CRSError(f"{what} has no CRS; set it with .set_crs(...) (a projected CRS in metres)")
-    if not frame.crs.is_projected:
-        raise CRSError(
-            f"{what} is in {frame.crs.to_string()} (degrees); this needs metres: "
-            f"reproject with .to_crs(working_crs), e.g. .to_crs('EPSG:4547')"
-        )
-
-
 def _xy(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, what: str = "points") -> tuple[np.ndarray, np.ndarray]:
     xa = np.asarray(x, dtype=float).ravel()
     ya = np.asarray(y, dtype=float).ravel()
@@ -112,7 +103,7 @@ def _positive(value: float, name: str) -> float:
 
 
 def _points_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> tuple[np.ndarray, np.ndarray]:
-    _require_metric(frame, what)
+    require_metric(frame, what)
     geoms = frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else frame.to_numpy()
     if len(geoms) and not (shapely.get_type_id(geoms) == 0).all():
         raise InputError(f"{what}: every geometry must be a Point")
@@ -224,7 +215,7 @@ def _mask_array(mask: object, spec: GridSpec) -> np.ndarray | None:
             raise InputError(f"mask has shape {mask.shape} but the grid is {spec.shape}; build it from the grid")
         return mask.astype(bool)
     if isinstance(mask, (gpd.GeoSeries, gpd.GeoDataFrame)):
-        _require_metric(mask, "mask")
+        require_metric(mask, "mask")
         geom = shapely.union_all(mask.geometry.to_numpy() if isinstance(mask, gpd.GeoDataFrame) else mask.to_numpy())
     elif isinstance(mask, shapely.Geometry):
         geom = mask
@@ -414,7 +405,7 @@ def incident_density(
     sel = select_incidents(incidents, categories=categories, start=start, end=end)
     x, y = _points_xy(sel, "incidents")
     if boundary is not None:
-        _require_metric(boundary, "boundary")
+        require_metric(boundary, "boundary")
         if not boundary.crs.equals(incidents.crs):
             raise CRSError(f"boundary is in {boundary.crs.to_string()} but incidents in "
                            f"{incidents.crs.to_string()}; bring them into one CRS with .to_crs(...)")
@@ -589,8 +580,8 @@ def _area_keys(incidents: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, id_col: str
             pos[known] = lut.get_indexer(given[known].astype(str).to_numpy())
     todo = pos < 0
     if todo.any():
-        _require_metric(incidents, "incidents")
-        _require_metric(areas, what)
+        require_metric(incidents, "incidents")
+        require_metric(areas, what)
         if not incidents.crs.equals(areas.crs):
             raise CRSError(
                 f"incidents are in {incidents.crs.to_string()} but {what} in {areas.crs.to_string()}; "
@@ -625,7 +616,7 @@ def counts_by_subzone(
     if "area_m2" in subzones.columns:
         area = subzones["area_m2"].to_numpy(float)
     else:
-        _require_metric(subzones, "sub-zones")
+        require_metric(subzones, "sub-zones")
         area = subzones.geometry.area.to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         per = np.where(area > 0, count / area * _M2_PER_KM2, np.nan)
@@ -643,7 +634,7 @@ def street_segments(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ``highway``, ``name`` (where given), ``edge_ids`` (list of the directed edge ids) and the
     geometry of the first edge, in the edges' CRS.
     """
-    _require_metric(edges, "road edges")
+    require_metric(edges, "road edges")
     if len(edges) == 0:
         raise InputError("no road edges; import a road network first (patrolnet init --osm)")
     for col in ("edge_id", "u", "v"):
@@ -722,8 +713,8 @@ def _segment_positions(incidents: gpd.GeoDataFrame, segments: gpd.GeoDataFrame, 
             pos[known] = got
     todo = pos < 0
     if todo.any():
-        _require_metric(incidents, "incidents")
-        _require_metric(segments, "street segments")
+        require_metric(incidents, "incidents")
+        require_metric(segments, "street segments")
         tree = shapely.STRtree(segments.geometry.to_numpy())
         pi, si = tree.query_nearest(incidents.geometry.to_numpy()[todo], max_distance=max_distance_m,
                                     all_matches=False)
@@ -797,7 +788,7 @@ def _w_from_pairs(n: int, i: np.ndarray, j: np.ndarray):  # noqa: ANN202 - libpy
 def subzone_weights(subzones: gpd.GeoDataFrame):  # noqa: ANN201 - libpysal W
     """Queen contiguity (sharing a boundary point) between sub-zones, as a binary libpysal ``W``
     indexed by position (0..n-1)."""
-    _require_metric(subzones, "sub-zones")
+    require_metric(subzones, "sub-zones")
     geoms = subzones.geometry.to_numpy()
     tree = shapely.STRtree(geoms)
     i, j = tree.query(geoms, predicate="intersects")

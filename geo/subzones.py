@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.assign import require_metric
+from geo.crs import require_metric
 from geo.errors import InfeasibleError, InputError
 
 __all__ = ["street_blocks", "build_subzones", "SubzoneResult", "check_partition"]

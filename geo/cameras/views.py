@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.crs import require_metric
 from geo.errors import CRSError, InputError
 
 __all__ = [
@@ -52,16 +53,6 @@ KIND_DEFAULTS: dict[str, tuple[float, float]] = {
 }
 #: How far (m) a camera found inside a footprint is put outside its wall.
 _WALL_OFFSET_M = 0.05
-
-
-def _require_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
-    if frame.crs is None:
-        raise CRSError(f"{what} has no CRS; set it with .set_crs(...)")
-    if not frame.crs.is_projected:
-        raise CRSError(
-            f"{what} is in {frame.crs.to_string()} (degrees); view polygons need metres: "
-            f"reproject with .to_crs(working_crs)"
-        )
 
 
 def sector_polygons(
@@ -476,7 +467,7 @@ def camera_views(
     InputError
         Missing ``kind`` column, unknown kinds, non-point or empty geometries, bad parameters.
     """
-    _require_metric(cameras, "cameras")
+    require_metric(cameras, "cameras")
     if "kind" not in cameras.columns:
         raise InputError("cameras need a 'kind' column (skynet_pole | bullet | dome | speed)")
     geoms = cameras.geometry.to_numpy()
@@ -497,7 +488,7 @@ def camera_views(
     )
     blds = None
     if buildings is not None:
-        _require_metric(buildings, "buildings")
+        require_metric(buildings, "buildings")
         if not buildings.crs.equals(cameras.crs):
             raise CRSError(
                 f"buildings are in {buildings.crs.to_string()} but cameras in {cameras.crs.to_string()}; "
