@@ -74,8 +74,11 @@ def planner_errors():
 
 
 @contextmanager
-def progress_bar(enabled: bool = True):
-    """A rich progress bar fed by ``progress(stage, fraction)`` callbacks."""
+def progress_bar(enabled: bool | None = None):
+    """A rich progress bar fed by ``progress(stage, fraction)`` callbacks; shown on a terminal (or
+    when ``PATROLNET_PROGRESS`` is set), silent in pipes and logs."""
+    if enabled is None:
+        enabled = sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))
     if not enabled:
         yield lambda stage, fraction: None
         return
@@ -145,7 +148,7 @@ def demo(
             from app.jobs import build_demo_workspace
 
             console.print(_t("cli.demo.build", language, path=str(workspace), seed=seed))
-            with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+            with progress_bar() as report:
                 ws = build_demo_workspace(
                     workspace, seed=seed, as_of=as_of_date, scale=scale, overwrite=rebuild, progress=report
                 )
@@ -221,7 +224,7 @@ def init(
     if osm is not None and not osm.exists():
         fail(f"--osm '{osm}' does not exist; download the extract on a connected machine and pass its path")
     with planner_errors():
-        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+        with progress_bar() as report:
             ws, summary = init_workspace(workspace, osm=osm, place=place, boundary=boundary,
                                          boundary_coords=boundary_coords, crs=crs, timezone=timezone,
                                          overwrite=overwrite,
@@ -253,7 +256,7 @@ def grid(
         fail("give either --count or --target-area-m2, not both")
     with planner_errors():
         ws = Workspace(workspace)
-        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+        with progress_bar() as report:
             new_ws, result, export = grid_workspace(ws, count=count, target_area_m2=target_area_m2,
                                                     export_dir=export_dir, progress=report)
     sz = result.subzones
@@ -293,7 +296,7 @@ def split(
     language = _lang(lang)
     with planner_errors():
         ws = Workspace(workspace)
-        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+        with progress_bar() as report:
             _, result, exports = split_workspace(ws, brigade_units=brigade_units, risk_weighted=risk_weighted,
                                                  export_dir=export_dir, progress=report)
     table = result["summary"]
@@ -343,7 +346,7 @@ def hotspots(
     start, end = _parse_date(from_, "--from"), _parse_date(to, "--to")
     with planner_errors():
         ws = Workspace(workspace)
-        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+        with progress_bar() as report:
             _, summary = hotspots_job(ws, out_dir=out, start=start, end=end, categories=category,
                                       cell_m=cell_m, bandwidth_m=bandwidth_m, progress=report)
     if as_json:
@@ -456,7 +459,7 @@ def routes(
     day = _parse_date(date, "--date")
     with planner_errors():
         ws = Workspace(workspace)
-        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+        with progress_bar() as report:
             plans, written = routes_job(ws, shift=shift, date=day, out=out,
                                         kinds=tuple(kinds) if kinds else ("brigade_vehicle", "grid_team"),
                                         team_minutes=team_minutes, time_limit_s=time_limit,
@@ -612,7 +615,7 @@ def import_(
     category_map = _pairs(list(category or []), "--category")
     with planner_errors():
         ws = Workspace(workspace)
-        with progress_bar(sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))) as report:
+        with progress_bar() as report:
             new_ws, result, report_path = import_table(
                 ws, layer, file, column_map=column_map, coords=coords, timezone=timezone, strict=strict,
                 replace=replace, tolerance_m=tolerance_m, category_map=category_map, encoding=encoding,
