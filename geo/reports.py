@@ -522,9 +522,8 @@ def prepare_incidents(
         source = "none"
     out["main_road"] = main & street
     out["road_name"] = np.where(street, road_name.to_numpy(), None)
-    geom = getattr(incidents, "geometry", None) if hasattr(incidents, "geometry") and "geometry" in incidents.columns else None
-    if geom is not None:
-        arr = shapely.centroid(np.asarray(geom.values, dtype=object))
+    if "geometry" in incidents.columns:
+        arr = shapely.centroid(np.asarray(incidents["geometry"].to_numpy(), dtype=object))
         out["x"], out["y"] = shapely.get_x(arr), shapely.get_y(arr)
     else:
         out["x"], out["y"] = np.nan, np.nan
@@ -662,9 +661,8 @@ def _units(
             "unit_id": src[idcol].astype(str).to_numpy(),
             "name": src["name"].astype(str).to_numpy(),
             "name_en": _name_en(src).astype(str).to_numpy(),
-            "station_id": src["station_id"].astype(str).to_numpy() if level != "station" else src[idcol].astype(str).to_numpy(),
-            "community_id": src["community_id"].astype(str).to_numpy() if level == "neighborhood" else (
-                src[idcol].astype(str).to_numpy() if level == "community" else None),
+            "station_id": src["station_id"].astype(str).to_numpy(),
+            "community_id": src["community_id"].astype(str).to_numpy() if level != "station" else None,
         }
     )
     return out.sort_values("unit_id", kind="stable").reset_index(drop=True)
@@ -730,6 +728,19 @@ def comparison_table(
     return _attach_changes(out, windows, alpha=alpha)
 
 
+def _whole(values: pd.Series) -> pd.Series:
+    """Numbers rounded to nullable integers (missing stays missing)."""
+    num = pd.to_numeric(pd.Series(values), errors="coerce").astype("Float64")
+    return num.round().astype("Int64").reset_index(drop=True)
+
+
+def _model_kind(neighborhoods: pd.DataFrame) -> pd.Series:
+    """The ``model_kind`` text of each neighborhood, ``""`` when not designated."""
+    if "model_kind" not in neighborhoods.columns:
+        return pd.Series("", index=neighborhoods.index, dtype=object)
+    return neighborhoods["model_kind"].astype("string").fillna("").str.strip().astype(object)
+
+
 def _rank(values: pd.Series, by: pd.Series | None = None) -> pd.Series:
     if by is None:
         r = values.rank(method=RANK_METHOD, ascending=True, na_option="keep")
@@ -781,7 +792,7 @@ def station_ranking(
         }
     )
     res = _residents_by_station(communities)
-    out["residents"] = pd.array(out["station_id"].map(res).to_numpy(dtype=float, na_value=np.nan), dtype="Float64").round().astype("Int64")
+    out["residents"] = _whole(out["station_id"].map(res))
     resid = out["residents"].astype(float).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         out["rate_per_10k"] = np.where(resid > 0, out["cases"] / resid * 1e4, np.nan)
@@ -822,7 +833,7 @@ def neighborhood_ranking(
     cm = count_matrix(incidents, level="neighborhood", measures=ms, windows=wins, units=ids)
     st_name = stations.set_index(stations["station_id"].astype(str))
     cm_name = communities.set_index(communities["community_id"].astype(str))
-    hh = pd.to_numeric(nb["households"], errors="coerce") if "households" in nb.columns else pd.Series(np.nan, index=nb.index)
+    hh = nb["households"] if "households" in nb.columns else pd.Series(np.nan, index=nb.index)
     out = pd.DataFrame(
         {
             "station_id": nb["station_id"].astype(str).to_numpy(),
@@ -830,7 +841,7 @@ def neighborhood_ranking(
             "name": nb["name"].astype(str).to_numpy(),
             "name_en": _name_en(nb).astype(str).to_numpy(),
             "community_id": nb["community_id"].astype(str).to_numpy(),
-            "households": pd.array(hh.to_numpy(dtype=float, na_value=np.nan), dtype="Float64").round().astype("Int64"),
+            "households": _whole(hh).to_numpy(),
             "cases": cm[(measure, "month")].to_numpy(),
         }
     )
@@ -843,8 +854,7 @@ def neighborhood_ranking(
     out["two_robberies_one_theft"] = cm[("two_robberies_one_theft", "month")].to_numpy()
     out["previous_month"] = _counts_column(cm[(measure, "previous_month")].to_numpy(), wins["previous_month"].covered)
     out["month_last_year"] = _counts_column(cm[(measure, "month_last_year")].to_numpy(), wins["month_last_year"].covered)
-    mk = nb["model_kind"].astype("string").fillna("").str.strip().to_numpy() if "model_kind" in nb.columns else np.full(len(nb), "")
-    out["designated_model"] = mk != ""
+    out["designated_model"] = (_model_kind(nb) != "").to_numpy(dtype=bool)
     out.insert(3, "rank", _rank(out["cases"], out["station_id"]))
     out.insert(out.columns.get_loc("rate_per_1k_households") + 1, "rank_by_rate",
                _rank(pd.Series(out["rate_per_1k_households"], dtype=float), out["station_id"]))
@@ -906,7 +916,7 @@ def model_tracker(
     prev = cm[(measure, "previous_12m")].to_numpy()
     prev_ok = wins["previous_12m"].covered
     com = communities.set_index(communities["community_id"].astype(str))
-    mk = nb["model_kind"].astype("string").fillna("").str.strip() if "model_kind" in nb.columns else pd.Series("", index=nb.index)
+    mk = _model_kind(nb)
     out = pd.DataFrame(
         {
             "station_id": nb["station_id"].astype(str).to_numpy(),
@@ -914,8 +924,8 @@ def model_tracker(
             "neighborhood_id": ids.to_numpy(),
             "name": nb["name"].astype(str).to_numpy(),
             "name_en": _name_en(nb).astype(str).to_numpy(),
-            "households": pd.to_numeric(nb["households"], errors="coerce").astype("Int64").to_numpy()
-            if "households" in nb.columns else pd.NA,
+            "households": _whole(nb["households"] if "households" in nb.columns
+                                 else pd.Series(np.nan, index=nb.index)).to_numpy(),
             "model_kind": mk.astype(str).to_numpy(),
             "designated": (mk != "").to_numpy(dtype=bool),
             "last_12m": last,
@@ -1540,8 +1550,9 @@ def build_report(
         layers: dict[str, pd.DataFrame | None] = {}
         for name in ("stations", "communities", "neighborhoods", "incidents"):
             layers[name] = ws.read(name) if ws.has(name) else None
-        layers["road_edges"] = ws.read("road_edges", columns=["edge_id", "highway", "name"]) if ws.has("road_edges") else None
-        layers["buildings"] = ws.read("buildings", columns=["name", "neighborhood_id"]) if ws.has("buildings") else None
+        optional = {"road_edges": ["edge_id", "highway", "name"], "buildings": ["name", "neighborhood_id"]}
+        for name, cols in optional.items():
+            layers[name] = ws.read(name, columns=cols) if ws.has(name) else None
         if main_highways is None:
             main_highways = ws.meta_json("main_highways", None)
     elif isinstance(source, Mapping):

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geo.errors import InputError
 from geo.reports import (
@@ -510,3 +512,50 @@ def test_demo_bulletins_are_zh_text(demo_report):
 def test_constants():
     assert set(TWO_ROBBERIES_ONE_THEFT) < set(CRIMINAL)
     assert "public_order" not in CRIMINAL
+
+
+# -- properties ---------------------------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # station
+            st.sampled_from(sorted(CATEGORIES)),
+            st.integers(0, 2 * 365 + 270),  # days after 2024-10-01
+            st.integers(0, 23),
+        ),
+        max_size=60,
+    )
+)
+def test_counts_add_up_and_ranks_are_competition_ranks(rows):
+    lay = tiny_layers()
+    sids = ["S1", "S2", "S3", "S4"]
+    cids = ["C1", "C3", "C4", "C5"]
+    t0 = pd.Timestamp("2024-10-01", tz=TZ)
+    lay["incidents"] = pd.DataFrame(
+        {
+            "incident_id": [f"r{i}" for i in range(len(rows))],
+            "occurred_at": [t0 + pd.Timedelta(days=d, hours=h) for _, _, d, h in rows],
+            "category": [c for _, c, _, _ in rows],
+            "place_kind": ["street"] * len(rows),
+            "station_id": [sids[s] for s, _, _, _ in rows],
+            "community_id": [cids[s] for s, _, _, _ in rows],
+        }
+    )
+    rep = build_report(lay, month="2026-06", as_of=dt.date(2026, 6, 30), data_start=DATA_START, meta=TINY_META)
+    c = rep.table("comparison")
+    crim = c[c["measure"] == "criminal"]
+    district = crim[crim["level"] == "district"].iloc[0]
+    for col in ("month", "month_last_year", "previous_month", "ytd", "ytd_last_year"):
+        assert crim.loc[crim["level"] == "station", col].sum() == district[col]
+        assert crim.loc[crim["level"] == "community", col].sum() == district[col]
+    r = rep.table("station_ranking")
+    fewer = r["cases"].map(lambda k: int((r["cases"] < k).sum()) + 1)
+    assert (r["rank"] == fewer).all() and r["rank"].is_monotonic_increasing
+    ch = district["yoy_change"]
+    if district["month_last_year"] > 0:
+        assert ch == pytest.approx(district["month"] / district["month_last_year"] - 1)
+    else:
+        assert np.isnan(ch) and district["yoy_status"] in ("new", "both_zero")
