@@ -475,6 +475,51 @@ def routes(
         console.print(f"  {path}", highlight=False)
 
 
+@cli.command()
+def report(
+    workspace: WorkspaceArg,
+    month: Annotated[str, typer.Option("--month", help="Month of the report, YYYY-MM.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML, XLSX, CSV and JSON files.")],
+    week: Annotated[
+        str | None, typer.Option("--week", help="Week of the bulletins: a day in it (YYYY-MM-DD) or YYYY-Www.")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Last day of data (default: the workspace's).")] = None,
+    controlled_share: Annotated[
+        float, typer.Option("--controlled-share", help="A 'controlled' model neighborhood is down by this share.", min=0, max=1)
+    ] = 0.5,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """The method's monthly report: year-over-year, rankings, model neighborhoods, weekly bulletins."""
+    from app.report_render import write_report
+    from geo.reports import build_report
+    from geo.workspace import Workspace
+
+    language = _lang(lang)
+    with planner_errors():
+        rep = build_report(Workspace(workspace), month=month, week=week, as_of=_parse_date(as_of, "--as-of"),
+                           controlled_share=controlled_share)
+        files = write_report(rep, out, lang=language)
+    head = rep.table("headline")
+    view = Table(title=_t("cli.report.done", language, month=month), title_justify="left")
+    for col in ("measure", "month", "month_last_year", "yoy_change", "ytd", "ytd_last_year", "ytd_yoy_change"):
+        view.add_column(col, justify="left" if col == "measure" else "right")
+    for row in head.itertuples(index=False):
+        pct = lambda v: "" if v is None or v != v else f"{v:+.1%}"  # noqa: E731
+        view.add_row(str(row.measure), f"{row.month:,}", f"{row.month_last_year:,}", pct(row.yoy_change),
+                     f"{row.ytd:,}", f"{row.ytd_last_year:,}", pct(row.ytd_yoy_change))
+    console.print(view)
+
+    def paths(value: Any) -> list[Any]:
+        if isinstance(value, dict):
+            return [p for v in value.values() for p in paths(v)]
+        if isinstance(value, list | tuple):
+            return [p for v in value for p in paths(v)]
+        return [value]
+
+    for path in paths(files):
+        console.print(f"  {path}", highlight=False)
+
+
 cameras_cli = typer.Typer(help="Cameras (探头): coverage, gap lists, where to add cameras.", no_args_is_help=True)
 cli.add_typer(cameras_cli, name="cameras")
 NoRiskOpt = Annotated[bool, typer.Option("--no-risk", help="Rank by past incidents only (skip the forecast).")]
