@@ -30,6 +30,12 @@ class Settings:
     asset_url_prefix: str = "/assets"
     #: Refuse to start without the npm assets (pages need them); False serves the API only.
     require_assets: bool = True
+    #: Largest upload accepted by the data page (``POST /api/v1/imports``); bigger ones get a 413.
+    max_upload_bytes: int = 50 * 1024 * 1024
+    #: Background threads running jobs (routes, hotspots, ...); the server itself never waits.
+    job_workers: int = 2
+    #: Where jobs write (default: ``<workspace dir>/<workspace stem>-outputs``).
+    outputs_dir: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "workspace_path", Path(self.workspace_path))
@@ -37,6 +43,18 @@ class Settings:
             object.__setattr__(self, "mbtiles", Path(self.mbtiles))
         object.__setattr__(self, "assets_dir", Path(self.assets_dir))
         object.__setattr__(self, "default_lang", normalize_lang(self.default_lang))
+        if self.outputs_dir is not None:
+            object.__setattr__(self, "outputs_dir", Path(self.outputs_dir))
+        if self.max_upload_bytes < 1 or self.job_workers < 1:
+            raise InputError("max_upload_bytes and job_workers must be at least 1")
+
+    @property
+    def output_root(self) -> Path:
+        """The folder every job writes into (one sub-folder per job)."""
+        if self.outputs_dir is not None:
+            return self.outputs_dir
+        ws = self.workspace_path
+        return ws.parent / f"{ws.stem}-outputs"
 
 
 @lru_cache(maxsize=1)

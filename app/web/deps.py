@@ -9,10 +9,12 @@ from fastapi import Depends, Query, Request
 from app.i18n import normalize_lang
 from app.web.config import Settings
 from app.web.state import AppState
+from app.web.tasks import JobManager
+from app.web.uploads import Upload, read_upload
 from app.web.tiles import MBTiles
 from geo.workspace import Workspace
 
-__all__ = ["LangDep", "SettingsDep", "StateDep", "TilesDep", "WorkspaceDep"]
+__all__ = ["JobsDep", "LangDep", "SettingsDep", "StateDep", "TilesDep", "UploadDep", "WorkspaceDep"]
 
 
 def get_state(request: Request) -> AppState:
@@ -56,3 +58,18 @@ def get_tiles(state: StateDep) -> MBTiles | None:
 
 
 TilesDep = Annotated[MBTiles | None, Depends(get_tiles)]
+
+
+def get_jobs(state: StateDep) -> JobManager:
+    assert state.jobs is not None
+    return state.jobs
+
+
+JobsDep = Annotated[JobManager, Depends(get_jobs)]
+
+
+async def get_upload(request: Request, settings: SettingsDep, lang: LangDep) -> Upload:
+    return await read_upload(request, max_bytes=settings.max_upload_bytes, lang=lang)
+
+
+UploadDep = Annotated[Upload, Depends(get_upload)]

@@ -6,6 +6,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from app.assets import AssetsMissingError, OffHostURLError
+from app.web.tasks import JobNotFoundError
+from app.web.uploads import UploadTooLargeError
 from geo.errors import (
     CRSError,
     InfeasibleError,
@@ -15,7 +17,7 @@ from geo.errors import (
     WorkspaceError,
 )
 
-__all__ = ["LayerNotFoundError", "install_error_handlers", "status_for"]
+__all__ = ["FeatureUnavailableError", "LayerNotFoundError", "install_error_handlers", "status_for"]
 
 
 class LayerNotFoundError(WorkspaceError):
@@ -27,9 +29,16 @@ class LayerNotFoundError(WorkspaceError):
         self.available = available
 
 
+class FeatureUnavailableError(PlannerError):
+    """A part of the app whose core module is not installed yet (HTTP 501)."""
+
+
 #: Most specific class first; the first match in the error's MRO wins.
 _STATUS: dict[type[PlannerError], int] = {
     LayerNotFoundError: 404,
+    JobNotFoundError: 404,
+    UploadTooLargeError: 413,
+    FeatureUnavailableError: 501,
     InputError: 422,
     CRSError: 422,
     InfeasibleError: 409,
@@ -54,6 +63,8 @@ async def _planner_error(_: Request, exc: Exception) -> JSONResponse:
     body: dict[str, object] = {"detail": str(exc), "error": type(exc).__name__}
     if isinstance(exc, LayerNotFoundError):
         body.update(layer=exc.layer, available=exc.available)
+    if isinstance(exc, UploadTooLargeError):
+        body.update(limit_bytes=exc.limit_bytes)
     return JSONResponse(body, status_code=status_for(exc))
 
 

@@ -18,7 +18,7 @@ from geo.errors import InputError
 from geo.schema import LAYERS
 from geo.workspace import Workspace
 
-__all__ = ["layer_feature_collection", "parse_bbox"]
+__all__ = ["layer_feature_collection", "parse_bbox", "parse_properties"]
 
 WGS84 = "EPSG:4326"
 _DECIMALS = 7  # about 1 cm
@@ -47,6 +47,13 @@ def parse_bbox(value: str | None, *, lang: str = "zh-CN") -> tuple[float, float,
     if not ok:
         raise InputError(t("error.bad_bbox", lang, value=repr(value)))
     return parts  # type: ignore[return-value]
+
+
+def parse_properties(value: str | None) -> list[str] | None:
+    """``"a,b"`` -> ``["a", "b"]``; ``""`` -> ``[]`` (no properties); ``None`` -> ``None`` (all)."""
+    if value is None:
+        return None
+    return [p.strip() for p in value.split(",") if p.strip()]
 
 
 def _id_column(layer: str, frame: pd.DataFrame) -> str | None:
@@ -81,17 +88,22 @@ def layer_feature_collection(
     limit: int = 1000,
     offset: int = 0,
     lang: str = "zh-CN",
+    properties: list[str] | None = None,
+    simplify_m: float = 0.0,
 ) -> dict[str, Any]:
     """A page of layer ``name`` as a GeoJSON FeatureCollection in WGS84.
 
     ``bbox`` (WGS84) keeps features whose geometry intersects it. The collection carries
     ``numberMatched`` (all matching features), ``numberReturned``, ``limit``, ``offset`` and the
-    request ``bbox``.
+    request ``bbox``. ``properties`` keeps only those columns (and the layer's id column);
+    ``simplify_m`` simplifies the geometries by that many metres in the working CRS first.
 
     Raises
     ------
     LayerNotFoundError
         When the workspace has no such layer.
+    InputError
+        When ``properties`` names a column the layer does not have.
     """
     available = ws.layers()
     if name not in available:
@@ -99,7 +111,19 @@ def layer_feature_collection(
             t("error.layer_not_found", lang, name=name, available=", ".join(available)),
             layer=name, available=available,
         )
-    frame = ws.read(name, bbox=_working_bbox(ws, bbox) if bbox else None)
+    columns = None
+    if properties is not None:
+        known = _layer_columns(ws, name)
+        unknown = [p for p in properties if p not in known]
+        if unknown:
+            raise InputError(f"layer '{name}' has no column(s) {', '.join(unknown)}; "
+                             f"its columns: {', '.join(known)}")
+        id_col = next((c.name for c in LAYERS[name].columns if c.name.endswith("_id") and c.name in known),
+                      None) if name in LAYERS else None
+        columns = list(dict.fromkeys(([id_col] if id_col else []) + properties))
+    frame = ws.read(name, columns=columns, bbox=_working_bbox(ws, bbox) if bbox else None)
+    if simplify_m > 0 and isinstance(frame, gpd.GeoDataFrame) and len(frame):
+        frame = frame.set_geometry(frame.geometry.simplify(simplify_m, preserve_topology=True))
     if isinstance(frame, gpd.GeoDataFrame) and bbox is not None and len(frame):
         area = gpd.GeoSeries([box(*bbox)], crs=WGS84).to_crs(ws.crs).iloc[0]
         frame = frame[frame.intersects(area)]
@@ -116,6 +140,12 @@ def layer_feature_collection(
         **({"bbox": list(bbox)} if bbox else {}),
         "features": features,
     }
+
+
+def _layer_columns(ws: Workspace, name: str) -> list[str]:
+    import pyogrio
+
+    return [str(c) for c in pyogrio.read_info(ws.path, layer=name)["fields"]]
 
 
 def _working_bbox(ws: Workspace, bbox: tuple[float, float, float, float]) -> tuple[float, ...]:

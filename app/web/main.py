@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,11 +15,29 @@ from app.assets import AssetsMissingError, check_assets
 from app.i18n import DEFAULT_LANG
 from app.web.config import Settings, get_settings
 from app.web.errors import install_error_handlers
-from app.web.routes import docs, health, layers, overview, tiles, workspace
+from app.web.job_kinds import JOB_KINDS
+from app.web.pages import STATIC_PREFIX
+from app.web.routes import (
+    docs,
+    health,
+    imports,
+    incidents,
+    jobs,
+    layers,
+    overview,
+    pages,
+    reports,
+    stats,
+    tiles,
+    workspace,
+)
 from app.web.state import AppState
+from app.web.tasks import JobManager
 from app.web.tiles import MBTiles
 
 __all__ = ["create_app", "create_app_from_env"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 DESCRIPTION = """\
 patrolnet: an offline-first patrol-network planner for police duty commanders (the "1234" method).
@@ -25,6 +45,11 @@ patrolnet: an offline-first patrol-network planner for police duty commanders (t
 Every resource (Leaflet, Swagger UI) is served by this app from `/assets`; nothing is loaded from
 the internet. Spatial layers are stored in the workspace's projected working CRS and returned as
 GeoJSON in WGS84.
+
+Long work (route planning, hotspots, forecasts, backtests, the coverage split, sub-zones, camera
+gaps) runs as a background job: `POST /api/v1/jobs/{kind}` answers 202 at once; poll
+`GET /api/v1/jobs/{id}` for the status, stage and progress (0..1), then download the outputs from
+`GET /api/v1/jobs/{id}/files/{name}`. Files are named workspace-date-content.
 """
 
 
@@ -36,6 +61,9 @@ def create_app(
     assets_dir: str | os.PathLike[str] | None = None,
     require_assets: bool = True,
     settings: Settings | None = None,
+    max_upload_bytes: int | None = None,
+    job_workers: int | None = None,
+    outputs_dir: str | os.PathLike[str] | None = None,
 ) -> FastAPI:
     """Build the web app for one workspace.
 
@@ -52,6 +80,9 @@ def create_app(
     require_assets
         Refuse to start without the assets (default). When false, the API works and the pages
         answer 503 with the fix.
+    max_upload_bytes, job_workers, outputs_dir
+        Upload limit of the data page, background job threads, and where jobs write (default
+        ``<workspace dir>/<workspace stem>-outputs``); see :class:`~app.web.config.Settings`.
 
     Raises
     ------
@@ -65,7 +96,13 @@ def create_app(
     if settings is None:
         if workspace_path is None:
             raise TypeError("create_app needs a workspace_path or settings")
-        kwargs = {"assets_dir": Path(assets_dir)} if assets_dir is not None else {}
+        kwargs: dict[str, object] = {"assets_dir": Path(assets_dir)} if assets_dir is not None else {}
+        if max_upload_bytes is not None:
+            kwargs["max_upload_bytes"] = max_upload_bytes
+        if job_workers is not None:
+            kwargs["job_workers"] = job_workers
+        if outputs_dir is not None:
+            kwargs["outputs_dir"] = Path(outputs_dir)
         settings = Settings(
             workspace_path=Path(workspace_path),
             mbtiles=Path(mbtiles) if mbtiles is not None else None,
@@ -76,6 +113,7 @@ def create_app(
     state = AppState(settings=settings,
                      tiles=MBTiles.open(settings.mbtiles) if settings.mbtiles else None)
     state.workspace()  # fail early on a bad workspace
+    state.jobs = JobManager(state.workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers)
     assets_ok = True
     try:
         check_assets(settings.assets_dir)
@@ -84,7 +122,14 @@ def create_app(
             raise
         assets_ok = False
 
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if state.jobs is not None:
+            state.jobs.shutdown(wait=False)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="patrolnet",
         description=DESCRIPTION,
         version="0.1.0",
@@ -96,15 +141,22 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # the map page embeds its data
     install_error_handlers(app)
     app.include_router(overview.router)
+    app.include_router(pages.router)
     app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(workspace.router)
     app.include_router(layers.router)
+    app.include_router(jobs.router)
+    app.include_router(stats.router)
+    app.include_router(incidents.router)
+    app.include_router(imports.router)
+    app.include_router(reports.router)
     if state.tiles is not None:
         app.include_router(tiles.router)
     if assets_ok:
         app.mount(settings.asset_url_prefix, StaticFiles(directory=settings.assets_dir),
                   name="assets")
+    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

@@ -1,28 +1,62 @@
-"""The overview page: workspace summary, layer counts and the embedded map, rendered to HTML.
+"""The HTML pages: a shared layout (nav bar, language toggle) around the dashboard with the overview
+map, and the map/table pages whose data come from the JSON API.
 
-The finished page is cached per (workspace file version, language): a workspace replaced on disk
-(writes are atomic) yields a new version and so a fresh page.
+The dashboard is cached per (workspace file version, language): a workspace replaced on disk
+(writes are atomic) yields a new version and so a fresh page. Every page is checked to load nothing
+from another host (:func:`app.assets.assert_offline_html`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import importlib.util
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import pandas as pd
 
-from app.assets import assert_offline_html, check_assets
-from app.i18n import layer_label, other_lang, t
+from app.assets import asset_url, assert_offline_html, check_assets
+from app.i18n import MESSAGES, category_label, layer_label, other_lang, t
 from app.maps import MapParts, map_parts, overview_map
+from app.web import figures
 from app.web.state import AppState
+from geo.errors import InputError, PlannerError
+from geo.schema import CATEGORIES, UNIT_KINDS
 
-__all__ = ["LayerRow", "OverviewPage", "overview_html", "overview_page"]
+__all__ = [
+    "LayerRow",
+    "NavItem",
+    "OverviewPage",
+    "PAGES",
+    "overview_html",
+    "overview_page",
+    "page_html",
+    "reports_available",
+]
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+STATIC_PREFIX = "/static"
+#: Pages of the nav bar: key -> path.
+NAV: tuple[tuple[str, str], ...] = (
+    ("dashboard", "/"), ("hotspots", "/hotspots"), ("coverage", "/coverage"), ("routes", "/routes"),
+    ("cameras", "/cameras"), ("reports", "/reports"), ("data", "/data"), ("api", "/docs"),
+)
+PAGES = tuple(k for k, _ in NAV if k not in ("dashboard", "api"))
+SHIFTS = ("08:00-12:00", "12:00-16:00", "16:00-20:00", "20:00-24:00", "00:00-04:00", "04:00-08:00")
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    href: str
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -31,6 +65,40 @@ class LayerRow:
     label: str
     geometry_type: str | None
     features: int
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline figure: the month and the year to date, each against a year before."""
+
+    key: str
+    label: str
+    month: dict[str, Any]
+    ytd: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An inline SVG line chart of monthly counts (this year solid, a year before dashed)."""
+
+    width: int
+    height: int
+    line: str
+    line_last_year: str
+    labels: tuple[tuple[float, str], ...]
+    ticks: tuple[tuple[float, str], ...]
+    dots: tuple[tuple[float, float, str, int], ...]
+
+
+@dataclass(frozen=True)
+class Figures:
+    month: str
+    month_label: str
+    ytd_label: str
+    cards: tuple[Card, ...]
+    ranking: dict[str, Any] | None
+    models: dict[str, Any] | None
+    chart: Chart | None
 
 
 @dataclass(frozen=True)
@@ -43,10 +111,86 @@ class OverviewPage:
     timezone: str
     layers: tuple[LayerRow, ...]
     map: MapParts
+    nav: tuple[NavItem, ...] = ()
+    active: str = "dashboard"
+    static: str = STATIC_PREFIX
+    figures: Figures | None = None
+    figures_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A map or table page; its scripts read ``config`` (JSON) and call the API."""
+
+    lang: str
+    other_lang: str
+    title: str
+    heading: str
+    workspace_name: str
+    active: str
+    nav: tuple[NavItem, ...]
+    static: str
+    assets: dict[str, str]
+    config: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _nav(lang: str, active: str) -> tuple[NavItem, ...]:
+    return tuple(NavItem(k, t(f"nav.{k}", lang), f"{path}?lang={lang}", k == active) for k, path in NAV)
+
+
+def _tr(lang: str):  # noqa: ANN202 - the templates' translate function
+    return lambda key, **kw: t(key, lang, **kw)
+
+
+# -- dashboard ------------------------------------------------------------------------------------------
+def _chart(series: dict[str, Any], lang: str) -> Chart | None:
+    months = series["months"]
+    values = [m["count"] for m in months]
+    last = [m["last_year"] for m in months]
+    known = [v for v in values + last if v is not None]
+    if not months or not known:
+        return None
+    w, h, left, right, top, bottom = 320, 120, 30, 8, 8, 20
+    top_v = max(known) or 1
+    n = len(months)
+    x = [left + (w - left - right) * (i / max(n - 1, 1)) for i in range(n)]
+
+    def y(v: float) -> float:
+        return round(top + (h - top - bottom) * (1 - v / top_v), 1)
+
+    def pts(vals: list[int | None]) -> str:
+        return " ".join(f"{round(xi, 1)},{y(v)}" for xi, v in zip(x, vals) if v is not None)
+
+    labels = tuple((round(x[i], 1), months[i]["month"][5:] if lang == "en" else f"{int(months[i]['month'][5:])}月")
+                   for i in range(0, n, max(1, n // 6)))
+    ticks = tuple((y(v), f"{v:,}") for v in sorted({0, top_v // 2, top_v}))
+    dots = tuple((round(x[i], 1), y(values[i]), months[i]["month"], values[i])
+                 for i in range(n) if values[i] is not None)
+    return Chart(w, h, pts(values), pts(last), labels, ticks, dots)
+
+
+def _figures(state: AppState, lang: str) -> Figures:
+    head = figures.headline(state, None, lang)
+    month = head["month"]
+    mon = int(month[5:])
+    cards = tuple(Card(f["key"], f["label"], f["month"], f["ytd"]) for f in head["figures"])
+    ranking = None
+    ws = state.workspace()
+    if ws.has("stations"):
+        ranking = figures.ranking(state, month, lang, limit=1000)
+    models = figures.models(state, month)
+    chart = _chart(figures.monthly(state, month, months=12), lang)
+    month_label = f"{month[:4]}年{mon}月" if lang == "zh-CN" else dt.date(2000, mon, 1).strftime("%B ") + month[:4]
+    return Figures(
+        month=month, month_label=month_label,
+        ytd_label=t("dash.ytd", lang, m=mon if lang == "zh-CN" else dt.date(2000, mon, 1).strftime("%b")),
+        cards=cards, ranking=ranking, models=models, chart=chart,
+    )
 
 
 def overview_page(state: AppState, lang: str) -> OverviewPage:
-    """The page's content (reads the workspace and builds the map)."""
+    """The dashboard's content (reads the workspace, builds the map and the figures)."""
     settings = state.settings
     ws = state.workspace()
     info = ws.info()
@@ -59,6 +203,12 @@ def overview_page(state: AppState, lang: str) -> OverviewPage:
         tile_attribution=tiles.attribution if tiles else "",
         tile_max_zoom=tiles.max_zoom if tiles else None,
     )
+    figs: Figures | None = None
+    error: str | None = None
+    try:
+        figs = _figures(state, lang)
+    except InputError:
+        error = t("dash.no_figures", lang)
     return OverviewPage(
         lang=lang,
         other_lang=other_lang(lang),
@@ -71,21 +221,160 @@ def overview_page(state: AppState, lang: str) -> OverviewPage:
             for li in info.layers
         ),
         map=map_parts(m),
+        nav=_nav(lang, "dashboard"),
+        figures=figs,
+        figures_error=error,
     )
 
 
 def overview_html(state: AppState, lang: str) -> str:
-    """The finished overview page (cached; checked to load nothing from another host)."""
+    """The finished dashboard (cached; checked to load nothing from another host)."""
     check_assets(state.settings.assets_dir)
     key = ("overview", state.version(), lang, state.settings.asset_url_prefix)
 
     def make() -> str:
         page = overview_page(state, lang)
-        html = _TEMPLATES.get_template("overview.html").render(
-            page=page, tr=lambda key, **kw: t(key, lang, **kw)
-        )
+        html = _TEMPLATES.get_template("overview.html").render(page=page, tr=_tr(lang))
         return assert_offline_html(html, what="overview page")
 
     html = state.maps.get_or_make(key, make)
     assert isinstance(html, str)
     return html
+
+
+# -- the other pages ------------------------------------------------------------------------------------
+def reports_available() -> bool:
+    """Whether the report modules are installed (``geo.reports`` and ``app.report_render``)."""
+    return all(importlib.util.find_spec(m) is not None for m in ("app.report_render",)) and \
+        importlib.util.find_spec("geo.reports") is not None
+
+
+def _ui_strings(lang: str) -> dict[str, str]:
+    return {k[3:]: t(k, lang) for k in MESSAGES if k.startswith("ui.")}
+
+
+def _extent(state: AppState) -> list[float] | None:
+    def make() -> list[float] | None:
+        ws = state.workspace()
+        for name in ("stations", "road_edges", "boundary"):
+            if ws.has(name) and ws.count(name):
+                b = ws.read(name, columns=[]).to_crs("EPSG:4326").total_bounds
+                return [round(float(v), 6) for v in b]
+        ext = ws.info().extent_wgs84
+        return list(ext) if ext else None
+    return state.cached("extent-wgs84", make=make)
+
+
+def _layer_counts(state: AppState) -> dict[str, int]:
+    return state.cached("layer-counts", make=lambda: {li.name: li.features for li in state.workspace().info().layers})
+
+
+def _common_config(state: AppState, lang: str) -> dict[str, Any]:
+    return {"lang": lang, "extent": _extent(state), "layers": _layer_counts(state), "ui": _ui_strings(lang)}
+
+
+def _as_of(state: AppState) -> dt.date | None:
+    try:
+        return figures._prepared(state).last_day  # noqa: SLF001 - shared cache of the figures
+    except PlannerError:
+        return None
+
+
+def _hotspots_config(state: AppState, lang: str) -> dict[str, Any]:
+    ws = state.workspace()
+    as_of = _as_of(state)
+    start = (pd.Timestamp(as_of) - pd.DateOffset(months=3) + pd.Timedelta(days=1)).date() if as_of else None
+    groups = {}
+    for code, (_, _, grp) in CATEGORIES.items():
+        groups.setdefault(grp, []).append(code)
+    group_labels = {"two_robberies_one_theft": ("两抢一盗", "Robbery, snatching and theft"),
+                    "other_criminal": ("其他刑事案件", "Other criminal cases"),
+                    "public_order": ("治安案件", "Public-order cases")}
+    cats = [{"code": g, "label": group_labels.get(g, (g, g))[0 if lang == "zh-CN" else 1], "group": True}
+            for g in groups]
+    cats += [{"code": c, "label": category_label(c, lang), "group": False} for c in CATEGORIES]
+    last = state.jobs.latest("hotspots") if state.jobs else None
+    meta = ws.meta_json("hotspots", None) or {}
+    fmeta = ws.meta_json("forecast_subzones", None) or {}
+    return {
+        "as_of": as_of.isoformat() if as_of else None,
+        "default_from": (last.params.get("start") if last else None) or (start.isoformat() if start else None),
+        "default_to": (last.params.get("end") if last else None) or (as_of.isoformat() if as_of else None),
+        "categories": cats,
+        "hotspots_meta": meta,
+        "forecast_meta": fmeta,
+    }
+
+
+def _routes_config(state: AppState, lang: str) -> dict[str, Any]:
+    ws = state.workspace()
+    counts: dict[str, int] = {}
+    if ws.has("units"):
+        kinds = ws.read("units", columns=["kind"])["kind"].astype(str)
+        counts = {k: int(v) for k, v in kinds.value_counts().items()}
+    today = pd.Timestamp.now(tz=ws.timezone).date()
+    return {
+        "unit_kinds": [{"code": k, "label": t(f"unit.{k}", lang), "count": counts.get(k, 0)}
+                       for k in UNIT_KINDS],
+        "default_kinds": [k for k in ("brigade_vehicle", "grid_team") if counts.get(k)],
+        "shifts": list(SHIFTS), "default_shift": "20:00-24:00", "default_date": today.isoformat(),
+    }
+
+
+def _coverage_extra(state: AppState, lang: str) -> dict[str, Any]:
+    ws = state.workspace()
+    rows: list[dict[str, Any]] = []
+    if ws.has("split_summary"):
+        table = ws.read("split_summary")
+        table = table[table["row"] == "owner"] if "row" in table.columns else table
+        for rec in table.to_dict(orient="records"):
+            rows.append({k: (None if (isinstance(v, float) and v != v) else v) for k, v in rec.items()})
+    balance = (ws.meta_json("split", None) or {}).get("balance", {})
+    return {"split_rows": rows, "balance": balance.get("max_over_mean")}
+
+
+def _cameras_config(state: AppState, lang: str) -> dict[str, Any]:
+    from app.web.job_kinds import cameras_available
+
+    return {"available": cameras_available()}
+
+
+def _data_config(state: AppState, lang: str) -> dict[str, Any]:
+    from geo.tables import IMPORTABLE_LAYERS
+
+    return {"layers_importable": [{"code": n, "label": layer_label(n, lang)} for n in IMPORTABLE_LAYERS],
+            "coords": [{"code": c, "label": t(f"coords.{k}", lang)} for c, k in
+                       (("wgs84", "wgs84"), ("gcj02", "gcj02"), ("bd09", "bd09"),
+                        ("cgcs2000", "cgcs2000"), ("EPSG:4547", "epsg4547"))],
+            "max_upload_bytes": state.settings.max_upload_bytes}
+
+
+_CONFIG = {
+    "hotspots": _hotspots_config,
+    "routes": _routes_config,
+    "cameras": _cameras_config,
+    "data": _data_config,
+}
+_EXTRA = {"coverage": _coverage_extra}
+
+
+def page_html(state: AppState, name: str, lang: str) -> str:
+    """A page of :data:`PAGES` rendered for ``lang`` (checked: nothing from another host)."""
+    check_assets(state.settings.assets_dir)
+    prefix = state.settings.asset_url_prefix
+    config = _common_config(state, lang)
+    if name in _CONFIG:
+        config.update(_CONFIG[name](state, lang))
+    extra = _EXTRA[name](state, lang) if name in _EXTRA else {}
+    if name == "reports":
+        extra["available"] = reports_available()
+    page = Page(
+        lang=lang, other_lang=other_lang(lang), title=t("app.title", lang),
+        heading=t(f"nav.{name}", lang), workspace_name=state.workspace().name, active=name,
+        nav=_nav(lang, name), static=STATIC_PREFIX,
+        assets={"leaflet_js": asset_url("leaflet_js", prefix), "leaflet_css": asset_url("leaflet_css", prefix),
+                "heat_js": asset_url("leaflet_heat_js", prefix)},
+        config=config, extra=extra,
+    )
+    html = _TEMPLATES.get_template(f"{name}.html").render(page=page, tr=_tr(lang))
+    return assert_offline_html(html, what=f"{name} page")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from app.web.config import Settings
+from app.web.tasks import JobManager
 from app.web.tiles import MBTiles
 from geo.workspace import Workspace
 
@@ -50,6 +51,9 @@ class AppState:
     settings: Settings
     tiles: MBTiles | None = None
     maps: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(8))
+    #: Derived data (prepared incidents, figures, layer frames) keyed by workspace version.
+    data: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(32))
+    jobs: JobManager | None = None
     _ws: Workspace | None = None
     _ws_key: tuple[int, int, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -58,6 +62,14 @@ class AppState:
         """Changes whenever the workspace file is (atomically) replaced."""
         st = os.stat(self.settings.workspace_path)
         return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def cached(self, *key: object, make: Callable[[], V]) -> V:
+        """``make()`` cached for the current workspace version and ``key``."""
+        try:
+            version: object = self.version()
+        except FileNotFoundError:
+            version = None
+        return self.data.get_or_make((version, *key), make)  # type: ignore[return-value]
 
     def workspace(self) -> Workspace:
         """The workspace, reopened when its file changed since the last call."""

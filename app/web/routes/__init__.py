@@ -1,5 +1,19 @@
 """One router per resource."""
 
-from app.web.routes import docs, health, layers, overview, tiles, workspace
+from app.web.routes import (
+    docs,
+    health,
+    imports,
+    incidents,
+    jobs,
+    layers,
+    overview,
+    pages,
+    reports,
+    stats,
+    tiles,
+    workspace,
+)
 
-__all__ = ["docs", "health", "layers", "overview", "tiles", "workspace"]
+__all__ = ["docs", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "reports",
+           "stats", "tiles", "workspace"]

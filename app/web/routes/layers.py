@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from app.i18n import layer_label
 from app.web.deps import LangDep, WorkspaceDep
-from app.web.features import layer_feature_collection, parse_bbox
+from app.web.features import layer_feature_collection, parse_bbox, parse_properties
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 
@@ -39,8 +39,17 @@ def get_layer(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000, description="Features per page")] = 1000,
     offset: Annotated[int, Query(ge=0, description="Features to skip")] = 0,
+    properties: Annotated[
+        str | None,
+        Query(description="Comma-separated columns to return (empty: none; default: all)",
+              examples=["beat_id,owner_kind"]),
+    ] = None,
+    simplify_m: Annotated[
+        float, Query(ge=0, le=1000, description="Simplify geometries by this many metres (0: exact)")
+    ] = 0.0,
 ) -> JSONResponse:
     fc = layer_feature_collection(
-        ws, name, bbox=parse_bbox(bbox, lang=lang), limit=limit, offset=offset, lang=lang
+        ws, name, bbox=parse_bbox(bbox, lang=lang), limit=limit, offset=offset, lang=lang,
+        properties=parse_properties(properties), simplify_m=simplify_m,
     )
     return JSONResponse(fc, media_type=GEOJSON)

@@ -1,0 +1,459 @@
+"""The job kinds the web app runs, with their parameters: each calls the same job function as the
+CLI (:mod:`app.jobs`, :mod:`app.analysis_jobs`, :func:`geo.imports.import_table`) and turns its
+return value into a small JSON result. No planning logic here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from app.web.tasks import JobContext, JobKind, JobManager, safe_filename
+from app.web.uploads import Upload
+from geo.errors import InputError
+from geo.schema import CATEGORIES, UNIT_KINDS
+
+__all__ = [
+    "BacktestParams",
+    "CameraGapsParams",
+    "ForecastParams",
+    "GridParams",
+    "HotspotsParams",
+    "ImportParams",
+    "JOB_KINDS",
+    "PARAMS",
+    "RoutesParams",
+    "SplitParams",
+    "cameras_available",
+]
+
+_GROUPS = sorted({g for _, _, g in CATEGORIES.values()})
+CategoryCode = Literal[tuple(sorted(CATEGORIES)) + tuple(_GROUPS)]  # type: ignore[valid-type]
+UnitKind = Literal[UNIT_KINDS]  # type: ignore[valid-type]
+_SHIFT_RE = re.compile(r"^\s*([01]?\d|2[0-4]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)\s*$")
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RoutesParams(_Params):
+    """Plan one shift for the chosen unit kinds (``patrolnet routes``)."""
+
+    date: dt.date | None = Field(None, description="Day of the shift (default: today)")
+    shift: str = Field("20:00-24:00", description="Shift window HH:MM-HH:MM", examples=["20:00-24:00"])
+    kinds: list[UnitKind] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["brigade_vehicle", "grid_team"], min_length=1,
+        description="Unit kinds to plan")
+    team_minutes: float = Field(120.0, ge=10, le=720, description="Length of a grid team's loop, minutes")
+    time_limit_s: float = Field(0.1, ge=0.01, le=10, description="Search seconds per team loop")
+    lookback_days: float = Field(365.0, ge=1, le=3650, description="Incident history that sets risk, days")
+
+    @field_validator("shift")
+    @classmethod
+    def _shift(cls, v: str) -> str:
+        if not _SHIFT_RE.match(v):
+            raise ValueError("write the shift as HH:MM-HH:MM, e.g. 20:00-24:00")
+        return v.replace(" ", "")
+
+
+class BacktestParams(_Params):
+    """Rolling-origin weekly backtest of every forecast method (``patrolnet backtest``)."""
+
+    start_week: int = Field(14, ge=1, le=53)
+    end_week: int = Field(52, ge=1, le=53)
+    tune_weeks: tuple[int, int] | None = Field((2, 13), description="Weeks to tune on, or null")
+    cells: Literal["grid", "subzones", "segments"] = "grid"
+    cell_m: float = Field(150.0, ge=10, le=5000)
+    year: int | None = Field(None, ge=1990, le=2100)
+    categories: list[CategoryCode] | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _order(self) -> BacktestParams:
+        if self.end_week < self.start_week:
+            raise ValueError(f"end_week {self.end_week} is before start_week {self.start_week}")
+        return self
+
+
+class SplitParams(_Params):
+    """Coverage split: main roads to the brigade in beats, neighborhoods to stations (``patrolnet split``)."""
+
+    brigade_units: int | None = Field(None, ge=1, le=500)
+    risk_weighted: bool = False
+
+
+class GridParams(_Params):
+    """Cut the district into sub-zones (``patrolnet grid``); give ``count`` or ``target_area_m2``."""
+
+    count: int | None = Field(None, ge=1, le=100_000)
+    target_area_m2: float | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> GridParams:
+        if self.count is not None and self.target_area_m2 is not None:
+            raise ValueError("give either count or target_area_m2, not both")
+        return self
+
+
+class HotspotsParams(_Params):
+    """Density, Gi* hot and cold spots, time profile, near repeats (``patrolnet hotspots``)."""
+
+    start: dt.date | None = Field(None, description="First day (default: the first incident)")
+    end: dt.date | None = Field(None, description="Last day (default: the newest incident)")
+    categories: list[CategoryCode] | None = Field(  # type: ignore[valid-type]
+        None, description="Category codes or groups, e.g. two_robberies_one_theft")
+    cell_m: float = Field(50.0, ge=5, le=1000)
+    bandwidth_m: float = Field(200.0, ge=10, le=5000)
+
+    @model_validator(mode="after")
+    def _order(self) -> HotspotsParams:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class ForecastParams(_Params):
+    """Next-period risk per sub-zone, street segment or grid cell (``patrolnet forecast``)."""
+
+    as_of: dt.date | None = Field(None, description="Last day of data (default: the newest incident)")
+    horizon_days: int = Field(7, ge=1, le=92)
+    method: str | None = Field(None, description="Forecast method (default: the backtested best)")
+    cells: Literal["subzones", "segments", "grid"] = "subzones"
+    cell_m: float = Field(150.0, ge=10, le=5000)
+    categories: list[CategoryCode] | None = None  # type: ignore[valid-type]
+    top: int = Field(20, ge=0, le=500, description="Ranked places returned in the result")
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str | None) -> str | None:
+        from geo.forecast import METHODS
+
+        if v is not None and v not in METHODS:
+            raise ValueError(f"method {v!r}: use one of {', '.join(METHODS)}")
+        return v
+
+
+class CameraGapsParams(_Params):
+    """The ranked camera gap list (road segments, neighborhood entrances) with suggested cameras."""
+
+    segment_m: float = Field(50.0, ge=5, le=1000)
+    seen_share_below: float = Field(0.2, ge=0, le=1)
+    top: int = Field(100, ge=0, le=2000, description="Ranked gaps returned in the result")
+
+
+class ImportParams(_Params):
+    """Import a table into a layer (``patrolnet import``); the file comes as an upload."""
+
+    layer: Literal["incidents", "cameras", "stations", "communities", "neighborhoods", "units"]
+    file_name: str
+    coords: str = "wgs84"
+    column_map: dict[str, str] = Field(default_factory=dict)
+    category_map: dict[str, str] = Field(default_factory=dict)
+    timezone: str | None = None
+    strict: bool = False
+    replace: bool = False
+    tolerance_m: float = Field(200.0, ge=0)
+    encoding: str | None = None
+    sheet: str | None = None
+
+    @field_validator("coords")
+    @classmethod
+    def _coords(cls, v: str) -> str:
+        v = v.strip()
+        if v.lower() in ("wgs84", "gcj02", "bd09", "cgcs2000") or re.fullmatch(r"(?i)epsg:\d{4,6}", v):
+            return v
+        raise ValueError("coords: wgs84, gcj02, bd09, cgcs2000 or EPSG:NNNN")
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def _records(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str, Any]]:
+    """JSON-safe rows (NaN -> null, numpy scalars -> Python)."""
+    part = frame if limit is None else frame.head(limit)
+    part = pd.DataFrame(part.drop(columns=[c for c in ("geometry",) if c in part.columns]))
+    out = []
+    for rec in part.astype(object).to_dict(orient="records"):
+        out.append({str(k): _jsonable(v) for k, v in rec.items()})
+    return out
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, pd.Timestamp | dt.date | dt.datetime):
+        return v.isoformat()
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, Path):
+        return v.name
+    return v
+
+
+def _names(paths: Mapping[str, Any] | list[Any]) -> Any:
+    if isinstance(paths, Mapping):
+        return {k: Path(str(v)).name for k, v in paths.items()}
+    return [Path(str(v)).name for v in paths]
+
+
+# -- the jobs -----------------------------------------------------------------------------------------
+def run_routes(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
+    from app.analysis_jobs import routes_job
+
+    p = RoutesParams.model_validate(params)
+    day = p.date or pd.Timestamp.now(tz=ctx.ws.timezone).date()
+    plans, written = routes_job(ctx.ws, shift=p.shift, date=day, out=ctx.out_dir, kinds=tuple(p.kinds),
+                                team_minutes=p.team_minutes, time_limit_s=p.time_limit_s,
+                                lookback_days=p.lookback_days, progress=ctx.progress)
+    units = [{"unit_id": str(pl.unit_id), "unit_kind": str(pl.unit_kind), "name": str(pl.name),
+              "lineup": pl.lineup, "beat": _jsonable(pl.beat),
+              "length_km": round(pl.length_m / 1000, 2), "duration_min": round(pl.duration_min, 1),
+              "stops": len(pl.stops)} for pl in plans]
+    by_suffix = {Path(w).suffix.lower(): Path(w).name for w in written}
+    return {"date": day.isoformat(), "shift": p.shift, "units": units,
+            "routes_geojson": by_suffix.get(".geojson"), "gpx": by_suffix.get(".gpx"),
+            "kml": by_suffix.get(".kml"), "sheets": by_suffix.get(".html"),
+            "dosage_csv": by_suffix.get(".csv")}, day
+
+
+def run_backtest(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
+    from app.analysis_jobs import backtest_job
+
+    p = BacktestParams.model_validate(params)
+    ctx.progress("backtest", 0.0)
+    out = ctx.out_dir / f"{ctx.stem}-backtest-{p.cells}.csv"
+    table = backtest_job(ctx.ws, out=out, start_week=p.start_week, end_week=p.end_week,
+                         tune_weeks=p.tune_weeks, cells=p.cells, cell_m=p.cell_m, year=p.year,
+                         categories=p.categories)
+    ctx.progress("backtest", 1.0)
+    return {"table": _records(table), "csv": out.name}, None
+
+
+def run_split(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
+    from app.jobs import split_workspace
+
+    p = SplitParams.model_validate(params)
+    _, result, exports = split_workspace(ctx.ws, brigade_units=p.brigade_units,
+                                         risk_weighted=p.risk_weighted, export_dir=ctx.out_dir,
+                                         progress=ctx.progress)
+    return {"balance": _jsonable(result["balance"]), "summary": _records(result["summary"]),
+            "exports": _names(exports)}, None
+
+
+def run_grid(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
+    from app.jobs import grid_workspace
+
+    p = GridParams.model_validate(params)
+    _, result, export = grid_workspace(ctx.ws, count=p.count, target_area_m2=p.target_area_m2,
+                                       export_dir=ctx.out_dir, progress=ctx.progress)
+    sz = result.subzones
+    return {"subzones": int(len(sz)), "target_area_m2": round(float(result.target_area_m2), 1),
+            "blocks": int(result.blocks), "notes": [str(n) for n in result.notes],
+            "area_m2": {k: round(float(v), 1)
+                        for k, v in sz["area_m2"].describe()[["mean", "min", "50%", "max"]].items()},
+            "export": Path(export).name}, None
+
+
+def run_hotspots(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
+    from app.analysis_jobs import hotspots_job
+
+    p = HotspotsParams.model_validate(params)
+    _, summary = hotspots_job(ctx.ws, out_dir=ctx.out_dir, start=p.start, end=p.end,
+                              categories=p.categories, cell_m=p.cell_m, bandwidth_m=p.bandwidth_m,
+                              progress=ctx.progress)
+    out = _jsonable(summary)
+    out["files"] = _names(summary.get("files", {}))
+    day = dt.date.fromisoformat(str(summary["to"])[:10]) if summary.get("to") else None
+    return out, day
+
+
+def run_forecast(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
+    from app.analysis_jobs import forecast_job
+
+    p = ForecastParams.model_validate(params)
+    ctx.progress("forecast", 0.0)
+    out = ctx.out_dir / f"{ctx.stem}-forecast-{p.cells}.csv"
+    new_ws, ranked, path = forecast_job(ctx.ws, out=out, as_of=p.as_of, horizon_days=p.horizon_days,
+                                        method=p.method, cells=p.cells, cell_m=p.cell_m,
+                                        categories=p.categories)
+    ctx.progress("forecast", 1.0)
+    meta = new_ws.meta_json(f"forecast_{p.cells}", {}) or {}
+    as_of = meta.get("as_of")
+    return {"cells": p.cells, "layer": f"forecast_{p.cells}", "as_of": as_of,
+            "horizon_days": p.horizon_days, "method": meta.get("method"), "places": int(len(ranked)),
+            "top": _records(ranked, p.top), "csv": Path(path).name}, (
+        dt.date.fromisoformat(as_of) if as_of else None)
+
+
+def cameras_available() -> bool:
+    """Whether the camera core (``geo.cameras``) is installed."""
+    return importlib.util.find_spec("geo.cameras") is not None
+
+
+def run_camera_gaps(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
+    # There is no app-level camera job yet (the CLI has no cameras command); this adapter only
+    # strings the core's public functions together, like the jobs in app/analysis_jobs.py.
+    from geo.cameras import camera_gaps, camera_views, write_table
+
+    p = CameraGapsParams.model_validate(params)
+    ws = ctx.ws
+    if not ws.has("cameras"):
+        raise InputError(f"workspace '{ws.path}' has no cameras; import them with 'patrolnet import WS cameras FILE'")
+    read = {n: (ws.read(n) if ws.has(n) else None)
+            for n in ("buildings", "road_edges", "neighborhoods", "incidents", "stations", "communities")}
+    ctx.progress("views", 0.0)
+    views = camera_views(ws.read("cameras"), buildings=read["buildings"])
+    ctx.progress("gaps", 0.0)
+    gaps = camera_gaps(views, edges=read["road_edges"], neighborhoods=read["neighborhoods"],
+                       incidents=read["incidents"], stations=read["stations"],
+                       communities=read["communities"], segment_m=p.segment_m,
+                       seen_share_below=p.seen_share_below)
+    ctx.progress("write", 0.0)
+    lang = "zh-CN" if ctx.lang == "zh-CN" else "en"
+    names = []
+    for suffix in (".csv", ".xlsx", ".geojson"):
+        names.append(write_table(gaps, ctx.out_dir / f"{ctx.stem}-camera-gaps{suffix}", lang=lang).name)
+    ctx.progress("write", 1.0)
+    kinds = {str(k): int(v) for k, v in gaps["kind"].value_counts().items()} if len(gaps) else {}
+    cols = [c for c in ("gap_id", "rank", "kind", "station_id", "neighborhood_id", "road_name",
+                        "risk_score", "incidents_12m", "length_m", "seen_share", "nearest_camera_m",
+                        "lon", "lat", "suggest_lon", "suggest_lat", "suggest_bearing_deg",
+                        "suggest_kind") if c in gaps.columns]
+    return {"cameras": int(ws.count("cameras")), "gaps": int(len(gaps)), "by_kind": kinds,
+            "top": _records(gaps[cols], p.top), "csv": names[0], "xlsx": names[1],
+            "geojson": names[2]}, None
+
+
+def run_import(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
+    from geo.imports import import_table
+
+    p = ImportParams.model_validate(params)
+    source = ctx.out_dir / p.file_name
+    try:
+        new_ws, result, report = import_table(
+            ctx.ws, p.layer, source, column_map=p.column_map, coords=p.coords, timezone=p.timezone,
+            strict=p.strict, replace=p.replace, tolerance_m=p.tolerance_m, category_map=p.category_map,
+            encoding=p.encoding, sheet=p.sheet, progress=ctx.progress)
+    except InputError as exc:
+        # nothing imported; the per-row report (when written) still tells the user why
+        report_path = ctx.out_dir / f"{source.name}.rejected.csv"
+        if report_path.is_file():
+            rejected = pd.read_csv(report_path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+            exc.job_result = {  # type: ignore[attr-defined]
+                "layer": p.layer, "source": p.file_name, "accepted": 0,
+                "rejected": int(rejected["row"].nunique()) if "row" in rejected else len(rejected),
+                "report": report_path.name, "rejected_rows_table": _records(rejected, 500),
+                "rejected_rows_total": int(len(rejected))}
+        raise
+    summary = _jsonable(result.summary())
+    summary["source"] = p.file_name
+    summary["layer_features"] = int(new_ws.count(p.layer))
+    summary["report"] = Path(report).name if report else None
+    summary["rejected_rows_table"] = _records(result.rejected, 500)
+    summary["rejected_rows_total"] = int(len(result.rejected))
+    return summary, None
+
+
+JOB_KINDS: dict[str, JobKind] = {
+    k.name: k
+    for k in (
+        JobKind("routes", run_routes, False, (("road graph", 0.1), ("plan", 0.8), ("write", 0.1))),
+        JobKind("backtest", run_backtest, False, (("backtest", 1.0),)),
+        JobKind("split", run_split, True, (("split", 1.0),), ("edge_owners", "beats", "grid_team_areas")),
+        JobKind("grid", run_grid, True, (("blocks", 0.2), ("split", 0.3), ("merge", 0.3), ("dissolve", 0.1),
+                                          ("write workspace", 0.1)),
+                ("subzones",)),
+        JobKind("hotspots", run_hotspots, True,
+                (("density", 0.3), ("Gi* sub-zones", 0.2), ("Gi* streets", 0.3), ("near repeats", 0.2)),
+                ("hotspot_subzones", "hotspot_segments")),
+        JobKind("forecast", run_forecast, True, (("forecast", 1.0),)),
+        JobKind("camera_gaps", run_camera_gaps, False, (("views", 0.1), ("gaps", 0.7), ("write", 0.2))),
+        JobKind("import", run_import, True,
+                (("read", 0.2), ("check rows", 0.5), ("place incidents", 0.2), ("write workspace", 0.1))),
+    )
+}
+#: Parameter model of each kind submitted through ``POST /api/v1/jobs/{kind}``.
+PARAMS: dict[str, type[_Params]] = {
+    "routes": RoutesParams,
+    "backtest": BacktestParams,
+    "split": SplitParams,
+    "grid": GridParams,
+    "hotspots": HotspotsParams,
+    "forecast": ForecastParams,
+    "camera_gaps": CameraGapsParams,
+}
+
+
+# -- submitting ---------------------------------------------------------------------------------------
+def submit_job(jobs: JobManager, kind: str, params: _Params | None, *, lang: str) -> dict[str, Any]:
+    """Queue a job of ``kind`` (``params`` default to the kind's defaults); the job's JSON."""
+    p = params if params is not None else PARAMS[kind]()
+    return jobs.submit(kind, p.model_dump(mode="json"), lang=lang).as_dict()
+
+
+def _pairs(text: str, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for number, line in enumerate(text.replace("\r", "").split("\n"), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        src, sep, dst = line.partition("=")
+        if not sep or not src.strip() or not dst.strip():
+            raise InputError(f"{what}, line {number}: write SOURCE=TARGET, e.g. 发案时间=occurred_at (got {line!r})")
+        out[src.strip()] = dst.strip()
+    return out
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "on", "yes")
+
+
+def import_params(upload: Upload) -> ImportParams:
+    """The import's parameters from the upload's form fields.
+
+    Raises
+    ------
+    InputError
+        On a bad layer, coordinate system or mapping line.
+    """
+    f = upload.fields
+    raw = {
+        "layer": f.get("layer", ""),
+        "file_name": safe_filename(upload.filename),
+        "coords": f.get("coords") or "wgs84",
+        "column_map": _pairs(f.get("column_map", ""), "column mapping"),
+        "category_map": _pairs(f.get("category_map", ""), "category mapping"),
+        "timezone": f.get("timezone") or None,
+        "strict": _flag(f.get("strict")),
+        "replace": _flag(f.get("replace")),
+        "encoding": f.get("encoding") or None,
+        "sheet": f.get("sheet") or None,
+    }
+    if f.get("tolerance_m"):
+        raw["tolerance_m"] = f["tolerance_m"]
+    try:
+        return ImportParams.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise InputError(f"bad import parameters: {problems}") from None
+
+
+def run_import_upload(jobs: JobManager, upload: Upload, *, lang: str) -> tuple[dict[str, Any], int]:
+    """Run the import of an upload as a job and wait for it; (job JSON, HTTP status)."""
+    p = import_params(upload)
+    job = jobs.submit("import", p.model_dump(mode="json"), lang=lang, inputs={p.file_name: upload.data})
+    jobs.wait(job)
+    return job.as_dict(), 200 if job.status == "done" else 422

@@ -1,0 +1,64 @@
+/* Camera gaps: run the gap analysis, list the ranked gaps, show them and the cameras on the map,
+   download the full list (CSV, XLSX, GeoJSON). */
+(function () {
+  "use strict";
+  var cfg = PN.cfg, t = PN.t;
+  var map = PN.map("pn-map");
+  window.pnMap = map;
+  if (PN.has("stations")) {
+    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
+      L.geoJSON(fc, {style: {color: "#90a4ae", weight: 1.2, fill: false}, interactive: false}).addTo(map).bringToBack();
+    });
+  }
+  var cams = L.layerGroup().addTo(map), gaps = L.layerGroup().addTo(map);
+  var ctl = L.control.layers(null, {}, {collapsed: false}).addTo(map);
+  ctl.addOverlay(cams, t("cov.cameras")); ctl.addOverlay(gaps, t("cam.suggest"));
+  var kindColor = {road_segment: "#e65100", entrance: "#c2185b", hotspot_cell: "#6a1b9a"};
+  PN.legend(map, t("cam.suggest"), [[t("cov.cameras"), "#1565c0", "dot"], [t("gap.road_segment"), kindColor.road_segment, "dot"],
+    [t("gap.entrance"), kindColor.entrance, "dot"]]);
+  if (PN.has("cameras")) {
+    PN.layer("cameras", {properties: "kind"}).then(function (fc) {
+      L.geoJSON(fc, {pointToLayer: function (f, ll) {
+        return L.circleMarker(ll, {radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9});
+      }}).addTo(cams);
+    });
+  }
+  if (!cfg.available) return;
+
+  function show(job) {
+    var r = job.result, files = {};
+    job.files.forEach(function (f) { files[f.name] = f.href; });
+    document.getElementById("pn-cam-summary").textContent = t("cam.summary", {cameras: r.cameras, gaps: r.gaps.toLocaleString()}) +
+      " · " + Object.keys(r.by_kind).map(function (k) { return t("gap." + k) + " " + r.by_kind[k].toLocaleString(); }).join(" · ");
+    document.getElementById("pn-cam-downloads").innerHTML = [["CSV", r.csv], ["XLSX", r.xlsx], ["GeoJSON", r.geojson]]
+      .filter(function (l) { return files[l[1]]; })
+      .map(function (l) { return '<a class="pn-btn secondary" download href="' + files[l[1]] + '">' + t("download") + " " + l[0] + "</a>"; }).join("");
+    document.getElementById("pn-cam-table").innerHTML = '<p class="pn-sub">' + PN.esc(t("cam.shown", {n: r.top.length})) + "</p>" +
+      '<div class="pn-scroll">' + PN.table([
+        {key: "rank", label: t("cam.rank"), num: true},
+        {key: "kind", label: t("cam.kind"), value: function (g) { return t("gap." + g.kind); }},
+        {key: "road_name", label: t("cam.where"), value: function (g) { return g.road_name || g.neighborhood_id || g.station_id; }},
+        {key: "incidents_12m", label: t("cam.incidents"), num: true},
+        {key: "seen_share", label: t("cam.seen"), num: true, value: function (g) { return g.seen_share === null ? null : Math.round(g.seen_share * 100) + "%"; }}
+      ], r.top, {id: "pn-gaps-table"}) + "</div>";
+    gaps.clearLayers();
+    r.top.forEach(function (g) {
+      if (g.suggest_lat === null || g.suggest_lon === null) return;
+      L.circleMarker([g.suggest_lat, g.suggest_lon], {radius: 5, weight: 1.5, color: "#fff", fillColor: kindColor[g.kind] || "#333", fillOpacity: 1})
+        .bindTooltip("#" + g.rank + " " + PN.esc(t("gap." + g.kind)) + " · " + PN.esc(g.road_name || g.neighborhood_id || "") +
+          "<br>" + t("cam.incidents") + " " + g.incidents_12m + " · " + PN.esc(g.suggest_kind) + " " + PN.fmt(g.suggest_bearing_deg, 0) + "°")
+        .addTo(gaps);
+    });
+    document.getElementById("pn-map").setAttribute("data-gaps", gaps.getLayers().length);
+  }
+  var btn = document.getElementById("pn-cam-run");
+  btn.addEventListener("click", function () {
+    var bar = PN.progress(document.getElementById("pn-cam-job"));
+    btn.disabled = true;
+    PN.runJob("camera_gaps", {}, bar.update).then(show).catch(function (e) { bar.fail(e.message); })
+      .then(function () { btn.disabled = false; });
+  });
+  PN.json(PN.url("/api/v1/jobs", {kind: "camera_gaps", status: "done", limit: 1})).then(function (d) {
+    if (d.jobs.length) show(d.jobs[0]); else document.getElementById("pn-cam-summary").textContent = t("cam.none_yet");
+  });
+})();

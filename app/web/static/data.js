@@ -1,0 +1,46 @@
+/* Data import: upload with the layer and coordinate choice, then the per-row report. */
+(function () {
+  "use strict";
+  var cfg = PN.cfg, t = PN.t;
+  var form = document.getElementById("pn-import-form");
+  var status = document.getElementById("pn-import-status"), out = document.getElementById("pn-import-result");
+  function rejected(r) {
+    if (!r.rejected_rows_table || !r.rejected_rows_table.length) return "";
+    return "<h3>" + PN.esc(t("data.rejected", {n: r.rejected_rows_table.length})) + "</h3>" +
+      '<div class="pn-scroll">' + PN.table([
+        {key: "row", label: t("data.row"), num: true}, {key: "column", label: t("data.column")},
+        {key: "value", label: t("data.value")}, {key: "reason", label: t("data.reason")}
+      ], r.rejected_rows_table, {id: "pn-rejected"}) + "</div>";
+  }
+  function report(job) {
+    var r = job.result || {}, files = {};
+    job.files.forEach(function (f) { files[f.name] = f.href; });
+    var head = job.status === "done"
+      ? t("data.result", {rows: PN.fmt(r.rows_read), accepted: PN.fmt(r.accepted), rejected: PN.fmt(r.rejected), layer: r.layer, total: PN.fmt(r.layer_features)})
+      : t("data.failed_rows", {rejected: PN.fmt(r.rejected || 0)});
+    var h = '<p id="pn-import-summary" data-status="' + job.status + '">' + PN.esc(head) + "</p>";
+    if (job.error) h += '<p class="pn-error">' + PN.esc(job.error) + "</p>";
+    if (r.report && files[r.report]) h += '<p><a class="pn-btn secondary" id="pn-report" download href="' + files[r.report] + '">' + PN.esc(t("data.report")) + "</a></p>";
+    out.innerHTML = h + rejected(r);
+  }
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var file = document.getElementById("pn-file").files[0];
+    out.innerHTML = "";
+    if (file && file.size > cfg.max_upload_bytes) {
+      status.innerHTML = '<span class="pn-error">' + PN.esc(document.getElementById("pn-max").textContent) + "</span>";
+      return;
+    }
+    status.textContent = t("data.uploading");
+    var btn = document.getElementById("pn-import");
+    btn.disabled = true;
+    fetch(PN.url("/api/v1/imports"), {method: "POST", body: new FormData(form)}).then(function (r) {
+      return r.json().then(function (body) { return {ok: r.ok, status: r.status, body: body}; });
+    }).then(function (res) {
+      status.textContent = "";
+      if (res.body && res.body.kind === "import") report(res.body);
+      else status.innerHTML = '<span class="pn-error">' + PN.esc(res.status + ": " + PN.detail(res.body)) + "</span>";
+    }).catch(function (e) { status.innerHTML = '<span class="pn-error">' + PN.esc(e.message) + "</span>"; })
+      .then(function () { btn.disabled = false; });
+  });
+})();

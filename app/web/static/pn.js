@@ -1,0 +1,169 @@
+/* patrolnet: helpers shared by the pages (served locally; no framework, no CDN). */
+(function () {
+  "use strict";
+  var cfgEl = document.getElementById("pn-config");
+  var CFG = cfgEl ? JSON.parse(cfgEl.textContent) : {ui: {}, lang: document.documentElement.lang};
+  var PN = window.PN = {cfg: CFG};
+
+  /* text of ui.<key>, with {name} fields */
+  PN.t = function (key, fields) {
+    var s = (CFG.ui && CFG.ui[key]) || key;
+    if (fields) Object.keys(fields).forEach(function (k) { s = s.split("{" + k + "}").join(fields[k]); });
+    return s;
+  };
+  PN.esc = function (v) {
+    return String(v === null || v === undefined ? "" : v).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  };
+  PN.fmt = function (v, digits) {
+    if (v === null || v === undefined || v === "") return "";
+    if (typeof v === "number") return digits === undefined ? v.toLocaleString() : v.toFixed(digits);
+    return String(v);
+  };
+  PN.url = function (path, params) {
+    var q = [];
+    params = params || {};
+    if (CFG.lang && !("lang" in params)) params.lang = CFG.lang;
+    Object.keys(params).forEach(function (k) {
+      var v = params[k];
+      if (v === null || v === undefined || v === "") return;
+      (Array.isArray(v) ? v : [v]).forEach(function (x) { q.push(encodeURIComponent(k) + "=" + encodeURIComponent(x)); });
+    });
+    return path + (q.length ? (path.indexOf("?") < 0 ? "?" : "&") + q.join("&") : "");
+  };
+  PN.json = function (url, opts) {
+    return fetch(url, opts).then(function (r) {
+      return r.json().catch(function () { return {detail: r.status + " " + r.statusText}; }).then(function (body) {
+        if (!r.ok) { var e = new Error(PN.detail(body) || (r.status + "")); e.status = r.status; e.body = body; throw e; }
+        return body;
+      });
+    });
+  };
+  PN.detail = function (body) {
+    if (!body) return "";
+    if (typeof body.detail === "string") return body.detail;
+    if (Array.isArray(body.detail)) return body.detail.map(function (d) { return (d.loc || []).join(".") + ": " + d.msg; }).join("; ");
+    return JSON.stringify(body);
+  };
+
+  /* submit a job and follow it: onUpdate(job) on every poll; resolves with the finished job */
+  PN.runJob = function (kind, params, onUpdate) {
+    return PN.json(PN.url("/api/v1/jobs/" + kind), {
+      method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(params || {})
+    }).then(function (job) { return PN.follow(job, onUpdate); });
+  };
+  PN.follow = function (job, onUpdate) {
+    return new Promise(function (resolve, reject) {
+      function poll(j) {
+        if (onUpdate) onUpdate(j);
+        if (j.status === "done") return resolve(j);
+        if (j.status === "failed") { var e = new Error(j.error || "failed"); e.job = j; return reject(e); }
+        setTimeout(function () { PN.json(j.href).then(poll, reject); }, 400);
+      }
+      poll(job);
+    });
+  };
+  /* a progress bar + status line inside el */
+  PN.progress = function (el) {
+    el.innerHTML = '<div class="pn-progress"><div></div></div><div class="pn-status"></div>';
+    var bar = el.querySelector(".pn-progress > div"), st = el.querySelector(".pn-status");
+    return {
+      update: function (j) {
+        bar.style.width = Math.round((j.progress || 0) * 100) + "%";
+        var s = PN.t("job." + j.status) + (j.stage ? " · " + j.stage : "") + " · " + Math.round((j.progress || 0) * 100) + "%";
+        if (j.elapsed_s) s += " · " + PN.t("job.elapsed", {s: j.elapsed_s.toFixed(1)});
+        st.textContent = s;
+        el.setAttribute("data-status", j.status);
+      },
+      fail: function (msg) { st.innerHTML = '<span class="pn-error">' + PN.esc(msg) + "</span>"; el.setAttribute("data-status", "failed"); }
+    };
+  };
+
+  /* a Leaflet map on canvas, fitted to the workspace's area of work */
+  PN.map = function (id) {
+    var m = L.map(id, {preferCanvas: true, zoomControl: true, maxZoom: 20});
+    var e = CFG.extent;
+    if (e) m.fitBounds([[e[1], e[0]], [e[3], e[2]]]); else m.setView([27.82, 114.93], 13);
+    L.control.scale({imperial: false}).addTo(m);
+    return m;
+  };
+  /* a layer from /api/v1/layers/{name} (all pages of it), simplified for the screen */
+  PN.layer = function (name, opts) {
+    opts = opts || {};
+    var params = {limit: 10000, offset: 0};
+    if (opts.properties !== undefined) params.properties = opts.properties;
+    if (opts.simplify_m) params.simplify_m = opts.simplify_m;
+    if (opts.bbox) params.bbox = opts.bbox;
+    var features = [];
+    function page(offset) {
+      params.offset = offset;
+      return PN.json(PN.url("/api/v1/layers/" + name, params)).then(function (fc) {
+        features = features.concat(fc.features);
+        if (fc.numberReturned === params.limit && offset + fc.numberReturned < fc.numberMatched) return page(offset + params.limit);
+        return {type: "FeatureCollection", features: features, numberMatched: fc.numberMatched};
+      });
+    }
+    return page(0);
+  };
+  PN.has = function (name) { return !!(CFG.layers && CFG.layers[name]); };
+  PN.legend = function (map, title, items) {
+    var ctl = L.control({position: "bottomright"});
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create("div", "pn-legend");
+      div.id = "pn-legend";
+      ctl.div = div;
+      ctl.set(items);
+      return div;
+    };
+    ctl.set = function (its) {
+      if (!ctl.div) return;
+      ctl.div.innerHTML = "<b>" + PN.esc(title) + "</b>" + its.map(function (it) {
+        return '<div><i class="' + (it[2] || "") + '" style="background:' + it[1] + '"></i>' + PN.esc(it[0]) + "</div>";
+      }).join("");
+    };
+    ctl.addTo(map);
+    return ctl;
+  };
+  PN.palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+                "#9c755f", "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf"];
+  PN.color = function (i) { return PN.palette[((i % PN.palette.length) + PN.palette.length) % PN.palette.length]; };
+  PN.table = function (columns, rows, opts) {
+    opts = opts || {};
+    var h = '<table class="pn-table pn-sortable"' + (opts.id ? ' id="' + opts.id + '"' : "") + "><thead><tr>" +
+      columns.map(function (c) { return '<th' + (c.num ? ' class="num" data-type="num"' : "") + ">" + PN.esc(c.label) + "</th>"; }).join("") +
+      "</tr></thead><tbody>" + rows.map(function (r) {
+        return "<tr>" + columns.map(function (c) {
+          var v = c.value ? c.value(r) : r[c.key];
+          var html = c.html ? c.html(r) : PN.esc(PN.fmt(v, c.digits));
+          return "<td" + (c.num ? ' class="num"' : "") + (v !== null && v !== undefined ? ' data-value="' + PN.esc(v) + '"' : "") + ">" + html + "</td>";
+        }).join("") + "</tr>";
+      }).join("") + "</tbody></table>";
+    return h;
+  };
+
+  /* click a header of a .pn-sortable table to sort by it */
+  document.addEventListener("click", function (ev) {
+    var th = ev.target.closest && ev.target.closest("table.pn-sortable th");
+    if (!th) return;
+    var table = th.closest("table"), idx = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var num = th.getAttribute("data-type") === "num";
+    var asc = !th.classList.contains("asc");
+    Array.prototype.forEach.call(th.parentNode.children, function (o) { o.classList.remove("asc", "desc"); });
+    th.classList.add(asc ? "asc" : "desc");
+    var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+    function key(r) {
+      var c = r.cells[idx]; if (!c) return "";
+      var v = c.hasAttribute("data-value") ? c.getAttribute("data-value") : c.textContent.trim();
+      if (num) { var f = parseFloat(String(v).replace(/[,%+]/g, "")); return isNaN(f) ? Infinity : f; }
+      return v;
+    }
+    rows.sort(function (a, b) {
+      var x = key(a), y = key(b);
+      var r = num ? (x - y) : String(x).localeCompare(String(y), CFG.lang === "en" ? "en" : "zh-CN");
+      if (isNaN(r)) r = 0;
+      return asc ? r : -r;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+})();

@@ -1,0 +1,98 @@
+/* Route planner: date, shift and unit kinds -> a routes job with a progress bar -> the routes drawn
+   with their stops and times; downloads (GPX, GeoJSON, KML, printable sheets, dosage CSV). */
+(function () {
+  "use strict";
+  var cfg = PN.cfg, t = PN.t;
+  var map = PN.map("pn-map");
+  window.pnMap = map;
+  var form = document.getElementById("pn-routes-form");
+  document.getElementById("pn-date").value = cfg.default_date;
+  document.getElementById("pn-shift").value = cfg.default_shift;
+  var dl = document.getElementById("pn-shifts");
+  cfg.shifts.forEach(function (s) { var o = document.createElement("option"); o.value = s; dl.appendChild(o); });
+  var kinds = document.getElementById("pn-kinds");
+  cfg.unit_kinds.forEach(function (k) {
+    if (!k.count) return;
+    var lab = document.createElement("label");
+    lab.innerHTML = '<input type="checkbox" name="kinds" value="' + PN.esc(k.code) + '"' +
+      (cfg.default_kinds.indexOf(k.code) >= 0 ? " checked" : "") + "> " + PN.esc(k.label) + " (" + k.count + ")";
+    kinds.appendChild(lab);
+  });
+
+  if (PN.has("stations")) {
+    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
+      L.geoJSON(fc, {style: {color: "#90a4ae", weight: 1.2, fill: false}, interactive: false}).addTo(map).bringToBack();
+    });
+  }
+  var routes = L.layerGroup().addTo(map), stops = L.layerGroup().addTo(map);
+  var lines = {};
+  var ctl = L.control.layers(null, {}, {collapsed: false}).addTo(map);
+  ctl.addOverlay(routes, t("routes.units")); ctl.addOverlay(stops, t("routes.stop"));
+
+  function hm(iso) { return iso ? iso.substr(11, 5) : ""; }
+  function draw(fc) {
+    routes.clearLayers(); stops.clearLayers(); lines = {};
+    var colorOf = {}, n = 0;
+    fc.features.forEach(function (f) {
+      var p = f.properties;
+      if (p.feature_type !== "route") return;
+      var c = colorOf[p.unit_id] = PN.color(n++);
+      var lyr = L.geoJSON(f, {style: {color: c, weight: p.unit_kind === "brigade_vehicle" ? 3.5 : 2.5, opacity: 0.85}});
+      lyr.bindTooltip(PN.esc(p.name) + " · " + PN.esc(p.lineup) + " · " + PN.fmt(p.length_m / 1000, 1) + " km", {sticky: true});
+      lyr.addTo(routes);
+      lines[p.unit_id] = lyr;
+    });
+    fc.features.forEach(function (f) {
+      var p = f.properties;
+      if (p.feature_type !== "stop") return;
+      var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+      L.circleMarker(ll, {radius: 4, weight: 1, color: "#fff", fillColor: colorOf[p.unit_id] || "#333", fillOpacity: 1})
+        .bindTooltip(PN.esc(p.unit_id) + " #" + p.seq + " " + PN.esc(p.label || "") + "<br>" + t("routes.arrive") + " " + hm(p.arrive) +
+          " · " + t("routes.depart") + " " + hm(p.depart) + (p.road ? "<br>" + PN.esc(p.road) : ""))
+        .addTo(stops);
+    });
+    var b = L.featureGroup([routes, stops].reduce(function (a, g) { return a.concat(g.getLayers()); }, [])).getBounds();
+    if (b.isValid()) map.fitBounds(b.pad(0.05));
+    document.getElementById("pn-map").setAttribute("data-routes", Object.keys(lines).length);
+    document.getElementById("pn-map").setAttribute("data-stops", stops.getLayers().length);
+  }
+  function show(job) {
+    var r = job.result, files = {};
+    job.files.forEach(function (f) { files[f.name] = f.href; });
+    document.getElementById("pn-routes-summary").textContent = t("routes.summary", {date: r.date, shift: r.shift, n: r.units.length});
+    var links = [["gpx", r.gpx], ["geojson", r.routes_geojson], ["kml", r.kml], ["sheets", r.sheets], ["csv", r.dosage_csv]];
+    document.getElementById("pn-downloads").innerHTML = links.filter(function (l) { return l[1] && files[l[1]]; }).map(function (l) {
+      return '<a class="pn-btn secondary" id="pn-dl-' + l[0] + '" href="' + files[l[1]] + '"' + (l[0] === "sheets" ? ' target="_blank"' : " download") + ">" + PN.esc(t("routes." + l[0])) + "</a>";
+    }).join("");
+    document.getElementById("pn-units").innerHTML = PN.table([
+      {key: "name", label: t("routes.units")},
+      {key: "lineup", label: "1+2+N"},
+      {key: "length_km", label: t("routes.length"), num: true, digits: 1},
+      {key: "duration_min", label: t("routes.duration"), num: true, digits: 0},
+      {key: "stops", label: t("routes.stops"), num: true}
+    ], r.units, {id: "pn-units-table"});
+    Array.prototype.forEach.call(document.querySelectorAll("#pn-units-table tbody tr"), function (tr, i) {
+      tr.style.cursor = "pointer";
+      tr.addEventListener("click", function () {
+        var l = lines[r.units[i].unit_id];
+        if (l) { map.fitBounds(l.getBounds().pad(0.1)); l.openTooltip(l.getBounds().getCenter()); }
+      });
+    });
+    if (r.routes_geojson && files[r.routes_geojson]) return PN.json(files[r.routes_geojson]).then(draw);
+  }
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var checked = Array.prototype.map.call(form.querySelectorAll("input[name=kinds]:checked"), function (i) { return i.value; });
+    var params = {date: document.getElementById("pn-date").value, shift: document.getElementById("pn-shift").value,
+                  team_minutes: parseFloat(document.getElementById("pn-team-minutes").value) || 120};
+    if (checked.length) params.kinds = checked;
+    var btn = document.getElementById("pn-plan"), bar = PN.progress(document.getElementById("pn-routes-job"));
+    btn.disabled = true;
+    PN.runJob("routes", params, bar.update).then(show).catch(function (e) { bar.fail(e.message); })
+      .then(function () { btn.disabled = false; });
+  });
+  /* the last plan of this server, if any */
+  PN.json(PN.url("/api/v1/jobs", {kind: "routes", status: "done", limit: 1})).then(function (d) {
+    if (d.jobs.length && !document.querySelector("#pn-routes-job .pn-progress")) show(d.jobs[0]);
+  });
+})();

@@ -1,0 +1,392 @@
+"""Background jobs of the web app: a thread pool running the jobs the CLI runs.
+
+A :class:`JobManager` keeps every job of the running app in memory (and a ``job.json`` beside its
+outputs). Each job writes into its own folder ``<outputs>/<job id>/`` under the workspace's output
+folder (:attr:`app.web.config.Settings.output_root`), never elsewhere: the files it exposes are the
+ones found in that folder after the run, looked up by exact name, so a request cannot reach outside
+it. Jobs that write the workspace (grid, split, hotspots, forecast, import) run one at a time (the
+workspace write lock); the others (routes, backtest, camera gaps) only read it and run beside them.
+
+Progress is the jobs' own ``progress(stage, fraction)`` callbacks mapped onto 0..1 with per-kind
+stage weights (:attr:`JobKind.stages`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geo.errors import PlannerError, WorkspaceError
+from geo.workspace import Workspace
+
+__all__ = [
+    "JOB_ID_RE",
+    "Job",
+    "JobContext",
+    "JobKind",
+    "JobManager",
+    "JobNotFoundError",
+    "MEDIA_TYPES",
+    "media_type",
+]
+
+log = logging.getLogger("patrolnet.jobs")
+
+JOB_ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+#: Download media types by file suffix.
+MEDIA_TYPES: dict[str, str] = {
+    ".gpx": "application/gpx+xml",
+    ".kml": "application/vnd.google-earth.kml+xml",
+    ".geojson": "application/geo+json",
+    ".csv": "text/csv; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".gpkg": "application/geopackage+sqlite3",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".asc": "text/plain; charset=us-ascii",
+    ".prj": "text/plain; charset=us-ascii",
+    ".txt": "text/plain; charset=utf-8",
+}
+#: Files a job folder may hold that are not outputs (the job record, uploaded inputs).
+_PRIVATE = {"job.json"}
+
+
+def media_type(name: str) -> str:
+    return MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+
+
+class JobNotFoundError(WorkspaceError):
+    """No job (or no such file of a job) of that id; a 404."""
+
+
+@dataclass
+class JobContext:
+    """What a job function gets: the workspace, its folder, the progress callback, the language."""
+
+    ws: Workspace
+    out_dir: Path
+    progress: Callable[[str, float], None]
+    lang: str
+    stem: str
+    #: Files in ``out_dir`` that are inputs (uploads), not outputs.
+    inputs: set[str] = field(default_factory=set)
+
+
+#: A job function: params -> (JSON-able result, content date used in the file names).
+JobFunc = Callable[[JobContext, Mapping[str, Any]], tuple[dict[str, Any], dt.date | None]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    run: JobFunc
+    writes_workspace: bool
+    #: Stage name -> share of the whole run, in order (unknown stages keep the bar where it is).
+    stages: tuple[tuple[str, float], ...] = ()
+    #: Workspace layers the job (re)writes, linked from its result.
+    layers: tuple[str, ...] = ()
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    params: dict[str, Any]
+    lang: str
+    out_dir: Path
+    status: str = "queued"  # queued, running, done, failed
+    stage: str | None = None
+    progress: float = 0.0
+    created_at: str = field(default_factory=lambda: _now())
+    started_at: str | None = None
+    finished_at: str | None = None
+    elapsed_s: float | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    error_type: str | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    layers: tuple[str, ...] = ()
+    future: Future[None] | None = field(default=None, repr=False)
+    _t0: float = field(default=0.0, repr=False)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+    def as_dict(self, prefix: str = "/api/v1/jobs") -> dict[str, Any]:
+        href = f"{prefix}/{self.id}"
+        return {
+            "id": self.id, "kind": self.kind, "status": self.status, "stage": self.stage,
+            "progress": round(self.progress, 4), "params": self.params, "lang": self.lang,
+            "created_at": self.created_at, "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "elapsed_s": self.elapsed_s if self.finished else (
+                round(time.monotonic() - self._t0, 2) if self._t0 else None),
+            "error": self.error, "error_type": self.error_type,
+            "result": self.result,
+            "files": [
+                {"name": name, "href": f"{href}/files/{name}", "media_type": media_type(name),
+                 "size_bytes": path.stat().st_size if path.exists() else None}
+                for name, path in sorted(self.files.items())
+            ],
+            "layers": [{"name": n, "href": f"/api/v1/layers/{n}"} for n in self.layers],
+            "href": href,
+        }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+class JobManager:
+    """Runs jobs in a thread pool and keeps their records.
+
+    Parameters
+    ----------
+    open_workspace
+        Returns the current workspace (reopened when its file changed).
+    output_root
+        The folder that holds one sub-folder per job.
+    kinds
+        The job kinds by name.
+    workers
+        Threads of the pool.
+    keep
+        Finished jobs kept in memory (the oldest are forgotten; their files stay on disk).
+    """
+
+    def __init__(self, open_workspace: Callable[[], Workspace], output_root: Path,
+                 kinds: Mapping[str, JobKind], *, workers: int = 2, keep: int = 200):
+        self._open = open_workspace
+        self.output_root = Path(output_root)
+        self.kinds = dict(kinds)
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self.write_lock = threading.Lock()
+        self._keep = keep
+
+    # -- submitting ---------------------------------------------------------------------------
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="pn-job")
+            return self._pool
+
+    def new_job(self, kind: str, params: Mapping[str, Any], *, lang: str) -> Job:
+        """A queued job record with its (new, empty) folder."""
+        if kind not in self.kinds:
+            raise JobNotFoundError(f"no job kind {kind!r}; kinds: {', '.join(sorted(self.kinds))}")
+        job_id = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        out_dir = self.output_root / job_id
+        out_dir.mkdir(parents=True, exist_ok=False)
+        job = Job(id=job_id, kind=kind, params=dict(params), lang=lang, out_dir=out_dir)
+        with self._lock:
+            self._jobs[job_id] = job
+            self._forget_old()
+        self._save(job)
+        return job
+
+    def submit(self, kind: str, params: Mapping[str, Any], *, lang: str,
+               inputs: Mapping[str, bytes] | None = None) -> Job:
+        """Queue a job; returns at once. ``inputs`` are files written into the job's folder first
+        (names must be plain file names)."""
+        job = self.new_job(kind, params, lang=lang)
+        names: set[str] = set()
+        for name, data in (inputs or {}).items():
+            target = self._inside(job, name)
+            target.write_bytes(data)
+            names.add(target.name)
+        job.future = self._executor().submit(self._run, job, names)
+        return job
+
+    def _forget_old(self) -> None:
+        finished = [j for j in self._jobs.values() if j.finished]
+        for j in finished[: max(0, len(self._jobs) - self._keep)]:
+            self._jobs.pop(j.id, None)
+
+    # -- running --------------------------------------------------------------------------------
+    def _run(self, job: Job, inputs: set[str]) -> None:
+        kind = self.kinds[job.kind]
+        job.status, job.started_at, job._t0 = "running", _now(), time.monotonic()
+        job.stage = "queued for the workspace" if kind.writes_workspace else None
+        self._save(job)
+        try:
+            if kind.writes_workspace:
+                with self.write_lock:
+                    result, day = self._call(job, kind, inputs)
+            else:
+                result, day = self._call(job, kind, inputs)
+            self._collect(job, inputs, day)
+            job.result = result
+            extra = result.get("layer") if isinstance(result, dict) else None
+            job.layers = kind.layers + ((str(extra),) if extra and extra not in kind.layers else ())
+            job.status, job.progress = "done", 1.0
+        except PlannerError as exc:
+            job.status, job.error, job.error_type = "failed", str(exc), type(exc).__name__
+            partial = getattr(exc, "job_result", None)
+            job.result = partial if isinstance(partial, dict) else None
+            self._collect(job, inputs, None)
+        except Exception as exc:  # a bug: keep the server up, record it, log the traceback
+            log.error("job %s (%s) crashed:\n%s", job.id, job.kind, traceback.format_exc())
+            job.status, job.error_type = "failed", type(exc).__name__
+            job.error = f"internal error ({type(exc).__name__}: {exc}); see the server log"
+            self._collect(job, inputs, None)
+        finally:
+            job.finished_at = _now()
+            job.elapsed_s = round(time.monotonic() - job._t0, 3)
+            self._save(job)
+
+    def _call(self, job: Job, kind: JobKind, inputs: set[str]) -> tuple[dict[str, Any], dt.date | None]:
+        weights = dict(kind.stages)
+        order = [s for s, _ in kind.stages]
+        done_before = {s: sum(weights[o] for o in order[: i]) for i, s in enumerate(order)}
+
+        def progress(stage: str, fraction: float) -> None:
+            f = max(0.0, min(1.0, float(fraction)))
+            job.stage = stage
+            if stage in weights:
+                total = done_before[stage] + weights[stage] * f
+                job.progress = max(job.progress, min(0.99, total))
+
+        ws = self._open()  # after taking the lock: build on the newest file
+        ctx = JobContext(ws=ws, out_dir=job.out_dir, progress=progress, lang=job.lang,
+                         stem=ws.path.stem, inputs=set(inputs))
+        return kind.run(ctx, job.params)
+
+    def _collect(self, job: Job, inputs: set[str], day: dt.date | None) -> None:
+        """Name the outputs ``<workspace>-<date>-<content>.<ext>`` and record them."""
+        stem = self._stem()
+        day = day or dt.date.today()
+        files: dict[str, Path] = {}
+        renamed: dict[str, str] = {}
+        for path in sorted(job.out_dir.iterdir()):
+            if not path.is_file() or path.name in _PRIVATE or path.name in inputs:
+                continue
+            name = _dated_name(path.name, stem, day)
+            if name != path.name and not (job.out_dir / name).exists():
+                renamed[path.name] = name
+                path = path.rename(job.out_dir / name)
+            files[path.name] = path
+        job.files = files
+        if job.result and renamed:
+            job.result = _renamed(job.result, renamed)
+        if job.error:  # no server paths in messages; outputs by their final names
+            msg = job.error.replace(str(job.out_dir.resolve()) + "/", "").replace(str(job.out_dir) + "/", "")
+            for old, new in renamed.items():
+                msg = re.sub(rf"(?<![\w.-]){re.escape(old)}", new, msg)
+            job.error = msg
+
+    def _stem(self) -> str:
+        try:
+            return self._open().path.stem
+        except PlannerError:
+            return "workspace"
+
+    # -- reading ----------------------------------------------------------------------------------
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id) if JOB_ID_RE.match(job_id) else None
+        if job is None:
+            raise JobNotFoundError(f"no job {job_id!r} (jobs are kept while the server runs)")
+        return job
+
+    def list(self, *, kind: str | None = None, status: str | None = None) -> list[Job]:
+        """Jobs, newest first."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        jobs = [j for j in jobs if (kind is None or j.kind == kind) and (status is None or j.status == status)]
+        return jobs[::-1]
+
+    def latest(self, kind: str, *, status: str = "done") -> Job | None:
+        jobs = self.list(kind=kind, status=status)
+        return jobs[0] if jobs else None
+
+    def file(self, job_id: str, name: str) -> Path:
+        """The output ``name`` of job ``job_id``.
+
+        Raises
+        ------
+        JobNotFoundError
+            For an unknown job, or a name that is not one of its outputs (path tricks included).
+        """
+        job = self.get(job_id)
+        path = job.files.get(name)
+        if path is None or not path.is_file() or path.resolve().parent != job.out_dir.resolve():
+            raise JobNotFoundError(
+                f"job {job_id} has no file {name!r}; its files: {', '.join(sorted(job.files)) or 'none'}")
+        return path
+
+    def wait(self, job: Job, timeout: float | None = None) -> Job:
+        if job.future is not None:
+            job.future.result(timeout=timeout)
+        return job
+
+    def _inside(self, job: Job, name: str) -> Path:
+        safe = safe_filename(name)
+        target = (job.out_dir / safe).resolve()
+        if target.parent != job.out_dir.resolve():
+            raise JobNotFoundError(f"bad file name {name!r}")
+        return target
+
+    def _save(self, job: Job) -> None:
+        try:
+            (job.out_dir / "job.json").write_text(
+                json.dumps(job.as_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        except OSError:  # the record is a convenience; the job's state lives in memory
+            pass
+
+    def shutdown(self, wait: bool = False) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)
+
+
+_SAFE_RE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
+
+
+def safe_filename(name: str, default: str = "upload") -> str:
+    """A plain file name from whatever a browser sent: no folders, no leading dots, no control or
+    shell characters; Chinese kept."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = _SAFE_RE.sub("_", base).strip("._ ")
+    if not base:
+        return default
+    if len(base) > 120:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 110] + dot + ext[:9]) if dot else base[:120]
+    return base
+
+
+def _dated_name(name: str, stem: str, day: dt.date) -> str:
+    """``<stem>-<date>-<rest>``: the workspace, the date and the content in every output name."""
+    rest = name[len(stem) + 1:] if name.startswith(f"{stem}-") else name
+    if re.match(r"^\d{4}-\d{2}-\d{2}-", rest):
+        return f"{stem}-{rest}"
+    return f"{stem}-{day.isoformat()}-{rest}"
+
+
+def _renamed(value: Any, names: Mapping[str, str]) -> Any:
+    """Replace old file names (or paths ending in them) by the new names inside a result."""
+    if isinstance(value, dict):
+        return {k: _renamed(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, names) for v in value]
+    if isinstance(value, str) and value:
+        base = re.split(r"[\\/]", value)[-1]
+        return names.get(base, value)
+    return value
