@@ -298,6 +298,7 @@ MESSAGES.update(
         "ui.job.elapsed": {"zh-CN": "用时 {s} 秒", "en": "{s} s"},
         "ui.loading": {"zh-CN": "加载中…", "en": "Loading…"},
         "ui.none": {"zh-CN": "无", "en": "none"},
+        "ui.legend": {"zh-CN": "图例", "en": "Legend"},
         "ui.download": {"zh-CN": "下载", "en": "Download"},
         # hotspots
         "hot.title": {"zh-CN": "热点分析", "en": "Hotspot analysis"},

@@ -56,13 +56,14 @@ def parse_properties(value: str | None) -> list[str] | None:
     return [p.strip() for p in value.split(",") if p.strip()]
 
 
-def _id_column(layer: str, frame: pd.DataFrame) -> str | None:
+def _id_column(layer: str, columns: Any) -> str | None:
+    """The layer's id column: the schema's first ``*_id`` column, else (layers written by jobs,
+    e.g. ``hotspot_subzones``) the first ``*_id`` column it has."""
     spec = LAYERS.get(layer)
-    if spec is None:
-        return None
-    for col in spec.columns:
-        if col.name.endswith("_id") and col.name in frame:
-            return col.name
+    names = [c.name for c in spec.columns] if spec is not None else [str(c) for c in columns]
+    for name in names:
+        if name.endswith("_id") and name in columns:
+            return name
     return None
 
 
@@ -118,8 +119,7 @@ def layer_feature_collection(
         if unknown:
             raise InputError(f"layer '{name}' has no column(s) {', '.join(unknown)}; "
                              f"its columns: {', '.join(known)}")
-        id_col = next((c.name for c in LAYERS[name].columns if c.name.endswith("_id") and c.name in known),
-                      None) if name in LAYERS else None
+        id_col = _id_column(name, known)
         columns = list(dict.fromkeys(([id_col] if id_col else []) + properties))
     frame = ws.read(name, columns=columns, bbox=_working_bbox(ws, bbox) if bbox else None)
     if simplify_m > 0 and isinstance(frame, gpd.GeoDataFrame) and len(frame):

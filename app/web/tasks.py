@@ -230,8 +230,8 @@ class JobManager:
                     result, day = self._call(job, kind, inputs)
             else:
                 result, day = self._call(job, kind, inputs)
-            self._collect(job, inputs, day)
             job.result = result
+            self._collect(job, inputs, day)
             extra = result.get("layer") if isinstance(result, dict) else None
             job.layers = kind.layers + ((str(extra),) if extra and extra not in kind.layers else ())
             job.status, job.progress = "done", 1.0

@@ -7,19 +7,19 @@
   window.pnMap = map;
   if (PN.has("stations")) {
     PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
-      L.geoJSON(fc, {style: {color: "#90a4ae", weight: 1.2, fill: false}, interactive: false}).addTo(map).bringToBack();
+      L.geoJSON(fc, {pane: "pnAreas", style: {color: "#90a4ae", weight: 1.2, fill: false}, interactive: false}).addTo(map);
     });
   }
   var cams = L.layerGroup().addTo(map), gaps = L.layerGroup().addTo(map);
   var ctl = L.control.layers(null, {}, {collapsed: false}).addTo(map);
   ctl.addOverlay(cams, t("cov.cameras")); ctl.addOverlay(gaps, t("cam.suggest"));
   var kindColor = {road_segment: "#e65100", entrance: "#c2185b", hotspot_cell: "#6a1b9a"};
-  PN.legend(map, t("cam.suggest"), [[t("cov.cameras"), "#1565c0", "dot"], [t("gap.road_segment"), kindColor.road_segment, "dot"],
+  PN.legend(map, t("legend"), [[t("cov.cameras"), "#1565c0", "dot"], [t("gap.road_segment"), kindColor.road_segment, "dot"],
     [t("gap.entrance"), kindColor.entrance, "dot"]]);
   if (PN.has("cameras")) {
     PN.layer("cameras", {properties: "kind"}).then(function (fc) {
       L.geoJSON(fc, {pointToLayer: function (f, ll) {
-        return L.circleMarker(ll, {radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9});
+        return L.circleMarker(ll, {pane: "pnPoints", radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9});
       }}).addTo(cams);
     });
   }
@@ -44,7 +44,7 @@
     gaps.clearLayers();
     r.top.forEach(function (g) {
       if (g.suggest_lat === null || g.suggest_lon === null) return;
-      L.circleMarker([g.suggest_lat, g.suggest_lon], {radius: 5, weight: 1.5, color: "#fff", fillColor: kindColor[g.kind] || "#333", fillOpacity: 1})
+      L.circleMarker([g.suggest_lat, g.suggest_lon], {pane: "pnTop", radius: 5, weight: 1.5, color: "#fff", fillColor: kindColor[g.kind] || "#333", fillOpacity: 1})
         .bindTooltip("#" + g.rank + " " + PN.esc(t("gap." + g.kind)) + " · " + PN.esc(g.road_name || g.neighborhood_id || "") +
           "<br>" + t("cam.incidents") + " " + g.incidents_12m + " · " + PN.esc(g.suggest_kind) + " " + PN.fmt(g.suggest_bearing_deg, 0) + "°")
         .addTo(gaps);

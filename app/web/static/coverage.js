@@ -14,13 +14,14 @@
     if (item) { legend.push(item); leg.set(legend); }
     overlays[label] = layer;
   }
-  var leg = PN.legend(map, t("cov.stations"), []);
+  var leg = PN.legend(map, t("legend"), []);
   var loaded = [];
 
   if (PN.has("stations")) {
     loaded.push(PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
       fc.features.forEach(function (f, i) { stationColor[f.properties.station_id] = PN.color(i); });
       var lyr = L.geoJSON(fc, {
+        pane: "pnAreas",
         style: function (f) { return {color: "#37474f", weight: 2, fillColor: stationColor[f.properties.station_id], fillOpacity: 0.12}; },
         onEachFeature: function (f, l) { l.bindTooltip(PN.esc(f.properties.name), {sticky: true}); }
       });
@@ -31,6 +32,7 @@
   if (PN.has("grid_team_areas")) {
     loaded.push(PN.layer("grid_team_areas", {properties: "station_id,team,neighborhoods,households", simplify_m: 3}).then(function (fc) {
       var lyr = L.geoJSON(fc, {
+        pane: "pnAreas",
         style: function (f) { return {color: stationColor[f.properties.station_id] || "#6d4c41", weight: 1.5, dashArray: "4 3", fillOpacity: 0.25}; },
         onEachFeature: function (f, l) {
           var p = f.properties;
@@ -43,6 +45,7 @@
   if (PN.has("beats")) {
     loaded.push(PN.layer("beats", {properties: "beat,length_m", simplify_m: 3}).then(function (fc) {
       var lyr = L.geoJSON(fc, {
+        pane: "pnTop",
         style: function (f) { return {color: PN.color((f.properties.beat || 0) + 3), weight: 4, opacity: 0.9}; },
         onEachFeature: function (f, l) {
           l.bindTooltip(t("cov.beat") + " " + PN.esc(f.properties.beat_id) + " · " + PN.fmt(f.properties.length_m / 1000, 1) + " km", {sticky: true});
@@ -54,6 +57,7 @@
   if (PN.has("edge_owners")) {
     /* the station streets: loaded for the view (bbox) at a tolerance of about one pixel */
     var streets = L.geoJSON(null, {
+      pane: "pnLines",
       style: function () { return {color: "#78909c", weight: 1, opacity: 0.8}; },
       filter: function (f) { return f.properties.owner_kind !== "brigade"; },
       onEachFeature: function (f, l) { l.bindTooltip(PN.esc(f.properties.name || "") + " · " + PN.esc(f.properties.owner_id), {sticky: true}); }
@@ -83,6 +87,7 @@
   if (PN.has("neighborhoods")) {
     loaded.push(PN.layer("neighborhoods", {properties: "name,station_id,households,model_kind", simplify_m: 2}).then(function (fc) {
       var lyr = L.geoJSON(fc, {
+        pane: "pnAreas",
         style: function (f) { return {color: f.properties.model_kind ? "#f9a825" : "#8e24aa", weight: f.properties.model_kind ? 2 : 0.8, fillOpacity: 0.15}; },
         onEachFeature: function (f, l) { l.bindTooltip(PN.esc(f.properties.name) + (f.properties.model_kind ? " ★" : ""), {sticky: true}); }
       });
@@ -92,7 +97,7 @@
   if (PN.has("cameras")) {
     loaded.push(PN.layer("cameras", {properties: "kind"}).then(function (fc) {
       var lyr = L.geoJSON(fc, {
-        pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9}); },
+        pointToLayer: function (f, ll) { return L.circleMarker(ll, {pane: "pnPoints", radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9}); },
         onEachFeature: function (f, l) { l.bindTooltip(PN.esc(f.properties.camera_id) + " · " + PN.esc(f.properties.kind)); }
       });
       add(t("cov.cameras"), lyr, true, [t("cov.cameras"), "#1565c0", "dot"]);

@@ -18,7 +18,7 @@
 
   if (PN.has("stations")) {
     PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
-      L.geoJSON(fc, {style: {color: "#37474f", weight: 1.5, fill: false}, interactive: false}).addTo(map).bringToBack();
+      L.geoJSON(fc, {pane: "pnTop", style: {color: "#37474f", weight: 1.5, fill: false}, interactive: false}).addTo(map);
     });
   }
   var heat = L.heatLayer([], {radius: 14, blur: 12, minOpacity: 0.25, maxZoom: 20}).addTo(map);
@@ -55,12 +55,12 @@
       L.popup().setLatLng(e.latlng).setContent(html).openOn(map);
     });
   }
-  var gi = L.geoJSON(null, {style: giStyle, onEachFeature: onEach}).addTo(map);
-  var risk = L.geoJSON(null, {style: riskStyle, onEachFeature: onEach});
+  var gi = L.geoJSON(null, {pane: "pnLines", style: giStyle, onEachFeature: onEach}).addTo(map);
+  var risk = L.geoJSON(null, {pane: "pnAreas", style: riskStyle, onEachFeature: onEach});
   var overlays = {};
   overlays[t("hot.heat")] = heat; overlays[t("hot.gi")] = gi; overlays[t("hot.forecast")] = risk;
   L.control.layers(null, overlays, {collapsed: false}).addTo(map);
-  PN.legend(map, t("hot.gi"), [[t("hot.hot"), "#e53935", ""], [t("hot.cold"), "#42a5f5", ""], [t("hot.ns"), "#eceff1", ""],
+  PN.legend(map, t("legend"), [[t("hot.hot"), "#e53935", ""], [t("hot.cold"), "#42a5f5", ""], [t("hot.ns"), "#eceff1", ""],
     [t("hot.risk_top"), "#6a1b9a", ""], [t("hot.risk_mid"), "#ce93d8", ""],
     [t("hot.heat"), "linear-gradient(90deg, blue, cyan, lime, yellow, red)", ""]]);
 

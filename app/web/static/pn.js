@@ -83,6 +83,10 @@
   /* a Leaflet map on canvas, fitted to the workspace's area of work */
   PN.map = function (id) {
     var m = L.map(id, {preferCanvas: true, zoomControl: true, maxZoom: 20});
+    /* fixed drawing order whatever order the data arrive in: areas < lines < top lines < points */
+    [["pnAreas", 380], ["pnLines", 410], ["pnTop", 420], ["pnPoints", 450]].forEach(function (p) {
+      m.createPane(p[0]).style.zIndex = p[1];
+    });
     var e = CFG.extent;
     if (e) m.fitBounds([[e[1], e[0]], [e[3], e[2]]]); else m.setView([27.82, 114.93], 13);
     L.control.scale({imperial: false}).addTo(m);
