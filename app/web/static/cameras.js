@@ -5,12 +5,12 @@
   var cfg = PN.cfg, t = PN.t;
   var map = PN.map("pn-map");
   window.pnMap = map;
+  var outline = L.geoJSON(null, {style: {color: "#90a4ae", weight: 1.2, fill: false}, interactive: false}).addTo(map);
+  var cams = L.featureGroup().addTo(map), gaps = L.featureGroup().addTo(map);
+  PN.stack(map, [outline, cams, gaps]);
   if (PN.has("stations")) {
-    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
-      L.geoJSON(fc, {pane: "pnAreas", style: {color: "#90a4ae", weight: 1.2, fill: false}, interactive: false}).addTo(map);
-    });
+    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) { outline.addData(fc); PN.stack(map); });
   }
-  var cams = L.layerGroup().addTo(map), gaps = L.layerGroup().addTo(map);
   var ctl = L.control.layers(null, {}, {collapsed: false}).addTo(map);
   ctl.addOverlay(cams, t("cov.cameras")); ctl.addOverlay(gaps, t("cam.suggest"));
   var kindColor = {road_segment: "#e65100", entrance: "#c2185b", hotspot_cell: "#6a1b9a"};
@@ -19,8 +19,9 @@
   if (PN.has("cameras")) {
     PN.layer("cameras", {properties: "kind"}).then(function (fc) {
       L.geoJSON(fc, {pointToLayer: function (f, ll) {
-        return L.circleMarker(ll, {pane: "pnPoints", radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9});
+        return L.circleMarker(ll, {radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9});
       }}).addTo(cams);
+      PN.stack(map);
     });
   }
   if (!cfg.available) return;
@@ -44,11 +45,12 @@
     gaps.clearLayers();
     r.top.forEach(function (g) {
       if (g.suggest_lat === null || g.suggest_lon === null) return;
-      L.circleMarker([g.suggest_lat, g.suggest_lon], {pane: "pnTop", radius: 5, weight: 1.5, color: "#fff", fillColor: kindColor[g.kind] || "#333", fillOpacity: 1})
+      L.circleMarker([g.suggest_lat, g.suggest_lon], {radius: 5, weight: 1.5, color: "#fff", fillColor: kindColor[g.kind] || "#333", fillOpacity: 1})
         .bindTooltip("#" + g.rank + " " + PN.esc(t("gap." + g.kind)) + " · " + PN.esc(g.road_name || g.neighborhood_id || "") +
           "<br>" + t("cam.incidents") + " " + g.incidents_12m + " · " + PN.esc(g.suggest_kind) + " " + PN.fmt(g.suggest_bearing_deg, 0) + "°")
         .addTo(gaps);
     });
+    PN.stack(map);
     document.getElementById("pn-map").setAttribute("data-gaps", gaps.getLayers().length);
   }
   var btn = document.getElementById("pn-cam-run");

@@ -6,102 +6,89 @@
   var t = PN.t;
   var map = PN.map("pn-map");
   window.pnMap = map;
-  var stationColor = {}, overlays = {}, legend = [];
-  var control = L.control.layers(null, {}, {collapsed: false}).addTo(map);
-  function add(label, layer, show, item) {
-    control.addOverlay(layer, label);
-    if (show) layer.addTo(map);
-    if (item) { legend.push(item); leg.set(legend); }
-    overlays[label] = layer;
-  }
-  var leg = PN.legend(map, t("legend"), []);
-  var loaded = [];
+  var stationColor = {}, loaded = [];
+  /* every layer exists (empty) from the start, so the switcher, the legend and the drawing order
+     are fixed whatever order the data arrive in */
+  function tip(fn) { return function (f, l) { l.bindTooltip(fn(f.properties), {sticky: true}); }; }
+  var stations = L.geoJSON(null, {
+    style: function (f) { return {color: "#37474f", weight: 0.5, fillColor: stationColor[f.properties.station_id], fillOpacity: 0.12}; },
+    onEachFeature: tip(function (p) { return PN.esc(p.name); })
+  });
+  var stationLines = L.geoJSON(null, {style: {color: "#263238", weight: 2.5, fill: false}, interactive: false});
+  var grid = L.geoJSON(null, {
+    style: function (f) { return {color: stationColor[f.properties.station_id] || "#6d4c41", weight: 1.5, dashArray: "4 3", fillOpacity: 0.25}; },
+    onEachFeature: tip(function (p) {
+      return PN.esc(p.area_id) + " · " + t("cov.team") + " " + p.team + " · " + t("field.households") + " " + PN.fmt(p.households);
+    })
+  });
+  var hoods = L.geoJSON(null, {
+    style: function (f) { return {color: f.properties.model_kind ? "#f9a825" : "#8e24aa", weight: f.properties.model_kind ? 2 : 0.8, fillOpacity: 0.15}; },
+    onEachFeature: tip(function (p) { return PN.esc(p.name) + (p.model_kind ? " ★" : ""); })
+  });
+  var streets = L.geoJSON(null, {
+    style: function () { return {color: "#78909c", weight: 1, opacity: 0.8}; },
+    filter: function (f) { return f.properties.owner_kind !== "brigade"; },
+    onEachFeature: tip(function (p) { return PN.esc(p.name || "") + " · " + PN.esc(p.owner_id); })
+  });
+  var beats = L.geoJSON(null, {
+    style: function (f) { return {color: PN.color((f.properties.beat || 0) + 3), weight: 4, opacity: 0.9}; },
+    onEachFeature: tip(function (p) { return t("cov.beat") + " " + PN.esc(p.beat_id) + " · " + PN.fmt(p.length_m / 1000, 1) + " km"; })
+  });
+  var cams = L.geoJSON(null, {
+    pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9}); },
+    onEachFeature: tip(function (p) { return PN.esc(p.camera_id) + " · " + PN.esc(p.kind); })
+  });
+  PN.stack(map, [stations, grid, hoods, streets, stationLines, beats, cams]);
+  var control = L.control.layers(null, {}, {collapsed: false}).addTo(map), legend = [];
+  [["stations", t("cov.stations"), L.layerGroup([stations, stationLines]), true, "#90a4ae", ""],
+   ["beats", t("cov.beats"), beats, true, "#e15759", "line"],
+   ["edge_owners", t("cov.local"), streets, true, "#78909c", "line"],
+   ["grid_team_areas", t("cov.grid_areas"), grid, true, "#8d6e63", ""],
+   ["neighborhoods", t("cov.neighborhoods"), hoods, false, "#8e24aa", ""],
+   ["cameras", t("cov.cameras"), cams, true, "#1565c0", "dot"]].forEach(function (x) {
+    if (!PN.has(x[0])) return;
+    control.addOverlay(x[2], x[1]);
+    if (x[3]) x[2].addTo(map);
+    legend.push([x[1], x[4], x[5]]);
+  });
+  PN.legend(map, t("legend"), legend);
+  function fill(layer) { return function (fc) { layer.addData(fc); PN.stack(map); }; }
 
   if (PN.has("stations")) {
     loaded.push(PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
       fc.features.forEach(function (f, i) { stationColor[f.properties.station_id] = PN.color(i); });
-      var lyr = L.geoJSON(fc, {
-        pane: "pnAreas",
-        style: function (f) { return {color: "#37474f", weight: 2, fillColor: stationColor[f.properties.station_id], fillOpacity: 0.12}; },
-        onEachFeature: function (f, l) { l.bindTooltip(PN.esc(f.properties.name), {sticky: true}); }
-      });
-      add(t("cov.stations"), lyr, true, [t("cov.stations"), "#90a4ae", ""]);
-      lyr.bringToBack();
+      fill(stations)(fc); fill(stationLines)(fc);
+      grid.setStyle(grid.options.style);
     }));
   }
   if (PN.has("grid_team_areas")) {
-    loaded.push(PN.layer("grid_team_areas", {properties: "station_id,team,neighborhoods,households", simplify_m: 3}).then(function (fc) {
-      var lyr = L.geoJSON(fc, {
-        pane: "pnAreas",
-        style: function (f) { return {color: stationColor[f.properties.station_id] || "#6d4c41", weight: 1.5, dashArray: "4 3", fillOpacity: 0.25}; },
-        onEachFeature: function (f, l) {
-          var p = f.properties;
-          l.bindTooltip(PN.esc(p.area_id) + " · " + t("cov.team") + " " + p.team + " · " + t("field.households") + " " + PN.fmt(p.households), {sticky: true});
-        }
-      });
-      add(t("cov.grid_areas"), lyr, true, [t("cov.grid_areas"), "#8d6e63", ""]);
-    }));
+    loaded.push(PN.layer("grid_team_areas", {properties: "station_id,team,neighborhoods,households", simplify_m: 3}).then(fill(grid)));
   }
-  if (PN.has("beats")) {
-    loaded.push(PN.layer("beats", {properties: "beat,length_m", simplify_m: 3}).then(function (fc) {
-      var lyr = L.geoJSON(fc, {
-        pane: "pnTop",
-        style: function (f) { return {color: PN.color((f.properties.beat || 0) + 3), weight: 4, opacity: 0.9}; },
-        onEachFeature: function (f, l) {
-          l.bindTooltip(t("cov.beat") + " " + PN.esc(f.properties.beat_id) + " · " + PN.fmt(f.properties.length_m / 1000, 1) + " km", {sticky: true});
-        }
-      });
-      add(t("cov.beats"), lyr, true, [t("cov.beats"), "#e15759", "line"]);
-    }));
+  if (PN.has("beats")) loaded.push(PN.layer("beats", {properties: "beat,length_m", simplify_m: 3}).then(fill(beats)));
+  if (PN.has("neighborhoods")) {
+    loaded.push(PN.layer("neighborhoods", {properties: "name,station_id,households,model_kind", simplify_m: 2}).then(fill(hoods)));
   }
+  if (PN.has("cameras")) loaded.push(PN.layer("cameras", {properties: "kind"}).then(fill(cams)));
   if (PN.has("edge_owners")) {
     /* the station streets: loaded for the view (bbox) at a tolerance of about one pixel */
-    var streets = L.geoJSON(null, {
-      pane: "pnLines",
-      style: function () { return {color: "#78909c", weight: 1, opacity: 0.8}; },
-      filter: function (f) { return f.properties.owner_kind !== "brigade"; },
-      onEachFeature: function (f, l) { l.bindTooltip(PN.esc(f.properties.name || "") + " · " + PN.esc(f.properties.owner_id), {sticky: true}); }
-    });
-    add(t("cov.local"), streets, true, [t("cov.local"), "#78909c", "line"]);
-    var pending = null, lastKey = null;
+    var pending = null, lastKey = null, timer = null;
     var load = function () {
-      if (!map.hasLayer(streets)) return;
+      if (!map.hasLayer(streets)) return null;
       var b = map.getBounds().pad(0.2), z = map.getZoom();
       var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(4); }).join(",");
       var tol = Math.max(0.5, Math.min(20, 156543 * Math.cos(b.getCenter().lat * Math.PI / 180) / Math.pow(2, z)));
       var key = bbox + "|" + z;
-      if (key === lastKey) return;
+      if (key === lastKey) return null;
       lastKey = key;
       var mine = pending = PN.layer("edge_owners", {properties: "owner_kind,owner_id,name", simplify_m: tol.toFixed(1), bbox: bbox});
-      mine.then(function (fc) {
+      return mine.then(function (fc) {
         if (mine !== pending) return;
-        streets.clearLayers(); streets.addData(fc);
+        streets.clearLayers(); streets.addData(fc); PN.stack(map);
         document.getElementById("pn-map").setAttribute("data-streets", fc.features.length);
       });
-      return mine;
     };
-    var timer = null;
     map.on("moveend overlayadd", function () { clearTimeout(timer); timer = setTimeout(load, 250); });
     loaded.push(load());
-  }
-  if (PN.has("neighborhoods")) {
-    loaded.push(PN.layer("neighborhoods", {properties: "name,station_id,households,model_kind", simplify_m: 2}).then(function (fc) {
-      var lyr = L.geoJSON(fc, {
-        pane: "pnAreas",
-        style: function (f) { return {color: f.properties.model_kind ? "#f9a825" : "#8e24aa", weight: f.properties.model_kind ? 2 : 0.8, fillOpacity: 0.15}; },
-        onEachFeature: function (f, l) { l.bindTooltip(PN.esc(f.properties.name) + (f.properties.model_kind ? " ★" : ""), {sticky: true}); }
-      });
-      add(t("cov.neighborhoods"), lyr, false, [t("cov.neighborhoods"), "#8e24aa", ""]);
-    }));
-  }
-  if (PN.has("cameras")) {
-    loaded.push(PN.layer("cameras", {properties: "kind"}).then(function (fc) {
-      var lyr = L.geoJSON(fc, {
-        pointToLayer: function (f, ll) { return L.circleMarker(ll, {pane: "pnPoints", radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9}); },
-        onEachFeature: function (f, l) { l.bindTooltip(PN.esc(f.properties.camera_id) + " · " + PN.esc(f.properties.kind)); }
-      });
-      add(t("cov.cameras"), lyr, true, [t("cov.cameras"), "#1565c0", "dot"]);
-    }));
   }
   Promise.all(loaded).then(function () { document.getElementById("pn-map").setAttribute("data-loaded", "1"); });
 

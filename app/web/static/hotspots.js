@@ -16,10 +16,9 @@
     cat.appendChild(o);
   });
 
+  var outline = L.geoJSON(null, {style: {color: "#37474f", weight: 1.5, fill: false}, interactive: false}).addTo(map);
   if (PN.has("stations")) {
-    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
-      L.geoJSON(fc, {pane: "pnTop", style: {color: "#37474f", weight: 1.5, fill: false}, interactive: false}).addTo(map);
-    });
+    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) { outline.addData(fc); PN.stack(map); });
   }
   var heat = L.heatLayer([], {radius: 14, blur: 12, minOpacity: 0.25, maxZoom: 20}).addTo(map);
   var byId = {}, riskById = {}, riskN = 1;
@@ -55,8 +54,9 @@
       L.popup().setLatLng(e.latlng).setContent(html).openOn(map);
     });
   }
-  var gi = L.geoJSON(null, {pane: "pnLines", style: giStyle, onEachFeature: onEach}).addTo(map);
-  var risk = L.geoJSON(null, {pane: "pnAreas", style: riskStyle, onEachFeature: onEach});
+  var gi = L.geoJSON(null, {style: giStyle, onEachFeature: onEach}).addTo(map);
+  var risk = L.geoJSON(null, {style: riskStyle, onEachFeature: onEach});
+  PN.stack(map, [risk, gi, outline]);
   var overlays = {};
   overlays[t("hot.heat")] = heat; overlays[t("hot.gi")] = gi; overlays[t("hot.forecast")] = risk;
   L.control.layers(null, overlays, {collapsed: false}).addTo(map);
@@ -82,7 +82,7 @@
     return PN.layer("hotspot_subzones", {properties: "station_id,count,per_km2,gi_z,p,q,hotspot", simplify_m: 2}).then(function (fc) {
       byId = {};
       fc.features.forEach(function (f) { byId[f.properties.subzone_id] = f.properties; });
-      gi.clearLayers(); gi.addData(fc);
+      gi.clearLayers(); gi.addData(fc); PN.stack(map);
       var hot = fc.features.filter(function (f) { return f.properties.hotspot === "hot"; }).length;
       var cold = fc.features.filter(function (f) { return f.properties.hotspot === "cold"; }).length;
       document.getElementById("pn-map").setAttribute("data-gi-features", fc.features.length);
@@ -93,7 +93,7 @@
     return PN.layer("forecast_subzones", {properties: "station_id,score,expected,rank,households,as_of,horizon_days", simplify_m: 2}).then(function (fc) {
       riskById = {}; riskN = fc.features.length || 1;
       fc.features.forEach(function (f) { riskById[f.properties.subzone_id] = f.properties; });
-      risk.clearLayers(); risk.addData(fc);
+      risk.clearLayers(); risk.addData(fc); PN.stack(map);
       var p = fc.features.length ? fc.features[0].properties : null;
       document.getElementById("pn-forecast-status").textContent = p ? t("hot.forecast_info", {as_of: p.as_of, h: p.horizon_days}) : t("hot.no_forecast");
     });

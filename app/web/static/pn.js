@@ -67,6 +67,7 @@
   /* a progress bar + status line inside el */
   PN.progress = function (el) {
     el.innerHTML = '<div class="pn-progress"><div></div></div><div class="pn-status"></div>';
+    el.setAttribute("data-status", "submitting");
     var bar = el.querySelector(".pn-progress > div"), st = el.querySelector(".pn-status");
     return {
       update: function (j) {
@@ -83,10 +84,10 @@
   /* a Leaflet map on canvas, fitted to the workspace's area of work */
   PN.map = function (id) {
     var m = L.map(id, {preferCanvas: true, zoomControl: true, maxZoom: 20});
-    /* fixed drawing order whatever order the data arrive in: areas < lines < top lines < points */
-    [["pnAreas", 380], ["pnLines", 410], ["pnTop", 420], ["pnPoints", 450]].forEach(function (p) {
-      m.createPane(p[0]).style.zIndex = p[1];
-    });
+    /* one canvas for every vector layer (so clicks reach whichever layer is hit); the drawing
+       order is restored with PN.stack whatever order the data arrive in */
+    m.pnStack = [];
+    m.on("overlayadd", function () { PN.stack(m); });
     var e = CFG.extent;
     if (e) m.fitBounds([[e[1], e[0]], [e[3], e[2]]]); else m.setView([27.82, 114.93], 13);
     L.control.scale({imperial: false}).addTo(m);
@@ -109,6 +110,11 @@
       });
     }
     return page(0);
+  };
+  /* draw the layers of map.pnStack bottom to top */
+  PN.stack = function (map, layers) {
+    if (layers) map.pnStack = layers;
+    map.pnStack.forEach(function (l) { if (l && map.hasLayer(l) && l.bringToFront) l.bringToFront(); });
   };
   PN.has = function (name) { return !!(CFG.layers && CFG.layers[name]); };
   PN.legend = function (map, title, items) {

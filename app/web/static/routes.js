@@ -19,17 +19,16 @@
     kinds.appendChild(lab);
   });
 
+  var outline = L.geoJSON(null, {style: {color: "#90a4ae", weight: 1.2, fill: false}, interactive: false}).addTo(map);
+  var mains = L.geoJSON(null, {style: {color: "#cfd8dc", weight: 3}, interactive: false}).addTo(map);
+  var routes = L.featureGroup().addTo(map), stops = L.featureGroup().addTo(map);
+  PN.stack(map, [outline, mains, routes, stops]);
   if (PN.has("stations")) {
-    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
-      L.geoJSON(fc, {pane: "pnAreas", style: {color: "#90a4ae", weight: 1.2, fill: false}, interactive: false}).addTo(map);
-    });
+    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) { outline.addData(fc); PN.stack(map); });
   }
   if (PN.has("beats")) {
-    PN.layer("beats", {properties: "beat", simplify_m: 5}).then(function (fc) {
-      L.geoJSON(fc, {pane: "pnAreas", style: {color: "#cfd8dc", weight: 3}, interactive: false}).addTo(map);
-    });
+    PN.layer("beats", {properties: "beat", simplify_m: 5}).then(function (fc) { mains.addData(fc); PN.stack(map); });
   }
-  var routes = L.layerGroup().addTo(map), stops = L.layerGroup().addTo(map);
   var lines = {};
   var ctl = L.control.layers(null, {}, {collapsed: false}).addTo(map);
   ctl.addOverlay(routes, t("routes.units")); ctl.addOverlay(stops, t("routes.stop"));
@@ -42,7 +41,7 @@
       var p = f.properties;
       if (p.feature_type !== "route") return;
       var c = colorOf[p.unit_id] = PN.color(n++);
-      var lyr = L.geoJSON(f, {pane: "pnLines", style: {color: c, weight: p.unit_kind === "brigade_vehicle" ? 3.5 : 2.5, opacity: 0.85}});
+      var lyr = L.geoJSON(f, {style: {color: c, weight: p.unit_kind === "brigade_vehicle" ? 3.5 : 2.5, opacity: 0.85}});
       lyr.bindTooltip(PN.esc(p.name) + " · " + PN.esc(p.lineup) + " · " + PN.fmt(p.length_m / 1000, 1) + " km", {sticky: true});
       lyr.addTo(routes);
       lines[p.unit_id] = lyr;
@@ -51,12 +50,13 @@
       var p = f.properties;
       if (p.feature_type !== "stop") return;
       var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
-      L.circleMarker(ll, {pane: "pnPoints", radius: 4, weight: 1, color: "#fff", fillColor: colorOf[p.unit_id] || "#333", fillOpacity: 1})
+      L.circleMarker(ll, {radius: 4, weight: 1, color: "#fff", fillColor: colorOf[p.unit_id] || "#333", fillOpacity: 1})
         .bindTooltip(PN.esc(p.unit_id) + " #" + p.seq + " " + PN.esc(p.label || "") + "<br>" + t("routes.arrive") + " " + hm(p.arrive) +
           " · " + t("routes.depart") + " " + hm(p.depart) + (p.road ? "<br>" + PN.esc(p.road) : ""))
         .addTo(stops);
     });
-    var b = L.featureGroup([routes, stops].reduce(function (a, g) { return a.concat(g.getLayers()); }, [])).getBounds();
+    PN.stack(map);
+    var b = routes.getBounds();
     if (b.isValid()) map.fitBounds(b.pad(0.05));
     document.getElementById("pn-map").setAttribute("data-routes", Object.keys(lines).length);
     document.getElementById("pn-map").setAttribute("data-stops", stops.getLayers().length);

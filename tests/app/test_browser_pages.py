@@ -1,0 +1,395 @@
+"""Every page in a real browser (Debian chromium via Playwright) on the demo district, offline.
+
+uvicorn serves a private copy of the demo workspace (split into beats first) on 127.0.0.1 in a
+background thread; every request the browser makes is recorded and any to another host fails the
+test (and is aborted). Screenshots and timings go to tests/artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+
+from app.web import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+LOCAL_HOSTS = {"127.0.0.1"}
+SHIFT_DAY = "2026-11-02"
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo_copy(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the demo workspace (the pages' jobs write to it), split into beats."""
+    from app.jobs import split_workspace
+    from geo.workspace import Workspace
+
+    path = tmp_path_factory.mktemp("demo-web") / "yushui.gpkg"
+    shutil.copyfile(demo_workspace_file, path)
+    split_workspace(Workspace(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_copy: Path, assets_ready: Path) -> Iterator[str]:
+    _require_chromium()
+    app = create_app(demo_copy)
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                            access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.state.patrolnet.jobs.shutdown(wait=True)
+
+
+@dataclass
+class Recorder:
+    requests: list[str] = field(default_factory=list)
+    off_host: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def on_request(self, request: Any) -> None:
+        self.requests.append(request.url)
+
+    def route(self, route: Any) -> None:
+        url = route.request.url
+        scheme = urlsplit(url).scheme
+        if scheme in ("data", "blob") or urlsplit(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.off_host.append(url)
+            route.abort()
+
+    def on_failed(self, request: Any) -> None:
+        if request.failure == "net::ERR_ABORTED" and "/api/v1/layers/edge_owners" in request.url:
+            return  # a bbox request superseded by the next pan/zoom
+        self.failed.append(f"{request.url} {request.failure}")
+
+    def on_console(self, msg: Any) -> None:
+        if msg.type == "error":
+            self.console_errors.append(msg.text)
+
+    def check(self) -> None:
+        bad = [u for u in self.requests
+               if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS]
+        assert not bad and not self.off_host, f"off-host requests: {bad + self.off_host}"
+        assert not self.console_errors, f"console errors: {self.console_errors}"
+        assert not self.failed, f"failed requests: {self.failed}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page_and_log(browser: Any) -> Iterator[tuple[Any, Recorder]]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN",
+                                  service_workers="block", accept_downloads=True)
+    rec = Recorder()
+    context.route("**/*", rec.route)
+    context.on("request", rec.on_request)
+    context.on("requestfailed", rec.on_failed)
+    page = context.new_page()
+    page.on("console", rec.on_console)
+    page.on("pageerror", lambda exc: rec.console_errors.append(f"pageerror: {exc}"))
+    try:
+        yield page, rec
+    finally:
+        context.close()
+
+
+#: Painted pixels on every canvas of the map (vector layers drawn by Leaflet's canvas renderer).
+_INK = """() => {
+  let ink = 0;
+  for (const c of document.querySelectorAll('.leaflet-map-pane canvas')) {
+    if (!c.width || !c.height || c.classList.contains('leaflet-heatmap-layer')) continue;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < d.length; i += 16) if (d[i] > 0) ink++;
+  }
+  return ink;
+}"""
+_HEAT_INK = """() => {
+  const c = document.querySelector('canvas.leaflet-heatmap-layer');
+  if (!c || !c.width) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let ink = 0;
+  for (let i = 3; i < d.length; i += 16) if (d[i] > 0) ink++;
+  return ink;
+}"""
+
+
+def _timing(page: Any, name: str, started: float, **extra: float) -> None:
+    nav = page.evaluate("() => { const n = performance.getEntriesByType('navigation')[0];"
+                        " return {dom: n.domContentLoadedEventEnd, load: n.loadEventEnd}; }")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "browser_page_timings.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = {"dom_content_loaded_ms": round(nav["dom"], 1), "load_event_ms": round(nav["load"], 1),
+                  "ready_s": round(time.perf_counter() - started, 3), **extra}
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def _nav_ok(page: Any, active: str) -> None:
+    tabs = page.locator("#pn-nav a.pn-tab")
+    assert tabs.count() == 8
+    assert page.locator("#pn-nav a.pn-tab.active").get_attribute("data-nav") == active
+
+
+def test_dashboard(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
+    page, rec = page_and_log
+    t0 = time.perf_counter()
+    page.goto(base_url + "/", wait_until="load")
+    page.wait_for_function(f"({_INK})() > 2000", timeout=20_000)
+    _timing(page, "dashboard", t0)
+    _nav_ok(page, "dashboard")
+    cards = page.locator("#pn-headline .pn-card")
+    assert cards.count() == 3
+    text = page.inner_text("#pn-headline")
+    for label in ("刑事案件", "小区两抢一盗", "街面主干道可防性案件", "2026年10月", "1–10月累计", "去年同期"):
+        assert label in text, label
+    assert page.locator("#pn-headline .pn-down").count() >= 3  # every figure down year over year
+    rows = page.locator("#pn-ranking tbody tr")
+    assert rows.count() == 9
+    ranks = [int(x) for x in page.locator("#pn-ranking tbody tr td:first-child").all_inner_texts()]
+    assert ranks == sorted(ranks)
+    page.click("#pn-ranking th:nth-child(3)")  # sort by cases, then again for descending
+    page.click("#pn-ranking th:nth-child(3)")
+    cases = [int(x) for x in page.locator("#pn-ranking tbody tr td:nth-child(3)").all_inner_texts()]
+    assert cases == sorted(cases, reverse=True)
+    assert page.locator("#pn-trend polyline").count() == 2
+    assert "示范小区" in page.inner_text("body")
+    assert page.locator(".leaflet-container").count() == 1
+    _shot(page, "page_dashboard")
+    rec.check()
+
+
+def test_hotspots(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
+    page, rec = page_and_log
+    t0 = time.perf_counter()
+    page.goto(base_url + "/hotspots", wait_until="load")
+    _nav_ok(page, "hotspots")
+    page.wait_for_function(f"({_HEAT_INK})() > 500", timeout=15_000)
+    heat_s = time.perf_counter() - t0
+    # no Gi* layer in the demo yet: the page runs the hotspots job on demand and draws it
+    page.wait_for_selector("#pn-hot-job .pn-progress", timeout=10_000)
+    page.wait_for_function("document.getElementById('pn-map').getAttribute('data-gi-features') === '1979'",
+                           timeout=60_000)
+    _timing(page, "hotspots", t0, heat_drawn_s=round(heat_s, 3))
+    assert page.get_attribute("#pn-hot-job", "data-status") == "done"
+    summary = page.inner_text("#pn-hot-summary")
+    assert "热点小片区" in summary and "2026-08-01" in summary and "2026-10-31" in summary
+    assert int(page.get_attribute("#pn-map", "data-heat-points")) > 500
+    overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert any("Gi*" in o for o in overlays) and any("热力" in o for o in overlays)
+    # click a hot sub-zone: its figures appear
+    centre = page.evaluate("""() => { const m = window.pnMap; let best = null;
+        m.eachLayer(l => { if (l.feature && l.feature.properties.hotspot === 'hot' && !best) best = l; });
+        const p = m.latLngToContainerPoint(best.getBounds().getCenter()); return [p.x, p.y]; }""")
+    box = page.locator("#pn-map").bounding_box()
+    page.mouse.click(box["x"] + centre[0], box["y"] + centre[1])
+    page.wait_for_selector("#pn-subzone-info #pn-subzone-table", timeout=5_000)
+    info = page.inner_text("#pn-subzone-info")
+    assert "Gi* z 值" in info and "热点" in info
+    _shot(page, "page_hotspots")
+    # a category filter re-runs the job
+    page.select_option("#pn-category", "burglary")
+    page.click("#pn-hot-run")
+    page.wait_for_function("(old) => document.getElementById('pn-hot-summary').textContent !== old",
+                           arg=summary, timeout=60_000)
+    assert page.get_attribute("#pn-hot-job", "data-status") == "done"
+    assert int(page.get_attribute("#pn-map", "data-heat-points")) < 692
+    rec.check()
+
+
+def test_coverage(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
+    page, rec = page_and_log
+    t0 = time.perf_counter()
+    page.goto(base_url + "/coverage", wait_until="load")
+    page.wait_for_selector("#pn-map[data-loaded='1']", state="attached", timeout=20_000)
+    page.wait_for_function(f"({_INK})() > 5000", timeout=15_000)
+    _timing(page, "coverage", t0)
+    _nav_ok(page, "coverage")
+    overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    for want in ("派出所辖区", "特巡警巡区", "网格巡逻区", "探头", "派出所街巷"):
+        assert any(want in o for o in overlays), (want, overlays)
+    assert page.locator("#pn-legend div").count() >= 5
+    assert page.locator("#pn-split-summary tbody tr").count() == 10  # the brigade + 9 stations
+    n_all = int(page.get_attribute("#pn-map", "data-streets"))
+    assert n_all > 5000
+    # zooming in reloads the streets for the view only (bbox)
+    page.evaluate("() => { window.pnMap.setZoom(window.pnMap.getZoom() + 3, {animate: false}); }")
+    page.wait_for_function("(n) => +document.getElementById('pn-map').getAttribute('data-streets') < n / 4",
+                           arg=n_all, timeout=10_000)
+    page.evaluate("() => { window.pnMap.setZoom(window.pnMap.getZoom() - 3, {animate: false}); }")
+    page.wait_for_function("(n) => +document.getElementById('pn-map').getAttribute('data-streets') === n",
+                           arg=n_all, timeout=10_000)
+    page.wait_for_timeout(300)
+    _shot(page, "page_coverage")
+    rec.check()
+
+
+def test_routes_round_trip(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
+    page, rec = page_and_log
+    t0 = time.perf_counter()
+    page.goto(base_url + "/routes", wait_until="load")
+    page.wait_for_function(f"({_INK})() > 500", timeout=15_000)
+    _timing(page, "routes", t0)
+    _nav_ok(page, "routes")
+    page.fill("#pn-date", SHIFT_DAY)
+    page.fill("#pn-shift", "20:00-24:00")
+    for box in page.locator("#pn-kinds input").all():
+        box.set_checked(box.get_attribute("value") == "brigade_vehicle")
+    t1 = time.perf_counter()
+    page.click("#pn-plan")
+    page.wait_for_selector("#pn-routes-job .pn-progress", timeout=5_000)
+    page.wait_for_function("+document.getElementById('pn-map').getAttribute('data-routes') > 0", timeout=90_000)
+    planned_s = time.perf_counter() - t1
+    assert page.get_attribute("#pn-routes-job", "data-status") == "done"
+    assert int(page.get_attribute("#pn-map", "data-routes")) == 12
+    assert int(page.get_attribute("#pn-map", "data-stops")) > 12
+    assert page.locator("#pn-units-table tbody tr").count() == 12
+    assert "2026-11-02 20:00-24:00" in page.inner_text("#pn-routes-summary")
+    page.wait_for_function(f"({_INK})() > 3000", timeout=10_000)
+    for kind in ("gpx", "geojson", "kml", "sheets", "csv"):
+        assert page.locator(f"#pn-dl-{kind}").count() == 1, kind
+    with page.expect_download() as info:
+        page.click("#pn-dl-gpx")
+    download = info.value
+    assert download.suggested_filename == f"yushui-{SHIFT_DAY}-2000_2400-routes.gpx"
+    gpx = Path(download.path()).read_text(encoding="utf-8")
+    assert "<gpx" in gpx and gpx.count("<trk>") == 12
+    href = page.get_attribute("#pn-dl-gpx", "href")
+    r = page.request.get(base_url + href)
+    assert r.headers["content-type"] == "application/gpx+xml"
+    _timing(page, "routes_plan", t0, planned_s=round(planned_s, 3))
+    _shot(page, "page_routes")
+    rec.check()
+
+
+def test_cameras(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
+    page, rec = page_and_log
+    t0 = time.perf_counter()
+    page.goto(base_url + "/cameras", wait_until="load")
+    page.wait_for_function(f"({_INK})() > 500", timeout=15_000)
+    _timing(page, "cameras", t0)
+    _nav_ok(page, "cameras")
+    page.click("#pn-cam-run")
+    page.wait_for_function("+document.getElementById('pn-map').getAttribute('data-gaps') > 0", timeout=60_000)
+    assert page.locator("#pn-gaps-table tbody tr").count() == 100
+    assert "盲区" in page.inner_text("#pn-cam-summary")
+    assert page.locator("#pn-cam-downloads a").count() == 3
+    _shot(page, "page_cameras")
+    rec.check()
+
+
+def test_reports_coming(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
+    page, rec = page_and_log
+    t0 = time.perf_counter()
+    page.goto(base_url + "/reports", wait_until="load")
+    _timing(page, "reports", t0)
+    _nav_ok(page, "reports")
+    assert page.locator("#pn-coming").is_visible()
+    assert page.locator("table").count() == 0  # no fake table
+    _shot(page, "page_reports")
+    rec.check()
+
+
+def test_data_import(base_url: str, page_and_log: tuple[Any, Recorder], tmp_path: Path) -> None:
+    page, rec = page_and_log
+    t0 = time.perf_counter()
+    page.goto(base_url + "/data", wait_until="load")
+    _timing(page, "data", t0)
+    _nav_ok(page, "data")
+    csv = tmp_path / "新警情.csv"
+    csv.write_text("发案时间,案件类别,经度,纬度\n"
+                   "2026-10-30 21:00,入室盗窃,114.930,27.820\n"
+                   "2026-10-30 22:10,抢夺,114.925,27.815\n"
+                   "2026-10-31 10:00,盗窃电动车,1.0,0.5\n", encoding="utf-8")
+    page.set_input_files("#pn-file", str(csv))
+    page.select_option("#pn-layer", "incidents")
+    page.select_option("#pn-coords", "wgs84")
+    page.click("#pn-import")
+    page.wait_for_selector("#pn-import-summary", timeout=30_000)
+    summary = page.inner_text("#pn-import-summary")
+    assert "读取 3 行" in summary and "接收 2" in summary and "拒收 1" in summary
+    assert page.locator("#pn-rejected tbody tr").count() == 1
+    assert "outside the workspace boundary" in page.inner_text("#pn-rejected")
+    assert page.locator("#pn-report").count() == 1
+    _shot(page, "page_data")
+    rec.check()
+
+
+def test_english_pages(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
+    page, rec = page_and_log
+    page.goto(base_url + "/routes", wait_until="networkidle")
+    page.click("#pn-lang-toggle")
+    page.wait_for_url("**/routes?lang=en")
+    page.wait_for_load_state("networkidle")
+    assert page.get_attribute("html", "lang") == "en"
+    text = page.inner_text("body")
+    assert "Route planner" in text and "Plan routes" in text and "Patrol brigade vehicle" in text
+    page.click("#pn-nav a[data-nav='coverage']")
+    page.wait_for_url("**/coverage?lang=en")
+    page.wait_for_selector("#pn-map[data-loaded='1']", state="attached", timeout=20_000)
+    assert any("Brigade beats" in o for o in page.locator(".leaflet-control-layers-overlays label").all_inner_texts())
+    _shot(page, "page_coverage_en")
+    rec.check()
