@@ -309,7 +309,8 @@ def check_upload(
     suffix (:func:`sniff_kind`); then by type: ZIP archives (``.xlsx``, ``.zip``, ``.kmz``) with
     :func:`check_zip` (and an XLSX must hold a workbook, a ``.zip`` geodata, a KMZ a ``.kml``) and
     :func:`check_xml` on their XML members; compressed files with :func:`bounded_decompress_size`;
-    XML (``.osm``, ``.kml``, ``.gpx`` and compressed OSM XML) with :func:`check_xml`.
+    XML (``.osm``, ``.kml``, ``.gpx`` and compressed OSM XML) with :func:`check_xml`; GeoPackages
+    with SQLite's ``PRAGMA quick_check`` (read-only, ``trusted_schema=OFF``).
 
     Parameters
     ----------
@@ -379,6 +380,8 @@ def check_upload(
             check_xml(path, name=label)
     elif kind == "xml" and suffix in (".osm", ".kml", ".gpx"):
         check_xml(path, name=label)
+    elif kind == "sqlite":
+        _check_sqlite(path, label)
     return kind
 
 
@@ -405,8 +408,34 @@ def _check_zip_contents(path: Path, label: str, suffix: str, infos: list[zipfile
     with zipfile.ZipFile(path) as zf:
         for info in infos:
             if info.filename.lower().endswith(xml_like) and not info.is_dir():
-                with zf.open(info) as member:
-                    _check_xml_stream(member.read, name=f"{label}:{info.filename}", max_prolog=max_prolog)
+                try:
+                    with zf.open(info) as member:
+                        _check_xml_stream(member.read, name=f"{label}:{info.filename}", max_prolog=max_prolog)
+                except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, _zlib_error()) as exc:
+                    raise InputError(
+                        f"'{label}': member '{info.filename}' is damaged ({exc}); export or zip the file again"
+                    ) from exc
+
+
+def _check_sqlite(path: Path, label: str) -> None:
+    """A GeoPackage upload must be a sound SQLite file (checked read-only, schema code not trusted)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            con.execute("PRAGMA trusted_schema=OFF")
+            con.execute("PRAGMA cell_size_check=ON")
+            result = con.execute("PRAGMA quick_check").fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"'{label}' is a damaged GeoPackage/SQLite file ({exc}); export it again") from exc
+    if result != [("ok",)]:
+        raise InputError(
+            f"'{label}' is a damaged GeoPackage/SQLite file ({'; '.join(str(r[0]) for r in result[:3])}); "
+            f"export it again"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,7 +542,7 @@ def check_zip(
                                 raise InputError(
                                     f"'{label}' unpacks to more than {_size(max_total_uncompressed)}; refused"
                                 )
-                except (zipfile.BadZipFile, OSError, EOFError, zlib_error()) as exc:
+                except (zipfile.BadZipFile, OSError, EOFError, _zlib_error()) as exc:
                     raise InputError(
                         f"'{label}': member '{info.filename}' is damaged or its sizes are forged ({exc}); "
                         f"export or zip the file again"
@@ -521,7 +550,7 @@ def check_zip(
     return infos
 
 
-def zlib_error() -> type[Exception]:
+def _zlib_error() -> type[Exception]:
     import zlib
 
     return zlib.error
@@ -585,7 +614,7 @@ def bounded_decompress_size(path: str | os.PathLike[str], limit: int, *, name: s
                     )
     except InputError:
         raise
-    except (OSError, EOFError, ValueError, lzma.LZMAError, zlib_error()) as exc:
+    except (OSError, EOFError, ValueError, lzma.LZMAError, _zlib_error()) as exc:
         raise InputError(
             f"'{label}' is a damaged or truncated {kind} file ({exc}); download or export it again"
         ) from exc
@@ -646,7 +675,7 @@ def check_xml(
         try:
             with _open_compressed(path, kind) as stream:
                 _check_xml_stream(stream.read, name=label, max_prolog=max_prolog_bytes)
-        except (OSError, EOFError, lzma.LZMAError, zlib_error()) as exc:
+        except (OSError, EOFError, lzma.LZMAError, _zlib_error()) as exc:
             raise InputError(f"'{label}' is a damaged {kind} file ({exc}); download or export it again") from exc
         return
     with open(path, "rb") as fh:

@@ -742,3 +742,23 @@ def test_a_carriage_return_inside_a_cell_cannot_start_a_new_row(tmp_path):
     assert rows == [["address", "n"], ["北湖路1号\r=1+1", "1"], ["ok", "2"]]
     assert "\"北湖路1号\r=1+1\",1\r\n".encode() in out.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["naive.csv", "safe.csv"]
+
+
+def test_damaged_geopackage_and_damaged_zip_member_are_refused(tmp_path):
+    gpkg = tmp_path / "stations.gpkg"
+    gpd.GeoDataFrame({"name": ["北湖"]}, geometry=[shapely.Point(114.9, 27.8)], crs="EPSG:4326").to_file(gpkg)
+    raw = bytearray(gpkg.read_bytes())
+    raw[100:4096] = b"\xff" * (4096 - 100)  # the first page's b-tree
+    gpkg.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match="'stations.gpkg' is a damaged GeoPackage/SQLite file"):
+        check_upload(gpkg, max_bytes=MB, allowed_suffixes=TABLES)
+    book = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types>" + "<x/>" * 500 + "</Types>")
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+    raw = bytearray(book.read_bytes())
+    start = raw.find(b"[Content_Types].xml") + len("[Content_Types].xml")
+    raw[start: start + 20] = b"\x00" * 20  # break the deflate stream of the first member
+    book.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match=r"member '\[Content_Types\]\.xml' is damaged"):
+        check_upload(book, max_bytes=MB, allowed_suffixes=TABLES)
