@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from geo.safety import write_safe_csv
 from geo.workspace import Workspace
 
 Progress = Callable[[str, float], None]
@@ -111,12 +112,12 @@ def hotspots_job(
     if ws.has("neighborhoods"):
         nb = hs.counts_by_neighborhood(sel, ws.read("neighborhoods"))
         path = out / f"{stem}-neighborhood-rates.csv"
-        nb.to_csv(path, index=False, encoding="utf-8-sig")
+        write_safe_csv(nb, path)
         summary["files"]["neighborhoods"] = str(path)
     by = [c for c in ("station_id", "category") if c in sel.columns]
     prof = hs.time_profile(sel, by=by)
     path = out / f"{stem}-time-profile.csv"
-    prof.to_csv(path, index=False, encoding="utf-8-sig")
+    write_safe_csv(prof, path)
     summary["files"]["time_profile"] = str(path)
     report("near repeats", 0.0)
     x, y, t = hs.incident_xyt(sel)
@@ -191,7 +192,7 @@ def forecast_job(
         table = pd.DataFrame(geo.drop(columns="geometry"))
         cent = geo.geometry.representative_point().to_crs("EPSG:4326")
         table["lon"], table["lat"] = cent.x.round(6), cent.y.round(6)
-        table.to_csv(out, index=False, encoding="utf-8-sig")
+        write_safe_csv(table, out)
     elif suffix == ".gpkg":
         geo.to_file(out, layer=f"forecast_{cells}", driver="GPKG")
     elif suffix in (".geojson", ".json"):
@@ -236,7 +237,7 @@ def backtest_job(
                      tune_weeks=tune_weeks, extra_scores=extra, categories=list(categories) if categories else None)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False, encoding="utf-8-sig")
+    write_safe_csv(table, out)
     return table
 
 

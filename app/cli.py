@@ -520,6 +520,61 @@ def report(
         console.print(f"  {path}", highlight=False)
 
 
+@cli.command()
+def backup(
+    workspace: WorkspaceArg,
+    reason: Annotated[str, typer.Option("--reason", help="A word kept in the backup's name.")] = "manual",
+    keep: Annotated[int, typer.Option("--keep", help="How many backups to keep.", min=1)] = 10,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Keep a consistent copy of the workspace (imports and rebuilds take one by themselves)."""
+    from geo.backup import backup_workspace
+
+    with planner_errors():
+        path = backup_workspace(workspace, keep=keep, reason=reason)
+    console.print(_t("cli.backup.done", _lang(lang), path=str(path)), highlight=False)
+
+
+@cli.command()
+def backups(workspace: WorkspaceArg, lang: LangOpt = "zh-CN") -> None:
+    """List the workspace's backups, newest first."""
+    from geo.backup import list_backups
+
+    with planner_errors():
+        items = list_backups(workspace)
+    view = Table(title=_t("cli.backups.title", _lang(lang), path=str(workspace)), title_justify="left")
+    for col in ("#", "created (UTC)", "reason", "MB", "file"):
+        view.add_column(col)
+    for i, b in enumerate(items, start=1):
+        view.add_row(str(i), b.created_at.strftime("%Y-%m-%d %H:%M:%S"), b.reason, f"{b.size_bytes / 1e6:.1f}",
+                     str(b.path))
+    console.print(view)
+
+
+@cli.command()
+def restore(
+    workspace: WorkspaceArg,
+    backup_file: Annotated[
+        str, typer.Argument(help="A backup file, or its number in 'patrolnet backups' (1 = newest).")
+    ],
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Put a backup back in place (atomically; the current state is kept as a backup first)."""
+    from geo.backup import check_not_in_use, list_backups, restore_workspace
+
+    with planner_errors():
+        target: Any = backup_file
+        if backup_file.isdigit():
+            items = list_backups(workspace)
+            n = int(backup_file)
+            if not 1 <= n <= len(items):
+                fail(f"backup number {n}: the workspace has {len(items)} backups; see 'patrolnet backups'")
+            target = items[n - 1]
+        check_not_in_use(workspace)
+        saved = restore_workspace(workspace, target)
+    console.print(_t("cli.restore.done", _lang(lang), path=str(workspace), saved=str(saved)), highlight=False)
+
+
 cameras_cli = typer.Typer(help="Cameras (探头): coverage, gap lists, where to add cameras.", no_args_is_help=True)
 cli.add_typer(cameras_cli, name="cameras")
 NoRiskOpt = Annotated[bool, typer.Option("--no-risk", help="Rank by past incidents only (skip the forecast).")]
@@ -660,6 +715,9 @@ def import_(
     category_map = _pairs(list(category or []), "--category")
     with planner_errors():
         ws = Workspace(workspace)
+        from app.jobs import _backup
+
+        _backup(ws.path, f"before-import-{layer}")
         with progress_bar() as report:
             new_ws, result, report_path = import_table(
                 ws, layer, file, column_map=column_map, coords=coords, timezone=timezone, strict=strict,

@@ -232,6 +232,10 @@ MESSAGES.update(
         "cli.cameras.gaps": {"zh-CN": "探头盲区：{n:,} 处，已写入 {path}", "en": "Camera gaps: {n:,}, written to {path}"},
         "cli.cameras.site": {"zh-CN": "新增探头选址：{n:,} 处，已写入 {path}", "en": "New camera sites: {n:,}, written to {path}"},
         "cli.report.done": {"zh-CN": "{month} 月度报告（控发案“1234”工作法）", "en": "Monthly report {month} (the \"1234\" method)"},
+        "cli.backup.done": {"zh-CN": "已备份：{path}", "en": "Backed up: {path}"},
+        "cli.backups.title": {"zh-CN": "{path} 的备份", "en": "Backups of {path}"},
+        "cli.restore.done": {"zh-CN": "已恢复 {path}（恢复前的状态另存为 {saved}）",
+                             "en": "Restored {path} (its state before the restore is kept as {saved})"},
         "cli.init.done": {
             "zh-CN": "已创建工作区 {path}（坐标系 {crs}）",
             "en": "Created workspace {path} (CRS {crs})",

@@ -20,6 +20,18 @@ def _noop(stage: str, fraction: float) -> None:
     return None
 
 
+def _backup(path: str | Path, reason: str) -> None:
+    """Keep a copy of a workspace about to be replaced (``patrolnet restore`` brings it back)."""
+    from geo.backup import backup_workspace, check_not_in_use
+    from geo.errors import WorkspaceError
+
+    check_not_in_use(path)
+    try:
+        backup_workspace(path, reason=reason)
+    except WorkspaceError:
+        pass  # not a workspace (or unreadable): nothing worth keeping, it is replaced as asked
+
+
 def build_demo_workspace(
     path: str | Path,
     *,
@@ -37,6 +49,8 @@ def build_demo_workspace(
     from geo.demo import build_demo
 
     report = progress or _noop
+    if overwrite and Path(path).exists():
+        _backup(path, "before-demo-rebuild")
     district = build_demo(seed=seed, as_of=as_of, scale=scale, progress=report)
     report("write workspace", 0.0)
     ws = create_workspace(
@@ -75,6 +89,8 @@ def init_workspace(
     from geo.imports import read_boundary
 
     report = progress or _noop
+    if overwrite and Path(path).exists():
+        _backup(path, "before-init")
     if osm is None and place is None and boundary is None and crs is None:
         raise InputError("nothing to build from: pass --osm FILE (or --place NAME online), --boundary FILE or --crs")
     if osm is not None and place is not None:
@@ -229,7 +245,9 @@ def split_workspace(
                 layers[name].to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
                 exports[name] = path
         table = out / f"{ws.path.stem}-split-summary.csv"
-        layers["split_summary"].to_csv(table, index=False, encoding="utf-8-sig")
+        from geo.safety import write_safe_csv
+
+        write_safe_csv(layers["split_summary"], table)
         exports["split_summary"] = table
     report("split", 1.0)
     return new_ws, {"summary": layers["split_summary"], "balance": balance}, exports

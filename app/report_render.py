@@ -32,6 +32,7 @@ import pandas as pd
 
 from app.i18n import category_label, normalize_lang
 from geo.errors import InputError
+from geo.safety import csv_safe
 from geo.reports import HEADLINE_MEASURES, Report
 
 __all__ = ["write_report", "report_stem", "table_for_export", "csv_safe", "HEADERS", "VALUES", "FORMATS"]
@@ -159,7 +160,6 @@ _SHEETS: dict[str, tuple[str, str]] = {
     "model_offices": ("警务室示范情况", "model offices"),
     "bulletins": ("每周通报", "weekly bulletins"),
 }
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _lang(lang: str) -> str:
@@ -170,13 +170,6 @@ def _lang(lang: str) -> str:
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
-
-
-def csv_safe(value: object) -> object:
-    """Prefix text a spreadsheet would run as a formula with ``'`` (numbers pass unchanged)."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
 
 
 def report_stem(report: Report) -> str:

@@ -18,6 +18,7 @@ import shapely
 
 from geo.assign import snap_to_edges, tag_areas
 from geo.errors import InputError
+from geo.safety import check_upload, repair_geometries, write_safe_csv
 from geo.tables import ImportResult, guess_column_map, prepare_rows, read_table
 from geo.workspace import Workspace
 
@@ -121,8 +122,8 @@ def write_reject_report(result: ImportResult, *, fallback_dir: Path) -> Path | N
     for folder in (result.source.parent, fallback_dir):
         target = folder / name
         try:
-            result.rejected.to_csv(target, index=False, encoding="utf-8-sig")
-            return target
+            # the value column holds raw user cells: neutralise formulas and stray line breaks
+            return write_safe_csv(result.rejected, target)
         except OSError:
             continue
     raise InputError(f"cannot write the rejection report {name} beside the input or in {fallback_dir}")
@@ -235,6 +236,8 @@ def read_boundary(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoDataFram
     path = Path(path)
     if not path.exists():
         raise InputError(f"boundary file '{path}' does not exist; check the path")
+    check_upload(path, max_bytes=512 * 1024**2,
+                 allowed_suffixes={".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".kmz"})
     try:
         frame = pyogrio_read(path)
     except Exception as exc:
@@ -253,7 +256,10 @@ def read_boundary(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoDataFram
     elif key not in ("wgs84", "cgcs2000", "epsg4326"):
         raise InputError(f"--boundary-coords {coords!r}: use wgs84, gcj02, bd09 or cgcs2000")
     polys = polys.to_crs("EPSG:4326")
-    polys["geometry"] = shapely.make_valid(polys.geometry.to_numpy())
+    polys, problems = repair_geometries(polys, layer="boundary", expected="Polygon", crs="EPSG:4326")
+    if polys.empty:
+        first = problems.iloc[0]["reason"] if len(problems) else "no usable polygon"
+        raise InputError(f"boundary file '{path}': no usable polygon ({first}); fix the outline and try again")
     keep = [c for c in ("name", "adcode") if c in polys.columns]
     out = polys[keep + ["geometry"]].copy()
     if "name" not in out:

@@ -722,6 +722,10 @@ def read_osm(
     report("checking file", 0.0)
     fmt = _sniff_format(path)
     _check_compressed_xml(path, fmt)
+    if fmt != "pbf":
+        from geo.safety import check_xml
+
+        check_xml(path)  # entity declarations (billion laughs, XXE) refused before parsing
     report("reading", 0.05)
     try:
         raw = _read_raw(path, fmt, frozenset(highways), include_speed_cameras=include_speed_cameras)

@@ -162,7 +162,12 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
     )
 
 
-def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> tuple[pd.DataFrame, str | None]:
+#: Largest table file read (bytes); web uploads set their own, lower limit.
+MAX_TABLE_BYTES = 2 * 1024**3
+
+
+def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
+               max_bytes: int = MAX_TABLE_BYTES) -> tuple[pd.DataFrame, str | None]:
     """Read a table file as text columns (or a GeoDataFrame for geodata), with its encoding.
 
     Row numbers follow what a person sees: for CSV and XLSX the spreadsheet row (header = row 1),
@@ -176,6 +181,12 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
     path = Path(path)
     if not path.exists():
         raise InputError(f"'{path}' does not exist; check the path")
+    if path.is_file() and path.stat().st_size > 0:
+        from geo.safety import check_upload
+
+        # size, content matching the suffix, zip / compression bombs, XML entities: refused before reading
+        if path.suffix.lower() in TABULAR + GEO or path.name.lower().endswith(".csv.gz"):
+            check_upload(path, max_bytes=max_bytes, allowed_suffixes=TABULAR + GEO + (".csv.gz",))
     suffix = "".join(path.suffixes[-2:]).lower() if path.name.lower().endswith(".csv.gz") else path.suffix.lower()
     enc: str | None = None
     if suffix in (".csv", ".txt", ".tsv"):

@@ -359,6 +359,9 @@ class Workspace:
         for layer, src in (sources or {}).items():
             new_meta[f"source:{layer}"] = src
         new_meta["updated_at"] = _now()
+        from geo.backup import check_not_in_use
+
+        check_not_in_use(self.path)  # another program (e.g. QGIS) writing it: replacing would corrupt it
         with _atomic_copy(self.path) as tmp:
             for name, frame in layers.items():
                 _write_layer(tmp, name, _to_storage(name, frame, self.timezone))

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from geo.safety import csv_safe
 
 __all__ = ["HEADERS", "VALUES", "translate", "write_table", "csv_safe"]
 
@@ -70,14 +71,6 @@ VALUES: dict[str, dict[str, str]] = {
     "suggest_kind": {"bullet": "枪机", "dome": "球机", "skynet_pole": "天网立杆", "speed": "测速"},
     "source": {"road": "道路沿线", "entrance": "小区出入口", "pole": "现有立杆"},
 }
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> object:
-    """Prefix text that a spreadsheet would run as a formula with ``'`` (numbers pass unchanged)."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
 
 
 def translate(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

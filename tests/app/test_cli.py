@@ -255,3 +255,36 @@ def test_monthly_report_on_the_demo(demo_workspace, tmp_path):
     assert len(book.sheetnames) >= 6
     result = runner.invoke(cli, ["report", str(demo_workspace.path), "--month", "2026-13", "--out", str(out)])
     assert result.exit_code == 2 and "error:" in result.output
+
+
+def test_import_keeps_a_backup_and_restore_brings_it_back(tmp_path):
+    ws = create_workspace(tmp_path / "ws.gpkg", {}, crs="EPSG:4547")
+    csv = tmp_path / "a.csv"
+    csv.write_text("经度,纬度,发案时间,案件类别\n114.93,27.82,2025-01-01 10:00,抢劫\n", encoding="utf-8")
+    before = ws.path.read_bytes()
+    result = runner.invoke(cli, ["import", str(ws.path), "incidents", str(csv)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["backups", str(ws.path), "--lang", "en"])
+    assert result.exit_code == 0 and "before-import-incidents" in result.output
+    result = runner.invoke(cli, ["restore", str(ws.path), "1"])
+    assert result.exit_code == 0, result.output
+    from geo.workspace import Workspace
+
+    assert "incidents" not in Workspace(ws.path).layers()
+    assert len(before) > 0
+    result = runner.invoke(cli, ["restore", str(ws.path), "99"])
+    assert result.exit_code == 2 and "see 'patrolnet backups'" in result.output
+
+
+def test_hostile_files_are_refused_by_the_cli(tmp_path):
+    ws = create_workspace(tmp_path / "ws.gpkg", {}, crs="EPSG:4547")
+    fake = tmp_path / "警情.xlsx"
+    fake.write_text("经度,纬度\n1,2\n", encoding="utf-8")
+    result = runner.invoke(cli, ["import", str(ws.path), "incidents", str(fake)])
+    assert result.exit_code == 2 and "not a ZIP archive" in result.output
+    laughs = tmp_path / "laughs.osm"
+    laughs.write_text('<?xml version="1.0"?>\n<!DOCTYPE osm [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>\n'
+                      '<osm version="0.6"><node id="1" lat="0" lon="0"><tag k="name" v="&lol2;"/></node></osm>\n',
+                      encoding="utf-8")
+    result = runner.invoke(cli, ["init", str(tmp_path / "x.gpkg"), "--osm", str(laughs)])
+    assert result.exit_code == 2 and "billion laughs" in result.output
