@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -10,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from shapely.geometry import box, mapping
+from shapely.geometry import box
 
 from app.i18n import t
 from app.web.errors import LayerNotFoundError
@@ -18,7 +21,7 @@ from geo.errors import InputError
 from geo.schema import LAYERS
 from geo.workspace import Workspace
 
-__all__ = ["layer_feature_collection", "parse_bbox", "parse_properties"]
+__all__ = ["layer_feature_collection", "layer_geojson_bytes", "parse_bbox", "parse_properties"]
 
 WGS84 = "EPSG:4326"
 _DECIMALS = 7  # about 1 cm
@@ -81,7 +84,17 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def layer_feature_collection(
+#: Reads a whole layer (the caller may cache it per workspace version).
+FrameSource = Callable[[str], pd.DataFrame]
+
+
+def layer_feature_collection(ws: Workspace, name: str, **kwargs: Any) -> dict[str, Any]:
+    """A page of layer ``name`` as a GeoJSON FeatureCollection (dict) in WGS84; see
+    :func:`layer_geojson_bytes` for the parameters."""
+    return json.loads(layer_geojson_bytes(ws, name, **kwargs))
+
+
+def layer_geojson_bytes(
     ws: Workspace,
     name: str,
     *,
@@ -91,13 +104,16 @@ def layer_feature_collection(
     lang: str = "zh-CN",
     properties: list[str] | None = None,
     simplify_m: float = 0.0,
-) -> dict[str, Any]:
-    """A page of layer ``name`` as a GeoJSON FeatureCollection in WGS84.
+    frames: FrameSource | None = None,
+) -> bytes:
+    """A page of layer ``name`` as a GeoJSON FeatureCollection in WGS84, as compact UTF-8 JSON.
 
     ``bbox`` (WGS84) keeps features whose geometry intersects it. The collection carries
     ``numberMatched`` (all matching features), ``numberReturned``, ``limit``, ``offset`` and the
     request ``bbox``. ``properties`` keeps only those columns (and the layer's id column);
-    ``simplify_m`` simplifies the geometries by that many metres in the working CRS first.
+    ``simplify_m`` simplifies the returned geometries by that many metres (working CRS).
+    ``frames(name)`` returns the whole layer (e.g. from a cache; filtered in memory with a spatial
+    index); without it the layer is read from the file with the bbox.
 
     Raises
     ------
@@ -112,34 +128,86 @@ def layer_feature_collection(
             t("error.layer_not_found", lang, name=name, available=", ".join(available)),
             layer=name, available=available,
         )
+    full = frames(name) if frames is not None else None
     columns = None
     if properties is not None:
-        known = _layer_columns(ws, name)
+        known = ([str(c) for c in full.columns if c != getattr(full, "_geometry_column_name", None)]
+                 if full is not None else _layer_columns(ws, name))
         unknown = [p for p in properties if p not in known]
         if unknown:
             raise InputError(f"layer '{name}' has no column(s) {', '.join(unknown)}; "
                              f"its columns: {', '.join(known)}")
         id_col = _id_column(name, known)
         columns = list(dict.fromkeys(([id_col] if id_col else []) + properties))
-    frame = ws.read(name, columns=columns, bbox=_working_bbox(ws, bbox) if bbox else None)
-    if simplify_m > 0 and isinstance(frame, gpd.GeoDataFrame) and len(frame):
-        frame = frame.set_geometry(frame.geometry.simplify(simplify_m, preserve_topology=True))
-    if isinstance(frame, gpd.GeoDataFrame) and bbox is not None and len(frame):
-        area = gpd.GeoSeries([box(*bbox)], crs=WGS84).to_crs(ws.crs).iloc[0]
-        frame = frame[frame.intersects(area)]
+    crs = ws.crs.to_string()
+    area = None
+    if bbox is not None:
+        area = _project(shapely.segmentize(box(*bbox), max(bbox[2] - bbox[0], bbox[3] - bbox[1], 1e-9) / 20),
+                        _transformer(WGS84, crs))
+    if full is not None:
+        frame = full
+        if area is not None and isinstance(frame, gpd.GeoDataFrame):
+            frame = frame.iloc[np.sort(frame.sindex.query(area, predicate="intersects"))]
+        elif area is not None:
+            frame = frame.iloc[0:0]
+        if columns is not None:
+            keep = columns + ([frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else [])
+            frame = frame[keep]
+    else:
+        frame = ws.read(name, columns=columns, bbox=_working_bbox(ws, bbox) if bbox else None)
+        if isinstance(frame, gpd.GeoDataFrame) and area is not None and len(frame):
+            frame = frame[shapely.intersects(frame.geometry.to_numpy(), area)]
     matched = len(frame)
     page = frame.iloc[offset: offset + limit]
-    features = _features(name, page)
-    return {
-        "type": "FeatureCollection",
-        "name": name,
-        "numberMatched": matched,
-        "numberReturned": len(features),
-        "limit": limit,
-        "offset": offset,
-        **({"bbox": list(bbox)} if bbox else {}),
-        "features": features,
-    }
+    features = _feature_texts(name, page, crs, simplify_m)
+    head = {"type": "FeatureCollection", "name": name, "numberMatched": matched,
+            "numberReturned": len(features), "limit": limit, "offset": offset,
+            **({"bbox": list(bbox)} if bbox else {})}
+    text = _dumps(head)[:-1] + ',"features":[' + ",".join(features) + "]}"
+    return text.encode("utf-8")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _column_values(col: pd.Series) -> list[Any]:
+    """A column as JSON-ready Python values (None for missing and non-finite)."""
+    dtype = col.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        return [None if pd.isna(v) else pd.Timestamp(v).isoformat() for v in col]
+    if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return [v if math.isfinite(v) else None for v in col.to_numpy().tolist()]
+    if (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)) and \
+            not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return col.to_numpy().tolist()
+    return [_json_value(v) for v in col.astype(object).tolist()]
+
+
+def _feature_texts(name: str, page: pd.DataFrame, crs: str, simplify_m: float) -> list[str]:
+    if isinstance(page, gpd.GeoDataFrame):
+        geoms = page.geometry.to_numpy()
+        if simplify_m > 0 and len(geoms):
+            geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
+        geoms = _project(geoms, _transformer(crs, WGS84))
+        geoms = shapely.transform(geoms, lambda c: np.round(c, _DECIMALS))
+        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        texts = shapely.to_geojson(np.where(missing, None, geoms))
+        geo_text = ["null" if m else g for m, g in zip(missing, texts)]
+        props = pd.DataFrame(page.drop(columns=page.geometry.name))
+    else:
+        geo_text = ["null"] * len(page)
+        props = pd.DataFrame(page)
+    id_col = _id_column(name, props.columns)
+    cols = [str(c) for c in props.columns]
+    values = [_column_values(props[c]) for c in props.columns]
+    ids = values[cols.index(id_col)] if id_col is not None else None
+    out = []
+    for i, row in enumerate(zip(*values) if values else [()] * len(page)):
+        ident = ids[i] if ids is not None else None
+        out.append('{"type":"Feature",' + (f'"id":{_dumps(ident)},' if ident is not None else "")
+                   + '"geometry":' + geo_text[i] + ',"properties":' + _dumps(dict(zip(cols, row))) + "}")
+    return out
 
 
 def _layer_columns(ws: Workspace, name: str) -> list[str]:
@@ -148,28 +216,28 @@ def _layer_columns(ws: Workspace, name: str) -> list[str]:
     return [str(c) for c in pyogrio.read_info(ws.path, layer=name)["fields"]]
 
 
+_LOCAL = threading.local()
+
+
+def _transformer(src: str, dst: str) -> Transformer:
+    """A transformer (about 50 ms to build) made once per CRS pair and thread (the server's
+    worker threads each keep their own: transformers are not shared across threads)."""
+    cache = getattr(_LOCAL, "transformers", None)
+    if cache is None:
+        cache = _LOCAL.transformers = {}
+    tr = cache.get((src, dst))
+    if tr is None:
+        tr = cache[(src, dst)] = Transformer.from_crs(src, dst, always_xy=True)
+    return tr
+
+
+def _project(geoms: Any, tr: Transformer) -> Any:
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+    return shapely.transform(geoms, fn)
+
+
 def _working_bbox(ws: Workspace, bbox: tuple[float, float, float, float]) -> tuple[float, ...]:
-    tr = Transformer.from_crs(WGS84, ws.crs, always_xy=True)
+    tr = _transformer(WGS84, ws.crs.to_string())
     return tuple(float(v) for v in tr.transform_bounds(*bbox, densify_pts=21))
-
-
-def _features(name: str, page: pd.DataFrame) -> list[dict[str, Any]]:
-    if isinstance(page, gpd.GeoDataFrame):
-        geoms = page.geometry.to_crs(WGS84).to_numpy()
-        geoms = shapely.transform(geoms, lambda c: np.round(c, _DECIMALS))
-        props = pd.DataFrame(page.drop(columns=page.geometry.name))
-    else:
-        geoms = np.array([None] * len(page), dtype=object)
-        props = pd.DataFrame(page)
-    id_col = _id_column(name, props)
-    records = props.astype(object).to_dict(orient="records")
-    out = []
-    for rec, geom in zip(records, geoms):
-        clean = {str(k): _json_value(v) for k, v in rec.items()}
-        feature: dict[str, Any] = {"type": "Feature"}
-        if id_col is not None and clean.get(id_col) is not None:
-            feature["id"] = clean[id_col]
-        feature["geometry"] = None if geom is None or geom.is_empty else mapping(geom)
-        feature["properties"] = clean
-        out.append(feature)
-    return out

@@ -16,7 +16,8 @@ from app.web import stats
 from app.web.state import AppState
 from geo.errors import InputError
 
-__all__ = ["headline", "incident_points", "models", "monthly", "ranking", "SOURCE"]
+__all__ = ["headline", "incident_points", "layer_frames", "models", "monthly", "ranking",
+           "workspace_summary", "SOURCE"]
 
 #: Where the figures are computed (shown in the API answers).
 SOURCE = "app.web.stats"
@@ -106,3 +107,22 @@ def incident_points(state: AppState, *, start: Any = None, end: Any = None,
         "last": when.max().isoformat() if len(sel) else None,
         "points": sel[["lat", "lon"]].to_numpy().tolist(),
     }
+
+
+def workspace_summary(state: AppState) -> dict[str, Any]:
+    """Name, CRS, time zone, layers with counts and the WGS84 extent (cached per version)."""
+    def make() -> dict[str, Any]:
+        ws = state.workspace()
+        return {"name": ws.name, **ws.info().as_dict()}
+    return state.cached("workspace-info", make=make)
+
+
+def layer_frames(state: AppState) -> Any:
+    """``frames(name)``: a whole layer, read once per workspace version and kept in memory (the
+    layers API then filters by bbox with the frame's spatial index)."""
+    def frames(name: str) -> pd.DataFrame:
+        frame = state.cached("layer-frame", name, make=lambda: state.workspace().read(name))
+        if hasattr(frame, "sindex"):
+            frame.sindex  # noqa: B018 - build the index once, not per request
+        return frame
+    return frames

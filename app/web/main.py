@@ -138,7 +138,8 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.patrolnet = state
-    app.add_middleware(GZipMiddleware, minimum_size=1024)  # the map page embeds its data
+    # GeoJSON answers compress 5-10x; level 5 costs a third of level 9 for nearly the same size
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     install_error_handlers(app)
     app.include_router(overview.router)
     app.include_router(pages.router)

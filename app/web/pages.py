@@ -9,6 +9,7 @@ from another host (:func:`app.assets.assert_offline_html`).
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from geo.schema import CATEGORIES, UNIT_KINDS
 
 __all__ = [
     "LayerRow",
+    "overview_gzip",
     "NavItem",
     "OverviewPage",
     "PAGES",
@@ -240,6 +242,15 @@ def overview_html(state: AppState, lang: str) -> str:
     html = state.maps.get_or_make(key, make)
     assert isinstance(html, str)
     return html
+
+
+def overview_gzip(state: AppState, lang: str) -> bytes:
+    """The dashboard gzip-compressed once per workspace version and language (it embeds the map's
+    data, about 1.5 MB on the demo: compressing it on every request would cost more than serving it)."""
+    key = ("overview.gz", state.version(), lang, state.settings.asset_url_prefix)
+    body = state.maps.get_or_make(key, lambda: gzip.compress(overview_html(state, lang).encode("utf-8"), 6))
+    assert isinstance(body, bytes)
+    return body
 
 
 # -- the other pages ------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.i18n import layer_label
-from app.web.deps import LangDep, WorkspaceDep
-from app.web.features import layer_feature_collection, parse_bbox, parse_properties
+from app.web.deps import LangDep, StateDep, WorkspaceDep
+from app.web.figures import layer_frames
+from app.web.features import layer_geojson_bytes, parse_bbox, parse_properties
+from app.web.pool import run_cpu
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 
@@ -29,9 +31,10 @@ def list_layers(ws: WorkspaceDep, lang: LangDep) -> list[dict[str, Any]]:
     response_class=JSONResponse,
     responses={200: {"content": {GEOJSON: {}}}, 404: {"description": "No such layer"}},
 )
-def get_layer(
+async def get_layer(
     name: str,
     ws: WorkspaceDep,
+    state: StateDep,
     lang: LangDep,
     bbox: Annotated[
         str | None,
@@ -47,9 +50,10 @@ def get_layer(
     simplify_m: Annotated[
         float, Query(ge=0, le=1000, description="Simplify geometries by this many metres (0: exact)")
     ] = 0.0,
-) -> JSONResponse:
-    fc = layer_feature_collection(
-        ws, name, bbox=parse_bbox(bbox, lang=lang), limit=limit, offset=offset, lang=lang,
-        properties=parse_properties(properties), simplify_m=simplify_m,
+) -> Response:
+    body = await run_cpu(
+        layer_geojson_bytes, ws, name, bbox=parse_bbox(bbox, lang=lang), limit=limit, offset=offset,
+        lang=lang, properties=parse_properties(properties), simplify_m=simplify_m,
+        frames=layer_frames(state),
     )
-    return JSONResponse(fc, media_type=GEOJSON)
+    return Response(body, media_type=GEOJSON)

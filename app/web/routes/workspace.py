@@ -4,11 +4,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app.web.deps import WorkspaceDep
+from app.web.deps import StateDep
+from app.web.figures import workspace_summary
 
 router = APIRouter(prefix="/api/v1/workspace", tags=["workspace"])
 
 
 @router.get("", summary="Workspace info: CRS, time zone, layers with counts, WGS84 extent")
-def workspace_info(ws: WorkspaceDep) -> dict[str, Any]:
-    return {"name": ws.name, **ws.info().as_dict()}
+def workspace_info(state: StateDep) -> dict[str, Any]:
+    return workspace_summary(state)
