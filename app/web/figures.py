@@ -1,70 +1,172 @@
 """The figures behind the dashboard and ``/api/v1/stats``, cached per workspace version.
 
-The numbers come from :mod:`app.web.stats` (a stand-in with ``geo.reports``' definitions until that
-module is committed); the incidents are prepared once per workspace version.
+Every number comes from :func:`geo.reports.build_report` (the monthly report the CLI writes with
+``patrolnet report``): the article's three headline figures, the station ranking and the model
+neighborhoods, with its definitions (windows, measures, small-number tests). This module only picks
+the report month and reshapes the report's tables for the API and the dashboard.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from app.web import stats
 from app.web.state import AppState
 from geo.errors import InputError
 
-__all__ = ["headline", "incident_points", "layer_frames", "models", "monthly", "ranking",
-           "workspace_summary", "SOURCE"]
+__all__ = ["default_month", "headline", "incident_points", "layer_frames", "models", "monthly",
+           "ranking", "report_for", "workspace_summary", "SOURCE"]
 
 #: Where the figures are computed (shown in the API answers).
-SOURCE = "app.web.stats"
+SOURCE = "geo.reports"
+_MONTH_RE = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
 
 
-def _prepared(state: AppState) -> stats.Prepared:
-    return state.cached("prepared-incidents", make=lambda: stats.prepare(state.workspace()))
+def _as_of(state: AppState) -> dt.date | None:
+    """Last day of data (:func:`app.web.job_kinds.data_as_of`), cached per workspace version."""
+    from app.web.job_kinds import data_as_of
+
+    return state.cached("as-of", make=lambda: data_as_of(state.workspace()))
 
 
-def _tables(state: AppState) -> dict[str, pd.DataFrame | None]:
-    return state.cached("stats-tables", make=lambda: dict(stats.layers_for_stats(state.workspace())))
+def default_month(state: AppState) -> str:
+    """The last full month of data (``YYYY-MM``); InputError without incidents."""
+    from app.web.job_kinds import default_month as month_of
+
+    return month_of(state.workspace(), _as_of(state))
+
+
+def report_for(state: AppState, month: str | None) -> Any:
+    """The monthly report (:class:`geo.reports.Report`) of ``month`` (default: the last full one).
+
+    Raises
+    ------
+    InputError
+        A malformed month, one after the data, or missing layers (the report needs stations,
+        communities, neighborhoods and incidents).
+    """
+    from geo.reports import build_report
+
+    if month is not None and month.strip() and not _MONTH_RE.match(month):
+        raise InputError(f"month {month!r}: write it as YYYY-MM, e.g. 2026-09")
+    m = month.strip() if month and month.strip() else default_month(state)
+    return state.cached("report", m, make=lambda: build_report(state.workspace(), month=m))
+
+
+def _v(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _change(row: pd.Series, current: str, baseline: str, prefix: str) -> dict[str, Any]:
+    """``{"current", "baseline", "change", "status", "p", "significant"}``; the report's status
+    ``change`` is told as ``down`` / ``up`` / ``flat``."""
+    status = _v(row.get(f"{prefix}_status"))
+    change = _v(row.get(f"{prefix}_change"))
+    if status == "change":
+        status = "down" if change < 0 else "up" if change > 0 else "flat"
+    return {"current": _v(row.get(current)), "baseline": _v(row.get(baseline)),
+            "change": None if change is None else round(float(change), 4), "status": status,
+            "p": _v(row.get(f"{prefix}_p")), "significant": _v(row.get(f"{prefix}_significant"))}
+
+
+def _windows(rep: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: {"first_day": rep.windows[k].start.date().isoformat(),
+                "last_day": rep.windows[k].last_day.isoformat(),
+                "covered_by_data": bool(rep.windows[k].covered)} for k in keys}
 
 
 def headline(state: AppState, month: str | None, lang: str) -> dict[str, Any]:
-    out = state.cached("headline", month, lang, make=lambda: stats.headline(_prepared(state), month, lang=lang))
-    return {**out, "source": SOURCE}
+    """The article's three figures for the month and January..month, each against a year before."""
+    rep = report_for(state, month)
+    table = rep.table("headline")
+    figures = []
+    for _, row in table.iterrows():
+        m = rep.measures[row["measure"]]
+        figures.append({"key": row["measure"], "label": m.label(lang),
+                        "month": _change(row, "month", "month_last_year", "yoy"),
+                        "ytd": _change(row, "ytd", "ytd_last_year", "ytd_yoy")})
+    return {"month": rep.month, "as_of": rep.as_of.isoformat(),
+            "windows": _windows(rep, ("month", "month_last_year", "ytd", "ytd_last_year")),
+            "figures": figures, "source": SOURCE}
 
 
 def ranking(state: AppState, month: str | None, lang: str, *, limit: int = 100,
             offset: int = 0) -> dict[str, Any]:
-    tables = _tables(state)
-    if tables["stations"] is None:
-        raise InputError("the workspace has no stations layer to rank; import stations first")
-    full = state.cached("ranking", month, lang, make=lambda: stats.station_ranking(
-        _prepared(state), tables["stations"], tables["communities"], month, lang=lang))
-    rows = full["rows"]
-    return {**{k: v for k, v in full.items() if k != "rows"}, "total": len(rows), "limit": limit,
+    """The month's station ranking (fewest criminal cases first; ties share a rank)."""
+    rep = report_for(state, month)
+    table = rep.table("station_ranking")
+    rows = []
+    for _, r in table.iterrows():
+        rows.append({
+            "rank": _v(r["rank"]), "station_id": str(r["station_id"]), "name": str(r["name"]),
+            "name_en": str(r["name_en"]), "cases": _v(r["cases"]),
+            "two_robberies_one_theft": _v(r["two_robberies_one_theft"]), "residents": _v(r["residents"]),
+            "rate_per_10k": None if _v(r["rate_per_10k"]) is None else round(float(r["rate_per_10k"]), 3),
+            "rank_by_rate": _v(r["rank_by_rate"]), "previous_month": _v(r["previous_month"]),
+            "month_last_year": _v(r["month_last_year"]),
+            "yoy": _change(r, "cases", "month_last_year", "yoy"),
+            "mom": _change(r, "cases", "previous_month", "mom"),
+        })
+    measure = rep.tables["station_ranking"].measure or "criminal"
+    return {"month": rep.month, "measure": measure, "measure_label": rep.measures[measure].label(lang),
+            "window": _windows(rep, ("month",))["month"], "total": len(rows), "limit": limit,
             "offset": offset, "rows": rows[offset: offset + limit], "source": SOURCE}
 
 
-def models(state: AppState, month: str | None) -> dict[str, Any] | None:
-    """Model-neighborhood status, ``None`` when the workspace has no neighborhoods."""
-    tables = _tables(state)
-    if tables["neighborhoods"] is None:
-        return None
-    out = state.cached("models", month, make=lambda: stats.model_status(
-        _prepared(state), tables["neighborhoods"], tables["communities"], month))
-    return {**out, "source": SOURCE}
+def models(state: AppState, month: str | None) -> dict[str, Any]:
+    """The designated model neighborhoods (示范小区) and the police offices without one."""
+    rep = report_for(state, month)
+    nb = rep.table("model_neighborhoods")
+    nb = nb[nb["designated"].astype(bool)]
+    rows = [{"neighborhood_id": str(r["neighborhood_id"]), "name": str(r["name"]), "name_en": str(r["name_en"]),
+             "model_kind": _v(r["model_kind"]), "community_id": _v(r["community_id"]),
+             "station_id": _v(r["station_id"]), "last_12m": _v(r["last_12m"]),
+             "previous_12m": _v(r["previous_12m"]), "status": str(r["status"]), "meets": bool(r["meets"])}
+            for _, r in nb.iterrows()]
+    offices = rep.table("model_offices")
+    flagged = offices[offices["flagged"].astype(bool)]
+    without = [{"community_id": str(r["community_id"]), "name": str(r["name"]), "office_name": _v(r["office_name"]),
+                "station_id": _v(r["station_id"]), "flag": _v(r["flag"]), "candidates": _v(r["candidates"])}
+               for _, r in flagged.iterrows()]
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("zero", "controlled", "not_met", "unknown")}
+    return {"month": rep.month, "window": _windows(rep, ("last_12m",))["last_12m"], "models": rows,
+            "counts": counts, "offices_without_model": without, "source": SOURCE}
 
 
 def monthly(state: AppState, month: str | None, *, months: int = 12,
             measure: str = "criminal") -> dict[str, Any]:
-    if measure not in stats.MEASURES:
-        raise InputError(f"measure {measure!r}: use one of {', '.join(stats.MEASURES)}")
-    out = state.cached("monthly", month, months, measure, make=lambda: stats.monthly_series(
-        _prepared(state), month, measure=measure, months=months))
-    return {**out, "source": SOURCE}
+    """Counts of a report measure per calendar month for ``months`` months to the report month,
+    beside the same months a year before (``None`` before the first day of data)."""
+    rep = report_for(state, month)
+    if measure not in rep.measures:
+        raise InputError(f"measure {measure!r}: use one of {', '.join(rep.measures)}")
+    inc = rep.incidents
+    mask = rep.measures[measure].mask(inc).to_numpy(dtype=bool)
+    occ = pd.to_datetime(inc["occurred_at"]).dt.tz_convert(rep.timezone)
+    per_month = occ[mask].dt.tz_localize(None).dt.to_period("M").value_counts()
+    first_data = occ.min().tz_localize(None).to_period("M") if len(occ) else None
+    end = pd.Period(rep.month, "M")
+    out = []
+    for k in range(months - 1, -1, -1):
+        p = end - k
+        ly = p - 12
+
+        def count(q: pd.Period) -> int | None:
+            return None if first_data is None or q < first_data else int(per_month.get(q, 0))
+        out.append({"month": str(p), "count": count(p), "last_year": count(ly)})
+    return {"measure": measure, "months": out, "source": SOURCE}
 
 
 def _incident_lonlat(state: AppState) -> pd.DataFrame:

@@ -31,9 +31,11 @@ __all__ = [
     "ImportParams",
     "JOB_KINDS",
     "PARAMS",
+    "ReportParams",
     "RoutesParams",
     "SplitParams",
     "cameras_available",
+    "reports_available",
 ]
 
 _GROUPS = sorted({g for _, _, g in CATEGORIES.values()})
@@ -148,6 +150,17 @@ class CameraGapsParams(_Params):
     segment_m: float = Field(50.0, ge=5, le=1000)
     seen_share_below: float = Field(0.2, ge=0, le=1)
     top: int = Field(100, ge=0, le=2000, description="Ranked gaps returned in the result")
+
+
+class ReportParams(_Params):
+    """The method's monthly report (``patrolnet report``): year over year, rankings, model
+    neighborhoods, weekly bulletins; written as HTML, XLSX, CSV and JSON."""
+
+    month: str | None = Field(None, description="Report month YYYY-MM (default: the last full month)",
+                              examples=["2026-10"], pattern=r"^\d{4}-\d{1,2}$")
+    week: str | None = Field(None, description="Bulletin week: a day in it (YYYY-MM-DD) or YYYY-Www")
+    controlled_share: float = Field(0.5, gt=0, le=1, description="Fall that makes a model neighborhood 'controlled'")
+    lang: Literal["zh-CN", "en"] | None = Field(None, description="Language of the files (default: the request's)")
 
 
 class ImportParams(_Params):
@@ -298,6 +311,66 @@ def run_forecast(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, 
         dt.date.fromisoformat(as_of) if as_of else None)
 
 
+def reports_available() -> bool:
+    """Whether the report modules (``geo.reports``, ``app.report_render``) are installed."""
+    return all(importlib.util.find_spec(m) is not None for m in ("geo.reports", "app.report_render"))
+
+
+def run_report(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
+    from app.report_render import write_report
+    from geo.reports import build_report
+
+    p = ReportParams.model_validate(params)
+    month = p.month or default_month(ctx.ws)
+    ctx.progress("report", 0.0)
+    rep = build_report(ctx.ws, month=month, week=p.week, controlled_share=p.controlled_share)
+    ctx.progress("write", 0.0)
+    lang = p.lang or ctx.lang
+    files = write_report(rep, ctx.out_dir, lang=lang)
+    ctx.progress("write", 1.0)
+    head = rep.table("headline")
+    rows = [{"measure": str(r["measure"]), "label": rep.measures[str(r["measure"])].label(lang),
+             **{c: _jsonable(r[c]) for c in ("month", "month_last_year", "yoy_change", "yoy_significant",
+                                             "ytd", "ytd_last_year", "ytd_yoy_change", "ytd_yoy_significant")}}
+            for _, r in head.iterrows()]
+    return {"month": rep.month, "as_of": rep.as_of.isoformat(), "lang": lang, "headline": rows,
+            "notes": [n[1] if lang == "en" else n[0] for n in rep.notes],
+            "html": Path(files["html"]).name, "xlsx": Path(files["xlsx"]).name,
+            "json": Path(files["json"]).name, "csv": _names(files.get("csv", {}))}, rep.as_of
+
+
+def data_as_of(ws: Any) -> dt.date | None:
+    """Last day of data: the workspace's ``as_of`` / ``demo_as_of`` meta, else the newest incident
+    (``None`` without incidents)."""
+    for key in ("as_of", "demo_as_of"):
+        value = ws.meta.get(key)
+        if value:
+            try:
+                return dt.date.fromisoformat(str(value)[:10])
+            except ValueError:
+                continue
+    if not ws.has("incidents") or ws.count("incidents") == 0:
+        return None
+    return pd.Timestamp(ws.read("incidents", columns=["occurred_at"])["occurred_at"].max()).date()
+
+
+def default_month(ws: Any, as_of: dt.date | None = None) -> str:
+    """The last full month of data (``YYYY-MM``).
+
+    Raises
+    ------
+    InputError
+        When the workspace has no incidents.
+    """
+    as_of = as_of or data_as_of(ws)
+    if as_of is None:
+        raise InputError("the workspace has no incidents; import some first ('patrolnet import WORKSPACE incidents FILE')")
+    first = as_of.replace(day=1)
+    if (as_of + dt.timedelta(days=1)).day != 1:
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return f"{first:%Y-%m}"
+
+
 def cameras_available() -> bool:
     """Whether the camera core (``geo.cameras``) is installed."""
     return importlib.util.find_spec("geo.cameras") is not None
@@ -380,6 +453,7 @@ JOB_KINDS: dict[str, JobKind] = {
                 (("density", 0.3), ("Gi* sub-zones", 0.2), ("Gi* streets", 0.3), ("near repeats", 0.2)),
                 ("hotspot_subzones", "hotspot_segments")),
         JobKind("forecast", run_forecast, True, (("forecast", 1.0),)),
+        JobKind("report", run_report, False, (("report", 0.6), ("write", 0.4)), rename=False),
         JobKind("camera_gaps", run_camera_gaps, False, (("views", 0.1), ("gaps", 0.7), ("write", 0.2))),
         JobKind("import", run_import, True,
                 (("read", 0.2), ("check rows", 0.5), ("place incidents", 0.2), ("write workspace", 0.1))),
@@ -394,6 +468,7 @@ PARAMS: dict[str, type[_Params]] = {
     "hotspots": HotspotsParams,
     "forecast": ForecastParams,
     "camera_gaps": CameraGapsParams,
+    "report": ReportParams,
 }
 
 
@@ -457,3 +532,27 @@ def run_import_upload(jobs: JobManager, upload: Upload, *, lang: str) -> tuple[d
     job = jobs.submit("import", p.model_dump(mode="json"), lang=lang, inputs={p.file_name: upload.data})
     jobs.wait(job)
     return job.as_dict(), 200 if job.status == "done" else 422
+
+
+def report_list(jobs: JobManager, *, lang: str, limit: int, offset: int) -> dict[str, Any]:
+    """The finished report jobs, newest first, with their files.
+
+    Raises
+    ------
+    FeatureUnavailableError
+        When the report modules are not installed (HTTP 501).
+    """
+    if not reports_available():
+        from app.i18n import t
+        from app.web.errors import FeatureUnavailableError
+
+        raise FeatureUnavailableError(t("rep.unavailable", lang))
+    done = jobs.list(kind="report", status="done")
+    rows = []
+    for j in done[offset: offset + limit]:
+        d = j.as_dict()
+        rows.append({"job": d["href"], "month": d["result"]["month"], "lang": d["result"]["lang"],
+                     "as_of": d["result"]["as_of"], "created_at": d["created_at"],
+                     "html": d["result"]["html"], "xlsx": d["result"]["xlsx"], "json": d["result"]["json"],
+                     "files": d["files"]})
+    return {"total": len(done), "limit": limit, "offset": offset, "reports": rows}

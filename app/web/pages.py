@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,6 @@ __all__ = [
     "overview_html",
     "overview_page",
     "page_html",
-    "reports_available",
 ]
 
 _TEMPLATES = jinja2.Environment(
@@ -177,10 +175,7 @@ def _figures(state: AppState, lang: str) -> Figures:
     month = head["month"]
     mon = int(month[5:])
     cards = tuple(Card(f["key"], f["label"], f["month"], f["ytd"]) for f in head["figures"])
-    ranking = None
-    ws = state.workspace()
-    if ws.has("stations"):
-        ranking = figures.ranking(state, month, lang, limit=1000)
+    ranking = figures.ranking(state, month, lang, limit=1000)
     models = figures.models(state, month)
     chart = _chart(figures.monthly(state, month, months=12), lang)
     month_label = f"{month[:4]}年{mon}月" if lang == "zh-CN" else dt.date(2000, mon, 1).strftime("%B ") + month[:4]
@@ -209,8 +204,8 @@ def overview_page(state: AppState, lang: str) -> OverviewPage:
     error: str | None = None
     try:
         figs = _figures(state, lang)
-    except InputError:
-        error = t("dash.no_figures", lang)
+    except InputError as exc:  # no incidents, or a layer the report needs is missing
+        error = f"{t('dash.no_figures', lang)} {exc}"
     return OverviewPage(
         lang=lang,
         other_lang=other_lang(lang),
@@ -254,12 +249,6 @@ def overview_gzip(state: AppState, lang: str) -> bytes:
 
 
 # -- the other pages ------------------------------------------------------------------------------------
-def reports_available() -> bool:
-    """Whether the report modules are installed (``geo.reports`` and ``app.report_render``)."""
-    return all(importlib.util.find_spec(m) is not None for m in ("app.report_render",)) and \
-        importlib.util.find_spec("geo.reports") is not None
-
-
 def _ui_strings(lang: str) -> dict[str, str]:
     return {k[3:]: t(k, lang) for k in MESSAGES if k.startswith("ui.")}
 
@@ -286,7 +275,7 @@ def _common_config(state: AppState, lang: str) -> dict[str, Any]:
 
 def _as_of(state: AppState) -> dt.date | None:
     try:
-        return figures._prepared(state).last_day  # noqa: SLF001 - shared cache of the figures
+        return figures._as_of(state)  # noqa: SLF001 - shared cache of the figures
     except PlannerError:
         return None
 
@@ -360,8 +349,24 @@ def _data_config(state: AppState, lang: str) -> dict[str, Any]:
             "max_upload_bytes": state.settings.max_upload_bytes}
 
 
+def _reports_config(state: AppState, lang: str) -> dict[str, Any]:
+    from app.web.job_kinds import reports_available
+
+    available = reports_available()
+    try:
+        month = figures.default_month(state)
+    except InputError:
+        month = None
+    months: list[str] = []
+    if month:
+        p = pd.Period(month, "M")
+        months = [str(p - k) for k in range(24)]
+    return {"available": available, "default_month": month, "months": months}
+
+
 _CONFIG = {
     "hotspots": _hotspots_config,
+    "reports": _reports_config,
     "routes": _routes_config,
     "cameras": _cameras_config,
     "data": _data_config,
@@ -377,8 +382,6 @@ def page_html(state: AppState, name: str, lang: str) -> str:
     if name in _CONFIG:
         config.update(_CONFIG[name](state, lang))
     extra = _EXTRA[name](state, lang) if name in _EXTRA else {}
-    if name == "reports":
-        extra["available"] = reports_available()
     page = Page(
         lang=lang, other_lang=other_lang(lang), title=t("app.title", lang),
         heading=t(f"nav.{name}", lang), workspace_name=state.workspace().name, active=name,

@@ -97,6 +97,8 @@ class JobKind:
     stages: tuple[tuple[str, float], ...] = ()
     #: Workspace layers the job (re)writes, linked from its result.
     layers: tuple[str, ...] = ()
+    #: Rename outputs to ``<workspace>-<date>-<content>`` (off when the job names them so itself).
+    rename: bool = True
 
 
 @dataclass
@@ -231,7 +233,7 @@ class JobManager:
             else:
                 result, day = self._call(job, kind, inputs)
             job.result = result
-            self._collect(job, inputs, day)
+            self._collect(job, inputs, day, rename=kind.rename)
             extra = result.get("layer") if isinstance(result, dict) else None
             job.layers = kind.layers + ((str(extra),) if extra and extra not in kind.layers else ())
             job.status, job.progress = "done", 1.0
@@ -267,7 +269,7 @@ class JobManager:
                          stem=ws.path.stem, inputs=set(inputs))
         return kind.run(ctx, job.params)
 
-    def _collect(self, job: Job, inputs: set[str], day: dt.date | None) -> None:
+    def _collect(self, job: Job, inputs: set[str], day: dt.date | None, *, rename: bool = True) -> None:
         """Name the outputs ``<workspace>-<date>-<content>.<ext>`` and record them."""
         stem = self._stem()
         day = day or dt.date.today()
@@ -276,7 +278,7 @@ class JobManager:
         for path in sorted(job.out_dir.iterdir()):
             if not path.is_file() or path.name in _PRIVATE or path.name in inputs:
                 continue
-            name = _dated_name(path.name, stem, day)
+            name = _dated_name(path.name, stem, day) if rename else path.name
             if name != path.name and not (job.out_dir / name).exists():
                 renamed[path.name] = name
                 path = path.rename(job.out_dir / name)

@@ -341,14 +341,28 @@ def test_cameras(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     rec.check()
 
 
-def test_reports_coming(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
+def test_reports(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     page, rec = page_and_log
     t0 = time.perf_counter()
     page.goto(base_url + "/reports", wait_until="load")
+    page.wait_for_selector("#pn-report-list .pn-sub, #pn-reports", timeout=10_000)
     _timing(page, "reports", t0)
     _nav_ok(page, "reports")
-    assert page.locator("#pn-coming").is_visible()
-    assert page.locator("table").count() == 0  # no fake table
+    assert page.input_value("#pn-month") == "2026-10"
+    page.select_option("#pn-month", "2026-09")
+    page.click("#pn-report-run")
+    page.wait_for_selector("#pn-report-headline", timeout=60_000)
+    rows = page.locator("#pn-report-headline tbody tr")
+    assert rows.count() == 3
+    assert "刑事案件" in page.inner_text("#pn-report-headline")
+    page.wait_for_selector("#pn-reports tbody tr", timeout=10_000)
+    assert "2026-09" in page.inner_text("#pn-reports")
+    with page.context.expect_page() as new_page:
+        page.click("#pn-report-result a[target=_blank]")
+    report = new_page.value
+    report.wait_for_load_state("load")
+    assert "2026" in report.inner_text("body") and "派出所" in report.inner_text("body")
+    report.close()
     _shot(page, "page_reports")
     rec.check()
 

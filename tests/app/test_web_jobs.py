@@ -244,3 +244,23 @@ def test_jobs_run_in_background_threads(demo_client: Any) -> None:
     assert answered >= 3, "the job blocked the server"
     assert threading.active_count() >= 2
     assert time.perf_counter() - t0 < 120
+
+
+def test_report_job(demo_client: Any) -> None:
+    job = _wait(demo_client, demo_client.post("/api/v1/jobs/report", json={"month": "2026-09", "lang": "en"}).json()["href"])
+    assert job["status"] == "done", job["error"]
+    res = job["result"]
+    assert res["month"] == "2026-09" and res["lang"] == "en" and len(res["headline"]) == 3
+    names = {f["name"]: f for f in job["files"]}
+    assert {res["html"], res["xlsx"], res["json"]} <= set(names)
+    assert res["html"] == "yushui_2026-09_report_en.html"  # the report names its files itself
+    html = demo_client.get(names[res["html"]]["href"])
+    assert html.headers["content-type"] == "text/html; charset=utf-8" and "2026-09" in html.text
+    xlsx = demo_client.get(names[res["xlsx"]]["href"])
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats") and xlsx.content[:2] == b"PK"
+    listing = demo_client.get("/api/v1/reports").json()
+    assert listing["total"] == 1 and listing["reports"][0]["month"] == "2026-09"
+    bad = demo_client.post("/api/v1/jobs/report", json={"month": "Sept"})
+    assert bad.status_code == 422
+    late = _wait(demo_client, demo_client.post("/api/v1/jobs/report", json={"month": "2027-01"}).json()["href"])
+    assert late["status"] == "failed" and "after the last day of data" in late["error"]

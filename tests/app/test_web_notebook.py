@@ -45,6 +45,7 @@ def test_walkthrough_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
             "forecast_subzones"} <= layers
     assert ws.path.is_relative_to(tmp_path)
     assert len(ns["plans"]) > 0 and all(p.suffix for p in ns["route_files"])
-    assert [f["key"] for f in ns["headline"]["figures"]][0] == "criminal"
-    assert shown[-1] is not None and len(shown[-1]) == 3
+    assert ns["report"].headline()["measure"].tolist()[0] == "criminal"
+    assert shown[-2] is not None and len(shown[-2]) == 3  # the three headline figures
+    assert ns["report_files"]["html"].is_file()
     assert os.listdir(tmp_path)

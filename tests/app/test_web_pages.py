@@ -57,20 +57,33 @@ def test_map_pages_load_leaflet_locally(client: Any) -> None:
     assert "/assets/leaflet.heat/dist/leaflet-heat.js" in client.get("/hotspots").text
 
 
-def test_dashboard_figures(client: Any) -> None:
-    html = client.get("/").text
+@pytest.fixture(scope="module")
+def demo_pages(demo_workspace_file: Path, assets_ready: Path) -> Any:
+    with client_class()(create_app(demo_workspace_file)) as c:
+        yield c
+
+
+def test_dashboard_figures(demo_pages: Any) -> None:
+    html = demo_pages.get("/").text
     assert 'id="pn-headline"' in html
     assert html.count('class="pn-card"') == 3
-    for label in ("刑事案件", "小区两抢一盗（可防性案件）", "街面主干道可防性案件（两抢一盗）", "2025年6月", "1–6月累计"):
+    for label in ("刑事案件", "小区两抢一盗（可防性案件）", "街面主干道可防性案件（两抢一盗）", "2026年10月", "1–10月累计"):
         assert label in html, label
     assert re.search(r'<table class="pn-table pn-sortable" id="pn-ranking">', html)
-    assert len(re.findall(r'<tr data-station="S0\d">', html)) == 3
+    assert len(re.findall(r'<tr data-station="S0\d">', html)) == 9
     assert 'id="pn-trend"' in html and "<polyline" in html
     assert "示范小区" in html and 'id="pn-models"' in html
-    en = client.get("/?lang=en").text
-    assert "criminal cases" in en and "Jan–Jun YTD" in en and "Station ranking, June 2025" in en
+    assert "尚无示范小区的社区警务室：4 个" in html
+    en = demo_pages.get("/?lang=en").text
+    assert "criminal cases" in en and "Jan–Oct YTD" in en and "Station ranking, October 2026" in en
     # the overview map stays
     assert "L.map(" in html and 'id="pn-layer-counts"' in html
+
+
+def test_dashboard_says_why_without_figures(client: Any) -> None:
+    html = client.get("/").text  # the fixture workspace has no communities layer
+    assert 'id="pn-no-figures"' in html and "communities" in html
+    assert 'id="pn-layer-counts"' in html
 
 
 def test_dashboard_without_incidents(tmp_path: Path, workspace_path: Path, assets_ready: Path) -> None:
@@ -84,17 +97,26 @@ def test_dashboard_without_incidents(tmp_path: Path, workspace_path: Path, asset
     ws.write({"incidents": ws.read("incidents").iloc[0:0]})
     with client_class()(create_app(path)) as c:
         html = c.get("/").text
-        assert 'id="pn-no-figures"' in html and "暂无警情数据" in html
+        assert 'id="pn-no-figures"' in html and "暂无法统计月度数据" in html
         r = c.get("/api/v1/stats/headline")
         assert r.status_code == 422 and "no incidents" in r.json()["detail"]
 
 
-def test_reports_coming_and_501(client: Any) -> None:
-    html = client.get("/reports").text
-    assert 'id="pn-coming"' in html and "<table" not in html
-    r = client.get("/api/v1/reports")
+def test_reports_page_states(client: Any, demo_pages: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    html = demo_pages.get("/reports").text
+    assert 'id="pn-report-form"' in html and '<option value="2026-10">' in html
+    assert '<script src="/static/reports.js"></script>' in html
+    assert demo_pages.get("/api/v1/reports").json()["total"] == 0
+    # without incident figures (the fixture has no communities) the form is still offered
+    assert 'id="pn-report-list"' in client.get("/reports").text
+    import app.web.job_kinds as jk
+
+    monkeypatch.setattr(jk, "reports_available", lambda: False)
+    html = demo_pages.get("/reports").text
+    assert 'id="pn-coming"' in html and "<table" not in html and "reports.js" not in html
+    r = demo_pages.get("/api/v1/reports")
     assert r.status_code == 501 and r.json()["error"] == "FeatureUnavailableError"
-    assert "not available" in client.get("/api/v1/reports?lang=en").json()["detail"]
+    assert "not available" in demo_pages.get("/api/v1/reports?lang=en").json()["detail"]
 
 
 def test_cameras_page_states(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:

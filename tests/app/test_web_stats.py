@@ -112,11 +112,27 @@ def test_models_and_monthly(demo_api: Any) -> None:
     assert demo_api.get("/api/v1/stats/monthly", params={"measure": "nope"}).status_code == 422
 
 
-def test_fixture_workspace_figures(client: Any) -> None:
-    """The small hand-made workspace: newest incident 2025-06-30, so June 2025 is the month."""
-    body = client.get("/api/v1/stats/headline").json()
-    assert body["month"] == "2025-06"
-    assert client.get("/api/v1/stats/ranking").json()["total"] == 3
+def test_fixture_workspace_needs_communities(client: Any) -> None:
+    """The small hand-made workspace has no communities layer, which the monthly report needs:
+    a clear 422 naming the layer, not made-up figures."""
+    r = client.get("/api/v1/stats/headline")
+    assert r.status_code == 422 and "communities" in r.json()["detail"]
+    assert client.get("/api/v1/stats/ranking").status_code == 422
+
+
+def test_figures_come_from_geo_reports(demo_api: Any, demo_workspace_file: Path) -> None:
+    from geo.reports import build_report
+    from geo.workspace import Workspace
+
+    rep = build_report(Workspace(demo_workspace_file), month="2026-09")
+    body = demo_api.get("/api/v1/stats/headline", params={"month": "2026-09"}).json()
+    assert body["source"] == "geo.reports"
+    head = rep.table("headline")
+    assert [f["month"]["current"] for f in body["figures"]] == head["month"].tolist()
+    assert [f["ytd"]["baseline"] for f in body["figures"]] == head["ytd_last_year"].tolist()
+    assert [f["month"]["p"] for f in body["figures"]] == pytest.approx(head["yoy_p"].tolist())
+    ranking = demo_api.get("/api/v1/stats/ranking", params={"month": "2026-09"}).json()["rows"]
+    assert [r["station_id"] for r in ranking] == rep.table("station_ranking")["station_id"].tolist()
 
 
 def test_incident_points(demo_api: Any, demo_incidents: pd.DataFrame) -> None:

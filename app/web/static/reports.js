@@ -1,0 +1,56 @@
+/* Monthly reports: make one (a report job) and list the ones made, with their files. */
+(function () {
+  "use strict";
+  var t = PN.t;
+  var list = document.getElementById("pn-report-list");
+  function pct(v) { return v === null || v === undefined ? "" : (v > 0 ? "+" : "") + (v * 100).toFixed(1) + "%"; }
+  function links(files, r) {
+    var byName = {};
+    files.forEach(function (f) { byName[f.name] = f.href; });
+    var h = "";
+    if (byName[r.html]) h += '<a class="pn-btn" target="_blank" href="' + byName[r.html] + '">' + PN.esc(t("rep.open")) + "</a> ";
+    [["xlsx", "XLSX"], ["json", "JSON"]].forEach(function (k) {
+      if (r[k[0]] && byName[r[k[0]]]) h += '<a class="pn-btn secondary" download href="' + byName[r[k[0]]] + '">' + k[1] + "</a> ";
+    });
+    var csv = files.filter(function (f) { return /\.csv$/.test(f.name); });
+    if (csv.length) h += '<details style="margin-top:6px"><summary>CSV (' + csv.length + ")</summary>" +
+      csv.map(function (f) { return '<a download href="' + f.href + '">' + PN.esc(f.name) + "</a>"; }).join("<br>") + "</details>";
+    return '<div class="pn-downloads">' + h + "</div>";
+  }
+  function showResult(job) {
+    var r = job.result;
+    var h = "<h2>" + PN.esc(t("rep.made_one", {month: r.month})) + "</h2>" + PN.table([
+      {key: "label", label: t("rep.measure")},
+      {key: "month", label: r.month, num: true},
+      {key: "month_last_year", label: t("rep.last_year"), num: true},
+      {key: "yoy_change", label: t("rep.yoy"), num: true, value: function (x) { return pct(x.yoy_change); }},
+      {key: "ytd", label: t("rep.ytd"), num: true},
+      {key: "ytd_last_year", label: t("rep.ytd_last_year"), num: true},
+      {key: "ytd_yoy_change", label: t("rep.yoy"), num: true, value: function (x) { return pct(x.ytd_yoy_change); }}
+    ], r.headline, {id: "pn-report-headline"});
+    if (r.notes && r.notes.length) h += '<p class="pn-sub">' + r.notes.map(PN.esc).join("<br>") + "</p>";
+    document.getElementById("pn-report-result").innerHTML = h + links(job.files, r);
+  }
+  function refresh() {
+    return PN.json(PN.url("/api/v1/reports", {limit: 20})).then(function (d) {
+      if (!d.reports.length) { list.innerHTML = '<p class="pn-sub">' + PN.esc(t("rep.none")) + "</p>"; return; }
+      list.innerHTML = '<table class="pn-table" id="pn-reports"><thead><tr><th>' + PN.esc(t("rep.month_col")) + "</th><th>" +
+        PN.esc(t("rep.lang_col")) + "</th><th>" + PN.esc(t("rep.made_at")) + "</th><th></th></tr></thead><tbody>" +
+        d.reports.map(function (r) {
+          return "<tr><td>" + PN.esc(r.month) + "</td><td>" + PN.esc(r.lang) + "</td><td>" + PN.esc(r.created_at.replace("T", " ").substr(0, 16)) +
+            "</td><td>" + links(r.files, r) + "</td></tr>";
+        }).join("") + "</tbody></table>";
+    });
+  }
+  var form = document.getElementById("pn-report-form");
+  if (form) form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var btn = document.getElementById("pn-report-run"), bar = PN.progress(document.getElementById("pn-report-job"));
+    btn.disabled = true;
+    PN.runJob("report", {month: document.getElementById("pn-month").value, lang: document.getElementById("pn-report-lang").value}, bar.update)
+      .then(function (job) { showResult(job); return refresh(); })
+      .catch(function (e) { bar.fail(e.message); })
+      .then(function () { btn.disabled = false; });
+  });
+  refresh();
+})();
