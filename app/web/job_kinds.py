@@ -145,10 +145,11 @@ class ForecastParams(_Params):
 
 
 class CameraGapsParams(_Params):
-    """The ranked camera gap list (road segments, neighborhood entrances) with suggested cameras."""
+    """The ranked camera gap list (road segments, neighborhood entrances, hot cells) with suggested
+    cameras (``patrolnet cameras gaps``)."""
 
-    segment_m: float = Field(50.0, ge=5, le=1000)
-    seen_share_below: float = Field(0.2, ge=0, le=1)
+    segment_m: float = Field(50.0, ge=5, le=1000, description="Road pieces of this length (m)")
+    risk: bool = Field(True, description="Rank by forecast risk (false: by past incidents only)")
     top: int = Field(100, ge=0, le=2000, description="Ranked gaps returned in the result")
 
 
@@ -377,27 +378,17 @@ def cameras_available() -> bool:
 
 
 def run_camera_gaps(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    # There is no app-level camera job yet (the CLI has no cameras command); this adapter only
-    # strings the core's public functions together, like the jobs in app/analysis_jobs.py.
-    from geo.cameras import camera_gaps, camera_views, write_table
+    from app.analysis_jobs import camera_gaps_job
+    from geo.cameras import write_table
 
     p = CameraGapsParams.model_validate(params)
-    ws = ctx.ws
-    if not ws.has("cameras"):
-        raise InputError(f"workspace '{ws.path}' has no cameras; import them with 'patrolnet import WS cameras FILE'")
-    read = {n: (ws.read(n) if ws.has(n) else None)
-            for n in ("buildings", "road_edges", "neighborhoods", "incidents", "stations", "communities")}
-    ctx.progress("views", 0.0)
-    views = camera_views(ws.read("cameras"), buildings=read["buildings"])
-    ctx.progress("gaps", 0.0)
-    gaps = camera_gaps(views, edges=read["road_edges"], neighborhoods=read["neighborhoods"],
-                       incidents=read["incidents"], stations=read["stations"],
-                       communities=read["communities"], segment_m=p.segment_m,
-                       seen_share_below=p.seen_share_below)
-    ctx.progress("write", 0.0)
     lang = "zh-CN" if ctx.lang == "zh-CN" else "en"
-    names = []
-    for suffix in (".csv", ".xlsx", ".geojson"):
+    ctx.progress("gaps", 0.0)
+    gaps, csv = camera_gaps_job(ctx.ws, out=ctx.out_dir / f"{ctx.stem}-camera-gaps.csv", lang=lang,
+                                segment_m=p.segment_m, risk=p.risk)
+    ctx.progress("write", 0.0)
+    names = [Path(csv).name]  # the same list as XLSX and GeoJSON, with the core's writer
+    for suffix in (".xlsx", ".geojson"):
         names.append(write_table(gaps, ctx.out_dir / f"{ctx.stem}-camera-gaps{suffix}", lang=lang).name)
     ctx.progress("write", 1.0)
     kinds = {str(k): int(v) for k, v in gaps["kind"].value_counts().items()} if len(gaps) else {}
@@ -405,9 +396,9 @@ def run_camera_gaps(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[st
                         "risk_score", "incidents_12m", "length_m", "seen_share", "nearest_camera_m",
                         "lon", "lat", "suggest_lon", "suggest_lat", "suggest_bearing_deg",
                         "suggest_kind") if c in gaps.columns]
-    return {"cameras": int(ws.count("cameras")), "gaps": int(len(gaps)), "by_kind": kinds,
-            "top": _records(gaps[cols], p.top), "csv": names[0], "xlsx": names[1],
-            "geojson": names[2]}, None
+    return {"cameras": int(ctx.ws.count("cameras")) if ctx.ws.has("cameras") else 0, "gaps": int(len(gaps)),
+            "by_kind": kinds, "risk": p.risk, "top": _records(gaps[cols], p.top), "csv": names[0],
+            "xlsx": names[1], "geojson": names[2]}, None
 
 
 def run_import(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
@@ -454,7 +445,7 @@ JOB_KINDS: dict[str, JobKind] = {
                 ("hotspot_subzones", "hotspot_segments")),
         JobKind("forecast", run_forecast, True, (("forecast", 1.0),)),
         JobKind("report", run_report, False, (("report", 0.6), ("write", 0.4)), rename=False),
-        JobKind("camera_gaps", run_camera_gaps, False, (("views", 0.1), ("gaps", 0.7), ("write", 0.2))),
+        JobKind("camera_gaps", run_camera_gaps, False, (("gaps", 0.7), ("write", 0.3))),
         JobKind("import", run_import, True,
                 (("read", 0.2), ("check rows", 0.5), ("place incidents", 0.2), ("write workspace", 0.1))),
     )

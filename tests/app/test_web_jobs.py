@@ -264,3 +264,17 @@ def test_report_job(demo_client: Any) -> None:
     assert bad.status_code == 422
     late = _wait(demo_client, demo_client.post("/api/v1/jobs/report", json={"month": "2027-01"}).json()["href"])
     assert late["status"] == "failed" and "after the last day of data" in late["error"]
+
+
+def test_camera_gaps_job(demo_client: Any) -> None:
+    job = _wait(demo_client, demo_client.post("/api/v1/jobs/camera_gaps", json={"top": 20}).json()["href"])
+    assert job["status"] == "done", job["error"]
+    res = job["result"]
+    assert res["cameras"] > 1000 and res["gaps"] > 1000 and len(res["top"]) == 20
+    assert [g["rank"] for g in res["top"]] == list(range(1, 21))
+    assert {"road_segment", "entrance"} <= set(res["by_kind"])
+    names = {f["name"]: f for f in job["files"]}
+    assert {res["csv"], res["xlsx"], res["geojson"]} <= set(names)
+    assert re.fullmatch(r"yushui-\d{4}-\d\d-\d\d-camera-gaps\.csv", res["csv"])
+    fc = demo_client.get(names[res["geojson"]]["href"])
+    assert fc.headers["content-type"] == "application/geo+json" and fc.json()["type"] == "FeatureCollection"

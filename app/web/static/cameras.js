@@ -15,7 +15,7 @@
   ctl.addOverlay(cams, t("cov.cameras")); ctl.addOverlay(gaps, t("cam.suggest"));
   var kindColor = {road_segment: "#e65100", entrance: "#c2185b", hotspot_cell: "#6a1b9a"};
   PN.legend(map, t("legend"), [[t("cov.cameras"), "#1565c0", "dot"], [t("gap.road_segment"), kindColor.road_segment, "dot"],
-    [t("gap.entrance"), kindColor.entrance, "dot"]]);
+    [t("gap.entrance"), kindColor.entrance, "dot"], [t("gap.hotspot_cell"), kindColor.hotspot_cell, "dot"]]);
   if (PN.has("cameras")) {
     PN.layer("cameras", {properties: "kind"}).then(function (fc) {
       L.geoJSON(fc, {pointToLayer: function (f, ll) {
