@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -20,6 +18,3 @@ router = APIRouter(prefix="/api/v1/imports", tags=["data"])
 def import_upload(upload: UploadDep, jobs: JobsDep, lang: LangDep) -> JSONResponse:
     body, status = run_import_upload(jobs, upload, lang=lang)
     return JSONResponse(body, status_code=status)
-
-
-__all__: list[Any] = ["router"]
