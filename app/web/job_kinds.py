@@ -18,6 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.web.tasks import JobContext, JobKind, JobManager, safe_filename
+from geo.safety import safe_name
 from app.web.uploads import Upload
 from geo.errors import InputError
 from geo.schema import CATEGORIES, UNIT_KINDS
@@ -498,7 +499,8 @@ def import_params(upload: Upload) -> ImportParams:
     f = upload.fields
     raw = {
         "layer": f.get("layer", ""),
-        "file_name": safe_filename(upload.filename),
+        # a name that climbs out of its folder, or names a device, is refused (422), not rewritten
+        "file_name": safe_filename(safe_name(upload.filename)),
         "coords": f.get("coords") or "wgs84",
         "column_map": _pairs(f.get("column_map", ""), "column mapping"),
         "category_map": _pairs(f.get("category_map", ""), "category mapping"),

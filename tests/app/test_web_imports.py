@@ -111,3 +111,19 @@ def test_bad_imports_are_422(api: Any, kwargs: dict[str, Any], fragment: str) ->
         r = api.post("/api/v1/imports?lang=en", **kwargs)
     assert r.status_code == 422, r.text
     assert fragment in r.json()["detail"]
+
+
+def test_upload_names_that_climb_out_are_refused(api: Any, ws_copy: Path) -> None:
+    before = ws_copy.read_bytes()
+    r = api.post("/api/v1/imports", files={"file": ("../../etc/警情.csv", CSV, "text/csv")},
+                 data={"layer": "incidents"})
+    assert r.status_code == 422, r.text
+    assert "'..'" in r.text
+    assert ws_copy.read_bytes() == before
+
+
+def test_upload_whose_content_lies_about_its_type_is_refused(api: Any, ws_copy: Path) -> None:
+    r = api.post("/api/v1/imports", files={"file": ("警情.xlsx", CSV, "application/octet-stream")},
+                 data={"layer": "incidents"})
+    assert r.status_code == 422, r.text
+    assert "not a ZIP archive" in r.text
