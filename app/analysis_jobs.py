@@ -266,7 +266,13 @@ def routes_job(
     from routing.graph import graph_from_workspace
     from routing.patrol import plan_shift, shift_window
 
+    from routing.patrol import PLANNED_UNIT_KINDS
+
     report = progress or _noop
+    unsupported = [k for k in kinds if k not in PLANNED_UNIT_KINDS]
+    if unsupported:
+        raise InputError(f"unit kind(s) {', '.join(unsupported)} get no routes yet; plan "
+                         f"{' or '.join(PLANNED_UNIT_KINDS)}")
     if not ws.has("units") or ws.count("units") == 0:
         raise InputError(f"workspace '{ws.path}' has no patrol units; import them with 'patrolnet import WS units FILE'")
     date = date or (pd.Timestamp.now(tz=ws.timezone).date())

@@ -73,6 +73,8 @@ _DUE_SHARE = 0.85
 #: Orienteering penalties: the whole prize on offer weighs this many budgets of walking (seconds);
 #: measured on 400-node grids, 2-10 search about equally well at 1 s, 1 collects nothing.
 _PRIZE_BUDGETS = 5.0
+#: Unit kinds the shift planner gives routes to (volunteer teams, station teams and Skynet guards: not yet).
+PLANNED_UNIT_KINDS: tuple[str, ...] = ("brigade_vehicle", "grid_team")
 #: Unit kinds in Chinese (printable sheets).
 UNIT_KIND_ZH = {
     "brigade_vehicle": "特巡警巡逻车",
@@ -1281,7 +1283,7 @@ def plan_shift(
     beats: Any = None,
     neighborhoods: Any = None,
     team_areas: Any = None,
-    kinds: Sequence[str] = ("brigade_vehicle", "grid_team"),
+    kinds: Sequence[str] = PLANNED_UNIT_KINDS,
     lookback_days: float = 365.0,
     tod_boost: float = 1.0,
     team_budget_min: float = 120.0,

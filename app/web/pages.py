@@ -24,6 +24,7 @@ from app.web import figures
 from app.web.state import AppState
 from geo.errors import InputError, PlannerError
 from geo.schema import CATEGORIES, UNIT_KINDS
+from routing.patrol import PLANNED_UNIT_KINDS
 
 __all__ = [
     "LayerRow",
@@ -314,8 +315,9 @@ def _routes_config(state: AppState, lang: str) -> dict[str, Any]:
         counts = {k: int(v) for k, v in kinds.value_counts().items()}
     today = pd.Timestamp.now(tz=ws.timezone).date()
     return {
+        # only the kinds the planner gives routes to are offered
         "unit_kinds": [{"code": k, "label": t(f"unit.{k}", lang), "count": counts.get(k, 0)}
-                       for k in UNIT_KINDS],
+                       for k in UNIT_KINDS if k in PLANNED_UNIT_KINDS],
         "default_kinds": [k for k in ("brigade_vehicle", "grid_team") if counts.get(k)],
         "shifts": list(SHIFTS), "default_shift": "20:00-24:00", "default_date": today.isoformat(),
     }

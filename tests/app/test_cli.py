@@ -288,3 +288,10 @@ def test_hostile_files_are_refused_by_the_cli(tmp_path):
                       encoding="utf-8")
     result = runner.invoke(cli, ["init", str(tmp_path / "x.gpkg"), "--osm", str(laughs)])
     assert result.exit_code == 2 and "billion laughs" in result.output
+
+
+def test_routes_refuse_unit_kinds_the_planner_does_not_route(tmp_path):
+    ws = create_workspace(tmp_path / "ws.gpkg", {}, crs="EPSG:4547")
+    result = runner.invoke(cli, ["routes", str(ws.path), "--shift", "20:00-24:00", "--out", str(tmp_path / "r"),
+                                 "--kind", "volunteer_team"])
+    assert result.exit_code == 2 and "volunteer_team get no routes yet" in result.output
