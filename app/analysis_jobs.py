@@ -358,7 +358,27 @@ def camera_gaps_job(ws: Workspace, *, out: str | Path, lang: str = "zh-CN", segm
     cells, cell_risk = hot_cells(ws)
     gaps = gaps_for_workspace(ws, edge_risk=edge_risk, segment_m=segment_m, as_of=as_of, cells=cells,
                               cell_risk=cell_risk)
-    return gaps, write_table(gaps, Path(out), lang=lang)
+    path = write_table(gaps, Path(out), lang=lang)
+    write_camera_layers(ws, gaps)
+    return gaps, path
+
+
+def write_camera_layers(ws: Workspace, gaps: gpd.GeoDataFrame) -> Workspace:
+    """Keep the camera view polygons and the gap list as workspace layers (``camera_views``,
+    ``camera_gaps``) so that the coverage map can draw them."""
+    from geo.cameras import camera_views
+
+    if not ws.has("cameras") or ws.count("cameras") == 0:
+        return ws
+    buildings = ws.read("buildings") if ws.has("buildings") else None
+    views = camera_views(ws.read("cameras"), buildings=buildings)
+    views = views[~views.geometry.is_empty & views.geometry.notna()]
+    keep = [c for c in views.columns if views[c].dtype.kind in "biufOUS" or c == views.geometry.name]
+    layers = {"camera_views": gpd.GeoDataFrame(views[keep], geometry=views.geometry.name, crs=ws.crs)}
+    g = gaps.to_crs(ws.crs)
+    layers["camera_gaps"] = gpd.GeoDataFrame(g[[c for c in g.columns if g[c].dtype.kind in "biufOUS"
+                                                or c == g.geometry.name]], geometry=g.geometry.name, crs=ws.crs)
+    return ws.write(layers, sources={"camera_views": "patrolnet cameras gaps", "camera_gaps": "patrolnet cameras gaps"})
 
 
 def camera_siting_job(ws: Workspace, *, out: str | Path, add: int | None = None, target_share: float | None = None,

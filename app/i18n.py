@@ -362,6 +362,8 @@ MESSAGES.update(
         "ui.cov.local": {"zh-CN": "派出所街巷", "en": "Station streets"},
         "ui.cov.grid_areas": {"zh-CN": "网格巡逻区（1+2+N）", "en": "Grid-team areas (1+2+N)"},
         "ui.cov.cameras": {"zh-CN": "探头", "en": "Cameras"},
+        "ui.cov.views": {"zh-CN": "探头视域", "en": "Camera views"},
+        "ui.cov.gaps": {"zh-CN": "探头盲区（风险最高 2,000 处）", "en": "Camera gaps (2,000 riskiest)"},
         "ui.cov.neighborhoods": {"zh-CN": "小区", "en": "Neighborhoods"},
         "ui.cov.beat": {"zh-CN": "巡区", "en": "Beat"},
         "ui.cov.length_km": {"zh-CN": "长度 km", "en": "Length km"},

@@ -214,6 +214,11 @@ def test_cameras_on_the_demo_and_on_helsinki(demo_workspace, tmp_path):
     xlsx = tmp_path / "gaps.xlsx"
     result = runner.invoke(cli, ["cameras", "gaps", path, "--out", str(xlsx)])
     assert result.exit_code == 0, result.output
+    from geo.workspace import Workspace
+
+    after = Workspace(demo_workspace.path)
+    assert after.count("camera_views") == 1061  # drawn on the coverage map
+    assert after.count("camera_gaps") > 1000
     sheet = openpyxl.load_workbook(xlsx).active
     headers = [c.value for c in sheet[1]]
     assert any("风险" in str(h) for h in headers), headers

@@ -38,13 +38,24 @@
     pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9}); },
     onEachFeature: tip(function (p) { return PN.esc(p.camera_id) + " · " + PN.esc(p.kind); })
   });
-  PN.stack(map, [stations, grid, hoods, streets, stationLines, beats, cams]);
+  var views = L.geoJSON(null, {
+    style: function () { return {color: "#1e88e5", weight: 0.5, fillColor: "#42a5f5", fillOpacity: 0.25}; },
+    onEachFeature: tip(function (p) { return PN.esc(p.camera_id) + " · " + PN.esc(p.kind); })
+  });
+  var gaps = L.geoJSON(null, {
+    style: function () { return {color: "#d32f2f", weight: 3, opacity: 0.85, fillOpacity: 0.2}; },
+    pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 4, weight: 1, color: "#fff", fillColor: "#d32f2f", fillOpacity: 0.9}); },
+    onEachFeature: tip(function (p) { return PN.esc(p.kind) + " · " + PN.esc(p.road_name || "") + " · " + PN.fmt(p.risk_score, 2); })
+  });
+  PN.stack(map, [stations, grid, hoods, streets, stationLines, beats, views, gaps, cams]);
   var control = L.control.layers(null, {}, {collapsed: false}).addTo(map), legend = [];
   [["stations", t("cov.stations"), L.layerGroup([stations, stationLines]), true, "#90a4ae", ""],
    ["beats", t("cov.beats"), beats, true, "#e15759", "line"],
    ["edge_owners", t("cov.local"), streets, true, "#78909c", "line"],
    ["grid_team_areas", t("cov.grid_areas"), grid, true, "#8d6e63", ""],
    ["neighborhoods", t("cov.neighborhoods"), hoods, false, "#8e24aa", ""],
+   ["camera_views", t("cov.views"), views, false, "#42a5f5", ""],
+   ["camera_gaps", t("cov.gaps"), gaps, false, "#d32f2f", "line"],
    ["cameras", t("cov.cameras"), cams, true, "#1565c0", "dot"]].forEach(function (x) {
     if (!PN.has(x[0])) return;
     control.addOverlay(x[2], x[1]);
@@ -69,6 +80,11 @@
     loaded.push(PN.layer("neighborhoods", {properties: "name,station_id,households,model_kind", simplify_m: 2}).then(fill(hoods)));
   }
   if (PN.has("cameras")) loaded.push(PN.layer("cameras", {properties: "kind"}).then(fill(cams)));
+  if (PN.has("camera_views")) loaded.push(PN.layer("camera_views", {properties: "camera_id,kind", simplify_m: 1}).then(fill(views)));
+  if (PN.has("camera_gaps")) {
+    /* the gap layer is ranked by risk: its first 2,000 rows are the riskiest */
+    loaded.push(PN.json(PN.url("/api/v1/layers/camera_gaps", {limit: 2000, properties: "kind,road_name,risk_score"})).then(fill(gaps)));
+  }
   if (PN.has("edge_owners")) {
     /* the station streets: loaded for the view (bbox) at a tolerance of about one pixel */
     var pending = null, lastKey = null, timer = null;
