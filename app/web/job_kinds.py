@@ -154,6 +154,15 @@ class CameraGapsParams(_Params):
     top: int = Field(100, ge=0, le=2000, description="Ranked gaps returned in the result")
 
 
+class CameraSiteParams(_Params):
+    """Where K new cameras add the most risk-weighted coverage (``patrolnet cameras site``)."""
+
+    add: int = Field(20, ge=1, le=2000, description="How many new cameras")
+    budget_per_station: int | None = Field(None, ge=0, le=2000, description="At most this many per station")
+    radius_m: float = Field(50.0, ge=5, le=500, description="A new camera covers this far (m)")
+    risk: bool = Field(True, description="Rank by forecast risk (false: by past incidents only)")
+
+
 class ReportParams(_Params):
     """The method's monthly report (``patrolnet report``): year over year, rankings, model
     neighborhoods, weekly bulletins; written as HTML, XLSX, CSV and JSON."""
@@ -402,6 +411,28 @@ def run_camera_gaps(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[st
             "xlsx": names[1], "geojson": names[2]}, None
 
 
+def run_camera_site(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
+    from app.analysis_jobs import camera_siting_job
+    from geo.cameras import write_table
+
+    p = CameraSiteParams.model_validate(params)
+    lang = "zh-CN" if ctx.lang == "zh-CN" else "en"
+    ctx.progress("siting", 0.0)
+    plan, csv = camera_siting_job(ctx.ws, out=ctx.out_dir / f"{ctx.stem}-new-cameras.csv", add=p.add,
+                                  budget_per_station=p.budget_per_station, radius_m=p.radius_m, lang=lang,
+                                  risk=p.risk)
+    ctx.progress("write", 0.0)
+    names = [Path(csv).name]
+    for suffix in (".xlsx", ".geojson"):
+        names.append(write_table(plan.sites, ctx.out_dir / f"{ctx.stem}-new-cameras{suffix}", lang=lang,
+                                 sheet="sites").name)
+    ctx.progress("write", 1.0)
+    cols = [c for c in ("order", "site_id", "source", "station_id", "road_name", "lon", "lat", "bearing_deg",
+                        "suggest_kind", "marginal_gain", "cumulative_share", "gaps_covered") if c in plan.sites.columns]
+    return {"figures": _jsonable(plan.figures), "sites": _records(plan.sites[cols], p.add), "csv": names[0],
+            "xlsx": names[1], "geojson": names[2]}, None
+
+
 def run_import(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
     from geo.imports import import_table
 
@@ -446,7 +477,8 @@ JOB_KINDS: dict[str, JobKind] = {
                 ("hotspot_subzones", "hotspot_segments")),
         JobKind("forecast", run_forecast, True, (("forecast", 1.0),)),
         JobKind("report", run_report, False, (("report", 0.6), ("write", 0.4)), rename=False),
-        JobKind("camera_gaps", run_camera_gaps, False, (("gaps", 0.7), ("write", 0.3))),
+        JobKind("camera_gaps", run_camera_gaps, True, (("gaps", 0.7), ("write", 0.3)), ("camera_views", "camera_gaps")),
+        JobKind("camera_site", run_camera_site, False, (("siting", 0.8), ("write", 0.2))),
         JobKind("import", run_import, True,
                 (("read", 0.2), ("check rows", 0.5), ("place incidents", 0.2), ("write workspace", 0.1))),
     )
@@ -460,6 +492,7 @@ PARAMS: dict[str, type[_Params]] = {
     "hotspots": HotspotsParams,
     "forecast": ForecastParams,
     "camera_gaps": CameraGapsParams,
+    "camera_site": CameraSiteParams,
     "report": ReportParams,
 }
 

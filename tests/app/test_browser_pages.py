@@ -337,6 +337,12 @@ def test_cameras(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     assert page.locator("#pn-gaps-table tbody tr").count() == 100
     assert "盲区" in page.inner_text("#pn-cam-summary")
     assert page.locator("#pn-cam-downloads a").count() == 3
+    page.fill("#pn-site-k", "12")
+    page.click("#pn-site-run")
+    page.wait_for_function("+document.getElementById('pn-map').getAttribute('data-sites') > 0", timeout=60_000)
+    assert page.locator("#pn-sites-table tbody tr").count() == 12
+    assert "%" in page.inner_text("#pn-site-summary")
+    assert page.locator("#pn-site-downloads a").count() == 3
     _shot(page, "page_cameras")
     rec.check()
 

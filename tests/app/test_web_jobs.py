@@ -278,3 +278,20 @@ def test_camera_gaps_job(demo_client: Any) -> None:
     assert re.fullmatch(r"yushui-\d{4}-\d\d-\d\d-camera-gaps\.csv", res["csv"])
     fc = demo_client.get(names[res["geojson"]]["href"])
     assert fc.headers["content-type"] == "application/geo+json" and fc.json()["type"] == "FeatureCollection"
+    # the gap job keeps view polygons and gaps as layers for the coverage map
+    layers = {li["name"] for li in demo_client.get("/api/v1/workspace").json()["layers"]}
+    assert {"camera_views", "camera_gaps"} <= layers
+
+
+def test_camera_site_job(demo_client: Any) -> None:
+    job = _wait(demo_client, demo_client.post("/api/v1/jobs/camera_site", json={"add": 15}).json()["href"])
+    assert job["status"] == "done", job["error"]
+    res = job["result"]
+    assert len(res["sites"]) == 15 and [s["order"] for s in res["sites"]] == list(range(1, 16))
+    gains = [s["marginal_gain"] for s in res["sites"]]
+    assert gains == sorted(gains, reverse=True) and gains[-1] > 0
+    assert 0 < res["figures"]["covered_share"] <= 1 and res["figures"]["sites"] == 15
+    names = {f["name"] for f in job["files"]}
+    assert {res["csv"], res["xlsx"], res["geojson"]} <= names
+    bad = demo_client.post("/api/v1/jobs/camera_site", json={"add": 0})
+    assert bad.status_code == 422

@@ -15,7 +15,8 @@
   ctl.addOverlay(cams, t("cov.cameras")); ctl.addOverlay(gaps, t("cam.suggest"));
   var kindColor = {road_segment: "#e65100", entrance: "#c2185b", hotspot_cell: "#6a1b9a"};
   PN.legend(map, t("legend"), [[t("cov.cameras"), "#1565c0", "dot"], [t("gap.road_segment"), kindColor.road_segment, "dot"],
-    [t("gap.entrance"), kindColor.entrance, "dot"], [t("gap.hotspot_cell"), kindColor.hotspot_cell, "dot"]]);
+    [t("gap.entrance"), kindColor.entrance, "dot"], [t("gap.hotspot_cell"), kindColor.hotspot_cell, "dot"],
+    [t("cam.site_title"), "#66bb6a", "dot"]]);
   if (PN.has("cameras")) {
     PN.layer("cameras", {properties: "kind"}).then(function (fc) {
       L.geoJSON(fc, {pointToLayer: function (f, ll) {
@@ -59,6 +60,42 @@
     btn.disabled = true;
     PN.runJob("camera_gaps", {}, bar.update).then(show).catch(function (e) { bar.fail(e.message); })
       .then(function () { btn.disabled = false; });
+  });
+  /* siting: where K new cameras add the most risk-weighted coverage (existing cameras kept) */
+  var sites = L.featureGroup().addTo(map);
+  ctl.addOverlay(sites, t("cam.site_title"));
+  function showSites(job) {
+    var r = job.result, files = {}, f = r.figures || {};
+    job.files.forEach(function (x) { files[x.name] = x.href; });
+    document.getElementById("pn-site-summary").textContent = t("cam.site_summary", {
+      n: r.sites.length, share: Math.round((f.covered_share || 0) * 1000) / 10, method: f.method || "", status: f.status || ""});
+    document.getElementById("pn-site-downloads").innerHTML = [["CSV", r.csv], ["XLSX", r.xlsx], ["GeoJSON", r.geojson]]
+      .filter(function (l) { return files[l[1]]; })
+      .map(function (l) { return '<a class="pn-btn secondary" download href="' + files[l[1]] + '">' + t("download") + " " + l[0] + "</a>"; }).join("");
+    document.getElementById("pn-site-table").innerHTML = '<div class="pn-scroll">' + PN.table([
+      {key: "order", label: "#", num: true},
+      {key: "road_name", label: t("cam.where"), value: function (s) { return s.road_name || s.station_id || ""; }},
+      {key: "marginal_gain", label: t("cam.site_gain"), num: true, value: function (s) { return PN.fmt(s.marginal_gain, 2); }},
+      {key: "cumulative_share", label: t("cam.site_cum"), num: true, value: function (s) { return Math.round(s.cumulative_share * 1000) / 10 + "%"; }}
+    ], r.sites, {id: "pn-sites-table"}) + "</div>";
+    sites.clearLayers();
+    r.sites.forEach(function (s) {
+      L.circleMarker([s.lat, s.lon], {radius: 6, weight: 2, color: "#1b5e20", fillColor: "#66bb6a", fillOpacity: 1})
+        .bindTooltip("#" + s.order + " " + PN.esc(s.road_name || "") + " · +" + PN.fmt(s.marginal_gain, 2)).addTo(sites);
+    });
+    PN.stack(map);
+    document.getElementById("pn-map").setAttribute("data-sites", sites.getLayers().length);
+  }
+  var siteBtn = document.getElementById("pn-site-run");
+  siteBtn.addEventListener("click", function () {
+    var bar = PN.progress(document.getElementById("pn-site-job"));
+    siteBtn.disabled = true;
+    var k = parseInt(document.getElementById("pn-site-k").value, 10) || 20;
+    PN.runJob("camera_site", {add: k}, bar.update).then(showSites).catch(function (e) { bar.fail(e.message); })
+      .then(function () { siteBtn.disabled = false; });
+  });
+  PN.json(PN.url("/api/v1/jobs", {kind: "camera_site", status: "done", limit: 1})).then(function (d) {
+    if (d.jobs.length) showSites(d.jobs[0]);
   });
   PN.json(PN.url("/api/v1/jobs", {kind: "camera_gaps", status: "done", limit: 1})).then(function (d) {
     if (d.jobs.length) show(d.jobs[0]); else document.getElementById("pn-cam-summary").textContent = t("cam.none_yet");
