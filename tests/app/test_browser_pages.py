@@ -8,47 +8,20 @@ test (and is aborted). Screenshots and timings go to tests/artifacts/ (git-ignor
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from app.web import create_app
+from tests.app._browser import ARTIFACTS, Recorder, launch, recorded_page, require_chromium, serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-LOCAL_HOSTS = {"127.0.0.1"}
 SHIFT_DAY = "2026-11-02"
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} is missing (apt-get install -y chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests must run in CI: {reason}")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -65,91 +38,24 @@ def demo_copy(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="module")
 def base_url(demo_copy: Path, assets_ready: Path) -> Iterator[str]:
-    _require_chromium()
+    require_chromium()
     app = create_app(demo_copy)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                            access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield from serve(app)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         app.state.patrolnet.jobs.shutdown(wait=True)
-
-
-@dataclass
-class Recorder:
-    requests: list[str] = field(default_factory=list)
-    off_host: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-    def on_request(self, request: Any) -> None:
-        self.requests.append(request.url)
-
-    def route(self, route: Any) -> None:
-        url = route.request.url
-        scheme = urlsplit(url).scheme
-        if scheme in ("data", "blob") or urlsplit(url).hostname in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            self.off_host.append(url)
-            route.abort()
-
-    def on_failed(self, request: Any) -> None:
-        if request.failure == "net::ERR_ABORTED" and "/api/v1/layers/edge_owners" in request.url:
-            return  # a bbox request superseded by the next pan/zoom
-        self.failed.append(f"{request.url} {request.failure}")
-
-    def on_console(self, msg: Any) -> None:
-        if msg.type == "error":
-            self.console_errors.append(msg.text)
-
-    def check(self) -> None:
-        bad = [u for u in self.requests
-               if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS]
-        assert not bad and not self.off_host, f"off-host requests: {bad + self.off_host}"
-        assert not self.console_errors, f"console errors: {self.console_errors}"
-        assert not self.failed, f"failed requests: {self.failed}"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from launch()
 
 
 @pytest.fixture()
 def page_and_log(browser: Any) -> Iterator[tuple[Any, Recorder]]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN",
-                                  service_workers="block", accept_downloads=True)
-    rec = Recorder()
-    context.route("**/*", rec.route)
-    context.on("request", rec.on_request)
-    context.on("requestfailed", rec.on_failed)
-    page = context.new_page()
-    page.on("console", rec.on_console)
-    page.on("pageerror", lambda exc: rec.console_errors.append(f"pageerror: {exc}"))
-    try:
-        yield page, rec
-    finally:
-        context.close()
+    # a bbox request for the station streets is superseded by the next pan/zoom
+    yield from recorded_page(browser, expected_abort=lambda url: "/api/v1/layers/edge_owners" in url,
+                             accept_downloads=True)
 
 
 #: Painted pixels on every canvas of the map (vector layers drawn by Leaflet's canvas renderer).
