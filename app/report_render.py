@@ -32,7 +32,7 @@ import pandas as pd
 
 from app.i18n import category_label, normalize_lang
 from geo.errors import InputError
-from geo.safety import csv_safe
+from geo.safety import csv_safe, write_safe_xlsx
 from geo.reports import HEADLINE_MEASURES, Report
 
 __all__ = ["write_report", "report_stem", "table_for_export", "csv_safe", "HEADERS", "VALUES", "FORMATS"]
@@ -222,11 +222,6 @@ def _cell_value(v: Any) -> Any:
     return v
 
 
-def _text_width(value: object) -> int:
-    s = "" if value is None else str(value).split("\n")[0]
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
-
-
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     safe = frame.copy()
     for c in safe.columns:
@@ -261,58 +256,6 @@ def _definitions_frame(report: Report, lang: str) -> pd.DataFrame:
     for z, e in report.notes:
         rows.append(("note" if en else "说明", "", e if en else z))
     return pd.DataFrame(rows, columns=[kind_t, key_t, def_t])
-
-
-def _write_xlsx(sheets: list[tuple[str, pd.DataFrame]], path: Path) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for title, table in sheets:
-        ws = wb.create_sheet(title=title[:31])
-        ws.freeze_panes = "A2"
-        cols = [str(c) for c in table.columns]
-        values = table.to_numpy(dtype=object)
-        widths = [_text_width(c) for c in cols]
-        for j in range(len(cols)):
-            if len(values):
-                widths[j] = max(widths[j], max(_text_width(v) for v in values[:2000, j]))
-        for j, w in enumerate(widths):
-            ws.column_dimensions[get_column_letter(j + 1)].width = min(60, max(8, w + 2))
-        header = []
-        for c in cols:
-            cell = WriteOnlyCell(ws, value=c)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        for row in values:
-            cells: list[Any] = []
-            for v in row:
-                v = _cell_value(v)
-                if isinstance(v, str):
-                    cell = WriteOnlyCell(ws, value=v)
-                    cell.data_type = "s"  # text, never a formula
-                    if "\n" in v:
-                        cell.alignment = wrap
-                    cells.append(cell)
-                elif isinstance(v, dt.date):
-                    cell = WriteOnlyCell(ws, value=v)
-                    cell.number_format = "yyyy-mm-dd"
-                    cells.append(cell)
-                else:
-                    cells.append(v)
-            ws.append(cells)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _jsonable(value: Any) -> Any:
@@ -665,7 +608,7 @@ def write_report(
         path = out / f"{stem}_report{suffix}.xlsx"
         sheets = [(_pick(_SHEETS.get(k, (k, k)), lang), t) for k, t in tables.items()]
         sheets.append(("口径说明" if lang != "en" else "definitions", _definitions_frame(report, lang)))
-        _write_xlsx(sheets, path)
+        write_safe_xlsx(sheets, path)
         written["xlsx"] = path
     if "csv" in formats:
         written["csv"] = {}

@@ -38,7 +38,7 @@ import tempfile
 import unicodedata
 import xml.parsers.expat as expat
 import zipfile
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -1174,3 +1174,81 @@ def _area_of_use_cached(wkt: str) -> tuple[float, float, float, float] | None:
     if not all(np.isfinite([x0, y0, x1, y1])):
         return None
     return float(x0), float(y0), float(x1), float(y1)
+
+
+def _xlsx_width(value: object) -> int:
+    """Display width of a cell's first line (CJK characters count double)."""
+    s = "" if value is None else str(value).split("\n")[0]
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+
+def _xlsx_value(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def write_safe_xlsx(sheets: Sequence[tuple[str, pd.DataFrame]], path: str | os.PathLike[str]) -> Path:
+    """Write tables as an Excel workbook, one sheet each, atomically.
+
+    Headers bold with the first row frozen, columns sized to their content (CJK counted double),
+    text stored as text (never run as a formula), multi-line text wrapped, dates formatted, missing
+    values left empty and numbers kept as numbers.
+    """
+    import datetime as dt
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for title, table in sheets:
+        ws = wb.create_sheet(title=str(title)[:31])
+        ws.freeze_panes = "A2"
+        cols = [str(c) for c in table.columns]
+        values = table.to_numpy(dtype=object)
+        widths = [_xlsx_width(c) for c in cols]
+        for j in range(len(cols)):
+            if len(values):
+                widths[j] = max(widths[j], max(_xlsx_width(v) for v in values[:2000, j]))
+        for j, w in enumerate(widths):
+            ws.column_dimensions[get_column_letter(j + 1)].width = min(60, max(8, w + 2))
+        header = []
+        for c in cols:
+            cell = WriteOnlyCell(ws, value=c)
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        for row in values:
+            cells: list[Any] = []
+            for v in row:
+                v = _xlsx_value(v)
+                if isinstance(v, str):
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.data_type = "s"  # text, never a formula
+                    if "\n" in v:
+                        cell.alignment = wrap
+                    cells.append(cell)
+                elif isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.number_format = "yyyy-mm-dd"
+                    cells.append(cell)
+                else:
+                    cells.append(v)
+            ws.append(cells)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

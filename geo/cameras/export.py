@@ -13,16 +13,14 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
-from geo.safety import csv_safe
+from geo.safety import csv_safe, write_safe_xlsx
 
 __all__ = ["HEADERS", "VALUES", "translate", "write_table", "csv_safe"]
 
@@ -87,11 +85,6 @@ def translate(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out.rename(columns={c: HEADERS[c][1] for c in out.columns if c in HEADERS and c != geom})
 
 
-def _text_width(value: object) -> int:
-    s = "" if value is None else str(value)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
-
-
 def write_table(
     frame: pd.DataFrame,
     path: str | os.PathLike[str],
@@ -143,7 +136,7 @@ def write_table(
                         safe[c] = safe[c].map(csv_safe)
                 safe.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
             else:
-                _write_xlsx(table, tmp, sheet=sheet)
+                write_safe_xlsx([(sheet, table)], tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -151,43 +144,3 @@ def write_table(
     return path
 
 
-def _write_xlsx(table: pd.DataFrame, path: Path, *, sheet: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=sheet[:31])
-    ws.freeze_panes = "A2"
-    cols = [str(c) for c in table.columns]
-    widths = [_text_width(c) for c in cols]
-    values = table.to_numpy(dtype=object)
-    for j in range(len(cols)):
-        if len(values):
-            sample = values[:2000, j]
-            widths[j] = max(widths[j], max(_text_width(v) for v in sample))
-    for j, w in enumerate(widths):
-        ws.column_dimensions[get_column_letter(j + 1)].width = min(60, max(8, w + 2))
-    bold = Font(bold=True)
-    header = []
-    for c in cols:
-        cell = WriteOnlyCell(ws, value=c)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    for row in values:
-        cells = []
-        for v in row:
-            if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-                cells.append(None)
-            elif isinstance(v, str):
-                cell = WriteOnlyCell(ws, value=v)
-                cell.data_type = "s"  # text, never a formula
-                cells.append(cell)
-            elif isinstance(v, (np.integer, np.floating, np.bool_)):
-                cells.append(v.item())
-            else:
-                cells.append(v)
-        ws.append(cells)
-    wb.save(path)
