@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -17,7 +19,14 @@ from geo.errors import (
     WorkspaceError,
 )
 
-__all__ = ["FeatureUnavailableError", "LayerNotFoundError", "install_error_handlers", "status_for"]
+__all__ = [
+    "ERROR_BODY_SCHEMA",
+    "FeatureUnavailableError",
+    "LayerNotFoundError",
+    "document_error_responses",
+    "install_error_handlers",
+    "status_for",
+]
 
 
 class LayerNotFoundError(WorkspaceError):
@@ -70,3 +79,47 @@ async def _planner_error(_: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PlannerError, _planner_error)
+
+
+#: The JSON body of every error answered by :func:`_planner_error` (extra keys per error class).
+ERROR_BODY_SCHEMA: dict[str, Any] = {
+    "title": "ErrorBody",
+    "type": "object",
+    "description": "An error of the app: what was wrong (`detail`) and the error class (`error`).",
+    "properties": {
+        "detail": {"type": "string", "title": "Detail", "description": "What was wrong, and the fix"},
+        "error": {"type": "string", "title": "Error", "description": "The error class"},
+    },
+    "required": ["detail", "error"],
+    "additionalProperties": True,
+}
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def _document_errors(schema: dict[str, Any]) -> None:
+    """Declare :data:`ERROR_BODY_SCHEMA` for the 4xx/5xx answers of every operation: a 422 is
+    either FastAPI's request validation (``detail`` a list) or the app's own ``InputError``."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = ERROR_BODY_SCHEMA
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for code, response in operation.get("responses", {}).items():
+                if not str(code).startswith(("4", "5")):
+                    continue
+                media = response.setdefault("content", {}).setdefault("application/json", {})
+                declared = media.get("schema")
+                if not declared:
+                    media["schema"] = dict(_ERROR_REF)
+                elif declared != _ERROR_REF:
+                    media["schema"] = {"anyOf": [declared, dict(_ERROR_REF)]}
+
+
+def document_error_responses(app: FastAPI) -> None:
+    """Make ``app.openapi()`` declare the error bodies the handlers of this module answer."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _document_errors(build())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from app.assets import AssetsMissingError, check_assets
 from app.i18n import DEFAULT_LANG
 from app.web.config import Settings, get_settings
-from app.web.errors import install_error_handlers
+from app.web.errors import document_error_responses, install_error_handlers
 from app.web.job_kinds import JOB_KINDS
 from app.web.pages import STATIC_PREFIX
 from app.web.routes import (
@@ -141,6 +141,7 @@ def create_app(
     # GeoJSON answers compress 5-10x; level 5 costs a third of level 9 for nearly the same size
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     install_error_handlers(app)
+    document_error_responses(app)
     app.include_router(overview.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
