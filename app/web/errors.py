@@ -87,7 +87,8 @@ ERROR_BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "An error of the app: what was wrong (`detail`) and the error class (`error`).",
     "properties": {
-        "detail": {"type": "string", "title": "Detail", "description": "What was wrong, and the fix"},
+        "detail": {"type": "string", "title": "Detail",
+                   "description": "What was wrong, and the fix"},
         "error": {"type": "string", "title": "Error", "description": "The error class"},
     },
     "required": ["detail", "error"],

@@ -99,7 +99,8 @@ def _fuzz_operation(operation: Any, mode: GenerationMode, seen: Counter[int],
                     failures: list[str], layers: list[str] | None = None) -> None:
     if layers and "{name}" in operation.path:  # real layer names, not only random ones
         strategy = st.sampled_from(layers).flatmap(
-            lambda name: operation.as_strategy(generation_mode=mode, path_parameters={"name": name}))
+            lambda name: operation.as_strategy(generation_mode=mode,
+                                               path_parameters={"name": name}))
     else:
         strategy = operation.as_strategy(generation_mode=mode)
 
@@ -117,7 +118,7 @@ def _fuzz_operation(operation: Any, mode: GenerationMode, seen: Counter[int],
         # nothing to break: no parameters, or only free strings (a path's job id)
         if mode is GenerationMode.POSITIVE:
             raise
-    except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failure, report them together
+    except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failure
         failures.append(f"{operation.label} [{mode.value}]: {type(exc).__name__}: {exc}")
 
 
@@ -131,7 +132,8 @@ def test_api_fuzz(api_schema: Any, mode: GenerationMode) -> None:
     failures: list[str] = []
     for operation in operations:
         _fuzz_operation(operation, mode, seen, failures)
-    print(f"{mode.value}: {len(operations)} operations, {seen.total()} requests, by status {dict(sorted(seen.items()))}")
+    print(f"{mode.value}: {len(operations)} operations, {seen.total()} requests,",
+          f"by status {dict(sorted(seen.items()))}")
     assert not failures, "\n\n".join(failures)
 
 
@@ -164,5 +166,6 @@ def test_api_fuzz_demo_reads(demo_schema: Any) -> None:
     for operation in operations:
         for mode in GenerationMode.POSITIVE, GenerationMode.NEGATIVE:
             _fuzz_operation(operation, mode, seen, failures, layers)
-    print(f"demo: {len(operations)} operations, {seen.total()} requests, by status {dict(sorted(seen.items()))}")
+    print(f"demo: {len(operations)} operations, {seen.total()} requests,",
+          f"by status {dict(sorted(seen.items()))}")
     assert not failures, "\n\n".join(failures)
