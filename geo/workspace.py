@@ -27,7 +27,7 @@ from pyproj import CRS
 from geo.errors import CRSError, InputError, WorkspaceError, raise_collected
 from geo.schema import DEFAULT_TIMEZONE, LAYERS, SCHEMA_VERSION
 
-__all__ = ["Workspace", "LayerInfo", "WorkspaceInfo", "create_workspace", "validate_layer"]
+__all__ = ["Workspace", "LayerInfo", "WorkspaceInfo", "create_workspace", "validate_layer", "writer_lock"]
 
 _MULTI = {"Polygon": "MultiPolygon", "LineString": "MultiLineString", "Point": "MultiPoint"}
 
@@ -354,18 +354,20 @@ class Workspace:
                 continue
             problems += validate_layer(name, frame, crs=self.crs)
         _raise(problems, str(self.path))
-        new_meta = dict(self.meta)
-        new_meta.update(_meta_text(meta or {}))
+        updates = _meta_text(meta or {})
         for layer, src in (sources or {}).items():
-            new_meta[f"source:{layer}"] = src
-        new_meta["updated_at"] = _now()
+            updates[f"source:{layer}"] = src
         from geo.backup import check_not_in_use
 
         check_not_in_use(self.path)  # another program (e.g. QGIS) writing it: replacing would corrupt it
-        with _atomic_copy(self.path) as tmp:
-            for name, frame in layers.items():
-                _write_layer(tmp, name, _to_storage(name, frame, self.timezone))
-            _write_meta(tmp, new_meta)
+        with writer_lock(self.path):
+            # the copy and the meta are taken under the lock, so a write that waited for another one
+            # builds on it: both writers' layers and meta keys survive
+            new_meta = {**Workspace(self.path).meta, **updates, "updated_at": _now()}
+            with _atomic_copy(self.path) as tmp:
+                for name, frame in layers.items():
+                    _write_layer(tmp, name, _to_storage(name, frame, self.timezone))
+                _write_meta(tmp, new_meta)
         return Workspace(self.path)
 
 
@@ -429,6 +431,44 @@ def _atomic_copy(path: Path, *, fresh: bool = False) -> Iterator[Path]:
         for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
             if leftover.exists():
                 leftover.unlink()
+
+
+@contextmanager
+def writer_lock(path: str | os.PathLike[str], *, timeout_s: float = 600.0) -> Iterator[None]:
+    """Hold the workspace's writer lock: an ``flock`` on the folder that holds it.
+
+    Writers take turns: each copies the file as the previous writer left it, so two concurrent
+    writes of different layers both survive. The folder is locked rather than a lock file because
+    the workspace itself is replaced on every write (a lock on it would be left on the old inode),
+    and a lock file beside it could not be removed safely; writes are short, so workspaces sharing
+    a folder simply queue.
+
+    Raises
+    ------
+    WorkspaceError
+        When another writer holds the lock for longer than ``timeout_s``.
+    """
+    import fcntl
+    import time
+
+    path = Path(path)
+    fd = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WorkspaceError(
+                        f"workspace '{path}' is being written by another patrolnet process for more than "
+                        f"{timeout_s:.0f} s; wait for it to finish and try again"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def _umask() -> int:

@@ -187,3 +187,29 @@ def test_read_pages_in_the_reader(tmp_path):
     page = ws.read("incidents", skip_features=1, max_features=1)
     assert list(page["incident_id"]) == ["I2"]
     assert len(ws.read("incidents", skip_features=3)) == 0
+
+
+def test_concurrent_writers_take_turns_and_both_changes_survive(tmp_path):
+    """Two processes write different layers at the same time: the writer lock makes the second copy
+    the file as the first left it, so both layers (and both meta keys) are there at the end."""
+    path = tmp_path / "ws.gpkg"
+    create_workspace(path, _layers(), crs=CRS)
+    script = """
+import sys, time
+import geo.workspace as w
+real = w._write_layer
+def slow(path, name, frame):
+    time.sleep(1.0)  # hold the lock long enough for the other writer to queue behind it
+    real(path, name, frame)
+w._write_layer = slow
+ws = w.Workspace(sys.argv[1])
+layer = sys.argv[2]
+frame = ws.read("stations") if layer == "stations_copy" else ws.read("boundary")
+ws.write({layer: frame}, meta={"writer_" + layer: "done"})
+"""
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), layer])
+             for layer in ("stations_copy", "boundary_copy")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    ws = Workspace(path)
+    assert {"stations_copy", "boundary_copy"} <= set(ws.layers())
+    assert ws.meta["writer_stations_copy"] == "done" and ws.meta["writer_boundary_copy"] == "done"
