@@ -349,6 +349,13 @@ def restore_workspace(
         )
     check_not_in_use(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    from geo.workspace import writer_lock  # a restore takes its turn with the writers
+
+    with writer_lock(path):
+        return _restore_locked(path, source, keep=keep)
+
+
+def _restore_locked(path: Path, source: Path, *, keep: int) -> Path | None:
     tmp = _temp_beside(path)
     try:
         _online_copy(source, tmp)
