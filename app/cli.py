@@ -104,6 +104,20 @@ def progress_bar(enabled: bool | None = None):
             bar.update(task, completed=100)
 
 
+def _audit(workspace: Path | str, action: str, **details: Any) -> None:
+    """Record a finished command in the workspace's append-only audit log (actor: the OS user)."""
+    import getpass
+
+    from geo.audit import record
+
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name (containers): still record the action
+        actor = "cli"
+    record(workspace, actor=actor, action=action, target=Path(workspace).name,
+           details={k: (str(v) if isinstance(v, Path) else v) for k, v in details.items()})
+
+
 def _parse_date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
@@ -229,6 +243,7 @@ def init(
                                          boundary_coords=boundary_coords, crs=crs, timezone=timezone,
                                          overwrite=overwrite,
                                          progress=report)
+    _audit(ws.path, "init", osm=osm, boundary=boundary, crs=ws.crs.to_string())
     if as_json:
         typer.echo(json.dumps({"workspace": ws.info().as_dict(), **summary}, ensure_ascii=False, indent=2, default=str))
         return
@@ -260,6 +275,7 @@ def grid(
             new_ws, result, export = grid_workspace(ws, count=count, target_area_m2=target_area_m2,
                                                     export_dir=export_dir, progress=report)
     sz = result.subzones
+    _audit(workspace, "grid", count=len(sz), export=export)
     summary = {"subzones": len(sz), "target_area_m2": round(result.target_area_m2, 1), "blocks": result.blocks,
                "area_m2": {k: round(float(v), 1) for k, v in sz["area_m2"].describe()[["mean", "min", "50%", "max"]].items()},
                "export": str(export), "notes": result.notes}
@@ -300,6 +316,7 @@ def split(
             _, result, exports = split_workspace(ws, brigade_units=brigade_units, risk_weighted=risk_weighted,
                                                  export_dir=export_dir, progress=report)
     table = result["summary"]
+    _audit(workspace, "split", beats=result["balance"].get("beats"), exports=[str(p) for p in exports.values()])
     if as_json:
         typer.echo(json.dumps({"balance": result["balance"], "exports": {k: str(v) for k, v in exports.items()},
                                "summary": json.loads(table.to_json(orient="records", force_ascii=False))},
@@ -349,6 +366,7 @@ def hotspots(
         with progress_bar() as report:
             _, summary = hotspots_job(ws, out_dir=out, start=start, end=end, categories=category,
                                       cell_m=cell_m, bandwidth_m=bandwidth_m, progress=report)
+    _audit(workspace, "hotspots", out=out, files=summary["files"])
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
         return
@@ -387,6 +405,7 @@ def forecast(
         ws = Workspace(workspace)
         _, ranked, path = forecast_job(ws, out=out, as_of=_parse_date(as_of, "--as-of"), horizon_days=horizon_days,
                                        method=method, cells=cells, cell_m=cell_m, categories=category)
+    _audit(workspace, "forecast", out=path, horizon_days=horizon_days, cells=cells)
     console.print(_t("cli.forecast.done", language, n=len(ranked), path=str(path)), highlight=False)
     view = Table()
     shown = ranked.head(top)
@@ -428,6 +447,7 @@ def backtest(
         ws = Workspace(workspace)
         table = backtest_job(ws, out=out, start_week=start_week, end_week=end_week, tune_weeks=tune, cells=cells,
                              cell_m=cell_m, year=year, categories=category)
+    _audit(workspace, "backtest", out=out, weeks=f"{start_week}-{end_week}")
     view = Table(title=_t("cli.backtest.title", language, start=start_week, end=end_week), title_justify="left")
     for c in ("method", "coverage", "hit_rate", "pai", "pei"):
         view.add_column(c, justify="left" if c == "method" else "right")
@@ -464,6 +484,7 @@ def routes(
                                         kinds=tuple(kinds) if kinds else ("brigade_vehicle", "grid_team"),
                                         team_minutes=team_minutes, time_limit_s=time_limit,
                                         lookback_days=lookback_days, progress=report)
+    _audit(workspace, "routes", shift=shift, date=str(day or ""), units=len(plans), files=[str(p) for p in written])
     view = Table(title=_t("cli.routes.title", language, n=len(plans), shift=shift), title_justify="left")
     for c in ("unit_id", "unit_kind", "length_km", "duration_min", "stops"):
         view.add_column(c, justify="left" if c.startswith("unit") else "right")
@@ -499,6 +520,7 @@ def report(
         rep = build_report(Workspace(workspace), month=month, week=week, as_of=_parse_date(as_of, "--as-of"),
                            controlled_share=controlled_share)
         files = write_report(rep, out, lang=language)
+    _audit(workspace, "report", month=month, out=out)
     head = rep.table("headline")
     view = Table(title=_t("cli.report.done", language, month=month), title_justify="left")
     for col in ("measure", "month", "month_last_year", "yoy_change", "ytd", "ytd_last_year", "ytd_yoy_change"):
@@ -572,7 +594,32 @@ def restore(
             target = items[n - 1]
         check_not_in_use(workspace)
         saved = restore_workspace(workspace, target)
+    _audit(workspace, "restore", backup=str(getattr(target, "path", target)), saved=str(saved))
     console.print(_t("cli.restore.done", _lang(lang), path=str(workspace), saved=str(saved)), highlight=False)
+
+
+@cli.command()
+def audit(
+    workspace: WorkspaceArg,
+    limit: Annotated[int, typer.Option("--limit", help="How many entries, newest first.", min=1)] = 50,
+    action: Annotated[str | None, typer.Option("--action", help="Only this action (e.g. import, routes).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Who imported, planned, exported or restored what, and when (append-only log)."""
+    from geo.audit import read_log
+
+    with planner_errors():
+        entries = read_log(workspace, limit=limit, action=action)
+    if as_json:
+        typer.echo(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2))
+        return
+    view = Table(title=_t("cli.audit.title", _lang(lang), path=str(workspace)), title_justify="left")
+    for col in ("#", "UTC", "actor", "action", "details"):
+        view.add_column(col)
+    for e in entries:
+        view.add_row(str(e.id), e.at_utc, e.actor, e.action, json.dumps(e.details, ensure_ascii=False)[:120])
+    console.print(view)
 
 
 cameras_cli = typer.Typer(help="Cameras (探头): coverage, gap lists, where to add cameras.", no_args_is_help=True)
@@ -607,6 +654,7 @@ def cameras_gaps(
     with planner_errors():
         gaps, path = camera_gaps_job(Workspace(workspace), out=out, lang=language, segment_m=segment_m,
                                      risk=not no_risk)
+    _audit(workspace, "camera_gaps", out=path, gaps=len(gaps))
     kinds = gaps["kind"].value_counts().to_dict() if "kind" in gaps else {}
     console.print(_t("cli.cameras.gaps", language, n=len(gaps), path=str(path)), highlight=False)
     for kind, n in kinds.items():
@@ -639,6 +687,7 @@ def cameras_site(
         plan, path = camera_siting_job(Workspace(workspace), out=out, add=add, target_share=target_share,
                                        budget_per_station=budget_per_station, radius_m=radius_m, spacing_m=spacing_m,
                                        method=method, lang=language, risk=not no_risk)
+    _audit(workspace, "camera_site", out=path, sites=len(plan.sites))
     console.print(_t("cli.cameras.site", language, n=len(plan.sites), path=str(path)), highlight=False)
     typer.echo(json.dumps(plan.figures, ensure_ascii=False, indent=2, default=float))
 
@@ -724,6 +773,8 @@ def import_(
                 replace=replace, tolerance_m=tolerance_m, category_map=category_map, encoding=encoding,
                 sheet=sheet, keep_duplicates=keep_duplicates, progress=report,
             )
+    _audit(new_ws.path, "import", layer=layer, file=file, accepted=len(result.accepted),
+           rejected=result.rejected_rows)
     summary = result.summary() | {"report": str(report_path) if report_path else None,
                                   "layer_features": new_ws.count(layer)}
     if as_json:

@@ -236,6 +236,7 @@ MESSAGES.update(
         "cli.backups.title": {"zh-CN": "{path} 的备份", "en": "Backups of {path}"},
         "cli.restore.done": {"zh-CN": "已恢复 {path}（恢复前的状态另存为 {saved}）",
                              "en": "Restored {path} (its state before the restore is kept as {saved})"},
+        "cli.audit.title": {"zh-CN": "{path} 的操作记录（只增不改）", "en": "Audit log of {path} (append-only)"},
         "cli.init.done": {
             "zh-CN": "已创建工作区 {path}（坐标系 {crs}）",
             "en": "Created workspace {path} (CRS {crs})",

@@ -251,6 +251,20 @@ class JobManager:
             job.finished_at = _now()
             job.elapsed_s = round(time.monotonic() - job._t0, 3)
             self._save(job)
+            self._audit(job)
+
+    def _audit(self, job: Job) -> None:
+        """Record the job in the workspace's append-only audit log (best effort: never fails a job)."""
+        from geo.audit import ACTIONS, record
+
+        action = job.kind if job.kind in ACTIONS else "export"
+        try:
+            ws = self._open()
+            record(ws.path, actor=f"web ({job.lang})", action=action, target=str(ws.path.name),
+                   details={"job": job.id, "status": job.status, "params": job.params,
+                            "files": sorted(p.name for p in job.out_dir.iterdir()) if job.out_dir.exists() else []})
+        except Exception:  # noqa: BLE001 - the audit log must not turn a finished job into a crash
+            log.warning("job %s: could not write the audit log", job.id, exc_info=True)
 
     def _call(self, job: Job, kind: JobKind, inputs: set[str]) -> tuple[dict[str, Any], dt.date | None]:
         weights = dict(kind.stages)

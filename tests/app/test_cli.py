@@ -300,3 +300,15 @@ def test_routes_refuse_unit_kinds_the_planner_does_not_route(tmp_path):
     result = runner.invoke(cli, ["routes", str(ws.path), "--shift", "20:00-24:00", "--out", str(tmp_path / "r"),
                                  "--kind", "volunteer_team"])
     assert result.exit_code == 2 and "volunteer_team get no routes yet" in result.output
+
+
+def test_commands_are_recorded_in_the_audit_log(tmp_path):
+    ws = create_workspace(tmp_path / "ws.gpkg", {}, crs="EPSG:4547")
+    csv = tmp_path / "a.csv"
+    csv.write_text("经度,纬度,发案时间,案件类别\n114.93,27.82,2025-01-01 10:00,抢劫\n", encoding="utf-8")
+    assert runner.invoke(cli, ["import", str(ws.path), "incidents", str(csv)]).exit_code == 0
+    result = runner.invoke(cli, ["audit", str(ws.path), "--json"])
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.output)
+    assert entries[0]["action"] == "import" and entries[0]["actor"].startswith("cli")
+    assert entries[0]["details"]["layer"] == "incidents" and entries[0]["details"]["accepted"] == 1

@@ -283,9 +283,16 @@ def test_camera_gaps_job(demo_client: Any) -> None:
     assert {"camera_views", "camera_gaps"} <= layers
 
 
-def test_camera_site_job(demo_client: Any) -> None:
+def test_camera_site_job(demo_client: Any, demo_workspace: Workspace) -> None:
     job = _wait(demo_client, demo_client.post("/api/v1/jobs/camera_site", json={"add": 15}).json()["href"])
     assert job["status"] == "done", job["error"]
+    from geo.audit import read_log
+
+    deadline = time.monotonic() + 10  # the entry is written as the job closes, just after "done" shows
+    while not read_log(demo_workspace.path, action="camera_site") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    logged = read_log(demo_workspace.path, action="camera_site")
+    assert logged and logged[0].actor.startswith("web") and logged[0].details["job"] == job["id"]
     res = job["result"]
     assert len(res["sites"]) == 15 and [s["order"] for s in res["sites"]] == list(range(1, 16))
     gains = [s["marginal_gain"] for s in res["sites"]]
