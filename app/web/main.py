@@ -18,6 +18,7 @@ from app.web.errors import document_error_responses, install_error_handlers
 from app.web.job_kinds import JOB_KINDS
 from app.web.pages import STATIC_PREFIX
 from app.web.routes import (
+    audit,
     docs,
     health,
     imports,
@@ -153,6 +154,7 @@ def create_app(
     app.include_router(incidents.router)
     app.include_router(imports.router)
     app.include_router(reports.router)
+    app.include_router(audit.router)
     if state.tiles is not None:
         app.include_router(tiles.router)
     if assets_ok:

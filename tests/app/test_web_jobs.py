@@ -293,6 +293,8 @@ def test_camera_site_job(demo_client: Any, demo_workspace: Workspace) -> None:
         time.sleep(0.05)
     logged = read_log(demo_workspace.path, action="camera_site")
     assert logged and logged[0].actor.startswith("web") and logged[0].details["job"] == job["id"]
+    listed = demo_client.get("/api/v1/audit", params={"action": "camera_site"}).json()
+    assert listed["entries"][0]["details"]["job"] == job["id"]
     res = job["result"]
     assert len(res["sites"]) == 15 and [s["order"] for s in res["sites"]] == list(range(1, 16))
     gains = [s["marginal_gain"] for s in res["sites"]]

@@ -1,6 +1,7 @@
 """One router per resource."""
 
 from app.web.routes import (
+    audit,
     docs,
     health,
     imports,
@@ -15,5 +16,5 @@ from app.web.routes import (
     workspace,
 )
 
-__all__ = ["docs", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "reports",
+__all__ = ["audit", "docs", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "reports",
            "stats", "tiles", "workspace"]
