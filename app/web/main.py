@@ -17,21 +17,7 @@ from app.web.config import Settings, get_settings
 from app.web.errors import document_error_responses, install_error_handlers
 from app.web.job_kinds import JOB_KINDS
 from app.web.pages import STATIC_PREFIX
-from app.web.routes import (
-    audit,
-    docs,
-    health,
-    imports,
-    incidents,
-    jobs,
-    layers,
-    overview,
-    pages,
-    reports,
-    stats,
-    tiles,
-    workspace,
-)
+from app.web import routes
 from app.web.state import AppState
 from app.web.tasks import JobManager
 from app.web.tiles import MBTiles
@@ -143,20 +129,10 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     install_error_handlers(app)
     document_error_responses(app)
-    app.include_router(overview.router)
-    app.include_router(pages.router)
-    app.include_router(docs.router)
-    app.include_router(health.router)
-    app.include_router(workspace.router)
-    app.include_router(layers.router)
-    app.include_router(jobs.router)
-    app.include_router(stats.router)
-    app.include_router(incidents.router)
-    app.include_router(imports.router)
-    app.include_router(reports.router)
-    app.include_router(audit.router)
+    for module in routes.ALWAYS:
+        app.include_router(module.router)
     if state.tiles is not None:
-        app.include_router(tiles.router)
+        app.include_router(routes.tiles.router)
     if assets_ok:
         app.mount(settings.asset_url_prefix, StaticFiles(directory=settings.assets_dir),
                   name="assets")

@@ -1,4 +1,4 @@
-"""One router per resource."""
+"""One router per resource; :data:`ALWAYS` lists, in order, those every app includes."""
 
 from app.web.routes import (
     audit,
@@ -18,3 +18,6 @@ from app.web.routes import (
 
 __all__ = ["audit", "docs", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "reports",
            "stats", "tiles", "workspace"]
+
+#: The routers every app includes, in this order (``tiles`` only when an MBTiles file is served).
+ALWAYS = (overview, pages, docs, health, workspace, layers, jobs, stats, incidents, imports, reports, audit)
