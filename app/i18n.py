@@ -485,3 +485,72 @@ MESSAGES.update(
         "error.upload_no_file": {"zh-CN": "表单中没有文件（字段 {field}）", "en": "the form has no file (field {field})"},
     }
 )
+
+
+# -- sign-in, roles, permissions ------------------------------------------------------------------------
+MESSAGES.update(
+    {
+        "auth.title": {"zh-CN": "登录", "en": "Sign in"},
+        "auth.username": {"zh-CN": "用户名", "en": "User name"},
+        "auth.password": {"zh-CN": "密码", "en": "Password"},
+        "auth.role": {"zh-CN": "角色", "en": "Role"},
+        "auth.sign_in_button": {"zh-CN": "登录", "en": "Sign in"},
+        "auth.sign_out": {"zh-CN": "退出", "en": "Sign out"},
+        "auth.demo_tag": {"zh-CN": "演示", "en": "demo"},
+        "auth.demo_title": {"zh-CN": "演示系统：使用演示账户", "en": "Demo system: demo users"},
+        "auth.demo_text": {
+            "zh-CN": "本工作区是内置演示辖区，数据为模拟数据。以下演示账户的密码均为 {password}，仅供演示，切勿用于真实工作区。",
+            "en": "This workspace is the built-in demo district with simulated data. Every demo user below has "
+                  "the password {password}; for the demo only, never in a real workspace.",
+        },
+        "auth.no_users": {
+            "zh-CN": "本工作区还没有用户。请管理员在服务器上执行：patrolnet users add 工作区.gpkg 用户名 --role admin",
+            "en": "This workspace has no users yet. An administrator adds the first on the server: "
+                  "patrolnet users add WORKSPACE.gpkg NAME --role admin",
+        },
+        "auth.note": {"zh-CN": "会话 12 小时后或闲置 60 分钟后失效。", "en": "Sessions end after 12 hours, or 60 idle minutes."},
+        "auth.bad_login": {"zh-CN": "用户名或密码错误。", "en": "Wrong user name or password."},
+        "auth.too_many": {
+            "zh-CN": "登录失败次数过多，请 {seconds} 秒后再试。",
+            "en": "Too many failed sign-ins; try again in {seconds} seconds.",
+        },
+        "auth.login_csrf": {
+            "zh-CN": "登录表单已过期，请重新输入后提交。",
+            "en": "The sign-in form has expired; enter your name and password again.",
+        },
+        "auth.sign_in": {
+            "zh-CN": "请先登录：浏览器打开 /login；脚本先 POST /api/v1/auth/token 取得令牌，再带上请求头 Authorization: Bearer 令牌",
+            "en": "sign in first: browsers open /login; scripts POST /api/v1/auth/token for a token and send "
+                  "'Authorization: Bearer TOKEN'",
+        },
+        "auth.expired": {
+            "zh-CN": "会话或令牌无效或已过期，请重新登录（/login 或 POST /api/v1/auth/token）",
+            "en": "the session or token is unknown or has expired; sign in again (/login or POST /api/v1/auth/token)",
+        },
+        "auth.bad_header": {
+            "zh-CN": "Authorization 请求头应为 'Bearer 令牌'（令牌由 POST /api/v1/auth/token 取得）",
+            "en": "the Authorization header must be 'Bearer TOKEN' (get one from POST /api/v1/auth/token)",
+        },
+        "auth.csrf": {
+            "zh-CN": "缺少或错误的 CSRF 令牌（X-CSRF-Token 请求头）：请刷新页面后重试",
+            "en": "missing or wrong CSRF token (X-CSRF-Token header): reload the page and try again",
+        },
+        "auth.forbidden": {
+            "zh-CN": "无权限：{role}不能{what}",
+            "en": "not allowed: a {role} may not {what}",
+        },
+        "role.admin": {"zh-CN": "系统管理员", "en": "administrator"},
+        "role.commander": {"zh-CN": "指挥长", "en": "commander"},
+        "role.station": {"zh-CN": "派出所", "en": "station"},
+        "role.analyst": {"zh-CN": "分析员", "en": "analyst"},
+        "perm.view": {"zh-CN": "查看页面、统计与图层", "en": "view pages, figures and layers"},
+        "perm.export": {"zh-CN": "查看或导出巡逻路线与探头盲区清单", "en": "see or export patrol routes and camera gap lists"},
+        "perm.plan": {"zh-CN": "规划巡逻路线、生成盲区清单", "en": "plan patrol routes or list camera gaps"},
+        "perm.analyse": {"zh-CN": "运行回测与月报", "en": "run backtests and monthly reports"},
+        "perm.analyse_write": {"zh-CN": "运行热点与预测分析（写入工作区）", "en": "run hotspot and forecast analyses (stored in the workspace)"},
+        "perm.site": {"zh-CN": "选择新探头点位", "en": "choose sites for new cameras"},
+        "perm.change_data": {"zh-CN": "导入数据、划分小片区或责任区", "en": "import data, cut sub-zones or split coverage"},
+        "perm.view_audit": {"zh-CN": "查看审计日志", "en": "read the audit log"},
+        "perm.manage_users": {"zh-CN": "管理用户", "en": "manage users"},
+    }
+)

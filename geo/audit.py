@@ -24,6 +24,7 @@ __all__ = ["AuditEntry", "audit_path", "record", "read_log", "ACTIONS"]
 ACTIONS = (
     "init", "demo", "import", "grid", "split", "hotspots", "forecast", "backtest", "routes", "report",
     "camera_gaps", "camera_site", "camera_coverage", "backup", "restore", "export",
+    "login", "login_failed", "logout", "user_add", "user_change", "user_remove", "password",
 )
 
 _SCHEMA = """

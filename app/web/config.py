@@ -12,11 +12,12 @@ from app.assets import assets_dir
 from app.i18n import DEFAULT_LANG, normalize_lang
 from geo.errors import InputError
 
-__all__ = ["ENV_LANG", "ENV_MBTILES", "ENV_WORKSPACE", "Settings", "get_settings"]
+__all__ = ["ENV_HTTPS", "ENV_LANG", "ENV_MBTILES", "ENV_WORKSPACE", "Settings", "get_settings"]
 
 ENV_WORKSPACE = "PATROLNET_WORKSPACE"
 ENV_MBTILES = "PATROLNET_MBTILES"
 ENV_LANG = "PATROLNET_LANG"
+ENV_HTTPS = "PATROLNET_HTTPS"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,17 @@ class Settings:
     job_workers: int = 2
     #: Where jobs write (default: ``<workspace dir>/<workspace stem>-outputs``).
     outputs_dir: Path | None = None
+    #: A browser session ends this long after sign-in (a shift and a half), or ...
+    session_hours: float = 12.0
+    #: ... after this long without a request.
+    session_idle_minutes: float = 60.0
+    #: Bearer tokens for scripts (``POST /api/v1/auth/token``) live this long at most.
+    token_hours: float = 12.0
+    #: Mark the session cookie ``Secure`` and send HSTS: set when served over HTTPS (a reverse proxy).
+    https: bool = False
+    #: Failed sign-ins allowed per (client, user name) and per client in a moving window.
+    login_limit_user: str = "5/5 minutes"
+    login_limit_client: str = "20/5 minutes"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "workspace_path", Path(self.workspace_path))
@@ -47,6 +59,8 @@ class Settings:
             object.__setattr__(self, "outputs_dir", Path(self.outputs_dir))
         if self.max_upload_bytes < 1 or self.job_workers < 1:
             raise InputError("max_upload_bytes and job_workers must be at least 1")
+        if min(self.session_hours, self.session_idle_minutes, self.token_hours) <= 0:
+            raise InputError("session_hours, session_idle_minutes and token_hours must be positive")
 
     @property
     def output_root(self) -> Path:
@@ -59,8 +73,8 @@ class Settings:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings from ``PATROLNET_WORKSPACE`` (required), ``PATROLNET_MBTILES``, ``PATROLNET_LANG``
-    and ``PATROLNET_ASSETS_DIR``; read on first call and cached."""
+    """Settings from ``PATROLNET_WORKSPACE`` (required), ``PATROLNET_MBTILES``, ``PATROLNET_LANG``,
+    ``PATROLNET_HTTPS`` and ``PATROLNET_ASSETS_DIR``; read on first call and cached."""
     workspace = os.environ.get(ENV_WORKSPACE)
     if not workspace:
         raise InputError(
@@ -72,4 +86,5 @@ def get_settings() -> Settings:
         workspace_path=Path(workspace),
         mbtiles=Path(mbtiles) if mbtiles else None,
         default_lang=os.environ.get(ENV_LANG) or DEFAULT_LANG,
+        https=os.environ.get(ENV_HTTPS, "").strip().lower() in ("1", "true", "yes", "on"),
     )

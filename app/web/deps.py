@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from app.i18n import normalize_lang
+from app.web.auth import ScopedState, authenticate
+from geo.access import Principal
 from app.web.config import Settings
 from app.web.state import AppState
 from app.web.tasks import JobManager
@@ -14,13 +16,37 @@ from app.web.uploads import Upload, read_upload
 from app.web.tiles import MBTiles
 from geo.workspace import Workspace
 
-__all__ = ["JobsDep", "LangDep", "SettingsDep", "StateDep", "TilesDep", "UploadDep", "WorkspaceDep"]
+__all__ = ["BaseStateDep", "JobsDep", "LangDep", "PrincipalDep", "SettingsDep", "StateDep", "TilesDep",
+           "UploadDep", "UserDep", "WorkspaceDep"]
 
 
-def get_state(request: Request) -> AppState:
+def get_base_state(request: Request) -> AppState:
+    """The whole app state (for the sign-in routes; everything else gets :data:`StateDep`)."""
     state = request.app.state.patrolnet
     assert isinstance(state, AppState)
     return state
+
+
+BaseStateDep = Annotated[AppState, Depends(get_base_state)]
+#: The signed-in user (``None`` on public routes); the route's access rule is already applied.
+PrincipalDep = Annotated[Principal | None, Depends(authenticate)]
+
+
+def get_user(principal: PrincipalDep) -> Principal:
+    assert principal is not None, "a signed-in route"
+    return principal
+
+
+#: The signed-in user on a route that needs one.
+UserDep = Annotated[Principal, Depends(get_user)]
+
+
+def get_state(request: Request, principal: PrincipalDep) -> AppState:
+    """The app state as the signed-in user may see it (:class:`app.web.auth.ScopedState`)."""
+    base = get_base_state(request)
+    if principal is None:
+        return base
+    return ScopedState(base, principal)  # type: ignore[return-value]
 
 
 StateDep = Annotated[AppState, Depends(get_state)]

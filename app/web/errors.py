@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.assets import AssetsMissingError, OffHostURLError
+from app.web.auth import PAGE_ROUTES, NotSignedInError, TooManyAttemptsError
 from app.web.tasks import JobNotFoundError
+from geo.access import ForbiddenError
 from app.web.uploads import UploadTooLargeError
 from geo.errors import (
     CRSError,
@@ -44,6 +46,9 @@ class FeatureUnavailableError(PlannerError):
 
 #: Most specific class first; the first match in the error's MRO wins.
 _STATUS: dict[type[PlannerError], int] = {
+    NotSignedInError: 401,
+    ForbiddenError: 403,
+    TooManyAttemptsError: 429,
     LayerNotFoundError: 404,
     JobNotFoundError: 404,
     UploadTooLargeError: 413,
@@ -67,14 +72,47 @@ def status_for(exc: PlannerError) -> int:
     return 400
 
 
-async def _planner_error(_: Request, exc: Exception) -> JSONResponse:
+def _is_page(request: Request) -> bool:
+    route = request.scope.get("route")
+    return getattr(route, "name", None) in PAGE_ROUTES and request.method in ("GET", "HEAD")
+
+
+def _page_answer(request: Request, exc: PlannerError) -> Response | None:
+    """Pages: signed-out visitors go to the login page; a refusal is a short page, not JSON."""
+    from html import escape
+    from urllib.parse import quote
+
+    if isinstance(exc, NotSignedInError):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    if isinstance(exc, ForbiddenError):
+        lang = request.query_params.get("lang") or ""
+        body = (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>403</title>'
+                f'<link rel="stylesheet" href="/static/pn.css"></head><body class="pn-login-body">'
+                f'<main class="pn-login"><h1>403</h1><p class="pn-error">{escape(str(exc))}</p>'
+                f'<p><a href="/?lang={escape(quote(lang))}">patrolnet</a></p></main></body></html>')
+        return HTMLResponse(body, status_code=403)
+    return None
+
+
+async def _planner_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PlannerError)
+    if _is_page(request):
+        page = _page_answer(request, exc)
+        if page is not None:
+            return page
     body: dict[str, object] = {"detail": str(exc), "error": type(exc).__name__}
     if isinstance(exc, LayerNotFoundError):
         body.update(layer=exc.layer, available=exc.available)
     if isinstance(exc, UploadTooLargeError):
         body.update(limit_bytes=exc.limit_bytes)
-    return JSONResponse(body, status_code=status_for(exc))
+    headers: dict[str, str] = {}
+    if isinstance(exc, NotSignedInError):
+        headers["WWW-Authenticate"] = 'Bearer realm="patrolnet"'
+    if isinstance(exc, TooManyAttemptsError):
+        headers["Retry-After"] = str(exc.retry_after_s)
+        body["retry_after_s"] = exc.retry_after_s
+    return JSONResponse(body, status_code=status_for(exc), headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -101,8 +139,15 @@ def _document_errors(schema: dict[str, Any]) -> None:
     """Declare :data:`ERROR_BODY_SCHEMA` for the 4xx/5xx answers of every operation: a 422 is
     either FastAPI's request validation (``detail`` a list) or the app's own ``InputError``."""
     schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = ERROR_BODY_SCHEMA
+    schema["components"].setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http", "scheme": "bearer",
+        "description": "A token from POST /api/v1/auth/token (browsers use the session cookie of /login)"}
+    schema["security"] = [{"bearer": []}]
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", {"description": "Not signed in, or the session or token has expired"})
+            responses.setdefault("403", {"description": "The role may not do this, or the CSRF token is missing"})
             for code, response in operation.get("responses", {}).items():
                 if not str(code).startswith(("4", "5")):
                     continue

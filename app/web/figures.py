@@ -104,9 +104,17 @@ def headline(state: AppState, month: str | None, lang: str) -> dict[str, Any]:
 
 def ranking(state: AppState, month: str | None, lang: str, *, limit: int = 100,
             offset: int = 0) -> dict[str, Any]:
-    """The month's station ranking (fewest criminal cases first; ties share a rank)."""
-    rep = report_for(state, month)
+    """The month's station ranking (fewest criminal cases first; ties share a rank).
+
+    A station user gets its own row only, ranked among all stations (``total`` is the number of
+    stations): the method ranks every station, but no station sees another's figures."""
+    principal = getattr(state, "principal", None)
+    scoped = principal is not None and principal.scoped
+    rep = report_for(state.base if scoped else state, month)  # type: ignore[attr-defined]
     table = rep.table("station_ranking")
+    stations_ranked = len(table)
+    if scoped:
+        table = table[table["station_id"].astype(str) == str(principal.station_id)]
     rows = []
     for _, r in table.iterrows():
         rows.append({
@@ -121,7 +129,8 @@ def ranking(state: AppState, month: str | None, lang: str, *, limit: int = 100,
         })
     measure = rep.tables["station_ranking"].measure or "criminal"
     return {"month": rep.month, "measure": measure, "measure_label": rep.measures[measure].label(lang),
-            "window": _windows(rep, ("month",))["month"], "total": len(rows), "limit": limit,
+            "window": _windows(rep, ("month",))["month"], "total": len(rows), "stations_ranked": stations_ranked,
+            "limit": limit,
             "offset": offset, "rows": rows[offset: offset + limit], "source": SOURCE}
 
 

@@ -7,17 +7,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app.assets import AssetsMissingError, check_assets
 from app.i18n import DEFAULT_LANG
+from app.web.auth import LoginLimiter, authenticate
 from app.web.config import Settings, get_settings
 from app.web.errors import document_error_responses, install_error_handlers
 from app.web.job_kinds import JOB_KINDS
 from app.web.pages import STATIC_PREFIX
 from app.web import routes
+from app.web.security import SecureHeadersMiddleware
 from app.web.state import AppState
 from app.web.tasks import JobManager
 from app.web.tiles import MBTiles
@@ -30,7 +32,13 @@ DESCRIPTION = """\
 patrolnet: an offline-first patrol-network planner for police duty commanders (the "1234" method).
 
 Every resource (Leaflet, Swagger UI) is served by this app from `/assets`; nothing is loaded from
-the internet. Spatial layers are stored in the workspace's projected working CRS and returned as
+the internet.
+
+Sign in first. Browsers use `/login` (a session cookie; state-changing requests carry the
+`X-CSRF-Token` header of `GET /api/v1/auth/me`). Scripts `POST /api/v1/auth/token` with a user name
+and password and send `Authorization: Bearer TOKEN`. Roles: commander (whole district), station
+(its own jurisdiction only), analyst (read-only; no route or gap-list exports), admin (users and
+data). Spatial layers are stored in the workspace's projected working CRS and returned as
 GeoJSON in WGS84.
 
 Long work (route planning, hotspots, forecasts, backtests, the coverage split, sub-zones, camera
@@ -100,6 +108,7 @@ def create_app(
     state = AppState(settings=settings,
                      tiles=MBTiles.open(settings.mbtiles) if settings.mbtiles else None)
     state.workspace()  # fail early on a bad workspace
+    state.limiter = LoginLimiter(settings.login_limit_user, settings.login_limit_client)
     state.jobs = JobManager(state.workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers)
     assets_ok = True
     try:
@@ -122,11 +131,14 @@ def create_app(
         version="0.1.0",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=None,  # served by routes.docs, behind sign-in like every other route
+        # every route's access rule (app.web.auth.ROUTE_POLICY), applied before anything else runs
+        dependencies=[Depends(authenticate)],
     )
     app.state.patrolnet = state
     # GeoJSON answers compress 5-10x; level 5 costs a third of level 9 for nearly the same size
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(SecureHeadersMiddleware, https=settings.https)
     install_error_handlers(app)
     document_error_responses(app)
     for module in routes.ALWAYS:

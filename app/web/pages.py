@@ -35,6 +35,7 @@ __all__ = [
     "overview_html",
     "overview_page",
     "page_html",
+    "login_html",
 ]
 
 _TEMPLATES = jinja2.Environment(
@@ -247,6 +248,13 @@ def overview_gzip(state: AppState, lang: str) -> bytes:
     body = state.maps.get_or_make(key, lambda: gzip.compress(overview_html(state, lang).encode("utf-8"), 6))
     assert isinstance(body, bytes)
     return body
+
+
+# -- sign-in -------------------------------------------------------------------------------------------
+def login_html(*, lang: str, **context: Any) -> str:
+    """The sign-in page (no data on it; checked: nothing from another host)."""
+    html = _TEMPLATES.get_template("login.html").render(lang=lang, tr=_tr(lang), **context)
+    return assert_offline_html(html, what="login page")
 
 
 # -- the other pages ------------------------------------------------------------------------------------

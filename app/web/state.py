@@ -7,11 +7,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from app.web.config import Settings
 from app.web.tasks import JobManager
 from app.web.tiles import MBTiles
+from geo.users import UserStore
 from geo.workspace import Workspace
 
 __all__ = ["AppState", "LRUCache"]
@@ -54,9 +55,17 @@ class AppState:
     #: Derived data (prepared incidents, figures, layer frames) keyed by workspace version.
     data: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(32))
     jobs: JobManager | None = None
+    #: The workspace's users and sessions (``.<name>.users.sqlite`` beside it).
+    users: UserStore = None  # type: ignore[assignment]
+    #: Failed sign-ins per client and user name (see :class:`app.web.auth.LoginLimiter`).
+    limiter: Any = None
     _ws: Workspace | None = None
     _ws_key: tuple[int, int, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.users is None:
+            self.users = UserStore(self.settings.workspace_path)
 
     def version(self) -> tuple[int, int, int]:
         """Changes whenever the workspace file is (atomically) replaced."""

@@ -2,6 +2,7 @@
 
 from app.web.routes import (
     audit,
+    auth,
     docs,
     health,
     imports,
@@ -13,11 +14,12 @@ from app.web.routes import (
     reports,
     stats,
     tiles,
+    users,
     workspace,
 )
 
-__all__ = ["audit", "docs", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "reports",
-           "stats", "tiles", "workspace"]
+__all__ = ["audit", "auth", "docs", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "reports",
+           "stats", "tiles", "users", "workspace"]
 
 #: The routers every app includes, in this order (``tiles`` only when an MBTiles file is served).
-ALWAYS = (overview, pages, docs, health, workspace, layers, jobs, stats, incidents, imports, reports, audit)
+ALWAYS = (auth, users, overview, pages, docs, health, workspace, layers, jobs, stats, incidents, imports, reports, audit)

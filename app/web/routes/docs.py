@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.assets import asset_url, assert_offline_html, check_assets
 from app.i18n import t
@@ -25,3 +27,10 @@ def swagger_ui(settings: SettingsDep, lang: LangDep) -> HTMLResponse:
     )
     assert_offline_html(bytes(page.body).decode("utf-8"), what="API docs page")
     return page
+
+
+@router.get("/openapi.json", name="openapi")
+def openapi(request: Request) -> JSONResponse:
+    """The OpenAPI schema (with the bearer-token scheme, so that Swagger's Authorize button works)."""
+    schema: dict[str, Any] = request.app.openapi()
+    return JSONResponse(schema)

@@ -34,7 +34,7 @@
     status.textContent = t("data.uploading");
     var btn = document.getElementById("pn-import");
     btn.disabled = true;
-    fetch(PN.url("/api/v1/imports"), {method: "POST", body: new FormData(form)}).then(function (r) {
+    PN.fetch(PN.url("/api/v1/imports"), {method: "POST", body: new FormData(form)}).then(function (r) {
       return r.json().then(function (body) { return {ok: r.ok, status: r.status, body: body}; });
     }).then(function (res) {
       status.textContent = "";

@@ -32,8 +32,51 @@
     });
     return path + (q.length ? (path.indexOf("?") < 0 ? "?" : "&") + q.join("&") : "");
   };
+  /* the signed-in user (GET /api/v1/auth/me): badge, pages, and the CSRF token that every
+     state-changing request carries in its X-CSRF-Token header */
+  PN.me = fetch("/api/v1/auth/me" + (CFG.lang ? "?lang=" + encodeURIComponent(CFG.lang) : ""), {credentials: "same-origin"})
+    .then(function (r) {
+      if (r.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search); }
+      return r.ok ? r.json() : null;
+    }).catch(function () { return null; });
+  PN.fetch = function (url, opts) {
+    opts = opts || {};
+    var method = (opts.method || "GET").toUpperCase();
+    if (method === "GET" || method === "HEAD") return fetch(url, opts);
+    return PN.me.then(function (me) {
+      var headers = new Headers(opts.headers || {});
+      if (me && me.csrf_token) headers.set(me.csrf_header || "X-CSRF-Token", me.csrf_token);
+      return fetch(url, Object.assign({}, opts, {headers: headers, credentials: "same-origin"}));
+    });
+  };
+  PN.me.then(function (me) {
+    if (!me) return;
+    var badge = document.getElementById("pn-user");
+    if (badge) {
+      badge.textContent = me.display_name || me.username;
+      var role = document.createElement("span");
+      role.className = "pn-role"; role.textContent = me.role_label;
+      badge.appendChild(role);
+      if (me.demo) {
+        var tag = document.createElement("span");
+        tag.className = "pn-demo-tag"; tag.textContent = badge.getAttribute("data-label-demo") || "demo";
+        badge.appendChild(tag);
+      }
+      badge.setAttribute("data-role", me.role);
+    }
+    document.querySelectorAll("[data-nav]").forEach(function (a) {
+      if (me.pages.indexOf(a.getAttribute("data-nav")) < 0) a.hidden = true;
+    });
+    var out = document.getElementById("pn-logout");
+    if (out) {
+      out.hidden = false;
+      out.addEventListener("click", function () {
+        PN.fetch("/logout", {method: "POST"}).then(function () { location.href = "/login?lang=" + encodeURIComponent(CFG.lang || ""); });
+      });
+    }
+  });
   PN.json = function (url, opts) {
-    return fetch(url, opts).then(function (r) {
+    return PN.fetch(url, opts).then(function (r) {
       return r.json().catch(function () { return {detail: r.status + " " + r.statusText}; }).then(function (body) {
         if (!r.ok) { var e = new Error(PN.detail(body) || (r.status + "")); e.status = r.status; e.body = body; throw e; }
         return body;

@@ -1,0 +1,94 @@
+"""``/api/v1/users``: the administrator's user management (role ``admin`` only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.web.auth import actor_of
+from app.web.deps import BaseStateDep
+from geo.audit import record
+from geo.errors import InputError
+from geo.users import ROLES
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+Role = Literal[ROLES]  # type: ignore[valid-type]
+UserName = Annotated[str, Path(min_length=2, max_length=32, pattern=r"^[a-z0-9][a-z0-9_.-]{1,31}$")]
+
+
+class NewUser(BaseModel):
+    """A new user; a station user needs ``station_id`` (its jurisdiction)."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=2, max_length=32, pattern=r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+    password: str = Field(min_length=10, max_length=1024)
+    role: Role  # type: ignore[valid-type]
+    station_id: str | None = Field(None, max_length=64)
+    display_name: str = Field("", max_length=100)
+
+
+class UserChange(BaseModel):
+    """What to change; leave out what stays. Changing role, station or active ends the user's sessions."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Role | None = None  # type: ignore[valid-type]
+    station_id: str | None = Field(None, max_length=64)
+    display_name: str | None = Field(None, max_length=100)
+    active: bool | None = None
+
+
+class NewPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(min_length=10, max_length=1024)
+
+
+def _stations(state: Any) -> set[str] | None:
+    ws = state.workspace()
+    if not ws.has("stations"):
+        return None
+    return set(ws.read("stations", columns=["station_id"])["station_id"].astype(str))
+
+
+def _audit(state: Any, request: Request, action: str, target: str, **details: Any) -> None:
+    record(state.settings.workspace_path, actor=actor_of(request), action=action, target=target, details=details)
+
+
+@router.get("", summary="Every user (never their password hashes)")
+def list_users(state: BaseStateDep) -> dict[str, Any]:
+    users = state.users.list()
+    return {"total": len(users), "users": [u.as_dict() for u in users]}
+
+
+@router.post("", status_code=201, summary="Add a user")
+def add_user(request: Request, state: BaseStateDep, body: NewUser) -> dict[str, Any]:
+    user = state.users.add(body.username, body.password, body.role, station_id=body.station_id,
+                           display_name=body.display_name, stations=_stations(state))
+    _audit(state, request, "user_add", user.username, role=user.role, station_id=user.station_id)
+    return user.as_dict()
+
+
+@router.patch("/{username}", summary="Change a user's role, station, display name or active flag")
+def change_user(request: Request, state: BaseStateDep, username: UserName, body: UserChange) -> dict[str, Any]:
+    if body.role is None and body.station_id is None and body.display_name is None and body.active is None:
+        raise InputError("nothing to change: give role, station_id, display_name or active")
+    user = state.users.update(username, role=body.role, station_id=body.station_id,
+                              display_name=body.display_name, active=body.active, stations=_stations(state))
+    _audit(state, request, "user_change", username, **body.model_dump(exclude_none=True))
+    return user.as_dict()
+
+
+@router.post("/{username}/password", summary="Set a user's password (ends their sessions)")
+def reset_password(request: Request, state: BaseStateDep, username: UserName, body: NewPassword) -> dict[str, Any]:
+    state.users.set_password(username, body.password)
+    _audit(state, request, "password", username)
+    return {"username": username, "password_changed": True}
+
+
+@router.delete("/{username}", summary="Remove a user (the audit log keeps their name)")
+def remove_user(request: Request, state: BaseStateDep, username: UserName) -> dict[str, Any]:
+    state.users.remove(username)
+    _audit(state, request, "user_remove", username)
+    return {"username": username, "removed": True}

@@ -1,0 +1,385 @@
+"""Users, their roles and their sessions.
+
+The users of a workspace live in an SQLite file beside it (``.<name>.users.sqlite``), like the
+audit log: the workspace itself is replaced as a whole on every write and restored from backups,
+and neither should bring back an old password. Passwords are hashed with Argon2id
+(:mod:`argon2`, RFC 9106 parameters); only the hash is stored. Sessions (browser) and tokens
+(scripts) are random 256-bit secrets of which only the SHA-256 is stored; each expires after an
+absolute lifetime and after a time without use, and ends at once when its user is disabled,
+removed or given a new password.
+
+A workspace has no users until an administrator adds them (``patrolnet users add``); there is no
+default password. Only ``patrolnet demo`` creates users with a published password, marked ``demo``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from geo.errors import InputError, WorkspaceError
+
+__all__ = [
+    "DEMO_PASSWORD",
+    "MIN_PASSWORD_LENGTH",
+    "ROLES",
+    "Session",
+    "User",
+    "UserStore",
+    "users_path",
+]
+
+#: commander: the whole district; station: its own jurisdiction; analyst: read-only, no exports of
+#: gap lists or routes; admin: users and data.
+ROLES = ("admin", "commander", "station", "analyst")
+MIN_PASSWORD_LENGTH = 10
+#: The password of the users ``patrolnet demo`` creates (shown on the demo's login page).
+DEMO_PASSWORD = "patrolnet-demo"
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+_HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (t=3, m=64 MiB, p=4)
+_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    station_id TEXT,
+    display_name TEXT NOT NULL DEFAULT '',
+    active INTEGER NOT NULL DEFAULT 1,
+    demo INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    password_changed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(username);
+"""
+
+
+def users_path(workspace: str | os.PathLike[str]) -> Path:
+    """Where the users of ``workspace`` live."""
+    path = Path(workspace)
+    return path.with_name(f".{path.name}.users.sqlite")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat(timespec="seconds")
+
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    station_id: str | None
+    display_name: str
+    active: bool
+    demo: bool
+    created_at: str
+    password_changed_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything but the password hash (which never leaves the store)."""
+        return {"username": self.username, "role": self.role, "station_id": self.station_id,
+                "display_name": self.display_name, "active": self.active, "demo": self.demo,
+                "created_at": self.created_at, "password_changed_at": self.password_changed_at}
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    kind: str  # "session" (browser cookie) or "token" (Authorization: Bearer)
+    csrf: str
+    created_at: str
+    expires_at: str
+    token_sha256: str
+
+
+def check_password(password: str, *, username: str = "") -> None:
+    """Refuse a password that is too short or equals the user name.
+
+    Raises
+    ------
+    InputError
+        Naming the rule and the fix.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"password too short ({len(password)} characters): use at least "
+                         f"{MIN_PASSWORD_LENGTH}, e.g. three unrelated words")
+    if username and password.strip().lower() == username.lower():
+        raise InputError("the password must not be the user name")
+
+
+class UserStore:
+    """The users and sessions of one workspace (thread-safe; one connection per call)."""
+
+    def __init__(self, workspace: str | os.PathLike[str]):
+        self.workspace = Path(workspace)
+        self.path = users_path(workspace)
+        self._lock = threading.Lock()
+
+    # -- plumbing -----------------------------------------------------------------------------------
+    @contextmanager
+    def _db(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        if not write and not self.path.exists():
+            con = sqlite3.connect(":memory:")
+            con.executescript(_SCHEMA)
+        else:
+            try:
+                con = sqlite3.connect(self.path, timeout=30)
+                con.execute("PRAGMA foreign_keys = ON")
+                con.execute("PRAGMA journal_mode = WAL")
+                con.executescript(_SCHEMA)
+            except sqlite3.Error as exc:
+                raise WorkspaceError(f"cannot open the user store {self.path} ({exc}); check the folder's "
+                                     f"permissions") from exc
+            if write:
+                try:
+                    os.chmod(self.path, 0o600)
+                except OSError:
+                    pass
+        try:
+            with con:
+                yield con
+        finally:
+            con.close()
+
+    @staticmethod
+    def _user(row: tuple[Any, ...]) -> User:
+        return User(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]), row[6], row[7])
+
+    _COLS = "username, role, station_id, display_name, active, demo, created_at, password_changed_at"
+
+    # -- users --------------------------------------------------------------------------------------
+    def has_users(self) -> bool:
+        with self._db() as con:
+            return con.execute("SELECT 1 FROM users WHERE active = 1 LIMIT 1").fetchone() is not None
+
+    def has_admin(self) -> bool:
+        with self._db() as con:
+            return con.execute("SELECT 1 FROM users WHERE active = 1 AND role = 'admin' LIMIT 1").fetchone() is not None
+
+    def list(self) -> list[User]:
+        with self._db() as con:
+            return [self._user(r) for r in con.execute(f"SELECT {self._COLS} FROM users ORDER BY username")]
+
+    def get(self, username: str) -> User | None:
+        with self._db() as con:
+            row = con.execute(f"SELECT {self._COLS} FROM users WHERE username = ?", (username,)).fetchone()
+        return self._user(row) if row else None
+
+    def add(self, username: str, password: str, role: str, *, station_id: str | None = None,
+            display_name: str = "", demo: bool = False, stations: set[str] | None = None) -> User:
+        """Add a user.
+
+        Raises
+        ------
+        InputError
+            On a bad user name, role, station or password, or a user name already taken.
+        """
+        username = username.strip().lower()
+        if not _USERNAME.match(username):
+            raise InputError(f"user name {username!r}: use 2-32 lowercase letters, digits, '.', '_' or '-', "
+                             f"starting with a letter or digit (the display name may be Chinese)")
+        station_id = self._check_role(role, station_id, stations)
+        if not demo:
+            check_password(password, username=username)
+        now = _iso(_now())
+        with self._lock, self._db(write=True) as con:
+            if con.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
+                raise InputError(f"user {username!r} exists already; change it with 'patrolnet users set' "
+                                 f"or pick another name")
+            con.execute("INSERT INTO users (username, password_hash, role, station_id, display_name, active, demo, "
+                        "created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
+                        (username, _HASHER.hash(password), role, station_id, display_name, int(demo), now, now))
+        user = self.get(username)
+        assert user is not None
+        return user
+
+    @staticmethod
+    def _check_role(role: str, station_id: str | None, stations: set[str] | None) -> str | None:
+        if role not in ROLES:
+            raise InputError(f"role {role!r}: use one of {', '.join(ROLES)}")
+        if role == "station":
+            if not station_id:
+                raise InputError("a station user needs --station STATION_ID (its jurisdiction), e.g. S01")
+            if stations is not None and station_id not in stations:
+                raise InputError(f"station {station_id!r} is not in the workspace's stations layer; "
+                                 f"use one of {', '.join(sorted(stations))}")
+            return station_id
+        if station_id:
+            raise InputError(f"only station users have a station; a {role} sees the whole district "
+                             f"(leave --station out)")
+        return None
+
+    def update(self, username: str, *, role: str | None = None, station_id: str | None = None,
+               display_name: str | None = None, active: bool | None = None,
+               stations: set[str] | None = None) -> User:
+        """Change a user's role, station, display name or active flag; a role, station or active
+        change ends the user's sessions.
+
+        Raises
+        ------
+        InputError
+            When there is no such user, or the change is not valid, or it would leave no active admin.
+        """
+        user = self._require(username)
+        new_role = role or user.role
+        new_station = station_id if (station_id is not None or role is not None) else user.station_id
+        new_station = self._check_role(new_role, new_station or None, stations)
+        new_active = user.active if active is None else active
+        with self._lock, self._db(write=True) as con:
+            if user.role == "admin" and (new_role != "admin" or not new_active):
+                others = con.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1 AND username != ?",
+                                     (username,)).fetchone()[0]
+                if not others:
+                    raise InputError(f"{username!r} is the last active admin; add another admin first")
+            con.execute("UPDATE users SET role = ?, station_id = ?, display_name = ?, active = ? WHERE username = ?",
+                        (new_role, new_station, user.display_name if display_name is None else display_name,
+                         int(new_active), username))
+            if (new_role, new_station, new_active) != (user.role, user.station_id, user.active):
+                con.execute("DELETE FROM sessions WHERE username = ?", (username,))
+        return self._require(username)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Give a user a new password (ends all their sessions).
+
+        Raises
+        ------
+        InputError
+            When there is no such user or the password is too weak.
+        """
+        self._require(username)
+        check_password(password, username=username)
+        with self._lock, self._db(write=True) as con:
+            con.execute("UPDATE users SET password_hash = ?, password_changed_at = ?, demo = 0 WHERE username = ?",
+                        (_HASHER.hash(password), _iso(_now()), username))
+            con.execute("DELETE FROM sessions WHERE username = ?", (username,))
+
+    def remove(self, username: str) -> None:
+        """Remove a user and their sessions (the audit log keeps their name).
+
+        Raises
+        ------
+        InputError
+            When there is no such user or it is the last active admin.
+        """
+        user = self._require(username)
+        with self._lock, self._db(write=True) as con:
+            if user.role == "admin" and user.active:
+                others = con.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1 AND username != ?",
+                                     (username,)).fetchone()[0]
+                if not others:
+                    raise InputError(f"{username!r} is the last active admin; add another admin first")
+            con.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            con.execute("DELETE FROM users WHERE username = ?", (username,))
+
+    def _require(self, username: str) -> User:
+        user = self.get(username)
+        if user is None:
+            raise InputError(f"no user {username!r}; list them with 'patrolnet users list'")
+        return user
+
+    def verify(self, username: str, password: str) -> User | None:
+        """The active user whose password this is, else ``None`` (the same work either way, so that
+        the answer time does not tell whether a user name exists). Rehashes an outdated hash."""
+        username = (username or "").strip().lower()
+        with self._db() as con:
+            row = con.execute("SELECT password_hash, active FROM users WHERE username = ?", (username,)).fetchone()
+        stored = row[0] if row else _DUMMY_HASH
+        try:
+            _HASHER.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if row is None or not row[1]:
+            return None
+        if _HASHER.check_needs_rehash(stored):
+            with self._lock, self._db(write=True) as con:
+                con.execute("UPDATE users SET password_hash = ? WHERE username = ?", (_HASHER.hash(password), username))
+        return self.get(username)
+
+    # -- sessions -----------------------------------------------------------------------------------
+    def open_session(self, username: str, *, kind: str = "session", lifetime: timedelta = timedelta(hours=12)) -> str:
+        """A new session or token for ``username``; returns the secret (shown once, stored hashed)."""
+        if kind not in ("session", "token"):
+            raise InputError(f"session kind {kind!r}: use 'session' or 'token'")
+        self._require(username)
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with self._lock, self._db(write=True) as con:
+            con.execute("DELETE FROM sessions WHERE expires_at < ?", (_iso(now),))
+            con.execute("INSERT INTO sessions (token_sha256, username, kind, csrf, created_at, expires_at, last_seen) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (_sha(token), username, kind, secrets.token_urlsafe(32), _iso(now), _iso(now + lifetime),
+                         _iso(now)))
+        return token
+
+    def session(self, token: str, *, idle: timedelta | None = None) -> Session | None:
+        """The live session of ``token`` (``None`` when unknown, expired, idle too long or its user is
+        disabled); marks it used (at most once a minute)."""
+        if not token or len(token) > 200:
+            return None
+        now = _now()
+        key = _sha(token)
+        with self._db() as con:
+            row = con.execute(
+                f"SELECT s.kind, s.csrf, s.created_at, s.expires_at, s.last_seen, "
+                f"{', '.join('u.' + c.strip() for c in self._COLS.split(','))} "
+                "FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_sha256 = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        kind, csrf, created, expires, last_seen = row[:5]
+        user = self._user(row[5:])
+        if not user.active or datetime.fromisoformat(expires) <= now:
+            return None
+        seen = datetime.fromisoformat(last_seen)
+        if idle is not None and kind == "session" and now - seen > idle:
+            self.close_session(token)
+            return None
+        if now - seen > timedelta(minutes=1):
+            with self._lock, self._db(write=True) as con:
+                con.execute("UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?", (_iso(now), key))
+        return Session(user, kind, csrf, created, expires, key)
+
+    def close_session(self, token: str) -> None:
+        """End one session or token (logout)."""
+        with self._lock, self._db(write=True) as con:
+            con.execute("DELETE FROM sessions WHERE token_sha256 = ?", (_sha(token),))
+
+    def close_session_by_hash(self, token_sha256: str) -> None:
+        """End the session whose stored hash this is (the server never keeps the secret itself)."""
+        with self._lock, self._db(write=True) as con:
+            con.execute("DELETE FROM sessions WHERE token_sha256 = ?", (token_sha256,))
+
+    def close_sessions(self, username: str) -> int:
+        """End every session and token of a user; how many there were."""
+        with self._lock, self._db(write=True) as con:
+            return con.execute("DELETE FROM sessions WHERE username = ?", (username,)).rowcount
