@@ -255,8 +255,9 @@ def routes_job(
     time_limit_s: float = 0.1,
     lookback_days: float = 365.0,
     progress: Progress | None = None,
+    station_id: str | None = None,
 ) -> tuple[list[Any], list[Path]]:
-    """Plan a shift for every unit and write the plans.
+    """Plan a shift for every unit (or, with ``station_id``, that station's units only) and write the plans.
 
     ``out`` is a file (its suffix picks the format: .geojson, .gpx, .kml, .html patrol sheets, .csv
     dosage table) or a folder, which gets all five, named with the workspace, date and shift.
@@ -275,6 +276,14 @@ def routes_job(
                          f"{' or '.join(PLANNED_UNIT_KINDS)}")
     if not ws.has("units") or ws.count("units") == 0:
         raise InputError(f"workspace '{ws.path}' has no patrol units; import them with 'patrolnet import WS units FILE'")
+    units = ws.read("units")
+    if station_id is not None:
+        if "brigade_vehicle" in kinds:
+            raise InputError(f"station {station_id}: brigade vehicles belong to the special patrol brigade, not to a "
+                             f"station; plan kinds=grid_team for the station's own teams")
+        units = units[units["station_id"].astype("string").fillna("") == str(station_id)]
+        if not len(units[units["kind"].isin(list(kinds))]):
+            raise InputError(f"station {station_id} has no units of kind(s) {', '.join(kinds)} in the units layer")
     date = date or (pd.Timestamp.now(tz=ws.timezone).date())
     start, end = shift_window(shift, date=date, tz=ws.timezone)
     report("road graph", 0.0)
@@ -287,7 +296,7 @@ def routes_job(
             beats = pd.Series(owners["beat"].astype(int).to_numpy(), index=owners["edge_id"].astype(int).to_numpy())
     report("plan", 0.0)
     plans = plan_shift(
-        G, ws.read("units"), shift_start=start, shift_end=end,
+        G, units, shift_start=start, shift_end=end,
         incidents=ws.read("incidents") if ws.has("incidents") else None,
         beats=beats, neighborhoods=ws.read("neighborhoods") if ws.has("neighborhoods") else None,
         kinds=tuple(kinds), team_budget_min=team_minutes, time_limit_s=time_limit_s, lookback_days=lookback_days,
@@ -303,6 +312,8 @@ def routes_job(
     else:
         out.mkdir(parents=True, exist_ok=True)
         tag = f"{ws.path.stem}-{date.isoformat()}-{shift.replace(':', '').replace('-', '_')}"
+        if station_id is not None:
+            tag += f"-{station_id}"
         names = {".geojson": "routes", ".gpx": "routes", ".kml": "routes", ".html": "patrol-sheets", ".csv": "dosage"}
         for suffix in ROUTE_FORMATS:
             written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}"))
@@ -349,8 +360,12 @@ def camera_coverage_job(ws: Workspace, *, risk: bool = True) -> dict[str, Any]:
 
 
 def camera_gaps_job(ws: Workspace, *, out: str | Path, lang: str = "zh-CN", segment_m: float = 50.0,
-                    risk: bool = True, as_of: dt.date | None = None) -> tuple[gpd.GeoDataFrame, Path]:
-    """The ranked gap list (risk from the forecast when there are incidents), written as CSV, XLSX or GeoJSON."""
+                    risk: bool = True, as_of: dt.date | None = None,
+                    station_id: str | None = None) -> tuple[gpd.GeoDataFrame, Path]:
+    """The ranked gap list (risk from the forecast when there are incidents), written as CSV, XLSX or GeoJSON.
+
+    With ``station_id`` only that station's gaps are kept (district ranks kept) and the workspace's
+    district-wide ``camera_gaps`` layer is left as it is."""
     from geo.cameras import write_table
     from geo.cameras.district import gaps_for_workspace
 
@@ -358,6 +373,9 @@ def camera_gaps_job(ws: Workspace, *, out: str | Path, lang: str = "zh-CN", segm
     cells, cell_risk = hot_cells(ws)
     gaps = gaps_for_workspace(ws, edge_risk=edge_risk, segment_m=segment_m, as_of=as_of, cells=cells,
                               cell_risk=cell_risk)
+    if station_id is not None:
+        gaps = gaps[gaps["station_id"].astype("string").fillna("") == str(station_id)].reset_index(drop=True)
+        return gaps, write_table(gaps, Path(out), lang=lang)
     path = write_table(gaps, Path(out), lang=lang)
     write_camera_layers(ws, gaps)
     return gaps, path

@@ -154,9 +154,11 @@ def demo(
     as_of_date = _parse_date(as_of, "--as-of")
     with planner_errors():
         if workspace.exists() and not rebuild:
+            from app.jobs import ensure_demo_users
             from geo.workspace import Workspace
 
             ws = Workspace(workspace)
+            ensure_demo_users(ws)
             console.print(_t("cli.demo.reuse", language, path=str(workspace)))
         else:
             from app.jobs import build_demo_workspace
@@ -167,6 +169,7 @@ def demo(
                     workspace, seed=seed, as_of=as_of_date, scale=scale, overwrite=rebuild, progress=report
                 )
         _print_info(ws.info(), language)
+        _print_demo_users(ws.path, language)
         if not no_serve:
             _serve(ws.path, host=host, port=port, lang=language, mbtiles=None)
 
@@ -797,7 +800,12 @@ def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None)
     from app.assets import check_assets
     from app.web import create_app
 
+    from geo.users import UserStore
+
     check_assets()
+    if not UserStore(path).has_users():
+        fail(f"workspace '{path}' has no users, so nobody could sign in; add an administrator first: "
+             f"patrolnet users add {path} NAME --role admin")
     application = create_app(path, mbtiles=mbtiles, default_lang=lang)
     _warm(application, lang)
     console.print(_t("cli.serve.url", lang, url=f"http://{host}:{port}/"), highlight=False)
@@ -808,15 +816,163 @@ def _warm(application: Any, lang: str) -> None:
     """Build the overview page in the background so the first visitor does not wait for it."""
     import threading
 
+    from app.web.auth import ScopedState
     from app.web.pages import overview_html
+    from geo.access import Principal
 
     def build() -> None:
-        try:
-            overview_html(application.state.patrolnet, lang)
+        try:  # the district-wide view, as commanders and admins see it
+            overview_html(ScopedState(application.state.patrolnet, Principal("warm-up", "commander")), lang)
         except Exception:  # the request path reports errors properly; warming is best effort
             pass
 
     threading.Thread(target=build, name="warm-overview", daemon=True).start()
+
+
+def _print_demo_users(path: Path, lang: str) -> None:
+    from geo.users import DEMO_PASSWORD, UserStore
+
+    demo = [u for u in UserStore(path).list() if u.demo and u.active]
+    if not demo:
+        return
+    table = Table(title=_t("cli.users.demo_title", lang, password=DEMO_PASSWORD), title_justify="left")
+    table.add_column(_t("cli.users.name", lang))
+    table.add_column(_t("cli.users.role", lang))
+    table.add_column(_t("cli.users.station", lang))
+    for u in demo:
+        table.add_row(u.username, u.role, u.station_id or "-")
+    console.print(table)
+
+
+# -- users ------------------------------------------------------------------------------------------------
+users_cli = typer.Typer(help="Users (用户) and their roles: admin, commander, station, analyst.", no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
+RoleOpt = Annotated[str, typer.Option("--role", help="admin, commander, station (one jurisdiction) or analyst.")]
+StationOpt = Annotated[str | None, typer.Option("--station", help="A station user's station id, e.g. S01.")]
+
+
+def _read_password(stdin: bool, lang: str) -> str:
+    if stdin:
+        text = sys.stdin.readline().rstrip("\r\n")
+        if not text:
+            fail("--password-stdin: no password on standard input (one line)")
+        return text
+    return typer.prompt(_t("cli.users.password", lang), hide_input=True, confirmation_prompt=True)
+
+
+def _station_ids(workspace: Path) -> set[str] | None:
+    from geo.workspace import Workspace
+
+    ws = Workspace(workspace)
+    if not ws.has("stations"):
+        return None
+    return set(ws.read("stations", columns=["station_id"])["station_id"].astype(str))
+
+
+@users_cli.command("add")
+def users_add(
+    workspace: WorkspaceArg,
+    username: Annotated[str, typer.Argument(help="Sign-in name: lowercase letters, digits, . _ -")],
+    role: RoleOpt,
+    station: StationOpt = None,
+    name: Annotated[str, typer.Option("--name", help="Display name, e.g. 北湖路派出所 张三.")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Add a user (asks for the password twice; there is no default password)."""
+    from geo.users import UserStore
+
+    language = _lang(lang)
+    with planner_errors():
+        stations = _station_ids(workspace)
+        password = _read_password(password_stdin, language)
+        user = UserStore(workspace).add(username, password, role, station_id=station, display_name=name,
+                                        stations=stations)
+        _audit(workspace, "user_add", user=user.username, role=user.role, station_id=user.station_id)
+    console.print(_t("cli.users.added", language, name=user.username, role=user.role), highlight=False)
+
+
+@users_cli.command("list")
+def users_list(
+    workspace: WorkspaceArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")] = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """List the users (never their passwords)."""
+    from geo.users import UserStore
+    from geo.workspace import Workspace
+
+    language = _lang(lang)
+    with planner_errors():
+        Workspace(workspace)
+        users = UserStore(workspace).list()
+    if as_json:
+        typer.echo(json.dumps([u.as_dict() for u in users], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=_t("cli.users.title", language, path=str(workspace)), title_justify="left")
+    for key in ("name", "role", "station", "display", "active", "created"):
+        table.add_column(_t(f"cli.users.{key}", language))
+    for u in users:
+        table.add_row(u.username, u.role + (" (demo)" if u.demo else ""), u.station_id or "-", u.display_name,
+                      "✓" if u.active else "✗", u.created_at)
+    console.print(table)
+
+
+@users_cli.command("set")
+def users_set(
+    workspace: WorkspaceArg,
+    username: Annotated[str, typer.Argument(help="The user to change.")],
+    role: Annotated[str | None, typer.Option("--role", help="New role.")] = None,
+    station: StationOpt = None,
+    name: Annotated[str | None, typer.Option("--name", help="New display name.")] = None,
+    active: Annotated[bool | None, typer.Option("--active/--disabled", help="Enable or disable the user.")] = None,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Change a user's role, station, display name, or disable them (ends their sessions)."""
+    from geo.users import UserStore
+
+    language = _lang(lang)
+    with planner_errors():
+        user = UserStore(workspace).update(username, role=role, station_id=station, display_name=name, active=active,
+                                           stations=_station_ids(workspace))
+        _audit(workspace, "user_change", user=username, role=role, station_id=station, active=active)
+    console.print(_t("cli.users.changed", language, name=user.username, role=user.role), highlight=False)
+
+
+@users_cli.command("passwd")
+def users_passwd(
+    workspace: WorkspaceArg,
+    username: Annotated[str, typer.Argument(help="The user.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Set a user's password (ends their sessions; a demo user stops being a demo user)."""
+    from geo.users import UserStore
+
+    language = _lang(lang)
+    with planner_errors():
+        store = UserStore(workspace)
+        if store.get(username) is None:
+            fail(f"no user {username!r}; list them with 'patrolnet users list {workspace}'")
+        store.set_password(username, _read_password(password_stdin, language))
+        _audit(workspace, "password", user=username)
+    console.print(_t("cli.users.password_set", language, name=username), highlight=False)
+
+
+@users_cli.command("remove")
+def users_remove(
+    workspace: WorkspaceArg,
+    username: Annotated[str, typer.Argument(help="The user.")],
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Remove a user and end their sessions (the audit log keeps their name)."""
+    from geo.users import UserStore
+
+    language = _lang(lang)
+    with planner_errors():
+        UserStore(workspace).remove(username)
+        _audit(workspace, "user_remove", user=username)
+    console.print(_t("cli.users.removed", language, name=username), highlight=False)
 
 
 def _print_info(summary: Any, lang: str) -> None:

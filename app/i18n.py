@@ -554,3 +554,26 @@ MESSAGES.update(
         "perm.manage_users": {"zh-CN": "管理用户", "en": "manage users"},
     }
 )
+
+
+# -- patrolnet users ----------------------------------------------------------------------------------------
+MESSAGES.update(
+    {
+        "cli.users.title": {"zh-CN": "用户：{path}", "en": "Users of {path}"},
+        "cli.users.demo_title": {
+            "zh-CN": "演示账户（密码均为 {password}，仅供演示）",
+            "en": "Demo users (password {password}; for the demo only)",
+        },
+        "cli.users.name": {"zh-CN": "用户名", "en": "User"},
+        "cli.users.role": {"zh-CN": "角色", "en": "Role"},
+        "cli.users.station": {"zh-CN": "派出所", "en": "Station"},
+        "cli.users.display": {"zh-CN": "显示名", "en": "Display name"},
+        "cli.users.active": {"zh-CN": "启用", "en": "Active"},
+        "cli.users.created": {"zh-CN": "创建时间", "en": "Created"},
+        "cli.users.password": {"zh-CN": "密码（至少 10 个字符）", "en": "Password (at least 10 characters)"},
+        "cli.users.added": {"zh-CN": "已添加用户 {name}（{role}）", "en": "Added user {name} ({role})"},
+        "cli.users.changed": {"zh-CN": "已修改用户 {name}（{role}）", "en": "Changed user {name} ({role})"},
+        "cli.users.password_set": {"zh-CN": "已设置 {name} 的新密码", "en": "Set a new password for {name}"},
+        "cli.users.removed": {"zh-CN": "已删除用户 {name}", "en": "Removed user {name}"},
+    }
+)

@@ -62,7 +62,39 @@ def build_demo_workspace(
         overwrite=overwrite,
     )
     report("write workspace", 1.0)
+    ensure_demo_users(ws)
     return ws
+
+
+#: The demo's users: (user name, role, station id or None). Station users for the three stations the
+#: article names; their password is :data:`geo.users.DEMO_PASSWORD`, shown on the demo's login page.
+DEMO_USERS = (
+    ("admin", "admin", None), ("zhihui", "commander", None), ("fenxi", "analyst", None),
+    ("beihu", "station", "S01"), ("baoshi", "station", "S02"), ("zhushan", "station", "S03"),
+)
+
+
+def ensure_demo_users(ws: Workspace) -> list[str]:
+    """Give a demo workspace its demo users (:data:`DEMO_USERS`) when it has no users yet; the user
+    names added. Only ``patrolnet demo`` calls this: a real workspace never gets a default password."""
+    from geo.users import DEMO_PASSWORD, UserStore
+
+    store = UserStore(ws.path)
+    if store.list():
+        return []
+    names = {}
+    if ws.has("stations"):
+        st = ws.read("stations", columns=["station_id", "name"])
+        names = dict(zip(st["station_id"].astype(str), st["name"].astype(str)))
+    labels = {"admin": "系统管理员", "commander": "指挥长", "analyst": "分析员"}
+    added = []
+    for username, role, station in DEMO_USERS:
+        if station is not None and station not in names:
+            continue
+        store.add(username, DEMO_PASSWORD, role, station_id=station, demo=True,
+                  display_name=names.get(station or "", labels.get(role, "")) + "（演示）")
+        added.append(username)
+    return added
 
 
 def init_workspace(

@@ -139,9 +139,13 @@ class ScopedWorkspace:
 
     @property
     def meta(self) -> dict[str, str]:
+        if self.principal.scoped:
+            return {k: v for k, v in self._ws.meta.items() if k in _STATION_META}
         return self._ws.meta
 
     def meta_json(self, key: str, default: Any = None) -> Any:
+        if self.principal.scoped and key not in _STATION_META:
+            return default  # the summaries of district-wide runs
         return self._ws.meta_json(key, default)
 
     @property

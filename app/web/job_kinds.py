@@ -60,6 +60,8 @@ class RoutesParams(_Params):
     team_minutes: float = Field(120.0, ge=10, le=720, description="Length of a grid team's loop, minutes")
     time_limit_s: float = Field(0.1, ge=0.01, le=10, description="Search seconds per team loop")
     lookback_days: float = Field(365.0, ge=1, le=3650, description="Incident history that sets risk, days")
+    station_id: str | None = Field(None, max_length=64,
+                                   description="Plan only this station's teams (a station user: always its own)")
 
     @field_validator("shift")
     @classmethod
@@ -152,6 +154,8 @@ class CameraGapsParams(_Params):
     segment_m: float = Field(50.0, ge=5, le=1000, description="Road pieces of this length (m)")
     risk: bool = Field(True, description="Rank by forecast risk (false: by past incidents only)")
     top: int = Field(100, ge=0, le=2000, description="Ranked gaps returned in the result")
+    station_id: str | None = Field(None, max_length=64,
+                                   description="Only this station's gaps (a station user: always its own)")
 
 
 class CameraSiteParams(_Params):
@@ -241,7 +245,7 @@ def run_routes(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, An
     day = p.date or pd.Timestamp.now(tz=ctx.ws.timezone).date()
     plans, written = routes_job(ctx.ws, shift=p.shift, date=day, out=ctx.out_dir, kinds=tuple(p.kinds),
                                 team_minutes=p.team_minutes, time_limit_s=p.time_limit_s,
-                                lookback_days=p.lookback_days, progress=ctx.progress)
+                                lookback_days=p.lookback_days, progress=ctx.progress, station_id=p.station_id)
     units = [{"unit_id": str(pl.unit_id), "unit_kind": str(pl.unit_kind), "name": str(pl.name),
               "lineup": pl.lineup, "beat": _jsonable(pl.beat),
               "length_km": round(pl.length_m / 1000, 2), "duration_min": round(pl.duration_min, 1),
@@ -395,7 +399,7 @@ def run_camera_gaps(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[st
     lang = "zh-CN" if ctx.lang == "zh-CN" else "en"
     ctx.progress("gaps", 0.0)
     gaps, csv = camera_gaps_job(ctx.ws, out=ctx.out_dir / f"{ctx.stem}-camera-gaps.csv", lang=lang,
-                                segment_m=p.segment_m, risk=p.risk)
+                                segment_m=p.segment_m, risk=p.risk, station_id=p.station_id)
     ctx.progress("write", 0.0)
     names = [Path(csv).name]  # the same list as XLSX and GeoJSON, with the core's writer
     for suffix in (".xlsx", ".geojson"):
@@ -498,10 +502,28 @@ PARAMS: dict[str, type[_Params]] = {
 
 
 # -- submitting ---------------------------------------------------------------------------------------
-def submit_job(jobs: JobManager, kind: str, params: _Params | None, *, lang: str) -> dict[str, Any]:
-    """Queue a job of ``kind`` (``params`` default to the kind's defaults); the job's JSON."""
+def submit_job(jobs: JobManager, kind: str, params: _Params | None, *, lang: str, owner: str = "",
+               station_id: str | None = None) -> dict[str, Any]:
+    """Queue a job of ``kind`` (``params`` default to the kind's defaults); the job's JSON.
+
+    ``station_id`` (a station user's jurisdiction) is forced into the parameters: such a job plans
+    or lists only that station's part, whatever was asked for."""
     p = params if params is not None else PARAMS[kind]()
-    return jobs.submit(kind, p.model_dump(mode="json"), lang=lang).as_dict()
+    if station_id is not None:
+        if "station_id" not in type(p).model_fields:
+            from geo.access import ForbiddenError
+
+            raise ForbiddenError(f"a station user may not run {kind} jobs (they cover the whole district)")
+        update: dict[str, Any] = {"station_id": station_id}
+        if kind == "routes":
+            if "brigade_vehicle" in p.kinds and params is not None and "kinds" in p.model_fields_set:  # type: ignore[attr-defined]
+                from geo.access import ForbiddenError
+
+                raise ForbiddenError("brigade vehicles are planned by the commander; a station user plans "
+                                     "kinds=[\"grid_team\"] for its own teams")
+            update["kinds"] = ["grid_team"]
+        p = p.model_copy(update=update)
+    return jobs.submit(kind, p.model_dump(mode="json"), lang=lang, owner=owner, station_id=station_id).as_dict()
 
 
 def _pairs(text: str, what: str) -> dict[str, str]:
@@ -552,10 +574,10 @@ def import_params(upload: Upload) -> ImportParams:
         raise InputError(f"bad import parameters: {problems}") from None
 
 
-def run_import_upload(jobs: JobManager, upload: Upload, *, lang: str) -> tuple[dict[str, Any], int]:
+def run_import_upload(jobs: JobManager, upload: Upload, *, lang: str, owner: str = "") -> tuple[dict[str, Any], int]:
     """Run the import of an upload as a job and wait for it; (job JSON, HTTP status)."""
     p = import_params(upload)
-    job = jobs.submit("import", p.model_dump(mode="json"), lang=lang, inputs={p.file_name: upload.data})
+    job = jobs.submit("import", p.model_dump(mode="json"), lang=lang, inputs={p.file_name: upload.data}, owner=owner)
     jobs.wait(job)
     return job.as_dict(), 200 if job.status == "done" else 422
 

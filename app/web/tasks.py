@@ -120,6 +120,9 @@ class Job:
     error_type: str | None = None
     files: dict[str, Path] = field(default_factory=dict)
     layers: tuple[str, ...] = ()
+    #: The user who submitted the job (empty: the server itself) and, for a station user, its station.
+    owner: str = ""
+    station_id: str | None = None
     future: Future[None] | None = field(default=None, repr=False)
     _t0: float = field(default=0.0, repr=False)
 
@@ -132,6 +135,7 @@ class Job:
         return {
             "id": self.id, "kind": self.kind, "status": self.status, "stage": self.stage,
             "progress": round(self.progress, 4), "params": self.params, "lang": self.lang,
+            "owner": self.owner or None,
             "created_at": self.created_at, "started_at": self.started_at,
             "finished_at": self.finished_at,
             "elapsed_s": self.elapsed_s if self.finished else (
@@ -188,14 +192,16 @@ class JobManager:
                 self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="pn-job")
             return self._pool
 
-    def new_job(self, kind: str, params: Mapping[str, Any], *, lang: str) -> Job:
+    def new_job(self, kind: str, params: Mapping[str, Any], *, lang: str, owner: str = "",
+                station_id: str | None = None) -> Job:
         """A queued job record with its (new, empty) folder."""
         if kind not in self.kinds:
             raise JobNotFoundError(f"no job kind {kind!r}; kinds: {', '.join(sorted(self.kinds))}")
         job_id = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         out_dir = self.output_root / job_id
         out_dir.mkdir(parents=True, exist_ok=False)
-        job = Job(id=job_id, kind=kind, params=dict(params), lang=lang, out_dir=out_dir)
+        job = Job(id=job_id, kind=kind, params=dict(params), lang=lang, out_dir=out_dir, owner=owner,
+                  station_id=station_id)
         with self._lock:
             self._jobs[job_id] = job
             self._forget_old()
@@ -203,10 +209,10 @@ class JobManager:
         return job
 
     def submit(self, kind: str, params: Mapping[str, Any], *, lang: str,
-               inputs: Mapping[str, bytes] | None = None) -> Job:
+               inputs: Mapping[str, bytes] | None = None, owner: str = "", station_id: str | None = None) -> Job:
         """Queue a job; returns at once. ``inputs`` are files written into the job's folder first
-        (names must be plain file names)."""
-        job = self.new_job(kind, params, lang=lang)
+        (names must be plain file names); ``owner`` is the user submitting it."""
+        job = self.new_job(kind, params, lang=lang, owner=owner, station_id=station_id)
         names: set[str] = set()
         for name, data in (inputs or {}).items():
             target = self._inside(job, name)
@@ -260,7 +266,8 @@ class JobManager:
         action = job.kind if job.kind in ACTIONS else "export"
         try:
             ws = self._open()
-            record(ws.path, actor=f"web ({job.lang})", action=action, target=str(ws.path.name),
+            record(ws.path, actor=f"web:{job.owner}" if job.owner else f"web ({job.lang})", action=action,
+                   target=str(ws.path.name),
                    details={"job": job.id, "status": job.status, "params": job.params,
                             "files": sorted(p.name for p in job.out_dir.iterdir()) if job.out_dir.exists() else []})
         except Exception:  # noqa: BLE001 - the audit log must not turn a finished job into a crash
@@ -320,11 +327,12 @@ class JobManager:
             raise JobNotFoundError(f"no job {job_id!r} (jobs are kept while the server runs)")
         return job
 
-    def list(self, *, kind: str | None = None, status: str | None = None) -> list[Job]:
-        """Jobs, newest first."""
+    def list(self, *, kind: str | None = None, status: str | None = None, owner: str | None = None) -> list[Job]:
+        """Jobs, newest first (``owner``: only that user's)."""
         with self._lock:
             jobs = list(self._jobs.values())
-        jobs = [j for j in jobs if (kind is None or j.kind == kind) and (status is None or j.status == status)]
+        jobs = [j for j in jobs if (kind is None or j.kind == kind) and (status is None or j.status == status)
+                and (owner is None or j.owner == owner)]
         return jobs[::-1]
 
     def latest(self, kind: str, *, status: str = "done") -> Job | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.web.deps import JobsDep, LangDep, UploadDep
+from app.web.deps import JobsDep, LangDep, UploadDep, UserDep
 from app.web.job_kinds import run_import_upload
 
 router = APIRouter(prefix="/api/v1/imports", tags=["data"])
@@ -15,6 +15,6 @@ router = APIRouter(prefix="/api/v1/imports", tags=["data"])
     responses={413: {"description": "The file is over the size limit"},
                422: {"description": "Nothing could be imported (the per-row report says why)"}},
 )
-def import_upload(upload: UploadDep, jobs: JobsDep, lang: LangDep) -> JSONResponse:
-    body, status = run_import_upload(jobs, upload, lang=lang)
+def import_upload(upload: UploadDep, jobs: JobsDep, lang: LangDep, user: UserDep) -> JSONResponse:
+    body, status = run_import_upload(jobs, upload, lang=lang, owner=user.username)
     return JSONResponse(body, status_code=status)

@@ -6,12 +6,14 @@ FastAPI needs their parameter model as a real object.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import FileResponse
 
-from app.web.deps import JobsDep, LangDep
+from app.web.auth import EXPORT_JOB_KINDS, actor_of
+from app.web.deps import JobsDep, LangDep, UserDep
 from app.web.job_kinds import PARAMS, submit_job
-from app.web.tasks import media_type
+from app.web.tasks import Job, JobManager, JobNotFoundError, media_type
+from geo.access import ForbiddenError, Principal
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -23,25 +25,41 @@ _DOWNLOAD = {
 }
 
 
-@router.get("", summary="Jobs of this server, newest first (paginated)")
+def _sees_all(user: Principal) -> bool:
+    """Commanders and admins see every job; station users and analysts only their own."""
+    return user.role in ("commander", "admin")
+
+
+def _job_for(jobs: JobManager, job_id: str, user: Principal) -> Job:
+    """The job, when ``user`` may see it (someone else's job is 'not found', not 'forbidden': its
+    existence is not told)."""
+    job = jobs.get(job_id)
+    shared = job.kind == "report" and user.can("analyse")  # monthly reports are read by every analyst
+    if not _sees_all(user) and job.owner != user.username and not shared:
+        raise JobNotFoundError(f"no job {job_id!r} of yours (jobs are kept while the server runs)")
+    return job
+
+
+@router.get("", summary="Jobs of this server, newest first (paginated); station users and analysts see their own")
 def list_jobs(
-    jobs: JobsDep,
+    jobs: JobsDep, user: UserDep,
     kind: Annotated[str | None, Query(description="Only this kind")] = None,
     status: Annotated[str | None, Query(pattern="^(queued|running|done|failed)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    found = jobs.list(kind=kind, status=status)
+    found = jobs.list(kind=kind, status=status, owner=None if _sees_all(user) else user.username)
     return {"total": len(found), "limit": limit, "offset": offset,
             "jobs": [j.as_dict() for j in found[offset: offset + limit]]}
 
 
 def _submit_route(kind: str, model: type) -> None:
     def submit(
-        jobs: JobsDep, lang: LangDep, response: Response,
+        jobs: JobsDep, lang: LangDep, response: Response, user: UserDep,
         params: Annotated[model | None, Body(description=model.__doc__)] = None,  # type: ignore[valid-type]
     ) -> dict[str, Any]:
-        job = submit_job(jobs, kind, params, lang=lang)
+        job = submit_job(jobs, kind, params, lang=lang, owner=user.username,
+                         station_id=user.station_id if user.scoped else None)
         response.headers["Location"] = job["href"]
         return job
 
@@ -57,14 +75,27 @@ for _kind, _model in PARAMS.items():
 
 
 @router.get("/{job_id}", summary="A job: status, stage, progress (0..1), result and file links")
-def get_job(job_id: str, jobs: JobsDep) -> dict[str, Any]:
-    return jobs.get(job_id).as_dict()
+def get_job(job_id: str, jobs: JobsDep, user: UserDep) -> dict[str, Any]:
+    return _job_for(jobs, job_id, user).as_dict()
 
 
 @router.get("/{job_id}/files/{name}", summary="Download one output file of a job",
             response_class=FileResponse, responses=_DOWNLOAD)
-def get_job_file(job_id: str, name: str, jobs: JobsDep) -> FileResponse:
+def get_job_file(job_id: str, name: str, jobs: JobsDep, user: UserDep, request: Request) -> FileResponse:
+    job = _job_for(jobs, job_id, user)
+    if job.kind in EXPORT_JOB_KINDS and not user.can("export"):
+        raise ForbiddenError(f"a {user.role} user may not export {job.kind} files (routes and camera gap lists)")
     path = jobs.file(job_id, name)
+    if job.kind in EXPORT_JOB_KINDS:  # who took a route or gap list, and when
+        from geo.audit import record
+
+        try:
+            record(request.app.state.patrolnet.settings.workspace_path, actor=actor_of(request), action="export",
+                   target=name, details={"job": job.id, "kind": job.kind, "station_id": job.station_id})
+        except Exception:  # noqa: BLE001 - logged below; the download itself is not refused
+            import logging
+
+            logging.getLogger(__name__).warning("could not record the export of %s", name, exc_info=True)
     inline = path.suffix.lower() in (".html", ".json")
     return FileResponse(path, media_type=media_type(path.name), filename=path.name,
                         content_disposition_type="inline" if inline else "attachment")
