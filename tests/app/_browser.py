@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 
+from tests.app._auth import browser_cookie, ensure_users
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -43,7 +45,9 @@ def free_port() -> int:
 
 
 def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free loopback port for the duration of the generator."""
+    """Run ``app`` with uvicorn on a free loopback port for the duration of the generator (its
+    workspace gets the test users and sessions of ``tests/app/_auth.py``)."""
+    ensure_users(app.state.patrolnet.settings.workspace_path)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
                             access_log=False)
@@ -104,6 +108,17 @@ class Recorder:
         assert not self.failed, f"failed requests: {self.failed}"
 
 
+def wait_for(page: Any, expression: str, *, arg: Any = None, timeout: float = 15_000, interval_ms: int = 100) -> None:
+    """Like ``page.wait_for_function``, but polling with ``page.evaluate``: Playwright's own polling
+    evaluates the predicate with ``eval`` inside the page, which the app's Content-Security-Policy
+    forbids (no 'unsafe-eval'), and the tests keep that policy on."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} ms waiting for: {expression[:160]}")
+        page.wait_for_timeout(interval_ms)
+
+
 def launch() -> Iterator[Any]:
     """A headless chromium for a test module."""
     require_chromium()
@@ -118,10 +133,13 @@ def launch() -> Iterator[Any]:
 
 
 def recorded_page(browser: Any, *, expected_abort: Callable[[str], bool] = lambda url: False,
-                  **context_options: Any) -> Iterator[tuple[Any, Recorder]]:
-    """A page in a fresh zh-CN context whose every request is recorded (see :class:`Recorder`)."""
+                  signed_in: bool = True, **context_options: Any) -> Iterator[tuple[Any, Recorder]]:
+    """A page in a fresh zh-CN context whose every request is recorded (see :class:`Recorder`),
+    signed in as the test admin unless ``signed_in`` is false."""
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN",
                                   service_workers="block", **context_options)
+    if signed_in:  # the admin's test session on every loopback server (tests/app/_auth.py)
+        context.add_cookies([browser_cookie("http://127.0.0.1")])
     rec = Recorder(expected_abort=expected_abort)
     context.route("**/*", rec.route)
     context.on("request", rec.on_request)

@@ -204,10 +204,25 @@ def make_mbtiles(path: Path, *, z: int = 1, x: int = 1, y_xyz: int = 0, fmt: str
     return path
 
 
-def client_class() -> type:
-    """starlette's TestClient; starlette >= 1.x warns (an error here) when it finds only
-    ``httpx`` and not ``httpx2``: that deprecation is about the test tool, so it is silenced."""
+def plain_client_class() -> type:
+    """starlette's TestClient, signed in as nobody; starlette >= 1.x warns (an error here) when it
+    finds only ``httpx`` and not ``httpx2``: that deprecation is about the test tool, so it is silenced."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
         from fastapi.testclient import TestClient
     return TestClient
+
+
+def client_class(role: str = "admin") -> type:
+    """A TestClient signed in (bearer token) as the test user of ``role`` (see ``tests/app/_auth.py``);
+    the tests of the sign-in itself use :func:`plain_client_class`."""
+    from tests.app._auth import auth_headers
+
+    base = plain_client_class()
+
+    class SignedInClient(base):  # type: ignore[misc, valid-type]
+        def __init__(self, app, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+            super().__init__(app, *args, **kwargs)
+            self.headers.update(auth_headers(app, role))
+
+    return SignedInClient

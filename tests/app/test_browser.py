@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from app.web import create_app
-from tests.app._browser import ARTIFACTS, Recorder, launch, recorded_page, require_chromium, serve
+from tests.app._browser import ARTIFACTS, Recorder, launch, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,7 @@ def test_overview_page_offline(base_url: str, page_and_log: tuple[Any, Recorder]
     start = time.perf_counter()
     page.goto(base_url + "/", wait_until="load")
     page.wait_for_selector(".leaflet-overlay-pane canvas", state="attached", timeout=15_000)
-    page.wait_for_function(f"({_CANVAS_INK})() > 500", timeout=15_000)
+    wait_for(page, f"({_CANVAS_INK})() > 500", timeout=15_000)
     drawn = time.perf_counter() - start
     nav = page.evaluate(
         "() => { const n = performance.getEntriesByType('navigation')[0];"
@@ -97,7 +97,7 @@ def test_language_toggle(base_url: str, page_and_log: tuple[Any, Recorder]) -> N
     page.goto(base_url + "/", wait_until="load")
     page.click("#pn-lang-toggle")
     page.wait_for_url("**lang=en")
-    page.wait_for_function(f"({_CANVAS_INK})() > 500", timeout=15_000)
+    wait_for(page, f"({_CANVAS_INK})() > 500", timeout=15_000)
     text = page.inner_text("body")
     assert "Station jurisdictions" in text and "Legend" in text
     assert "北湖路派出所" in text  # names stay Chinese
@@ -126,14 +126,14 @@ def test_swagger_ui_offline(base_url: str, page_and_log: tuple[Any, Recorder]) -
 def test_local_mbtiles_base_layer(tiles_base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     page, rec = page_and_log
     page.goto(tiles_base_url + "/", wait_until="load")
-    page.wait_for_function(f"({_CANVAS_INK})() > 500", timeout=15_000)
+    wait_for(page, f"({_CANVAS_INK})() > 500", timeout=15_000)
     page.wait_for_selector(".leaflet-tile-pane img", state="attached", timeout=15_000)
     page.wait_for_load_state("networkidle")
     assert any("/tiles/" in u for u in rec.requests)
     # the fixture file holds one tile at z=1: zoom out until Leaflet asks for it and shows it
     page.evaluate("""() => { const m = Object.values(window).find(v => v instanceof L.Map);
                             m.setView([27.82, 114.93], 1, {animate: false}); }""")
-    page.wait_for_function(
+    wait_for(page, 
         "() => [...document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded')]"
         ".some(i => i.src.endsWith('/tiles/1/1/0.png'))", timeout=15_000)
     page.wait_for_timeout(500)  # Leaflet fades tiles in

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from app.web import create_app
-from tests.app._browser import ARTIFACTS, Recorder, launch, recorded_page, require_chromium, serve
+from tests.app._browser import ARTIFACTS, Recorder, launch, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -104,7 +104,7 @@ def test_dashboard(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     page, rec = page_and_log
     t0 = time.perf_counter()
     page.goto(base_url + "/", wait_until="load")
-    page.wait_for_function(f"({_INK})() > 2000", timeout=20_000)
+    wait_for(page, f"({_INK})() > 2000", timeout=20_000)
     _timing(page, "dashboard", t0)
     _nav_ok(page, "dashboard")
     cards = page.locator("#pn-headline .pn-card")
@@ -133,11 +133,11 @@ def test_hotspots(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     t0 = time.perf_counter()
     page.goto(base_url + "/hotspots", wait_until="load")
     _nav_ok(page, "hotspots")
-    page.wait_for_function(f"({_HEAT_INK})() > 500", timeout=15_000)
+    wait_for(page, f"({_HEAT_INK})() > 500", timeout=15_000)
     heat_s = time.perf_counter() - t0
     # no Gi* layer in the demo yet: the page runs the hotspots job on demand and draws it
     page.wait_for_selector("#pn-hot-job .pn-progress", timeout=10_000)
-    page.wait_for_function("document.getElementById('pn-map').getAttribute('data-gi-features') === '1979'",
+    wait_for(page, "document.getElementById('pn-map').getAttribute('data-gi-features') === '1979'",
                            timeout=60_000)
     _timing(page, "hotspots", t0, heat_drawn_s=round(heat_s, 3))
     assert page.get_attribute("#pn-hot-job", "data-status") == "done"
@@ -159,7 +159,7 @@ def test_hotspots(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     # a category filter re-runs the job
     page.select_option("#pn-category", "burglary")
     page.click("#pn-hot-run")
-    page.wait_for_function("(old) => document.getElementById('pn-hot-summary').textContent !== old",
+    wait_for(page, "(old) => document.getElementById('pn-hot-summary').textContent !== old",
                            arg=summary, timeout=60_000)
     assert page.get_attribute("#pn-hot-job", "data-status") == "done"
     assert int(page.get_attribute("#pn-map", "data-heat-points")) < 692
@@ -171,7 +171,7 @@ def test_coverage(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     t0 = time.perf_counter()
     page.goto(base_url + "/coverage", wait_until="load")
     page.wait_for_selector("#pn-map[data-loaded='1']", state="attached", timeout=20_000)
-    page.wait_for_function(f"({_INK})() > 5000", timeout=15_000)
+    wait_for(page, f"({_INK})() > 5000", timeout=15_000)
     _timing(page, "coverage", t0)
     _nav_ok(page, "coverage")
     overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
@@ -183,10 +183,10 @@ def test_coverage(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     assert n_all > 5000
     # zooming in reloads the streets for the view only (bbox)
     page.evaluate("() => { window.pnMap.setZoom(window.pnMap.getZoom() + 3, {animate: false}); }")
-    page.wait_for_function("(n) => +document.getElementById('pn-map').getAttribute('data-streets') < n / 4",
+    wait_for(page, "(n) => +document.getElementById('pn-map').getAttribute('data-streets') < n / 4",
                            arg=n_all, timeout=10_000)
     page.evaluate("() => { window.pnMap.setZoom(window.pnMap.getZoom() - 3, {animate: false}); }")
-    page.wait_for_function("(n) => +document.getElementById('pn-map').getAttribute('data-streets') === n",
+    wait_for(page, "(n) => +document.getElementById('pn-map').getAttribute('data-streets') === n",
                            arg=n_all, timeout=10_000)
     page.wait_for_timeout(300)
     _shot(page, "page_coverage")
@@ -197,7 +197,7 @@ def test_routes_round_trip(base_url: str, page_and_log: tuple[Any, Recorder]) ->
     page, rec = page_and_log
     t0 = time.perf_counter()
     page.goto(base_url + "/routes", wait_until="load")
-    page.wait_for_function(f"({_INK})() > 500", timeout=15_000)
+    wait_for(page, f"({_INK})() > 500", timeout=15_000)
     _timing(page, "routes", t0)
     _nav_ok(page, "routes")
     page.fill("#pn-date", SHIFT_DAY)
@@ -207,14 +207,14 @@ def test_routes_round_trip(base_url: str, page_and_log: tuple[Any, Recorder]) ->
     t1 = time.perf_counter()
     page.click("#pn-plan")
     page.wait_for_selector("#pn-routes-job .pn-progress", timeout=5_000)
-    page.wait_for_function("+document.getElementById('pn-map').getAttribute('data-routes') > 0", timeout=90_000)
+    wait_for(page, "+document.getElementById('pn-map').getAttribute('data-routes') > 0", timeout=90_000)
     planned_s = time.perf_counter() - t1
     assert page.get_attribute("#pn-routes-job", "data-status") == "done"
     assert int(page.get_attribute("#pn-map", "data-routes")) == 12
     assert int(page.get_attribute("#pn-map", "data-stops")) > 12
     assert page.locator("#pn-units-table tbody tr").count() == 12
     assert "2026-11-02 20:00-24:00" in page.inner_text("#pn-routes-summary")
-    page.wait_for_function(f"({_INK})() > 3000", timeout=10_000)
+    wait_for(page, f"({_INK})() > 3000", timeout=10_000)
     for kind in ("gpx", "geojson", "kml", "sheets", "csv"):
         assert page.locator(f"#pn-dl-{kind}").count() == 1, kind
     with page.expect_download() as info:
@@ -235,17 +235,17 @@ def test_cameras(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     page, rec = page_and_log
     t0 = time.perf_counter()
     page.goto(base_url + "/cameras", wait_until="load")
-    page.wait_for_function(f"({_INK})() > 500", timeout=15_000)
+    wait_for(page, f"({_INK})() > 500", timeout=15_000)
     _timing(page, "cameras", t0)
     _nav_ok(page, "cameras")
     page.click("#pn-cam-run")
-    page.wait_for_function("+document.getElementById('pn-map').getAttribute('data-gaps') > 0", timeout=60_000)
+    wait_for(page, "+document.getElementById('pn-map').getAttribute('data-gaps') > 0", timeout=60_000)
     assert page.locator("#pn-gaps-table tbody tr").count() == 100
     assert "盲区" in page.inner_text("#pn-cam-summary")
     assert page.locator("#pn-cam-downloads a").count() == 3
     page.fill("#pn-site-k", "12")
     page.click("#pn-site-run")
-    page.wait_for_function("+document.getElementById('pn-map').getAttribute('data-sites') > 0", timeout=60_000)
+    wait_for(page, "+document.getElementById('pn-map').getAttribute('data-sites') > 0", timeout=60_000)
     assert page.locator("#pn-sites-table tbody tr").count() == 12
     assert "%" in page.inner_text("#pn-site-summary")
     assert page.locator("#pn-site-downloads a").count() == 3

@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     response_schema_conformance,
 )
 
+from tests.app._auth import auth_headers  # noqa: E402
 from tests.app._fixtures import build_workspace  # noqa: E402
 
 MAX_EXAMPLES = 25
@@ -70,7 +71,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory, assets_ready: Path) -> It
 
 @pytest.fixture(scope="module")
 def api_schema(fuzz_app: Any) -> Any:
-    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app, headers=auth_headers(fuzz_app))
 
 
 def four_xx_says_why(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -108,7 +109,9 @@ def _fuzz_operation(operation: Any, mode: GenerationMode, seen: Counter[int],
               suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
     @given(case=strategy)
     def run(case: Any) -> None:
-        response = case.call()
+        # signed in as the test admin (every route open to it); the fixed test sessions are put
+        # back before each case, since a fuzzed sign-out or user change may end them
+        response = case.call(headers=auth_headers(operation.schema.app, "admin"))
         seen[response.status_code] += 1
         case.validate_response(response, checks=CHECKS, additional_checks=[four_xx_says_why])
 
@@ -149,7 +152,7 @@ def demo_schema(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFact
     shutil.copyfile(demo_workspace_file, path)
     app = create_app(path)
     app.state.patrolnet.jobs._executor = lambda: _QueueOnlyExecutor()  # type: ignore[method-assign]
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+    return schemathesis.openapi.from_asgi("/openapi.json", app, headers=auth_headers(app))
 
 
 def test_api_fuzz_demo_reads(demo_schema: Any) -> None:

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 def audit_log(
     ws: WorkspaceDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     action: Annotated[str | None, Query(description=f"One of: {', '.join(ACTIONS)}")] = None,
 ) -> dict[str, Any]:
     entries = read_log(ws.path, limit=limit, offset=offset, action=action)

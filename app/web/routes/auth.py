@@ -28,6 +28,7 @@ from geo.audit import record
 from geo.users import DEMO_PASSWORD
 
 router = APIRouter(tags=["auth"])
+_HTML = {"text/html": {"schema": {"type": "string"}}}
 
 
 def _safe_next(value: str | None) -> str:
@@ -69,8 +70,10 @@ def login_page(state: BaseStateDep, lang: LangDep, next: str | None = None) -> H
 
 @router.post("/login", response_class=HTMLResponse, summary="Sign in (form): sets the session cookie",
              responses={303: {"description": "Signed in: to the page asked for"},
-                        401: {"description": "Wrong user name or password"},
-                        429: {"description": "Too many failed attempts"}})
+                        401: {"description": "Wrong user name or password (the form again)", "content": _HTML},
+                        403: {"description": "The form's token is missing or stale (the form again)",
+                              "content": _HTML},
+                        429: {"description": "Too many failed attempts (the form again)", "content": _HTML}})
 def login(
     request: Request, state: BaseStateDep, lang: LangDep,
     username: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=1024)],
