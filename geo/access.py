@@ -195,9 +195,14 @@ class ScopedWorkspace:
             When there is no such layer.
         """
         self._check(layer)
-        if not self.principal.scoped or layer == "meta":
+        if not self.principal.scoped:
             return self._ws.read(layer, columns=columns, bbox=bbox, where=where, skip_features=skip_features,
                                  max_features=max_features)
+        if layer == "meta":  # the same keys as :attr:`meta`: not the summaries of district-wide runs
+            frame = self._ws.read(layer, columns=columns, bbox=bbox, where=where)
+            frame = frame[frame["key"].astype(str).isin(_STATION_META)] if "key" in frame.columns else frame.iloc[0:0]
+            stop = None if max_features is None else skip_features + max_features
+            return frame.iloc[skip_features:stop].reset_index(drop=True)
         area = self.area()
         frame = self._ws.read(layer, bbox=bbox, where=where)
         frame = self._cut(frame, area)
