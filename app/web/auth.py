@@ -202,16 +202,17 @@ def _lang(request: Request, state: AppState) -> str:
 
 def _session(request: Request, state: AppState, lang: str) -> Authenticated:
     header = request.headers.get("authorization")
+    # the idle limit holds for browser sessions however their secret is sent (tokens have none)
+    idle = timedelta(minutes=state.settings.session_idle_minutes)
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotSignedInError(t("auth.bad_header", lang))
-        session = state.users.session(token.strip())
+        session = state.users.session(token.strip(), idle=idle)
         via_cookie = False
     else:
         token = request.cookies.get(COOKIE, "")
-        session = state.users.session(token, idle=timedelta(minutes=state.settings.session_idle_minutes)) \
-            if token else None
+        session = state.users.session(token, idle=idle) if token else None
         via_cookie = True
         if session is not None and session.kind != "session":
             session = None

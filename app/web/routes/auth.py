@@ -32,8 +32,12 @@ _HTML = {"text/html": {"schema": {"type": "string"}}}
 
 
 def _safe_next(value: str | None) -> str:
-    """Only a path of this site (no scheme, no host, no '//' or '\\' tricks) may follow a sign-in."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or "\n" in value:
+    """Only a path of this site (no scheme, no host, no '//' or '\\' tricks) may follow a sign-in.
+
+    Control characters are refused too: browsers drop tabs and newlines from a URL, so '/\\t/host'
+    would become '//host'."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value \
+            or any(ord(c) < 0x20 or c == "\x7f" for c in value):
         return "/"
     return value
 
