@@ -47,7 +47,8 @@ STATIC_PREFIX = "/static"
 #: Pages of the nav bar: key -> path.
 NAV: tuple[tuple[str, str], ...] = (
     ("dashboard", "/"), ("hotspots", "/hotspots"), ("coverage", "/coverage"), ("routes", "/routes"),
-    ("cameras", "/cameras"), ("reports", "/reports"), ("data", "/data"), ("api", "/docs"),
+    ("cameras", "/cameras"), ("reports", "/reports"), ("data", "/data"), ("users", "/users"), ("audit", "/audit"),
+    ("api", "/docs"),
 )
 PAGES = tuple(k for k, _ in NAV if k not in ("dashboard", "api"))
 SHIFTS = ("08:00-12:00", "12:00-16:00", "16:00-20:00", "20:00-24:00", "00:00-04:00", "04:00-08:00")
@@ -374,7 +375,39 @@ def _reports_config(state: AppState, lang: str) -> dict[str, Any]:
     return {"available": available, "default_month": month, "months": months}
 
 
+def _users_config(state: AppState, lang: str) -> dict[str, Any]:
+    from geo.users import MIN_PASSWORD_LENGTH, ROLES
+
+    def make() -> list[dict[str, str]]:
+        ws = state.workspace()
+        if not ws.has("stations"):
+            return []
+        table = pd.DataFrame(ws.read("stations")).drop(columns="geometry", errors="ignore")
+        rows = []
+        for rec in table.sort_values("station_id").to_dict(orient="records"):
+            en, zh = rec.get("name_en"), rec.get("name")
+            name = en if lang == "en" and isinstance(en, str) and en.strip() else zh
+            rows.append({"code": str(rec["station_id"]), "label": name if isinstance(name, str) else ""})
+        return rows
+
+    stations = state.cached("users-page-stations", lang, make=make)
+    roles = [{"code": r, "label": t(f"role.{r}", lang)} for r in ROLES]
+    for r in roles:  # "administrator" in a sentence, "Administrator" in a list
+        r["label"] = r["label"][:1].upper() + r["label"][1:]
+    return {"roles": roles, "stations": stations,
+            "min_password": MIN_PASSWORD_LENGTH, "timezone": state.workspace().timezone}
+
+
+def _audit_config(state: AppState, lang: str) -> dict[str, Any]:
+    from geo.audit import ACTIONS
+
+    return {"actions": [{"code": a, "label": t(f"audit.action.{a}", lang)} for a in ACTIONS],
+            "timezone": state.workspace().timezone, "page_size": 50}
+
+
 _CONFIG = {
+    "users": _users_config,
+    "audit": _audit_config,
     "hotspots": _hotspots_config,
     "reports": _reports_config,
     "routes": _routes_config,

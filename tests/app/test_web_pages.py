@@ -15,7 +15,7 @@ from app.assets import assert_offline_html, find_off_host_urls
 from app.web import create_app
 from tests.app._fixtures import client_class
 
-PAGES = ("/", "/hotspots", "/coverage", "/routes", "/cameras", "/reports", "/data")
+PAGES = ("/", "/hotspots", "/coverage", "/routes", "/cameras", "/reports", "/data", "/users", "/audit")
 
 
 def _local_urls(html: str) -> list[str]:
@@ -35,7 +35,7 @@ def test_page_offline_with_nav(client: Any, path: str, lang: str) -> None:
     assert 'id="pn-nav"' in html
     nav = re.findall(r'class="pn-tab( active)?" href="([^"]+)" data-nav="(\w+)"', html)
     assert [n[2] for n in nav] == ["dashboard", "hotspots", "coverage", "routes", "cameras", "reports",
-                                   "data", "api"]
+                                   "data", "users", "audit", "api"]
     active = [n[2] for n in nav if n[0]]
     assert active == [{"/": "dashboard"}.get(path, path.strip("/"))]
     assert all(n[1].endswith(f"?lang={lang}") for n in nav)
