@@ -159,13 +159,39 @@ def _document_errors(schema: dict[str, Any]) -> None:
                     media["schema"] = {"anyOf": [declared, dict(_ERROR_REF)]}
 
 
+def _document_access(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Public operations need no bearer token (``security: []``); the HTML pages are for browsers
+    (a session cookie, a redirect to the login page), not API operations, so they are left out of
+    the API schema (docs/security.md lists them with their rules)."""
+    from app.web.auth import PUBLIC, ROUTE_POLICY
+    from app.web.routes import api_routes
+
+    paths = schema.get("paths", {})
+    for route in api_routes(app):
+        if route.path not in paths:
+            continue
+        for method in route.methods:
+            operation = paths[route.path].get(method.lower())
+            if operation is None:
+                continue
+            if route.name in PAGE_ROUTES:
+                del paths[route.path][method.lower()]
+            elif ROUTE_POLICY.get(route.name) == PUBLIC:
+                operation["security"] = []
+                operation.get("responses", {}).pop("401", None)
+        if route.path in paths and not paths[route.path]:
+            del paths[route.path]
+
+
 def document_error_responses(app: FastAPI) -> None:
-    """Make ``app.openapi()`` declare the error bodies the handlers of this module answer."""
+    """Make ``app.openapi()`` declare the error bodies the handlers of this module answer, the
+    bearer-token security and which operations are public."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             _document_errors(build())
+            _document_access(app, app.openapi_schema)  # type: ignore[arg-type]
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -11,11 +11,11 @@ import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.web.tasks import JobContext, JobKind, JobManager, safe_filename
 from geo.safety import safe_name
@@ -42,6 +42,19 @@ __all__ = [
 _GROUPS = sorted({g for _, _, g in CATEGORIES.values()})
 CategoryCode = Literal[tuple(sorted(CATEGORIES)) + tuple(_GROUPS)]  # type: ignore[valid-type]
 UnitKind = Literal[UNIT_KINDS]  # type: ignore[valid-type]
+
+
+def _iso_day(value: Any) -> Any:
+    """A day must be written YYYY-MM-DD: pydantic would also read a number as seconds since 1970."""
+    if isinstance(value, dt.date) or value is None:
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"write the day as YYYY-MM-DD, e.g. 2026-10-31 (got {value!r})")
+    return value.strip()
+
+
+#: A calendar day in parameters: "YYYY-MM-DD" only.
+Day = Annotated[dt.date, BeforeValidator(_iso_day)]
 _SHIFT_RE = re.compile(r"^\s*([01]?\d|2[0-4]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)\s*$")
 
 
@@ -52,7 +65,7 @@ class _Params(BaseModel):
 class RoutesParams(_Params):
     """Plan one shift for the chosen unit kinds (``patrolnet routes``)."""
 
-    date: dt.date | None = Field(None, description="Day of the shift (default: today)")
+    date: Day | None = Field(None, description="Day of the shift (default: today)")
     shift: str = Field("20:00-24:00", description="Shift window HH:MM-HH:MM", examples=["20:00-24:00"])
     kinds: list[UnitKind] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["brigade_vehicle", "grid_team"], min_length=1,
@@ -112,8 +125,8 @@ class GridParams(_Params):
 class HotspotsParams(_Params):
     """Density, Gi* hot and cold spots, time profile, near repeats (``patrolnet hotspots``)."""
 
-    start: dt.date | None = Field(None, description="First day (default: the first incident)")
-    end: dt.date | None = Field(None, description="Last day (default: the newest incident)")
+    start: Day | None = Field(None, description="First day (default: the first incident)")
+    end: Day | None = Field(None, description="Last day (default: the newest incident)")
     categories: list[CategoryCode] | None = Field(  # type: ignore[valid-type]
         None, description="Category codes or groups, e.g. two_robberies_one_theft")
     cell_m: float = Field(50.0, ge=5, le=1000)
@@ -129,7 +142,7 @@ class HotspotsParams(_Params):
 class ForecastParams(_Params):
     """Next-period risk per sub-zone, street segment or grid cell (``patrolnet forecast``)."""
 
-    as_of: dt.date | None = Field(None, description="Last day of data (default: the newest incident)")
+    as_of: Day | None = Field(None, description="Last day of data (default: the newest incident)")
     horizon_days: int = Field(7, ge=1, le=92)
     method: str | None = Field(None, description="Forecast method (default: the backtested best)")
     cells: Literal["subzones", "segments", "grid"] = "subzones"

@@ -6,7 +6,12 @@ derandomised set of generated requests. Asserted for each answer:
 * no 5xx (``not_a_server_error``);
 * the body conforms to the declared response schema where the app declares one
   (``response_schema_conformance``), with a declared content type (``content_type_conformance``);
-* every 4xx JSON body says what was wrong: a non-empty ``detail`` (or ``error``) message.
+* every 4xx JSON body says what was wrong: a non-empty ``detail`` (or ``error``) message;
+* a schema-violating request (negative mode) is refused with a 4xx (``negative_data_rejection``):
+  bad values, bad types, and a bad or missing ``Authorization`` header (401).
+
+Requests are signed in as the test admin (every operation open to it), except the negative cases
+that break the ``Authorization`` header itself, which go out without a valid token.
 
 Jobs are accepted (202) but not run: the job pool of this app is replaced by one that leaves them
 queued, so the fuzzing measures the HTTP layer (validation, error answers) and stays quick; the
@@ -33,6 +38,7 @@ from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
 )
 
@@ -93,7 +99,7 @@ def four_xx_says_why(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, negative_data_rejection]
 
 
 def _fuzz_operation(operation: Any, mode: GenerationMode, seen: Counter[int],
@@ -111,7 +117,13 @@ def _fuzz_operation(operation: Any, mode: GenerationMode, seen: Counter[int],
     def run(case: Any) -> None:
         # signed in as the test admin (every route open to it); the fixed test sessions are put
         # back before each case, since a fuzzed sign-out or user change may end them
-        response = case.call(headers=auth_headers(operation.schema.app, "admin"))
+        components = getattr(case.meta, "components", None) or {}
+        header = next((info for loc, info in components.items() if str(getattr(loc, "value", loc)) == "header"), None)
+        if header is not None and header.mode is GenerationMode.NEGATIVE:
+            auth_headers(operation.schema.app, "admin")  # a bad or missing Authorization: must be refused
+            response = case.call()
+        else:
+            response = case.call(headers=auth_headers(operation.schema.app, "admin"))
         seen[response.status_code] += 1
         case.validate_response(response, checks=CHECKS, additional_checks=[four_xx_says_why])
 
