@@ -835,12 +835,13 @@ def _print_demo_users(path: Path, lang: str) -> None:
     demo = [u for u in UserStore(path).list() if u.demo and u.active]
     if not demo:
         return
-    table = Table(title=_t("cli.users.demo_title", lang, password=DEMO_PASSWORD), title_justify="left")
+    console.print(f"[bold yellow]{_t('cli.users.demo_title', lang, password=DEMO_PASSWORD)}[/]", highlight=False)
+    table = Table()
     table.add_column(_t("cli.users.name", lang))
     table.add_column(_t("cli.users.role", lang))
     table.add_column(_t("cli.users.station", lang))
     for u in demo:
-        table.add_row(u.username, u.role, u.station_id or "-")
+        table.add_row(u.username, _t(f"role.{u.role}", lang), u.display_name if u.station_id else "-")
     console.print(table)
 
 

@@ -1,10 +1,13 @@
 """Bench stage of the web app (issue 8): API latency on loopback under a bounded load.
 
 The app runs in its own process (uvicorn, one worker, as ``patrolnet serve`` runs it) on a copy of
-the demo workspace split into beats; ``CLIENTS`` threads with one keep-alive ``httpx`` client each
-hit one endpoint at a time for ``SECONDS`` seconds, as fast as the answers come (closed loop), after
-a warm-up request. Figures per endpoint: p50 / p95 / p99 latency (ms), requests per second, errors.
-The machine has 2 cores: the server gets about one, the clients the other.
+the demo workspace split into beats, with the demo users. The bench signs in once as the demo
+commander (``POST /api/v1/auth/token``, as a script does) and sends ``Authorization: Bearer`` on
+every request; ``CLIENTS`` threads with one keep-alive ``httpx`` client each hit one endpoint at a
+time for ``SECONDS`` seconds, as fast as the answers come (closed loop), after a warm-up request.
+Any answer other than 200 counts as an error. Figures per endpoint: p50 / p95 / p99 latency (ms),
+requests per second, errors. The machine has 2 cores: the server gets about one, the clients the
+other. (``bench/stages_load.py`` is the mixed load of many signed-in users of every role.)
 
 Standalone: ``python -m bench.stages_web --seconds 20 --clients 20 [--workspace W.gpkg]``.
 Environment: ``PATROLNET_BENCH_WEB_SECONDS``, ``PATROLNET_BENCH_WEB_CLIENTS``.
@@ -67,12 +70,27 @@ def serve(workspace: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the app did not answer within 60 s")
 
 
-def load(url: str, *, clients: int, seconds: float) -> dict[str, Any]:
-    """Closed-loop load: ``clients`` threads request ``url`` for ``seconds``; latency percentiles."""
+def sign_in(base: str, username: str = "zhihui") -> dict[str, str]:
+    """A bearer token of a demo user (default the commander: the whole district); the header."""
+    import httpx
+
+    from geo.users import DEMO_PASSWORD
+
+    r = httpx.post(f"{base}/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD},
+                   timeout=60)
+    if r.status_code != 200:
+        raise RuntimeError(f"could not sign in as {username!r}: {r.status_code} {r.text[:200]}")
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def load(url: str, *, clients: int, seconds: float, auth: dict[str, str] | None = None) -> dict[str, Any]:
+    """Closed-loop load: ``clients`` threads request ``url`` for ``seconds`` (signed in with the
+    ``auth`` header); latency percentiles."""
     import httpx
     import numpy as np
 
-    with httpx.Client(timeout=60) as warm:  # first request builds caches (e.g. the dashboard)
+    headers = {**(auth or {}), "Accept-Encoding": "gzip"}
+    with httpx.Client(timeout=60, headers=headers) as warm:  # first request builds caches (e.g. the dashboard)
         first = warm.get(url)
         first.raise_for_status()
         size = len(first.content)
@@ -82,7 +100,7 @@ def load(url: str, *, clients: int, seconds: float) -> dict[str, Any]:
     stop_at = [0.0]
 
     def worker(i: int) -> None:
-        with httpx.Client(timeout=60, headers={"Accept-Encoding": "gzip"}) as c:
+        with httpx.Client(timeout=60, headers=headers) as c:
             start.wait()
             while time.perf_counter() < stop_at[0]:
                 t0 = time.perf_counter()
@@ -123,7 +141,8 @@ def run(workspace: Path, *, clients: int = CLIENTS, seconds: float = SECONDS) ->
     proc = serve(workspace, port)
     try:
         base = f"http://127.0.0.1:{port}"
-        return {name: load(base + path, clients=clients, seconds=seconds)
+        auth = sign_in(base)
+        return {name: load(base + path, clients=clients, seconds=seconds, auth=auth)
                 for name, path in endpoints(_quarter_bbox(workspace)).items()}
     finally:
         proc.terminate()
@@ -134,11 +153,17 @@ def run(workspace: Path, *, clients: int = CLIENTS, seconds: float = SECONDS) ->
 
 
 def _prepared_copy(src: Path, dst: Path) -> Path:
-    from app.jobs import split_workspace
+    """A copy of ``src`` split into beats, with the demo users (the users live in a sidecar file
+    that a copy of the workspace does not carry; a stale one from an earlier run is replaced)."""
+    from app.jobs import ensure_demo_users, split_workspace
+    from geo.users import users_path
     from geo.workspace import Workspace
 
     shutil.copyfile(src, dst)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{users_path(dst)}{suffix}").unlink(missing_ok=True)
     split_workspace(Workspace(dst))
+    ensure_demo_users(Workspace(dst))
     return dst
 
 
