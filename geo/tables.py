@@ -25,6 +25,7 @@ from pyproj import CRS
 
 from geo.coords import to_wgs84
 from geo.errors import InputError
+from geo.safety import repair_geometries
 from geo.schema import CATEGORIES, CAMERA_KINDS, LAYERS, NEIGHBORHOOD_KINDS, PLACE_KINDS, UNIT_KINDS
 
 __all__ = [
@@ -182,7 +183,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
     if not path.exists():
         raise InputError(f"'{path}' does not exist; check the path")
     if path.is_file() and path.stat().st_size > 0:
-        from geo.safety import check_upload
+        from geo.safety import repair_geometries, check_upload
 
         # size, content matching the suffix, zip / compression bombs, XML entities: refused before reading
         if path.suffix.lower() in TABULAR + GEO or path.name.lower().endswith(".csv.gz"):
@@ -536,7 +537,7 @@ def prepare_rows(
         geoms, gok = _points(src, targets, coords, getattr(frame, "crs", None), crs, rejects, boundary, tolerance_m)
         ok &= gok
     else:
-        geoms, gok = _polygons(src, coords, crs, rejects)
+        geoms, gok = _polygons(src, coords, crs, rejects, boundary, tolerance_m, layer=layer)
         ok &= gok
 
     if layer == "incidents":
@@ -679,7 +680,8 @@ def prepare_rows(
     return accepted, rejects.frame()
 
 
-def _polygons(frame: pd.DataFrame, coords: str, crs: CRS, rejects: _Rejects) -> tuple[np.ndarray, pd.Series]:
+def _polygons(frame: pd.DataFrame, coords: str, crs: CRS, rejects: _Rejects, boundary: shapely.Geometry | None = None,
+              tolerance_m: float = 200.0, layer: str = "polygons") -> tuple[np.ndarray, pd.Series]:
     rows = frame["__row__"]
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError("polygon layers need a geodata file (GeoJSON, GeoPackage or Shapefile) with polygons")
@@ -692,15 +694,33 @@ def _polygons(frame: pd.DataFrame, coords: str, crs: CRS, rejects: _Rejects) -> 
     rejects.add(rows[bad_type], "geometry", geoms.geom_type[bad_type], "not a polygon")
     ok &= ~bad_type
     gs = gpd.GeoSeries(geoms.where(ok, None), crs=frame.crs or "EPSG:4326")
+    if gs.crs is not None and gs.crs.is_geographic and ok.any():
+        b = gs[ok].bounds
+        not_deg = (b["minx"] < -180) | (b["maxx"] > 180) | (b["miny"] < -90) | (b["maxy"] > 90)
+        if not_deg.any():
+            bad = not_deg.reindex(ok.index, fill_value=False)
+            rejects.add(rows[bad], "geometry", "", f"coordinates are not degrees although the file says "
+                        f"{gs.crs.to_string()} (metres of a projected system?); set the file's CRS, or reproject it")
+            ok &= ~bad
+            gs = gs.where(ok, None)
     if coords.lower().replace("-", "") in ("gcj02", "bd09") and ok.any():
         gs = gs.map(lambda g: _transform_geom(g, coords) if g is not None else None)
         gs = gpd.GeoSeries(gs, crs="EPSG:4326")
-    gs = gs.to_crs(crs)
-    invalid = ok & ~gs.is_valid
-    if invalid.any():
-        gs[invalid] = shapely.make_valid(gs[invalid].to_numpy())
-        still = invalid & ~gs.geom_type.isin(["Polygon", "MultiPolygon"])
-        gs[still] = [shapely.unary_union([p for p in getattr(g, "geoms", [g]) if p.geom_type in ("Polygon", "MultiPolygon")]) for g in gs[still]]
+    with np.errstate(all="ignore"):
+        gs = gs.to_crs(crs)
+    if ok.any():
+        # self-intersections, spikes and slivers repaired; non-finite or wrong-CRS coordinates and
+        # polygons outside the district refused, each with its reason (geo.safety.repair_geometries)
+        cand = gpd.GeoDataFrame({"__row__": rows[ok]}, geometry=gs[ok], crs=crs)
+        fixed, problems = repair_geometries(cand, layer=layer, expected="Polygon", crs=crs, boundary=boundary,
+                                            tolerance_m=tolerance_m)
+        refused = problems[problems["action"] == "refused"]
+        if len(refused):
+            rejects.add(refused["row"].astype(rows.dtype), "geometry", "", refused["reason"].astype(str))
+        gone = ok & ~frame.index.isin(fixed.index)
+        ok &= ~gone
+        gs = gs.where(ok, None)
+        gs[fixed.index] = fixed.geometry
     return gs.to_numpy(), ok
 
 

@@ -96,7 +96,7 @@ def _shot(page: Any, name: str) -> None:
 
 def _nav_ok(page: Any, active: str) -> None:
     tabs = page.locator("#pn-nav a.pn-tab")
-    assert tabs.count() == 8
+    assert tabs.count() == 10
     assert page.locator("#pn-nav a.pn-tab.active").get_attribute("data-nav") == active
 
 
