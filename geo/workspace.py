@@ -27,7 +27,13 @@ from pyproj import CRS
 from geo.errors import CRSError, InputError, WorkspaceError, raise_collected
 from geo.schema import DEFAULT_TIMEZONE, LAYERS, SCHEMA_VERSION
 
-__all__ = ["Workspace", "LayerInfo", "WorkspaceInfo", "create_workspace", "validate_layer", "writer_lock"]
+__all__ = ["GeometryWarning", "Workspace", "LayerInfo", "WorkspaceInfo", "create_workspace", "validate_layer",
+           "writer_lock"]
+
+
+class GeometryWarning(UserWarning):
+    """A workspace layer held faulty geometries (edited outside patrolnet): they were repaired or
+    skipped on reading; the message names the layer, the rows and the fix."""
 
 _MULTI = {"Polygon": "MultiPolygon", "LineString": "MultiLineString", "Point": "MultiPoint"}
 
@@ -130,6 +136,60 @@ def _iso_text(values: pd.Series) -> pd.Series:
     text = values.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
     text = text.str[:-2] + ":" + text.str[-2:]
     return text.where(values.notna(), None)
+
+
+_FAMILY = {"Polygon": ("Polygon", "MultiPolygon"), "MultiPolygon": ("Polygon", "MultiPolygon"),
+           "LineString": ("LineString", "MultiLineString"), "MultiLineString": ("LineString", "MultiLineString"),
+           "Point": ("Point",), "MultiPoint": ("Point", "MultiPoint")}
+
+
+def _usable_geometries(frame: gpd.GeoDataFrame, layer: str, path: Path) -> gpd.GeoDataFrame:
+    """Rows without geometry skipped and invalid geometries repaired (``make_valid``, keeping the
+    parts of the layer's kind), with a :class:`GeometryWarning`: patrolnet itself never stores
+    such geometries, but a layer edited in another tool may hold them, and a planning run must not
+    crash on one. The file is not changed."""
+    import warnings
+
+    import numpy as np
+    import shapely
+
+    geoms = frame.geometry.to_numpy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    invalid = ~missing & ~shapely.is_valid(geoms)
+    if not missing.any() and not invalid.any():
+        return frame
+    spec = LAYERS.get(layer)
+    kinds = _FAMILY.get(spec.geometry if spec is not None and spec.geometry else "", ())
+    ident = next((c for c in frame.columns if str(c).endswith("_id")), None)
+
+    def names(mask: np.ndarray) -> str:
+        labels = frame.loc[mask, ident].astype(str).tolist() if ident else [str(i) for i in np.flatnonzero(mask)]
+        return ", ".join(labels[:5]) + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+
+    parts = []
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid])
+        if kinds:
+            keep = []
+            for g in fixed:
+                pieces = [p for p in getattr(g, "geoms", [g]) if p.geom_type in kinds]
+                keep.append(shapely.union_all(pieces) if pieces else None)
+            fixed = np.array(keep, dtype=object)
+        geoms = geoms.copy()
+        geoms[invalid] = fixed
+        lost = invalid & (shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        parts.append(f"{int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} repaired "
+                     f"({names(invalid)})")
+        missing = missing | lost
+        frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+    if missing.any():
+        parts.append(f"{int(missing.sum())} row(s) without a usable geometry skipped ({names(missing)})")
+        frame = frame[~missing]
+    warnings.warn(GeometryWarning(
+        f"workspace '{path.name}', layer '{layer}': {'; '.join(parts)}. The file is unchanged: fix the layer in "
+        f"QGIS (Vector > Geometry Tools > Fix Geometries) or import it again with 'patrolnet import ... --replace'"),
+        stacklevel=3)
+    return frame
 
 
 def _to_storage(name: str, frame: pd.DataFrame, tz: str) -> pd.DataFrame:
@@ -279,7 +339,10 @@ class Workspace:
         )
         if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None:
             frame = frame.set_crs(self.crs)
-        return _from_storage(layer, frame, self.timezone)
+        frame = _from_storage(layer, frame, self.timezone)
+        if isinstance(frame, gpd.GeoDataFrame) and len(frame):
+            frame = _usable_geometries(frame, layer, self.path)
+        return frame
 
     def count(self, layer: str) -> int:
         return int(pyogrio.read_info(self.path, layer=layer)["features"])
