@@ -18,7 +18,7 @@ from typing import Any
 
 from geo.errors import WorkspaceError
 
-__all__ = ["AuditEntry", "audit_path", "record", "read_log", "ACTIONS"]
+__all__ = ["AuditEntry", "audit_path", "count_log", "record", "read_log", "ACTIONS"]
 
 #: The actions recorded (free text is refused, so that the log can be filtered reliably).
 ACTIONS = (
@@ -113,3 +113,17 @@ def read_log(workspace: str | os.PathLike[str], *, limit: int = 200, offset: int
     finally:
         con.close()
     return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+
+
+def count_log(workspace: str | os.PathLike[str], *, action: str | None = None) -> int:
+    """How many entries the log holds (of ``action``, when given)."""
+    path = audit_path(workspace)
+    if not path.exists():
+        return 0
+    con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        if action:
+            return int(con.execute("SELECT COUNT(*) FROM audit WHERE action = ?", (action,)).fetchone()[0])
+        return int(con.execute("SELECT COUNT(*) FROM audit").fetchone()[0])
+    finally:
+        con.close()

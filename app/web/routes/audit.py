@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from app.web.deps import WorkspaceDep
-from geo.audit import ACTIONS, read_log
+from geo.audit import ACTIONS, count_log, read_log
+
+Action = Literal[ACTIONS]  # type: ignore[valid-type]
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -17,7 +19,8 @@ def audit_log(
     ws: WorkspaceDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
-    action: Annotated[str | None, Query(description=f"One of: {', '.join(ACTIONS)}")] = None,
+    action: Annotated[Action | None, Query(description="Only this action")] = None,  # type: ignore[valid-type]
 ) -> dict[str, Any]:
     entries = read_log(ws.path, limit=limit, offset=offset, action=action)
-    return {"entries": [e.as_dict() for e in entries], "numberReturned": len(entries), "offset": offset}
+    return {"entries": [e.as_dict() for e in entries], "numberReturned": len(entries),
+            "numberMatched": count_log(ws.path, action=action), "offset": offset, "limit": limit}
