@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.web.auth import actor_of
-from app.web.deps import BaseStateDep
+from app.web.deps import BaseStateDep, UserDep
 from geo.audit import record
 from geo.errors import InputError
 from geo.users import ROLES
@@ -71,9 +71,13 @@ def add_user(request: Request, state: BaseStateDep, body: NewUser) -> dict[str, 
 
 
 @router.patch("/{username}", summary="Change a user's role, station, display name or active flag")
-def change_user(request: Request, state: BaseStateDep, username: UserName, body: UserChange) -> dict[str, Any]:
+def change_user(request: Request, state: BaseStateDep, user: UserDep, username: UserName,
+                body: UserChange) -> dict[str, Any]:
     if body.role is None and body.station_id is None and body.display_name is None and body.active is None:
         raise InputError("nothing to change: give role, station_id, display_name or active")
+    if username == user.username and (body.role not in (None, user.role) or body.active is False):
+        raise InputError("an admin cannot change their own role or disable themselves here (it would end this "
+                         "session); ask another admin, or use 'patrolnet users set' on the server")
     user = state.users.update(username, role=body.role, station_id=body.station_id,
                               display_name=body.display_name, active=body.active, stations=_stations(state))
     _audit(state, request, "user_change", username, **body.model_dump(exclude_none=True))
@@ -88,7 +92,10 @@ def reset_password(request: Request, state: BaseStateDep, username: UserName, bo
 
 
 @router.delete("/{username}", summary="Remove a user (the audit log keeps their name)")
-def remove_user(request: Request, state: BaseStateDep, username: UserName) -> dict[str, Any]:
+def remove_user(request: Request, state: BaseStateDep, user: UserDep, username: UserName) -> dict[str, Any]:
+    if username == user.username:
+        raise InputError("an admin cannot remove themselves; ask another admin, or use 'patrolnet users remove' "
+                         "on the server")
     state.users.remove(username)
     _audit(state, request, "user_remove", username)
     return {"username": username, "removed": True}
