@@ -67,6 +67,15 @@
     document.querySelectorAll("[data-nav]").forEach(function (a) {
       if (me.pages.indexOf(a.getAttribute("data-nav")) < 0) a.hidden = true;
     });
+    /* buttons of work the role may not start are disabled, saying which permission they need */
+    document.querySelectorAll("[data-needs]").forEach(function (el) {
+      var need = el.getAttribute("data-needs");
+      if (me.permissions.indexOf(need) >= 0) return;
+      el.disabled = true;
+      el.classList.add("pn-no-permission");
+      el.title = (me.role_label || me.role) + " · " + ((me.permission_labels || {})[need] || need);
+      el.setAttribute("data-no-permission", need);
+    });
     var out = document.getElementById("pn-logout");
     if (out) {
       out.hidden = false;
