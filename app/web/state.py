@@ -21,26 +21,61 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+class _Pending:
+    """A value being made by one thread while others wait for it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
 class LRUCache(Generic[K, V]):
-    """A small thread-safe least-recently-used cache."""
+    """A thread-safe least-recently-used cache whose misses are made once ("single flight"):
+    while one thread makes a key's value, the other threads asking for that key wait for it instead
+    of making it again (under load, forty threads rendering the same page at once starve the server)."""
 
     def __init__(self, size: int = 8):
         self._size = size
         self._data: OrderedDict[K, V] = OrderedDict()
+        self._pending: dict[K, _Pending] = {}
         self._lock = threading.Lock()
+        #: How many values were made (misses), for tests and benchmarks.
+        self.made = 0
 
     def get_or_make(self, key: K, make: Callable[[], V]) -> V:
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
                 return self._data[key]
-        value = make()  # outside the lock: rendering may take a while
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
-        return value
+            pending = self._pending.get(key)
+            owner = pending is None
+            if owner:
+                pending = self._pending[key] = _Pending()
+        assert pending is not None
+        if not owner:
+            pending.done.wait()
+            if pending.error is not None:
+                raise pending.error
+            return pending.value  # type: ignore[no-any-return]
+        try:
+            value = make()  # outside the lock: rendering may take a while
+        except BaseException as exc:
+            pending.error = exc
+            raise
+        else:
+            pending.value = value
+            with self._lock:
+                self._data[key] = value
+                self._data.move_to_end(key)
+                self.made += 1
+                while len(self._data) > self._size:
+                    self._data.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+            pending.done.set()
 
     def clear(self) -> None:
         with self._lock:
@@ -51,9 +86,14 @@ class LRUCache(Generic[K, V]):
 class AppState:
     settings: Settings
     tiles: MBTiles | None = None
-    maps: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(8))
-    #: Derived data (prepared incidents, figures, layer frames) keyed by workspace version.
-    data: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(32))
+    #: Rendered pages (two per scope: HTML and gzip) keyed by scope, workspace version and language;
+    #: sized for the district, the analysts and a dozen stations in two languages.
+    maps: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(64))
+    #: Derived data (prepared incidents, figures, layer frames) keyed by scope and workspace version
+    #: (about ten per scope).
+    data: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(256))
+    #: Password verifications running at once (each Argon2id hash takes 64 MiB and ~0.2 s of a core).
+    verify_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
     jobs: JobManager | None = None
     #: The workspace's users and sessions (``.<name>.users.sqlite`` beside it).
     users: UserStore = None  # type: ignore[assignment]

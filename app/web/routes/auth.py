@@ -18,6 +18,7 @@ from app.web.auth import (
     CSRF_HEADER,
     LOGIN_CSRF_COOKIE,
     NotSignedInError,
+    TooManyAttemptsError,
     actor_of,
     client_address,
     nav_pages,
@@ -50,6 +51,26 @@ def _audit(state: Any, request: Request, action: str, actor: str, **details: Any
         import logging
 
         logging.getLogger(__name__).warning("could not write the audit log", exc_info=True)
+
+
+def _verify(state: Any, client: str, username: str, password: str, lang: str) -> Any:
+    """The user whose password this is, or None (a failure counted against the client and the name).
+
+    At most ``state.verify_slots`` verifications run at once (each Argon2id hash takes 64 MiB and
+    ~0.2 s of a core), and the failure budget is checked inside the slot, so that a burst of
+    concurrent guesses cannot all slip past the limit before the first failure is counted.
+
+    Raises
+    ------
+    TooManyAttemptsError
+        When the client or the name has used up its failures.
+    """
+    with state.verify_slots:
+        state.limiter.check(client, username, lang)
+        user = state.users.verify(username, password)
+        if user is None:
+            state.limiter.failed(client, username)
+    return user
 
 
 def _login_page(state: Any, lang: str, *, next_url: str, error: str | None = None, status: int = 200,
@@ -90,14 +111,12 @@ def login(
                            username=username)
     client = client_address(request)
     try:
-        state.limiter.check(client, username, lang)
-    except Exception as exc:  # TooManyAttemptsError
+        user = _verify(state, client, username, password, lang)
+    except TooManyAttemptsError as exc:
         resp = _login_page(state, lang, next_url=next_url, error=str(exc), status=429, username=username)
-        resp.headers["Retry-After"] = str(getattr(exc, "retry_after_s", 60))
+        resp.headers["Retry-After"] = str(exc.retry_after_s)
         return resp
-    user = state.users.verify(username, password)
     if user is None:
-        state.limiter.failed(client, username)
         _audit(state, request, "login_failed", f"web:anonymous@{client}", username=username[:64])
         return _login_page(state, lang, next_url=next_url, error=t("auth.bad_login", lang), status=401,
                            username=username)
@@ -137,10 +156,8 @@ class TokenRequest(BaseModel):
                         429: {"description": "Too many failed attempts"}})
 def issue_token(request: Request, state: BaseStateDep, lang: LangDep, body: TokenRequest) -> dict[str, Any]:
     client = client_address(request)
-    state.limiter.check(client, body.username, lang)
-    user = state.users.verify(body.username, body.password)
+    user = _verify(state, client, body.username, body.password, lang)
     if user is None:
-        state.limiter.failed(client, body.username)
         _audit(state, request, "login_failed", f"web:anonymous@{client}", username=body.username[:64], via="token")
         raise NotSignedInError(t("auth.bad_login", lang))
     hours = min(body.hours or state.settings.token_hours, state.settings.token_hours)
