@@ -94,6 +94,9 @@ class AppState:
     data: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(256))
     #: Password verifications running at once (each Argon2id hash takes 64 MiB and ~0.2 s of a core).
     verify_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
+    #: Verifications for one user name run one after another (striped locks: no growth per name),
+    #: so that its failure budget is exact even for concurrent guesses.
+    verify_stripes: tuple[threading.Lock, ...] = field(default_factory=lambda: tuple(threading.Lock() for _ in range(64)))
     jobs: JobManager | None = None
     #: The workspace's users and sessions (``.<name>.users.sqlite`` beside it).
     users: UserStore = None  # type: ignore[assignment]

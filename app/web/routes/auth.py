@@ -57,15 +57,19 @@ def _verify(state: Any, client: str, username: str, password: str, lang: str) ->
     """The user whose password this is, or None (a failure counted against the client and the name).
 
     At most ``state.verify_slots`` verifications run at once (each Argon2id hash takes 64 MiB and
-    ~0.2 s of a core), and the failure budget is checked inside the slot, so that a burst of
-    concurrent guesses cannot all slip past the limit before the first failure is counted.
+    ~0.2 s of a core), those of one user name one after another, and the failure budget is checked
+    inside, so that a burst of concurrent guesses cannot slip past the limit before the first
+    failure is counted.
 
     Raises
     ------
     TooManyAttemptsError
         When the client or the name has used up its failures.
     """
-    with state.verify_slots:
+    import zlib
+
+    stripe = state.verify_stripes[zlib.crc32(username.strip().lower().encode("utf-8")) % len(state.verify_stripes)]
+    with stripe, state.verify_slots:
         state.limiter.check(client, username, lang)
         user = state.users.verify(username, password)
         if user is None:
