@@ -58,9 +58,10 @@ def test_different_keys_are_made_in_parallel_and_evicted_oldest_first() -> None:
 
 
 def test_password_verifications_run_two_at_a_time(workspace_path: Any) -> None:
-    """Twelve concurrent sign-ins: never more than two Argon2 verifications at once."""
+    """Twelve concurrent sign-ins of five users: never more than two Argon2 verifications at once
+    (and one user's one after another)."""
     from app.web import create_app
-    from tests.app._auth import PASSWORD, ensure_users
+    from tests.app._auth import PASSWORD, USERS, ensure_users
     from tests.app._fixtures import plain_client_class
 
     ensure_users(workspace_path)
@@ -81,8 +82,9 @@ def test_password_verifications_run_two_at_a_time(workspace_path: Any) -> None:
 
     store.verify = counting  # type: ignore[method-assign]
     with plain_client_class()(app) as c, ThreadPoolExecutor(12) as pool:
-        codes = list(pool.map(lambda _: c.post("/api/v1/auth/token", json={
-            "username": "t-commander", "password": PASSWORD}).status_code, range(12)))
+        names = [u[0] for u in USERS.values()]
+        codes = list(pool.map(lambda k: c.post("/api/v1/auth/token", json={
+            "username": names[k % len(names)], "password": PASSWORD}).status_code, range(12)))
     assert codes == [200] * 12
     assert peak[0] == 2, peak
 
