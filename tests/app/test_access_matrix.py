@@ -565,6 +565,10 @@ def test_station_jobs_of_others_are_not_found(clients: dict[str, Any], ctx: Ctx)
     own = ctx.jobs["s01_routes"]
     r = st.get(f"/api/v1/jobs/{own.id}/files/routes.gpx")
     assert r.status_code == 200 and r.text.startswith("made for t-s01"), "a station exports its own routes"
+    from geo.audit import read_log
+
+    entry = read_log(ctx.path, action="export", limit=1)[0]  # who took a route list, and when
+    assert entry.actor == "web:t-s01" and entry.details["job"] == own.id and entry.details["station_id"] == "S01"
     # and the other station cannot see S01's
     assert clients["station2"].get(f"/api/v1/jobs/{own.id}").status_code == 404
     assert clients["commander"].get(f"/api/v1/jobs/{own.id}/files/routes.gpx").status_code == 200
