@@ -115,6 +115,10 @@ MESSAGES: _M = {
     "road.main": {"zh-CN": "主干道", "en": "Main road"},
     "road.local": {"zh-CN": "街巷", "en": "Local street"},
     # -- errors -----------------------------------------------------------------------------------
+    "error.layer_forbidden": {
+        "zh-CN": "无权限：图层“{name}”不向本角色开放（分析员不能查看或导出探头盲区清单）",
+        "en": "not allowed: layer '{name}' is not open to this role (analysts do not see or export camera gap lists)",
+    },
     "error.layer_not_found": {
         "zh-CN": "图层“{name}”不存在；可用图层：{available}",
         "en": "layer '{name}' does not exist; available layers: {available}",

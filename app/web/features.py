@@ -123,6 +123,11 @@ def layer_geojson_bytes(
         When ``properties`` names a column the layer does not have.
     """
     available = ws.layers()
+    unscoped = getattr(ws, "unscoped", None)
+    if name not in available and name != "meta" and unscoped is not None and unscoped.has(name):
+        from geo.access import ForbiddenError
+
+        raise ForbiddenError(t("error.layer_forbidden", lang, name=name))
     if name not in available:
         raise LayerNotFoundError(
             t("error.layer_not_found", lang, name=name, available=", ".join(available)),

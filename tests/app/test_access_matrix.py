@@ -605,8 +605,6 @@ def test_analyst_gets_no_gap_list(clients: dict[str, Any]) -> None:
     assert clients["commander"].get("/api/v1/layers/camera_gaps", params={"limit": 1}).json()["numberMatched"] > 0
 
 
-@pytest.mark.xfail(strict=True, reason="the layer API checks the listed layers first and answers 404 'no such "
-                   "layer' (app/web/features.py, not one of the access files): refused, but not as 403")
 def test_analyst_gap_list_is_refused_as_forbidden(clients: dict[str, Any]) -> None:
     assert clients["analyst"].get("/api/v1/layers/camera_gaps", params={"limit": 5}).status_code == 403
 

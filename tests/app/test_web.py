@@ -233,9 +233,12 @@ def test_docs_local_swagger(client: Any) -> None:
 
 def test_openapi(client: Any) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("/api/v1/workspace", "/api/v1/layers/{name}", "/healthz", "/"):
+    for path in ("/api/v1/workspace", "/api/v1/layers/{name}", "/healthz", "/api/v1/auth/token"):
         assert path in spec["paths"], path
-    assert "/docs" not in spec["paths"]
+    for page in ("/docs", "/", "/hotspots", "/login"):  # pages are for browsers, not API operations
+        assert page not in spec["paths"] or "get" not in spec["paths"][page] or page == "/login", page
+    assert spec["paths"]["/healthz"]["get"]["security"] == []  # public
+    assert spec["security"] == [{"bearer": []}] and spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     params = {p["name"] for p in spec["paths"]["/api/v1/layers/{name}"]["get"]["parameters"]}
     assert {"bbox", "limit", "offset", "lang"} <= params
 
