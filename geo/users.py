@@ -144,33 +144,63 @@ class UserStore:
     def __init__(self, workspace: str | os.PathLike[str]):
         self.workspace = Path(workspace)
         self.path = users_path(workspace)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._ready = False
+        self._ino: int | None = None
 
     # -- plumbing -----------------------------------------------------------------------------------
     @contextmanager
     def _db(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        if not write and not self.path.exists():
-            con = sqlite3.connect(":memory:")
-            con.executescript(_SCHEMA)
-        else:
+        """A transaction on this thread's connection (kept open: a sign-in check runs on every
+        request). Reading a store that does not exist yet reads an empty one and creates nothing."""
+        if not self.path.exists():
+            self._ready = False
+            if not write:
+                con = sqlite3.connect(":memory:")
+                try:
+                    con.executescript(_SCHEMA)
+                    with con:
+                        yield con
+                finally:
+                    con.close()
+                return
+        if not self._ready:
+            self._create()
+        con = getattr(self._local, "con", None)
+        if con is None or getattr(self._local, "ino", None) != self._ino:
+            if con is not None:
+                con.close()
             try:
                 con = sqlite3.connect(self.path, timeout=30)
                 con.execute("PRAGMA foreign_keys = ON")
-                con.execute("PRAGMA journal_mode = WAL")
-                con.executescript(_SCHEMA)
             except sqlite3.Error as exc:
                 raise WorkspaceError(f"cannot open the user store {self.path} ({exc}); check the folder's "
                                      f"permissions") from exc
-            if write:
+            self._local.con, self._local.ino = con, self._ino
+        with con:
+            yield con
+
+    def _create(self) -> None:
+        """Create the store (schema, mode 0600) once per process and file."""
+        with self._lock:
+            try:
+                con = sqlite3.connect(self.path, timeout=30)
                 try:
-                    os.chmod(self.path, 0o600)
-                except OSError:
-                    pass
-        try:
-            with con:
-                yield con
-        finally:
-            con.close()
+                    # a rollback journal, not a write-ahead log: the file alone is always complete, so a
+                    # copy of it (a backup, a move to another machine) holds every committed change
+                    con.execute("PRAGMA journal_mode = DELETE")
+                    con.executescript(_SCHEMA)
+                finally:
+                    con.close()
+                os.chmod(self.path, 0o600)
+            except sqlite3.Error as exc:
+                raise WorkspaceError(f"cannot open the user store {self.path} ({exc}); check the folder's "
+                                     f"permissions") from exc
+            except OSError:
+                pass
+            self._ino = os.stat(self.path).st_ino
+            self._ready = True
 
     @staticmethod
     def _user(row: tuple[Any, ...]) -> User:
