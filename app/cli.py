@@ -806,7 +806,8 @@ def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None)
     if not UserStore(path).has_users():
         fail(f"workspace '{path}' has no users, so nobody could sign in; add an administrator first: "
              f"patrolnet users add {path} NAME --role admin")
-    application = create_app(path, mbtiles=mbtiles, default_lang=lang)
+    # jobs in worker processes: a planning run does not hold the interpreter lock of the requests
+    application = create_app(path, mbtiles=mbtiles, default_lang=lang, job_processes=True)
     _warm(application, lang)
     console.print(_t("cli.serve.url", lang, url=f"http://{host}:{port}/"), highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning")

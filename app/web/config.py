@@ -18,6 +18,7 @@ ENV_WORKSPACE = "PATROLNET_WORKSPACE"
 ENV_MBTILES = "PATROLNET_MBTILES"
 ENV_LANG = "PATROLNET_LANG"
 ENV_HTTPS = "PATROLNET_HTTPS"
+ENV_JOB_PROCESSES = "PATROLNET_JOB_PROCESSES"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Settings:
     job_workers: int = 2
     #: Where jobs write (default: ``<workspace dir>/<workspace stem>-outputs``).
     outputs_dir: Path | None = None
+    #: Run jobs in worker processes (``patrolnet serve`` does) instead of threads of the server.
+    job_processes: bool = False
     #: A browser session ends this long after sign-in (a shift and a half), or ...
     session_hours: float = 12.0
     #: ... after this long without a request.
@@ -74,7 +77,8 @@ class Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings from ``PATROLNET_WORKSPACE`` (required), ``PATROLNET_MBTILES``, ``PATROLNET_LANG``,
-    ``PATROLNET_HTTPS`` and ``PATROLNET_ASSETS_DIR``; read on first call and cached."""
+    ``PATROLNET_HTTPS``, ``PATROLNET_JOB_PROCESSES`` (default on) and ``PATROLNET_ASSETS_DIR``; read on
+    first call and cached."""
     workspace = os.environ.get(ENV_WORKSPACE)
     if not workspace:
         raise InputError(
@@ -87,4 +91,5 @@ def get_settings() -> Settings:
         mbtiles=Path(mbtiles) if mbtiles else None,
         default_lang=os.environ.get(ENV_LANG) or DEFAULT_LANG,
         https=os.environ.get(ENV_HTTPS, "").strip().lower() in ("1", "true", "yes", "on"),
+        job_processes=os.environ.get(ENV_JOB_PROCESSES, "1").strip().lower() not in ("0", "false", "no", "off"),
     )

@@ -59,6 +59,7 @@ def create_app(
     max_upload_bytes: int | None = None,
     job_workers: int | None = None,
     outputs_dir: str | os.PathLike[str] | None = None,
+    job_processes: bool | None = None,
 ) -> FastAPI:
     """Build the web app for one workspace.
 
@@ -75,9 +76,10 @@ def create_app(
     require_assets
         Refuse to start without the assets (default). When false, the API works and the pages
         answer 503 with the fix.
-    max_upload_bytes, job_workers, outputs_dir
-        Upload limit of the data page, background job threads, and where jobs write (default
-        ``<workspace dir>/<workspace stem>-outputs``); see :class:`~app.web.config.Settings`.
+    max_upload_bytes, job_workers, outputs_dir, job_processes
+        Upload limit of the data page, background jobs at once, where jobs write (default
+        ``<workspace dir>/<workspace stem>-outputs``), and whether jobs run in worker processes
+        (``patrolnet serve``) rather than threads; see :class:`~app.web.config.Settings`.
 
     Raises
     ------
@@ -98,6 +100,8 @@ def create_app(
             kwargs["job_workers"] = job_workers
         if outputs_dir is not None:
             kwargs["outputs_dir"] = Path(outputs_dir)
+        if job_processes is not None:
+            kwargs["job_processes"] = job_processes
         settings = Settings(
             workspace_path=Path(workspace_path),
             mbtiles=Path(mbtiles) if mbtiles is not None else None,
@@ -109,7 +113,8 @@ def create_app(
                      tiles=MBTiles.open(settings.mbtiles) if settings.mbtiles else None)
     state.workspace()  # fail early on a bad workspace
     state.limiter = LoginLimiter(settings.login_limit_user, settings.login_limit_client)
-    state.jobs = JobManager(state.workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers)
+    state.jobs = JobManager(state.workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers,
+                            processes=settings.job_processes)
     assets_ok = True
     try:
         check_assets(settings.assets_dir)

@@ -23,7 +23,9 @@ import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +62,8 @@ MEDIA_TYPES: dict[str, str] = {
     ".txt": "text/plain; charset=utf-8",
 }
 #: Files a job folder may hold that are not outputs (the job record, uploaded inputs).
-_PRIVATE = {"job.json"}
+_PRIVATE = {"job.json", ".progress.json"}
+_PROGRESS = ".progress.json"
 
 
 def media_type(name: str) -> str:
@@ -174,12 +177,16 @@ class JobManager:
     """
 
     def __init__(self, open_workspace: Callable[[], Workspace], output_root: Path,
-                 kinds: Mapping[str, JobKind], *, workers: int = 2, keep: int = 200):
+                 kinds: Mapping[str, JobKind], *, workers: int = 2, keep: int = 200, processes: bool = False):
         self._open = open_workspace
         self.output_root = Path(output_root)
         self.kinds = dict(kinds)
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
+        #: Run the jobs of :data:`app.web.job_kinds.JOB_KINDS` in worker processes (``patrolnet
+        #: serve``): a planning run then does not hold the web server's interpreter lock.
+        self.processes = processes
+        self._procs: ProcessPoolExecutor | None = None
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self.write_lock = threading.Lock()
@@ -286,9 +293,47 @@ class JobManager:
                 job.progress = max(job.progress, min(0.99, total))
 
         ws = self._open()  # after taking the lock: build on the newest file
+        if self.processes and _in_registry(kind):
+            return self._call_in_process(job, kind, inputs, ws, progress)
         ctx = JobContext(ws=ws, out_dir=job.out_dir, progress=progress, lang=job.lang,
                          stem=ws.path.stem, inputs=set(inputs))
         return kind.run(ctx, job.params)
+
+    def _process_pool(self) -> ProcessPoolExecutor:
+        import multiprocessing
+
+        with self._lock:
+            if self._procs is None:
+                # forkserver, not fork: the server has threads; workers live on between jobs
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["app.web.job_kinds"])
+                self._procs = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+            return self._procs
+
+    def _call_in_process(self, job: Job, kind: JobKind, inputs: set[str], ws: Workspace,
+                         progress: Callable[[str, float], None]) -> tuple[dict[str, Any], dt.date | None]:
+        """Run the job in a worker process; its progress comes back through a small file."""
+        marker = job.out_dir / _PROGRESS
+        future = self._process_pool().submit(_run_in_child, kind.name, str(ws.path), str(job.out_dir), job.lang,
+                                             ws.path.stem, sorted(inputs), dict(job.params), str(marker))
+        seen = 0.0
+        while True:
+            try:
+                return future.result(timeout=0.25)
+            except FutureTimeout:
+                try:
+                    st = marker.stat()
+                    if st.st_mtime != seen:
+                        seen = st.st_mtime
+                        stage, fraction = json.loads(marker.read_text(encoding="utf-8"))
+                        progress(str(stage), float(fraction))
+                except (OSError, ValueError):
+                    pass
+            except BrokenProcessPool as exc:
+                with self._lock:
+                    self._procs = None  # the next job gets a new pool
+                raise RuntimeError(f"the job's worker process died ({exc}); the workspace is unchanged, "
+                                   f"run the job again") from exc
 
     def _collect(self, job: Job, inputs: set[str], day: dt.date | None, *, rename: bool = True) -> None:
         """Name the outputs ``<workspace>-<date>-<content>.<ext>`` and record them."""
@@ -297,7 +342,7 @@ class JobManager:
         files: dict[str, Path] = {}
         renamed: dict[str, str] = {}
         for path in sorted(job.out_dir.iterdir()):
-            if not path.is_file() or path.name in _PRIVATE or path.name in inputs:
+            if not path.is_file() or path.name in _PRIVATE or path.name.startswith(".") or path.name in inputs:
                 continue
             name = _dated_name(path.name, stem, day) if rename else path.name
             if name != path.name and not (job.out_dir / name).exists():
@@ -376,8 +421,45 @@ class JobManager:
     def shutdown(self, wait: bool = False) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
+            procs, self._procs = self._procs, None
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
+        if procs is not None:
+            procs.shutdown(wait=wait, cancel_futures=True)
+
+
+def _in_registry(kind: JobKind) -> bool:
+    """Only the app's own job kinds run in worker processes (they are found there by name)."""
+    from app.web.job_kinds import JOB_KINDS
+
+    return JOB_KINDS.get(kind.name) is kind
+
+
+def _run_in_child(kind: str, ws_path: str, out_dir: str, lang: str, stem: str, inputs: list[str],
+                  params: dict[str, Any], marker: str) -> tuple[dict[str, Any], dt.date | None]:
+    """A job in a worker process: the same job function, progress written to ``marker``."""
+    import os
+
+    from app.web.job_kinds import JOB_KINDS
+
+    last = [0.0, ""]
+
+    def progress(stage: str, fraction: float) -> None:
+        now = time.monotonic()
+        if stage == last[1] and now - last[0] < 0.2 and fraction < 1.0:
+            return
+        last[0], last[1] = now, stage
+        tmp = f"{marker}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump([stage, fraction], fh)
+            os.replace(tmp, marker)
+        except OSError:
+            pass
+
+    ctx = JobContext(ws=Workspace(ws_path), out_dir=Path(out_dir), progress=progress, lang=lang, stem=stem,
+                     inputs=set(inputs))
+    return JOB_KINDS[kind].run(ctx, params)
 
 
 _SAFE_RE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
