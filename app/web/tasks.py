@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 import secrets
 import threading
@@ -307,7 +308,8 @@ class JobManager:
                 # forkserver, not fork: the server has threads; workers live on between jobs
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["app.web.job_kinds"])
-                self._procs = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+                self._procs = ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
+                                                  initializer=_watch_server, initargs=(os.getpid(),))
             return self._procs
 
     def _call_in_process(self, job: Job, kind: JobKind, inputs: set[str], ws: Workspace,
@@ -425,7 +427,26 @@ class JobManager:
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
         if procs is not None:
+            if not wait:  # a job still running is stopped: workspace writes are atomic, so this is safe
+                for proc in list(getattr(procs, "_processes", {}).values()):
+                    proc.terminate()
             procs.shutdown(wait=wait, cancel_futures=True)
+
+
+def _watch_server(server_pid: int) -> None:
+    """In a job worker: exit when the server is gone (even killed with SIGKILL), instead of waiting
+    for work forever as an orphan holding its memory."""
+    def watch() -> None:
+        while True:
+            time.sleep(2.0)
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="pn-watch-server", daemon=True).start()
 
 
 def _in_registry(kind: JobKind) -> bool:
@@ -438,8 +459,6 @@ def _in_registry(kind: JobKind) -> bool:
 def _run_in_child(kind: str, ws_path: str, out_dir: str, lang: str, stem: str, inputs: list[str],
                   params: dict[str, Any], marker: str) -> tuple[dict[str, Any], dt.date | None]:
     """A job in a worker process: the same job function, progress written to ``marker``."""
-    import os
-
     from app.web.job_kinds import JOB_KINDS
 
     last = [0.0, ""]

@@ -90,3 +90,89 @@ def test_failed_import_in_a_worker_process_keeps_its_report(tmp_path: Path, work
             assert Workspace(path).count("incidents") == before
     finally:
         app.state.patrolnet.jobs.shutdown(wait=True)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        ppid = int(next(line.split()[1] for line in text.splitlines() if line.startswith("PPid:")))
+        children.setdefault(ppid, []).append(int(status.parent.name))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists()
+            and "State:\tZ" not in Path(f"/proc/{p}/status").read_text(errors="replace")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGKILL"])
+def test_job_workers_do_not_outlive_the_server(signal_name: str, demo_workspace_file: Path, tmp_path: Path,
+                                               assets_ready: Path) -> None:
+    """``patrolnet serve`` stopped (SIGTERM) or killed (SIGKILL) mid-job leaves no worker process behind."""
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    from app.jobs import ensure_demo_users
+    from geo.users import DEMO_PASSWORD
+
+    path = tmp_path / "yushui.gpkg"
+    shutil.copyfile(demo_workspace_file, path)
+    ensure_demo_users(Workspace(path))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "serve", str(path),
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+                time.sleep(0.3)
+
+        def call(method: str, url: str, body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+            req = urllib.request.Request(base + url, data=json.dumps(body).encode(), method=method,
+                                         headers={"Content-Type": "application/json",
+                                                  **({"Authorization": f"Bearer {token}"} if token else {})})
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read())
+
+        token = call("POST", "/api/v1/auth/token", {"username": "zhihui", "password": DEMO_PASSWORD})["access_token"]
+        call("POST", "/api/v1/jobs/routes", {"date": DAY}, token)
+        deadline = time.monotonic() + 60
+        while len(_descendants(server.pid)) < 2:  # the forkserver and a worker
+            assert time.monotonic() < deadline, "no job worker started"
+            time.sleep(0.2)
+        time.sleep(1.0)  # mid-job
+        workers = _descendants(server.pid)
+        os.kill(server.pid, getattr(signal, signal_name))
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while _alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert not _alive(workers), f"left behind after {signal_name}: {sorted(_alive(workers))}"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
