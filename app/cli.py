@@ -200,6 +200,14 @@ def serve(
         Path | None, typer.Option("--mbtiles", help="Optional local MBTiles file served as a basemap.")
     ] = None,
     lang: LangOpt = "zh-CN",
+    https: Annotated[
+        bool, typer.Option("--https", help="Served to users over HTTPS by a proxy: Secure cookies and HSTS.")
+    ] = False,
+    proxy: Annotated[
+        str | None,
+        typer.Option("--proxy", help="Address of a trusted reverse proxy (e.g. 127.0.0.1): the client address "
+                                     "for sign-in limits and the audit log is taken from its X-Forwarded-For."),
+    ] = None,
 ) -> None:
     """Serve the web app for a workspace (offline; all map assets are local)."""
     from geo.workspace import Workspace
@@ -208,7 +216,7 @@ def serve(
         Workspace(workspace)
         if mbtiles is not None and not mbtiles.exists():
             fail(f"--mbtiles '{mbtiles}' does not exist; pass an existing .mbtiles file or leave it out")
-        _serve(workspace, host=host, port=port, lang=_lang(lang), mbtiles=mbtiles)
+        _serve(workspace, host=host, port=port, lang=_lang(lang), mbtiles=mbtiles, https=https, proxy=proxy)
 
 
 @cli.command()
@@ -794,7 +802,8 @@ def import_(
             console.print(f"  {n:>6,}  {reason}", highlight=False)
 
 
-def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None) -> None:
+def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None, https: bool = False,
+           proxy: str | None = None) -> None:
     import uvicorn
 
     from app.assets import check_assets
@@ -807,10 +816,15 @@ def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None)
         fail(f"workspace '{path}' has no users, so nobody could sign in; add an administrator first: "
              f"patrolnet users add {path} NAME --role admin")
     # jobs in worker processes: a planning run does not hold the interpreter lock of the requests
-    application = create_app(path, mbtiles=mbtiles, default_lang=lang, job_processes=True)
+    from app.web.config import Settings
+
+    application = create_app(settings=Settings(workspace_path=Path(path), mbtiles=mbtiles, default_lang=lang,
+                                               job_processes=True, https=https))
     _warm(application, lang)
     console.print(_t("cli.serve.url", lang, url=f"http://{host}:{port}/"), highlight=False)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    # behind a reverse proxy, only that proxy's X-Forwarded-For names the client (never any sender's)
+    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=proxy is not None,
+                forwarded_allow_ips=proxy or "")
 
 
 def _warm(application: Any, lang: str) -> None:

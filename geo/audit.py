@@ -101,7 +101,7 @@ def read_log(workspace: str | os.PathLike[str], *, limit: int = 200, offset: int
     path = audit_path(workspace)
     if not path.exists():
         return []
-    con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         sql = "SELECT id, at_utc, actor, action, target, details FROM audit"
         args: list[Any] = []
@@ -120,7 +120,7 @@ def count_log(workspace: str | os.PathLike[str], *, action: str | None = None) -
     path = audit_path(workspace)
     if not path.exists():
         return 0
-    con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         if action:
             return int(con.execute("SELECT COUNT(*) FROM audit WHERE action = ?", (action,)).fetchone()[0])
