@@ -512,7 +512,8 @@ MESSAGES.update(
             "en": "This workspace has no users yet. An administrator adds the first on the server: "
                   "patrolnet users add WORKSPACE.gpkg NAME --role admin",
         },
-        "auth.note": {"zh-CN": "会话 12 小时后或闲置 60 分钟后失效。", "en": "Sessions end after 12 hours, or 60 idle minutes."},
+        "auth.note": {"zh-CN": "会话 {hours} 小时后或闲置 {minutes} 分钟后失效。",
+                      "en": "Sessions end after {hours} hours, or {minutes} idle minutes."},
         "auth.bad_login": {"zh-CN": "用户名或密码错误。", "en": "Wrong user name or password."},
         "auth.too_many": {
             "zh-CN": "登录失败次数过多，请 {seconds} 秒后再试。",
