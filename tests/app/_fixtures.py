@@ -226,3 +226,30 @@ def client_class(role: str = "admin") -> type:
             self.headers.update(auth_headers(app, role))
 
     return SignedInClient
+
+
+class QueueOnlyExecutor:
+    """Stands in for an app's job pool: jobs stay queued (nothing runs, nothing is written), except
+    the kinds in ``run``, which run inline (the import's route waits for its job)."""
+
+    def __init__(self, run: tuple[str, ...] = ()):
+        self.run = run
+
+    def submit(self, fn, job, *args):  # noqa: ANN001, ANN002, ANN201
+        from concurrent.futures import Future
+
+        if job.kind in self.run:
+            fn(job, *args)
+        done: Future[None] = Future()
+        done.set_result(None)
+        return done
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass
+
+
+def keep_jobs_queued(app, run: tuple[str, ...] = ()):  # noqa: ANN001, ANN201
+    """Make ``app``'s jobs stay queued (see :class:`QueueOnlyExecutor`); returns the app."""
+    executor = QueueOnlyExecutor(run)
+    app.state.patrolnet.jobs._executor = lambda: executor  # noqa: SLF001
+    return app

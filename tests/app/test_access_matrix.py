@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from shapely.geometry import box
 from app.web.auth import PAGE_ROUTES, ROUTE_POLICY
 from geo.workspace import Workspace
 from tests.app._auth import PASSWORD, USERS, auth_headers
-from tests.app._fixtures import make_mbtiles, plain_client_class
+from tests.app._fixtures import make_mbtiles, plain_client_class, keep_jobs_queued
 
 ROLES = ("anonymous", "admin", "commander", "analyst", "station")
 SIGNED_IN = frozenset({"admin", "commander", "analyst", "station"})
@@ -88,17 +87,6 @@ EXPECTED: dict[str, frozenset[str]] = {
 PAGES = {"overview", "page_hotspots", "page_coverage", "page_routes", "page_cameras", "page_reports",
          "page_data", "page_users", "page_audit", "swagger_ui", "login_page"}
 
-
-class _QueueOnlyExecutor:
-    """Stands in for the job pool: every job (the import too) stays queued, nothing is written."""
-
-    def submit(self, fn: Callable[..., None], job: Any, *args: Any) -> Future[None]:
-        done: Future[None] = Future()
-        done.set_result(None)
-        return done
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        pass
 
 
 def api_routes(app: Any) -> list[tuple[str, str, frozenset[str], Any]]:
@@ -162,7 +150,7 @@ def ctx(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory, ass
     shutil.copyfile(demo_workspace_file, path)
     camera_gaps_job(Workspace(path), out=root / "gaps.csv", risk=False)  # the camera_gaps layer
     app = create_app(path, mbtiles=make_mbtiles(root / "base.mbtiles"))
-    app.state.patrolnet.jobs._executor = lambda: _QueueOnlyExecutor()  # type: ignore[method-assign]
+    keep_jobs_queued(app)
     auth_headers(app)  # the test users and their sessions
     store = UserStore(path)
     store.add("m-target", PASSWORD, "analyst")

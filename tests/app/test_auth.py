@@ -14,8 +14,7 @@ import getpass
 import hashlib
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
@@ -31,7 +30,7 @@ from geo.audit import read_log
 from geo.users import DEMO_PASSWORD, UserStore, users_path
 from geo.workspace import Workspace
 from tests.app._auth import PASSWORD, USERS, auth_headers, ensure_users
-from tests.app._fixtures import build_workspace, plain_client_class
+from tests.app._fixtures import build_workspace, plain_client_class, keep_jobs_queued
 
 COOKIE = "pn_session"
 LOGIN_COOKIE = "pn_login_csrf"
@@ -40,23 +39,12 @@ ANALYST_USER = USERS["analyst"][0]
 runner = CliRunner()
 
 
-class _QueueOnlyExecutor:
-    """Jobs stay queued (the CSRF tests only need the submission answered)."""
-
-    def submit(self, fn: Callable[..., None], job: Any, *args: Any) -> Future[None]:
-        done: Future[None] = Future()
-        done.set_result(None)
-        return done
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        pass
-
 
 def _make_app(path: Path, **settings: Any) -> Any:
     from app.web import create_app
 
     app = create_app(settings=Settings(workspace_path=path, **settings)) if settings else create_app(path)
-    app.state.patrolnet.jobs._executor = lambda: _QueueOnlyExecutor()  # type: ignore[method-assign]
+    keep_jobs_queued(app)
     return app
 
 

@@ -22,8 +22,7 @@ waits for the job.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,23 +42,10 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 from tests.app._auth import auth_headers  # noqa: E402
-from tests.app._fixtures import build_workspace  # noqa: E402
+from tests.app._fixtures import build_workspace, keep_jobs_queued  # noqa: E402
 
 MAX_EXAMPLES = 25
 
-
-class _QueueOnlyExecutor:
-    """Stands in for the job pool: jobs stay queued (the import runs inline, its route waits)."""
-
-    def submit(self, fn: Callable[..., None], job: Any, *args: Any) -> Future[None]:
-        if job.kind == "import":
-            fn(job, *args)
-        done: Future[None] = Future()
-        done.set_result(None)
-        return done
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +56,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory, assets_ready: Path) -> It
     path = tmp_path_factory.mktemp("fuzz") / "yushui_fuzz.gpkg"
     build_workspace(path)
     app = create_app(path)
-    jobs = app.state.patrolnet.jobs
-    jobs._executor = lambda: _QueueOnlyExecutor()  # type: ignore[method-assign]
+    keep_jobs_queued(app, run=("import",))
     yield app
 
 
@@ -163,7 +148,7 @@ def demo_schema(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFact
     path = tmp_path_factory.mktemp("fuzz-demo") / "yushui.gpkg"
     shutil.copyfile(demo_workspace_file, path)
     app = create_app(path)
-    app.state.patrolnet.jobs._executor = lambda: _QueueOnlyExecutor()  # type: ignore[method-assign]
+    keep_jobs_queued(app, run=("import",))
     return schemathesis.openapi.from_asgi("/openapi.json", app, headers=auth_headers(app))
 
 
