@@ -703,3 +703,31 @@ MESSAGES.update(
         "ui.audit.failed": {"zh-CN": "无法读取审计日志：{msg}", "en": "Cannot read the audit log: {msg}"},
     }
 )
+
+
+# -- your account -------------------------------------------------------------------------------------------
+MESSAGES.update(
+    {
+        "nav.account": {"zh-CN": "我的账户", "en": "My account"},
+        "acct.title": {"zh-CN": "我的账户", "en": "My account"},
+        "acct.scope": {"zh-CN": "可见范围", "en": "Sees"},
+        "acct.expires": {"zh-CN": "本次会话到期", "en": "This session ends"},
+        "acct.permissions": {"zh-CN": "权限", "en": "Permissions"},
+        "acct.change": {"zh-CN": "修改密码", "en": "Change your password"},
+        "acct.current": {"zh-CN": "当前密码", "en": "Current password"},
+        "acct.new": {"zh-CN": "新密码（至少 10 个字符）", "en": "New password (at least 10 characters)"},
+        "acct.again": {"zh-CN": "再次输入新密码", "en": "New password again"},
+        "acct.submit": {"zh-CN": "修改密码", "en": "Change password"},
+        "acct.note": {
+            "zh-CN": "修改后，您在所有设备上的会话和令牌都会失效，需要重新登录。演示账户修改密码后即成为普通账户。",
+            "en": "Afterwards every session and token of yours ends: sign in again. A demo user with a new "
+                  "password becomes an ordinary user.",
+        },
+        "auth.bad_current": {"zh-CN": "当前密码错误。", "en": "The current password is wrong."},
+        "ui.account.demo": {"zh-CN": "演示账户", "en": "demo user"},
+        "ui.account.station": {"zh-CN": "本所辖区（{station}）", "en": "its own jurisdiction ({station})"},
+        "ui.account.district": {"zh-CN": "全区", "en": "the whole district"},
+        "ui.account.mismatch": {"zh-CN": "两次输入的新密码不一致。", "en": "The two new passwords differ."},
+        "ui.account.changed": {"zh-CN": "密码已修改，请重新登录。", "en": "Password changed; sign in again."},
+    }
+)

@@ -72,7 +72,8 @@ STATION_JOB_KINDS = frozenset({"routes", "camera_gaps"})
 ROUTE_POLICY: dict[str, str] = {
     # sign-in
     "login_page": PUBLIC, "login": PUBLIC, "issue_token": PUBLIC, "healthz": PUBLIC,
-    "logout": SIGNED_IN, "revoke_token": SIGNED_IN, "me": SIGNED_IN,
+    "logout": SIGNED_IN, "revoke_token": SIGNED_IN, "me": SIGNED_IN, "change_password": SIGNED_IN,
+    "page_account": SIGNED_IN,
     # pages
     "overview": "view", "page_hotspots": "view", "page_coverage": "view", "page_routes": "plan",
     "page_cameras": "export", "page_reports": "analyse", "page_data": "change_data", "page_users": "manage_users",
@@ -89,7 +90,7 @@ ROUTE_POLICY: dict[str, str] = {
     "change_user": "manage_users", "reset_password": "manage_users", "remove_user": "manage_users",
 }
 #: Routes answering HTML: signed-out visitors are sent to the login page, refusals get a page.
-PAGE_ROUTES = frozenset({"overview", "page_hotspots", "page_coverage", "page_routes", "page_cameras",
+PAGE_ROUTES = frozenset({"overview", "page_account", "page_hotspots", "page_coverage", "page_routes", "page_cameras",
                          "page_reports", "page_data", "page_users", "page_audit", "swagger_ui"})
 #: Nav key -> route name (the nav bar shows a user only the pages they may open).
 _NAV_ROUTES = {"dashboard": "overview", "hotspots": "page_hotspots", "coverage": "page_coverage",

@@ -59,7 +59,8 @@ DISTRICT = frozenset({"admin", "commander"})  # the whole district, planning and
 EXPECTED: dict[str, frozenset[str]] = {
     # sign-in (public), sign-out and who am I
     "login_page": EVERYONE, "login": EVERYONE, "issue_token": EVERYONE, "healthz": EVERYONE,
-    "logout": SIGNED_IN, "revoke_token": SIGNED_IN, "me": SIGNED_IN,
+    "logout": SIGNED_IN, "revoke_token": SIGNED_IN, "me": SIGNED_IN, "change_password": SIGNED_IN,
+    "page_account": SIGNED_IN,
     # pages
     "overview": SIGNED_IN, "page_hotspots": SIGNED_IN, "page_coverage": SIGNED_IN,
     "page_routes": DISTRICT | {"station"}, "page_cameras": DISTRICT | {"station"},
@@ -84,7 +85,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "reset_password": frozenset({"admin"}), "remove_user": frozenset({"admin"}),
 }
 #: Routes that answer HTML (a signed-out visitor is sent to the login page).
-PAGES = {"overview", "page_hotspots", "page_coverage", "page_routes", "page_cameras", "page_reports",
+PAGES = {"overview", "page_account", "page_hotspots", "page_coverage", "page_routes", "page_cameras", "page_reports",
          "page_data", "page_users", "page_audit", "swagger_ui", "login_page"}
 
 
@@ -219,6 +220,10 @@ SAMPLES: dict[str, Sample] = {
     "logout": lambda cl, c, r: cl.post("/logout"),
     "revoke_token": lambda cl, c, r: cl.delete("/api/v1/auth/token"),
     "me": lambda cl, c, r: cl.get("/api/v1/auth/me"),
+    # a new password too short: nothing changes; allowed roles get 422, the others 401
+    "change_password": lambda cl, c, r: cl.post("/api/v1/auth/password", json={
+        "current_password": PASSWORD, "new_password": "short"}),
+    "page_account": lambda cl, c, r: cl.get("/account"),
     "overview": lambda cl, c, r: cl.get("/"),
     **{f"page_{p}": (lambda p: lambda cl, c, r: cl.get(f"/{p}"))(p)
        for p in ("hotspots", "coverage", "routes", "cameras", "reports", "data", "users", "audit")},
@@ -263,6 +268,7 @@ SAMPLES: dict[str, Sample] = {
 ALLOWED_NOT_2XX = {
     "import_upload": {422},  # the job pool here never runs the import: "not imported"
     "login": {303},
+    "change_password": {422},  # the sample's new password is too short
 }
 
 

@@ -196,3 +196,27 @@ def me(request: Request, user: UserDep, lang: LangDep) -> dict[str, Any]:
         body["csrf_token"] = session.csrf
         body["csrf_header"] = CSRF_HEADER
     return body
+
+
+class PasswordChange(BaseModel):
+    """The current password and the new one (at least 10 characters, not the user name)."""
+
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=10, max_length=1024)
+
+
+@router.post("/api/v1/auth/password", summary="Change your own password (ends all your sessions and tokens)",
+             responses={401: {"description": "The current password is wrong"},
+                        429: {"description": "Too many failed attempts"}})
+def change_password(request: Request, state: BaseStateDep, lang: LangDep, user: UserDep,
+                    body: PasswordChange) -> JSONResponse:
+    client = client_address(request)
+    if _verify(state, client, user.username, body.current_password, lang) is None:
+        _audit(state, request, "login_failed", f"web:{user.username}", username=user.username, via="password change")
+        raise NotSignedInError(t("auth.bad_current", lang))
+    state.users.set_password(user.username, body.new_password)  # raises InputError for a weak one
+    _audit(state, request, "password", f"web:{user.username}", user=user.username, own=True)
+    resp = JSONResponse({"password_changed": True, "signed_out": True, "login": "/login"})
+    resp.delete_cookie(COOKIE, path="/")
+    return resp

@@ -53,7 +53,11 @@
     if (!me) return;
     var badge = document.getElementById("pn-user");
     if (badge) {
-      badge.textContent = me.display_name || me.username;
+      var link = document.createElement("a");
+      link.href = PN.url("/account"); link.className = "pn-user-link"; link.id = "pn-account-link";
+      link.textContent = me.display_name || me.username;
+      badge.textContent = "";
+      badge.appendChild(link);
       var role = document.createElement("span");
       role.className = "pn-role"; role.textContent = me.role_label;
       badge.appendChild(role);
