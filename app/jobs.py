@@ -76,9 +76,13 @@ DEMO_USERS = (
 
 def ensure_demo_users(ws: Workspace) -> list[str]:
     """Give a demo workspace its demo users (:data:`DEMO_USERS`) when it has no users yet; the user
-    names added. Only ``patrolnet demo`` calls this: a real workspace never gets a default password."""
+    names added. Only ``patrolnet demo`` calls this, and only a workspace built by the demo generator
+    (``meta.demo_generator``) gets them: a real workspace never gets a default password, even when
+    ``patrolnet demo --workspace`` is pointed at it."""
     from geo.users import DEMO_PASSWORD, UserStore
 
+    if "demo_generator" not in ws.meta:  # never a published password on a real workspace
+        return []
     store = UserStore(ws.path)
     if store.list():
         return []

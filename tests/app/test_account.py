@@ -70,3 +70,42 @@ def test_account_page(tmp_path: Path, assets_ready: Path) -> None:
         for lang, text in (("zh-CN", "修改密码"), ("en", "Change your password")):
             page = c.get("/account", params={"lang": lang}, headers=auth)
             assert page.status_code == 200 and text in page.text and 'id="pn-password-form"' in page.text
+
+
+def test_demo_users_never_land_in_a_real_workspace(tmp_path: Path) -> None:
+    """``patrolnet demo --workspace REAL.gpkg`` on a workspace that is not a demo adds no demo users."""
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.jobs import ensure_demo_users
+    from geo.users import UserStore
+    from geo.workspace import Workspace
+
+    path = tmp_path / "real.gpkg"
+    build_workspace(path)  # a hand-made workspace, not from the demo generator
+    assert ensure_demo_users(Workspace(path)) == []
+    result = CliRunner().invoke(cli, ["demo", "--workspace", str(path), "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert UserStore(path).list() == []
+
+
+def test_reading_the_gap_list_is_an_export_in_the_audit_log(tmp_path: Path, demo_workspace_file: Path,
+                                                            assets_ready: Path) -> None:
+    import shutil
+
+    from app.analysis_jobs import camera_gaps_job
+    from geo.workspace import Workspace
+    from tests.app._fixtures import client_class
+
+    path = tmp_path / "yushui.gpkg"
+    shutil.copyfile(demo_workspace_file, path)
+    camera_gaps_job(Workspace(path), out=tmp_path / "gaps.csv", risk=False)
+    app = create_app(path)
+    with client_class("station")(app) as c:
+        first = c.get("/api/v1/layers/camera_gaps", params={"limit": 10, "bbox": "114.8,27.7,115.1,27.9"})
+        assert first.status_code == 200
+        assert c.get("/api/v1/layers/camera_gaps", params={"limit": 10, "offset": 10}).status_code == 200
+        assert c.get("/api/v1/layers/incidents", params={"limit": 1}).status_code == 200
+    exports = read_log(path, action="export")
+    assert [(e.actor, e.target, e.details["bbox"]) for e in exports] == [
+        ("web:t-s01", "layer camera_gaps", "114.8,27.7,115.1,27.9")]  # the first page only; incidents not

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.i18n import layer_label
@@ -36,6 +36,7 @@ async def get_layer(
     ws: WorkspaceDep,
     state: StateDep,
     lang: LangDep,
+    request: Request,
     bbox: Annotated[
         str | None,
         Query(description="WGS84 min_lon,min_lat,max_lon,max_lat", examples=["114.9,27.8,114.96,27.84"]),
@@ -56,4 +57,23 @@ async def get_layer(
         lang=lang, properties=parse_properties(properties), simplify_m=simplify_m,
         frames=layer_frames(state),
     )
+    if name in AUDITED_LAYERS and offset == 0:  # who took the gap list, and when (once per read, not per page)
+        _record_export(request, ws, name, bbox)
     return Response(body, media_type=GEOJSON)
+
+
+#: Layers whose reading is an export in the audit log: the gap list tells where no camera looks.
+AUDITED_LAYERS = frozenset({"camera_gaps"})
+
+
+def _record_export(request: Request, ws: Any, name: str, bbox: str | None) -> None:
+    from app.web.auth import actor_of
+    from geo.audit import record
+
+    try:
+        record(ws.path, actor=actor_of(request), action="export", target=f"layer {name}",
+               details={"bbox": bbox, "via": "api"})
+    except Exception:  # noqa: BLE001 - logged; the answer itself is not refused
+        import logging
+
+        logging.getLogger(__name__).warning("could not record the export of layer %s", name, exc_info=True)
