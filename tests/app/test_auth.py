@@ -551,8 +551,10 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from app.jobs import ensure_demo_users
 
     path = tmp_path_factory.mktemp("auth-demo") / "demo_ws.gpkg"
-    build_workspace(path)
-    assert ensure_demo_users(Workspace(path)) == ["admin", "zhihui", "fenxi", "beihu", "baoshi", "zhushan"]
+    ws = build_workspace(path)
+    assert ensure_demo_users(ws) == []  # not a demo: no demo users
+    ws = ws.write({}, meta={"demo_generator": "test"})  # marked as one the demo generator built
+    assert ensure_demo_users(ws) == ["admin", "zhihui", "fenxi", "beihu", "baoshi", "zhushan"]
     return path
 
 
