@@ -423,7 +423,14 @@ def run_camera_gaps(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[st
                         "risk_score", "incidents_12m", "length_m", "seen_share", "nearest_camera_m",
                         "lon", "lat", "suggest_lon", "suggest_lat", "suggest_bearing_deg",
                         "suggest_kind") if c in gaps.columns]
-    return {"cameras": int(ctx.ws.count("cameras")) if ctx.ws.has("cameras") else 0, "gaps": int(len(gaps)),
+    cameras = 0
+    if ctx.ws.has("cameras"):
+        if p.station_id is None:
+            cameras = int(ctx.ws.count("cameras"))
+        else:  # a station's figures only
+            st = ctx.ws.read("cameras", columns=["station_id"])["station_id"].astype("string")
+            cameras = int((st == p.station_id).sum())
+    return {"cameras": cameras, "gaps": int(len(gaps)),
             "by_kind": kinds, "risk": p.risk, "top": _records(gaps[cols], p.top), "csv": names[0],
             "xlsx": names[1], "geojson": names[2]}, None
 
