@@ -476,9 +476,20 @@ def _run_in_child(kind: str, ws_path: str, out_dir: str, lang: str, stem: str, i
         except OSError:
             pass
 
-    ctx = JobContext(ws=Workspace(ws_path), out_dir=Path(out_dir), progress=progress, lang=lang, stem=stem,
-                     inputs=set(inputs))
-    return JOB_KINDS[kind].run(ctx, params)
+    import warnings
+
+    from geo.workspace import GeometryWarning
+
+    # one job at a time in this process, so catching warnings here is safe (it is not in threads)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeometryWarning)
+        ctx = JobContext(ws=Workspace(ws_path), out_dir=Path(out_dir), progress=progress, lang=lang, stem=stem,
+                         inputs=set(inputs))
+        result, day = JOB_KINDS[kind].run(ctx, params)
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, GeometryWarning)))
+    if notes and isinstance(result, dict):
+        result = {**result, "warnings": notes}  # damaged layers repaired or skipped: the user should know
+    return result, day
 
 
 _SAFE_RE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")

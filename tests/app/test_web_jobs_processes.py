@@ -176,3 +176,25 @@ def test_job_workers_do_not_outlive_the_server(signal_name: str, demo_workspace_
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_geometry_warnings_reach_the_job_result(demo_workspace_file: Path, tmp_path: Path,
+                                                assets_ready: Path) -> None:
+    """A job on a layer damaged outside patrolnet finishes and says which rows were repaired or skipped."""
+    import pyogrio
+    from shapely.geometry import Polygon
+
+    path = tmp_path / "yushui.gpkg"
+    shutil.copyfile(demo_workspace_file, path)
+    hoods = pyogrio.read_dataframe(path, layer="neighborhoods")
+    x0, y0, x1, y1 = hoods.geometry.iloc[0].bounds
+    hoods.loc[hoods.index[0], "geometry"] = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])  # bow-tie
+    pyogrio.write_dataframe(hoods, path, layer="neighborhoods", driver="GPKG")
+    app = create_app(path, job_processes=True)
+    try:
+        with client_class("commander")(app) as c:
+            job, _ = _follow(c, c.post("/api/v1/jobs/report", json={"month": "2026-09"}).json()["href"])
+        assert job["status"] == "done", job["error"]
+        assert any("layer 'neighborhoods'" in w and "N0001" in w for w in job["result"]["warnings"]), job["result"]
+    finally:
+        app.state.patrolnet.jobs.shutdown(wait=True)

@@ -132,6 +132,14 @@
         if (j.elapsed_s) s += " · " + PN.t("job.elapsed", {s: j.elapsed_s.toFixed(1)});
         st.textContent = s;
         el.setAttribute("data-status", j.status);
+        /* damaged layers repaired or skipped on the way (GeometryWarning): say so */
+        var warn = (j.result && j.result.warnings) || [];
+        if (warn.length && !el.querySelector(".pn-job-warnings")) {
+          var box = document.createElement("div");
+          box.className = "pn-note pn-job-warnings";
+          warn.forEach(function (w) { var p = document.createElement("div"); p.textContent = w; box.appendChild(p); });
+          el.appendChild(box);
+        }
       },
       fail: function (msg) { st.innerHTML = '<span class="pn-error">' + PN.esc(msg) + "</span>"; el.setAttribute("data-status", "failed"); }
     };
