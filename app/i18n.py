@@ -731,3 +731,39 @@ MESSAGES.update(
         "ui.account.changed": {"zh-CN": "密码已修改，请重新登录。", "en": "Password changed; sign in again."},
     }
 )
+
+
+# -- the user store's refusals, said in the page's language (geo.users tags them with a code) -----------------
+MESSAGES.update(
+    {
+        "error.users.password_short": {
+            "zh-CN": "密码太短（{n} 个字符）：至少 {min} 个字符，例如三个不相关的词",
+            "en": "password too short ({n} characters): use at least {min}, e.g. three unrelated words",
+        },
+        "error.users.password_is_name": {"zh-CN": "密码不能与用户名相同", "en": "the password must not be the user name"},
+        "error.users.bad_name": {
+            "zh-CN": "用户名“{name}”不合规：请用 2–32 个小写字母、数字、“.”、“_”或“-”，以字母或数字开头（显示名可以用中文）",
+            "en": "user name '{name}': use 2-32 lowercase letters, digits, '.', '_' or '-', starting with a letter "
+                  "or digit (the display name may be Chinese)",
+        },
+        "error.users.exists": {"zh-CN": "用户“{name}”已存在，请换一个用户名", "en": "user '{name}' exists already; pick another name"},
+        "error.users.bad_role": {
+            "zh-CN": "角色“{role}”无效：请选系统管理员、指挥长、派出所或分析员",
+            "en": "role '{role}': use admin, commander, station or analyst",
+        },
+        "error.users.need_station": {"zh-CN": "派出所用户需要选择所属派出所（其辖区）", "en": "a station user needs its station (its jurisdiction)"},
+        "error.users.unknown_station": {
+            "zh-CN": "派出所“{station}”不在工作区的派出所图层中；可选：{stations}",
+            "en": "station '{station}' is not in the workspace's stations layer; use one of {stations}",
+        },
+        "error.users.station_for_role": {
+            "zh-CN": "只有派出所用户才有所属派出所；{role} 查看全区（请不选派出所）",
+            "en": "only station users have a station; a {role} sees the whole district (leave the station out)",
+        },
+        "error.users.last_admin": {
+            "zh-CN": "“{name}”是最后一个启用的系统管理员；请先添加另一个管理员",
+            "en": "'{name}' is the last active admin; add another admin first",
+        },
+        "error.users.no_user": {"zh-CN": "没有用户“{name}”", "en": "no user '{name}'"},
+    }
+)

@@ -123,6 +123,14 @@ class Session:
     token_sha256: str
 
 
+def _coded(exc: InputError, code: str, **fmt: object) -> InputError:
+    """Tag an error with a message key (``error.<code>`` in :mod:`app.i18n`) so that the web app can
+    say it in the user's language; the English text stays the message (the command line shows it)."""
+    exc.code = code  # type: ignore[attr-defined]
+    exc.fmt = fmt  # type: ignore[attr-defined]
+    return exc
+
+
 def check_password(password: str, *, username: str = "") -> None:
     """Refuse a password that is too short or equals the user name.
 
@@ -132,10 +140,11 @@ def check_password(password: str, *, username: str = "") -> None:
         Naming the rule and the fix.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError(f"password too short ({len(password)} characters): use at least "
-                         f"{MIN_PASSWORD_LENGTH}, e.g. three unrelated words")
+        raise _coded(InputError(f"password too short ({len(password)} characters): use at least "
+                         f"{MIN_PASSWORD_LENGTH}, e.g. three unrelated words"),
+                     "users.password_short", n=len(password), min=MIN_PASSWORD_LENGTH)
     if username and password.strip().lower() == username.lower():
-        raise InputError("the password must not be the user name")
+        raise _coded(InputError("the password must not be the user name"), "users.password_is_name")
 
 
 class UserStore:
@@ -237,16 +246,17 @@ class UserStore:
         """
         username = username.strip().lower()
         if not _USERNAME.match(username):
-            raise InputError(f"user name {username!r}: use 2-32 lowercase letters, digits, '.', '_' or '-', "
-                             f"starting with a letter or digit (the display name may be Chinese)")
+            raise _coded(InputError(f"user name {username!r}: use 2-32 lowercase letters, digits, '.', '_' or '-', "
+                             f"starting with a letter or digit (the display name may be Chinese)"),
+                         "users.bad_name", name=username)
         station_id = self._check_role(role, station_id, stations)
         if not demo:
             check_password(password, username=username)
         now = _iso(_now())
         with self._lock, self._db(write=True) as con:
             if con.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
-                raise InputError(f"user {username!r} exists already; change it with 'patrolnet users set' "
-                                 f"or pick another name")
+                raise _coded(InputError(f"user {username!r} exists already; change it with 'patrolnet users set' "
+                                 f"or pick another name"), "users.exists", name=username)
             con.execute("INSERT INTO users (username, password_hash, role, station_id, display_name, active, demo, "
                         "created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
                         (username, _HASHER.hash(password), role, station_id, display_name, int(demo), now, now))
@@ -257,17 +267,19 @@ class UserStore:
     @staticmethod
     def _check_role(role: str, station_id: str | None, stations: set[str] | None) -> str | None:
         if role not in ROLES:
-            raise InputError(f"role {role!r}: use one of {', '.join(ROLES)}")
+            raise _coded(InputError(f"role {role!r}: use one of {', '.join(ROLES)}"), "users.bad_role", role=role)
         if role == "station":
             if not station_id:
-                raise InputError("a station user needs --station STATION_ID (its jurisdiction), e.g. S01")
+                raise _coded(InputError("a station user needs --station STATION_ID (its jurisdiction), e.g. S01"),
+                             "users.need_station")
             if stations is not None and station_id not in stations:
-                raise InputError(f"station {station_id!r} is not in the workspace's stations layer; "
-                                 f"use one of {', '.join(sorted(stations))}")
+                raise _coded(InputError(f"station {station_id!r} is not in the workspace's stations layer; "
+                                 f"use one of {', '.join(sorted(stations))}"),
+                             "users.unknown_station", station=station_id, stations=", ".join(sorted(stations)))
             return station_id
         if station_id:
-            raise InputError(f"only station users have a station; a {role} sees the whole district "
-                             f"(leave --station out)")
+            raise _coded(InputError(f"only station users have a station; a {role} sees the whole district "
+                             f"(leave --station out)"), "users.station_for_role", role=role)
         return None
 
     def update(self, username: str, *, role: str | None = None, station_id: str | None = None,
@@ -291,7 +303,8 @@ class UserStore:
                 others = con.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1 AND username != ?",
                                      (username,)).fetchone()[0]
                 if not others:
-                    raise InputError(f"{username!r} is the last active admin; add another admin first")
+                    raise _coded(InputError(f"{username!r} is the last active admin; add another admin first"),
+                                 "users.last_admin", name=username)
             con.execute("UPDATE users SET role = ?, station_id = ?, display_name = ?, active = ? WHERE username = ?",
                         (new_role, new_station, user.display_name if display_name is None else display_name,
                          int(new_active), username))
@@ -328,14 +341,16 @@ class UserStore:
                 others = con.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1 AND username != ?",
                                      (username,)).fetchone()[0]
                 if not others:
-                    raise InputError(f"{username!r} is the last active admin; add another admin first")
+                    raise _coded(InputError(f"{username!r} is the last active admin; add another admin first"),
+                                 "users.last_admin", name=username)
             con.execute("DELETE FROM sessions WHERE username = ?", (username,))
             con.execute("DELETE FROM users WHERE username = ?", (username,))
 
     def _require(self, username: str) -> User:
         user = self.get(username)
         if user is None:
-            raise InputError(f"no user {username!r}; list them with 'patrolnet users list'")
+            raise _coded(InputError(f"no user {username!r}; list them with 'patrolnet users list'"),
+                         "users.no_user", name=username)
         return user
 
     def verify(self, username: str, password: str) -> User | None:

@@ -95,13 +95,30 @@ def _page_answer(request: Request, exc: PlannerError) -> Response | None:
     return None
 
 
+def _said(request: Request, exc: PlannerError) -> str:
+    """The error's message in the request's language when the core tagged it with a message key
+    (``exc.code`` -> ``error.<code>`` of :mod:`app.i18n`), else the message as it is."""
+    from app.i18n import MESSAGES, normalize_lang, t
+
+    code = getattr(exc, "code", None)
+    key = f"error.{code}"
+    if not code or key not in MESSAGES:
+        return str(exc)
+    state = getattr(request.app.state, "patrolnet", None)
+    default = state.settings.default_lang if state is not None else "zh-CN"
+    try:
+        return t(key, normalize_lang(request.query_params.get("lang"), default), **getattr(exc, "fmt", {}))
+    except (KeyError, IndexError, ValueError):
+        return str(exc)
+
+
 async def _planner_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PlannerError)
     if _is_page(request):
         page = _page_answer(request, exc)
         if page is not None:
             return page
-    body: dict[str, object] = {"detail": str(exc), "error": type(exc).__name__}
+    body: dict[str, object] = {"detail": _said(request, exc), "error": type(exc).__name__}
     if isinstance(exc, LayerNotFoundError):
         body.update(layer=exc.layer, available=exc.available)
     if isinstance(exc, UploadTooLargeError):

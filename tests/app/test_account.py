@@ -109,3 +109,17 @@ def test_reading_the_gap_list_is_an_export_in_the_audit_log(tmp_path: Path, demo
     exports = read_log(path, action="export")
     assert [(e.actor, e.target, e.details["bbox"]) for e in exports] == [
         ("web:t-s01", "layer camera_gaps", "114.8,27.7,115.1,27.9")]  # the first page only; incidents not
+
+
+def test_user_store_refusals_are_said_in_the_page_language(tmp_path: Path, assets_ready: Path) -> None:
+    from tests.app._fixtures import client_class
+
+    app = _app(tmp_path)
+    with client_class("admin")(app) as c:
+        zh = c.post("/api/v1/users", json={"username": "t-s01", "password": PASSWORD, "role": "analyst"})
+        assert zh.status_code == 422 and zh.json()["detail"] == "用户“t-s01”已存在，请换一个用户名"
+        en = c.post("/api/v1/users", params={"lang": "en"},
+                    json={"username": "new-one", "password": PASSWORD, "role": "station", "station_id": "S99"})
+        assert en.status_code == 422 and en.json()["detail"].startswith("station 'S99' is not in the workspace")
+        weak = c.post("/api/v1/users/t-s02/password", json={"password": "t-s02     "})
+        assert weak.status_code == 422 and weak.json()["detail"] == "密码不能与用户名相同"
