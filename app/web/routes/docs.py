@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.assets import asset_url, assert_offline_html, check_assets
 from app.i18n import t
+from app.web.pages import STATIC_PREFIX
 from app.web.deps import LangDep, SettingsDep
 
 router = APIRouter(include_in_schema=False)
@@ -25,8 +26,10 @@ def swagger_ui(settings: SettingsDep, lang: LangDep) -> HTMLResponse:
         swagger_favicon_url=asset_url("swagger_favicon", prefix),
         swagger_ui_parameters={"validatorUrl": None},
     )
-    assert_offline_html(bytes(page.body).decode("utf-8"), what="API docs page")
-    return page
+    html = bytes(page.body).decode("utf-8").replace(
+        "</body>", f'<script src="{STATIC_PREFIX}/docs.js"></script>\n</body>')
+    assert_offline_html(html, what="API docs page")
+    return HTMLResponse(html)
 
 
 @router.get("/openapi.json", name="openapi")
