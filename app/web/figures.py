@@ -110,7 +110,14 @@ def ranking(state: AppState, month: str | None, lang: str, *, limit: int = 100,
     stations): the method ranks every station, but no station sees another's figures."""
     principal = getattr(state, "principal", None)
     scoped = principal is not None and principal.scoped
-    rep = report_for(state.base if scoped else state, month)  # type: ignore[attr-defined]
+    if scoped:  # the district's report, from the same cache entry the commanders' pages use
+        from app.web.auth import ScopedState
+        from geo.access import Principal
+
+        district = ScopedState(state.base, Principal("district-view", "commander"))  # type: ignore[attr-defined]
+        rep = report_for(district, month)  # type: ignore[arg-type]
+    else:
+        rep = report_for(state, month)
     table = rep.table("station_ranking")
     stations_ranked = len(table)
     if scoped:
