@@ -46,7 +46,8 @@ def free_port() -> int:
 
 def serve(app: Any) -> Iterator[str]:
     """Run ``app`` with uvicorn on a free loopback port for the duration of the generator (its
-    workspace gets the test users and sessions of ``tests/app/_auth.py``)."""
+    workspace gets the test users and sessions of ``tests/app/_auth.py``; its job pool is shut down,
+    waiting for running jobs, at the end)."""
     ensure_users(app.state.patrolnet.settings.workspace_path)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
@@ -64,6 +65,9 @@ def serve(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        jobs = app.state.patrolnet.jobs
+        if jobs is not None:  # jobs the test started finish before their workspace goes away
+            jobs.shutdown(wait=True)
 
 
 @dataclass

@@ -41,3 +41,11 @@ def app(workspace_path: Path, assets_ready: Path) -> Any:
 def client(app: Any) -> Iterator[Any]:
     with client_class()(app) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless chromium for a test module (``tests/app/_browser.py``)."""
+    from tests.app._browser import launch
+
+    yield from launch()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from app.web import create_app
-from tests.app._browser import ARTIFACTS, Recorder, launch, recorded_page, require_chromium, serve, wait_for
+from tests.app._browser import ARTIFACTS, Recorder, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +31,6 @@ def tiles_base_url(workspace_path: Path, mbtiles_path: Path, assets_ready: Path)
     require_chromium()
     yield from serve(create_app(workspace_path, mbtiles=mbtiles_path))
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from launch()
 
 
 @pytest.fixture()

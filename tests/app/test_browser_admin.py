@@ -19,7 +19,7 @@ import pytest
 from app.web import create_app
 from geo.audit import read_log, record
 from geo.users import UserStore
-from tests.app._browser import ARTIFACTS, Recorder, launch, recorded_page, require_chromium, serve, wait_for
+from tests.app._browser import ARTIFACTS, Recorder, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -44,10 +44,6 @@ def base_url(ws_copy: Path, assets_ready: Path) -> Iterator[str]:
     require_chromium()
     yield from serve(create_app(ws_copy))
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from launch()
 
 
 @pytest.fixture()

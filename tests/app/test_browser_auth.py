@@ -21,7 +21,7 @@ import pytest
 from app.web import create_app
 from geo.users import DEMO_PASSWORD
 from geo.workspace import Workspace
-from tests.app._browser import ARTIFACTS, Recorder, launch, recorded_page, require_chromium, serve, wait_for
+from tests.app._browser import ARTIFACTS, Recorder, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -47,16 +47,8 @@ def demo_copy(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture(scope="module")
 def base_url(demo_copy: Path, assets_ready: Path) -> Iterator[str]:
     require_chromium()
-    app = create_app(demo_copy)
-    try:
-        yield from serve(app)
-    finally:
-        app.state.patrolnet.jobs.shutdown(wait=True)
+    yield from serve(create_app(demo_copy))
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from launch()
 
 
 @pytest.fixture()

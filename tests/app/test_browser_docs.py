@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.web import create_app
-from tests.app._browser import launch, recorded_page, require_chromium, serve
+from tests.app._browser import recorded_page, require_chromium, serve
 
 
 @pytest.fixture(scope="module")
@@ -19,16 +19,8 @@ def base_url(workspace_path: Path, tmp_path_factory: pytest.TempPathFactory, ass
     require_chromium()
     path = tmp_path_factory.mktemp("docs") / "ws.gpkg"
     shutil.copyfile(workspace_path, path)  # the job submitted below writes into this copy's folder only
-    app = create_app(path)
-    try:
-        yield from serve(app)
-    finally:
-        app.state.patrolnet.jobs.shutdown(wait=True)
+    yield from serve(create_app(path))
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from launch()
 
 
 def test_try_it_out_posts_with_the_session(base_url: str, browser: Any) -> None:

@@ -21,17 +21,8 @@
   var labels = {};
   (cfg.actions || []).forEach(function (a) { labels[a.code] = a.label; });
 
-  var tz = cfg.timezone, tzOk = !!tz;
-  try { new Intl.DateTimeFormat("en-CA", {timeZone: tz}); } catch (e) { tzOk = false; }
-  var timeFmt = new Intl.DateTimeFormat("en-CA", {timeZone: tzOk ? tz : undefined, year: "numeric", month: "2-digit",
-    day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"});
-  function fmtTime(iso) {
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) return String(iso);
-    var p = {};
-    timeFmt.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
-    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
-  }
+  /* times in the workspace's time zone (the browser's own when that zone is unknown to it) */
+  var fmtTime = PN.timeFormatter(cfg.timezone, true), tz = fmtTime.zone, tzOk = !!tz;
 
   /* state, kept in the address (so that reload and back keep the page) */
   var q = new URLSearchParams(location.search);

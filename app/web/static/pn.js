@@ -16,6 +16,26 @@
       return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
     });
   };
+  /* A formatter of ISO times as "YYYY-MM-DD HH:MM[:SS]" in the time zone tz (the workspace's); the
+     browser's own zone when tz is empty or unknown to the browser (formatter.zone is then null). */
+  PN.timeFormatter = function (tz, seconds) {
+    var zone = tz || null;
+    try { new Intl.DateTimeFormat("en-CA", {timeZone: zone || undefined}); } catch (e) { zone = null; }
+    var opts = {timeZone: zone || undefined, year: "numeric", month: "2-digit", day: "2-digit",
+                hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
+    if (seconds) opts.second = "2-digit";
+    var f = new Intl.DateTimeFormat("en-CA", opts);
+    var format = function (iso) {
+      if (!iso) return "";
+      var d = new Date(iso);
+      if (isNaN(d.getTime())) return String(iso);
+      var p = {};
+      f.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+      return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + (seconds ? ":" + p.second : "");
+    };
+    format.zone = zone;
+    return format;
+  };
   PN.fmt = function (v, digits) {
     if (v === null || v === undefined || v === "") return "";
     if (typeof v === "number") return digits === undefined ? v.toLocaleString() : v.toFixed(digits);

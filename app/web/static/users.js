@@ -17,18 +17,7 @@
   var COLS = 9;
 
   /* times in the workspace's time zone (else the browser's) */
-  var tz = cfg.timezone, tzOk = !!tz;
-  try { new Intl.DateTimeFormat("en-CA", {timeZone: tz}); } catch (e) { tzOk = false; }
-  function fmtTime(iso) {
-    if (!iso) return "";
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) return String(iso);
-    var p = {};
-    new Intl.DateTimeFormat("en-CA", {timeZone: tzOk ? tz : undefined, year: "numeric", month: "2-digit",
-      day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23"})
-      .formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
-    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
-  }
+  var fmtTime = PN.timeFormatter(cfg.timezone, false), tz = fmtTime.zone, tzOk = !!tz;
   var tzNote = document.getElementById("pn-users-tz");
   if (tzNote) tzNote.textContent = t("users.tz", {tz: tzOk ? tz : t("audit.local_time")});
 
