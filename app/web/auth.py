@@ -46,6 +46,7 @@ __all__ = [
     "STATION_JOB_KINDS",
     "ScopedState",
     "TooManyAttemptsError",
+    "audit",
     "authenticate",
     "nav_pages",
 ]
@@ -278,3 +279,22 @@ def actor_of(request: Request) -> str:
     """The audit log's actor for a web request: ``web:<user name>``."""
     p = principal_of(request)
     return f"web:{p.username}" if p is not None else f"web:anonymous@{client_address(request)}"
+
+
+def audit(request: Request, action: str, target: str | None = None, *, actor: str | None = None,
+          strict: bool = False, **details: Any) -> None:
+    """Record a web action in the workspace's audit log: by ``actor`` (default: the request's user,
+    :func:`actor_of`), on ``target`` (default: the workspace file). Best effort unless ``strict``:
+    an unwritable log is logged by the server, and the request it records is not refused."""
+    from geo.audit import record
+
+    path = request.app.state.patrolnet.settings.workspace_path
+    try:
+        record(path, actor=actor or actor_of(request), action=action,
+               target=path.name if target is None else target, details=details)
+    except Exception:
+        if strict:
+            raise
+        import logging
+
+        logging.getLogger(__name__).warning("could not write the audit log (%s %s)", action, target, exc_info=True)

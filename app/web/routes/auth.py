@@ -20,12 +20,12 @@ from app.web.auth import (
     NotSignedInError,
     TooManyAttemptsError,
     actor_of,
+    audit,
     client_address,
     nav_pages,
 )
 from app.web.deps import BaseStateDep, LangDep, UserDep
 from geo.access import PERMISSIONS
-from geo.audit import record
 from geo.users import DEMO_PASSWORD
 
 router = APIRouter(tags=["auth"])
@@ -43,14 +43,9 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
-def _audit(state: Any, request: Request, action: str, actor: str, **details: Any) -> None:
-    try:
-        record(state.settings.workspace_path, actor=actor, action=action,
-               target=state.settings.workspace_path.name, details={"client": client_address(request), **details})
-    except Exception:  # noqa: BLE001 - an unwritable log must not lock everyone out; the server logs it
-        import logging
-
-        logging.getLogger(__name__).warning("could not write the audit log", exc_info=True)
+def _audit(request: Request, action: str, actor: str, **details: Any) -> None:
+    """Sign-in events name the client address (an unwritable log must not lock everyone out)."""
+    audit(request, action, actor=actor, client=client_address(request), **details)
 
 
 def _verify(state: Any, client: str, username: str, password: str, lang: str) -> Any:
@@ -123,12 +118,12 @@ def login(
         resp.headers["Retry-After"] = str(exc.retry_after_s)
         return resp
     if user is None:
-        _audit(state, request, "login_failed", f"web:anonymous@{client}", username=username[:64])
+        _audit(request, "login_failed", f"web:anonymous@{client}", username=username[:64])
         return _login_page(state, lang, next_url=next_url, error=t("auth.bad_login", lang), status=401,
                            username=username)
     token = state.users.open_session(user.username, kind="session",
                                      lifetime=timedelta(hours=state.settings.session_hours))
-    _audit(state, request, "login", f"web:{user.username}", role=user.role)
+    _audit(request, "login", f"web:{user.username}", role=user.role)
     sep = "&" if "?" in next_url else "?"
     target = next_url if "lang=" in next_url else f"{next_url}{sep}lang={quote(lang)}"
     resp = RedirectResponse(target, status_code=303)
@@ -142,7 +137,7 @@ def login(
 def logout(request: Request, state: BaseStateDep, user: UserDep) -> JSONResponse:
     session = request.state.session
     state.users.close_session_by_hash(session.token_sha256)
-    _audit(state, request, "logout", f"web:{user.username}")
+    _audit(request, "logout", f"web:{user.username}")
     resp = JSONResponse({"signed_out": True, "login": "/login"})
     resp.delete_cookie(COOKIE, path="/")
     return resp
@@ -164,13 +159,13 @@ def issue_token(request: Request, state: BaseStateDep, lang: LangDep, body: Toke
     client = client_address(request)
     user = _verify(state, client, body.username, body.password, lang)
     if user is None:
-        _audit(state, request, "login_failed", f"web:anonymous@{client}", username=body.username[:64], via="token")
+        _audit(request, "login_failed", f"web:anonymous@{client}", username=body.username[:64], via="token")
         raise NotSignedInError(t("auth.bad_login", lang))
     hours = min(body.hours or state.settings.token_hours, state.settings.token_hours)
     token = state.users.open_session(user.username, kind="token", lifetime=timedelta(hours=hours))
     session = state.users.session(token)
     assert session is not None
-    _audit(state, request, "login", f"web:{user.username}", role=user.role, via="token")
+    _audit(request, "login", f"web:{user.username}", role=user.role, via="token")
     return {"access_token": token, "token_type": "bearer", "expires_at": session.expires_at,
             "username": user.username, "role": user.role}
 
@@ -178,7 +173,7 @@ def issue_token(request: Request, state: BaseStateDep, lang: LangDep, body: Toke
 @router.delete("/api/v1/auth/token", summary="End the token (or session) this request is made with")
 def revoke_token(request: Request, state: BaseStateDep, user: UserDep) -> dict[str, Any]:
     state.users.close_session_by_hash(request.state.session.token_sha256)
-    _audit(state, request, "logout", actor_of(request))
+    _audit(request, "logout", actor_of(request))
     return {"revoked": True, "username": user.username}
 
 
@@ -213,10 +208,10 @@ def change_password(request: Request, state: BaseStateDep, lang: LangDep, user: 
                     body: PasswordChange) -> JSONResponse:
     client = client_address(request)
     if _verify(state, client, user.username, body.current_password, lang) is None:
-        _audit(state, request, "login_failed", f"web:{user.username}", username=user.username, via="password change")
+        _audit(request, "login_failed", f"web:{user.username}", username=user.username, via="password change")
         raise NotSignedInError(t("auth.bad_current", lang))
     state.users.set_password(user.username, body.new_password)  # raises InputError for a weak one
-    _audit(state, request, "password", f"web:{user.username}", user=user.username, own=True)
+    _audit(request, "password", f"web:{user.username}", user=user.username, own=True)
     resp = JSONResponse({"password_changed": True, "signed_out": True, "login": "/login"})
     resp.delete_cookie(COOKIE, path="/")
     return resp

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import FileResponse
 
-from app.web.auth import EXPORT_JOB_KINDS, actor_of
+from app.web.auth import EXPORT_JOB_KINDS, audit
 from app.web.deps import JobsDep, LangDep, UserDep
 from app.web.job_kinds import PARAMS, submit_job
 from app.web.tasks import Job, JobManager, JobNotFoundError, media_type
@@ -87,15 +87,7 @@ def get_job_file(job_id: str, name: str, jobs: JobsDep, user: UserDep, request: 
         raise ForbiddenError(f"a {user.role} user may not export {job.kind} files (routes and camera gap lists)")
     path = jobs.file(job_id, name)
     if job.kind in EXPORT_JOB_KINDS:  # who took a route or gap list, and when
-        from geo.audit import record
-
-        try:
-            record(request.app.state.patrolnet.settings.workspace_path, actor=actor_of(request), action="export",
-                   target=name, details={"job": job.id, "kind": job.kind, "station_id": job.station_id})
-        except Exception:  # noqa: BLE001 - logged below; the download itself is not refused
-            import logging
-
-            logging.getLogger(__name__).warning("could not record the export of %s", name, exc_info=True)
+        audit(request, "export", name, job=job.id, kind=job.kind, station_id=job.station_id)
     inline = path.suffix.lower() in (".html", ".json")
     return FileResponse(path, media_type=media_type(path.name), filename=path.name,
                         content_disposition_type="inline" if inline else "attachment")

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.i18n import layer_label
+from app.web.auth import audit
 from app.web.deps import LangDep, StateDep, WorkspaceDep
 from app.web.figures import layer_frames
 from app.web.features import layer_geojson_bytes, parse_bbox, parse_properties
@@ -58,22 +59,9 @@ async def get_layer(
         frames=layer_frames(state),
     )
     if name in AUDITED_LAYERS and offset == 0:  # who took the gap list, and when (once per read, not per page)
-        _record_export(request, ws, name, bbox)
+        audit(request, "export", f"layer {name}", bbox=bbox, via="api")
     return Response(body, media_type=GEOJSON)
 
 
 #: Layers whose reading is an export in the audit log: the gap list tells where no camera looks.
 AUDITED_LAYERS = frozenset({"camera_gaps"})
-
-
-def _record_export(request: Request, ws: Any, name: str, bbox: str | None) -> None:
-    from app.web.auth import actor_of
-    from geo.audit import record
-
-    try:
-        record(ws.path, actor=actor_of(request), action="export", target=f"layer {name}",
-               details={"bbox": bbox, "via": "api"})
-    except Exception:  # noqa: BLE001 - logged; the answer itself is not refused
-        import logging
-
-        logging.getLogger(__name__).warning("could not record the export of layer %s", name, exc_info=True)

@@ -7,9 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.web.auth import actor_of
+from app.web.auth import audit
 from app.web.deps import BaseStateDep, UserDep
-from geo.audit import record
 from geo.errors import InputError
 from geo.users import ROLES
 
@@ -52,8 +51,8 @@ def _stations(state: Any) -> set[str] | None:
     return set(ws.read("stations", columns=["station_id"])["station_id"].astype(str))
 
 
-def _audit(state: Any, request: Request, action: str, target: str, **details: Any) -> None:
-    record(state.settings.workspace_path, actor=actor_of(request), action=action, target=target, details=details)
+def _audit(request: Request, action: str, target: str, **details: Any) -> None:
+    audit(request, action, target, strict=True, **details)  # a user change must not go unrecorded quietly
 
 
 @router.get("", summary="Every user (never their password hashes)")
@@ -66,7 +65,7 @@ def list_users(state: BaseStateDep) -> dict[str, Any]:
 def add_user(request: Request, state: BaseStateDep, body: NewUser) -> dict[str, Any]:
     user = state.users.add(body.username, body.password, body.role, station_id=body.station_id,
                            display_name=body.display_name, stations=_stations(state))
-    _audit(state, request, "user_add", user.username, role=user.role, station_id=user.station_id)
+    _audit(request, "user_add", user.username, role=user.role, station_id=user.station_id)
     return user.as_dict()
 
 
@@ -80,14 +79,14 @@ def change_user(request: Request, state: BaseStateDep, user: UserDep, username: 
                          "session); ask another admin, or use 'patrolnet users set' on the server")
     user = state.users.update(username, role=body.role, station_id=body.station_id,
                               display_name=body.display_name, active=body.active, stations=_stations(state))
-    _audit(state, request, "user_change", username, **body.model_dump(exclude_none=True))
+    _audit(request, "user_change", username, **body.model_dump(exclude_none=True))
     return user.as_dict()
 
 
 @router.post("/{username}/password", summary="Set a user's password (ends their sessions)")
 def reset_password(request: Request, state: BaseStateDep, username: UserName, body: NewPassword) -> dict[str, Any]:
     state.users.set_password(username, body.password)
-    _audit(state, request, "password", username)
+    _audit(request, "password", username)
     return {"username": username, "password_changed": True}
 
 
@@ -97,5 +96,5 @@ def remove_user(request: Request, state: BaseStateDep, user: UserDep, username: 
         raise InputError("an admin cannot remove themselves; ask another admin, or use 'patrolnet users remove' "
                          "on the server")
     state.users.remove(username)
-    _audit(state, request, "user_remove", username)
+    _audit(request, "user_remove", username)
     return {"username": username, "removed": True}
