@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
+from pyproj import CRS
 
 from geo.errors import CRSError
 
-__all__ = ["require_metric"]
+__all__ = ["require_metric", "require_projected"]
 
 
 def require_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
@@ -26,3 +29,20 @@ def require_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
             f"{what} is in {frame.crs.to_string()} (degrees); distances and areas need metres: "
             f"reproject with .to_crs(working_crs), e.g. .to_crs('EPSG:4547')"
         )
+
+
+def require_projected(crs: Any, what: str) -> CRS:
+    """Return ``crs`` as a :class:`pyproj.CRS`; raise :class:`CRSError` unless it is projected (metres).
+
+    The check of a bare CRS (of a graph, a layer's ``.crs`` or a user's text); :func:`require_metric`
+    checks a frame.
+    """
+    if crs is None:
+        raise CRSError(f"{what} has no CRS; set it with .set_crs(...) (a projected CRS in metres)")
+    obj = CRS.from_user_input(crs)
+    if not obj.is_projected:
+        raise CRSError(
+            f"{what} is in {obj.to_string()} (degrees); distances and areas need metres: "
+            f"reproject with .to_crs(working_crs), e.g. .to_crs('EPSG:4547')"
+        )
+    return obj

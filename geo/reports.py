@@ -17,7 +17,7 @@ Measures (:data:`MEASURES`)
     两抢一盗 is robbery, snatching and every theft category; "preventable cases" (可防性案件) of the
     article are counted as 两抢一盗. Street vs neighborhood is the incident's ``place_kind``. A street
     incident is on a *main road* (街面主干道) when its ``edge_id`` is a road edge whose ``highway``
-    is one of :data:`routing.graph.MAIN_HIGHWAYS` (or the workspace's ``meta.main_highways``); without
+    is one of :data:`geo.schema.MAIN_HIGHWAYS` (or the workspace's ``meta.main_highways``); without
     road edges the incidents' own ``main_road`` column is used (the demo writes one).
 
 The article's three headline figures (:data:`HEADLINE_MEASURES`): district criminal cases,
@@ -425,7 +425,7 @@ def prepare_incidents(
         The ``road_edges`` layer (edge_id, highway, name), to tell main-road street incidents and
         name their road. Without it the incidents' ``main_road`` column is used.
     main_highways
-        Highway values counted as main roads; default :data:`routing.graph.MAIN_HIGHWAYS`.
+        Highway values counted as main roads; default :data:`geo.schema.MAIN_HIGHWAYS`.
 
     Returns
     -------
@@ -501,7 +501,7 @@ def prepare_incidents(
     road_name = pd.Series([None] * n, dtype=object)
     if road_edges is not None and {"edge_id", "highway"} <= set(road_edges.columns):
         if main_highways is None:
-            from routing.graph import MAIN_HIGHWAYS
+            from geo.schema import MAIN_HIGHWAYS
 
             main_highways = MAIN_HIGHWAYS
         edges = pd.DataFrame(road_edges).drop_duplicates("edge_id")
@@ -1532,7 +1532,7 @@ def build_report(
         Street incidents within this distance of a compound go into its bulletin.
     main_highways
         Highway values counted as main roads (default ``meta.main_highways`` or
-        :data:`routing.graph.MAIN_HIGHWAYS`).
+        :data:`geo.schema.MAIN_HIGHWAYS`).
 
     Returns
     -------

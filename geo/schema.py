@@ -13,6 +13,11 @@ SCHEMA_VERSION = 1
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 #: CGCS2000 / 3-degree Gauss-Kruger CM 114E: a metric CRS fitting Xinyu (27.82 N, 114.93 E).
 XINYU_CRS = "EPSG:4547"
+#: Main roads by default (the special patrol brigade's): motorway, trunk, primary, secondary and
+#: their links. A workspace may set its own list in ``meta.main_highways``.
+MAIN_HIGHWAYS: tuple[str, ...] = (
+    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
+)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import CRSError, InputError
+from geo.schema import MAIN_HIGHWAYS
 
 __all__ = [
     "MAIN_HIGHWAYS",
@@ -29,10 +30,6 @@ __all__ = [
     "main_highways",
 ]
 
-#: Main roads by default (the brigade's): motorway, trunk, primary, secondary and their links.
-MAIN_HIGHWAYS: tuple[str, ...] = (
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link",
-)
 #: Patrol-speed assumptions per road class when no ``maxspeed`` is tagged (km/h, urban China).
 DEFAULT_SPEED_KPH: dict[str, float] = {
     "motorway": 80, "motorway_link": 40, "trunk": 60, "trunk_link": 35, "primary": 45, "primary_link": 30,

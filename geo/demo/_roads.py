@@ -17,17 +17,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from geo.demo import _names
+from geo.schema import MAIN_HIGHWAYS
 
-MAIN_HIGHWAYS = (
-    "motorway",
-    "motorway_link",
-    "trunk",
-    "trunk_link",
-    "primary",
-    "primary_link",
-    "secondary",
-    "secondary_link",
-)
 MAXSPEED = {
     "trunk": "70",
     "primary": "60",

@@ -1,0 +1,15 @@
+"""Progress reports: the one signature every long step of patrolnet calls back with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["Progress", "no_progress"]
+
+#: ``progress(stage, fraction)``: ``stage`` is a message key of the step (said in the user's
+#: language by the shell), ``fraction`` in [0, 1].
+Progress = Callable[[str, float], None]
+
+
+def no_progress(stage: str, fraction: float) -> None:
+    """A :data:`Progress` that reports nothing."""
