@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo.errors import InputError
 from geo.safety import write_safe_csv
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 
 Progress = Callable[[str, float], None]
 
@@ -351,7 +351,7 @@ def hot_cells(ws: Workspace) -> tuple[gpd.GeoDataFrame | None, pd.Series | None]
 
 def camera_coverage_job(ws: Workspace, *, risk: bool = True) -> dict[str, Any]:
     """Coverage figures of the workspace's cameras (risk-weighted by the forecast when there are incidents)."""
-    from geo.cameras.district import coverage_for_workspace
+    from app.services.cameras import coverage_for_workspace
 
     edge_risk = forecast_edge_risk(ws) if risk else None
     subzones = ws.read("subzones") if ws.has("subzones") else None
@@ -367,7 +367,7 @@ def camera_gaps_job(ws: Workspace, *, out: str | Path, lang: str = "zh-CN", segm
     With ``station_id`` only that station's gaps are kept (district ranks kept) and the workspace's
     district-wide ``camera_gaps`` layer is left as it is."""
     from geo.cameras import write_table
-    from geo.cameras.district import gaps_for_workspace
+    from app.services.cameras import gaps_for_workspace
 
     edge_risk = forecast_edge_risk(ws) if risk else None
     cells, cell_risk = hot_cells(ws)
@@ -404,7 +404,7 @@ def camera_siting_job(ws: Workspace, *, out: str | Path, add: int | None = None,
                       method: str = "auto", lang: str = "zh-CN", risk: bool = True) -> tuple[Any, Path]:
     """Where K new cameras help most (maximal covering; or the fewest reaching ``target_share``)."""
     from geo.cameras import write_table
-    from geo.cameras.district import gaps_for_workspace, siting_for_workspace
+    from app.services.cameras import gaps_for_workspace, siting_for_workspace
 
     if add is None and target_share is None:
         raise InputError("give --add K (how many new cameras) or --target-share S (set covering)")

@@ -108,7 +108,7 @@ def _audit(workspace: Path | str, action: str, **details: Any) -> None:
     """Record a finished command in the workspace's append-only audit log (actor: the OS user)."""
     import getpass
 
-    from geo.audit import record
+    from app.storage.audit import record
 
     try:
         actor = f"cli:{getpass.getuser()}"
@@ -155,7 +155,7 @@ def demo(
     with planner_errors():
         if workspace.exists() and not rebuild:
             from app.jobs import ensure_demo_users
-            from geo.workspace import Workspace
+            from app.storage.workspace import Workspace
 
             ws = Workspace(workspace)
             ensure_demo_users(ws)
@@ -181,7 +181,7 @@ def info(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Show a workspace's layers, feature counts, CRS and extent."""
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     with planner_errors():
         summary = Workspace(workspace).info()
@@ -210,7 +210,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the web app for a workspace (offline; all map assets are local)."""
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     with planner_errors():
         Workspace(workspace)
@@ -275,7 +275,7 @@ def grid(
 ) -> None:
     """Cut the district into sub-zones (小片区) that follow the streets."""
     from app.jobs import grid_workspace
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     if count is not None and target_area_m2 is not None:
@@ -318,7 +318,7 @@ def split(
     import pandas as pd
 
     from app.jobs import split_workspace
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     with planner_errors():
@@ -368,7 +368,7 @@ def hotspots(
 ) -> None:
     """Hotspots: density surface, Gi* hot and cold spots, time profile, near repeats."""
     from app.analysis_jobs import hotspots_job
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     start, end = _parse_date(from_, "--from"), _parse_date(to, "--to")
@@ -409,7 +409,7 @@ def forecast(
 ) -> None:
     """Next-period risk per sub-zone, street segment or grid cell: a ranked list and a map layer."""
     from app.analysis_jobs import forecast_job
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     with planner_errors():
@@ -443,7 +443,7 @@ def backtest(
 ) -> None:
     """Rolling-origin weekly backtest: every forecast method beside the naive baselines."""
     from app.analysis_jobs import backtest_job
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     tune: tuple[int, int] | None = None
@@ -484,7 +484,7 @@ def routes(
 ) -> None:
     """Plan the shift: brigade routes over their beats, "1+2+N" loops in the neighborhoods."""
     from app.analysis_jobs import routes_job
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     day = _parse_date(date, "--date")
@@ -524,7 +524,7 @@ def report(
     """The method's monthly report: year-over-year, rankings, model neighborhoods, weekly bulletins."""
     from app.report_render import write_report
     from geo.reports import build_report
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     with planner_errors():
@@ -561,7 +561,7 @@ def backup(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Keep a consistent copy of the workspace (imports and rebuilds take one by themselves)."""
-    from geo.backup import backup_workspace
+    from app.storage.backup import backup_workspace
 
     with planner_errors():
         path = backup_workspace(workspace, keep=keep, reason=reason)
@@ -571,7 +571,7 @@ def backup(
 @cli.command()
 def backups(workspace: WorkspaceArg, lang: LangOpt = "zh-CN") -> None:
     """List the workspace's backups, newest first."""
-    from geo.backup import list_backups
+    from app.storage.backup import list_backups
 
     with planner_errors():
         items = list_backups(workspace)
@@ -593,7 +593,7 @@ def restore(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Put a backup back in place (atomically; the current state is kept as a backup first)."""
-    from geo.backup import check_not_in_use, list_backups, restore_workspace
+    from app.storage.backup import check_not_in_use, list_backups, restore_workspace
 
     with planner_errors():
         target: Any = backup_file
@@ -618,7 +618,7 @@ def audit(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Who imported, planned, exported or restored what, and when (append-only log)."""
-    from geo.audit import read_log
+    from app.storage.audit import read_log
 
     with planner_errors():
         entries = read_log(workspace, limit=limit, action=action)
@@ -642,7 +642,7 @@ NoRiskOpt = Annotated[bool, typer.Option("--no-risk", help="Rank by past inciden
 def cameras_coverage(workspace: WorkspaceArg, no_risk: NoRiskOpt = False, lang: LangOpt = "zh-CN") -> None:
     """What the cameras see: streets, neighborhoods and entrances, sub-zones, past incidents."""
     from app.analysis_jobs import camera_coverage_job
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     with planner_errors():
         figures = camera_coverage_job(Workspace(workspace), risk=not no_risk)
@@ -659,7 +659,7 @@ def cameras_gaps(
 ) -> None:
     """Risky places no camera sees, ranked by risk (headers in zh-CN or English by --lang)."""
     from app.analysis_jobs import camera_gaps_job
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     with planner_errors():
@@ -691,7 +691,7 @@ def cameras_site(
 ) -> None:
     """Where K new cameras add the most risk-weighted coverage (existing cameras kept)."""
     from app.analysis_jobs import camera_siting_job
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     with planner_errors():
@@ -763,9 +763,9 @@ def import_(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Import a table into a workspace layer, checking every row (report of rejected rows beside the file)."""
-    from geo.imports import import_table
+    from app.services.imports import import_table
     from geo.tables import IMPORTABLE_LAYERS
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     if layer not in IMPORTABLE_LAYERS:
@@ -809,7 +809,7 @@ def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None,
     from app.assets import check_assets
     from app.web import create_app
 
-    from geo.users import UserStore
+    from app.storage.users import UserStore
 
     check_assets()
     if not UserStore(path).has_users():
@@ -834,7 +834,7 @@ def _warm(application: Any, lang: str) -> None:
 
     from app.web.auth import ScopedState
     from app.web.pages import overview_html
-    from geo.access import Principal
+    from app.storage.access import Principal
 
     state = application.state.patrolnet
     # one view per scope that has users: the district (commanders, admins), analysts, each station
@@ -855,7 +855,7 @@ def _warm(application: Any, lang: str) -> None:
 
 
 def _print_demo_users(path: Path, lang: str) -> None:
-    from geo.users import DEMO_PASSWORD, UserStore
+    from app.storage.users import DEMO_PASSWORD, UserStore
 
     demo = [u for u in UserStore(path).list() if u.demo and u.active]
     if not demo:
@@ -887,7 +887,7 @@ def _read_password(stdin: bool, lang: str) -> str:
 
 
 def _station_ids(workspace: Path) -> set[str] | None:
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     ws = Workspace(workspace)
     if not ws.has("stations"):
@@ -906,7 +906,7 @@ def users_add(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Add a user (asks for the password twice; there is no default password)."""
-    from geo.users import UserStore
+    from app.storage.users import UserStore
 
     language = _lang(lang)
     with planner_errors():
@@ -925,8 +925,8 @@ def users_list(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """List the users (never their passwords)."""
-    from geo.users import UserStore
-    from geo.workspace import Workspace
+    from app.storage.users import UserStore
+    from app.storage.workspace import Workspace
 
     language = _lang(lang)
     with planner_errors():
@@ -955,7 +955,7 @@ def users_set(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Change a user's role, station, display name, or disable them (ends their sessions)."""
-    from geo.users import UserStore
+    from app.storage.users import UserStore
 
     language = _lang(lang)
     with planner_errors():
@@ -973,7 +973,7 @@ def users_passwd(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Set a user's password (ends their sessions; a demo user stops being a demo user)."""
-    from geo.users import UserStore
+    from app.storage.users import UserStore
 
     language = _lang(lang)
     with planner_errors():
@@ -992,7 +992,7 @@ def users_remove(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Remove a user and end their sessions (the audit log keeps their name)."""
-    from geo.users import UserStore
+    from app.storage.users import UserStore
 
     language = _lang(lang)
     with planner_errors():

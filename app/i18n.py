@@ -733,7 +733,7 @@ MESSAGES.update(
 )
 
 
-# -- the user store's refusals, said in the page's language (geo.users tags them with a code) -----------------
+# -- the user store's refusals, said in the page's language (app.storage.users tags them with a code) -----------------
 MESSAGES.update(
     {
         "error.users.password_short": {

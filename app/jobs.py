@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from geo.workspace import Workspace, create_workspace
+from app.storage.workspace import Workspace, create_workspace
 
 Progress = Callable[[str, float], None]
 
@@ -22,7 +22,7 @@ def _noop(stage: str, fraction: float) -> None:
 
 def _backup(path: str | Path, reason: str) -> None:
     """Keep a copy of a workspace about to be replaced (``patrolnet restore`` brings it back)."""
-    from geo.backup import backup_workspace, check_not_in_use
+    from app.storage.backup import backup_workspace, check_not_in_use
     from geo.errors import WorkspaceError
 
     check_not_in_use(path)
@@ -67,7 +67,7 @@ def build_demo_workspace(
 
 
 #: The demo's users: (user name, role, station id or None). Station users for the three stations the
-#: article names; their password is :data:`geo.users.DEMO_PASSWORD`, shown on the demo's login page.
+#: article names; their password is :data:`app.storage.users.DEMO_PASSWORD`, shown on the demo's login page.
 DEMO_USERS = (
     ("admin", "admin", None), ("zhihui", "commander", None), ("fenxi", "analyst", None),
     ("beihu", "station", "S01"), ("baoshi", "station", "S02"), ("zhushan", "station", "S03"),
@@ -79,7 +79,7 @@ def ensure_demo_users(ws: Workspace) -> list[str]:
     names added. Only ``patrolnet demo`` calls this, and only a workspace built by the demo generator
     (``meta.demo_generator``) gets them: a real workspace never gets a default password, even when
     ``patrolnet demo --workspace`` is pointed at it."""
-    from geo.users import DEMO_PASSWORD, UserStore
+    from app.storage.users import DEMO_PASSWORD, UserStore
 
     if "demo_generator" not in ws.meta:  # never a published password on a real workspace
         return []
@@ -122,7 +122,7 @@ def init_workspace(
 
     from geo.coords import suggest_projected_crs
     from geo.errors import InputError
-    from geo.imports import read_boundary
+    from app.services.imports import read_boundary
 
     report = progress or _noop
     if overwrite and Path(path).exists():

@@ -27,7 +27,7 @@ from folium.template import Template
 
 from app.assets import asset_url, assert_offline_html
 from app.i18n import category_label, normalize_lang, t
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 
 __all__ = [
     "MAIN_ROAD_CLASSES",

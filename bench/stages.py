@@ -76,7 +76,7 @@ def demo_build(ctx: Context) -> dict[str, Any]:
 @stage("workspace.info")
 def workspace_info(ctx: Context) -> dict[str, Any]:
     """Open the workspace and list layers, counts and extent (`patrolnet info`)."""
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     info = Workspace(ctx.workspace).info()
     return {"layers": len(info.layers)}
@@ -85,7 +85,7 @@ def workspace_info(ctx: Context) -> dict[str, Any]:
 @stage("workspace.read_all")
 def workspace_read_all(ctx: Context) -> dict[str, Any]:
     """Read every layer of the workspace into memory."""
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     ws = Workspace(ctx.workspace)
     rows = sum(len(ws.read(name)) for name in ws.layers())
@@ -96,7 +96,7 @@ def workspace_read_all(ctx: Context) -> dict[str, Any]:
 def map_overview(ctx: Context) -> dict[str, Any]:
     """Render the overview web map to HTML (what `/` serves)."""
     from app.maps import overview_map
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     html = overview_map(Workspace(ctx.workspace)).get_root().render()
     return {"html_mb": round(len(html.encode()) / 1e6, 2)}
@@ -114,8 +114,8 @@ def import_incidents(ctx: Context) -> dict[str, Any]:
     from pyproj import Transformer
 
     from geo.coords import wgs84_to_gcj02
-    from geo.imports import import_table
-    from geo.workspace import Workspace
+    from app.services.imports import import_table
+    from app.storage.workspace import Workspace
 
     rows = int(100_000 * ctx.scale)
     copy = ctx.workdir / f"import-x{ctx.scale:g}.gpkg"

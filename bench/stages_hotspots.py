@@ -167,7 +167,7 @@ def gi_star(ctx: Context) -> dict[str, Any]:
     """Gi* with BH-FDR 0.05 on the demo's sub-zones (analytical z, the default, and 9,999
     conditional permutations) and street segments (per 100 m, segments sharing a node)."""
     from geo.hotspots import segment_hotspots, street_segments, subzone_hotspots
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     ws = Workspace(ctx.workspace)
     inc = ws.read("incidents")
@@ -200,7 +200,7 @@ def gi_star_pysal(ctx: Context) -> dict[str, Any]:
     from libpysal.weights import Queen
 
     from geo.hotspots import counts_by_subzone
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     ws = Workspace(ctx.workspace)
     inc = ws.read("incidents")
@@ -226,7 +226,7 @@ def knox(ctx: Context) -> dict[str, Any]:
     import shapely
 
     from geo.hotspots import knox_test, near_repeat_table, select_incidents
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     inc = select_incidents(Workspace(ctx.workspace).read("incidents"), categories="two_robberies_one_theft")
     g = inc.geometry.to_numpy()
@@ -304,7 +304,7 @@ def backtest_demo(ctx: Context) -> dict[str, Any]:
     import pandas as pd
 
     from geo.forecast import BASELINES, backtest, demo_oracle, grid_cells
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     ws = Workspace(ctx.workspace)
     inc = ws.read("incidents")

@@ -155,7 +155,7 @@ def prepare_workspace(folder: Path, *, source: Path | None = None, scale: float 
                       as_of: dt.date = dt.date(2026, 10, 31)) -> Path:
     """The demo workspace with its demo users in ``folder``: built, or copied from ``source``."""
     from app.jobs import build_demo_workspace, ensure_demo_users
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     path = folder / "demo.gpkg"
     if source is None:
@@ -176,7 +176,7 @@ class District:
 
 
 def district_of(workspace: Path) -> District:
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     ws = Workspace(workspace)
     st = ws.read("stations", columns=["station_id"]).to_crs("EPSG:4326")
@@ -288,7 +288,7 @@ class SimUser:
         return resp
 
     async def sign_in(self) -> bool:
-        from geo.users import DEMO_PASSWORD
+        from app.storage.users import DEMO_PASSWORD
 
         if not self.spec.form_login:
             r = await self.call("POST", "/api/v1/auth/token", "POST /api/v1/auth/token",
@@ -491,7 +491,7 @@ def warm_up(base: str, specs: list[UserSpec], district: District) -> float:
     run a while); seconds taken. A diagnostic (``--warm``): the stage measures a cold start."""
     import httpx
 
-    from geo.users import DEMO_PASSWORD
+    from app.storage.users import DEMO_PASSWORD
 
     t0 = time.perf_counter()
     start = (district.last_day - dt.timedelta(days=30)).isoformat()

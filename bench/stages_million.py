@@ -14,7 +14,7 @@ from bench.stages import Context, stage
 
 
 def _workspace(ctx: Context):  # noqa: ANN202
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     src = ctx.workdir / f"import-x{ctx.scale:g}.gpkg"
     if not src.exists():

@@ -11,7 +11,7 @@ from bench.stages import Context, stage
 @stage("graph.build")
 def graph_build(ctx: Context) -> dict[str, Any]:
     """Road graph from the workspace layers (read included)."""
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
     from routing.graph import graph_from_workspace
 
     g = graph_from_workspace(Workspace(ctx.workspace))
@@ -23,7 +23,7 @@ def graph_build_osmnx(ctx: Context) -> dict[str, Any]:
     """Peer: osmnx's own graph_from_gdfs on the same layers (read included)."""
     import osmnx as ox
 
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     ws = Workspace(ctx.workspace)
     nodes = ws.read("road_nodes").set_index("node_id")
@@ -36,7 +36,7 @@ def graph_build_osmnx(ctx: Context) -> dict[str, Any]:
 def grid(ctx: Context) -> dict[str, Any]:
     """patrolnet grid --count 1979 x scale (blocks, cuts, splits, merges, write)."""
     from app.jobs import grid_workspace
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     copy = ctx.workdir / f"grid-x{ctx.scale:g}.gpkg"
     shutil.copyfile(ctx.workspace, copy)
@@ -51,7 +51,7 @@ def grid(ctx: Context) -> dict[str, Any]:
 def split(ctx: Context) -> dict[str, Any]:
     """patrolnet split: edge owners, brigade beats (one per brigade vehicle), grid-team areas, write."""
     from app.jobs import split_workspace
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     copy = ctx.workdir / f"split-x{ctx.scale:g}.gpkg"
     shutil.copyfile(ctx.workspace, copy)

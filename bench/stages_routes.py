@@ -195,7 +195,7 @@ def whole_shift(ctx: Context) -> dict[str, Any]:
     from routing.patrol import plan_shift, shift_window
 
     if ctx.workspace.exists():
-        from geo.workspace import Workspace
+        from app.storage.workspace import Workspace
 
         ws = Workspace(ctx.workspace)
         layers = {name: ws.read(name) for name in ("road_nodes", "road_edges", "units", "incidents", "neighborhoods")}

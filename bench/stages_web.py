@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 def _quarter_bbox(workspace: Path) -> str:
     """A WGS84 bbox over the middle quarter of the stations' area."""
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     w, s, e, n = Workspace(workspace).read("stations", columns=[]).to_crs("EPSG:4326").total_bounds
     dx, dy = (e - w) / 4, (n - s) / 4
@@ -74,7 +74,7 @@ def sign_in(base: str, username: str = "zhihui") -> dict[str, str]:
     """A bearer token of a demo user (default the commander: the whole district); the header."""
     import httpx
 
-    from geo.users import DEMO_PASSWORD
+    from app.storage.users import DEMO_PASSWORD
 
     r = httpx.post(f"{base}/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD},
                    timeout=60)
@@ -156,8 +156,8 @@ def _prepared_copy(src: Path, dst: Path) -> Path:
     """A copy of ``src`` split into beats, with the demo users (the users live in a sidecar file
     that a copy of the workspace does not carry; a stale one from an earlier run is replaced)."""
     from app.jobs import ensure_demo_users, split_workspace
-    from geo.users import users_path
-    from geo.workspace import Workspace
+    from app.storage.users import users_path
+    from app.storage.workspace import Workspace
 
     shutil.copyfile(src, dst)
     for suffix in ("", "-wal", "-shm"):

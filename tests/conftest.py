@@ -20,7 +20,7 @@ def demo_district():
 @pytest.fixture(scope="session")
 def demo_workspace_file(demo_district, tmp_path_factory):
     """The demo district written as a workspace; tests that change it must work on a copy."""
-    from geo.workspace import create_workspace
+    from app.storage.workspace import create_workspace
 
     path = tmp_path_factory.mktemp("demo") / "yushui.gpkg"
     create_workspace(path, demo_district.layers, crs=demo_district.crs, meta=demo_district.meta,
@@ -33,7 +33,7 @@ def demo_workspace(demo_workspace_file, tmp_path):
     """A private copy of the demo workspace (a test may write to it)."""
     import shutil
 
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     copy = tmp_path / "yushui.gpkg"
     shutil.copyfile(demo_workspace_file, copy)

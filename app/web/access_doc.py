@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from app.web.auth import PUBLIC, ROUTE_POLICY, SIGNED_IN
-from geo.access import PERMISSIONS, ROLE_PERMISSIONS
+from app.storage.access import PERMISSIONS, ROLE_PERMISSIONS
 
 __all__ = ["MARKER", "policy_markdown"]
 

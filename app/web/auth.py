@@ -1,7 +1,7 @@
 """Who is asking, and may they: sign-in, sessions and tokens, CSRF, the access rule of every route,
 and each user's view of the data.
 
-* Every route has one rule in :data:`ROUTE_POLICY` (a permission of :data:`geo.access.PERMISSIONS`,
+* Every route has one rule in :data:`ROUTE_POLICY` (a permission of :data:`app.storage.access.PERMISSIONS`,
   :data:`PUBLIC` or :data:`SIGNED_IN`); the app-wide dependency :func:`authenticate` applies it. A
   route missing from the table is refused (fail closed) and a test checks that none is missing.
 * Browsers sign in on ``/login`` and get an HttpOnly, SameSite=Strict session cookie; every
@@ -10,7 +10,7 @@ and each user's view of the data.
   ``POST /api/v1/auth/token``; bearer requests need no CSRF token (browsers never add the header
   on their own).
 * The data a route sees come from :class:`ScopedState`: the app state as the signed-in user may see
-  it (:class:`geo.access.ScopedWorkspace`), cached per scope, so a station user's pages, figures,
+  it (:class:`app.storage.access.ScopedWorkspace`), cached per scope, so a station user's pages, figures,
   layers and heat points hold only its own jurisdiction.
 """
 
@@ -28,9 +28,9 @@ from limits.strategies import MovingWindowRateLimiter
 
 from app.i18n import t
 from app.web.state import AppState
-from geo.access import ForbiddenError, Principal, ScopedWorkspace
+from app.storage.access import ForbiddenError, Principal, ScopedWorkspace
 from geo.errors import PlannerError
-from geo.users import Session
+from app.storage.users import Session
 
 __all__ = [
     "COOKIE",
@@ -286,7 +286,7 @@ def audit(request: Request, action: str, target: str | None = None, *, actor: st
     """Record a web action in the workspace's audit log: by ``actor`` (default: the request's user,
     :func:`actor_of`), on ``target`` (default: the workspace file). Best effort unless ``strict``:
     an unwritable log is logged by the server, and the request it records is not refused."""
-    from geo.audit import record
+    from app.storage.audit import record
 
     path = request.app.state.patrolnet.settings.workspace_path
     try:

@@ -8,13 +8,13 @@ from fastapi import Depends, Query, Request
 
 from app.i18n import normalize_lang
 from app.web.auth import ScopedState, authenticate
-from geo.access import Principal
+from app.storage.access import Principal
 from app.web.config import Settings
 from app.web.state import AppState
 from app.web.tasks import JobManager
 from app.web.uploads import Upload, read_upload
 from app.web.tiles import MBTiles
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 
 __all__ = ["BaseStateDep", "JobsDep", "LangDep", "PrincipalDep", "SettingsDep", "StateDep", "TilesDep",
            "UploadDep", "UserDep", "WorkspaceDep"]

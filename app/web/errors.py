@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from app.assets import AssetsMissingError, OffHostURLError
 from app.web.auth import PAGE_ROUTES, NotSignedInError, TooManyAttemptsError
 from app.web.tasks import JobNotFoundError
-from geo.access import ForbiddenError
+from app.storage.access import ForbiddenError
 from app.web.uploads import UploadTooLargeError
 from geo.errors import (
     CRSError,

@@ -19,7 +19,7 @@ from app.i18n import t
 from app.web.errors import LayerNotFoundError
 from geo.errors import InputError
 from geo.schema import LAYERS
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 
 __all__ = ["layer_feature_collection", "layer_geojson_bytes", "parse_bbox", "parse_properties"]
 
@@ -125,7 +125,7 @@ def layer_geojson_bytes(
     available = ws.layers()
     unscoped = getattr(ws, "unscoped", None)
     if name not in available and name != "meta" and unscoped is not None and unscoped.has(name):
-        from geo.access import ForbiddenError
+        from app.storage.access import ForbiddenError
 
         raise ForbiddenError(t("error.layer_forbidden", lang, name=name))
     if name not in available:

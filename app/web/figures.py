@@ -112,7 +112,7 @@ def ranking(state: AppState, month: str | None, lang: str, *, limit: int = 100,
     scoped = principal is not None and principal.scoped
     if scoped:  # the district's report, from the same cache entry the commanders' pages use
         from app.web.auth import ScopedState
-        from geo.access import Principal
+        from app.storage.access import Principal
 
         district = ScopedState(state.base, Principal("district-view", "commander"))  # type: ignore[attr-defined]
         rep = report_for(district, month)  # type: ignore[arg-type]

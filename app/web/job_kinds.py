@@ -1,5 +1,5 @@
 """The job kinds the web app runs, with their parameters: each calls the same job function as the
-CLI (:mod:`app.jobs`, :mod:`app.analysis_jobs`, :func:`geo.imports.import_table`) and turns its
+CLI (:mod:`app.jobs`, :mod:`app.analysis_jobs`, :func:`app.services.imports.import_table`) and turns its
 return value into a small JSON result. No planning logic here.
 """
 
@@ -458,7 +458,7 @@ def run_camera_site(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[st
 
 
 def run_import(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from geo.imports import import_table
+    from app.services.imports import import_table
 
     p = ImportParams.model_validate(params)
     source = ctx.out_dir / p.file_name
@@ -531,13 +531,13 @@ def submit_job(jobs: JobManager, kind: str, params: _Params | None, *, lang: str
     p = params if params is not None else PARAMS[kind]()
     if station_id is not None:
         if "station_id" not in type(p).model_fields:
-            from geo.access import ForbiddenError
+            from app.storage.access import ForbiddenError
 
             raise ForbiddenError(f"a station user may not run {kind} jobs (they cover the whole district)")
         update: dict[str, Any] = {"station_id": station_id}
         if kind == "routes":
             if "brigade_vehicle" in p.kinds and params is not None and "kinds" in p.model_fields_set:  # type: ignore[attr-defined]
-                from geo.access import ForbiddenError
+                from app.storage.access import ForbiddenError
 
                 raise ForbiddenError("brigade vehicles are planned by the commander; a station user plans "
                                      "kinds=[\"grid_team\"] for its own teams")

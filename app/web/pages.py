@@ -376,7 +376,7 @@ def _reports_config(state: AppState, lang: str) -> dict[str, Any]:
 
 
 def _users_config(state: AppState, lang: str) -> dict[str, Any]:
-    from geo.users import MIN_PASSWORD_LENGTH, ROLES
+    from app.storage.users import MIN_PASSWORD_LENGTH, ROLES
 
     def make() -> list[dict[str, str]]:
         ws = state.workspace()
@@ -399,7 +399,7 @@ def _users_config(state: AppState, lang: str) -> dict[str, Any]:
 
 
 def _audit_config(state: AppState, lang: str) -> dict[str, Any]:
-    from geo.audit import ACTIONS
+    from app.storage.audit import ACTIONS
 
     return {"actions": [{"code": a, "label": t(f"audit.action.{a}", lang)} for a in ACTIONS],
             "timezone": state.workspace().timezone, "page_size": 50}

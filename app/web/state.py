@@ -12,8 +12,8 @@ from typing import Any, Generic, TypeVar
 from app.web.config import Settings
 from app.web.tasks import JobManager
 from app.web.tiles import MBTiles
-from geo.users import UserStore
-from geo.workspace import Workspace
+from app.storage.users import UserStore
+from app.storage.workspace import Workspace
 
 __all__ = ["AppState", "LRUCache"]
 

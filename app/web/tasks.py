@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import PlannerError, WorkspaceError
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 
 __all__ = [
     "JOB_ID_RE",
@@ -269,7 +269,7 @@ class JobManager:
 
     def _audit(self, job: Job) -> None:
         """Record the job in the workspace's append-only audit log (best effort: never fails a job)."""
-        from geo.audit import ACTIONS, record
+        from app.storage.audit import ACTIONS, record
 
         action = job.kind if job.kind in ACTIONS else "export"
         try:
@@ -478,7 +478,7 @@ def _run_in_child(kind: str, ws_path: str, out_dir: str, lang: str, stem: str, i
 
     import warnings
 
-    from geo.workspace import GeometryWarning
+    from app.storage.workspace import GeometryWarning
 
     # one job at a time in this process, so catching warnings here is safe (it is not in threads)
     with warnings.catch_warnings(record=True) as caught:

@@ -8,7 +8,6 @@
   plus swaps) on a coverage matrix (array core).
 * :mod:`geo.cameras.plan`: candidates and siting on district layers (GeoDataFrame adapter).
 * :mod:`geo.cameras.export`: CSV (Excel-safe) / XLSX / GeoJSON writers with en / zh-CN headers.
-* :mod:`geo.cameras.district`: one call per CLI/web job on a workspace.
 """
 
 from geo.cameras.coverage import (
@@ -28,13 +27,6 @@ from geo.cameras.coverage import (
     seen_intervals,
     street_coverage,
 )
-from geo.cameras.district import (
-    NOT_WATCHED,
-    coverage_for_workspace,
-    district_layers,
-    gaps_for_workspace,
-    siting_for_workspace,
-)
 from geo.cameras.export import HEADERS, VALUES, csv_safe, translate, write_table
 from geo.cameras.gaps import GAP_COLUMNS, GAP_KINDS, bearing_between, camera_gaps, split_lines
 from geo.cameras.plan import PLAN_COLUMNS, SitingPlan, candidate_sites, site_cameras
@@ -51,5 +43,4 @@ __all__ = [
     "PLAN_COLUMNS", "SitingPlan", "candidate_sites", "site_cameras",
     "SitingResult", "coverage_matrix", "objective_of", "solve_mclp", "solve_set_cover",
     "HEADERS", "VALUES", "csv_safe", "translate", "write_table",
-    "NOT_WATCHED", "coverage_for_workspace", "district_layers", "gaps_for_workspace", "siting_for_workspace",
 ]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from geo.users import UserStore, users_path
+from app.storage.users import UserStore, users_path
 
 PASSWORD = "test-password-123"
 #: role key -> (user name, role, station id)

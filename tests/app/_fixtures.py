@@ -19,7 +19,7 @@ import pandas as pd
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPolygon, Point, box
 
-from geo.workspace import Workspace, create_workspace
+from app.storage.workspace import Workspace, create_workspace
 
 CRS = "EPSG:4547"
 CENTER_LON, CENTER_LAT = 114.93, 27.82

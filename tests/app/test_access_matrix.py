@@ -37,7 +37,7 @@ from pyproj import Transformer
 from shapely.geometry import box
 
 from app.web.auth import PAGE_ROUTES, ROUTE_POLICY
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 from tests.app._auth import PASSWORD, USERS, auth_headers
 from tests.app._fixtures import make_mbtiles, plain_client_class, keep_jobs_queued
 
@@ -144,7 +144,7 @@ def fake_job(app: Any, kind: str, owner: str, *, station_id: str | None = None, 
 def ctx(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory, assets_ready: Path) -> Ctx:
     from app.analysis_jobs import camera_gaps_job
     from app.web import create_app
-    from geo.users import UserStore
+    from app.storage.users import UserStore
 
     root = tmp_path_factory.mktemp("matrix")
     path = root / "yushui.gpkg"
@@ -331,7 +331,7 @@ def test_access_matrix(ctx: Ctx, role: str) -> None:
 
 def test_policy_agrees_with_the_issue() -> None:
     """The same matrix read off the rules themselves (no requests): names every disagreement at once."""
-    from geo.access import Principal
+    from app.storage.access import Principal
 
     wrong = []
     for name, rule in sorted(ROUTE_POLICY.items()):
@@ -559,7 +559,7 @@ def test_station_jobs_of_others_are_not_found(clients: dict[str, Any], ctx: Ctx)
     own = ctx.jobs["s01_routes"]
     r = st.get(f"/api/v1/jobs/{own.id}/files/routes.gpx")
     assert r.status_code == 200 and r.text.startswith("made for t-s01"), "a station exports its own routes"
-    from geo.audit import read_log
+    from app.storage.audit import read_log
 
     entry = read_log(ctx.path, action="export", limit=1)[0]  # who took a route list, and when
     assert entry.actor == "web:t-s01" and entry.details["job"] == own.id and entry.details["station_id"] == "S01"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.web import create_app
-from geo.audit import read_log
+from app.storage.audit import read_log
 from tests.app._auth import PASSWORD, ensure_users, token_for
 from tests.app._fixtures import build_workspace, plain_client_class
 
@@ -78,8 +78,8 @@ def test_demo_users_never_land_in_a_real_workspace(tmp_path: Path) -> None:
 
     from app.cli import cli
     from app.jobs import ensure_demo_users
-    from geo.users import UserStore
-    from geo.workspace import Workspace
+    from app.storage.users import UserStore
+    from app.storage.workspace import Workspace
 
     path = tmp_path / "real.gpkg"
     build_workspace(path)  # a hand-made workspace, not from the demo generator
@@ -94,7 +94,7 @@ def test_reading_the_gap_list_is_an_export_in_the_audit_log(tmp_path: Path, demo
     import shutil
 
     from app.analysis_jobs import camera_gaps_job
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
     from tests.app._fixtures import client_class
 
     path = tmp_path / "yushui.gpkg"

@@ -26,9 +26,9 @@ from typer.testing import CliRunner
 from app.i18n import t
 from app.web.auth import LoginLimiter
 from app.web.config import Settings
-from geo.audit import read_log
-from geo.users import DEMO_PASSWORD, UserStore, users_path
-from geo.workspace import Workspace
+from app.storage.audit import read_log
+from app.storage.users import DEMO_PASSWORD, UserStore, users_path
+from app.storage.workspace import Workspace
 from tests.app._auth import PASSWORD, USERS, auth_headers, ensure_users
 from tests.app._fixtures import build_workspace, plain_client_class, keep_jobs_queued
 

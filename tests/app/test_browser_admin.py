@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.web import create_app
-from geo.audit import read_log, record
-from geo.users import UserStore
+from app.storage.audit import read_log, record
+from app.storage.users import UserStore
 from tests.app._browser import ARTIFACTS, Recorder, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from app.web import create_app
-from geo.users import DEMO_PASSWORD
-from geo.workspace import Workspace
+from app.storage.users import DEMO_PASSWORD
+from app.storage.workspace import Workspace
 from tests.app._browser import ARTIFACTS, Recorder, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser

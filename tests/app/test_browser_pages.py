@@ -28,7 +28,7 @@ SHIFT_DAY = "2026-11-02"
 def demo_copy(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the demo workspace (the pages' jobs write to it), split into beats."""
     from app.jobs import split_workspace
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     path = tmp_path_factory.mktemp("demo-web") / "yushui.gpkg"
     shutil.copyfile(demo_workspace_file, path)

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from geo.workspace import create_workspace
+from app.storage.workspace import create_workspace
 
 DATA = Path(__file__).parents[1] / "data"
 runner = CliRunner()
@@ -101,7 +101,7 @@ def test_gcj02_boundary_moves_to_wgs84(tmp_path):
     """The DataV boundary is in GCJ-02: read as such it shifts a few hundred metres onto WGS84."""
     from pyproj import Geod
 
-    from geo.imports import read_boundary
+    from app.services.imports import read_boundary
 
     raw = read_boundary(DATA / "boundary" / "xinyu_360500.geojson", coords="wgs84")
     fixed = read_boundary(DATA / "boundary" / "xinyu_360500.geojson", coords="gcj02")
@@ -214,7 +214,7 @@ def test_cameras_on_the_demo_and_on_helsinki(demo_workspace, tmp_path):
     xlsx = tmp_path / "gaps.xlsx"
     result = runner.invoke(cli, ["cameras", "gaps", path, "--out", str(xlsx)])
     assert result.exit_code == 0, result.output
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     after = Workspace(demo_workspace.path)
     assert after.count("camera_views") == 1061  # drawn on the coverage map
@@ -273,7 +273,7 @@ def test_import_keeps_a_backup_and_restore_brings_it_back(tmp_path):
     assert result.exit_code == 0 and "before-import-incidents" in result.output
     result = runner.invoke(cli, ["restore", str(ws.path), "1"])
     assert result.exit_code == 0, result.output
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     assert "incidents" not in Workspace(ws.path).layers()
     assert len(before) > 0

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = {

@@ -14,7 +14,7 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
-from geo.workspace import GeometryWarning, Workspace
+from app.storage.workspace import GeometryWarning, Workspace
 
 
 def _bow_tie(p: shapely.Geometry) -> Polygon:

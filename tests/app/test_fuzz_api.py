@@ -154,7 +154,7 @@ def demo_schema(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFact
 
 def test_api_fuzz_demo_reads(demo_schema: Any) -> None:
     """The layer pages, figures and heat points over a workspace with data, real layer names."""
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     schema = demo_schema.include(method="GET", path_regex=r"^/api/v1/(layers/|stats/|incidents/)")
     operations = [r.ok() for r in schema.get_all_operations()]

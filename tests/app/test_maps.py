@@ -22,7 +22,7 @@ from app.maps import (
     road_class,
     roads_for_map,
 )
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 from tests.app._fixtures import CRS, NEWEST_INCIDENT
 
 
@@ -81,7 +81,7 @@ def test_map_parts(ws: Workspace) -> None:
 
 
 def test_names_are_escaped(tmp_path: Path, ws: Workspace) -> None:
-    from geo.workspace import create_workspace
+    from app.storage.workspace import create_workspace
 
     stations = ws.read("stations")
     stations.loc[0, "name"] = "<img src=x onerror=alert(1)>`${x}`"
@@ -92,7 +92,7 @@ def test_names_are_escaped(tmp_path: Path, ws: Workspace) -> None:
 
 
 def test_empty_workspace_still_renders(tmp_path: Path) -> None:
-    from geo.workspace import create_workspace
+    from app.storage.workspace import create_workspace
 
     w = create_workspace(tmp_path / "empty.gpkg", {}, crs=CRS)
     html = render_map_html(overview_map(w))

@@ -15,7 +15,7 @@ from app.web import create_app, create_app_from_env
 from app.web.config import ENV_WORKSPACE, get_settings
 from app.web.errors import LayerNotFoundError, status_for
 from geo.errors import CRSError, InfeasibleError, InputError, PlannerError, WorkspaceError
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 from tests.app._fixtures import client_class, make_mbtiles
 
 XINYU = box(114.85, 27.75, 115.0, 27.9)

@@ -14,8 +14,8 @@ import pytest
 from app.assets import assert_offline_html, find_off_host_urls
 from app.i18n import MESSAGES, t
 from app.web.pages import NAV
-from geo.audit import ACTIONS
-from geo.users import ROLES
+from app.storage.audit import ACTIONS
+from app.storage.users import ROLES
 from tests.app._fixtures import STATIONS, client_class, plain_client_class
 
 STATIC = Path(__file__).resolve().parents[2] / "app" / "web" / "static"
@@ -99,7 +99,7 @@ def test_users_page_form(client: Any) -> None:
 
 def test_users_page_without_stations_layer(tmp_path: Path, workspace_path: Path, assets_ready: Path) -> None:
     from app.web import create_app
-    from geo.workspace import Workspace, create_workspace
+    from app.storage.workspace import Workspace, create_workspace
 
     full = Workspace(workspace_path)
     path = tmp_path / "no_stations.gpkg"

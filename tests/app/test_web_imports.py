@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.web import create_app
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 from tests.app._fixtures import client_class
 
 CSV = ("发案时间,案件类别,经度,纬度\n"

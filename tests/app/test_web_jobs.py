@@ -16,7 +16,7 @@ import pytest
 from app.jobs import split_workspace
 from app.web import create_app
 from app.web.tasks import _dated_name, safe_filename
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 from tests.app._fixtures import client_class
 
 DAY = "2026-11-02"
@@ -286,7 +286,7 @@ def test_camera_gaps_job(demo_client: Any) -> None:
 def test_camera_site_job(demo_client: Any, demo_workspace: Workspace) -> None:
     job = _wait(demo_client, demo_client.post("/api/v1/jobs/camera_site", json={"add": 15}).json()["href"])
     assert job["status"] == "done", job["error"]
-    from geo.audit import read_log
+    from app.storage.audit import read_log
 
     deadline = time.monotonic() + 10  # the entry is written as the job closes, just after "done" shows
     while not read_log(demo_workspace.path, action="camera_site") and time.monotonic() < deadline:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from app.web import create_app
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 from tests.app._fixtures import client_class
 from tests.app.test_web_imports import CSV
 
@@ -130,7 +130,7 @@ def test_job_workers_do_not_outlive_the_server(signal_name: str, demo_workspace_
     import urllib.request
 
     from app.jobs import ensure_demo_users
-    from geo.users import DEMO_PASSWORD
+    from app.storage.users import DEMO_PASSWORD
 
     path = tmp_path / "yushui.gpkg"
     shutil.copyfile(demo_workspace_file, path)

@@ -89,7 +89,7 @@ def test_dashboard_says_why_without_figures(client: Any) -> None:
 def test_dashboard_without_incidents(tmp_path: Path, workspace_path: Path, assets_ready: Path) -> None:
     import shutil
 
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     path = tmp_path / "ws.gpkg"
     shutil.copyfile(workspace_path, path)

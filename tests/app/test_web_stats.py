@@ -27,7 +27,7 @@ def demo_api(demo_workspace_file: Path, assets_ready: Path) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def demo_incidents(demo_workspace_file: Path) -> pd.DataFrame:
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     ws = Workspace(demo_workspace_file)
     inc = pd.DataFrame(ws.read("incidents").drop(columns="geometry"))
@@ -122,7 +122,7 @@ def test_fixture_workspace_needs_communities(client: Any) -> None:
 
 def test_figures_come_from_geo_reports(demo_api: Any, demo_workspace_file: Path) -> None:
     from geo.reports import build_report
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     rep = build_report(Workspace(demo_workspace_file), month="2026-09")
     body = demo_api.get("/api/v1/stats/headline", params={"month": "2026-09"}).json()

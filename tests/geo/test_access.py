@@ -1,4 +1,4 @@
-"""Roles, permissions and each user's view of a workspace (:mod:`geo.access`).
+"""Roles, permissions and each user's view of a workspace (:mod:`app.storage.access`).
 
 A tiny hand-made workspace: two station areas side by side (S01 west, S02 east) and layers that
 test every rule of the jurisdiction cut: rows by ``station_id`` (own, other, empty, missing; inside
@@ -17,7 +17,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPolygon, Point, box
 
-from geo.access import (
+from app.storage.access import (
     ANALYST_HIDDEN_LAYERS,
     PERMISSIONS,
     ROLE_PERMISSIONS,
@@ -26,7 +26,7 @@ from geo.access import (
     ScopedWorkspace,
     scoped,
 )
-from geo.workspace import Workspace, create_workspace
+from app.storage.workspace import Workspace, create_workspace
 
 CRS = "EPSG:4547"
 X0, Y0 = 500_000.0, 3_078_000.0

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from geo.audit import audit_path, read_log, record
+from app.storage.audit import audit_path, read_log, record
 from geo.errors import WorkspaceError
 
 

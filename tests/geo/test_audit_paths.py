@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.audit import count_log, read_log, record
+from app.storage.audit import count_log, read_log, record
 
 
 def test_relative_workspace_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.backup import (
+from app.storage.backup import (
     backup_dir,
     backup_workspace,
     check_not_in_use,
@@ -23,7 +23,7 @@ from geo.backup import (
     stale_temp_files,
 )
 from geo.errors import InputError, WorkspaceError
-from geo.workspace import Workspace, create_workspace
+from app.storage.workspace import Workspace, create_workspace
 from tests.geo.test_workspace import CRS, _layers
 
 

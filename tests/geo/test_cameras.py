@@ -703,9 +703,9 @@ def test_site_cameras_on_a_district(district, tmp_path):
 def test_workspace_jobs_on_the_demo(tmp_path):
     import datetime as dt
 
-    from geo.cameras import coverage_for_workspace, gaps_for_workspace, siting_for_workspace
+    from app.services.cameras import coverage_for_workspace, gaps_for_workspace, siting_for_workspace
     from geo.demo import build_demo
-    from geo.workspace import create_workspace
+    from app.storage.workspace import create_workspace
 
     demo = build_demo(scale=0.25, as_of=dt.date(2026, 10, 31))
     ws = create_workspace(tmp_path / "demo.gpkg", demo.layers, crs=demo.crs)

@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 from pyproj import Transformer
 
-from geo.backup import remove_stale_temp_files, stale_temp_files
-from geo.workspace import Workspace, create_workspace
+from app.storage.backup import remove_stale_temp_files, stale_temp_files
+from app.storage.workspace import Workspace, create_workspace
 from tests.geo.test_workspace import CRS, X0, Y0, _layers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,9 +35,9 @@ LAYERS = {"boundary", "stations", "incidents"}
 _IMPORT = r"""
 import os, signal, sys
 ws_path, csv_path, mode = sys.argv[1:4]
-import geo.imports as imports
-import geo.workspace as w
-from geo.workspace import Workspace
+import app.services.imports as imports
+import app.storage.workspace as w
+from app.storage.workspace import Workspace
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
@@ -196,7 +196,7 @@ def test_import_of_200k_rows_killed_after_delays(base, tmp_path):
 _READER = r"""
 import json, sys, time
 from pathlib import Path
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 path, stop = sys.argv[1], Path(sys.argv[2])
 print("reading", flush=True)
 while not stop.exists():
@@ -211,7 +211,7 @@ while not stop.exists():
 _WRITER = r"""
 import sys
 import geopandas as gpd, pandas as pd
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 ws = Workspace(sys.argv[1])
 base = ws.read("incidents")
 for k in range(1, 6):

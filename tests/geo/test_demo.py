@@ -20,7 +20,7 @@ import shapely
 
 from geo.demo import TruthModel, build_demo, default_as_of, expected_counts
 from geo.schema import CATEGORIES, CRIMINAL_GROUPS, LAYERS
-from geo.workspace import Workspace, create_workspace, validate_layer
+from app.storage.workspace import Workspace, create_workspace, validate_layer
 
 AS_OF = dt.date(2026, 10, 31)
 TZ = "Asia/Shanghai"

@@ -10,7 +10,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import LineString, Polygon, box
 
-from geo.imports import import_table
+from app.services.imports import import_table
 from tests.app._fixtures import CENTER_LAT, CENTER_LON, build_workspace
 
 

@@ -11,9 +11,9 @@ from pyproj import Geod, Transformer
 
 from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.errors import InputError
-from geo.imports import import_table
+from app.services.imports import import_table
 from geo.tables import map_categories, parse_times
-from geo.workspace import Workspace, create_workspace
+from app.storage.workspace import Workspace, create_workspace
 
 CRS = "EPSG:4547"
 TO_M = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo.imports import import_table
-from geo.workspace import create_workspace
+from app.services.imports import import_table
+from app.storage.workspace import create_workspace
 
 DATA = Path(__file__).parents[1] / "data"
 

@@ -27,7 +27,7 @@ from pyproj import Geod, Transformer
 from geo.coords import suggest_projected_crs
 from geo.errors import CRSError, InputError, OfflineError
 from geo.osm import ROAD_KINDS, OsmExtract, camera_kind, parse_direction, place_download, read_osm
-from geo.workspace import Workspace, create_workspace, validate_layer
+from app.storage.workspace import Workspace, create_workspace, validate_layer
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SHANGHAI = DATA / "osm" / "shanghai_huangpu.osm"

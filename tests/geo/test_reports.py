@@ -421,7 +421,7 @@ def test_main_road_from_the_incidents_column_without_edges():
 # -- the demo district --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_report(demo_workspace_file):
-    from geo.workspace import Workspace
+    from app.storage.workspace import Workspace
 
     ws = Workspace(demo_workspace_file)
     return ws, build_report(ws, month="2026-09")

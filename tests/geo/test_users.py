@@ -1,4 +1,4 @@
-"""The user store (:mod:`geo.users`): Argon2id password hashes, users and roles, sessions and
+"""The user store (:mod:`app.storage.users`): Argon2id password hashes, users and roles, sessions and
 tokens that expire, and what ends them.
 
 Every test gets its own store beside an empty file (the store never opens the workspace itself);
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-import geo.users as users_mod
+import app.storage.users as users_mod
 from geo.errors import InputError
-from geo.users import DEMO_PASSWORD, MIN_PASSWORD_LENGTH, ROLES, UserStore, check_password, users_path
+from app.storage.users import DEMO_PASSWORD, MIN_PASSWORD_LENGTH, ROLES, UserStore, check_password, users_path
 
 PW = "correct horse battery"
 STATIONS = {"S01", "S02", "S03"}

@@ -11,7 +11,7 @@ import shapely
 
 from geo.errors import CRSError, InputError, WorkspaceError
 from geo.schema import LAYERS
-from geo.workspace import Workspace, create_workspace, validate_layer
+from app.storage.workspace import Workspace, create_workspace, validate_layer
 
 CRS = "EPSG:4547"
 X0, Y0 = 591_000.0, 3_078_000.0  # near Xinyu's centre in EPSG:4547
@@ -135,8 +135,8 @@ def test_killed_write_leaves_the_previous_workspace_intact(tmp_path):
     before = path.read_bytes()
     script = f"""
 import os, signal
-import geo.workspace as w
-from geo.workspace import Workspace
+import app.storage.workspace as w
+from app.storage.workspace import Workspace
 real = w._write_layer
 def dying(path, name, frame):
     real(path, name, frame)
@@ -196,7 +196,7 @@ def test_concurrent_writers_take_turns_and_both_changes_survive(tmp_path):
     create_workspace(path, _layers(), crs=CRS)
     script = """
 import sys, time
-import geo.workspace as w
+import app.storage.workspace as w
 real = w._write_layer
 def slow(path, name, frame):
     time.sleep(1.0)  # hold the lock long enough for the other writer to queue behind it

@@ -606,7 +606,7 @@ def test_split_summary_counts_per_owner_and_beat():
 
 
 def test_split_layers_from_a_workspace_write_back(tmp_path):
-    from geo.workspace import create_workspace
+    from app.storage.workspace import create_workspace
 
     nodes, edges, stations, nb, units, incidents = small_district()
     ws = create_workspace(
@@ -746,7 +746,7 @@ def demo(tmp_path_factory):
     demo_mod = pytest.importorskip("geo.demo")
     if not hasattr(demo_mod, "build_demo"):
         pytest.skip("geo.demo.build_demo is not there yet")
-    from geo.workspace import create_workspace
+    from app.storage.workspace import create_workspace
 
     d = demo_mod.build_demo(scale=1.0)
     return create_workspace(tmp_path_factory.mktemp("demo") / "demo.gpkg", d.layers, crs=d.crs, meta=d.meta,

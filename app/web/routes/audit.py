@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from app.web.deps import WorkspaceDep
-from geo.audit import ACTIONS, count_log, read_log
+from app.storage.audit import ACTIONS, count_log, read_log
 
 Action = Literal[ACTIONS]  # type: ignore[valid-type]
 

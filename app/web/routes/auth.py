@@ -25,8 +25,8 @@ from app.web.auth import (
     nav_pages,
 )
 from app.web.deps import BaseStateDep, LangDep, UserDep
-from geo.access import PERMISSIONS
-from geo.users import DEMO_PASSWORD
+from app.storage.access import PERMISSIONS
+from app.storage.users import DEMO_PASSWORD
 
 router = APIRouter(tags=["auth"])
 _HTML = {"text/html": {"schema": {"type": "string"}}}

@@ -13,7 +13,7 @@ from app.web.auth import EXPORT_JOB_KINDS, audit
 from app.web.deps import JobsDep, LangDep, UserDep
 from app.web.job_kinds import PARAMS, submit_job
 from app.web.tasks import Job, JobManager, JobNotFoundError, media_type
-from geo.access import ForbiddenError, Principal
+from app.storage.access import ForbiddenError, Principal
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 

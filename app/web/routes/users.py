@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.web.auth import audit
 from app.web.deps import BaseStateDep, UserDep
 from geo.errors import InputError
-from geo.users import ROLES
+from app.storage.users import ROLES
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 

@@ -20,7 +20,7 @@ from geo.assign import snap_to_edges, tag_areas
 from geo.errors import InputError
 from geo.safety import check_upload, repair_geometries, write_safe_csv
 from geo.tables import ImportResult, guess_column_map, prepare_rows, read_table
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 
 __all__ = ["import_table", "write_reject_report", "place_incidents"]
 

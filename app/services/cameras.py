@@ -18,7 +18,7 @@ from geo.cameras.gaps import camera_gaps
 from geo.cameras.plan import SitingPlan, candidate_sites, site_cameras
 from geo.cameras.views import camera_views
 from geo.errors import InputError
-from geo.workspace import Workspace
+from app.storage.workspace import Workspace
 
 __all__ = ["NOT_WATCHED", "district_layers", "coverage_for_workspace", "gaps_for_workspace",
            "siting_for_workspace"]

@@ -26,6 +26,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.storage.locks import SIDECARS, check_not_in_use, writer_lock
+from app.storage.workspace import Workspace
+from geo.atomic import current_umask, fsync_dir, fsync_file
 from geo.errors import InputError, WorkspaceError
 
 __all__ = [
@@ -41,7 +44,6 @@ __all__ = [
 
 _STAMP = "%Y%m%dT%H%M%S"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_SIDECARS = ("-wal", "-journal")
 
 
 @dataclass(frozen=True)
@@ -91,28 +93,6 @@ def list_backups(path: str | os.PathLike[str]) -> list[BackupInfo]:
     return sorted(out, key=lambda b: (b.created_at, b.path.name), reverse=True)
 
 
-def check_not_in_use(path: str | os.PathLike[str]) -> None:
-    """Refuse to replace ``path`` while another program has it open for writing.
-
-    A ``-wal`` or ``-journal`` file beside a GeoPackage means a program (QGIS keeps GeoPackages in
-    WAL mode while they are open) is writing it or crashed while writing it. Moving another file
-    over the workspace then would let SQLite replay those pages into the new file and corrupt it.
-
-    Raises
-    ------
-    WorkspaceError
-        Naming the side file and the fix.
-    """
-    path = Path(path)
-    for suffix in _SIDECARS:
-        side = Path(str(path) + suffix)
-        if side.exists():
-            raise WorkspaceError(
-                f"workspace '{path}' is open for writing in another program ({side.name} exists; QGIS?); "
-                f"close it there (or remove the layer from the QGIS project) and try again"
-            )
-
-
 def _sqlite_problem(path: Path) -> str | None:
     """Why ``path`` is not a sound SQLite file, or None."""
     try:
@@ -140,8 +120,6 @@ def _workspace_problem(path: Path) -> str | None:
     problem = _sqlite_problem(path)
     if problem:
         return problem
-    from geo.workspace import Workspace
-
     try:
         Workspace(path)
     except WorkspaceError as exc:
@@ -151,17 +129,8 @@ def _workspace_problem(path: Path) -> str | None:
     return None
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
 
 
 def _online_copy(src: Path, dst: Path) -> None:
@@ -180,7 +149,7 @@ def _online_copy(src: Path, dst: Path) -> None:
             target.close()
     finally:
         source.close()
-    for suffix in _SIDECARS:  # the target connection is closed: no journal should remain
+    for suffix in SIDECARS:  # the target connection is closed: no journal should remain
         side = Path(str(dst) + suffix)
         if side.exists():
             side.unlink()
@@ -194,7 +163,7 @@ def _temp_beside(path: Path, folder: Path | None = None) -> Path:
 
 
 def _remove(path: Path) -> None:
-    for p in (path, *(Path(str(path) + s) for s in (*_SIDECARS, "-shm"))):
+    for p in (path, *(Path(str(path) + s) for s in (*SIDECARS, "-shm"))):
         if p.exists():
             p.unlink()
 
@@ -267,10 +236,10 @@ def backup_workspace(
             raise WorkspaceError(f"workspace '{path}' cannot be backed up: the copy is {problem}; "
                                  f"check the file (open it in QGIS) or restore an earlier backup")
         os.chmod(tmp, 0o600)
-        _fsync_file(tmp)
+        fsync_file(tmp)
         target = _next_name(folder, path.stem, _slug(reason))
         os.replace(tmp, target)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     finally:
         _remove(tmp)
     _prune(path, keep=keep, protect={target, *_protect})
@@ -349,7 +318,6 @@ def restore_workspace(
         )
     check_not_in_use(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    from geo.workspace import writer_lock  # a restore takes its turn with the writers
 
     with writer_lock(path):
         return _restore_locked(path, source, keep=keep)
@@ -367,12 +335,12 @@ def _restore_locked(path: Path, source: Path, *, keep: int) -> Path | None:
             saved = _save_current(path, keep=keep, protect=frozenset({source}))
             mode = path.stat().st_mode & 0o777
         else:
-            mode = 0o666 & ~_umask()
+            mode = 0o666 & ~current_umask()
         os.chmod(tmp, mode)
-        _fsync_file(tmp)
+        fsync_file(tmp)
         check_not_in_use(path)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     finally:
         _remove(tmp)
     return saved
@@ -389,20 +357,16 @@ def _save_current(path: Path, *, keep: int, protect: frozenset[Path]) -> Path:
     try:
         shutil.copyfile(path, tmp)
         os.chmod(tmp, 0o600)
-        _fsync_file(tmp)
+        fsync_file(tmp)
         target = _next_name(folder, path.stem, "before-restore-unreadable")
         os.replace(tmp, target)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     finally:
         _remove(tmp)
     _prune(path, keep=keep, protect={target, *protect})
     return target
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def stale_temp_files(path: str | os.PathLike[str], *, older_than_s: float = 3600.0) -> list[Path]:
@@ -421,7 +385,7 @@ def stale_temp_files(path: str | os.PathLike[str], *, older_than_s: float = 3600
             continue
         for entry in folder.iterdir():
             base = entry.name
-            for side in (*_SIDECARS, "-shm"):
+            for side in (*SIDECARS, "-shm"):
                 base = base.removesuffix(side)
             if entry.name.startswith(prefix) and base.endswith(".tmp.gpkg") and entry.is_file():
                 if entry.stat().st_mtime < cutoff:

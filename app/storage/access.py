@@ -1,6 +1,6 @@
 """Who may do what, and which part of the district each user sees.
 
-Roles (see :data:`geo.users.ROLES`) grant permissions (:data:`ROLE_PERMISSIONS`); a station user's
+Roles (see :data:`app.storage.users.ROLES`) grant permissions (:data:`ROLE_PERMISSIONS`); a station user's
 jurisdiction is enforced where the data are read, not route by route: :class:`ScopedWorkspace`
 wraps a workspace so that every read returns only the rows of the user's station (by the layer's
 ``station_id`` column, or, for layers without one, by intersecting the station's area). Anything
@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import PlannerError
-from geo.workspace import LayerInfo, Workspace, WorkspaceInfo
+from app.storage.workspace import LayerInfo, Workspace, WorkspaceInfo
 
 __all__ = [
     "ANALYST_HIDDEN_LAYERS",

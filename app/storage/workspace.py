@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +21,8 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
+from app.storage.locks import check_not_in_use, writer_lock
+from geo.atomic import atomic_path
 from geo.errors import CRSError, InputError, WorkspaceError, raise_collected
 from geo.schema import DEFAULT_TIMEZONE, LAYERS, SCHEMA_VERSION
 
@@ -420,14 +419,12 @@ class Workspace:
         updates = _meta_text(meta or {})
         for layer, src in (sources or {}).items():
             updates[f"source:{layer}"] = src
-        from geo.backup import check_not_in_use
-
         check_not_in_use(self.path)  # another program (e.g. QGIS) writing it: replacing would corrupt it
         with writer_lock(self.path):
             # the copy and the meta are taken under the lock, so a write that waited for another one
             # builds on it: both writers' layers and meta keys survive
             new_meta = {**Workspace(self.path).meta, **updates, "updated_at": _now()}
-            with _atomic_copy(self.path) as tmp:
+            with atomic_path(self.path, copy=True, suffix=".tmp.gpkg") as tmp:
                 for name, frame in layers.items():
                     _write_layer(tmp, name, _to_storage(name, frame, self.timezone))
                 _write_meta(tmp, new_meta)
@@ -466,78 +463,8 @@ def _write_meta(path: Path, meta: Mapping[str, str]) -> None:
     pyogrio.write_dataframe(df, path, layer="meta", driver="GPKG")
 
 
-@contextmanager
-def _atomic_copy(path: Path, *, fresh: bool = False) -> Iterator[Path]:
-    """Yield a temporary file beside ``path`` (a copy of it unless ``fresh``); move it over
-    ``path`` when the block succeeds, delete it when the block fails."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        if fresh:
-            tmp.unlink()
-        else:
-            shutil.copyfile(path, tmp)
-        mode = (path.stat().st_mode & 0o777) if path.exists() else (0o666 & ~_umask())
-        yield tmp
-        os.chmod(tmp, mode)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    finally:
-        for leftover in (tmp, Path(str(tmp) + "-journal"), Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
-            if leftover.exists():
-                leftover.unlink()
 
 
-@contextmanager
-def writer_lock(path: str | os.PathLike[str], *, timeout_s: float = 600.0) -> Iterator[None]:
-    """Hold the workspace's writer lock: an ``flock`` on the folder that holds it.
-
-    Writers take turns: each copies the file as the previous writer left it, so two concurrent
-    writes of different layers both survive. The folder is locked rather than a lock file because
-    the workspace itself is replaced on every write (a lock on it would be left on the old inode),
-    and a lock file beside it could not be removed safely; writes are short, so workspaces sharing
-    a folder simply queue.
-
-    Raises
-    ------
-    WorkspaceError
-        When another writer holds the lock for longer than ``timeout_s``.
-    """
-    import fcntl
-    import time
-
-    path = Path(path)
-    fd = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise WorkspaceError(
-                        f"workspace '{path}' is being written by another patrolnet process for more than "
-                        f"{timeout_s:.0f} s; wait for it to finish and try again"
-                    ) from None
-                time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def create_workspace(
@@ -598,7 +525,7 @@ def create_workspace(
     full_meta.update(_meta_text(meta or {}))
     for layer, src in (sources or {}).items():
         full_meta[f"source:{layer}"] = src
-    with _atomic_copy(path, fresh=True) as tmp:
+    with atomic_path(path, suffix=".tmp.gpkg") as tmp:
         _write_meta(tmp, full_meta)
         for name, frame in layers.items():
             _write_layer(tmp, name, _to_storage(name, frame, timezone))
