@@ -1,0 +1,56 @@
+"""Where patrolnet keeps things: workspaces, their backups, users and sessions, the audit log.
+
+One interface (:mod:`app.storage.base`), one backend per kind of location:
+
+* a path (``data/demo/yushui.gpkg``): the embedded GeoPackage backend (:mod:`app.storage.gpkg`),
+  the default of ``make demo``;
+* a ``postgresql://`` URL: the bureau's shared PostgreSQL/PostGIS store (not built yet: refused
+  with a message that says so).
+
+Modules: :mod:`~app.storage.workspace` (layers), :mod:`~app.storage.backup`,
+:mod:`~app.storage.users`, :mod:`~app.storage.access` (roles and the jurisdiction-cut view),
+:mod:`~app.storage.audit`, :mod:`~app.storage.locks` (writer lock).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from app.storage.base import AuditLog, BackupStore, LayerStore, Store, UserStoreProtocol
+from app.storage.gpkg import GpkgStore
+from geo.errors import WorkspaceError
+
+__all__ = [
+    "BACKENDS", "AuditLog", "BackupStore", "LayerStore", "Store", "UserStoreProtocol", "open_store",
+    "open_workspace",
+]
+
+#: URL scheme -> backend; a location without a scheme is a GeoPackage path.
+BACKENDS: dict[str, Callable[[str], Store]] = {}
+
+
+def open_store(location: str | os.PathLike[str]) -> Store:
+    """The store of ``location``: a ``.gpkg`` path or a URL of a registered backend.
+
+    Raises
+    ------
+    WorkspaceError
+        For a URL whose backend this installation does not have.
+    """
+    text = os.fspath(location)
+    scheme, sep, _ = text.partition("://")
+    if sep and len(scheme) > 1:  # "C:\\..." is a path, "postgresql://..." a URL
+        backend = BACKENDS.get(scheme.lower())
+        if backend is None:
+            raise WorkspaceError(
+                f"'{scheme}://' workspaces are not supported by this patrolnet; give the path of a "
+                f".gpkg workspace file"
+            )
+        return backend(text)
+    return GpkgStore(text)
+
+
+def open_workspace(location: str | os.PathLike[str]) -> LayerStore:
+    """The workspace at ``location`` (see :func:`open_store`)."""
+    return open_store(location).workspace()
