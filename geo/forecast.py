@@ -384,7 +384,7 @@ def _locate(incidents: gpd.GeoDataFrame, places: _Places, x: np.ndarray, y: np.n
         hit = (key_pl[order][pos] == key) & (row >= 0) & (col >= 0)
         out[hit] = order[pos[hit]]
         return out
-    from geo.hotspots import _locate_in_polygons
+    from geo.hotspots.areas import _locate_in_polygons
 
     return _locate_in_polygons(x, y, places.geoms)
 
