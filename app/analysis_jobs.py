@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
-from geo.safety import write_safe_csv
+from geo.writers import write_safe_csv
 from app.storage.workspace import Workspace
 
 Progress = Callable[[str, float], None]

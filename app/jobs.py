@@ -281,7 +281,7 @@ def split_workspace(
                 layers[name].to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
                 exports[name] = path
         table = out / f"{ws.path.stem}-split-summary.csv"
-        from geo.safety import write_safe_csv
+        from geo.writers import write_safe_csv
 
         write_safe_csv(layers["split_summary"], table)
         exports["split_summary"] = table

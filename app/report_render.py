@@ -32,7 +32,7 @@ import pandas as pd
 
 from app.i18n import category_label, normalize_lang
 from geo.errors import InputError
-from geo.safety import csv_safe, write_safe_xlsx
+from geo.writers import csv_safe, write_safe_xlsx
 from geo.reports import HEADLINE_MEASURES, Report
 
 __all__ = ["write_report", "report_stem", "table_for_export", "csv_safe", "HEADERS", "VALUES", "FORMATS"]

@@ -25,7 +25,8 @@ from pyproj import CRS
 
 from geo.coords import to_wgs84
 from geo.errors import InputError
-from geo.safety import repair_geometries
+from geo.hostile import check_upload
+from geo.repair import repair_geometries
 from geo.schema import CATEGORIES, CAMERA_KINDS, LAYERS, NEIGHBORHOOD_KINDS, PLACE_KINDS, UNIT_KINDS
 
 __all__ = [
@@ -183,8 +184,6 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
     if not path.exists():
         raise InputError(f"'{path}' does not exist; check the path")
     if path.is_file() and path.stat().st_size > 0:
-        from geo.safety import repair_geometries, check_upload
-
         # size, content matching the suffix, zip / compression bombs, XML entities: refused before reading
         if path.suffix.lower() in TABULAR + GEO or path.name.lower().endswith(".csv.gz"):
             check_upload(path, max_bytes=max_bytes, allowed_suffixes=TABULAR + GEO + (".csv.gz",))
@@ -710,7 +709,7 @@ def _polygons(frame: pd.DataFrame, coords: str, crs: CRS, rejects: _Rejects, bou
         gs = gs.to_crs(crs)
     if ok.any():
         # self-intersections, spikes and slivers repaired; non-finite or wrong-CRS coordinates and
-        # polygons outside the district refused, each with its reason (geo.safety.repair_geometries)
+        # polygons outside the district refused, each with its reason (geo.repair.repair_geometries)
         cand = gpd.GeoDataFrame({"__row__": rows[ok]}, geometry=gs[ok], crs=crs)
         fixed, problems = repair_geometries(cand, layer=layer, expected="Polygon", crs=crs, boundary=boundary,
                                             tolerance_m=tolerance_m)

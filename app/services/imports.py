@@ -18,7 +18,9 @@ import shapely
 
 from geo.assign import snap_to_edges, tag_areas
 from geo.errors import InputError
-from geo.safety import check_upload, repair_geometries, write_safe_csv
+from geo.hostile import check_upload
+from geo.repair import repair_geometries
+from geo.writers import write_safe_csv
 from geo.tables import ImportResult, guess_column_map, prepare_rows, read_table
 from app.storage.workspace import Workspace
 

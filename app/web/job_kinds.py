@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.web.tasks import JobContext, JobKind, JobManager, safe_filename
-from geo.safety import safe_name
+from geo.hostile import safe_name
 from app.web.uploads import Upload
 from geo.errors import InputError
 from geo.schema import CATEGORIES, UNIT_KINDS

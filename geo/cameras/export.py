@@ -19,8 +19,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geo.atomic import atomic_write_text
 from geo.errors import InputError
-from geo.safety import csv_safe, write_safe_xlsx
+from geo.writers import csv_safe, write_safe_csv, write_safe_xlsx
 
 __all__ = ["HEADERS", "VALUES", "translate", "write_table", "csv_safe"]
 
@@ -108,7 +109,8 @@ def write_table(
     Returns
     -------
     Path
-        The file written (written to a temporary name beside it, then moved over it).
+        The file written (written to a temporary name beside it, then moved over it:
+        :mod:`geo.atomic`).
 
     Raises
     ------
@@ -120,27 +122,13 @@ def write_table(
     if suffix not in (".csv", ".xlsx", ".geojson", ".json"):
         raise InputError(f"cannot write '{path.name}': use a .csv, .xlsx or .geojson file name")
     out = translate(frame, lang)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        if suffix in (".geojson", ".json"):
-            if not isinstance(out, gpd.GeoDataFrame) or out.crs is None:
-                raise InputError("GeoJSON needs a GeoDataFrame with a CRS")
-            gj = out.to_crs("EPSG:4326")
-            tmp.write_text(gj.to_json(na="null", drop_id=True, ensure_ascii=False), encoding="utf-8")
-        else:
-            table = pd.DataFrame(out.drop(columns=out.geometry.name) if isinstance(out, gpd.GeoDataFrame) else out)
-            if suffix == ".csv":
-                safe = table.copy()
-                for c in safe.columns:
-                    if safe[c].dtype == object or pd.api.types.is_string_dtype(safe[c]):
-                        safe[c] = safe[c].map(csv_safe)
-                safe.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
-            else:
-                write_safe_xlsx([(sheet, table)], tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
-
-
+    if suffix in (".geojson", ".json"):
+        if not isinstance(out, gpd.GeoDataFrame) or out.crs is None:
+            raise InputError("GeoJSON needs a GeoDataFrame with a CRS")
+        gj = out.to_crs("EPSG:4326")
+        atomic_write_text(path, gj.to_json(na="null", drop_id=True, ensure_ascii=False))
+        return path
+    table = pd.DataFrame(out.drop(columns=out.geometry.name) if isinstance(out, gpd.GeoDataFrame) else out)
+    if suffix == ".csv":
+        return write_safe_csv(table, path)
+    return write_safe_xlsx([(sheet, table)], path)

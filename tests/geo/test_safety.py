@@ -22,20 +22,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.errors import CRSError, InputError
-from geo.safety import (
-    FORMULA_PREFIXES,
+from geo.hostile import (
     bounded_decompress_size,
     check_upload,
     check_xml,
     check_zip,
-    csv_safe,
-    csv_safe_frame,
     file_suffix,
-    repair_geometries,
     safe_name,
     sniff_kind,
-    write_safe_csv,
 )
+from geo.repair import repair_geometries
+from geo.writers import FORMULA_PREFIXES, csv_safe, csv_safe_frame, write_safe_csv
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CRS = "EPSG:4547"

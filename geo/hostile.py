@@ -1,8 +1,8 @@
-"""Hostile-file checks, spreadsheet-safe CSV cells and geometry repair.
+"""Hostile-file checks: what a file must pass before any reader (pandas, openpyxl, GDAL, pyosmium) sees it.
 
-Files reach patrolnet from commanders' PCs, USB sticks and the web upload form. Before any reader
-(pandas, openpyxl, GDAL, pyosmium) sees a file, the checks here refuse what could hurt the machine
-or mislead the reader, each with an :class:`~geo.errors.InputError` naming the file and the fix:
+Files reach patrolnet from commanders' PCs, USB sticks and the web upload form. The checks here
+refuse what could hurt the machine or mislead the reader, each with an
+:class:`~geo.errors.InputError` naming the file and the fix:
 
 * :func:`safe_name`: an uploaded file name reduced to a plain name (no folders, ``..``, absolute
   paths, control characters or Windows device names; Chinese characters kept);
@@ -17,43 +17,34 @@ or mislead the reader, each with an :class:`~geo.errors.InputError` naming the f
   XML, KML, GPX and the XML inside XLSX/KMZ, refused from the prolog before any parser expands
   anything.
 
-:func:`csv_safe` and :func:`csv_safe_frame` neutralise spreadsheet formulas in exported CSV cells.
-:func:`repair_geometries` repairs or refuses faulty geometries of a layer, row by row, with a
-report of what was done.
-
 ``defusedxml`` is not a dependency: :func:`check_xml` drives the standard library's expat parser
 itself and stops it at the first entity declaration, external DTD or the root element.
+
+Spreadsheet-safe writers are in :mod:`geo.writers`, geometry repair in :mod:`geo.repair`.
 """
 
 from __future__ import annotations
 
 import bz2
-import functools
 import gzip
 import lzma
 import os
 import re
 import stat
-import tempfile
 import unicodedata
 import xml.parsers.expat as expat
 import zipfile
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
-import pandas as pd
-
-from geo.errors import CRSError, InputError
+from geo.errors import InputError
 
 __all__ = [
     "DEFAULT_MAX_UNCOMPRESSED",
     "DEFAULT_MAX_RATIO",
     "DEFAULT_MAX_MEMBERS",
     "DEFAULT_MAX_PROLOG",
-    "FORMULA_PREFIXES",
-    "PROBLEM_COLUMNS",
     "safe_name",
     "file_suffix",
     "sniff_kind",
@@ -61,10 +52,6 @@ __all__ = [
     "check_zip",
     "bounded_decompress_size",
     "check_xml",
-    "csv_safe",
-    "csv_safe_frame",
-    "write_safe_csv",
-    "repair_geometries",
 ]
 
 #: Default ceiling on what an archive or compressed file may unpack to (1 GiB).
@@ -75,10 +62,6 @@ DEFAULT_MAX_RATIO = 200.0
 DEFAULT_MAX_MEMBERS = 10_000
 #: Default ceiling on the XML prolog (everything before the root element), in bytes.
 DEFAULT_MAX_PROLOG = 1 << 20
-#: Cell starts a spreadsheet runs as a formula (the same set as :func:`geo.cameras.export.csv_safe`).
-FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
-#: Columns of the problem report of :func:`repair_geometries`.
-PROBLEM_COLUMNS = ["row", "reason", "action"]
 
 _RATIO_FLOOR = 1 << 20  # members smaller than this may have any ratio (tiny XML parts compress well)
 _CHUNK = 1 << 20
@@ -770,485 +753,3 @@ def _prolog_parser(encoding: str | None) -> Any:
     parser.StartElementHandler = root
     return parser
 
-
-# ---------------------------------------------------------------------------------------------
-# CSV formula injection
-
-
-def csv_safe(value: object) -> object:
-    """Prefix text a spreadsheet would run as a formula with ``'`` (other values pass unchanged).
-
-    Cells starting with ``= + - @``, a tab or a carriage return are neutralised (OWASP's list);
-    numbers, None and NaN are returned as they are. Behaves exactly as
-    :func:`geo.cameras.export.csv_safe`.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def csv_safe_frame(frame: pd.DataFrame, *, headers: bool = True) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell made spreadsheet-safe by :func:`csv_safe`.
-
-    Vectorised over text columns (object, string and categorical); numeric, datetime and geometry
-    columns are left alone. With ``headers`` the column names are made safe too (they may come from
-    a user's file). The input is not changed.
-    """
-    out = frame.copy()
-    for i, col in enumerate(frame.columns):
-        values = out.iloc[:, i]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            cats = values.cat.categories
-            if pd.api.types.is_object_dtype(cats) or pd.api.types.is_string_dtype(cats):
-                out.isetitem(i, values.cat.rename_categories([csv_safe(c) for c in cats])
-                             if len(set(map(csv_safe, cats))) == len(cats) else values.astype(object).map(csv_safe))
-            continue
-        if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)):
-            continue
-        if values.dtype.name == "geometry":
-            continue
-        is_text = values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
-        if not is_text.any():
-            continue
-        text = values[is_text].astype(str)
-        hit = text.str.startswith(FORMULA_PREFIXES).to_numpy(dtype=bool)
-        if hit.any():
-            cells = values.to_numpy(dtype=object, copy=True)
-            where = np.flatnonzero(is_text.to_numpy())[hit]
-            cells[where] = ("'" + text[hit]).to_numpy(dtype=object)
-            out.isetitem(i, pd.Series(cells, index=values.index, name=values.name).astype(values.dtype))
-    if headers:
-        out.columns = [csv_safe(c) for c in out.columns]
-    return out
-
-
-def write_safe_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, encoding: str = "utf-8-sig") -> Path:
-    """Write ``frame`` as a spreadsheet-safe CSV, atomically; return the path.
-
-    Cells and headers go through :func:`csv_safe_frame`; lines end in CRLF so that every cell
-    holding a line break (``\\r`` or ``\\n``) is quoted: with pandas' default ``\\n`` a bare
-    ``\\r`` inside a cell is written unquoted, and Excel starts a new row there, whose first cell
-    may then be a live formula. UTF-8 with BOM (opens in Excel with Chinese intact). The file is
-    written to a temporary name beside ``path``, flushed to disk and moved over ``path``.
-    """
-    path = Path(path)
-    safe = csv_safe_frame(pd.DataFrame(frame))
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            safe.to_csv(fh, index=False, lineterminator="\r\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-# ---------------------------------------------------------------------------------------------
-# geometry repair
-
-_FAMILIES = {
-    "Point": ("Point",),
-    "Polygon": ("Polygon", "MultiPolygon"),
-    "LineString": ("LineString", "MultiLineString"),
-}
-
-
-def repair_geometries(
-    gdf: Any,
-    *,
-    layer: str,
-    expected: str,
-    crs: Any,
-    boundary: Any = None,
-    tolerance_m: float = 200.0,
-    min_area_m2: float = 0.01,
-    min_length_m: float = 0.001,
-) -> tuple[Any, pd.DataFrame]:
-    """Repair what can be repaired in a layer's geometries and refuse the rest, row by row.
-
-    =============================================  ==========  ====================================
-    fault                                          action      how
-    =============================================  ==========  ====================================
-    None / empty geometry                          refused
-    non-finite coordinates (NaN, inf)              refused
-    wrong type (a line where polygons belong)      refused     collections keep the right parts
-    degrees in a projected layer (or metres in     refused     message names ``--coords`` and
-    a geographic one); far outside the CRS's                   ``.to_crs``
-    area of use (a zone prefix on X?)
-    duplicate consecutive vertices                 cleaned     ``shapely.remove_repeated_points``
-    invalid polygon (bow-tie, spike, bad ring)     repaired    ``shapely.make_valid``; the
-                                                               polygonal part is kept
-    zero-area slivers / zero-length line parts     cleaned     dropped (refused when nothing is
-                                                               left)
-    outside the boundary beyond ``tolerance_m``    refused     distance named
-    single-part MultiPoint in a Point layer        cleaned     the point taken
-    =============================================  ==========  ====================================
-
-    Every kept geometry is valid, non-empty and of the expected type (``Polygon`` layers may hold
-    MultiPolygons, ``LineString`` layers MultiLineStrings). Repairing the output again changes
-    nothing.
-
-    Parameters
-    ----------
-    gdf
-        The layer (GeoDataFrame). Its CRS, when set, must be ``crs``; unset it is taken as ``crs``.
-        Not changed.
-    layer
-        Layer name, for messages.
-    expected
-        ``"Point"``, ``"Polygon"`` or ``"LineString"`` (``Multi...`` is read as the same).
-    crs
-        The CRS the coordinates should be in (the workspace's working CRS).
-    boundary
-        The district: a shapely geometry in ``crs``, or a GeoSeries/GeoDataFrame (reprojected to
-        ``crs``). Rows farther than ``tolerance_m`` from it are refused.
-    tolerance_m
-        How far outside the boundary a geometry may lie (metres; CRS units).
-    min_area_m2, min_length_m
-        Polygon parts smaller than ``min_area_m2`` and line parts shorter than ``min_length_m``
-        are slivers, dropped (CRS units; only for a projected ``crs``).
-
-    Returns
-    -------
-    (GeoDataFrame, DataFrame)
-        The kept rows (original index and columns, geometry repaired, CRS ``crs``) and the
-        problems: ``row`` (the ``__row__`` column when there is one, else the index label),
-        ``reason`` (what was wrong and the fix) and ``action`` (``refused``, ``repaired`` or
-        ``cleaned``). A row may have several problems.
-
-    Raises
-    ------
-    InputError
-        ``expected`` unknown, or ``gdf`` not a GeoDataFrame.
-    CRSError
-        ``gdf`` declares a CRS other than ``crs``.
-    """
-    import geopandas as gpd
-    import shapely
-    from pyproj import CRS
-    from shapely.errors import GEOSException
-
-    kind = expected.removeprefix("Multi") if isinstance(expected, str) else expected
-    if kind not in _FAMILIES:
-        raise InputError(f"expected={expected!r}: use 'Point', 'Polygon' or 'LineString'")
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(f"layer '{layer}': needs a GeoDataFrame with a geometry column, got {type(gdf).__name__}")
-    crs_obj = CRS.from_user_input(crs)
-    if gdf.crs is not None and not CRS.from_user_input(gdf.crs).equals(crs_obj):
-        raise CRSError(
-            f"layer '{layer}': CRS {gdf.crs.to_string()} differs from {crs_obj.to_string()}; reproject it with "
-            f".to_crs('{crs_obj.to_string()}') (or import it with the right --coords)"
-        )
-    n = len(gdf)
-    labels = gdf["__row__"].to_numpy() if "__row__" in gdf.columns else gdf.index.to_numpy()
-    geoms = np.array(gdf.geometry.to_numpy(), dtype=object, copy=True)
-    keep = np.ones(n, dtype=bool)
-    problems: list[tuple[Any, str, str]] = []
-    family = _FAMILIES[kind]
-
-    def refuse(mask: np.ndarray, reasons: Iterable[str] | str) -> None:
-        idx = np.flatnonzero(mask & keep)
-        texts = [reasons] * len(idx) if isinstance(reasons, str) else list(reasons)
-        for i, text in zip(idx, texts):
-            problems.append((labels[i], f"layer '{layer}': {text}", "refused"))
-        keep[idx] = False
-
-    def note(i: int, text: str, action: str) -> None:
-        problems.append((labels[i], f"layer '{layer}': {text}", action))
-
-    missing = shapely.is_missing(geoms)
-    refuse(missing, "no geometry; give the row its coordinates or drop it")
-    empty = ~missing & shapely.is_empty(np.where(missing, None, geoms))
-    refuse(empty, "empty geometry; give the row its coordinates or drop it")
-
-    if keep.any():
-        coords, owner = shapely.get_coordinates(geoms[keep], return_index=True)
-        finite = np.isfinite(coords).all(axis=1)
-        bad_local = np.unique(owner[~finite])
-        bad = np.zeros(n, dtype=bool)
-        bad[np.flatnonzero(keep)[bad_local]] = True
-        refuse(bad, "non-finite coordinates (NaN or infinity); fix the coordinates or drop the row")
-
-    # types: collections keep their parts of the right kind; a one-point MultiPoint is a Point
-    single = {"Point": "Point", "Polygon": "Polygon", "LineString": "LineString"}[kind]
-    type_names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-                           "MultiPolygon", "GeometryCollection"])
-    types = shapely.get_type_id(np.where(keep, geoms, None))
-    odd = keep & ~np.isin(type_names[np.clip(types, 0, 7)], family)
-    for i in np.flatnonzero(odd):
-        tname = str(type_names[types[i]])
-        g = geoms[i]
-        if tname in ("GeometryCollection", "MultiPoint"):
-            flat = _flat_parts(g)
-            parts = [p for p in flat if p.geom_type == single]
-            if kind == "Point" and len(parts) == 1:
-                geoms[i] = parts[0]
-                note(i, f"{tname} with one point taken as a Point", "cleaned")
-                continue
-            if kind != "Point" and parts:
-                geoms[i] = _assemble(parts, kind)
-                note(i, f"{tname}: kept its {kind.lower()} part(s), dropped {len(flat) - len(parts)} other "
-                        f"part(s)", "cleaned")
-                continue
-        hint = {"Polygon": "draw it as a polygon (in QGIS: Polygonize) or put it in a point or line layer",
-                "LineString": "give lines (road centre lines), not points or areas",
-                "Point": "give one point per row (the centroid of an area if that is meant)"}[kind]
-        refuse(np.arange(n) == i, f"geometry type {tname} where {kind} is expected; {hint}")
-
-    # coordinates that cannot be in this CRS
-    if keep.any():
-        bounds = shapely.bounds(np.where(keep, geoms, None))
-        in_degrees = ((np.abs(bounds[:, [0, 2]]) <= 180).all(axis=1)
-                      & (np.abs(bounds[:, [1, 3]]) <= 90).all(axis=1))
-        area = _projected_area_of_use(crs_obj)
-        crs_name = crs_obj.to_string()
-        if crs_obj.is_projected:
-            looks = in_degrees.copy()
-            if area is not None:
-                x0, y0, x1, y1 = area
-                looks &= ~((bounds[:, 2] >= x0) & (bounds[:, 0] <= x1) & (bounds[:, 3] >= y0) & (bounds[:, 1] <= y1))
-            rows = np.flatnonzero(looks & keep)
-            refuse(looks, [f"coordinates ({bounds[i, 0]:.6f}, {bounds[i, 1]:.6f}) look like longitude/latitude "
-                           f"in degrees, not metres of {crs_name}; import the file with --coords wgs84 "
-                           f"(or gcj02/bd09) or reproject it with .to_crs('{crs_name}')" for i in rows])
-            if area is not None:
-                x0, y0, x1, y1 = area
-                margin = 200_000.0
-                far = ((bounds[:, 0] > x1 + margin) | (bounds[:, 2] < x0 - margin)
-                       | (bounds[:, 1] > y1 + margin) | (bounds[:, 3] < y0 - margin))
-                rows = np.flatnonzero(far & keep)
-                refuse(far, [f"coordinates ({bounds[i, 0]:,.0f}, {bounds[i, 1]:,.0f}) lie far outside the area "
-                             f"where {crs_name} is used; check the coordinate system (--coords EPSG:NNNN; "
-                             f"a zone number in front of X?) or reproject with .to_crs('{crs_name}')"
-                             for i in rows])
-        else:
-            looks = ~in_degrees
-            rows = np.flatnonzero(looks & keep)
-            refuse(looks, [f"coordinates ({bounds[i, 0]:,.1f}, {bounds[i, 1]:,.1f}) are not degrees of "
-                           f"{crs_name} (metres of a projected CRS?); import the file with --coords EPSG:NNNN "
-                           f"or reproject it with .to_crs('{crs_name}')" for i in rows])
-
-    # cleaning and repair (lines and polygons)
-    if kind != "Point":
-        metric = crs_obj.is_projected
-        size = shapely.area if kind == "Polygon" else shapely.length
-        floor = (min_area_m2 if kind == "Polygon" else min_length_m) if metric else 0.0
-        unit = "m²" if kind == "Polygon" else "m"
-        for i in np.flatnonzero(keep):
-            original = geoms[i]
-            try:
-                g = shapely.remove_repeated_points(original, 0.0)
-            except GEOSException:
-                g = None  # a ring of fewer than three distinct corners
-            if g is None or g.is_empty:
-                g = shapely.make_valid(original)
-            removed = int(shapely.get_num_coordinates(original) - shapely.get_num_coordinates(g))
-            if removed > 0:
-                note(i, f"{removed} duplicate vertice(s) removed", "cleaned")
-            if not g.is_valid:
-                why = shapely.is_valid_reason(g)
-                g = shapely.make_valid(g)
-                note(i, f"invalid geometry ({why}) repaired with make_valid; kept the {kind.lower()} part",
-                     "repaired")
-            flat = _flat_parts(g)
-            parts = [p for p in flat if p.geom_type == single and not p.is_empty]
-            big = [p for p in parts if size(p) > floor] if kind == "Polygon" or metric else parts
-            if not big:
-                what = ("zero-area polygon (a sliver, or a line drawn as a polygon)" if kind == "Polygon"
-                        else "zero-length line")
-                refuse(np.arange(n) == i, f"{what}; nothing is left after repair; redraw it or drop the row")
-                continue
-            if len(big) < len(parts):
-                note(i, f"dropped {len(parts) - len(big)} sliver part(s) of at most {floor:g} {unit}", "cleaned")
-            if len(big) < len(flat) or not g.is_valid or g.geom_type not in family:
-                g = _assemble(big, kind)
-            if g is None or g.is_empty or not g.is_valid or g.geom_type not in family:
-                refuse(np.arange(n) == i, "invalid geometry that could not be repaired; redraw it or drop the row")
-                continue
-            geoms[i] = g
-
-    # outside the district
-    if boundary is not None and keep.any():
-        district = _boundary_geometry(boundary, crs_obj)
-        shapely.prepare(district)
-        idx = np.flatnonzero(keep)
-        near = shapely.dwithin(district, geoms[idx], tolerance_m)
-        far_idx = idx[~near]
-        if len(far_idx):
-            dist = shapely.distance(district, geoms[far_idx])
-            mask = np.zeros(n, dtype=bool)
-            mask[far_idx] = True
-            refuse(mask, [f"outside the district boundary by {d:,.0f} m (tolerance {tolerance_m:g} m); check the "
-                          f"coordinate system (--coords) or drop the row" for d in dist])
-
-    out = gdf.iloc[np.flatnonzero(keep)].copy()
-    geom_col = gdf.geometry.name
-    out[geom_col] = gpd.GeoSeries(list(geoms[keep]), index=out.index, crs=crs_obj)
-    out = out.set_geometry(geom_col, crs=crs_obj)
-    report = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
-    if len(report):
-        order = {label: k for k, label in enumerate(labels)}
-        report = (report.assign(_o=report["row"].map(order)).sort_values("_o", kind="stable")
-                  .drop(columns="_o").reset_index(drop=True))
-    return out, report
-
-
-def _flat_parts(geom: Any) -> list[Any]:
-    """Single-part pieces of a geometry, collections and multi-geometries opened all the way down."""
-    import shapely
-
-    out: list[Any] = []
-    stack = [geom]
-    while stack:
-        g = stack.pop()
-        if g is None or g.is_empty:
-            continue
-        if g.geom_type in ("GeometryCollection", "MultiPolygon", "MultiLineString", "MultiPoint"):
-            stack.extend(reversed(list(shapely.get_parts(g))))
-        else:
-            out.append(g)
-    return out
-
-
-def _assemble(parts: list[Any], kind: str) -> Any:
-    """One valid geometry of ``kind``'s family from single parts (None when none survives)."""
-    import shapely
-
-    if len(parts) == 1 and parts[0].is_valid:
-        return parts[0]
-    if kind == "Polygon":
-        multi = shapely.multipolygons(parts)
-        if multi.is_valid:
-            return multi
-        merged = shapely.make_valid(shapely.union_all(parts))
-        pieces = [p for p in _flat_parts(merged) if p.geom_type == "Polygon" and p.area > 0]
-        if not pieces:
-            return None
-        return pieces[0] if len(pieces) == 1 else shapely.multipolygons(pieces)
-    if kind == "LineString":
-        return parts[0] if len(parts) == 1 else shapely.multilinestrings(parts)
-    return parts[0]
-
-
-def _boundary_geometry(boundary: Any, crs: Any) -> Any:
-    import geopandas as gpd
-    import shapely
-
-    if isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
-        series = boundary.geometry if isinstance(boundary, gpd.GeoDataFrame) else boundary
-        if series.crs is not None:
-            series = series.to_crs(crs)
-        return shapely.union_all(series.to_numpy())
-    return boundary
-
-
-def _projected_area_of_use(crs: Any) -> tuple[float, float, float, float] | None:
-    """The CRS's area of use, in its own coordinates (None when unknown or not projected)."""
-    return _area_of_use_cached(crs.to_wkt())
-
-
-@functools.lru_cache(maxsize=32)
-def _area_of_use_cached(wkt: str) -> tuple[float, float, float, float] | None:
-    from pyproj import CRS, Transformer
-
-    crs = CRS.from_wkt(wkt)
-    area = crs.area_of_use
-    if area is None or not crs.is_projected:
-        return None
-    try:
-        tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-        x0, y0, x1, y1 = tr.transform_bounds(area.west, area.south, area.east, area.north)
-    except Exception:
-        return None
-    if not all(np.isfinite([x0, y0, x1, y1])):
-        return None
-    return float(x0), float(y0), float(x1), float(y1)
-
-
-def _xlsx_width(value: object) -> int:
-    """Display width of a cell's first line (CJK characters count double)."""
-    s = "" if value is None else str(value).split("\n")[0]
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
-
-
-def _xlsx_value(v: Any) -> Any:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    return v
-
-
-def write_safe_xlsx(sheets: Sequence[tuple[str, pd.DataFrame]], path: str | os.PathLike[str]) -> Path:
-    """Write tables as an Excel workbook, one sheet each, atomically.
-
-    Headers bold with the first row frozen, columns sized to their content (CJK counted double),
-    text stored as text (never run as a formula), multi-line text wrapped, dates formatted, missing
-    values left empty and numbers kept as numbers.
-    """
-    import datetime as dt
-
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    path = Path(path)
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for title, table in sheets:
-        ws = wb.create_sheet(title=str(title)[:31])
-        ws.freeze_panes = "A2"
-        cols = [str(c) for c in table.columns]
-        values = table.to_numpy(dtype=object)
-        widths = [_xlsx_width(c) for c in cols]
-        for j in range(len(cols)):
-            if len(values):
-                widths[j] = max(widths[j], max(_xlsx_width(v) for v in values[:2000, j]))
-        for j, w in enumerate(widths):
-            ws.column_dimensions[get_column_letter(j + 1)].width = min(60, max(8, w + 2))
-        header = []
-        for c in cols:
-            cell = WriteOnlyCell(ws, value=c)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        for row in values:
-            cells: list[Any] = []
-            for v in row:
-                v = _xlsx_value(v)
-                if isinstance(v, str):
-                    cell = WriteOnlyCell(ws, value=v)
-                    cell.data_type = "s"  # text, never a formula
-                    if "\n" in v:
-                        cell.alignment = wrap
-                    cells.append(cell)
-                elif isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-                    cell = WriteOnlyCell(ws, value=v)
-                    cell.number_format = "yyyy-mm-dd"
-                    cells.append(cell)
-                else:
-                    cells.append(v)
-            ws.append(cells)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
