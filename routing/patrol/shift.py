@@ -1,0 +1,227 @@
+"""The whole shift from workspace layers: the adapter behind ``patrolnet routes``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from geo.errors import InputError
+from routing.patrol.brigade import plan_brigade_shift
+from routing.patrol.hotspots import node_prizes
+from routing.patrol.loops import EBIKE_KPH, WALK_KPH, plan_team_loop, walk_graph
+from routing.patrol.results import RoutePlan
+from routing.patrol.units import PLANNED_UNIT_KINDS
+from routing.patrol.window import _shift_seconds
+from routing.postman import arc_table
+from routing.split.beats import brigade_beats
+from routing.split.teams import grid_team_areas, grid_teams_per_station
+
+__all__ = ["plan_shift"]
+
+
+def _incident_weights(incidents: Any, shift_start: dt.datetime, shift_end: dt.datetime, *, lookback_days: float,
+                      tod_boost: float) -> np.ndarray:
+    """Weight per incident row: 0 outside the look-back window before the shift, else 1, plus
+    ``tod_boost`` when its local clock time falls within the shift's hours."""
+    n = len(incidents)
+    if "occurred_at" not in incidents:
+        return np.ones(n)
+    t = pd.to_datetime(incidents["occurred_at"], errors="coerce", utc=True)
+    tz = shift_start.tzinfo
+    start_utc = pd.Timestamp(shift_start).tz_convert("UTC")
+    lo = start_utc - pd.Timedelta(days=lookback_days)
+    inside = ((t >= lo) & (t < start_utc)).to_numpy(dtype=bool, na_value=False)
+    local = t.dt.tz_convert(tz)
+    minute = (local.dt.hour * 60 + local.dt.minute).to_numpy(dtype=float, na_value=np.nan)
+    s_min = shift_start.hour * 60 + shift_start.minute
+    length = (shift_end - shift_start).total_seconds() / 60
+    in_hours = ((minute - s_min) % 1440) < min(length, 1440)
+    return np.where(inside, 1.0 + tod_boost * in_hours, 0.0)
+
+
+def plan_shift(
+    G: nx.MultiDiGraph,
+    units: Any,
+    *,
+    shift_start: dt.datetime,
+    shift_end: dt.datetime,
+    incidents: Any = None,
+    beats: Any = None,
+    neighborhoods: Any = None,
+    team_areas: Any = None,
+    kinds: Sequence[str] = PLANNED_UNIT_KINDS,
+    lookback_days: float = 365.0,
+    tod_boost: float = 1.0,
+    team_budget_min: float = 120.0,
+    team_stop_min: float = 2.0,
+    team_radius_m: float = 1200.0,
+    n_alternatives: int = 3,
+    time_limit_s: float = 0.1,
+    seed: int = 0,
+) -> list[RoutePlan]:
+    """Plan one shift for the district's units from workspace layers (``patrolnet routes``).
+
+    * Brigade vehicles (``kind == 'brigade_vehicle'``): ``beats`` (the DataFrame of
+      :func:`routing.split.brigade_beats`; computed with one beat per vehicle when not given), each
+      beat matched to the vehicle whose base is nearest (Hungarian assignment; surplus vehicles join
+      the nearest beat and split its tour), the beat's base the main-road node nearest that
+      vehicle's base; risk per edge from the street incidents (``edge_id``) of the last
+      ``lookback_days`` before the shift, those at the shift's clock hours counting
+      ``1 + tod_boost``; then :func:`plan_brigade_shift`.
+    * Grid teams (``kind == 'grid_team'``, the "1+2+N" teams): a loop of ``team_budget_min``
+      minutes (at most the shift) from the node nearest the team's base, on foot
+      (:data:`WALK_KPH`, one-way streets walkable both ways) or by e-bike (:data:`EBIKE_KPH`, one-way
+      streets obeyed), prizes = weighted neighborhood incidents snapped to nodes inside the team's
+      area (``team_areas`` from :func:`routing.split.grid_team_areas`, computed from
+      ``neighborhoods`` when given; else within ``team_radius_m`` of the base); the day's loop among
+      ``n_alternatives`` chosen from the shift's date and the unit id (:func:`plan_team_loop`).
+
+    Parameters
+    ----------
+    G
+        Road graph (projected working CRS, metres).
+    units
+        The ``units`` layer (points in the graph's CRS; ``unit_id``, ``kind``, ``name``, ``officers``,
+        ``auxiliaries``, ``volunteers``, ``mode``, ``station_id``).
+    shift_start, shift_end
+        tz-aware datetimes (:func:`shift_window`).
+    incidents
+        The ``incidents`` layer (``occurred_at``, ``place_kind``, ``edge_id``, points) or ``None``
+        (uniform risk, no team prizes: teams then walk toward the farthest reachable nodes).
+    kinds
+        Unit kinds to plan.
+    time_limit_s
+        OR-Tools search time per team loop solve (alternatives get half). On the demo's teams 0.1 s
+        comes within a few per cent of 1 s; the whole demo shift (12 vehicles, 47 teams) takes ~15 s.
+
+    Returns
+    -------
+    list[RoutePlan]
+        Brigade vehicles first (by beat), then grid teams (by unit id).
+
+    Raises
+    ------
+    InputError, InfeasibleError, CRSError
+        As the planners they call; also when ``units`` lacks ``unit_id``/``kind``.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    horizon = _shift_seconds(shift_start, shift_end)
+    for col in ("unit_id", "kind"):
+        if col not in units:
+            raise InputError(f"units layer has no '{col}' column; see the units layer in docs/data-model.md")
+    units = units.sort_values("unit_id").reset_index(drop=True)
+    ux = units.geometry.x.to_numpy(dtype=float)
+    uy = units.geometry.y.to_numpy(dtype=float)
+    w_inc = None
+    if incidents is not None and len(incidents):
+        w_inc = _incident_weights(incidents, shift_start, shift_end, lookback_days=lookback_days, tod_boost=tod_boost)
+    plans: list[RoutePlan] = []
+    # -- brigade ----------------------------------------------------------------------------------
+    cars = np.flatnonzero((units["kind"] == "brigade_vehicle").to_numpy())
+    if "brigade_vehicle" in kinds and len(cars):
+        if beats is None:
+            beats = brigade_beats(G, k=len(cars), seed=seed)
+        beat_col = beats["beat"] if hasattr(beats, "columns") else pd.Series(dict(beats))
+        risk = None
+        if w_inc is not None and "edge_id" in incidents:
+            e = pd.to_numeric(incidents["edge_id"], errors="coerce")
+            ok = e.notna().to_numpy() & (w_inc > 0)
+            risk = pd.Series(w_inc[ok]).groupby(e[ok].astype(np.int64).to_numpy()).sum().to_dict()
+        beat_ids = sorted(pd.unique(beat_col))
+        node_xy = {n: (d["x"], d["y"]) for n, d in G.nodes(data=True)}
+        beat_nodes: dict[Any, list[Hashable]] = {}
+        eid_arc = {d["edge_id"]: (u, v) for u, v, d in G.edges(data=True) if "edge_id" in d}
+        for e_id, b in beat_col.items():
+            if int(e_id) in eid_arc:
+                beat_nodes.setdefault(b, []).extend(eid_arc[int(e_id)])
+        cost = np.zeros((len(cars), len(beat_ids)))
+        for j, b in enumerate(beat_ids):
+            xy = np.array([node_xy[n] for n in set(beat_nodes.get(b, []))]).reshape(-1, 2)
+            if len(xy):
+                cost[:, j] = np.hypot(ux[cars, None] - xy[None, :, 0], uy[cars, None] - xy[None, :, 1]).min(axis=1)
+        rows, cols = linear_sum_assignment(cost)
+        assign = {int(cars[r]): beat_ids[c] for r, c in zip(rows, cols)}
+        for r in range(len(cars)):  # surplus vehicles: the nearest beat
+            if int(cars[r]) not in assign:
+                assign[int(cars[r])] = beat_ids[int(np.argmin(cost[r]))]
+        by_beat: dict[Any, list[int]] = {}
+        for i, b in sorted(assign.items()):
+            by_beat.setdefault(b, []).append(i)
+        bases = {}
+        unit_recs = {}
+        for b, members in by_beat.items():
+            cand = list(set(beat_nodes.get(b, [])))
+            xy = np.array([node_xy[n] for n in cand])
+            i0 = members[0]
+            bases[b] = cand[int(np.argmin(np.hypot(xy[:, 0] - ux[i0], xy[:, 1] - uy[i0])))]
+            unit_recs[b] = [units.iloc[i] for i in members]
+        keep = beat_col[beat_col.isin(list(by_beat))]
+        plans += plan_brigade_shift(G, keep, bases=bases, shift_start=shift_start, shift_end=shift_end, risk=risk,
+                                    units=unit_recs, seed=seed)
+    # -- grid teams -------------------------------------------------------------------------------
+    teams = np.flatnonzero((units["kind"] == "grid_team").to_numpy())
+    if "grid_team" in kinds and len(teams):
+        if team_areas is None and neighborhoods is not None and len(neighborhoods):
+            team_areas = grid_team_areas(neighborhoods, teams_per_station=grid_teams_per_station(units), seed=seed)
+        area_of: dict[int, Any] = {}
+        if team_areas is not None and len(team_areas) and "station_id" in units:
+            for st_id, grp in units.iloc[teams].groupby("station_id"):
+                areas = team_areas[team_areas["station_id"] == st_id]
+                if not len(areas):
+                    continue
+                pts = gpd.GeoSeries(gpd.points_from_xy(ux[grp.index], uy[grp.index]), crs=team_areas.crs)
+                dist = np.array([[p.distance(a) for a in areas.geometry] for p in pts])
+                r, c = linear_sum_assignment(dist)
+                for rr, cc in zip(r, c):
+                    area_of[int(grp.index[rr])] = areas.geometry.iloc[cc]
+        W = walk_graph(G)
+        tables = {"walk": arc_table(W, weight="length_m"), "road": arc_table(G, weight="length_m")}
+        nodes = list(G.nodes)
+        nxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes])
+        tree = cKDTree(nxy)
+        inc_xy = inc_w = None
+        if w_inc is not None:
+            mask = w_inc > 0
+            if "place_kind" in incidents:
+                mask &= (incidents["place_kind"] == "neighborhood").to_numpy()
+            inc_xy = np.column_stack([incidents.geometry.x.to_numpy()[mask], incidents.geometry.y.to_numpy()[mask]])
+            inc_w = w_inc[mask]
+        budget = min(team_budget_min, horizon / 60)
+        for i in teams.tolist():
+            rec = units.iloc[i]
+            mode = str(rec.get("mode") or "foot")
+            speed = EBIKE_KPH if mode == "ebike" else WALK_KPH
+            graph, table = (G, tables["road"]) if mode == "ebike" else (W, tables["walk"])
+            start = nodes[int(tree.query([ux[i], uy[i]])[1])]
+            area = area_of.get(i)
+            if area is not None:
+                zone = shapely.buffer(area, 60.0)
+                cand = [nodes[j] for j in np.flatnonzero(shapely.contains_xy(zone, nxy[:, 0], nxy[:, 1]))]
+            else:
+                cand = [nodes[j] for j in tree.query_ball_point([ux[i], uy[i]], team_radius_m)]
+            if inc_xy is not None and len(inc_xy):
+                sel = np.ones(len(inc_xy), dtype=bool)
+                if area is not None:
+                    sel = shapely.contains_xy(shapely.buffer(area, 30.0), inc_xy[:, 0], inc_xy[:, 1])
+                else:
+                    sel = np.hypot(inc_xy[:, 0] - ux[i], inc_xy[:, 1] - uy[i]) <= team_radius_m
+                prizes = node_prizes(graph, inc_xy[sel], weights=inc_w[sel], nodes=cand or None, max_snap_m=150.0)
+            else:  # no incidents: spread the loop over the area's nodes
+                prizes = {n: 1.0 for n in cand[:: max(1, len(cand) // 40)]}
+            prizes = dict(sorted(prizes.items(), key=lambda kv: (-kv[1], str(kv[0])))[:60])
+            res = plan_team_loop(
+                graph, start_node=start, budget_min=budget, prizes=prizes, speed_kph=speed, stop_min=team_stop_min,
+                n_alternatives=n_alternatives, seed=seed, time_limit_s=time_limit_s, unit=rec,
+                shift_start=shift_start, shift_end=shift_end, arcs=table,
+            )
+            plans.append(res.plan)
+    return plans
