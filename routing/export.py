@@ -25,7 +25,9 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
+from geo.atomic import atomic_write_text
 from geo.errors import CRSError, InputError
+from geo.jsonsafe import to_jsonable
 from routing.patrol import UNIT_KIND_ZH, RoutePlan
 
 __all__ = [
@@ -131,7 +133,7 @@ def routes_geojson(plans: Sequence[RoutePlan], *, stop_points: bool = True) -> d
             "feature_type": "route",
             "unit_id": p.unit_id, "unit_kind": p.unit_kind, "name": p.name, "mode": p.mode, "lineup": p.lineup,
             "officers": p.officers, "auxiliaries": p.auxiliaries, "volunteers": p.volunteers,
-            "beat": None if p.beat is None else (p.beat.item() if isinstance(p.beat, np.generic) else p.beat),
+            "beat": to_jsonable(p.beat),
             "shift_start": p.shift_start.isoformat(timespec="seconds") if p.shift_start else None,
             "shift_end": p.shift_end.isoformat(timespec="seconds") if p.shift_end else None,
             "length_m": _num(p.length_m), "duration_min": _num(p.duration_min, 2),
@@ -465,7 +467,5 @@ def write_routes(plans: Sequence[RoutePlan], path: str | Path, *, fmt: str | Non
         text, enc = patrol_sheets_html(plans), "utf-8"
     else:
         text, enc = dosage_csv(plans), "utf-8-sig"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding=enc, newline="")
-    tmp.replace(path)
+    atomic_write_text(path, text, encoding=enc)
     return path

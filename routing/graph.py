@@ -17,6 +17,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from geo.crs import require_metric
 from geo.errors import CRSError, InputError
 from geo.schema import MAIN_HIGHWAYS
 
@@ -92,10 +93,7 @@ def graph_from_layers(
         When an edge references a node that is not in ``nodes``, or lengths are missing.
     """
     for what, frame in (("road_nodes", nodes), ("road_edges", edges)):
-        if frame.crs is None or not frame.crs.is_projected:
-            raise CRSError(
-                f"{what} must be in a projected CRS (metres), not {frame.crs}; reproject with .to_crs(working_crs)"
-            )
+        require_metric(frame, f"{what} (the road graph needs a projected CRS)")
     if not nodes.crs.equals(edges.crs):
         raise CRSError(f"road_nodes are in {nodes.crs.to_string()} but road_edges in {edges.crs.to_string()}")
     node_ids = nodes["node_id"].to_numpy()
