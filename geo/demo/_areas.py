@@ -15,8 +15,14 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from geo.demo import _names
 from geo.demo._common import lloyd, make_contiguous, polygon_adjacency
+from geo.demo._names import (
+    LONGZHOU,
+    NAMED_NEIGHBORHOODS,
+    community_names,
+    neighborhood_names,
+    station_names,
+)
 from geo.demo._roads import River, Ways
 
 SUBZONES_PER_80KM2 = 1979
@@ -238,7 +244,7 @@ def assign_areas(
     comm_station = np.asarray(comm_station)[used_c]
     n_cm = len(used_c)
     # -- tables -----------------------------------------------------------------------------
-    names = _names.station_names(n_st)
+    names = station_names(n_st)
     # direction-named stations go where their name says (城北 northernmost, ...), 袁河 by the river
     sites = np.array([r[1] for r in st_rows])
     free = list(range(3, n_st))
@@ -281,12 +287,12 @@ def assign_areas(
     comm = remap[comm]
     cm_geom = cm_geom[order]
     comm_station = comm_station[order]
-    cm_names = _names.community_names(n_cm)
+    cm_names = community_names(n_cm)
     # 龙洲社区: the largest community of Zhushan station (index 2)
     zs = np.flatnonzero(comm_station == 2)
     lz = zs[np.argmax(shapely.area(cm_geom[zs]))]
     cm_names = cm_names[: n_cm - 1]
-    cm_names.insert(int(lz), _names.LONGZHOU)
+    cm_names.insert(int(lz), LONGZHOU)
     # offices: in the face nearest each community's centroid, off the road
     offices = []
     for c in range(n_cm):
@@ -354,7 +360,7 @@ def build_neighborhoods(
     chosen: list[int] = []
     named_rows = []
     taken = np.zeros(len(faces.polys), bool)
-    for spec in _names.NAMED_NEIGHBORHOODS:
+    for spec in NAMED_NEIGHBORHOODS:
         zh, en, kind, model, station, road, community = spec
         cand = ok & ~taken
         if station is not None and station in st_index:
@@ -395,7 +401,7 @@ def build_neighborhoods(
     # kinds
     kinds = rng.choice(np.array(["unit_compound", "enclosed", "open"]), n, p=[0.12, 0.6, 0.28])
     n_units = int((kinds[n_named:] == "unit_compound").sum())
-    nb_names = _names.neighborhood_names(rng, n - n_named, n_units)
+    nb_names = neighborhood_names(rng, n - n_named, n_units)
     # unit compound names first in the pool: hand them to the unit compounds in order
     unit_names = iter(nb_names[:n_units])
     other_names = iter(nb_names[n_units:])
@@ -424,7 +430,7 @@ def build_neighborhoods(
     from_end = rng.random(n) < 0.5
     env = shapely.oriented_envelope(inner)
     # a named compound next to a road keeps the part along that road
-    named_road = [spec[5] for spec in _names.NAMED_NEIGHBORHOODS]
+    named_road = [spec[5] for spec in NAMED_NEIGHBORHOODS]
     geoms_out = []
     for i, (g, en_, fr) in enumerate(zip(inner, env, frac)):
         if fr >= 1.0:

@@ -7,7 +7,7 @@ import pandas as pd
 import shapely
 
 from geo.demo._common import bearing_deg, random_points_in
-from geo.demo._roads import MAIN_HIGHWAYS
+from geo.schema import MAIN_HIGHWAYS
 
 _CN_NUM = "一二三四五六七八九十"
 

@@ -50,7 +50,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
-from geo.schema import CATEGORIES, CRIMINAL_GROUPS, DEFAULT_TIMEZONE
+from geo.schema import CATEGORIES, CRIMINAL_GROUPS, DEFAULT_TIMEZONE, MAIN_HIGHWAYS
 
 TRUTH_VERSION = 1
 SIM_START = dt.date(2024, 1, 1)
@@ -630,8 +630,6 @@ def _ptypes(inc: pd.DataFrame, edges: pd.DataFrame | None) -> np.ndarray:
     if "main_road" in inc.columns:
         main = inc["main_road"].fillna(False).astype(bool).to_numpy()
     elif edges is not None:
-        from geo.demo._roads import MAIN_HIGHWAYS
-
         hw = dict(zip(edges["edge_id"].astype(np.int64), edges["highway"].astype(str)))
         eid = pd.to_numeric(inc["edge_id"], errors="coerce").fillna(-1).astype(np.int64)
         main = np.array([hw.get(e, "") in MAIN_HIGHWAYS for e in eid])

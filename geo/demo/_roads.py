@@ -16,8 +16,14 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from geo.demo import _names
-from geo.schema import MAIN_HIGHWAYS
+from geo.demo._names import (
+    BANK_ROADS,
+    EW_ARTERIALS,
+    EXTRA_ARTERIALS,
+    NS_ARTERIALS,
+    RING_ROADS,
+    local_street_names,
+)
 
 MAXSPEED = {
     "trunk": "70",
@@ -187,11 +193,11 @@ def build_skeleton(
         kind="ring",
     )
     # -- banks --------------------------------------------------------------------------------
-    ways.add(river.north_bank, "secondary", _names.BANK_ROADS[0], kind="bank")
-    ways.add(river.south_bank, "secondary", _names.BANK_ROADS[1], kind="bank")
+    ways.add(river.north_bank, "secondary", BANK_ROADS[0], kind="bank")
+    ways.add(river.south_bank, "secondary", BANK_ROADS[1], kind="bank")
     # -- north-south arterials ----------------------------------------------------------------
     used: set[str] = set()
-    extra = list(_names.EXTRA_ARTERIALS)
+    extra = list(EXTRA_ARTERIALS)
     ns = _positions(rng, cx, x0, x1, (680, 900), 380)
     n_bridges = max(1, int(round(3 * np.sqrt(scale))))
     ks = [k for k, _ in ns]
@@ -205,7 +211,7 @@ def build_skeleton(
         if all(abs(c - b) >= 2 for b in bridge_idx):
             bridge_idx.add(c)
     for i, (k, x) in enumerate(ns):
-        nm = _arterial_name(_names.NS_ARTERIALS, k, extra, used)
+        nm = _arterial_name(NS_ARTERIALS, k, extra, used)
         north_nm, _, south_nm = nm.partition("|")
         hw = "primary" if k % 2 == 0 else "secondary"
         geom = _wavy(
@@ -229,7 +235,7 @@ def build_skeleton(
     for k, y in ew:
         if band_lo < y < band_hi:
             continue
-        nm = _arterial_name(_names.EW_ARTERIALS, k, extra, used)
+        nm = _arterial_name(EW_ARTERIALS, k, extra, used)
         hw = "primary" if k % 2 == 0 else "secondary"
         geom = _wavy(
             "ew",
@@ -308,7 +314,7 @@ def add_local_streets(
                 if part.geom_type != "LineString" or part.length < 40:
                     continue
                 line_specs.append((shapely.get_coordinates(part), tertiary))
-    names = _names.local_street_names(rng, len(line_specs))
+    names = local_street_names(rng, len(line_specs))
     ow = rng.random(len(line_specs)) < p_oneway
     flip = rng.random(len(line_specs)) < 0.5
     for (xy, tertiary), nm, o, f in zip(line_specs, names, ow, flip):
@@ -514,7 +520,7 @@ def make_graph(
         side = np.where(
             np.abs(dx) > np.abs(dy), np.where(dx > 0, "E", "W"), np.where(dy > 0, "N", "S")
         )
-        nm[ring] = [_names.RING_ROADS[s] for s in side[ring]]
+        nm[ring] = [RING_ROADS[s] for s in side[ring]]
     br = pieces["bridge"].to_numpy()
     length = shapely.length(g)
     rec_u = np.r_[u, v[~ow]]
