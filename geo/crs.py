@@ -11,8 +11,22 @@ from geo.errors import CRSError
 
 __all__ = ["require_metric", "require_projected"]
 
+#: What to do about a layer in degrees, unless the caller knows better.
+_REPROJECT = "reproject with .to_crs(working_crs), e.g. .to_crs('EPSG:4547')"
 
-def require_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
+
+def _no_crs(what: str) -> CRSError:
+    return CRSError(f"{what} has no CRS; set it with .set_crs(...) (a projected CRS in metres)")
+
+
+def _in_degrees(what: str, crs: CRS, fix: str | None) -> CRSError:
+    return CRSError(
+        f"{what} is in {crs.to_string()} (geographic, degrees); distances and areas need a projected "
+        f"CRS in metres: {fix or _REPROJECT}"
+    )
+
+
+def require_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str, *, fix: str | None = None) -> None:
     """Raise :class:`CRSError` unless ``frame`` has a projected CRS (metres).
 
     Parameters
@@ -21,28 +35,25 @@ def require_metric(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> None:
         The layer to check.
     what
         How to call it in the message (e.g. ``"incidents"``).
+    fix
+        What the user should do when the layer is in degrees (default: reproject it with
+        ``.to_crs``).
     """
     if frame.crs is None:
-        raise CRSError(f"{what} has no CRS; set it with .set_crs(...) (a projected CRS in metres)")
+        raise _no_crs(what)
     if not frame.crs.is_projected:
-        raise CRSError(
-            f"{what} is in {frame.crs.to_string()} (degrees); distances and areas need metres: "
-            f"reproject with .to_crs(working_crs), e.g. .to_crs('EPSG:4547')"
-        )
+        raise _in_degrees(what, frame.crs, fix)
 
 
-def require_projected(crs: Any, what: str) -> CRS:
+def require_projected(crs: Any, what: str, *, fix: str | None = None) -> CRS:
     """Return ``crs`` as a :class:`pyproj.CRS`; raise :class:`CRSError` unless it is projected (metres).
 
     The check of a bare CRS (of a graph, a layer's ``.crs`` or a user's text); :func:`require_metric`
-    checks a frame.
+    checks a frame. ``fix`` as for :func:`require_metric`.
     """
     if crs is None:
-        raise CRSError(f"{what} has no CRS; set it with .set_crs(...) (a projected CRS in metres)")
+        raise _no_crs(what)
     obj = CRS.from_user_input(crs)
     if not obj.is_projected:
-        raise CRSError(
-            f"{what} is in {obj.to_string()} (degrees); distances and areas need metres: "
-            f"reproject with .to_crs(working_crs), e.g. .to_crs('EPSG:4547')"
-        )
+        raise _in_degrees(what, obj, fix)
     return obj

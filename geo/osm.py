@@ -42,7 +42,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +55,10 @@ import shapely
 from pyproj import CRS, Transformer
 
 from geo.coords import suggest_projected_crs
+from geo.crs import require_projected
 from geo.errors import CRSError, InputError, OfflineError
+from geo.hostile import check_xml
+from geo.progress import Progress, no_progress
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -139,8 +142,6 @@ _FIX_FILE = (
     "export) and pass it with --osm FILE"
 )
 
-Progress = Callable[[str, float], None]
-
 
 @dataclass
 class OsmExtract:
@@ -175,7 +176,7 @@ class OsmExtract:
     source: str = ""
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
-        """Workspace layers by name, ready for :func:`geo.workspace.create_workspace`."""
+        """Workspace layers by name, ready for :func:`app.storage.workspace.create_workspace`."""
         return {
             "road_nodes": self.road_nodes,
             "road_edges": self.road_edges,
@@ -345,11 +346,9 @@ def _working_crs(crs: str | None, lon: float, lat: float) -> str:
         obj = CRS.from_user_input(crs)
     except Exception as exc:
         raise CRSError(f"unknown CRS {crs!r}; give the working CRS as EPSG:NNNN") from exc
-    if not obj.is_projected:
-        raise CRSError(
-            f"working CRS {crs!r} is geographic (degrees); road lengths need a projected CRS such as "
-            f"{suggest_projected_crs(lon, lat)} (leave --crs out to pick it automatically)"
-        )
+    require_projected(obj, f"working CRS {crs!r}",
+                      fix=f"use one such as {suggest_projected_crs(lon, lat)} "
+                          f"(leave --crs out to pick it automatically)")
     return crs
 
 
@@ -718,13 +717,11 @@ def read_osm(
     """
     t0 = time.perf_counter()
     path = Path(path)
-    report = progress or (lambda stage, fraction: None)
+    report = progress or no_progress
     report("checking file", 0.0)
     fmt = _sniff_format(path)
     _check_compressed_xml(path, fmt)
     if fmt != "pbf":
-        from geo.safety import check_xml
-
         check_xml(path)  # entity declarations (billion laughs, XXE) refused before parsing
     report("reading", 0.05)
     try:

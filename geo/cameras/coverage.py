@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from geo.cameras.views import grouped_union
+from geo.crs import require_metric
 from geo.errors import CRSError, InputError
 
 __all__ = [
@@ -217,10 +218,7 @@ def points_seen(views: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def _check_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, views: gpd.GeoDataFrame, what: str) -> None:
-    if frame.crs is None:
-        raise CRSError(f"{what} has no CRS; set it with .set_crs(...)")
-    if not frame.crs.is_projected:
-        raise CRSError(f"{what} is in {frame.crs.to_string()} (degrees); reproject with .to_crs(working_crs)")
+    require_metric(frame, what)
     if views.crs is not None and not frame.crs.equals(views.crs):
         raise CRSError(
             f"{what} is in {frame.crs.to_string()} but the views in {views.crs.to_string()}; "

@@ -51,6 +51,7 @@ from geo.cameras.coverage import (
     street_coverage,
     area_coverage,
 )
+from geo.crs import require_metric
 from geo.errors import CRSError, InputError
 
 __all__ = ["GAP_COLUMNS", "GAP_KINDS", "split_lines", "camera_gaps", "bearing_between"]
@@ -227,9 +228,8 @@ def camera_gaps(
     InputError
         Bad options or risk values.
     """
+    require_metric(views, "camera views", fix="build them with camera_views on projected cameras")
     crs = views.crs
-    if crs is None or not crs.is_projected:
-        raise CRSError("views need a projected CRS (metres); build them with camera_views on projected cameras")
     for what, lay in (("road edges", edges), ("neighborhoods", neighborhoods), ("cells", cells),
                       ("incidents", incidents), ("stations", stations), ("communities", communities)):
         if lay is not None and (lay.crs is None or not lay.crs.equals(crs)):

@@ -28,6 +28,7 @@ from geo.assign import tag_areas
 from geo.cameras.coverage import one_copy_per_street
 from geo.cameras.gaps import _to_wgs84, bearing_between
 from geo.cameras.siting import SitingResult, coverage_matrix, solve_mclp, solve_set_cover
+from geo.crs import require_metric
 from geo.errors import CRSError, InputError
 
 __all__ = ["candidate_sites", "site_cameras", "SitingPlan", "PLAN_COLUMNS"]
@@ -68,8 +69,7 @@ def candidate_sites(
         ``candidate_id`` (``C000001``...), ``source`` (road | entrance | pole), ``edge_id``,
         ``road_name``, ``bearing_deg`` (along the street), ``x``, ``y``, ``station_id``; points.
     """
-    if edges.crs is None or not edges.crs.is_projected:
-        raise CRSError("road edges need a projected CRS (metres); reproject with .to_crs(working_crs)")
+    require_metric(edges, "road edges")
     if not np.isfinite(spacing_m) or spacing_m <= 0:
         raise InputError(f"spacing_m={spacing_m}: give a positive spacing in metres")
     crs = edges.crs
