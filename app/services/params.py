@@ -1,0 +1,238 @@
+"""The rules every shell applies to a request, each written once.
+
+The command line (:mod:`app.cli`) and the web app (:mod:`app.web`) both parse their input with these
+functions, so the same value is accepted, or refused with the same error, whichever way it comes in.
+The service functions (:mod:`app.services`) call them again where a rule belongs to the use case
+itself, so a caller that skips the shell still gets the rule.
+
+Every refusal is an :class:`~geo.errors.InputError` whose English text is the message the command
+line prints, tagged with a message key (``exc.code``, said as ``error.<code>`` of :mod:`app.i18n`)
+and its parameters (``exc.fmt``) so that a page can say it in its own language.
+
+The rules:
+
+* a day: :func:`parse_day` (``YYYY-MM-DD`` only);
+* a shift window: :func:`parse_shift` (``HH:MM-HH:MM``; ``-``, ``–``, ``~`` or ``至`` between the
+  times, as :func:`routing.patrol.shift_window` reads them) and :func:`shift_day` (default: today in
+  the workspace's time zone);
+* a report month: :func:`parse_month` (``YYYY-MM``) and :func:`default_month` (the last full month);
+* the last day of data: :func:`last_data_day`;
+* the sub-zone grid's size: :func:`check_grid_size` (a count or a target area, not both);
+* a station's scope: :func:`route_kinds` (what a station plans: its grid teams, never the brigade's
+  vehicles) and :func:`station_rows` (the rows of one station);
+* a backup before an import or a rebuild: :func:`app.services.backups.backup_before`, taken by the
+  service functions themselves (:func:`app.services.imports.import_table`,
+  :func:`app.services.workspace.build_demo_workspace`, :func:`app.services.workspace.init_workspace`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from geo.errors import InputError
+
+__all__ = [
+    "DEFAULT_ROUTE_KINDS",
+    "STATION_ROUTE_KINDS",
+    "check_grid_size",
+    "coded",
+    "default_month",
+    "last_data_day",
+    "parse_day",
+    "parse_month",
+    "parse_shift",
+    "route_kinds",
+    "shift_day",
+    "station_rows",
+]
+
+#: The unit kinds a routes job plans when none are named: the brigade's vehicles and the grid teams.
+DEFAULT_ROUTE_KINDS: tuple[str, ...] = ("brigade_vehicle", "grid_team")
+#: What a station plans: its own "1+2+N" grid teams (the brigade's vehicles are the commander's).
+STATION_ROUTE_KINDS: tuple[str, ...] = ("grid_team",)
+
+_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def coded(exc: InputError, code: str, **fmt: Any) -> InputError:
+    """Tag ``exc`` with a message key (``error.<code>`` in :mod:`app.i18n`) and its parameters; the
+    English text stays the message (the command line prints it)."""
+    exc.code = code  # type: ignore[attr-defined]
+    exc.fmt = fmt  # type: ignore[attr-defined]
+    return exc
+
+
+# -- days and shifts ----------------------------------------------------------------------------------
+def parse_day(value: str | dt.date | None, what: str = "day") -> dt.date | None:
+    """A calendar day written ``YYYY-MM-DD`` (``None`` stays ``None``; a date is kept as it is).
+
+    ``what`` names the value in the message (the CLI passes its option, e.g. ``--as-of``).
+
+    Raises
+    ------
+    InputError
+        Anything else (a number, ``2026-1-5``, ``20261031``, ``2026-02-30``); code ``param.day``.
+    """
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    text = str(value).strip()
+    try:
+        if not _DAY_RE.match(text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise coded(InputError(f"{what} {value!r} is not a date; give it as YYYY-MM-DD, e.g. 2026-10-31"),
+                    "param.day", what=what, value=str(value)) from None
+
+
+def parse_shift(text: str) -> str:
+    """A shift window ``HH:MM-HH:MM`` (``20:00-24:00``; ``22:00-06:00`` runs into the next day),
+    checked by the planner's own parser (:func:`routing.patrol.shift_window`), so every separator it
+    reads is accepted: ``-``, ``–``, ``~`` or ``至`` (``22:00至06:00``). Returns the text without
+    spaces.
+
+    Raises
+    ------
+    InputError
+        Not a shift window, or hours beyond 00-24 / minutes beyond 00-59; code ``param.shift``.
+    """
+    from routing.patrol import shift_window
+
+    try:
+        shift_window(str(text), date=dt.date(2000, 1, 3), tz="UTC")
+    except InputError as exc:
+        raise coded(exc, "param.shift", value=str(text)) from None
+    return str(text).replace(" ", "")
+
+
+def shift_day(ws: Any, day: dt.date | None = None) -> dt.date:
+    """The day of a shift: ``day``, or today in the workspace's time zone."""
+    return day or pd.Timestamp.now(tz=ws.timezone).date()
+
+
+# -- months and the last day of data ------------------------------------------------------------------
+def parse_month(text: str) -> str:
+    """A report month written ``YYYY-MM`` (``2026-09``; ``2026-9`` too), as ``YYYY-MM``.
+
+    Raises
+    ------
+    InputError
+        Anything else, or a month outside 1-12; the report core's message, code ``param.month``.
+    """
+    from geo.reports import parse_month as core_parse_month
+
+    try:
+        period = core_parse_month(str(text))
+        if not 1 <= int(str(text).strip().rsplit("-", 1)[-1]) <= 12:
+            raise InputError(f"month={text!r} is not a month; give it as YYYY-MM, for example 2026-09")
+    except InputError as exc:
+        raise coded(exc, "param.month", value=str(text)) from None
+    return f"{period.year:04d}-{period.month:02d}"
+
+
+def _meta_day(ws: Any) -> dt.date | None:
+    for key in ("as_of", "demo_as_of"):
+        value = ws.meta.get(key)
+        if value:
+            try:
+                return dt.date.fromisoformat(str(value)[:10])
+            except ValueError:
+                continue
+    return None
+
+
+def last_data_day(ws: Any) -> dt.date | None:
+    """The last day of data: the newest incident's day in the workspace's time zone, or the day the
+    workspace says its data run to (``meta`` ``as_of`` / ``demo_as_of``, set by the demo generator)
+    when that is later (a quiet last day still counts). ``None`` without either.
+
+    Every default that depends on "now" in the data (the report month and its ``as_of``, the
+    forecast's ``as_of``, the backtest year, the camera risk, the dashboard) starts here.
+    """
+    declared = _meta_day(ws)
+    newest = None
+    if ws.has("incidents") and ws.count("incidents"):
+        stamp = ws.read("incidents", columns=["occurred_at"])["occurred_at"].max()
+        if stamp is not None and stamp is not pd.NaT and not pd.isna(stamp):
+            stamp = pd.Timestamp(stamp)
+            stamp = stamp.tz_convert(ws.timezone) if stamp.tzinfo is not None else stamp
+            newest = stamp.date()
+    days = [d for d in (declared, newest) if d is not None]
+    return max(days) if days else None
+
+
+def default_month(ws: Any, as_of: dt.date | None = None) -> str:
+    """The last full month of data (``YYYY-MM``): the month of ``as_of`` (default
+    :func:`last_data_day`) when that is its last day, else the month before.
+
+    Raises
+    ------
+    InputError
+        The workspace has no incidents; code ``data.no_incidents``.
+    """
+    as_of = as_of or last_data_day(ws)
+    if as_of is None:
+        raise coded(InputError("the workspace has no incidents; import some first "
+                               "('patrolnet import WORKSPACE incidents FILE')"), "data.no_incidents")
+    first = as_of.replace(day=1)
+    if (as_of + dt.timedelta(days=1)).day != 1:
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return f"{first:%Y-%m}"
+
+
+# -- the grid -----------------------------------------------------------------------------------------
+def check_grid_size(count: int | None, target_area_m2: float | None) -> None:
+    """Sub-zones are cut to a ``count`` or to a ``target_area_m2`` (neither: 40,000 m2), not both.
+
+    Raises
+    ------
+    InputError
+        Both given (code ``param.grid_both``), or a count below 1 / an area not above 0.
+    """
+    if count is not None and target_area_m2 is not None:
+        raise coded(InputError("give either --count or --target-area-m2, not both"), "param.grid_both")
+    if count is not None and count < 1:
+        raise coded(InputError(f"--count {count}: must be at least 1"), "param.grid_count", count=count)
+    if target_area_m2 is not None and target_area_m2 <= 0:
+        raise coded(InputError(f"--target-area-m2 {target_area_m2}: must be positive"), "param.grid_area",
+                    area=target_area_m2)
+
+
+# -- a station's scope --------------------------------------------------------------------------------
+def route_kinds(kinds: Sequence[str] | None, station_id: str | None = None) -> tuple[str, ...]:
+    """The unit kinds a routes job plans.
+
+    For the district: ``kinds`` or :data:`DEFAULT_ROUTE_KINDS`. For one station (``station_id``): its
+    own grid teams, :data:`STATION_ROUTE_KINDS` when no kinds are named; naming the brigade's vehicles
+    is refused (they belong to the special patrol brigade and are planned for the whole district).
+
+    Raises
+    ------
+    InputError
+        A station asked for brigade vehicles; code ``station.brigade`` (the web app refuses a station
+        user's such request as forbidden).
+    """
+    if station_id is None:
+        return tuple(kinds) if kinds else DEFAULT_ROUTE_KINDS
+    if not kinds:
+        return STATION_ROUTE_KINDS
+    if "brigade_vehicle" in kinds:
+        raise coded(InputError(f"station {station_id}: brigade vehicles belong to the special patrol brigade, "
+                               f"not to a station; plan the station's own grid teams (grid_team)"),
+                    "station.brigade", station=station_id)
+    return tuple(kinds)
+
+
+def station_rows(frame: pd.DataFrame, station_id: str | None) -> pd.DataFrame:
+    """The rows of ``frame`` in station ``station_id`` (column ``station_id``; all rows for ``None``,
+    none when the frame has no such column)."""
+    if station_id is None:
+        return frame
+    if "station_id" not in frame.columns:
+        return frame.iloc[0:0]
+    return frame[frame["station_id"].astype("string").fillna("") == str(station_id)]
