@@ -93,7 +93,7 @@ def graph_from_layers(
         When an edge references a node that is not in ``nodes``, or lengths are missing.
     """
     for what, frame in (("road_nodes", nodes), ("road_edges", edges)):
-        require_metric(frame, f"{what} (the road graph needs a projected CRS)")
+        require_metric(frame, what)
     if not nodes.crs.equals(edges.crs):
         raise CRSError(f"road_nodes are in {nodes.crs.to_string()} but road_edges in {edges.crs.to_string()}")
     node_ids = nodes["node_id"].to_numpy()

@@ -29,7 +29,9 @@ def _graph_crs(G: nx.MultiDiGraph) -> CRS:
     crs = G.graph.get("crs")
     if crs is None:
         raise CRSError("the road graph has no CRS (G.graph['crs']); build it with routing.graph.graph_from_layers")
-    return require_projected(crs, "the road graph (G.graph['crs'])")
+    return require_projected(
+        crs, "the road graph", fix="build it from layers in the projected working CRS (or osmnx.project_graph)"
+    )
 
 
 @dataclass(frozen=True)

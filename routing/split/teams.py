@@ -101,7 +101,7 @@ def assign_grid_teams(
         raise InputError(f"balance_by must be 'households' or 'area', not {balance_by!r}")
     if balance_by == "households" and "households" not in neighborhoods.columns:
         raise InputError("neighborhoods: no 'households' column; add it or use balance_by='area'")
-    require_metric(neighborhoods, "neighborhoods (grid-team areas need the projected working CRS)")
+    require_metric(neighborhoods, "neighborhoods")
     if not (adjacency_m >= 0):
         raise InputError(f"adjacency_m must be >= 0 metres, not {adjacency_m!r}")
     per_team = DEFAULT_HOUSEHOLDS_PER_TEAM if per_team_households is None else per_team_households
