@@ -20,7 +20,29 @@ __all__ = [
 
 
 class PlannerError(ValueError):
-    """Base class of every error patrolnet raises on purpose."""
+    """Base class of every error patrolnet raises on purpose.
+
+    Parameters
+    ----------
+    message
+        The English text (what the command line says with ``--lang en``, and the fallback).
+    code
+        The message key: the shells say ``error.<code>`` of :mod:`app.i18n` in the user's language,
+        formatted with ``fmt``. An error without a key is shown as its English text.
+    **fmt
+        The values the message names (the bad value, the file, row or field, the limit).
+    """
+
+    def __init__(self, *args: object, code: str | None = None, **fmt: object) -> None:
+        super().__init__(*args)
+        self.code = code
+        self.fmt = dict(fmt)
+
+    def coded(self, code: str, /, **fmt: object) -> PlannerError:
+        """Tag this error with message key ``code`` and its values; return it (to ``raise``)."""
+        self.code = code
+        self.fmt = dict(fmt)
+        return self
 
 
 class InputError(PlannerError):
