@@ -17,7 +17,7 @@ as equal at map scale. Outside China GCJ-02 equals WGS84, as in every public imp
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -35,9 +35,29 @@ __all__ = [
     "out_of_china",
     "suggest_projected_crs",
     "CoordSystem",
+    "COORD_SYSTEMS",
+    "COORD_SYSTEM_NAMES",
+    "SHIFTED_SYSTEMS",
+    "coord_system",
 ]
 
+#: A coordinate system of longitude/latitude a user may name (``--coords``, the import form).
 CoordSystem = Literal["wgs84", "gcj02", "bd09", "cgcs2000"]
+#: The one list of them: the names offered to users, in this order.
+COORD_SYSTEM_NAMES: tuple[CoordSystem, ...] = get_args(CoordSystem)
+#: Each system with the spellings accepted for it (compared in lower case, without ``-`` and ``_``):
+#: WGS84 (EPSG:4326) and CGCS2000 (EPSG:4490) are taken as equal at map scale; GCJ-02 ("Mars
+#: coordinates": AMap, Tencent) and BD-09 (Baidu) are offset, and converted by :func:`to_wgs84`.
+COORD_SYSTEMS: dict[CoordSystem, tuple[str, ...]] = {
+    "wgs84": ("wgs84", "epsg4326"),
+    "gcj02": ("gcj02", "gcj", "mars"),
+    "bd09": ("bd09", "baidu", "bd09ll"),
+    "cgcs2000": ("cgcs2000", "epsg4490"),
+}
+#: The systems offset from WGS84 (their coordinates are converted, not just relabelled).
+SHIFTED_SYSTEMS: tuple[CoordSystem, ...] = ("gcj02", "bd09")
+#: How the systems are listed in a message: ``wgs84, gcj02, bd09, cgcs2000``.
+_NAMES_TEXT = ", ".join(COORD_SYSTEM_NAMES)
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 formula
 _EE = 0.00669342162296594323  # its first eccentricity squared
@@ -136,6 +156,16 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray, NDArray]:
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
+def coord_system(name: str) -> CoordSystem | None:
+    """The system a user's name stands for (``"GCJ-02"`` -> ``"gcj02"``, ``"epsg4490"`` ->
+    ``"cgcs2000"``; see :data:`COORD_SYSTEMS`), or None for any other text (``EPSG:4547``...)."""
+    key = str(name).strip().lower().replace("-", "").replace("_", "")
+    for system, spellings in COORD_SYSTEMS.items():
+        if key in spellings:
+            return system
+    return None
+
+
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, system: str) -> tuple[NDArray, NDArray]:
     """Convert longitude/latitude in ``system`` (wgs84, gcj02, bd09, cgcs2000) to WGS84.
 
@@ -144,16 +174,14 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, system: str) -> tuple[NDArray, NDAr
     InputError
         For an unknown system name.
     """
-    key = system.strip().lower().replace("-", "").replace("_", "")
-    if key in ("wgs84", "epsg4326", "cgcs2000", "epsg4490"):
+    key = coord_system(system)
+    if key in ("wgs84", "cgcs2000"):
         return _arrays(lon, lat)
-    if key in ("gcj02", "gcj", "mars"):
+    if key == "gcj02":
         return gcj02_to_wgs84(lon, lat)
-    if key in ("bd09", "baidu", "bd09ll"):
+    if key == "bd09":
         return bd09_to_wgs84(lon, lat)
-    raise InputError(
-        f"unknown coordinate system {system!r}; use wgs84, gcj02, bd09, cgcs2000 or EPSG:NNNN"
-    )
+    raise InputError(f"unknown coordinate system {system!r}; use {_NAMES_TEXT} or EPSG:NNNN")
 
 
 def suggest_projected_crs(lon: float, lat: float) -> str:

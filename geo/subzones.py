@@ -18,7 +18,6 @@ All work is in the working CRS (metres). Sub-zone ids are stable: the same input
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -29,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import require_metric
 from geo.errors import InfeasibleError, InputError
+from geo.progress import Progress, no_progress
 
 __all__ = ["street_blocks", "build_subzones", "SubzoneResult", "check_partition"]
 
@@ -252,7 +252,7 @@ def build_subzones(
     neighborhoods: gpd.GeoDataFrame | None = None,
     count: int | None = None,
     target_area_m2: float | None = None,
-    progress: Callable[[str, float], None] | None = None,
+    progress: Progress | None = None,
 ) -> SubzoneResult:
     """Partition the street blocks into sub-zones of about equal size.
 
@@ -278,7 +278,7 @@ def build_subzones(
     InfeasibleError
         When ``count`` is larger than the number of pieces can reach.
     """
-    report = progress or (lambda stage, fraction: None)
+    report = progress or no_progress
     if count is not None and target_area_m2 is not None:
         raise InputError("give either --count or --target-area-m2, not both")
     if count is not None and count < 1:

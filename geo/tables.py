@@ -11,7 +11,7 @@ does that in one atomic step.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geo.coords import to_wgs84
+from geo.coords import SHIFTED_SYSTEMS, coord_system, to_wgs84
 from geo.errors import InputError
 from geo.hostile import check_upload
 from geo.repair import repair_geometries
@@ -702,7 +702,7 @@ def _polygons(frame: pd.DataFrame, coords: str, crs: CRS, rejects: _Rejects, bou
                         f"{gs.crs.to_string()} (metres of a projected system?); set the file's CRS, or reproject it")
             ok &= ~bad
             gs = gs.where(ok, None)
-    if coords.lower().replace("-", "") in ("gcj02", "bd09") and ok.any():
+    if coord_system(coords) in SHIFTED_SYSTEMS and ok.any():
         gs = gs.map(lambda g: _transform_geom(g, coords) if g is not None else None)
         gs = gpd.GeoSeries(gs, crs="EPSG:4326")
     with np.errstate(all="ignore"):
@@ -730,9 +730,3 @@ def _transform_geom(geom: shapely.Geometry, coords: str) -> shapely.Geometry:
 
     return shapely.transform(geom, fn)
 
-
-def progress_noop(stage: str, fraction: float) -> None:
-    return None
-
-
-ProgressFn = Callable[[str, float], None]

@@ -8,8 +8,9 @@ to a CSV report beside the input (or beside the workspace when the input's folde
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -17,14 +18,18 @@ import pandas as pd
 import shapely
 
 from geo.assign import snap_to_edges, tag_areas
+from geo.coords import COORD_SYSTEM_NAMES, SHIFTED_SYSTEMS, coord_system
 from geo.errors import InputError
 from geo.hostile import check_upload
 from geo.repair import repair_geometries
 from geo.writers import write_safe_csv
-from geo.tables import ImportResult, guess_column_map, prepare_rows, read_table
+from geo.progress import Progress, no_progress
+from geo.tables import IMPORTABLE_LAYERS, ImportResult, guess_column_map, prepare_rows, read_table
+from app.services.backups import backup_before
+from app.services.params import coded
 from app.storage.workspace import Workspace
 
-__all__ = ["import_table", "write_reject_report", "place_incidents"]
+__all__ = ["import_file", "import_table", "write_reject_report", "place_incidents", "read_boundary"]
 
 _ID_COLUMNS = {"incidents": "incident_id", "cameras": "camera_id", "units": "unit_id",
                "stations": "station_id", "communities": "community_id", "neighborhoods": "neighborhood_id"}
@@ -147,9 +152,12 @@ def import_table(
     sheet: str | None = None,
     snap_max_m: float = 100.0,
     keep_duplicates: bool = False,
-    progress: Callable[[str, float], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Workspace, ImportResult, Path | None]:
     """Import ``path`` into ``layer`` of ``ws``; return the new workspace, the result and the report path.
+
+    The rows only: the use case of the shells is :func:`import_file`, which backs the workspace up
+    first.
 
     Parameters
     ----------
@@ -168,7 +176,7 @@ def import_table(
         Unreadable file, no usable columns, or (with ``strict``) any rejected row. The workspace is
         untouched then.
     """
-    report = progress or (lambda stage, fraction: None)
+    report = progress or no_progress
     path = Path(path)
     report("read", 0.0)
     frame, enc = read_table(path, encoding=encoding, sheet=sheet)
@@ -221,6 +229,37 @@ def import_table(
     return new_ws, result, report_path
 
 
+def import_file(ws: Workspace, layer: str, path: str | Path, **options: Any) -> tuple[Workspace, ImportResult, Path | None]:
+    """The import of both shells (``patrolnet import``, ``POST /api/v1/imports``): back the workspace
+    up (reason ``before-import-<layer>``, :func:`app.services.backups.backup_before`), then
+    :func:`import_table` with ``options``.
+
+    Raises
+    ------
+    InputError
+        A layer that cannot be imported (code ``param.layer``), or as :func:`import_table`.
+    WorkspaceError
+        The workspace is open for writing in another program.
+    """
+    check_layer(layer)
+    backup_before(ws.path, f"before-import-{layer}")
+    return import_table(ws, layer, path, **options)
+
+
+def check_layer(layer: str) -> str:
+    """A layer a table can be imported into (:data:`geo.tables.IMPORTABLE_LAYERS`).
+
+    Raises
+    ------
+    InputError
+        Any other; code ``param.layer``.
+    """
+    if layer not in IMPORTABLE_LAYERS:
+        raise coded(InputError(f"LAYER {layer!r} cannot be imported; choose one of {', '.join(IMPORTABLE_LAYERS)}"),
+                    "param.layer", layer=layer, layers=", ".join(IMPORTABLE_LAYERS))
+    return layer
+
+
 def read_boundary(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoDataFrame:
     """Read a district boundary file (GeoJSON, GeoPackage, Shapefile) as WGS84 polygons.
 
@@ -249,14 +288,14 @@ def read_boundary(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoDataFram
         raise InputError(f"boundary file '{path}' holds no polygon; give the district's outline as polygons")
     if polys.crs is None:
         polys = polys.set_crs("EPSG:4326")
-    key = coords.strip().lower().replace("-", "").replace("_", "")
-    if key in ("gcj02", "bd09"):
+    key = coord_system(coords)
+    if key in SHIFTED_SYSTEMS:
         if not polys.crs.is_geographic:
             raise InputError(f"--boundary-coords {coords}: '{path}' is in {polys.crs.to_string()}, not degrees")
         polys = polys.set_geometry(
             gpd.GeoSeries([_transform_geom(g, key) for g in polys.geometry], index=polys.index, crs="EPSG:4326"))
-    elif key not in ("wgs84", "cgcs2000", "epsg4326"):
-        raise InputError(f"--boundary-coords {coords!r}: use wgs84, gcj02, bd09 or cgcs2000")
+    elif key is None:
+        raise InputError(f"--boundary-coords {coords!r}: use {', '.join(COORD_SYSTEM_NAMES[:-1])} or {COORD_SYSTEM_NAMES[-1]}")
     polys = polys.to_crs("EPSG:4326")
     polys, problems = repair_geometries(polys, layer="boundary", expected="Polygon", crs="EPSG:4326")
     if polys.empty:
