@@ -96,6 +96,8 @@ def _xlsx_width(value: object) -> int:
 
 
 def _xlsx_value(v: Any) -> Any:
+    """A cell value openpyxl takes: missing -> empty, numpy -> Python; dates stay dates (not
+    :func:`geo.jsonsafe.to_jsonable`, which would make them text)."""
     if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, np.generic):
