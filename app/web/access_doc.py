@@ -6,7 +6,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from fastapi.routing import APIRoute
+
 from app.web.auth import PUBLIC, ROUTE_POLICY, SIGNED_IN
+from app.web.routes import ALWAYS as ROUTERS
+from app.web.routes import tiles as tile_routes
 from app.storage.access import PERMISSIONS, ROLE_PERMISSIONS
 
 __all__ = ["MARKER", "policy_markdown"]
@@ -17,12 +21,8 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 
 def _routes() -> list[tuple[str, str, str]]:
     """(method(s), path, route name) of every route of an app, without opening a workspace."""
-    from fastapi.routing import APIRoute
-
-    from app.web import routes
-
     out = []
-    for module in (*routes.ALWAYS, routes.tiles):
+    for module in (*ROUTERS, tile_routes):
         for r in module.router.routes:
             if isinstance(r, APIRoute):
                 out.append((",".join(sorted(r.methods)), r.path, r.name))

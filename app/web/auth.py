@@ -17,18 +17,22 @@ and each user's view of the data.
 from __future__ import annotations
 
 import hmac
+import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import limits
 from fastapi import Request
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from app.i18n import t
-from app.web.state import AppState
+from app.i18n import normalize_lang, t
 from app.storage.access import ForbiddenError, Principal, ScopedWorkspace
+from app.storage.audit import record
+from app.web.state import AppState
 from geo.errors import PlannerError
 from app.storage.users import Session
 
@@ -133,8 +137,6 @@ class LoginLimiter:
 
     def check(self, client: str, username: str, lang: str) -> None:
         """Raise :class:`TooManyAttemptsError` when either budget of failures is spent."""
-        import time
-
         for item, key in self._keys(client, username):
             if not self._limiter.test(item, key):
                 reset = self._limiter.get_window_stats(item, key).reset_time
@@ -197,8 +199,6 @@ def client_address(request: Request) -> str:
 
 
 def _lang(request: Request, state: AppState) -> str:
-    from app.i18n import normalize_lang
-
     return normalize_lang(request.query_params.get("lang"), state.settings.default_lang)
 
 
@@ -227,8 +227,6 @@ def _session(request: Request, state: AppState, lang: str) -> Authenticated:
 
 def _same_origin(request: Request) -> bool:
     """A browser's Origin (or Referer) names this host, or the request has neither (not a browser)."""
-    from urllib.parse import urlsplit
-
     origin = request.headers.get("origin") or request.headers.get("referer")
     if not origin or origin == "null":
         return origin is None
@@ -286,8 +284,6 @@ def audit(request: Request, action: str, target: str | None = None, *, actor: st
     """Record a web action in the workspace's audit log: by ``actor`` (default: the request's user,
     :func:`actor_of`), on ``target`` (default: the workspace file). Best effort unless ``strict``:
     an unwritable log is logged by the server, and the request it records is not refused."""
-    from app.storage.audit import record
-
     path = request.app.state.patrolnet.settings.workspace_path
     try:
         record(path, actor=actor or actor_of(request), action=action,
@@ -295,6 +291,4 @@ def audit(request: Request, action: str, target: str | None = None, *, actor: st
     except Exception:
         if strict:
             raise
-        import logging
-
         logging.getLogger(__name__).warning("could not write the audit log (%s %s)", action, target, exc_info=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from html import escape
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.assets import AssetsMissingError, OffHostURLError
+from app.i18n import MESSAGES, normalize_lang, t
 from app.web.auth import PAGE_ROUTES, NotSignedInError, TooManyAttemptsError
 from app.web.tasks import JobNotFoundError
 from app.storage.access import ForbiddenError
@@ -22,10 +24,8 @@ from geo.errors import (
 )
 
 __all__ = [
-    "ERROR_BODY_SCHEMA",
     "FeatureUnavailableError",
     "LayerNotFoundError",
-    "document_error_responses",
     "install_error_handlers",
     "status_for",
 ]
@@ -79,9 +79,6 @@ def _is_page(request: Request) -> bool:
 
 def _page_answer(request: Request, exc: PlannerError) -> Response | None:
     """Pages: signed-out visitors go to the login page; a refusal is a short page, not JSON."""
-    from html import escape
-    from urllib.parse import quote
-
     if isinstance(exc, NotSignedInError):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -98,8 +95,6 @@ def _page_answer(request: Request, exc: PlannerError) -> Response | None:
 def _said(request: Request, exc: PlannerError) -> str:
     """The error's message in the request's language when the core tagged it with a message key
     (``exc.code`` -> ``error.<code>`` of :mod:`app.i18n`), else the message as it is."""
-    from app.i18n import MESSAGES, normalize_lang, t
-
     code = getattr(exc, "code", None)
     key = f"error.{code}"
     if not code or key not in MESSAGES:
@@ -134,81 +129,3 @@ async def _planner_error(request: Request, exc: Exception) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PlannerError, _planner_error)
-
-
-#: The JSON body of every error answered by :func:`_planner_error` (extra keys per error class).
-ERROR_BODY_SCHEMA: dict[str, Any] = {
-    "title": "ErrorBody",
-    "type": "object",
-    "description": "An error of the app: what was wrong (`detail`) and the error class (`error`).",
-    "properties": {
-        "detail": {"type": "string", "title": "Detail",
-                   "description": "What was wrong, and the fix"},
-        "error": {"type": "string", "title": "Error", "description": "The error class"},
-    },
-    "required": ["detail", "error"],
-    "additionalProperties": True,
-}
-_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
-
-
-def _document_errors(schema: dict[str, Any]) -> None:
-    """Declare :data:`ERROR_BODY_SCHEMA` for the 4xx/5xx answers of every operation: a 422 is
-    either FastAPI's request validation (``detail`` a list) or the app's own ``InputError``."""
-    schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = ERROR_BODY_SCHEMA
-    schema["components"].setdefault("securitySchemes", {})["bearer"] = {
-        "type": "http", "scheme": "bearer",
-        "description": "A token from POST /api/v1/auth/token (browsers use the session cookie of /login)"}
-    schema["security"] = [{"bearer": []}]
-    for operations in schema.get("paths", {}).values():
-        for operation in operations.values():
-            responses = operation.setdefault("responses", {})
-            responses.setdefault("401", {"description": "Not signed in, or the session or token has expired"})
-            responses.setdefault("403", {"description": "The role may not do this, or the CSRF token is missing"})
-            for code, response in operation.get("responses", {}).items():
-                if not str(code).startswith(("4", "5")):
-                    continue
-                media = response.setdefault("content", {}).setdefault("application/json", {})
-                declared = media.get("schema")
-                if not declared:
-                    media["schema"] = dict(_ERROR_REF)
-                elif declared != _ERROR_REF:
-                    media["schema"] = {"anyOf": [declared, dict(_ERROR_REF)]}
-
-
-def _document_access(app: FastAPI, schema: dict[str, Any]) -> None:
-    """Public operations need no bearer token (``security: []``); the HTML pages are for browsers
-    (a session cookie, a redirect to the login page), not API operations, so they are left out of
-    the API schema (docs/security.md lists them with their rules)."""
-    from app.web.auth import PUBLIC, ROUTE_POLICY
-    from app.web.routes import api_routes
-
-    paths = schema.get("paths", {})
-    for route in api_routes(app):
-        if route.path not in paths:
-            continue
-        for method in route.methods:
-            operation = paths[route.path].get(method.lower())
-            if operation is None:
-                continue
-            if route.name in PAGE_ROUTES:
-                del paths[route.path][method.lower()]
-            elif ROUTE_POLICY.get(route.name) == PUBLIC:
-                operation["security"] = []
-                operation.get("responses", {}).pop("401", None)
-        if route.path in paths and not paths[route.path]:
-            del paths[route.path]
-
-
-def document_error_responses(app: FastAPI) -> None:
-    """Make ``app.openapi()`` declare the error bodies the handlers of this module answer, the
-    bearer-token security and which operations are public."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            _document_errors(build())
-            _document_access(app, app.openapi_schema)  # type: ignore[arg-type]
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -16,6 +16,7 @@ from pyproj import Transformer
 from shapely.geometry import box
 
 from app.i18n import t
+from app.storage.access import ForbiddenError
 from app.web.errors import LayerNotFoundError
 from geo.errors import InputError
 from geo.schema import LAYERS
@@ -125,8 +126,6 @@ def layer_geojson_bytes(
     available = ws.layers()
     unscoped = getattr(ws, "unscoped", None)
     if name not in available and name != "meta" and unscoped is not None and unscoped.has(name):
-        from app.storage.access import ForbiddenError
-
         raise ForbiddenError(t("error.layer_forbidden", lang, name=name))
     if name not in available:
         raise LayerNotFoundError(

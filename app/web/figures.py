@@ -17,6 +17,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from app.maps import heat_options
+from app.storage.access import Principal
+from app.web.auth import ScopedState
+from app.web.job_kinds import data_as_of
+from app.web.job_kinds import default_month as month_of
 from app.web.state import AppState
 from geo.errors import InputError
 
@@ -30,15 +35,11 @@ _MONTH_RE = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
 
 def _as_of(state: AppState) -> dt.date | None:
     """Last day of data (:func:`app.web.job_kinds.data_as_of`), cached per workspace version."""
-    from app.web.job_kinds import data_as_of
-
     return state.cached("as-of", make=lambda: data_as_of(state.workspace()))
 
 
 def default_month(state: AppState) -> str:
     """The last full month of data (``YYYY-MM``); InputError without incidents."""
-    from app.web.job_kinds import default_month as month_of
-
     return month_of(state.workspace(), _as_of(state))
 
 
@@ -111,9 +112,6 @@ def ranking(state: AppState, month: str | None, lang: str, *, limit: int = 100,
     principal = getattr(state, "principal", None)
     scoped = principal is not None and principal.scoped
     if scoped:  # the district's report, from the same cache entry the commanders' pages use
-        from app.web.auth import ScopedState
-        from app.storage.access import Principal
-
         district = ScopedState(state.base, Principal("district-view", "commander"))  # type: ignore[attr-defined]
         rep = report_for(district, month)  # type: ignore[arg-type]
     else:
@@ -205,8 +203,7 @@ def incident_points(state: AppState, *, start: Any = None, end: Any = None,
     """Incident points ``[lat, lon]`` (WGS84) in ``[start, end]`` (days, inclusive) of the
     given categories or groups, for a heat layer, with Leaflet.heat ``max``/``maxZoom`` that keep
     the heat from saturating (:func:`app.maps.heat_options`)."""
-    from app.maps import heat_options
-    from geo.hotspots import select_incidents
+    from geo.hotspots import select_incidents  # the hotspot core (scipy, esda) loads only when asked
 
     frame = _incident_lonlat(state)
     tz = state.workspace().timezone

@@ -1,26 +1,36 @@
-"""The job kinds the web app runs, with their parameters: each calls the same job function as the
-CLI (:mod:`app.jobs`, :mod:`app.analysis_jobs`, :func:`app.services.imports.import_table`) and turns its
-return value into a small JSON result. No planning logic here.
+"""The job kinds the web app runs, with their parameters: each calls the same use case as the
+CLI (:mod:`app.services`) and turns its return value into a small JSON result. No planning logic and
+no rule of a use case here: the parameter models check the form of the input (the field types and
+ranges the API documents), and their validators call the services' shared rules.
+
+Parameters are validated once, when a job is submitted (FastAPI validates the request body into the
+kind's model; :func:`import_params` the upload's form); the job function gets that model as it is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from app.analysis_jobs import backtest_job, camera_gaps_job, camera_siting_job, forecast_job, hotspots_job, routes_job
+from app.i18n import t
+from app.jobs import grid_workspace, split_workspace
+from app.services.imports import import_table
+from app.storage.access import ForbiddenError
+from app.web.errors import FeatureUnavailableError
 from app.web.tasks import JobContext, JobKind, JobManager, safe_filename
 from geo.hostile import safe_name
 from app.web.uploads import Upload
+from geo.coords import COORD_SYSTEM_NAMES
 from geo.errors import InputError
+from geo.jsonsafe import to_jsonable
 from geo.schema import CATEGORIES, UNIT_KINDS
 
 __all__ = [
@@ -153,7 +163,7 @@ class ForecastParams(_Params):
     @field_validator("method")
     @classmethod
     def _method(cls, v: str | None) -> str | None:
-        from geo.forecast import METHODS
+        from geo.forecast import METHODS  # the forecast core loads in about a second: only when asked
 
         if v is not None and v not in METHODS:
             raise ValueError(f"method {v!r}: use one of {', '.join(METHODS)}")
@@ -210,9 +220,9 @@ class ImportParams(_Params):
     @classmethod
     def _coords(cls, v: str) -> str:
         v = v.strip()
-        if v.lower() in ("wgs84", "gcj02", "bd09", "cgcs2000") or re.fullmatch(r"(?i)epsg:\d{4,6}", v):
+        if v.lower() in COORD_SYSTEM_NAMES or re.fullmatch(r"(?i)epsg:\d{4,6}", v):
             return v
-        raise ValueError("coords: wgs84, gcj02, bd09, cgcs2000 or EPSG:NNNN")
+        raise ValueError(f"coords: {', '.join(COORD_SYSTEM_NAMES)} or EPSG:NNNN")
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -222,26 +232,8 @@ def _records(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str, An
     part = pd.DataFrame(part.drop(columns=[c for c in ("geometry",) if c in part.columns]))
     out = []
     for rec in part.astype(object).to_dict(orient="records"):
-        out.append({str(k): _jsonable(v) for k, v in rec.items()})
+        out.append({str(k): to_jsonable(v) for k, v in rec.items()})
     return out
-
-
-def _jsonable(v: Any) -> Any:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, pd.Timestamp | dt.date | dt.datetime):
-        return v.isoformat()
-    if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, Path):
-        return v.name
-    return v
 
 
 def _names(paths: Mapping[str, Any] | list[Any]) -> Any:
@@ -251,16 +243,13 @@ def _names(paths: Mapping[str, Any] | list[Any]) -> Any:
 
 
 # -- the jobs -----------------------------------------------------------------------------------------
-def run_routes(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from app.analysis_jobs import routes_job
-
-    p = RoutesParams.model_validate(params)
+def run_routes(ctx: JobContext, p: RoutesParams) -> tuple[dict[str, Any], dt.date | None]:
     day = p.date or pd.Timestamp.now(tz=ctx.ws.timezone).date()
     plans, written = routes_job(ctx.ws, shift=p.shift, date=day, out=ctx.out_dir, kinds=tuple(p.kinds),
                                 team_minutes=p.team_minutes, time_limit_s=p.time_limit_s,
                                 lookback_days=p.lookback_days, progress=ctx.progress, station_id=p.station_id)
     units = [{"unit_id": str(pl.unit_id), "unit_kind": str(pl.unit_kind), "name": str(pl.name),
-              "lineup": pl.lineup, "beat": _jsonable(pl.beat),
+              "lineup": pl.lineup, "beat": to_jsonable(pl.beat),
               "length_km": round(pl.length_m / 1000, 2), "duration_min": round(pl.duration_min, 1),
               "stops": len(pl.stops)} for pl in plans]
     by_suffix = {Path(w).suffix.lower(): Path(w).name for w in written}
@@ -270,10 +259,7 @@ def run_routes(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, An
             "dosage_csv": by_suffix.get(".csv")}, day
 
 
-def run_backtest(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from app.analysis_jobs import backtest_job
-
-    p = BacktestParams.model_validate(params)
+def run_backtest(ctx: JobContext, p: BacktestParams) -> tuple[dict[str, Any], dt.date | None]:
     ctx.progress("backtest", 0.0)
     out = ctx.out_dir / f"{ctx.stem}-backtest-{p.cells}.csv"
     table = backtest_job(ctx.ws, out=out, start_week=p.start_week, end_week=p.end_week,
@@ -283,21 +269,15 @@ def run_backtest(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, 
     return {"table": _records(table), "csv": out.name}, None
 
 
-def run_split(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from app.jobs import split_workspace
-
-    p = SplitParams.model_validate(params)
+def run_split(ctx: JobContext, p: SplitParams) -> tuple[dict[str, Any], dt.date | None]:
     _, result, exports = split_workspace(ctx.ws, brigade_units=p.brigade_units,
                                          risk_weighted=p.risk_weighted, export_dir=ctx.out_dir,
                                          progress=ctx.progress)
-    return {"balance": _jsonable(result["balance"]), "summary": _records(result["summary"]),
+    return {"balance": to_jsonable(result["balance"]), "summary": _records(result["summary"]),
             "exports": _names(exports)}, None
 
 
-def run_grid(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from app.jobs import grid_workspace
-
-    p = GridParams.model_validate(params)
+def run_grid(ctx: JobContext, p: GridParams) -> tuple[dict[str, Any], dt.date | None]:
     _, result, export = grid_workspace(ctx.ws, count=p.count, target_area_m2=p.target_area_m2,
                                        export_dir=ctx.out_dir, progress=ctx.progress)
     sz = result.subzones
@@ -308,23 +288,17 @@ def run_grid(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any]
             "export": Path(export).name}, None
 
 
-def run_hotspots(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from app.analysis_jobs import hotspots_job
-
-    p = HotspotsParams.model_validate(params)
+def run_hotspots(ctx: JobContext, p: HotspotsParams) -> tuple[dict[str, Any], dt.date | None]:
     _, summary = hotspots_job(ctx.ws, out_dir=ctx.out_dir, start=p.start, end=p.end,
                               categories=p.categories, cell_m=p.cell_m, bandwidth_m=p.bandwidth_m,
                               progress=ctx.progress)
-    out = _jsonable(summary)
+    out = to_jsonable(summary)
     out["files"] = _names(summary.get("files", {}))
     day = dt.date.fromisoformat(str(summary["to"])[:10]) if summary.get("to") else None
     return out, day
 
 
-def run_forecast(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from app.analysis_jobs import forecast_job
-
-    p = ForecastParams.model_validate(params)
+def run_forecast(ctx: JobContext, p: ForecastParams) -> tuple[dict[str, Any], dt.date | None]:
     ctx.progress("forecast", 0.0)
     out = ctx.out_dir / f"{ctx.stem}-forecast-{p.cells}.csv"
     new_ws, ranked, path = forecast_job(ctx.ws, out=out, as_of=p.as_of, horizon_days=p.horizon_days,
@@ -344,11 +318,10 @@ def reports_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("geo.reports", "app.report_render"))
 
 
-def run_report(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from app.report_render import write_report
+def run_report(ctx: JobContext, p: ReportParams) -> tuple[dict[str, Any], dt.date | None]:
+    from app.report_render import write_report  # optional modules: see reports_available()
     from geo.reports import build_report
 
-    p = ReportParams.model_validate(params)
     month = p.month or default_month(ctx.ws)
     ctx.progress("report", 0.0)
     rep = build_report(ctx.ws, month=month, week=p.week, controlled_share=p.controlled_share)
@@ -358,7 +331,7 @@ def run_report(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, An
     ctx.progress("write", 1.0)
     head = rep.table("headline")
     rows = [{"measure": str(r["measure"]), "label": rep.measures[str(r["measure"])].label(lang),
-             **{c: _jsonable(r[c]) for c in ("month", "month_last_year", "yoy_change", "yoy_significant",
+             **{c: to_jsonable(r[c]) for c in ("month", "month_last_year", "yoy_change", "yoy_significant",
                                              "ytd", "ytd_last_year", "ytd_yoy_change", "ytd_yoy_significant")}}
             for _, r in head.iterrows()]
     return {"month": rep.month, "as_of": rep.as_of.isoformat(), "lang": lang, "headline": rows,
@@ -404,11 +377,9 @@ def cameras_available() -> bool:
     return importlib.util.find_spec("geo.cameras") is not None
 
 
-def run_camera_gaps(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from app.analysis_jobs import camera_gaps_job
-    from geo.cameras import write_table
+def run_camera_gaps(ctx: JobContext, p: CameraGapsParams) -> tuple[dict[str, Any], dt.date | None]:
+    from geo.cameras import write_table  # an optional module: see cameras_available()
 
-    p = CameraGapsParams.model_validate(params)
     lang = "zh-CN" if ctx.lang == "zh-CN" else "en"
     ctx.progress("gaps", 0.0)
     gaps, csv = camera_gaps_job(ctx.ws, out=ctx.out_dir / f"{ctx.stem}-camera-gaps.csv", lang=lang,
@@ -435,11 +406,9 @@ def run_camera_gaps(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[st
             "xlsx": names[1], "geojson": names[2]}, None
 
 
-def run_camera_site(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from app.analysis_jobs import camera_siting_job
-    from geo.cameras import write_table
+def run_camera_site(ctx: JobContext, p: CameraSiteParams) -> tuple[dict[str, Any], dt.date | None]:
+    from geo.cameras import write_table  # an optional module: see cameras_available()
 
-    p = CameraSiteParams.model_validate(params)
     lang = "zh-CN" if ctx.lang == "zh-CN" else "en"
     ctx.progress("siting", 0.0)
     plan, csv = camera_siting_job(ctx.ws, out=ctx.out_dir / f"{ctx.stem}-new-cameras.csv", add=p.add,
@@ -453,14 +422,11 @@ def run_camera_site(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[st
     ctx.progress("write", 1.0)
     cols = [c for c in ("order", "site_id", "source", "station_id", "road_name", "lon", "lat", "bearing_deg",
                         "suggest_kind", "marginal_gain", "cumulative_share", "gaps_covered") if c in plan.sites.columns]
-    return {"figures": _jsonable(plan.figures), "sites": _records(plan.sites[cols], p.add), "csv": names[0],
+    return {"figures": to_jsonable(plan.figures), "sites": _records(plan.sites[cols], p.add), "csv": names[0],
             "xlsx": names[1], "geojson": names[2]}, None
 
 
-def run_import(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, Any], dt.date | None]:
-    from app.services.imports import import_table
-
-    p = ImportParams.model_validate(params)
+def run_import(ctx: JobContext, p: ImportParams) -> tuple[dict[str, Any], dt.date | None]:
     source = ctx.out_dir / p.file_name
     try:
         new_ws, result, report = import_table(
@@ -478,7 +444,7 @@ def run_import(ctx: JobContext, params: Mapping[str, Any]) -> tuple[dict[str, An
                 "report": report_path.name, "rejected_rows_table": _records(rejected, 500),
                 "rejected_rows_total": int(len(rejected))}
         raise
-    summary = _jsonable(result.summary())
+    summary = to_jsonable(result.summary())
     summary["source"] = p.file_name
     summary["layer_features"] = int(new_ws.count(p.layer))
     summary["report"] = Path(report).name if report else None
@@ -531,19 +497,16 @@ def submit_job(jobs: JobManager, kind: str, params: _Params | None, *, lang: str
     p = params if params is not None else PARAMS[kind]()
     if station_id is not None:
         if "station_id" not in type(p).model_fields:
-            from app.storage.access import ForbiddenError
-
             raise ForbiddenError(f"a station user may not run {kind} jobs (they cover the whole district)")
         update: dict[str, Any] = {"station_id": station_id}
         if kind == "routes":
             if "brigade_vehicle" in p.kinds and params is not None and "kinds" in p.model_fields_set:  # type: ignore[attr-defined]
-                from app.storage.access import ForbiddenError
-
                 raise ForbiddenError("brigade vehicles are planned by the commander; a station user plans "
                                      "kinds=[\"grid_team\"] for its own teams")
             update["kinds"] = ["grid_team"]
         p = p.model_copy(update=update)
-    return jobs.submit(kind, p.model_dump(mode="json"), lang=lang, owner=owner, station_id=station_id).as_dict()
+    return jobs.submit(kind, p.model_dump(mode="json"), args=p, lang=lang, owner=owner,
+                       station_id=station_id).as_dict()
 
 
 def _pairs(text: str, what: str) -> dict[str, str]:
@@ -597,7 +560,8 @@ def import_params(upload: Upload) -> ImportParams:
 def run_import_upload(jobs: JobManager, upload: Upload, *, lang: str, owner: str = "") -> tuple[dict[str, Any], int]:
     """Run the import of an upload as a job and wait for it; (job JSON, HTTP status)."""
     p = import_params(upload)
-    job = jobs.submit("import", p.model_dump(mode="json"), lang=lang, inputs={p.file_name: upload.data}, owner=owner)
+    job = jobs.submit("import", p.model_dump(mode="json"), args=p, lang=lang, inputs={p.file_name: upload.data},
+                      owner=owner)
     jobs.wait(job)
     return job.as_dict(), 200 if job.status == "done" else 422
 
@@ -611,9 +575,6 @@ def report_list(jobs: JobManager, *, lang: str, limit: int, offset: int) -> dict
         When the report modules are not installed (HTTP 501).
     """
     if not reports_available():
-        from app.i18n import t
-        from app.web.errors import FeatureUnavailableError
-
         raise FeatureUnavailableError(t("rep.unavailable", lang))
     done = jobs.list(kind="report", status="done")
     rows = []

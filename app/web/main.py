@@ -15,10 +15,12 @@ from app.assets import AssetsMissingError, check_assets
 from app.i18n import DEFAULT_LANG
 from app.web.auth import LoginLimiter, authenticate
 from app.web.config import Settings, get_settings
-from app.web.errors import document_error_responses, install_error_handlers
+from app.web.errors import install_error_handlers
 from app.web.job_kinds import JOB_KINDS
+from app.web.openapi import document_error_responses
 from app.web.pages import STATIC_PREFIX
-from app.web import routes
+from app.web.routes import ALWAYS as ROUTERS
+from app.web.routes import tiles as tile_routes
 from app.web.security import SecureHeadersMiddleware
 from app.web.state import AppState
 from app.web.tasks import JobManager
@@ -146,10 +148,10 @@ def create_app(
     app.add_middleware(SecureHeadersMiddleware, https=settings.https)
     install_error_handlers(app)
     document_error_responses(app)
-    for module in routes.ALWAYS:
+    for module in ROUTERS:
         app.include_router(module.router)
     if state.tiles is not None:
-        app.include_router(routes.tiles.router)
+        app.include_router(tile_routes.router)
     if assets_ok:
         app.mount(settings.asset_url_prefix, StaticFiles(directory=settings.assets_dir),
                   name="assets")

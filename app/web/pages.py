@@ -20,8 +20,13 @@ import pandas as pd
 from app.assets import asset_url, assert_offline_html, check_assets
 from app.i18n import MESSAGES, category_label, layer_label, other_lang, t
 from app.maps import MapParts, map_parts, overview_map
-from app.web import figures
+import app.web.figures as figures
+import app.web.job_kinds as job_kinds  # (its feature switches are looked up when a page is made)
+from app.storage.audit import ACTIONS
+from app.storage.users import MIN_PASSWORD_LENGTH, ROLES
 from app.web.state import AppState
+from geo.tables import IMPORTABLE_LAYERS
+from geo.coords import COORD_SYSTEM_NAMES
 from geo.errors import InputError, PlannerError
 from geo.schema import CATEGORIES, UNIT_KINDS
 from routing.patrol import PLANNED_UNIT_KINDS
@@ -345,25 +350,18 @@ def _coverage_extra(state: AppState, lang: str) -> dict[str, Any]:
 
 
 def _cameras_config(state: AppState, lang: str) -> dict[str, Any]:
-    from app.web.job_kinds import cameras_available
-
-    return {"available": cameras_available()}
+    return {"available": job_kinds.cameras_available()}
 
 
 def _data_config(state: AppState, lang: str) -> dict[str, Any]:
-    from geo.tables import IMPORTABLE_LAYERS
-
     return {"layers_importable": [{"code": n, "label": layer_label(n, lang)} for n in IMPORTABLE_LAYERS],
             "coords": [{"code": c, "label": t(f"coords.{k}", lang)} for c, k in
-                       (("wgs84", "wgs84"), ("gcj02", "gcj02"), ("bd09", "bd09"),
-                        ("cgcs2000", "cgcs2000"), ("EPSG:4547", "epsg4547"))],
+                       (*((c, c) for c in COORD_SYSTEM_NAMES), ("EPSG:4547", "epsg4547"))],
             "max_upload_bytes": state.settings.max_upload_bytes}
 
 
 def _reports_config(state: AppState, lang: str) -> dict[str, Any]:
-    from app.web.job_kinds import reports_available
-
-    available = reports_available()
+    available = job_kinds.reports_available()
     try:
         month = figures.default_month(state)
     except InputError:
@@ -376,8 +374,6 @@ def _reports_config(state: AppState, lang: str) -> dict[str, Any]:
 
 
 def _users_config(state: AppState, lang: str) -> dict[str, Any]:
-    from app.storage.users import MIN_PASSWORD_LENGTH, ROLES
-
     def make() -> list[dict[str, str]]:
         ws = state.workspace()
         if not ws.has("stations"):
@@ -399,8 +395,6 @@ def _users_config(state: AppState, lang: str) -> dict[str, Any]:
 
 
 def _audit_config(state: AppState, lang: str) -> dict[str, Any]:
-    from app.storage.audit import ACTIONS
-
     return {"actions": [{"code": a, "label": t(f"audit.action.{a}", lang)} for a in ACTIONS],
             "timezone": state.workspace().timezone, "page_size": 50}
 

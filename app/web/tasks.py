@@ -9,6 +9,10 @@ workspace write lock); the others (routes, backtest, camera gaps) only read it a
 
 Progress is the jobs' own ``progress(stage, fraction)`` callbacks mapped onto 0..1 with per-kind
 stage weights (:attr:`JobKind.stages`).
+
+The runner knows no job kind: the app hands it its kinds (:data:`app.web.job_kinds.JOB_KINDS`) when
+it makes the :class:`JobManager`, and a job's parameters (validated once, when submitted) are passed
+to the kind's function as they are.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ import datetime as dt
 import json
 import logging
 import os
+import multiprocessing
 import re
 import secrets
+import sys
 import threading
 import time
 import traceback
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -31,8 +38,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.storage.audit import ACTIONS, record
+from app.storage.workspace import GeometryWarning, Workspace
+from geo.atomic import atomic_write_text
 from geo.errors import PlannerError, WorkspaceError
-from app.storage.workspace import Workspace
+from geo.progress import Progress
 
 __all__ = [
     "JOB_ID_RE",
@@ -81,15 +91,16 @@ class JobContext:
 
     ws: Workspace
     out_dir: Path
-    progress: Callable[[str, float], None]
+    progress: Progress
     lang: str
     stem: str
     #: Files in ``out_dir`` that are inputs (uploads), not outputs.
     inputs: set[str] = field(default_factory=set)
 
 
-#: A job function: params -> (JSON-able result, content date used in the file names).
-JobFunc = Callable[[JobContext, Mapping[str, Any]], tuple[dict[str, Any], dt.date | None]]
+#: A job function: (context, the parameters as submitted) -> (JSON-able result, content date used in
+#: the file names).
+JobFunc = Callable[[JobContext, Any], tuple[dict[str, Any], dt.date | None]]
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,8 @@ class Job:
     #: The user who submitted the job (empty: the server itself) and, for a station user, its station.
     owner: str = ""
     station_id: str | None = None
+    #: What the kind's function gets (the validated parameters); ``params`` is their JSON record.
+    args: Any = field(default=None, repr=False)
     future: Future[None] | None = field(default=None, repr=False)
     _t0: float = field(default=0.0, repr=False)
 
@@ -184,8 +197,9 @@ class JobManager:
         self.kinds = dict(kinds)
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
-        #: Run the jobs of :data:`app.web.job_kinds.JOB_KINDS` in worker processes (``patrolnet
-        #: serve``): a planning run then does not hold the web server's interpreter lock.
+        #: Run the jobs in worker processes (``patrolnet serve``): a planning run then does not hold
+        #: the web server's interpreter lock. Only kinds whose function a worker can import by name
+        #: run there; the others run in the thread pool.
         self.processes = processes
         self._procs: ProcessPoolExecutor | None = None
         self._jobs: OrderedDict[str, Job] = OrderedDict()
@@ -201,8 +215,9 @@ class JobManager:
             return self._pool
 
     def new_job(self, kind: str, params: Mapping[str, Any], *, lang: str, owner: str = "",
-                station_id: str | None = None) -> Job:
-        """A queued job record with its (new, empty) folder."""
+                station_id: str | None = None, args: Any = None) -> Job:
+        """A queued job record with its (new, empty) folder; ``args`` (default: ``params``) is what
+        the kind's function gets."""
         if kind not in self.kinds:
             raise JobNotFoundError(f"no job kind {kind!r}; kinds: {', '.join(sorted(self.kinds))}")
         job_id = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
@@ -210,6 +225,7 @@ class JobManager:
         out_dir.mkdir(parents=True, exist_ok=False)
         job = Job(id=job_id, kind=kind, params=dict(params), lang=lang, out_dir=out_dir, owner=owner,
                   station_id=station_id)
+        job.args = job.params if args is None else args
         with self._lock:
             self._jobs[job_id] = job
             self._forget_old()
@@ -217,10 +233,13 @@ class JobManager:
         return job
 
     def submit(self, kind: str, params: Mapping[str, Any], *, lang: str,
-               inputs: Mapping[str, bytes] | None = None, owner: str = "", station_id: str | None = None) -> Job:
-        """Queue a job; returns at once. ``inputs`` are files written into the job's folder first
-        (names must be plain file names); ``owner`` is the user submitting it."""
-        job = self.new_job(kind, params, lang=lang, owner=owner, station_id=station_id)
+               inputs: Mapping[str, bytes] | None = None, owner: str = "", station_id: str | None = None,
+               args: Any = None) -> Job:
+        """Queue a job; returns at once. ``params`` is the job's JSON record of its parameters and
+        ``args`` (default: ``params``) what the kind's function gets, e.g. the validated parameter
+        model; ``inputs`` are files written into the job's folder first (names must be plain file
+        names); ``owner`` is the user submitting it."""
+        job = self.new_job(kind, params, lang=lang, owner=owner, station_id=station_id, args=args)
         names: set[str] = set()
         for name, data in (inputs or {}).items():
             target = self._inside(job, name)
@@ -269,8 +288,6 @@ class JobManager:
 
     def _audit(self, job: Job) -> None:
         """Record the job in the workspace's append-only audit log (best effort: never fails a job)."""
-        from app.storage.audit import ACTIONS, record
-
         action = job.kind if job.kind in ACTIONS else "export"
         try:
             ws = self._open()
@@ -294,30 +311,30 @@ class JobManager:
                 job.progress = max(job.progress, min(0.99, total))
 
         ws = self._open()  # after taking the lock: build on the newest file
-        if self.processes and _in_registry(kind):
+        if self.processes and _importable(kind.run):
             return self._call_in_process(job, kind, inputs, ws, progress)
         ctx = JobContext(ws=ws, out_dir=job.out_dir, progress=progress, lang=job.lang,
                          stem=ws.path.stem, inputs=set(inputs))
-        return kind.run(ctx, job.params)
+        return kind.run(ctx, job.args)
 
     def _process_pool(self) -> ProcessPoolExecutor:
-        import multiprocessing
-
         with self._lock:
             if self._procs is None:
-                # forkserver, not fork: the server has threads; workers live on between jobs
+                # forkserver, not fork: the server has threads; workers live on between jobs, with
+                # the modules of the job functions loaded once
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["app.web.job_kinds"])
+                context.set_forkserver_preload(sorted({k.run.__module__ for k in self.kinds.values()
+                                                       if _importable(k.run)}))
                 self._procs = ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
                                                   initializer=_watch_server, initargs=(os.getpid(),))
             return self._procs
 
     def _call_in_process(self, job: Job, kind: JobKind, inputs: set[str], ws: Workspace,
-                         progress: Callable[[str, float], None]) -> tuple[dict[str, Any], dt.date | None]:
+                         progress: Progress) -> tuple[dict[str, Any], dt.date | None]:
         """Run the job in a worker process; its progress comes back through a small file."""
         marker = job.out_dir / _PROGRESS
-        future = self._process_pool().submit(_run_in_child, kind.name, str(ws.path), str(job.out_dir), job.lang,
-                                             ws.path.stem, sorted(inputs), dict(job.params), str(marker))
+        future = self._process_pool().submit(_run_in_child, kind.run, str(ws.path), str(job.out_dir), job.lang,
+                                             ws.path.stem, sorted(inputs), job.args, str(marker))
         seen = 0.0
         while True:
             try:
@@ -415,8 +432,8 @@ class JobManager:
 
     def _save(self, job: Job) -> None:
         try:
-            (job.out_dir / "job.json").write_text(
-                json.dumps(job.as_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            atomic_write_text(job.out_dir / "job.json",
+                              json.dumps(job.as_dict(), ensure_ascii=False, indent=2, default=str))
         except OSError:  # the record is a convenience; the job's state lives in memory
             pass
 
@@ -449,18 +466,16 @@ def _watch_server(server_pid: int) -> None:
     threading.Thread(target=watch, name="pn-watch-server", daemon=True).start()
 
 
-def _in_registry(kind: JobKind) -> bool:
-    """Only the app's own job kinds run in worker processes (they are found there by name)."""
-    from app.web.job_kinds import JOB_KINDS
+def _importable(fn: JobFunc) -> bool:
+    """Whether a worker process finds ``fn`` by its module and name (how it is sent to the worker):
+    a module-level function, not a lambda or a closure."""
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    return module is not None and getattr(module, getattr(fn, "__qualname__", ""), None) is fn
 
-    return JOB_KINDS.get(kind.name) is kind
 
-
-def _run_in_child(kind: str, ws_path: str, out_dir: str, lang: str, stem: str, inputs: list[str],
-                  params: dict[str, Any], marker: str) -> tuple[dict[str, Any], dt.date | None]:
+def _run_in_child(run: JobFunc, ws_path: str, out_dir: str, lang: str, stem: str, inputs: list[str],
+                  args: Any, marker: str) -> tuple[dict[str, Any], dt.date | None]:
     """A job in a worker process: the same job function, progress written to ``marker``."""
-    from app.web.job_kinds import JOB_KINDS
-
     last = [0.0, ""]
 
     def progress(stage: str, fraction: float) -> None:
@@ -468,24 +483,17 @@ def _run_in_child(kind: str, ws_path: str, out_dir: str, lang: str, stem: str, i
         if stage == last[1] and now - last[0] < 0.2 and fraction < 1.0:
             return
         last[0], last[1] = now, stage
-        tmp = f"{marker}.tmp"
         try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump([stage, fraction], fh)
-            os.replace(tmp, marker)
+            atomic_write_text(marker, json.dumps([stage, fraction]))
         except OSError:
             pass
-
-    import warnings
-
-    from app.storage.workspace import GeometryWarning
 
     # one job at a time in this process, so catching warnings here is safe (it is not in threads)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GeometryWarning)
         ctx = JobContext(ws=Workspace(ws_path), out_dir=Path(out_dir), progress=progress, lang=lang, stem=stem,
                          inputs=set(inputs))
-        result, day = JOB_KINDS[kind].run(ctx, params)
+        result, day = run(ctx, args)
     notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, GeometryWarning)))
     if notes and isinstance(result, dict):
         result = {**result, "warnings": notes}  # damaged layers repaired or skipped: the user should know

@@ -25,6 +25,7 @@ from app.web.auth import (
     nav_pages,
 )
 from app.web.deps import BaseStateDep, LangDep, UserDep
+from app.web.pages import login_html
 from app.storage.access import PERMISSIONS
 from app.storage.users import DEMO_PASSWORD
 
@@ -74,8 +75,6 @@ def _verify(state: Any, client: str, username: str, password: str, lang: str) ->
 
 def _login_page(state: Any, lang: str, *, next_url: str, error: str | None = None, status: int = 200,
                 username: str = "") -> HTMLResponse:
-    from app.web.pages import login_html
-
     csrf = secrets.token_urlsafe(24)
     demo = [u for u in state.users.list() if u.demo and u.active]
     html = login_html(lang=lang, other_lang=other_lang(lang), next_url=next_url, csrf=csrf, error=error,

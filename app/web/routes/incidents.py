@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.web import figures
+import app.web.figures as figures
 from app.web.deps import StateDep
 from geo.errors import InputError
 

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.web import figures
+import app.web.figures as figures
 from app.web.deps import LangDep, StateDep
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
