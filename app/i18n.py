@@ -7,6 +7,12 @@ Framework-free: a dict of message keys -> {"zh-CN": ..., "en": ...}, :func:`t` t
 
 from __future__ import annotations
 
+import re
+
+from app.messages.errors_analysis import MESSAGES as _ANALYSIS_ERRORS
+from app.messages.errors_data import MESSAGES as _DATA_ERRORS
+from app.messages.errors_planning import MESSAGES as _PLANNING_ERRORS
+from app.messages.stages import MESSAGES as _STAGES
 from geo.schema import CAMERA_KINDS, CATEGORIES, NEIGHBORHOOD_KINDS, UNIT_KINDS
 
 __all__ = [
@@ -14,9 +20,13 @@ __all__ = [
     "LANGS",
     "MESSAGES",
     "category_label",
+    "error_key",
     "layer_label",
     "normalize_lang",
     "other_lang",
+    "said",
+    "stage_key",
+    "stage_label",
     "t",
 ]
 
@@ -168,6 +178,37 @@ def t(key: str, lang: str = DEFAULT_LANG, /, **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
+def error_key(exc: BaseException) -> str | None:
+    """The message key ``error.<code>`` of an error the core tagged with ``code`` (see
+    :class:`geo.errors.PlannerError`), or ``None`` when it has none or the catalogue lacks it."""
+    code = getattr(exc, "code", None)
+    key = f"error.{code}"
+    return key if code and key in MESSAGES else None
+
+
+def said(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
+    """An error as the user reads it in ``lang``: its keyed message formatted with its values
+    (``exc.fmt``), else its own (English) text."""
+    key = error_key(exc)
+    if key is None:
+        return str(exc)
+    try:
+        return t(key, lang, **(getattr(exc, "fmt", None) or {}))
+    except (KeyError, IndexError, ValueError):
+        return str(exc)
+
+
+def stage_key(stage: str) -> str:
+    """The message key of a progress stage (``"Gi* sub-zones"`` -> ``stage.gi_sub_zones``)."""
+    return "stage." + re.sub(r"[^a-z0-9]+", "_", stage.lower()).strip("_")
+
+
+def stage_label(stage: str, lang: str = DEFAULT_LANG) -> str:
+    """A progress stage (the English word the core reports) in ``lang``; the word itself if unknown."""
+    key = stage_key(stage)
+    return t(key, lang) if key in MESSAGES else stage
+
+
 def category_label(code: str, lang: str = DEFAULT_LANG) -> str:
     """Incident category label from :data:`geo.schema.CATEGORIES` (the code itself if unknown)."""
     entry = CATEGORIES.get(code)
@@ -190,6 +231,11 @@ def _check_complete() -> None:
 
 
 _check_complete()
+
+# -- errors the core raises with a message key, and the stages of long work (app/messages) -----------
+for _part in (_ANALYSIS_ERRORS, _DATA_ERRORS, _PLANNING_ERRORS, _STAGES):
+    assert not set(_part) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_part) & set(MESSAGES))}"
+    MESSAGES.update(_part)
 
 
 # -- command line -----------------------------------------------------------------------------------

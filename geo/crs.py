@@ -16,13 +16,15 @@ _REPROJECT = "reproject with .to_crs(working_crs), e.g. .to_crs('EPSG:4547')"
 
 
 def _no_crs(what: str) -> CRSError:
-    return CRSError(f"{what} has no CRS; set it with .set_crs(...) (a projected CRS in metres)")
+    return CRSError(f"{what} has no CRS; set it with .set_crs(...) (a projected CRS in metres)",
+                    code="crs.missing", what=what)
 
 
 def _in_degrees(what: str, crs: CRS, fix: str | None) -> CRSError:
     return CRSError(
         f"{what} is in {crs.to_string()} (geographic, degrees); distances and areas need a projected "
-        f"CRS in metres: {fix or _REPROJECT}"
+        f"CRS in metres: {fix or _REPROJECT}",
+        code="crs.degrees", what=what, crs=crs.to_string(),
     )
 
 

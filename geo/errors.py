@@ -1,6 +1,9 @@
 """One error family for the whole core.
 
-Every error names the bad value, where it is (file, layer, row, column) and the fix.
+Every error names the bad value, where it is (file, layer, row, column) and the fix. An error a
+user can meet also carries a message key and its values (``code=``, ``**fmt``): the shells say
+``error.<code>`` of :mod:`app.i18n` in the user's language, in words that fit both the pages and
+the command line (no command-line flags); the English message stays for logs and ``--lang en``.
 The API maps the family to 4xx responses; the CLI to a one-line message and exit code 2.
 """
 
@@ -65,7 +68,8 @@ class OfflineError(PlannerError):
     """An online-only feature was asked for while there is no internet."""
 
 
-def raise_collected(problems: Iterable[str], *, what: str, cls: type[PlannerError] = InputError) -> None:
+def raise_collected(problems: Iterable[str], *, what: str, cls: type[PlannerError] = InputError,
+                    code: str | None = None, **fmt: object) -> None:
     """Raise one error listing every problem found, or return when there is none.
 
     Parameters
@@ -76,6 +80,9 @@ def raise_collected(problems: Iterable[str], *, what: str, cls: type[PlannerErro
         What was validated (for example ``"workspace layer 'cameras'"``), used as the message head.
     cls
         The error class to raise.
+    code, fmt
+        The message key of the head and its values; the error's values then also hold ``n`` (how
+        many problems) and ``problems`` (the lines listing them, as in the message).
     """
     problems = list(problems)
     if not problems:
@@ -85,4 +92,6 @@ def raise_collected(problems: Iterable[str], *, what: str, cls: type[PlannerErro
     lines = [f"{what}: {len(problems)} problem(s)"] + [f"  - {p}" for p in shown]
     if more:
         lines.append(f"  ... and {more} more")
-    raise cls("\n".join(lines))
+    if code is None:
+        raise cls("\n".join(lines))
+    raise cls("\n".join(lines), code=code, n=len(problems), problems="\n".join(lines[1:]), **fmt)

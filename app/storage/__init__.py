@@ -45,7 +45,8 @@ def open_store(location: str | os.PathLike[str]) -> Store:
         if backend is None:
             raise WorkspaceError(
                 f"'{scheme}://' workspaces are not supported by this patrolnet; give the path of a "
-                f".gpkg workspace file"
+                f".gpkg workspace file",
+                code="storage.backend", scheme=scheme,
             )
         return backend(text)
     return GpkgStore(text)

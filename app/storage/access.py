@@ -161,7 +161,8 @@ class ScopedWorkspace:
 
     def _check(self, layer: str) -> None:
         if self._ws.has(layer) and not self.principal.may_read_layer(layer):
-            raise ForbiddenError(f"a {self.principal.role} user may not read layer '{layer}'")
+            raise ForbiddenError(f"a {self.principal.role} user may not read layer '{layer}'",
+                                 code="access.layer", role=self.principal.role, layer=layer)
 
     def area(self) -> Any:
         """The station's jurisdiction (working CRS), or None for a district-wide user."""
@@ -172,12 +173,13 @@ class ScopedWorkspace:
                 st = self._ws.read("stations") if self._ws.has("stations") else None
                 if st is None or "station_id" not in st.columns:
                     raise ForbiddenError("the workspace has no stations layer: a station user's jurisdiction "
-                                         "is unknown; ask an admin to import stations")
+                                         "is unknown; ask an admin to import stations", code="access.no_stations")
                 mine = st[st["station_id"].astype(str) == str(self.principal.station_id)]
                 if mine.empty:
                     raise ForbiddenError(f"station {self.principal.station_id!r} of user "
                                          f"{self.principal.username!r} is not in the stations layer; ask an "
-                                         f"admin to fix the user")
+                                         f"admin to fix the user", code="access.unknown_station",
+                                         station=str(self.principal.station_id), name=self.principal.username)
                 geom = shapely.union_all(mine.geometry.to_numpy())
                 shapely.prepare(geom)
                 self._area = geom
@@ -268,7 +270,8 @@ class ScopedWorkspace:
                              layers=tuple(layers), extent_wgs84=extent, meta=meta)
 
     def write(self, *_: Any, **__: Any) -> Any:
-        raise ForbiddenError("a user's view of the workspace is read-only; jobs write to the workspace itself")
+        raise ForbiddenError("a user's view of the workspace is read-only; jobs write to the workspace itself",
+                         code="access.read_only")
 
 
 def scoped(ws: Workspace, principal: Principal | None) -> Workspace | ScopedWorkspace:

@@ -92,7 +92,7 @@ def record(workspace: str | os.PathLike[str], *, actor: str, action: str, target
             con.close()
     except sqlite3.Error as exc:
         raise WorkspaceError(f"cannot write the audit log {audit_path(workspace)} ({exc}); check the folder's "
-                             f"permissions") from exc
+                             f"permissions", code="storage.audit_unwritable", reason=str(exc)) from exc
 
 
 def read_log(workspace: str | os.PathLike[str], *, limit: int = 200, offset: int = 0,

@@ -216,9 +216,10 @@ def backup_workspace(
     """
     path = Path(path)
     if keep < 1:
-        raise InputError(f"keep={keep}: keep at least 1 backup")
+        raise InputError(f"keep={keep}: keep at least 1 backup", code="backup.keep", value=keep)
     if not path.is_file():
-        raise WorkspaceError(f"workspace '{path}' does not exist; nothing to back up (check the path)")
+        raise WorkspaceError(f"workspace '{path}' does not exist; nothing to back up (check the path)",
+                             code="workspace.missing", path=str(path))
     folder = backup_dir(path)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
@@ -229,12 +230,14 @@ def backup_workspace(
         except sqlite3.DatabaseError as exc:
             raise WorkspaceError(
                 f"workspace '{path}' cannot be backed up: {exc}; check that it is a patrolnet workspace "
-                f"(a .gpkg made by 'patrolnet init' or 'patrolnet demo')"
+                f"(a .gpkg made by 'patrolnet init' or 'patrolnet demo')",
+                code="backup.failed", path=str(path), reason=str(exc),
             ) from exc
         problem = _workspace_problem(tmp)
         if problem:
             raise WorkspaceError(f"workspace '{path}' cannot be backed up: the copy is {problem}; "
-                                 f"check the file (open it in QGIS) or restore an earlier backup")
+                                 f"check the file (open it in QGIS) or restore an earlier backup",
+                                 code="backup.bad_copy", path=str(path), reason=str(problem))
         os.chmod(tmp, 0o600)
         fsync_file(tmp)
         target = _next_name(folder, path.stem, _slug(reason))
@@ -308,13 +311,15 @@ def restore_workspace(
     if not source.is_file():
         raise WorkspaceError(
             f"backup '{source}' does not exist; pick one of the backups listed for '{path}' "
-            f"(list_backups / the backups page)"
+            f"(list_backups / the backups page)",
+            code="backup.missing", name=Path(source).name,
         )
     problem = _workspace_problem(source)
     if problem:
         raise WorkspaceError(
             f"'{source}' is not a patrolnet workspace backup ({problem}); nothing was restored; pick one of "
-            f"the backups listed for '{path}' (files in {backup_dir(path)})"
+            f"the backups listed for '{path}' (files in {backup_dir(path)})",
+            code="backup.not_a_backup", name=Path(source).name, reason=str(problem),
         )
     check_not_in_use(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -329,7 +334,8 @@ def _restore_locked(path: Path, source: Path, *, keep: int) -> Path | None:
         _online_copy(source, tmp)
         problem = _workspace_problem(tmp)
         if problem:
-            raise WorkspaceError(f"restoring '{source}' failed: its copy is {problem}; nothing was restored")
+            raise WorkspaceError(f"restoring '{source}' failed: its copy is {problem}; nothing was restored",
+                                 code="backup.restore_failed", name=Path(source).name, reason=str(problem))
         saved = None
         if path.exists():
             saved = _save_current(path, keep=keep, protect=frozenset({source}))

@@ -47,7 +47,8 @@ def writer_lock(path: str | os.PathLike[str], *, timeout_s: float = 600.0) -> It
                 if time.monotonic() > deadline:
                     raise WorkspaceError(
                         f"workspace '{path}' is being written by another patrolnet process for more than "
-                        f"{timeout_s:.0f} s; wait for it to finish and try again"
+                        f"{timeout_s:.0f} s; wait for it to finish and try again",
+                        code="workspace.busy", seconds=f"{timeout_s:.0f}",
                     ) from None
                 time.sleep(0.05)
         yield
@@ -73,6 +74,7 @@ def check_not_in_use(path: str | os.PathLike[str]) -> None:
         if side.exists():
             raise WorkspaceError(
                 f"workspace '{path}' is open for writing in another program ({side.name} exists; QGIS?); "
-                f"close it there (or remove the layer from the QGIS project) and try again"
+                f"close it there (or remove the layer from the QGIS project) and try again",
+                code="workspace.open_elsewhere", path=str(path),
             )
 

@@ -185,7 +185,7 @@ class UserStore:
                 con.execute("PRAGMA foreign_keys = ON")
             except sqlite3.Error as exc:
                 raise WorkspaceError(f"cannot open the user store {self.path} ({exc}); check the folder's "
-                                     f"permissions") from exc
+                                     f"permissions", code="storage.users_unreadable", reason=str(exc)) from exc
             self._local.con, self._local.ino = con, self._ino
         with con:
             yield con
@@ -205,7 +205,7 @@ class UserStore:
                 os.chmod(self.path, 0o600)
             except sqlite3.Error as exc:
                 raise WorkspaceError(f"cannot open the user store {self.path} ({exc}); check the folder's "
-                                     f"permissions") from exc
+                                     f"permissions", code="storage.users_unreadable", reason=str(exc)) from exc
             except OSError:
                 pass
             self._ino = os.stat(self.path).st_ino

@@ -247,30 +247,35 @@ class Workspace:
         if not self.path.exists():
             raise WorkspaceError(
                 f"workspace '{self.path}' does not exist; build one with 'patrolnet demo' "
-                f"or 'patrolnet init'"
+                f"or 'patrolnet init'",
+                code="workspace.missing", path=str(self.path),
             )
         try:
             layers = pyogrio.list_layers(self.path)
         except Exception as exc:  # GDAL raises its own DataSourceError family
             raise WorkspaceError(
                 f"workspace '{self.path}' cannot be opened as a GeoPackage ({exc}); "
-                f"check the path or rebuild it"
+                f"check the path or rebuild it",
+                code="workspace.unreadable", path=str(self.path), reason=str(exc),
             ) from exc
         self._layers = {str(n): (str(g) if g is not None else None) for n, g in layers}
         if "meta" not in self._layers:
             raise WorkspaceError(
                 f"'{self.path}' is a GeoPackage but not a patrolnet workspace (no 'meta' table); "
-                f"create one with 'patrolnet init' or 'patrolnet demo'"
+                f"create one with 'patrolnet init' or 'patrolnet demo'",
+                code="workspace.not_patrolnet", path=str(self.path),
             )
         self.meta = self._read_meta()
         version = int(self.meta.get("schema_version", "0") or 0)
         if version > SCHEMA_VERSION:
             raise WorkspaceError(
                 f"workspace '{self.path}' has schema version {version}, newer than this patrolnet "
-                f"({SCHEMA_VERSION}); upgrade patrolnet"
+                f"({SCHEMA_VERSION}); upgrade patrolnet",
+                code="workspace.newer", path=str(self.path), version=version, supported=SCHEMA_VERSION,
             )
         if "working_crs" not in self.meta:
-            raise WorkspaceError(f"workspace '{self.path}': meta has no 'working_crs'")
+            raise WorkspaceError(f"workspace '{self.path}': meta has no 'working_crs'", code="workspace.no_crs",
+                                 path=str(self.path))
 
     # -- reading -----------------------------------------------------------------------------
     def _read_meta(self) -> dict[str, str]:
@@ -323,7 +328,8 @@ class Workspace:
         """
         if layer not in self._layers:
             raise WorkspaceError(
-                f"workspace '{self.path}' has no layer '{layer}' (it has: {', '.join(self.layers())})"
+                f"workspace '{self.path}' has no layer '{layer}' (it has: {', '.join(self.layers())})",
+                code="workspace.no_layer", layer=layer, layers=", ".join(self.layers()),
             )
         frame = pyogrio.read_dataframe(
             self.path,
@@ -441,8 +447,8 @@ def _meta_text(meta: Mapping[str, Any]) -> dict[str, str]:
 def _raise(problems: list[str], where: str) -> None:
     crs_problems = [p for p in problems if "CRS" in p]
     if crs_problems and len(crs_problems) == len(problems):
-        raise_collected(problems, what=f"workspace '{where}'", cls=CRSError)
-    raise_collected(problems, what=f"workspace '{where}'", cls=InputError)
+        raise_collected(problems, what=f"workspace '{where}'", cls=CRSError, code="workspace.problems", path=where)
+    raise_collected(problems, what=f"workspace '{where}'", cls=InputError, code="workspace.problems", path=where)
 
 
 def _write_layer(path: Path, name: str, frame: pd.DataFrame) -> None:
@@ -501,14 +507,16 @@ def create_workspace(
     try:
         crs_obj = CRS.from_user_input(crs)
     except Exception as exc:
-        raise CRSError(f"unknown CRS {crs!r}; give it as EPSG:NNNN") from exc
+        raise CRSError(f"unknown CRS {crs!r}; give it as EPSG:NNNN", code="crs.unknown", value=str(crs)) from exc
     if not crs_obj.is_projected:
         raise CRSError(
             f"working CRS {crs_obj.to_string()} is geographic (degrees); metric work needs a projected "
-            f"CRS such as EPSG:4547 (Xinyu) or the local UTM zone"
+            f"CRS such as EPSG:4547 (Xinyu) or the local UTM zone",
+            code="crs.working_degrees", crs=crs_obj.to_string(),
         )
     if path.exists() and not overwrite:
-        raise InputError(f"'{path}' already exists; choose another path or pass overwrite")
+        raise InputError(f"'{path}' already exists; choose another path or pass overwrite",
+                         code="workspace.exists", path=str(path))
     problems: list[str] = []
     for name, frame in layers.items():
         problems += validate_layer(name, frame, crs=crs_obj)

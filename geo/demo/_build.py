@@ -108,14 +108,16 @@ def build_demo(
     """
     report = progress or no_progress
     if not (scale > 0 and np.isfinite(scale)):
-        raise InputError(f"scale must be a positive number, got {scale!r}")
+        raise InputError(f"scale must be a positive number, got {scale!r}", code="param.positive", name="scale",
+                         value=str(scale))
     as_of = as_of or default_as_of()
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
     if as_of < SIM_START:
         raise InputError(
             f"as_of {as_of} is before the first incident day {SIM_START}; "
-            f"choose a later date"
+            f"choose a later date",
+            code="demo.as_of", as_of=str(as_of), first=str(SIM_START),
         )
     report("boundary", 0.0)
     boundary, bname, adcode = load_boundary()

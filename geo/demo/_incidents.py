@@ -553,7 +553,8 @@ def expected_counts(
     if t0 < origin or t1 > last:
         raise InputError(
             f"window [{t0}, {t1}) lies outside the simulated period "
-            f"[{origin.date()}, {model.as_of}]; choose dates inside it"
+            f"[{origin.date()}, {model.as_of}]; choose dates inside it",
+            code="demo.window", start=str(t0), end=str(t1), first=str(origin.date()), last=str(model.as_of),
         )
     cats = set(categories) if categories is not None else set(model.cats)
     pts = set(place_types) if place_types is not None else set(model.ptypes)

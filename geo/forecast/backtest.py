@@ -34,7 +34,8 @@ def _specs(methods: Iterable[MethodSpec]) -> list[tuple[str, str, dict[str, Any]
             out.append((label, name, _resolve(name, params)))
     labels = [o[0] for o in out]
     if len(set(labels)) != len(labels):
-        raise InputError(f"method labels must be unique: {labels}")
+        raise InputError(f"method labels must be unique: {labels}", code="forecast.labels",
+                         labels=", ".join(map(str, labels)))
     return out
 
 
@@ -85,7 +86,8 @@ def backtest(
     method used, per week.
     """
     if end_week < start_week or start_week < 2:
-        raise InputError(f"weeks {start_week}..{end_week}: need 2 <= start_week <= end_week")
+        raise InputError(f"weeks {start_week}..{end_week}: need 2 <= start_week <= end_week",
+                         code="forecast.weeks", start=start_week, end=end_week)
     d = _prepare(incidents, cells, categories=categories, origin=origin)
     specs = _specs(methods)
     if tune_weeks is not None:
@@ -111,7 +113,8 @@ def backtest(
             a, b = (int(v) for v in tcfg["tune_weeks"])
             if b >= start_week:
                 raise InputError(f"{label}: tune weeks {a}..{b} overlap the evaluated weeks from "
-                                 f"{start_week}; tune on earlier weeks only")
+                                 f"{start_week}; tune on earlier weeks only",
+                                 code="param.tune_weeks_order", first=a, last=b, start=start_week)
             best, table = tuned(max(a, 2), b)
             chosen[label] = [best] * wk.size
             tables[label] = table

@@ -163,22 +163,25 @@ def _locate(incidents: gpd.GeoDataFrame, places: _Places, x: np.ndarray, y: np.n
 def _prepare(incidents: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *, categories: Any = None,
              origin: Any = None) -> _Design:
     if not isinstance(incidents, gpd.GeoDataFrame):
-        raise InputError("incidents must be a GeoDataFrame of points with 'occurred_at'")
+        raise InputError("incidents must be a GeoDataFrame of points with 'occurred_at'",
+                         code="points.not_points", what="incidents")
     require_metric(incidents, "incidents")
     if "occurred_at" not in incidents.columns:
-        raise InputError("incidents have no 'occurred_at' column")
+        raise InputError("incidents have no 'occurred_at' column", code="layer.missing_columns",
+                         layer="incidents", columns="occurred_at")
     if cells.crs is not None and incidents.crs is not None and not incidents.crs.equals(cells.crs):
         raise CRSError(f"incidents are in {incidents.crs.to_string()} but cells in {cells.crs.to_string()}; "
-                       f"bring them into one CRS with .to_crs(...)")
+                       f"bring them into one CRS with .to_crs(...)", code="crs.mismatch", a="incidents",
+                       a_crs=incidents.crs.to_string(), b="cells", b_crs=cells.crs.to_string())
     inc = select_incidents(incidents, categories=categories)
     inc = inc[inc["occurred_at"].notna() & ~(inc.geometry.is_empty | inc.geometry.isna())]
     if len(inc) and not (shapely.get_type_id(inc.geometry.to_numpy()) == 0).all():
-        raise InputError("incidents must be points")
+        raise InputError("incidents must be points", code="points.not_points", what="incidents")
     occ = pd.to_datetime(inc["occurred_at"])
     tz = getattr(occ.dt, "tz", None)
     if origin is None:
         if len(inc) == 0:
-            raise InputError("no incidents to forecast from")
+            raise InputError("no incidents to forecast from", code="data.no_incidents_selected")
         first = occ.min()
         first = first.tz_convert(tz).tz_localize(None) if tz is not None else first
         origin = pd.Timestamp(year=first.year, month=1, day=1)

@@ -60,7 +60,8 @@ def _method_scores(d: _Design, method: str, tau: float, horizon_days: float, par
     if method == "shrinkage":
         p = params["shrinkage"]
         return _shrinkage(d, tau, p)
-    raise InputError(f"unknown forecast method {method!r}; use one of {', '.join(METHODS)}")
+    raise InputError(f"unknown forecast method {method!r}; use one of {', '.join(METHODS)}",
+                     code="forecast.method", value=str(method), known=", ".join(METHODS))
 
 
 def _shrinkage_weights(d: _Design, tau: float, p: ShrinkageParams) -> tuple[np.ndarray, float]:
@@ -105,7 +106,8 @@ def _shrinkage(d: _Design, tau: float, p: ShrinkageParams) -> np.ndarray:
 
 def _resolve(method: str, params: Mapping[str, Any] | ShrinkageParams | None) -> dict[str, Any]:
     if method not in METHODS:
-        raise InputError(f"unknown forecast method {method!r}; use one of {', '.join(METHODS)}")
+        raise InputError(f"unknown forecast method {method!r}; use one of {', '.join(METHODS)}",
+                         code="forecast.method", value=str(method), known=", ".join(METHODS))
     out = dict(_DEFAULT_PARAMS[method])
     if method == "shrinkage":
         if isinstance(params, ShrinkageParams):
@@ -117,7 +119,9 @@ def _resolve(method: str, params: Mapping[str, Any] | ShrinkageParams | None) ->
             unknown = set(given) - fields
             if unknown:
                 raise InputError(f"shrinkage has no parameter(s) {sorted(unknown)}; known: "
-                                 f"{sorted(fields | set(_TUNING_KEYS))}")
+                                 f"{sorted(fields | set(_TUNING_KEYS))}", code="forecast.params",
+                                 method="shrinkage", names=", ".join(sorted(unknown)),
+                                 known=", ".join(sorted(fields | set(_TUNING_KEYS))))
             out["shrinkage"] = replace(DEFAULT_SHRINKAGE, **given)
             if tuning:
                 out["tuning"] = tuning
@@ -126,10 +130,13 @@ def _resolve(method: str, params: Mapping[str, Any] | ShrinkageParams | None) ->
         raise InputError(f"ShrinkageParams given for method {method!r}")
     unknown = set(params or {}) - set(out)
     if unknown:
-        raise InputError(f"method {method!r} has no parameter(s) {sorted(unknown)}; known: {sorted(out)}")
+        raise InputError(f"method {method!r} has no parameter(s) {sorted(unknown)}; known: {sorted(out)}",
+                         code="forecast.params", method=str(method), names=", ".join(sorted(unknown)),
+                         known=", ".join(sorted(out)))
     out.update(params or {})
     if method == "blend":
         bad = [k for k in out["weights"] if k not in METHODS or k == "blend"]
         if bad:
-            raise InputError(f"blend weights name unknown method(s) {bad}")
+            raise InputError(f"blend weights name unknown method(s) {bad}", code="forecast.method",
+                             value=", ".join(map(str, bad)), known=", ".join(k for k in METHODS if k != "blend"))
     return out

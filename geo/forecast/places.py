@@ -53,11 +53,12 @@ def grid_cells(
     require_metric(area, "grid area")
     cell = float(cell_m)
     if not np.isfinite(cell) or cell <= 0:
-        raise InputError(f"cell_m={cell_m!r}: must be a positive number of metres")
+        raise InputError(f"cell_m={cell_m!r}: must be a positive number of metres", code="param.metres",
+                         name="cell_m", value=str(cell_m))
     geoms = area.geometry.to_numpy() if isinstance(area, gpd.GeoDataFrame) else area.to_numpy()
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     if len(geoms) == 0:
-        raise InputError("grid_cells: the area is empty")
+        raise InputError("grid_cells: the area is empty", code="forecast.empty_area")
     shape = shapely.union_all(geoms)
     if hull or shape.area == 0:
         shape = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(geoms)))
@@ -71,7 +72,8 @@ def grid_cells(
     nx = max(1, int(math.ceil((xmax - xmin) / cell)))
     ny = max(1, int(math.ceil((ymax - ymin) / cell)))
     if nx * ny > 20_000_000:
-        raise InputError(f"{ny} x {nx} cells of {cell:g} m is too many; use a larger cell_m")
+        raise InputError(f"{ny} x {nx} cells of {cell:g} m is too many; use a larger cell_m",
+                         code="grid.too_large", rows=ny, cols=nx, cell=f"{cell:g}")
     col, row = np.meshgrid(np.arange(nx), np.arange(ny))
     col, row = col.ravel(), row.ravel()
     boxes = shapely.box(xmin + col * cell, ymin + row * cell, xmin + (col + 1) * cell, ymin + (row + 1) * cell)
@@ -111,7 +113,7 @@ def _places(cells: gpd.GeoDataFrame) -> _Places:
         raise InputError("cells must be a GeoDataFrame: grid_cells(...), sub-zones or street segments")
     require_metric(cells, "cells")
     if len(cells) == 0:
-        raise InputError("cells is empty")
+        raise InputError("cells is empty", code="forecast.no_cells")
     geoms = cells.geometry.to_numpy()
     types = set(np.unique(shapely.get_type_id(geoms)).tolist())
     id_name = next((c for c in ("cell_id", "segment_id", "subzone_id", "neighborhood_id") if c in cells.columns), None)

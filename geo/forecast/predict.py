@@ -72,7 +72,8 @@ def forecast(
         if "tune_weeks" in tcfg:
             a, b = (int(v) for v in tcfg["tune_weeks"])
             if 7.0 * b > tau:
-                raise InputError(f"tune weeks {a}..{b} end after the forecast start; tune on earlier weeks")
+                raise InputError(f"tune weeks {a}..{b} end after the forecast start; tune on earlier weeks",
+                                 code="forecast.tune_after_start", first=a, last=b)
             best, _ = _tune(d, np.arange(max(a, 2), b + 1), coverage=0.05, grid=_Grid(), tolerance=0.001)
         else:
             window = int(tcfg.get("retune_window", 13))

@@ -49,7 +49,8 @@ def score_ranking(
         raise InputError("every place needs a positive measure (area or length)")
     covs = np.asarray(coverages, float)
     if ((covs <= 0) | (covs > 1)).any():
-        raise InputError(f"coverages {list(coverages)}: each must be in (0, 1]")
+        raise InputError(f"coverages {list(coverages)}: each must be in (0, 1]", code="forecast.coverages",
+                         value=", ".join(map(str, coverages)))
     hits = _fill(s / m, a, m, covs)
     best = _fill(a / m, a, m, covs)
     total = a.sum()

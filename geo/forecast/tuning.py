@@ -111,6 +111,7 @@ def tune_shrinkage(
     d = _prepare(incidents, cells, categories=categories, origin=origin)
     wk = np.arange(int(weeks[0]), int(weeks[1]) + 1)
     if wk.size == 0 or wk[0] < 2:
-        raise InputError(f"weeks={weeks}: tune on weeks >= 2 (week 1 has no history)")
+        raise InputError(f"weeks={weeks}: tune on weeks >= 2 (week 1 has no history)", code="forecast.tune_weeks",
+                         first=int(weeks[0]), last=int(weeks[1]))
     grid = _Grid(tuple(bandwidths_m), tuple(alphas_weeks), tuple(taus_weeks), tuple(prospective))
     return _tune(d, wk, coverage=coverage, grid=grid, tolerance=tolerance)

@@ -52,7 +52,9 @@ def _area_keys(incidents: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, id_col: str
         if not incidents.crs.equals(areas.crs):
             raise CRSError(
                 f"incidents are in {incidents.crs.to_string()} but {what} in {areas.crs.to_string()}; "
-                f"bring them into one CRS with .to_crs(...)"
+                f"bring them into one CRS with .to_crs(...)",
+                code="crs.mismatch", a="incidents", a_crs=incidents.crs.to_string(), b=what,
+                b_crs=areas.crs.to_string(),
             )
         geoms = incidents.geometry.to_numpy()[todo]
         found = _locate_in_polygons(shapely.get_x(geoms), shapely.get_y(geoms), areas.geometry.to_numpy())

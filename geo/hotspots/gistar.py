@@ -74,7 +74,8 @@ def segment_weights(segments: gpd.GeoDataFrame, *, order: int = 1):  # noqa: ANN
     """Street-network contiguity: segments sharing a node (``order`` 1), or reachable within
     ``order`` shared-node steps, as a binary libpysal ``W`` indexed by position."""
     if order < 1:
-        raise InputError(f"order={order}: must be at least 1")
+        raise InputError(f"order={order}: must be at least 1", code="param.at_least", name="order", value=str(order),
+                         min=1)
     u = segments["u"].to_numpy(np.int64)
     v = segments["v"].to_numpy(np.int64)
     nodes, inv = np.unique(np.concatenate([u, v]), return_inverse=True)
@@ -137,9 +138,9 @@ def getis_ord_gi_star(
     if y.size != w.n:
         raise InputError(f"{y.size} values for {w.n} areas in the weights; give one value per area in W order")
     if (y < 0).any() or not np.isfinite(y).all():
-        raise InputError("Gi* needs finite, non-negative values (counts or rates)")
+        raise InputError("Gi* needs finite, non-negative values (counts or rates)", code="hotspots.gi_values")
     if not 0 < alpha < 1:
-        raise InputError(f"alpha={alpha}: must be between 0 and 1")
+        raise InputError(f"alpha={alpha}: must be between 0 and 1", code="param.alpha", value=str(alpha))
     if y.sum() == 0:
         z = np.zeros(y.size)
         p = np.ones(y.size)
@@ -179,7 +180,8 @@ def subzone_hotspots(
     :func:`getis_ord_gi_star` columns."""
     counts = counts_by_subzone(incidents, subzones, categories=categories, start=start, end=end)
     if value not in ("count", "per_km2"):
-        raise InputError(f"value={value!r}: use 'count' or 'per_km2'")
+        raise InputError(f"value={value!r}: use 'count' or 'per_km2'", code="param.choice", name="value",
+                         value=str(value), known="count, per_km2")
     gi = getis_ord_gi_star(counts[value].fillna(0).to_numpy(), subzone_weights(subzones),
                            permutations=permutations, seed=seed, alpha=alpha, fdr=fdr)
     return pd.concat([counts, gi.drop(columns=["value"])], axis=1)
@@ -203,7 +205,8 @@ def segment_hotspots(
     are segments sharing a node (``order`` steps), BH-FDR at ``alpha``."""
     counts = counts_by_segment(incidents, segments, categories=categories, start=start, end=end)
     if value not in ("count", "per_100m"):
-        raise InputError(f"value={value!r}: use 'count' or 'per_100m'")
+        raise InputError(f"value={value!r}: use 'count' or 'per_100m'", code="param.choice", name="value",
+                         value=str(value), known="count, per_100m")
     gi = getis_ord_gi_star(counts[value].fillna(0).to_numpy(), segment_weights(segments, order=order),
                            permutations=permutations, seed=seed, alpha=alpha, fdr=fdr)
     return pd.concat([counts, gi.drop(columns=["value"])], axis=1)

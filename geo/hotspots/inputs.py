@@ -27,7 +27,8 @@ def _xy(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, what: 
     if bad.any():
         raise InputError(
             f"{what}: {int(bad.sum())} point(s) have missing or infinite coordinates "
-            f"(first at position {int(np.flatnonzero(bad)[0])}); drop them first"
+            f"(first at position {int(np.flatnonzero(bad)[0])}); drop them first",
+            code="points.bad_coordinates", what=what, n=int(bad.sum()), first=int(np.flatnonzero(bad)[0]),
         )
     return xa, ya
 
@@ -35,7 +36,8 @@ def _xy(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, what: 
 def _positive(value: float, name: str) -> float:
     v = float(value)
     if not np.isfinite(v) or v <= 0:
-        raise InputError(f"{name}={value!r}: must be a positive number of metres")
+        raise InputError(f"{name}={value!r}: must be a positive number of metres", code="param.metres",
+                         name=name, value=str(value))
     return v
 
 
@@ -43,7 +45,7 @@ def _points_xy(frame: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> tuple[np.n
     require_metric(frame, what)
     geoms = frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else frame.to_numpy()
     if len(geoms) and not (shapely.get_type_id(geoms) == 0).all():
-        raise InputError(f"{what}: every geometry must be a Point")
+        raise InputError(f"{what}: every geometry must be a Point", code="points.not_points", what=what)
     return _xy(shapely.get_x(geoms), shapely.get_y(geoms), what)
 
 
@@ -61,11 +63,13 @@ def select_incidents(
         wanted = {categories} if isinstance(categories, str) else set(categories)
         groups = {code for code, (_, _, grp) in CATEGORIES.items() if grp in wanted}
         if "category" not in out.columns:
-            raise InputError("incidents have no 'category' column to filter on")
+            raise InputError("incidents have no 'category' column to filter on", code="layer.missing_columns",
+                             layer="incidents", columns="category")
         out = out[out["category"].isin(wanted | groups)]
     if start is not None or end is not None:
         if "occurred_at" not in out.columns:
-            raise InputError("incidents have no 'occurred_at' column to filter on")
+            raise InputError("incidents have no 'occurred_at' column to filter on", code="layer.missing_columns",
+                             layer="incidents", columns="occurred_at")
         occ = pd.to_datetime(out["occurred_at"])
         tz = getattr(occ.dt, "tz", None)
 

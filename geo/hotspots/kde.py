@@ -51,15 +51,18 @@ class GridSpec:
         """The grid of ``cell_m`` cells covering ``bounds = (xmin, ymin, xmax, ymax)`` (metres)."""
         cell = _positive(cell_m, "cell_m")
         if len(bounds) != 4:
-            raise InputError(f"bounds={bounds!r}: give (xmin, ymin, xmax, ymax) in metres")
+            raise InputError(f"bounds={bounds!r}: give (xmin, ymin, xmax, ymax) in metres", code="hotspots.bounds",
+                             value=str(bounds))
         xmin, ymin, xmax, ymax = (float(b) for b in bounds)
         if not all(np.isfinite([xmin, ymin, xmax, ymax])) or xmax < xmin or ymax < ymin:
-            raise InputError(f"bounds={bounds!r}: need finite xmin <= xmax and ymin <= ymax")
+            raise InputError(f"bounds={bounds!r}: need finite xmin <= xmax and ymin <= ymax", code="hotspots.bounds",
+                             value=str(bounds))
         ncols = max(1, int(math.ceil((xmax - xmin) / cell - 1e-9)))
         nrows = max(1, int(math.ceil((ymax - ymin) / cell - 1e-9)))
         if nrows * ncols > 50_000_000:
             raise InputError(
-                f"a {nrows} x {ncols} grid of {cell:g} m cells is too large; use a larger cell_m"
+                f"a {nrows} x {ncols} grid of {cell:g} m cells is too large; use a larger cell_m",
+                code="grid.too_large", rows=nrows, cols=ncols, cell=f"{cell:g}",
             )
         return cls(xmin, ymin + nrows * cell, cell, nrows, ncols)
 
@@ -202,12 +205,14 @@ def kde_grid(
     if w.shape != xa.shape:
         raise InputError(f"weights has {w.size} values for {xa.size} points")
     if (w < 0).any() or not np.isfinite(w).all():
-        raise InputError("weights must be finite and non-negative")
+        raise InputError("weights must be finite and non-negative", code="hotspots.weights")
     if truncate <= 0:
-        raise InputError(f"truncate={truncate}: must be positive (bandwidths)")
+        raise InputError(f"truncate={truncate}: must be positive (bandwidths)", code="param.positive",
+                         name="truncate", value=str(truncate))
     k = int(oversample) if oversample is not None else max(1, int(math.ceil(cell * _FINE_PER_BANDWIDTH / h - 1e-9)))
     if k < 1:
-        raise InputError(f"oversample={oversample}: must be an integer >= 1")
+        raise InputError(f"oversample={oversample}: must be an integer >= 1", code="param.at_least",
+                         name="oversample", value=str(oversample), min=1)
     delta = cell / k
     radius = int(math.ceil(truncate * h / delta))
     # fine nodes: the output centres are fine nodes pad + k*c (columns) and pad + k*r' (rows, r'
@@ -217,7 +222,8 @@ def kde_grid(
     nfy = (spec.nrows - 1) * k + 1 + 2 * pad
     if nfx * nfy > 120_000_000:
         raise InputError(
-            f"the binning grid ({nfy} x {nfx}) is too large; use a larger cell_m or oversample=1"
+            f"the binning grid ({nfy} x {nfx}) is too large; use a larger cell_m or oversample=1",
+            code="grid.too_large", rows=nfy, cols=nfx, cell=f"{delta:g}",
         )
     x0 = spec.xmin + 0.5 * cell - pad * delta
     y0 = spec.ymin + 0.5 * cell - pad * delta
@@ -309,11 +315,13 @@ def incident_density(
         require_metric(boundary, "boundary")
         if not boundary.crs.equals(incidents.crs):
             raise CRSError(f"boundary is in {boundary.crs.to_string()} but incidents in "
-                           f"{incidents.crs.to_string()}; bring them into one CRS with .to_crs(...)")
+                           f"{incidents.crs.to_string()}; bring them into one CRS with .to_crs(...)",
+                           code="crs.mismatch", a="boundary", a_crs=boundary.crs.to_string(), b="incidents",
+                           b_crs=incidents.crs.to_string())
         bounds = tuple(boundary.total_bounds)
     else:
         if x.size == 0:
-            raise InputError("no incidents selected: nothing to map")
+            raise InputError("no incidents selected: nothing to map", code="data.no_incidents_selected")
         pad = 4 * float(bandwidth_m)
         bounds = (x.min() - pad, y.min() - pad, x.max() + pad, y.max() + pad)
     return kde_grid(x, y, bounds=bounds, cell_m=cell_m, bandwidth_m=bandwidth_m, mask=boundary)
@@ -353,10 +361,10 @@ def scott_bandwidth(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.nda
     """
     xa, ya = _xy(x, y)
     if xa.size < 2:
-        raise InputError("Scott's rule needs at least two points")
+        raise InputError("Scott's rule needs at least two points", code="hotspots.too_few_points")
     sd = math.sqrt(0.5 * (np.var(xa, ddof=1) + np.var(ya, ddof=1)))
     if sd == 0:
-        raise InputError("all points coincide; give a fixed bandwidth_m instead")
+        raise InputError("all points coincide; give a fixed bandwidth_m instead", code="hotspots.points_coincide")
     return sd * xa.size ** (-1.0 / 6.0)
 
 
@@ -387,10 +395,11 @@ def choose_bandwidth(
     xa, ya = _xy(x, y)
     cands = sorted({_positive(c, "candidates_m") for c in candidates_m})
     if not cands:
-        raise InputError("candidates_m is empty; give at least one bandwidth in metres")
+        raise InputError("candidates_m is empty; give at least one bandwidth in metres", code="hotspots.no_bandwidths")
     if holdout_x is None or holdout_y is None:
         if not 0 < test_fraction < 1:
-            raise InputError(f"test_fraction={test_fraction}: must be between 0 and 1")
+            raise InputError(f"test_fraction={test_fraction}: must be between 0 and 1", code="param.fraction",
+                             name="test_fraction", value=str(test_fraction))
         rng = np.random.default_rng(seed)
         test = rng.random(xa.size) < test_fraction
         tx, ty, hx, hy = xa[~test], ya[~test], xa[test], ya[test]
@@ -398,7 +407,8 @@ def choose_bandwidth(
         tx, ty = xa, ya
         hx, hy = _xy(holdout_x, holdout_y, "held-out points")
     if tx.size == 0 or hx.size == 0:
-        raise InputError("choose_bandwidth needs training and held-out points; give more points")
+        raise InputError("choose_bandwidth needs training and held-out points; give more points",
+                         code="hotspots.too_few_points")
     allx, ally = np.concatenate([tx, hx]), np.concatenate([ty, hy])
     box = max((allx.max() - allx.min()) * (ally.max() - ally.min()), 1.0)
     rows = []

@@ -76,12 +76,13 @@ def knox_test(
     xa, ya = _xy(x, y)
     ta = _t_days(t)
     if ta.shape != xa.shape or not np.isfinite(ta).all():
-        raise InputError("knox_test: give one finite time per point")
+        raise InputError("knox_test: give one finite time per point", code="hotspots.times")
     d = _positive(distance_m, "distance_m")
     if days < 0:
-        raise InputError(f"days={days}: must be >= 0")
+        raise InputError(f"days={days}: must be >= 0", code="param.at_least", name="days", value=str(days), min=0)
     if permutations < 1:
-        raise InputError("permutations must be at least 1")
+        raise InputError("permutations must be at least 1", code="param.at_least", name="permutations",
+                         value=str(permutations), min=1)
     n = xa.size
     pairs = cKDTree(np.column_stack([xa, ya])).query_pairs(d, output_type="ndarray") if n > 1 else np.empty((0, 2), int)
     i, j = pairs[:, 0], pairs[:, 1]
@@ -127,11 +128,11 @@ def near_repeat_table(
     xa, ya = _xy(x, y)
     ta = _t_days(t)
     if ta.shape != xa.shape:
-        raise InputError("near_repeat_table: give one time per point")
+        raise InputError("near_repeat_table: give one time per point", code="hotspots.times")
     de = np.asarray(distance_bands_m, float)
     te = np.asarray(time_bands_days, float)
     if de.size < 2 or te.size < 2 or (np.diff(de) <= 0).any() or (np.diff(te) <= 0).any():
-        raise InputError("bands must be increasing edges with at least two values each")
+        raise InputError("bands must be increasing edges with at least two values each", code="hotspots.bands")
     n = xa.size
     pairs = cKDTree(np.column_stack([xa, ya])).query_pairs(np.nextafter(de[-1], 0), output_type="ndarray")
     i, j = pairs[:, 0], pairs[:, 1]
@@ -173,7 +174,8 @@ def incident_xyt(incidents: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, n
     """
     x, y = _points_xy(incidents, "incidents")
     if "occurred_at" not in incidents.columns:
-        raise InputError("incidents have no 'occurred_at' column")
+        raise InputError("incidents have no 'occurred_at' column", code="layer.missing_columns",
+                         layer="incidents", columns="occurred_at")
     occ = pd.to_datetime(incidents["occurred_at"])
     if getattr(occ.dt, "tz", None) is not None:
         occ = occ.dt.tz_localize(None)

@@ -30,11 +30,13 @@ def time_profile(
     """
     sel = select_incidents(incidents, categories=categories, start=start, end=end)
     if "occurred_at" not in sel.columns:
-        raise InputError("incidents have no 'occurred_at' column")
+        raise InputError("incidents have no 'occurred_at' column", code="layer.missing_columns",
+                         layer="incidents", columns="occurred_at")
     keys = [by] if isinstance(by, str) else list(by or [])
     missing = [k for k in keys if k not in sel.columns]
     if missing:
-        raise InputError(f"time_profile: no column(s) {missing} in the incidents")
+        raise InputError(f"time_profile: no column(s) {missing} in the incidents", code="layer.missing_columns",
+                         layer="incidents", columns=", ".join(missing))
     occ = pd.to_datetime(sel["occurred_at"])
     slot = (occ.dt.day_of_week * 24 + occ.dt.hour).to_numpy(np.int64)
     if keys:

@@ -29,10 +29,11 @@ def street_segments(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     require_metric(edges, "road edges")
     if len(edges) == 0:
-        raise InputError("no road edges; import a road network first (patrolnet init --osm)")
+        raise InputError("no road edges; import a road network first (patrolnet init --osm)", code="data.no_roads")
     for col in ("edge_id", "u", "v"):
         if col not in edges.columns:
-            raise InputError(f"road edges have no '{col}' column; re-import the road network")
+            raise InputError(f"road edges have no '{col}' column; re-import the road network",
+                             code="layer.missing_columns", layer="road_edges", columns=col)
     geoms = edges.geometry.to_numpy()
     canon = shapely.normalize(shapely.set_precision(geoms, 0.01))
     wkb = pd.Series(shapely.to_wkb(canon), index=edges.index)

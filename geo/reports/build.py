@@ -37,10 +37,12 @@ def _meta_date(meta: Mapping[str, str], *keys: str) -> dt.date | None:
 
 def _layer_check(name: str, frame: pd.DataFrame | None, columns: Iterable[str]) -> pd.DataFrame:
     if frame is None:
-        raise InputError(f"the report needs the '{name}' layer; add it to the workspace (see docs/data-model.md)")
+        raise InputError(f"the report needs the '{name}' layer; add it to the workspace (see docs/data-model.md)",
+                         code="report.no_layer", layer=name)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise InputError(f"layer '{name}': missing column(s) {', '.join(missing)}; add them (see docs/data-model.md)")
+        raise InputError(f"layer '{name}': missing column(s) {', '.join(missing)}; add them (see docs/data-model.md)",
+                         code="layer.missing_columns", layer=name, columns=", ".join(missing))
     return frame
 
 
@@ -120,7 +122,8 @@ def build_report(
     else:
         raise InputError(f"source must be a Workspace or a mapping of layers, not {type(source).__name__}")
     if not 0 < alpha < 1:
-        raise InputError(f"alpha={alpha!r}: give a significance level in (0, 1), e.g. 0.05")
+        raise InputError(f"alpha={alpha!r}: give a significance level in (0, 1), e.g. 0.05",
+                         code="param.alpha", value=str(alpha))
     tz = meta.get("timezone") or DEFAULT_TIMEZONE
     stations = _layer_check("stations", layers.get("stations"), ["station_id", "name"])
     communities = _layer_check("communities", layers.get("communities"), ["community_id", "name", "station_id"])
@@ -131,7 +134,8 @@ def build_report(
     inc = prepare_incidents(raw, timezone=tz, road_edges=layers.get("road_edges"), main_highways=main_highways)
     notes: list[tuple[str, str]] = []
     if len(inc) == 0 and (as_of is None or data_start is None):
-        raise InputError("the workspace has no incidents; import some first ('patrolnet import WORKSPACE incidents FILE')")
+        raise InputError("the workspace has no incidents; import some first ('patrolnet import WORKSPACE incidents FILE')",
+                         code="data.no_incidents")
     as_of_d = _to_date(as_of, "as_of") if as_of is not None else (
         _meta_date(meta, "as_of", "demo_as_of") or inc["occurred_at"].max().date())
     start_d = _to_date(data_start, "data_start") if data_start is not None else (

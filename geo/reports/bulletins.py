@@ -209,10 +209,12 @@ def weekly_bulletins(
         text_zh, text_en; sorted by station, community, neighborhood.
     """
     if nearby_m < 0 or building_m < 0 or max_lines < 1 or max_tips < 0:
-        raise InputError("nearby_m and building_m must be >= 0, max_lines >= 1 and max_tips >= 0")
+        raise InputError("nearby_m and building_m must be >= 0, max_lines >= 1 and max_tips >= 0",
+                         code="report.bulletin_limits")
     bad = sorted(set(categories) - set(CATEGORIES))
     if bad:
-        raise InputError(f"categories: unknown code(s) {', '.join(bad)}; use codes of geo.schema.CATEGORIES")
+        raise InputError(f"categories: unknown code(s) {', '.join(bad)}; use codes of geo.schema.CATEGORIES",
+                         code="param.categories", codes=", ".join(bad), known=", ".join(CATEGORIES))
     nb = neighborhoods
     ids = nb["neighborhood_id"].astype(str).to_numpy()
     nb_name = pd.Series(nb["name"].astype(str).to_numpy(), index=ids)

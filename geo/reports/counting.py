@@ -52,7 +52,8 @@ def count_matrix(
         Index: unit id (``"district"`` for the district); columns: MultiIndex (measure, window).
     """
     if level not in LEVELS:
-        raise InputError(f"level={level!r}: use one of {', '.join(LEVELS)}")
+        raise InputError(f"level={level!r}: use one of {', '.join(LEVELS)}",
+                         code="param.level", value=str(level), known=", ".join(LEVELS))
     ms = list(measures.values()) if isinstance(measures, Mapping) else list(measures)
     ws = list(windows.values()) if isinstance(windows, Mapping) else list(windows)
     occ = incidents["occurred_at"]

@@ -61,7 +61,8 @@ def prepare_incidents(
     if missing:
         raise InputError(
             f"incidents: missing column(s) {', '.join(missing)}; import incidents with these columns "
-            f"(see docs/data-model.md)"
+            f"(see docs/data-model.md)",
+            code="layer.missing_columns", layer="incidents", columns=", ".join(missing),
         )
     cat = incidents["category"].astype("string")
     unknown = sorted(set(cat.dropna().unique()) - set(CATEGORIES))
@@ -69,14 +70,16 @@ def prepare_incidents(
         shown = ", ".join(repr(u) for u in unknown[:10]) or "empty"
         raise InputError(
             f"incidents: unknown category code(s) {shown}; use one of {', '.join(CATEGORIES)} "
-            f"(map them when importing)"
+            f"(map them when importing)",
+            code="report.unknown_categories", codes=str(shown), known=", ".join(CATEGORIES),
         )
     pk = incidents["place_kind"].astype("string")
     bad_pk = sorted(set(pk.dropna().unique()) - set(PLACE_KINDS))
     if bad_pk or pk.isna().any():
         raise InputError(
             f"incidents: place_kind value(s) {', '.join(repr(b) for b in bad_pk) or 'empty'}; "
-            f"use 'street' or 'neighborhood'"
+            f"use 'street' or 'neighborhood'",
+            code="report.bad_place_kind", values=", ".join(repr(b) for b in bad_pk) or "''",
         )
     raw = incidents["occurred_at"]
     try:
@@ -89,11 +92,13 @@ def prepare_incidents(
     except (ValueError, TypeError) as exc:
         raise InputError(
             f"incidents: occurred_at cannot be read as times ({exc}); use ISO 8601 with an offset, "
-            f"e.g. 2025-03-01T20:15:00+08:00"
+            f"e.g. 2025-03-01T20:15:00+08:00",
+            code="report.bad_times", reason=str(exc),
         ) from None
     if occ.isna().any():
         first = incidents.loc[occ.isna(), "incident_id"].iloc[0]
-        raise InputError(f"incidents: empty occurred_at in {int(occ.isna().sum())} row(s), first {first!r}; fill or drop them")
+        raise InputError(f"incidents: empty occurred_at in {int(occ.isna().sum())} row(s), first {first!r}; fill or drop them",
+                         code="report.empty_times", n=int(occ.isna().sum()), first=str(first))
     occ = occ.dt.tz_localize(timezone) if occ.dt.tz is None else occ.dt.tz_convert(timezone)
     n = len(incidents)
     idx = incidents.index

@@ -59,7 +59,8 @@ def model_tracker(
     """
     if not 0 < controlled_share <= 1:
         raise InputError(
-            f"controlled_share={controlled_share!r}: give the required fall as a share in (0, 1], e.g. 0.5 for 50 %"
+            f"controlled_share={controlled_share!r}: give the required fall as a share in (0, 1], e.g. 0.5 for 50 %",
+            code="param.controlled_share", value=str(controlled_share),
         )
     nb = neighborhoods
     ids = nb["neighborhood_id"].astype(str)

@@ -53,7 +53,8 @@ def station_ranking(
         yoy_change/status/p/significant; sorted by rank.
     """
     if measure not in MEASURES:
-        raise InputError(f"measure={measure!r}: use one of {', '.join(MEASURES)}")
+        raise InputError(f"measure={measure!r}: use one of {', '.join(MEASURES)}",
+                         code="param.measure", value=str(measure), known=", ".join(MEASURES))
     units = stations["station_id"].astype(str)
     wins = {k: windows[k] for k in ("month", "previous_month", "month_last_year")}
     ms = {measure: MEASURES[measure], "two_robberies_one_theft": MEASURES["two_robberies_one_theft"]}

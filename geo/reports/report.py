@@ -118,7 +118,8 @@ class Report:
     def table(self, key: str) -> pd.DataFrame:
         """The frame of table ``key`` (a copy)."""
         if key not in self.tables:
-            raise InputError(f"report has no table {key!r}; tables: {', '.join(self.tables)}")
+            raise InputError(f"report has no table {key!r}; tables: {', '.join(self.tables)}",
+                             code="report.no_table", table=str(key), tables=", ".join(self.tables))
         return self.tables[key].frame.copy()
 
     def headline(self) -> pd.DataFrame:
@@ -152,7 +153,9 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _row(table: ReportTable, row: int | str) -> pd.Series:
     frame = table.frame
     if row not in frame.index:
-        raise InputError(f"table {table.key!r} has no row {row!r}; rows are {frame.index[0]}..{frame.index[-1]}")
+        raise InputError(f"table {table.key!r} has no row {row!r}; rows are {frame.index[0]}..{frame.index[-1]}",
+                         code="report.no_row", table=table.key, row=str(row), first=str(frame.index[0]),
+                         last=str(frame.index[-1]))
     return frame.loc[row]
 
 
@@ -182,7 +185,8 @@ def cell_incidents(report: Report, table: str, row: int | str, column: str) -> p
         Unknown table, row or a column that is not a count.
     """
     if table not in report.tables:
-        raise InputError(f"report has no table {table!r}; tables: {', '.join(report.tables)}")
+        raise InputError(f"report has no table {table!r}; tables: {', '.join(report.tables)}",
+                         code="report.no_table", table=str(table), tables=", ".join(report.tables))
     tab = report.tables[table]
     r = _row(tab, row)
     inc = report.incidents
@@ -195,7 +199,9 @@ def cell_incidents(report: Report, table: str, row: int | str, column: str) -> p
     if column not in tab.columns:
         raise InputError(
             f"column {column!r} of table {table!r} is not a count; traceable columns: "
-            f"{', '.join(list(tab.columns) + list(tab.id_columns))}"
+            f"{', '.join(list(tab.columns) + list(tab.id_columns))}",
+            code="report.not_a_count", column=str(column), table=str(table),
+            columns=", ".join(list(tab.columns) + list(tab.id_columns)),
         )
     level = tab.level if tab.level is not None else str(r["level"])
     unit = None if level == "district" else str(r[tab.unit_col or "unit_id"])

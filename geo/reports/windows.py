@@ -80,7 +80,8 @@ def parse_month(month: str | dt.date | pd.Period) -> pd.Period:
         return pd.Period(year=month.year, month=month.month, freq="M")
     m = _MONTH_RE.match(str(month))
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise InputError(f"month={month!r} is not a month; give it as YYYY-MM, for example 2026-09")
+        raise InputError(f"month={month!r} is not a month; give it as YYYY-MM, for example 2026-09",
+                         code="report.bad_month", value=str(month))
     return pd.Period(year=int(m.group(1)), month=int(m.group(2)), freq="M")
 
 
@@ -94,7 +95,8 @@ def _to_date(value: str | dt.date | pd.Timestamp, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InputError(f"{what}={value!r} is not a date; give it as YYYY-MM-DD, for example 2026-10-19") from None
+        raise InputError(f"{what}={value!r} is not a date; give it as YYYY-MM-DD, for example 2026-10-19",
+                         code="report.bad_date", what=what, value=str(value)) from None
 
 
 def parse_week(week: str | dt.date) -> dt.date:
@@ -111,7 +113,8 @@ def parse_week(week: str | dt.date) -> dt.date:
             try:
                 return dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
             except ValueError:
-                raise InputError(f"week={week!r}: no such ISO week; use YYYY-Www, e.g. 2026-W43") from None
+                raise InputError(f"week={week!r}: no such ISO week; use YYYY-Www, e.g. 2026-W43",
+                                 code="report.bad_week", value=week) from None
     day = _to_date(week, "week")
     return day - dt.timedelta(days=day.weekday())
 
@@ -167,7 +170,8 @@ def report_windows(
     if start >= data_end:
         raise InputError(
             f"month {per} starts after the last day of data ({as_of}); choose a month up to "
-            f"{as_of.strftime('%Y-%m')} or give a later as_of"
+            f"{as_of.strftime('%Y-%m')} or give a later as_of",
+            code="report.month_after_data", month=str(per), as_of=str(as_of), last=as_of.strftime("%Y-%m"),
         )
     end = min(month_end, data_end)
     year = pd.DateOffset(years=1)
@@ -198,7 +202,9 @@ def report_windows(
     if wk.end > data_end:
         raise InputError(
             f"week {monday}..{monday + dt.timedelta(days=6)} ends after the last day of data "
-            f"({as_of}); choose an earlier week (default: the last full week, {default_week(as_of)})"
+            f"({as_of}); choose an earlier week (default: the last full week, {default_week(as_of)})",
+            code="report.week_after_data", first=str(monday), last=str(monday + dt.timedelta(days=6)),
+            as_of=str(as_of), default=str(default_week(as_of)),
         )
     out["week"] = wk
     return out
