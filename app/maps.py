@@ -42,7 +42,9 @@ __all__ = [
 ]
 
 WGS84 = "EPSG:4326"
-#: OSM highway values drawn as main roads (街面主干道, patrolled by the special patrol brigade).
+#: OSM highway values drawn as main roads (街面主干道) on the maps. A drawing style, not the planning
+#: rule: it adds tertiary roads to :data:`geo.schema.MAIN_HIGHWAYS` (the brigade's main roads, which
+#: the split, the reports and the planner use) so that the map reads like a street map.
 MAIN_ROAD_CLASSES = frozenset(
     {"motorway", "trunk", "primary", "secondary", "tertiary"}
     | {f"{h}_link" for h in ("motorway", "trunk", "primary", "secondary", "tertiary")}

@@ -32,7 +32,9 @@ import pandas as pd
 
 from app.i18n import category_label, normalize_lang
 from geo.errors import InputError
-from geo.writers import csv_safe, write_safe_xlsx
+from geo.atomic import atomic_write_text
+from geo.jsonsafe import to_jsonable
+from geo.writers import csv_safe, write_safe_csv, write_safe_xlsx
 from geo.reports import HEADLINE_MEASURES, Report
 
 __all__ = ["write_report", "report_stem", "table_for_export", "csv_safe", "HEADERS", "VALUES", "FORMATS"]
@@ -164,7 +166,7 @@ _SHEETS: dict[str, tuple[str, str]] = {
 
 def _lang(lang: str) -> str:
     if lang is None or normalize_lang(lang, default="") == "":
-        raise InputError(f"lang={lang!r}: use 'zh-CN' or 'en'")
+        raise InputError(f"lang={lang!r}: use 'zh-CN' or 'en'", code="param.lang", value=str(lang))
     return normalize_lang(lang)
 
 
@@ -222,20 +224,6 @@ def _cell_value(v: Any) -> Any:
     return v
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    safe = frame.copy()
-    for c in safe.columns:
-        if safe[c].dtype == object or pd.api.types.is_string_dtype(safe[c]):
-            safe[c] = safe[c].map(csv_safe)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        safe.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _definitions_frame(report: Report, lang: str) -> pd.DataFrame:
     en = lang == "en"
     rows: list[tuple[str, str, str]] = []
@@ -252,24 +240,10 @@ def _definitions_frame(report: Report, lang: str) -> pd.DataFrame:
     for k, t in report.tables.items():
         rows.append(("table" if en else "表", _pick(t.title, lang), _pick(t.definition, lang)))
     for k, v in report.settings.items():
-        rows.append(("setting" if en else "参数", k, json.dumps(_jsonable(v), ensure_ascii=False)))
+        rows.append(("setting" if en else "参数", k, json.dumps(to_jsonable(v), ensure_ascii=False)))
     for z, e in report.notes:
         rows.append(("note" if en else "说明", "", e if en else z))
     return pd.DataFrame(rows, columns=[kind_t, key_t, def_t])
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, pd.Timestamp | dt.date):
-        return value.isoformat()
-    if value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    return value
 
 
 # -- HTML ---------------------------------------------------------------------------------------------
@@ -593,7 +567,8 @@ def write_report(
     formats = tuple(formats)
     bad = [f for f in formats if f not in FORMATS]
     if bad:
-        raise InputError(f"format(s) {', '.join(bad)} unknown; use any of {', '.join(FORMATS)}")
+        raise InputError(f"format(s) {', '.join(bad)} unknown; use any of {', '.join(FORMATS)}",
+                         code="param.formats", value=", ".join(bad), known=", ".join(FORMATS))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = report_stem(report)
@@ -601,7 +576,7 @@ def write_report(
     written: dict[str, Any] = {}
     if "html" in formats:
         path = out / f"{stem}_report{suffix}.html"
-        _atomic_text(path, _render_html(report, lang))
+        atomic_write_text(path, _render_html(report, lang))
         written["html"] = path
     tables = {k: table_for_export(report, k, lang=lang) for k in report.tables} if {"xlsx", "csv"} & set(formats) else {}
     if "xlsx" in formats:
@@ -614,21 +589,10 @@ def write_report(
         written["csv"] = {}
         for k, t in tables.items():
             path = out / f"{stem}_{k}{suffix}.csv"
-            _write_csv(t, path)
+            write_safe_csv(t, path)
             written["csv"][k] = path
     if "json" in formats:
         path = out / f"{stem}_figures.json"
-        _atomic_text(path, json.dumps(_jsonable(report.as_dict()), ensure_ascii=False, indent=1))
+        atomic_write_text(path, json.dumps(to_jsonable(report.as_dict()), ensure_ascii=False, indent=1))
         written["json"] = path
     return written
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-

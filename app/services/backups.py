@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.services.params import coded
 from app.storage.backup import BackupInfo, backup_workspace, check_not_in_use, list_backups, restore_workspace
 from geo.errors import InputError, WorkspaceError
 
@@ -55,8 +54,8 @@ def resolve_backup(path: str | Path, ref: str | Path | BackupInfo) -> Any:
         items = list_backups(path)
         n = int(ref)
         if not 1 <= n <= len(items):
-            raise coded(InputError(f"backup number {n}: the workspace has {len(items)} backups; "
-                                   f"see 'patrolnet backups'"), "backup.number", n=n, count=len(items))
+            raise InputError(f"backup number {n}: the workspace has {len(items)} backups; "
+                             f"see 'patrolnet backups'", code="backup.number", n=n, count=len(items))
         return items[n - 1]
     return ref
 

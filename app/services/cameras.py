@@ -1,4 +1,6 @@
-"""One call per CLI/web job: camera coverage, gaps and siting straight from a workspace.
+"""Cameras (``patrolnet cameras``): coverage, the ranked gap list and where to add cameras, straight
+from a workspace; one call per CLI command and web job (:func:`camera_coverage_job`,
+:func:`camera_gaps_job`, :func:`camera_siting_job`).
 
 These read the layers a workspace has (``cameras``, ``road_edges``, and when present ``buildings``,
 ``neighborhoods``, ``stations``, ``communities``, ``incidents``) and chain the pure functions of
@@ -9,19 +11,25 @@ without them gaps are ranked by the incidents of the last 12 months.
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
 from geo.cameras.coverage import CameraCoverage, camera_coverage, neighborhood_entrances
 from geo.cameras.gaps import camera_gaps
 from geo.cameras.plan import SitingPlan, candidate_sites, site_cameras
+from geo.cameras.export import write_table
 from geo.cameras.views import camera_views
 from geo.errors import InputError
+from app.services.forecast import forecast_edge_risk
+from app.services.params import station_rows
 from app.storage.workspace import Workspace
 
-__all__ = ["NOT_WATCHED", "district_layers", "coverage_for_workspace", "gaps_for_workspace",
-           "siting_for_workspace"]
+__all__ = ["NOT_WATCHED", "camera_count", "camera_coverage_job", "camera_gaps_job", "camera_siting_job",
+           "coverage_for_workspace", "district_layers", "gaps_for_workspace", "hot_cells", "siting_for_workspace",
+           "write_camera_layers"]
 
 #: Road kinds left out of gap lists and candidates by default (no one walks or robs there).
 NOT_WATCHED = ("motorway", "motorway_link", "steps", "track")
@@ -137,3 +145,81 @@ def siting_for_workspace(
                                             cand["source"].value_counts().items()}
     plan.figures["radius_m"] = float(radius_m)
     return plan
+
+
+# -- the jobs -----------------------------------------------------------------------------------------
+def hot_cells(ws: Workspace) -> tuple[gpd.GeoDataFrame | None, pd.Series | None]:
+    """The Gi* hot sub-zones of the last ``patrolnet hotspots`` run (None when it has not run)."""
+    if not ws.has("hotspot_subzones"):
+        return None, None
+    hs = ws.read("hotspot_subzones")
+    hot = hs[hs["hotspot"] == "hot"].reset_index(drop=True)
+    if hot.empty:
+        return None, None
+    return hot, pd.Series(hot["count"].astype(float).to_numpy(), index=hot.index)
+
+
+def camera_count(ws: Workspace, station_id: str | None = None) -> int:
+    """The workspace's cameras (those of station ``station_id`` only, when given)."""
+    if not ws.has("cameras"):
+        return 0
+    if station_id is None:
+        return int(ws.count("cameras"))
+    cams = ws.read("cameras", columns=["station_id"])
+    return int(len(station_rows(pd.DataFrame(cams), station_id)))
+
+
+def camera_coverage_job(ws: Workspace, *, risk: bool = True) -> dict[str, Any]:
+    """Coverage figures of the workspace's cameras (risk-weighted by the forecast when there are incidents)."""
+    edge_risk = forecast_edge_risk(ws) if risk else None
+    subzones = ws.read("subzones") if ws.has("subzones") else None
+    _, cov = coverage_for_workspace(ws, edge_risk=edge_risk, cells=subzones)
+    return dict(cov.figures)
+
+
+def camera_gaps_job(ws: Workspace, *, out: str | Path, lang: str = "zh-CN", segment_m: float = 50.0,
+                    risk: bool = True, as_of: Any = None,
+                    station_id: str | None = None) -> tuple[gpd.GeoDataFrame, Path]:
+    """The ranked gap list (risk from the forecast when there are incidents), written as CSV, XLSX or GeoJSON.
+
+    With ``station_id`` only that station's gaps are kept (district ranks kept) and the workspace's
+    district-wide ``camera_gaps`` layer is left as it is."""
+    edge_risk = forecast_edge_risk(ws) if risk else None
+    cells, cell_risk = hot_cells(ws)
+    gaps = gaps_for_workspace(ws, edge_risk=edge_risk, segment_m=segment_m, as_of=as_of, cells=cells,
+                              cell_risk=cell_risk)
+    if station_id is not None:
+        gaps = station_rows(gaps, station_id).reset_index(drop=True)
+        return gaps, write_table(gaps, Path(out), lang=lang)
+    path = write_table(gaps, Path(out), lang=lang)
+    write_camera_layers(ws, gaps)
+    return gaps, path
+
+
+def write_camera_layers(ws: Workspace, gaps: gpd.GeoDataFrame) -> Workspace:
+    """Keep the camera view polygons and the gap list as workspace layers (``camera_views``,
+    ``camera_gaps``) so that the coverage map can draw them."""
+    if not ws.has("cameras") or ws.count("cameras") == 0:
+        return ws
+    buildings = ws.read("buildings") if ws.has("buildings") else None
+    views = camera_views(ws.read("cameras"), buildings=buildings)
+    views = views[~views.geometry.is_empty & views.geometry.notna()]
+    keep = [c for c in views.columns if views[c].dtype.kind in "biufOUS" or c == views.geometry.name]
+    layers = {"camera_views": gpd.GeoDataFrame(views[keep], geometry=views.geometry.name, crs=ws.crs)}
+    g = gaps.to_crs(ws.crs)
+    layers["camera_gaps"] = gpd.GeoDataFrame(g[[c for c in g.columns if g[c].dtype.kind in "biufOUS"
+                                                or c == g.geometry.name]], geometry=g.geometry.name, crs=ws.crs)
+    return ws.write(layers, sources={"camera_views": "patrolnet cameras gaps", "camera_gaps": "patrolnet cameras gaps"})
+
+
+def camera_siting_job(ws: Workspace, *, out: str | Path, add: int | None = None, target_share: float | None = None,
+                      budget_per_station: int | None = None, radius_m: float = 50.0, spacing_m: float = 25.0,
+                      method: str = "auto", lang: str = "zh-CN", risk: bool = True) -> tuple[Any, Path]:
+    """Where ``add`` new cameras help most (maximal covering; or the fewest reaching ``target_share``)."""
+    if add is None and target_share is None:
+        raise InputError("give --add K (how many new cameras) or --target-share S (set covering)",
+                         code="param.siting_size")
+    gaps = gaps_for_workspace(ws, edge_risk=forecast_edge_risk(ws) if risk else None)
+    plan = siting_for_workspace(ws, k=add, target_share=target_share, budget_per_station=budget_per_station,
+                                radius_m=radius_m, spacing_m=spacing_m, method=method, gaps=gaps)
+    return plan, write_table(plan.sites, Path(out), lang=lang, sheet="sites")

@@ -26,7 +26,6 @@ from geo.writers import write_safe_csv
 from geo.progress import Progress, no_progress
 from geo.tables import IMPORTABLE_LAYERS, ImportResult, guess_column_map, prepare_rows, read_table
 from app.services.backups import backup_before
-from app.services.params import coded
 from app.storage.workspace import Workspace
 
 __all__ = ["import_file", "import_table", "write_reject_report", "place_incidents", "read_boundary"]
@@ -255,8 +254,8 @@ def check_layer(layer: str) -> str:
         Any other; code ``param.layer``.
     """
     if layer not in IMPORTABLE_LAYERS:
-        raise coded(InputError(f"LAYER {layer!r} cannot be imported; choose one of {', '.join(IMPORTABLE_LAYERS)}"),
-                    "param.layer", layer=layer, layers=", ".join(IMPORTABLE_LAYERS))
+        raise InputError(f"LAYER {layer!r} cannot be imported; choose one of {', '.join(IMPORTABLE_LAYERS)}",
+                         code="param.layer", layer=layer, layers=", ".join(IMPORTABLE_LAYERS))
     return layer
 
 

@@ -6,8 +6,8 @@ The service functions (:mod:`app.services`) call them again where a rule belongs
 itself, so a caller that skips the shell still gets the rule.
 
 Every refusal is an :class:`~geo.errors.InputError` whose English text is the message the command
-line prints, tagged with a message key (``exc.code``, said as ``error.<code>`` of :mod:`app.i18n`)
-and its parameters (``exc.fmt``) so that a page can say it in its own language.
+line prints, with a message key (``exc.code``, said as ``error.<code>`` of :mod:`app.i18n`) and its
+values (``exc.fmt``) so that a page can say it in its own language.
 
 The rules:
 
@@ -21,8 +21,9 @@ The rules:
 * a station's scope: :func:`route_kinds` (what a station plans: its grid teams, never the brigade's
   vehicles) and :func:`station_rows` (the rows of one station);
 * a backup before an import or a rebuild: :func:`app.services.backups.backup_before`, taken by the
-  service functions themselves (:func:`app.services.imports.import_table`,
-  :func:`app.services.workspace.build_demo_workspace`, :func:`app.services.workspace.init_workspace`).
+  use cases themselves: :func:`app.services.imports.import_file` (the import of both shells; the
+  row-level :func:`~app.services.imports.import_table` under it takes none),
+  :func:`app.services.workspace.build_demo_workspace` and :func:`app.services.workspace.init_workspace`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ __all__ = [
     "DEFAULT_ROUTE_KINDS",
     "STATION_ROUTE_KINDS",
     "check_grid_size",
-    "coded",
     "default_month",
     "last_data_day",
     "parse_day",
@@ -59,14 +59,6 @@ STATION_ROUTE_KINDS: tuple[str, ...] = ("grid_team",)
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def coded(exc: InputError, code: str, **fmt: Any) -> InputError:
-    """Tag ``exc`` with a message key (``error.<code>`` in :mod:`app.i18n`) and its parameters; the
-    English text stays the message (the command line prints it)."""
-    exc.code = code  # type: ignore[attr-defined]
-    exc.fmt = fmt  # type: ignore[attr-defined]
-    return exc
-
-
 # -- days and shifts ----------------------------------------------------------------------------------
 def parse_day(value: str | dt.date | None, what: str = "day") -> dt.date | None:
     """A calendar day written ``YYYY-MM-DD`` (``None`` stays ``None``; a date is kept as it is).
@@ -76,7 +68,8 @@ def parse_day(value: str | dt.date | None, what: str = "day") -> dt.date | None:
     Raises
     ------
     InputError
-        Anything else (a number, ``2026-1-5``, ``20261031``, ``2026-02-30``); code ``param.day``.
+        Anything else (a number, ``2026-1-5``, ``20261031``, ``2026-02-30``); code
+        ``report.bad_date`` (the report core's, for the same rule).
     """
     if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value
@@ -86,8 +79,8 @@ def parse_day(value: str | dt.date | None, what: str = "day") -> dt.date | None:
             raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise coded(InputError(f"{what} {value!r} is not a date; give it as YYYY-MM-DD, e.g. 2026-10-31"),
-                    "param.day", what=what, value=str(value)) from None
+        raise InputError(f"{what} {value!r} is not a date; give it as YYYY-MM-DD, e.g. 2026-10-31",
+                         code="report.bad_date", what=what, value=str(value)) from None
 
 
 def parse_shift(text: str) -> str:
@@ -106,7 +99,7 @@ def parse_shift(text: str) -> str:
     try:
         shift_window(str(text), date=dt.date(2000, 1, 3), tz="UTC")
     except InputError as exc:
-        raise coded(exc, "param.shift", value=str(text)) from None
+        raise (exc if exc.code else exc.coded("param.shift", value=str(text))) from None
     return str(text).replace(" ", "")
 
 
@@ -122,16 +115,15 @@ def parse_month(text: str) -> str:
     Raises
     ------
     InputError
-        Anything else, or a month outside 1-12; the report core's message, code ``param.month``.
+        Anything else, or a month outside 1-12: the report core's message and code
+        (``report.bad_month``).
     """
     from geo.reports import parse_month as core_parse_month
 
-    try:
-        period = core_parse_month(str(text))
-        if not 1 <= int(str(text).strip().rsplit("-", 1)[-1]) <= 12:
-            raise InputError(f"month={text!r} is not a month; give it as YYYY-MM, for example 2026-09")
-    except InputError as exc:
-        raise coded(exc, "param.month", value=str(text)) from None
+    period = core_parse_month(str(text))
+    if not 1 <= int(str(text).strip().rsplit("-", 1)[-1]) <= 12:
+        raise InputError(f"month={text!r} is not a month; give it as YYYY-MM, for example 2026-09",
+                         code="report.bad_month", value=str(text))
     return f"{period.year:04d}-{period.month:02d}"
 
 
@@ -177,8 +169,8 @@ def default_month(ws: Any, as_of: dt.date | None = None) -> str:
     """
     as_of = as_of or last_data_day(ws)
     if as_of is None:
-        raise coded(InputError("the workspace has no incidents; import some first "
-                               "('patrolnet import WORKSPACE incidents FILE')"), "data.no_incidents")
+        raise InputError("the workspace has no incidents; import some first "
+                         "('patrolnet import WORKSPACE incidents FILE')", code="data.no_incidents")
     first = as_of.replace(day=1)
     if (as_of + dt.timedelta(days=1)).day != 1:
         first = (first - dt.timedelta(days=1)).replace(day=1)
@@ -195,12 +187,12 @@ def check_grid_size(count: int | None, target_area_m2: float | None) -> None:
         Both given (code ``param.grid_both``), or a count below 1 / an area not above 0.
     """
     if count is not None and target_area_m2 is not None:
-        raise coded(InputError("give either --count or --target-area-m2, not both"), "param.grid_both")
+        raise InputError("give either --count or --target-area-m2, not both", code="param.grid_both")
     if count is not None and count < 1:
-        raise coded(InputError(f"--count {count}: must be at least 1"), "param.grid_count", count=count)
+        raise InputError(f"--count {count}: must be at least 1", code="param.grid_count", count=count)
     if target_area_m2 is not None and target_area_m2 <= 0:
-        raise coded(InputError(f"--target-area-m2 {target_area_m2}: must be positive"), "param.grid_area",
-                    area=target_area_m2)
+        raise InputError(f"--target-area-m2 {target_area_m2}: must be positive", code="param.grid_area",
+                         area=target_area_m2)
 
 
 # -- a station's scope --------------------------------------------------------------------------------
@@ -222,9 +214,9 @@ def route_kinds(kinds: Sequence[str] | None, station_id: str | None = None) -> t
     if not kinds:
         return STATION_ROUTE_KINDS
     if "brigade_vehicle" in kinds:
-        raise coded(InputError(f"station {station_id}: brigade vehicles belong to the special patrol brigade, "
-                               f"not to a station; plan the station's own grid teams (grid_team)"),
-                    "station.brigade", station=station_id)
+        raise InputError(f"station {station_id}: brigade vehicles belong to the special patrol brigade, "
+                         f"not to a station; plan the station's own grid teams (grid_team)",
+                         code="station.brigade", station=station_id)
     return tuple(kinds)
 
 

@@ -1,0 +1,190 @@
+"""Forecasts (``patrolnet forecast``): next-period risk per sub-zone, street segment or grid cell, a
+ranked list and the workspace layer ``forecast_<cells>``; the rolling-origin backtest of every method
+(``patrolnet backtest``); and the street risk the camera lists rank by."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from app.services.params import last_data_day
+from app.storage.workspace import Workspace
+from geo.errors import InputError
+from geo.writers import write_safe_csv
+
+__all__ = ["CELL_KINDS", "backtest_job", "check_weeks", "forecast_edge_risk", "forecast_job", "forecast_places",
+           "parse_tune_weeks"]
+
+#: The places a forecast ranks.
+CELL_KINDS = ("grid", "subzones", "segments")
+
+
+def forecast_places(ws: Workspace, kind: str, cell_m: float) -> gpd.GeoDataFrame:
+    """The places of a forecast: the workspace's sub-zones, its street segments, or square cells of
+    ``cell_m`` (aligned with the demo's true intensity grid on the demo).
+
+    Raises
+    ------
+    InputError
+        An unknown kind (code ``param.cells``), or sub-zones asked for before ``patrolnet grid``.
+    """
+    from geo.forecast import grid_cells
+    from geo.hotspots import street_segments
+
+    if kind == "subzones":
+        if not ws.has("subzones"):
+            raise InputError("--cells subzones: the workspace has no sub-zones; run 'patrolnet grid' first",
+                             code="data.no_subzones")
+        return ws.read("subzones")
+    if kind == "segments":
+        return street_segments(ws.read("road_edges"))
+    if kind == "grid":
+        area = ws.read("stations") if ws.has("stations") else ws.read("incidents")
+        origin = None
+        truth = ws.meta_json("demo_truth", None)
+        if isinstance(truth, dict) and {"grid_x0", "grid_y0"} <= set(truth):
+            origin = (float(truth["grid_x0"]), float(truth["grid_y0"]))
+        return grid_cells(area, cell_m=cell_m, hull=not ws.has("stations"), origin=origin)
+    raise InputError(f"--cells {kind!r}: use grid, subzones or segments", code="param.cells", value=kind)
+
+
+def _incidents(ws: Workspace, what: str) -> pd.DataFrame:
+    inc = ws.read("incidents") if ws.has("incidents") else pd.DataFrame()
+    if inc.empty:
+        raise InputError(f"workspace '{ws.path}' has no incidents to {what}", code="data.no_incidents")
+    return inc
+
+
+def forecast_job(
+    ws: Workspace,
+    *,
+    out: str | Path,
+    as_of: dt.date | None = None,
+    horizon_days: int = 7,
+    method: str | None = None,
+    cells: str = "subzones",
+    cell_m: float = 150.0,
+    categories: Sequence[str] | None = None,
+) -> tuple[Workspace, pd.DataFrame, Path]:
+    """Ranked next-period risk per place from ``as_of`` (default: the last day of data,
+    :func:`app.services.params.last_data_day`), written to ``out`` (.csv, .gpkg or .geojson) and as
+    the workspace layer ``forecast_<cells>``."""
+    from geo.forecast import DEFAULT_METHOD, forecast
+
+    inc = _incidents(ws, "forecast from")
+    as_of = as_of or last_data_day(ws)
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".gpkg", ".geojson", ".json"):
+        raise InputError(f"--out {out}: use a .csv, .gpkg or .geojson file", code="param.out_table",
+                         value=out.name)
+    places = forecast_places(ws, cells, cell_m)
+    ranked = forecast(inc, cells=places, as_of=as_of, horizon_days=horizon_days, method=method or DEFAULT_METHOD,
+                      categories=list(categories) if categories else None)
+    key = ranked.columns[0]
+    geo = places.merge(ranked, on=key, how="right") if key in places.columns else places
+    geo = gpd.GeoDataFrame(geo, geometry="geometry", crs=ws.crs).sort_values("rank")
+    geo["as_of"] = str(as_of)
+    geo["horizon_days"] = horizon_days
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        table = pd.DataFrame(geo.drop(columns="geometry"))
+        cent = geo.geometry.representative_point().to_crs("EPSG:4326")
+        table["lon"], table["lat"] = cent.x.round(6), cent.y.round(6)
+        write_safe_csv(table, out)
+    elif suffix == ".gpkg":
+        geo.to_file(out, layer=f"forecast_{cells}", driver="GPKG")
+    else:
+        geo.to_crs("EPSG:4326").to_file(out, driver="GeoJSON")
+    layer = f"forecast_{cells}"
+    new_ws = ws.write({layer: geo}, meta={layer: {"as_of": str(as_of), "horizon_days": horizon_days,
+                                                  "method": method or DEFAULT_METHOD}},
+                      sources={layer: "patrolnet forecast"})
+    return new_ws, ranked, out
+
+
+def parse_tune_weeks(text: str | None) -> tuple[int, int] | None:
+    """The weeks to tune on, written ``FIRST-LAST`` (``2-13``), or ``none``/empty for none.
+
+    Raises
+    ------
+    InputError
+        Anything else; code ``param.tune_weeks``.
+    """
+    if text is None or text.strip().lower() in ("", "none"):
+        return None
+    a, sep, b = text.partition("-")
+    if not (sep and a.strip().isdigit() and b.strip().isdigit()):
+        raise InputError(f"--tune-weeks {text!r}: write it as FIRST-LAST, e.g. 2-13, or none",
+                         code="param.tune_weeks", value=text)
+    return int(a), int(b)
+
+
+def check_weeks(start_week: int, end_week: int, tune_weeks: tuple[int, int] | None = None) -> None:
+    """The evaluated weeks run forward, and the tuning weeks end before them.
+
+    Raises
+    ------
+    InputError
+        Codes ``param.weeks`` and ``param.tune_weeks_order``.
+    """
+    if end_week < start_week:
+        raise InputError(f"--end-week {end_week} is before --start-week {start_week}", code="param.weeks",
+                         start=start_week, end=end_week)
+    if tune_weeks is not None and tune_weeks[1] >= start_week:
+        raise InputError(f"--tune-weeks {tune_weeks[0]}-{tune_weeks[1]} must end before --start-week "
+                         f"{start_week}", code="forecast.tune_after_start",
+                         first=tune_weeks[0], last=tune_weeks[1], start=start_week)
+
+
+def backtest_job(
+    ws: Workspace,
+    *,
+    out: str | Path,
+    start_week: int,
+    end_week: int,
+    tune_weeks: tuple[int, int] | None = (2, 13),
+    cells: str = "grid",
+    cell_m: float = 150.0,
+    year: int | None = None,
+    categories: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Rolling-origin weekly backtest of every method side by side (plus the true intensity on the
+    demo district), written as CSV. Week 1 starts on January 1 of ``year`` (default: the year of the
+    last day of data)."""
+    from geo.forecast import backtest, demo_oracle
+
+    inc = _incidents(ws, "backtest on")
+    check_weeks(start_week, end_week, tune_weeks)
+    places = forecast_places(ws, cells, cell_m)
+    year = year or last_data_day(ws).year
+    origin = pd.Timestamp(dt.date(year, 1, 1))
+    extra = None
+    if ws.has("demo_truth"):
+        extra = {"oracle (true intensity)": demo_oracle(ws.read("demo_truth"), ws.meta["demo_truth"], inc, places)}
+    table = backtest(inc, cells=places, start_week=start_week, end_week=end_week, origin=origin,
+                     tune_weeks=tune_weeks, extra_scores=extra, categories=list(categories) if categories else None)
+    write_safe_csv(table, out)
+    return table
+
+
+def forecast_edge_risk(ws: Workspace, *, horizon_days: int = 28) -> pd.Series | None:
+    """Risk per road edge from the street-segment forecast at the last day of data (the hotspot
+    work), or None without incidents. Both directed copies of a street get their segment's expected
+    incidents."""
+    from geo.forecast import forecast
+    from geo.hotspots import street_segments
+
+    if not ws.has("incidents") or ws.count("incidents") == 0:
+        return None
+    inc = ws.read("incidents")
+    segments = street_segments(ws.read("road_edges"))
+    ranked = forecast(inc, cells=segments, as_of=last_data_day(ws), horizon_days=horizon_days)
+    key = ranked.columns[0]
+    risk = segments[[key, "edge_ids"]].merge(ranked[[key, "expected"]], on=key)
+    risk = risk.explode("edge_ids")
+    return pd.Series(risk["expected"].to_numpy(float), index=risk["edge_ids"].astype("int64").to_numpy())

@@ -1,0 +1,102 @@
+"""Shift plans (``patrolnet routes``): brigade routes over their beats and "1+2+N" loops in the
+neighborhoods, for the district or one station's teams, written as GeoJSON, GPX, KML, printable
+patrol sheets and a dosage table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from app.services.params import parse_shift, route_kinds, shift_day, station_rows
+from app.storage.workspace import Workspace
+from geo.errors import InputError
+from geo.progress import Progress, no_progress
+
+__all__ = ["ROUTE_FORMATS", "routes_job"]
+
+#: The files a plan is written as (a folder gets all of them).
+ROUTE_FORMATS = (".geojson", ".gpx", ".kml", ".html", ".csv")
+
+
+def routes_job(
+    ws: Workspace,
+    *,
+    shift: str,
+    date: dt.date | None = None,
+    out: str | Path,
+    kinds: Sequence[str] | None = None,
+    team_minutes: float = 120.0,
+    time_limit_s: float = 0.1,
+    lookback_days: float = 365.0,
+    progress: Progress | None = None,
+    station_id: str | None = None,
+) -> tuple[list[Any], list[Path]]:
+    """Plan a shift for every unit (or, with ``station_id``, that station's grid teams only) and
+    write the plans.
+
+    ``shift`` is checked by :func:`app.services.params.parse_shift` (``22:00至06:00`` too); ``date``
+    defaults to today in the workspace's time zone; ``kinds`` by
+    :func:`app.services.params.route_kinds` (a station never plans the brigade's vehicles). ``out``
+    is a file (its suffix picks the format: .geojson, .gpx, .kml, .html patrol sheets, .csv dosage
+    table) or a folder, which gets all five, named with the workspace, date and shift. Beats come
+    from the workspace's ``edge_owners`` layer when ``patrolnet split`` has run.
+    """
+    from routing.export import write_routes
+    from routing.graph import graph_from_workspace
+    from routing.patrol import PLANNED_UNIT_KINDS, plan_shift, shift_window
+
+    report = progress or no_progress
+    parse_shift(shift)
+    kinds = route_kinds(kinds, station_id)
+    unsupported = [k for k in kinds if k not in PLANNED_UNIT_KINDS]
+    if unsupported:
+        raise InputError(f"unit kind(s) {', '.join(unsupported)} get no routes yet; plan "
+                         f"{' or '.join(PLANNED_UNIT_KINDS)}", code="param.unit_kinds",
+                         kinds=", ".join(unsupported))
+    out = Path(out)
+    if out.suffix and out.suffix.lower() not in ROUTE_FORMATS:
+        raise InputError(f"--out {out}: use a folder, or a file ending in {', '.join(ROUTE_FORMATS)}",
+                         code="param.out_routes", value=out.name)
+    if not ws.has("units") or ws.count("units") == 0:
+        raise InputError(f"workspace '{ws.path}' has no patrol units; import them with "
+                         f"'patrolnet import WS units FILE'", code="data.no_units")
+    units = station_rows(ws.read("units"), station_id)
+    if station_id is not None and not len(units[units["kind"].isin(list(kinds))]):
+        raise InputError(f"station {station_id} has no units of kind(s) {', '.join(kinds)} in the units layer",
+                         code="station.no_units", station=station_id, kinds=", ".join(kinds))
+    date = shift_day(ws, date)
+    start, end = shift_window(shift, date=date, tz=ws.timezone)
+    report("road graph", 0.0)
+    G = graph_from_workspace(ws)
+    beats = None
+    if ws.has("edge_owners"):
+        owners = ws.read("edge_owners", columns=["edge_id", "beat"])
+        owners = owners[owners["beat"].notna()]
+        if len(owners):
+            beats = pd.Series(owners["beat"].astype(int).to_numpy(), index=owners["edge_id"].astype(int).to_numpy())
+    report("plan", 0.0)
+    plans = plan_shift(
+        G, units, shift_start=start, shift_end=end,
+        incidents=ws.read("incidents") if ws.has("incidents") else None,
+        beats=beats, neighborhoods=ws.read("neighborhoods") if ws.has("neighborhoods") else None,
+        kinds=tuple(kinds), team_budget_min=team_minutes, time_limit_s=time_limit_s, lookback_days=lookback_days,
+    )
+    report("plan", 1.0)
+    written: list[Path] = []
+    if out.suffix:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        written.append(write_routes(plans, out))
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        tag = f"{ws.path.stem}-{date.isoformat()}-{shift.replace(':', '').replace('-', '_')}"
+        if station_id is not None:
+            tag += f"-{station_id}"
+        names = {".geojson": "routes", ".gpx": "routes", ".kml": "routes", ".html": "patrol-sheets", ".csv": "dosage"}
+        for suffix in ROUTE_FORMATS:
+            written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}"))
+            report("write", len(written) / len(ROUTE_FORMATS))
+    return plans, written

@@ -1,0 +1,202 @@
+"""Making a workspace: the demo district (with its demo users) and a new workspace from OSM data
+and/or a boundary. A workspace about to be replaced is backed up first
+(:func:`app.services.backups.backup_before`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+from app.services.backups import backup_before
+from app.services.imports import read_boundary
+from app.storage.users import DEMO_PASSWORD, UserStore
+from app.storage.workspace import Workspace, create_workspace
+from geo.errors import InputError
+from geo.progress import Progress, no_progress
+from geo.schema import DEFAULT_TIMEZONE, MAIN_HIGHWAYS
+
+__all__ = ["DEMO_USERS", "build_demo_workspace", "ensure_demo_users", "init_workspace", "open_demo_workspace",
+           "open_workspace"]
+
+#: The demo's users: (user name, role, station id or None). Station users for the three stations the
+#: article names; their password is :data:`app.storage.users.DEMO_PASSWORD`, shown on the demo's login page.
+DEMO_USERS = (
+    ("admin", "admin", None), ("zhihui", "commander", None), ("fenxi", "analyst", None),
+    ("beihu", "station", "S01"), ("baoshi", "station", "S02"), ("zhushan", "station", "S03"),
+)
+
+
+def open_workspace(path: str | Path) -> Workspace:
+    """The workspace at ``path``.
+
+    Raises
+    ------
+    WorkspaceError
+        Missing, or not a patrolnet workspace.
+    """
+    return Workspace(path)
+
+
+def build_demo_workspace(
+    path: str | Path,
+    *,
+    seed: int = 1979,
+    as_of: dt.date | None = None,
+    scale: float = 1.0,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> Workspace:
+    """Build the synthetic demo district (modelled on Yushui, Xinyu) into a new workspace file.
+
+    The build is deterministic for a given ``seed``, ``as_of`` and ``scale``; the file is written
+    atomically, so an interrupted build leaves no half-written workspace behind. A workspace it
+    replaces (``overwrite``) is backed up first.
+    """
+    from geo.demo import build_demo
+
+    report = progress or no_progress
+    if overwrite and Path(path).exists():
+        backup_before(path, "before-demo-rebuild")
+    district = build_demo(seed=seed, as_of=as_of, scale=scale, progress=report)
+    report("write workspace", 0.0)
+    ws = create_workspace(
+        path,
+        district.layers,
+        crs=district.crs,
+        meta=district.meta,
+        sources=district.sources,
+        overwrite=overwrite,
+    )
+    report("write workspace", 1.0)
+    ensure_demo_users(ws)
+    return ws
+
+
+def open_demo_workspace(path: str | Path) -> Workspace:
+    """An existing demo workspace, given its demo users if it has no users yet
+    (:func:`ensure_demo_users`)."""
+    ws = Workspace(path)
+    ensure_demo_users(ws)
+    return ws
+
+
+def ensure_demo_users(ws: Workspace) -> list[str]:
+    """Give a demo workspace its demo users (:data:`DEMO_USERS`) when it has no users yet; the user
+    names added. Only ``patrolnet demo`` calls this, and only a workspace built by the demo generator
+    (``meta.demo_generator``) gets them: a real workspace never gets a default password, even when
+    ``patrolnet demo --workspace`` is pointed at it."""
+    if "demo_generator" not in ws.meta:  # never a published password on a real workspace
+        return []
+    store = UserStore(ws.path)
+    if store.list():
+        return []
+    names = {}
+    if ws.has("stations"):
+        st = ws.read("stations", columns=["station_id", "name"])
+        names = dict(zip(st["station_id"].astype(str), st["name"].astype(str)))
+    labels = {"admin": "系统管理员", "commander": "指挥长", "analyst": "分析员"}
+    added = []
+    for username, role, station in DEMO_USERS:
+        if station is not None and station not in names:
+            continue
+        store.add(username, DEMO_PASSWORD, role, station_id=station, demo=True,
+                  display_name=names.get(station or "", labels.get(role, "")) + "（演示）")
+        added.append(username)
+    return added
+
+
+def check_timezone(timezone: str) -> str:
+    """An IANA time zone name, as given.
+
+    Raises
+    ------
+    InputError
+        Not a known time zone; code ``param.timezone``.
+    """
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise InputError(f"--timezone {timezone!r} is not a known time zone; use e.g. {DEFAULT_TIMEZONE}",
+                         code="param.timezone", value=timezone) from exc
+    return timezone
+
+
+def init_workspace(
+    path: str | Path,
+    *,
+    osm: str | Path | None = None,
+    place: str | None = None,
+    boundary: str | Path | None = None,
+    boundary_coords: str = "wgs84",
+    crs: str | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> tuple[Workspace, dict[str, Any]]:
+    """Create a workspace from an OSM extract (or a place name, online only) and/or a boundary.
+
+    Returns the workspace and a summary (OSM statistics, where the boundary came from). A workspace
+    it replaces (``overwrite``) is backed up first.
+
+    Raises
+    ------
+    InputError
+        Nothing to build from, both an extract and a place, a bad boundary or time zone.
+    """
+    import geopandas as gpd
+    import shapely
+
+    from geo.coords import suggest_projected_crs
+
+    report = progress or no_progress
+    if overwrite and Path(path).exists():
+        backup_before(path, "before-init")
+    if osm is None and place is None and boundary is None and crs is None:
+        raise InputError("nothing to build from: pass --osm FILE (or --place NAME online), --boundary FILE or --crs")
+    if osm is not None and place is not None:
+        raise InputError("pass either --osm FILE or --place NAME, not both")
+    bnd = read_boundary(boundary, coords=boundary_coords) if boundary is not None else None
+    layers: dict = {}
+    sources: dict = {}
+    summary: dict = {}
+    osm_meta: dict = {}
+    extract = None
+    if osm is not None or place is not None:
+        from geo.osm import place_download, read_osm
+
+        extract = (read_osm(osm, crs=crs, boundary=bnd, progress=report) if osm is not None
+                   else place_download(place, crs=crs))
+        crs = extract.crs
+        src = str(osm) if osm is not None else f"osmnx place: {place}"
+        layers.update({"road_nodes": extract.road_nodes, "road_edges": extract.road_edges})
+        sources.update({"road_nodes": src, "road_edges": src})
+        if len(extract.buildings):
+            layers["buildings"] = extract.buildings
+            sources["buildings"] = src
+        if len(extract.cameras):
+            layers["cameras"] = extract.cameras
+            sources["cameras"] = src + " (man_made=surveillance)"
+        summary["osm"] = extract.stats
+        osm_meta = {"osm_stats": extract.stats}
+    if crs is None:
+        centre = shapely.union_all(bnd.geometry.to_numpy()).centroid
+        crs = suggest_projected_crs(centre.x, centre.y)
+    if bnd is not None:
+        layers["boundary"] = bnd.to_crs(crs)
+        sources["boundary"] = f"{boundary} ({boundary_coords})"
+        summary["boundary"] = "file"
+    elif extract is not None and len(extract.road_nodes):
+        hull = shapely.convex_hull(shapely.multipoints(extract.road_nodes.geometry.to_numpy())).buffer(50)
+        layers["boundary"] = gpd.GeoDataFrame({"name": [f"extent of {Path(str(osm or place)).name}"]},
+                                              geometry=[hull], crs=crs)
+        sources["boundary"] = "derived: convex hull of the road nodes + 50 m (no --boundary given)"
+        summary["boundary"] = "derived from the road network (convex hull + 50 m)"
+    report("write workspace", 0.0)
+    check_timezone(timezone)
+    ws = create_workspace(path, layers, crs=crs, sources=sources, overwrite=overwrite, timezone=timezone,
+                          meta={"main_highways": list(MAIN_HIGHWAYS), **osm_meta})
+    report("write workspace", 1.0)
+    return ws, summary
