@@ -1,0 +1,132 @@
+"""What every ``patrolnet`` command shares: the consoles, the common arguments and options
+(``--lang``, the workspace argument ...), the one place where an error becomes a one-line
+``error:`` message with exit code 2 (:func:`planner_errors`), the progress bar and the audit entry.
+
+Light on purpose (typer and rich only): every command module imports it, and ``patrolnet --help``
+should start at once. The services are imported by the commands when they run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from geo.errors import PlannerError
+
+__all__ = [
+    "CategoryOpt", "HostOpt", "JsonOpt", "LangOpt", "PortOpt", "WorkspaceArg", "console", "err_console",
+    "fail", "language", "parse_day", "planner_errors", "progress_bar", "record_audit", "say",
+]
+
+# piped output (scripts, logs) gets wide tables instead of the 80-column default
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+WorkspaceArg = Annotated[
+    Path, typer.Argument(help="Workspace file (.gpkg).", show_default=False)
+]
+HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+PortOpt = Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)]
+LangOpt = Annotated[
+    str, typer.Option("--lang", envvar="PATROLNET_LANG", help="Interface language: zh-CN or en.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable summary.")]
+CategoryOpt = Annotated[
+    list[str] | None,
+    typer.Option("--category", help="Category code or group, e.g. burglary or two_robberies_one_theft (repeatable)."),
+]
+
+
+def language(value: str) -> str:
+    """The ``--lang`` value as a supported language (``zh-CN`` or ``en``)."""
+    from app.i18n import normalize_lang
+
+    return normalize_lang(value)
+
+
+def say(key: str, lang: str, **fmt: Any) -> str:
+    """The message ``key`` of :mod:`app.i18n` in ``lang``."""
+    from app.i18n import t
+
+    return t(key, lang, **fmt)
+
+
+def fail(message: str) -> None:
+    """Print a one-line error (details indented below it) and exit with code 2."""
+    head, _, rest = message.partition("\n")
+    err_console.print(f"[bold red]error:[/] {head}", highlight=False, soft_wrap=True)
+    if rest:
+        err_console.print(rest, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+@contextmanager
+def planner_errors() -> Iterator[None]:
+    """Turn a refusal of the core or a service (:class:`geo.errors.PlannerError`) into :func:`fail`."""
+    try:
+        yield
+    except PlannerError as exc:
+        fail(str(exc))
+
+
+def parse_day(value: str | None, option: str) -> dt.date | None:
+    """``--date``-like options: the day (:func:`app.services.params.parse_day`), or :func:`fail`."""
+    from app.services.params import parse_day as parse
+
+    with planner_errors():
+        return parse(value, option)
+    return None
+
+
+@contextmanager
+def progress_bar(enabled: bool | None = None) -> Iterator[Any]:
+    """A rich progress bar fed by ``progress(stage, fraction)`` callbacks; shown on a terminal (or
+    when ``PATROLNET_PROGRESS`` is set), silent in pipes and logs."""
+    if enabled is None:
+        enabled = sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))
+    if not enabled:
+        yield lambda stage, fraction: None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description:<28}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.0f}%"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, fraction: float) -> None:
+            if stage not in tasks:
+                for other in tasks.values():
+                    bar.update(other, completed=100)
+                tasks[stage] = bar.add_task(stage, total=100)
+            bar.update(tasks[stage], completed=max(0.0, min(1.0, fraction)) * 100)
+
+        yield report
+        for task in tasks.values():
+            bar.update(task, completed=100)
+
+
+def record_audit(workspace: Path | str, action: str, **details: Any) -> None:
+    """Record a finished command in the workspace's append-only audit log (actor: the OS user)."""
+    import getpass
+
+    from app.storage.audit import record
+
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name (containers): still record the action
+        actor = "cli"
+    record(workspace, actor=actor, action=action, target=Path(workspace).name,
+           details={k: (str(v) if isinstance(v, Path) else v) for k, v in details.items()})

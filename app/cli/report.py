@@ -1,0 +1,56 @@
+"""``patrolnet report``: the method's monthly report as HTML, XLSX, CSV and JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from app.cli.options import LangOpt, WorkspaceArg, console, language, parse_day, planner_errors, record_audit, say
+
+__all__ = ["report"]
+
+
+def report(
+    workspace: WorkspaceArg,
+    month: Annotated[str, typer.Option("--month", help="Month of the report, YYYY-MM.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML, XLSX, CSV and JSON files.")],
+    week: Annotated[
+        str | None, typer.Option("--week", help="Week of the bulletins: a day in it (YYYY-MM-DD) or YYYY-Www.")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Last day of data (default: the workspace's).")] = None,
+    controlled_share: Annotated[
+        float, typer.Option("--controlled-share", help="A 'controlled' model neighborhood is down by this share.", min=0, max=1)
+    ] = 0.5,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """The method's monthly report: year-over-year, rankings, model neighborhoods, weekly bulletins."""
+    from app.services.reports import make_report
+    from app.services.workspace import open_workspace
+
+    lang = language(lang)
+    with planner_errors():
+        rep, files = make_report(open_workspace(workspace), out=out, month=month, week=week,
+                                 as_of=parse_day(as_of, "--as-of"), controlled_share=controlled_share, lang=lang)
+    record_audit(workspace, "report", month=month, out=out)
+    head = rep.table("headline")
+    view = Table(title=say("cli.report.done", lang, month=month), title_justify="left")
+    for col in ("measure", "month", "month_last_year", "yoy_change", "ytd", "ytd_last_year", "ytd_yoy_change"):
+        view.add_column(col, justify="left" if col == "measure" else "right")
+    for row in head.itertuples(index=False):
+        pct = lambda v: "" if v is None or v != v else f"{v:+.1%}"  # noqa: E731
+        view.add_row(str(row.measure), f"{row.month:,}", f"{row.month_last_year:,}", pct(row.yoy_change),
+                     f"{row.ytd:,}", f"{row.ytd_last_year:,}", pct(row.ytd_yoy_change))
+    console.print(view)
+
+    def paths(value: Any) -> list[Any]:
+        if isinstance(value, dict):
+            return [p for v in value.values() for p in paths(v)]
+        if isinstance(value, list | tuple):
+            return [p for v in value for p in paths(v)]
+        return [value]
+
+    for path in paths(files):
+        console.print(f"  {path}", highlight=False)

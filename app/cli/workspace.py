@@ -1,0 +1,242 @@
+"""``patrolnet demo``, ``info``, ``serve`` and ``init``: make a workspace, show it, serve it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from geo.schema import DEFAULT_TIMEZONE
+from app.cli.options import (
+    HostOpt,
+    JsonOpt,
+    LangOpt,
+    PortOpt,
+    WorkspaceArg,
+    console,
+    fail,
+    language,
+    parse_day,
+    planner_errors,
+    progress_bar,
+    record_audit,
+    say,
+)
+
+__all__ = ["DEFAULT_DEMO_WORKSPACE", "demo", "info", "init", "serve"]
+
+DEFAULT_DEMO_WORKSPACE = Path("data/demo/yushui.gpkg")
+
+
+def demo(
+    workspace: Annotated[
+        Path, typer.Option("--workspace", help="Where the demo workspace lives.")
+    ] = DEFAULT_DEMO_WORKSPACE,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Build (if needed) but do not start the web app.")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic district.")] = 1979,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Last day of incident data (YYYY-MM-DD); default: end of last month."),
+    ] = None,
+    scale: Annotated[
+        float, typer.Option("--scale", help="District size factor (1 = Yushui's urban core).", min=0.05, max=20)
+    ] = 1.0,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even if the workspace exists.")] = False,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Build the demo district (first run only) and serve it on 127.0.0.1:8000."""
+    from app.services.workspace import build_demo_workspace, open_demo_workspace
+
+    lang = language(lang)
+    as_of_date = parse_day(as_of, "--as-of")
+    with planner_errors():
+        if workspace.exists() and not rebuild:
+            ws = open_demo_workspace(workspace)
+            console.print(say("cli.demo.reuse", lang, path=str(workspace)))
+        else:
+            console.print(say("cli.demo.build", lang, path=str(workspace), seed=seed))
+            with progress_bar() as report:
+                ws = build_demo_workspace(
+                    workspace, seed=seed, as_of=as_of_date, scale=scale, overwrite=rebuild, progress=report
+                )
+        print_info(ws.info(), lang)
+        _print_demo_users(ws.path, lang)
+        if not no_serve:
+            _serve(ws.path, host=host, port=port, lang=lang, mbtiles=None)
+
+
+def info(
+    workspace: WorkspaceArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")] = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Show a workspace's layers, feature counts, CRS and extent."""
+    from app.services.workspace import open_workspace
+
+    with planner_errors():
+        summary = open_workspace(workspace).info()
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_info(summary, language(lang))
+
+
+def serve(
+    workspace: WorkspaceArg,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    mbtiles: Annotated[
+        Path | None, typer.Option("--mbtiles", help="Optional local MBTiles file served as a basemap.")
+    ] = None,
+    lang: LangOpt = "zh-CN",
+    https: Annotated[
+        bool, typer.Option("--https", help="Served to users over HTTPS by a proxy: Secure cookies and HSTS.")
+    ] = False,
+    proxy: Annotated[
+        str | None,
+        typer.Option("--proxy", help="Address of a trusted reverse proxy (e.g. 127.0.0.1): the client address "
+                                     "for sign-in limits and the audit log is taken from its X-Forwarded-For."),
+    ] = None,
+) -> None:
+    """Serve the web app for a workspace (offline; all map assets are local)."""
+    from app.services.workspace import open_workspace
+
+    with planner_errors():
+        open_workspace(workspace)
+        if mbtiles is not None and not mbtiles.exists():
+            fail(f"--mbtiles '{mbtiles}' does not exist; pass an existing .mbtiles file or leave it out")
+        _serve(workspace, host=host, port=port, lang=language(lang), mbtiles=mbtiles, https=https, proxy=proxy)
+
+
+def init(
+    workspace: Annotated[Path, typer.Argument(help="Workspace file (.gpkg) to create.", show_default=False)],
+    osm: Annotated[Path | None, typer.Option("--osm", help="OSM extract: .osm, .osm.bz2, .osm.gz or .osm.pbf.")] = None,
+    place: Annotated[
+        str | None, typer.Option("--place", help="Download a place's streets through osmnx (needs internet).")
+    ] = None,
+    boundary: Annotated[
+        Path | None, typer.Option("--boundary", help="District boundary (GeoJSON, GeoPackage, Shapefile).")
+    ] = None,
+    boundary_coords: Annotated[
+        str, typer.Option("--boundary-coords", help="Coordinates of the boundary file: wgs84, gcj02 or bd09.")
+    ] = "wgs84",
+    crs: Annotated[
+        str | None, typer.Option("--crs", help="Working CRS, e.g. EPSG:4547 (default: CGCS2000 GK in China, else UTM).")
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option("--timezone", help="Time zone of the district (IANA name).")
+    ] = DEFAULT_TIMEZONE,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing workspace file.")] = False,
+    as_json: JsonOpt = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Create a workspace from an OSM extract and/or a boundary, offline."""
+    from app.services.workspace import init_workspace
+
+    lang = language(lang)
+    if osm is not None and not osm.exists():
+        fail(f"--osm '{osm}' does not exist; download the extract on a connected machine and pass its path")
+    with planner_errors():
+        with progress_bar() as report:
+            ws, summary = init_workspace(workspace, osm=osm, place=place, boundary=boundary,
+                                         boundary_coords=boundary_coords, crs=crs, timezone=timezone,
+                                         overwrite=overwrite,
+                                         progress=report)
+    record_audit(ws.path, "init", osm=osm, boundary=boundary, crs=ws.crs.to_string())
+    if as_json:
+        typer.echo(json.dumps({"workspace": ws.info().as_dict(), **summary}, ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(say("cli.init.done", lang, path=str(ws.path), crs=ws.crs.to_string()), highlight=False)
+    print_info(ws.info(), lang)
+
+
+# -- presenting -------------------------------------------------------------------------------------------
+def print_info(summary: Any, lang: str) -> None:
+    """A workspace's layers, CRS and extent as a table."""
+    table = Table(title=say("cli.info.title", lang, path=str(summary.path)), title_justify="left")
+    table.add_column(say("cli.info.layer", lang))
+    table.add_column(say("cli.info.geometry", lang))
+    table.add_column(say("cli.info.features", lang), justify="right")
+    for layer in summary.layers:
+        table.add_row(layer.name, layer.geometry_type or "-", f"{layer.features:,}")
+    console.print(table)
+    console.print(f"{say('cli.info.crs', lang)}: {summary.crs}", highlight=False)
+    if summary.extent_wgs84:
+        w, s, e, n = summary.extent_wgs84
+        console.print(
+            f"{say('cli.info.extent', lang)}: {w:.5f}, {s:.5f}, {e:.5f}, {n:.5f}", highlight=False
+        )
+
+
+def _print_demo_users(path: Path, lang: str) -> None:
+    from app.storage.users import DEMO_PASSWORD, UserStore
+
+    demo_users = [u for u in UserStore(path).list() if u.demo and u.active]
+    if not demo_users:
+        return
+    console.print(f"[bold yellow]{say('cli.users.demo_title', lang, password=DEMO_PASSWORD)}[/]", highlight=False)
+    table = Table()
+    table.add_column(say("cli.users.name", lang))
+    table.add_column(say("cli.users.role", lang))
+    table.add_column(say("cli.users.station", lang))
+    for u in demo_users:
+        table.add_row(u.username, say(f"role.{u.role}", lang), u.display_name if u.station_id else "-")
+    console.print(table)
+
+
+# -- serving ----------------------------------------------------------------------------------------------
+def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None, https: bool = False,
+           proxy: str | None = None) -> None:
+    import uvicorn
+
+    from app.assets import check_assets
+    from app.storage.users import UserStore
+    from app.web import create_app
+    from app.web.config import Settings
+
+    check_assets()
+    if not UserStore(path).has_users():
+        fail(f"workspace '{path}' has no users, so nobody could sign in; add an administrator first: "
+             f"patrolnet users add {path} NAME --role admin")
+    # jobs in worker processes: a planning run does not hold the interpreter lock of the requests
+    application = create_app(settings=Settings(workspace_path=Path(path), mbtiles=mbtiles, default_lang=lang,
+                                               job_processes=True, https=https))
+    _warm(application, lang)
+    console.print(say("cli.serve.url", lang, url=f"http://{host}:{port}/"), highlight=False)
+    # behind a reverse proxy, only that proxy's X-Forwarded-For names the client (never any sender's)
+    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=proxy is not None,
+                forwarded_allow_ips=proxy or "")
+
+
+def _warm(application: Any, lang: str) -> None:
+    """Build the dashboard of every scope in the background so that the first visitors do not wait
+    for it (about 2 s of a core each on the demo)."""
+    import threading
+
+    from app.storage.access import Principal
+    from app.web.auth import ScopedState
+    from app.web.pages import overview_html
+
+    state = application.state.patrolnet
+    # one view per scope that has users: the district (commanders, admins), analysts, each station
+    scopes = {"district": Principal("warm-up", "commander")}
+    for user in state.users.list():
+        if user.active and user.role in ("analyst", "station"):
+            p = Principal("warm-up", user.role, user.station_id)
+            scopes.setdefault(p.scope_key, p)
+
+    def build() -> None:
+        for principal in scopes.values():
+            try:
+                overview_html(ScopedState(state, principal), lang)
+            except Exception:  # noqa: BLE001 - the request path reports errors properly; warming is best effort
+                pass
+
+    threading.Thread(target=build, name="warm-overview", daemon=True).start()
