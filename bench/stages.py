@@ -58,7 +58,7 @@ def stage(name: str, *, group: str = "patrolnet") -> Callable[[StageFn], StageFn
 @stage("demo.build")
 def demo_build(ctx: Context) -> dict[str, Any]:
     """Generate the synthetic district and write it as a workspace (the whole `patrolnet demo` build)."""
-    from app.jobs import build_demo_workspace
+    from app.services.workspace import build_demo_workspace
 
     ws = build_demo_workspace(
         ctx.workspace, seed=ctx.seed, as_of=ctx.as_of, scale=ctx.scale, overwrite=True

@@ -2,7 +2,7 @@
 
 What it does
 ------------
-1. Builds the demo workspace (``app.jobs.build_demo_workspace``, which also creates the demo users) in
+1. Builds the demo workspace (``app.services.workspace.build_demo_workspace``, which also creates the demo users) in
    a temporary folder, or copies a given one and gives it the demo users.
 2. Starts the app as production does, ``patrolnet serve WORKSPACE`` (one process, uvicorn, one worker),
    on a free loopback port, and waits for ``/healthz``.
@@ -154,7 +154,7 @@ def _proc_status(pid: int) -> dict[str, float]:
 def prepare_workspace(folder: Path, *, source: Path | None = None, scale: float = 1.0, seed: int = 1979,
                       as_of: dt.date = dt.date(2026, 10, 31)) -> Path:
     """The demo workspace with its demo users in ``folder``: built, or copied from ``source``."""
-    from app.jobs import build_demo_workspace, ensure_demo_users
+    from app.services.workspace import build_demo_workspace, ensure_demo_users
     from app.storage.workspace import Workspace
 
     path = folder / "demo.gpkg"

@@ -35,7 +35,7 @@ def graph_build_osmnx(ctx: Context) -> dict[str, Any]:
 @stage("grid")
 def grid(ctx: Context) -> dict[str, Any]:
     """patrolnet grid --count 1979 x scale (blocks, cuts, splits, merges, write)."""
-    from app.jobs import grid_workspace
+    from app.services.grid import grid_workspace
     from app.storage.workspace import Workspace
 
     copy = ctx.workdir / f"grid-x{ctx.scale:g}.gpkg"
@@ -50,7 +50,7 @@ def grid(ctx: Context) -> dict[str, Any]:
 @stage("split")
 def split(ctx: Context) -> dict[str, Any]:
     """patrolnet split: edge owners, brigade beats (one per brigade vehicle), grid-team areas, write."""
-    from app.jobs import split_workspace
+    from app.services.split import split_workspace
     from app.storage.workspace import Workspace
 
     copy = ctx.workdir / f"split-x{ctx.scale:g}.gpkg"

@@ -155,7 +155,8 @@ def run(workspace: Path, *, clients: int = CLIENTS, seconds: float = SECONDS) ->
 def _prepared_copy(src: Path, dst: Path) -> Path:
     """A copy of ``src`` split into beats, with the demo users (the users live in a sidecar file
     that a copy of the workspace does not carry; a stale one from an earlier run is replaced)."""
-    from app.jobs import ensure_demo_users, split_workspace
+    from app.services.split import split_workspace
+    from app.services.workspace import ensure_demo_users
     from app.storage.users import users_path
     from app.storage.workspace import Workspace
 
@@ -191,7 +192,7 @@ def main() -> int:
     if src is None:
         import datetime as dt
 
-        from app.jobs import build_demo_workspace
+        from app.services.workspace import build_demo_workspace
 
         src = args.workdir / "demo-x1.gpkg"
         if not src.exists():

@@ -19,9 +19,13 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.analysis_jobs import backtest_job, camera_gaps_job, camera_siting_job, forecast_job, hotspots_job, routes_job
+from app.services.cameras import camera_gaps_job, camera_siting_job
+from app.services.forecast import backtest_job, forecast_job
+from app.services.hotspots import hotspots_job
+from app.services.routes import routes_job
 from app.i18n import t
-from app.jobs import grid_workspace, split_workspace
+from app.services.grid import grid_workspace
+from app.services.split import split_workspace
 from app.services.imports import import_table
 from app.storage.access import ForbiddenError
 from app.web.errors import FeatureUnavailableError

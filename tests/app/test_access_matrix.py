@@ -142,7 +142,7 @@ def fake_job(app: Any, kind: str, owner: str, *, station_id: str | None = None, 
 
 @pytest.fixture(scope="module")
 def ctx(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory, assets_ready: Path) -> Ctx:
-    from app.analysis_jobs import camera_gaps_job
+    from app.services.cameras import camera_gaps_job
     from app.web import create_app
     from app.storage.users import UserStore
 

@@ -77,7 +77,7 @@ def test_demo_users_never_land_in_a_real_workspace(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from app.cli import cli
-    from app.jobs import ensure_demo_users
+    from app.services.workspace import ensure_demo_users
     from app.storage.users import UserStore
     from app.storage.workspace import Workspace
 
@@ -93,7 +93,7 @@ def test_reading_the_gap_list_is_an_export_in_the_audit_log(tmp_path: Path, demo
                                                             assets_ready: Path) -> None:
     import shutil
 
-    from app.analysis_jobs import camera_gaps_job
+    from app.services.cameras import camera_gaps_job
     from app.storage.workspace import Workspace
     from tests.app._fixtures import client_class
 

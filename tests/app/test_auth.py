@@ -548,7 +548,7 @@ def test_https_deployment_marks_the_cookie_secure_and_sends_hsts(ws_path: Path, 
 # -- the demo banner and a workspace without users ---------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from app.jobs import ensure_demo_users
+    from app.services.workspace import ensure_demo_users
 
     path = tmp_path_factory.mktemp("auth-demo") / "demo_ws.gpkg"
     ws = build_workspace(path)
@@ -575,7 +575,7 @@ def test_demo_login_page_says_it_runs_with_demo_users(demo_ws: Path, assets_read
 
 
 def test_demo_users_are_never_added_beside_real_ones(ws_path: Path, app: Any, anon: Any) -> None:
-    from app.jobs import ensure_demo_users
+    from app.services.workspace import ensure_demo_users
 
     assert ensure_demo_users(Workspace(ws_path)) == []
     assert UserStore(ws_path).get("zhihui") is None

@@ -36,7 +36,7 @@ NOT_STATION_NAV = {"reports", "data", "users", "audit"}
 
 @pytest.fixture(scope="module")
 def demo_copy(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from app.jobs import ensure_demo_users
+    from app.services.workspace import ensure_demo_users
 
     path = tmp_path_factory.mktemp("demo-auth") / "yushui.gpkg"
     shutil.copyfile(demo_workspace_file, path)

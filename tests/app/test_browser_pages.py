@@ -27,7 +27,7 @@ SHIFT_DAY = "2026-11-02"
 @pytest.fixture(scope="module")
 def demo_copy(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the demo workspace (the pages' jobs write to it), split into beats."""
-    from app.jobs import split_workspace
+    from app.services.split import split_workspace
     from app.storage.workspace import Workspace
 
     path = tmp_path_factory.mktemp("demo-web") / "yushui.gpkg"

@@ -66,8 +66,8 @@ def test_reading_repairs_and_skips_with_a_warning(damaged: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("run", ["split", "hotspots", "routes", "camera_gaps", "report"])
 def test_planning_runs_finish_on_damaged_layers(run: str, damaged: Path, tmp_path: Path) -> None:
-    from app import analysis_jobs as aj
-    from app.jobs import split_workspace
+    import app.services as aj
+    from app.services.split import split_workspace
     from geo.reports import build_report
 
     ws_path = tmp_path / "yushui.gpkg"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from app.jobs import split_workspace
+from app.services.split import split_workspace
 from app.web import create_app
 from app.web.tasks import _dated_name, safe_filename
 from app.storage.workspace import Workspace

@@ -129,7 +129,7 @@ def test_job_workers_do_not_outlive_the_server(signal_name: str, demo_workspace_
     import sys
     import urllib.request
 
-    from app.jobs import ensure_demo_users
+    from app.services.workspace import ensure_demo_users
     from app.storage.users import DEMO_PASSWORD
 
     path = tmp_path / "yushui.gpkg"

@@ -60,7 +60,7 @@ def test_identical_rows_without_ids_are_reported_unless_kept(tmp_path):
 
 @pytest.fixture(scope="module")
 def san_francisco(tmp_path_factory):
-    from app.jobs import init_workspace
+    from app.services.workspace import init_workspace
 
     tmp = tmp_path_factory.mktemp("sf")
     ws, summary = init_workspace(tmp / "sf.gpkg", osm=DATA / "osm" / "san_francisco_mission.osm.bz2",

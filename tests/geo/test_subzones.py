@@ -147,7 +147,7 @@ def test_real_extracts(name):
 
 
 def test_demo_district_gives_1979_subzones_without_cutting_neighborhoods(demo_workspace, tmp_path):
-    from app.jobs import grid_workspace
+    from app.services.grid import grid_workspace
 
     ws, result, export = grid_workspace(demo_workspace, count=1979, export_dir=tmp_path / "grids")
     sz = ws.read("subzones")
