@@ -24,7 +24,8 @@ from geo.errors import PlannerError
 
 __all__ = [
     "CategoryOpt", "HostOpt", "JsonOpt", "LangOpt", "PortOpt", "WorkspaceArg", "console", "err_console",
-    "fail", "language", "parse_day", "planner_errors", "progress_bar", "record_audit", "say",
+    "command_lang", "error_text", "fail", "language", "parse_day", "planner_errors", "progress_bar",
+    "record_audit", "say",
 ]
 
 # piped output (scripts, logs) gets wide tables instead of the 80-column default
@@ -69,28 +70,53 @@ def fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def command_lang() -> str:
+    """The running command's ``--lang`` (``PATROLNET_LANG``, else the option's default, zh-CN)."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    value = ctx.params.get("lang") if ctx is not None else None
+    return language(value or os.environ.get("PATROLNET_LANG") or "zh-CN")
+
+
+def error_text(exc: PlannerError, lang: str) -> str:
+    """What :func:`planner_errors` prints: an error with a message key said in ``lang``, its English
+    text (which may name the option to change) indented below it; in English, or without a key, the
+    English text alone."""
+    from app.i18n import error_key, said
+
+    if lang == "en" or error_key(exc) is None:
+        return str(exc)
+    english = str(exc)
+    if "problems" in exc.fmt:  # the collected problems are in the said text already
+        english = english.partition("\n")[0]
+    return said(exc, lang) + "\n" + "\n".join("  " + line for line in english.splitlines())
+
+
 @contextmanager
-def planner_errors() -> Iterator[None]:
-    """Turn a refusal of the core or a service (:class:`geo.errors.PlannerError`) into :func:`fail`."""
+def planner_errors(lang: str | None = None) -> Iterator[None]:
+    """Turn a refusal of the core or a service (:class:`geo.errors.PlannerError`) into :func:`fail`,
+    said in ``lang``, the command's ``--lang`` (:func:`error_text`; default :func:`command_lang`)."""
     try:
         yield
     except PlannerError as exc:
-        fail(str(exc))
+        fail(error_text(exc, language(lang) if lang else command_lang()))
 
 
-def parse_day(value: str | None, option: str) -> dt.date | None:
+def parse_day(value: str | None, option: str, lang: str | None = None) -> dt.date | None:
     """``--date``-like options: the day (:func:`app.services.params.parse_day`), or :func:`fail`."""
     from app.services.params import parse_day as parse
 
-    with planner_errors():
+    with planner_errors(lang):
         return parse(value, option)
     return None
 
 
 @contextmanager
-def progress_bar(enabled: bool | None = None) -> Iterator[Any]:
-    """A rich progress bar fed by ``progress(stage, fraction)`` callbacks; shown on a terminal (or
-    when ``PATROLNET_PROGRESS`` is set), silent in pipes and logs."""
+def progress_bar(enabled: bool | None = None, *, lang: str | None = None) -> Iterator[Any]:
+    """A rich progress bar fed by ``progress(stage, fraction)`` callbacks, its stages said in
+    ``lang`` (default :func:`command_lang`); shown on a terminal (or when ``PATROLNET_PROGRESS`` is
+    set), silent in pipes and logs."""
     if enabled is None:
         enabled = sys.stderr.isatty() or bool(os.environ.get("PATROLNET_PROGRESS"))
     if not enabled:
@@ -105,12 +131,15 @@ def progress_bar(enabled: bool | None = None) -> Iterator[Any]:
         transient=False,
     ) as bar:
         tasks: dict[str, Any] = {}
+        from app.i18n import stage_label
+
+        lang = language(lang) if lang else command_lang()
 
         def report(stage: str, fraction: float) -> None:
             if stage not in tasks:
                 for other in tasks.values():
                     bar.update(other, completed=100)
-                tasks[stage] = bar.add_task(stage, total=100)
+                tasks[stage] = bar.add_task(stage_label(stage, lang), total=100)
             bar.update(tasks[stage], completed=max(0.0, min(1.0, fraction)) * 100)
 
         yield report
