@@ -43,10 +43,10 @@ def hotspots(
     from app.services.workspace import open_workspace
 
     lang = language(lang)
-    start, end = parse_day(from_, "--from"), parse_day(to, "--to")
-    with planner_errors():
+    start, end = parse_day(from_, "--from", lang), parse_day(to, "--to", lang)
+    with planner_errors(lang):
         ws = open_workspace(workspace)
-        with progress_bar() as report:
+        with progress_bar(lang=lang) as report:
             _, summary = hotspots_job(ws, out_dir=out, start=start, end=end, categories=category,
                                       cell_m=cell_m, bandwidth_m=bandwidth_m, progress=report)
     record_audit(workspace, "hotspots", out=out, files=summary["files"])
@@ -83,10 +83,11 @@ def forecast(
     from app.services.workspace import open_workspace
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         ws = open_workspace(workspace)
-        _, ranked, path = forecast_job(ws, out=out, as_of=parse_day(as_of, "--as-of"), horizon_days=horizon_days,
-                                       method=method, cells=cells, cell_m=cell_m, categories=category)
+        _, ranked, path = forecast_job(ws, out=out, as_of=parse_day(as_of, "--as-of", lang),
+                                       horizon_days=horizon_days, method=method, cells=cells, cell_m=cell_m,
+                                       categories=category)
     record_audit(workspace, "forecast", out=path, horizon_days=horizon_days, cells=cells)
     console.print(say("cli.forecast.done", lang, n=len(ranked), path=str(path)), highlight=False)
     view = Table()
@@ -116,7 +117,7 @@ def backtest(
     from app.services.workspace import open_workspace
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         tune = parse_tune_weeks(tune_weeks)
         check_weeks(start_week, end_week)  # before the workspace is read; the tuning weeks in the service
         ws = open_workspace(workspace)

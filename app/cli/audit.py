@@ -23,7 +23,7 @@ def audit(
     """Who imported, planned, exported or restored what, and when (append-only log)."""
     from app.storage.audit import read_log
 
-    with planner_errors():
+    with planner_errors(lang):
         entries = read_log(workspace, limit=limit, action=action)
     if as_json:
         typer.echo(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2))

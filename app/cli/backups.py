@@ -21,7 +21,7 @@ def backup(
     """Keep a consistent copy of the workspace (imports and rebuilds take one by themselves)."""
     from app.services import backups as service
 
-    with planner_errors():
+    with planner_errors(lang):
         path = service.backup(workspace, keep=keep, reason=reason)
     console.print(say("cli.backup.done", language(lang), path=str(path)), highlight=False)
 
@@ -30,7 +30,7 @@ def backups(workspace: WorkspaceArg, lang: LangOpt = "zh-CN") -> None:
     """List the workspace's backups, newest first."""
     from app.services import backups as service
 
-    with planner_errors():
+    with planner_errors(lang):
         items = service.backups(workspace)
     view = Table(title=say("cli.backups.title", language(lang), path=str(workspace)), title_justify="left")
     for col in ("#", "created (UTC)", "reason", "MB", "file"):
@@ -51,7 +51,7 @@ def restore(
     """Put a backup back in place (atomically; the current state is kept as a backup first)."""
     from app.services import backups as service
 
-    with planner_errors():
+    with planner_errors(lang):
         target, saved = service.restore(workspace, backup_file)
     record_audit(workspace, "restore", backup=str(getattr(target, "path", target)), saved=str(saved))
     console.print(say("cli.restore.done", language(lang), path=str(workspace), saved=str(saved)), highlight=False)

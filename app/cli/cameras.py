@@ -23,7 +23,7 @@ def cameras_coverage(workspace: WorkspaceArg, no_risk: NoRiskOpt = False, lang: 
     from app.services.cameras import camera_coverage_job
     from app.services.workspace import open_workspace
 
-    with planner_errors():
+    with planner_errors(lang):
         figures = camera_coverage_job(open_workspace(workspace), risk=not no_risk)
     typer.echo(json.dumps(figures, ensure_ascii=False, indent=2, default=float))
 
@@ -41,7 +41,7 @@ def cameras_gaps(
     from app.services.workspace import open_workspace
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         gaps, path = camera_gaps_job(open_workspace(workspace), out=out, lang=lang, segment_m=segment_m,
                                      risk=not no_risk)
     record_audit(workspace, "camera_gaps", out=path, gaps=len(gaps))
@@ -73,7 +73,7 @@ def cameras_site(
     from app.services.workspace import open_workspace
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         plan, path = camera_siting_job(open_workspace(workspace), out=out, add=add, target_share=target_share,
                                        budget_per_station=budget_per_station, radius_m=radius_m, spacing_m=spacing_m,
                                        method=method, lang=lang, risk=not no_risk)

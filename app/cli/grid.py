@@ -40,10 +40,10 @@ def grid(
     from app.services.workspace import open_workspace
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         check_grid_size(count, target_area_m2)
         ws = open_workspace(workspace)
-        with progress_bar() as report:
+        with progress_bar(lang=lang) as report:
             _, result, export = grid_workspace(ws, count=count, target_area_m2=target_area_m2,
                                                export_dir=export_dir, progress=report)
     summary = grid_summary(result, export)
@@ -78,9 +78,9 @@ def split(
     from app.services.workspace import open_workspace
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         ws = open_workspace(workspace)
-        with progress_bar() as report:
+        with progress_bar(lang=lang) as report:
             _, result, exports = split_workspace(ws, brigade_units=brigade_units, risk_weighted=risk_weighted,
                                                  export_dir=export_dir, progress=report)
     table = result["summary"]

@@ -87,14 +87,14 @@ def import_(
     from app.services.workspace import open_workspace
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         check_layer(layer)
     pairs = (_mapping_file(mapping_file) if mapping_file else []) + list(map_ or [])
     column_map = _pairs(pairs, "--map")
     category_map = _pairs(list(category or []), "--category")
-    with planner_errors():
+    with planner_errors(lang):
         ws = open_workspace(workspace)
-        with progress_bar() as report:
+        with progress_bar(lang=lang) as report:
             new_ws, result, report_path = import_file(
                 ws, layer, file, column_map=column_map, coords=coords, timezone=timezone, strict=strict,
                 replace=replace, tolerance_m=tolerance_m, category_map=category_map, encoding=encoding,

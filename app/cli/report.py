@@ -31,9 +31,10 @@ def report(
     from app.services.workspace import open_workspace
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         rep, files = make_report(open_workspace(workspace), out=out, month=month, week=week,
-                                 as_of=parse_day(as_of, "--as-of"), controlled_share=controlled_share, lang=lang)
+                                 as_of=parse_day(as_of, "--as-of", lang), controlled_share=controlled_share,
+                                 lang=lang)
     record_audit(workspace, "report", month=month, out=out)
     head = rep.table("headline")
     view = Table(title=say("cli.report.done", lang, month=month), title_justify="left")

@@ -41,10 +41,10 @@ def routes(
     from app.services.workspace import open_workspace
 
     lang = language(lang)
-    day = parse_day(date, "--date")
-    with planner_errors():
+    day = parse_day(date, "--date", lang)
+    with planner_errors(lang):
         ws = open_workspace(workspace)
-        with progress_bar() as report:
+        with progress_bar(lang=lang) as report:
             plans, written = routes_job(ws, shift=shift, date=day, out=out, kinds=kinds,
                                         team_minutes=team_minutes, time_limit_s=time_limit,
                                         lookback_days=lookback_days, progress=report)

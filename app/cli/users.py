@@ -51,7 +51,7 @@ def users_add(
     from app.storage.users import UserStore
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         stations = _station_ids(workspace)
         password = _read_password(password_stdin, lang)
         user = UserStore(workspace).add(username, password, role, station_id=station, display_name=name,
@@ -71,7 +71,7 @@ def users_list(
     from app.storage.users import UserStore
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         open_workspace(workspace)
         users = UserStore(workspace).list()
     if as_json:
@@ -100,7 +100,7 @@ def users_set(
     from app.storage.users import UserStore
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         user = UserStore(workspace).update(username, role=role, station_id=station, display_name=name, active=active,
                                            stations=_station_ids(workspace))
         record_audit(workspace, "user_change", user=username, role=role, station_id=station, active=active)
@@ -118,7 +118,7 @@ def users_passwd(
     from app.storage.users import UserStore
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         store = UserStore(workspace)
         if store.get(username) is None:
             fail(f"no user {username!r}; list them with 'patrolnet users list {workspace}'")
@@ -137,7 +137,7 @@ def users_remove(
     from app.storage.users import UserStore
 
     lang = language(lang)
-    with planner_errors():
+    with planner_errors(lang):
         UserStore(workspace).remove(username)
         record_audit(workspace, "user_remove", user=username)
     console.print(say("cli.users.removed", lang, name=username), highlight=False)

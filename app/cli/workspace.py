@@ -55,14 +55,14 @@ def demo(
     from app.services.workspace import build_demo_workspace, open_demo_workspace
 
     lang = language(lang)
-    as_of_date = parse_day(as_of, "--as-of")
-    with planner_errors():
+    as_of_date = parse_day(as_of, "--as-of", lang)
+    with planner_errors(lang):
         if workspace.exists() and not rebuild:
             ws = open_demo_workspace(workspace)
             console.print(say("cli.demo.reuse", lang, path=str(workspace)))
         else:
             console.print(say("cli.demo.build", lang, path=str(workspace), seed=seed))
-            with progress_bar() as report:
+            with progress_bar(lang=lang) as report:
                 ws = build_demo_workspace(
                     workspace, seed=seed, as_of=as_of_date, scale=scale, overwrite=rebuild, progress=report
                 )
@@ -80,7 +80,7 @@ def info(
     """Show a workspace's layers, feature counts, CRS and extent."""
     from app.services.workspace import open_workspace
 
-    with planner_errors():
+    with planner_errors(lang):
         summary = open_workspace(workspace).info()
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
@@ -108,7 +108,7 @@ def serve(
     """Serve the web app for a workspace (offline; all map assets are local)."""
     from app.services.workspace import open_workspace
 
-    with planner_errors():
+    with planner_errors(lang):
         open_workspace(workspace)
         if mbtiles is not None and not mbtiles.exists():
             fail(f"--mbtiles '{mbtiles}' does not exist; pass an existing .mbtiles file or leave it out")
@@ -143,8 +143,8 @@ def init(
     lang = language(lang)
     if osm is not None and not osm.exists():
         fail(f"--osm '{osm}' does not exist; download the extract on a connected machine and pass its path")
-    with planner_errors():
-        with progress_bar() as report:
+    with planner_errors(lang):
+        with progress_bar(lang=lang) as report:
             ws, summary = init_workspace(workspace, osm=osm, place=place, boundary=boundary,
                                          boundary_coords=boundary_coords, crs=crs, timezone=timezone,
                                          overwrite=overwrite,
