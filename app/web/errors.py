@@ -6,11 +6,15 @@ from html import escape
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.assets import AssetsMissingError, OffHostURLError
 from app.i18n import MESSAGES, normalize_lang, t
 from app.web.auth import PAGE_ROUTES, NotSignedInError, TooManyAttemptsError
+from app.web.messages import join, say_invalid
 from app.web.tasks import JobNotFoundError
 from app.storage.access import ForbiddenError
 from app.web.uploads import UploadTooLargeError
@@ -92,6 +96,13 @@ def _page_answer(request: Request, exc: PlannerError) -> Response | None:
     return None
 
 
+def request_lang(request: Request) -> str:
+    """The request's language: ``?lang=``, else the app's default."""
+    state = getattr(request.app.state, "patrolnet", None)
+    default = state.settings.default_lang if state is not None else "zh-CN"
+    return normalize_lang(request.query_params.get("lang"), default)
+
+
 def _said(request: Request, exc: PlannerError) -> str:
     """The error's message in the request's language when the core tagged it with a message key
     (``exc.code`` -> ``error.<code>`` of :mod:`app.i18n`), else the message as it is."""
@@ -99,10 +110,8 @@ def _said(request: Request, exc: PlannerError) -> str:
     key = f"error.{code}"
     if not code or key not in MESSAGES:
         return str(exc)
-    state = getattr(request.app.state, "patrolnet", None)
-    default = state.settings.default_lang if state is not None else "zh-CN"
     try:
-        return t(key, normalize_lang(request.query_params.get("lang"), default), **getattr(exc, "fmt", {}))
+        return t(key, request_lang(request), **getattr(exc, "fmt", {}))
     except (KeyError, IndexError, ValueError):
         return str(exc)
 
@@ -127,5 +136,24 @@ async def _planner_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, status_code=status_for(exc), headers=headers)
 
 
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """A job's parameters refused by their model (``POST /api/v1/jobs/{kind}``): FastAPI's answer
+    (``detail``: the list of errors, each with ``loc`` and ``type``) whose messages are said in the
+    request's language, naming each field as the form labels it, plus ``message``: all of them in
+    one line, for the page. Other routes keep FastAPI's answer as it is."""
+    assert isinstance(exc, RequestValidationError)
+    route = request.scope.get("route")
+    if not str(getattr(route, "name", "")).startswith("submit_"):
+        return await request_validation_exception_handler(request, exc)
+    lang = request_lang(request)
+    errors = exc.errors()
+    detail = jsonable_encoder(errors)
+    said = [say_invalid(e, lang) for e in errors]
+    for item, text in zip(detail, said):
+        item["msg"] = text
+    return JSONResponse({"detail": detail, "message": join(said, lang)}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PlannerError, _planner_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)

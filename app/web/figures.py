@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from typing import Any
 
 import numpy as np
@@ -20,8 +19,8 @@ import shapely
 from app.maps import heat_options
 from app.storage.access import Principal
 from app.web.auth import ScopedState
-from app.web.job_kinds import data_as_of
-from app.web.job_kinds import default_month as month_of
+from app.services.params import default_month as month_of
+from app.services.params import last_data_day, parse_month
 from app.web.state import AppState
 from geo.errors import InputError
 
@@ -30,16 +29,16 @@ __all__ = ["default_month", "headline", "incident_points", "layer_frames", "mode
 
 #: Where the figures are computed (shown in the API answers).
 SOURCE = "geo.reports"
-_MONTH_RE = re.compile(r"^\s*\d{4}-\d{1,2}\s*$")
 
 
 def _as_of(state: AppState) -> dt.date | None:
-    """Last day of data (:func:`app.web.job_kinds.data_as_of`), cached per workspace version."""
-    return state.cached("as-of", make=lambda: data_as_of(state.workspace()))
+    """Last day of data (:func:`app.services.params.last_data_day`), cached per workspace version."""
+    return state.cached("as-of", make=lambda: last_data_day(state.workspace()))
 
 
 def default_month(state: AppState) -> str:
-    """The last full month of data (``YYYY-MM``); InputError without incidents."""
+    """The last full month of data (``YYYY-MM``, :func:`app.services.params.default_month`);
+    InputError without incidents."""
     return month_of(state.workspace(), _as_of(state))
 
 
@@ -54,9 +53,7 @@ def report_for(state: AppState, month: str | None) -> Any:
     """
     from geo.reports import build_report
 
-    if month is not None and month.strip() and not _MONTH_RE.match(month):
-        raise InputError(f"month {month!r}: write it as YYYY-MM, e.g. 2026-09")
-    m = month.strip() if month and month.strip() else default_month(state)
+    m = parse_month(month) if month and month.strip() else default_month(state)
     return state.cached("report", m, make=lambda: build_report(state.workspace(), month=m))
 
 

@@ -17,23 +17,29 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
+from pydantic_core import PydanticCustomError
 
-from app.services.cameras import camera_gaps_job, camera_siting_job
-from app.services.forecast import backtest_job, forecast_job
-from app.services.hotspots import hotspots_job
-from app.services.routes import routes_job
 from app.i18n import t
-from app.services.grid import grid_workspace
+from app.services.cameras import camera_count, camera_gaps_job, camera_siting_job
+from app.services.forecast import backtest_job, check_weeks, forecast_job
+from app.services.grid import grid_summary, grid_workspace
+from app.services.hotspots import check_period, hotspots_job
+from app.services.imports import check_layer, import_file
+from app.services.params import (DEFAULT_ROUTE_KINDS, check_grid_size, parse_day, parse_month, parse_shift,
+                                 route_kinds, shift_day)
+from app.services.reports import make_report
+from app.services.routes import routes_job
 from app.services.split import split_workspace
-from app.services.imports import import_table
 from app.storage.access import ForbiddenError
 from app.web.errors import FeatureUnavailableError
+from app.web.messages import join, say, say_error, say_invalid
 from app.web.tasks import JobContext, JobKind, JobManager, safe_filename
-from geo.hostile import safe_name
 from app.web.uploads import Upload
 from geo.coords import COORD_SYSTEM_NAMES
-from geo.errors import InputError
+from geo.errors import InputError, PlannerError
+from geo.hostile import safe_name
 from geo.jsonsafe import to_jsonable
 from geo.schema import CATEGORIES, UNIT_KINDS
 
@@ -58,18 +64,25 @@ CategoryCode = Literal[tuple(sorted(CATEGORIES)) + tuple(_GROUPS)]  # type: igno
 UnitKind = Literal[UNIT_KINDS]  # type: ignore[valid-type]
 
 
-def _iso_day(value: Any) -> Any:
-    """A day must be written YYYY-MM-DD: pydantic would also read a number as seconds since 1970."""
-    if isinstance(value, dt.date) or value is None:
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        raise ValueError(f"write the day as YYYY-MM-DD, e.g. 2026-10-31 (got {value!r})")
-    return value.strip()
+def refused(exc: PlannerError) -> PydanticCustomError:
+    """A shared rule's refusal as a validation error of the parameter model: its message key is the
+    error's type (said in the page's language by :func:`app.web.messages.say_invalid`), its English
+    text and values the error's context."""
+    values = {k: v if isinstance(v, int | float | str) else str(v) for k, v in (exc.fmt or {}).items()}
+    return PydanticCustomError(exc.code or "value_error", "{message}", {**values, "message": str(exc)})
+
+
+def _day(value: Any, info: ValidationInfo) -> Any:
+    """A day must be written YYYY-MM-DD (the shared rule: pydantic would also read a number as
+    seconds since 1970)."""
+    try:
+        return parse_day(value, what=info.field_name or "day")
+    except InputError as exc:
+        raise refused(exc) from None
 
 
 #: A calendar day in parameters: "YYYY-MM-DD" only.
-Day = Annotated[dt.date, BeforeValidator(_iso_day)]
-_SHIFT_RE = re.compile(r"^\s*([01]?\d|2[0-4]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)\s*$")
+Day = Annotated[dt.date, BeforeValidator(_day)]
 
 
 class _Params(BaseModel):
@@ -80,9 +93,10 @@ class RoutesParams(_Params):
     """Plan one shift for the chosen unit kinds (``patrolnet routes``)."""
 
     date: Day | None = Field(None, description="Day of the shift (default: today)")
-    shift: str = Field("20:00-24:00", description="Shift window HH:MM-HH:MM", examples=["20:00-24:00"])
+    shift: str = Field("20:00-24:00", description="Shift window HH:MM-HH:MM (also written with –, ~ or 至 "
+                                                  "between the times)", examples=["20:00-24:00", "22:00至06:00"])
     kinds: list[UnitKind] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["brigade_vehicle", "grid_team"], min_length=1,
+        default_factory=lambda: list(DEFAULT_ROUTE_KINDS), min_length=1,
         description="Unit kinds to plan")
     team_minutes: float = Field(120.0, ge=10, le=720, description="Length of a grid team's loop, minutes")
     time_limit_s: float = Field(0.1, ge=0.01, le=10, description="Search seconds per team loop")
@@ -93,9 +107,10 @@ class RoutesParams(_Params):
     @field_validator("shift")
     @classmethod
     def _shift(cls, v: str) -> str:
-        if not _SHIFT_RE.match(v):
-            raise ValueError("write the shift as HH:MM-HH:MM, e.g. 20:00-24:00")
-        return v.replace(" ", "")
+        try:
+            return parse_shift(v)
+        except InputError as exc:
+            raise refused(exc) from None
 
 
 class BacktestParams(_Params):
@@ -111,8 +126,10 @@ class BacktestParams(_Params):
 
     @model_validator(mode="after")
     def _order(self) -> BacktestParams:
-        if self.end_week < self.start_week:
-            raise ValueError(f"end_week {self.end_week} is before start_week {self.start_week}")
+        try:
+            check_weeks(self.start_week, self.end_week, self.tune_weeks)
+        except InputError as exc:
+            raise refused(exc) from None
         return self
 
 
@@ -131,8 +148,10 @@ class GridParams(_Params):
 
     @model_validator(mode="after")
     def _one(self) -> GridParams:
-        if self.count is not None and self.target_area_m2 is not None:
-            raise ValueError("give either count or target_area_m2, not both")
+        try:
+            check_grid_size(self.count, self.target_area_m2)
+        except InputError as exc:
+            raise refused(exc) from None
         return self
 
 
@@ -148,8 +167,10 @@ class HotspotsParams(_Params):
 
     @model_validator(mode="after")
     def _order(self) -> HotspotsParams:
-        if self.start and self.end and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+        try:
+            check_period(self.start, self.end)
+        except InputError as exc:
+            raise refused(exc) from None
         return self
 
 
@@ -170,7 +191,8 @@ class ForecastParams(_Params):
         from geo.forecast import METHODS  # the forecast core loads in about a second: only when asked
 
         if v is not None and v not in METHODS:
-            raise ValueError(f"method {v!r}: use one of {', '.join(METHODS)}")
+            raise PydanticCustomError("param.method", "method {value!r}: use one of {methods}",
+                                      {"value": v, "methods": ", ".join(METHODS)})
         return v
 
 
@@ -199,10 +221,18 @@ class ReportParams(_Params):
     neighborhoods, weekly bulletins; written as HTML, XLSX, CSV and JSON."""
 
     month: str | None = Field(None, description="Report month YYYY-MM (default: the last full month)",
-                              examples=["2026-10"], pattern=r"^\d{4}-\d{1,2}$")
+                              examples=["2026-10"])
     week: str | None = Field(None, description="Bulletin week: a day in it (YYYY-MM-DD) or YYYY-Www")
     controlled_share: float = Field(0.5, gt=0, le=1, description="Fall that makes a model neighborhood 'controlled'")
     lang: Literal["zh-CN", "en"] | None = Field(None, description="Language of the files (default: the request's)")
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, v: str | None) -> str | None:
+        try:
+            return None if v is None else parse_month(v)
+        except InputError as exc:
+            raise refused(exc) from None
 
 
 class ImportParams(_Params):
@@ -220,13 +250,22 @@ class ImportParams(_Params):
     encoding: str | None = None
     sheet: str | None = None
 
+    @field_validator("layer", mode="before")
+    @classmethod
+    def _layer(cls, v: Any) -> Any:
+        try:
+            return check_layer(v) if isinstance(v, str) else v
+        except InputError as exc:
+            raise refused(exc) from None
+
     @field_validator("coords")
     @classmethod
     def _coords(cls, v: str) -> str:
         v = v.strip()
         if v.lower() in COORD_SYSTEM_NAMES or re.fullmatch(r"(?i)epsg:\d{4,6}", v):
             return v
-        raise ValueError(f"coords: {', '.join(COORD_SYSTEM_NAMES)} or EPSG:NNNN")
+        raise PydanticCustomError("param.coords", "coords {value!r}: {names} or EPSG:NNNN",
+                                  {"value": v, "names": ", ".join(COORD_SYSTEM_NAMES)})
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -248,7 +287,7 @@ def _names(paths: Mapping[str, Any] | list[Any]) -> Any:
 
 # -- the jobs -----------------------------------------------------------------------------------------
 def run_routes(ctx: JobContext, p: RoutesParams) -> tuple[dict[str, Any], dt.date | None]:
-    day = p.date or pd.Timestamp.now(tz=ctx.ws.timezone).date()
+    day = shift_day(ctx.ws, p.date)
     plans, written = routes_job(ctx.ws, shift=p.shift, date=day, out=ctx.out_dir, kinds=tuple(p.kinds),
                                 team_minutes=p.team_minutes, time_limit_s=p.time_limit_s,
                                 lookback_days=p.lookback_days, progress=ctx.progress, station_id=p.station_id)
@@ -284,12 +323,7 @@ def run_split(ctx: JobContext, p: SplitParams) -> tuple[dict[str, Any], dt.date 
 def run_grid(ctx: JobContext, p: GridParams) -> tuple[dict[str, Any], dt.date | None]:
     _, result, export = grid_workspace(ctx.ws, count=p.count, target_area_m2=p.target_area_m2,
                                        export_dir=ctx.out_dir, progress=ctx.progress)
-    sz = result.subzones
-    return {"subzones": int(len(sz)), "target_area_m2": round(float(result.target_area_m2), 1),
-            "blocks": int(result.blocks), "notes": [str(n) for n in result.notes],
-            "area_m2": {k: round(float(v), 1)
-                        for k, v in sz["area_m2"].describe()[["mean", "min", "50%", "max"]].items()},
-            "export": Path(export).name}, None
+    return {**grid_summary(result, export), "export": Path(export).name}, None
 
 
 def run_hotspots(ctx: JobContext, p: HotspotsParams) -> tuple[dict[str, Any], dt.date | None]:
@@ -323,16 +357,9 @@ def reports_available() -> bool:
 
 
 def run_report(ctx: JobContext, p: ReportParams) -> tuple[dict[str, Any], dt.date | None]:
-    from app.report_render import write_report  # optional modules: see reports_available()
-    from geo.reports import build_report
-
-    month = p.month or default_month(ctx.ws)
-    ctx.progress("report", 0.0)
-    rep = build_report(ctx.ws, month=month, week=p.week, controlled_share=p.controlled_share)
-    ctx.progress("write", 0.0)
     lang = p.lang or ctx.lang
-    files = write_report(rep, ctx.out_dir, lang=lang)
-    ctx.progress("write", 1.0)
+    rep, files = make_report(ctx.ws, out=ctx.out_dir, month=p.month, week=p.week,
+                             controlled_share=p.controlled_share, lang=lang, progress=ctx.progress)
     head = rep.table("headline")
     rows = [{"measure": str(r["measure"]), "label": rep.measures[str(r["measure"])].label(lang),
              **{c: to_jsonable(r[c]) for c in ("month", "month_last_year", "yoy_change", "yoy_significant",
@@ -342,38 +369,6 @@ def run_report(ctx: JobContext, p: ReportParams) -> tuple[dict[str, Any], dt.dat
             "notes": [n[1] if lang == "en" else n[0] for n in rep.notes],
             "html": Path(files["html"]).name, "xlsx": Path(files["xlsx"]).name,
             "json": Path(files["json"]).name, "csv": _names(files.get("csv", {}))}, rep.as_of
-
-
-def data_as_of(ws: Any) -> dt.date | None:
-    """Last day of data: the workspace's ``as_of`` / ``demo_as_of`` meta, else the newest incident
-    (``None`` without incidents)."""
-    for key in ("as_of", "demo_as_of"):
-        value = ws.meta.get(key)
-        if value:
-            try:
-                return dt.date.fromisoformat(str(value)[:10])
-            except ValueError:
-                continue
-    if not ws.has("incidents") or ws.count("incidents") == 0:
-        return None
-    return pd.Timestamp(ws.read("incidents", columns=["occurred_at"])["occurred_at"].max()).date()
-
-
-def default_month(ws: Any, as_of: dt.date | None = None) -> str:
-    """The last full month of data (``YYYY-MM``).
-
-    Raises
-    ------
-    InputError
-        When the workspace has no incidents.
-    """
-    as_of = as_of or data_as_of(ws)
-    if as_of is None:
-        raise InputError("the workspace has no incidents; import some first ('patrolnet import WORKSPACE incidents FILE')")
-    first = as_of.replace(day=1)
-    if (as_of + dt.timedelta(days=1)).day != 1:
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-    return f"{first:%Y-%m}"
 
 
 def cameras_available() -> bool:
@@ -398,14 +393,7 @@ def run_camera_gaps(ctx: JobContext, p: CameraGapsParams) -> tuple[dict[str, Any
                         "risk_score", "incidents_12m", "length_m", "seen_share", "nearest_camera_m",
                         "lon", "lat", "suggest_lon", "suggest_lat", "suggest_bearing_deg",
                         "suggest_kind") if c in gaps.columns]
-    cameras = 0
-    if ctx.ws.has("cameras"):
-        if p.station_id is None:
-            cameras = int(ctx.ws.count("cameras"))
-        else:  # a station's figures only
-            st = ctx.ws.read("cameras", columns=["station_id"])["station_id"].astype("string")
-            cameras = int((st == p.station_id).sum())
-    return {"cameras": cameras, "gaps": int(len(gaps)),
+    return {"cameras": camera_count(ctx.ws, p.station_id), "gaps": int(len(gaps)),
             "by_kind": kinds, "risk": p.risk, "top": _records(gaps[cols], p.top), "csv": names[0],
             "xlsx": names[1], "geojson": names[2]}, None
 
@@ -433,7 +421,7 @@ def run_camera_site(ctx: JobContext, p: CameraSiteParams) -> tuple[dict[str, Any
 def run_import(ctx: JobContext, p: ImportParams) -> tuple[dict[str, Any], dt.date | None]:
     source = ctx.out_dir / p.file_name
     try:
-        new_ws, result, report = import_table(
+        new_ws, result, report = import_file(
             ctx.ws, p.layer, source, column_map=p.column_map, coords=p.coords, timezone=p.timezone,
             strict=p.strict, replace=p.replace, tolerance_m=p.tolerance_m, category_map=p.category_map,
             encoding=p.encoding, sheet=p.sheet, progress=ctx.progress)
@@ -497,23 +485,33 @@ def submit_job(jobs: JobManager, kind: str, params: _Params | None, *, lang: str
     """Queue a job of ``kind`` (``params`` default to the kind's defaults); the job's JSON.
 
     ``station_id`` (a station user's jurisdiction) is forced into the parameters: such a job plans
-    or lists only that station's part, whatever was asked for."""
+    or lists only that station's part, whatever was asked for (routes: the station's scope of
+    :func:`app.services.params.route_kinds`; asking for the brigade's vehicles is forbidden).
+
+    Raises
+    ------
+    ForbiddenError
+        A station user asked for a district-wide kind, or for the brigade's vehicles (in ``lang``).
+    """
     p = params if params is not None else PARAMS[kind]()
     if station_id is not None:
         if "station_id" not in type(p).model_fields:
-            raise ForbiddenError(f"a station user may not run {kind} jobs (they cover the whole district)")
+            raise ForbiddenError(say("station.job_kind", lang, kind=kind) or kind, code="station.job_kind",
+                                 kind=kind)
         update: dict[str, Any] = {"station_id": station_id}
-        if kind == "routes":
-            if "brigade_vehicle" in p.kinds and params is not None and "kinds" in p.model_fields_set:  # type: ignore[attr-defined]
-                raise ForbiddenError("brigade vehicles are planned by the commander; a station user plans "
-                                     "kinds=[\"grid_team\"] for its own teams")
-            update["kinds"] = ["grid_team"]
+        if isinstance(p, RoutesParams):
+            asked = p.kinds if "kinds" in p.model_fields_set else None
+            try:
+                update["kinds"] = list(route_kinds(asked, station_id))
+            except InputError as exc:
+                raise ForbiddenError(say_error(exc, lang), code=exc.code, **exc.fmt) from None
         p = p.model_copy(update=update)
     return jobs.submit(kind, p.model_dump(mode="json"), args=p, lang=lang, owner=owner,
                        station_id=station_id).as_dict()
 
 
-def _pairs(text: str, what: str) -> dict[str, str]:
+def _pairs(text: str, field: str) -> dict[str, str]:
+    """``SOURCE=TARGET`` lines of a form field (``#`` comments and blank lines skipped)."""
     out: dict[str, str] = {}
     for number, line in enumerate(text.replace("\r", "").split("\n"), start=1):
         line = line.strip()
@@ -521,7 +519,8 @@ def _pairs(text: str, what: str) -> dict[str, str]:
             continue
         src, sep, dst = line.partition("=")
         if not sep or not src.strip() or not dst.strip():
-            raise InputError(f"{what}, line {number}: write SOURCE=TARGET, e.g. 发案时间=occurred_at (got {line!r})")
+            raise InputError(f"{field}, line {number}: write SOURCE=TARGET, e.g. 发案时间=occurred_at (got {line!r})",
+                             code="param.mapping", field=field, line=number, value=line)
         out[src.strip()] = dst.strip()
     return out
 
@@ -530,40 +529,51 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "on", "yes")
 
 
-def import_params(upload: Upload) -> ImportParams:
+def _named(sentence: str, field: str | None) -> str:
+    """A refusal of the import form that also names the form field (scripts post the same names)."""
+    return sentence if not field or field in sentence else f"{sentence} ({field})"
+
+
+def import_params(upload: Upload, lang: str = "zh-CN") -> ImportParams:
     """The import's parameters from the upload's form fields.
 
     Raises
     ------
     InputError
-        On a bad layer, coordinate system or mapping line.
+        On a bad layer, coordinate system or mapping line, said in ``lang`` (the form's labels).
     """
     f = upload.fields
-    raw = {
-        "layer": f.get("layer", ""),
-        # a name that climbs out of its folder, or names a device, is refused (422), not rewritten
-        "file_name": safe_filename(safe_name(upload.filename)),
-        "coords": f.get("coords") or "wgs84",
-        "column_map": _pairs(f.get("column_map", ""), "column mapping"),
-        "category_map": _pairs(f.get("category_map", ""), "category mapping"),
-        "timezone": f.get("timezone") or None,
-        "strict": _flag(f.get("strict")),
-        "replace": _flag(f.get("replace")),
-        "encoding": f.get("encoding") or None,
-        "sheet": f.get("sheet") or None,
-    }
+    try:
+        raw = {
+            "layer": f.get("layer", ""),
+            # a name that climbs out of its folder, or names a device, is refused (422), not rewritten
+            "file_name": safe_filename(safe_name(upload.filename)),
+            "coords": f.get("coords") or "wgs84",
+            "column_map": _pairs(f.get("column_map", ""), "column_map"),
+            "category_map": _pairs(f.get("category_map", ""), "category_map"),
+            "timezone": f.get("timezone") or None,
+            "strict": _flag(f.get("strict")),
+            "replace": _flag(f.get("replace")),
+            "encoding": f.get("encoding") or None,
+            "sheet": f.get("sheet") or None,
+        }
+    except InputError as exc:
+        if exc.code != "param.mapping":
+            raise
+        raise InputError(_named(say_error(exc, lang), exc.fmt.get("field")), code=exc.code, **exc.fmt) from None
     if f.get("tolerance_m"):
         raw["tolerance_m"] = f["tolerance_m"]
     try:
         return ImportParams.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"bad import parameters: {problems}") from None
+        said = [_named(say_invalid(e, lang), next((str(x) for x in e["loc"] if isinstance(x, str)), None))
+                for e in exc.errors()]
+        raise InputError(join(said, lang)) from None
 
 
 def run_import_upload(jobs: JobManager, upload: Upload, *, lang: str, owner: str = "") -> tuple[dict[str, Any], int]:
     """Run the import of an upload as a job and wait for it; (job JSON, HTTP status)."""
-    p = import_params(upload)
+    p = import_params(upload, lang)
     job = jobs.submit("import", p.model_dump(mode="json"), args=p, lang=lang, inputs={p.file_name: upload.data},
                       owner=owner)
     jobs.wait(job)

@@ -17,6 +17,7 @@ from app.web.auth import LoginLimiter, authenticate
 from app.web.config import Settings, get_settings
 from app.web.errors import install_error_handlers
 from app.web.job_kinds import JOB_KINDS
+from app.web.messages import say_error
 from app.web.openapi import document_error_responses
 from app.web.pages import STATIC_PREFIX
 from app.web.routes import ALWAYS as ROUTERS
@@ -116,7 +117,7 @@ def create_app(
     state.workspace()  # fail early on a bad workspace
     state.limiter = LoginLimiter(settings.login_limit_user, settings.login_limit_client)
     state.jobs = JobManager(state.workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers,
-                            processes=settings.job_processes)
+                            processes=settings.job_processes, describe=say_error)
     assets_ok = True
     try:
         check_assets(settings.assets_dir)

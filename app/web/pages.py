@@ -24,6 +24,7 @@ import app.web.figures as figures
 import app.web.job_kinds as job_kinds  # (its feature switches are looked up when a page is made)
 from app.storage.audit import ACTIONS
 from app.storage.users import MIN_PASSWORD_LENGTH, ROLES
+from app.web.messages import say_error
 from app.web.state import AppState
 from geo.tables import IMPORTABLE_LAYERS
 from geo.coords import COORD_SYSTEM_NAMES
@@ -213,7 +214,7 @@ def overview_page(state: AppState, lang: str) -> OverviewPage:
     try:
         figs = _figures(state, lang)
     except InputError as exc:  # no incidents, or a layer the report needs is missing
-        error = f"{t('dash.no_figures', lang)} {exc}"
+        error = f"{t('dash.no_figures', lang)} {say_error(exc, lang)}"
     return OverviewPage(
         lang=lang,
         other_lang=other_lang(lang),

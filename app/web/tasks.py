@@ -133,6 +133,9 @@ class Job:
     result: dict[str, Any] | None = None
     error: str | None = None
     error_type: str | None = None
+    #: The failure as the job's pages say it (the job's language, advice for the form); ``error`` is
+    #: the error's own text.
+    message: str | None = None
     files: dict[str, Path] = field(default_factory=dict)
     layers: tuple[str, ...] = ()
     #: The user who submitted the job (empty: the server itself) and, for a station user, its station.
@@ -157,7 +160,7 @@ class Job:
             "finished_at": self.finished_at,
             "elapsed_s": self.elapsed_s if self.finished else (
                 round(time.monotonic() - self._t0, 2) if self._t0 else None),
-            "error": self.error, "error_type": self.error_type,
+            "error": self.error, "error_type": self.error_type, "message": self.message,
             "result": self.result,
             "files": [
                 {"name": name, "href": f"{href}/files/{name}", "media_type": media_type(name),
@@ -184,6 +187,8 @@ class JobManager:
         The folder that holds one sub-folder per job.
     kinds
         The job kinds by name.
+    describe
+        ``describe(error, lang)``: a failed job's :attr:`Job.message` (default: the error's text).
     workers
         Threads of the pool.
     keep
@@ -191,10 +196,12 @@ class JobManager:
     """
 
     def __init__(self, open_workspace: Callable[[], Workspace], output_root: Path,
-                 kinds: Mapping[str, JobKind], *, workers: int = 2, keep: int = 200, processes: bool = False):
+                 kinds: Mapping[str, JobKind], *, workers: int = 2, keep: int = 200, processes: bool = False,
+                 describe: Callable[[BaseException, str], str] | None = None):
         self._open = open_workspace
         self.output_root = Path(output_root)
         self.kinds = dict(kinds)
+        self._describe = describe or (lambda exc, lang: str(exc))
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
         #: Run the jobs in worker processes (``patrolnet serve``): a planning run then does not hold
@@ -272,6 +279,11 @@ class JobManager:
             job.status, job.progress = "done", 1.0
         except PlannerError as exc:
             job.status, job.error, job.error_type = "failed", str(exc), type(exc).__name__
+            try:
+                job.message = self._describe(exc, job.lang)
+            except Exception:  # noqa: BLE001 - saying it in the page's language must not lose the failure
+                log.warning("job %s: could not word its error", job.id, exc_info=True)
+                job.message = job.error
             partial = getattr(exc, "job_result", None)
             job.result = partial if isinstance(partial, dict) else None
             self._collect(job, inputs, None)
@@ -371,11 +383,17 @@ class JobManager:
         job.files = files
         if job.result and renamed:
             job.result = _renamed(job.result, renamed)
-        if job.error:  # no server paths in messages; outputs by their final names
-            msg = job.error.replace(str(job.out_dir.resolve()) + "/", "").replace(str(job.out_dir) + "/", "")
-            for old, new in renamed.items():
-                msg = re.sub(rf"(?<![\w.-]){re.escape(old)}", new, msg)
-            job.error = msg
+        job.error, job.message = (self._tidy(job, text, renamed) for text in (job.error, job.message))
+
+    @staticmethod
+    def _tidy(job: Job, text: str | None, renamed: Mapping[str, str]) -> str | None:
+        """No server paths in messages; outputs by their final names."""
+        if not text:
+            return text
+        msg = text.replace(str(job.out_dir.resolve()) + "/", "").replace(str(job.out_dir) + "/", "")
+        for old, new in renamed.items():
+            msg = re.sub(rf"(?<![\w.-]){re.escape(old)}", new, msg)
+        return msg
 
     def _stem(self) -> str:
         try:

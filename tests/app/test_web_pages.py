@@ -98,7 +98,7 @@ def test_dashboard_without_incidents(tmp_path: Path, workspace_path: Path, asset
     with client_class()(create_app(path)) as c:
         html = c.get("/").text
         assert 'id="pn-no-figures"' in html and "暂无法统计月度数据" in html
-        r = c.get("/api/v1/stats/headline")
+        r = c.get("/api/v1/stats/headline", params={"lang": "en"})  # (the app's default language is zh-CN)
         assert r.status_code == 422 and "no incidents" in r.json()["detail"]
 
 

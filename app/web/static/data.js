@@ -19,7 +19,7 @@
       ? t("data.result", {rows: PN.fmt(r.rows_read), accepted: PN.fmt(r.accepted), rejected: PN.fmt(r.rejected), layer: r.layer, total: PN.fmt(r.layer_features)})
       : t("data.failed_rows", {rejected: PN.fmt(r.rejected || 0)});
     var h = '<p id="pn-import-summary" data-status="' + job.status + '">' + PN.esc(head) + "</p>";
-    if (job.error) h += '<p class="pn-error">' + PN.esc(job.error) + "</p>";
+    if (job.error) h += '<p class="pn-error">' + PN.esc(job.message || job.error) + "</p>";
     if (r.report && files[r.report]) h += '<p><a class="pn-btn secondary" id="pn-report" download href="' + files[r.report] + '">' + PN.esc(t("data.report")) + "</a></p>";
     out.innerHTML = h + rejected(r);
   }

@@ -118,6 +118,7 @@
   };
   PN.detail = function (body) {
     if (!body) return "";
+    if (typeof body.message === "string" && body.message) return body.message;  /* said in the page's language */
     if (typeof body.detail === "string") return body.detail;
     if (Array.isArray(body.detail)) return body.detail.map(function (d) { return (d.loc || []).join(".") + ": " + d.msg; }).join("; ");
     return JSON.stringify(body);
@@ -134,7 +135,7 @@
       function poll(j) {
         if (onUpdate) onUpdate(j);
         if (j.status === "done") return resolve(j);
-        if (j.status === "failed") { var e = new Error(j.error || "failed"); e.job = j; return reject(e); }
+        if (j.status === "failed") { var e = new Error(j.message || j.error || "failed"); e.job = j; return reject(e); }
         setTimeout(function () { PN.json(j.href).then(poll, reject); }, 400);
       }
       poll(job);
