@@ -181,7 +181,8 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, system: str) -> tuple[NDArray, NDAr
         return gcj02_to_wgs84(lon, lat)
     if key == "bd09":
         return bd09_to_wgs84(lon, lat)
-    raise InputError(f"unknown coordinate system {system!r}; use {_NAMES_TEXT} or EPSG:NNNN")
+    raise InputError(f"unknown coordinate system {system!r}; use {_NAMES_TEXT} or EPSG:NNNN",
+                     code="coords.unknown", value=str(system), known=f"{_NAMES_TEXT}, EPSG:NNNN")
 
 
 def suggest_projected_crs(lon: float, lat: float) -> str:
@@ -199,7 +200,8 @@ def suggest_projected_crs(lon: float, lat: float) -> str:
     if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
         raise CRSError(
             f"({lon}, {lat}) is not a longitude/latitude in degrees; reproject to EPSG:4326 first "
-            f"or pass the working CRS explicitly (--crs EPSG:NNNN)"
+            f"or pass the working CRS explicitly (--crs EPSG:NNNN)",
+            code="crs.not_degrees", lon=str(lon), lat=str(lat),
         )
     if not bool(out_of_china(lon, lat)) and 73.5 <= lon <= 136.5:
         cm = int(round(lon / 3.0) * 3)

@@ -290,17 +290,20 @@ def _drop_kind(tags: dict[str, str]) -> str:
 def _sniff_format(path: Path) -> str:
     """The osmium format string of ``path`` from its first bytes (and suffix for plain XML)."""
     if not path.exists():
-        raise InputError(f"OSM file '{path}' does not exist; check the path or {_FIX_FILE}")
+        raise InputError(f"OSM file '{path}' does not exist; check the path or {_FIX_FILE}", code="osm.missing",
+                         name=path.name)
     if path.is_dir():
-        raise InputError(f"'{path}' is a folder, not an OSM file; pass the .osm/.osm.pbf file itself")
+        raise InputError(f"'{path}' is a folder, not an OSM file; pass the .osm/.osm.pbf file itself",
+                         code="osm.folder", name=path.name)
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
             head = fh.read(64)
     except OSError as exc:
-        raise InputError(f"cannot read OSM file '{path}': {exc.strerror}; check its permissions") from exc
+        raise InputError(f"cannot read OSM file '{path}': {exc.strerror}; check its permissions",
+                         code="osm.unreadable", name=path.name, reason=str(exc.strerror)) from exc
     if size == 0:
-        raise InputError(f"OSM file '{path}' is empty (0 bytes); {_FIX_FILE}")
+        raise InputError(f"OSM file '{path}' is empty (0 bytes); {_FIX_FILE}", code="osm.empty", name=path.name)
     if head.startswith(b"BZh"):
         return "osm.bz2"
     if head.startswith(b"\x1f\x8b"):
@@ -315,7 +318,8 @@ def _sniff_format(path: Path) -> str:
     snippet = head[:24].decode("utf-8", "replace").replace("\n", "\\n")
     raise InputError(
         f"'{path}' is not an OSM file (it starts with {snippet!r}, not XML, PBF, bzip2 or gzip); "
-        f"{_FIX_FILE}"
+        f"{_FIX_FILE}",
+        code="osm.not_osm", name=path.name,
     )
 
 
@@ -329,13 +333,15 @@ def _check_compressed_xml(path: Path, fmt: str) -> None:
             head = fh.read(256)
     except (OSError, EOFError, ValueError) as exc:
         raise InputError(
-            f"OSM file '{path}' is a damaged {fmt.split('.')[-1]} archive ({exc}); {_FIX_FILE}"
+            f"OSM file '{path}' is a damaged {fmt.split('.')[-1]} archive ({exc}); {_FIX_FILE}",
+            code="osm.damaged", name=path.name, reason=str(exc),
         ) from exc
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         snippet = head[:24].decode("utf-8", "replace").replace("\n", "\\n")
         raise InputError(
             f"'{path}' unpacks to something that is not OSM XML (it starts with {snippet!r}); "
-            f"{_FIX_FILE}"
+            f"{_FIX_FILE}",
+            code="osm.not_osm", name=path.name,
         )
 
 
@@ -345,7 +351,8 @@ def _working_crs(crs: str | None, lon: float, lat: float) -> str:
     try:
         obj = CRS.from_user_input(crs)
     except Exception as exc:
-        raise CRSError(f"unknown CRS {crs!r}; give the working CRS as EPSG:NNNN") from exc
+        raise CRSError(f"unknown CRS {crs!r}; give the working CRS as EPSG:NNNN", code="crs.unknown",
+                       value=str(crs)) from exc
     require_projected(obj, f"working CRS {crs!r}",
                       fix=f"use one such as {suggest_projected_crs(lon, lat)} "
                           f"(leave --crs out to pick it automatically)")
@@ -651,14 +658,17 @@ def _cameras_frame(raw: _Raw, crs: str) -> gpd.GeoDataFrame:
 
 def _clip_polygon(boundary: gpd.GeoDataFrame, crs: str) -> shapely.Geometry:
     if not isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
-        raise InputError("boundary must be a GeoDataFrame of the district polygon(s)")
+        raise InputError("boundary must be a GeoDataFrame of the district polygon(s)", code="osm.boundary_empty")
     if boundary.crs is None:
-        raise CRSError("the boundary has no CRS; set it (e.g. .set_crs('EPSG:4326')) before clipping")
+        raise CRSError("the boundary has no CRS; set it (e.g. .set_crs('EPSG:4326')) before clipping",
+                       code="crs.missing", what="boundary")
     if len(boundary) == 0 or boundary.geometry.isna().all():
-        raise InputError("the boundary is empty; pass the district polygon to clip the roads to")
+        raise InputError("the boundary is empty; pass the district polygon to clip the roads to",
+                         code="osm.boundary_empty")
     poly = boundary.to_crs(crs).geometry.union_all()
     if poly.is_empty:
-        raise InputError("the boundary is empty; pass the district polygon to clip the roads to")
+        raise InputError("the boundary is empty; pass the district polygon to clip the roads to",
+                         code="osm.boundary_empty")
     shapely.prepare(poly)
     return poly
 
@@ -729,7 +739,8 @@ def read_osm(
     except RuntimeError as exc:
         raise InputError(
             f"cannot read OSM file '{path}': {exc} (the file is damaged, truncated or not OSM data); "
-            f"{_FIX_FILE}"
+            f"{_FIX_FILE}",
+            code="osm.damaged", name=path.name, reason=str(exc),
         ) from exc
     report("building graph", 0.6)
     stats: dict[str, Any] = {
@@ -746,12 +757,14 @@ def read_osm(
         if raw.counts["road_ways"]:
             raise InputError(
                 f"OSM file '{path}' has {raw.counts['road_ways']} road ways but none of their nodes "
-                f"(is the file unsorted? sort it with 'osmium sort'); {_FIX_FILE}"
+                f"(is the file unsorted? sort it with 'osmium sort'); {_FIX_FILE}",
+                code="osm.no_nodes", name=path.name, ways=raw.counts["road_ways"],
             )
         raise InputError(
             f"OSM file '{path}' contains no roads (no ways tagged highway={{"
             f"{', '.join(sorted(highways)[:6])}, ...}}); export an extract that includes the street "
-            f"network (not only buildings or POIs) and pass it with --osm FILE"
+            f"network (not only buildings or POIs) and pass it with --osm FILE",
+            code="osm.no_roads", name=path.name,
         )
 
     if boundary is not None and crs is None:
@@ -786,7 +799,8 @@ def read_osm(
         if not len(edges):
             raise InputError(
                 f"no road of '{path}' lies inside the boundary; check that the extract covers the "
-                f"district (and that the boundary's CRS is right)"
+                f"district (and that the boundary's CRS is right)",
+                code="osm.outside_boundary", name=path.name,
             )
 
     nodes["street_count"] = _street_counts(nodes["node_id"].to_numpy(), edges)
@@ -912,7 +926,7 @@ def place_download(
     hosts = [_endpoint(ox.settings.nominatim_url), _endpoint(ox.settings.overpass_url)]
     for host, port in hosts:
         if not host or not _reachable(host, port, timeout_s):
-            raise OfflineError(f"{_OFFLINE_MSG} ({host}:{port} unreachable within {timeout_s:g} s)")
+            raise OfflineError(f"{_OFFLINE_MSG} ({host}:{port} unreachable within {timeout_s:g} s)", code="osm.offline")
     import requests
 
     try:
@@ -934,9 +948,10 @@ def place_download(
                 target = Path(save_to)
             ox.io.save_graph_xml(graph, target)
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise OfflineError(f"{_OFFLINE_MSG} ({exc.__class__.__name__})") from exc
+        raise OfflineError(f"{_OFFLINE_MSG} ({exc.__class__.__name__})", code="osm.offline") from exc
     except (ValueError, TypeError, _osmnx_response_error()) as exc:
-        raise InputError(f"cannot download the streets of {place!r}: {exc}; check the place name") from exc
+        raise InputError(f"cannot download the streets of {place!r}: {exc}; check the place name",
+                         code="osm.place", place=str(place), reason=str(exc)) from exc
     try:
         return read_osm(target, crs=crs)
     finally:

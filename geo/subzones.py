@@ -49,7 +49,8 @@ def street_blocks(edges: gpd.GeoDataFrame, *, area: BaseGeometry | None = None) 
     lines = edges.geometry.to_numpy()
     lines = lines[~(shapely.is_missing(lines) | shapely.is_empty(lines))]
     if len(lines) == 0:
-        raise InputError("no road edges to build blocks from; import a road network first (patrolnet init --osm)")
+        raise InputError("no road edges to build blocks from; import a road network first (patrolnet init --osm)",
+                         code="data.no_roads")
     # node the linework (both directions collapse into one line), then take the faces
     noded = shapely.union_all(shapely.normalize(lines))
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
@@ -280,11 +281,12 @@ def build_subzones(
     """
     report = progress or no_progress
     if count is not None and target_area_m2 is not None:
-        raise InputError("give either --count or --target-area-m2, not both")
+        raise InputError("give either --count or --target-area-m2, not both", code="param.grid_both")
     if count is not None and count < 1:
-        raise InputError(f"--count {count}: must be at least 1")
+        raise InputError(f"--count {count}: must be at least 1", code="param.grid_count", count=count)
     if target_area_m2 is not None and target_area_m2 <= 0:
-        raise InputError(f"--target-area-m2 {target_area_m2}: must be positive")
+        raise InputError(f"--target-area-m2 {target_area_m2}: must be positive", code="param.grid_area",
+                         area=target_area_m2)
     crs = edges.crs
     area = None
     if boundary is not None and len(boundary):
@@ -292,7 +294,8 @@ def build_subzones(
     report("blocks", 0.0)
     blocks = street_blocks(edges, area=area)
     if len(blocks) == 0:
-        raise InputError("the road network encloses no block inside the boundary; check the road layer and boundary")
+        raise InputError("the road network encloses no block inside the boundary; check the road layer and boundary",
+                         code="grid.no_blocks")
     report("blocks", 1.0)
     pieces = gpd.GeoDataFrame({"block": np.arange(len(blocks))}, geometry=blocks.to_numpy(), crs=crs)
     pieces["station_id"] = ""
@@ -307,7 +310,8 @@ def build_subzones(
             own = dict(zip(comm["community_id"].astype(str), comm["station_id"].astype(str)))
             pieces = pieces[pieces["community_id"].map(own) == pieces["station_id"]].reset_index(drop=True)
     if len(pieces) == 0:
-        raise InputError("no street block lies inside the stations/communities given; check their CRS and extent")
+        raise InputError("no street block lies inside the stations/communities given; check their CRS and extent",
+                         code="grid.no_blocks_in_areas")
     covered = float(pieces.geometry.area.sum())
     if target_area_m2 is None:
         target_area_m2 = covered / count if count is not None else 40_000.0
@@ -368,7 +372,8 @@ def build_subzones(
         if len(pieces) < count:
             raise InfeasibleError(
                 f"--count {count}: the street blocks give only {len(pieces)} pieces after splitting; "
-                f"ask for fewer sub-zones or use --target-area-m2"
+                f"ask for fewer sub-zones or use --target-area-m2",
+                code="grid.too_few_pieces", count=count, pieces=len(pieces),
             )
         geoms = pieces.geometry.to_numpy()
         areas = shapely.area(geoms)

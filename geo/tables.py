@@ -140,7 +140,8 @@ class ImportResult:
 def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
     raw = path.read_bytes()
     if not raw.strip():
-        raise InputError(f"'{path}' is empty; export the table again with a header row and data")
+        raise InputError(f"'{path}' is empty; export the table again with a header row and data",
+                         code="import.empty", name=path.name)
     tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
     last: Exception | None = None
     for enc in tried:
@@ -156,11 +157,13 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
             frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                                 na_values=[""], skip_blank_lines=True)
         except pd.errors.ParserError as exc:
-            raise InputError(f"'{path}': not a readable CSV table ({exc}); check the delimiter and quotes") from exc
+            raise InputError(f"'{path}': not a readable CSV table ({exc}); check the delimiter and quotes",
+                             code="import.bad_csv", name=path.name, reason=str(exc)) from exc
         return frame, ("gb18030" if enc == "gb18030" else "utf-8")
     raise InputError(
         f"'{path}': text encoding is neither UTF-8 nor GBK/GB18030 ({last}); "
-        f"save it from Excel as 'CSV UTF-8' or pass --encoding"
+        f"save it from Excel as 'CSV UTF-8' or pass --encoding",
+        code="import.encoding", name=path.name,
     )
 
 
@@ -182,7 +185,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"'{path}' does not exist; check the path")
+        raise InputError(f"'{path}' does not exist; check the path", code="import.missing", name=path.name)
     if path.is_file() and path.stat().st_size > 0:
         # size, content matching the suffix, zip / compression bombs, XML entities: refused before reading
         if path.suffix.lower() in TABULAR + GEO or path.name.lower().endswith(".csv.gz"):
@@ -198,7 +201,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
         try:
             data = gzip.decompress(path.read_bytes())
         except OSError as exc:
-            raise InputError(f"'{path}': not a readable gzip file ({exc})") from exc
+            raise InputError(f"'{path}': not a readable gzip file ({exc})", code="import.unreadable", name=path.name,
+                             reason=str(exc)) from exc
         tmp = path.with_name(path.name[:-3])
         frame, enc = _read_csv_bytes(data, tmp, encoding)
         frame.insert(0, "__row__", np.arange(2, len(frame) + 2))
@@ -206,7 +210,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
         try:
             frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
         except Exception as exc:
-            raise InputError(f"'{path}': not a readable Excel workbook ({exc}); save it as .xlsx") from exc
+            raise InputError(f"'{path}': not a readable Excel workbook ({exc}); save it as .xlsx",
+                             code="import.bad_xlsx", name=path.name, reason=str(exc)) from exc
         frame = frame.dropna(how="all")
         frame.insert(0, "__row__", frame.index.to_numpy() + 2)
         frame = frame.reset_index(drop=True)
@@ -214,12 +219,14 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
         try:
             frame = pyogrio.read_dataframe(path)
         except Exception as exc:
-            raise InputError(f"'{path}': not readable as geodata ({exc}); check the file") from exc
+            raise InputError(f"'{path}': not readable as geodata ({exc}); check the file",
+                             code="import.unreadable", name=path.name, reason=str(exc)) from exc
         frame.insert(0, "__row__", np.arange(1, len(frame) + 1))
         enc = "utf-8"
     else:
         raise InputError(
-            f"'{path}': unknown file type '{path.suffix}'; use CSV, XLSX, GeoJSON, GeoPackage or Shapefile"
+            f"'{path}': unknown file type '{path.suffix}'; use CSV, XLSX, GeoJSON, GeoPackage or Shapefile",
+            code="import.file_type", name=path.name, suffix=path.suffix,
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame, enc
@@ -251,7 +258,9 @@ def guess_column_map(columns: list[str], layer: str, *, given: Mapping[str, str]
     for src, dst in given.items():
         if src not in columns:
             raise InputError(
-                f"--map {src}={dst}: the file has no column '{src}' (it has: {', '.join(c for c in columns if c != '__row__')})"
+                f"--map {src}={dst}: the file has no column '{src}' (it has: {', '.join(c for c in columns if c != '__row__')})",
+                code="import.no_column", column=src, target=dst,
+                columns=", ".join(c for c in columns if c != "__row__"),
             )
         mapping[src] = dst
         used.add(dst)
@@ -350,7 +359,8 @@ def map_categories(values: pd.Series, extra: Mapping[str, str] | None = None) ->
         lookup[en.lower()] = code
     for k, v in (extra or {}).items():
         if v not in CATEGORIES:
-            raise InputError(f"category map {k}={v}: '{v}' is not a category code ({', '.join(CATEGORIES)})")
+            raise InputError(f"category map {k}={v}: '{v}' is not a category code ({', '.join(CATEGORIES)})",
+                             code="import.category_code", source=k, value=v, known=", ".join(CATEGORIES))
         lookup[k.strip().lower()] = v
     uniques = values.dropna().astype(str).unique()
     resolved: dict[str, Any] = {}
@@ -444,7 +454,8 @@ def _points(frame: pd.DataFrame, mapping_targets: set[str], coords: str, src_crs
         if not {xcol, ycol} <= set(frame.columns):
             raise InputError(
                 "no coordinate columns found: name them 经度/纬度, lon/lat or X/Y, or map them with "
-                "--map 你的列=lon --map 你的列=lat"
+                "--map 你的列=lon --map 你的列=lat",
+                code="import.no_coordinates",
             )
         xv, yv = _to_float(frame[xcol]), _to_float(frame[ycol])
         blank = frame[xcol].isna() | frame[ycol].isna()
@@ -522,7 +533,8 @@ def prepare_rows(
     (``row, column, value, reason``; one line per fault, so one row may appear more than once).
     """
     if layer not in IMPORTABLE_LAYERS:
-        raise InputError(f"layer '{layer}' cannot be imported; choose one of {', '.join(IMPORTABLE_LAYERS)}")
+        raise InputError(f"layer '{layer}' cannot be imported; choose one of {', '.join(IMPORTABLE_LAYERS)}",
+                         code="param.layer", layer=layer, layers=", ".join(IMPORTABLE_LAYERS))
     rejects = _Rejects()
     src = frame.rename(columns=dict(column_map))
     src = src.loc[:, ~src.columns.duplicated()]
@@ -559,12 +571,14 @@ def prepare_rows(
         else:
             raise InputError(
                 "no time column found: name it 发案时间/occurred_at (or give YEAR, MONTH, DAY[, HOUR, MINUTE]) "
-                "or map it with --map 你的列=occurred_at"
+                "or map it with --map 你的列=occurred_at",
+                code="import.no_time",
             )
         ok &= times.notna()
         out["occurred_at"] = times
         if "category" not in src.columns:
-            raise InputError("no category column found: name it 案件类别/category or map it with --map 你的列=category")
+            raise InputError("no category column found: name it 案件类别/category or map it with --map 你的列=category",
+                             code="import.no_category")
         cats = map_categories(src["category"], category_map)
         unknown = cats.isna()
         rejects.add(rows[unknown], "category", src["category"][unknown],
@@ -621,7 +635,8 @@ def prepare_rows(
         id_col = {"stations": "station_id", "communities": "community_id", "neighborhoods": "neighborhood_id"}[layer]
         out[id_col] = src[id_col].astype("string") if id_col in src.columns else id_prefix + rows.astype(str)
         if "name" not in src.columns:
-            raise InputError(f"no name column found: name it 名称/name or map it with --map 你的列=name")
+            raise InputError(f"no name column found: name it 名称/name or map it with --map 你的列=name",
+                             code="import.no_name")
         out["name"] = src["name"].astype("string").str.strip()
         blank = out["name"].isna() | (out["name"] == "")
         rejects.add(rows[blank], "name", "", "name missing")
@@ -683,7 +698,8 @@ def _polygons(frame: pd.DataFrame, coords: str, crs: CRS, rejects: _Rejects, bou
               tolerance_m: float = 200.0, layer: str = "polygons") -> tuple[np.ndarray, pd.Series]:
     rows = frame["__row__"]
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise InputError("polygon layers need a geodata file (GeoJSON, GeoPackage or Shapefile) with polygons")
+        raise InputError("polygon layers need a geodata file (GeoJSON, GeoPackage or Shapefile) with polygons",
+                         code="import.need_polygons")
     geoms = frame.geometry
     ok = pd.Series(True, index=frame.index)
     empty = geoms.isna() | geoms.is_empty

@@ -27,7 +27,7 @@ MESSAGES: dict[str, dict[str, str]] = {
               "(the default is the last full week, from {default})",
     },
     "error.report.no_layer": {
-        "zh-CN": "报表需要“{layer}”图层；请先在“数据”页导入该图层",
+        "zh-CN": "报表需要“{layer}”图层；请先在“数据导入”页导入该图层",
         "en": "the report needs the '{layer}' layer; import it on the Data page first",
     },
     "error.report.unknown_categories": {

@@ -116,7 +116,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # -- what the workspace lacks (app.services) ------------------------------------------------------
     "error.data.no_incidents": {
-        "zh-CN": "工作区没有警情；请先在“数据”页导入警情",
+        "zh-CN": "工作区没有警情；请先在“数据导入”页导入警情",
         "en": "the workspace has no incidents; import them on the Data page first",
     },
     "error.data.no_incidents_selected": {
@@ -128,7 +128,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the workspace has no sub-zones yet; build the sub-zone grid first",
     },
     "error.data.no_units": {
-        "zh-CN": "工作区没有巡逻力量；请先在“数据”页导入巡逻力量（units）",
+        "zh-CN": "工作区没有巡逻力量；请先在“数据导入”页导入巡逻力量（units）",
         "en": "the workspace has no patrol units; import them (units) on the Data page first",
     },
     "error.data.no_roads": {
@@ -212,5 +212,172 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.station.no_units": {
         "zh-CN": "派出所 {station} 在巡逻力量图层中没有 {kinds} 类型的力量",
         "en": "station {station} has no units of kind(s) {kinds} in the units layer",
+    },
+    # -- imported files (geo.tables, app.services.imports) ------------------------------------------
+    "error.import.missing": {
+        "zh-CN": "文件“{name}”不存在；请检查路径",
+        "en": "file '{name}' does not exist; check the path",
+    },
+    "error.import.empty": {
+        "zh-CN": "文件“{name}”是空的；请重新导出带表头和数据的表格",
+        "en": "file '{name}' is empty; export the table again with a header row and data",
+    },
+    "error.import.bad_csv": {
+        "zh-CN": "文件“{name}”不是可读取的 CSV 表格（{reason}）；请检查分隔符和引号",
+        "en": "file '{name}' is not a readable CSV table ({reason}); check the delimiter and quotes",
+    },
+    "error.import.encoding": {
+        "zh-CN": "文件“{name}”的文字编码既不是 UTF-8 也不是 GBK/GB18030；请在 Excel 中另存为“CSV UTF-8”后重新上传",
+        "en": "file '{name}' is neither UTF-8 nor GBK/GB18030 text; save it from Excel as 'CSV UTF-8' and upload it again",
+    },
+    "error.import.bad_xlsx": {
+        "zh-CN": "文件“{name}”不是可读取的 Excel 工作簿（{reason}）；请另存为 .xlsx",
+        "en": "file '{name}' is not a readable Excel workbook ({reason}); save it as .xlsx",
+    },
+    "error.import.unreadable": {
+        "zh-CN": "文件“{name}”无法读取（{reason}）；请检查文件",
+        "en": "file '{name}' cannot be read ({reason}); check the file",
+    },
+    "error.import.file_type": {
+        "zh-CN": "文件“{name}”的类型“{suffix}”不受支持；请使用 CSV、XLSX、GeoJSON、GeoPackage 或 Shapefile",
+        "en": "file '{name}' has an unknown type '{suffix}'; use CSV, XLSX, GeoJSON, GeoPackage or Shapefile",
+    },
+    "error.import.no_column": {
+        "zh-CN": "字段对应“{column}={target}”：文件中没有列“{column}”（已有列：{columns}）",
+        "en": "column mapping {column}={target}: the file has no column '{column}' (it has: {columns})",
+    },
+    "error.import.category_code": {
+        "zh-CN": "类别对应“{source}={value}”：“{value}”不是类别代码（可用代码：{known}）",
+        "en": "category map {source}={value}: '{value}' is not a category code ({known})",
+    },
+    "error.import.no_coordinates": {
+        "zh-CN": "找不到坐标列：请将列命名为 经度/纬度、lon/lat 或 X/Y，或在“字段对应”中写明，例如 你的列=lon",
+        "en": "no coordinate columns found: name them 经度/纬度, lon/lat or X/Y, or map them under column mapping, e.g. your_column=lon",
+    },
+    "error.import.no_time": {
+        "zh-CN": "找不到时间列：请将列命名为 发案时间/occurred_at（或给出年、月、日[、时、分]），或在“字段对应”中写明，例如 你的列=occurred_at",
+        "en": "no time column found: name it 发案时间/occurred_at (or give YEAR, MONTH, DAY[, HOUR, MINUTE]), or map it "
+              "under column mapping, e.g. your_column=occurred_at",
+    },
+    "error.import.no_category": {
+        "zh-CN": "找不到类别列：请将列命名为 案件类别/category，或在“字段对应”中写明，例如 你的列=category",
+        "en": "no category column found: name it 案件类别/category, or map it under column mapping, e.g. your_column=category",
+    },
+    "error.import.no_name": {
+        "zh-CN": "找不到名称列：请将列命名为 名称/name，或在“字段对应”中写明，例如 你的列=name",
+        "en": "no name column found: name it 名称/name, or map it under column mapping, e.g. your_column=name",
+    },
+    "error.import.need_polygons": {
+        "zh-CN": "面图层需要含多边形的地理数据文件（GeoJSON、GeoPackage 或 Shapefile）",
+        "en": "polygon layers need a geodata file (GeoJSON, GeoPackage or Shapefile) with polygons",
+    },
+    "error.import.strict": {
+        "zh-CN": "文件“{name}”的 {rows} 行中有 {rejected} 行被拒收（已选择有错误行则整体拒收，未导入任何行）；"
+                 "第一处：第 {row} 行，列“{column}”：{reason}；全部原因见逐行报告",
+        "en": "file '{name}': {rejected} of {rows} rows rejected (refusing the whole file: nothing imported); "
+              "first: row {row}, column '{column}': {reason}; every reason is in the per-row report",
+    },
+    "error.import.nothing": {
+        "zh-CN": "文件“{name}”中没有可以导入的行（拒收 {rejected} 行）；原因见逐行报告",
+        "en": "file '{name}': no row could be imported ({rejected} rejected); the reasons are in the per-row report",
+    },
+    "error.boundary.no_polygon": {
+        "zh-CN": "边界文件“{name}”中没有多边形；请提供辖区轮廓的多边形",
+        "en": "boundary file '{name}' holds no polygon; give the district's outline as polygons",
+    },
+    "error.boundary.not_degrees": {
+        "zh-CN": "边界文件“{name}”的坐标系为 {crs}，不是经纬度，不能按 {coords} 纠偏；请选择正确的边界坐标系",
+        "en": "boundary file '{name}' is in {crs}, not degrees, so it cannot be read as {coords}; choose the boundary's "
+              "coordinate system again",
+    },
+    "error.boundary.unusable": {
+        "zh-CN": "边界文件“{name}”中没有可用的多边形（{reason}）；请修正轮廓后重试",
+        "en": "boundary file '{name}' has no usable polygon ({reason}); fix the outline and try again",
+    },
+    "error.coords.unknown": {
+        "zh-CN": "无法识别坐标系“{value}”；可选：{known}",
+        "en": "unknown coordinate system '{value}'; use {known}",
+    },
+    "error.crs.not_degrees": {
+        "zh-CN": "({lon}, {lat}) 不是以度为单位的经纬度；请先转换为 WGS84（EPSG:4326），或直接指定工作坐标系",
+        "en": "({lon}, {lat}) is not a longitude/latitude in degrees; convert it to WGS84 (EPSG:4326) first or give "
+              "the working CRS",
+    },
+    # -- new workspaces (app.services.workspace) ------------------------------------------------------
+    "error.init.nothing": {
+        "zh-CN": "没有可用于新建工作区的数据：请提供 OpenStreetMap 路网文件（或联网时的地名）、辖区边界文件或工作坐标系",
+        "en": "nothing to build from: give an OpenStreetMap file (or a place name, online), a boundary file or a "
+              "working CRS",
+    },
+    "error.init.osm_and_place": {
+        "zh-CN": "请只给出 OpenStreetMap 文件或地名之一，不要同时给出",
+        "en": "give either an OpenStreetMap file or a place name, not both",
+    },
+    # -- the road network from OpenStreetMap (geo.osm) -----------------------------------------------
+    "error.osm.missing": {
+        "zh-CN": "OSM 文件“{name}”不存在；请检查路径，或重新下载路网提取文件（Geofabrik/BBBike 的 .osm.pbf，或 Overpass、JOSM 导出的 .osm）",
+        "en": "OSM file '{name}' does not exist; check the path, or download the extract again (Geofabrik/BBBike .osm.pbf, "
+              "an Overpass or JOSM .osm export)",
+    },
+    "error.osm.folder": {
+        "zh-CN": "“{name}”是文件夹，不是 OSM 文件；请给出 .osm 或 .osm.pbf 文件本身",
+        "en": "'{name}' is a folder, not an OSM file; give the .osm or .osm.pbf file itself",
+    },
+    "error.osm.unreadable": {
+        "zh-CN": "无法读取 OSM 文件“{name}”（{reason}）；请检查文件权限",
+        "en": "cannot read OSM file '{name}' ({reason}); check its permissions",
+    },
+    "error.osm.empty": {
+        "zh-CN": "OSM 文件“{name}”是空的；请重新下载或导出路网提取文件",
+        "en": "OSM file '{name}' is empty; download or export the extract again",
+    },
+    "error.osm.not_osm": {
+        "zh-CN": "“{name}”不是 OSM 文件（不是 XML、PBF、bzip2 或 gzip）；请重新下载或导出路网提取文件",
+        "en": "'{name}' is not an OSM file (not XML, PBF, bzip2 or gzip); download or export the extract again",
+    },
+    "error.osm.damaged": {
+        "zh-CN": "OSM 文件“{name}”已损坏或不完整（{reason}）；请重新下载或导出路网提取文件",
+        "en": "OSM file '{name}' is damaged or truncated ({reason}); download or export the extract again",
+    },
+    "error.osm.no_nodes": {
+        "zh-CN": "OSM 文件“{name}”有 {ways} 条道路，但缺少它们的节点（文件可能未排序）；请重新下载或导出路网提取文件",
+        "en": "OSM file '{name}' has {ways} road ways but none of their nodes (is it unsorted?); download or export the "
+              "extract again",
+    },
+    "error.osm.no_roads": {
+        "zh-CN": "OSM 文件“{name}”中没有道路；请导出包含街道网络的提取文件（不只是建筑物或兴趣点）",
+        "en": "OSM file '{name}' contains no roads; export an extract that includes the street network (not only "
+              "buildings or points of interest)",
+    },
+    "error.osm.outside_boundary": {
+        "zh-CN": "“{name}”中没有任何道路位于辖区边界内；请确认提取范围覆盖辖区，且边界的坐标系正确",
+        "en": "no road of '{name}' lies inside the boundary; check that the extract covers the district and that the "
+              "boundary's coordinate system is right",
+    },
+    "error.osm.boundary_empty": {
+        "zh-CN": "辖区边界为空；请提供用于裁剪道路的辖区多边形",
+        "en": "the boundary is empty; give the district polygon to clip the roads to",
+    },
+    "error.osm.offline": {
+        "zh-CN": "没有互联网：请在联网的电脑上下载路网提取文件，再从文件导入",
+        "en": "no internet: download the extract on a connected machine and import it from the file",
+    },
+    "error.osm.place": {
+        "zh-CN": "无法下载“{place}”的街道（{reason}）；请检查地名",
+        "en": "cannot download the streets of '{place}' ({reason}); check the place name",
+    },
+    # -- the sub-zone grid (geo.subzones) -------------------------------------------------------------
+    "error.grid.no_blocks": {
+        "zh-CN": "路网在辖区边界内围不成任何街区；请检查道路图层和辖区边界",
+        "en": "the road network encloses no block inside the boundary; check the road layer and the boundary",
+    },
+    "error.grid.no_blocks_in_areas": {
+        "zh-CN": "没有街区位于所给的派出所或社区辖区内；请检查它们的坐标系和范围",
+        "en": "no street block lies inside the stations or communities given; check their coordinate system and extent",
+    },
+    "error.grid.too_few_pieces": {
+        "zh-CN": "要求 {count} 个小片区，但街区切分后只有 {pieces} 块；请减少小片区数量，或改为按目标面积划分",
+        "en": "{count} sub-zones asked for, but the street blocks give only {pieces} pieces; ask for fewer sub-zones or "
+              "give a target area instead",
     },
 }

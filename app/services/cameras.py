@@ -47,7 +47,8 @@ def district_layers(
         The workspace has no road edges.
     """
     if not ws.has("road_edges") or ws.count("road_edges") == 0:
-        raise InputError(f"workspace '{ws.path}' has no road network; build it with patrolnet init --osm FILE")
+        raise InputError(f"workspace '{ws.path}' has no road network; build it with patrolnet init --osm FILE",
+                         code="data.no_roads")
     out: dict[str, gpd.GeoDataFrame | None] = {}
     for name in ("cameras", "road_edges", "buildings", "neighborhoods", "stations", "communities", "incidents"):
         out[name] = ws.read(name) if ws.has(name) and ws.count(name) else None
@@ -134,9 +135,10 @@ def siting_for_workspace(
     cand = candidate_sites(lay["road_edges"], spacing_m=spacing_m, entrances=ent, poles=poles,
                            stations=lay["stations"])
     if budget_per_station is not None and lay["stations"] is None:
-        raise InputError("--budget-per-station needs police stations in the workspace (layer 'stations')")
+        raise InputError("--budget-per-station needs police stations in the workspace (layer 'stations')",
+                         code="cameras.budget_needs_stations")
     if not len(gaps):
-        raise InputError("no camera gaps: every street, entrance and cell given is already seen")
+        raise InputError("no camera gaps: every street, entrance and cell given is already seen", code="cameras.no_gaps")
     plan = site_cameras(gaps, cand, k=k, target_share=target_share, radius_m=radius_m,
                         budget_per_station=budget_per_station, method=method, time_limit_s=time_limit_s)
     plan.figures["gaps"] = int(len(gaps))

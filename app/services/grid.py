@@ -40,7 +40,8 @@ def grid_workspace(
     report = progress or no_progress
     layers = {name: ws.read(name) for name in ("boundary", "stations", "communities", "neighborhoods") if ws.has(name)}
     if not ws.has("road_edges"):
-        raise InputError(f"workspace '{ws.path}' has no road_edges; build it with 'patrolnet init --osm FILE' first")
+        raise InputError(f"workspace '{ws.path}' has no road_edges; build it with 'patrolnet init --osm FILE' first",
+                         code="data.no_roads")
     result = build_subzones(
         ws.read("road_edges"), boundary=layers.get("boundary"), stations=layers.get("stations"),
         communities=layers.get("communities"), neighborhoods=layers.get("neighborhoods"), count=count,

@@ -207,11 +207,14 @@ def import_table(
         raise InputError(
             f"'{path}': {result.rejected_rows} of {len(frame)} rows rejected (--strict: nothing imported); "
             f"first: row {first['row']}, column {first['column']}: {first['reason']}; "
-            f"all reasons in {report_path}"
+            f"all reasons in {report_path}",
+            code="import.strict", name=path.name, rejected=result.rejected_rows, rows=len(frame),
+            row=str(first["row"]), column=str(first["column"]), reason=str(first["reason"]),
         )
     if len(accepted) == 0:
         raise InputError(
-            f"'{path}': no row could be imported ({result.rejected_rows} rejected); reasons in {report_path}"
+            f"'{path}': no row could be imported ({result.rejected_rows} rejected); reasons in {report_path}",
+            code="import.nothing", name=path.name, rejected=result.rejected_rows,
         )
     if layer == "incidents":
         report("place incidents", 0.0)
@@ -275,31 +278,37 @@ def read_boundary(path: str | Path, *, coords: str = "wgs84") -> gpd.GeoDataFram
 
     path = Path(path)
     if not path.exists():
-        raise InputError(f"boundary file '{path}' does not exist; check the path")
+        raise InputError(f"boundary file '{path}' does not exist; check the path", code="import.missing",
+                         name=path.name)
     check_upload(path, max_bytes=512 * 1024**2,
                  allowed_suffixes={".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".kmz"})
     try:
         frame = pyogrio_read(path)
     except Exception as exc:
-        raise InputError(f"boundary file '{path}' is not readable as geodata ({exc})") from exc
+        raise InputError(f"boundary file '{path}' is not readable as geodata ({exc})", code="import.unreadable",
+                         name=path.name, reason=str(exc)) from exc
     polys = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])].copy()
     if polys.empty:
-        raise InputError(f"boundary file '{path}' holds no polygon; give the district's outline as polygons")
+        raise InputError(f"boundary file '{path}' holds no polygon; give the district's outline as polygons",
+                         code="boundary.no_polygon", name=path.name)
     if polys.crs is None:
         polys = polys.set_crs("EPSG:4326")
     key = coord_system(coords)
     if key in SHIFTED_SYSTEMS:
         if not polys.crs.is_geographic:
-            raise InputError(f"--boundary-coords {coords}: '{path}' is in {polys.crs.to_string()}, not degrees")
+            raise InputError(f"--boundary-coords {coords}: '{path}' is in {polys.crs.to_string()}, not degrees",
+                             code="boundary.not_degrees", name=path.name, coords=coords, crs=polys.crs.to_string())
         polys = polys.set_geometry(
             gpd.GeoSeries([_transform_geom(g, key) for g in polys.geometry], index=polys.index, crs="EPSG:4326"))
     elif key is None:
-        raise InputError(f"--boundary-coords {coords!r}: use {', '.join(COORD_SYSTEM_NAMES[:-1])} or {COORD_SYSTEM_NAMES[-1]}")
+        raise InputError(f"--boundary-coords {coords!r}: use {', '.join(COORD_SYSTEM_NAMES[:-1])} or {COORD_SYSTEM_NAMES[-1]}",
+                         code="coords.unknown", value=str(coords), known=", ".join(COORD_SYSTEM_NAMES))
     polys = polys.to_crs("EPSG:4326")
     polys, problems = repair_geometries(polys, layer="boundary", expected="Polygon", crs="EPSG:4326")
     if polys.empty:
         first = problems.iloc[0]["reason"] if len(problems) else "no usable polygon"
-        raise InputError(f"boundary file '{path}': no usable polygon ({first}); fix the outline and try again")
+        raise InputError(f"boundary file '{path}': no usable polygon ({first}); fix the outline and try again",
+                         code="boundary.unusable", name=path.name, reason=str(first))
     keep = [c for c in ("name", "adcode") if c in polys.columns]
     out = polys[keep + ["geometry"]].copy()
     if "name" not in out:

@@ -155,9 +155,10 @@ def init_workspace(
     if overwrite and Path(path).exists():
         backup_before(path, "before-init")
     if osm is None and place is None and boundary is None and crs is None:
-        raise InputError("nothing to build from: pass --osm FILE (or --place NAME online), --boundary FILE or --crs")
+        raise InputError("nothing to build from: pass --osm FILE (or --place NAME online), --boundary FILE or --crs",
+                         code="init.nothing")
     if osm is not None and place is not None:
-        raise InputError("pass either --osm FILE or --place NAME, not both")
+        raise InputError("pass either --osm FILE or --place NAME, not both", code="init.osm_and_place")
     bnd = read_boundary(boundary, coords=boundary_coords) if boundary is not None else None
     layers: dict = {}
     sources: dict = {}
