@@ -222,4 +222,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "{a}的坐标系为 {a_crs}，而{b}为 {b_crs}；请先转换到同一坐标系",
         "en": "{a} are in {a_crs} but {b} in {b_crs}; bring them into one coordinate system first",
     },
+    "error.param.share": {
+        "zh-CN": "参数 {name} 为 {value}，须为大于 0 且不大于 1 的比例",
+        "en": "{name} is {value}; give a share above 0 and at most 1",
+    },
 }

@@ -222,7 +222,8 @@ def _check_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, views: gpd.GeoDataFrame,
     if views.crs is not None and not frame.crs.equals(views.crs):
         raise CRSError(
             f"{what} is in {frame.crs.to_string()} but the views in {views.crs.to_string()}; "
-            f"reproject one with .to_crs(...)"
+            f"reproject one with .to_crs(...)",
+            code="crs.mismatch", a=what, a_crs=frame.crs.to_string(), b="camera views", b_crs=views.crs.to_string(),
         )
 
 
@@ -267,7 +268,8 @@ def resolve_risk(
         return None
     if isinstance(risk, str):
         if risk not in frame.columns:
-            raise InputError(f"{what}: no column {risk!r} in the layer (columns: {', '.join(map(str, frame.columns))})")
+            raise InputError(f"{what}: no column {risk!r} in the layer (columns: {', '.join(map(str, frame.columns))})",
+                             code="layer.missing_columns", layer=what, columns=str(risk))
         values = frame[risk]
     elif isinstance(risk, pd.Series):
         if risk.index.equals(frame.index):
@@ -289,10 +291,13 @@ def resolve_risk(
     out = pd.to_numeric(values, errors="coerce")
     bad = out.isna() & values.notna()
     if bad.any():
-        raise InputError(f"{what}: non-numeric value {values[bad].iloc[0]!r} (row {values.index[bad][0]!r})")
+        raise InputError(f"{what}: non-numeric value {values[bad].iloc[0]!r} (row {values.index[bad][0]!r})",
+                         code="cameras.risk_value", what=what, value=str(values[bad].iloc[0]),
+                         row=str(values.index[bad][0]))
     arr = out.to_numpy(dtype=float, na_value=0.0)
     if (arr < 0).any():
-        raise InputError(f"{what}: negative value {arr[arr < 0][0]} (risk must be >= 0)")
+        raise InputError(f"{what}: negative value {arr[arr < 0][0]} (risk must be >= 0)", code="cameras.risk_negative",
+                         what=what, value=str(arr[arr < 0][0]))
     return arr
 
 

@@ -75,7 +75,7 @@ VALUES: dict[str, dict[str, str]] = {
 def translate(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A copy with headers (and known values) in ``lang`` (``"en"`` or ``"zh-CN"``)."""
     if lang not in ("en", "zh-CN"):
-        raise InputError(f"lang={lang!r}: use 'en' or 'zh-CN'")
+        raise InputError(f"lang={lang!r}: use 'en' or 'zh-CN'", code="param.lang", value=str(lang))
     out = frame.copy()
     if lang == "en":
         return out
@@ -120,7 +120,8 @@ def write_table(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx", ".geojson", ".json"):
-        raise InputError(f"cannot write '{path.name}': use a .csv, .xlsx or .geojson file name")
+        raise InputError(f"cannot write '{path.name}': use a .csv, .xlsx or .geojson file name",
+                         code="cameras.out_file", name=path.name)
     out = translate(frame, lang)
     if suffix in (".geojson", ".json"):
         if not isinstance(out, gpd.GeoDataFrame) or out.crs is None:

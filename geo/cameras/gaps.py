@@ -93,7 +93,8 @@ def split_lines(lines: np.ndarray, *, piece_m: float) -> dict[str, np.ndarray]:
         (distance along the line, metres) and ``piece`` (0-based piece number along its line).
     """
     if not np.isfinite(piece_m) or piece_m <= 0:
-        raise InputError(f"segment length {piece_m}: give a positive number of metres")
+        raise InputError(f"segment length {piece_m}: give a positive number of metres", code="param.metres",
+                         name="piece_m", value=str(piece_m))
     lines = np.asarray(lines, dtype=object)
     length = shapely.length(lines)
     n = np.maximum(1, np.ceil(length / piece_m - 1e-9).astype(int))
@@ -234,9 +235,11 @@ def camera_gaps(
                       ("incidents", incidents), ("stations", stations), ("communities", communities)):
         if lay is not None and (lay.crs is None or not lay.crs.equals(crs)):
             raise CRSError(f"{what} are in {lay.crs.to_string() if lay.crs else 'no CRS'} but the views in "
-                           f"{crs.to_string()}; reproject with .to_crs(...)")
+                           f"{crs.to_string()}; reproject with .to_crs(...)", code="crs.mismatch", a=what,
+                           a_crs=lay.crs.to_string() if lay.crs else "-", b="camera views", b_crs=crs.to_string())
     if not (0.0 < seen_share_below <= 1.0):
-        raise InputError(f"seen_share_below={seen_share_below}: give a share in (0, 1]")
+        raise InputError(f"seen_share_below={seen_share_below}: give a share in (0, 1]", code="param.share",
+                         name="seen_share_below", value=str(seen_share_below))
     vgeoms = views.geometry.to_numpy()
     has_apex = len(views) and {"cam_x", "cam_y"}.issubset(views.columns)
     cams = shapely.points(views["cam_x"].to_numpy(), views["cam_y"].to_numpy()) if has_apex else np.zeros(0, object)

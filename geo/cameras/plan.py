@@ -71,7 +71,8 @@ def candidate_sites(
     """
     require_metric(edges, "road edges")
     if not np.isfinite(spacing_m) or spacing_m <= 0:
-        raise InputError(f"spacing_m={spacing_m}: give a positive spacing in metres")
+        raise InputError(f"spacing_m={spacing_m}: give a positive spacing in metres", code="param.metres",
+                         name="spacing_m", value=str(spacing_m))
     crs = edges.crs
     kept = edges.loc[one_copy_per_street(edges)]
     lines = kept.geometry.to_numpy()
@@ -98,7 +99,8 @@ def candidate_sites(
                                    "bearing_deg": bearing_between(ixy, exy), "x": ixy[:, 0], "y": ixy[:, 1]}))
     if poles is not None and len(poles):
         if poles.crs is None or not poles.crs.equals(crs):
-            raise CRSError("poles must be in the road edges' CRS; reproject with .to_crs(...)")
+            raise CRSError("poles must be in the road edges' CRS; reproject with .to_crs(...)", code="crs.mismatch",
+                           a="poles", a_crs=str(poles.crs), b="road edges", b_crs=str(crs))
         pxy = shapely.get_coordinates(poles.geometry.to_numpy())
         parts.append(pd.DataFrame({"source": "pole", "edge_id": None, "road_name": None,
                                    "bearing_deg": np.nan, "x": pxy[:, 0], "y": pxy[:, 1]}))
@@ -182,12 +184,14 @@ def site_cameras(
         A target share the candidates cannot reach, or required sites breaking ``k`` or a budget.
     """
     if (k is None) == (target_share is None):
-        raise InputError("give either k (how many new cameras) or target_share (share of the gap weight)")
+        raise InputError("give either k (how many new cameras) or target_share (share of the gap weight)",
+                         code="param.siting_size")
     for col in ("x", "y", weight_column):
         if col not in gaps.columns:
             raise InputError(f"gaps need a '{col}' column (build them with camera_gaps)")
     if gaps.crs is not None and candidates.crs is not None and not gaps.crs.equals(candidates.crs):
-        raise CRSError("gaps and candidates are in different CRSs; reproject one with .to_crs(...)")
+        raise CRSError("gaps and candidates are in different CRSs; reproject one with .to_crs(...)", code="crs.mismatch",
+                       a="gaps", a_crs=str(gaps.crs), b="candidates", b_crs=str(candidates.crs))
     dxy = gaps[["x", "y"]].to_numpy(float)
     cxy = candidates[["x", "y"]].to_numpy(float)
     w = pd.to_numeric(gaps[weight_column], errors="coerce").fillna(0.0).to_numpy(float)

@@ -122,7 +122,8 @@ def coverage_matrix(
     d = np.asarray(demand_xy, dtype=float).reshape(-1, 2)
     c = np.asarray(candidate_xy, dtype=float).reshape(-1, 2)
     if not np.isfinite(radius_m) or radius_m <= 0:
-        raise InputError(f"radius_m={radius_m}: give a positive radius in metres")
+        raise InputError(f"radius_m={radius_m}: give a positive radius in metres", code="param.metres",
+                         name="radius_m", value=str(radius_m))
     if not (np.isfinite(d).all() and np.isfinite(c).all()):
         raise InputError("demand and candidate coordinates must be finite")
     shape = (len(d), len(c))
@@ -199,7 +200,7 @@ def _groups(
     else:
         caps = np.full(len(labels), int(budgets), dtype=int)
     if (caps < 0).any():
-        raise InputError("budgets must be >= 0 cameras per group")
+        raise InputError("budgets must be >= 0 cameras per group", code="cameras.budget_negative")
     allowed &= code >= 0  # a candidate in no group has no budget
     return code, caps, allowed, labels
 
@@ -477,9 +478,11 @@ def _milp_highs(
         options=options,
     )
     if res.status == 2 or (res.x is None and res.status != 1):
-        raise InfeasibleError(f"solver status: {res.message} (HiGHS status {res.status})")
+        raise InfeasibleError(f"solver status: {res.message} (HiGHS status {res.status})", code="solver.failed",
+                             status=f"{res.message} (HiGHS {res.status})")
     if res.x is None:
-        raise InfeasibleError(f"no solution found within the time limit: {res.message} (HiGHS status {res.status})")
+        raise InfeasibleError(f"no solution found within the time limit: {res.message} (HiGHS status {res.status})",
+                             code="solver.time_limit")
     chosen = np.flatnonzero(res.x[:n_c] > 0.5)
     status = "optimal" if res.status == 0 else ("time limit" if res.status == 1 else f"status {res.status}")
     bound = getattr(res, "mip_dual_bound", None)
@@ -502,7 +505,8 @@ def _cbc_binary() -> str:
         pass
     found = shutil.which("cbc")
     if found is None:  # pragma: no cover - depends on the install
-        raise InputError("no CBC solver found (PuLP's bundled binary or 'cbc' on the PATH); use method='highs'")
+        raise InputError("no CBC solver found (PuLP's bundled binary or 'cbc' on the PATH); use method='highs'",
+                         code="solver.no_cbc")
     return found
 
 
@@ -599,7 +603,8 @@ def _milp_cbc(
             raise InputError(f"CBC could not read the model: {proc.stdout[-500:]}")
         if not os.path.exists(sol):
             tail = " ".join(proc.stdout.strip().splitlines()[-3:])
-            raise InfeasibleError(f"solver status: CBC wrote no solution (exit {proc.returncode}): {tail}")
+            raise InfeasibleError(f"solver status: CBC wrote no solution (exit {proc.returncode}): {tail}",
+                                 code="solver.failed", status=f"CBC exit {proc.returncode}")
         with open(sol, encoding="ascii", errors="replace") as f:
             head = f.readline().strip()
             body = f.read().split()
@@ -607,11 +612,12 @@ def _milp_cbc(
     if low.startswith("optimal"):
         status = "optimal"
     elif "infeasible" in low:
-        raise InfeasibleError(f"solver status: {head} (CBC)")
+        raise InfeasibleError(f"solver status: {head} (CBC)", code="solver.failed", status=f"{head} (CBC)")
     elif low.startswith("stopped") and "objective value" in low:
         status = "time limit"
     else:
-        raise InfeasibleError(f"solver status: {head} (CBC found no solution)")
+        raise InfeasibleError(f"solver status: {head} (CBC found no solution)", code="solver.failed",
+                             status=f"{head} (CBC)")
     # lines: [**] index name value reduced-cost; only non-zero columns are printed
     tokens = [t for t in body if t != "**"]
     names = np.array(tokens[1::4])
@@ -684,9 +690,10 @@ def solve_mclp(
     """
     t0 = time.perf_counter()
     if method not in _METHODS:
-        raise InputError(f"method={method!r}: use one of {', '.join(_METHODS)}")
+        raise InputError(f"method={method!r}: use one of {', '.join(_METHODS)}", code="param.choice",
+                         name="method", value=str(method), known=", ".join(_METHODS))
     if int(k) != k or k < 0:
-        raise InputError(f"k={k}: give a whole number of new cameras >= 0")
+        raise InputError(f"k={k}: give a whole number of new cameras >= 0", code="cameras.k", value=str(k))
     k = int(k)
     full, _ = _check_matrix(cover, weights)
     p = _prepare(full, weights, groups=groups, budgets=budgets, required=required)
@@ -728,9 +735,11 @@ def _fits_budgets(p: _Problem, cols: np.ndarray) -> bool:
 
 def _check_required(p: _Problem, k: int) -> None:
     if len(p.required) > k:
-        raise InfeasibleError(f"solver status: infeasible ({len(p.required)} required candidates but k={k})")
+        raise InfeasibleError(f"solver status: infeasible ({len(p.required)} required candidates but k={k})",
+                             code="cameras.required_over_k", required=len(p.required), k=k)
     if not _fits_budgets(p, p.required):
-        raise InfeasibleError("solver status: infeasible (the required candidates exceed a group budget)")
+        raise InfeasibleError("solver status: infeasible (the required candidates exceed a group budget)",
+                             code="cameras.required_over_budget")
 
 
 def solve_set_cover(
@@ -758,9 +767,11 @@ def solve_set_cover(
     """
     t0 = time.perf_counter()
     if method not in _METHODS:
-        raise InputError(f"method={method!r}: use one of {', '.join(_METHODS)}")
+        raise InputError(f"method={method!r}: use one of {', '.join(_METHODS)}", code="param.choice",
+                         name="method", value=str(method), known=", ".join(_METHODS))
     if not (0.0 < target_share <= 1.0):
-        raise InputError(f"target_share={target_share}: give a share in (0, 1]")
+        raise InputError(f"target_share={target_share}: give a share in (0, 1]", code="param.share",
+                         name="target_share", value=str(target_share))
     full, _ = _check_matrix(cover, weights)
     p = _prepare(full, weights, groups=groups, budgets=budgets, required=required)
     need = target_share * p.total
@@ -773,7 +784,8 @@ def solve_set_cover(
         if got < need - 1e-9 * max(1.0, need):
             raise InfeasibleError(
                 f"solver status: infeasible (greedy reached {got:.6g} of the {need:.6g} demand weight "
-                f"asked; the candidates and budgets cannot reach {target_share:.1%})"
+                f"asked; the candidates and budgets cannot reach {target_share:.1%})",
+                code="cameras.share_unreachable", share=f"{target_share:.1%}", got=f"{got / need:.1%}" if need else "0%",
             )
         return _result(p, full, np.array(chosen, int), method="greedy", status="heuristic", bound=None, t0=t0)
     solve = _milp_highs if method == "highs" else _milp_cbc

@@ -97,20 +97,24 @@ def sector_polygons(
     f = np.broadcast_to(np.asarray(fov_deg, dtype=float), (n,))
     r = np.broadcast_to(np.asarray(range_m, dtype=float), (n,))
     if not (0.1 <= arc_step_deg <= 45.0):
-        raise InputError(f"arc_step_deg={arc_step_deg}: give a step between 0.1 and 45 degrees")
+        raise InputError(f"arc_step_deg={arc_step_deg}: give a step between 0.1 and 45 degrees",
+                         code="cameras.arc_step", value=str(arc_step_deg))
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise InputError("sector apexes must have finite coordinates (row "
                          f"{int(np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))[0])})")
     bad = ~np.isfinite(f) | (f <= 0) | (f > 360)
     if bad.any():
-        raise InputError(f"fov_deg must be in (0, 360]; row {int(np.flatnonzero(bad)[0])} has {f[bad][0]}")
+        raise InputError(f"fov_deg must be in (0, 360]; row {int(np.flatnonzero(bad)[0])} has {f[bad][0]}",
+                         code="cameras.fov", row=int(np.flatnonzero(bad)[0]), value=str(f[bad][0]))
     bad = ~np.isfinite(r) | (r <= 0)
     if bad.any():
-        raise InputError(f"range_m must be > 0; row {int(np.flatnonzero(bad)[0])} has {r[bad][0]}")
+        raise InputError(f"range_m must be > 0; row {int(np.flatnonzero(bad)[0])} has {r[bad][0]}",
+                         code="cameras.range", row=int(np.flatnonzero(bad)[0]), value=str(r[bad][0]))
     full = f >= 360.0
     bad = ~full & ~np.isfinite(b)
     if bad.any():
-        raise InputError(f"bearing_deg missing for a sector narrower than 360 degrees (row {int(np.flatnonzero(bad)[0])})")
+        raise InputError(f"bearing_deg missing for a sector narrower than 360 degrees (row {int(np.flatnonzero(bad)[0])})",
+                         code="cameras.bearing", row=int(np.flatnonzero(bad)[0]))
     out = np.empty(n, dtype=object)
     # full discs: k arc vertices, closed
     k_full = int(np.ceil(360.0 / arc_step_deg))
@@ -173,7 +177,8 @@ def resolve_view_parameters(
         bad = sorted({str(k) for k in kind[~known]})
         raise InputError(
             f"camera kind(s) {bad} unknown (row {int(np.flatnonzero(~known)[0])}); use one of "
-            f"{', '.join(defaults)}"
+            f"{', '.join(defaults)}",
+            code="cameras.kind", kinds=", ".join(bad), row=int(np.flatnonzero(~known)[0]), known=", ".join(defaults),
         )
     dfov = np.array([defaults[k][0] for k in kind]) if n else np.zeros(0)
     drng = np.array([defaults[k][1] for k in kind]) if n else np.zeros(0)
@@ -183,10 +188,12 @@ def resolve_view_parameters(
     r = np.where(miss_r, drng, r)
     bad = (f <= 0) | (f > 360)
     if bad.any():
-        raise InputError(f"fov_deg must be in (0, 360] degrees; row {int(np.flatnonzero(bad)[0])} has {f[bad][0]}")
+        raise InputError(f"fov_deg must be in (0, 360] degrees; row {int(np.flatnonzero(bad)[0])} has {f[bad][0]}",
+                         code="cameras.fov", row=int(np.flatnonzero(bad)[0]), value=str(f[bad][0]))
     bad = r <= 0
     if bad.any():
-        raise InputError(f"range_m must be > 0 metres; row {int(np.flatnonzero(bad)[0])} has {r[bad][0]}")
+        raise InputError(f"range_m must be > 0 metres; row {int(np.flatnonzero(bad)[0])} has {r[bad][0]}",
+                         code="cameras.range", row=int(np.flatnonzero(bad)[0]), value=str(r[bad][0]))
     unknown = ~np.isfinite(b) & (f < 360.0)
     f = np.where(unknown, 360.0, f)
     r = np.where(unknown, r / 2.0, r)
@@ -382,7 +389,8 @@ def view_polygons(
         Bad parameters (see :func:`sector_polygons`) or an unknown ``inside_building`` mode.
     """
     if inside_building not in ("wall", "indoor"):
-        raise InputError(f"inside_building={inside_building!r}: use 'wall' or 'indoor'")
+        raise InputError(f"inside_building={inside_building!r}: use 'wall' or 'indoor'", code="param.choice",
+                         name="inside_building", value=str(inside_building), known="wall, indoor")
     xy = np.column_stack([np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float)])
     n = len(xy)
     r = np.broadcast_to(np.asarray(range_m, dtype=float), (n,))
@@ -469,12 +477,14 @@ def camera_views(
     """
     require_metric(cameras, "cameras")
     if "kind" not in cameras.columns:
-        raise InputError("cameras need a 'kind' column (skynet_pole | bullet | dome | speed)")
+        raise InputError("cameras need a 'kind' column (skynet_pole | bullet | dome | speed)",
+                         code="layer.missing_columns", layer="cameras", columns="kind")
     geoms = cameras.geometry.to_numpy()
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     bad |= ~bad & (shapely.get_type_id(np.where(bad, shapely.Point(0, 0), geoms)) != 0)
     if bad.any():
-        raise InputError(f"cameras must be points; row {cameras.index[bad][0]!r} is empty or not a point")
+        raise InputError(f"cameras must be points; row {cameras.index[bad][0]!r} is empty or not a point",
+                         code="cameras.not_point", row=str(cameras.index[bad][0]))
     n = len(cameras)
 
     def col(name: str) -> np.ndarray:
@@ -492,7 +502,9 @@ def camera_views(
         if not buildings.crs.equals(cameras.crs):
             raise CRSError(
                 f"buildings are in {buildings.crs.to_string()} but cameras in {cameras.crs.to_string()}; "
-                f"reproject one with .to_crs(...)"
+                f"reproject one with .to_crs(...)",
+                code="crs.mismatch", a="buildings", a_crs=buildings.crs.to_string(), b="cameras",
+                b_crs=cameras.crs.to_string(),
             )
         blds = buildings.geometry.to_numpy() if isinstance(buildings, gpd.GeoDataFrame) else buildings.to_numpy()
     xy = shapely.get_coordinates(geoms)
