@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,6 +51,7 @@ def atomic_path(
     copy: bool = False,
     suffix: str = ".tmp",
     mode: int | None = None,
+    before_replace: Callable[[], None] | None = None,
 ) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it over ``path`` when the block succeeds.
 
@@ -65,6 +66,10 @@ def atomic_path(
     mode
         Permission bits of the result; default: those of the current file, or ``0o666`` less the
         umask for a new one.
+    before_replace
+        A last check, called after the new content is on disk and just before it replaces ``path``
+        (e.g. that no other program has opened ``path`` meanwhile); when it raises, nothing is
+        replaced.
 
     The temporary file (and any SQLite journal beside it) is deleted when the block raises.
     """
@@ -85,6 +90,8 @@ def atomic_path(
             raise FileNotFoundError(f"nothing was written to the temporary file for '{path}'")
         os.chmod(tmp, mode)
         fsync_file(tmp)
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
         fsync_dir(path.parent)
     finally:

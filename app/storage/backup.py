@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import sqlite3
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,7 +27,7 @@ from typing import Any
 
 from app.storage.locks import SIDECARS, check_not_in_use, writer_lock
 from app.storage.workspace import Workspace
-from geo.atomic import current_umask, fsync_dir, fsync_file
+from geo.atomic import atomic_path
 from geo.errors import InputError, WorkspaceError
 
 __all__ = [
@@ -155,19 +154,6 @@ def _online_copy(src: Path, dst: Path) -> None:
             side.unlink()
 
 
-def _temp_beside(path: Path, folder: Path | None = None) -> Path:
-    folder = folder or path.parent
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.gpkg", dir=folder)  # 0600, empty
-    os.close(fd)
-    return Path(name)
-
-
-def _remove(path: Path) -> None:
-    for p in (path, *(Path(str(path) + s) for s in (*SIDECARS, "-shm"))):
-        if p.exists():
-            p.unlink()
-
-
 def _next_name(folder: Path, stem: str, slug: str) -> Path:
     now = datetime.now(UTC)
     while True:
@@ -223,8 +209,8 @@ def backup_workspace(
     folder = backup_dir(path)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
-    tmp = _temp_beside(path, folder)
-    try:
+    target = _next_name(folder, path.stem, _slug(reason))
+    with atomic_path(target, mode=0o600, suffix=".tmp.gpkg") as tmp:
         try:
             _online_copy(path, tmp)
         except sqlite3.DatabaseError as exc:
@@ -238,13 +224,6 @@ def backup_workspace(
             raise WorkspaceError(f"workspace '{path}' cannot be backed up: the copy is {problem}; "
                                  f"check the file (open it in QGIS) or restore an earlier backup",
                                  code="backup.bad_copy", path=str(path), reason=str(problem))
-        os.chmod(tmp, 0o600)
-        fsync_file(tmp)
-        target = _next_name(folder, path.stem, _slug(reason))
-        os.replace(tmp, target)
-        fsync_dir(folder)
-    finally:
-        _remove(tmp)
     _prune(path, keep=keep, protect={target, *_protect})
     return target
 
@@ -329,26 +308,15 @@ def restore_workspace(
 
 
 def _restore_locked(path: Path, source: Path, *, keep: int) -> Path | None:
-    tmp = _temp_beside(path)
-    try:
+    saved = None
+    with atomic_path(path, suffix=".tmp.gpkg", before_replace=lambda: check_not_in_use(path)) as tmp:
         _online_copy(source, tmp)
         problem = _workspace_problem(tmp)
         if problem:
             raise WorkspaceError(f"restoring '{source}' failed: its copy is {problem}; nothing was restored",
                                  code="backup.restore_failed", name=Path(source).name, reason=str(problem))
-        saved = None
         if path.exists():
             saved = _save_current(path, keep=keep, protect=frozenset({source}))
-            mode = path.stat().st_mode & 0o777
-        else:
-            mode = 0o666 & ~current_umask()
-        os.chmod(tmp, mode)
-        fsync_file(tmp)
-        check_not_in_use(path)
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    finally:
-        _remove(tmp)
     return saved
 
 
@@ -359,16 +327,9 @@ def _save_current(path: Path, *, keep: int, protect: frozenset[Path]) -> Path:
         pass  # damaged or not a workspace: keep its bytes anyway
     folder = backup_dir(path)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = _temp_beside(path, folder)
-    try:
+    target = _next_name(folder, path.stem, "before-restore-unreadable")
+    with atomic_path(target, mode=0o600, suffix=".tmp.gpkg") as tmp:
         shutil.copyfile(path, tmp)
-        os.chmod(tmp, 0o600)
-        fsync_file(tmp)
-        target = _next_name(folder, path.stem, "before-restore-unreadable")
-        os.replace(tmp, target)
-        fsync_dir(folder)
-    finally:
-        _remove(tmp)
     _prune(path, keep=keep, protect={target, *protect})
     return target
 

@@ -508,7 +508,7 @@ def create_workspace(
         crs_obj = CRS.from_user_input(crs)
     except Exception as exc:
         raise CRSError(f"unknown CRS {crs!r}; give it as EPSG:NNNN", code="crs.unknown", value=str(crs)) from exc
-    if not crs_obj.is_projected:
+    if not crs_obj.is_projected:  # not require_projected: the fix here is another working CRS, not .to_crs
         raise CRSError(
             f"working CRS {crs_obj.to_string()} is geographic (degrees); metric work needs a projected "
             f"CRS such as EPSG:4547 (Xinyu) or the local UTM zone",
