@@ -456,7 +456,7 @@ def write_routes(plans: Sequence[RoutePlan], path: str | Path, *, fmt: str | Non
     fmt = fmt or _FORMATS.get(path.suffix.lower())
     if fmt not in set(_FORMATS.values()):
         raise InputError(f"cannot tell the route file format from '{path.name}'; use a .geojson, .gpx, .kml, "
-                         f".html or .csv (dosage table) file name")
+                         f".html or .csv (dosage table) file name", code="routes.out_file", name=path.name)
     if fmt == "geojson":
         text, enc = json.dumps(routes_geojson(plans), ensure_ascii=False), "utf-8"
     elif fmt == "gpx":

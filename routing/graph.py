@@ -95,7 +95,9 @@ def graph_from_layers(
     for what, frame in (("road_nodes", nodes), ("road_edges", edges)):
         require_metric(frame, what)
     if not nodes.crs.equals(edges.crs):
-        raise CRSError(f"road_nodes are in {nodes.crs.to_string()} but road_edges in {edges.crs.to_string()}")
+        raise CRSError(f"road_nodes are in {nodes.crs.to_string()} but road_edges in {edges.crs.to_string()}",
+                       code="crs.mismatch", a="road_nodes", a_crs=nodes.crs.to_string(), b="road_edges",
+                       b_crs=edges.crs.to_string())
     node_ids = nodes["node_id"].to_numpy()
     known = pd.Index(node_ids)
     missing_u = ~edges["u"].isin(known)
@@ -105,7 +107,8 @@ def graph_from_layers(
         raise InputError(
             f"road_edges: {len(bad)} edge(s) reference nodes missing from road_nodes "
             f"(first: edge_id {bad['edge_id'].iloc[0]}, u={bad['u'].iloc[0]}, v={bad['v'].iloc[0]}); "
-            f"re-import the road network"
+            f"re-import the road network",
+            code="routes.missing_nodes", n=len(bad), edge=str(bad["edge_id"].iloc[0]),
         )
     g = nx.MultiDiGraph(crs=edges.crs)
     xs = nodes["x"].to_numpy(dtype=float) if "x" in nodes else nodes.geometry.x.to_numpy()
@@ -153,7 +156,8 @@ def graph_from_workspace(ws, *, main: Iterable[str] | None = None) -> nx.MultiDi
     """The road graph of a workspace; main-road classes from ``meta.main_highways`` unless given."""
     if not (ws.has("road_nodes") and ws.has("road_edges")):
         raise InputError(
-            f"workspace '{ws.path}' has no road network; build one with 'patrolnet init --osm FILE' or 'patrolnet demo'"
+            f"workspace '{ws.path}' has no road network; build one with 'patrolnet init --osm FILE' or 'patrolnet demo'",
+            code="data.no_roads",
         )
     if main is None:
         main = ws.meta_json("main_highways", None) or MAIN_HIGHWAYS

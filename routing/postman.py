@@ -311,7 +311,8 @@ def balance_flow(tab: ArcTable, supply: np.ndarray) -> tuple[np.ndarray, int]:
     if status != flow.OPTIMAL:
         raise InfeasibleError(
             f"the deadhead flow has no solution (OR-Tools status {status}): some node with extra arrivals "
-            f"cannot reach a node with extra departures on the directed road graph"
+            f"cannot reach a node with extra departures on the directed road graph",
+            code="routes.one_way_apart",
         )
     f = flow.flows(np.arange(len(uniq), dtype=np.int32))
     used = np.flatnonzero(f)
@@ -391,7 +392,8 @@ def _connectors(tab: ArcTable, touched: np.ndarray, lab: np.ndarray) -> dict[str
             hits[(i, j)] = (int(src[members[j][t]]), pred, int(members[j][t]))
     off = ~np.eye(p, dtype=bool)
     if not np.all(np.isfinite(cost[off])):
-        raise InfeasibleError("the required arcs lie in parts of the road graph that one-way streets keep apart")
+        raise InfeasibleError("the required arcs lie in parts of the road graph that one-way streets keep apart",
+                             code="routes.one_way_apart")
     out: dict[str, list[int]] = {}
     for mode, mat in (("both", cost + cost.T), ("one", np.minimum(cost, cost.T))):
         tree = minimum_spanning_tree(sparse.csr_matrix(np.where(off, mat + _EPS, 0.0))).tocoo()
@@ -447,7 +449,8 @@ def _check_reachable(tab: ArcTable, req: np.ndarray, depot: int) -> None:
     shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
     raise InfeasibleError(
         f"{len(problems)} required arc(s) lie outside the depot's strongly connected part of the road graph "
-        f"(one-way streets or a cut network): {shown}. Drop them from the beat or add the missing roads"
+        f"(one-way streets or a cut network): {shown}. Drop them from the beat or add the missing roads",
+        code="routes.unreachable", n=len(problems), shown=shown,
     )
 
 
@@ -626,7 +629,8 @@ def split_tour(
         When ``k`` < 1.
     """
     if not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"k (vehicles sharing the tour) must be a whole number >= 1, not {k!r}")
+        raise InputError(f"k (vehicles sharing the tour) must be a whole number >= 1, not {k!r}",
+                         code="param.at_least", name="k", value=str(k), min=1)
     tab = G if isinstance(G, ArcTable) else arc_table(G, weight=tour.weight)
     depot = tab.index[tour.depot]
     seq = np.asarray([tab.by_arc[a] for a in tour.arcs], dtype=np.int64)

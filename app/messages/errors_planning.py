@@ -83,4 +83,83 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "找不到 CBC 求解器；请改用 HiGHS 方法",
         "en": "no CBC solver found; use the HiGHS method",
     },
+    # -- responsibility split (routing.split) ---------------------------------------------------------
+    "error.split.beats": {
+        "zh-CN": "特巡警巡区数 {value} 无效；请给出不小于 1 的整数",
+        "en": "{value} brigade beats is not possible; give a whole number of 1 or more",
+    },
+    "error.split.no_vehicles": {
+        "zh-CN": "要划分多少个特巡警巡区？巡逻力量图层中没有特巡警车辆；请给出巡区数，或先导入特巡警车辆",
+        "en": "how many brigade beats? The units layer has no brigade vehicles; give the number of beats or import "
+              "the vehicles first",
+    },
+    "error.split.no_households": {
+        "zh-CN": "小区图层没有户数（households）列；请补上该列，或改为按面积均衡",
+        "en": "the neighborhoods have no households column; add it or balance by area",
+    },
+    "error.split.teams": {
+        "zh-CN": "派出所 {station} 的巡逻组数 {value} 无效；请给出不小于 1 的整数",
+        "en": "station {station}: {value} teams is not possible; give a whole number of 1 or more",
+    },
+    "error.split.negative_households": {
+        "zh-CN": "小区 {id} 的户数为负数（{value}）；请修正该行后重新导入",
+        "en": "neighborhood {id} has a negative number of households ({value}); fix the row and import it again",
+    },
+    "error.split.station_ids": {
+        "zh-CN": "派出所辖区图层中的派出所编号（station_id）有重复；请使其唯一",
+        "en": "the stations' ids (station_id) repeat; make them unique",
+    },
+    "error.split.no_site": {
+        "zh-CN": "派出所 {stations} 没有驻地位置；请给出驻地坐标或辖区多边形",
+        "en": "station(s) {stations} have no site; give the site's coordinates or a jurisdiction polygon",
+    },
+    "error.split.no_stations": {
+        "zh-CN": "没有派出所辖区，但路网中有需要派出所负责的街巷；请先导入派出所辖区",
+        "en": "there are no stations, but the road network has local streets that need a station; import the stations first",
+    },
+    "error.split.disconnected": {
+        "zh-CN": "{what}：路网分成了 {parts} 个互不相连的部分，但只要求 {k} 个巡区；每个巡区必须连通，请至少划分 {parts} 个巡区，或检查主干道分类",
+        "en": "{what}: the network falls apart into {parts} separate parts, but only {k} beats were asked for; every "
+              "beat must be connected, so ask for at least {parts} beats, or check the main-road classes",
+    },
+    # -- patrol routes and shifts (routing.patrol, routing.postman, routing.export) -------------------
+    "error.routes.out_file": {
+        "zh-CN": "无法从“{name}”判断路线文件格式；请使用 .geojson、.gpx、.kml、.html 或 .csv 文件名",
+        "en": "cannot tell the route file format from '{name}'; use a .geojson, .gpx, .kml, .html or .csv file name",
+    },
+    "error.routes.shift_clock": {
+        "zh-CN": "班次“{value}”无效：小时为 00–24，分钟为 00–59",
+        "en": "shift '{value}' is not valid: hours run 00 to 24 and minutes 00 to 59",
+    },
+    "error.routes.shift_order": {
+        "zh-CN": "班次的结束时间（{end}）早于开始时间（{start}）",
+        "en": "the shift ends ({end}) before it starts ({start})",
+    },
+    "error.routes.budget_over_shift": {
+        "zh-CN": "巡逻时长 {budget} 分钟超过了班次长度（{shift} 分钟）",
+        "en": "a patrol of {budget} min is longer than the shift ({shift} min)",
+    },
+    "error.routes.no_beats": {
+        "zh-CN": "没有特巡警巡区：没有主干道路段划入巡区；请先划分责任区",
+        "en": "there are no brigade beats: no main-road edge is assigned to a beat; run the responsibility split first",
+    },
+    "error.routes.beat_too_long": {
+        "zh-CN": "巡区 {beat}：{k} 辆车巡完其主干道每车需要 {need} 分钟（{km} 公里），但班次只有 {shift} 分钟；请为该巡区增加车辆或延长班次",
+        "en": "beat {beat}: covering its main roads takes {need} min per vehicle ({km} km) with {k} vehicle(s), but the "
+              "shift is {shift} min; add vehicles to the beat or lengthen the shift",
+    },
+    "error.routes.one_way_apart": {
+        "zh-CN": "单行道把需要巡逻的道路分隔在路网中互不可达的部分；请检查路网（单行道、断路）",
+        "en": "one-way streets keep the roads to patrol in parts of the network that cannot reach each other; check "
+              "the road network (one-way streets, cuts)",
+    },
+    "error.routes.unreachable": {
+        "zh-CN": "{n} 条需要巡逻的路段与出发点不连通（单行道或断路）：{shown}；请将它们移出巡区，或补上缺失的道路",
+        "en": "{n} road(s) to patrol cannot be reached from the start and back (one-way streets or a cut network): "
+              "{shown}; drop them from the beat or add the missing roads",
+    },
+    "error.routes.missing_nodes": {
+        "zh-CN": "道路图层中有 {n} 条路段引用了不存在的路网节点（第一条：{edge}）；请重新导入路网",
+        "en": "{n} road edge(s) reference road nodes that do not exist (first: edge {edge}); import the road network again",
+    },
 }

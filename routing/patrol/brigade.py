@@ -208,12 +208,13 @@ def plan_brigade_shift(
     horizon = _shift_seconds(shift_start, shift_end)
     lo, hi = _stop_range(stop_min)
     if not revisit_min > 0:
-        raise InputError(f"revisit_min must be > 0 minutes, not {revisit_min!r}")
+        raise InputError(f"revisit_min must be > 0 minutes, not {revisit_min!r}", code="param.positive",
+                         name="revisit_min", value=str(revisit_min))
     tab = arc_table(G, weight="length_m")
     tab_t = arc_table(G, weight="travel_time_s")
     beat_arcs = _beat_arcs(tab, beats)
     if not beat_arcs:
-        raise InputError("beats is empty: no main-road edge is assigned to a beat")
+        raise InputError("beats is empty: no main-road edge is assigned to a beat", code="routes.no_beats")
     risk_arr = np.zeros(len(tab.tail))
     if risk is not None:
         for e, r in risk.items():
@@ -288,7 +289,9 @@ def plan_brigade_shift(
                 raise InfeasibleError(
                     f"beat {b}: covering its main roads takes {need / 60:.0f} min per vehicle at class speed "
                     f"({route.length_m / 1000:.1f} km) with {k} vehicle(s), but the shift is {horizon / 60:.0f} min; "
-                    f"add vehicles to the beat or lengthen the shift"
+                    f"add vehicles to the beat or lengthen the shift",
+                    code="routes.beat_too_long", beat=str(b), need=f"{need / 60:.0f}",
+                    km=f"{route.length_m / 1000:.1f}", k=k, shift=f"{horizon / 60:.0f}",
                 )
         # hotspots -> vehicles: the one whose route passes the node (least loaded), else least loaded
         hots = sorted(hots_of[b], key=lambda h: (-h.weight, h.hid))

@@ -152,13 +152,17 @@ def team_loops(
     if start_node not in G_walk:
         raise InputError(f"start_node {start_node!r} is not a node of the walking graph")
     if not (budget_min > 0 and math.isfinite(budget_min)):
-        raise InputError(f"budget_min must be > 0 minutes, not {budget_min!r}")
+        raise InputError(f"budget_min must be > 0 minutes, not {budget_min!r}", code="param.positive",
+                         name="budget_min", value=str(budget_min))
     if not (speed_kph > 0 and math.isfinite(speed_kph)):
-        raise InputError(f"speed_kph must be > 0, not {speed_kph!r}")
+        raise InputError(f"speed_kph must be > 0, not {speed_kph!r}", code="param.positive", name="speed_kph",
+                         value=str(speed_kph))
     if not (stop_min >= 0 and math.isfinite(stop_min)):
-        raise InputError(f"stop_min must be >= 0 minutes, not {stop_min!r}")
+        raise InputError(f"stop_min must be >= 0 minutes, not {stop_min!r}", code="param.at_least", name="stop_min",
+                         value=str(stop_min), min=0)
     if not isinstance(n_alternatives, int) or n_alternatives < 1:
-        raise InputError(f"n_alternatives must be a whole number >= 1, not {n_alternatives!r}")
+        raise InputError(f"n_alternatives must be a whole number >= 1, not {n_alternatives!r}", code="param.at_least",
+                         name="n_alternatives", value=str(n_alternatives), min=1)
     if arcs is not None and arcs.weight_name != "length_m":
         raise InputError(f"arcs: the arc table must be built with weight='length_m', not '{arcs.weight_name}'")
     tab = arcs if arcs is not None else arc_table(G_walk, weight="length_m")
@@ -322,7 +326,8 @@ def plan_team_loop(
     if shift_start is not None and shift_end is not None:
         horizon = _shift_seconds(shift_start, shift_end)
         if budget_min * 60 > horizon + 1e-6:
-            raise InputError(f"budget_min {budget_min} is longer than the shift ({horizon / 60:.0f} min)")
+            raise InputError(f"budget_min {budget_min} is longer than the shift ({horizon / 60:.0f} min)",
+                             code="routes.budget_over_shift", budget=str(budget_min), shift=f"{horizon / 60:.0f}")
     loops, info = team_loops(
         G_walk, start_node=start_node, budget_min=budget_min, prizes=prizes, speed_kph=speed_kph, stop_min=stop_min,
         n_alternatives=n_alternatives, tolerance=tolerance, seed=seed, time_limit_s=time_limit_s,

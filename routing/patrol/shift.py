@@ -117,7 +117,8 @@ def plan_shift(
     horizon = _shift_seconds(shift_start, shift_end)
     for col in ("unit_id", "kind"):
         if col not in units:
-            raise InputError(f"units layer has no '{col}' column; see the units layer in docs/data-model.md")
+            raise InputError(f"units layer has no '{col}' column; see the units layer in docs/data-model.md",
+                             code="layer.missing_columns", layer="units", columns=col)
     units = units.sort_values("unit_id").reset_index(drop=True)
     ux = units.geometry.x.to_numpy(dtype=float)
     uy = units.geometry.y.to_numpy(dtype=float)

@@ -31,10 +31,12 @@ def shift_window(text: str, *, date: dt.date, tz: str = DEFAULT_TIMEZONE) -> tup
     """
     m = _SHIFT.match(str(text))
     if not m:
-        raise InputError(f"shift {text!r} is not HH:MM-HH:MM (for example 20:00-24:00)")
+        raise InputError(f"shift {text!r} is not HH:MM-HH:MM (for example 20:00-24:00)", code="param.shift",
+                         value=str(text))
     h1, m1, h2, m2 = (int(g) for g in m.groups())
     if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or (h1 == 24 and m1) or (h2 == 24 and m2):
-        raise InputError(f"shift {text!r}: hours run 00-24 and minutes 00-59")
+        raise InputError(f"shift {text!r}: hours run 00-24 and minutes 00-59", code="routes.shift_clock",
+                         value=str(text))
     zone = ZoneInfo(tz)
     day = dt.datetime.combine(date, dt.time(0), tzinfo=zone)
     start = day + dt.timedelta(hours=h1, minutes=m1)
@@ -53,5 +55,6 @@ def _shift_seconds(shift_start: dt.datetime, shift_end: dt.datetime) -> float:
             raise InputError(f"{what} must be a time-zone-aware datetime (see shift_window), not {t!r}")
     horizon = (shift_end - shift_start).total_seconds()
     if horizon <= 0:
-        raise InputError(f"the shift ends ({shift_end.isoformat()}) before it starts ({shift_start.isoformat()})")
+        raise InputError(f"the shift ends ({shift_end.isoformat()}) before it starts ({shift_start.isoformat()})",
+                         code="routes.shift_order", start=shift_start.isoformat(), end=shift_end.isoformat())
     return horizon

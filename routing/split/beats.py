@@ -96,7 +96,8 @@ def brigade_beats(
         When the graph is not in a projected CRS.
     """
     if not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"k (number of brigade beats) must be a whole number >= 1, not {k!r}")
+        raise InputError(f"k (number of brigade beats) must be a whole number >= 1, not {k!r}", code="split.beats",
+                         value=str(k))
     net = _net(G)
     e = net.edges
     main = e[e["road_class"] == "main"]

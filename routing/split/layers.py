@@ -71,7 +71,8 @@ def split_layers(
         if n_vehicles == 0:
             raise InputError(
                 f"workspace '{ws.path}': how many brigade beats? The units layer has no brigade_vehicle units; "
-                f"give the number with --brigade-units K"
+                f"give the number with --brigade-units K",
+                code="split.no_vehicles",
             )
         k = n_vehicles
     owners = assign_edge_owners(G, stations=stations)

@@ -29,15 +29,18 @@ def _station_sites(stations: gpd.GeoDataFrame, crs: CRS) -> tuple[np.ndarray, np
     """Station ids (str) and site coordinates (n x 2, metres): ``site_x``/``site_y``, else the
     point geometry, else a point inside the jurisdiction polygon."""
     if "station_id" not in stations.columns:
-        raise InputError("stations: no 'station_id' column; add it (see docs/data-model.md)")
+        raise InputError("stations: no 'station_id' column; add it (see docs/data-model.md)",
+                         code="layer.missing_columns", layer="stations", columns="station_id")
     if stations.crs is not None and not CRS.from_user_input(stations.crs).equals(crs):
         raise CRSError(
             f"stations are in {CRS.from_user_input(stations.crs).to_string()} but the road graph in "
-            f"{crs.to_string()}; reproject with .to_crs(...)"
+            f"{crs.to_string()}; reproject with .to_crs(...)",
+            code="crs.mismatch", a="stations", a_crs=CRS.from_user_input(stations.crs).to_string(),
+            b="road graph", b_crs=crs.to_string(),
         )
     ids = stations["station_id"].astype(str).to_numpy()
     if len(set(ids)) != len(ids):
-        raise InputError("stations: station_id values repeat; make them unique")
+        raise InputError("stations: station_id values repeat; make them unique", code="split.station_ids")
     n = len(stations)
     xy = np.full((n, 2), np.nan)
     if "site_x" in stations.columns and "site_y" in stations.columns:
@@ -56,7 +59,8 @@ def _station_sites(stations: gpd.GeoDataFrame, crs: CRS) -> tuple[np.ndarray, np
     if still.any():
         raise InputError(
             f"stations: no site for {', '.join(ids[still][:5])}; give site_x/site_y (working-CRS metres) "
-            f"or a jurisdiction polygon"
+            f"or a jurisdiction polygon",
+            code="split.no_site", stations=", ".join(ids[still][:5]),
         )
     return ids, xy
 
@@ -147,7 +151,8 @@ def assign_edge_owners(G: nx.MultiDiGraph, *, stations: gpd.GeoDataFrame | None)
         if (~is_main).any():
             raise InputError(
                 "no stations given, but the graph has local roads that need a station owner; "
-                "pass the 'stations' layer (import it with 'patrolnet import', or run 'patrolnet demo')"
+                "pass the 'stations' layer (import it with 'patrolnet import', or run 'patrolnet demo')",
+                code="split.no_stations",
             )
     else:
         ids, site_xy = _station_sites(stations, net.crs)
@@ -227,7 +232,8 @@ def derive_jurisdictions(
         When a station has no site, or ``spacing_m`` is not positive.
     """
     if not (spacing_m > 0):
-        raise InputError(f"spacing_m must be a positive number of metres, not {spacing_m!r}")
+        raise InputError(f"spacing_m must be a positive number of metres, not {spacing_m!r}", code="param.metres",
+                         name="spacing_m", value=str(spacing_m))
     net = _net(G)
     ids, site_xy = _station_sites(stations_sites, net.crs)
     station_node, dist = _voronoi_nodes(net, site_xy)
@@ -289,7 +295,9 @@ def _boundary_geometry(boundary: Any, crs: CRS) -> shapely.Geometry | None:
         if boundary.crs is None or not CRS.from_user_input(boundary.crs).equals(crs):
             raise CRSError(
                 f"boundary is in {boundary.crs.to_string() if boundary.crs else 'no CRS'} but the road graph in "
-                f"{crs.to_string()}; reproject with .to_crs(...)"
+                f"{crs.to_string()}; reproject with .to_crs(...)",
+                code="crs.mismatch", a="boundary", a_crs=boundary.crs.to_string() if boundary.crs else "-",
+                b="road graph", b_crs=crs.to_string(),
             )
         return shapely.union_all(boundary.geometry.to_numpy())
     return boundary

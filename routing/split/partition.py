@@ -398,7 +398,8 @@ def _partition(
                 f"{what}: the network falls apart into {int(major.sum())} separate parts that each carry at "
                 f"least {fragment_share:.0%} of a beat's mean workload, but only k={k} beats were asked for; "
                 f"every beat must be connected, so give k >= {int(major.sum())}, or join the parts (check the "
-                f"main-road classes), or raise fragment_share so small parts join their nearest beat"
+                f"main-road classes), or raise fragment_share so small parts join their nearest beat",
+                code="split.disconnected", what=what, parts=int(major.sum()), k=k,
             )
         # attach the lightest majors as fragments until k suffice
         order = np.argsort(comp_w[major.nonzero()[0]])

@@ -96,11 +96,13 @@ def assign_grid_teams(
     """
     for col in ("neighborhood_id", "station_id"):
         if col not in neighborhoods.columns:
-            raise InputError(f"neighborhoods: no '{col}' column; add it (see docs/data-model.md)")
+            raise InputError(f"neighborhoods: no '{col}' column; add it (see docs/data-model.md)",
+                             code="layer.missing_columns", layer="neighborhoods", columns=col)
     if balance_by not in ("households", "area"):
         raise InputError(f"balance_by must be 'households' or 'area', not {balance_by!r}")
     if balance_by == "households" and "households" not in neighborhoods.columns:
-        raise InputError("neighborhoods: no 'households' column; add it or use balance_by='area'")
+        raise InputError("neighborhoods: no 'households' column; add it or use balance_by='area'",
+                         code="split.no_households")
     require_metric(neighborhoods, "neighborhoods")
     if not (adjacency_m >= 0):
         raise InputError(f"adjacency_m must be >= 0 metres, not {adjacency_m!r}")
@@ -111,7 +113,8 @@ def assign_grid_teams(
     bad_teams = {s: t for s, t in teams.items() if not (isinstance(t, int | np.integer) and t >= 1)}
     if bad_teams:
         s, t = next(iter(bad_teams.items()))
-        raise InputError(f"teams_per_station: station {s} has {t!r} teams; give a whole number >= 1")
+        raise InputError(f"teams_per_station: station {s} has {t!r} teams; give a whole number >= 1",
+                         code="split.teams", station=str(s), value=str(t))
     geoms = neighborhoods.geometry.to_numpy()
     if balance_by == "households":
         hh = pd.to_numeric(neighborhoods["households"], errors="coerce").fillna(0).to_numpy(dtype=float)
@@ -119,7 +122,9 @@ def assign_grid_teams(
             i = int(np.flatnonzero(hh < 0)[0])
             raise InputError(
                 f"neighborhoods: negative households ({hh[i]:g}) for "
-                f"{neighborhoods['neighborhood_id'].iloc[i]}; fix the row"
+                f"{neighborhoods['neighborhood_id'].iloc[i]}; fix the row",
+                code="split.negative_households", value=f"{hh[i]:g}",
+                id=str(neighborhoods["neighborhood_id"].iloc[i]),
             )
         load_all = hh
     else:
