@@ -496,7 +496,7 @@ def submit_job(jobs: JobManager, kind: str, params: _Params | None, *, lang: str
     p = params if params is not None else PARAMS[kind]()
     if station_id is not None:
         if "station_id" not in type(p).model_fields:
-            raise ForbiddenError(say("station.job_kind", lang, kind=kind) or kind, code="station.job_kind",
+            raise ForbiddenError(say("web.station_job_kind", lang, kind=kind) or kind, code="web.station_job_kind",
                                  kind=kind)
         update: dict[str, Any] = {"station_id": station_id}
         if isinstance(p, RoutesParams):

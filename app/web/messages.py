@@ -111,8 +111,16 @@ FORM_MESSAGES: _M = {
                                "page first"},
     "station.brigade": {"zh-CN": "特巡警车辆由指挥长统一规划：派出所用户只能为本所网格巡逻组生成路线",
                         "en": "brigade vehicles are planned by the commander: a station user plans its own grid teams"},
-    "station.job_kind": {"zh-CN": "派出所用户不能运行“{kind}”任务（该任务覆盖全区）",
+    "web.station_job_kind": {"zh-CN": "派出所用户不能运行“{kind}”任务（该任务覆盖全区）",
                          "en": "a station user may not run {kind} jobs (they cover the whole district)"},
+    # -- the users page's own refusals ----------------------------------------------------------------
+    "web.users.nothing_to_change": {"zh-CN": "没有要修改的内容：请修改角色、所属派出所、显示名称或启用状态",
+                                "en": "nothing to change: change the role, station, display name or active state"},
+    "web.users.own_role": {"zh-CN": "管理员不能在此修改自己的角色或停用自己（会结束本次会话）；请另一位管理员操作",
+                       "en": "an admin cannot change their own role or disable themselves here (it would end this "
+                             "session); ask another admin"},
+    "web.users.remove_self": {"zh-CN": "管理员不能删除自己；请另一位管理员操作",
+                          "en": "an admin cannot remove themselves; ask another admin"},
     # -- pydantic's checks of a job's parameters (its error types) -----------------------------------
     "missing": {"zh-CN": "{field}：必须填写", "en": "{field}: required"},
     "extra_forbidden": {"zh-CN": "{field}：不是此任务的参数", "en": "{field}: not a parameter of this job"},

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.web.auth import audit
 from app.web.deps import BaseStateDep, UserDep
+from app.web.errors import request_lang
+from app.web.messages import say
 from geo.errors import InputError
 from app.storage.users import ROLES
 
@@ -51,6 +53,11 @@ def _stations(state: Any) -> set[str] | None:
     return set(ws.read("stations", columns=["station_id"])["station_id"].astype(str))
 
 
+def _refused(request: Request, code: str) -> InputError:
+    """A refusal of the users page, in the request's language."""
+    return InputError(say(code, request_lang(request)) or code, code=code)
+
+
 def _audit(request: Request, action: str, target: str, **details: Any) -> None:
     audit(request, action, target, strict=True, **details)  # a user change must not go unrecorded quietly
 
@@ -73,10 +80,9 @@ def add_user(request: Request, state: BaseStateDep, body: NewUser) -> dict[str, 
 def change_user(request: Request, state: BaseStateDep, user: UserDep, username: UserName,
                 body: UserChange) -> dict[str, Any]:
     if body.role is None and body.station_id is None and body.display_name is None and body.active is None:
-        raise InputError("nothing to change: give role, station_id, display_name or active")
+        raise _refused(request, "web.users.nothing_to_change")
     if username == user.username and (body.role not in (None, user.role) or body.active is False):
-        raise InputError("an admin cannot change their own role or disable themselves here (it would end this "
-                         "session); ask another admin, or use 'patrolnet users set' on the server")
+        raise _refused(request, "web.users.own_role")
     user = state.users.update(username, role=body.role, station_id=body.station_id,
                               display_name=body.display_name, active=body.active, stations=_stations(state))
     _audit(request, "user_change", username, **body.model_dump(exclude_none=True))
@@ -93,8 +99,7 @@ def reset_password(request: Request, state: BaseStateDep, username: UserName, bo
 @router.delete("/{username}", summary="Remove a user (the audit log keeps their name)")
 def remove_user(request: Request, state: BaseStateDep, user: UserDep, username: UserName) -> dict[str, Any]:
     if username == user.username:
-        raise InputError("an admin cannot remove themselves; ask another admin, or use 'patrolnet users remove' "
-                         "on the server")
+        raise _refused(request, "web.users.remove_self")
     state.users.remove(username)
     _audit(request, "user_remove", username)
     return {"username": username, "removed": True}
