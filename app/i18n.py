@@ -192,8 +192,9 @@ def said(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
     key = error_key(exc)
     if key is None:
         return str(exc)
-    try:
-        return t(key, lang, **(getattr(exc, "fmt", None) or {}))
+    entry = MESSAGES[key]
+    try:  # formatted even without values, so that a missing one falls back to the English text
+        return (entry.get(normalize_lang(lang)) or entry[DEFAULT_LANG]).format(**(getattr(exc, "fmt", None) or {}))
     except (KeyError, IndexError, ValueError):
         return str(exc)
 
