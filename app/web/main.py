@@ -12,7 +12,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app.assets import AssetsMissingError, check_assets
-from app.i18n import DEFAULT_LANG
+from app.i18n import DEFAULT_LANG, stage_label
 from app.web.auth import LoginLimiter, authenticate
 from app.web.config import Settings, get_settings
 from app.web.errors import install_error_handlers
@@ -117,7 +117,7 @@ def create_app(
     state.workspace()  # fail early on a bad workspace
     state.limiter = LoginLimiter(settings.login_limit_user, settings.login_limit_client)
     state.jobs = JobManager(state.workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers,
-                            processes=settings.job_processes, describe=say_error)
+                            processes=settings.job_processes, describe=say_error, label_stage=stage_label)
     assets_ok = True
     try:
         check_assets(settings.assets_dir)

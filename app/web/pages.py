@@ -24,6 +24,7 @@ import app.web.figures as figures
 import app.web.job_kinds as job_kinds  # (its feature switches are looked up when a page is made)
 from app.storage.audit import ACTIONS
 from app.storage.users import MIN_PASSWORD_LENGTH, ROLES
+from app.services.params import shift_day
 from app.web.messages import say_error
 from app.web.state import AppState
 from geo.tables import IMPORTABLE_LAYERS
@@ -328,7 +329,7 @@ def _routes_config(state: AppState, lang: str) -> dict[str, Any]:
     if ws.has("units"):
         kinds = ws.read("units", columns=["kind"])["kind"].astype(str)
         counts = {k: int(v) for k, v in kinds.value_counts().items()}
-    today = pd.Timestamp.now(tz=ws.timezone).date()
+    today = shift_day(ws)
     return {
         # only the kinds the planner gives routes to are offered
         "unit_kinds": [{"code": k, "label": t(f"unit.{k}", lang), "count": counts.get(k, 0)}

@@ -125,6 +125,8 @@ class Job:
     out_dir: Path
     status: str = "queued"  # queued, running, done, failed
     stage: str | None = None
+    #: The stage in the job's language (``stage`` is the word the job reports).
+    stage_label: str | None = None
     progress: float = 0.0
     created_at: str = field(default_factory=lambda: _now())
     started_at: str | None = None
@@ -154,6 +156,7 @@ class Job:
         href = f"{prefix}/{self.id}"
         return {
             "id": self.id, "kind": self.kind, "status": self.status, "stage": self.stage,
+            "stage_label": self.stage_label,
             "progress": round(self.progress, 4), "params": self.params, "lang": self.lang,
             "owner": self.owner or None,
             "created_at": self.created_at, "started_at": self.started_at,
@@ -189,6 +192,8 @@ class JobManager:
         The job kinds by name.
     describe
         ``describe(error, lang)``: a failed job's :attr:`Job.message` (default: the error's text).
+    label_stage
+        ``label_stage(stage, lang)``: a stage as :attr:`Job.stage_label` (default: the stage itself).
     workers
         Threads of the pool.
     keep
@@ -197,11 +202,13 @@ class JobManager:
 
     def __init__(self, open_workspace: Callable[[], Workspace], output_root: Path,
                  kinds: Mapping[str, JobKind], *, workers: int = 2, keep: int = 200, processes: bool = False,
-                 describe: Callable[[BaseException, str], str] | None = None):
+                 describe: Callable[[BaseException, str], str] | None = None,
+                 label_stage: Callable[[str, str], str] | None = None):
         self._open = open_workspace
         self.output_root = Path(output_root)
         self.kinds = dict(kinds)
         self._describe = describe or (lambda exc, lang: str(exc))
+        self._label_stage = label_stage or (lambda stage, lang: stage)
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
         #: Run the jobs in worker processes (``patrolnet serve``): a planning run then does not hold
@@ -264,7 +271,7 @@ class JobManager:
     def _run(self, job: Job, inputs: set[str]) -> None:
         kind = self.kinds[job.kind]
         job.status, job.started_at, job._t0 = "running", _now(), time.monotonic()
-        job.stage = "queued for the workspace" if kind.writes_workspace else None
+        self._set_stage(job, "queued for the workspace" if kind.writes_workspace else None)
         self._save(job)
         try:
             if kind.writes_workspace:
@@ -317,7 +324,8 @@ class JobManager:
 
         def progress(stage: str, fraction: float) -> None:
             f = max(0.0, min(1.0, float(fraction)))
-            job.stage = stage
+            if stage != job.stage:
+                self._set_stage(job, stage)
             if stage in weights:
                 total = done_before[stage] + weights[stage] * f
                 job.progress = max(job.progress, min(0.99, total))
@@ -328,6 +336,13 @@ class JobManager:
         ctx = JobContext(ws=ws, out_dir=job.out_dir, progress=progress, lang=job.lang,
                          stem=ws.path.stem, inputs=set(inputs))
         return kind.run(ctx, job.args)
+
+    def _set_stage(self, job: Job, stage: str | None) -> None:
+        try:
+            label = None if stage is None else self._label_stage(stage, job.lang)
+        except Exception:  # noqa: BLE001 - a missing label must not stop the job
+            label = stage
+        job.stage, job.stage_label = stage, label
 
     def _process_pool(self) -> ProcessPoolExecutor:
         with self._lock:

@@ -178,3 +178,11 @@ def test_import_form_refusals_in_the_page_language(api: Any) -> None:
     assert "coords" in en.json()["detail"] and not _CJK.search(en.json()["detail"])
     bad_map = api.post("/api/v1/imports", files=files, data={"layer": "incidents", "column_map": "发案时间 occurred_at"})
     assert bad_map.status_code == 422 and "字段对应第 1 行" in bad_map.json()["detail"]
+
+
+def test_progress_stages_in_the_page_language(api: Any) -> None:
+    zh = _wait(api, api.post("/api/v1/jobs/grid", json={"target_area_m2": 400_000}).json()["href"])
+    en = _wait(api, api.post("/api/v1/jobs/grid?lang=en", json={"target_area_m2": 400_000}).json()["href"])
+    assert zh["status"] == en["status"] == "done", (zh["error"], en["error"])
+    assert zh["stage"] == en["stage"] == "write workspace"  # the word the job reports, for scripts
+    assert zh["stage_label"] == "写入工作区" and en["stage_label"] == "write workspace"

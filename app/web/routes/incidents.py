@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 import app.web.figures as figures
+from app.services.params import parse_day
 from app.web.deps import StateDep
-from geo.errors import InputError
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 _DAY = r"^\d{4}-\d{2}-\d{2}$"
@@ -21,14 +20,5 @@ def points(
                                      examples=["2026-10-31"])] = None,
     category: Annotated[list[str] | None, Query(description="Category code or group (repeatable)")] = None,
 ) -> dict[str, Any]:
-    return figures.incident_points(state, start=_day(start, "start"), end=_day(end, "end"), categories=category)
-
-
-def _day(value: str | None, name: str) -> dt.date | None:
-    """A calendar day written as YYYY-MM-DD (not a number of seconds, which pydantic would take)."""
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{name} {value!r} is not a calendar day; write YYYY-MM-DD, e.g. 2026-10-31") from None
+    return figures.incident_points(state, start=parse_day(start, "start"), end=parse_day(end, "end"),
+                                   categories=category)

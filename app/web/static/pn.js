@@ -149,7 +149,7 @@
     return {
       update: function (j) {
         bar.style.width = Math.round((j.progress || 0) * 100) + "%";
-        var s = PN.t("job." + j.status) + (j.stage ? " · " + j.stage : "") + " · " + Math.round((j.progress || 0) * 100) + "%";
+        var s = PN.t("job." + j.status) + (j.stage ? " · " + (j.stage_label || j.stage) : "") + " · " + Math.round((j.progress || 0) * 100) + "%";
         if (j.elapsed_s) s += " · " + PN.t("job.elapsed", {s: j.elapsed_s.toFixed(1)});
         st.textContent = s;
         el.setAttribute("data-status", j.status);
