@@ -1,7 +1,7 @@
 """The figures behind the dashboard and ``/api/v1/stats``, cached per workspace version.
 
-Every number comes from :func:`geo.reports.build_report` (the monthly report the CLI writes with
-``patrolnet report``): the article's three headline figures, the station ranking and the model
+Every number comes from the monthly report the CLI writes with ``patrolnet report``
+(:func:`app.services.reports.build_monthly_report`): the article's three headline figures, the station ranking and the model
 neighborhoods, with its definitions (windows, measures, small-number tests). This module only picks
 the report month and reshapes the report's tables for the API and the dashboard.
 """
@@ -21,6 +21,7 @@ from app.storage.access import Principal
 from app.web.auth import ScopedState
 from app.services.params import default_month as month_of
 from app.services.params import last_data_day, parse_month
+from app.services.reports import build_monthly_report
 from app.web.state import AppState
 from geo.errors import InputError
 
@@ -43,7 +44,9 @@ def default_month(state: AppState) -> str:
 
 
 def report_for(state: AppState, month: str | None) -> Any:
-    """The monthly report (:class:`geo.reports.Report`) of ``month`` (default: the last full one).
+    """The monthly report (:class:`geo.reports.Report`) of ``month`` (default: the last full one), as
+    ``patrolnet report`` builds it (:func:`app.services.reports.build_monthly_report`), cached per
+    workspace version.
 
     Raises
     ------
@@ -51,10 +54,9 @@ def report_for(state: AppState, month: str | None) -> Any:
         A malformed month, one after the data, or missing layers (the report needs stations,
         communities, neighborhoods and incidents).
     """
-    from geo.reports import build_report
-
     m = parse_month(month) if month and month.strip() else default_month(state)
-    return state.cached("report", m, make=lambda: build_report(state.workspace(), month=m))
+    return state.cached("report", m, make=lambda: build_monthly_report(state.workspace(), month=m,
+                                                                       as_of=_as_of(state)))
 
 
 def _v(value: Any) -> Any:
