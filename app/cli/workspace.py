@@ -141,8 +141,6 @@ def init(
     from app.services.workspace import init_workspace
 
     lang = language(lang)
-    if osm is not None and not osm.exists():
-        fail(f"--osm '{osm}' does not exist; download the extract on a connected machine and pass its path")
     with planner_errors(lang):
         with progress_bar(lang=lang) as report:
             ws, summary = init_workspace(workspace, osm=osm, place=place, boundary=boundary,

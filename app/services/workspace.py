@@ -152,6 +152,9 @@ def init_workspace(
     from geo.coords import suggest_projected_crs
 
     report = progress or no_progress
+    if osm is not None and not Path(osm).exists():
+        raise InputError(f"--osm '{osm}' does not exist; download the extract on a connected machine and pass its path",
+                         code="osm.missing", name=Path(osm).name)
     if overwrite and Path(path).exists():
         backup_before(path, "before-init")
     if osm is None and place is None and boundary is None and crs is None:
