@@ -11,7 +11,7 @@ values (``exc.fmt``) so that a page can say it in its own language.
 
 The rules:
 
-* a day: :func:`parse_day` (``YYYY-MM-DD`` only);
+* a day: :func:`parse_day` (``YYYY-MM-DD``, or ``YYYYMMDD``);
 * a shift window: :func:`parse_shift` (``HH:MM-HH:MM``; ``-``, ``–``, ``~`` or ``至`` between the
   times, as :func:`routing.patrol.shift_window` reads them) and :func:`shift_day` (default: today in
   the workspace's time zone);
@@ -56,19 +56,21 @@ DEFAULT_ROUTE_KINDS: tuple[str, ...] = ("brigade_vehicle", "grid_team")
 #: What a station plans: its own "1+2+N" grid teams (the brigade's vehicles are the commander's).
 STATION_ROUTE_KINDS: tuple[str, ...] = ("grid_team",)
 
-_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: ``2026-10-31``, or ``20261031`` (ISO 8601 basic form, which the command line has always read).
+_DAY_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{8})$")
 
 
 # -- days and shifts ----------------------------------------------------------------------------------
 def parse_day(value: str | dt.date | None, what: str = "day") -> dt.date | None:
-    """A calendar day written ``YYYY-MM-DD`` (``None`` stays ``None``; a date is kept as it is).
+    """A calendar day written ``YYYY-MM-DD`` or ``YYYYMMDD`` (``None`` stays ``None``; a date is
+    kept as it is).
 
     ``what`` names the value in the message (the CLI passes its option, e.g. ``--as-of``).
 
     Raises
     ------
     InputError
-        Anything else (a number, ``2026-1-5``, ``20261031``, ``2026-02-30``); code
+        Anything else (a number, ``2026-1-5``, ``31/10/2026``, ``2026-02-30``); code
         ``report.bad_date`` (the report core's, for the same rule).
     """
     if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):

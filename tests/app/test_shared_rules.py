@@ -94,7 +94,7 @@ def test_bad_shift_refused_alike(bad: str, ws_copy: Path, tmp_path: Path) -> Non
 
 
 # -- days and months --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("bad", ["31/10/2026", "20261031", "2026-02-30", "2026-1-5"])
+@pytest.mark.parametrize("bad", ["31/10/2026", "2026-02-30", "2026-1-5", "20261331", "2026-W44-6"])
 def test_bad_day_refused_alike(bad: str, ws_copy: Path, tmp_path: Path) -> None:
     error = _refusal(parse_day, bad, "--date")
     _cli_refuses_alike(["routes", str(ws_copy), "--shift", "20:00-24:00", "--date", bad,
@@ -106,6 +106,11 @@ def test_bad_month_refused_alike(month: str, ws_copy: Path, tmp_path: Path) -> N
     error = _refusal(parse_month, month)
     assert error.code == "report.bad_month"
     _cli_refuses_alike(["report", str(ws_copy), "--month", month, "--out", str(tmp_path / "rep")], error)
+
+
+def test_day_written_either_way() -> None:
+    # the command line has always read the ISO basic form too (date.fromisoformat)
+    assert parse_day("20261031", "--date") == parse_day(" 2026-10-31 ", "--date") == dt.date(2026, 10, 31)
 
 
 def test_month_written_either_way() -> None:
