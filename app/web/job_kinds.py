@@ -191,8 +191,8 @@ class ForecastParams(_Params):
         from geo.forecast import METHODS  # the forecast core loads in about a second: only when asked
 
         if v is not None and v not in METHODS:
-            raise PydanticCustomError("param.method", "method {value!r}: use one of {methods}",
-                                      {"value": v, "methods": ", ".join(METHODS)})
+            raise PydanticCustomError("forecast.method", "unknown forecast method {value!r}; use one of {known}",
+                                      {"value": v, "known": ", ".join(METHODS)})
         return v
 
 
@@ -264,8 +264,8 @@ class ImportParams(_Params):
         v = v.strip()
         if v.lower() in COORD_SYSTEM_NAMES or re.fullmatch(r"(?i)epsg:\d{4,6}", v):
             return v
-        raise PydanticCustomError("param.coords", "coords {value!r}: {names} or EPSG:NNNN",
-                                  {"value": v, "names": ", ".join(COORD_SYSTEM_NAMES)})
+        raise PydanticCustomError("coords.unknown", "unknown coordinate system {value!r}; use {known}",
+                                  {"value": v, "known": f"{', '.join(COORD_SYSTEM_NAMES)}, EPSG:NNNN"})
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -520,7 +520,7 @@ def _pairs(text: str, field: str) -> dict[str, str]:
         src, sep, dst = line.partition("=")
         if not sep or not src.strip() or not dst.strip():
             raise InputError(f"{field}, line {number}: write SOURCE=TARGET, e.g. 发案时间=occurred_at (got {line!r})",
-                             code="param.mapping", field=field, line=number, value=line)
+                             code="web.mapping", field=field, line=number, value=line)
         out[src.strip()] = dst.strip()
     return out
 
@@ -558,7 +558,7 @@ def import_params(upload: Upload, lang: str = "zh-CN") -> ImportParams:
             "sheet": f.get("sheet") or None,
         }
     except InputError as exc:
-        if exc.code != "param.mapping":
+        if exc.code != "web.mapping":
             raise
         raise InputError(_named(say_error(exc, lang), exc.fmt.get("field")), code=exc.code, **exc.fmt) from None
     if f.get("tolerance_m"):

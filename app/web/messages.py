@@ -9,8 +9,9 @@ same for one pydantic validation error of a job's parameters: its ``type`` is th
 job parameter models raise the services' refusals under their key, and pydantic's own checks have
 theirs) and its location names the field, which the sentence names as the form labels it.
 
-:data:`FORM_MESSAGES` holds what only the web says (pydantic's checks, the web's own refusals) and,
-until :mod:`app.i18n` has them, the services' keys the job forms meet.
+:data:`FORM_MESSAGES` holds only what the web alone says: pydantic's checks of a job's parameters
+and the web's own refusals (keys ``web.*``); the services' and the core's keys are said by
+:mod:`app.i18n` (``app/messages``).
 """
 
 from __future__ import annotations
@@ -64,63 +65,20 @@ _API_LABELS: _M = {
     "sheet": {"zh-CN": "工作表", "en": "sheet"},
 }
 
-#: The web's wording of message keys: what to change in the form. ``{field}`` is the field's label.
+#: What only the web says: what to change in the form. ``{field}`` is the field's label.
 FORM_MESSAGES: _M = {
-    # -- the services' shared rules (app.services.params and the use cases) ---------------------------
-    "param.day": {"zh-CN": "{field}“{value}”不是日期：请按 年-月-日 填写，例如 2026-10-31",
-                  "en": "{field} '{value}' is not a date: enter it as YYYY-MM-DD, e.g. 2026-10-31"},
-    "param.shift": {"zh-CN": "班次“{value}”无法识别：请写成“开始-结束”，例如 20:00-24:00 或 22:00至06:00"
-                             "（时 00-24，分 00-59）",
-                    "en": "shift '{value}' is not a shift: enter start-end, e.g. 20:00-24:00 or 22:00至06:00 "
-                          "(hours 00-24, minutes 00-59)"},
-    "param.month": {"zh-CN": "报表月份“{value}”无法识别：请选择列表中的月份（年-月，例如 2026-09）",
-                    "en": "month '{value}' is not a month: choose one from the list (YYYY-MM, e.g. 2026-09)"},
-    "param.grid_both": {"zh-CN": "小片区数量和目标面积只能填写一项", "en": "give the number of sub-zones or the target "
-                                                                "area, not both"},
-    "param.grid_count": {"zh-CN": "小片区数量至少为 1", "en": "the number of sub-zones must be at least 1"},
-    "param.grid_area": {"zh-CN": "小片区目标面积必须大于 0", "en": "the target sub-zone area must be above 0"},
-    "param.period": {"zh-CN": "截止日期 {end} 早于起始日期 {start}：请调整日期",
-                     "en": "the To date {end} is before the From date {start}: change the dates"},
-    "param.weeks": {"zh-CN": "结束周 {end} 早于开始周 {start}", "en": "the end week {end} is before the start week {start}"},
-    "param.tune_weeks_order": {"zh-CN": "调参周 {first}-{last} 须在开始周 {start} 之前结束",
-                               "en": "the tuning weeks {first}-{last} must end before the start week {start}"},
-    "param.cells": {"zh-CN": "单元类型“{value}”无效：请选择 grid、subzones 或 segments",
-                    "en": "cells '{value}': choose grid, subzones or segments"},
-    "param.unit_kinds": {"zh-CN": "巡逻力量 {kinds} 暂不能生成路线：请只勾选特巡警车辆或网格巡逻组",
-                         "en": "unit kinds {kinds} get no routes yet: tick the brigade vehicles or the grid teams only"},
-    "param.siting_size": {"zh-CN": "请填写新增探头数量", "en": "enter how many new cameras"},
-    "param.layer": {"zh-CN": "不能导入到图层“{layer}”：请从列表中选择图层", "en": "layer '{layer}' cannot be imported: "
-                                                                     "choose a layer from the list"},
-    "param.method": {"zh-CN": "预测方法“{value}”不存在；可选：{methods}",
-                     "en": "forecast method '{value}' does not exist; choose one of {methods}"},
-    "param.coords": {"zh-CN": "文件坐标系“{value}”无法识别：请从列表中选择", "en": "coordinates '{value}' are not known: "
-                                                                   "choose them from the list"},
-    "param.mapping": {"zh-CN": "{field}第 {line} 行：请写成 源列=目标列，例如 发案时间=occurred_at（现为“{value}”）",
-                      "en": "{field}, line {line}: write SOURCE=TARGET, e.g. 发案时间=occurred_at (got '{value}')"},
-    "data.no_incidents": {"zh-CN": "工作区还没有警情：请先在“数据导入”页导入警情",
-                          "en": "the workspace has no incidents yet: import them on the Import data page first"},
-    "data.no_incidents_selected": {"zh-CN": "所选日期区间和类别内没有警情：请放宽起止日期或选择其他类别",
-                                   "en": "no incident in the chosen dates and category: widen the From/To dates or "
-                                         "choose another category"},
-    "data.no_subzones": {"zh-CN": "工作区还没有小片区：请先在“热点分析”页点击“划分小片区”",
-                         "en": "the workspace has no sub-zones yet: cut them first (Cut sub-zones on the Hotspots page)"},
-    "data.no_units": {"zh-CN": "工作区没有巡逻力量（units 图层）：请先在“数据导入”页导入",
-                      "en": "the workspace has no patrol units: import the units layer on the Import data page first"},
-    "station.no_units": {"zh-CN": "派出所 {station} 没有 {kinds} 巡逻力量：请先在“数据导入”页导入该所的巡逻组",
-                         "en": "station {station} has no units of kind {kinds}: import its teams on the Import data "
-                               "page first"},
-    "station.brigade": {"zh-CN": "特巡警车辆由指挥长统一规划：派出所用户只能为本所网格巡逻组生成路线",
-                        "en": "brigade vehicles are planned by the commander: a station user plans its own grid teams"},
+    # -- the web's own refusals --------------------------------------------------------------------
+    "web.mapping": {"zh-CN": "{field}第 {line} 行：请写成 源列=目标列，例如 发案时间=occurred_at（现为“{value}”）",
+                    "en": "{field}, line {line}: write SOURCE=TARGET, e.g. 发案时间=occurred_at (got '{value}')"},
     "web.station_job_kind": {"zh-CN": "派出所用户不能运行“{kind}”任务（该任务覆盖全区）",
-                         "en": "a station user may not run {kind} jobs (they cover the whole district)"},
-    # -- the users page's own refusals ----------------------------------------------------------------
+                             "en": "a station user may not run {kind} jobs (they cover the whole district)"},
     "web.users.nothing_to_change": {"zh-CN": "没有要修改的内容：请修改角色、所属派出所、显示名称或启用状态",
-                                "en": "nothing to change: change the role, station, display name or active state"},
+                                    "en": "nothing to change: change the role, station, display name or active state"},
     "web.users.own_role": {"zh-CN": "管理员不能在此修改自己的角色或停用自己（会结束本次会话）；请另一位管理员操作",
-                       "en": "an admin cannot change their own role or disable themselves here (it would end this "
-                             "session); ask another admin"},
+                           "en": "an admin cannot change their own role or disable themselves here (it would end "
+                                 "this session); ask another admin"},
     "web.users.remove_self": {"zh-CN": "管理员不能删除自己；请另一位管理员操作",
-                          "en": "an admin cannot remove themselves; ask another admin"},
+                              "en": "an admin cannot remove themselves; ask another admin"},
     # -- pydantic's checks of a job's parameters (its error types) -----------------------------------
     "missing": {"zh-CN": "{field}：必须填写", "en": "{field}: required"},
     "extra_forbidden": {"zh-CN": "{field}：不是此任务的参数", "en": "{field}: not a parameter of this job"},
@@ -221,6 +179,10 @@ def say_invalid(error: Mapping[str, Any], lang: str) -> str:
     reason = str(ctx.pop("message", None) or ctx.get("error") or error.get("msg", ""))
     values = {k: (v if isinstance(v, int | float | str) else str(v)) for k, v in ctx.items()}
     values.update(field=field, reason=reason, value=values.get("value", error.get("input", "")))
+    if "what" in values and name:  # the value's name in a shared rule's words: the form's label
+        values["what"] = field
+    if lang == "zh-CN" and isinstance(values.get("expected"), str):  # "'a', 'b' or 'c'"
+        values["expected"] = values["expected"].replace("' or '", "'、'").replace("', '", "'、'")
     text = say(str(error.get("type", "")), lang, **values) or _format(_OTHER[lang], values) or reason
     if name and field.lower() not in text.lower():
         text = f"{field}：{text}" if lang == "zh-CN" else f"{field}: {text}"
