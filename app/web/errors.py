@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.assets import AssetsMissingError, OffHostURLError
-from app.i18n import MESSAGES, normalize_lang, t
+from app.i18n import normalize_lang, said
 from app.web.auth import PAGE_ROUTES, NotSignedInError, TooManyAttemptsError
 from app.web.messages import join, say_invalid
 from app.web.tasks import JobNotFoundError
@@ -106,14 +106,7 @@ def request_lang(request: Request) -> str:
 def _said(request: Request, exc: PlannerError) -> str:
     """The error's message in the request's language when the core tagged it with a message key
     (``exc.code`` -> ``error.<code>`` of :mod:`app.i18n`), else the message as it is."""
-    code = getattr(exc, "code", None)
-    key = f"error.{code}"
-    if not code or key not in MESSAGES:
-        return str(exc)
-    try:
-        return t(key, request_lang(request), **getattr(exc, "fmt", {}))
-    except (KeyError, IndexError, ValueError):
-        return str(exc)
+    return said(exc, request_lang(request))
 
 
 async def _planner_error(request: Request, exc: Exception) -> Response:
