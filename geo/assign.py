@@ -49,7 +49,8 @@ def snap_to_edges(
     if not points.crs.equals(edges.crs):
         raise CRSError(
             f"points are in {points.crs.to_string()} but road edges in {edges.crs.to_string()}; "
-            f"reproject one with .to_crs(...)"
+            f"reproject one with .to_crs(...)",
+            code="crs.mismatch", a="points", a_crs=points.crs.to_string(), b="road edges", b_crs=edges.crs.to_string(),
         )
     n = len(points)
     edge_ids = pd.array([pd.NA] * n, dtype="Int64")
@@ -100,7 +101,9 @@ def tag_areas(points: gpd.GeoSeries, areas: Mapping[str, tuple[gpd.GeoDataFrame,
             if not layer.crs.equals(points.crs):
                 raise CRSError(
                     f"{column}: polygons in {layer.crs.to_string()} but points in {points.crs.to_string()}; "
-                    f"reproject with .to_crs(...)"
+                    f"reproject with .to_crs(...)",
+                    code="crs.mismatch", a=column, a_crs=layer.crs.to_string(), b="points",
+                    b_crs=points.crs.to_string(),
                 )
             tree = shapely.STRtree(layer.geometry.to_numpy())
             pi, ai = tree.query(geoms, predicate="intersects")

@@ -120,33 +120,39 @@ def safe_name(name: str) -> str:
         codes = ", ".join(sorted({f"U+{ord(ch):04X}" for ch in bad}))
         raise InputError(
             f"file name '{shown}' contains control or invisible characters ({codes}); "
-            f"rename the file with plain letters, digits or Chinese characters"
+            f"rename the file with plain letters, digits or Chinese characters",
+            code="file.name_characters", name=shown, chars=codes,
         )
     name = unicodedata.normalize("NFC", name).strip()
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
         raise InputError(
-            f"file name '{shown}' is an absolute path; send the file by its name only (e.g. 警情.csv)"
+            f"file name '{shown}' is an absolute path; send the file by its name only (e.g. 警情.csv)",
+            code="file.name_path", name=shown,
         )
     parts = re.split(r"[/\\]+", name)
     if any(re.fullmatch(r"\s*\.{2,}\s*", p) for p in parts):
         raise InputError(
             f"file name '{shown}' contains '..' (a path that climbs out of its folder); "
-            f"send the file by its name only"
+            f"send the file by its name only",
+            code="file.name_climbs", name=shown,
         )
     base = parts[-1].strip().lstrip(". ").rstrip(". ")
     if not base:
-        raise InputError(f"file name '{shown}' has no name left once folders and dots are removed; rename it")
+        raise InputError(f"file name '{shown}' has no name left once folders and dots are removed; rename it",
+                         code="file.name_empty", name=shown)
     reserved = sorted(set(base) & _WINDOWS_RESERVED)
     if reserved:
         raise InputError(
             f"file name '{shown}' contains {' '.join(reserved)}, which file systems reserve; "
-            f"rename the file without them"
+            f"rename the file without them",
+            code="file.name_reserved", name=shown, chars=" ".join(reserved),
         )
     device = base.split(".", 1)[0].strip().upper()
     if device in _WINDOWS_DEVICES:
         raise InputError(
             f"file name '{shown}' is the Windows device name {device}; rename the file "
-            f"(e.g. {device.lower()}_data{Path(base).suffix})"
+            f"(e.g. {device.lower()}_data{Path(base).suffix})",
+            code="file.name_device", name=shown, device=device,
         )
     if len(base.encode("utf-8")) > _MAX_NAME_BYTES:
         suffix = "".join(Path(base).suffixes[-2:]) if len("".join(Path(base).suffixes[-2:])) <= 16 else ""
@@ -324,34 +330,39 @@ def check_upload(
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise InputError(f"'{label}' does not exist; check the path") from None
+        raise InputError(f"'{label}' does not exist; check the path", code="import.missing", name=label) from None
     except OSError as exc:
-        raise InputError(f"'{label}' cannot be read ({exc.strerror}); check its permissions") from exc
+        raise InputError(f"'{label}' cannot be read ({exc.strerror}); check its permissions", code="import.unreadable",
+                         name=label, reason=str(exc.strerror)) from exc
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"'{label}' is not a regular file (a folder or device?); pass the file itself")
+        raise InputError(f"'{label}' is not a regular file (a folder or device?); pass the file itself",
+                         code="file.not_a_file", name=label)
     if st.st_size > max_bytes:
         raise InputError(
             f"'{label}' is {_size(st.st_size)}, over the limit of {_size(max_bytes)}; "
-            f"split it (e.g. one year of incidents per file) or ask the administrator to raise the limit"
+            f"split it (e.g. one year of incidents per file) or ask the administrator to raise the limit",
+            code="file.too_large", name=label, size=_size(st.st_size), limit=_size(max_bytes),
         )
     suffix = file_suffix(label)
     allowed = {s.lower() for s in allowed_suffixes}
     if suffix not in allowed:
         raise InputError(
             f"'{label}': files of type '{suffix or '(no suffix)'}' are not accepted here; "
-            f"use one of {', '.join(sorted(allowed))}"
+            f"use one of {', '.join(sorted(allowed))}",
+            code="file.type", name=label, suffix=suffix or "-", allowed=", ".join(sorted(allowed)),
         )
     with open(path, "rb") as fh:
         head = fh.read(8192)
     kind = sniff_kind(head)
     if kind == "empty":
-        raise InputError(f"'{label}' is empty (0 bytes); export the file again")
+        raise InputError(f"'{label}' is empty (0 bytes); export the file again", code="file.empty", name=label)
     accepts = _ACCEPTS.get(suffix)
     if accepts is not None and kind not in accepts:
         wanted = " or ".join(sorted({_KIND_TEXT[k].split(" (")[0] for k in accepts}))
         fix = _FIX_BY_KIND.get(kind, f"export the file again as a real {suffix} file")
         raise InputError(
-            f"'{label}' is named {suffix} but its content is {_KIND_TEXT[kind]}, not {wanted}; {fix}"
+            f"'{label}' is named {suffix} but its content is {_KIND_TEXT[kind]}, not {wanted}; {fix}",
+            code="file.content", name=label, suffix=suffix, content=_KIND_TEXT[kind], wanted=wanted,
         )
     limits = {"max_total_uncompressed": max_uncompressed, "max_ratio": max_ratio, "max_members": max_members}
     if kind == "zip":
@@ -375,17 +386,20 @@ def _check_zip_contents(path: Path, label: str, suffix: str, infos: list[zipfile
         if "[content_types].xml" not in lower or not any(n.startswith("xl/") for n in lower):
             raise InputError(
                 f"'{label}' is a ZIP archive but not an Excel workbook (no xl/ part); "
-                f"open it in Excel and save it as .xlsx, or send the CSV"
+                f"open it in Excel and save it as .xlsx, or send the CSV",
+                code="file.zip_not_xlsx", name=label,
             )
     elif suffix == ".kmz":
         if not any(n.endswith(".kml") for n in lower):
-            raise InputError(f"'{label}' is a ZIP archive without a .kml inside; export the KMZ again")
+            raise InputError(f"'{label}' is a ZIP archive without a .kml inside; export the KMZ again",
+                             code="file.kmz", name=label)
     elif suffix == ".zip":
         geo = (".shp", ".geojson", ".json", ".gpkg", ".kml", ".gml")
         if not any(n.endswith(geo) for n in lower):
             raise InputError(
                 f"'{label}' holds no geodata (no .shp, .geojson, .gpkg or .kml inside); zip the shapefile's "
-                f".shp, .shx, .dbf and .prj together, or send the GeoJSON/GeoPackage itself"
+                f".shp, .shx, .dbf and .prj together, or send the GeoJSON/GeoPackage itself",
+                code="file.zip_no_geodata", name=label,
             )
     xml_like = (".xml", ".rels", ".vml", ".kml", ".gpx")
     with zipfile.ZipFile(path) as zf:
@@ -396,7 +410,8 @@ def _check_zip_contents(path: Path, label: str, suffix: str, infos: list[zipfile
                         _check_xml_stream(member.read, name=f"{label}:{info.filename}", max_prolog=max_prolog)
                 except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, _zlib_error()) as exc:
                     raise InputError(
-                        f"'{label}': member '{info.filename}' is damaged ({exc}); export or zip the file again"
+                        f"'{label}': member '{info.filename}' is damaged ({exc}); export or zip the file again",
+                        code="file.damaged", name=label, reason=f"{info.filename}: {exc}",
                     ) from exc
 
 
@@ -413,11 +428,13 @@ def _check_sqlite(path: Path, label: str) -> None:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise InputError(f"'{label}' is a damaged GeoPackage/SQLite file ({exc}); export it again") from exc
+        raise InputError(f"'{label}' is a damaged GeoPackage/SQLite file ({exc}); export it again",
+                         code="file.damaged", name=label, reason=str(exc)) from exc
     if result != [("ok",)]:
         raise InputError(
             f"'{label}' is a damaged GeoPackage/SQLite file ({'; '.join(str(r[0]) for r in result[:3])}); "
-            f"export it again"
+            f"export it again",
+            code="file.damaged", name=label, reason="; ".join(str(r[0]) for r in result[:3]),
         )
 
 
@@ -471,32 +488,38 @@ def check_zip(
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise InputError(f"'{label}' is not a readable ZIP archive ({exc}); export or zip it again") from exc
+        raise InputError(f"'{label}' is not a readable ZIP archive ({exc}); export or zip it again",
+                         code="file.damaged", name=label, reason=str(exc)) from exc
     with zf:
         infos = zf.infolist()
         if len(infos) > max_members:
             raise InputError(
                 f"'{label}' has {len(infos):,} members, over the limit of {max_members:,}; "
-                f"this is not a normal workbook or shapefile archive (a zip bomb?); send the data itself"
+                f"this is not a normal workbook or shapefile archive (a zip bomb?); send the data itself",
+                code="file.bomb", name=label,
             )
         total = 0
         for info in infos:
             member = info.filename
             if info.flag_bits & 0x1:
-                raise InputError(f"'{label}': member '{member}' is encrypted; send the archive without a password")
+                raise InputError(f"'{label}': member '{member}' is encrypted; send the archive without a password",
+                                 code="file.encrypted", name=label, member=member)
             if _climbs(member):
                 raise InputError(
                     f"'{label}': member name '{member}' points outside the archive ('..' or an absolute "
-                    f"path; a zip-slip attempt?); zip the files again from their folder"
+                    f"path; a zip-slip attempt?); zip the files again from their folder",
+                    code="file.member_outside", name=label, member=member,
                 )
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise InputError(f"'{label}': member '{member}' is a symbolic link; zip the files themselves")
+                raise InputError(f"'{label}': member '{member}' is a symbolic link; zip the files themselves",
+                                 code="file.member_outside", name=label, member=member)
             total += info.file_size
             if total > max_total_uncompressed:
                 raise InputError(
                     f"'{label}' would unpack to more than {_size(max_total_uncompressed)} "
                     f"(declared {_size(sum(i.file_size for i in infos))}); refused before unpacking "
-                    f"(a zip bomb?); send a smaller file or split it"
+                    f"(a zip bomb?); send a smaller file or split it",
+                    code="file.bomb", name=label,
                 )
             if info.file_size > _RATIO_FLOOR:
                 ratio = info.file_size / max(info.compress_size, 1)
@@ -504,7 +527,8 @@ def check_zip(
                     raise InputError(
                         f"'{label}': member '{member}' unpacks {ratio:,.0f} times larger than it is stored "
                         f"({_size(info.compress_size)} -> {_size(info.file_size)}, limit {max_ratio:g}:1); "
-                        f"refused before unpacking (a zip bomb?); export the file again"
+                        f"refused before unpacking (a zip bomb?); export the file again",
+                        code="file.bomb", name=label,
                     )
         spans = sorted((i.header_offset, i.header_offset + 30 + len(i.orig_filename.encode("utf-8", "replace"))
                         + i.compress_size, i.filename) for i in infos)
@@ -512,7 +536,8 @@ def check_zip(
             if start < end:
                 raise InputError(
                     f"'{label}': members '{first}' and '{second}' share their compressed data "
-                    f"(an overlapping-member zip bomb); refused before unpacking; zip the files again"
+                    f"(an overlapping-member zip bomb); refused before unpacking; zip the files again",
+                    code="file.bomb", name=label,
                 )
         if verify:
             budget = max_total_uncompressed
@@ -523,12 +548,14 @@ def check_zip(
                             budget -= len(chunk)
                             if budget < 0:
                                 raise InputError(
-                                    f"'{label}' unpacks to more than {_size(max_total_uncompressed)}; refused"
+                                    f"'{label}' unpacks to more than {_size(max_total_uncompressed)}; refused",
+                                    code="file.bomb", name=label,
                                 )
                 except (zipfile.BadZipFile, OSError, EOFError, _zlib_error()) as exc:
                     raise InputError(
                         f"'{label}': member '{info.filename}' is damaged or its sizes are forged ({exc}); "
-                        f"export or zip the file again"
+                        f"export or zip the file again",
+                        code="file.damaged", name=label, reason=f"{info.filename}: {exc}",
                     ) from exc
     return infos
 
@@ -583,7 +610,8 @@ def bounded_decompress_size(path: str | os.PathLike[str], limit: int, *, name: s
     with open(path, "rb") as fh:
         kind = sniff_kind(fh.read(16))
     if kind not in ("gzip", "bzip2", "xz"):
-        raise InputError(f"'{label}' is not gzip, bzip2 or xz compressed (it is {_KIND_TEXT[kind]}); check the file")
+        raise InputError(f"'{label}' is not gzip, bzip2 or xz compressed (it is {_KIND_TEXT[kind]}); check the file",
+                         code="file.not_compressed", name=label)
     total = 0
     try:
         with _open_compressed(path, kind) as stream:
@@ -593,13 +621,15 @@ def bounded_decompress_size(path: str | os.PathLike[str], limit: int, *, name: s
                     raise InputError(
                         f"'{label}' unpacks to more than {_size(limit)} (stopped there; it is "
                         f"{_size(path.stat().st_size)} packed); refused (a compression bomb?); "
-                        f"send a smaller extract or the uncompressed file"
+                        f"send a smaller extract or the uncompressed file",
+                        code="file.bomb", name=label,
                     )
     except InputError:
         raise
     except (OSError, EOFError, ValueError, lzma.LZMAError, _zlib_error()) as exc:
         raise InputError(
-            f"'{label}' is a damaged or truncated {kind} file ({exc}); download or export it again"
+            f"'{label}' is a damaged or truncated {kind} file ({exc}); download or export it again",
+            code="file.damaged", name=label, reason=str(exc),
         ) from exc
     return total
 
@@ -659,7 +689,8 @@ def check_xml(
             with _open_compressed(path, kind) as stream:
                 _check_xml_stream(stream.read, name=label, max_prolog=max_prolog_bytes)
         except (OSError, EOFError, lzma.LZMAError, _zlib_error()) as exc:
-            raise InputError(f"'{label}' is a damaged {kind} file ({exc}); download or export it again") from exc
+            raise InputError(f"'{label}' is a damaged {kind} file ({exc}); download or export it again",
+                             code="file.damaged", name=label, reason=str(exc)) from exc
         return
     with open(path, "rb") as fh:
         _check_xml_stream(fh.read, name=label, max_prolog=max_prolog_bytes)
@@ -679,7 +710,7 @@ def _check_xml_stream(read: Callable[[int], bytes], *, name: str, max_prolog: in
         except _RootReached:
             return
         except _Refused as exc:
-            raise InputError(str(exc).replace("{name}", name)) from None
+            raise InputError(str(exc).replace("{name}", name), code="file.xml_refused", name=name) from None
         except (expat.ExpatError, ValueError) as exc:
             code = getattr(exc, "code", None)
             unknown = isinstance(exc, ValueError) or code == expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING]
@@ -692,26 +723,30 @@ def _check_xml_stream(read: Callable[[int], bytes], *, name: str, max_prolog: in
                 except _RootReached:
                     return
                 except _Refused as again:
-                    raise InputError(str(again).replace("{name}", name)) from None
+                    raise InputError(str(again).replace("{name}", name), code="file.xml_refused", name=name) from None
                 except expat.ExpatError as again:
                     raise _not_xml(name, again) from None
             else:
                 raise _not_xml(name, exc) from None
         if final:
-            raise InputError(f"'{name}' has no root element (an empty or cut-off XML file); export it again")
+            raise InputError(f"'{name}' has no root element (an empty or cut-off XML file); export it again",
+                             code="file.xml_empty", name=name)
         if len(seen) > max_prolog:
             raise InputError(
                 f"'{name}': no root element within the first {_size(max_prolog)} (an oversized XML "
-                f"prolog or DOCTYPE); refused; export the file again"
+                f"prolog or DOCTYPE); refused; export the file again",
+                code="file.xml_refused", name=name,
             )
 
 
 def _not_xml(name: str, exc: Exception) -> InputError:
     if getattr(exc, "code", None) == expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]:
-        return InputError(f"'{name}' has no root element (an empty or cut-off XML file); export it again")
+        return InputError(f"'{name}' has no root element (an empty or cut-off XML file); export it again",
+                          code="file.xml_empty", name=name)
     where = f" at line {exc.lineno}, column {exc.offset}" if hasattr(exc, "lineno") else ""
     msg = expat.errors.messages.get(getattr(exc, "code", -1), str(exc))
-    return InputError(f"'{name}' is not well-formed XML ({msg}{where}); check that it is the right file or export it again")
+    return InputError(f"'{name}' is not well-formed XML ({msg}{where}); check that it is the right file or export it again",
+                      code="file.not_xml", name=name, reason=f"{msg}{where}")
 
 
 def _prolog_parser(encoding: str | None) -> Any:

@@ -111,7 +111,8 @@ def repair_geometries(
     if gdf.crs is not None and not CRS.from_user_input(gdf.crs).equals(crs_obj):
         raise CRSError(
             f"layer '{layer}': CRS {gdf.crs.to_string()} differs from {crs_obj.to_string()}; reproject it with "
-            f".to_crs('{crs_obj.to_string()}') (or import it with the right --coords)"
+            f".to_crs('{crs_obj.to_string()}') (or import it with the right --coords)",
+            code="crs.layer_differs", layer=layer, crs=gdf.crs.to_string(), working=crs_obj.to_string(),
         )
     n = len(gdf)
     labels = gdf["__row__"].to_numpy() if "__row__" in gdf.columns else gdf.index.to_numpy()

@@ -380,4 +380,109 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{count} sub-zones asked for, but the street blocks give only {pieces} pieces; ask for fewer sub-zones or "
               "give a target area instead",
     },
+    # -- uploaded and opened files (geo.hostile) -----------------------------------------------------
+    "error.file.name_characters": {
+        "zh-CN": "文件名“{name}”含有控制字符或不可见字符（{chars}）；请只用字母、数字或汉字重新命名",
+        "en": "file name '{name}' contains control or invisible characters ({chars}); rename it with plain letters, "
+              "digits or Chinese characters",
+    },
+    "error.file.name_path": {
+        "zh-CN": "文件名“{name}”包含路径；请只以文件名本身上传（例如 警情.csv）",
+        "en": "file name '{name}' is a path; send the file by its name only (e.g. 警情.csv)",
+    },
+    "error.file.name_empty": {
+        "zh-CN": "文件名“{name}”去掉文件夹和点之后为空；请重新命名",
+        "en": "file name '{name}' has no name left once folders and dots are removed; rename it",
+    },
+    "error.file.name_reserved": {
+        "zh-CN": "文件名“{name}”含有文件系统保留的字符 {chars}；请去掉后重新命名",
+        "en": "file name '{name}' contains {chars}, which file systems reserve; rename the file without them",
+    },
+    "error.file.name_device": {
+        "zh-CN": "文件名“{name}”是 Windows 设备名 {device}；请重新命名",
+        "en": "file name '{name}' is the Windows device name {device}; rename the file",
+    },
+    "error.file.not_a_file": {
+        "zh-CN": "“{name}”不是普通文件（文件夹或设备？）；请给出文件本身",
+        "en": "'{name}' is not a regular file (a folder or device?); give the file itself",
+    },
+    "error.file.too_large": {
+        "zh-CN": "文件“{name}”大小为 {size}，超过上限 {limit}；请拆分文件（例如每年的警情一个文件）后分批导入，或请管理员提高上限",
+        "en": "file '{name}' is {size}, over the limit of {limit}; split it (e.g. one year of incidents per file) or "
+              "ask the administrator to raise the limit",
+    },
+    "error.file.type": {
+        "zh-CN": "这里不接受“{suffix}”类型的文件“{name}”；可用类型：{allowed}",
+        "en": "file '{name}': files of type '{suffix}' are not accepted here; use one of {allowed}",
+    },
+    "error.file.empty": {
+        "zh-CN": "文件“{name}”是空的（0 字节）；请重新导出",
+        "en": "file '{name}' is empty (0 bytes); export it again",
+    },
+    "error.file.content": {
+        "zh-CN": "文件“{name}”的扩展名是 {suffix}，但内容是 {content}，不是 {wanted}；请重新导出为真正的 {suffix} 文件",
+        "en": "file '{name}' is named {suffix} but its content is {content}, not {wanted}; export it again as a real "
+              "{suffix} file",
+    },
+    "error.file.zip_not_xlsx": {
+        "zh-CN": "文件“{name}”是 ZIP 压缩包，但不是 Excel 工作簿；请在 Excel 中另存为 .xlsx，或上传 CSV",
+        "en": "file '{name}' is a ZIP archive but not an Excel workbook; save it from Excel as .xlsx, or send the CSV",
+    },
+    "error.file.kmz": {
+        "zh-CN": "文件“{name}”是不含 .kml 的 ZIP 压缩包；请重新导出 KMZ",
+        "en": "file '{name}' is a ZIP archive without a .kml inside; export the KMZ again",
+    },
+    "error.file.zip_no_geodata": {
+        "zh-CN": "压缩包“{name}”中没有地理数据（无 .shp、.geojson、.gpkg 或 .kml）；请把 Shapefile 的 .shp、.shx、.dbf、.prj 一起压缩，或直接上传 GeoJSON/GeoPackage",
+        "en": "'{name}' holds no geodata (no .shp, .geojson, .gpkg or .kml inside); zip the shapefile's .shp, .shx, "
+              ".dbf and .prj together, or send the GeoJSON or GeoPackage itself",
+    },
+    "error.file.damaged": {
+        "zh-CN": "文件“{name}”已损坏或不完整（{reason}）；请重新导出、下载或压缩",
+        "en": "file '{name}' is damaged or truncated ({reason}); export, download or zip it again",
+    },
+    "error.file.bomb": {
+        "zh-CN": "文件“{name}”解压后过大或结构异常（疑似压缩炸弹），已在解压前拒收；请上传较小的文件，或拆分后分批上传",
+        "en": "file '{name}' would unpack too large or is built oddly (a zip bomb?); refused before unpacking; send a "
+              "smaller file or split it",
+    },
+    "error.file.encrypted": {
+        "zh-CN": "压缩包“{name}”中的“{member}”已加密；请上传不带密码的压缩包",
+        "en": "'{name}': member '{member}' is encrypted; send the archive without a password",
+    },
+    "error.file.member_outside": {
+        "zh-CN": "压缩包“{name}”中的“{member}”指向压缩包之外（路径或链接）；请在文件所在文件夹中重新压缩这些文件",
+        "en": "'{name}': member '{member}' points outside the archive (a path or a link); zip the files again from "
+              "their folder",
+    },
+    "error.file.not_compressed": {
+        "zh-CN": "文件“{name}”不是 gzip、bzip2 或 xz 压缩文件；请检查文件",
+        "en": "file '{name}' is not gzip, bzip2 or xz compressed; check the file",
+    },
+    "error.file.xml_refused": {
+        "zh-CN": "文件“{name}”的 XML 声明了实体或引用了外部 DTD/实体（可被用于攻击），已拒收；请重新导出该文件",
+        "en": "file '{name}': its XML declares entities or refers to an external DTD or entity (a known attack); "
+              "refused; export the file again",
+    },
+    "error.file.xml_empty": {
+        "zh-CN": "文件“{name}”没有根元素（空的或被截断的 XML 文件）；请重新导出",
+        "en": "file '{name}' has no root element (an empty or cut-off XML file); export it again",
+    },
+    "error.file.not_xml": {
+        "zh-CN": "文件“{name}”不是格式正确的 XML（{reason}）；请确认文件无误，或重新导出",
+        "en": "file '{name}' is not well-formed XML ({reason}); check that it is the right file or export it again",
+    },
+    "error.file.name_climbs": {
+        "zh-CN": "文件名“{name}”含有 '..'（跳出所在文件夹的路径）；请只以文件名本身上传",
+        "en": "file name '{name}' contains '..' (a path that climbs out of its folder); send the file by its name only",
+    },
+    "error.crs.layer_differs": {
+        "zh-CN": "图层“{layer}”的坐标系 {crs} 与工作坐标系 {working} 不同；请选择正确的文件坐标系后重新导入",
+        "en": "layer '{layer}' is in {crs}, not the working CRS {working}; choose the file's right coordinate system "
+              "and import it again",
+    },
+    "error.import.report_unwritable": {
+        "zh-CN": "无法写出拒收报告“{name}”；请检查工作区所在文件夹的权限",
+        "en": "cannot write the rejection report '{name}'; check the permissions of the workspace's folder",
+    },
 }

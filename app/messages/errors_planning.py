@@ -162,4 +162,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "道路图层中有 {n} 条路段引用了不存在的路网节点（第一条：{edge}）；请重新导入路网",
         "en": "{n} road edge(s) reference road nodes that do not exist (first: edge {edge}); import the road network again",
     },
+    "error.split.fragments": {
+        "zh-CN": "{what}：有 {n} 个路网碎片无法并入任何较大的部分；请检查路网的连通性",
+        "en": "{what}: {n} fragment(s) of the network could not be joined to any larger part; check that the roads connect",
+    },
+    "error.split.weights": {
+        "zh-CN": "有 {n} 个路段权重为负数或无效（第一个：路段 {edge} = {value}）；权重是不小于 0 的风险倍数",
+        "en": "{n} road weight(s) are negative or not finite (first: edge {edge} = {value}); weights are risk "
+              "multipliers of 0 or more",
+    },
 }

@@ -132,7 +132,8 @@ def write_reject_report(result: ImportResult, *, fallback_dir: Path) -> Path | N
             return write_safe_csv(result.rejected, target)
         except OSError:
             continue
-    raise InputError(f"cannot write the rejection report {name} beside the input or in {fallback_dir}")
+    raise InputError(f"cannot write the rejection report {name} beside the input or in {fallback_dir}",
+                     code="import.report_unwritable", name=name)
 
 
 def import_table(

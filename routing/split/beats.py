@@ -116,7 +116,8 @@ def brigade_beats(
         if len(bad):
             raise InputError(
                 f"weight: {len(bad)} value(s) negative or not finite (first: edge_id {bad.index[0]} = "
-                f"{bad.iloc[0]}); weights are risk multipliers >= 0"
+                f"{bad.iloc[0]}); weights are risk multipliers >= 0",
+                code="split.weights", n=len(bad), edge=str(bad.index[0]), value=str(bad.iloc[0]),
             )
         mult = main["edge_id"].map(wser).fillna(1.0).to_numpy(dtype=float)
     segs, seg_local = np.unique(main["segment"].to_numpy(), return_inverse=True)

@@ -425,7 +425,8 @@ def _partition(
             vals.append(max(float(dv[i]), _EPS_S))
         unlinked = set(np.unique(comp[frag_v]).tolist()) - {int(comp[f]) for f, _, _ in links}
         if unlinked:  # pragma: no cover - link() answers every vertex
-            raise InfeasibleError(f"{what}: {len(unlinked)} fragment(s) could not be joined to any larger part")
+            raise InfeasibleError(f"{what}: {len(unlinked)} fragment(s) could not be joined to any larger part",
+                                 code="split.fragments", what=what, n=len(unlinked))
     if rows:
         L = sparse.csr_matrix((vals, (rows, cols)), shape=(n, n))
         A = (A + L + L.T).tocsr()

@@ -99,16 +99,19 @@ def assign_grid_teams(
             raise InputError(f"neighborhoods: no '{col}' column; add it (see docs/data-model.md)",
                              code="layer.missing_columns", layer="neighborhoods", columns=col)
     if balance_by not in ("households", "area"):
-        raise InputError(f"balance_by must be 'households' or 'area', not {balance_by!r}")
+        raise InputError(f"balance_by must be 'households' or 'area', not {balance_by!r}", code="param.choice",
+                         name="balance_by", value=str(balance_by), known="households, area")
     if balance_by == "households" and "households" not in neighborhoods.columns:
         raise InputError("neighborhoods: no 'households' column; add it or use balance_by='area'",
                          code="split.no_households")
     require_metric(neighborhoods, "neighborhoods")
     if not (adjacency_m >= 0):
-        raise InputError(f"adjacency_m must be >= 0 metres, not {adjacency_m!r}")
+        raise InputError(f"adjacency_m must be >= 0 metres, not {adjacency_m!r}", code="param.at_least",
+                         name="adjacency_m", value=str(adjacency_m), min=0)
     per_team = DEFAULT_HOUSEHOLDS_PER_TEAM if per_team_households is None else per_team_households
     if not (per_team > 0):
-        raise InputError(f"per_team_households must be > 0, not {per_team_households!r}")
+        raise InputError(f"per_team_households must be > 0, not {per_team_households!r}", code="param.positive",
+                         name="per_team_households", value=str(per_team_households))
     teams = dict(teams_per_station or {})
     bad_teams = {s: t for s, t in teams.items() if not (isinstance(t, int | np.integer) and t >= 1)}
     if bad_teams:
