@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import pickle
 import re
+import time
 import string
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,26 @@ def test_web_says_a_core_error_in_the_request_language(client: Any) -> None:
     assert zh.json()["detail"] == t("error.report.no_layer", "zh-CN", layer="communities")
     assert "报表需要“communities”图层" in zh.json()["detail"]
     assert en.json()["detail"] == "the report needs the 'communities' layer; import it on the Data page first"
+
+
+def _finished(client: Any, href: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while (job := client.get(href).json())["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+    return job
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_failed_job_says_why_in_its_language(client: Any, lang: str) -> None:
+    """The fixture workspace has no patrol units: the routes job fails with the services' keyed
+    refusal, said in the submitter's language beside the English ``error``; its stage is named too."""
+    submitted = client.post("/api/v1/jobs/routes", params={"lang": lang}, json={"date": "2026-11-02"}).json()
+    job = _finished(client, submitted["href"])
+    assert job["status"] == "failed" and "no patrol units" in job["error"]
+    assert job["message"] == t("error.data.no_units", lang)
+    if job["stage"] is not None:
+        assert job["stage_label"] == stage_label(job["stage"], lang)
 
 
 def test_cli_says_a_keyed_error_in_its_lang(tmp_path: Path) -> None:
