@@ -18,9 +18,10 @@ from shapely.geometry import box
 from app.i18n import t
 from app.storage.access import ForbiddenError
 from app.web.errors import LayerNotFoundError
-from geo.errors import InputError
-from geo.schema import LAYERS
 from app.storage.workspace import Workspace
+from geo.errors import InputError
+from geo.jsonsafe import to_jsonable
+from geo.schema import LAYERS
 
 __all__ = ["layer_feature_collection", "layer_geojson_bytes", "parse_bbox", "parse_properties"]
 
@@ -69,20 +70,6 @@ def _id_column(layer: str, columns: Any) -> str | None:
         if name.endswith("_id") and name in columns:
             return name
     return None
-
-
-def _json_value(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, pd.Timestamp | np.datetime64):
-        return None if pd.isna(v) else pd.Timestamp(v).isoformat()
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
 
 
 #: Reads a whole layer (the caller may cache it per workspace version).
@@ -185,7 +172,7 @@ def _column_values(col: pd.Series) -> list[Any]:
     if (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)) and \
             not isinstance(dtype, pd.api.extensions.ExtensionDtype):
         return col.to_numpy().tolist()
-    return [_json_value(v) for v in col.astype(object).tolist()]
+    return [to_jsonable(v) for v in col.astype(object).tolist()]
 
 
 def _feature_texts(name: str, page: pd.DataFrame, crs: str, simplify_m: float) -> list[str]:

@@ -9,7 +9,6 @@ the report month and reshapes the report's tables for the API and the dashboard.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from app.services.params import last_data_day, parse_month
 from app.services.reports import build_monthly_report
 from app.web.state import AppState
 from geo.errors import InputError
+from geo.jsonsafe import to_jsonable
 
 __all__ = ["default_month", "headline", "incident_points", "layer_frames", "models", "monthly",
            "ranking", "report_for", "workspace_summary", "SOURCE"]
@@ -59,26 +59,16 @@ def report_for(state: AppState, month: str | None) -> Any:
                                                                        as_of=_as_of(state)))
 
 
-def _v(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _change(row: pd.Series, current: str, baseline: str, prefix: str) -> dict[str, Any]:
     """``{"current", "baseline", "change", "status", "p", "significant"}``; the report's status
     ``change`` is told as ``down`` / ``up`` / ``flat``."""
-    status = _v(row.get(f"{prefix}_status"))
-    change = _v(row.get(f"{prefix}_change"))
+    status = to_jsonable(row.get(f"{prefix}_status"))
+    change = to_jsonable(row.get(f"{prefix}_change"))
     if status == "change":
         status = "down" if change < 0 else "up" if change > 0 else "flat"
-    return {"current": _v(row.get(current)), "baseline": _v(row.get(baseline)),
+    return {"current": to_jsonable(row.get(current)), "baseline": to_jsonable(row.get(baseline)),
             "change": None if change is None else round(float(change), 4), "status": status,
-            "p": _v(row.get(f"{prefix}_p")), "significant": _v(row.get(f"{prefix}_significant"))}
+            "p": to_jsonable(row.get(f"{prefix}_p")), "significant": to_jsonable(row.get(f"{prefix}_significant"))}
 
 
 def _windows(rep: Any, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -122,12 +112,12 @@ def ranking(state: AppState, month: str | None, lang: str, *, limit: int = 100,
     rows = []
     for _, r in table.iterrows():
         rows.append({
-            "rank": _v(r["rank"]), "station_id": str(r["station_id"]), "name": str(r["name"]),
-            "name_en": str(r["name_en"]), "cases": _v(r["cases"]),
-            "two_robberies_one_theft": _v(r["two_robberies_one_theft"]), "residents": _v(r["residents"]),
-            "rate_per_10k": None if _v(r["rate_per_10k"]) is None else round(float(r["rate_per_10k"]), 3),
-            "rank_by_rate": _v(r["rank_by_rate"]), "previous_month": _v(r["previous_month"]),
-            "month_last_year": _v(r["month_last_year"]),
+            "rank": to_jsonable(r["rank"]), "station_id": str(r["station_id"]), "name": str(r["name"]),
+            "name_en": str(r["name_en"]), "cases": to_jsonable(r["cases"]),
+            "two_robberies_one_theft": to_jsonable(r["two_robberies_one_theft"]), "residents": to_jsonable(r["residents"]),
+            "rate_per_10k": None if to_jsonable(r["rate_per_10k"]) is None else round(float(r["rate_per_10k"]), 3),
+            "rank_by_rate": to_jsonable(r["rank_by_rate"]), "previous_month": to_jsonable(r["previous_month"]),
+            "month_last_year": to_jsonable(r["month_last_year"]),
             "yoy": _change(r, "cases", "month_last_year", "yoy"),
             "mom": _change(r, "cases", "previous_month", "mom"),
         })
@@ -144,14 +134,14 @@ def models(state: AppState, month: str | None) -> dict[str, Any]:
     nb = rep.table("model_neighborhoods")
     nb = nb[nb["designated"].astype(bool)]
     rows = [{"neighborhood_id": str(r["neighborhood_id"]), "name": str(r["name"]), "name_en": str(r["name_en"]),
-             "model_kind": _v(r["model_kind"]), "community_id": _v(r["community_id"]),
-             "station_id": _v(r["station_id"]), "last_12m": _v(r["last_12m"]),
-             "previous_12m": _v(r["previous_12m"]), "status": str(r["status"]), "meets": bool(r["meets"])}
+             "model_kind": to_jsonable(r["model_kind"]), "community_id": to_jsonable(r["community_id"]),
+             "station_id": to_jsonable(r["station_id"]), "last_12m": to_jsonable(r["last_12m"]),
+             "previous_12m": to_jsonable(r["previous_12m"]), "status": str(r["status"]), "meets": bool(r["meets"])}
             for _, r in nb.iterrows()]
     offices = rep.table("model_offices")
     flagged = offices[offices["flagged"].astype(bool)]
-    without = [{"community_id": str(r["community_id"]), "name": str(r["name"]), "office_name": _v(r["office_name"]),
-                "station_id": _v(r["station_id"]), "flag": _v(r["flag"]), "candidates": _v(r["candidates"])}
+    without = [{"community_id": str(r["community_id"]), "name": str(r["name"]), "office_name": to_jsonable(r["office_name"]),
+                "station_id": to_jsonable(r["station_id"]), "flag": to_jsonable(r["flag"]), "candidates": to_jsonable(r["candidates"])}
                for _, r in flagged.iterrows()]
     counts = {s: sum(r["status"] == s for r in rows) for s in ("zero", "controlled", "not_met", "unknown")}
     return {"month": rep.month, "window": _windows(rep, ("last_12m",))["last_12m"], "models": rows,
