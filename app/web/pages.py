@@ -30,6 +30,7 @@ from app.web.state import AppState
 from geo.tables import IMPORTABLE_LAYERS
 from geo.coords import COORD_SYSTEM_NAMES
 from geo.errors import InputError, PlannerError
+from geo.jsonsafe import to_jsonable
 from geo.schema import CATEGORIES, UNIT_KINDS
 from routing.patrol import PLANNED_UNIT_KINDS
 
@@ -345,8 +346,7 @@ def _coverage_extra(state: AppState, lang: str) -> dict[str, Any]:
     if ws.has("split_summary"):
         table = ws.read("split_summary")
         table = table[table["row"] == "owner"] if "row" in table.columns else table
-        for rec in table.to_dict(orient="records"):
-            rows.append({k: (None if (isinstance(v, float) and v != v) else v) for k, v in rec.items()})
+        rows = [to_jsonable(rec) for rec in table.to_dict(orient="records")]
     balance = (ws.meta_json("split", None) or {}).get("balance", {})
     return {"split_rows": rows, "balance": balance.get("max_over_mean")}
 
