@@ -475,7 +475,7 @@ def _points(frame: pd.DataFrame, mapping_targets: set[str], coords: str, src_crs
                         "longitude and latitude look swapped; swap the two values (or the column mapping)")
             other = bad_range & ~swapped_range
             rejects.add(rows[other], f"{xcol}/{ycol}", xv[other].astype("string") + ", " + yv[other].astype("string"),
-                        "not a longitude/latitude in degrees; if these are metres pass --coords EPSG:NNNN")
+                        "not a longitude/latitude in degrees; if these are metres, give the file's coordinates as EPSG:NNNN")
             ok &= ~bad_range
             lon_w, lat_w = to_wgs84(np.where(ok, lon, np.nan), np.where(ok, lat, np.nan), coords)
             xs, ys = _project(lon_w, lat_w, CRS.from_epsg(4326), crs)
@@ -582,7 +582,7 @@ def prepare_rows(
         cats = map_categories(src["category"], category_map)
         unknown = cats.isna()
         rejects.add(rows[unknown], "category", src["category"][unknown],
-                    "unknown category; map it with --category 原类别=code (codes: " + ", ".join(CATEGORIES) + ")")
+                    "unknown category; map it to a category code, e.g. 原类别=code (codes: " + ", ".join(CATEGORIES) + ")")
         ok &= ~unknown
         out["category"] = cats
         if "place_kind" in src.columns:
@@ -681,7 +681,7 @@ def prepare_rows(
     ok &= ~dup
     if existing_ids:
         again = ids.isin(list(existing_ids)) & ok
-        rejects.add(rows[again], id_col, ids[again], "already in the workspace; use --replace to reload the layer")
+        rejects.add(rows[again], id_col, ids[again], "already in the workspace; replace the layer to load it again")
         ok &= ~again
 
     extra_cols = [c for c in src.columns if c not in out.columns and c != "__row__" and c != getattr(src, "_geometry_column_name", None)

@@ -186,7 +186,7 @@ def _usable_geometries(frame: gpd.GeoDataFrame, layer: str, path: Path) -> gpd.G
         frame = frame[~missing]
     warnings.warn(GeometryWarning(
         f"workspace '{path.name}', layer '{layer}': {'; '.join(parts)}. The file is unchanged: fix the layer in "
-        f"QGIS (Vector > Geometry Tools > Fix Geometries) or import it again with 'patrolnet import ... --replace'"),
+        f"QGIS (Vector > Geometry Tools > Fix Geometries) or import it again, replacing the layer"),
         stacklevel=3)
     return frame
 
