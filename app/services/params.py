@@ -75,7 +75,7 @@ def parse_day(value: str | dt.date | None, what: str = "day") -> dt.date | None:
     """
     if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value
-    text = str(value).strip()
+    text = value.strip() if isinstance(value, str) else ""  # a JSON number is not a day (nor seconds since 1970)
     try:
         if not _DAY_RE.match(text):
             raise ValueError(text)

@@ -111,6 +111,8 @@ def test_bad_month_refused_alike(month: str, ws_copy: Path, tmp_path: Path) -> N
 def test_day_written_either_way() -> None:
     # the command line has always read the ISO basic form too (date.fromisoformat)
     assert parse_day("20261031", "--date") == parse_day(" 2026-10-31 ", "--date") == dt.date(2026, 10, 31)
+    with pytest.raises(InputError, match="is not a date"):
+        parse_day(20261031, "date")  # a number in a JSON body: refused, as the web always did
 
 
 def test_month_written_either_way() -> None:
