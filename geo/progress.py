@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 __all__ = ["Progress", "no_progress"]
 
-#: ``progress(stage, fraction)``: ``stage`` is a message key of the step (said in the user's
-#: language by the shell), ``fraction`` in [0, 1].
+#: ``progress(stage, fraction)``: ``stage`` is the step's English name (``"plan"``, ``"write"``);
+#: the shells say it in the user's language (``app.i18n.stage_label``: ``stage.<name>``);
+#: ``fraction`` in [0, 1].
 Progress = Callable[[str, float], None]
 
 
