@@ -15,7 +15,7 @@ from app.storage.access import PERMISSIONS, ROLE_PERMISSIONS
 
 __all__ = ["MARKER", "policy_markdown"]
 
-MARKER = "<!-- generated from app/web/auth.py and geo/access.py by `python -m app.web.access_doc` -->"
+MARKER = "<!-- generated from app/web/auth.py and app/storage/access.py by `python -m app.web.access_doc` -->"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 
 
