@@ -30,7 +30,7 @@ from geo.crs import require_metric
 from geo.errors import InfeasibleError, InputError
 from geo.progress import Progress, no_progress
 
-__all__ = ["street_blocks", "build_subzones", "SubzoneResult", "check_partition"]
+__all__ = ["street_blocks", "build_subzones", "SubzoneResult", "check_grid_size", "check_partition"]
 
 _MIN_PIECE_M2 = 1.0
 
@@ -244,6 +244,23 @@ def _merge_groups(areas: np.ndarray, pairs: tuple[np.ndarray, np.ndarray, np.nda
     return labels
 
 
+def check_grid_size(count: int | None, target_area_m2: float | None) -> None:
+    """Sub-zones are cut to a ``count`` or to a ``target_area_m2`` (neither: 40,000 m2), not both.
+
+    Raises
+    ------
+    InputError
+        Both given (code ``param.grid_both``), or a count below 1 / an area not above 0.
+    """
+    if count is not None and target_area_m2 is not None:
+        raise InputError("give either --count or --target-area-m2, not both", code="param.grid_both")
+    if count is not None and count < 1:
+        raise InputError(f"--count {count}: must be at least 1", code="param.grid_count", count=count)
+    if target_area_m2 is not None and target_area_m2 <= 0:
+        raise InputError(f"--target-area-m2 {target_area_m2}: must be positive", code="param.grid_area",
+                         area=target_area_m2)
+
+
 def build_subzones(
     edges: gpd.GeoDataFrame,
     *,
@@ -280,13 +297,7 @@ def build_subzones(
         When ``count`` is larger than the number of pieces can reach.
     """
     report = progress or no_progress
-    if count is not None and target_area_m2 is not None:
-        raise InputError("give either --count or --target-area-m2, not both", code="param.grid_both")
-    if count is not None and count < 1:
-        raise InputError(f"--count {count}: must be at least 1", code="param.grid_count", count=count)
-    if target_area_m2 is not None and target_area_m2 <= 0:
-        raise InputError(f"--target-area-m2 {target_area_m2}: must be positive", code="param.grid_area",
-                         area=target_area_m2)
+    check_grid_size(count, target_area_m2)
     crs = edges.crs
     area = None
     if boundary is not None and len(boundary):

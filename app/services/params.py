@@ -17,7 +17,8 @@ The rules:
   the workspace's time zone);
 * a report month: :func:`parse_month` (``YYYY-MM``) and :func:`default_month` (the last full month);
 * the last day of data: :func:`last_data_day`;
-* the sub-zone grid's size: :func:`check_grid_size` (a count or a target area, not both);
+* the sub-zone grid's size: :func:`check_grid_size` (a count or a target area, not both; the core's
+  own rule, :func:`geo.subzones.check_grid_size`);
 * a station's scope: :func:`route_kinds` (what a station plans: its grid teams, never the brigade's
   vehicles) and :func:`station_rows` (the rows of one station);
 * a backup before an import or a rebuild: :func:`app.services.backups.backup_before`, taken by the
@@ -36,6 +37,9 @@ from typing import Any
 import pandas as pd
 
 from geo.errors import InputError
+from geo.reports.windows import last_data_day as core_last_data_day
+from geo.reports.windows import parse_month as core_parse_month
+from geo.subzones import check_grid_size
 
 __all__ = [
     "DEFAULT_ROUTE_KINDS",
@@ -120,44 +124,23 @@ def parse_month(text: str) -> str:
         Anything else, or a month outside 1-12: the report core's message and code
         (``report.bad_month``).
     """
-    from geo.reports import parse_month as core_parse_month
-
-    period = core_parse_month(str(text))
-    if not 1 <= int(str(text).strip().rsplit("-", 1)[-1]) <= 12:
-        raise InputError(f"month={text!r} is not a month; give it as YYYY-MM, for example 2026-09",
-                         code="report.bad_month", value=str(text))
+    period = core_parse_month(str(text).strip())
     return f"{period.year:04d}-{period.month:02d}"
 
 
-def _meta_day(ws: Any) -> dt.date | None:
-    for key in ("as_of", "demo_as_of"):
-        value = ws.meta.get(key)
-        if value:
-            try:
-                return dt.date.fromisoformat(str(value)[:10])
-            except ValueError:
-                continue
-    return None
-
-
 def last_data_day(ws: Any) -> dt.date | None:
-    """The last day of data: the newest incident's day in the workspace's time zone, or the day the
-    workspace says its data run to (``meta`` ``as_of`` / ``demo_as_of``, set by the demo generator)
-    when that is later (a quiet last day still counts). ``None`` without either.
+    """The last day of data of workspace ``ws`` (:func:`geo.reports.last_data_day`: the newest
+    incident's day in the workspace's time zone, or the day its ``meta`` says the data run to when
+    that is later). ``None`` without either.
 
     Every default that depends on "now" in the data (the report month and its ``as_of``, the
     forecast's ``as_of``, the backtest year, the camera risk, the dashboard) starts here.
     """
-    declared = _meta_day(ws)
-    newest = None
     if ws.has("incidents") and ws.count("incidents"):
-        stamp = ws.read("incidents", columns=["occurred_at"])["occurred_at"].max()
-        if stamp is not None and stamp is not pd.NaT and not pd.isna(stamp):
-            stamp = pd.Timestamp(stamp)
-            stamp = stamp.tz_convert(ws.timezone) if stamp.tzinfo is not None else stamp
-            newest = stamp.date()
-    days = [d for d in (declared, newest) if d is not None]
-    return max(days) if days else None
+        occurred_at = ws.read("incidents", columns=["occurred_at"])["occurred_at"]
+    else:
+        occurred_at = pd.Series([], dtype=object)
+    return core_last_data_day(occurred_at, ws.meta, timezone=ws.timezone)
 
 
 def default_month(ws: Any, as_of: dt.date | None = None) -> str:
@@ -180,23 +163,6 @@ def default_month(ws: Any, as_of: dt.date | None = None) -> str:
 
 
 # -- the grid -----------------------------------------------------------------------------------------
-def check_grid_size(count: int | None, target_area_m2: float | None) -> None:
-    """Sub-zones are cut to a ``count`` or to a ``target_area_m2`` (neither: 40,000 m2), not both.
-
-    Raises
-    ------
-    InputError
-        Both given (code ``param.grid_both``), or a count below 1 / an area not above 0.
-    """
-    if count is not None and target_area_m2 is not None:
-        raise InputError("give either --count or --target-area-m2, not both", code="param.grid_both")
-    if count is not None and count < 1:
-        raise InputError(f"--count {count}: must be at least 1", code="param.grid_count", count=count)
-    if target_area_m2 is not None and target_area_m2 <= 0:
-        raise InputError(f"--target-area-m2 {target_area_m2}: must be positive", code="param.grid_area",
-                         area=target_area_m2)
-
-
 # -- a station's scope --------------------------------------------------------------------------------
 def route_kinds(kinds: Sequence[str] | None, station_id: str | None = None) -> tuple[str, ...]:
     """The unit kinds a routes job plans.

@@ -19,20 +19,9 @@ from .measures import _COUNT_WINDOWS, COMPARISONS, CRIMINAL, HEADLINE_MEASURES, 
 from .models import model_tracker
 from .rankings import neighborhood_ranking, station_ranking
 from .report import Report, ReportTable
-from .windows import _to_date, parse_month, report_windows
+from .windows import _to_date, last_data_day, meta_date, parse_month, report_windows
 
 __all__ = ["build_report"]
-
-
-def _meta_date(meta: Mapping[str, str], *keys: str) -> dt.date | None:
-    for k in keys:
-        v = meta.get(k)
-        if v:
-            try:
-                return dt.date.fromisoformat(str(v)[:10])
-            except ValueError:
-                continue
-    return None
 
 
 def _layer_check(name: str, frame: pd.DataFrame | None, columns: Iterable[str]) -> pd.DataFrame:
@@ -136,10 +125,9 @@ def build_report(
     if len(inc) == 0 and (as_of is None or data_start is None):
         raise InputError("the workspace has no incidents; import some first ('patrolnet import WORKSPACE incidents FILE')",
                          code="data.no_incidents")
-    as_of_d = _to_date(as_of, "as_of") if as_of is not None else (
-        _meta_date(meta, "as_of", "demo_as_of") or inc["occurred_at"].max().date())
+    as_of_d = _to_date(as_of, "as_of") if as_of is not None else last_data_day(inc["occurred_at"], meta, timezone=tz)
     start_d = _to_date(data_start, "data_start") if data_start is not None else (
-        _meta_date(meta, "data_start") or inc["occurred_at"].min().date())
+        meta_date(meta, "data_start") or inc["occurred_at"].min().date())
     windows = report_windows(month, as_of=as_of_d, timezone=tz, data_start=start_d, week=week)
     per = parse_month(month)
     if windows["month"].end < windows["ytd"].start + pd.DateOffset(months=per.month):

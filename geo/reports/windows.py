@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ import pandas as pd
 from geo.errors import InputError
 from geo.schema import DEFAULT_TIMEZONE
 
-__all__ = ["Window", "default_week", "parse_month", "parse_week", "report_windows"]
+__all__ = ["Window", "default_week", "last_data_day", "meta_date", "parse_month", "parse_week", "report_windows"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,36 @@ def parse_month(month: str | dt.date | pd.Period) -> pd.Period:
         raise InputError(f"month={month!r} is not a month; give it as YYYY-MM, for example 2026-09",
                          code="report.bad_month", value=str(month))
     return pd.Period(year=int(m.group(1)), month=int(m.group(2)), freq="M")
+
+
+def meta_date(meta: Mapping[str, str], *keys: str) -> dt.date | None:
+    """The first of ``keys`` in a workspace's ``meta`` that holds a date (``YYYY-MM-DD...``), or None."""
+    for key in keys:
+        value = meta.get(key)
+        if value:
+            try:
+                return dt.date.fromisoformat(str(value)[:10])
+            except ValueError:
+                continue
+    return None
+
+
+def last_data_day(occurred_at: pd.Series, meta: Mapping[str, str], *, timezone: str = DEFAULT_TIMEZONE) -> dt.date | None:
+    """The last day of data: the newest incident's day in ``timezone``, or the day ``meta`` says the
+    data run to (``as_of`` / ``demo_as_of``, set by the demo generator) when that is later (a quiet
+    last day still counts). ``None`` without either.
+
+    Every default that depends on "now" in the data (the report month and its ``as_of``, the
+    forecast's ``as_of``, the backtest year, the camera risk, the dashboard) starts here.
+    """
+    declared = meta_date(meta, "as_of", "demo_as_of")
+    newest = None
+    stamps = pd.to_datetime(occurred_at, errors="coerce") if len(occurred_at) else occurred_at
+    if len(stamps) and stamps.notna().any():
+        stamp = pd.Timestamp(stamps.max())
+        newest = (stamp.tz_convert(timezone) if stamp.tzinfo is not None else stamp).date()
+    days = [d for d in (declared, newest) if d is not None]
+    return max(days) if days else None
 
 
 def _to_date(value: str | dt.date | pd.Timestamp, what: str) -> dt.date:
