@@ -7,6 +7,7 @@ Framework-free: a dict of message keys -> {"zh-CN": ..., "en": ...}, :func:`t` t
 
 from __future__ import annotations
 
+import json
 import re
 
 from app.messages.errors_analysis import MESSAGES as _ANALYSIS_ERRORS
@@ -25,6 +26,7 @@ __all__ = [
     "normalize_lang",
     "other_lang",
     "said",
+    "said_reason",
     "stage_key",
     "stage_label",
     "t",
@@ -197,6 +199,30 @@ def said(exc: BaseException, lang: str = DEFAULT_LANG) -> str:
         return (entry.get(normalize_lang(lang)) or entry[DEFAULT_LANG]).format(**(getattr(exc, "fmt", None) or {}))
     except (KeyError, IndexError, ValueError):
         return str(exc)
+
+
+def said_reason(code: object, values: object, english: object, lang: str = DEFAULT_LANG) -> str:
+    """A rejected row's reason (:func:`geo.tables.prepare_rows`, :func:`geo.repair.repair_geometries`)
+    as the user reads it in ``lang``: ``error.<code>`` formatted with ``values`` (a mapping, or its JSON
+    text), else the English text ``english`` (no key, an unknown key, or a value missing)."""
+    fallback = "" if english is None or (isinstance(english, float) and english != english) else str(english)
+    key = f"error.{code}" if isinstance(code, str) and code else None
+    if key is None or key not in MESSAGES:
+        return fallback
+    if isinstance(values, str):
+        try:
+            values = json.loads(values) if values.strip() else {}
+        except ValueError:
+            return fallback
+    if values is None or (isinstance(values, float) and values != values):
+        values = {}
+    if not isinstance(values, dict):
+        return fallback
+    entry = MESSAGES[key]
+    try:
+        return (entry.get(normalize_lang(lang)) or entry[DEFAULT_LANG]).format(**values)
+    except (KeyError, IndexError, ValueError):
+        return fallback
 
 
 def stage_key(stage: str) -> str:

@@ -8,6 +8,7 @@ inside the district; every refused or changed row is listed with what was wrong 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,10 +21,13 @@ from shapely.errors import GEOSException
 
 from geo.errors import CRSError, InputError
 
-__all__ = ["PROBLEM_COLUMNS", "repair_geometries"]
+__all__ = ["KEY_COLUMNS", "PROBLEM_COLUMNS", "repair_geometries"]
 
 #: Columns of the problem report of :func:`repair_geometries`.
 PROBLEM_COLUMNS = ["row", "reason", "action"]
+#: Columns the report adds with ``keyed=True``: each reason's message key (``error.<reason_code>`` of
+#: :mod:`app.i18n`, in words without command-line flags) and its values as JSON text.
+KEY_COLUMNS = ["reason_code", "reason_values"]
 
 _FAMILIES = {
     "Point": ("Point",),
@@ -42,6 +46,7 @@ def repair_geometries(
     tolerance_m: float = 200.0,
     min_area_m2: float = 0.01,
     min_length_m: float = 0.001,
+    keyed: bool = False,
 ) -> tuple[Any, pd.DataFrame]:
     """Repair what can be repaired in a layer's geometries and refuse the rest, row by row.
 
@@ -86,6 +91,8 @@ def repair_geometries(
     min_area_m2, min_length_m
         Polygon parts smaller than ``min_area_m2`` and line parts shorter than ``min_length_m``
         are slivers, dropped (CRS units; only for a projected ``crs``).
+    keyed
+        Add the columns :data:`KEY_COLUMNS` to the report (the reasons' message keys and values).
 
     Returns
     -------
@@ -118,23 +125,29 @@ def repair_geometries(
     labels = gdf["__row__"].to_numpy() if "__row__" in gdf.columns else gdf.index.to_numpy()
     geoms = np.array(gdf.geometry.to_numpy(), dtype=object, copy=True)
     keep = np.ones(n, dtype=bool)
-    problems: list[tuple[Any, str, str]] = []
+    problems: list[tuple[Any, str, str, str, str]] = []
     family = _FAMILIES[kind]
 
-    def refuse(mask: np.ndarray, reasons: Iterable[str] | str) -> None:
+    def refuse(mask: np.ndarray, reasons: Iterable[str] | str, *, code: str, **fmt: Any) -> None:
+        """Refuse the rows of ``mask``: English ``reasons``, message key ``code`` and its values
+        ``fmt`` (lists: a value per refused row)."""
         idx = np.flatnonzero(mask & keep)
         texts = [reasons] * len(idx) if isinstance(reasons, str) else list(reasons)
-        for i, text in zip(idx, texts):
-            problems.append((labels[i], f"layer '{layer}': {text}", "refused"))
+        for k, (i, text) in enumerate(zip(idx, texts)):
+            values = {n: str(v[k] if isinstance(v, list) else v) for n, v in fmt.items()}
+            problems.append((labels[i], f"layer '{layer}': {text}", "refused", code,
+                             json.dumps({"layer": layer, **values}, ensure_ascii=False, sort_keys=True)))
         keep[idx] = False
 
-    def note(i: int, text: str, action: str) -> None:
-        problems.append((labels[i], f"layer '{layer}': {text}", action))
+    def note(i: int, text: str, action: str, *, code: str, **fmt: Any) -> None:
+        values = {n: str(v) for n, v in fmt.items()}
+        problems.append((labels[i], f"layer '{layer}': {text}", action, code,
+                         json.dumps({"layer": layer, **values}, ensure_ascii=False, sort_keys=True)))
 
     missing = shapely.is_missing(geoms)
-    refuse(missing, "no geometry; give the row its coordinates or drop it")
+    refuse(missing, "no geometry; give the row its coordinates or drop it", code="repair.missing")
     empty = ~missing & shapely.is_empty(np.where(missing, None, geoms))
-    refuse(empty, "empty geometry; give the row its coordinates or drop it")
+    refuse(empty, "empty geometry; give the row its coordinates or drop it", code="repair.empty")
 
     if keep.any():
         coords, owner = shapely.get_coordinates(geoms[keep], return_index=True)
@@ -142,7 +155,8 @@ def repair_geometries(
         bad_local = np.unique(owner[~finite])
         bad = np.zeros(n, dtype=bool)
         bad[np.flatnonzero(keep)[bad_local]] = True
-        refuse(bad, "non-finite coordinates (NaN or infinity); fix the coordinates or drop the row")
+        refuse(bad, "non-finite coordinates (NaN or infinity); fix the coordinates or drop the row",
+               code="repair.non_finite")
 
     # types: collections keep their parts of the right kind; a one-point MultiPoint is a Point
     single = {"Point": "Point", "Polygon": "Polygon", "LineString": "LineString"}[kind]
@@ -158,17 +172,19 @@ def repair_geometries(
             parts = [p for p in flat if p.geom_type == single]
             if kind == "Point" and len(parts) == 1:
                 geoms[i] = parts[0]
-                note(i, f"{tname} with one point taken as a Point", "cleaned")
+                note(i, f"{tname} with one point taken as a Point", "cleaned", code="repair.one_point", type=tname)
                 continue
             if kind != "Point" and parts:
                 geoms[i] = _assemble(parts, kind)
                 note(i, f"{tname}: kept its {kind.lower()} part(s), dropped {len(flat) - len(parts)} other "
-                        f"part(s)", "cleaned")
+                        f"part(s)", "cleaned", code=f"repair.kept_{kind.lower()}_parts", type=tname,
+                     n=len(flat) - len(parts))
                 continue
         hint = {"Polygon": "draw it as a polygon (in QGIS: Polygonize) or put it in a point or line layer",
                 "LineString": "give lines (road centre lines), not points or areas",
                 "Point": "give one point per row (the centroid of an area if that is meant)"}[kind]
-        refuse(np.arange(n) == i, f"geometry type {tname} where {kind} is expected; {hint}")
+        refuse(np.arange(n) == i, f"geometry type {tname} where {kind} is expected; {hint}",
+               code=f"repair.type_{kind.lower()}", type=tname)
 
     # coordinates that cannot be in this CRS
     if keep.any():
@@ -185,7 +201,9 @@ def repair_geometries(
             rows = np.flatnonzero(looks & keep)
             refuse(looks, [f"coordinates ({bounds[i, 0]:.6f}, {bounds[i, 1]:.6f}) look like longitude/latitude "
                            f"in degrees, not metres of {crs_name}; import the file with --coords wgs84 "
-                           f"(or gcj02/bd09) or reproject it with .to_crs('{crs_name}')" for i in rows])
+                           f"(or gcj02/bd09) or reproject it with .to_crs('{crs_name}')" for i in rows],
+                   code="repair.degrees", crs=crs_name, x=[f"{bounds[i, 0]:.6f}" for i in rows],
+                   y=[f"{bounds[i, 1]:.6f}" for i in rows])
             if area is not None:
                 x0, y0, x1, y1 = area
                 margin = 200_000.0
@@ -195,13 +213,17 @@ def repair_geometries(
                 refuse(far, [f"coordinates ({bounds[i, 0]:,.0f}, {bounds[i, 1]:,.0f}) lie far outside the area "
                              f"where {crs_name} is used; check the coordinate system (--coords EPSG:NNNN; "
                              f"a zone number in front of X?) or reproject with .to_crs('{crs_name}')"
-                             for i in rows])
+                             for i in rows],
+                       code="repair.far_outside_crs", crs=crs_name, x=[f"{bounds[i, 0]:,.0f}" for i in rows],
+                       y=[f"{bounds[i, 1]:,.0f}" for i in rows])
         else:
             looks = ~in_degrees
             rows = np.flatnonzero(looks & keep)
             refuse(looks, [f"coordinates ({bounds[i, 0]:,.1f}, {bounds[i, 1]:,.1f}) are not degrees of "
                            f"{crs_name} (metres of a projected CRS?); import the file with --coords EPSG:NNNN "
-                           f"or reproject it with .to_crs('{crs_name}')" for i in rows])
+                           f"or reproject it with .to_crs('{crs_name}')" for i in rows],
+                   code="repair.not_degrees", crs=crs_name, x=[f"{bounds[i, 0]:,.1f}" for i in rows],
+                   y=[f"{bounds[i, 1]:,.1f}" for i in rows])
 
     # cleaning and repair (lines and polygons)
     if kind != "Point":
@@ -219,26 +241,29 @@ def repair_geometries(
                 g = shapely.make_valid(original)
             removed = int(shapely.get_num_coordinates(original) - shapely.get_num_coordinates(g))
             if removed > 0:
-                note(i, f"{removed} duplicate vertice(s) removed", "cleaned")
+                note(i, f"{removed} duplicate vertice(s) removed", "cleaned", code="repair.duplicate_vertices", n=removed)
             if not g.is_valid:
                 why = shapely.is_valid_reason(g)
                 g = shapely.make_valid(g)
                 note(i, f"invalid geometry ({why}) repaired with make_valid; kept the {kind.lower()} part",
-                     "repaired")
+                     "repaired", code=f"repair.made_valid_{kind.lower()}", why=why)
             flat = _flat_parts(g)
             parts = [p for p in flat if p.geom_type == single and not p.is_empty]
             big = [p for p in parts if size(p) > floor] if kind == "Polygon" or metric else parts
             if not big:
                 what = ("zero-area polygon (a sliver, or a line drawn as a polygon)" if kind == "Polygon"
                         else "zero-length line")
-                refuse(np.arange(n) == i, f"{what}; nothing is left after repair; redraw it or drop the row")
+                refuse(np.arange(n) == i, f"{what}; nothing is left after repair; redraw it or drop the row",
+                       code="repair.zero_area" if kind == "Polygon" else "repair.zero_length")
                 continue
             if len(big) < len(parts):
-                note(i, f"dropped {len(parts) - len(big)} sliver part(s) of at most {floor:g} {unit}", "cleaned")
+                note(i, f"dropped {len(parts) - len(big)} sliver part(s) of at most {floor:g} {unit}", "cleaned",
+                     code="repair.slivers", n=len(parts) - len(big), floor=f"{floor:g}", unit=unit)
             if len(big) < len(flat) or not g.is_valid or g.geom_type not in family:
                 g = _assemble(big, kind)
             if g is None or g.is_empty or not g.is_valid or g.geom_type not in family:
-                refuse(np.arange(n) == i, "invalid geometry that could not be repaired; redraw it or drop the row")
+                refuse(np.arange(n) == i, "invalid geometry that could not be repaired; redraw it or drop the row",
+                       code="repair.unrepairable")
                 continue
             geoms[i] = g
 
@@ -254,13 +279,16 @@ def repair_geometries(
             mask = np.zeros(n, dtype=bool)
             mask[far_idx] = True
             refuse(mask, [f"outside the district boundary by {d:,.0f} m (tolerance {tolerance_m:g} m); check the "
-                          f"coordinate system (--coords) or drop the row" for d in dist])
+                          f"coordinate system (--coords) or drop the row" for d in dist],
+                   code="repair.outside_district", distance=[f"{d:,.0f}" for d in dist], tolerance=f"{tolerance_m:g}")
 
     out = gdf.iloc[np.flatnonzero(keep)].copy()
     geom_col = gdf.geometry.name
     out[geom_col] = gpd.GeoSeries(list(geoms[keep]), index=out.index, crs=crs_obj)
     out = out.set_geometry(geom_col, crs=crs_obj)
-    report = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
+    report = pd.DataFrame(problems, columns=PROBLEM_COLUMNS + KEY_COLUMNS)
+    if not keyed:
+        report = report[PROBLEM_COLUMNS]
     if len(report):
         order = {label: k for k, label in enumerate(labels)}
         report = (report.assign(_o=report["row"].map(order)).sort_values("_o", kind="stable")

@@ -4,12 +4,15 @@ Commanders' data comes as CSV (UTF-8, or GBK/GB18030 as Chinese Excel writes it)
 GeoPackage or Shapefile, with Chinese or English headers and coordinates in WGS84, GCJ-02, BD-09 or a
 projected CRS. This module reads such a file, maps its columns to the workspace schema, checks every
 row and returns the accepted rows (in the working CRS) beside a table of rejected rows, each with its
-row number, column, value and the reason. Nothing here writes the workspace; :func:`import_table`
+row number, column, value and the reason (in English, beside its message key ``reason_code`` and
+the key's values ``reason_values``, JSON text, that the shells say in the user's language: the keys
+are ``error.<reason_code>`` of :mod:`app.i18n`). Nothing here writes the workspace; :func:`import_table`
 does that in one atomic step.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,10 +41,14 @@ __all__ = [
     "map_categories",
     "prepare_rows",
     "REJECT_COLUMNS",
+    "REASON_KEY_COLUMNS",
 ]
 
 IMPORTABLE_LAYERS = ("incidents", "cameras", "stations", "communities", "neighborhoods", "units")
 REJECT_COLUMNS = ["row", "column", "value", "reason"]
+#: Columns after :data:`REJECT_COLUMNS` in a rejected-rows table: the reason's message key (without
+#: the ``error.`` prefix) and its values as JSON text (an object of strings).
+REASON_KEY_COLUMNS = ["reason_code", "reason_values"]
 TABULAR = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 GEO = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 
@@ -398,7 +405,10 @@ class _Rejects:
     def __init__(self) -> None:
         self.parts: list[pd.DataFrame] = []
 
-    def add(self, rows: pd.Series, column: str, values: pd.Series | str, reason: str | pd.Series) -> None:
+    def add(self, rows: pd.Series, column: str, values: pd.Series | str, reason: str | pd.Series, *,
+            code: str | pd.Series, **fmt: Any) -> None:
+        """Reject ``rows``: ``reason`` the English text, ``code`` its message key and ``fmt`` the key's
+        values (a value per row when given as a Series, array or list; else one for all)."""
         if len(rows) == 0:
             return
         self.parts.append(pd.DataFrame({
@@ -406,13 +416,40 @@ class _Rejects:
             "column": column,
             "value": (values.astype("string").to_numpy() if isinstance(values, pd.Series) else values),
             "reason": reason.to_numpy() if isinstance(reason, pd.Series) else reason,
+            "reason_code": code.to_numpy() if isinstance(code, pd.Series) else code,
+            "reason_values": _reason_values(len(rows), fmt),
+        }))
+
+    def add_keyed(self, rows: pd.Series, column: str, values: str, problems: pd.DataFrame) -> None:
+        """Reject ``rows`` for the problems of :func:`geo.repair.repair_geometries` (``keyed=True``):
+        their reasons with their keys and values."""
+        if len(rows) == 0:
+            return
+        self.parts.append(pd.DataFrame({
+            "row": rows.to_numpy(), "column": column, "value": values,
+            "reason": problems["reason"].astype(str).to_numpy(),
+            "reason_code": problems["reason_code"].to_numpy(),
+            "reason_values": problems["reason_values"].to_numpy(),
         }))
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
-            return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS + REASON_KEY_COLUMNS})
         out = pd.concat(self.parts, ignore_index=True)
         return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+
+
+def _reason_values(n: int, fmt: Mapping[str, Any]) -> list[str]:
+    """The values of ``n`` rows' reason as JSON text each: ``fmt`` values given per row (a Series,
+    array or list of length ``n``) or one for all; every value as text (NA as "")."""
+    def text(v: Any) -> str:
+        return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+    per_row = {k: [text(x) for x in (v.to_numpy() if isinstance(v, pd.Series) else v)]
+               for k, v in fmt.items() if isinstance(v, pd.Series | np.ndarray | list | tuple)}
+    fixed = {k: text(v) for k, v in fmt.items() if k not in per_row}
+    return [json.dumps({**fixed, **{k: v[i] for k, v in per_row.items()}}, ensure_ascii=False, sort_keys=True)
+            for i in range(n)]
 
 
 def _points(frame: pd.DataFrame, mapping_targets: set[str], coords: str, src_crs: CRS | None,
@@ -427,7 +464,7 @@ def _points(frame: pd.DataFrame, mapping_targets: set[str], coords: str, src_crs
     ):
         geoms = frame.geometry
         empty = geoms.isna() | geoms.is_empty
-        rejects.add(rows[empty], "geometry", "", "no geometry; give the point or drop the row")
+        rejects.add(rows[empty], "geometry", "", "no geometry; give the point or drop the row", code="row.no_point")
         ok &= ~empty
         if frame.crs is None and not is_epsg:
             source = CRS.from_epsg(4326)
@@ -435,7 +472,8 @@ def _points(frame: pd.DataFrame, mapping_targets: set[str], coords: str, src_crs
             source = CRS.from_user_input(coords) if is_epsg else frame.crs
         pts = gpd.GeoSeries(shapely.get_geometry(geoms.to_numpy(), 0), index=frame.index)
         bad_type = ok & ~pts.geom_type.isin(["Point", "MultiPoint"])
-        rejects.add(rows[bad_type], "geometry", pts[bad_type].geom_type, "not a point")
+        rejects.add(rows[bad_type], "geometry", pts[bad_type].geom_type, "not a point", code="row.not_point",
+                    type=pts[bad_type].geom_type)
         ok &= ~bad_type
         lon = pd.Series(np.nan, index=frame.index)
         lat = pd.Series(np.nan, index=frame.index)
@@ -459,10 +497,11 @@ def _points(frame: pd.DataFrame, mapping_targets: set[str], coords: str, src_crs
             )
         xv, yv = _to_float(frame[xcol]), _to_float(frame[ycol])
         blank = frame[xcol].isna() | frame[ycol].isna()
-        rejects.add(rows[blank], f"{xcol}/{ycol}", "", "coordinate missing; fill it in or drop the row")
+        rejects.add(rows[blank], f"{xcol}/{ycol}", "", "coordinate missing; fill it in or drop the row",
+                    code="row.coordinate_missing")
         nonnum = ~blank & (xv.isna() | yv.isna())
         rejects.add(rows[nonnum], f"{xcol}/{ycol}", frame[xcol][nonnum].astype("string") + ", " + frame[ycol][nonnum].astype("string"),
-                    "coordinate is not a number")
+                    "coordinate is not a number", code="row.coordinate_not_number")
         ok &= ~blank & ~nonnum
         if is_epsg:
             source = CRS.from_user_input(coords)
@@ -472,10 +511,12 @@ def _points(frame: pd.DataFrame, mapping_targets: set[str], coords: str, src_crs
             bad_range = ok & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
             swapped_range = bad_range & (np.abs(lat) <= 180) & (np.abs(lon) <= 90)
             rejects.add(rows[swapped_range], f"{xcol}/{ycol}", xv[swapped_range].astype("string") + ", " + yv[swapped_range].astype("string"),
-                        "longitude and latitude look swapped; swap the two values (or the column mapping)")
+                        "longitude and latitude look swapped; swap the two values (or the column mapping)",
+                        code="row.swapped")
             other = bad_range & ~swapped_range
             rejects.add(rows[other], f"{xcol}/{ycol}", xv[other].astype("string") + ", " + yv[other].astype("string"),
-                        "not a longitude/latitude in degrees; if these are metres, give the file's coordinates as EPSG:NNNN")
+                        "not a longitude/latitude in degrees; if these are metres, give the file's coordinates as EPSG:NNNN",
+                        code="row.not_degrees")
             ok &= ~bad_range
             lon_w, lat_w = to_wgs84(np.where(ok, lon, np.nan), np.where(ok, lat, np.nan), coords)
             xs, ys = _project(lon_w, lat_w, CRS.from_epsg(4326), crs)
@@ -487,7 +528,8 @@ def _points(frame: pd.DataFrame, mapping_targets: set[str], coords: str, src_crs
                 inside = shapely.contains_xy(boundary, xs, ys)
                 sw = ok & inside_swapped & ~inside
                 rejects.add(rows[sw], f"{xcol}/{ycol}", xv[sw].astype("string") + ", " + yv[sw].astype("string"),
-                            "longitude and latitude look swapped; swap the two values (or the column mapping)")
+                            "longitude and latitude look swapped; swap the two values (or the column mapping)",
+                            code="row.swapped")
                 ok &= ~sw
     if boundary is not None:
         near = boundary.buffer(tolerance_m) if tolerance_m > 0 else boundary
@@ -499,7 +541,8 @@ def _points(frame: pd.DataFrame, mapping_targets: set[str], coords: str, src_crs
             reasons = pd.Series([f"outside the workspace boundary by {d:,.0f} m (tolerance {tolerance_m:g} m); "
                                  f"check the coordinate system (--coords) or drop the row" for d in dist],
                                 index=frame.index[out])
-            rejects.add(rows[out], "geometry", "", reasons)
+            rejects.add(rows[out], "geometry", "", reasons, code="row.outside_boundary",
+                        distance=[f"{d:,.0f}" for d in dist], tolerance=f"{tolerance_m:g}")
         ok &= inside
     geoms = shapely.points(np.where(ok, xs, np.nan), np.where(ok, ys, np.nan))
     return geoms, ok
@@ -555,10 +598,12 @@ def prepare_rows(
         if "occurred_at" in src.columns:
             times = parse_times(src["occurred_at"], timezone)
             blank = src["occurred_at"].isna()
-            rejects.add(rows[blank], "occurred_at", "", "time missing; fill it in (e.g. 2025-03-01 20:15)")
+            rejects.add(rows[blank], "occurred_at", "", "time missing; fill it in (e.g. 2025-03-01 20:15)",
+                        code="row.time_missing")
             bad = ~blank & times.isna()
             rejects.add(rows[bad], "occurred_at", src["occurred_at"][bad],
-                        "time not understood; use 2025-03-01 20:15, 2025年3月1日 20:15 or ISO 8601")
+                        "time not understood; use 2025-03-01 20:15, 2025年3月1日 20:15 or ISO 8601",
+                        code="row.time_bad")
         elif {"year", "month", "day"} <= set(src.columns):
             parts = {p: pd.to_numeric(src[p], errors="coerce") if p in src.columns else 0 for p in _PARTS}
             stamp = pd.to_datetime(
@@ -567,7 +612,7 @@ def prepare_rows(
             )
             times = _localize(stamp, timezone)
             bad = times.isna()
-            rejects.add(rows[bad], "year/month/day", "", "date parts missing or invalid")
+            rejects.add(rows[bad], "year/month/day", "", "date parts missing or invalid", code="row.date_parts")
         else:
             raise InputError(
                 "no time column found: name it 发案时间/occurred_at (or give YEAR, MONTH, DAY[, HOUR, MINUTE]) "
@@ -582,7 +627,8 @@ def prepare_rows(
         cats = map_categories(src["category"], category_map)
         unknown = cats.isna()
         rejects.add(rows[unknown], "category", src["category"][unknown],
-                    "unknown category; map it to a category code, e.g. 原类别=code (codes: " + ", ".join(CATEGORIES) + ")")
+                    "unknown category; map it to a category code, e.g. 原类别=code (codes: " + ", ".join(CATEGORIES) + ")",
+                    code="row.unknown_category", codes=", ".join(CATEGORIES))
         ok &= ~unknown
         out["category"] = cats
         if "place_kind" in src.columns:
@@ -603,7 +649,8 @@ def prepare_rows(
         kind = kind.replace({"球机": "dome", "枪机": "bullet", "天网": "skynet_pole", "卡口": "speed", "测速": "speed",
                              "半球": "dome", "fixed": "bullet", "panning": "dome", "alpr": "speed"}).fillna("bullet")
         unknown = ~kind.isin(CAMERA_KINDS)
-        rejects.add(rows[unknown], "kind", kind[unknown], f"unknown camera kind; use one of {', '.join(CAMERA_KINDS)}")
+        rejects.add(rows[unknown], "kind", kind[unknown], f"unknown camera kind; use one of {', '.join(CAMERA_KINDS)}",
+                    code="row.unknown_camera_kind", kinds=", ".join(CAMERA_KINDS))
         ok &= ~unknown
         out["kind"] = kind
         for col in ("fov_deg", "range_m"):
@@ -618,14 +665,16 @@ def prepare_rows(
                              "网格巡逻队": "grid_team", "1+2+N": "grid_team", "志愿者巡逻队": "volunteer_team",
                              "天网巡防队员": "skynet_guard"})
         unknown = ~kind.isin(UNIT_KINDS)
-        rejects.add(rows[unknown], "kind", kind[unknown], f"unknown unit kind; use one of {', '.join(UNIT_KINDS)}")
+        rejects.add(rows[unknown], "kind", kind[unknown], f"unknown unit kind; use one of {', '.join(UNIT_KINDS)}",
+                    code="row.unknown_unit_kind", kinds=", ".join(UNIT_KINDS))
         ok &= ~unknown.fillna(True)
         out["kind"] = kind
         out["name"] = src["name"].astype("string") if "name" in src.columns else out["unit_id"]
         for col in ("officers", "auxiliaries", "volunteers"):
             vals = pd.to_numeric(src[col], errors="coerce") if col in src.columns else pd.Series(0, index=src.index)
             bad = vals.isna() | (vals < 0)
-            rejects.add(rows[bad], col, src[col][bad] if col in src.columns else "", "not a whole number >= 0")
+            rejects.add(rows[bad], col, src[col][bad] if col in src.columns else "", "not a whole number >= 0",
+                        code="row.not_count")
             ok &= ~bad
             out[col] = vals.fillna(0).astype("int64")
         out["mode"] = src["mode"].astype("string").fillna("foot") if "mode" in src.columns else "foot"
@@ -639,7 +688,7 @@ def prepare_rows(
                              code="import.no_name")
         out["name"] = src["name"].astype("string").str.strip()
         blank = out["name"].isna() | (out["name"] == "")
-        rejects.add(rows[blank], "name", "", "name missing")
+        rejects.add(rows[blank], "name", "", "name missing", code="row.name_missing")
         ok &= ~blank
         for col in ("name_en", "station_id", "community_id", "office_name", "model_kind"):
             if col in src.columns and col != id_col:
@@ -649,7 +698,8 @@ def prepare_rows(
             kind = kind.replace({"单位小区": "unit_compound", "封闭式": "enclosed", "封闭": "enclosed",
                                  "开放式": "open", "开放": "open"}).fillna("enclosed")
             unknown = ~kind.isin(NEIGHBORHOOD_KINDS)
-            rejects.add(rows[unknown], "kind", kind[unknown], f"unknown neighborhood kind; use one of {', '.join(NEIGHBORHOOD_KINDS)}")
+            rejects.add(rows[unknown], "kind", kind[unknown], f"unknown neighborhood kind; use one of {', '.join(NEIGHBORHOOD_KINDS)}",
+                        code="row.unknown_neighborhood_kind", kinds=", ".join(NEIGHBORHOOD_KINDS))
             ok &= ~unknown
             out["kind"] = kind
             hh = pd.to_numeric(src["households"], errors="coerce") if "households" in src.columns else pd.Series(0, index=src.index)
@@ -668,6 +718,7 @@ def prepare_rows(
     first_row = rows.groupby(ids.to_numpy()).transform("first")
     dup = ids.duplicated(keep="first") & ids.notna()
     reason = "duplicate of row " + first_row.astype(str) + "; the first is kept"
+    reason_code = "row.duplicate_id"
     if id_col not in src.columns:
         # no id column: a row identical in every column to an earlier one is a duplicate
         content = src.drop(columns=["__row__"]).astype("string").fillna("\x00")
@@ -676,12 +727,14 @@ def prepare_rows(
         first_row = rows.groupby(key.to_numpy()).transform("first")
         reason = ("identical in every column to row " + first_row.astype(str)
                   + "; the first is kept (pass --keep-duplicates if both are real)")
+        reason_code = "row.duplicate_row"
         dup &= not keep_duplicates
-    rejects.add(rows[dup], id_col, ids[dup], reason[dup])
+    rejects.add(rows[dup], id_col, ids[dup], reason[dup], code=reason_code, first=first_row[dup])
     ok &= ~dup
     if existing_ids:
         again = ids.isin(list(existing_ids)) & ok
-        rejects.add(rows[again], id_col, ids[again], "already in the workspace; replace the layer to load it again")
+        rejects.add(rows[again], id_col, ids[again], "already in the workspace; replace the layer to load it again",
+                    code="row.already_in_workspace")
         ok &= ~again
 
     extra_cols = [c for c in src.columns if c not in out.columns and c != "__row__" and c != getattr(src, "_geometry_column_name", None)
@@ -703,10 +756,11 @@ def _polygons(frame: pd.DataFrame, coords: str, crs: CRS, rejects: _Rejects, bou
     geoms = frame.geometry
     ok = pd.Series(True, index=frame.index)
     empty = geoms.isna() | geoms.is_empty
-    rejects.add(rows[empty], "geometry", "", "no geometry")
+    rejects.add(rows[empty], "geometry", "", "no geometry", code="row.no_geometry")
     ok &= ~empty
     bad_type = ok & ~geoms.geom_type.isin(["Polygon", "MultiPolygon"])
-    rejects.add(rows[bad_type], "geometry", geoms.geom_type[bad_type], "not a polygon")
+    rejects.add(rows[bad_type], "geometry", geoms.geom_type[bad_type], "not a polygon", code="row.not_polygon",
+                type=geoms.geom_type[bad_type])
     ok &= ~bad_type
     gs = gpd.GeoSeries(geoms.where(ok, None), crs=frame.crs or "EPSG:4326")
     if gs.crs is not None and gs.crs.is_geographic and ok.any():
@@ -715,7 +769,8 @@ def _polygons(frame: pd.DataFrame, coords: str, crs: CRS, rejects: _Rejects, bou
         if not_deg.any():
             bad = not_deg.reindex(ok.index, fill_value=False)
             rejects.add(rows[bad], "geometry", "", f"coordinates are not degrees although the file says "
-                        f"{gs.crs.to_string()} (metres of a projected system?); set the file's CRS, or reproject it")
+                        f"{gs.crs.to_string()} (metres of a projected system?); set the file's CRS, or reproject it",
+                        code="row.polygon_not_degrees", crs=gs.crs.to_string())
             ok &= ~bad
             gs = gs.where(ok, None)
     if coord_system(coords) in SHIFTED_SYSTEMS and ok.any():
@@ -728,10 +783,10 @@ def _polygons(frame: pd.DataFrame, coords: str, crs: CRS, rejects: _Rejects, bou
         # polygons outside the district refused, each with its reason (geo.repair.repair_geometries)
         cand = gpd.GeoDataFrame({"__row__": rows[ok]}, geometry=gs[ok], crs=crs)
         fixed, problems = repair_geometries(cand, layer=layer, expected="Polygon", crs=crs, boundary=boundary,
-                                            tolerance_m=tolerance_m)
+                                            tolerance_m=tolerance_m, keyed=True)
         refused = problems[problems["action"] == "refused"]
         if len(refused):
-            rejects.add(refused["row"].astype(rows.dtype), "geometry", "", refused["reason"].astype(str))
+            rejects.add_keyed(refused["row"].astype(rows.dtype), "geometry", "", refused)
         gone = ok & ~frame.index.isin(fixed.index)
         ok &= ~gone
         gs = gs.where(ok, None)

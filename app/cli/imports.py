@@ -83,7 +83,7 @@ def import_(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Import a table into a workspace layer, checking every row (report of rejected rows beside the file)."""
-    from app.services.imports import check_layer, import_file
+    from app.services.imports import check_layer, import_file, reasons_in
     from app.services.workspace import open_workspace
 
     lang = language(lang)
@@ -98,7 +98,7 @@ def import_(
             new_ws, result, report_path = import_file(
                 ws, layer, file, column_map=column_map, coords=coords, timezone=timezone, strict=strict,
                 replace=replace, tolerance_m=tolerance_m, category_map=category_map, encoding=encoding,
-                sheet=sheet, keep_duplicates=keep_duplicates, progress=report,
+                sheet=sheet, keep_duplicates=keep_duplicates, progress=report, lang=lang,
             )
     record_audit(new_ws.path, "import", layer=layer, file=file, accepted=len(result.accepted),
                  rejected=result.rejected_rows)
@@ -112,7 +112,7 @@ def import_(
     if report_path:
         console.print(say("cli.import.rejected", lang, rejected=result.rejected_rows, path=str(report_path)),
                       highlight=False)
-        top = (result.rejected["reason"].str.split(";").str[0]
+        top = (reasons_in(result.rejected, lang).str.split("[;；]", regex=True).str[0]
                .str.replace(r"\d[\d,.]*", "N", regex=True).value_counts().head(5))
         for reason, n in top.items():
             console.print(f"  {n:>6,}  {reason}", highlight=False)

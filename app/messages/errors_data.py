@@ -485,4 +485,209 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "无法写出拒收报告“{name}”；请检查工作区所在文件夹的权限",
         "en": "cannot write the rejection report '{name}'; check the permissions of the workspace's folder",
     },
+
+    # -- rejected rows of an import (geo.tables.prepare_rows: the reason_code of each rejected row) -------
+    "error.row.no_point": {
+        "zh-CN": "没有几何；请给出该行的点位，或删除该行",
+        "en": "no geometry; give the row its point or drop the row",
+    },
+    "error.row.not_point": {
+        "zh-CN": "不是点（是 {type}）；点图层每行需要一个点",
+        "en": "not a point (a {type}); a point layer needs one point a row",
+    },
+    "error.row.coordinate_missing": {
+        "zh-CN": "缺少坐标；请填上或删除该行",
+        "en": "coordinate missing; fill it in or drop the row",
+    },
+    "error.row.coordinate_not_number": {
+        "zh-CN": "坐标不是数字；请改正该值",
+        "en": "the coordinate is not a number; correct the value",
+    },
+    "error.row.swapped": {
+        "zh-CN": "经度和纬度似乎写反了；请交换这两个值（或交换字段对应）",
+        "en": "longitude and latitude look swapped; swap the two values (or the column mapping)",
+    },
+    "error.row.not_degrees": {
+        "zh-CN": "不是以度为单位的经纬度；如果是米制坐标，请为该文件选择对应的投影坐标系（EPSG:NNNN）",
+        "en": "not a longitude/latitude in degrees; if these are metres, choose the file's projected coordinate "
+              "system (EPSG:NNNN)",
+    },
+    "error.row.outside_boundary": {
+        "zh-CN": "位于工作区边界外 {distance} 米（容差 {tolerance} 米）；请检查该文件的坐标系，或删除该行",
+        "en": "outside the workspace boundary by {distance} m (tolerance {tolerance} m); check the file's coordinate "
+              "system or drop the row",
+    },
+    "error.row.time_missing": {
+        "zh-CN": "缺少时间；请填上（例如 2025-03-01 20:15）",
+        "en": "time missing; fill it in (e.g. 2025-03-01 20:15)",
+    },
+    "error.row.time_bad": {
+        "zh-CN": "无法识别时间；请写成 2025-03-01 20:15、2025年3月1日 20:15 或 ISO 8601",
+        "en": "time not understood; write 2025-03-01 20:15, 2025年3月1日 20:15 or ISO 8601",
+    },
+    "error.row.date_parts": {
+        "zh-CN": "年、月、日缺失或无效；请改正",
+        "en": "date parts (year, month, day) missing or invalid; correct them",
+    },
+    "error.row.unknown_category": {
+        "zh-CN": "无法识别的案件类别；请在文件中改为已知类别，或将其对应到类别代码，例如 原类别=burglary（代码：{codes}）",
+        "en": "unknown category; correct it in the file or map it to a category code, e.g. 原类别=burglary "
+              "(codes: {codes})",
+    },
+    "error.row.unknown_camera_kind": {
+        "zh-CN": "无法识别的摄像头类型；请使用以下之一：{kinds}",
+        "en": "unknown camera kind; use one of {kinds}",
+    },
+    "error.row.unknown_unit_kind": {
+        "zh-CN": "无法识别的巡逻力量类型；请使用以下之一：{kinds}",
+        "en": "unknown unit kind; use one of {kinds}",
+    },
+    "error.row.unknown_neighborhood_kind": {
+        "zh-CN": "无法识别的小区类型；请使用以下之一：{kinds}",
+        "en": "unknown neighborhood kind; use one of {kinds}",
+    },
+    "error.row.not_count": {
+        "zh-CN": "不是大于等于 0 的整数；请改正",
+        "en": "not a whole number >= 0; correct it",
+    },
+    "error.row.name_missing": {
+        "zh-CN": "缺少名称；请填上",
+        "en": "name missing; fill it in",
+    },
+    "error.row.duplicate_id": {
+        "zh-CN": "与第 {first} 行编号重复；保留第一条",
+        "en": "duplicate of row {first}; the first is kept",
+    },
+    "error.row.duplicate_row": {
+        "zh-CN": "与第 {first} 行的每一列都相同；保留第一条（如果两条都真实存在，请给每行一个编号）",
+        "en": "identical in every column to row {first}; the first is kept (if both are real, give each row its own id)",
+    },
+    "error.row.already_in_workspace": {
+        "zh-CN": "工作区中已有该编号；如需重新导入，请选择替换图层",
+        "en": "already in the workspace; replace the layer to load it again",
+    },
+    "error.row.no_geometry": {
+        "zh-CN": "没有几何；请补上该行的形状，或删除该行",
+        "en": "no geometry; give the row its shape or drop the row",
+    },
+    "error.row.not_polygon": {
+        "zh-CN": "不是多边形（是 {type}）；面图层每行需要一个多边形",
+        "en": "not a polygon (a {type}); a polygon layer needs a polygon a row",
+    },
+    "error.row.polygon_not_degrees": {
+        "zh-CN": "文件声明坐标系为 {crs}，但坐标不是经纬度（是投影坐标系的米？）；请在文件中设置正确的坐标系，或重新投影",
+        "en": "coordinates are not degrees although the file says {crs} (metres of a projected system?); set the "
+              "file's coordinate system, or reproject it",
+    },
+    # -- geometries repaired or refused (geo.repair.repair_geometries: the reason_code of each problem) --
+    "error.repair.missing": {
+        "zh-CN": "没有几何；请补上该行的坐标，或删除该行",
+        "en": "no geometry; give the row its coordinates or drop it",
+    },
+    "error.repair.empty": {
+        "zh-CN": "几何为空；请补上该行的坐标，或删除该行",
+        "en": "empty geometry; give the row its coordinates or drop it",
+    },
+    "error.repair.non_finite": {
+        "zh-CN": "坐标不是有限数（NaN 或无穷大）；请改正坐标，或删除该行",
+        "en": "non-finite coordinates (NaN or infinity); fix the coordinates or drop the row",
+    },
+    "error.repair.one_point": {
+        "zh-CN": "只含一个点的 {type} 已按点处理",
+        "en": "{type} with one point taken as a point",
+    },
+    "error.repair.kept_polygon_parts": {
+        "zh-CN": "{type}：保留其中的多边形部分，去掉 {n} 个其他部分",
+        "en": "{type}: kept its polygon part(s), dropped {n} other part(s)",
+    },
+    "error.repair.kept_linestring_parts": {
+        "zh-CN": "{type}：保留其中的线部分，去掉 {n} 个其他部分",
+        "en": "{type}: kept its line part(s), dropped {n} other part(s)",
+    },
+    "error.repair.type_polygon": {
+        "zh-CN": "几何类型为 {type}，此处需要多边形；请画成多边形（QGIS：多边形化），或放入点或线图层",
+        "en": "geometry type {type} where a polygon is expected; draw it as a polygon (in QGIS: Polygonize) or put "
+              "it in a point or line layer",
+    },
+    "error.repair.type_linestring": {
+        "zh-CN": "几何类型为 {type}，此处需要线；请给出线（道路中心线），不要点或面",
+        "en": "geometry type {type} where a line is expected; give lines (road centre lines), not points or areas",
+    },
+    "error.repair.type_point": {
+        "zh-CN": "几何类型为 {type}，此处需要点；每行给一个点（如指区域，可用其中心点）",
+        "en": "geometry type {type} where a point is expected; give one point a row (the centroid of an area if that "
+              "is meant)",
+    },
+    "error.repair.degrees": {
+        "zh-CN": "坐标（{x}, {y}）像是经纬度，而不是 {crs} 的米；请为该文件选择 WGS84（或 GCJ-02/BD-09 等正确的坐标系）",
+        "en": "coordinates ({x}, {y}) look like longitude/latitude in degrees, not metres of {crs}; choose WGS84 "
+              "(or GCJ-02/BD-09, the right coordinate system) for this file",
+    },
+    "error.repair.far_outside_crs": {
+        "zh-CN": "坐标（{x}, {y}）远在 {crs} 的适用范围之外；请为该文件选择正确的坐标系（X 前面是否多了带号？）",
+        "en": "coordinates ({x}, {y}) lie far outside the area where {crs} is used; choose the file's right "
+              "coordinate system (a zone number in front of X?)",
+    },
+    "error.repair.not_degrees": {
+        "zh-CN": "坐标（{x}, {y}）不是 {crs} 的经纬度（是投影坐标系的米？）；请为该文件选择对应的投影坐标系（EPSG:NNNN）",
+        "en": "coordinates ({x}, {y}) are not degrees of {crs} (metres of a projected system?); choose the file's "
+              "projected coordinate system (EPSG:NNNN)",
+    },
+    "error.repair.duplicate_vertices": {
+        "zh-CN": "去掉了 {n} 个重复顶点",
+        "en": "{n} duplicate vertice(s) removed",
+    },
+    "error.repair.made_valid_polygon": {
+        "zh-CN": "无效几何（{why}）已自动修复，保留多边形部分",
+        "en": "invalid geometry ({why}) repaired; kept the polygon part",
+    },
+    "error.repair.made_valid_linestring": {
+        "zh-CN": "无效几何（{why}）已自动修复，保留线部分",
+        "en": "invalid geometry ({why}) repaired; kept the line part",
+    },
+    "error.repair.zero_area": {
+        "zh-CN": "面积为零的多边形（碎片，或画成多边形的线），修复后不剩任何部分；请重新绘制或删除该行",
+        "en": "zero-area polygon (a sliver, or a line drawn as a polygon); nothing is left after repair; redraw it "
+              "or drop the row",
+    },
+    "error.repair.zero_length": {
+        "zh-CN": "长度为零的线，修复后不剩任何部分；请重新绘制或删除该行",
+        "en": "zero-length line; nothing is left after repair; redraw it or drop the row",
+    },
+    "error.repair.slivers": {
+        "zh-CN": "去掉了 {n} 个不超过 {floor} {unit} 的碎片",
+        "en": "dropped {n} sliver part(s) of at most {floor} {unit}",
+    },
+    "error.repair.unrepairable": {
+        "zh-CN": "无效几何无法修复；请重新绘制或删除该行",
+        "en": "invalid geometry that could not be repaired; redraw it or drop the row",
+    },
+    "error.repair.outside_district": {
+        "zh-CN": "位于辖区边界外 {distance} 米（容差 {tolerance} 米）；请检查该文件的坐标系，或删除该行",
+        "en": "outside the district boundary by {distance} m (tolerance {tolerance} m); check the file's coordinate "
+              "system or drop the row",
+    },
+    # -- a workspace layer damaged outside patrolnet (app.storage.workspace, GeometryWarning) ---------
+    "error.workspace.geometry_repaired": {
+        "zh-CN": "工作区“{path}”的图层“{layer}”：{invalid} 个无效几何已修复（{invalid_rows}）。文件未改动："
+                 "请在 QGIS 中修复该图层（矢量 > 几何工具 > 修复几何），或替换图层重新导入",
+        "en": "workspace '{path}', layer '{layer}': {invalid} invalid geometries repaired ({invalid_rows}). The file "
+              "is unchanged: fix the layer in QGIS (Vector > Geometry Tools > Fix Geometries) or import it again, "
+              "replacing the layer",
+    },
+    "error.workspace.geometry_skipped": {
+        "zh-CN": "工作区“{path}”的图层“{layer}”：{missing} 行没有可用的几何，已跳过（{missing_rows}）。文件未改动："
+                 "请在 QGIS 中修复该图层（矢量 > 几何工具 > 修复几何），或替换图层重新导入",
+        "en": "workspace '{path}', layer '{layer}': {missing} row(s) without a usable geometry skipped "
+              "({missing_rows}). The file is unchanged: fix the layer in QGIS (Vector > Geometry Tools > Fix "
+              "Geometries) or import it again, replacing the layer",
+    },
+    "error.workspace.geometry_repaired_skipped": {
+        "zh-CN": "工作区“{path}”的图层“{layer}”：{invalid} 个无效几何已修复（{invalid_rows}）；{missing} 行没有可用的"
+                 "几何，已跳过（{missing_rows}）。文件未改动：请在 QGIS 中修复该图层（矢量 > 几何工具 > 修复几何），"
+                 "或替换图层重新导入",
+        "en": "workspace '{path}', layer '{layer}': {invalid} invalid geometries repaired ({invalid_rows}); {missing} "
+              "row(s) without a usable geometry skipped ({missing_rows}). The file is unchanged: fix the layer in "
+              "QGIS (Vector > Geometry Tools > Fix Geometries) or import it again, replacing the layer",
+    },
 }

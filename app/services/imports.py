@@ -3,7 +3,9 @@
 The steps: read the file (:func:`geo.tables.read_table`), map its columns, check every row
 (:func:`geo.tables.prepare_rows`), put incidents in their places (snap street incidents to the road,
 tag station, community, neighborhood and sub-zone), then write the layer atomically. Rejected rows go
-to a CSV report beside the input (or beside the workspace when the input's folder is read-only).
+to a CSV report beside the input (or beside the workspace when the input's folder is read-only): the
+columns of :func:`geo.tables.prepare_rows` (the English ``reason`` with its key and values), then the
+reason in the import's language (:data:`REASON_HEADERS`), for whoever opens it in Excel.
 """
 
 from __future__ import annotations
@@ -25,10 +27,15 @@ from geo.repair import repair_geometries
 from geo.writers import write_safe_csv
 from geo.progress import Progress, no_progress
 from geo.tables import IMPORTABLE_LAYERS, ImportResult, guess_column_map, prepare_rows, read_table
+from app.i18n import DEFAULT_LANG, normalize_lang, said_reason
 from app.services.backups import backup_before
 from app.storage.workspace import Workspace
 
-__all__ = ["import_file", "import_table", "write_reject_report", "place_incidents", "read_boundary"]
+__all__ = ["REASON_HEADERS", "import_file", "import_table", "write_reject_report", "place_incidents", "read_boundary",
+           "reasons_in"]
+
+#: The header of the rejected-rows report's column that says each reason in the import's language.
+REASON_HEADERS = {"zh-CN": "说明", "en": "explanation"}
 
 _ID_COLUMNS = {"incidents": "incident_id", "cameras": "camera_id", "units": "unit_id",
                "stations": "station_id", "communities": "community_id", "neighborhoods": "neighborhood_id"}
@@ -117,19 +124,33 @@ def complete_areas(frame: gpd.GeoDataFrame, layer: str, ws: Workspace) -> gpd.Ge
     return out
 
 
-def write_reject_report(result: ImportResult, *, fallback_dir: Path) -> Path | None:
-    """Write the rejected rows as CSV (UTF-8 with BOM, opens in Excel) beside the input.
+def reasons_in(rejected: pd.DataFrame, lang: str) -> pd.Series:
+    """Each rejected row's reason in ``lang`` (its ``reason_code`` and ``reason_values`` said with
+    :func:`app.i18n.said_reason`; the English ``reason`` when a row has no key)."""
+    codes = rejected["reason_code"] if "reason_code" in rejected else pd.Series(None, index=rejected.index)
+    values = rejected["reason_values"] if "reason_values" in rejected else pd.Series(None, index=rejected.index)
+    english = rejected["reason"] if "reason" in rejected else pd.Series("", index=rejected.index)
+    return pd.Series([said_reason(c, v, e, lang) for c, v, e in zip(codes, values, english)],
+                     index=rejected.index, dtype=object)
+
+
+def write_reject_report(result: ImportResult, *, fallback_dir: Path, lang: str = DEFAULT_LANG) -> Path | None:
+    """Write the rejected rows as CSV (UTF-8 with BOM, opens in Excel) beside the input: the columns
+    of ``result.rejected``, then the reason in ``lang`` (headed :data:`REASON_HEADERS`).
 
     Returns the path, or None when no row was rejected.
     """
     if result.rejected.empty:
         return None
+    lang = normalize_lang(lang)
+    table = result.rejected.copy()
+    table[REASON_HEADERS[lang]] = reasons_in(table, lang)
     name = f"{result.source.name}.rejected.csv"
     for folder in (result.source.parent, fallback_dir):
         target = folder / name
         try:
             # the value column holds raw user cells: neutralise formulas and stray line breaks
-            return write_safe_csv(result.rejected, target)
+            return write_safe_csv(table, target)
         except OSError:
             continue
     raise InputError(f"cannot write the rejection report {name} beside the input or in {fallback_dir}",
@@ -153,6 +174,7 @@ def import_table(
     snap_max_m: float = 100.0,
     keep_duplicates: bool = False,
     progress: Progress | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> tuple[Workspace, ImportResult, Path | None]:
     """Import ``path`` into ``layer`` of ``ws``; return the new workspace, the result and the report path.
 
@@ -169,6 +191,8 @@ def import_table(
         Replace the layer instead of appending to it (appending refuses ids already present).
     tolerance_m
         How far outside the workspace boundary a point may lie and still be accepted.
+    lang
+        The language of the report's added reason column (``zh-CN`` or ``en``).
 
     Raises
     ------
@@ -202,7 +226,7 @@ def import_table(
     report("check rows", 1.0)
     result = ImportResult(layer=layer, source=path, rows_read=len(frame), accepted=accepted,
                           rejected=rejected, column_map=mapping, coords=coords, encoding=enc)
-    report_path = write_reject_report(result, fallback_dir=ws.path.parent)
+    report_path = write_reject_report(result, fallback_dir=ws.path.parent, lang=lang)
     if strict and result.rejected_rows:
         first = rejected.iloc[0]
         raise InputError(

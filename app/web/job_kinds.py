@@ -26,7 +26,7 @@ from app.services.cameras import camera_count, camera_gaps_job, camera_siting_jo
 from app.services.forecast import backtest_job, check_weeks, forecast_job
 from app.services.grid import grid_summary, grid_workspace
 from app.services.hotspots import check_period, hotspots_job
-from app.services.imports import check_layer, import_file
+from app.services.imports import REASON_HEADERS, check_layer, import_file, reasons_in
 from app.services.params import (DEFAULT_ROUTE_KINDS, check_grid_size, parse_day, parse_month, parse_shift,
                                  route_kinds, shift_day)
 from app.services.reports import make_report
@@ -418,13 +418,22 @@ def run_camera_site(ctx: JobContext, p: CameraSiteParams) -> tuple[dict[str, Any
             "xlsx": names[1], "geojson": names[2]}, None
 
 
+def _rejected_rows(rejected: pd.DataFrame, lang: str, limit: int = 500) -> list[dict[str, Any]]:
+    """The first ``limit`` rejected rows for the data page: their columns (the English ``reason``
+    kept for scripts) and ``reason_text``, the reason in the page's language."""
+    head = rejected.drop(columns=[c for c in REASON_HEADERS.values() if c in rejected]).head(limit)
+    head = head.assign(reason_text=reasons_in(head, lang))
+    return _records(head, limit)
+
+
 def run_import(ctx: JobContext, p: ImportParams) -> tuple[dict[str, Any], dt.date | None]:
     source = ctx.out_dir / p.file_name
+    lang = "zh-CN" if ctx.lang == "zh-CN" else "en"
     try:
         new_ws, result, report = import_file(
             ctx.ws, p.layer, source, column_map=p.column_map, coords=p.coords, timezone=p.timezone,
             strict=p.strict, replace=p.replace, tolerance_m=p.tolerance_m, category_map=p.category_map,
-            encoding=p.encoding, sheet=p.sheet, progress=ctx.progress)
+            encoding=p.encoding, sheet=p.sheet, progress=ctx.progress, lang=lang)
     except InputError as exc:
         # nothing imported; the per-row report (when written) still tells the user why
         report_path = ctx.out_dir / f"{source.name}.rejected.csv"
@@ -433,14 +442,14 @@ def run_import(ctx: JobContext, p: ImportParams) -> tuple[dict[str, Any], dt.dat
             exc.job_result = {  # type: ignore[attr-defined]
                 "layer": p.layer, "source": p.file_name, "accepted": 0,
                 "rejected": int(rejected["row"].nunique()) if "row" in rejected else len(rejected),
-                "report": report_path.name, "rejected_rows_table": _records(rejected, 500),
+                "report": report_path.name, "rejected_rows_table": _rejected_rows(rejected, lang),
                 "rejected_rows_total": int(len(rejected))}
         raise
     summary = to_jsonable(result.summary())
     summary["source"] = p.file_name
     summary["layer_features"] = int(new_ws.count(p.layer))
     summary["report"] = Path(report).name if report else None
-    summary["rejected_rows_table"] = _records(result.rejected, 500)
+    summary["rejected_rows_table"] = _rejected_rows(result.rejected, lang)
     summary["rejected_rows_total"] = int(len(result.rejected))
     return summary, None
 

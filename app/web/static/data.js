@@ -9,7 +9,9 @@
     return "<h3>" + PN.esc(t("data.rejected", {n: r.rejected_rows_table.length})) + "</h3>" +
       '<div class="pn-scroll">' + PN.table([
         {key: "row", label: t("data.row"), num: true}, {key: "column", label: t("data.column")},
-        {key: "value", label: t("data.value")}, {key: "reason", label: t("data.reason")}
+        {key: "value", label: t("data.value")},
+        /* the reason in the page's language (reason_text); the English reason for an older result */
+        {key: "reason_text", label: t("data.reason"), value: function (x) { return x.reason_text || x.reason; }}
       ], r.rejected_rows_table, {id: "pn-rejected"}) + "</div>";
   }
   function report(job) {
