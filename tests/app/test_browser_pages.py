@@ -311,3 +311,17 @@ def test_english_pages(base_url: str, page_and_log: tuple[Any, Recorder]) -> Non
     assert any("Brigade beats" in o for o in page.locator(".leaflet-control-layers-overlays label").all_inner_texts())
     _shot(page, "page_coverage_en")
     rec.check()
+
+
+def test_routes_form_takes_every_shift_separator_the_planner_reads(base_url: str,
+                                                                  page_and_log: tuple[Any, Recorder]) -> None:
+    """The form must not refuse in the browser what the service accepts (22:00至06:00 as in the CLI)."""
+    page, rec = page_and_log
+    page.goto(base_url + "/routes", wait_until="load")
+    valid = {}
+    for text in ("22:00-06:00", "22:00至06:00", "22:00~06:00", "22:00–06:00", "22:00 - 06:00", "22h-6h", "22:00"):
+        page.fill("#pn-shift", text)
+        valid[text] = page.eval_on_selector("#pn-shift", "e => e.checkValidity()")
+    assert valid == {"22:00-06:00": True, "22:00至06:00": True, "22:00~06:00": True, "22:00–06:00": True,
+                     "22:00 - 06:00": True, "22h-6h": False, "22:00": False}
+    rec.check()
