@@ -32,7 +32,14 @@ __all__ = ["GeometryWarning", "Workspace", "LayerInfo", "WorkspaceInfo", "create
 
 class GeometryWarning(UserWarning):
     """A workspace layer held faulty geometries (edited outside patrolnet): they were repaired or
-    skipped on reading; the message names the layer, the rows and the fix."""
+    skipped on reading; the message names the layer, the rows and the fix. Like
+    :class:`geo.errors.PlannerError` it carries a message key and its values (``code``, ``fmt``):
+    :func:`app.i18n.said` says it in the user's language."""
+
+    def __init__(self, *args: object, code: str | None = None, **fmt: object) -> None:
+        super().__init__(*args)
+        self.code = code
+        self.fmt = dict(fmt)
 
 _MULTI = {"Polygon": "MultiPolygon", "LineString": "MultiLineString", "Point": "MultiPoint"}
 
@@ -161,11 +168,19 @@ def _usable_geometries(frame: gpd.GeoDataFrame, layer: str, path: Path) -> gpd.G
     kinds = _FAMILY.get(spec.geometry if spec is not None and spec.geometry else "", ())
     ident = next((c for c in frame.columns if str(c).endswith("_id")), None)
 
+    def labels(mask: np.ndarray) -> list[str]:
+        return frame.loc[mask, ident].astype(str).tolist() if ident else [str(i) for i in np.flatnonzero(mask)]
+
     def names(mask: np.ndarray) -> str:
-        labels = frame.loc[mask, ident].astype(str).tolist() if ident else [str(i) for i in np.flatnonzero(mask)]
-        return ", ".join(labels[:5]) + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+        found = labels(mask)
+        return ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+
+    def listed(mask: np.ndarray) -> str:  # the same, in no language
+        found = labels(mask)
+        return ", ".join(found[:5]) + (f", … (+{len(found) - 5})" if len(found) > 5 else "")
 
     parts = []
+    fmt: dict[str, object] = {"path": path.name, "layer": layer}
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])
         if kinds:
@@ -179,15 +194,18 @@ def _usable_geometries(frame: gpd.GeoDataFrame, layer: str, path: Path) -> gpd.G
         lost = invalid & (shapely.is_missing(geoms) | shapely.is_empty(geoms))
         parts.append(f"{int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} repaired "
                      f"({names(invalid)})")
+        fmt.update(invalid=int(invalid.sum()), invalid_rows=listed(invalid))
         missing = missing | lost
         frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
     if missing.any():
         parts.append(f"{int(missing.sum())} row(s) without a usable geometry skipped ({names(missing)})")
+        fmt.update(missing=int(missing.sum()), missing_rows=listed(missing))
         frame = frame[~missing]
-    warnings.warn(GeometryWarning(
-        f"workspace '{path.name}', layer '{layer}': {'; '.join(parts)}. The file is unchanged: fix the layer in "
-        f"QGIS (Vector > Geometry Tools > Fix Geometries) or import it again, replacing the layer"),
-        stacklevel=3)
+    code = ("workspace.geometry_repaired_skipped" if "invalid" in fmt and "missing" in fmt
+            else "workspace.geometry_repaired" if "invalid" in fmt else "workspace.geometry_skipped")
+    message = (f"workspace '{path.name}', layer '{layer}': {'; '.join(parts)}. The file is unchanged: fix the layer "
+               f"in QGIS (Vector > Geometry Tools > Fix Geometries) or import it again, replacing the layer")
+    warnings.warn(GeometryWarning(message, code=code, **fmt), stacklevel=3)
     return frame
 
 

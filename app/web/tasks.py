@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.i18n import said
 from app.storage.audit import ACTIONS, record
 from app.storage.workspace import GeometryWarning, Workspace
 from geo.atomic import atomic_write_text
@@ -527,9 +528,11 @@ def _run_in_child(run: JobFunc, ws_path: str, out_dir: str, lang: str, stem: str
         ctx = JobContext(ws=Workspace(ws_path), out_dir=Path(out_dir), progress=progress, lang=lang, stem=stem,
                          inputs=set(inputs))
         result, day = run(ctx, args)
-    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, GeometryWarning)))
+    damaged = [w.message for w in caught if issubclass(w.category, GeometryWarning)]
+    notes = list(dict.fromkeys(str(m) for m in damaged))
     if notes and isinstance(result, dict):
-        result = {**result, "warnings": notes}  # damaged layers repaired or skipped: the user should know
+        # damaged layers repaired or skipped: the user should know (in English, and in the job's language)
+        result = {**result, "warnings": notes, "warnings_text": list(dict.fromkeys(said(m, lang) for m in damaged))}
     return result, day
 
 

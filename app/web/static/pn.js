@@ -154,7 +154,7 @@
         st.textContent = s;
         el.setAttribute("data-status", j.status);
         /* damaged layers repaired or skipped on the way (GeometryWarning): say so */
-        var warn = (j.result && j.result.warnings) || [];
+        var warn = (j.result && (j.result.warnings_text || j.result.warnings)) || [];
         if (warn.length && !el.querySelector(".pn-job-warnings")) {
           var box = document.createElement("div");
           box.className = "pn-note pn-job-warnings";
