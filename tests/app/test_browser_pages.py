@@ -290,7 +290,9 @@ def test_data_import(base_url: str, page_and_log: tuple[Any, Recorder], tmp_path
     summary = page.inner_text("#pn-import-summary")
     assert "读取 3 行" in summary and "接收 2" in summary and "拒收 1" in summary
     assert page.locator("#pn-rejected tbody tr").count() == 1
-    assert "outside the workspace boundary" in page.inner_text("#pn-rejected")
+    # the reason in the page's language (issue 13), without a command-line flag
+    rejected = page.inner_text("#pn-rejected")
+    assert "位于工作区边界外" in rejected and "请检查该文件的坐标系" in rejected and "--" not in rejected
     assert page.locator("#pn-report").count() == 1
     _shot(page, "page_data")
     rec.check()
