@@ -8,6 +8,7 @@ Framework-free: a dict of message keys -> {"zh-CN": ..., "en": ...}, :func:`t` t
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from app.messages.errors_analysis import MESSAGES as _ANALYSIS_ERRORS
@@ -205,7 +206,7 @@ def said_reason(code: object, values: object, english: object, lang: str = DEFAU
     """A rejected row's reason (:func:`geo.tables.prepare_rows`, :func:`geo.repair.repair_geometries`)
     as the user reads it in ``lang``: ``error.<code>`` formatted with ``values`` (a mapping, or its JSON
     text), else the English text ``english`` (no key, an unknown key, or a value missing)."""
-    fallback = "" if english is None or (isinstance(english, float) and english != english) else str(english)
+    fallback = "" if english is None or (isinstance(english, float) and math.isnan(english)) else str(english)
     key = f"error.{code}" if isinstance(code, str) and code else None
     if key is None or key not in MESSAGES:
         return fallback
@@ -214,7 +215,7 @@ def said_reason(code: object, values: object, english: object, lang: str = DEFAU
             values = json.loads(values) if values.strip() else {}
         except ValueError:
             return fallback
-    if values is None or (isinstance(values, float) and values != values):
+    if values is None or (isinstance(values, float) and math.isnan(values)):
         values = {}
     if not isinstance(values, dict):
         return fallback

@@ -21,6 +21,7 @@ from app.i18n import MESSAGES, said_reason
 from app.services.imports import REASON_HEADERS, import_table
 from app.storage.workspace import create_workspace
 from app.web import create_app
+from geo.errors import InputError
 from geo.tables import REASON_KEY_COLUMNS, REJECT_COLUMNS
 from tests.app._fixtures import CENTER_LAT, CENTER_LON, build_workspace, client_class
 
@@ -106,7 +107,7 @@ def test_polygons_in_degrees_in_a_projected_file(tmp_path: Path) -> None:
                              crs="EPSG:4547")
     src = tmp_path / "hoods.geojson"
     frame.to_file(src, driver="GeoJSON")
-    with pytest.raises(Exception):  # nothing importable: the report still written
+    with pytest.raises(InputError, match="no row could be imported"):  # the report is still written
         import_table(ws, "neighborhoods", src, lang="zh-CN")
     table = pd.read_csv(tmp_path / "hoods.geojson.rejected.csv", encoding="utf-8-sig", dtype=str,
                         keep_default_na=False)
