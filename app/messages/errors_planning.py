@@ -171,4 +171,45 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{n} road weight(s) are negative or not finite (first: edge {edge} = {value}); weights are risk "
               "multipliers of 0 or more",
     },
+    # -- records of outputs and the plan review (app.storage.records, app.services.plans) ------------
+    "error.records.bad_kind": {
+        "zh-CN": "“{value}”类成果不做记录；可记录的有：{allowed}",
+        "en": "kind '{value}' is not recorded; recorded kinds: {allowed}",
+    },
+    "error.records.bad_action": {
+        "zh-CN": "操作“{value}”无效：只能提交或批准",
+        "en": "action '{value}' is not valid: a plan is submitted or approved",
+    },
+    "error.records.not_found": {
+        "zh-CN": "没有编号为“{id}”的记录；请从列表中选择",
+        "en": "no record '{id}'; pick one from the list",
+    },
+    "error.records.not_a_plan": {
+        "zh-CN": "记录 {id} 是{kind}，不是巡逻方案；只有巡逻方案需要提交和批准",
+        "en": "record {id} is a {kind}, not a shift plan; only plans are submitted and approved",
+    },
+    "error.records.cannot_submit": {
+        "zh-CN": "方案 {id} 当前状态为“{status}”，只有草稿可以提交",
+        "en": "plan {id} is {status}; only a draft can be submitted",
+    },
+    "error.records.cannot_approve": {
+        "zh-CN": "方案 {id} 当前状态为“{status}”，只有草稿或已提交的方案可以批准",
+        "en": "plan {id} is {status}; only a draft or a submitted plan can be approved",
+    },
+    "error.records.other_station": {
+        "zh-CN": "方案 {id} 属于其他派出所（{station}）；只能提交本所的方案",
+        "en": "plan {id} belongs to another station ({station}); a station submits its own plans",
+    },
+    "error.records.may_not_approve": {
+        "zh-CN": "无权限：{role}角色不能批准巡逻方案（由指挥长批准）",
+        "en": "not allowed: {role} users do not approve plans (a commander does)",
+    },
+    "error.records.no_file": {
+        "zh-CN": "记录 {id} 没有文件“{name}”；可下载的文件：{files}",
+        "en": "record {id} has no file '{name}'; its files: {files}",
+    },
+    "error.storage.records_unreadable": {
+        "zh-CN": "无法打开成果记录库（{reason}）；请检查工作区所在文件夹的权限",
+        "en": "cannot open the records ({reason}); check the permissions of the workspace's folder",
+    },
 }

@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, str] = {
     "view": "see pages, figures, maps and layers (a station user: only its jurisdiction)",
     "export": "see and download patrol routes and camera gap lists",
     "plan": "plan patrol routes and list camera gaps (a station user: for its own teams and area)",
+    "approve": "approve shift plans (the approved plan of a unit replaces its earlier one)",
     "analyse": "run read-only analyses: backtests, monthly reports",
     "analyse_write": "run analyses that store layers in the workspace: hotspots, forecasts",
     "site": "choose sites for new cameras",

@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 import pandas as pd
 from pyproj import CRS
 
-__all__ = ["AuditLog", "BackupStore", "LayerStore", "Store", "UserStoreProtocol"]
+__all__ = ["AuditLog", "BackupStore", "LayerStore", "RecordStoreProtocol", "Store", "UserStoreProtocol"]
 
 
 @runtime_checkable
@@ -111,8 +111,20 @@ class UserStoreProtocol(Protocol):
     def close_sessions(self, username: str) -> int: ...
 
 
+class RecordStoreProtocol(Protocol):
+    """Durable records of outputs (plans, reports, gap lists...): added once, status history appended."""
+
+    def add(self, **kwargs: Any) -> Any: ...
+
+    def change(self, record_id: str, action: str, *, actor: str, note: str = "") -> Any: ...
+
+    def get(self, record_id: str) -> Any: ...
+
+    def list(self, **filters: Any) -> list[Any]: ...
+
+
 class Store(Protocol):
-    """Everything kept for one workspace: its layers, backups, users and audit log."""
+    """Everything kept for one workspace: its layers, backups, users, audit log and records."""
 
     location: str
 
@@ -123,3 +135,5 @@ class Store(Protocol):
     def users(self) -> UserStoreProtocol: ...
 
     def audit(self) -> AuditLog: ...
+
+    def records(self) -> RecordStoreProtocol: ...

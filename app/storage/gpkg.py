@@ -1,7 +1,8 @@
 """The embedded backend: a GeoPackage file, with its backups, users and audit log beside it.
 
 ``data/demo/yushui.gpkg`` keeps its backups in ``data/.yushui.backups/``, its users and sessions
-in ``data/.yushui.gpkg.users.sqlite`` (0600) and its audit log in ``data/.yushui.gpkg.audit.sqlite``.
+in ``data/.yushui.gpkg.users.sqlite`` (0600), its audit log in ``data/.yushui.gpkg.audit.sqlite`` and
+the records of its outputs in ``data/.yushui.gpkg.records.sqlite`` (0600).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from app.storage.audit import AuditEntry, count_log, read_log, record
 from app.storage.backup import BackupInfo, backup_workspace, list_backups, restore_workspace
+from app.storage.records import RecordStore
 from app.storage.users import UserStore
 from app.storage.workspace import Workspace
 
@@ -72,3 +74,6 @@ class GpkgStore:
 
     def audit(self) -> GpkgAuditLog:
         return GpkgAuditLog(self.path)
+
+    def records(self) -> RecordStore:
+        return RecordStore(self.path)

@@ -1,0 +1,137 @@
+"""Shift plans and other outputs as durable records (issue 14): record, list, read, submit, approve.
+
+Both shells call these; the rules of the review live here once:
+
+* what a user sees: a station user its own station's records, everyone else every record;
+* who moves a plan on: a plan is *submitted* by its station (or a commander) and *approved* by a
+  user with the ``approve`` permission; approving supersedes the earlier approved plan of each unit
+  of it for the same day and shift (:meth:`app.storage.records.RecordStore.change`);
+* which files a record exposes: the files recorded with it, by exact name, in its own folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from app.storage.access import ForbiddenError, Principal
+from app.storage.records import RecordStore, Record
+from geo.errors import InputError
+
+__all__ = ["approve_plan", "get_record", "inputs_version", "list_records", "record_file", "record_output",
+           "submit_plan"]
+
+
+def inputs_version(ws: Any) -> str:
+    """Which state of the workspace an output was made from: its ``updated_at`` (every write sets it)."""
+    return str(ws.meta.get("updated_at") or ws.meta.get("created_at") or "")
+
+
+def record_output(
+    workspace: str | os.PathLike[str],
+    *,
+    kind: str,
+    author: str,
+    params: Mapping[str, Any],
+    inputs: str,
+    folder: str | os.PathLike[str],
+    files: Sequence[str],
+    result: Mapping[str, Any] | None = None,
+    station_id: str | None = None,
+    record_id: str | None = None,
+) -> Record:
+    """Record one finished output (a shift plan starts as a draft).
+
+    For a plan (kind ``routes``) the day, shift and planned units are taken from ``result``
+    (``date``, ``shift``, ``units[].unit_id``), so the review can tell which plans overlap.
+    """
+    result = dict(result or {})
+    units = [str(u.get("unit_id")) for u in result.get("units", []) if isinstance(u, Mapping)]
+    return RecordStore(workspace).add(
+        kind=kind, author=author, params=params, inputs_version=inputs, folder=folder, files=files,
+        result=result, station_id=station_id, day=result.get("date"), shift=result.get("shift"), units=units,
+        record_id=record_id,
+    )
+
+
+def _visible(rec: Record, user: Principal) -> bool:
+    return not user.scoped or rec.station_id == user.station_id
+
+
+def list_records(
+    workspace: str | os.PathLike[str],
+    user: Principal,
+    *,
+    kind: str | None = None,
+    day: str | None = None,
+    shift: str | None = None,
+    station_id: str | None = None,
+    status: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[Record]:
+    """The records ``user`` may see, newest first (a station user: its own station's only)."""
+    if user.scoped:
+        if station_id not in (None, user.station_id):
+            return []
+        station_id = user.station_id
+    return RecordStore(workspace).list(kind=kind, day=day, shift=shift, station_id=station_id, status=status,
+                                       limit=limit, offset=offset)
+
+
+def get_record(workspace: str | os.PathLike[str], record_id: str, user: Principal) -> Record:
+    """One record ``user`` may see.
+
+    Raises
+    ------
+    InputError
+        No such record, or one of another station for a station user (said alike: a station does not
+        learn which ids exist elsewhere).
+    """
+    rec = RecordStore(workspace).get(record_id)
+    if not _visible(rec, user):
+        raise InputError(f"no record {record_id!r}", code="records.not_found", id=record_id)
+    return rec
+
+
+def submit_plan(workspace: str | os.PathLike[str], record_id: str, user: Principal) -> Record:
+    """A station (or a commander) hands a draft plan in for approval."""
+    rec = get_record(workspace, record_id, user)
+    if user.scoped and rec.station_id != user.station_id:
+        raise ForbiddenError(f"plan {record_id} belongs to another station ({rec.station_id})",
+                             code="records.other_station", id=record_id, station=str(rec.station_id))
+    return RecordStore(workspace).change(record_id, "submit", actor=user.username)
+
+
+def approve_plan(workspace: str | os.PathLike[str], record_id: str, user: Principal) -> Record:
+    """A commander approves a plan; earlier approved plans of its units (same day and shift) are
+    superseded in the same step.
+
+    Raises
+    ------
+    ForbiddenError
+        The user may not approve plans.
+    """
+    if not user.can("approve"):
+        raise ForbiddenError(f"not allowed: {user.role} users do not approve plans", code="records.may_not_approve",
+                             role=user.role)
+    get_record(workspace, record_id, user)
+    return RecordStore(workspace).change(record_id, "approve", actor=user.username)
+
+
+def record_file(workspace: str | os.PathLike[str], record_id: str, name: str, user: Principal) -> Path:
+    """The path of file ``name`` of a record: only a file recorded with it, in its own folder.
+
+    Raises
+    ------
+    InputError
+        The record has no such file (any other name, a path, or a file since removed).
+    """
+    rec = get_record(workspace, record_id, user)
+    path = (rec.folder / name).resolve()
+    if name not in rec.files or path.parent != rec.folder.resolve() or not path.is_file():
+        raise InputError(f"record {record_id} has no file {name!r}; its files: {', '.join(rec.files)}",
+                         code="records.no_file", id=record_id, name=name, files=", ".join(rec.files))
+    return path
