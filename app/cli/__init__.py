@@ -23,6 +23,7 @@ from app.cli.cameras import cameras_cli
 from app.cli.grid import grid, split
 from app.cli.imports import import_
 from app.cli.options import console, err_console, fail, planner_errors, progress_bar
+from app.cli.plans import plans_cli
 from app.cli.report import report
 from app.cli.routes import routes
 from app.cli.users import users_cli
@@ -45,6 +46,7 @@ for command in (demo, info, serve, init, grid, split, hotspots, forecast, backte
 cli.command("import")(import_)
 cli.add_typer(cameras_cli, name="cameras")
 cli.add_typer(users_cli, name="users")
+cli.add_typer(plans_cli, name="plans")
 
 
 def main() -> None:

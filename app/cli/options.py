@@ -24,7 +24,7 @@ from geo.errors import PlannerError
 
 __all__ = [
     "CategoryOpt", "HostOpt", "JsonOpt", "LangOpt", "PortOpt", "WorkspaceArg", "console", "err_console",
-    "command_lang", "error_text", "fail", "language", "parse_day", "planner_errors", "progress_bar",
+    "cli_actor", "cli_principal", "command_lang", "error_text", "fail", "language", "parse_day", "planner_errors", "progress_bar",
     "record_audit", "say",
 ]
 
@@ -147,15 +147,27 @@ def progress_bar(enabled: bool | None = None, *, lang: str | None = None) -> Ite
             bar.update(task, completed=100)
 
 
-def record_audit(workspace: Path | str, action: str, **details: Any) -> None:
-    """Record a finished command in the workspace's append-only audit log (actor: the OS user)."""
+def cli_actor() -> str:
+    """Who runs the command: ``cli:<operating-system user>``."""
     import getpass
 
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name (containers)
+        return "cli"
+
+
+def cli_principal() -> Any:
+    """The command line's user: whoever may run it on the server holds the workspace file, so it acts
+    with every permission (as an admin), under its operating-system name."""
+    from app.storage.access import Principal
+
+    return Principal(cli_actor(), "admin")
+
+
+def record_audit(workspace: Path | str, action: str, **details: Any) -> None:
+    """Record a finished command in the workspace's append-only audit log (actor: the OS user)."""
     from app.storage.audit import record
 
-    try:
-        actor = f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user name (containers): still record the action
-        actor = "cli"
-    record(workspace, actor=actor, action=action, target=Path(workspace).name,
+    record(workspace, actor=cli_actor(), action=action, target=Path(workspace).name,
            details={k: (str(v) if isinstance(v, Path) else v) for k, v in details.items()})

@@ -11,6 +11,7 @@ from rich.table import Table
 from app.cli.options import (
     LangOpt,
     WorkspaceArg,
+    cli_actor,
     console,
     language,
     parse_day,
@@ -37,6 +38,8 @@ def routes(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Plan the shift: brigade routes over their beats, "1+2+N" loops in the neighborhoods."""
+    from app.services.params import shift_day
+    from app.services.plans import inputs_version, record_output
     from app.services.routes import routes_job
     from app.services.workspace import open_workspace
 
@@ -48,8 +51,17 @@ def routes(
             plans, written = routes_job(ws, shift=shift, date=day, out=out, kinds=kinds,
                                         team_minutes=team_minutes, time_limit_s=time_limit,
                                         lookback_days=lookback_days, progress=report)
+        day = shift_day(ws, day)
+        rec = record_output(
+            workspace, kind="routes", author=cli_actor(), inputs=inputs_version(ws), keep_copy=True,
+            params={"shift": shift, "date": day.isoformat(), "kinds": list(kinds or []), "team_minutes": team_minutes,
+                    "time_limit_s": time_limit, "lookback_days": lookback_days},
+            folder=Path(written[0]).parent if written else out, files=[Path(p).name for p in written],
+            result={"date": day.isoformat(), "shift": shift,
+                    "units": [{"unit_id": str(p.unit_id), "unit_kind": str(p.unit_kind)} for p in plans]},
+        )
     record_audit(workspace, "routes", shift=shift, date=str(day or ""), units=len(plans),
-                 files=[str(p) for p in written])
+                 files=[str(p) for p in written], record=rec.id)
     view = Table(title=say("cli.routes.title", lang, n=len(plans), shift=shift), title_justify="left")
     for c in ("unit_id", "unit_kind", "length_km", "duration_min", "stops"):
         view.add_column(c, justify="left" if c.startswith("unit") else "right")
@@ -59,3 +71,4 @@ def routes(
     console.print(view)
     for path in written:
         console.print(f"  {path}", highlight=False)
+    console.print(say("cli.plans.recorded", lang, id=rec.id), highlight=False)

@@ -44,6 +44,7 @@ from geo.subzones import check_grid_size
 __all__ = [
     "DEFAULT_ROUTE_KINDS",
     "STATION_ROUTE_KINDS",
+    "canonical_shift",
     "check_grid_size",
     "default_month",
     "last_data_day",
@@ -107,6 +108,23 @@ def parse_shift(text: str) -> str:
     except InputError as exc:
         raise (exc if exc.code else exc.coded("param.shift", value=str(text))) from None
     return str(text).replace(" ", "")
+
+
+def canonical_shift(text: str) -> str:
+    """A shift window written one way, ``HH:MM-HH:MM`` (``22:00至06:00`` -> ``22:00-06:00``,
+    ``8:00 - 12:00`` -> ``08:00-12:00``; an end at midnight is ``24:00``), so that records of one
+    shift match however it was typed.
+
+    Raises
+    ------
+    InputError
+        As :func:`parse_shift`.
+    """
+    from routing.patrol import shift_window
+
+    start, end = shift_window(parse_shift(text), date=dt.date(2000, 1, 3), tz="UTC")
+    end_text = "24:00" if end.time() == dt.time(0) and end.date() > start.date() else f"{end:%H:%M}"
+    return f"{start:%H:%M}-{end_text}"
 
 
 def shift_day(ws: Any, day: dt.date | None = None) -> dt.date:

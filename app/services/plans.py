@@ -11,22 +11,31 @@ Both shells call these; the rules of the review live here once:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from app.services.params import canonical_shift
 from app.storage.access import ForbiddenError, Principal
-from app.storage.records import RecordStore, Record
+from app.storage.records import Record, RecordStore
 from geo.errors import InputError
 
 __all__ = ["approve_plan", "get_record", "inputs_version", "list_records", "record_file", "record_output",
-           "submit_plan"]
+           "records_dir", "submit_plan"]
 
 
 def inputs_version(ws: Any) -> str:
     """Which state of the workspace an output was made from: its ``updated_at`` (every write sets it)."""
     return str(ws.meta.get("updated_at") or ws.meta.get("created_at") or "")
+
+
+def records_dir(workspace: str | os.PathLike[str]) -> Path:
+    """Where copies of recorded files live when their own folder is not the record's (owner-only)."""
+    path = Path(workspace)
+    return path.with_name(f".{path.stem}.records")
 
 
 def record_output(
@@ -41,13 +50,26 @@ def record_output(
     result: Mapping[str, Any] | None = None,
     station_id: str | None = None,
     record_id: str | None = None,
+    keep_copy: bool = False,
 ) -> Record:
     """Record one finished output (a shift plan starts as a draft).
 
     For a plan (kind ``routes``) the day, shift and planned units are taken from ``result``
     (``date``, ``shift``, ``units[].unit_id``), so the review can tell which plans overlap.
+    With ``keep_copy`` (a folder the user may write again, as the command line's ``--out``), the
+    files are copied into the record's own folder under :func:`records_dir` first, so that a later
+    run into the same folder cannot change what was recorded.
     """
     result = dict(result or {})
+    if kind == "routes" and result.get("shift"):
+        result["shift"] = canonical_shift(str(result["shift"]))
+    if keep_copy:
+        record_id = record_id or f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{kind}"
+        own = records_dir(workspace) / record_id
+        own.mkdir(parents=True, exist_ok=False, mode=0o700)
+        for name in files:
+            shutil.copy2(Path(folder) / name, own / name)
+        folder = own
     units = [str(u.get("unit_id")) for u in result.get("units", []) if isinstance(u, Mapping)]
     return RecordStore(workspace).add(
         kind=kind, author=author, params=params, inputs_version=inputs, folder=folder, files=files,
@@ -73,6 +95,8 @@ def list_records(
     offset: int = 0,
 ) -> list[Record]:
     """The records ``user`` may see, newest first (a station user: its own station's only)."""
+    if shift is not None:
+        shift = canonical_shift(shift)
     if user.scoped:
         if station_id not in (None, user.station_id):
             return []

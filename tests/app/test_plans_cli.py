@@ -1,0 +1,54 @@
+"""The command line records its shift plans as the web does, and reviews them (patrolnet plans)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.storage.workspace import Workspace
+
+runner = CliRunner()
+
+
+def _plans(path: str, *args: str) -> list[dict]:
+    result = runner.invoke(cli, ["plans", "list", path, "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_routes_from_the_cli_are_a_recorded_draft_that_later_runs_do_not_change(demo_workspace, tmp_path):
+    path = str(demo_workspace.path)
+    assert runner.invoke(cli, ["split", path, "--brigade-units", "12"]).exit_code == 0
+    out = tmp_path / "routes"
+    args = ["routes", path, "--date", "2026-11-02", "--out", str(out), "--kind", "brigade_vehicle", "--lang", "en"]
+    first = runner.invoke(cli, [*args, "--shift", "22:00至06:00"])
+    assert first.exit_code == 0, first.output
+    [plan] = _plans(path)
+    assert plan["id"] in first.output and plan["status"] == "draft" and plan["author"].startswith("cli")
+    assert (plan["date"], plan["shift"], len(plan["units"])) == ("2026-11-02", "22:00-06:00", 12)
+    assert plan["inputs_version"] == Workspace(path).meta["updated_at"]  # the workspace as split above
+    assert sorted(plan["files"]) == sorted(p.name for p in out.iterdir())
+    gpx = next(n for n in plan["files"] if n.endswith(".gpx"))
+    recorded = (demo_workspace.path.parent / f".{demo_workspace.path.stem}.records" / plan["id"] / gpx).read_bytes()
+
+    # the same shift written another way, into the same folder: a second draft; the first keeps its files
+    (out / gpx).write_text("changed by hand")
+    second = runner.invoke(cli, [*args, "--shift", "22:00-06:00"])
+    assert second.exit_code == 0, second.output
+    plans = _plans(path, "--shift", "22:00~06:00")
+    assert len(plans) == 2 and plans[1]["id"] == plan["id"]
+    assert (demo_workspace.path.parent / f".{demo_workspace.path.stem}.records" / plan["id"] / gpx).read_bytes() == recorded
+
+    # review: approve the first, then the second supersedes it (same units, day and shift)
+    assert runner.invoke(cli, ["plans", "approve", path, plan["id"], "--lang", "en"]).exit_code == 0
+    result = runner.invoke(cli, ["plans", "approve", path, plans[0]["id"], "--lang", "en"])
+    assert result.exit_code == 0 and "approved" in result.output
+    shown = json.loads(runner.invoke(cli, ["plans", "show", path, plan["id"]]).output)
+    assert shown["status"] == "superseded" and [e["action"] for e in shown["history"]] == ["create", "approve", "supersede"]
+    again = runner.invoke(cli, ["plans", "approve", path, plan["id"], "--lang", "en"])
+    assert again.exit_code == 2 and "is superseded" in again.output
+    zh = runner.invoke(cli, ["plans", "approve", path, plan["id"], "--lang", "zh-CN"])
+    assert zh.exit_code == 2 and "只有草稿或已提交的方案可以批准" in zh.output
+    assert _plans(path, "--status", "approved")[0]["id"] == plans[0]["id"]
