@@ -90,6 +90,9 @@ ROUTE_POLICY: dict[str, str] = {
     "list_jobs": "view", "get_job": "view", "get_job_file": "view",
     **{f"submit_{kind}": perm for kind, perm in JOB_POLICY.items() if kind != "import"},
     "import_upload": "change_data", "list_reports": "analyse",
+    # durable records: shift plans and the other outputs
+    "list_plans": "view", "list_records": "view", "get_plan": "view", "submit_plan": "plan",
+    "approve_plan": "approve", "get_plan_file": "export",
     # administration
     "audit_log": "view_audit", "list_users": "manage_users", "add_user": "manage_users",
     "change_user": "manage_users", "reset_password": "manage_users", "remove_user": "manage_users",

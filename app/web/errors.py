@@ -17,6 +17,7 @@ from app.web.auth import PAGE_ROUTES, NotSignedInError, TooManyAttemptsError
 from app.web.messages import join, say_invalid
 from app.web.tasks import JobNotFoundError
 from app.storage.access import ForbiddenError
+from app.storage.records import StatusConflictError
 from app.web.uploads import UploadTooLargeError
 from geo.errors import (
     CRSError,
@@ -56,6 +57,7 @@ _STATUS: dict[type[PlannerError], int] = {
     LayerNotFoundError: 404,
     JobNotFoundError: 404,
     UploadTooLargeError: 413,
+    StatusConflictError: 409,
     FeatureUnavailableError: 501,
     InputError: 422,
     CRSError: 422,
@@ -69,7 +71,13 @@ _STATUS: dict[type[PlannerError], int] = {
 }
 
 
+#: Errors of a general class that say "no such thing" by their message key: 404, not 422.
+_NOT_FOUND_CODES = frozenset({"records.not_found", "records.no_file"})
+
+
 def status_for(exc: PlannerError) -> int:
+    if getattr(exc, "code", None) in _NOT_FOUND_CODES:
+        return 404
     for cls in type(exc).__mro__:
         if cls in _STATUS:
             return _STATUS[cls]

@@ -20,6 +20,7 @@ from app.web.job_kinds import JOB_KINDS
 from app.web.messages import say_error
 from app.web.openapi import document_error_responses
 from app.web.pages import STATIC_PREFIX
+from app.web.records import recorder
 from app.web.routes import ALWAYS as ROUTERS
 from app.web.routes import tiles as tile_routes
 from app.web.security import SecureHeadersMiddleware
@@ -117,7 +118,8 @@ def create_app(
     state.workspace()  # fail early on a bad workspace
     state.limiter = LoginLimiter(settings.login_limit_user, settings.login_limit_client)
     state.jobs = JobManager(state.workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers,
-                            processes=settings.job_processes, describe=say_error, label_stage=stage_label)
+                            processes=settings.job_processes, describe=say_error, label_stage=stage_label,
+                            on_done=recorder(settings.workspace_path))
     assets_ok = True
     try:
         check_assets(settings.assets_dir)

@@ -337,6 +337,7 @@ def _routes_config(state: AppState, lang: str) -> dict[str, Any]:
                        for k in UNIT_KINDS if k in PLANNED_UNIT_KINDS],
         "default_kinds": [k for k in ("brigade_vehicle", "grid_team") if counts.get(k)],
         "shifts": list(SHIFTS), "default_shift": "20:00-24:00", "default_date": today.isoformat(),
+        "timezone": ws.timezone,
     }
 
 

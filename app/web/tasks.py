@@ -144,8 +144,13 @@ class Job:
     #: The user who submitted the job (empty: the server itself) and, for a station user, its station.
     owner: str = ""
     station_id: str | None = None
+    #: Things the user should know about a finished job that did not fail it (e.g. its output
+    #: could not be recorded).
+    notes: list[str] = field(default_factory=list)
     #: What the kind's function gets (the validated parameters); ``params`` is their JSON record.
     args: Any = field(default=None, repr=False)
+    #: The workspace the job read (opened when it started), for the ``on_done`` hook.
+    read_from: Any = field(default=None, repr=False)
     future: Future[None] | None = field(default=None, repr=False)
     _t0: float = field(default=0.0, repr=False)
 
@@ -165,7 +170,7 @@ class Job:
             "elapsed_s": self.elapsed_s if self.finished else (
                 round(time.monotonic() - self._t0, 2) if self._t0 else None),
             "error": self.error, "error_type": self.error_type, "message": self.message,
-            "result": self.result,
+            "result": self.result, "notes": list(self.notes),
             "files": [
                 {"name": name, "href": f"{href}/files/{name}", "media_type": media_type(name),
                  "size_bytes": path.stat().st_size if path.exists() else None}
@@ -195,6 +200,11 @@ class JobManager:
         ``describe(error, lang)``: a failed job's :attr:`Job.message` (default: the error's text).
     label_stage
         ``label_stage(stage, lang)``: a stage as :attr:`Job.stage_label` (default: the stage itself).
+    on_done
+        ``on_done(job, workspace)``: called when a job has run and its outputs are named, before it is
+        marked done, with the workspace it read; what it returns (a mapping) is added to the job's
+        result. The app records outputs with it (:mod:`app.web.records`). A failure of the hook is
+        logged and noted in the job (:attr:`Job.notes`); it never fails the job.
     workers
         Threads of the pool.
     keep
@@ -204,12 +214,14 @@ class JobManager:
     def __init__(self, open_workspace: Callable[[], Workspace], output_root: Path,
                  kinds: Mapping[str, JobKind], *, workers: int = 2, keep: int = 200, processes: bool = False,
                  describe: Callable[[BaseException, str], str] | None = None,
-                 label_stage: Callable[[str, str], str] | None = None):
+                 label_stage: Callable[[str, str], str] | None = None,
+                 on_done: Callable[[Job, Workspace], Mapping[str, Any] | None] | None = None):
         self._open = open_workspace
         self.output_root = Path(output_root)
         self.kinds = dict(kinds)
         self._describe = describe or (lambda exc, lang: str(exc))
         self._label_stage = label_stage or (lambda stage, lang: stage)
+        self._on_done = on_done
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
         #: Run the jobs in worker processes (``patrolnet serve``): a planning run then does not hold
@@ -284,6 +296,7 @@ class JobManager:
             self._collect(job, inputs, day, rename=kind.rename)
             extra = result.get("layer") if isinstance(result, dict) else None
             job.layers = kind.layers + ((str(extra),) if extra and extra not in kind.layers else ())
+            self._finish(job)
             job.status, job.progress = "done", 1.0
         except PlannerError as exc:
             job.status, job.error, job.error_type = "failed", str(exc), type(exc).__name__
@@ -303,8 +316,22 @@ class JobManager:
         finally:
             job.finished_at = _now()
             job.elapsed_s = round(time.monotonic() - job._t0, 3)
+            job.read_from = None
             self._save(job)
             self._audit(job)
+
+    def _finish(self, job: Job) -> None:
+        """The ``on_done`` hook (best effort: a failure is a warning in the log and a note in the job)."""
+        if self._on_done is None:
+            return
+        try:
+            extra = self._on_done(job, job.read_from)
+        except Exception as exc:  # noqa: BLE001 - the job's outputs exist; recording them is extra
+            log.warning("job %s (%s): the on_done hook failed", job.id, job.kind, exc_info=True)
+            job.notes.append(f"the job's output was not recorded ({type(exc).__name__}: {exc})")
+            return
+        if extra:
+            job.result = {**(job.result or {}), **dict(extra)}
 
     def _audit(self, job: Job) -> None:
         """Record the job in the workspace's append-only audit log (best effort: never fails a job)."""
@@ -331,7 +358,7 @@ class JobManager:
                 total = done_before[stage] + weights[stage] * f
                 job.progress = max(job.progress, min(0.99, total))
 
-        ws = self._open()  # after taking the lock: build on the newest file
+        ws = job.read_from = self._open()  # after taking the lock: build on the newest file
         if self.processes and _importable(kind.run):
             return self._call_in_process(job, kind, inputs, ws, progress)
         ctx = JobContext(ws=ws, out_dir=job.out_dir, progress=progress, lang=job.lang,

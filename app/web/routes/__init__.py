@@ -12,6 +12,7 @@ from app.web.routes import (
     layers,
     overview,
     pages,
+    plans,
     reports,
     stats,
     tiles,
@@ -19,8 +20,8 @@ from app.web.routes import (
     workspace,
 )
 
-__all__ = ["api_routes", "audit", "auth", "docs", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "reports",
+__all__ = ["api_routes", "audit", "auth", "docs", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "plans", "reports",
            "stats", "tiles", "users", "workspace"]
 
 #: The routers every app includes, in this order (``tiles`` only when an MBTiles file is served).
-ALWAYS = (auth, users, overview, pages, docs, health, workspace, layers, jobs, stats, incidents, imports, reports, audit)
+ALWAYS = (auth, users, overview, pages, docs, health, workspace, layers, jobs, plans, stats, incidents, imports, reports, audit)

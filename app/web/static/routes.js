@@ -1,5 +1,6 @@
 /* Route planner: date, shift and unit kinds -> a routes job with a progress bar -> the routes drawn
-   with their stops and times; downloads (GPX, GeoJSON, KML, printable sheets, dosage CSV). */
+   with their stops and times; downloads (GPX, GeoJSON, KML, printable sheets, dosage CSV); the
+   recorded plans of the day and shift with their author and status (submit, approve). */
 (function () {
   "use strict";
   var cfg = PN.cfg, t = PN.t;
@@ -94,10 +95,68 @@
     var btn = document.getElementById("pn-plan"), bar = PN.progress(document.getElementById("pn-routes-job"));
     btn.disabled = true;
     PN.runJob("routes", params, bar.update).then(show).catch(function (e) { bar.fail(e.message); })
-      .then(function () { btn.disabled = false; });
+      .then(function () { btn.disabled = false; loadPlans(); });
   });
-  /* the last plan of this server, if any */
-  PN.json(PN.url("/api/v1/jobs", {kind: "routes", status: "done", limit: 1})).then(function (d) {
-    if (d.jobs.length && !document.querySelector("#pn-routes-job .pn-progress")) show(d.jobs[0]);
+
+  /* The plans of the chosen day and shift, as recorded beside the workspace (they outlive the
+     server): author, scope, status, time, files; submit and approve as the user may. */
+  var when = PN.timeFormatter(cfg.timezone);
+  var plansBox = document.getElementById("pn-plans-list"), plansErr = document.getElementById("pn-plans-error");
+  function showRecord(rec) { return show({result: rec.result, files: rec.downloads}); }
+  function fail(e) { plansErr.textContent = e.message; plansErr.hidden = false; }
+  function act(rec, action) {
+    plansErr.hidden = true;
+    return PN.json(PN.url(rec.href + "/" + action), {method: "POST"}).then(function () { return loadPlans(); }).catch(fail);
+  }
+  function renderPlans(d, date, shift) {
+    if (!d.records.length) {
+      plansBox.innerHTML = '<p class="pn-sub" id="pn-plans-none">' + PN.esc(t("routes.plans_none", {date: date, shift: shift})) + "</p>";
+      return;
+    }
+    var head = ["plan_created", "plan_author", "plan_station", "plan_status", "plan_units", "plan_files", ""].map(function (k) {
+      return "<th>" + (k ? PN.esc(t("routes." + k)) : "") + "</th>";
+    }).join("");
+    plansBox.innerHTML = '<table class="pn-table" id="pn-plans-table"><thead><tr>' + head + "</tr></thead><tbody></tbody></table>";
+    var body = plansBox.querySelector("tbody");
+    d.records.forEach(function (rec) {
+      var tr = document.createElement("tr");
+      tr.id = "pn-plan-" + rec.id;
+      tr.setAttribute("data-id", rec.id);
+      tr.setAttribute("data-status", rec.status);
+      var files = rec.actions.download ? rec.downloads.map(function (f) {
+        return '<a href="' + PN.esc(PN.url(f.href)) + '"' + (/\.html$/.test(f.name) ? ' target="_blank"' : " download") + ">" +
+          PN.esc(f.name.split(".").pop()) + "</a>";
+      }).join(" ") : "";
+      tr.innerHTML = "<td>" + PN.esc(when(rec.created_at)) + "</td><td class=\"pn-plan-author\">" + PN.esc(rec.author) + "</td><td>" +
+        PN.esc(rec.station_id || t("routes.plan_district")) + '</td><td class="pn-plan-status">' + PN.esc(t("plan.status." + rec.status)) +
+        "</td><td>" + (rec.units || []).length + '</td><td class="pn-plan-files">' + files + '</td><td class="pn-plan-actions"></td>';
+      var cell = tr.querySelector(".pn-plan-actions");
+      [["show", true], ["submit", rec.actions.submit], ["approve", rec.actions.approve]].forEach(function (a) {
+        if (!a[1]) return;
+        var b = document.createElement("button");
+        b.type = "button"; b.className = "pn-btn secondary pn-plan-" + a[0];
+        b.textContent = t("routes.plan_" + a[0]);
+        b.addEventListener("click", function () {
+          if (a[0] === "show") { plansErr.hidden = true; showRecord(rec); } else { b.disabled = true; act(rec, a[0]); }
+        });
+        cell.appendChild(b);
+      });
+      body.appendChild(tr);
+    });
+  }
+  function loadPlans() {
+    var date = document.getElementById("pn-date").value, shift = document.getElementById("pn-shift").value;
+    return PN.json(PN.url("/api/v1/plans", {date: date, shift: shift})).then(function (d) {
+      renderPlans(d, date, shift);
+      plansBox.setAttribute("data-loaded", "1");
+      return d;
+    }).catch(fail);
+  }
+  document.getElementById("pn-plans-refresh").addEventListener("click", loadPlans);
+  document.getElementById("pn-date").addEventListener("change", loadPlans);
+  document.getElementById("pn-shift").addEventListener("change", loadPlans);
+  /* the newest plan of the day and shift, if any (kept across restarts of the server) */
+  loadPlans().then(function (d) {
+    if (d && d.records.length && !document.querySelector("#pn-routes-job .pn-progress")) showRecord(d.records[0]);
   });
 })();
