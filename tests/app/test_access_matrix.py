@@ -79,6 +79,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "submit_hotspots": DISTRICT, "submit_forecast": DISTRICT,
     "submit_grid": DISTRICT, "submit_split": DISTRICT, "import_upload": DISTRICT,
     "list_reports": DISTRICT | {"analyst"},
+    # durable records of plans and outputs: read by everyone (a station: its own), a plan submitted by
+    # whoever plans (a station: its own), approved by a commander, its files exported as routes are
+    "list_plans": SIGNED_IN, "list_records": SIGNED_IN, "get_plan": SIGNED_IN,
+    "submit_plan": DISTRICT | {"station"}, "approve_plan": DISTRICT, "get_plan_file": DISTRICT | {"station"},
     # administration
     "audit_log": DISTRICT,
     "list_users": frozenset({"admin"}), "add_user": frozenset({"admin"}), "change_user": frozenset({"admin"}),
@@ -211,6 +215,22 @@ def _own_job(c: Ctx, role: str) -> tuple[str, str]:
     return c.own_jobs["admin" if role == "anonymous" else role]
 
 
+def _new_plan(c: Ctx, role: str) -> str:
+    """A new draft plan of ``role``'s user (a station user's: its station's) with one file; its id."""
+    from app.services.plans import record_output
+
+    key = "commander" if role == "anonymous" else role
+    n = len(c.jobs.setdefault("plans", []))
+    folder = c.path.parent / "matrix-records" / f"{key}-{n}"
+    folder.mkdir(parents=True)
+    (folder / "routes.gpx").write_text("<gpx/>\n", encoding="utf-8")
+    rec = record_output(c.path, kind="routes", author=_user(key), params={}, inputs="", folder=folder,
+                        files=("routes.gpx",), station_id=USERS[key][2],
+                        result={"date": "2026-11-05", "shift": "20:00-24:00", "units": [{"unit_id": f"M-{key}-{n}"}]})
+    c.jobs["plans"].append(rec.id)
+    return rec.id
+
+
 SAMPLES: dict[str, Sample] = {
     "login_page": lambda cl, c, r: cl.get("/login"),
     "login": _login_form,
@@ -255,6 +275,12 @@ SAMPLES: dict[str, Sample] = {
         files={"file": ("incidents.csv", "经度,纬度,发案时间,案件类别\n114.93,27.82,2026-10-01 10:00,抢劫\n".encode(),
                         "text/csv")}),
     "list_reports": lambda cl, c, r: cl.get("/api/v1/reports"),
+    "list_plans": lambda cl, c, r: cl.get("/api/v1/plans", params={"date": "2026-11-05", "shift": "20:00-24:00"}),
+    "list_records": lambda cl, c, r: cl.get("/api/v1/records", params={"kind": "routes"}),
+    "get_plan": lambda cl, c, r: cl.get(f"/api/v1/plans/{_new_plan(c, r)}"),
+    "submit_plan": lambda cl, c, r: cl.post(f"/api/v1/plans/{_new_plan(c, r)}/submit"),
+    "approve_plan": lambda cl, c, r: cl.post(f"/api/v1/plans/{_new_plan(c, r)}/approve"),
+    "get_plan_file": lambda cl, c, r: cl.get(f"/api/v1/plans/{_new_plan(c, r)}/files/routes.gpx"),
     "audit_log": lambda cl, c, r: cl.get("/api/v1/audit", params={"limit": 5}),
     "list_users": lambda cl, c, r: cl.get("/api/v1/users"),
     "add_user": lambda cl, c, r: cl.post("/api/v1/users", json={
