@@ -216,3 +216,47 @@ def test_a_failure_to_record_does_not_fail_the_job(tmp_path: Path, ws_path: Path
     assert job.notes and "not recorded" in job.notes[0] and "disk full" in job.notes[0]
     assert job.as_dict()["notes"] == job.notes
     assert any("on_done hook failed" in r.getMessage() for r in caplog.records)
+
+
+# -- the routes page in a browser -------------------------------------------------------------------------
+@pytest.mark.browser
+def test_routes_page_lists_the_plans_and_approves(ws_path: Path, clients: dict[str, Any], browser: Any) -> None:
+    from tests.app._browser import recorded_page, serve, wait_for
+
+    day = "2026-11-06"
+    job = _plan(clients["commander"], day, kinds=["brigade_vehicle"])
+    # a new server on the same workspace: the list comes from the records, not from its jobs
+    server = serve(create_app(ws_path))
+    base_url = next(server)
+    pages = recorded_page(browser, accept_downloads=True)
+    page, rec = next(pages)
+    try:
+        page.goto(base_url + "/routes", wait_until="load")
+        page.wait_for_selector("#pn-plans-list[data-loaded='1']", state="attached", timeout=15_000)
+        page.fill("#pn-date", day)
+        page.fill("#pn-shift", SHIFT)
+        page.click("#pn-plans-refresh")
+        row = f"#pn-plan-{job['id']}"
+        page.wait_for_selector(row, timeout=10_000)
+        assert page.locator("#pn-plans-table tbody tr").count() == 1
+        assert page.get_attribute(row, "data-status") == "draft"
+        assert page.inner_text(f"{row} .pn-plan-author") == "t-commander"
+        assert page.inner_text(f"{row} .pn-plan-status") == "草稿"
+        assert page.locator(f"{row} .pn-plan-files a").count() == 5
+        # the admin may submit and approve: approve it
+        assert page.locator(f"{row} .pn-plan-submit").count() == 1
+        page.click(f"{row} .pn-plan-approve")
+        wait_for(page, f"document.querySelector('{row}') && "
+                       f"document.querySelector('{row}').getAttribute('data-status') === 'approved'")
+        assert page.inner_text(f"{row} .pn-plan-status") == "已批准"
+        assert page.locator(f"{row} .pn-plan-approve").count() == 0
+        # show it: drawn on the map, downloads from the record
+        page.click(f"{row} .pn-plan-show")
+        wait_for(page, "+document.getElementById('pn-map').getAttribute('data-routes') === 12", timeout=20_000)
+        href = page.get_attribute("#pn-dl-gpx", "href")
+        assert href.startswith(f"/api/v1/plans/{job['id']}/files/")
+        assert page.request.get(base_url + href).headers["content-type"] == "application/gpx+xml"
+        rec.check()
+    finally:
+        for gen in (pages, server):
+            gen.close()
