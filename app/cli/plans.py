@@ -74,7 +74,7 @@ def _change(workspace: str, record_id: str, action: str, lang: str) -> None:
     lang = language(lang)
     with planner_errors(lang):
         rec = (submit_plan if action == "submit" else approve_plan)(workspace, record_id, cli_principal())
-    record_audit(workspace, "routes", record=record_id, review=action, status=rec.status)
+    record_audit(workspace, f"{action}_plan", record=record_id, status=rec.status)
     console.print(say("cli.plans.changed", lang, id=rec.id, status=rec.status), highlight=False)
 
 

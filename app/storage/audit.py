@@ -23,7 +23,7 @@ __all__ = ["AuditEntry", "audit_path", "count_log", "record", "read_log", "ACTIO
 #: The actions recorded (free text is refused, so that the log can be filtered reliably).
 ACTIONS = (
     "init", "demo", "import", "grid", "split", "hotspots", "forecast", "backtest", "routes", "report",
-    "camera_gaps", "camera_site", "camera_coverage", "backup", "restore", "export",
+    "camera_gaps", "camera_site", "camera_coverage", "backup", "restore", "export", "submit_plan", "approve_plan",
     "login", "login_failed", "logout", "user_add", "user_change", "user_remove", "password",
 )
 

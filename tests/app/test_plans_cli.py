@@ -7,6 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.storage.audit import read_log
 from app.storage.workspace import Workspace
 
 runner = CliRunner()
@@ -52,3 +53,5 @@ def test_routes_from_the_cli_are_a_recorded_draft_that_later_runs_do_not_change(
     zh = runner.invoke(cli, ["plans", "approve", path, plan["id"], "--lang", "zh-CN"])
     assert zh.exit_code == 2 and "只有草稿或已提交的方案可以批准" in zh.output
     assert _plans(path, "--status", "approved")[0]["id"] == plans[0]["id"]
+    approvals = read_log(path, action="approve_plan")
+    assert [e.details["record"] for e in approvals] == [plans[0]["id"], plan["id"]]  # the two that went through

@@ -98,15 +98,19 @@ def get_plan(record_id: str, settings: SettingsDep, user: UserDep) -> dict[str, 
 
 @router.post("/plans/{record_id}/submit", summary="Hand a draft plan in for approval (its station or a commander)",
              responses=_CHANGE_ERRORS)
-def submit_plan(record_id: str, settings: SettingsDep, user: UserDep) -> dict[str, Any]:
-    return record_json(service.submit_plan(settings.workspace_path, record_id, user), user)
+def submit_plan(record_id: str, settings: SettingsDep, user: UserDep, request: Request) -> dict[str, Any]:
+    rec = service.submit_plan(settings.workspace_path, record_id, user)
+    audit(request, "submit_plan", rec.id, status=rec.status, station_id=rec.station_id)
+    return record_json(rec, user)
 
 
 @router.post("/plans/{record_id}/approve", summary="Approve a plan; the earlier approved plan of each of its "
                                                    "units (same day and shift) is superseded",
              responses=_CHANGE_ERRORS)
-def approve_plan(record_id: str, settings: SettingsDep, user: UserDep) -> dict[str, Any]:
-    return record_json(service.approve_plan(settings.workspace_path, record_id, user), user)
+def approve_plan(record_id: str, settings: SettingsDep, user: UserDep, request: Request) -> dict[str, Any]:
+    rec = service.approve_plan(settings.workspace_path, record_id, user)
+    audit(request, "approve_plan", rec.id, status=rec.status, station_id=rec.station_id)
+    return record_json(rec, user)
 
 
 @router.get("/plans/{record_id}/files/{name}", summary="Download one file of a record",
