@@ -318,6 +318,11 @@ MESSAGES.update(
         "cli.plans.title": {"zh-CN": "{path} 的成果记录（最新在前）", "en": "Records of {path} (newest first)"},
         "cli.plans.changed": {"zh-CN": "方案 {id} 现为：{status}", "en": "Plan {id} is now {status}"},
         "cli.plans.recorded": {"zh-CN": "已记录为方案 {id}（草稿）", "en": "Recorded as plan {id} (draft)"},
+        "cli.plans.changes": {
+            "zh-CN": "与上一方案 {previous} 相比：新增 {added} 个单位，减少 {removed} 个，路线变化 {changed} 个，未变 {same} 个",
+            "en": "Against the previous plan {previous}: {added} unit(s) added, {removed} removed, {changed} with a "
+                  "changed route, {same} the same",
+        },
         "cli.init.done": {
             "zh-CN": "已创建工作区 {path}（坐标系 {crs}）",
             "en": "Created workspace {path} (CRS {crs})",
@@ -493,6 +498,8 @@ MESSAGES.update(
         "ui.routes.plan_status": {"zh-CN": "状态", "en": "Status"},
         "ui.routes.plan_created": {"zh-CN": "生成时间", "en": "Created"},
         "ui.routes.plan_units": {"zh-CN": "单位数", "en": "Units"},
+        "ui.routes.plan_changes": {"zh-CN": "较上一方案：新增 {added}，减少 {removed}，变化 {changed}",
+                                   "en": "vs previous: +{added} −{removed}, {changed} changed"},
         "ui.routes.plan_files": {"zh-CN": "文件", "en": "Files"},
         "ui.routes.plan_show": {"zh-CN": "查看", "en": "Show"},
         "ui.routes.plan_submit": {"zh-CN": "提交", "en": "Submit"},

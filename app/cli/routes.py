@@ -40,7 +40,7 @@ def routes(
     """Plan the shift: brigade routes over their beats, "1+2+N" loops in the neighborhoods."""
     from app.services.params import shift_day
     from app.services.plans import inputs_version, record_output
-    from app.services.routes import routes_job
+    from app.services.routes import plan_summary, routes_job
     from app.services.workspace import open_workspace
 
     lang = language(lang)
@@ -57,8 +57,7 @@ def routes(
             params={"shift": shift, "date": day.isoformat(), "kinds": list(kinds or []), "team_minutes": team_minutes,
                     "time_limit_s": time_limit, "lookback_days": lookback_days},
             folder=Path(written[0]).parent if written else out, files=[Path(p).name for p in written],
-            result={"date": day.isoformat(), "shift": shift,
-                    "units": [{"unit_id": str(p.unit_id), "unit_kind": str(p.unit_kind)} for p in plans]},
+            result=plan_summary(plans, day=day, shift=shift),
         )
     record_audit(workspace, "routes", shift=shift, date=str(day or ""), units=len(plans),
                  files=[str(p) for p in written], record=rec.id)
@@ -72,3 +71,8 @@ def routes(
     for path in written:
         console.print(f"  {path}", highlight=False)
     console.print(say("cli.plans.recorded", lang, id=rec.id), highlight=False)
+    changes = rec.result.get("changes")
+    if changes:
+        console.print(say("cli.plans.changes", lang, previous=changes["previous"], added=len(changes["added"]),
+                          removed=len(changes["removed"]), changed=len(changes["changed"]), same=changes["same"]),
+                      highlight=False)

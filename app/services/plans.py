@@ -24,7 +24,7 @@ from app.storage.records import Record, RecordStore
 from geo.errors import InputError
 
 __all__ = ["approve_plan", "get_record", "inputs_version", "list_records", "record_file", "record_output",
-           "records_dir", "submit_plan"]
+           "records_dir", "replan_changes", "submit_plan"]
 
 
 def inputs_version(ws: Any) -> str:
@@ -63,6 +63,7 @@ def record_output(
     result = dict(result or {})
     if kind == "routes" and result.get("shift"):
         result["shift"] = canonical_shift(str(result["shift"]))
+        result["changes"] = replan_changes(workspace, result, station_id=station_id)
     if keep_copy:
         record_id = record_id or f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{kind}"
         own = records_dir(workspace) / record_id
@@ -76,6 +77,32 @@ def record_output(
         result=result, station_id=station_id, day=result.get("date"), shift=result.get("shift"), units=units,
         record_id=record_id,
     )
+
+
+#: What tells two plans of a unit apart in their summaries.
+_COMPARED = ("length_km", "duration_min", "stops")
+
+
+def replan_changes(workspace: str | os.PathLike[str], result: Mapping[str, Any], *,
+                   station_id: str | None = None) -> dict[str, Any] | None:
+    """What a new plan changes against the latest earlier plan of the same day, shift and scope that
+    shares a unit with it: units added and removed, units whose route changed (length, duration or
+    stops, old and new) and how many stayed the same. ``None`` for a first plan."""
+    units = {str(u["unit_id"]): u for u in result.get("units", []) if isinstance(u, Mapping)}
+    earlier = [r for r in RecordStore(workspace).list(kind="routes", day=result.get("date"),
+                                                      shift=result.get("shift"), limit=10_000)
+               if r.station_id == station_id and set(r.units) & set(units)]
+    if not earlier:
+        return None
+    prev = earlier[0]  # newest first
+    old = {str(u["unit_id"]): u for u in prev.result.get("units", []) if isinstance(u, Mapping)}
+    changed = []
+    for uid in sorted(set(units) & set(old)):
+        diff = {k: [old[uid].get(k), units[uid].get(k)] for k in _COMPARED if old[uid].get(k) != units[uid].get(k)}
+        if diff:
+            changed.append({"unit_id": uid, **diff})
+    return {"previous": prev.id, "added": sorted(set(units) - set(old)), "removed": sorted(set(old) - set(units)),
+            "changed": changed, "same": len(set(units) & set(old)) - len(changed)}
 
 
 def _visible(rec: Record, user: Principal) -> bool:

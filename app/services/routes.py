@@ -14,9 +14,10 @@ import pandas as pd
 from app.services.params import parse_shift, route_kinds, shift_day, station_rows
 from app.storage.workspace import Workspace
 from geo.errors import InputError
+from geo.jsonsafe import to_jsonable
 from geo.progress import Progress, no_progress
 
-__all__ = ["ROUTE_FORMATS", "routes_job"]
+__all__ = ["ROUTE_FORMATS", "plan_summary", "routes_job"]
 
 #: The files a plan is written as (a folder gets all of them).
 ROUTE_FORMATS = (".geojson", ".gpx", ".kml", ".html", ".csv")
@@ -100,3 +101,13 @@ def routes_job(
             written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}"))
             report("write", len(written) / len(ROUTE_FORMATS))
     return plans, written
+
+
+def plan_summary(plans: Sequence[Any], *, day: dt.date, shift: str) -> dict[str, Any]:
+    """What a shift's plan is, in short (the web job's result, the record's, the re-plan's diff):
+    day, shift and per unit its id, kind, name, line-up, beat, length (km), duration (min) and stops."""
+    units = [{"unit_id": str(pl.unit_id), "unit_kind": str(pl.unit_kind), "name": str(pl.name),
+              "lineup": pl.lineup, "beat": to_jsonable(pl.beat),
+              "length_km": round(pl.length_m / 1000, 2), "duration_min": round(pl.duration_min, 1),
+              "stops": len(pl.stops)} for pl in plans]
+    return {"date": day.isoformat(), "shift": shift, "units": units}

@@ -30,7 +30,7 @@ from app.services.imports import REASON_HEADERS, check_layer, import_file, reaso
 from app.services.params import (DEFAULT_ROUTE_KINDS, check_grid_size, parse_day, parse_month, parse_shift,
                                  route_kinds, shift_day)
 from app.services.reports import make_report
-from app.services.routes import routes_job
+from app.services.routes import plan_summary, routes_job
 from app.services.split import split_workspace
 from app.storage.access import ForbiddenError
 from app.web.errors import FeatureUnavailableError
@@ -291,12 +291,8 @@ def run_routes(ctx: JobContext, p: RoutesParams) -> tuple[dict[str, Any], dt.dat
     plans, written = routes_job(ctx.ws, shift=p.shift, date=day, out=ctx.out_dir, kinds=tuple(p.kinds),
                                 team_minutes=p.team_minutes, time_limit_s=p.time_limit_s,
                                 lookback_days=p.lookback_days, progress=ctx.progress, station_id=p.station_id)
-    units = [{"unit_id": str(pl.unit_id), "unit_kind": str(pl.unit_kind), "name": str(pl.name),
-              "lineup": pl.lineup, "beat": to_jsonable(pl.beat),
-              "length_km": round(pl.length_m / 1000, 2), "duration_min": round(pl.duration_min, 1),
-              "stops": len(pl.stops)} for pl in plans]
     by_suffix = {Path(w).suffix.lower(): Path(w).name for w in written}
-    return {"date": day.isoformat(), "shift": p.shift, "units": units,
+    return {**plan_summary(plans, day=day, shift=p.shift),
             "routes_geojson": by_suffix.get(".geojson"), "gpx": by_suffix.get(".gpx"),
             "kml": by_suffix.get(".kml"), "sheets": by_suffix.get(".html"),
             "dosage_csv": by_suffix.get(".csv")}, day

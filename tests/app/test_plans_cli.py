@@ -40,6 +40,10 @@ def test_routes_from_the_cli_are_a_recorded_draft_that_later_runs_do_not_change(
     assert second.exit_code == 0, second.output
     plans = _plans(path, "--shift", "22:00~06:00")
     assert len(plans) == 2 and plans[1]["id"] == plan["id"]
+    # a re-plan says what changed: nothing (same inputs, same day: the same brigade tours)
+    assert plans[0]["result"]["changes"] == {"previous": plan["id"], "added": [], "removed": [], "changed": [],
+                                             "same": 12}
+    assert "12 the same" in second.output and plan["result"]["changes"] is None
     assert (demo_workspace.path.parent / f".{demo_workspace.path.stem}.records" / plan["id"] / gpx).read_bytes() == recorded
 
     # review: approve the first, then the second supersedes it (same units, day and shift)

@@ -137,3 +137,21 @@ def test_other_outputs_are_final_and_not_reviewed(ws, tmp_path):
     with pytest.raises(InputError, match="is not recorded") as caught:
         record_output(ws, kind="hotspots_image", author="", params={}, inputs="", folder=tmp_path, files=[])
     assert caught.value.code == "records.bad_kind"
+
+
+def test_a_replan_says_what_changed_against_the_latest_plan_of_its_scope(ws, tmp_path):
+    def plan(units: dict[str, float], *, station: str | None = "S01", shift: str = "20:00-24:00", name: str) -> dict:
+        folder = tmp_path / name
+        folder.mkdir()
+        result = {"date": "2026-12-02", "shift": shift,
+                  "units": [{"unit_id": u, "length_km": km, "duration_min": 120.0, "stops": 5} for u, km in units.items()]}
+        return record_output(ws, kind="routes", author="beihu", params={}, inputs="v1", folder=folder, files=[],
+                             result=result, station_id=station).result
+
+    assert plan({"G1": 3.0, "G2": 4.0}, name="a")["changes"] is None
+    assert plan({"G1": 9.0}, station="S02", name="other-station")["changes"] is None
+    changes = plan({"G1": 3.0, "G2": 4.5, "G3": 2.0}, shift="20:00 - 24:00", name="b")["changes"]
+    first = list_records(ws, S01)[-1].id
+    assert changes == {"previous": first, "added": ["G3"], "removed": [], "changed": [{"unit_id": "G2", "length_km": [4.0, 4.5]}],
+                       "same": 1}
+    assert plan({"G3": 2.0}, name="c")["changes"]["removed"] == ["G1", "G2"]

@@ -108,6 +108,14 @@
     plansErr.hidden = true;
     return PN.json(PN.url(rec.href + "/" + action), {method: "POST"}).then(function () { return loadPlans(); }).catch(fail);
   }
+  /* A re-plan says what changed against the previous plan of its scope (units added, removed, changed). */
+  function changesText(rec) {
+    var c = rec.result && rec.result.changes;
+    if (!c) return "";
+    return '<br><small class="pn-plan-changes">' + PN.esc(t("routes.plan_changes", {
+      added: c.added.length, removed: c.removed.length, changed: c.changed.length, same: c.same})) + "</small>";
+  }
+
   function renderPlans(d, date, shift) {
     if (!d.records.length) {
       plansBox.innerHTML = '<p class="pn-sub" id="pn-plans-none">' + PN.esc(t("routes.plans_none", {date: date, shift: shift})) + "</p>";
@@ -129,7 +137,7 @@
       }).join(" ") : "";
       tr.innerHTML = "<td>" + PN.esc(when(rec.created_at)) + "</td><td class=\"pn-plan-author\">" + PN.esc(rec.author) + "</td><td>" +
         PN.esc(rec.station_id || t("routes.plan_district")) + '</td><td class="pn-plan-status">' + PN.esc(t("plan.status." + rec.status)) +
-        "</td><td>" + (rec.units || []).length + '</td><td class="pn-plan-files">' + files + '</td><td class="pn-plan-actions"></td>';
+        changesText(rec) + "</td><td>" + (rec.units || []).length + '</td><td class="pn-plan-files">' + files + '</td><td class="pn-plan-actions"></td>';
       var cell = tr.querySelector(".pn-plan-actions");
       [["show", true], ["submit", rec.actions.submit], ["approve", rec.actions.approve]].forEach(function (a) {
         if (!a[1]) return;
