@@ -253,3 +253,20 @@ def keep_jobs_queued(app, run: tuple[str, ...] = ()):  # noqa: ANN001, ANN201
     executor = QueueOnlyExecutor(run)
     app.state.patrolnet.jobs._executor = lambda: executor  # noqa: SLF001
     return app
+
+
+def wait_job(client, href: str, timeout: float = 180.0) -> dict:  # noqa: ANN001
+    """Poll a job until it is done or failed; the job's JSON (``_seen``: the statuses and progress
+    polled on the way)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    seen: list[tuple[str, float]] = []
+    while True:
+        job = client.get(href).json()
+        seen.append((job["status"], job["progress"]))
+        if job["status"] in ("done", "failed"):
+            job["_seen"] = seen
+            return job
+        assert time.monotonic() < deadline, f"job did not finish: {job}"
+        time.sleep(0.1)

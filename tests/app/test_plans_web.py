@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,25 +23,16 @@ from app.storage.workspace import Workspace
 from app.web import create_app
 from app.web.records import recorder
 from app.web.tasks import JobKind, JobManager
-from tests.app._fixtures import client_class
+from tests.app._fixtures import client_class, wait_job
 
 SHIFT = "20:00-24:00"
 
-
-def _wait(client: Any, href: str, timeout: float = 180.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = client.get(href).json()
-        if job["status"] in ("done", "failed"):
-            return job
-        assert time.monotonic() < deadline, f"job did not finish: {job}"
-        time.sleep(0.1)
 
 
 def _plan(client: Any, day: str, **params: Any) -> dict[str, Any]:
     r = client.post("/api/v1/jobs/routes", json={"date": day, "shift": SHIFT, **params})
     assert r.status_code == 202, r.text
-    job = _wait(client, r.json()["href"])
+    job = wait_job(client, r.json()["href"])
     assert job["status"] == "done", job["error"]
     return job
 

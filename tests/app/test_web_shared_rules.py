@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,22 +19,13 @@ from app.services.params import parse_month, parse_shift
 from app.storage.backup import list_backups
 from app.web import create_app
 from geo.errors import InputError
-from tests.app._fixtures import client_class
+from tests.app._fixtures import client_class, wait_job
 from tests.app.test_web_imports import CSV
 
 DAY = "2026-10-20"
 runner = CliRunner()
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
-
-def _wait(client: Any, href: str, timeout: float = 180.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = client.get(href).json()
-        if job["status"] in ("done", "failed"):
-            return job
-        assert time.monotonic() < deadline, f"job did not finish: {job}"
-        time.sleep(0.1)
 
 
 def _one_line(text: str) -> str:
@@ -66,7 +56,7 @@ def test_shift_written_with_zhi_is_planned_alike(demo_workspace: Any, tmp_path: 
         r = c.post("/api/v1/jobs/routes", json={"date": DAY, "shift": shift, "kinds": ["brigade_vehicle"]})
         assert r.status_code == 202, r.text
         assert r.json()["params"]["shift"] == shift
-        job = _wait(c, r.json()["href"])
+        job = wait_job(c, r.json()["href"])
         assert job["status"] == "done", job["error"]
         geojson = next(f for f in job["files"] if f["name"].endswith(".geojson"))
         web = c.get(geojson["href"]).json()
@@ -160,8 +150,8 @@ def test_refusals_are_said_in_the_page_language(api: Any, kind: str, body: dict[
 
 def test_failed_job_says_what_to_change_in_the_form(api: Any) -> None:
     body = {"start": "2001-01-01", "end": "2001-01-31"}  # no incident then
-    zh = _wait(api, api.post("/api/v1/jobs/hotspots", json=body).json()["href"])
-    en = _wait(api, api.post("/api/v1/jobs/hotspots?lang=en", json=body).json()["href"])
+    zh = wait_job(api, api.post("/api/v1/jobs/hotspots", json=body).json()["href"])
+    en = wait_job(api, api.post("/api/v1/jobs/hotspots?lang=en", json=body).json()["href"])
     assert zh["status"] == en["status"] == "failed"
     assert zh["error"] == en["error"] and zh["error_type"] == "InputError"  # the error's own text, for scripts
     assert _CJK.search(zh["message"]) and not _CJK.search(en["message"]), (zh["message"], en["message"])
@@ -181,8 +171,8 @@ def test_import_form_refusals_in_the_page_language(api: Any) -> None:
 
 
 def test_progress_stages_in_the_page_language(api: Any) -> None:
-    zh = _wait(api, api.post("/api/v1/jobs/grid", json={"target_area_m2": 400_000}).json()["href"])
-    en = _wait(api, api.post("/api/v1/jobs/grid?lang=en", json={"target_area_m2": 400_000}).json()["href"])
+    zh = wait_job(api, api.post("/api/v1/jobs/grid", json={"target_area_m2": 400_000}).json()["href"])
+    en = wait_job(api, api.post("/api/v1/jobs/grid?lang=en", json={"target_area_m2": 400_000}).json()["href"])
     assert zh["status"] == en["status"] == "done", (zh["error"], en["error"])
     assert zh["stage"] == en["stage"] == "write workspace"  # the word the job reports, for scripts
     assert zh["stage_label"] == "写入工作区" and en["stage_label"] == "write workspace"
