@@ -552,6 +552,15 @@ MESSAGES.update(
         "ui.rep.month_col": {"zh-CN": "月份", "en": "Month"},
         "ui.rep.lang_col": {"zh-CN": "语言", "en": "Language"},
         "ui.rep.made_at": {"zh-CN": "生成时间", "en": "Made at"},
+        # recorded outputs (kept beside the workspace; shown after a restart of the server)
+        "ui.rec.latest": {"zh-CN": "最近一次记录：{when}，{author}", "en": "Latest on record: {when}, by {author}"},
+        "ui.rec.earlier": {"zh-CN": "更早的记录", "en": "Earlier"},
+        "ui.rec.when": {"zh-CN": "时间", "en": "When"},
+        "ui.rec.author": {"zh-CN": "制作人", "en": "By"},
+        "ui.rec.what": {"zh-CN": "内容", "en": "What"},
+        "ui.rec.files": {"zh-CN": "下载", "en": "Downloads"},
+        "ui.rec.gaps": {"zh-CN": "盲区 {gaps} 处", "en": "{gaps} gaps"},
+        "ui.rec.sites": {"zh-CN": "新增点位 {n} 个", "en": "{n} new sites"},
         "rep.unavailable": {"zh-CN": "报表模块尚未提供（geo.reports / app.report_render 未安装）",
                             "en": "reports are not available yet (geo.reports / app.report_render are not installed)"},
         # data

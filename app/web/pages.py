@@ -353,7 +353,7 @@ def _coverage_extra(state: AppState, lang: str) -> dict[str, Any]:
 
 
 def _cameras_config(state: AppState, lang: str) -> dict[str, Any]:
-    return {"available": job_kinds.cameras_available()}
+    return {"available": job_kinds.cameras_available(), "timezone": state.workspace().timezone}
 
 
 def _data_config(state: AppState, lang: str) -> dict[str, Any]:
@@ -373,7 +373,8 @@ def _reports_config(state: AppState, lang: str) -> dict[str, Any]:
     if month:
         p = pd.Period(month, "M")
         months = [str(p - k) for k in range(24)]
-    return {"available": available, "default_month": month, "months": months}
+    return {"available": available, "default_month": month, "months": months,
+            "timezone": state.workspace().timezone}
 
 
 def _users_config(state: AppState, lang: str) -> dict[str, Any]:

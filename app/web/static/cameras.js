@@ -29,6 +29,7 @@
 
   function show(job) {
     var r = job.result, files = {};
+    document.getElementById("pn-cam-recorded").innerHTML = "";  /* showRecorded fills it after */
     job.files.forEach(function (f) { files[f.name] = f.href; });
     document.getElementById("pn-cam-summary").textContent = t("cam.summary", {cameras: r.cameras, gaps: r.gaps.toLocaleString()}) +
       " · " + Object.keys(r.by_kind).map(function (k) { return t("gap." + k) + " " + r.by_kind[k].toLocaleString(); }).join(" · ");
@@ -66,6 +67,7 @@
   ctl.addOverlay(sites, t("cam.site_title"));
   function showSites(job) {
     var r = job.result, files = {}, f = r.figures || {};
+    document.getElementById("pn-site-recorded").innerHTML = "";
     job.files.forEach(function (x) { files[x.name] = x.href; });
     document.getElementById("pn-site-summary").textContent = t("cam.site_summary", {
       n: r.sites.length, share: Math.round((f.covered_share || 0) * 1000) / 10, method: f.method || "", status: f.status || ""});
@@ -94,10 +96,45 @@
     PN.runJob("camera_site", {add: k}, bar.update).then(showSites).catch(function (e) { bar.fail(e.message); })
       .then(function () { siteBtn.disabled = false; });
   });
+  /* No finished job of this server (e.g. after a restart): the latest output on record (kept beside the
+     workspace; a station user gets its own station's), its time, author and files, and the 5 before it. */
+  var when = PN.timeFormatter(cfg.timezone);
+  function recFiles(rec) {
+    return (rec.actions && rec.actions.download ? rec.downloads : []).map(function (f) { return {name: f.name, href: PN.url(f.href)}; });
+  }
+  function showRecorded(kind, boxId, what, draw) {
+    var box = document.getElementById(boxId);
+    return PN.json(PN.url("/api/v1/records", {kind: kind, limit: 6})).then(function (d) {
+      box.setAttribute("data-loaded", "1");
+      if (!d.records.length) return false;
+      var rec = d.records[0];
+      draw({result: rec.result || {}, files: recFiles(rec)});
+      var h = '<p class="pn-sub pn-rec-meta" data-id="' + PN.esc(rec.id) + '">' +
+        PN.esc(t("rec.latest", {when: when(rec.created_at), author: rec.author}) + " · " + what(rec)) + "</p>";
+      var earlier = d.records.slice(1);
+      if (earlier.length) {
+        h += "<details class=\"pn-rec-earlier\"><summary>" + PN.esc(t("rec.earlier")) + " (" + earlier.length + ')</summary><table class="pn-table"><tbody>' +
+          earlier.map(function (r) {
+            return '<tr data-id="' + PN.esc(r.id) + '"><td>' + PN.esc(when(r.created_at)) + "</td><td>" + PN.esc(r.author) + "</td><td>" +
+              PN.esc(what(r)) + "</td><td>" + recFiles(r).map(function (f) {
+                return '<a download href="' + PN.esc(f.href) + '">' + PN.esc(f.name.split(".").pop()) + "</a>";
+              }).join(" ") + "</td></tr>";
+          }).join("") + "</tbody></table></details>";
+      }
+      box.innerHTML = h;
+      return true;
+    });
+  }
+  function gapsOf(rec) { var n = rec.result && rec.result.gaps; return t("rec.gaps", {gaps: n === undefined || n === null ? "?" : n.toLocaleString()}); }
+  function sitesOf(rec) { return t("rec.sites", {n: rec.result && rec.result.sites ? rec.result.sites.length : 0}); }
   PN.json(PN.url("/api/v1/jobs", {kind: "camera_site", status: "done", limit: 1})).then(function (d) {
-    if (d.jobs.length) showSites(d.jobs[0]);
+    if (d.jobs.length) return showSites(d.jobs[0]);
+    return showRecorded("camera_siting", "pn-site-recorded", sitesOf, showSites);
   });
   PN.json(PN.url("/api/v1/jobs", {kind: "camera_gaps", status: "done", limit: 1})).then(function (d) {
-    if (d.jobs.length) show(d.jobs[0]); else document.getElementById("pn-cam-summary").textContent = t("cam.none_yet");
+    if (d.jobs.length) return show(d.jobs[0]);
+    return showRecorded("camera_gaps", "pn-cam-recorded", gapsOf, show).then(function (found) {
+      if (!found) document.getElementById("pn-cam-summary").textContent = t("cam.none_yet");
+    });
   });
 })();

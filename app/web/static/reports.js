@@ -17,9 +17,8 @@
       csv.map(function (f) { return '<a download href="' + f.href + '">' + PN.esc(f.name) + "</a>"; }).join("<br>") + "</details>";
     return '<div class="pn-downloads">' + h + "</div>";
   }
-  function showResult(job) {
-    var r = job.result;
-    var h = "<h2>" + PN.esc(t("rep.made_one", {month: r.month})) + "</h2>" + PN.table([
+  function resultHtml(r, files, heading) {
+    var h = "<" + heading + ">" + PN.esc(t("rep.made_one", {month: r.month})) + "</" + heading + ">" + PN.table([
       {key: "label", label: t("rep.measure")},
       {key: "month", label: r.month, num: true},
       {key: "month_last_year", label: t("rep.last_year"), num: true},
@@ -27,13 +26,52 @@
       {key: "ytd", label: t("rep.ytd"), num: true},
       {key: "ytd_last_year", label: t("rep.ytd_last_year"), num: true},
       {key: "ytd_yoy_change", label: t("rep.yoy"), num: true, value: function (x) { return pct(x.ytd_yoy_change); }}
-    ], r.headline, {id: "pn-report-headline"});
+    ], r.headline || [], {id: heading === "h2" ? "pn-report-headline" : "pn-report-latest-headline"});
     if (r.notes && r.notes.length) h += '<p class="pn-sub">' + r.notes.map(PN.esc).join("<br>") + "</p>";
-    document.getElementById("pn-report-result").innerHTML = h + links(job.files, r);
+    return h + links(files, r);
+  }
+  function showResult(job) {
+    document.getElementById("pn-report-result").innerHTML = resultHtml(job.result, job.files, "h2");
+  }
+  /* No report made by this server (e.g. after a restart): the latest report on record (kept beside
+     the workspace; a station user gets its own station's) with its files, and the 5 before it. */
+  var when = PN.timeFormatter(PN.cfg.timezone), recorded = document.getElementById("pn-report-recorded");
+  function monthOf(rec) { return (rec.params && rec.params.month) || (rec.result && rec.result.month) || ""; }
+  function recFiles(rec) { return rec.actions && rec.actions.download ? rec.downloads : []; }
+  function shortLinks(rec) {
+    return recFiles(rec).map(function (f) {
+      return '<a href="' + PN.esc(PN.url(f.href)) + '"' + (/\.html$/.test(f.name) ? ' target="_blank"' : " download") + ">" +
+        PN.esc(f.name.split(".").pop()) + "</a>";
+    }).join(" ");
+  }
+  function showRecorded() {
+    return PN.json(PN.url("/api/v1/records", {kind: "report", limit: 6})).then(function (d) {
+      recorded.setAttribute("data-loaded", "1");
+      if (!d.records.length) { recorded.innerHTML = ""; return; }
+      list.innerHTML = "";
+      var rec = d.records[0], files = recFiles(rec).map(function (f) { return {name: f.name, href: PN.url(f.href)}; });
+      var h = '<div id="pn-report-latest" data-id="' + PN.esc(rec.id) + '" data-month="' + PN.esc(monthOf(rec)) + '">' +
+        '<p class="pn-sub pn-rec-meta">' + PN.esc(t("rec.latest", {when: when(rec.created_at), author: rec.author})) + "</p>" +
+        resultHtml(rec.result || {}, files, "h3") + "</div>";
+      var earlier = d.records.slice(1);
+      if (earlier.length) {
+        h += "<h3>" + PN.esc(t("rec.earlier")) + '</h3><table class="pn-table" id="pn-report-earlier"><thead><tr>' +
+          ["rec.when", "rec.author", "rep.month_col", "rec.files"].map(function (k) { return "<th>" + PN.esc(t(k)) + "</th>"; }).join("") +
+          "</tr></thead><tbody>" + earlier.map(function (r) {
+            return '<tr data-id="' + PN.esc(r.id) + '"><td>' + PN.esc(when(r.created_at)) + "</td><td>" + PN.esc(r.author) + "</td><td>" +
+              PN.esc(monthOf(r)) + "</td><td>" + shortLinks(r) + "</td></tr>";
+          }).join("") + "</tbody></table>";
+      }
+      recorded.innerHTML = h;
+    }).catch(function (e) { recorded.innerHTML = '<p class="pn-note">' + PN.esc(e.message) + "</p>"; });
   }
   function refresh() {
     return PN.json(PN.url("/api/v1/reports", {limit: 20})).then(function (d) {
-      if (!d.reports.length) { list.innerHTML = '<p class="pn-sub">' + PN.esc(t("rep.none")) + "</p>"; return; }
+      if (!d.reports.length) {
+        list.innerHTML = '<p class="pn-sub">' + PN.esc(t("rep.none")) + "</p>";
+        return showRecorded();
+      }
+      recorded.innerHTML = "";
       list.innerHTML = '<table class="pn-table" id="pn-reports"><thead><tr><th>' + PN.esc(t("rep.month_col")) + "</th><th>" +
         PN.esc(t("rep.lang_col")) + "</th><th>" + PN.esc(t("rep.made_at")) + "</th><th></th></tr></thead><tbody>" +
         d.reports.map(function (r) {
