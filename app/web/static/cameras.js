@@ -117,7 +117,7 @@
           earlier.map(function (r) {
             return '<tr data-id="' + PN.esc(r.id) + '"><td>' + PN.esc(when(r.created_at)) + "</td><td>" + PN.esc(r.author) + "</td><td>" +
               PN.esc(what(r)) + "</td><td>" + recFiles(r).map(function (f) {
-                return '<a download href="' + PN.esc(f.href) + '">' + PN.esc(f.name.split(".").pop()) + "</a>";
+                return '<a download href="' + PN.esc(f.href) + '" title="' + PN.esc(f.name) + '">' + PN.esc(f.name.split(".").pop()) + "</a>";
               }).join(" ") + "</td></tr>";
           }).join("") + "</tbody></table></details>";
       }

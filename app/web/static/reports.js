@@ -40,7 +40,7 @@
   function recFiles(rec) { return rec.actions && rec.actions.download ? rec.downloads : []; }
   function shortLinks(rec) {
     return recFiles(rec).map(function (f) {
-      return '<a href="' + PN.esc(PN.url(f.href)) + '"' + (/\.html$/.test(f.name) ? ' target="_blank"' : " download") + ">" +
+      return '<a href="' + PN.esc(PN.url(f.href)) + '" title="' + PN.esc(f.name) + '"' + (/\.html$/.test(f.name) ? ' target="_blank"' : " download") + ">" +
         PN.esc(f.name.split(".").pop()) + "</a>";
     }).join(" ");
   }
