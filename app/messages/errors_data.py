@@ -50,6 +50,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "本版本的 patrolnet 不支持“{scheme}://”工作区；请给出 .gpkg 工作区文件的路径",
         "en": "'{scheme}://' workspaces are not supported by this patrolnet; give the path of a .gpkg workspace file",
     },
+    "error.storage.pg_url": {
+        "zh-CN": "“{value}”不是 postgresql:// 地址；请写成 postgresql://用户@主机/数据库?schema=名称",
+        "en": "'{value}' is not a postgresql:// location; write it as postgresql://USER@HOST/DB?schema=NAME",
+    },
+    "error.storage.pg_schema": {
+        "zh-CN": "模式名“{value}”无效：请只用小写字母、数字和下划线（如 yushui）",
+        "en": "schema '{value}': use lowercase letters, digits and _ (e.g. yushui)",
+    },
+    "error.storage.pg_connect": {
+        "zh-CN": "无法连接数据库（{reason}）；请检查地址以及数据库是否在运行",
+        "en": "cannot connect to the database ({reason}); check the address and that the database is running",
+    },
     "error.storage.users_unreadable": {
         "zh-CN": "无法打开用户库（{reason}）；请检查工作区所在文件夹的权限",
         "en": "cannot open the user store ({reason}); check the permissions of the workspace's folder",

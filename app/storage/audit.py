@@ -18,7 +18,7 @@ from typing import Any
 
 from geo.errors import WorkspaceError
 
-__all__ = ["AuditEntry", "audit_path", "count_log", "record", "read_log", "ACTIONS"]
+__all__ = ["AuditEntry", "audit_path", "count_log", "entry_values", "record", "read_log", "ACTIONS"]
 
 #: The actions recorded (free text is refused, so that the log can be filtered reliably).
 ACTIONS = (
@@ -57,6 +57,21 @@ class AuditEntry:
                 "target": self.target, "details": self.details}
 
 
+def entry_values(action: str, details: dict[str, Any] | None) -> tuple[str, str]:
+    """Check an entry's action and give its time (UTC, ISO 8601) and details (JSON text): the rule
+    of every audit log backend.
+
+    Raises
+    ------
+    WorkspaceError
+        For an action not in :data:`ACTIONS`.
+    """
+    if action not in ACTIONS:
+        raise WorkspaceError(f"audit: unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+    return (datetime.now(UTC).isoformat(timespec="seconds"),
+            json.dumps(details or {}, ensure_ascii=False, default=str, sort_keys=True))
+
+
 def audit_path(workspace: str | os.PathLike[str]) -> Path:
     """Where the audit log of ``workspace`` lives."""
     path = Path(workspace)
@@ -78,10 +93,7 @@ def record(workspace: str | os.PathLike[str], *, actor: str, action: str, target
     WorkspaceError
         For an action not in :data:`ACTIONS`, or when the log cannot be written.
     """
-    if action not in ACTIONS:
-        raise WorkspaceError(f"audit: unknown action {action!r}; use one of {', '.join(ACTIONS)}")
-    at = datetime.now(UTC).isoformat(timespec="seconds")
-    text = json.dumps(details or {}, ensure_ascii=False, default=str, sort_keys=True)
+    at, text = entry_values(action, details)
     try:
         con = _connect(audit_path(workspace))
         try:

@@ -1,0 +1,122 @@
+"""The PostgreSQL backend (a bureau's shared store), being built: so far the audit log.
+
+A location is ``postgresql://USER@HOST[:PORT]/DB?schema=NAME``; each workspace lives in its own
+schema (default ``public``). What is here is tested against a throwaway PostgreSQL 15 + PostGIS 3
+cluster (``tests/pg.py``); the backend is not yet registered for ``postgresql://`` locations
+(:data:`app.storage.BACKENDS`), because its layers, users, backups and records are still to come.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from app.storage.audit import AuditEntry, entry_values
+from geo.errors import InputError, WorkspaceError
+
+__all__ = ["PgAuditLog", "parse_location"]
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+_AUDIT_DDL = """
+CREATE TABLE IF NOT EXISTS audit (
+    id BIGSERIAL PRIMARY KEY,
+    at_utc TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    details JSONB NOT NULL
+);
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE OR REPLACE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit
+FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+"""
+
+
+def parse_location(url: str) -> tuple[str, str]:
+    """``postgresql://...?schema=NAME`` -> (the connection URL without ``schema``, the schema).
+
+    Raises
+    ------
+    InputError
+        Not a ``postgresql://`` URL, or a schema name that is not lowercase letters, digits and ``_``.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise InputError(f"{url!r} is not a postgresql:// location", code="storage.pg_url", value=url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    schema = query.pop("schema", "public") or "public"
+    if not _SCHEMA_NAME.match(schema):
+        raise InputError(f"schema {schema!r}: use lowercase letters, digits and _ (e.g. yushui)",
+                         code="storage.pg_schema", value=schema)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment)), schema
+
+
+class _PgBase:
+    _ddl = ""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._dsn, self.schema = parse_location(url)
+        self._ready = False
+
+    @contextmanager
+    def _db(self) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction in the workspace's schema (created with its tables on first use)."""
+        try:
+            con = psycopg.connect(self._dsn, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise WorkspaceError(f"cannot connect to {self._dsn.split('@')[-1]} ({exc}); check the address and "
+                                 f"that the database is running", code="storage.pg_connect",
+                                 reason=str(exc).strip()) from exc
+        try:
+            with con.transaction():
+                if not self._ready:
+                    con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+                con.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(self.schema)))
+                if not self._ready:
+                    con.execute(self._ddl)
+                    self._ready = True
+                yield con
+        finally:
+            con.close()
+
+
+class PgAuditLog(_PgBase):
+    """:class:`app.storage.base.AuditLog` in PostgreSQL: append-only enforced by the database
+    (triggers refuse UPDATE, DELETE and TRUNCATE)."""
+
+    _ddl = _AUDIT_DDL
+
+    def record(self, *, actor: str, action: str, target: str = "", details: dict[str, Any] | None = None) -> None:
+        at, text = entry_values(action, details)
+        with self._db() as con:
+            con.execute("INSERT INTO audit (at_utc, actor, action, target, details) VALUES (%s, %s, %s, %s, %s)",
+                        (at, actor or "unknown", action, str(target), text))
+
+    def read(self, *, limit: int = 200, offset: int = 0, action: str | None = None) -> list[AuditEntry]:
+        query = "SELECT id, at_utc, actor, action, target, details::text FROM audit"
+        args: list[Any] = []
+        if action:
+            query += " WHERE action = %s"
+            args.append(action)
+        query += " ORDER BY id DESC LIMIT %s OFFSET %s"
+        with self._db() as con:
+            rows = con.execute(query, [*args, int(limit), int(offset)]).fetchall()
+        return [AuditEntry(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+
+    def count(self, *, action: str | None = None) -> int:
+        with self._db() as con:
+            if action:
+                return int(con.execute("SELECT count(*) FROM audit WHERE action = %s", (action,)).fetchone()[0])
+            return int(con.execute("SELECT count(*) FROM audit").fetchone()[0])
