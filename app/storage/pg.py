@@ -1,9 +1,10 @@
-"""The PostgreSQL backend (a bureau's shared store), being built: so far the audit log.
+"""The PostgreSQL backend (a bureau's shared store), being built: so far the audit log and the
+records of outputs (with the plan review).
 
 A location is ``postgresql://USER@HOST[:PORT]/DB?schema=NAME``; each workspace lives in its own
 schema (default ``public``). What is here is tested against a throwaway PostgreSQL 15 + PostGIS 3
 cluster (``tests/pg.py``); the backend is not yet registered for ``postgresql://`` locations
-(:data:`app.storage.BACKENDS`), because its layers, users, backups and records are still to come.
+(:data:`app.storage.BACKENDS`), because its layers, users, sessions and backups are still to come.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import psycopg
 from psycopg import sql
 
 from app.storage.audit import AuditEntry, entry_values
+from app.storage.records import RecordStore
 from geo.errors import InputError, WorkspaceError
 
-__all__ = ["PgAuditLog", "parse_location"]
+__all__ = ["PgAuditLog", "PgRecordStore", "parse_location"]
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -40,6 +42,31 @@ CREATE OR REPLACE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit
 FOR EACH ROW EXECUTE FUNCTION audit_append_only();
 CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
 FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+"""
+
+
+_RECORDS_DDL = """
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, scope TEXT NOT NULL, station_id TEXT, author TEXT NOT NULL,
+    created_at TEXT NOT NULL, day TEXT, shift TEXT, params TEXT NOT NULL, inputs_version TEXT NOT NULL,
+    folder TEXT NOT NULL, files TEXT NOT NULL, units TEXT NOT NULL, result TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_by_shift ON records (kind, day, shift);
+CREATE TABLE IF NOT EXISTS record_events (
+    seq BIGSERIAL PRIMARY KEY, record_id TEXT NOT NULL REFERENCES records (id), at_utc TEXT NOT NULL,
+    actor TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS record_events_by_record ON record_events (record_id, seq);
+CREATE OR REPLACE FUNCTION records_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'records are kept as made; their history is append-only'; END $$;
+CREATE OR REPLACE TRIGGER records_no_change BEFORE UPDATE OR DELETE ON records
+FOR EACH ROW EXECUTE FUNCTION records_kept();
+CREATE OR REPLACE TRIGGER records_no_truncate BEFORE TRUNCATE ON records
+FOR EACH STATEMENT EXECUTE FUNCTION records_kept();
+CREATE OR REPLACE TRIGGER record_events_no_change BEFORE UPDATE OR DELETE ON record_events
+FOR EACH ROW EXECUTE FUNCTION records_kept();
+CREATE OR REPLACE TRIGGER record_events_no_truncate BEFORE TRUNCATE ON record_events
+FOR EACH STATEMENT EXECUTE FUNCTION records_kept();
 """
 
 
@@ -120,3 +147,39 @@ class PgAuditLog(_PgBase):
             if action:
                 return int(con.execute("SELECT count(*) FROM audit WHERE action = %s", (action,)).fetchone()[0])
             return int(con.execute("SELECT count(*) FROM audit").fetchone()[0])
+
+
+class _Qmark:
+    """A connection that takes the ``?`` placeholders the stores' SQL is written with."""
+
+    def __init__(self, con: psycopg.Connection[Any]):
+        self._con = con
+
+    def execute(self, query: str, args: Any = ()) -> Any:
+        return self._con.execute(query.replace("?", "%s"), tuple(args))
+
+
+class PgRecordStore(_PgBase, RecordStore):
+    """:class:`app.storage.records.RecordStore` in PostgreSQL: the same records, review and rules
+    (they are the embedded store's code); rows and their history cannot be changed (triggers), and
+    writers take turns (``LOCK TABLE ... SHARE ROW EXCLUSIVE``), so a status is checked and changed
+    atomically across web workers and machines."""
+
+    _ddl = _RECORDS_DDL
+
+    def __init__(self, url: str):
+        _PgBase.__init__(self, url)
+
+    def _exists(self) -> bool:
+        return True
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self._db() as con:
+            yield _Qmark(con)
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._db() as con:
+            con.execute("LOCK TABLE record_events IN SHARE ROW EXCLUSIVE MODE")
+            yield _Qmark(con)

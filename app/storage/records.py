@@ -156,6 +156,29 @@ class RecordStore:
         self.workspace = Path(workspace)
         self.path = records_path(workspace)
 
+    # -- the backend: these four are what another store (PostgreSQL) replaces -------------------------
+    def _exists(self) -> bool:
+        """Whether anything was ever recorded (reading a store that does not exist creates nothing)."""
+        return self.path.exists()
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        """A connection whose ``execute(sql, args)`` takes ``?`` placeholders."""
+        with self._db() as con:
+            yield con
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        """A write transaction that holds the writer's turn (status checks and changes are atomic)."""
+        with self._db() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         new = not self.path.exists()
@@ -208,16 +231,10 @@ class RecordStore:
                str(Path(folder)), json.dumps(list(files), ensure_ascii=False),
                json.dumps([str(u) for u in units], ensure_ascii=False),
                json.dumps(to_jsonable(dict(result or {})), ensure_ascii=False, sort_keys=True))
-        with self._db() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                con.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-                con.execute("INSERT INTO record_events (record_id, at_utc, actor, action, status) VALUES (?, ?, ?, ?, ?)",
-                            (rid, now, author or "", "create", status))
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self._write() as con:
+            con.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            con.execute("INSERT INTO record_events (record_id, at_utc, actor, action, status) VALUES (?, ?, ?, ?, ?)",
+                        (rid, now, author or "", "create", status))
         return self.get(rid)
 
     def change(self, record_id: str, action: str, *, actor: str, note: str = "") -> Record:
@@ -235,31 +252,25 @@ class RecordStore:
             raise InputError(f"action {action!r}: use one of {', '.join(_TRANSITIONS)}",
                              code="records.bad_action", value=action)
         allowed, status = _TRANSITIONS[action]
-        with self._db() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                rec = self._get(con, record_id)
-                if rec.kind != PLAN_KIND:
-                    raise InputError(f"record {record_id} is a {rec.kind}, not a shift plan; only plans are "
-                                     f"submitted and approved", code="records.not_a_plan", id=record_id, kind=rec.kind)
-                if rec.status not in allowed:
-                    raise StatusConflictError(
-                        f"plan {record_id} is {rec.status}; it can be {'submitted' if action == 'submit' else 'approved'} "
-                        f"only when {' or '.join(allowed)}", code=f"records.cannot_{action}", id=record_id,
-                        status=rec.status)
-                now = _now()
-                con.execute("INSERT INTO record_events (record_id, at_utc, actor, action, status, note) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", (record_id, now, actor, action, status, note))
-                if action == "approve":
-                    for other in self._plans(con, day=rec.day, shift=rec.shift):
-                        if other.id != rec.id and other.status == "approved" and set(other.units) & set(rec.units):
-                            con.execute("INSERT INTO record_events (record_id, at_utc, actor, action, status, note) "
-                                        "VALUES (?, ?, ?, ?, ?, ?)",
-                                        (other.id, now, actor, "supersede", "superseded", f"by {rec.id}"))
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self._write() as con:
+            rec = self._get(con, record_id)
+            if rec.kind != PLAN_KIND:
+                raise InputError(f"record {record_id} is a {rec.kind}, not a shift plan; only plans are "
+                                 f"submitted and approved", code="records.not_a_plan", id=record_id, kind=rec.kind)
+            if rec.status not in allowed:
+                raise StatusConflictError(
+                    f"plan {record_id} is {rec.status}; it can be {'submitted' if action == 'submit' else 'approved'} "
+                    f"only when {' or '.join(allowed)}", code=f"records.cannot_{action}", id=record_id,
+                    status=rec.status)
+            now = _now()
+            con.execute("INSERT INTO record_events (record_id, at_utc, actor, action, status, note) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (record_id, now, actor, action, status, note))
+            if action == "approve":
+                for other in self._plans(con, day=rec.day, shift=rec.shift):
+                    if other.id != rec.id and other.status == "approved" and set(other.units) & set(rec.units):
+                        con.execute("INSERT INTO record_events (record_id, at_utc, actor, action, status, note) "
+                                    "VALUES (?, ?, ?, ?, ?, ?)",
+                                    (other.id, now, actor, "supersede", "superseded", f"by {rec.id}"))
         return self.get(record_id)
 
     # -- reading ------------------------------------------------------------------------------------
@@ -271,16 +282,16 @@ class RecordStore:
         InputError
             No record has that id (code ``records.not_found``).
         """
-        if not self.path.exists():
+        if not self._exists():
             raise InputError(f"no record {record_id!r}", code="records.not_found", id=record_id)
-        with self._db() as con:
+        with self._read() as con:
             return self._get(con, record_id)
 
     def list(self, *, kind: str | None = None, day: str | None = None, shift: str | None = None,
              station_id: str | None = None, status: str | None = None, limit: int = 200,
              offset: int = 0) -> list[Record]:
         """Records, newest first, filtered by what is given (``station_id``: that station's)."""
-        if not self.path.exists():
+        if not self._exists():
             return []
         sql, args = "SELECT * FROM records WHERE 1 = 1", []
         for column, value in (("kind", kind), ("day", day), ("shift", shift), ("station_id", station_id)):
@@ -288,26 +299,26 @@ class RecordStore:
                 sql += f" AND {column} = ?"
                 args.append(value)
         sql += " ORDER BY created_at DESC, id DESC"
-        with self._db() as con:
+        with self._read() as con:
             rows = con.execute(sql, args).fetchall()
             out = [self._record(con, row) for row in rows]
         if status is not None:
             out = [r for r in out if r.status == status]
         return out[offset:offset + limit]
 
-    def _plans(self, con: sqlite3.Connection, *, day: str | None, shift: str | None) -> list[Record]:
-        rows = con.execute("SELECT * FROM records WHERE kind = ? AND day IS ? AND shift IS ?",
-                           (PLAN_KIND, day, shift)).fetchall()
+    def _plans(self, con: Any, *, day: str | None, shift: str | None) -> list[Record]:
+        rows = con.execute("SELECT * FROM records WHERE kind = ? AND COALESCE(day, '') = COALESCE(?, '') "
+                           "AND COALESCE(shift, '') = COALESCE(?, '')", (PLAN_KIND, day, shift)).fetchall()
         return [self._record(con, row) for row in rows]
 
-    def _get(self, con: sqlite3.Connection, record_id: str) -> Record:
+    def _get(self, con: Any, record_id: str) -> Record:
         row = con.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:
             raise InputError(f"no record {record_id!r}", code="records.not_found", id=record_id)
         return self._record(con, row)
 
     @staticmethod
-    def _record(con: sqlite3.Connection, row: tuple[Any, ...]) -> Record:
+    def _record(con: Any, row: tuple[Any, ...]) -> Record:
         events = con.execute("SELECT at_utc, actor, action, status, note FROM record_events WHERE record_id = ? "
                              "ORDER BY seq", (row[0],)).fetchall()
         return Record(
