@@ -23,7 +23,7 @@ from app.storage.access import ForbiddenError, Principal
 from app.storage.records import Record, RecordStore
 from geo.errors import InputError
 
-__all__ = ["approve_plan", "get_record", "inputs_version", "list_records", "record_file", "record_output",
+__all__ = ["approve_plan", "count_records", "get_record", "inputs_version", "list_records", "record_file", "record_output",
            "records_dir", "replan_changes", "submit_plan"]
 
 
@@ -109,6 +109,18 @@ def _visible(rec: Record, user: Principal) -> bool:
     return not user.scoped or rec.station_id == user.station_id
 
 
+def _scope(user: Principal, shift: str | None, station_id: str | None) -> tuple[str | None, str | None] | None:
+    """The filters a user's listing runs with (a station user: its own station's; a shift written one
+    way), or None when the user may see nothing of what was asked."""
+    if shift is not None:
+        shift = canonical_shift(shift)
+    if user.scoped:
+        if station_id not in (None, user.station_id):
+            return None
+        station_id = user.station_id
+    return shift, station_id
+
+
 def list_records(
     workspace: str | os.PathLike[str],
     user: Principal,
@@ -122,14 +134,28 @@ def list_records(
     offset: int = 0,
 ) -> list[Record]:
     """The records ``user`` may see, newest first (a station user: its own station's only)."""
-    if shift is not None:
-        shift = canonical_shift(shift)
-    if user.scoped:
-        if station_id not in (None, user.station_id):
-            return []
-        station_id = user.station_id
-    return RecordStore(workspace).list(kind=kind, day=day, shift=shift, station_id=station_id, status=status,
+    scope = _scope(user, shift, station_id)
+    if scope is None:
+        return []
+    return RecordStore(workspace).list(kind=kind, day=day, shift=scope[0], station_id=scope[1], status=status,
                                        limit=limit, offset=offset)
+
+
+def count_records(
+    workspace: str | os.PathLike[str],
+    user: Principal,
+    *,
+    kind: str | None = None,
+    day: str | None = None,
+    shift: str | None = None,
+    station_id: str | None = None,
+    status: str | None = None,
+) -> int:
+    """How many records :func:`list_records` finds for ``user`` (all pages)."""
+    scope = _scope(user, shift, station_id)
+    if scope is None:
+        return 0
+    return RecordStore(workspace).count(kind=kind, day=day, shift=scope[0], station_id=scope[1], status=status)
 
 
 def get_record(workspace: str | os.PathLike[str], record_id: str, user: Principal) -> Record:

@@ -293,37 +293,64 @@ class RecordStore:
         """Records, newest first, filtered by what is given (``station_id``: that station's)."""
         if not self._exists():
             return []
-        sql, args = "SELECT * FROM records WHERE 1 = 1", []
+        where, args = self._where(kind=kind, day=day, shift=shift, station_id=station_id, status=status)
+        with self._read() as con:
+            rows = con.execute(f"SELECT * FROM records{where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                               [*args, int(limit), int(offset)]).fetchall()
+            return self._records(con, rows)
+
+    def count(self, *, kind: str | None = None, day: str | None = None, shift: str | None = None,
+              station_id: str | None = None, status: str | None = None) -> int:
+        """How many records :meth:`list` finds with these filters (all pages)."""
+        if not self._exists():
+            return 0
+        where, args = self._where(kind=kind, day=day, shift=shift, station_id=station_id, status=status)
+        with self._read() as con:
+            return int(con.execute(f"SELECT count(*) FROM records{where}", args).fetchone()[0])
+
+    @staticmethod
+    def _where(*, kind: str | None, day: str | None, shift: str | None, station_id: str | None,
+               status: str | None) -> tuple[str, list[Any]]:
+        sql, args = " WHERE 1 = 1", []
         for column, value in (("kind", kind), ("day", day), ("shift", shift), ("station_id", station_id)):
             if value is not None:
                 sql += f" AND {column} = ?"
                 args.append(value)
-        sql += " ORDER BY created_at DESC, id DESC"
-        with self._read() as con:
-            rows = con.execute(sql, args).fetchall()
-            out = [self._record(con, row) for row in rows]
-        if status is not None:
-            out = [r for r in out if r.status == status]
-        return out[offset:offset + limit]
+        if status is not None:  # the current status is the record's last event's
+            sql += (" AND (SELECT e.status FROM record_events e WHERE e.record_id = records.id "
+                    "ORDER BY e.seq DESC LIMIT 1) = ?")
+            args.append(status)
+        return sql, args
 
     def _plans(self, con: Any, *, day: str | None, shift: str | None) -> list[Record]:
         rows = con.execute("SELECT * FROM records WHERE kind = ? AND COALESCE(day, '') = COALESCE(?, '') "
                            "AND COALESCE(shift, '') = COALESCE(?, '')", (PLAN_KIND, day, shift)).fetchall()
-        return [self._record(con, row) for row in rows]
+        return self._records(con, rows)
 
     def _get(self, con: Any, record_id: str) -> Record:
         row = con.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:
             raise InputError(f"no record {record_id!r}", code="records.not_found", id=record_id)
-        return self._record(con, row)
+        return self._records(con, [row])[0]
 
     @staticmethod
-    def _record(con: Any, row: tuple[Any, ...]) -> Record:
-        events = con.execute("SELECT at_utc, actor, action, status, note FROM record_events WHERE record_id = ? "
-                             "ORDER BY seq", (row[0],)).fetchall()
+    def _records(con: Any, rows: Sequence[tuple[Any, ...]]) -> list[Record]:
+        """Records of ``rows`` with their histories (read in one query, not one per record)."""
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        history: dict[str, list[RecordEvent]] = {i: [] for i in ids}
+        events = con.execute("SELECT record_id, at_utc, actor, action, status, note FROM record_events WHERE "
+                             f"record_id IN ({', '.join('?' * len(ids))}) ORDER BY seq", ids).fetchall()
+        for e in events:
+            history[e[0]].append(RecordEvent(*e[1:]))
+        return [RecordStore._record(row, history[row[0]]) for row in rows]
+
+    @staticmethod
+    def _record(row: tuple[Any, ...], events: Sequence[RecordEvent]) -> Record:
         return Record(
             id=row[0], kind=row[1], scope=row[2], station_id=row[3], author=row[4], created_at=row[5],
             day=row[6], shift=row[7], params=json.loads(row[8]), inputs_version=row[9], folder=Path(row[10]),
             files=tuple(json.loads(row[11])), units=tuple(json.loads(row[12])), result=json.loads(row[13]),
-            history=tuple(RecordEvent(*e) for e in events),
+            history=tuple(events),
         )

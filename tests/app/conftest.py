@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,14 @@ def app(workspace_path: Path, assets_ready: Path) -> Any:
     from app.web import create_app
 
     return create_app(workspace_path)
+
+
+@pytest.fixture()
+def ws_copy(tmp_path: Path, workspace_path: Path) -> Path:
+    """A private copy of the test workspace, for a test that writes it."""
+    path = tmp_path / "ws.gpkg"
+    shutil.copyfile(workspace_path, path)
+    return path
 
 
 @pytest.fixture()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import stat
-import threading
 from pathlib import Path
 
 import pytest
@@ -106,26 +105,6 @@ def test_records_and_history_cannot_be_rewritten(ws, tmp_path):
     finally:
         con.close()
     assert RecordStore(ws).get(rid).status == "draft"
-
-
-def test_two_commanders_approving_at_once_one_wins_the_other_is_told(ws, tmp_path):
-    rid = _plan(ws, tmp_path, units=["V01"])
-    outcomes: list[str] = []
-
-    def approve() -> None:
-        try:
-            approve_plan(ws, rid, COMMANDER)
-            outcomes.append("approved")
-        except StatusConflictError:
-            outcomes.append("refused")
-
-    threads = [threading.Thread(target=approve) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["approved", "refused", "refused", "refused"]
-    assert [e.action for e in get_record(ws, rid, COMMANDER).history] == ["create", "approve"]
 
 
 def test_other_outputs_are_final_and_not_reviewed(ws, tmp_path):

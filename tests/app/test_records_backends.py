@@ -29,7 +29,7 @@ def _plan(store: RecordStore, units: list[str], *, station: str | None = "S01", 
 
 
 def test_review_and_listing(store: RecordStore) -> None:
-    assert store.list() == []
+    assert store.list() == [] and store.count() == 0
     with pytest.raises(InputError, match="no record"):
         store.get("nope")
     first = _plan(store, ["G1", "G2"])
@@ -46,6 +46,8 @@ def test_review_and_listing(store: RecordStore) -> None:
     assert [r.id for r in store.list()] == [second, district, other_shift, first]
     assert [r.id for r in store.list(station_id="S01", shift="20:00-24:00")] == [second, first]
     assert [r.id for r in store.list(status="approved")] == [second, other_shift]
+    assert (store.count(), store.count(status="approved"), store.count(station_id="S01", shift="20:00-24:00")) == (4, 2, 2)
+    assert [r.id for r in store.list(limit=2, offset=1)] == [district, other_shift]
     assert store.get(district).scope == "district" and store.get(second).units == ("G2", "G3")
     with pytest.raises(StatusConflictError, match="is superseded"):
         store.change(first, "approve", actor="zhihui")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +51,6 @@ def _cli_refuses_alike(args: list[str], error: InputError) -> None:
     result = runner.invoke(cli, [*args, "--lang", "en"])
     assert result.exit_code == 2, result.output
     assert f"error: {_one_line(str(error))}" in _one_line(result.output)
-
-
-@pytest.fixture()
-def ws_copy(tmp_path: Path, workspace_path: Path) -> Path:
-    path = tmp_path / "ws.gpkg"
-    shutil.copyfile(workspace_path, path)
-    return path
 
 
 # -- the shift --------------------------------------------------------------------------------------------

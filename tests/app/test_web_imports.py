@@ -3,7 +3,6 @@ a hard size limit (413), the per-row report and clear errors."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,6 @@ CSV = ("发案时间,案件类别,经度,纬度\n"
        "2025-06-01 21:00,入室盗窃,114.930,27.820\n"
        "2025-06-02 22:10,抢夺,114.925,27.815\n"
        "2025-06-03 10:00,盗窃电动车,1.0,0.5\n").encode("utf-8")
-
-
-@pytest.fixture()
-def ws_copy(tmp_path: Path, workspace_path: Path) -> Path:
-    path = tmp_path / "ws.gpkg"
-    shutil.copyfile(workspace_path, path)
-    return path
 
 
 @pytest.fixture()

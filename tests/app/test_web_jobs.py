@@ -17,22 +17,9 @@ from app.services.split import split_workspace
 from app.web import create_app
 from app.web.tasks import _dated_name, safe_filename
 from app.storage.workspace import Workspace
-from tests.app._fixtures import client_class
+from tests.app._fixtures import client_class, wait_job
 
 DAY = "2026-11-02"
-
-
-def _wait(client: Any, href: str, timeout: float = 120.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    seen: list[tuple[str, float]] = []
-    while True:
-        job = client.get(href).json()
-        seen.append((job["status"], job["progress"]))
-        if job["status"] in ("done", "failed"):
-            job["_seen"] = seen
-            return job
-        assert time.monotonic() < deadline, f"job did not finish: {job}"
-        time.sleep(0.1)
 
 
 @pytest.fixture()
@@ -64,7 +51,7 @@ def test_routes_job_lifecycle(demo_client: Any, demo_workspace: Workspace) -> No
     t0 = time.perf_counter()
     assert c.get("/healthz").status_code == 200
     assert time.perf_counter() - t0 < 2.0
-    done = _wait(c, job["href"])
+    done = wait_job(c, job["href"])
     assert done["status"] == "done", done["error"]
     progress = [p for _, p in done["_seen"]]
     assert progress == sorted(progress) and done["progress"] == 1.0
@@ -105,14 +92,14 @@ def test_routes_job_lifecycle(demo_client: Any, demo_workspace: Workspace) -> No
 def test_split_and_hotspots_jobs_write_layers(demo_workspace: Workspace, assets_ready: Path) -> None:
     with client_class()(create_app(demo_workspace.path)) as c:
         assert c.get("/api/v1/layers/beats").status_code == 404
-        job = _wait(c, c.post("/api/v1/jobs/split", json={}).json()["href"])
+        job = wait_job(c, c.post("/api/v1/jobs/split", json={}).json()["href"])
         assert job["status"] == "done", job["error"]
         assert {x["name"] for x in job["layers"]} == {"edge_owners", "beats", "grid_team_areas"}
         assert job["result"]["balance"]["beats"] == 12
         names = [f["name"] for f in job["files"]]
         assert any(re.fullmatch(r"yushui-\d{4}-\d\d-\d\d-beats\.geojson", n) for n in names), names
         assert c.get("/api/v1/layers/beats").json()["numberMatched"] == 12
-        job = _wait(c, c.post("/api/v1/jobs/hotspots", json={
+        job = wait_job(c, c.post("/api/v1/jobs/hotspots", json={
             "start": "2026-08-01", "end": "2026-10-31", "categories": ["two_robberies_one_theft"]}).json()["href"])
         assert job["status"] == "done", job["error"]
         res = job["result"]
@@ -132,13 +119,13 @@ def test_forecast_and_grid_on_the_fixture(tmp_path: Path, workspace_path: Path, 
     path = tmp_path / "ws.gpkg"
     shutil.copyfile(workspace_path, path)
     with client_class()(create_app(path, outputs_dir=tmp_path / "out")) as c:
-        job = _wait(c, c.post("/api/v1/jobs/forecast", json={"cells": "grid", "cell_m": 500, "top": 3}).json()["href"])
+        job = wait_job(c, c.post("/api/v1/jobs/forecast", json={"cells": "grid", "cell_m": 500, "top": 3}).json()["href"])
         assert job["status"] == "done", job["error"]
         assert job["result"]["as_of"] == "2025-06-30" and len(job["result"]["top"]) == 3
         assert [f["name"] for f in job["files"]] == ["ws-2025-06-30-forecast-grid.csv"]
         assert (tmp_path / "out" / job["id"] / "ws-2025-06-30-forecast-grid.csv").is_file()
         assert job["layers"] == [{"name": "forecast_grid", "href": "/api/v1/layers/forecast_grid"}]
-        job = _wait(c, c.post("/api/v1/jobs/grid", json={"target_area_m2": 250_000}).json()["href"])
+        job = wait_job(c, c.post("/api/v1/jobs/grid", json={"target_area_m2": 250_000}).json()["href"])
         assert job["status"] == "done", job["error"]
         assert job["result"]["subzones"] > 10
         assert c.get("/api/v1/layers/subzones").json()["numberMatched"] == job["result"]["subzones"]
@@ -146,7 +133,7 @@ def test_forecast_and_grid_on_the_fixture(tmp_path: Path, workspace_path: Path, 
 
 def test_failed_job_reports_the_reason(client: Any) -> None:
     # the fixture workspace has no patrol units
-    job = _wait(client, client.post("/api/v1/jobs/routes", json={"date": DAY}).json()["href"])
+    job = wait_job(client, client.post("/api/v1/jobs/routes", json={"date": DAY}).json()["href"])
     assert job["status"] == "failed" and job["error_type"] == "InputError"
     assert "no patrol units" in job["error"] and job["files"] == []
 
@@ -177,7 +164,7 @@ def test_unknown_kind_and_job(client: Any) -> None:
 
 def test_download_traversal_refused(own_client: Any, workspace_path: Path) -> None:
     client = own_client
-    job = _wait(client, client.post("/api/v1/jobs/forecast", json={"cells": "grid", "cell_m": 800}).json()["href"])
+    job = wait_job(client, client.post("/api/v1/jobs/forecast", json={"cells": "grid", "cell_m": 800}).json()["href"])
     assert job["status"] == "done", job["error"]
     base = job["href"] + "/files/"
     secret = workspace_path.name
@@ -196,7 +183,7 @@ def test_job_lists_paginate(own_client: Any) -> None:
     client = own_client
     ids = [client.post("/api/v1/jobs/forecast", json={"cells": "grid", "cell_m": 900}).json()["id"] for _ in range(3)]
     for i in ids:
-        _wait(client, f"/api/v1/jobs/{i}")
+        wait_job(client, f"/api/v1/jobs/{i}")
     page = client.get("/api/v1/jobs", params={"kind": "forecast", "limit": 2}).json()
     assert page["total"] >= 3 and len(page["jobs"]) == 2 and page["limit"] == 2
     rest = client.get("/api/v1/jobs", params={"kind": "forecast", "limit": 2, "offset": 2}).json()
@@ -213,7 +200,7 @@ def test_workspace_writers_take_turns(tmp_path: Path, workspace_path: Path, asse
     with client_class()(create_app(path)) as c:
         a = c.post("/api/v1/jobs/forecast", json={"cells": "grid", "cell_m": 400}).json()
         b = c.post("/api/v1/jobs/grid", json={"target_area_m2": 400_000}).json()
-        ja, jb = _wait(c, a["href"]), _wait(c, b["href"])
+        ja, jb = wait_job(c, a["href"]), wait_job(c, b["href"])
         assert ja["status"] == jb["status"] == "done"
         layers = Workspace(path).layers()
         assert "forecast_grid" in layers and "subzones" in layers
@@ -247,7 +234,7 @@ def test_jobs_run_in_background_threads(demo_client: Any) -> None:
 
 
 def test_report_job(demo_client: Any) -> None:
-    job = _wait(demo_client, demo_client.post("/api/v1/jobs/report", json={"month": "2026-09", "lang": "en"}).json()["href"])
+    job = wait_job(demo_client, demo_client.post("/api/v1/jobs/report", json={"month": "2026-09", "lang": "en"}).json()["href"])
     assert job["status"] == "done", job["error"]
     res = job["result"]
     assert res["month"] == "2026-09" and res["lang"] == "en" and len(res["headline"]) == 3
@@ -262,12 +249,12 @@ def test_report_job(demo_client: Any) -> None:
     assert listing["total"] == 1 and listing["reports"][0]["month"] == "2026-09"
     bad = demo_client.post("/api/v1/jobs/report", json={"month": "Sept"})
     assert bad.status_code == 422
-    late = _wait(demo_client, demo_client.post("/api/v1/jobs/report", json={"month": "2027-01"}).json()["href"])
+    late = wait_job(demo_client, demo_client.post("/api/v1/jobs/report", json={"month": "2027-01"}).json()["href"])
     assert late["status"] == "failed" and "after the last day of data" in late["error"]
 
 
 def test_camera_gaps_job(demo_client: Any) -> None:
-    job = _wait(demo_client, demo_client.post("/api/v1/jobs/camera_gaps", json={"top": 20}).json()["href"])
+    job = wait_job(demo_client, demo_client.post("/api/v1/jobs/camera_gaps", json={"top": 20}).json()["href"])
     assert job["status"] == "done", job["error"]
     res = job["result"]
     assert res["cameras"] > 1000 and res["gaps"] > 1000 and len(res["top"]) == 20
@@ -284,7 +271,7 @@ def test_camera_gaps_job(demo_client: Any) -> None:
 
 
 def test_camera_site_job(demo_client: Any, demo_workspace: Workspace) -> None:
-    job = _wait(demo_client, demo_client.post("/api/v1/jobs/camera_site", json={"add": 15}).json()["href"])
+    job = wait_job(demo_client, demo_client.post("/api/v1/jobs/camera_site", json={"add": 15}).json()["href"])
     assert job["status"] == "done", job["error"]
     from app.storage.audit import read_log
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,6 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 def _one_line(text: str) -> str:
     """The CLI's output as one line (the console wraps long errors)."""
     return " ".join(text.split())
-
-
-@pytest.fixture()
-def ws_copy(tmp_path: Path, workspace_path: Path) -> Path:
-    path = tmp_path / "ws.gpkg"
-    shutil.copyfile(workspace_path, path)
-    return path
 
 
 @pytest.fixture()

@@ -51,10 +51,8 @@ def record_json(rec: Record, user: Principal) -> dict[str, Any]:
     return out
 
 
-def _listing(records: list[Record], user: Principal, limit: int, offset: int) -> dict[str, Any]:
-    page = records[offset: offset + limit]
-    return {"total": len(records), "limit": limit, "offset": offset,
-            "records": [record_json(r, user) for r in page]}
+def _listing(page: list[Record], total: int, user: Principal, limit: int, offset: int) -> dict[str, Any]:
+    return {"total": total, "limit": limit, "offset": offset, "records": [record_json(r, user) for r in page]}
 
 
 @router.get("/plans", summary="Shift plans (newest first) of a day and shift, with author and status; "
@@ -68,9 +66,8 @@ def list_plans(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    found = service.list_records(settings.workspace_path, user, kind=PLAN_KIND, day=date, shift=shift,
-                                 station_id=station, status=status, limit=100_000)
-    return _listing(found, user, limit, offset)
+    return list_records(settings, user, kind=PLAN_KIND, date=date, shift=shift, station=station, status=status,
+                        limit=limit, offset=offset)
 
 
 @router.get("/records", summary="Recorded outputs of every kind (plans, reports, gap lists, sitings, "
@@ -85,9 +82,9 @@ def list_records(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    found = service.list_records(settings.workspace_path, user, kind=kind, day=date, shift=shift,
-                                 station_id=station, status=status, limit=100_000)
-    return _listing(found, user, limit, offset)
+    filters = {"kind": kind, "day": date, "shift": shift, "station_id": station, "status": status}
+    page = service.list_records(settings.workspace_path, user, **filters, limit=limit, offset=offset)
+    return _listing(page, service.count_records(settings.workspace_path, user, **filters), user, limit, offset)
 
 
 @router.get("/plans/{record_id}", summary="One record: parameters, inputs' version, status history, files",
