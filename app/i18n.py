@@ -15,6 +15,7 @@ from app.messages.errors_analysis import MESSAGES as _ANALYSIS_ERRORS
 from app.messages.errors_data import MESSAGES as _DATA_ERRORS
 from app.messages.errors_planning import MESSAGES as _PLANNING_ERRORS
 from app.messages.stages import MESSAGES as _STAGES
+from app.messages.storage import MESSAGES as _STORAGE
 from geo.schema import CAMERA_KINDS, CATEGORIES, NEIGHBORHOOD_KINDS, UNIT_KINDS
 
 __all__ = [
@@ -264,6 +265,8 @@ _check_complete()
 for _part in (_ANALYSIS_ERRORS, _DATA_ERRORS, _PLANNING_ERRORS, _STAGES):
     assert not set(_part) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_part) & set(MESSAGES))}"
     MESSAGES.update(_part)
+assert not set(_STORAGE) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_STORAGE) & set(MESSAGES))}"
+MESSAGES.update(_STORAGE)  # the PostgreSQL backend and the workspace copy (app/messages/storage.py)
 
 
 # -- command line -----------------------------------------------------------------------------------
