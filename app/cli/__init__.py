@@ -28,6 +28,7 @@ from app.cli.report import report
 from app.cli.routes import routes
 from app.cli.users import users_cli
 from app.cli.workspace import DEFAULT_DEMO_WORKSPACE, demo, info, init, serve
+from app.cli.workspaces import workspace_cli
 
 __all__ = ["DEFAULT_DEMO_WORKSPACE", "cli", "console", "err_console", "fail", "main", "planner_errors",
            "progress_bar"]
@@ -47,6 +48,7 @@ cli.command("import")(import_)
 cli.add_typer(cameras_cli, name="cameras")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(plans_cli, name="plans")
+cli.add_typer(workspace_cli, name="workspace")
 
 
 def main() -> None:
