@@ -384,6 +384,7 @@ def copy_workspace(source: str | os.PathLike[str], target: str | os.PathLike[str
         else:
             if Path(dst_text).exists():
                 check_not_in_use(dst_text)
+            Path(dst_text).parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(writer_lock(dst_text))
             dst = _GpkgTarget(Path(dst_text), stack)
         layers = []
