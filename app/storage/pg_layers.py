@@ -23,6 +23,8 @@ import hashlib
 import json
 import math
 import os
+import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +45,6 @@ from app.storage.workspace import (
     LayerInfo,
     WorkspaceInfo,
     _from_storage,
-    _iso_text,
     _meta_text,
     _now,
     _raise,
@@ -105,9 +106,17 @@ def connect(url: str) -> Iterator[psycopg.Connection[Any]]:
     WorkspaceError
         The server cannot be reached or refuses the user (``storage.pg_unreachable``).
     """
+    con = _open(url)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _open(url: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
     dsn, _ = parse_location(url)
     try:
-        con = psycopg.connect(dsn, connect_timeout=10)
+        return psycopg.connect(dsn, connect_timeout=10, autocommit=autocommit)
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         shown = public_url(url)
@@ -115,10 +124,6 @@ def connect(url: str) -> Iterator[psycopg.Connection[Any]]:
             f"cannot connect to {shown} ({reason}); check the host, port, user and database, and that the "
             f"server is running and accepts this user", code="storage.pg_unreachable", url=shown, reason=reason,
         ) from exc
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def has_postgis(con: psycopg.Connection[Any]) -> bool:
@@ -248,13 +253,20 @@ def _frame_column(values: Sequence[Any], dtype: str, tz: str) -> np.ndarray:
     if dtype == "datetime":
         return np.array([None if v is None else np.datetime64(v.replace(tzinfo=None), "ms") for v in values],
                         dtype="datetime64[ms]")
-    if dtype == "tztext":
-        stamps = pd.to_datetime(pd.Series(list(values), dtype=object), utc=True).dt.tz_convert(tz)
-        text = _iso_text(stamps)
-        return np.array([None if _missing(v) else v for v in text.tolist()], dtype=object)
     if dtype == "bytes":
         return np.array([None if v is None else bytes(v) for v in values], dtype=object)
     return np.array(list(values), dtype=object)
+
+
+def _select(col: str, dtype: str) -> sql.Composable:
+    """The expression reading a column: a time of the schema comes back as the GeoPackage keeps it,
+    ISO 8601 text in the session's zone (the workspace's) with its offset, microseconds only when it
+    has some (:func:`app.storage.workspace._iso_text`); formatted by the server, which is fast."""
+    ident = sql.Identifier(col)
+    if dtype != "tztext":
+        return ident
+    return sql.SQL("CASE WHEN date_trunc('second', {c}) = {c} THEN to_char({c}, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM') "
+                   "ELSE to_char({c}, 'YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM') END").format(c=ident)
 
 
 def _typmod(stored: StoredLayer) -> str:
@@ -408,7 +420,7 @@ def read_stored(
                              columns=", ".join(unknown))
     dtypes = {c: d for c, d in entry.dtypes.items() if columns is None or c in columns}
     geo = entry.geometry_type is not None
-    fields = [sql.Identifier("fid"), *map(sql.Identifier, dtypes)]
+    fields = [sql.Identifier("fid"), *(_select(c, d) for c, d in dtypes.items())]
     if geo:
         fields.append(sql.SQL("ST_AsBinary(geom)"))
     query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(fields), sql.Identifier(schema, entry.name))
@@ -429,6 +441,8 @@ def read_stored(
         query += sql.SQL(" OFFSET %s")
         args.append(int(skip))
     with con.cursor(binary=True) as cur:
+        if "tztext" in dtypes.values():  # the times as the GeoPackage keeps them: ISO text in the zone
+            cur.execute("SELECT set_config('TimeZone', %s, true)", (tz,))
         rows = cur.execute(query, args).fetchall()
     values = list(zip(*rows, strict=True)) if rows else [()] * len(fields)
     index = pd.Index(np.array(values[0], dtype="int64"), name="fid")
@@ -463,7 +477,10 @@ class PgWorkspace:
         self._dsn, self.schema = parse_location(self.url)
         self.location = public_url(self.url)
         self.path = Path(self.schema)
-        with connect(self.url) as con:
+        self._local = threading.local()
+        self._open: list[tuple[int, psycopg.Connection[Any]]] = []  # every thread's, closed with the workspace
+        self._closer = weakref.finalize(self, _close_all, self._open)
+        with self._reading() as con:
             catalog = read_catalog(con, self.schema)
             if catalog is None or "meta" not in catalog:
                 raise WorkspaceError(
@@ -484,6 +501,27 @@ class PgWorkspace:
                                  path=self.location)
 
     # -- reading ------------------------------------------------------------------------------------
+    @contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction on this thread's connection (kept open between reads: the layer API's bbox
+        reads would otherwise spend most of their time connecting); a new one after a fork or a
+        lost connection."""
+        con = getattr(self._local, "con", None)
+        if con is None or con.closed or con.broken or self._local.pid != os.getpid():
+            con = self._local.con = _open(self.url, autocommit=True)
+            self._local.pid = os.getpid()
+            self._open.append((os.getpid(), con))
+        try:
+            with con.transaction():
+                yield con
+        except psycopg.OperationalError:
+            con.close()
+            raise
+
+    def close(self) -> None:
+        """Close the connections kept for reading (also done when the workspace is dropped)."""
+        self._closer()
+
     @property
     def crs(self) -> CRS:
         return CRS.from_user_input(self.meta["working_crs"])
@@ -517,7 +555,7 @@ class PgWorkspace:
     def read_stored(self, layer: str) -> StoredLayer:
         """A whole layer in the stored form (for a copy to another store)."""
         entry = self._entry(layer)
-        with connect(self.url) as con:
+        with self._reading() as con:
             frame = read_stored(con, self.schema, entry, tz=self.timezone)
         return StoredLayer(layer, frame, dict(entry.dtypes), entry.geometry_type,
                            CRS.from_user_input(entry.crs) if entry.crs else None, int(entry.srid or 0))
@@ -542,7 +580,7 @@ class PgWorkspace:
             When the layer is not in the workspace.
         """
         entry = self._entry(layer)
-        with connect(self.url) as con:
+        with self._reading() as con:
             frame = read_stored(con, self.schema, entry, tz=self.timezone, columns=columns, bbox=bbox, where=where,
                                 skip=skip_features, limit=max_features)
         frame = frame.reset_index(drop=True)
@@ -555,7 +593,7 @@ class PgWorkspace:
 
     def count(self, layer: str) -> int:
         self._entry(layer)
-        with connect(self.url) as con:
+        with self._reading() as con:
             return int(con.execute(sql.SQL("SELECT count(*) FROM {}").format(
                 sql.Identifier(self.schema, layer))).fetchone()[0])
 
@@ -563,7 +601,7 @@ class PgWorkspace:
         """Layers with counts, geometry types and extents; CRS; extent in WGS84."""
         infos = []
         total: list[float] | None = None
-        with connect(self.url) as con:
+        with self._reading() as con:
             for name in self.layers():
                 entry = self._catalog[name]
                 table = sql.Identifier(self.schema, name)
@@ -624,6 +662,13 @@ class PgWorkspace:
                 write_stored(con, self.schema, layer, tz=self.timezone)
             write_stored(con, self.schema, meta_layer(new_meta), tz=self.timezone)
         return PgWorkspace(self.url)
+
+
+def _close_all(cons: list[tuple[int, psycopg.Connection[Any]]]) -> None:
+    while cons:
+        pid, con = cons.pop()
+        if pid == os.getpid():  # a forked child leaves its parent's sessions alone
+            con.close()
 
 
 def meta_layer(meta: Mapping[str, str]) -> StoredLayer:
