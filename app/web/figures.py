@@ -16,17 +16,28 @@ import pandas as pd
 import shapely
 
 from app.maps import heat_options
-from app.storage.access import Principal
-from app.web.auth import ScopedState
 from app.services.params import default_month as month_of
 from app.services.params import last_data_day, parse_month
 from app.services.reports import build_monthly_report
+from app.storage.access import Principal
+from app.web.auth import ScopedState
 from app.web.state import AppState
 from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
 
-__all__ = ["default_month", "headline", "incident_points", "layer_frames", "models", "monthly",
-           "ranking", "report_for", "workspace_summary", "SOURCE"]
+__all__ = [
+    "SOURCE",
+    "default_month",
+    "headline",
+    "incident_frame",
+    "incident_points",
+    "layer_frames",
+    "models",
+    "monthly",
+    "ranking",
+    "report_for",
+    "workspace_summary",
+]
 
 #: Where the figures are computed (shown in the API answers).
 SOURCE = "geo.reports"
@@ -172,7 +183,9 @@ def monthly(state: AppState, month: str | None, *, months: int = 12,
     return {"measure": measure, "months": out, "source": SOURCE}
 
 
-def _incident_lonlat(state: AppState) -> pd.DataFrame:
+def incident_frame(state: AppState) -> pd.DataFrame:
+    """Every incident of the scope as occurred_at, category, lat/lon (WGS84) and x/y (working CRS),
+    read once per workspace version (the heat layers and the dashboard's heat window)."""
     def make() -> pd.DataFrame:
         ws = state.workspace()
         if not ws.has("incidents"):
@@ -192,9 +205,10 @@ def incident_points(state: AppState, *, start: Any = None, end: Any = None,
     """Incident points ``[lat, lon]`` (WGS84) in ``[start, end]`` (days, inclusive) of the
     given categories or groups, for a heat layer, with Leaflet.heat ``max``/``maxZoom`` that keep
     the heat from saturating (:func:`app.maps.heat_options`)."""
-    from geo.hotspots import select_incidents  # the hotspot core (scipy, esda) loads only when asked
+    # the hotspot core (scipy, esda) loads only when asked
+    from geo.hotspots import select_incidents
 
-    frame = _incident_lonlat(state)
+    frame = incident_frame(state)
     tz = state.workspace().timezone
     s = pd.Timestamp(start).tz_localize(tz) if start else None
     e = (pd.Timestamp(end) + pd.Timedelta(days=1)).tz_localize(tz) if end else None
@@ -206,7 +220,7 @@ def incident_points(state: AppState, *, start: Any = None, end: Any = None,
         heat = heat_options(sel[["x", "y"]].to_numpy(), ext, radius=14, blur=12)
     return {
         "heat": heat,
-        "count": int(len(sel)),
+        "count": len(sel),
         "first": when.min().isoformat() if len(sel) else None,
         "last": when.max().isoformat() if len(sel) else None,
         "points": sel[["lat", "lon"]].to_numpy().tolist(),

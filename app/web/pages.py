@@ -1,7 +1,9 @@
-"""The HTML pages: a shared layout (nav bar, language toggle) around the dashboard with the overview
-map, and the map/table pages whose data come from the JSON API.
+"""The HTML pages: a shared layout (nav bar, language toggle) around the dashboard (headline figures
+and the overview map) and the map/table pages. Every map loads its layers through the JSON API
+(``/api/v1/layers/{layer}?bbox``, ``/api/v1/incidents/points``): a page holds its frame, the figures
+it shows at once and its map's set-up, never layer data.
 
-The dashboard is cached per (workspace file version, language): a workspace replaced on disk
+The dashboard is cached per (scope, workspace file version, language): a workspace replaced on disk
 (writes are atomic) yields a new version and so a fresh page. Every page is checked to load nothing
 from another host (:func:`app.assets.assert_offline_html`).
 """
@@ -16,34 +18,37 @@ from typing import Any
 
 import jinja2
 import pandas as pd
+from pyproj import Transformer
 
-from app.assets import asset_url, assert_offline_html, check_assets
+from app.assets import assert_offline_html, asset_url, check_assets
 from app.i18n import MESSAGES, category_label, layer_label, other_lang, t
-from app.maps import MapParts, map_parts, overview_map
-import app.web.figures as figures
-import app.web.job_kinds as job_kinds  # (its feature switches are looked up when a page is made)
+from app.maps import MAIN_ROAD_CLASSES, STATION_COLORS, STYLE
+from app.services.params import shift_day
 from app.storage.audit import ACTIONS
 from app.storage.users import MIN_PASSWORD_LENGTH, ROLES
-from app.services.params import shift_day
+from app.web import (
+    figures,
+    job_kinds,  # (its feature switches are looked up when a page is made)
+)
 from app.web.messages import say_error
 from app.web.state import AppState
-from geo.tables import IMPORTABLE_LAYERS
 from geo.coords import COORD_SYSTEM_NAMES
 from geo.errors import InputError, PlannerError
 from geo.jsonsafe import to_jsonable
-from geo.schema import CATEGORIES, UNIT_KINDS
+from geo.schema import CAMERA_KINDS, CATEGORIES, NEIGHBORHOOD_KINDS, UNIT_KINDS
+from geo.tables import IMPORTABLE_LAYERS
 from routing.patrol import PLANNED_UNIT_KINDS
 
 __all__ = [
+    "PAGES",
     "LayerRow",
-    "overview_gzip",
     "NavItem",
     "OverviewPage",
-    "PAGES",
+    "login_html",
+    "overview_gzip",
     "overview_html",
     "overview_page",
     "page_html",
-    "login_html",
 ]
 
 _TEMPLATES = jinja2.Environment(
@@ -51,6 +56,8 @@ _TEMPLATES = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+# the pages' configs as UTF-8 text (``tojson`` still escapes <, >, & and ')
+_TEMPLATES.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
 STATIC_PREFIX = "/static"
 #: Pages of the nav bar: key -> path.
 NAV: tuple[tuple[str, str], ...] = (
@@ -59,6 +66,8 @@ NAV: tuple[tuple[str, str], ...] = (
     ("api", "/docs"),
 )
 PAGES = tuple(k for k, _ in NAV if k not in ("dashboard", "api"))
+#: The dashboard map shows incidents of this many months up to the newest one.
+MAP_INCIDENT_MONTHS = 12
 SHIFTS = ("08:00-12:00", "12:00-16:00", "16:00-20:00", "20:00-24:00", "00:00-04:00", "04:00-08:00")
 
 
@@ -121,12 +130,14 @@ class OverviewPage:
     crs: str
     timezone: str
     layers: tuple[LayerRow, ...]
-    map: MapParts
     nav: tuple[NavItem, ...] = ()
     active: str = "dashboard"
     static: str = STATIC_PREFIX
     figures: Figures | None = None
     figures_error: str | None = None
+    assets: dict[str, str] = field(default_factory=dict)
+    #: The map's set-up for the page's script (JSON): no layer data.
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -150,7 +161,7 @@ def _nav(lang: str, active: str) -> tuple[NavItem, ...]:
     return tuple(NavItem(k, t(f"nav.{k}", lang), f"{path}?lang={lang}", k == active) for k, path in NAV)
 
 
-def _tr(lang: str):  # noqa: ANN202 - the templates' translate function
+def _tr(lang: str):
     return lambda key, **kw: t(key, lang, **kw)
 
 
@@ -197,26 +208,105 @@ def _figures(state: AppState, lang: str) -> Figures:
     )
 
 
+#: What the dashboard's script says while it loads its layers (zh-CN and English; into ``ui``).
+_DASH_UI: dict[str, dict[str, str]] = {
+    "dash.loading": {"zh-CN": "正在加载地图图层：{layers}…", "en": "Loading map layers: {layers}…"},
+    "dash.offline": {"zh-CN": "无法连接服务器", "en": "the server cannot be reached"},
+    "dash.error": {
+        "zh-CN": "地图图层“{layer}”加载失败：{detail}。请检查与服务器的连接，然后点击“重试”。",
+        "en": "The map layer \"{layer}\" could not be loaded: {detail}. Check the connection to the server, "
+              "then click \"Retry\".",
+    },
+    "dash.retry": {"zh-CN": "重试", "en": "Retry"},
+    "dash.zoom_in": {
+        "zh-CN": "“{layer}”：当前视图内有 {n} 个要素，放大地图后显示。",
+        "en": "\"{layer}\": {n} features in this view; zoom in to show them.",
+    },
+}
+#: Most features of one layer the dashboard draws for a view; a view holding more asks to zoom in.
+VIEW_BUDGET = {"roads": 16_000, "neighborhoods": 6_000, "cameras": 12_000, "incidents": 8_000}
+_MAP_LABELS = ("stations", "station_sites", "boundary", "roads_local", "roads_main", "neighborhoods", "cameras",
+               "incidents_heat", "incidents_points", "tiles", "legend")
+_FIELDS = ("name", "road_class", "kind", "households", "model", "category", "occurred_at", "camera_id", "unnamed")
+
+
+def _station_sites(state: AppState) -> list[dict[str, Any]]:
+    """The station buildings (WGS84) with their names: the labels the map shows at once (one per
+    station, from ``site_x``/``site_y`` in working-CRS metres)."""
+    def make() -> list[dict[str, Any]]:
+        ws = state.workspace()
+        if not ws.has("stations") or not ws.count("stations"):
+            return []
+        st = pd.DataFrame(ws.read("stations")).drop(columns="geometry", errors="ignore")
+        if not {"site_x", "site_y"} <= set(st.columns):
+            return []
+        x = pd.to_numeric(st["site_x"], errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(st["site_y"], errors="coerce").to_numpy(dtype=float)
+        ok = ~(pd.isna(x) | pd.isna(y))
+        if not ok.any():
+            return []
+        lon, lat = Transformer.from_crs(ws.crs, "EPSG:4326", always_xy=True).transform(x[ok], y[ok])
+        names = st["name"] if "name" in st.columns else st["station_id"]
+        return [{"station_id": str(sid), "name": "" if pd.isna(n) else str(n),
+                 "lat": round(float(la), 6), "lon": round(float(lo), 6)}
+                for sid, n, lo, la in zip(st["station_id"][ok], names[ok], lon, lat)]
+    return state.cached("dashboard-sites", make=make)
+
+
+def _heat_window(state: AppState) -> dict[str, str] | None:
+    """The incident heat's days: the 12 months up to the newest incident (whole days, inclusive)."""
+    def make() -> dict[str, str] | None:
+        frame = figures.incident_frame(state)
+        if not len(frame):
+            return None
+        newest = pd.Timestamp(pd.to_datetime(frame["occurred_at"]).max())
+        if newest.tzinfo is not None:
+            newest = newest.tz_convert(state.workspace().timezone)
+        first = (newest.normalize() - pd.DateOffset(months=MAP_INCIDENT_MONTHS) + pd.Timedelta(days=1)).date()
+        return {"start": first.isoformat(), "end": newest.date().isoformat()}
+    return state.cached("dashboard-heat-window", make=make)
+
+
+def _dashboard_config(state: AppState, lang: str) -> dict[str, Any]:
+    """The dashboard map's set-up: where to look, what to call and colour things, how much to draw;
+    its layers come from the API (``/api/v1/layers/...``, ``/api/v1/incidents/points``)."""
+    tiles = state.tiles
+    ui = {k: v[lang] for k, v in _DASH_UI.items()}
+    return {
+        **_common_config(state, lang),
+        "ui": {**_ui_strings(lang), **ui},
+        "timezone": state.workspace().timezone,
+        "map": {
+            "labels": {k: t(f"map.{k}", lang) for k in _MAP_LABELS},
+            "fields": {k: t(f"field.{k}", lang) for k in _FIELDS},
+            "road_labels": {k: t(f"road.{k}", lang) for k in ("main", "local")},
+            "main_road_classes": sorted(MAIN_ROAD_CLASSES),
+            "categories": {c: category_label(c, lang) for c in CATEGORIES},
+            "camera_kinds": {k: t(f"camera.{k}", lang) for k in CAMERA_KINDS},
+            "neighborhood_kinds": {k: t(f"neighborhood.{k}", lang) for k in NEIGHBORHOOD_KINDS},
+            "style": STYLE,
+            "station_colors": list(STATION_COLORS),
+            "sites": _station_sites(state),
+            "heat_window": _heat_window(state),
+            "budget": VIEW_BUDGET,
+            "tiles": ({"url": tiles.url_template, "attribution": tiles.attribution or t("map.tiles", lang),
+                       "max_native_zoom": tiles.max_zoom} if tiles else None),
+        },
+    }
+
+
 def overview_page(state: AppState, lang: str) -> OverviewPage:
-    """The dashboard's content (reads the workspace, builds the map and the figures)."""
-    settings = state.settings
+    """The dashboard's content: the figures it shows at once and its map's set-up (no layer data:
+    the page's script loads the layers of the current view through the API)."""
     ws = state.workspace()
     info = ws.info()
-    tiles = state.tiles
-    m = overview_map(
-        ws,
-        lang=lang,
-        asset_url_prefix=settings.asset_url_prefix,
-        tile_url=tiles.url_template if tiles else None,
-        tile_attribution=tiles.attribution if tiles else "",
-        tile_max_zoom=tiles.max_zoom if tiles else None,
-    )
     figs: Figures | None = None
     error: str | None = None
     try:
         figs = _figures(state, lang)
     except InputError as exc:  # no incidents, or a layer the report needs is missing
         error = f"{t('dash.no_figures', lang)} {say_error(exc, lang)}"
+    prefix = state.settings.asset_url_prefix
     return OverviewPage(
         lang=lang,
         other_lang=other_lang(lang),
@@ -228,10 +318,12 @@ def overview_page(state: AppState, lang: str) -> OverviewPage:
             LayerRow(li.name, layer_label(li.name, lang), li.geometry_type, li.features)
             for li in info.layers
         ),
-        map=map_parts(m),
         nav=_nav(lang, "dashboard"),
         figures=figs,
         figures_error=error,
+        assets={"leaflet_js": asset_url("leaflet_js", prefix), "leaflet_css": asset_url("leaflet_css", prefix),
+                "heat_js": asset_url("leaflet_heat_js", prefix)},
+        config=_dashboard_config(state, lang),
     )
 
 
@@ -251,8 +343,7 @@ def overview_html(state: AppState, lang: str) -> str:
 
 
 def overview_gzip(state: AppState, lang: str) -> bytes:
-    """The dashboard gzip-compressed once per workspace version and language (it embeds the map's
-    data, about 1.5 MB on the demo: compressing it on every request would cost more than serving it)."""
+    """The dashboard gzip-compressed once per workspace version and language (cached with it)."""
     key = ("overview.gz", state.version(), lang, state.settings.asset_url_prefix)
     body = state.maps.get_or_make(key, lambda: gzip.compress(overview_html(state, lang).encode("utf-8"), 6))
     assert isinstance(body, bytes)
@@ -293,7 +384,7 @@ def _common_config(state: AppState, lang: str) -> dict[str, Any]:
 
 def _as_of(state: AppState) -> dt.date | None:
     try:
-        return figures._as_of(state)  # noqa: SLF001 - shared cache of the figures
+        return figures._as_of(state)
     except PlannerError:
         return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -11,11 +12,11 @@ import pytest
 from shapely.geometry import box, shape
 
 from app.assets import AssetsMissingError, find_off_host_urls
+from app.storage.workspace import Workspace
 from app.web import create_app, create_app_from_env
 from app.web.config import ENV_WORKSPACE, get_settings
 from app.web.errors import LayerNotFoundError, status_for
 from geo.errors import CRSError, InfeasibleError, InputError, PlannerError, WorkspaceError
-from app.storage.workspace import Workspace
 from tests.app._fixtures import client_class, make_mbtiles
 
 XINYU = box(114.85, 27.75, 115.0, 27.9)
@@ -159,6 +160,12 @@ def _local_urls(html: str) -> list[str]:
     return re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
 
 
+def _dashboard_config(html: str) -> dict[str, Any]:
+    m = re.search(r'<script id="pn-config" type="application/json">(.*?)</script>', html, re.DOTALL)
+    assert m, "the dashboard has no config"
+    return json.loads(m.group(1))
+
+
 def test_overview_zh(client: Any) -> None:
     r = client.get("/")
     assert r.status_code == 200
@@ -172,9 +179,14 @@ def test_overview_zh(client: Any) -> None:
     assert 'id="pn-lang-toggle" href="?lang=en"' in html
     assert re.search(r'data-layer="incidents"><td>警情 <code>incidents</code></td>\s*'
                      r'<td class="num">48</td>', html)
-    assert "L.map(" in html and "L.heatLayer(" in html
+    # the map: Leaflet, its heat plugin and the dashboard's script, which makes the map and its heat
+    # layer from the API (the page embeds no layer data: tests/app/test_web_dashboard.py)
+    assert 'id="pn-map"' in html and '<script src="/static/dashboard.js"></script>' in html
+    script = client.get("/static/dashboard.js").text
+    assert "PN.map(" in script and "L.heatLayer(" in script
+    assert "L.map(" in client.get("/static/pn.js").text
     urls = _local_urls(html)
-    assert "/assets/leaflet/dist/leaflet.js" in urls
+    assert "/assets/leaflet/dist/leaflet.js" in urls and "/assets/leaflet.heat/dist/leaflet-heat.js" in urls
     for url in urls:
         assert client.get(url).status_code == 200, url
 
@@ -212,7 +224,8 @@ def test_overview_follows_workspace_changes(tmp_path: Path, workspace_path: Path
         stations.loc[0, "name"] = "新北湖派出所"
         ws.write({"stations": stations})
         html = c.get("/").text
-        assert "新北湖派出所" in html
+        # the dashboard's map labels its station sites from its config; its areas come from the API
+        assert "新北湖派出所" in {s["name"] for s in _dashboard_config(html)["map"]["sites"]}
         assert c.get("/api/v1/layers/stations").json()["features"][0]["properties"]["name"] == \
             "新北湖派出所"
 
@@ -262,10 +275,13 @@ def test_tiles(workspace_path: Path, mbtiles_path: Path, assets_ready: Path) -> 
         assert c.get("/tiles/1/1/1.png").status_code == 204  # TMS row 0 is XYZ y=1: empty
         assert c.get("/tiles/1/5/0.png").status_code == 204
         assert c.get("/tiles/1/1/0.gif").status_code == 422
-        assert '"/tiles/{z}/{x}/{y}.png"' in c.get("/").text
+        html = c.get("/").text
+        assert '"/tiles/{z}/{x}/{y}.png"' in html
+        assert _dashboard_config(html)["map"]["tiles"]["url"] == "/tiles/{z}/{x}/{y}.png"
     with client_class()(create_app(workspace_path)) as c:
         assert c.get("/tiles/1/1/0.png").status_code == 404
-        assert "L.tileLayer" not in c.get("/").text
+        html = c.get("/").text
+        assert "L.tileLayer" not in html and _dashboard_config(html)["map"]["tiles"] is None
 
 
 def test_bad_mbtiles(tmp_path: Path, workspace_path: Path, assets_ready: Path) -> None:

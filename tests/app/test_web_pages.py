@@ -76,8 +76,9 @@ def test_dashboard_figures(demo_pages: Any) -> None:
     assert "尚无示范小区的社区警务室：4 个" in html
     en = demo_pages.get("/?lang=en").text
     assert "criminal cases" in en and "Jan–Oct YTD" in en and "Station ranking, October 2026" in en
-    # the overview map stays
-    assert "L.map(" in html and 'id="pn-layer-counts"' in html
+    # the overview map stays (made by its script, its layers from the API: test_web_dashboard.py)
+    assert 'id="pn-map"' in html and '<script src="/static/dashboard.js"></script>' in html
+    assert "PN.map(" in demo_pages.get("/static/dashboard.js").text and 'id="pn-layer-counts"' in html
 
 
 def test_dashboard_says_why_without_figures(client: Any) -> None:
