@@ -55,7 +55,10 @@ def _enrich(path: Path) -> None:
         geometry=[Point(x + 10 * i, y + 5 * i) for i in range(4)], crs=CRS)
     empty = gpd.GeoDataFrame({"label": pd.Series([], dtype=object)}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
     roster = pd.DataFrame({"team": ["G1", "G2"], "officers": [1, 2], "on_duty": [True, False]})
-    ws.write({"patrol_points": points, "empty_zone": empty, "duty_roster": roster}, meta={"note": {"k": [1, "二"]}})
+    incidents = ws.read("incidents")
+    incidents.loc[0, "occurred_at"] += pd.Timedelta(microseconds=123400)  # kept to the microsecond
+    ws.write({"patrol_points": points, "empty_zone": empty, "duty_roster": roster, "incidents": incidents},
+             meta={"note": {"k": [1, "二"]}})
     log = GpkgAuditLog(path)
     log.record(actor="cli:root", action="import", target=path.name, details={"layer": "incidents", "rows": 48})
     log.record(actor="zhihui", action="export", target="gaps.xlsx", details={"名称": "盲区", "n": 3})
@@ -109,6 +112,7 @@ def test_round_trip_gpkg_postgis_gpkg(ws_copy: Path, pg_url: str, tmp_path: Path
     pg = PgWorkspace(url)
     _layers_equal(src, pg)
     assert pg.read("patrol_points")["visits"].isna().tolist() == [False, True, False, False]
+    assert pg.read("incidents")["occurred_at"].iloc[0].microsecond == 123400
     assert pg.count("incidents") == 48 and pg.info().extent_wgs84 == pytest.approx(src.info().extent_wgs84)
     assert [li.bounds for li in pg.info().layers] == [li.bounds for li in src.info().layers]
 
