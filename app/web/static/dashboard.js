@@ -234,7 +234,14 @@
     });
     return track(v.key, v.label, run, function () { loadView(v, true); });
   }
+  /* the stations' names stay on the map while they fit: over 30 in the view, on hover only */
+  function crowd() {
+    var b = map.getBounds(), n = 0;
+    (M.sites || []).forEach(function (s) { if (b.contains([s.lat, s.lon])) n++; });
+    el.classList.toggle("pn-crowded", n > 30);
+  }
   function refresh() {
+    crowd();
     return Promise.all(views.map(function (v) { return loadView(v, false); }));
   }
   var timer = null;
