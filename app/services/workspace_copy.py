@@ -363,7 +363,7 @@ def copy_workspace(source: str | os.PathLike[str], target: str | os.PathLike[str
         dst_path = Path(dst_text)
         existing = [p for p in (dst_path, audit_path(dst_path), records_path(dst_path)) if p.exists()]
         if existing and not replace:
-            raise InputError(f"'{dst_path}' already exists; choose another path or pass --replace to replace it",
+            raise InputError(f"'{existing[0]}' already exists; choose another path or pass --replace to replace it",
                              code="workspace.copy_exists", path=str(existing[0]))
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="patrolnet-copy-")))

@@ -218,26 +218,22 @@ def _missing(v: Any) -> bool:
 
 def _db_values(layer: str, col: str, series: pd.Series, dtype: str) -> list[Any]:
     """A stored column as the Python values psycopg writes (``None`` for missing)."""
-    if dtype in _INTS:
-        return [None if _missing(v) else int(v) for v in series.tolist()]
-    if dtype == "bool":
-        return [None if _missing(v) else bool(v) for v in series.tolist()]
-    if dtype in ("float64", "float32"):
-        return [None if _missing(v) else float(v) for v in series.tolist()]
+    missing = series.isna().to_numpy(dtype=bool)
     if dtype == "tztext":
         try:
-            stamps = pd.to_datetime(series, utc=True, format="ISO8601")
+            series = pd.to_datetime(series, utc=True, format="ISO8601")
         except (ValueError, TypeError) as exc:
             raise InputError(f"layer '{layer}', column '{col}': a value is not a date and time ({exc}); fix it "
                              f"(ISO 8601, e.g. 2025-03-01T20:15:00+08:00) or import the layer again",
                              code="storage.pg_bad_time", layer=layer, column=col, reason=str(exc)) from exc
-        return [None if _missing(v) else v.to_pydatetime() for v in stamps.tolist()]
-    if dtype == "datetime":
-        stamps = pd.to_datetime(series)
-        return [None if _missing(v) else v.to_pydatetime() for v in stamps.tolist()]
-    if dtype == "bytes":
-        return [None if _missing(v) else bytes(v) for v in series.tolist()]
-    return [None if _missing(v) else str(v) for v in series.tolist()]
+    elif dtype == "datetime":
+        series = pd.to_datetime(series)
+    make: Any = {"bool": bool, "float64": float, "float32": float, "bytes": bytes, "str": str,
+                 "tztext": pd.Timestamp.to_pydatetime, "datetime": pd.Timestamp.to_pydatetime}.get(dtype, int)
+    values = series.tolist()
+    if not missing.any():
+        return [make(v) for v in values]
+    return [None if m else make(v) for v, m in zip(values, missing, strict=True)]
 
 
 def _frame_column(values: Sequence[Any], dtype: str, tz: str) -> np.ndarray:

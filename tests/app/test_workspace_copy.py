@@ -288,7 +288,7 @@ def test_refusals_name_the_location_and_the_fix(ws_copy: Path, pg_url: str, tmp_
         copy_workspace(url, target)
     assert file_exists.value.code == "workspace.copy_exists" and target.read_bytes() == b"keep me"
     audit_path(tmp_path / "fresh.gpkg").write_text("")  # a log left beside a deleted workspace counts too
-    with pytest.raises(InputError, match="already exists"):
+    with pytest.raises(InputError, match="fresh.gpkg.audit.sqlite' already exists"):
         copy_workspace(url, tmp_path / "fresh.gpkg")
 
     with pytest.raises(InputError, match="schema of its own") as public:
