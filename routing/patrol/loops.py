@@ -5,13 +5,16 @@ e-bike walks an orienteering loop from its post collecting the most prize (risk 
 time budget, solved with OR-Tools routing (prize-collecting TSP: disjunction penalties, a time
 dimension, guided local search). Several loops of near-equal value are planned and one is picked per
 day from a hash of the date and the unit id (:func:`choose_alternative`), so the team is not
-predictable but the plan is reproducible.
+predictable but the plan is reproducible: the search stops after a fixed count of solutions
+(:func:`search_budget`), never on the clock, so the same inputs and date give the same loop on any
+machine under any load.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import math
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
@@ -28,7 +31,16 @@ from routing.patrol.units import _unit_info
 from routing.patrol.window import _shift_seconds
 from routing.postman import ArcTable, arc_table
 
-__all__ = ["WALK_KPH", "EBIKE_KPH", "choose_alternative", "walk_graph", "team_loops", "plan_team_loop"]
+__all__ = [
+    "EBIKE_KPH",
+    "SOLUTIONS_PER_S",
+    "WALK_KPH",
+    "choose_alternative",
+    "plan_team_loop",
+    "search_budget",
+    "team_loops",
+    "walk_graph",
+]
 
 #: Patrol speeds of grid teams (km/h).
 WALK_KPH = 4.5
@@ -36,6 +48,14 @@ EBIKE_KPH = 12.0
 #: Orienteering penalties: the whole prize on offer weighs this many budgets of walking (seconds);
 #: measured on 400-node grids, 2-10 search about equally well at 1 s, 1 collects nothing.
 _PRIZE_BUDGETS = 5.0
+#: Search effort of a team loop: nominal seconds of search (``time_limit_s``, ``--time-limit``) are
+#: turned into a count of guided-local-search solutions at this rate (about what one core reached per
+#: second on the demo's teams), so the loop depends on the inputs alone, not on machine speed or load.
+SOLUTIONS_PER_S = 2000
+#: The fewest solutions a solve may take.
+MIN_SOLUTIONS = 20
+#: Failed moves allowed per allowed solution before the search gives up (a stall guard, also counted).
+FAILURES_PER_SOLUTION = 50
 
 
 def choose_alternative(n: int, *, date: dt.date | str | None, unit_id: str) -> int:
@@ -66,11 +86,28 @@ def walk_graph(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return H
 
 
+def search_budget(time_limit_s: float | None = None, solution_limit: int | None = None) -> int:
+    """How many guided-local-search solutions one orienteering solve may take.
+
+    ``solution_limit`` when given; else ``time_limit_s`` (nominal seconds of search) times
+    :data:`SOLUTIONS_PER_S`, at least :data:`MIN_SOLUTIONS`. The search stops on this count, never
+    on the clock, so the same inputs give the same loop on any machine under any load.
+    """
+    if solution_limit is not None and solution_limit > 0:
+        return int(solution_limit)
+    t = float(time_limit_s) if time_limit_s is not None and math.isfinite(float(time_limit_s)) else 0.0
+    return max(MIN_SOLUTIONS, round(max(t, 0.0) * SOLUTIONS_PER_S))
+
+
 def _solve_orienteering(
-    time_s: np.ndarray, stop_s: np.ndarray, penalty: np.ndarray, budget_s: int, *, time_limit_s: float,
-    solution_limit: int | None, forbidden: Iterable[int] = (), fill: bool = True,
+    time_s: np.ndarray, stop_s: np.ndarray, penalty: np.ndarray, budget_s: int, *, time_limit_s: float | None = None,
+    solution_limit: int | None = None, forbidden: Iterable[int] = (), fill: bool = True,
 ) -> list[int]:
-    """Prize-collecting TSP on matrix indices (0 = start): visiting order of the chosen nodes."""
+    """Prize-collecting TSP on matrix indices (0 = start): visiting order of the chosen nodes.
+
+    Deterministic: the search ends after :func:`search_budget` solutions, or once it has failed
+    :data:`FAILURES_PER_SOLUTION` times per allowed solution (a small model whose neighbourhoods are
+    exhausted finds no more solutions and would otherwise search on); never on the wall clock."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
     n = len(time_s)
@@ -88,15 +125,15 @@ def _solve_orienteering(
     routing.AddDimension(cbi, 0, int(budget_s), True, "time")
     for node in range(1, n):
         routing.AddDisjunction([manager.NodeToIndex(node)], int(penalty[node]))
-    for node in forbidden:
-        routing.solver().Add(routing.ActiveVar(manager.NodeToIndex(int(node))) == 0)
+    for node in sorted(int(f) for f in forbidden):
+        routing.solver().Add(routing.ActiveVar(manager.NodeToIndex(node)) == 0)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    if time_limit_s and time_limit_s > 0:
-        params.time_limit.FromMilliseconds(max(1, int(round(time_limit_s * 1000))))
-    if solution_limit:
-        params.solution_limit = int(solution_limit)
+    solutions = search_budget(time_limit_s, solution_limit)
+    params.solution_limit = solutions
+    routing.CloseModelWithParameters(params)
+    routing.AddSearchMonitor(routing.solver().FailuresLimit(FAILURES_PER_SOLUTION * solutions + 1000))
     sol = routing.SolveWithParameters(params)
     if sol is None:
         return []
@@ -114,9 +151,9 @@ def _fill(order: list[int], transit: np.ndarray, prize: np.ndarray, budget_s: in
           forbidden: Iterable[int] = ()) -> list[int]:
     """Insert skipped prize nodes at their cheapest place while the loop stays within the budget
     (heaviest first): the search trades prize against walking, orienteering only against the budget."""
-    banned = set(int(f) for f in forbidden)
+    banned = {int(f) for f in forbidden}
     seq = [0, *order, 0]
-    used = int(sum(transit[a, b] for a, b in zip(seq, seq[1:])))
+    used = int(sum(transit[a, b] for a, b in itertools.pairwise(seq)))
     for node in np.argsort(-prize, kind="stable").tolist():
         if node == 0 or prize[node] <= 0 or node in seq or node in banned:
             continue
@@ -185,7 +222,7 @@ def team_loops(
     dist_m, pred = dijkstra(tab.csr(), indices=idx, return_predecessors=True)
     length = dist_m[:, idx]
     time_s = length / mps
-    budget_s = int(math.floor(budget_min * 60))
+    budget_s = math.floor(budget_min * 60)
     stop_s = np.full(len(pts), stop_min * 60.0)
     stop_s[0] = 0.0
     # drop prize nodes that cannot be reached and left again within the budget
@@ -207,13 +244,13 @@ def team_loops(
     def make(order_local: list[int]) -> Loop:
         nodes_k = [int(keep[i]) for i in order_local]
         seq = [0] + nodes_k + [0]
-        travel = float(sum(time_s[a, b] for a, b in zip(seq, seq[1:])))
-        lm = float(sum(length[a, b] for a, b in zip(seq, seq[1:])))
+        travel = float(sum(time_s[a, b] for a, b in itertools.pairwise(seq)))
+        lm = float(sum(length[a, b] for a, b in itertools.pairwise(seq)))
         return Loop(tuple(pts[i] for i in nodes_k), start_prize + float(sum(prize_vals[i] for i in nodes_k)), travel,
                     float(stop_s[nodes_k].sum()) if nodes_k else 0.0, lm)
 
-    first = make(_solve_orienteering(t_mat, s_vec, penalty, budget_s, time_limit_s=time_limit_s,
-                                     solution_limit=solution_limit))
+    solutions = search_budget(time_limit_s, solution_limit)
+    first = make(_solve_orienteering(t_mat, s_vec, penalty, budget_s, solution_limit=solutions))
     loops = [first]
     rng = np.random.default_rng(seed)
     local_of = {pts[int(k)]: i for i, k in enumerate(keep)}
@@ -227,8 +264,8 @@ def team_loops(
                 forbid.add(int(rng.choice(choices)))
         noise = rng.uniform(0.9, 1.1, len(prize_arr))
         pen = np.where(prize_arr > 0, np.maximum(1, np.rint(prize_arr * noise * scale)), 0).astype(np.int64)
-        cand = make(_solve_orienteering(t_mat, s_vec, pen, budget_s, time_limit_s=time_limit_s / 2,
-                                        solution_limit=solution_limit, forbidden=forbid))
+        cand = make(_solve_orienteering(t_mat, s_vec, pen, budget_s, forbidden=forbid,
+                                        solution_limit=max(MIN_SOLUTIONS, solutions // 2)))
         if cand.prize >= (1 - tolerance) * first.prize and all(set(cand.stops) != set(lp.stops) for lp in loops):
             loops.append(cand)
     # not enough different places within tolerance: the same places the other way round, when that
@@ -270,10 +307,10 @@ def plan_team_loop(
     the prize nodes (shortest walking paths / ``speed_kph``), ``AddDisjunction([node], penalty)``
     with penalties proportional to the prizes (the smallest prize outweighs the whole budget of
     travel, so prize comes first and walking distance breaks ties), a time dimension whose limit is
-    the budget (walking plus ``stop_min`` at every prize node visited), guided local search for
-    ``time_limit_s``; skipped prizes that still fit are then inserted where cheapest (the search
+    the budget (walking plus ``stop_min`` at every prize node visited), guided local search for a
+    fixed count of solutions (:func:`search_budget`; deterministic, not timed); skipped prizes that still fit are then inserted where cheapest (the search
     weighs prize against walking, orienteering only against the budget). Then up to ``n_alternatives
-    - 1`` more loops, each re-solved (half the time) with prizes perturbed by up to 10 % and one stop
+    - 1`` more loops, each re-solved (half the search) with prizes perturbed by up to 10 % and one stop
     of every earlier loop forbidden, kept when within ``tolerance`` of the best value and visiting a
     different set of places; failing that, a loop walked the other way round when that takes no
     longer (always so on foot). The day's loop is picked by
@@ -299,8 +336,10 @@ def plan_team_loop(
     seed
         Seed of the perturbations.
     time_limit_s, solution_limit
-        Search limits per solve (seconds of guided local search; a solution count makes the result
-        independent of machine speed).
+        Search effort per solve: ``solution_limit`` guided-local-search solutions, or when not given
+        ``time_limit_s`` nominal seconds at :data:`SOLUTIONS_PER_S` (:func:`search_budget`). The
+        search stops on counts only, never on the clock: the same inputs give the same loops on any
+        machine, under any load.
     unit
         The unit record (``unit_id``, ``name``, ``officers``, ``auxiliaries``, ``volunteers``,
         ``mode``): the line-up printed on the sheet.
@@ -346,7 +385,7 @@ def plan_team_loop(
     stops: list[Stop] = []
     t = 0.0
     chain = [start_node, *loop.stops, start_node]
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         for arc in tab.path_arcs(pred[row[a]], idx[row[a]], idx[row[b]]):
             seq.append(arc)
             t0.append(t)

@@ -99,8 +99,11 @@ def plan_shift(
     kinds
         Unit kinds to plan.
     time_limit_s
-        OR-Tools search time per team loop solve (alternatives get half). On the demo's teams 0.1 s
-        comes within a few per cent of 1 s; the whole demo shift (12 vehicles, 47 teams) takes ~15 s.
+        Search effort per team loop, in nominal seconds (alternatives get half): turned into a count
+        of guided-local-search solutions (:func:`routing.patrol.loops.search_budget`, 2,000 per
+        second), never a wall-clock limit, so the same inputs and date give the same plan, byte for
+        byte, on any machine under any load. The default 0.1 (200 solutions per loop) plans the whole
+        demo shift (12 vehicles, 47 teams) in ~13 s on one core.
 
     Returns
     -------
@@ -146,7 +149,7 @@ def plan_shift(
                 beat_nodes.setdefault(b, []).extend(eid_arc[int(e_id)])
         cost = np.zeros((len(cars), len(beat_ids)))
         for j, b in enumerate(beat_ids):
-            xy = np.array([node_xy[n] for n in set(beat_nodes.get(b, []))]).reshape(-1, 2)
+            xy = np.array([node_xy[n] for n in dict.fromkeys(beat_nodes.get(b, []))]).reshape(-1, 2)
             if len(xy):
                 cost[:, j] = np.hypot(ux[cars, None] - xy[None, :, 0], uy[cars, None] - xy[None, :, 1]).min(axis=1)
         rows, cols = linear_sum_assignment(cost)
@@ -160,7 +163,7 @@ def plan_shift(
         bases = {}
         unit_recs = {}
         for b, members in by_beat.items():
-            cand = list(set(beat_nodes.get(b, [])))
+            cand = list(dict.fromkeys(beat_nodes.get(b, [])))  # first-seen order: no hash order
             xy = np.array([node_xy[n] for n in cand])
             i0 = members[0]
             bases[b] = cand[int(np.argmin(np.hypot(xy[:, 0] - ux[i0], xy[:, 1] - uy[i0])))]
