@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 import geopandas as gpd
@@ -353,3 +354,30 @@ def test_command_line_copies_both_ways_and_refuses_in_the_users_language(ws_copy
     home = runner.invoke(cli, ["workspace", "copy", url, str(back), "--lang", "zh-CN"])
     assert home.exit_code == 0, home.output and "已复制工作区" in home.output
     _layers_equal(Workspace(ws_copy), Workspace(back))
+
+
+def test_concurrent_writers_in_postgis_both_survive(workspace_path: Path, pg_url: str,  # noqa: F811
+                                                    tmp_path: Path) -> None:
+    url = f"{pg_url}?schema={_schema(tmp_path)}"
+    copy_workspace(workspace_path, url)
+    base = PgWorkspace(url)
+    cameras, nodes = base.read("cameras"), base.read("road_nodes")
+    errors: list[BaseException] = []
+
+    def write(layers: dict[str, pd.DataFrame], key: str) -> None:
+        try:
+            PgWorkspace(url).write(layers, meta={key: "yes"})
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=({"cameras": cameras.iloc[:3]}, "by_a")),
+               threading.Thread(target=write, args=({"road_nodes": nodes.iloc[:5]}, "by_b"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    after = PgWorkspace(url)
+    assert (after.count("cameras"), after.count("road_nodes")) == (3, 5)
+    assert after.meta["by_a"] == after.meta["by_b"] == "yes" and after.layers() == base.layers()
+    base.close()
