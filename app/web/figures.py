@@ -43,9 +43,38 @@ __all__ = [
 SOURCE = "geo.reports"
 
 
+class CachedReads:
+    """The scope's workspace whose whole-layer reads come from the state's cache of layers
+    (:func:`layer_frames`: one read per workspace version, shared with the layers API), so the
+    report, the last day of data and the heat points read each layer once instead of once each.
+
+    ``read(name, columns=...)`` gives the cached layer's columns (and geometry), as a read of the
+    scope's workspace does; a read with a filter (bbox, where, paging) and everything else go to
+    the workspace itself.
+    """
+
+    def __init__(self, state: AppState):
+        self._state = state
+        self._ws = state.workspace()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ws, name)
+
+    def read(self, layer: str, *, columns: list[str] | None = None, **filters: Any) -> pd.DataFrame:
+        if any(v not in (None, 0) for v in filters.values()):
+            return self._ws.read(layer, columns=columns, **filters)
+        frame = layer_frames(self._state)(layer)
+        if columns is not None:
+            keep = [c for c in columns if c in frame.columns]
+            if hasattr(frame, "geometry") and frame.geometry.name not in keep:
+                keep.append(frame.geometry.name)
+            return frame[keep]
+        return frame.copy(deep=False)  # (copy on write: the cache never sees a caller's change)
+
+
 def _as_of(state: AppState) -> dt.date | None:
     """Last day of data (:func:`app.services.params.last_data_day`), cached per workspace version."""
-    return state.cached("as-of", make=lambda: last_data_day(state.workspace()))
+    return state.cached("as-of", make=lambda: last_data_day(CachedReads(state)))
 
 
 def default_month(state: AppState) -> str:
@@ -66,7 +95,7 @@ def report_for(state: AppState, month: str | None) -> Any:
         communities, neighborhoods and incidents).
     """
     m = parse_month(month) if month and month.strip() else default_month(state)
-    return state.cached("report", m, make=lambda: build_monthly_report(state.workspace(), month=m,
+    return state.cached("report", m, make=lambda: build_monthly_report(CachedReads(state), month=m,  # type: ignore[arg-type]
                                                                        as_of=_as_of(state)))
 
 
@@ -187,7 +216,7 @@ def incident_frame(state: AppState) -> pd.DataFrame:
     """Every incident of the scope as occurred_at, category, lat/lon (WGS84) and x/y (working CRS),
     read once per workspace version (the heat layers and the dashboard's heat window)."""
     def make() -> pd.DataFrame:
-        ws = state.workspace()
+        ws = CachedReads(state)
         if not ws.has("incidents"):
             return pd.DataFrame({"occurred_at": [], "category": [], "lat": [], "lon": [], "x": [], "y": []})
         inc = ws.read("incidents", columns=["occurred_at", "category"])

@@ -151,3 +151,28 @@ def test_without_incidents_there_is_no_heat(ws_copy: Path, assets_ready: Path) -
     with client_class()(create_app(ws_copy)) as c:
         cfg = config_of(c.get("/").text)
         assert cfg["map"]["heat_window"] is None and cfg["layers"]["incidents"] == 0
+
+
+@pytest.mark.parametrize("station", [None, "S01"])
+def test_figures_from_cached_layers_are_the_reports(demo_workspace_file: Path, assets_ready: Path,
+                                                    station: str | None) -> None:
+    """The dashboard's report reads each layer once through the layers' cache (shared with the layers
+    API): every table is the one ``patrolnet report`` builds from the workspace, for a station too."""
+    from app.services.params import last_data_day
+    from app.services.reports import build_monthly_report
+    from app.storage.access import Principal
+    from app.web import figures
+    from app.web.auth import ScopedState
+
+    base = create_app(demo_workspace_file).state.patrolnet
+    state = base if station is None else ScopedState(base, Principal("t", "station", station))
+    rep = figures.report_for(state, None)
+    ws = state.workspace()
+    ref = build_monthly_report(ws, month=rep.month, as_of=last_data_day(ws))
+    assert (rep.month, rep.as_of) == (ref.month, ref.as_of) and set(rep.tables) == set(ref.tables)
+    for name in ref.tables:
+        pd.testing.assert_frame_equal(rep.table(name), ref.table(name))
+    pd.testing.assert_frame_equal(rep.incidents, ref.incidents)
+    assert figures.layer_frames(state)("incidents") is figures.layer_frames(state)("incidents")  # read once
+    if station:
+        assert set(rep.incidents["station_id"].dropna()) == {station}
