@@ -105,14 +105,23 @@ class _GpkgSource:
 
     def __init__(self, path: Path, folder: Path):
         self.location = str(path)
-        Workspace(path)  # a patrolnet workspace, of a schema version this patrolnet reads
+        if not path.is_file():
+            Workspace(path)  # says it does not exist
         self.snapshot = folder / path.name
         with writer_lock(path):
-            shutil.copyfile(path, self.snapshot)
+            try:  # SQLite's backup API: what another program (QGIS) committed to its WAL is included
+                _sqlite_snapshot(path, self.snapshot)
+            except sqlite3.Error:  # a folder it cannot write its lock files to: the file as it is
+                self.snapshot.unlink(missing_ok=True)
+                shutil.copyfile(path, self.snapshot)
             for side, make in (("audit", audit_path), ("records", records_path)):
                 if make(path).exists():
                     _sqlite_snapshot(make(path), folder / f"{side}.sqlite")
-        ws = Workspace(self.snapshot)
+        try:  # the snapshot, not the file: opening a GeoPackage with GDAL may checkpoint another program's WAL
+            ws = Workspace(self.snapshot)
+        except WorkspaceError:
+            Workspace(path)  # the same refusal, naming the file the user gave
+            raise
         self.meta, self.timezone = ws.meta, ws.timezone
         self.order = [str(n) for n, _ in pyogrio.list_layers(self.snapshot)]
         self.folder, self.users_file = folder, users_path(path)

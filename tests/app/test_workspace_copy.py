@@ -185,6 +185,9 @@ def test_bbox_read_uses_the_gist_index_and_equals_the_gpkg(ws_copy: Path, pg_url
                                       check_exact=True)
         if layer in ("road_edges", "incidents", "neighborhoods"):
             assert 0 < len(got) < gpkg.count(layer)
+    burglary = "category = 'burglary'"  # a condition of the program's own, in either backend's SQL
+    pd.testing.assert_frame_equal(gpkg.read("incidents", where=burglary), pg.read("incidents", where=burglary))
+    assert 0 < len(pg.read("incidents", where=burglary)) < pg.count("incidents")
     # a page of some columns, as the layer API asks for them
     page = {"columns": ["category", "incident_id"], "skip_features": 2, "max_features": 5}
     pd.testing.assert_frame_equal(gpkg.read("incidents", **page), pg.read("incidents", **page), check_exact=True)
@@ -307,6 +310,11 @@ def test_refusals_name_the_location_and_the_fix(ws_copy: Path, pg_url: str, tmp_
     assert same.value.code == "workspace.copy_same"
     with pytest.raises(WorkspaceError, match="does not exist"):
         copy_workspace(tmp_path / "nothing.gpkg", f"{pg_url}?schema=never")
+    junk = tmp_path / "junk.gpkg"
+    junk.write_text("not a GeoPackage")
+    with pytest.raises(WorkspaceError, match="cannot be opened as a GeoPackage") as unreadable:
+        copy_workspace(junk, f"{pg_url}?schema=never")
+    assert unreadable.value.fmt["path"] == str(junk)
 
     # the server: unreachable (the password never shown), no PostGIS, no workspace in the schema
     with pytest.raises(WorkspaceError, match="cannot connect to postgresql://ops:\\*\\*\\*@127.0.0.1:1/") as down:
@@ -381,3 +389,20 @@ def test_concurrent_writers_in_postgis_both_survive(workspace_path: Path, pg_url
     assert (after.count("cameras"), after.count("road_nodes")) == (3, 5)
     assert after.meta["by_a"] == after.meta["by_b"] == "yes" and after.layers() == base.layers()
     base.close()
+
+
+def test_the_copy_includes_what_another_program_committed_to_the_wal(ws_copy: Path, pg_url: str,  # noqa: F811
+                                                                     tmp_path: Path) -> None:
+    """QGIS keeps a GeoPackage in WAL mode while it is open: its committed edits are in the -wal file."""
+    qgis = sqlite3.connect(ws_copy)
+    try:
+        qgis.execute("PRAGMA journal_mode=WAL")
+        qgis.execute("PRAGMA wal_autocheckpoint=0")
+        with qgis:
+            qgis.execute("INSERT INTO meta (key, value) VALUES ('edited_in', 'QGIS')")
+        assert Path(f"{ws_copy}-wal").stat().st_size > 0
+        url = f"{pg_url}?schema={_schema(tmp_path)}"
+        copy_workspace(ws_copy, url)
+    finally:
+        qgis.close()
+    assert PgWorkspace(url).meta["edited_in"] == "QGIS"
