@@ -222,7 +222,8 @@ def incident_frame(state: AppState) -> pd.DataFrame:
         inc = ws.read("incidents", columns=["occurred_at", "category"])
         xy_m = shapely.get_coordinates(inc.geometry.to_numpy())
         xy = shapely.get_coordinates(inc.geometry.to_crs("EPSG:4326").to_numpy())
-        return pd.DataFrame({"occurred_at": inc["occurred_at"].to_numpy(),
+        # (.array keeps the zone-aware times as they are: .to_numpy() would box every one of them)
+        return pd.DataFrame({"occurred_at": inc["occurred_at"].array,
                              "category": inc["category"].astype(str).to_numpy(),
                              "lat": np.round(xy[:, 1], 6), "lon": np.round(xy[:, 0], 6),
                              "x": xy_m[:, 0], "y": xy_m[:, 1]})
