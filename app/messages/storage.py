@@ -32,6 +32,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "复制到 {url} 失败（{reason}）；该处未写入任何内容",
         "en": "the copy into {url} failed ({reason}); nothing was written there",
     },
+    "error.storage.pg_read_failed": {
+        "zh-CN": "读取 {url} 中的工作区失败（{reason}）；未复制任何内容",
+        "en": "reading the workspace at {url} failed ({reason}); nothing was copied",
+    },
     "error.storage.pg_reserved_layer": {
         "zh-CN": "图层“{layer}”与 PostgreSQL 中存储自身的表同名；请给图层改名",
         "en": "layer '{layer}': the name is taken by the store's own tables in PostgreSQL; rename the layer",

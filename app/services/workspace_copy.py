@@ -378,7 +378,7 @@ def copy_workspace(source: str | os.PathLike[str], target: str | os.PathLike[str
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="patrolnet-copy-")))
         if src_pg:
             con = stack.enter_context(connect(src_text))
-            stack.enter_context(_pg_failures(src_text))
+            stack.enter_context(_pg_failures(src_text, reading=True))
             con.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             con.read_only = True
             stack.enter_context(con.transaction())
@@ -434,7 +434,7 @@ def _server(dsn: str) -> tuple[str, str]:
 
 
 @contextmanager
-def _pg_failures(url: str) -> Iterator[None]:
+def _pg_failures(url: str, *, reading: bool = False) -> Iterator[None]:
     """A database error during the copy as a :class:`WorkspaceError` naming the location (the
     transaction is rolled back: nothing was written)."""
     try:
@@ -444,5 +444,8 @@ def _pg_failures(url: str) -> Iterator[None]:
         raise _schema_exists(public_url(url), schema) from exc
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
+        if reading:
+            raise WorkspaceError(f"reading the workspace at {public_url(url)} failed ({reason}); nothing was copied",
+                                 code="storage.pg_read_failed", url=public_url(url), reason=reason) from exc
         raise WorkspaceError(f"the copy into {public_url(url)} failed ({reason}); nothing was written there",
                              code="storage.pg_copy_failed", url=public_url(url), reason=reason) from exc

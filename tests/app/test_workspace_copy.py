@@ -335,6 +335,23 @@ def test_refusals_name_the_location_and_the_fix(ws_copy: Path, pg_url: str, tmp_
     with pytest.raises(WorkspaceError, match="holds no patrolnet workspace"):
         PgWorkspace(f"{pg_url}?schema=nobody_here")
 
+    # a user who may not create schemas; a layer's table dropped outside patrolnet
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute("DROP ROLE IF EXISTS visitor")
+        con.execute("CREATE ROLE visitor LOGIN")
+        con.execute("REVOKE CREATE ON DATABASE patrolnet_test FROM PUBLIC")
+    visitor = pg_url.replace("//patrolnet@", "//visitor@") + "?schema=visitors"
+    with pytest.raises(WorkspaceError, match="the copy into postgresql://visitor@.* failed .*permission denied") as denied:
+        copy_workspace(ws_copy, visitor)
+    assert denied.value.code == "storage.pg_copy_failed" and "未写入任何内容" in said(denied.value, "zh-CN")
+    broken = f"{pg_url}?schema={_schema(tmp_path, 'broken')}"
+    copy_workspace(ws_copy, broken)
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute(f"DROP TABLE {parse_location(broken)[1]}.cameras")
+    with pytest.raises(WorkspaceError, match="reading the workspace at .* failed .*cameras") as unreadable_pg:
+        copy_workspace(broken, tmp_path / "from_broken.gpkg")
+    assert unreadable_pg.value.code == "storage.pg_read_failed" and not (tmp_path / "from_broken.gpkg").exists()
+
     # a layer whose name PostgreSQL's own tables of the store hold: refused, nothing written
     ws = Workspace(ws_copy)
     ws.write({"audit": ws.read("cameras").iloc[:2]})
