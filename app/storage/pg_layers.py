@@ -226,8 +226,10 @@ def _db_values(layer: str, col: str, series: pd.Series, dtype: str) -> list[Any]
             raise InputError(f"layer '{layer}', column '{col}': a value is not a date and time ({exc}); fix it "
                              f"(ISO 8601, e.g. 2025-03-01T20:15:00+08:00) or import the layer again",
                              code="storage.pg_bad_time", layer=layer, column=col, reason=str(exc)) from exc
-    elif dtype == "datetime":
+    elif dtype == "datetime":  # TIMESTAMP keeps no zone: a zoned column goes in as UTC (and comes back so)
         series = pd.to_datetime(series)
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
     make: Any = {"bool": bool, "float64": float, "float32": float, "bytes": bytes, "str": str,
                  "tztext": pd.Timestamp.to_pydatetime, "datetime": pd.Timestamp.to_pydatetime}.get(dtype, int)
     values = series.tolist()
