@@ -9,6 +9,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "cannot connect to {url} ({reason}); check the host, port, user and database, and that the server is "
               "running and accepts this user",
     },
+    "error.storage.pg_bad_schema": {
+        "zh-CN": "数据库地址 {url} 中的模式名“{value}”无效：请只用小写字母、数字和下划线（如 yushui）",
+        "en": "{url}: schema '{value}': use lowercase letters, digits and _ (e.g. yushui)",
+    },
     "error.storage.pg_no_postgis": {
         "zh-CN": "{url} 所在的数据库没有安装 PostGIS；请数据库管理员在该库中执行 CREATE EXTENSION postgis; 后再复制",
         "en": "the database of {url} has no PostGIS; ask its administrator to run 'CREATE EXTENSION postgis;' in it, "

@@ -365,10 +365,11 @@ def copy_workspace(source: str | os.PathLike[str], target: str | os.PathLike[str
     started = time.perf_counter()
     src_text, dst_text = os.fspath(source), os.fspath(target)
     src_pg, dst_pg = is_postgres(src_text), is_postgres(dst_text)
+    for text, pg in ((src_text, src_pg), (dst_text, dst_pg)):
+        if pg:
+            _check_location(text)
     _check_distinct(src_text, dst_text, src_pg, dst_pg)
-    if dst_pg:
-        parse_location(dst_text)
-    else:
+    if not dst_pg:
         dst_path = Path(dst_text)
         existing = [p for p in (dst_path, audit_path(dst_path), records_path(dst_path)) if p.exists()]
         if existing and not replace:
@@ -412,6 +413,16 @@ def copy_workspace(source: str | os.PathLike[str], target: str | os.PathLike[str
                       meta_keys=meta_keys, audit_entries=counts["audit"], records=counts["records"],
                       record_events=counts["record_events"], not_copied=tuple(left),
                       seconds=time.perf_counter() - started)
+
+
+def _check_location(url: str) -> None:
+    """A ``postgresql://`` location's schema name, refused with the location named."""
+    try:
+        parse_location(url)
+    except InputError as exc:
+        shown = public_url(url)
+        raise InputError(f"{shown}: {exc}", code="storage.pg_bad_schema", url=shown,
+                         value=str(exc.fmt.get("value", ""))) from exc
 
 
 def _check_distinct(src: str, dst: str, src_pg: bool, dst_pg: bool) -> None:

@@ -299,8 +299,9 @@ def test_refusals_name_the_location_and_the_fix(ws_copy: Path, pg_url: str, tmp_
         copy_workspace(ws_copy, pg_url)
     assert public.value.code == "storage.pg_public_schema"
     with pytest.raises(InputError, match="lowercase letters") as bad_schema:
-        copy_workspace(ws_copy, f"{pg_url}?schema=Yushui;drop")
-    assert bad_schema.value.code == "storage.pg_schema"
+        copy_workspace(ws_copy, pg_url.replace("//patrolnet@", "//patrolnet:pw123@") + "?schema=Yushui;drop")
+    assert bad_schema.value.code == "storage.pg_bad_schema" and "patrolnet:***@" in str(bad_schema.value)
+    assert "pw123" not in said(bad_schema.value, "zh-CN") and "模式名“Yushui;drop”无效" in said(bad_schema.value, "zh-CN")
     with pytest.raises(InputError, match="'mysql://' workspaces are not supported"):
         copy_workspace(ws_copy, "mysql://u@h/db")
     with pytest.raises(InputError, match="both the source and the target"):
