@@ -9,7 +9,10 @@ file replaced atomically (:func:`geo.atomic.atomic_path`).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -107,15 +110,53 @@ def _xlsx_value(v: Any) -> Any:
     return v
 
 
-def write_safe_xlsx(sheets: Sequence[tuple[str, pd.DataFrame]], path: str | os.PathLike[str]) -> Path:
+#: The time written into a workbook's zip entries without a ``stamp``: the zip format's earliest.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_CORE_TIMES = re.compile(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>|<dcterms:(created|modified)\b[^>]*/>")
+
+
+def _reproducible_zip(src: Path, dst: Path, stamp: dt.datetime | None) -> None:
+    """Copy the workbook ``src`` to ``dst`` with nothing of the moment it was written: every entry
+    dated ``stamp`` (UTC; else 1980-01-01), in the same order, and the document properties' created
+    and modified times set to ``stamp`` (else left out; both are optional in OOXML)."""
+    if stamp is not None:
+        utc = (stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+        when = max(_ZIP_EPOCH, (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second))
+        iso = utc.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    else:
+        when, iso = _ZIP_EPOCH, b""
+
+    def core(m: re.Match[bytes]) -> bytes:
+        if not iso:
+            return b""
+        tag = m.group(1) or m.group(2)
+        return b"<dcterms:%s xsi:type=\"dcterms:W3CDTF\">%s</dcterms:%s>" % (tag, iso, tag)
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = _CORE_TIMES.sub(core, data)
+            info = zipfile.ZipInfo(item.filename, date_time=when)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            info.create_system = 3
+            zout.writestr(info, data)
+
+
+def write_safe_xlsx(sheets: Sequence[tuple[str, pd.DataFrame]], path: str | os.PathLike[str], *,
+                    stamp: dt.datetime | None = None) -> Path:
     """Write tables as an Excel workbook, one sheet each, atomically.
 
     Headers bold with the first row frozen, columns sized to their content (CJK counted double),
     text stored as text (never run as a formula), multi-line text wrapped, dates formatted, missing
     values left empty and numbers kept as numbers.
-    """
-    import datetime as dt
 
+    The same tables give the same bytes: the workbook carries no time of writing (openpyxl stamps
+    its document properties and zip entries with the clock; they are rewritten). ``stamp`` is the
+    time it should carry instead, derived from its inputs (the report's period, the plan's shift);
+    without one the properties have no created/modified time and the entries are dated 1980-01-01.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -160,5 +201,10 @@ def write_safe_xlsx(sheets: Sequence[tuple[str, pd.DataFrame]], path: str | os.P
                     cells.append(v)
             ws.append(cells)
     with atomic_path(path, suffix=".tmp.xlsx") as tmp:
-        wb.save(tmp)
+        raw = tmp.with_name(tmp.name + ".raw")
+        try:
+            wb.save(raw)
+            _reproducible_zip(raw, tmp, stamp)
+        finally:
+            raw.unlink(missing_ok=True)
     return path

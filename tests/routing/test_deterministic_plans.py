@@ -195,3 +195,28 @@ def test_the_loop_search_stops_on_a_count_not_on_the_clock():
     order = _solve_orienteering(t, np.zeros(4), np.array([0, 500, 500, 500]), 600, solution_limit=10_000,
                                 forbidden={1, 2})
     assert order == [3] and time.perf_counter() - t0 < 5
+
+
+def test_a_workbook_written_twice_is_the_same_file(tmp_path):
+    """XLSX (reports, gap lists) carries no time of writing: openpyxl's created/modified and zip
+    entry times are replaced by the given stamp, or left out."""
+    import zipfile
+
+    import openpyxl
+    import pandas as pd
+
+    from geo.writers import write_safe_xlsx
+
+    table = pd.DataFrame({"道路": ["人民北路", "=1+1"], "分钟": [12.5, 3.0], "日期": [dt.date(2026, 11, 2)] * 2})
+    write_safe_xlsx([("计划", table)], tmp_path / "a.xlsx")
+    time.sleep(2.1)  # zip times have a 2-second resolution
+    write_safe_xlsx([("计划", table)], tmp_path / "b.xlsx")
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    core = zipfile.ZipFile(tmp_path / "a.xlsx").read("docProps/core.xml")
+    assert b"dcterms:created" not in core and b"dcterms:modified" not in core
+    shift = dt.datetime(2026, 11, 2, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    write_safe_xlsx([("计划", table)], tmp_path / "c.xlsx", stamp=shift)
+    book = openpyxl.load_workbook(tmp_path / "c.xlsx")
+    assert book.properties.created == book.properties.modified == dt.datetime(2026, 11, 2, 12, 0)
+    assert {i.date_time for i in zipfile.ZipFile(tmp_path / "c.xlsx").infolist()} == {(2026, 11, 2, 12, 0, 0)}
+    assert [[c.value for c in row] for row in book["计划"].iter_rows()][1][:2] == ["人民北路", 12.5]
