@@ -281,6 +281,14 @@ MESSAGES.update(
             "zh-CN": "patrolnet 已启动：{url}  （按 Ctrl+C 停止）",
             "en": "patrolnet is running at {url}  (Ctrl+C stops it)",
         },
+        "cli.worker.ready": {
+            "zh-CN": "任务进程 {worker} 正在处理工作区 {path} 的任务队列（同时 {jobs} 个；按 Ctrl+C 停止）",
+            "en": "worker {worker} is taking jobs of workspace {path} ({jobs} at once; Ctrl+C stops it)",
+        },
+        "cli.worker.stopped": {
+            "zh-CN": "任务进程已停止；未完成的任务已放回队列",
+            "en": "worker stopped; unfinished jobs went back to the queue",
+        },
         "cli.info.title": {"zh-CN": "工作区 {path}", "en": "Workspace {path}"},
         "cli.info.layer": {"zh-CN": "图层", "en": "Layer"},
         "cli.info.geometry": {"zh-CN": "几何类型", "en": "Geometry"},

@@ -27,7 +27,7 @@ from app.cli.plans import plans_cli
 from app.cli.report import report
 from app.cli.routes import routes
 from app.cli.users import users_cli
-from app.cli.workspace import DEFAULT_DEMO_WORKSPACE, demo, info, init, serve
+from app.cli.workspace import DEFAULT_DEMO_WORKSPACE, demo, info, init, serve, worker
 from app.cli.workspaces import workspace_cli
 
 __all__ = ["DEFAULT_DEMO_WORKSPACE", "cli", "console", "err_console", "fail", "main", "planner_errors",
@@ -41,7 +41,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # in the order ``patrolnet --help`` lists them
-for command in (demo, info, serve, init, grid, split, hotspots, forecast, backtest, routes, report, backup, backups,
+for command in (demo, info, serve, worker, init, grid, split, hotspots, forecast, backtest, routes, report, backup, backups,
                 restore, audit):
     cli.command()(command)
 cli.command("import")(import_)

@@ -1,8 +1,10 @@
-"""``patrolnet demo``, ``info``, ``serve`` and ``init``: make a workspace, show it, serve it."""
+"""``patrolnet demo``, ``info``, ``serve``, ``worker`` and ``init``: make a workspace, show it, serve it, run its
+jobs."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +28,7 @@ from app.cli.options import (
     say,
 )
 
-__all__ = ["DEFAULT_DEMO_WORKSPACE", "demo", "info", "init", "serve"]
+__all__ = ["DEFAULT_DEMO_WORKSPACE", "demo", "info", "init", "serve", "worker"]
 
 DEFAULT_DEMO_WORKSPACE = Path("data/demo/yushui.gpkg")
 
@@ -104,6 +106,11 @@ def serve(
         typer.Option("--proxy", help="Address of a trusted reverse proxy (e.g. 127.0.0.1): the client address "
                                      "for sign-in limits and the audit log is taken from its X-Forwarded-For."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64,
+                          help="Web worker processes; they share sessions, sign-in limits and jobs through "
+                               "the workspace's stores.")
+    ] = 1,
 ) -> None:
     """Serve the web app for a workspace (offline; all map assets are local)."""
     from app.services.workspace import open_workspace
@@ -112,7 +119,52 @@ def serve(
         open_workspace(workspace)
         if mbtiles is not None and not mbtiles.exists():
             fail(f"--mbtiles '{mbtiles}' does not exist; pass an existing .mbtiles file or leave it out")
-        _serve(workspace, host=host, port=port, lang=language(lang), mbtiles=mbtiles, https=https, proxy=proxy)
+        _serve(workspace, host=host, port=port, lang=language(lang), mbtiles=mbtiles, https=https, proxy=proxy,
+               workers=workers)
+
+
+def worker(
+    workspace: WorkspaceArg,
+    jobs: Annotated[int, typer.Option("--jobs", min=1, max=64, help="Jobs run at once by this worker.")] = 2,
+    lease: Annotated[
+        float, typer.Option("--lease", min=1.0, max=3600.0,
+                            help="Seconds after which a job of a worker that stopped renewing it (it died) is "
+                                 "queued again.")
+    ] = 30.0,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Take jobs from the workspace's job queue and run them, until stopped (Ctrl+C or SIGTERM).
+
+    Any number of workers, on any machine that sees the workspace and its output folder, share the
+    queue with the web workers; a job whose worker dies is queued again once, then failed.
+    """
+    import signal
+    import threading
+
+    from app.services.workspace import open_workspace
+    from app.web.config import Settings
+    from app.web.main import job_manager
+    from app.web.state import AppState
+
+    lang = language(lang)
+    with planner_errors(lang):
+        open_workspace(workspace)
+        settings = Settings(workspace_path=Path(workspace), job_workers=jobs, job_processes=True, job_poll_s=1.0,
+                            job_lease_s=lease, default_lang=lang, require_assets=False)
+        state = AppState(settings=settings)
+        manager = job_manager(settings, state.workspace)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    manager.start()
+    console.print(say("cli.worker.ready", lang, path=str(workspace), jobs=jobs, worker=manager.worker_id),
+                  highlight=False)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        manager.shutdown(wait=False)  # jobs still running go back to the queue
+        console.print(say("cli.worker.stopped", lang), highlight=False)
 
 
 def init(
@@ -191,50 +243,36 @@ def _print_demo_users(path: Path, lang: str) -> None:
 
 # -- serving ----------------------------------------------------------------------------------------------
 def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None, https: bool = False,
-           proxy: str | None = None) -> None:
+           proxy: str | None = None, workers: int = 1) -> None:
     import uvicorn
 
     from app.assets import check_assets
     from app.storage.users import UserStore
     from app.web import create_app
-    from app.web.config import Settings
+    from app.web.config import ENV_HTTPS, ENV_JOB_POLL, ENV_JOB_PROCESSES, ENV_LANG, ENV_MBTILES, ENV_WORKSPACE, Settings
+    from app.web.main import ENV_WARM, warm
 
     check_assets()
     if not UserStore(path).has_users():
         fail(f"workspace '{path}' has no users, so nobody could sign in; add an administrator first: "
              f"patrolnet users add {path} NAME --role admin")
+    # behind a reverse proxy, only that proxy's X-Forwarded-For names the client (never any sender's)
+    run = {"host": host, "port": port, "log_level": "warning", "proxy_headers": proxy is not None,
+           "forwarded_allow_ips": proxy or ""}
+    url = say("cli.serve.url", lang, url=f"http://{host}:{port}/")
+    if workers > 1:
+        # each worker process makes its app from the environment (uvicorn starts them and restarts
+        # one that dies); they share sessions, sign-in limits and the job queue through the stores
+        os.environ.update({ENV_WORKSPACE: str(Path(path).resolve()), ENV_LANG: lang, ENV_HTTPS: "1" if https else "",
+                           ENV_JOB_PROCESSES: "1", ENV_JOB_POLL: "1", ENV_WARM: lang})
+        if mbtiles is not None:
+            os.environ[ENV_MBTILES] = str(Path(mbtiles).resolve())
+        console.print(url, highlight=False)
+        uvicorn.run("app.web.main:create_app_from_env", factory=True, workers=workers, **run)
+        return
     # jobs in worker processes: a planning run does not hold the interpreter lock of the requests
     application = create_app(settings=Settings(workspace_path=Path(path), mbtiles=mbtiles, default_lang=lang,
-                                               job_processes=True, https=https))
-    _warm(application, lang)
-    console.print(say("cli.serve.url", lang, url=f"http://{host}:{port}/"), highlight=False)
-    # behind a reverse proxy, only that proxy's X-Forwarded-For names the client (never any sender's)
-    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=proxy is not None,
-                forwarded_allow_ips=proxy or "")
-
-
-def _warm(application: Any, lang: str) -> None:
-    """Build the dashboard of every scope in the background so that the first visitors do not wait
-    for it (about 2 s of a core each on the demo)."""
-    import threading
-
-    from app.storage.access import Principal
-    from app.web.auth import ScopedState
-    from app.web.pages import overview_html
-
-    state = application.state.patrolnet
-    # one view per scope that has users: the district (commanders, admins), analysts, each station
-    scopes = {"district": Principal("warm-up", "commander")}
-    for user in state.users.list():
-        if user.active and user.role in ("analyst", "station"):
-            p = Principal("warm-up", user.role, user.station_id)
-            scopes.setdefault(p.scope_key, p)
-
-    def build() -> None:
-        for principal in scopes.values():
-            try:
-                overview_html(ScopedState(state, principal), lang)
-            except Exception:  # noqa: BLE001 - the request path reports errors properly; warming is best effort
-                pass
-
-    threading.Thread(target=build, name="warm-overview", daemon=True).start()
+                                               job_processes=True, job_poll_s=1.0, https=https))
+    warm(application, lang)
+    console.print(url, highlight=False)
+    uvicorn.run(application, **run)

@@ -46,6 +46,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "workspace '{path}' is open for writing in another program (QGIS?); close it there (or remove the layer "
               "from the QGIS project) and try again",
     },
+    "error.storage.jobs_unreadable": {
+        "zh-CN": "无法打开任务队列“{path}”（{reason}）；请检查该文件夹的权限",
+        "en": "cannot open the job queue '{path}' ({reason}); check the folder's permissions",
+    },
+    "error.jobs.worker_lost": {
+        "zh-CN": "运行此任务的进程已停止（被终止或崩溃），已尝试 {attempts} 次；工作区未被改动，请重新提交该任务",
+        "en": "the process running this job stopped (killed or crashed) after {attempts} attempt(s); the workspace "
+              "is unchanged, submit the job again",
+    },
+    "error.jobs.worker_retried": {
+        "zh-CN": "第 {attempts} 次运行此任务的进程已停止（被终止或崩溃）；任务已重新排队，将再运行一次",
+        "en": "the process running attempt {attempts} of this job stopped (killed or crashed); the job was queued "
+              "again and runs once more",
+    },
     "error.storage.backend": {
         "zh-CN": "本版本的 patrolnet 不支持“{scheme}://”工作区；请给出 .gpkg 工作区文件的路径",
         "en": "'{scheme}://' workspaces are not supported by this patrolnet; give the path of a .gpkg workspace file",

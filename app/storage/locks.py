@@ -14,7 +14,7 @@ from pathlib import Path
 
 from geo.errors import WorkspaceError
 
-__all__ = ["SIDECARS", "check_not_in_use", "writer_lock"]
+__all__ = ["SIDECARS", "check_not_in_use", "job_write_lock", "jobs_lock_path", "writer_lock"]
 
 #: Files beside an SQLite database that mean a program is writing it (or crashed while writing).
 SIDECARS = ("-wal", "-journal")
@@ -78,3 +78,22 @@ def check_not_in_use(path: str | os.PathLike[str]) -> None:
                 code="workspace.open_elsewhere", path=str(path),
             )
 
+
+
+def jobs_lock_path(store: str | os.PathLike[str]) -> Path:
+    """The lock file of a job queue (kept: removing a lock file others may hold is not safe)."""
+    return Path(f"{store}.lock")
+
+
+@contextmanager
+def job_write_lock(store: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold the turn of the jobs that write the workspace, across every process taking jobs from the
+    queue ``store`` (an ``flock`` on a lock file beside it): a grid job and an import never interleave,
+    whichever processes run them. Waits as long as it takes (jobs queue behind each other)."""
+    path = jobs_lock_path(store)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -20,10 +20,11 @@ import psycopg
 from psycopg import sql
 
 from app.storage.audit import AuditEntry, entry_values
+from app.storage.jobs import JOBS_DDL_PG, JobStore
 from app.storage.records import RecordStore
 from geo.errors import InputError, WorkspaceError
 
-__all__ = ["PgAuditLog", "PgRecordStore", "parse_location"]
+__all__ = ["PgAuditLog", "PgJobStore", "PgRecordStore", "parse_location"]
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -109,6 +110,8 @@ class _PgBase:
         try:
             with con.transaction():
                 if not self._ready:
+                    # processes making the tables at once take turns (concurrent DDL deadlocks)
+                    con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.schema}.ddl",))
                     con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
                 con.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(self.schema)))
                 if not self._ready:
@@ -183,3 +186,43 @@ class PgRecordStore(_PgBase, RecordStore):
         with self._db() as con:
             con.execute("LOCK TABLE record_events IN SHARE ROW EXCLUSIVE MODE")
             yield _Qmark(con)
+
+
+class PgJobStore(_PgBase, JobStore):
+    """:class:`app.storage.jobs.JobStore` in PostgreSQL: the same queue, leases and rules (the
+    embedded store's code); deciding who runs what takes the table's writer lock, so web workers and
+    ``patrolnet worker`` processes on several machines never take one job twice; the jobs that write
+    the workspace take turns through an advisory lock."""
+
+    _ddl = JOBS_DDL_PG
+
+    def __init__(self, url: str):
+        _PgBase.__init__(self, url)
+
+    def _exists(self) -> bool:
+        return True
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self._db() as con:
+            yield _Qmark(con)
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._db() as con:
+            con.execute("LOCK TABLE jobs IN SHARE ROW EXCLUSIVE MODE")
+            yield _Qmark(con)
+
+    @contextmanager
+    def write_turn(self) -> Iterator[None]:
+        try:
+            con = psycopg.connect(self._dsn, connect_timeout=10, autocommit=True)
+        except psycopg.Error as exc:
+            raise WorkspaceError(f"cannot connect to {self._dsn.split('@')[-1]} ({exc}); check the address and "
+                                 f"that the database is running", code="storage.pg_connect",
+                                 reason=str(exc).strip()) from exc
+        try:  # a session lock: released when the connection closes, even if this process dies
+            con.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"{self.schema}.jobs.write",))
+            yield
+        finally:
+            con.close()

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import limits
 from fastapi import Request
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
 from app.i18n import normalize_lang, t
@@ -85,6 +85,7 @@ ROUTE_POLICY: dict[str, str] = {
     "page_audit": "view_audit", "swagger_ui": "view", "openapi": "view",
     # data
     "workspace_info": "view", "list_layers": "view", "get_layer": "view", "tile": "view",
+    "vector_tile": "view",
     "headline": "view", "ranking": "view", "models": "view", "monthly": "view", "points": "view",
     # jobs
     "list_jobs": "view", "get_job": "view", "get_job_file": "view",
@@ -128,10 +129,13 @@ class CSRFError(ForbiddenError):
 
 
 class LoginLimiter:
-    """Counts failed sign-ins per client address and per (address, user name) in a moving window."""
+    """Counts failed sign-ins per client address and per (address, user name) in a moving window
+    (in ``storage``: :class:`app.storage.ratelimit.SqliteStorage` when several processes serve)."""
 
-    def __init__(self, per_user: str = "5/5 minutes", per_client: str = "20/5 minutes"):
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(self, per_user: str = "5/5 minutes", per_client: str = "20/5 minutes", *,
+                 storage: Storage | None = None):
+        # the app passes the workspace's shared counters (every worker process counts the same failures)
+        self._limiter = MovingWindowRateLimiter(storage if storage is not None else MemoryStorage())
         self._user = limits.parse(per_user)
         self._client = limits.parse(per_client)
 
@@ -145,6 +149,10 @@ class LoginLimiter:
                 reset = self._limiter.get_window_stats(item, key).reset_time
                 wait = max(1, int(reset - time.time()) + 1)
                 raise TooManyAttemptsError(t("auth.too_many", lang, seconds=wait), wait)
+
+    def reset(self) -> None:
+        """Forget every failure counted (the administrator's fresh start)."""
+        self._limiter.storage.reset()
 
     def failed(self, client: str, username: str) -> None:
         for item, key in self._keys(client, username):

@@ -19,6 +19,7 @@ ENV_MBTILES = "PATROLNET_MBTILES"
 ENV_LANG = "PATROLNET_LANG"
 ENV_HTTPS = "PATROLNET_HTTPS"
 ENV_JOB_PROCESSES = "PATROLNET_JOB_PROCESSES"
+ENV_JOB_POLL = "PATROLNET_JOB_POLL"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class Settings:
     outputs_dir: Path | None = None
     #: Run jobs in worker processes (``patrolnet serve`` does) instead of threads of the server.
     job_processes: bool = False
+    #: Also take jobs queued by other processes (or given back after a process died), looking every
+    #: so many seconds (``patrolnet serve`` does); ``None``: run only the jobs submitted here.
+    job_poll_s: float | None = None
+    #: A running job whose process has not renewed its lease for this long (it died) is queued again.
+    job_lease_s: float = 30.0
     #: A browser session ends this long after sign-in (a shift and a half), or ...
     session_hours: float = 12.0
     #: ... after this long without a request.
@@ -77,7 +83,8 @@ class Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings from ``PATROLNET_WORKSPACE`` (required), ``PATROLNET_MBTILES``, ``PATROLNET_LANG``,
-    ``PATROLNET_HTTPS``, ``PATROLNET_JOB_PROCESSES`` (default on) and ``PATROLNET_ASSETS_DIR``; read on
+    ``PATROLNET_HTTPS``, ``PATROLNET_JOB_PROCESSES`` (default on), ``PATROLNET_JOB_POLL`` (seconds between
+    looks at the job queue, default 1; 0: off) and ``PATROLNET_ASSETS_DIR``; read on
     first call and cached."""
     workspace = os.environ.get(ENV_WORKSPACE)
     if not workspace:
@@ -92,4 +99,19 @@ def get_settings() -> Settings:
         default_lang=os.environ.get(ENV_LANG) or DEFAULT_LANG,
         https=os.environ.get(ENV_HTTPS, "").strip().lower() in ("1", "true", "yes", "on"),
         job_processes=os.environ.get(ENV_JOB_PROCESSES, "1").strip().lower() not in ("0", "false", "no", "off"),
+        job_poll_s=_seconds(os.environ.get(ENV_JOB_POLL, "1"), ENV_JOB_POLL),
     )
+
+
+def _seconds(raw: str, name: str) -> float | None:
+    """A number of seconds from an environment variable (``0``, ``off``: ``None``)."""
+    text = raw.strip().lower()
+    if text in ("", "0", "off", "no", "false"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{name}={raw!r} is not a number of seconds; write e.g. {name}=1 (or 0 for off)") from None
+    if not value > 0:
+        raise InputError(f"{name}={raw!r} must be more than 0 seconds (or 0 for off)")
+    return value

@@ -13,6 +13,7 @@ import datetime as dt
 import importlib.util
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -450,8 +451,24 @@ def run_import(ctx: JobContext, p: ImportParams) -> tuple[dict[str, Any], dt.dat
     return summary, None
 
 
+#: Parameter model of each kind submitted through ``POST /api/v1/jobs/{kind}``.
+PARAMS: dict[str, type[_Params]] = {
+    "routes": RoutesParams,
+    "backtest": BacktestParams,
+    "split": SplitParams,
+    "grid": GridParams,
+    "hotspots": HotspotsParams,
+    "forecast": ForecastParams,
+    "camera_gaps": CameraGapsParams,
+    "camera_site": CameraSiteParams,
+    "report": ReportParams,
+}
+#: Parameter model of every kind (the import's comes from its upload form).
+_MODELS: dict[str, type[_Params]] = {**PARAMS, "import": ImportParams}
+
 JOB_KINDS: dict[str, JobKind] = {
-    k.name: k
+    # a job taken from the queue by another process gets its parameters validated again
+    k.name: replace(k, load=_MODELS[k.name].model_validate)
     for k in (
         JobKind("routes", run_routes, False, (("road graph", 0.1), ("plan", 0.8), ("write", 0.1))),
         JobKind("backtest", run_backtest, False, (("backtest", 1.0),)),
@@ -469,18 +486,6 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("import", run_import, True,
                 (("read", 0.2), ("check rows", 0.5), ("place incidents", 0.2), ("write workspace", 0.1))),
     )
-}
-#: Parameter model of each kind submitted through ``POST /api/v1/jobs/{kind}``.
-PARAMS: dict[str, type[_Params]] = {
-    "routes": RoutesParams,
-    "backtest": BacktestParams,
-    "split": SplitParams,
-    "grid": GridParams,
-    "hotspots": HotspotsParams,
-    "forecast": ForecastParams,
-    "camera_gaps": CameraGapsParams,
-    "camera_site": CameraSiteParams,
-    "report": ReportParams,
 }
 
 
@@ -595,12 +600,12 @@ def report_list(jobs: JobManager, *, lang: str, limit: int, offset: int) -> dict
     """
     if not reports_available():
         raise FeatureUnavailableError(t("rep.unavailable", lang))
-    done = jobs.list(kind="report", status="done")
+    done = jobs.list(kind="report", status="done", limit=limit, offset=offset)
     rows = []
-    for j in done[offset: offset + limit]:
+    for j in done:
         d = j.as_dict()
         rows.append({"job": d["href"], "month": d["result"]["month"], "lang": d["result"]["lang"],
                      "as_of": d["result"]["as_of"], "created_at": d["created_at"],
                      "html": d["result"]["html"], "xlsx": d["result"]["xlsx"], "json": d["result"]["json"],
                      "files": d["files"]})
-    return {"total": len(done), "limit": limit, "offset": offset, "reports": rows}
+    return {"total": jobs.count(kind="report", status="done"), "limit": limit, "offset": offset, "reports": rows}

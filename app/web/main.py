@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,13 +14,16 @@ from fastapi.staticfiles import StaticFiles
 
 from app.assets import AssetsMissingError, check_assets
 from app.i18n import DEFAULT_LANG, stage_label
-from app.web.auth import LoginLimiter, authenticate
+from app.storage.access import Principal
+from app.storage.ratelimit import SqliteStorage, limits_path
+from app.storage.workspace import Workspace
+from app.web.auth import LoginLimiter, ScopedState, authenticate
 from app.web.config import Settings, get_settings
 from app.web.errors import install_error_handlers
 from app.web.job_kinds import JOB_KINDS
 from app.web.messages import say_error
 from app.web.openapi import document_error_responses
-from app.web.pages import STATIC_PREFIX
+from app.web.pages import STATIC_PREFIX, overview_html
 from app.web.records import recorder
 from app.web.routes import ALWAYS as ROUTERS
 from app.web.routes import tiles as tile_routes
@@ -28,7 +32,10 @@ from app.web.state import AppState
 from app.web.tasks import JobManager
 from app.web.tiles import MBTiles
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["ENV_WARM", "create_app", "create_app_from_env", "job_manager", "warm"]
+
+#: Set (to a language) by ``patrolnet serve --workers N``: each worker builds the dashboards at start.
+ENV_WARM = "PATROLNET_WARM"
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -116,10 +123,9 @@ def create_app(
     state = AppState(settings=settings,
                      tiles=MBTiles.open(settings.mbtiles) if settings.mbtiles else None)
     state.workspace()  # fail early on a bad workspace
-    state.limiter = LoginLimiter(settings.login_limit_user, settings.login_limit_client)
-    state.jobs = JobManager(state.workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers,
-                            processes=settings.job_processes, describe=say_error, label_stage=stage_label,
-                            on_done=recorder(settings.workspace_path))
+    state.limiter = LoginLimiter(settings.login_limit_user, settings.login_limit_client,
+                                 storage=SqliteStorage(limits_path(settings.workspace_path)))
+    state.jobs = job_manager(settings, state.workspace)
     assets_ok = True
     try:
         check_assets(settings.assets_dir)
@@ -130,6 +136,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if state.jobs is not None and settings.job_poll_s is not None:
+            state.jobs.start()  # jobs queued while no process took them (or given back) run now
         yield
         if state.jobs is not None:
             state.jobs.shutdown(wait=False)
@@ -162,6 +170,41 @@ def create_app(
     return app
 
 
+def job_manager(settings: Settings, open_workspace: Callable[[], Workspace]) -> JobManager:
+    """The jobs of a workspace as this app (or a ``patrolnet worker``) runs them: the app's kinds,
+    their wording, their outputs recorded."""
+    return JobManager(open_workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers,
+                      processes=settings.job_processes, describe=say_error, label_stage=stage_label,
+                      on_done=recorder(settings.workspace_path), poll_s=settings.job_poll_s,
+                      lease_s=settings.job_lease_s)
+
+
+def warm(application: FastAPI, lang: str) -> None:
+    """Build the dashboard of every scope in the background so that the first visitors do not wait
+    for it (about 2 s of a core each on the demo)."""
+    state = application.state.patrolnet
+    # one view per scope that has users: the district (commanders, admins), analysts, each station
+    scopes = {"district": Principal("warm-up", "commander")}
+    for user in state.users.list():
+        if user.active and user.role in ("analyst", "station"):
+            p = Principal("warm-up", user.role, user.station_id)
+            scopes.setdefault(p.scope_key, p)
+
+    def build() -> None:
+        for principal in scopes.values():
+            try:
+                overview_html(ScopedState(state, principal), lang)
+            except Exception:  # noqa: BLE001 - the request path reports errors properly; warming is best effort
+                pass
+
+    threading.Thread(target=build, name="warm-overview", daemon=True).start()
+
+
 def create_app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory app.web.main:create_app_from_env`` (settings from env)."""
-    return create_app(settings=get_settings())
+    """Factory for ``uvicorn --factory app.web.main:create_app_from_env`` (settings from env; each
+    worker process of ``patrolnet serve --workers N`` makes its app so)."""
+    application = create_app(settings=get_settings())
+    lang = os.environ.get(ENV_WARM, "").strip()
+    if lang:
+        warm(application, lang)
+    return application

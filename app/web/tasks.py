@@ -1,11 +1,12 @@
-"""Background jobs of the web app: a thread pool running the jobs the CLI runs.
+"""Background jobs of the web app: the jobs the CLI runs, queued durably and run by a pool.
 
-A :class:`JobManager` keeps every job of the running app in memory (and a ``job.json`` beside its
-outputs). Each job writes into its own folder ``<outputs>/<job id>/`` under the workspace's output
+A :class:`JobManager` keeps every job in the workspace's durable queue
+(:class:`app.storage.jobs.JobStore`; a ``job.json`` beside its outputs too), so that every web worker
+and every ``patrolnet worker`` process sees every job, and jobs outlive the process that ran them. Each job writes into its own folder ``<outputs>/<job id>/`` under the workspace's output
 folder (:attr:`app.web.config.Settings.output_root`), never elsewhere: the files it exposes are the
 ones found in that folder after the run, looked up by exact name, so a request cannot reach outside
 it. Jobs that write the workspace (grid, split, hotspots, forecast, import) run one at a time (the
-workspace write lock); the others (routes, backtest, camera gaps) only read it and run beside them.
+job write lock, held across processes); the others (routes, backtest, camera gaps) only read it and run beside them.
 
 Progress is the jobs' own ``progress(stage, fraction)`` callbacks mapped onto 0..1 with per-kind
 stage weights (:attr:`JobKind.stages`).
@@ -20,10 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import multiprocessing
+import os
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -40,6 +42,7 @@ from typing import Any
 
 from app.i18n import said
 from app.storage.audit import ACTIONS, record
+from app.storage.jobs import JobStore
 from app.storage.workspace import GeometryWarning, Workspace
 from geo.atomic import atomic_write_text
 from geo.errors import PlannerError, WorkspaceError
@@ -47,12 +50,13 @@ from geo.progress import Progress
 
 __all__ = [
     "JOB_ID_RE",
+    "MEDIA_TYPES",
     "Job",
     "JobContext",
     "JobKind",
     "JobManager",
     "JobNotFoundError",
-    "MEDIA_TYPES",
+    "WorkerLostError",
     "media_type",
 ]
 
@@ -115,6 +119,9 @@ class JobKind:
     layers: tuple[str, ...] = ()
     #: Rename outputs to ``<workspace>-<date>-<content>`` (off when the job names them so itself).
     rename: bool = True
+    #: ``load(params)``: the function's arguments from the job's JSON parameters, for a job taken
+    #: from the queue by another process (default: the parameters as they are).
+    load: Callable[[Mapping[str, Any]], Any] | None = None
 
 
 @dataclass
@@ -145,8 +152,12 @@ class Job:
     owner: str = ""
     station_id: str | None = None
     #: Things the user should know about a finished job that did not fail it (e.g. its output
-    #: could not be recorded).
+    #: could not be recorded, or it ran again after its first process died).
     notes: list[str] = field(default_factory=list)
+    #: Uploaded input files in :attr:`out_dir` (not outputs).
+    inputs: list[str] = field(default_factory=list)
+    #: How many times a process took the job (more than one: an earlier process died running it).
+    attempts: int = 0
     #: What the kind's function gets (the validated parameters); ``params`` is their JSON record.
     args: Any = field(default=None, repr=False)
     #: The workspace the job read (opened when it started), for the ``on_done`` hook.
@@ -167,8 +178,8 @@ class Job:
             "owner": self.owner or None,
             "created_at": self.created_at, "started_at": self.started_at,
             "finished_at": self.finished_at,
-            "elapsed_s": self.elapsed_s if self.finished else (
-                round(time.monotonic() - self._t0, 2) if self._t0 else None),
+            "elapsed_s": self.elapsed_s if self.finished else self._running_for(),
+            "attempts": self.attempts,
             "error": self.error, "error_type": self.error_type, "message": self.message,
             "result": self.result, "notes": list(self.notes),
             "files": [
@@ -180,20 +191,80 @@ class Job:
             "href": href,
         }
 
+    def _running_for(self) -> float | None:
+        if self._t0:
+            return round(time.monotonic() - self._t0, 2)
+        if self.status == "running" and self.started_at:  # run by another process
+            try:
+                return round((dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(self.started_at))
+                             .total_seconds(), 2)
+            except ValueError:
+                return None
+        return None
+
+    # -- as the queue keeps it ---------------------------------------------------------------------
+    def row(self) -> dict[str, Any]:
+        """The job's record in the queue (:class:`app.storage.jobs.JobStore`)."""
+        return {
+            "id": self.id, "kind": self.kind, "status": self.status, "lang": self.lang, "owner": self.owner,
+            "station_id": self.station_id, "params": self.params, "out_dir": str(self.out_dir.resolve()),
+            "inputs": list(self.inputs), "created_at": self.created_at, **self.state(),
+        }
+
+    def state(self) -> dict[str, Any]:
+        """What a run changes."""
+        return {
+            "status": self.status, "started_at": self.started_at, "finished_at": self.finished_at,
+            "elapsed_s": self.elapsed_s, "stage": self.stage, "stage_label": self.stage_label,
+            "progress": self.progress, "result": self.result, "error": self.error, "error_type": self.error_type,
+            "message": self.message, "files": sorted(self.files), "layers": list(self.layers),
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Job:
+        out_dir = Path(row["out_dir"])
+        job = cls(id=row["id"], kind=row["kind"], params=dict(row["params"]), lang=row["lang"], out_dir=out_dir,
+                  owner=row["owner"] or "", station_id=row["station_id"], inputs=list(row["inputs"] or []),
+                  created_at=row["created_at"])
+        job.refresh(row)
+        return job
+
+    def refresh(self, row: Mapping[str, Any]) -> None:
+        """Take the queue's state of the job (it ran, or runs, in another process)."""
+        for name in ("status", "started_at", "finished_at", "elapsed_s", "stage", "stage_label", "result", "error",
+                     "error_type", "message"):
+            setattr(self, name, row[name])
+        self.progress = float(row["progress"] or 0.0)
+        self.files = {name: self.out_dir / name for name in row["files"] or []}
+        self.layers = tuple(row["layers"] or ())
+        self.notes = list(row["notes"] or [])
+        self.attempts = int(row["attempts"] or 0)
+
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+
+
+class WorkerLostError(PlannerError):
+    """The process running a job stopped (killed, crashed, its machine lost) before it finished."""
 
 
 class JobManager:
-    """Runs jobs in a thread pool and keeps their records.
+    """Queues jobs in the workspace's durable queue and runs them in a pool.
+
+    Every job is a row of :class:`app.storage.jobs.JobStore`; whichever process claims a queued job
+    first runs it: the web worker it was submitted to (its pool picks it up at once), another web
+    worker, or a ``patrolnet worker``. Jobs, their progress and outcome are read from the queue, so
+    every process sees every job, and they outlive the process. A running job's process renews its
+    lease every second; when a process dies, the job is queued again (once) or failed with the reason.
 
     Parameters
     ----------
     open_workspace
         Returns the current workspace (reopened when its file changed).
     output_root
-        The folder that holds one sub-folder per job.
+        The folder that holds one sub-folder per job (shared by every process that runs jobs).
     kinds
         The job kinds by name.
     describe
@@ -206,16 +277,29 @@ class JobManager:
         result. The app records outputs with it (:mod:`app.web.records`). A failure of the hook is
         logged and noted in the job (:attr:`Job.notes`); it never fails the job.
     workers
-        Threads of the pool.
-    keep
-        Finished jobs kept in memory (the oldest are forgotten; their files stay on disk).
+        Jobs run at once by this process (threads of the pool).
+    processes
+        Run the jobs in worker processes (``patrolnet serve``): a planning run then does not hold
+        the web server's interpreter lock. Only kinds whose function a worker can import by name
+        run there; the others run in the thread pool.
+    store
+        The queue (default: the workspace's :class:`~app.storage.jobs.JobStore`).
+    poll_s
+        Also take queued jobs submitted elsewhere (or given back after a process died), looking every
+        ``poll_s`` seconds (``patrolnet serve`` and ``patrolnet worker``); ``None``: only the jobs
+        submitted here.
+    lease_s, max_attempts
+        A job whose process has not renewed its lease for ``lease_s`` seconds is queued again, up
+        to ``max_attempts`` runs in all, then failed.
     """
 
     def __init__(self, open_workspace: Callable[[], Workspace], output_root: Path,
-                 kinds: Mapping[str, JobKind], *, workers: int = 2, keep: int = 200, processes: bool = False,
+                 kinds: Mapping[str, JobKind], *, workers: int = 2, processes: bool = False,
                  describe: Callable[[BaseException, str], str] | None = None,
                  label_stage: Callable[[str, str], str] | None = None,
-                 on_done: Callable[[Job, Workspace], Mapping[str, Any] | None] | None = None):
+                 on_done: Callable[[Job, Workspace], Mapping[str, Any] | None] | None = None,
+                 store: JobStore | None = None, poll_s: float | None = None, lease_s: float = 30.0,
+                 max_attempts: int = 2):
         self._open = open_workspace
         self.output_root = Path(output_root)
         self.kinds = dict(kinds)
@@ -224,15 +308,31 @@ class JobManager:
         self._on_done = on_done
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
-        #: Run the jobs in worker processes (``patrolnet serve``): a planning run then does not hold
-        #: the web server's interpreter lock. Only kinds whose function a worker can import by name
-        #: run there; the others run in the thread pool.
         self.processes = processes
         self._procs: ProcessPoolExecutor | None = None
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._store = store
+        #: This process's name in the queue (who holds a job).
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.poll_s = poll_s
+        self.lease_s = float(lease_s)
+        self.max_attempts = int(max_attempts)
+        #: Jobs this process holds the lease of (running here), and the ones it has handed to its pool.
+        self._running: dict[str, Job] = {}
+        self._pending: set[str] = set()
+        #: Job objects this process made (submitted or took), so that callers holding one see it change.
+        self._known: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self.write_lock = threading.Lock()
-        self._keep = keep
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._beat: threading.Thread | None = None
+        self._reaped_at = 0.0
+
+    @property
+    def store(self) -> JobStore:
+        if self._store is None:
+            self._store = JobStore(self._open().path)
+        return self._store
 
     # -- submitting ---------------------------------------------------------------------------
     def _executor(self) -> ThreadPoolExecutor:
@@ -242,9 +342,9 @@ class JobManager:
             return self._pool
 
     def new_job(self, kind: str, params: Mapping[str, Any], *, lang: str, owner: str = "",
-                station_id: str | None = None, args: Any = None) -> Job:
-        """A queued job record with its (new, empty) folder; ``args`` (default: ``params``) is what
-        the kind's function gets."""
+                station_id: str | None = None, args: Any = None, inputs: Mapping[str, bytes] | None = None) -> Job:
+        """A queued job with its (new) folder holding ``inputs``; ``args`` (default: ``params``) is
+        what the kind's function gets."""
         if kind not in self.kinds:
             raise JobNotFoundError(f"no job kind {kind!r}; kinds: {', '.join(sorted(self.kinds))}")
         job_id = f"{dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
@@ -253,42 +353,67 @@ class JobManager:
         job = Job(id=job_id, kind=kind, params=dict(params), lang=lang, out_dir=out_dir, owner=owner,
                   station_id=station_id)
         job.args = job.params if args is None else args
-        with self._lock:
-            self._jobs[job_id] = job
-            self._forget_old()
-        self._save(job)
+        for name, data in (inputs or {}).items():
+            target = self._inside(job, name)
+            target.write_bytes(data)
+            job.inputs.append(target.name)
+        self.store.add(job.row())  # queued: from now on any process may take it
+        self._remember(job)
+        self._write_record(job)
         return job
 
     def submit(self, kind: str, params: Mapping[str, Any], *, lang: str,
                inputs: Mapping[str, bytes] | None = None, owner: str = "", station_id: str | None = None,
                args: Any = None) -> Job:
-        """Queue a job; returns at once. ``params`` is the job's JSON record of its parameters and
-        ``args`` (default: ``params``) what the kind's function gets, e.g. the validated parameter
-        model; ``inputs`` are files written into the job's folder first (names must be plain file
-        names); ``owner`` is the user submitting it."""
-        job = self.new_job(kind, params, lang=lang, owner=owner, station_id=station_id, args=args)
-        names: set[str] = set()
-        for name, data in (inputs or {}).items():
-            target = self._inside(job, name)
-            target.write_bytes(data)
-            names.add(target.name)
-        job.future = self._executor().submit(self._run, job, names)
+        """Queue a job and hand it to this process's pool; returns at once. ``params`` is the job's
+        JSON record of its parameters and ``args`` (default: ``params``) what the kind's function gets,
+        e.g. the validated parameter model; ``inputs`` are files written into the job's folder first
+        (names must be plain file names); ``owner`` is the user submitting it."""
+        job = self.new_job(kind, params, lang=lang, owner=owner, station_id=station_id, args=args, inputs=inputs)
+        with self._lock:
+            self._pending.add(job.id)
+        job.future = self._executor().submit(self._run, job, set(job.inputs))
+        self._start_beat()
         return job
 
-    def _forget_old(self) -> None:
-        finished = [j for j in self._jobs.values() if j.finished]
-        for j in finished[: max(0, len(self._jobs) - self._keep)]:
-            self._jobs.pop(j.id, None)
+    def _remember(self, job: Job) -> None:
+        with self._lock:
+            self._known[job.id] = job
+            self._known.move_to_end(job.id)
+            while len(self._known) > 200:
+                self._known.popitem(last=False)
 
     # -- running --------------------------------------------------------------------------------
     def _run(self, job: Job, inputs: set[str]) -> None:
+        """Take ``job`` from the queue and run it (nothing, when another process took it first)."""
+        try:
+            row = self.store.claim(self.worker_id, lease_s=self.lease_s, job_id=job.id)
+        except Exception:  # noqa: BLE001 - the queue is unreachable: the job stays queued for a poller
+            log.warning("job %s: could not take it from the queue", job.id, exc_info=True)
+            row = None
+        with self._lock:
+            self._pending.discard(job.id)
+            if row is not None:
+                self._running[job.id] = job
+        if row is None:
+            return
+        job.attempts = int(row["attempts"])
+        job.notes = list(row["notes"] or [])
+        try:
+            self._execute(job, inputs)
+        finally:
+            with self._lock:
+                self._running.pop(job.id, None)
+            self._wake.set()
+
+    def _execute(self, job: Job, inputs: set[str]) -> None:
         kind = self.kinds[job.kind]
         job.status, job.started_at, job._t0 = "running", _now(), time.monotonic()
         self._set_stage(job, "queued for the workspace" if kind.writes_workspace else None)
         self._save(job)
         try:
             if kind.writes_workspace:
-                with self.write_lock:
+                with self.write_lock, self.store.write_turn():
                     result, day = self._call(job, kind, inputs)
             else:
                 result, day = self._call(job, kind, inputs)
@@ -317,7 +442,9 @@ class JobManager:
             job.finished_at = _now()
             job.elapsed_s = round(time.monotonic() - job._t0, 3)
             job.read_from = None
-            self._save(job)
+            if not self._save(job):
+                log.warning("job %s: this process lost it (its lease ran out and another process took it); "
+                            "its outcome here is not recorded", job.id)
             self._audit(job)
 
     def _finish(self, job: Job) -> None:
@@ -444,24 +571,136 @@ class JobManager:
         except PlannerError:
             return "workspace"
 
+    # -- the heartbeat: leases, progress, jobs given back -------------------------------------------------
+    def _start_beat(self) -> None:
+        with self._lock:
+            if self._beat is not None or self._stop.is_set():
+                return
+            self._beat = threading.Thread(target=self._heartbeat, name="pn-job-beat", daemon=True)
+            self._beat.start()
+
+    def start(self) -> None:
+        """Start looking after the queue now (``poll_s`` set: take queued jobs at once)."""
+        self._start_beat()
+        self._wake.set()
+
+    def _heartbeat(self) -> None:
+        interval = max(0.05, min(0.5, self.lease_s / 4))
+        saved: dict[str, tuple[Any, ...]] = {}
+        while not self._stop.is_set():
+            try:
+                with self._lock:
+                    running = list(self._running.values())
+                if running:
+                    held = self.store.renew([j.id for j in running], self.worker_id, lease_s=self.lease_s)
+                    for job in running:
+                        mark = (job.stage, round(job.progress, 3))
+                        if job.id in held and saved.get(job.id) != mark and job.status == "running":
+                            self.store.save(job.id, self.worker_id, {"stage": job.stage, "stage_label": job.stage_label,
+                                                                     "progress": job.progress})
+                            saved[job.id] = mark
+                    saved = {k: v for k, v in saved.items() if k in held}
+                if self.poll_s is not None:
+                    self._reap(force=True)
+                    self._take()
+            except Exception:  # noqa: BLE001 - the heartbeat must go on (the queue may be busy for a moment)
+                log.warning("job queue heartbeat failed", exc_info=True)
+            self._wake.wait(interval if self._running else (self.poll_s or interval))
+            self._wake.clear()
+
+    def _take(self) -> None:
+        """Take queued jobs while this process has free slots (``poll_s`` set)."""
+        while not self._stop.is_set():
+            with self._lock:
+                free = self._workers - len(self._running) - len(self._pending)
+            if free <= 0:
+                return
+            row = self.store.claim(self.worker_id, lease_s=self.lease_s, kinds=sorted(self.kinds))
+            if row is None:
+                return
+            job = self._known.get(row["id"]) or Job.from_row(row)
+            job.refresh(row)
+            kind = self.kinds[job.kind]
+            if job.args is None:
+                job.args = kind.load(job.params) if kind.load is not None else job.params
+            with self._lock:
+                self._running[job.id] = job
+            self._remember(job)
+            job.future = self._executor().submit(self._run_taken, job)
+
+    def _run_taken(self, job: Job) -> None:
+        try:
+            self._execute(job, set(job.inputs))
+        finally:
+            with self._lock:
+                self._running.pop(job.id, None)
+            self._wake.set()
+
+    def _reap(self, *, force: bool = False) -> None:
+        """Give back (or fail) the jobs of processes that died (at most every 2 s unless ``force``)."""
+        now = time.monotonic()
+        if not force and now - self._reaped_at < 2.0:
+            return
+        self._reaped_at = now
+
+        def gone(row: Mapping[str, Any], retry: bool) -> dict[str, Any]:
+            attempts = int(row["attempts"])
+            if retry:
+                note = WorkerLostError("the process running this job stopped; it runs once more",
+                                       code="jobs.worker_retried", attempts=attempts)
+                return {"notes": [*(row["notes"] or []), self._describe(note, row["lang"])], "stage": None,
+                        "stage_label": None, "progress": 0.0}
+            exc = WorkerLostError(f"the process running this job stopped (killed or crashed) after {attempts} "
+                                  f"attempt(s); the workspace is unchanged, submit the job again",
+                                  code="jobs.worker_lost", attempts=attempts)
+            return {"error": str(exc), "error_type": type(exc).__name__, "message": self._describe(exc, row["lang"]),
+                    "finished_at": _now()}
+
+        try:
+            changed = self.store.reap(max_attempts=self.max_attempts, gone=gone)
+        except Exception:  # noqa: BLE001 - reading jobs must not fail because the queue is busy
+            log.warning("could not look for jobs of stopped processes", exc_info=True)
+            return
+        if changed:
+            log.warning("jobs of stopped processes given back or failed: %s", ", ".join(changed))
+            self._wake.set()
+
     # -- reading ----------------------------------------------------------------------------------
+    def _job(self, row: Mapping[str, Any]) -> Job:
+        """The job of a queue row: this process's own object while it runs it here."""
+        with self._lock:
+            mine = self._running.get(row["id"])
+            known = self._known.get(row["id"])
+        if mine is not None:
+            return mine
+        if known is not None:
+            known.refresh(row)
+            return known
+        return Job.from_row(row)
+
     def get(self, job_id: str) -> Job:
         with self._lock:
-            job = self._jobs.get(job_id) if JOB_ID_RE.match(job_id) else None
-        if job is None:
-            raise JobNotFoundError(f"no job {job_id!r} (jobs are kept while the server runs)")
-        return job
+            mine = self._running.get(job_id)
+        if mine is not None:
+            return mine
+        self._reap()
+        row = self.store.get(job_id) if JOB_ID_RE.match(job_id) else None
+        if row is None:
+            raise JobNotFoundError(f"no job {job_id!r}")
+        return self._job(row)
 
-    def list(self, *, kind: str | None = None, status: str | None = None, owner: str | None = None) -> list[Job]:
+    def list(self, *, kind: str | None = None, status: str | None = None, owner: str | None = None,
+             limit: int | None = None, offset: int = 0) -> list[Job]:
         """Jobs, newest first (``owner``: only that user's)."""
-        with self._lock:
-            jobs = list(self._jobs.values())
-        jobs = [j for j in jobs if (kind is None or j.kind == kind) and (status is None or j.status == status)
-                and (owner is None or j.owner == owner)]
-        return jobs[::-1]
+        self._reap()
+        return [self._job(r) for r in self.store.list(kind=kind, status=status, owner=owner, limit=limit,
+                                                       offset=offset)]
+
+    def count(self, *, kind: str | None = None, status: str | None = None, owner: str | None = None) -> int:
+        return self.store.count(kind=kind, status=status, owner=owner)
 
     def latest(self, kind: str, *, status: str = "done") -> Job | None:
-        jobs = self.list(kind=kind, status=status)
+        jobs = self.list(kind=kind, status=status, limit=1)
         return jobs[0] if jobs else None
 
     def file(self, job_id: str, name: str) -> Path:
@@ -480,8 +719,17 @@ class JobManager:
         return path
 
     def wait(self, job: Job, timeout: float | None = None) -> Job:
+        """Wait until ``job`` has finished (here or in another process)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         if job.future is not None:
             job.future.result(timeout=timeout)
+        while not job.finished:
+            if deadline is not None and time.monotonic() > deadline:
+                raise FutureTimeout(f"job {job.id} is still {job.status}")
+            time.sleep(0.1)
+            row = self.store.get(job.id)
+            if row is not None and job.id not in self._running:
+                job.refresh(row)
         return job
 
     def _inside(self, job: Job, name: str) -> Path:
@@ -491,17 +739,33 @@ class JobManager:
             raise JobNotFoundError(f"bad file name {name!r}")
         return target
 
-    def _save(self, job: Job) -> None:
+    def _save(self, job: Job) -> bool:
+        """Write the job's state to the queue (while this process holds it) and to ``job.json``."""
+        try:
+            held = self.store.save(job.id, self.worker_id, job.state())
+        except Exception:  # noqa: BLE001 - logged; the job's files are still written
+            log.warning("job %s: could not write its state to the queue", job.id, exc_info=True)
+            held = False
+        self._write_record(job)
+        return held
+
+    @staticmethod
+    def _write_record(job: Job) -> None:
         try:
             atomic_write_text(job.out_dir / "job.json",
                               json.dumps(job.as_dict(), ensure_ascii=False, indent=2, default=str))
-        except OSError:  # the record is a convenience; the job's state lives in memory
+        except OSError:  # a convenience beside the outputs; the queue holds the job
             pass
 
     def shutdown(self, wait: bool = False) -> None:
+        """Stop: jobs still running here go back to the queue (another process, or the next start,
+        runs them again; workspace writes are atomic, so stopping one half-way is safe)."""
+        self._stop.set()
+        self._wake.set()
         with self._lock:
             pool, self._pool = self._pool, None
             procs, self._procs = self._procs, None
+            running = list(self._running.values()) if not wait else []
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
         if procs is not None:
@@ -509,6 +773,11 @@ class JobManager:
                 for proc in list(getattr(procs, "_processes", {}).values()):
                     proc.terminate()
             procs.shutdown(wait=wait, cancel_futures=True)
+        for job in running:
+            try:
+                self.store.release(job.id, self.worker_id, {"stage": None, "stage_label": None, "progress": 0.0})
+            except Exception:  # noqa: BLE001 - its lease runs out instead
+                log.warning("job %s: could not give it back to the queue", job.id, exc_info=True)
 
 
 def _watch_server(server_pid: int) -> None:

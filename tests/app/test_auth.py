@@ -24,7 +24,6 @@ import pytest
 from typer.testing import CliRunner
 
 from app.i18n import t
-from app.web.auth import LoginLimiter
 from app.web.config import Settings
 from app.storage.audit import read_log
 from app.storage.users import DEMO_PASSWORD, UserStore, users_path
@@ -45,6 +44,9 @@ def _make_app(path: Path, **settings: Any) -> Any:
 
     app = create_app(settings=Settings(workspace_path=path, **settings)) if settings else create_app(path)
     keep_jobs_queued(app)
+    # failed sign-ins are counted in the workspace's store, shared by every app on it (as by the
+    # worker processes of one server): each test's app starts with none
+    app.state.patrolnet.limiter.reset()
     return app
 
 
@@ -63,10 +65,9 @@ def app(ws_path: Path, assets_ready: Path) -> Any:
 
 @pytest.fixture(autouse=True)
 def fresh_limits(request: pytest.FixtureRequest) -> None:
-    """Every test starts with no failed sign-ins counted (the limiter lives in the app's memory)."""
+    """Every test starts with no failed sign-ins counted (the counters the workspace's processes share)."""
     if "app" in request.fixturenames:
-        st = request.getfixturevalue("app").state.patrolnet
-        st.limiter = LoginLimiter(st.settings.login_limit_user, st.settings.login_limit_client)
+        request.getfixturevalue("app").state.patrolnet.limiter.reset()
 
 
 def _client(app: Any, **kwargs: Any) -> Any:

@@ -88,10 +88,14 @@ def test_a_plan_is_recorded_and_survives_a_restart(app: Any, clients: dict[str, 
     exports = [e for e in read_log(ws_path, action="export") if e.details.get("record") == plan["id"]]
     assert exports and exports[0].target == gpx and exports[0].actor == "web:t-commander"
 
-    # restart: a new app on the same workspace and output folder; the jobs in memory are gone,
-    # the plan and its files are not
+    # restart: a new app on the same workspace and output folder; the job (in the durable queue),
+    # the plan and their files are all still there
     with client_class("commander")(create_app(ws_path)) as again:
-        assert again.get("/api/v1/jobs").json()["total"] == 0
+        jobs_after = again.get("/api/v1/jobs").json()
+        assert jobs_after["total"] == 1 and jobs_after["jobs"][0]["id"] == job["id"]
+        assert jobs_after["jobs"][0]["status"] == "done" and jobs_after["jobs"][0]["owner"] == "t-commander"
+        same = again.get(f"/api/v1/jobs/{job['id']}/files/{gpx}")
+        assert same.status_code == 200 and same.content == first.content
         listing = again.get("/api/v1/plans", params={"date": day, "shift": SHIFT}).json()
         assert [r["id"] for r in listing["records"]] == [plan["id"]]
         assert listing["records"][0]["status"] == "draft" and listing["records"][0]["author"] == "t-commander"

@@ -36,11 +36,11 @@ def _job_for(jobs: JobManager, job_id: str, user: Principal) -> Job:
     job = jobs.get(job_id)
     shared = job.kind == "report" and user.can("analyse")  # monthly reports are read by every analyst
     if not _sees_all(user) and job.owner != user.username and not shared:
-        raise JobNotFoundError(f"no job {job_id!r} of yours (jobs are kept while the server runs)")
+        raise JobNotFoundError(f"no job {job_id!r} of yours")
     return job
 
 
-@router.get("", summary="Jobs of this server, newest first (paginated); station users and analysts see their own")
+@router.get("", summary="Jobs of this workspace, newest first (paginated); station users and analysts see their own")
 def list_jobs(
     jobs: JobsDep, user: UserDep,
     kind: Annotated[str | None, Query(description="Only this kind")] = None,
@@ -48,9 +48,10 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    found = jobs.list(kind=kind, status=status, owner=None if _sees_all(user) else user.username)
-    return {"total": len(found), "limit": limit, "offset": offset,
-            "jobs": [j.as_dict() for j in found[offset: offset + limit]]}
+    owner = None if _sees_all(user) else user.username
+    found = jobs.list(kind=kind, status=status, owner=owner, limit=limit, offset=offset)
+    return {"total": jobs.count(kind=kind, status=status, owner=owner), "limit": limit, "offset": offset,
+            "jobs": [j.as_dict() for j in found]}
 
 
 def _submit_route(kind: str, model: type) -> None:
