@@ -5,6 +5,9 @@ returns text; :func:`write_routes` picks the format from the file suffix. Coordi
 projected working CRS only here: GeoJSON, GPX and KML are in WGS84 (EPSG:4326, longitude/latitude
 degrees, 7 decimals ~ 1 cm). Times are ISO 8601 with the shift's UTC offset (GPX: UTC, as its schema
 expects). The printable sheet is self-contained HTML (inline CSS and SVG; no external assets).
+
+Every file is made from the plans alone, so the same plans give the same bytes: no time of writing
+(the GPX metadata time is the shift's start), no random ids, units and stops in the plans' order.
 """
 
 from __future__ import annotations
@@ -33,12 +36,12 @@ from routing.patrol import UNIT_KIND_ZH, RoutePlan
 __all__ = [
     "GPX_NS",
     "KML_NS",
+    "dosage_csv",
+    "patrol_sheets_html",
     "road_sequence",
     "routes_geojson",
     "routes_gpx",
     "routes_kml",
-    "patrol_sheets_html",
-    "dosage_csv",
     "write_routes",
 ]
 
@@ -81,7 +84,7 @@ def _utc(plan: RoutePlan, seconds: float) -> str | None:
 def _hm(plan: RoutePlan, seconds: float) -> str:
     t = plan.at(seconds)
     if t is None:
-        m = int(round(seconds / 60))
+        m = round(float(seconds) / 60)
         return f"+{m // 60:d}:{m % 60:02d}"
     return t.strftime("%H:%M")
 
@@ -346,8 +349,8 @@ def _svg(plan: RoutePlan, *, width: int = 640, height: int = 420, max_points: in
     if len(line) > max_points:
         line = shapely.get_coordinates(shapely.simplify(shapely.linestrings(line), span.max() / 1000))
     pl = " ".join(f"{a:.1f},{b:.1f}" for a, b in tr(line))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="路线示意图">',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+              f'viewBox="0 0 {width} {height}" role="img" aria-label="路线示意图">'),
              f'<rect width="{width}" height="{height}" fill="#fafafa"/>']
     if len(line) >= 2:
         parts.append(f'<polyline points="{pl}" fill="none" stroke="#c0392b" stroke-width="2" '
