@@ -4,7 +4,8 @@ What it does
 ------------
 1. Builds the demo workspace (``app.services.workspace.build_demo_workspace``, which also creates the demo users) in
    a temporary folder, or copies a given one and gives it the demo users.
-2. Starts the app as production does, ``patrolnet serve WORKSPACE`` (one process, uvicorn, one worker),
+2. Starts the app as production does, ``patrolnet serve WORKSPACE --workers N`` (uvicorn; N web worker
+   processes, default 1, ``PATROLNET_BENCH_LOAD_WORKERS`` or ``--workers``),
    on a free loopback port, and waits for ``/healthz``.
 3. Runs ``USERS`` simulated duty-room users (default 50) for ``SECONDS`` (default 60) in one asyncio
    event loop, each with its own ``httpx.AsyncClient`` (its own connections and cookie jar, as a
@@ -71,6 +72,8 @@ QUICK = os.environ.get("PATROLNET_BENCH_LOAD_QUICK", "") not in ("", "0")
 USERS = int(os.environ.get("PATROLNET_BENCH_LOAD_USERS", "10" if QUICK else "50"))
 SECONDS = float(os.environ.get("PATROLNET_BENCH_LOAD_SECONDS", "15" if QUICK else "60"))
 RAMP = float(os.environ.get("PATROLNET_BENCH_LOAD_RAMP", "2" if QUICK else "5"))
+#: ``patrolnet serve --workers N`` (web worker processes sharing the workspace's stores).
+WORKERS = int(os.environ.get("PATROLNET_BENCH_LOAD_WORKERS", "1"))
 
 #: share of each role among the users; station users take the stations in turn
 ROLE_MIX = (("commander", 0.6), ("station", 0.3), ("analyst", 0.1))
@@ -97,8 +100,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(workspace: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``patrolnet serve WORKSPACE`` on 127.0.0.1:``port`` (the production command: one process,
+def serve(workspace: Path, port: int, log: Path, workers: int = 1) -> subprocess.Popen[bytes]:
+    """``patrolnet serve WORKSPACE [--workers N]`` on 127.0.0.1:``port`` (the production command,
     demo users required, the overview warmed in the background); waits until ``/healthz`` answers."""
     import httpx
 
@@ -106,7 +109,7 @@ def serve(workspace: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", str(workspace),
-             "--host", "127.0.0.1", "--port", str(port)],
+             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             env=env, stdout=subprocess.DEVNULL, stderr=err,
         )
     deadline = time.monotonic() + 120
@@ -132,8 +135,31 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (web workers, job processes), from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
 def _proc_status(pid: int) -> dict[str, float]:
-    """The server's CPU seconds (user + system), current and peak RSS (MB), threads, from /proc."""
+    """The server's CPU seconds (user + system), current and peak RSS (MB), threads, from /proc: its
+    whole process tree (the web workers of ``--workers N`` and the job processes; peaks added up)."""
+    out: dict[str, float] = {}
+    for p in _tree(pid):
+        for key, value in _one_status(p).items():
+            out[key] = out.get(key, 0.0) + value
+    return out
+
+
+def _one_status(pid: int) -> dict[str, float]:
     out: dict[str, float] = {}
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -507,7 +533,8 @@ def warm_up(base: str, specs: list[UserSpec], district: District) -> float:
 
 
 def run(workspace: Path, *, users: int = USERS, seconds: float = SECONDS, ramp: float = RAMP, seed: int = 1979,
-        log: Path | None = None, mix: tuple[tuple[str, float], ...] = ROLE_MIX, warm: bool = False) -> dict[str, Any]:
+        log: Path | None = None, mix: tuple[tuple[str, float], ...] = ROLE_MIX, warm: bool = False,
+        workers: int = WORKERS) -> dict[str, Any]:
     """Serve ``workspace`` and load it; every figure (see the module docstring). The server's
     stderr goes to ``log`` (default: beside the workspace)."""
     import numpy as np
@@ -517,7 +544,7 @@ def run(workspace: Path, *, users: int = USERS, seconds: float = SECONDS, ramp: 
     load_before = os.getloadavg()[0]
     port = _free_port()
     log = log or workspace.parent / "load-server.log"
-    proc = serve(workspace, port, log)
+    proc = serve(workspace, port, log, workers)
     nice = _raise_priority()
     try:
         warm_s = warm_up(f"http://127.0.0.1:{port}", specs, district) if warm else None
@@ -550,7 +577,7 @@ def run(workspace: Path, *, users: int = USERS, seconds: float = SECONDS, ramp: 
     rss = [m["VmRSS"] for m in out["server"] if "VmRSS" in m]
     roles = {r: sum(s.role == r for s in specs) for r, _ in mix}
     figures: dict[str, Any] = {
-        "users": users, "seconds": seconds, "ramp_s": ramp, "wall_s": round(out["wall"], 1),
+        "users": users, "seconds": seconds, "ramp_s": ramp, "wall_s": round(out["wall"], 1), "workers": workers,
         "warm_up_s": None if warm_s is None else round(warm_s, 1),
         "roles": roles, "form_logins": sum(s.form_login for s in specs),
         "requests": len(samples), "requests_no_login": int(len(ms)),
@@ -628,7 +655,8 @@ def web_load(ctx: Context) -> dict[str, Any]:
     check(figures, path)
     o, w, srv, cl = figures["overall"], figures["overall_warm"], figures["server"], figures["client"]
     result: dict[str, Any] = {
-        "users": figures["users"], "duration_s": figures["seconds"], "requests": figures["requests"],
+        "users": figures["users"], "workers": figures["workers"], "duration_s": figures["seconds"],
+        "requests": figures["requests"],
         "req_per_s": figures["rps"], "errors": figures["errors"],
         "latency": _brief(o), f"p95 after {w['from_s']:g} s": f"{w['p95_ms']:.0f} ms",
     }
@@ -650,7 +678,7 @@ def _print(figures: dict[str, Any]) -> None:
     print(f"{f['users']} users ({f['roles']}, {f['scopes']} data scopes, {f['form_logins']} via the login form) "
           f"for {f['seconds']:g} s (ramp {f['ramp_s']:g} s"
           + (f", after a {f['warm_up_s']:g} s warm-up" if f.get("warm_up_s") is not None else ", cold start")
-          + f"), patrolnet serve (1 process), loopback; {f['machine']}")
+          + f"), patrolnet serve --workers {f.get('workers', 1)}, loopback; {f['machine']}")
     print(f"requests {f['requests']} ({f['rps']} req/s), errors {f['errors']}, jobs {f['jobs']}")
     print(f"{'endpoint':<42}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'KB wire':>9}{'err':>5}")
     rows = [("ALL (sign-ins excluded)", {**f["overall"], "kb_wire": float("nan"), "errors": f["errors"]}),
@@ -678,6 +706,7 @@ def main() -> int:
     parser.add_argument("--warm", action="store_true",
                         help="open every page once per scope before the clock starts (a diagnostic)")
     parser.add_argument("--seed", type=int, default=1979)
+    parser.add_argument("--workers", type=int, default=WORKERS, help="patrolnet serve --workers (default 1)")
     parser.add_argument("--workdir", type=Path, default=Path("bench/results/work"))
     args = parser.parse_args()
     mix = tuple((r, float(v)) for r, v in (part.split(":") for part in args.mix.split(",")))
@@ -691,7 +720,7 @@ def main() -> int:
     try:
         ws = prepare_workspace(folder, source=args.workspace, scale=args.scale, seed=args.seed)
         figures = run(ws, users=users, seconds=seconds, ramp=ramp, seed=args.seed,
-                      log=args.workdir / "load-server.log", mix=mix, warm=args.warm)
+                      log=args.workdir / "load-server.log", mix=mix, warm=args.warm, workers=args.workers)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     path = save(figures)

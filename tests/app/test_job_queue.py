@@ -308,3 +308,59 @@ def test_a_job_whose_workers_keep_dying_fails_with_the_reason(ws: Path) -> None:
     assert failed.status == "failed" and failed.error_type == "WorkerLostError"
     assert "after 2 attempt(s)" in failed.error and "submit the job again" in failed.message
     assert JobStore(ws).get(job_id)["worker"] is None
+
+
+# -- patrolnet serve --workers 2 -----------------------------------------------------------------------------
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def test_serve_with_two_workers_shares_sessions_limits_and_jobs(ws: Path, assets_ready: Path) -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", str(ws), "--port", str(port), "--workers", "2",
+                             "--lang", "en"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        _until(lambda: _healthy(base), timeout=120)
+        workers = _until(lambda: len(kids := _children(proc.pid)) >= 2 and kids, timeout=60)
+        assert len(workers) >= 2  # uvicorn's supervisor and its two web workers
+        with httpx.Client(base_url=base, timeout=60) as c:
+            token = c.post("/api/v1/auth/token", json={"username": USERS["commander"][0], "password": PASSWORD})
+            assert token.status_code == 200, token.text
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            # many requests, spread by the kernel over both workers: the session holds on each
+            assert all(c.get("/api/v1/auth/me", headers=headers).status_code == 200 for _ in range(30))
+            r = c.post("/api/v1/jobs/report", json={"month": "2026-10"}, headers=headers)
+            assert r.status_code == 202, r.text
+            job = _until(lambda: (j := c.get(r.json()["href"], headers=headers).json())["status"] in ("done", "failed")
+                         and j, timeout=180)
+            assert job["status"] == "done", job
+            codes = [c.post("/api/v1/auth/token", json={"username": USERS["analyst"][0], "password": "wrong-guess-1"})
+                     .status_code for _ in range(6)]
+            assert codes == [401] * 5 + [429]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=30)
+
+
+def _healthy(base: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
