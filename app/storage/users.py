@@ -36,6 +36,7 @@ __all__ = [
     "DEMO_PASSWORD",
     "MIN_PASSWORD_LENGTH",
     "ROLES",
+    "USERS_DDL",
     "Session",
     "User",
     "UserStore",
@@ -75,6 +76,8 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(username);
 """
+#: The tables in either backend (the same SQL runs in SQLite and in PostgreSQL).
+USERS_DDL = _SCHEMA
 
 
 def users_path(workspace: str | os.PathLike[str]) -> Path:
@@ -148,7 +151,12 @@ def check_password(password: str, *, username: str = "") -> None:
 
 
 class UserStore:
-    """The users and sessions of one workspace (thread-safe; one connection per call)."""
+    """The users and sessions of one workspace (thread-safe: one connection per thread, kept open).
+
+    Every change runs in one write transaction that holds the writer's turn (``BEGIN IMMEDIATE``)
+    and reads what it checks inside it, so two administrators changing one user, or a sign-in
+    while the user is disabled, never lose an update or leave a rule broken, across processes too.
+    """
 
     def __init__(self, workspace: str | os.PathLike[str]):
         self.workspace = Path(workspace)
@@ -157,6 +165,20 @@ class UserStore:
         self._local = threading.local()
         self._ready = False
         self._ino: int | None = None
+
+    # -- the backend: ``_read`` and ``_write`` are what another store (PostgreSQL) replaces ------------
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        """A connection whose ``execute(sql, args)`` takes ``?`` placeholders."""
+        with self._db() as con:
+            yield con
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        """A write transaction holding the writer's turn: nobody else writes until it ends."""
+        with self._lock, self._db(write=True) as con:
+            con.execute("BEGIN IMMEDIATE")
+            yield con
 
     # -- plumbing -----------------------------------------------------------------------------------
     @contextmanager
@@ -219,19 +241,19 @@ class UserStore:
 
     # -- users --------------------------------------------------------------------------------------
     def has_users(self) -> bool:
-        with self._db() as con:
+        with self._read() as con:
             return con.execute("SELECT 1 FROM users WHERE active = 1 LIMIT 1").fetchone() is not None
 
     def has_admin(self) -> bool:
-        with self._db() as con:
+        with self._read() as con:
             return con.execute("SELECT 1 FROM users WHERE active = 1 AND role = 'admin' LIMIT 1").fetchone() is not None
 
     def list(self) -> list[User]:
-        with self._db() as con:
+        with self._read() as con:
             return [self._user(r) for r in con.execute(f"SELECT {self._COLS} FROM users ORDER BY username")]
 
     def get(self, username: str) -> User | None:
-        with self._db() as con:
+        with self._read() as con:
             row = con.execute(f"SELECT {self._COLS} FROM users WHERE username = ?", (username,)).fetchone()
         return self._user(row) if row else None
 
@@ -253,13 +275,14 @@ class UserStore:
         if not demo:
             check_password(password, username=username)
         now = _iso(_now())
-        with self._lock, self._db(write=True) as con:
+        hashed = _HASHER.hash(password)  # before the transaction: the writer's turn is not held for it
+        with self._write() as con:
             if con.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
                 raise _coded(InputError(f"user {username!r} exists already; change it with 'patrolnet users set' "
                                  f"or pick another name"), "users.exists", name=username)
             con.execute("INSERT INTO users (username, password_hash, role, station_id, display_name, active, demo, "
                         "created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
-                        (username, _HASHER.hash(password), role, station_id, display_name, int(demo), now, now))
+                        (username, hashed, role, station_id, display_name, int(demo), now, now))
         user = self.get(username)
         assert user is not None
         return user
@@ -293,24 +316,35 @@ class UserStore:
         InputError
             When there is no such user, or the change is not valid, or it would leave no active admin.
         """
-        user = self._require(username)
-        new_role = role or user.role
-        new_station = station_id if (station_id is not None or role is not None) else user.station_id
-        new_station = self._check_role(new_role, new_station or None, stations)
-        new_active = user.active if active is None else active
-        with self._lock, self._db(write=True) as con:
+        self._require(username)  # (an unknown user is refused without creating the store)
+        with self._write() as con:  # the user as it is now, read under the writer's turn: no lost update
+            user = self._locked_user(con, username)
+            new_role = role or user.role
+            new_station = station_id if (station_id is not None or role is not None) else user.station_id
+            new_station = self._check_role(new_role, new_station or None, stations)
+            new_active = user.active if active is None else active
             if user.role == "admin" and (new_role != "admin" or not new_active):
-                others = con.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1 AND username != ?",
-                                     (username,)).fetchone()[0]
-                if not others:
-                    raise _coded(InputError(f"{username!r} is the last active admin; add another admin first"),
-                                 "users.last_admin", name=username)
+                self._keep_an_admin(con, username)
             con.execute("UPDATE users SET role = ?, station_id = ?, display_name = ?, active = ? WHERE username = ?",
                         (new_role, new_station, user.display_name if display_name is None else display_name,
                          int(new_active), username))
             if (new_role, new_station, new_active) != (user.role, user.station_id, user.active):
                 con.execute("DELETE FROM sessions WHERE username = ?", (username,))
-        return self._require(username)
+            return self._locked_user(con, username)
+
+    def _locked_user(self, con: Any, username: str) -> User:
+        row = con.execute(f"SELECT {self._COLS} FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            raise self._no_user(username)
+        return self._user(row)
+
+    @staticmethod
+    def _keep_an_admin(con: Any, username: str) -> None:
+        others = con.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1 AND username != ?",
+                             (username,)).fetchone()[0]
+        if not others:
+            raise _coded(InputError(f"{username!r} is the last active admin; add another admin first"),
+                         "users.last_admin", name=username)
 
     def set_password(self, username: str, password: str) -> None:
         """Give a user a new password (ends all their sessions).
@@ -322,9 +356,11 @@ class UserStore:
         """
         self._require(username)
         check_password(password, username=username)
-        with self._lock, self._db(write=True) as con:
-            con.execute("UPDATE users SET password_hash = ?, password_changed_at = ?, demo = 0 WHERE username = ?",
-                        (_HASHER.hash(password), _iso(_now()), username))
+        hashed = _HASHER.hash(password)
+        with self._write() as con:
+            if not con.execute("UPDATE users SET password_hash = ?, password_changed_at = ?, demo = 0 WHERE username = ?",
+                               (hashed, _iso(_now()), username)).rowcount:
+                raise self._no_user(username)  # removed meanwhile
             con.execute("DELETE FROM sessions WHERE username = ?", (username,))
 
     def remove(self, username: str) -> None:
@@ -335,29 +371,30 @@ class UserStore:
         InputError
             When there is no such user or it is the last active admin.
         """
-        user = self._require(username)
-        with self._lock, self._db(write=True) as con:
+        self._require(username)
+        with self._write() as con:
+            user = self._locked_user(con, username)
             if user.role == "admin" and user.active:
-                others = con.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1 AND username != ?",
-                                     (username,)).fetchone()[0]
-                if not others:
-                    raise _coded(InputError(f"{username!r} is the last active admin; add another admin first"),
-                                 "users.last_admin", name=username)
+                self._keep_an_admin(con, username)
             con.execute("DELETE FROM sessions WHERE username = ?", (username,))
             con.execute("DELETE FROM users WHERE username = ?", (username,))
 
     def _require(self, username: str) -> User:
         user = self.get(username)
         if user is None:
-            raise _coded(InputError(f"no user {username!r}; list them with 'patrolnet users list'"),
-                         "users.no_user", name=username)
+            raise self._no_user(username)
         return user
+
+    @staticmethod
+    def _no_user(username: str) -> InputError:
+        return _coded(InputError(f"no user {username!r}; list them with 'patrolnet users list'"),
+                      "users.no_user", name=username)
 
     def verify(self, username: str, password: str) -> User | None:
         """The active user whose password this is, else ``None`` (the same work either way, so that
         the answer time does not tell whether a user name exists). Rehashes an outdated hash."""
         username = (username or "").strip().lower()
-        with self._db() as con:
+        with self._read() as con:
             row = con.execute("SELECT password_hash, active FROM users WHERE username = ?", (username,)).fetchone()
         stored = row[0] if row else _DUMMY_HASH
         try:
@@ -367,8 +404,10 @@ class UserStore:
         if row is None or not row[1]:
             return None
         if _HASHER.check_needs_rehash(stored):
-            with self._lock, self._db(write=True) as con:
-                con.execute("UPDATE users SET password_hash = ? WHERE username = ?", (_HASHER.hash(password), username))
+            hashed = _HASHER.hash(password)
+            with self._write() as con:  # unless a new password was set meanwhile
+                con.execute("UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
+                            (hashed, username, stored))
         return self.get(username)
 
     # -- sessions -----------------------------------------------------------------------------------
@@ -379,7 +418,9 @@ class UserStore:
         self._require(username)
         token = secrets.token_urlsafe(32)
         now = _now()
-        with self._lock, self._db(write=True) as con:
+        with self._write() as con:  # the user checked under the writer's turn: not removed meanwhile
+            if con.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone() is None:
+                raise self._no_user(username)
             con.execute("DELETE FROM sessions WHERE expires_at < ?", (_iso(now),))
             con.execute("INSERT INTO sessions (token_sha256, username, kind, csrf, created_at, expires_at, last_seen) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -394,7 +435,7 @@ class UserStore:
             return None
         now = _now()
         key = _sha(token)
-        with self._db() as con:
+        with self._read() as con:
             row = con.execute(
                 f"SELECT s.kind, s.csrf, s.created_at, s.expires_at, s.last_seen, "
                 f"{', '.join('u.' + c.strip() for c in self._COLS.split(','))} "
@@ -410,21 +451,21 @@ class UserStore:
             self.close_session(token)
             return None
         if now - seen > timedelta(minutes=1):
-            with self._lock, self._db(write=True) as con:
+            with self._write() as con:
                 con.execute("UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?", (_iso(now), key))
         return Session(user, kind, csrf, created, expires, key)
 
     def close_session(self, token: str) -> None:
         """End one session or token (logout)."""
-        with self._lock, self._db(write=True) as con:
+        with self._write() as con:
             con.execute("DELETE FROM sessions WHERE token_sha256 = ?", (_sha(token),))
 
     def close_session_by_hash(self, token_sha256: str) -> None:
         """End the session whose stored hash this is (the server never keeps the secret itself)."""
-        with self._lock, self._db(write=True) as con:
+        with self._write() as con:
             con.execute("DELETE FROM sessions WHERE token_sha256 = ?", (token_sha256,))
 
     def close_sessions(self, username: str) -> int:
         """End every session and token of a user; how many there were."""
-        with self._lock, self._db(write=True) as con:
+        with self._write() as con:
             return con.execute("DELETE FROM sessions WHERE username = ?", (username,)).rowcount
