@@ -187,6 +187,8 @@ class JobStore:
         the job's row, now ``running`` under a lease of ``lease_s`` seconds, or ``None`` when there is
         none (or another process took it first)."""
         now = time.time() if now is None else now
+        if job_id is None and not self._any("status = 'queued'"):
+            return None  # pollers look every second: only a queue with work takes the writer's turn
         with self._write() as con:
             if job_id is not None:
                 row = con.execute("SELECT id FROM jobs WHERE id = ? AND status = 'queued'", (job_id,)).fetchone()
@@ -239,6 +241,8 @@ class JobStore:
         in the job's language). The ids changed."""
         now = time.time() if now is None else now
         changed: list[str] = []
+        if not self._any("status = 'running' AND lease_until < ?", now):
+            return changed
         with self._write() as con:
             ids = [r[0] for r in con.execute(
                 "SELECT id FROM jobs WHERE status = 'running' AND lease_until < ? ORDER BY seq", (now,))]
@@ -286,6 +290,12 @@ class JobStore:
         where, args = self._where(kind=kind, status=status, owner=owner)
         with self._read() as con:
             return int(con.execute(f"SELECT COUNT(*) FROM jobs{where}", args).fetchone()[0])
+
+    def _any(self, where: str, *args: Any) -> bool:
+        if not self._exists():
+            return False
+        with self._read() as con:
+            return con.execute(f"SELECT 1 FROM jobs WHERE {where} LIMIT 1", args).fetchone() is not None
 
     @staticmethod
     def _where(*, kind: str | None, status: str | None, owner: str | None) -> tuple[str, list[Any]]:
