@@ -14,13 +14,15 @@ from pathlib import Path
 ROOT = Path(__file__).parents[2]
 DAY = "2026-11-02"
 SHIFT = "20:00-24:00"
+#: A busy loop for one core, beside a plan (it ends by itself after 10 minutes should the test die).
+BUSY = "import time\nend = time.monotonic() + 600\nwhile time.monotonic() < end: pass"
 
 
 def _cli(*args: str, hash_seed: str, load: bool = False) -> subprocess.CompletedProcess:
     """The command line in a fresh interpreter with ``PYTHONHASHSEED=hash_seed``; with ``load``,
     two busy loops (one per core) run beside it."""
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2 if load else 0)]
+    busy = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(2 if load else 0)]
     try:
         res = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, capture_output=True,
                              text=True, timeout=900, check=False)

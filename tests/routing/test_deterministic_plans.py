@@ -30,6 +30,8 @@ ROOT = Path(__file__).parents[2]
 DATA = ROOT / "tests" / "data"
 DAY = "2020-01-10"  # the robberies are of 2019: a year of history before the shift
 SHIFT = "19:00-23:00"
+#: A busy loop for one core, beside a plan (it ends by itself after 10 minutes should the test die).
+BUSY = "import time\nend = time.monotonic() + 600\nwhile time.monotonic() < end: pass"
 #: Team bases at fixed fractions of the extract's extent, and how they patrol.
 TEAMS = [(0.25, 0.3, "foot"), (0.5, 0.5, "foot"), (0.7, 0.35, "foot"), (0.35, 0.7, "ebike"), (0.65, 0.7, "foot"),
          (0.45, 0.2, "ebike")]
@@ -77,7 +79,7 @@ def _routes(ws_file: Path, where: Path, *, hash_seed: str, load: bool = False, e
     shutil.copyfile(ws_file, ws)
     out = where / "out"
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2 if load else 0)]
+    busy = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(2 if load else 0)]
     try:
         res = subprocess.run([sys.executable, "-m", "app.cli", "routes", str(ws), "--shift", SHIFT, "--date", DAY,
                               "--out", str(out), "--lang", "en", *extra],
@@ -179,7 +181,7 @@ def test_the_loop_search_stops_on_a_count_not_on_the_clock():
     kw = {"start_node": 0, "budget_min": 40, "prizes": prizes, "speed_kph": 4.5, "stop_min": 1, "n_alternatives": 3,
           "seed": 3}
     one, _ = team_loops(walk_graph(G), time_limit_s=0.1, **kw)
-    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    busy = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(2)]
     try:
         two, _ = team_loops(walk_graph(G), solution_limit=200, **kw)  # the same count, under load
     finally:
