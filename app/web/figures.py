@@ -9,6 +9,7 @@ the report month and reshapes the report's tables for the API and the dashboard.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ __all__ = [
     "headline",
     "incident_frame",
     "incident_points",
+    "incident_points_json",
     "layer_frames",
     "models",
     "monthly",
@@ -255,6 +257,19 @@ def incident_points(state: AppState, *, start: Any = None, end: Any = None,
         "last": when.max().isoformat() if len(sel) else None,
         "points": sel[["lat", "lon"]].to_numpy().tolist(),
     }
+
+
+def incident_points_json(state: AppState, *, start: dt.date | None = None, end: dt.date | None = None,
+                         categories: list[str] | None = None) -> bytes:
+    """:func:`incident_points` as compact UTF-8 JSON (as the API would write it), made once per
+    workspace version, scope and query: every user of a scope opening the dashboard asks for the
+    same 12 months, and the hotspot page's periods are few."""
+    key = (start.isoformat() if start else None, end.isoformat() if end else None, tuple(categories or ()))
+
+    def make() -> bytes:
+        points = incident_points(state, start=start, end=end, categories=categories)
+        return json.dumps(points, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    return state.cached("incident-points-json", *key, make=make)
 
 
 def workspace_summary(state: AppState) -> dict[str, Any]:

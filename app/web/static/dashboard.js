@@ -204,6 +204,9 @@
     if (!force && l && l.bounds.contains(b) && (l.complete ? (!v.simplify || z <= l.z + 1) : z === l.z)) return null;
     var p = b.pad(0.25);
     var box4 = [clamp(p.getWest(), -180, 180), clamp(p.getSouth(), -90, 90), clamp(p.getEast(), -180, 180), clamp(p.getNorth(), -90, 90)];
+    var bounds = L.latLngBounds([box4[1], box4[0]], [box4[3], box4[2]]);
+    /* a view around one that held too many holds at least as many: nothing to ask */
+    if (!force && l && !l.complete && bounds.contains(l.bounds)) return null;
     var bbox = box4.map(function (x) { return x.toFixed(5); }).join(",");
     var lat = b.getCenter().lat;
     var opts = {properties: v.properties, bbox: bbox};
@@ -211,7 +214,6 @@
       opts.simplify_m = clamp(v.simplify * 156543 * Math.cos(lat * Math.PI / 180) / Math.pow(2, z), 0.5, 20).toFixed(1);
     }
     var gen = v.gen = (v.gen || 0) + 1;
-    var bounds = L.latLngBounds([box4[1], box4[0]], [box4[3], box4[2]]);
     /* one feature first: how many the view holds (numberMatched) */
     var run = PN.json(PN.url("/api/v1/layers/" + v.layer, {bbox: bbox, limit: 1, properties: v.properties})).then(function (probe) {
       if (gen !== v.gen) return;
