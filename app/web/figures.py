@@ -20,7 +20,7 @@ from app.maps import heat_options
 from app.services.params import default_month as month_of
 from app.services.params import last_data_day, parse_month
 from app.services.reports import build_monthly_report
-from app.storage.access import Principal
+from app.storage.access import Principal, ScopedWorkspace
 from app.web.auth import ScopedState
 from app.web.state import AppState
 from geo.errors import InputError
@@ -38,11 +38,49 @@ __all__ = [
     "monthly",
     "ranking",
     "report_for",
+    "scope_info",
+    "scope_view",
     "workspace_summary",
 ]
 
 #: Where the figures are computed (shown in the API answers).
 SOURCE = "geo.reports"
+
+
+class _WholeLayers:
+    """The workspace itself, each whole layer read from the file once per workspace version and
+    shared by every scope (kept in the base state's cache; a user sees it only through the
+    :class:`app.storage.access.ScopedWorkspace` of its scope, which cuts it to its jurisdiction).
+    A read of some columns, or with a filter, goes to the file."""
+
+    def __init__(self, base: AppState):
+        self._base = base
+        self._ws = base.workspace()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ws, name)
+
+    def read(self, layer: str, *, columns: list[str] | None = None, **filters: Any) -> pd.DataFrame:
+        if columns is not None or any(v not in (None, 0) for v in filters.values()):
+            return self._ws.read(layer, columns=columns, **filters)
+        whole = self._base.cached("whole-layer", layer, make=lambda: self._ws.read(layer))
+        return whole.copy(deep=False)  # (copy on write: the cache never sees a caller's change)
+
+
+def scope_view(state: AppState) -> Any:
+    """The workspace as ``state``'s user sees it (the same rows and columns as
+    ``state.workspace()``), its whole layers read once for every scope: five scopes' dashboards
+    at 10x read the file once, not five times (a station's view read every layer to count it)."""
+    base = getattr(state, "base", None)
+    principal = getattr(state, "principal", None)
+    if base is None or principal is None:
+        return state.cached("scope-view", make=lambda: _WholeLayers(state))
+    return state.cached("scope-view", make=lambda: ScopedWorkspace(_WholeLayers(base), principal))
+
+
+def scope_info(state: AppState) -> Any:
+    """``info()`` of the scope's workspace (layers, counts, CRS), once per version and scope."""
+    return state.cached("scope-info", make=lambda: scope_view(state).info())
 
 
 class CachedReads:
@@ -52,12 +90,12 @@ class CachedReads:
 
     ``read(name, columns=...)`` gives the cached layer's columns (and geometry), as a read of the
     scope's workspace does; a read with a filter (bbox, where, paging) and everything else go to
-    the workspace itself.
+    the scope's workspace (:func:`scope_view`).
     """
 
     def __init__(self, state: AppState):
         self._state = state
-        self._ws = state.workspace()
+        self._ws = scope_view(state)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ws, name)
@@ -96,9 +134,18 @@ def report_for(state: AppState, month: str | None) -> Any:
         A malformed month, one after the data, or missing layers (the report needs stations,
         communities, neighborhoods and incidents).
     """
+    principal = getattr(state, "principal", None)
+    if principal is not None and not principal.scoped:  # every district-wide role sees the same figures
+        state = _district(state)
     m = parse_month(month) if month and month.strip() else default_month(state)
     return state.cached("report", m, make=lambda: build_monthly_report(CachedReads(state), month=m,  # type: ignore[arg-type]
                                                                        as_of=_as_of(state)))
+
+
+def _district(state: AppState) -> AppState:
+    """The district-wide view (one cache entry for commanders and analysts: the report reads no
+    layer an analyst may not)."""
+    return ScopedState(state.base, Principal("district-view", "commander"))  # type: ignore[attr-defined, return-value]
 
 
 def _change(row: pd.Series, current: str, baseline: str, prefix: str) -> dict[str, Any]:
@@ -143,8 +190,7 @@ def ranking(state: AppState, month: str | None, lang: str, *, limit: int = 100,
     principal = getattr(state, "principal", None)
     scoped = principal is not None and principal.scoped
     if scoped:  # the district's report, from the same cache entry the commanders' pages use
-        district = ScopedState(state.base, Principal("district-view", "commander"))  # type: ignore[attr-defined]
-        rep = report_for(district, month)  # type: ignore[arg-type]
+        rep = report_for(_district(state), month)
     else:
         rep = report_for(state, month)
     table = rep.table("station_ranking")
@@ -216,7 +262,12 @@ def monthly(state: AppState, month: str | None, *, months: int = 12,
 
 def incident_frame(state: AppState) -> pd.DataFrame:
     """Every incident of the scope as occurred_at, category, lat/lon (WGS84) and x/y (working CRS),
-    read once per workspace version (the heat layers and the dashboard's heat window)."""
+    read once per workspace version (the heat layers and the dashboard's heat window); one entry for
+    every district-wide role."""
+    principal = getattr(state, "principal", None)
+    if principal is not None and not principal.scoped:
+        state = _district(state)
+
     def make() -> pd.DataFrame:
         ws = CachedReads(state)
         if not ws.has("incidents"):
@@ -265,6 +316,9 @@ def incident_points_json(state: AppState, *, start: dt.date | None = None, end: 
     workspace version, scope and query: every user of a scope opening the dashboard asks for the
     same 12 months, and the hotspot page's periods are few."""
     key = (start.isoformat() if start else None, end.isoformat() if end else None, tuple(categories or ()))
+    principal = getattr(state, "principal", None)
+    if principal is not None and not principal.scoped:  # the same points for every district-wide role
+        state = _district(state)
 
     def make() -> bytes:
         points = incident_points(state, start=start, end=end, categories=categories)
@@ -275,8 +329,7 @@ def incident_points_json(state: AppState, *, start: dt.date | None = None, end: 
 def workspace_summary(state: AppState) -> dict[str, Any]:
     """Name, CRS, time zone, layers with counts and the WGS84 extent (cached per version)."""
     def make() -> dict[str, Any]:
-        ws = state.workspace()
-        return {"name": ws.name, **ws.info().as_dict()}
+        return {"name": state.workspace().name, **scope_info(state).as_dict()}
     return state.cached("workspace-info", make=make)
 
 
@@ -284,7 +337,7 @@ def layer_frames(state: AppState) -> Any:
     """``frames(name)``: a whole layer, read once per workspace version and kept in memory (the
     layers API then filters by bbox with the frame's spatial index)."""
     def frames(name: str) -> pd.DataFrame:
-        frame = state.cached("layer-frame", name, make=lambda: state.workspace().read(name))
+        frame = state.cached("layer-frame", name, make=lambda: scope_view(state).read(name))
         if hasattr(frame, "sindex"):
             frame.sindex  # noqa: B018 - build the index once, not per request
         return frame

@@ -20,16 +20,14 @@ import jinja2
 import pandas as pd
 from pyproj import Transformer
 
+import app.web.figures as figures  # noqa: PLR0402 - `from app.web import` would import app.web's app: a cycle
+import app.web.job_kinds as job_kinds  # noqa: PLR0402 - (its feature switches are looked up when a page is made)
 from app.assets import assert_offline_html, asset_url, check_assets
 from app.i18n import MESSAGES, category_label, layer_label, other_lang, t
 from app.maps import MAIN_ROAD_CLASSES, STATION_COLORS, STYLE
 from app.services.params import shift_day
 from app.storage.audit import ACTIONS
 from app.storage.users import MIN_PASSWORD_LENGTH, ROLES
-from app.web import (
-    figures,
-    job_kinds,  # (its feature switches are looked up when a page is made)
-)
 from app.web.messages import say_error
 from app.web.state import AppState
 from geo.coords import COORD_SYSTEM_NAMES
@@ -237,7 +235,7 @@ def _station_sites(state: AppState) -> list[dict[str, Any]]:
     """The station buildings (WGS84) with their names: the labels the map shows at once (one per
     station, from ``site_x``/``site_y`` in working-CRS metres)."""
     def make() -> list[dict[str, Any]]:
-        ws = state.workspace()
+        ws = figures.scope_view(state)
         if not ws.has("stations") or not ws.count("stations"):
             return []
         st = pd.DataFrame(ws.read("stations")).drop(columns="geometry", errors="ignore")
@@ -302,7 +300,7 @@ def overview_page(state: AppState, lang: str) -> OverviewPage:
     """The dashboard's content: the figures it shows at once and its map's set-up (no layer data:
     the page's script loads the layers of the current view through the API)."""
     ws = state.workspace()
-    info = ws.info()
+    info = figures.scope_info(state)
     figs: Figures | None = None
     error: str | None = None
     try:
@@ -367,18 +365,18 @@ def _ui_strings(lang: str) -> dict[str, str]:
 
 def _extent(state: AppState) -> list[float] | None:
     def make() -> list[float] | None:
-        ws = state.workspace()
+        ws = figures.scope_view(state)
         for name in ("stations", "road_edges", "boundary"):
             if ws.has(name) and ws.count(name):
                 b = ws.read(name, columns=[]).to_crs("EPSG:4326").total_bounds
                 return [round(float(v), 6) for v in b]
-        ext = ws.info().extent_wgs84
+        ext = figures.scope_info(state).extent_wgs84
         return list(ext) if ext else None
     return state.cached("extent-wgs84", make=make)
 
 
 def _layer_counts(state: AppState) -> dict[str, int]:
-    return state.cached("layer-counts", make=lambda: {li.name: li.features for li in state.workspace().info().layers})
+    return state.cached("layer-counts", make=lambda: {li.name: li.features for li in figures.scope_info(state).layers})
 
 
 def _common_config(state: AppState, lang: str) -> dict[str, Any]:

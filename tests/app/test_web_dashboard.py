@@ -176,3 +176,29 @@ def test_figures_from_cached_layers_are_the_reports(demo_workspace_file: Path, a
     assert figures.layer_frames(state)("incidents") is figures.layer_frames(state)("incidents")  # read once
     if station:
         assert set(rep.incidents["station_id"].dropna()) == {station}
+
+
+@pytest.mark.parametrize("role", ["station", "analyst", "commander"])
+def test_every_scope_sees_through_the_shared_layers_what_its_workspace_shows(app: Any, role: str) -> None:
+    """The whole layers are read once for every scope (figures.scope_view); each scope still sees
+    exactly the rows its own workspace view gives, and the same counts."""
+    from app.storage.access import Principal
+    from app.web import figures
+    from app.web.auth import ScopedState
+
+    base = app.state.patrolnet
+    principal = Principal("t", role, "S01" if role == "station" else None)
+    state = ScopedState(base, principal)
+    view, own = figures.scope_view(state), state.workspace()
+    assert view.layers() == own.layers()
+    for layer in own.layers():
+        a, b = view.read(layer), own.read(layer)
+        pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b), check_like=False)
+    info, mine = figures.scope_info(state), own.info()
+    assert [(li.name, li.features, li.geometry_type) for li in info.layers] == \
+        [(li.name, li.features, li.geometry_type) for li in mine.layers]
+    assert info.extent_wgs84 == mine.extent_wgs84
+    if role == "station":
+        assert set(view.read("incidents")["station_id"]) == {"S01"}
+        assert figures.scope_view(ScopedState(base, Principal("u", "station", "S02"))).count("incidents") != \
+            view.count("incidents")

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
+import app.web.figures as figures  # noqa: PLR0402 - `from app.web import` would import app.web's app: a cycle
 from app.services.params import parse_day
-from app.web import figures
 from app.web.deps import StateDep
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
