@@ -35,9 +35,14 @@ def routes(
     team_minutes: Annotated[float, typer.Option("--team-minutes", help="Length of a grid team's loop.", min=10)] = 120.0,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Search seconds per team loop.", min=0.01)] = 0.1,
     lookback_days: Annotated[float, typer.Option("--lookback-days", help="Incident history that sets risk.", min=1)] = 365.0,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", envvar="PATROLNET_DASK",
+        help="Plan in pieces on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N processes on this "
+             "machine); default: in this process. The plans are the same.")] = None,
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Plan the shift: brigade routes over their beats, "1+2+N" loops in the neighborhoods."""
+    from app.services.fanout import open_fanout
     from app.services.params import shift_day
     from app.services.plans import inputs_version, record_output
     from app.services.routes import plan_summary, routes_job
@@ -47,10 +52,10 @@ def routes(
     day = parse_day(date, "--date", lang)
     with planner_errors(lang):
         ws = open_workspace(workspace)
-        with progress_bar(lang=lang) as report:
+        with open_fanout(dask) as fan, progress_bar(lang=lang) as report:
             plans, written = routes_job(ws, shift=shift, date=day, out=out, kinds=kinds,
                                         team_minutes=team_minutes, time_limit_s=time_limit,
-                                        lookback_days=lookback_days, progress=report)
+                                        lookback_days=lookback_days, progress=report, fanout=fan)
         day = shift_day(ws, day)
         rec = record_output(
             workspace, kind="routes", author=cli_actor(), inputs=inputs_version(ws), keep_copy=True,

@@ -212,4 +212,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "无法打开成果记录库（{reason}）；请检查工作区所在文件夹的权限",
         "en": "cannot open the records ({reason}); check the permissions of the workspace's folder",
     },
+    # -- fanning planning out over processes (app.services.fanout) ----------------------------------
+    "error.param.dask": {
+        "zh-CN": "无法识别 Dask 地址“{value}”：请填写正在运行的 Dask 调度器地址 tcp://主机:端口（默认端口 8786），"
+                 "或 local:N 在本机启动 N 个工作进程（1 到 {max}），或不填写以在本进程内规划",
+        "en": "Dask address '{value}' is not understood: give tcp://HOST:PORT of a running Dask scheduler (port 8786 "
+              "by default), local:N for N worker processes on this machine (1 to {max}), or leave it out to plan "
+              "in this process",
+    },
+    "error.dask.unreachable": {
+        "zh-CN": "{seconds} 秒内无法连接 Dask 调度器 {address}；请在该主机上启动调度器和工作进程"
+                 "（dask scheduler、dask worker {address}），或改正地址，或改用 local:N 在本机用 N 个进程规划",
+        "en": "cannot reach the Dask scheduler at {address} within {seconds} s; start one there (dask scheduler, "
+              "dask worker {address}), fix the address, or use local:N to plan with N processes on this machine",
+    },
+    "error.dask.no_workers": {
+        "zh-CN": "Dask 调度器 {address} 在 {seconds} 秒后仍没有工作进程；请在该主机上启动 dask worker {address}，"
+                 "或改用 local:N 在本机用 N 个进程规划",
+        "en": "the Dask scheduler at {address} has no workers after {seconds} s; start some (dask worker {address}) "
+              "or use local:N to plan with N processes on this machine",
+    },
 }

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from app.services.fanout import Fanout
 from app.services.params import parse_shift, route_kinds, shift_day, station_rows
 from app.storage.workspace import Workspace
 from geo.errors import InputError
@@ -35,6 +36,7 @@ def routes_job(
     lookback_days: float = 365.0,
     progress: Progress | None = None,
     station_id: str | None = None,
+    fanout: Fanout | None = None,
 ) -> tuple[list[Any], list[Path]]:
     """Plan a shift for every unit (or, with ``station_id``, that station's grid teams only) and
     write the plans.
@@ -45,10 +47,16 @@ def routes_job(
     is a file (its suffix picks the format: .geojson, .gpx, .kml, .html patrol sheets, .csv dosage
     table) or a folder, which gets all five, named with the workspace, date and shift. Beats come
     from the workspace's ``edge_owners`` layer when ``patrolnet split`` has run.
+
+    ``fanout`` (:func:`app.services.fanout.open_fanout`): with Dask workers, the shift is planned in
+    pieces on them (the brigade, and the grid teams in groups of whole stations:
+    :func:`routing.patrol.parallel.shift_pieces`), the road graph and the incidents shipped to each
+    worker once; the plans are the same, in the same order, as planned in this process.
     """
     from routing.export import write_routes
     from routing.graph import graph_from_workspace
     from routing.patrol import PLANNED_UNIT_KINDS, plan_shift, shift_window
+    from routing.patrol.parallel import join_pieces, shift_pieces
 
     report = progress or no_progress
     parse_shift(shift)
@@ -80,12 +88,20 @@ def routes_job(
         if len(owners):
             beats = pd.Series(owners["beat"].astype(int).to_numpy(), index=owners["edge_id"].astype(int).to_numpy())
     report("plan", 0.0)
-    plans = plan_shift(
-        G, units, shift_start=start, shift_end=end,
-        incidents=ws.read("incidents") if ws.has("incidents") else None,
-        beats=beats, neighborhoods=ws.read("neighborhoods") if ws.has("neighborhoods") else None,
-        kinds=tuple(kinds), team_budget_min=team_minutes, time_limit_s=time_limit_s, lookback_days=lookback_days,
-    )
+    incidents = ws.read("incidents") if ws.has("incidents") else None
+    neighborhoods = ws.read("neighborhoods") if ws.has("neighborhoods") else None
+    options = {"shift_start": start, "shift_end": end, "team_budget_min": team_minutes,
+               "time_limit_s": time_limit_s, "lookback_days": lookback_days}
+    if fanout is None or fanout.in_process:
+        plans = plan_shift(G, units, incidents=incidents, beats=beats, neighborhoods=neighborhoods,
+                           kinds=tuple(kinds), **options)
+    else:
+        team_areas, pieces = shift_pieces(units, kinds=tuple(kinds), neighborhoods=neighborhoods,
+                                          team_groups=3 * fanout.workers)
+        results = fanout.map(plan_shift, [{**piece, **options} for piece in pieces],
+                             shared={"G": G, "incidents": incidents, "beats": beats, "team_areas": team_areas},
+                             progress=lambda share: report("plan", share))
+        plans = join_pieces(units, results)
     report("plan", 1.0)
     written: list[Path] = []
     if out.suffix:

@@ -1,0 +1,177 @@
+"""Heavy planning fanned out over processes (issue 14): in this process, on a Dask LocalCluster of
+this machine, or on an existing Dask scheduler.
+
+:func:`open_fanout` turns the ``--dask`` option into a :class:`Fanout`:
+
+* ``None``, ``""``, ``none`` or ``serial``: :class:`SerialFanout`, every piece in this process, one
+  after the other (the default; tests and small districts).
+* ``local:N``: a ``dask.distributed.LocalCluster`` of ``N`` worker processes with one thread each,
+  bound to 127.0.0.1, without its web dashboard, closed when the ``with`` block ends. Its workers
+  are started with ``spawn``: a script that opens one runs its work under
+  ``if __name__ == "__main__":`` (the ``patrolnet`` command does).
+* ``tcp://HOST[:PORT]``: a running ``dask scheduler`` (port 8786 when not given), reached within
+  :data:`CONNECT_TIMEOUT_S` seconds or refused with a message naming the address.
+
+:meth:`Fanout.map` calls one function per piece and gives the results in the pieces' order; the
+values every piece shares (the road graph, the incidents) are shipped to each worker once
+(``client.scatter(..., broadcast=True)``), not once per piece.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from geo.errors import InputError
+
+__all__ = ["CONNECT_TIMEOUT_S", "DaskFanout", "Fanout", "SerialFanout", "open_fanout", "parse_fanout"]
+
+#: Seconds to reach a scheduler given as ``tcp://HOST:PORT`` before giving up (no hang).
+CONNECT_TIMEOUT_S = 10.0
+#: The most worker processes ``local:N`` starts.
+MAX_LOCAL_WORKERS = 64
+_SERIAL = ("", "none", "serial")
+_LOCAL = re.compile(r"^local:(\d+)$")
+_TCP = re.compile(r"^tcp://(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(?::(?P<port>\d{1,5}))?/?$")
+
+
+class Fanout:
+    """Where the pieces of a heavy job run. ``workers``: how many run at once; ``address``: what
+    was asked for (``serial``, ``local:N`` or the scheduler's address)."""
+
+    workers: int = 1
+    address: str = "serial"
+    #: True when pieces run in this process (the planner may then skip splitting the work).
+    in_process: bool = True
+
+    def map(self, fn: Callable[..., Any], pieces: Sequence[Mapping[str, Any]],
+            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None) -> list[Any]:
+        """``[fn(**shared, **piece) for piece in pieces]``, in the pieces' order; an error of a
+        piece is raised here as it was raised there. ``progress(share done)`` after each piece."""
+        raise NotImplementedError
+
+
+class SerialFanout(Fanout):
+    """Every piece in this process, one after the other."""
+
+    def map(self, fn: Callable[..., Any], pieces: Sequence[Mapping[str, Any]],
+            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None) -> list[Any]:
+        common = dict(shared or {})
+        out = []
+        for piece in pieces:
+            out.append(fn(**common, **piece))
+            if progress is not None:
+                progress(len(out) / len(pieces))
+        return out
+
+
+class DaskFanout(Fanout):
+    """Pieces as tasks of a ``dask.distributed`` client; shared values scattered to every worker once."""
+
+    in_process = False
+
+    def __init__(self, client: Any, address: str) -> None:
+        self.client = client
+        self.address = address
+        self.workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+
+    def map(self, fn: Callable[..., Any], pieces: Sequence[Mapping[str, Any]],
+            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None) -> list[Any]:
+        from distributed import as_completed
+
+        if not pieces:
+            return []
+        common: dict[str, Any] = {}
+        scattered = []
+        for name, value in (shared or {}).items():
+            if value is None:
+                common[name] = None
+                continue
+            # once per worker, not per piece; hash=False: no need to hash a big graph to name it
+            common[name] = self.client.scatter(value, broadcast=True, hash=False)
+            scattered.append(common[name])
+        futures = [self.client.submit(fn, **common, **piece, pure=False) for piece in pieces]
+        try:
+            if progress is not None:
+                for done, _ in enumerate(as_completed(futures, loop=self.client.loop), start=1):
+                    progress(done / len(futures))
+            return list(self.client.gather(futures))
+        finally:
+            for f in futures:
+                f.release()
+            for f in scattered:
+                f.release()
+
+
+def parse_fanout(option: str | None) -> tuple[str, Any]:
+    """``('serial', None)``, ``('local', N)`` or ``('tcp', address)`` from the ``--dask`` value;
+    :class:`InputError` (``param.dask``) naming the value otherwise."""
+    text = "" if option is None else str(option).strip()
+    if text.lower() in _SERIAL:
+        return "serial", None
+    m = _LOCAL.match(text)
+    if m and 1 <= int(m.group(1)) <= MAX_LOCAL_WORKERS:
+        return "local", int(m.group(1))
+    m = _TCP.match(text)
+    if m and (m.group("port") is None or 1 <= int(m.group("port")) <= 65535):
+        return "tcp", f"tcp://{m.group('host')}:{m.group('port') or 8786}"
+    raise InputError(
+        f"Dask address {text!r} is not understood: give tcp://HOST:PORT of a running 'dask scheduler' "
+        f"(port 8786 by default), local:N for N worker processes on this machine (1 to {MAX_LOCAL_WORKERS}), "
+        f"or leave it out to plan in this process",
+        code="param.dask", value=text, max=MAX_LOCAL_WORKERS,
+    )
+
+
+@contextmanager
+def open_fanout(option: str | None, *, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> Iterator[Fanout]:
+    """The :class:`Fanout` the ``--dask`` ``option`` names, closed (its LocalCluster stopped) on exit.
+
+    Raises
+    ------
+    InputError
+        A malformed option (``param.dask``), or a scheduler that cannot be reached within
+        ``connect_timeout_s`` seconds (``dask.unreachable``, naming the address).
+    """
+    kind, arg = parse_fanout(option)
+    if kind == "serial":
+        yield SerialFanout()
+        return
+    from distributed import Client, LocalCluster
+
+    if kind == "local":
+        # no dashboard; the scheduler's small HTTP server (health checks) on a free loopback port
+        cluster = LocalCluster(n_workers=arg, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                               silence_logs=logging.ERROR)
+        try:
+            with Client(cluster, set_as_default=False) as client:
+                yield DaskFanout(client, f"local:{arg}")
+        finally:
+            cluster.close()
+        return
+    try:
+        client = Client(arg, timeout=connect_timeout_s, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(
+            f"cannot reach the Dask scheduler at {arg} within {connect_timeout_s:g} s ({exc.__class__.__name__}); "
+            f"start one there ('dask scheduler' and 'dask worker {arg}'), fix the address, or use local:N "
+            f"to plan with N processes on this machine", code="dask.unreachable", address=arg,
+            seconds=f"{connect_timeout_s:g}",
+        ) from exc
+    try:
+        try:
+            client.wait_for_workers(1, timeout=connect_timeout_s)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                f"the Dask scheduler at {arg} has no workers after {connect_timeout_s:g} s; start some there "
+                f"('dask worker {arg}') or use local:N to plan with N processes on this machine",
+                code="dask.no_workers", address=arg, seconds=f"{connect_timeout_s:g}",
+            ) from exc
+        yield DaskFanout(client, arg)
+    finally:
+        client.close()
+

@@ -1,0 +1,153 @@
+"""Heavy planning fanned out on Dask (issue 14): a shift planned in pieces on a LocalCluster of two
+worker processes equals the shift planned in this process, plan for plan, file for file; an error
+raised in a piece reaches the caller as itself; a bad ``--dask`` value or an unreachable scheduler
+is refused at once (bounded wait), naming the address and what to do, in zh-CN and English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.i18n import said
+from app.services.fanout import DaskFanout, Fanout, SerialFanout, open_fanout, parse_fanout
+from app.services.routes import plan_summary, routes_job
+from app.storage.workspace import Workspace
+from geo.errors import InfeasibleError, InputError
+
+SHIFT = "20:00-24:00"
+DAY = dt.date(2026, 11, 2)
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def ws_path(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the demo district, split into beats (as tests/app/test_plans_web.py)."""
+    from app.services.split import split_workspace
+
+    path = tmp_path_factory.mktemp("fanout") / "yushui.gpkg"
+    shutil.copyfile(demo_workspace_file, path)
+    split_workspace(Workspace(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Fanout]:
+    with open_fanout("local:2") as fan:
+        yield fan
+
+
+def _essence(plans: list[Any]) -> list[tuple[Any, ...]]:
+    """What a plan is, field by field (arrays as lists)."""
+    return [(p.unit_id, p.unit_kind, p.beat, p.arcs, p.edge_ids, p.arc_start_s, p.arc_end_s, p.stops,
+             p.coords.tolist(), p.coord_s.tolist(), p.length_m, p.duration_min, p.dosage, p.road_names) for p in plans]
+
+
+def _files(written: list[Path]) -> dict[str, bytes]:
+    return {Path(p).name: Path(p).read_bytes() for p in written}
+
+
+def test_local_cluster_plans_the_shift_exactly_as_one_process(ws_path: Path, cluster: Fanout, tmp_path: Path) -> None:
+    from distributed import get_task_stream
+
+    assert isinstance(cluster, DaskFanout) and cluster.workers == 2 and not cluster.in_process
+    ws = Workspace(ws_path)
+    serial, serial_files = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "serial" / "x")
+    with get_task_stream(cluster.client) as stream:
+        fanned, fanned_files = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "dask" / "x", fanout=cluster)
+    ran = [t for t in stream.data if "plan_shift" in str(t.get("key", ""))]
+    assert len(ran) >= 3 and len({t["worker"] for t in ran}) == 2  # pieces, on both workers
+    assert len(serial) == 59 and [p.unit_kind for p in serial].count("brigade_vehicle") == 12
+    assert _essence(fanned) == _essence(serial)
+    assert plan_summary(fanned, day=DAY, shift=SHIFT) == plan_summary(serial, day=DAY, shift=SHIFT)
+    assert _files(fanned_files) == _files(serial_files) and len(serial_files) == 5
+
+
+def test_a_station_plans_alike_on_the_cluster(ws_path: Path, cluster: Fanout, tmp_path: Path) -> None:
+    ws = Workspace(ws_path)
+    serial, _ = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "s.geojson", station_id="S06")
+    fanned, _ = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "d.geojson", fanout=cluster, station_id="S06")
+    assert len(serial) == 7 and {p.unit_kind for p in serial} == {"grid_team"}
+    assert _essence(fanned) == _essence(serial)
+    # the serial fan-out runs in this process and plans alike too
+    same, _ = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "f.geojson", station_id="S06",
+                         fanout=SerialFanout())
+    assert _essence(same) == _essence(serial)
+
+
+def test_an_error_in_a_piece_reaches_the_caller_as_itself(ws_path: Path, cluster: Fanout, tmp_path: Path) -> None:
+    """A 20-minute shift cannot cover a beat: the same InfeasibleError, key and values, from a worker."""
+    ws = Workspace(ws_path)
+    kw = {"shift": "20:00-20:20", "date": DAY, "kinds": ["brigade_vehicle"]}
+    with pytest.raises(InfeasibleError) as here:
+        routes_job(ws, out=tmp_path / "a.geojson", **kw)
+    with pytest.raises(InfeasibleError) as there:
+        routes_job(ws, out=tmp_path / "b.geojson", fanout=cluster, **kw)
+    assert here.value.code == there.value.code == "routes.beat_too_long"
+    assert there.value.fmt == here.value.fmt and str(there.value) == str(here.value)
+
+
+def test_a_running_scheduler_is_reached_by_its_tcp_address(cluster: Fanout) -> None:
+    address = cluster.client.scheduler.address
+    assert address.startswith("tcp://127.0.0.1:")
+    with open_fanout(address) as fan:
+        assert isinstance(fan, DaskFanout) and fan.workers == 2
+        assert fan.map(pow, [{"base": 3}, {"base": 4}], shared={"exp": 2}) == [9, 16]
+
+
+@pytest.mark.parametrize("value", [None, "", "none", "serial"])
+def test_no_address_plans_in_this_process(value: str | None) -> None:
+    assert parse_fanout(value) == ("serial", None)
+    with open_fanout(value) as fan:
+        assert isinstance(fan, SerialFanout) and fan.in_process and fan.workers == 1
+
+
+def test_addresses_are_read_with_the_default_port() -> None:
+    assert parse_fanout("local:3") == ("local", 3)
+    assert parse_fanout("tcp://10.0.0.5") == ("tcp", "tcp://10.0.0.5:8786")
+    assert parse_fanout(" tcp://sched.lan:9000 ") == ("tcp", "tcp://sched.lan:9000")
+
+
+@pytest.mark.parametrize("value", ["local:0", "local:65", "local", "http://h:8786", "tcp://", "tcp://h:99999",
+                                   "h:8786"])
+def test_a_malformed_address_is_refused_naming_it(value: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_fanout(value)
+    assert caught.value.code == "param.dask"
+    zh, en = said(caught.value, "zh-CN"), said(caught.value, "en")
+    assert value in zh and value in en and "tcp://" in en and "local:N" in en and "调度器" in zh
+
+
+def test_the_cli_refuses_a_malformed_address(ws_path: Path, tmp_path: Path) -> None:
+    for lang, words in (("en", "is not understood"), ("zh-CN", "无法识别 Dask 地址")):
+        result = runner.invoke(cli, ["routes", str(ws_path), "--shift", SHIFT, "--date", DAY.isoformat(),
+                                     "--out", str(tmp_path / "x.geojson"), "--dask", "tcp//localhost:8786",
+                                     "--lang", lang])
+        assert result.exit_code == 2, result.output
+        text = " ".join(result.output.split())
+        assert "error:" in text and words in text and "tcp//localhost:8786" in text
+    assert not (tmp_path / "x.geojson").exists()
+
+
+def test_an_unreachable_scheduler_is_refused_within_the_timeout() -> None:
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    with pytest.raises(InputError) as caught, open_fanout(address, connect_timeout_s=2):
+        pass
+    assert time.monotonic() - t0 < 15
+    assert caught.value.code == "dask.unreachable"
+    zh, en = said(caught.value, "zh-CN"), said(caught.value, "en")
+    assert address in zh and address in en
+    assert "cannot reach" in en and "local:N" in en and "无法连接" in zh and "dask scheduler" in zh
