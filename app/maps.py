@@ -1,4 +1,8 @@
-"""The overview map: a folium (Leaflet) map of a workspace that works without the internet.
+"""The overview map: a folium (Leaflet) map of a workspace that works without the internet, as one
+standalone HTML file (:func:`render_map_html`). The web dashboard no longer embeds it: its script
+(``app/web/static/dashboard.js``) draws the same layers, with this module's colours
+(:data:`STYLE`, :data:`STATION_COLORS`) and road classes (:data:`MAIN_ROAD_CLASSES`), from the
+layers API for the current view.
 
 There is no tile layer by default: the district's own vector layers (roads, jurisdictions,
 neighborhoods) are the base map, drawn on a Leaflet canvas so ten thousands of road segments stay
