@@ -10,7 +10,9 @@ cluster (``tests/pg.py``); the backend is not yet registered for ``postgresql://
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,9 +24,10 @@ from psycopg import sql
 from app.storage.audit import AuditEntry, entry_values
 from app.storage.jobs import JOBS_DDL_PG, JobStore
 from app.storage.records import RecordStore
+from app.storage.users import USERS_DDL, UserStore
 from geo.errors import InputError, WorkspaceError
 
-__all__ = ["PgAuditLog", "PgJobStore", "PgRecordStore", "parse_location"]
+__all__ = ["PgAuditLog", "PgJobStore", "PgRecordStore", "PgUserStore", "ThreadConnections", "parse_location"]
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -226,3 +229,145 @@ class PgJobStore(_PgBase, JobStore):
             yield
         finally:
             con.close()
+
+
+def _connect_error(dsn: str, exc: psycopg.Error) -> WorkspaceError:
+    return WorkspaceError(f"cannot connect to {dsn.split('@')[-1]} ({exc}); check the address and that the database "
+                          f"is running", code="storage.pg_connect", reason=str(exc).strip())
+
+
+#: Every kept connection, so that the garbage collector never finalizes one before its holder
+#: closes it (a store dropped in a reference cycle would otherwise leave it to psycopg's warning).
+_KEPT: dict[int, psycopg.Connection[Any]] = {}
+
+
+class _Held:
+    """A thread's connection; closed when the thread ends or the store is dropped (not in a forked
+    child: the socket is its parent's)."""
+
+    __slots__ = ("con", "pid")
+
+    def __init__(self, con: psycopg.Connection[Any]):
+        self.con, self.pid = con, os.getpid()
+        _KEPT[id(con)] = con
+
+    def __del__(self) -> None:
+        _KEPT.pop(id(self.con), None)
+        if self.pid == os.getpid():
+            self.con.close()
+
+
+class ThreadConnections:
+    """One autocommit connection per thread (and per process: a forked web worker opens its own),
+    kept open, its ``search_path`` set to the workspace's schema; the schema and ``ddl`` are made
+    on the first connection. A connection the server dropped (a restart) is replaced."""
+
+    def __init__(self, url: str, ddl: str):
+        self.url = url
+        self.dsn, self.schema = parse_location(url)
+        self._ddl = ddl
+        self._local = threading.local()
+        self._ready = False
+
+    def get(self) -> psycopg.Connection[Any]:
+        held = getattr(self._local, "held", None)
+        if held is None or held.con.closed or held.con.broken or held.pid != os.getpid():
+            held = self._local.held = _Held(self._open())
+        return held.con
+
+    def renew(self) -> psycopg.Connection[Any]:
+        """A new connection for this thread (after the old one broke)."""
+        self._local.held = None
+        return self.get()
+
+    def close(self) -> None:
+        """Close this thread's connection (the others close when their threads end)."""
+        self._local.held = None
+
+    def _open(self) -> psycopg.Connection[Any]:
+        try:
+            con = psycopg.connect(self.dsn, connect_timeout=10, autocommit=True)
+        except psycopg.Error as exc:
+            raise _connect_error(self.dsn, exc) from exc
+        try:
+            ident = sql.Identifier(self.schema)
+            if not self._ready:
+                with con.transaction():  # processes making the tables at once take turns
+                    con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.schema}.ddl",))
+                    con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+                    con.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(ident))
+                    con.execute(self._ddl)
+                self._ready = True
+            con.execute(sql.SQL("SET search_path TO {}, public").format(ident))
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    @contextmanager
+    def transaction(self, *lock: str) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction on this thread's connection, first running ``lock`` (statements that take
+        the writer's turn); a connection found broken before anything ran is renewed once."""
+        con = self.get()
+        try:
+            tx = con.transaction()
+            tx.__enter__()
+            for statement in lock:
+                con.execute(statement)
+        except psycopg.OperationalError:
+            if not con.broken:
+                raise
+            con = self.renew()
+            tx = con.transaction()
+            tx.__enter__()
+            for statement in lock:
+                con.execute(statement)
+        try:
+            yield con
+        except BaseException as exc:
+            if not tx.__exit__(type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            tx.__exit__(None, None, None)
+
+
+class _KeptQmark:
+    """``execute(sql, args)`` with ``?`` placeholders on this thread's kept connection, outside a
+    transaction (each statement its own); a connection the server dropped is renewed once."""
+
+    def __init__(self, conns: ThreadConnections):
+        self._conns = conns
+
+    def execute(self, query: str, args: Any = ()) -> Any:
+        query = query.replace("?", "%s")
+        con = self._conns.get()
+        try:
+            return con.execute(query, tuple(args))
+        except psycopg.OperationalError:
+            if not con.broken:
+                raise
+            return self._conns.renew().execute(query, tuple(args))
+
+
+class PgUserStore(UserStore):
+    """:class:`app.storage.users.UserStore` in PostgreSQL: the same users, sessions and rules (the
+    embedded store's code), one connection per thread kept open (a sign-in check runs on every
+    request). Every change takes the writer's turn (``LOCK TABLE users IN SHARE ROW EXCLUSIVE
+    MODE``, which reads do not wait for) before reading what it checks, so web workers on several
+    machines never lose an update: two admins changing one user, a session opened while its user
+    is removed or disabled, the last active admin kept."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._conns = ThreadConnections(url, USERS_DDL)
+        self.schema = self._conns.schema
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        yield _KeptQmark(self._conns)
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._conns.transaction("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE") as con:
+            yield _Qmark(con)

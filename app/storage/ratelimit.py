@@ -6,7 +6,8 @@ spreading tries over both workers would get twice the budget. :class:`SqliteStor
 entries in ``.<name>.limits.sqlite`` beside the workspace (mode 0600), each decision one
 ``BEGIN IMMEDIATE`` transaction, so every worker (and every machine sharing the folder) counts the
 same failures. It implements the library's storage interface (fixed windows and moving windows),
-so the limiter itself stays the library's.
+so the limiter itself stays the library's. :class:`PgLimitsStorage` is the same in a workspace's
+PostgreSQL schema, for web workers on several machines.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
+import psycopg
 from limits.storage import MovingWindowSupport, Storage
 
-__all__ = ["SqliteStorage", "limits_path"]
+from app.storage.pg import ThreadConnections
+
+__all__ = ["PgLimitsStorage", "SqliteStorage", "limits_path"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS window_entries (key TEXT NOT NULL, at REAL NOT NULL);
@@ -42,12 +47,12 @@ class SqliteStorage(Storage, MovingWindowSupport):
     Use it as ``MovingWindowRateLimiter(SqliteStorage(path))``.
     """
 
-    STORAGE_SCHEME = ["patrolnet+sqlite"]
+    STORAGE_SCHEME: ClassVar[list[str]] = ["patrolnet+sqlite"]
 
     def __init__(self, uri: str | os.PathLike[str], wrap_exceptions: bool = False, **options: float | str | bool):
         text = str(uri)
         prefix = "patrolnet+sqlite://"
-        self.path = Path(text[len(prefix):] if text.startswith(prefix) else text)
+        self.path = Path(text.removeprefix(prefix))
         self._local = threading.local()
         self._made = False
         super().__init__(str(uri), wrap_exceptions=wrap_exceptions, **options)
@@ -146,3 +151,105 @@ class SqliteStorage(Storage, MovingWindowSupport):
         with self._write() as con:
             con.execute("DELETE FROM counters WHERE key = ?", (key,))
             con.execute("DELETE FROM window_entries WHERE key = ?", (key,))
+
+
+_PG_DDL = """
+CREATE TABLE IF NOT EXISTS limits_entries (key TEXT NOT NULL, at DOUBLE PRECISION NOT NULL);
+CREATE INDEX IF NOT EXISTS limits_entries_by_key ON limits_entries (key, at);
+CREATE TABLE IF NOT EXISTS limits_counters (key TEXT PRIMARY KEY, value BIGINT NOT NULL,
+                                            expires_at DOUBLE PRECISION NOT NULL);
+"""
+_NOW = "extract(epoch FROM clock_timestamp())::float8"
+
+
+class PgLimitsStorage(Storage, MovingWindowSupport):
+    """A :mod:`limits` storage in a workspace's PostgreSQL schema (``postgresql://...?schema=NAME``;
+    tables ``limits_entries`` and ``limits_counters``), shared by web workers on every machine.
+
+    Times are the database server's clock, so machines whose clocks differ count alike. A moving
+    window decision takes a transaction-scoped advisory lock on its key (two workers never both
+    take the last try); a fixed-window count is one atomic ``INSERT ... ON CONFLICT DO UPDATE``.
+    One connection per thread, kept open. Use it as ``MovingWindowRateLimiter(PgLimitsStorage(url))``.
+    """
+
+    STORAGE_SCHEME: ClassVar[list[str]] = ["patrolnet+postgresql"]
+
+    def __init__(self, uri: str, wrap_exceptions: bool = False, **options: float | str | bool):
+        text = str(uri)
+        self.url = text.removeprefix("patrolnet+")
+        self._conns = ThreadConnections(self.url, _PG_DDL)
+        super().__init__(text, wrap_exceptions=wrap_exceptions, **options)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return psycopg.Error
+
+    def _one(self, query: str, args: tuple[object, ...] = ()) -> tuple[object, ...]:
+        con = self._conns.get()
+        try:
+            return con.execute(query, args).fetchone()  # type: ignore[return-value]
+        except psycopg.OperationalError:
+            if not con.broken:
+                raise
+            return self._conns.renew().execute(query, args).fetchone()  # type: ignore[return-value]
+
+    # -- moving windows (what the sign-in limiter uses) ------------------------------------------------
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        with self._conns.transaction() as con:
+            # the key's turn (the schema is part of it: two workspaces on one server do not wait on each other)
+            now = con.execute(f"SELECT {_NOW} FROM (SELECT pg_advisory_xact_lock(hashtext(%s))) AS turn",
+                              (f"{self._conns.schema}.limits:{key}",)).fetchone()[0]
+            con.execute("DELETE FROM limits_entries WHERE key = %s AND at < %s", (key, now - expiry))
+            held = con.execute("SELECT count(*) FROM limits_entries WHERE key = %s", (key,)).fetchone()[0]
+            if held + amount > limit:
+                return False
+            con.execute("INSERT INTO limits_entries (key, at) SELECT %s, %s FROM generate_series(1, %s)",
+                        (key, now, amount))
+            return True
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        first, count, now = self._one(f"SELECT min(at), count(*), {_NOW} FROM limits_entries "
+                                      f"WHERE key = %s AND at >= {_NOW} - %s", (key, expiry))
+        return (float(first), int(count)) if count else (float(now), 0)  # type: ignore[arg-type]
+
+    # -- fixed windows -----------------------------------------------------------------------------------
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        row = self._one(
+            f"INSERT INTO limits_counters AS c (key, value, expires_at) VALUES (%s, %s, {_NOW} + %s) "
+            f"ON CONFLICT (key) DO UPDATE SET "
+            f"value = CASE WHEN c.expires_at <= {_NOW} THEN excluded.value ELSE c.value + excluded.value END, "
+            f"expires_at = CASE WHEN c.expires_at <= {_NOW} THEN excluded.expires_at ELSE c.expires_at END "
+            f"RETURNING value", (key, amount, expiry))
+        return int(row[0])  # type: ignore[call-overload]
+
+    def get(self, key: str) -> int:
+        row = self._one(f"SELECT coalesce(max(value), 0) FROM limits_counters WHERE key = %s AND expires_at > {_NOW}",
+                        (key,))
+        return int(row[0])  # type: ignore[call-overload]
+
+    def get_expiry(self, key: str) -> float:
+        row = self._one(f"SELECT coalesce(max(expires_at) FILTER (WHERE expires_at > {_NOW}), {_NOW}) "
+                        f"FROM limits_counters WHERE key = %s", (key,))
+        return float(row[0])  # type: ignore[arg-type]
+
+    def check(self) -> bool:
+        try:
+            self._one("SELECT 1")
+        except Exception:  # noqa: BLE001 - the library asks whether the storage answers at all
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        with self._conns.transaction("LOCK TABLE limits_entries, limits_counters IN EXCLUSIVE MODE") as con:
+            n = con.execute("SELECT count(*) FROM limits_counters").fetchone()[0]
+            con.execute("DELETE FROM limits_counters")
+            con.execute("DELETE FROM limits_entries")
+        return int(n)
+
+    def clear(self, key: str) -> None:
+        with self._conns.transaction() as con:
+            con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self._conns.schema}.limits:{key}",))
+            con.execute("DELETE FROM limits_counters WHERE key = %s", (key,))
+            con.execute("DELETE FROM limits_entries WHERE key = %s", (key,))
