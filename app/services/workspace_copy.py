@@ -2,15 +2,17 @@
 ``patrolnet workspace copy data/demo/yushui.gpkg postgresql://USER@HOST/DB?schema=yushui`` and back.
 
 What is copied: every layer (the same columns, types, CRS, feature ids and order), ``meta`` (the
-schema version, working CRS, time zone, sources...), the audit log and the records of outputs with
-their history. The users and sessions are not copied yet (the PostgreSQL user store does not exist
-yet): the result says how many were left behind. Neither are the backups (``pg_dump`` backs up a
-database) nor the records' files (the records keep pointing at the same folders).
+schema version, working CRS, time zone, sources...), the audit log, the records of outputs with
+their history, and the users (their Argon2id hashes as they are: the same passwords work) with their
+open sessions and tokens (still signed in after the move). Not copied: the sign-in failure counts
+(they expire within minutes), the backups (``pg_dump`` backs up a database) and the records' files
+(the records keep pointing at the same folders).
 
 All or nothing: into PostgreSQL the copy is one transaction (a failure rolls everything back; with
-``replace`` the old schema comes back too); into a ``.gpkg`` the file and its audit and records files
-are written beside the target and moved over it only when all are complete (:func:`geo.atomic.atomic_path`).
-An existing target is refused unless ``replace`` is given.
+``replace`` the old schema comes back too); into a ``.gpkg`` the file and its audit, records and users
+files are written beside the target and moved over it only when all are complete
+(:func:`geo.atomic.atomic_path`). An existing target (a users file left beside a deleted workspace
+included: it would bring old passwords back) is refused unless ``replace`` is given.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from app.storage.pg_layers import (
 )
 from app.storage.records import _SCHEMA as _RECORDS_SQLITE
 from app.storage.records import records_path
-from app.storage.users import users_path
+from app.storage.users import USERS_DDL, users_path
 from app.storage.workspace import Workspace
 from geo.atomic import atomic_path
 from geo.errors import InputError, WorkspaceError
@@ -62,12 +64,19 @@ _AUDIT_COLS = ("id", "at_utc", "actor", "action", "target", "details")
 _RECORD_COLS = ("id", "kind", "scope", "station_id", "author", "created_at", "day", "shift", "params",
                 "inputs_version", "folder", "files", "units", "result")
 _EVENT_COLS = ("seq", "record_id", "at_utc", "actor", "action", "status", "note")
+_USER_COLS = ("username", "password_hash", "role", "station_id", "display_name", "active", "demo", "created_at",
+              "password_changed_at")
+_SESSION_COLS = ("token_sha256", "username", "kind", "csrf", "created_at", "expires_at", "last_seen")
+#: The store's own tables, in the order they are copied (a session after its user), and the
+#: SQLite file beside a ``.gpkg`` each lives in.
+_SIDES = {"audit": "audit", "records": "records", "record_events": "records", "users": "users", "sessions": "users"}
 
 
 @dataclass(frozen=True)
 class CopyResult:
     """What a copy moved: the layers with their row counts (``meta`` apart), the meta keys, audit
-    entries, records and record events, and what it left behind (with the reason)."""
+    entries, records, record events, users and sessions, and what it left behind (with the reason;
+    nothing today)."""
 
     source: str
     target: str
@@ -76,6 +85,8 @@ class CopyResult:
     audit_entries: int
     records: int
     record_events: int
+    users: int
+    sessions: int
     not_copied: tuple[str, ...]
     seconds: float
 
@@ -83,7 +94,7 @@ class CopyResult:
         return {"source": self.source, "target": self.target,
                 "layers": [{"name": n, "features": k} for n, k in self.layers], "meta_keys": self.meta_keys,
                 "audit_entries": self.audit_entries, "records": self.records, "record_events": self.record_events,
-                "not_copied": list(self.not_copied), "seconds": round(self.seconds, 3)}
+                "users": self.users, "sessions": self.sessions, "not_copied": list(self.not_copied), "seconds": round(self.seconds, 3)}
 
 
 def is_postgres(location: str | os.PathLike[str]) -> bool:
@@ -114,7 +125,7 @@ class _GpkgSource:
             except sqlite3.Error:  # a folder it cannot write its lock files to: the file as it is
                 self.snapshot.unlink(missing_ok=True)
                 shutil.copyfile(path, self.snapshot)
-            for side, make in (("audit", audit_path), ("records", records_path)):
+            for side, make in (("audit", audit_path), ("records", records_path), ("users", users_path)):
                 if make(path).exists():
                     _sqlite_snapshot(make(path), folder / f"{side}.sqlite")
         try:  # the snapshot, not the file: opening a GeoPackage with GDAL may checkpoint another program's WAL
@@ -124,7 +135,7 @@ class _GpkgSource:
             raise
         self.meta, self.timezone = ws.meta, ws.timezone
         self.order = [str(n) for n, _ in pyogrio.list_layers(self.snapshot)]
-        self.folder, self.users_file = folder, users_path(path)
+        self.folder = folder
 
     def read(self, name: str) -> StoredLayer:
         info = pyogrio.read_info(self.snapshot, layer=name)
@@ -135,7 +146,7 @@ class _GpkgSource:
         return StoredLayer(name, frame, _gpkg_dtypes(name, info), info.get("geometry_type") if geo else None, crs)
 
     def rows(self, table: str) -> list[tuple[Any, ...]]:
-        side = self.folder / ("audit.sqlite" if table == "audit" else "records.sqlite")
+        side = self.folder / f"{_SIDES[table]}.sqlite"
         if not side.exists():
             return []
         cols, order = _TABLES[table]
@@ -145,17 +156,6 @@ class _GpkgSource:
         finally:
             con.close()
 
-    def left_behind(self) -> list[str]:
-        if not self.users_file.exists():
-            return []
-        con = sqlite3.connect(f"{self.users_file.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            users = int(con.execute("SELECT count(*) FROM users").fetchone()[0])
-        finally:
-            con.close()
-        note = (f"users: {users} user(s) and their sessions were not copied (they stay in {self.users_file.name}; "
-                f"the PostgreSQL backend has no user store yet)")
-        return [note] if users else []
 
 
 class _PgSource:
@@ -192,12 +192,10 @@ class _PgSource:
                                                                  sql.Identifier(self.schema, table), sql.SQL(order))
         return self.con.execute(query).fetchall()
 
-    def left_behind(self) -> list[str]:
-        return []
-
 
 _TABLES = {"audit": (_AUDIT_COLS, "id"), "records": (_RECORD_COLS, "created_at, id"),
-           "record_events": (_EVENT_COLS, "seq")}
+           "record_events": (_EVENT_COLS, "seq"), "users": (_USER_COLS, "username"),
+           "sessions": (_SESSION_COLS, "created_at, token_sha256")}
 
 
 def _sqlite_snapshot(path: Path, to: Path) -> None:
@@ -275,6 +273,8 @@ class _PgTarget:
             self.con.execute(_AUDIT_DDL)
         elif table == "records":
             self.con.execute(_RECORDS_DDL)
+        elif table == "users":  # and the sessions'
+            self.con.execute(USERS_DDL)
         cols = _TABLES[table][0]
         query = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(self.schema, table),
                                                           sql.SQL(", ").join(map(sql.Identifier, cols)))
@@ -294,16 +294,17 @@ def _schema_exists(location: str, schema: str) -> InputError:
 
 
 class _GpkgTarget:
-    """Writes a new ``.gpkg`` and its audit and records files beside the target; each is moved over its
-    target only when everything was written (nested :func:`geo.atomic.atomic_path`)."""
+    """Writes a new ``.gpkg`` and its audit, records and users files beside the target; each is moved
+    over its target only when everything was written (nested :func:`geo.atomic.atomic_path`)."""
 
     def __init__(self, path: Path, stack: ExitStack):
         self.path = path
         self.gpkg = stack.enter_context(atomic_path(path, suffix=".tmp.gpkg",
                                                     before_replace=lambda: check_not_in_use(path)))
         self.sides = {"audit": stack.enter_context(atomic_path(audit_path(path), suffix=".tmp.sqlite")),
-                      "records": stack.enter_context(atomic_path(records_path(path), mode=0o600, suffix=".tmp.sqlite"))}
-        for table, script in (("audit", _AUDIT_SQLITE), ("records", _RECORDS_SQLITE)):
+                      "records": stack.enter_context(atomic_path(records_path(path), mode=0o600, suffix=".tmp.sqlite")),
+                      "users": stack.enter_context(atomic_path(users_path(path), mode=0o600, suffix=".tmp.sqlite"))}
+        for table, script in (("audit", _AUDIT_SQLITE), ("records", _RECORDS_SQLITE), ("users", USERS_DDL)):
             con = sqlite3.connect(self.sides[table])
             try:
                 con.executescript(script)
@@ -316,7 +317,7 @@ class _GpkgTarget:
 
     def rows(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         cols = _TABLES[table][0]
-        con = sqlite3.connect(self.sides["audit" if table == "audit" else "records"])
+        con = sqlite3.connect(self.sides[_SIDES[table]])
         try:
             with con:
                 con.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
@@ -371,7 +372,8 @@ def copy_workspace(source: str | os.PathLike[str], target: str | os.PathLike[str
     _check_distinct(src_text, dst_text, src_pg, dst_pg)
     if not dst_pg:
         dst_path = Path(dst_text)
-        existing = [p for p in (dst_path, audit_path(dst_path), records_path(dst_path)) if p.exists()]
+        existing = [p for p in (dst_path, audit_path(dst_path), records_path(dst_path), users_path(dst_path))
+                    if p.exists()]
         if existing and not replace:
             raise InputError(f"'{existing[0]}' already exists; choose another path or pass --replace to replace it",
                              code="workspace.copy_exists", path=str(existing[0]))
@@ -403,15 +405,15 @@ def copy_workspace(source: str | os.PathLike[str], target: str | os.PathLike[str
             if name != "meta":
                 layers.append((name, rows))
         counts = {}
-        for table in ("audit", "records", "record_events"):
+        for table in _SIDES:
             rows_of = src.rows(table)
             dst.rows(table, rows_of)
             counts[table] = len(rows_of)
-        left = src.left_behind()
         meta_keys = len(src.meta)
     return CopyResult(source=src.location, target=public_url(dst_text) if dst_pg else dst_text, layers=tuple(layers),
                       meta_keys=meta_keys, audit_entries=counts["audit"], records=counts["records"],
-                      record_events=counts["record_events"], not_copied=tuple(left),
+                      record_events=counts["record_events"], users=counts["users"], sessions=counts["sessions"],
+                      not_copied=(),
                       seconds=time.perf_counter() - started)
 
 

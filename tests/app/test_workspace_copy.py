@@ -17,19 +17,21 @@ import pandas as pd
 import psycopg
 import pyogrio
 import pytest
+from argon2 import PasswordHasher
 from shapely.geometry import LineString, Point
 from typer.testing import CliRunner
 
+import app.storage.users as users_mod
 from app.cli import cli
 from app.i18n import said
 from app.services import workspace_copy
 from app.services.workspace_copy import copy_workspace
 from app.storage.audit import audit_path
 from app.storage.gpkg import GpkgAuditLog
-from app.storage.pg import PgAuditLog, PgRecordStore, parse_location
+from app.storage.pg import PgAuditLog, PgRecordStore, PgUserStore, parse_location
 from app.storage.pg_layers import PgWorkspace
 from app.storage.records import RecordStore, records_path
-from app.storage.users import UserStore
+from app.storage.users import UserStore, users_path
 from app.storage.workspace import Workspace
 from geo.errors import InputError, WorkspaceError
 from tests.pg import pg_url  # noqa: F401 - the fixture
@@ -108,7 +110,7 @@ def test_round_trip_gpkg_postgis_gpkg(ws_copy: Path, pg_url: str, tmp_path: Path
     assert [n for n, _ in result.layers] == src.layers()
     assert dict(result.layers)["incidents"] == src.count("incidents") == 48
     assert (result.audit_entries, result.records, result.record_events) == (2, 2, 4)
-    assert len(result.not_copied) == 1 and "1 user(s)" in result.not_copied[0]
+    assert (result.users, result.sessions, result.not_copied) == (1, 0, ())
 
     pg = PgWorkspace(url)
     _layers_equal(src, pg)
@@ -155,8 +157,8 @@ def test_round_trip_gpkg_postgis_gpkg(ws_copy: Path, pg_url: str, tmp_path: Path
     entries = [e.as_dict() for e in GpkgAuditLog(back).read()]
     assert entries[0]["action"] == "backup" and entries[1:] == [e.as_dict() for e in GpkgAuditLog(ws_copy).read()]
     assert _records(RecordStore(back)) == _records(RecordStore(ws_copy))
-    assert not (back.parent / f".{back.name}.users.sqlite").exists()  # users are not copied (no PG store yet)
-    assert records_path(back).stat().st_mode & 0o777 == 0o600
+    assert [u.as_dict() for u in UserStore(back).list()] == [u.as_dict() for u in UserStore(ws_copy).list()]
+    assert records_path(back).stat().st_mode & 0o777 == users_path(back).stat().st_mode & 0o777 == 0o600
 
 
 def test_bbox_read_uses_the_gist_index_and_equals_the_gpkg(ws_copy: Path, pg_url: str,  # noqa: F811
@@ -261,7 +263,7 @@ def test_a_failed_copy_leaves_nothing_half_written(ws_copy: Path, pg_url: str, t
     target = tmp_path / "out" / "ws.gpkg"
     copy_workspace(ws_copy, target)
     files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in target.parent.iterdir()}
-    assert set(files) == {"ws.gpkg", ".ws.gpkg.audit.sqlite", ".ws.gpkg.records.sqlite"}
+    assert set(files) == {"ws.gpkg", ".ws.gpkg.audit.sqlite", ".ws.gpkg.records.sqlite", ".ws.gpkg.users.sqlite"}
     GpkgAuditLog(ws_copy).record(actor="x", action="backup")  # the source moved on: the copy would differ
     real = workspace_copy._write_gpkg_layer
 
@@ -424,3 +426,63 @@ def test_the_copy_includes_what_another_program_committed_to_the_wal(ws_copy: Pa
     finally:
         qgis.close()
     assert PgWorkspace(url).meta["edited_in"] == "QGIS"
+
+
+def test_users_and_sessions_move_both_ways_and_still_sign_in(ws_copy: Path, pg_url: str, tmp_path: Path,  # noqa: F811
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(users_mod, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    here = UserStore(ws_copy)
+    here.add("boss", "patrolnet-test-pw-1", "admin", display_name="局长")
+    here.add("beihu", "patrolnet-test-pw-2", "station", station_id="S01")
+    here.add("gone", "patrolnet-test-pw-3", "analyst")
+    here.update("gone", active=False)
+    session, token = here.open_session("beihu"), here.open_session("boss", kind="token")
+    url = f"{pg_url}?schema={_schema(tmp_path)}"
+    result = copy_workspace(ws_copy, url)
+    assert (result.users, result.sessions) == (3, 2) and result.as_dict()["users"] == 3
+
+    there = PgUserStore(url)
+    assert [u.as_dict() for u in there.list()] == [u.as_dict() for u in here.list()]
+    assert there.verify("beihu", "patrolnet-test-pw-2").station_id == "S01"  # type: ignore[union-attr]
+    assert there.verify("gone", "patrolnet-test-pw-3") is None and there.has_admin()
+    moved = there.session(session)
+    assert moved is not None and moved.csrf == here.session(session).csrf  # type: ignore[union-attr]
+    assert there.session(token).kind == "token"  # type: ignore[union-attr]
+    there.set_password("beihu", "a brand new password")  # the copy is a store of its own now
+    assert there.session(session) is None and here.session(session) is not None
+
+    back = tmp_path / "back" / "yushui.gpkg"
+    again = copy_workspace(url, back)
+    assert (again.users, again.sessions) == (3, 1)
+    home = UserStore(back)
+    assert home.verify("beihu", "a brand new password") is not None and home.verify("boss", "patrolnet-test-pw-1")
+    assert home.session(token).user.username == "boss" and home.session(session) is None  # type: ignore[union-attr]
+    assert users_path(back).stat().st_mode & 0o777 == 0o600
+    # a users file left beside a deleted workspace would bring old passwords back: refused, then replaced
+    for gone in (back, audit_path(back), records_path(back)):
+        gone.unlink()
+    with pytest.raises(InputError, match="users.sqlite' already exists"):
+        copy_workspace(url, back)
+    there.remove("gone")
+    copy_workspace(url, back, replace=True)
+    assert [u.username for u in UserStore(back).list()] == ["beihu", "boss"]
+
+
+def test_a_failed_copy_of_users_writes_none(ws_copy: Path, pg_url: str, tmp_path: Path,  # noqa: F811
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(users_mod, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    UserStore(ws_copy).add("boss", "patrolnet-test-pw-1", "admin")
+    url = f"{pg_url}?schema={_schema(tmp_path)}"
+    real = workspace_copy._PgTarget.rows
+
+    def failing(self: workspace_copy._PgTarget, table: str, rows: list[tuple]) -> None:
+        real(self, table, rows)
+        if table == "sessions":
+            self.con.execute("SELECT 1/0")  # the last table: everything before it is rolled back
+
+    monkeypatch.setattr(workspace_copy._PgTarget, "rows", failing)
+    with pytest.raises(WorkspaceError, match="nothing was written"):
+        copy_workspace(ws_copy, url)
+    dsn, schema = parse_location(url)
+    with psycopg.connect(dsn) as con:
+        assert con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None
