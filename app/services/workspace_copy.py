@@ -94,7 +94,8 @@ class CopyResult:
         return {"source": self.source, "target": self.target,
                 "layers": [{"name": n, "features": k} for n, k in self.layers], "meta_keys": self.meta_keys,
                 "audit_entries": self.audit_entries, "records": self.records, "record_events": self.record_events,
-                "users": self.users, "sessions": self.sessions, "not_copied": list(self.not_copied), "seconds": round(self.seconds, 3)}
+                "users": self.users, "sessions": self.sessions, "not_copied": list(self.not_copied),
+                "seconds": round(self.seconds, 3)}
 
 
 def is_postgres(location: str | os.PathLike[str]) -> bool:
