@@ -23,7 +23,8 @@ from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
 from geo.schema import LAYERS
 
-__all__ = ["layer_feature_collection", "layer_geojson_bytes", "parse_bbox", "parse_properties"]
+__all__ = ["cached_texts", "layer_feature_collection", "layer_geojson_bytes", "parse_bbox", "parse_properties",
+           "simplify_step"]
 
 WGS84 = "EPSG:4326"
 _DECIMALS = 7  # about 1 cm
@@ -93,6 +94,7 @@ def layer_geojson_bytes(
     properties: list[str] | None = None,
     simplify_m: float = 0.0,
     frames: FrameSource | None = None,
+    texts: TextSource | None = None,
 ) -> bytes:
     """A page of layer ``name`` as a GeoJSON FeatureCollection in WGS84, as compact UTF-8 JSON.
 
@@ -101,7 +103,9 @@ def layer_geojson_bytes(
     request ``bbox``. ``properties`` keeps only those columns (and the layer's id column);
     ``simplify_m`` simplifies the returned geometries by that many metres (working CRS).
     ``frames(name)`` returns the whole layer (e.g. from a cache; filtered in memory with a spatial
-    index); without it the layer is read from the file with the bbox.
+    index); without it the layer is read from the file with the bbox. ``texts(name, columns,
+    simplify_m)`` returns every feature of that whole layer already written as GeoJSON text (e.g.
+    cached per workspace version: see :func:`cached_texts`), so that a request only selects rows.
 
     Raises
     ------
@@ -136,11 +140,14 @@ def layer_geojson_bytes(
         area = _project(shapely.segmentize(box(*bbox), max(bbox[2] - bbox[0], bbox[3] - bbox[1], 1e-9) / 20),
                         _transformer(WGS84, crs))
     if full is not None:
-        frame = full
-        if area is not None and isinstance(frame, gpd.GeoDataFrame):
-            frame = frame.iloc[np.sort(frame.sindex.query(area, predicate="intersects"))]
-        elif area is not None:
-            frame = frame.iloc[0:0]
+        if area is not None and isinstance(full, gpd.GeoDataFrame):
+            rows = np.sort(full.sindex.query(area, predicate="intersects"))
+        else:
+            rows = np.arange(0 if area is not None else len(full))
+        if texts is not None:  # the features written once for the whole layer: select, join
+            features = list(texts(name, None if columns is None else tuple(columns), simplify_m)[rows[offset: offset + limit]])
+            return _collection(name, features, matched=len(rows), limit=limit, offset=offset, bbox=bbox)
+        frame = full.iloc[rows]
         if columns is not None:
             keep = columns + ([frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else [])
             frame = frame[keep]
@@ -148,14 +155,47 @@ def layer_geojson_bytes(
         frame = ws.read(name, columns=columns, bbox=_working_bbox(ws, bbox) if bbox else None)
         if isinstance(frame, gpd.GeoDataFrame) and area is not None and len(frame):
             frame = frame[shapely.intersects(frame.geometry.to_numpy(), area)]
-    matched = len(frame)
     page = frame.iloc[offset: offset + limit]
-    features = _feature_texts(name, page, crs, simplify_m)
+    return _collection(name, _feature_texts(name, page, crs, simplify_m), matched=len(frame), limit=limit,
+                       offset=offset, bbox=bbox)
+
+
+def _collection(name: str, features: list[str], *, matched: int, limit: int, offset: int,
+                bbox: tuple[float, float, float, float] | None) -> bytes:
     head = {"type": "FeatureCollection", "name": name, "numberMatched": matched,
             "numberReturned": len(features), "limit": limit, "offset": offset,
             **({"bbox": list(bbox)} if bbox else {})}
     text = _dumps(head)[:-1] + ',"features":[' + ",".join(features) + "]}"
     return text.encode("utf-8")
+
+
+#: ``texts(name, columns, simplify_m)``: every feature of a whole layer as GeoJSON text.
+TextSource = Callable[[str, "tuple[str, ...] | None", float], np.ndarray]
+
+
+def simplify_step(simplify_m: float) -> float:
+    """The tolerance a cached layer is simplified with: ``simplify_m`` to 0.1 m below 10 m, to 1 m
+    above (the map asks for its pixel size, which varies with the latitude; a handful of cached
+    versions serve every view)."""
+    return round(simplify_m, 1) if simplify_m < 10 else float(round(simplify_m))
+
+
+def cached_texts(cached: Callable[..., Any], frames: FrameSource, crs: Callable[[], str]) -> TextSource:
+    """A :data:`TextSource` whose texts are written once per workspace version, layer, columns and
+    simplification step (``cached(*key, make=...)``, e.g. :meth:`app.web.state.AppState.cached`):
+    a view of the district's streets is then a spatial-index query and a join, not thousands of
+    features written again for each request."""
+    def texts(name: str, columns: tuple[str, ...] | None, simplify_m: float) -> np.ndarray:
+        step = simplify_step(simplify_m)
+
+        def make() -> np.ndarray:
+            frame = frames(name)
+            if columns is not None:
+                frame = frame[list(columns) + ([frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else [])]
+            return np.array(_feature_texts(name, frame, crs(), step), dtype=object)
+
+        return cached("layer-texts", name, columns, step, make=make)  # type: ignore[no-any-return]
+    return texts
 
 
 def _dumps(value: Any) -> str:

@@ -34,7 +34,8 @@ _FORM_LABELS: dict[str, str] = {
     "strict": "data.strict", "replace": "data.replace", "file_name": "data.file", "station_id": "field.station",
 }
 _API_LABELS: _M = {
-    "time_limit_s": {"zh-CN": "每条路线的搜索时间（秒）", "en": "search seconds per team loop"},
+    "time_limit_s": {"zh-CN": "每条路线的搜索量（名义秒数；固定的解数，结果每次相同）",
+                     "en": "search effort per team loop (nominal seconds: a fixed count of solutions, same result every time)"},
     "lookback_days": {"zh-CN": "风险统计天数", "en": "incident history (days)"},
     "start_week": {"zh-CN": "开始周", "en": "start week"},
     "end_week": {"zh-CN": "结束周", "en": "end week"},

@@ -719,17 +719,20 @@ class JobManager:
         return path
 
     def wait(self, job: Job, timeout: float | None = None) -> Job:
-        """Wait until ``job`` has finished (here or in another process)."""
+        """Wait until ``job`` has finished, here or in another process that took it (a job this
+        process handed to its pool and nobody took is returned still queued)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         if job.future is not None:
             job.future.result(timeout=timeout)
         while not job.finished:
             if deadline is not None and time.monotonic() > deadline:
                 raise FutureTimeout(f"job {job.id} is still {job.status}")
-            time.sleep(0.1)
             row = self.store.get(job.id)
             if row is not None and job.id not in self._running:
                 job.refresh(row)
+            if job.status == "queued" and (job.future is None or job.future.done()):
+                break
+            time.sleep(0.1)
         return job
 
     def _inside(self, job: Job, name: str) -> Path:

@@ -141,6 +141,9 @@ def fake_job(app: Any, kind: str, owner: str, *, station_id: str | None = None, 
         (job.out_dir / name).write_text(f"made for {owner} ({kind})\n", encoding="utf-8")
     job.files = {name: job.out_dir / name for name in files}
     job.status, job.progress, job.result = "done", 1.0, result or {}
+    # as a process of the pool would: take it from the queue, then write its outcome there
+    assert jobs.store.claim(jobs.worker_id, lease_s=3600, job_id=job.id) is not None
+    assert jobs.store.save(job.id, jobs.worker_id, job.state())
     return job
 
 

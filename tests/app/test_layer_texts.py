@@ -1,0 +1,56 @@
+"""The layers API writes each layer's features once per workspace version (``cached_texts``): the
+answers are the same bytes as writing the selected features for each request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.storage.workspace import Workspace
+from app.web.features import cached_texts, layer_geojson_bytes, simplify_step
+
+
+def _sources(ws: Workspace) -> tuple[Any, Any, list[tuple[Any, ...]]]:
+    frames: dict[str, Any] = {}
+    made: list[tuple[Any, ...]] = []
+    store: dict[tuple[Any, ...], Any] = {}
+
+    def frame(name: str) -> Any:
+        if name not in frames:
+            frames[name] = ws.read(name)
+        return frames[name]
+
+    def cached(*key: Any, make: Any) -> Any:
+        if key not in store:
+            made.append(key)
+            store[key] = make()
+        return store[key]
+
+    return frame, cached_texts(cached, frame, lambda: ws.crs.to_string()), made
+
+
+@pytest.mark.parametrize(("layer", "properties", "simplify_m"), [
+    ("road_edges", ["name", "highway", "length_m"], 2.0),
+    ("road_edges", None, 0.0),
+    ("incidents", None, 0.0),
+    ("neighborhoods", ["name"], 12.0),
+    ("cameras", [], 0.0),
+])
+def test_cached_features_are_the_features_written_per_request(workspace_path: Path, layer: str,
+                                                              properties: list[str] | None, simplify_m: float) -> None:
+    ws = Workspace(workspace_path)
+    frame, texts, made = _sources(ws)
+    w, s, e, n = ws.read("stations").to_crs("EPSG:4326").total_bounds
+    views = [None, (w, s, (w + e) / 2, (s + n) / 2), ((w + e) / 2, (s + n) / 2, e, n), (0.0, 0.0, 1.0, 1.0)]
+    for bbox in views:
+        for limit, offset in ((10_000, 0), (7, 3)):
+            kw = {"bbox": bbox, "properties": properties, "simplify_m": simplify_m, "limit": limit, "offset": offset}
+            direct = layer_geojson_bytes(ws, layer, frames=frame, **kw)
+            assert layer_geojson_bytes(ws, layer, frames=frame, texts=texts, **kw) == direct
+    assert len(made) == 1  # written once, then only selected
+
+
+def test_the_simplification_is_cached_in_steps() -> None:
+    assert [simplify_step(v) for v in (0.0, 1.04, 2.15, 9.96, 10.4, 37.6)] == [0.0, 1.0, 2.1, 10.0, 10.0, 38.0]
