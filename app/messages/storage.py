@@ -62,6 +62,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "图层“{layer}”没有列：{columns}",
         "en": "layer '{layer}' has no column(s) {columns}",
     },
+    "error.storage.pg_backup": {
+        "zh-CN": "{url}：patrolnet 不自行备份 PostgreSQL 中的工作区；请用数据库自带的工具（pg_dump --schema={schema} … / "
+                 "pg_restore），或把它复制为 .gpkg 文件（patrolnet workspace copy 地址 副本.gpkg）",
+        "en": "{url}: patrolnet does not back up a PostgreSQL workspace itself; use the database's tools (pg_dump "
+              "--schema={schema} ... / pg_restore), or copy it to a .gpkg file (patrolnet workspace copy URL copy.gpkg)",
+    },
+    "error.storage.pg_file_only": {
+        "zh-CN": "“patrolnet {command}”目前只能处理 .gpkg 工作区文件，不能直接处理 {url}；请先复制为 .gpkg "
+                 "（patrolnet workspace copy 地址 ws.gpkg），处理后再复制回去（patrolnet workspace copy ws.gpkg 地址 "
+                 "--replace）{extra}",
+        "en": "'patrolnet {command}' works on a .gpkg workspace file only, not on {url} yet; copy it to a .gpkg "
+              "(patrolnet workspace copy URL ws.gpkg), work on that, then copy it back (patrolnet workspace copy "
+              "ws.gpkg URL --replace){extra}",
+    },
     "error.workspace.copy_exists": {
         "zh-CN": "“{path}”已存在；请换一个路径，或选择替换它",
         "en": "'{path}' already exists; choose another path or replace it",

@@ -4,8 +4,8 @@ One interface (:mod:`app.storage.base`), one backend per kind of location:
 
 * a path (``data/demo/yushui.gpkg``): the embedded GeoPackage backend (:mod:`app.storage.gpkg`),
   the default of ``make demo``;
-* a ``postgresql://`` URL: the bureau's shared PostgreSQL/PostGIS store (not built yet: refused
-  with a message that says so).
+* a ``postgresql://`` (or ``postgres://``) URL ``postgresql://USER@HOST[:PORT]/DB?schema=NAME``: the
+  bureau's shared PostgreSQL/PostGIS store (:mod:`app.storage.pg_store`).
 
 Modules: :mod:`~app.storage.workspace` (layers), :mod:`~app.storage.backup`,
 :mod:`~app.storage.users`, :mod:`~app.storage.access` (roles and the jurisdiction-cut view),
@@ -19,15 +19,29 @@ from collections.abc import Callable
 
 from app.storage.base import AuditLog, BackupStore, LayerStore, Store, UserStoreProtocol
 from app.storage.gpkg import GpkgStore
+from app.storage.pg_store import pg_store
 from geo.errors import WorkspaceError
 
 __all__ = [
-    "BACKENDS", "AuditLog", "BackupStore", "LayerStore", "Store", "UserStoreProtocol", "open_store",
-    "open_workspace",
+    "BACKENDS", "AuditLog", "BackupStore", "LayerStore", "Store", "UserStoreProtocol", "is_url", "location_of",
+    "open_store", "open_workspace",
 ]
 
 #: URL scheme -> backend; a location without a scheme is a GeoPackage path.
-BACKENDS: dict[str, Callable[[str], Store]] = {}
+BACKENDS: dict[str, Callable[[str], Store]] = {"postgresql": pg_store, "postgres": pg_store}
+
+
+def is_url(location: str | os.PathLike[str]) -> bool:
+    """Whether ``location`` is a URL (``postgresql://...``) rather than a file path."""
+    scheme, sep, _ = os.fspath(location).partition("://")
+    return bool(sep) and len(scheme) > 1  # "C:\\..." is a path
+
+
+def location_of(workspace: object) -> str:
+    """Where an open workspace lives, as :func:`open_store` takes it: its URL (PostgreSQL), else its
+    file's path."""
+    url = getattr(workspace, "url", None)
+    return str(url) if url else os.fspath(workspace.path)  # type: ignore[attr-defined]
 
 
 def open_store(location: str | os.PathLike[str]) -> Store:
@@ -39,8 +53,8 @@ def open_store(location: str | os.PathLike[str]) -> Store:
         For a URL whose backend this installation does not have.
     """
     text = os.fspath(location)
-    scheme, sep, _ = text.partition("://")
-    if sep and len(scheme) > 1:  # "C:\\..." is a path, "postgresql://..." a URL
+    if is_url(text):
+        scheme = text.partition("://")[0]
         backend = BACKENDS.get(scheme.lower())
         if backend is None:
             raise WorkspaceError(

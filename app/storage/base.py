@@ -124,7 +124,8 @@ class RecordStoreProtocol(Protocol):
 
 
 class Store(Protocol):
-    """Everything kept for one workspace: its layers, backups, users, audit log and records."""
+    """Everything kept for one workspace: its layers, backups, users, audit log, records, job queue
+    (:class:`app.storage.jobs.JobStore`) and sign-in limits (a :mod:`limits` storage)."""
 
     location: str
 
@@ -137,3 +138,7 @@ class Store(Protocol):
     def audit(self) -> AuditLog: ...
 
     def records(self) -> RecordStoreProtocol: ...
+
+    def jobs(self) -> Any: ...
+
+    def limits(self) -> Any: ...

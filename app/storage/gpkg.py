@@ -2,7 +2,8 @@
 
 ``data/demo/yushui.gpkg`` keeps its backups in ``data/.yushui.backups/``, its users and sessions
 in ``data/.yushui.gpkg.users.sqlite`` (0600), its audit log in ``data/.yushui.gpkg.audit.sqlite`` and
-the records of its outputs in ``data/.yushui.gpkg.records.sqlite`` (0600).
+the records of its outputs in ``data/.yushui.gpkg.records.sqlite`` (0600), its job queue and its
+sign-in limits in SQLite files beside it too (:mod:`app.storage.jobs`, :mod:`app.storage.ratelimit`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from app.storage.audit import AuditEntry, count_log, read_log, record
 from app.storage.backup import BackupInfo, backup_workspace, list_backups, restore_workspace
+from app.storage.jobs import JobStore
+from app.storage.ratelimit import SqliteStorage, limits_path
 from app.storage.records import RecordStore
 from app.storage.users import UserStore
 from app.storage.workspace import Workspace
@@ -77,3 +80,9 @@ class GpkgStore:
 
     def records(self) -> RecordStore:
         return RecordStore(self.path)
+
+    def jobs(self) -> JobStore:
+        return JobStore(self.path)
+
+    def limits(self) -> SqliteStorage:
+        return SqliteStorage(limits_path(self.path))

@@ -35,8 +35,16 @@ def test_gpkg_store_serves_workspace_backups_and_audit(demo_workspace):
 
 
 def test_a_url_of_a_backend_not_installed_is_refused_with_the_fix():
-    with pytest.raises(WorkspaceError, match=r"'postgresql://' workspaces are not supported.*\.gpkg"):
-        open_store("postgresql://patrol@127.0.0.1/bureau?schema=yushui")
+    with pytest.raises(WorkspaceError, match=r"'mysql://' workspaces are not supported.*\.gpkg"):
+        open_store("mysql://patrol@127.0.0.1/bureau?schema=yushui")
+
+
+def test_a_postgresql_url_opens_the_postgresql_store_without_connecting():
+    for scheme in ("postgresql", "postgres"):
+        store = open_store(f"{scheme}://patrol@127.0.0.1:1/bureau?schema=yushui")
+        assert type(store).__name__ == "PgStore" and store.schema == "yushui"
+        with pytest.raises(WorkspaceError, match="pg_dump"):
+            store.backups().list()
 
 
 def test_a_windows_drive_path_is_a_path_not_a_url(tmp_path):

@@ -1,0 +1,141 @@
+"""The PostgreSQL/PostGIS backend as one :class:`app.storage.base.Store` (issue 14): what a
+``postgresql://USER@HOST[:PORT]/DB?schema=NAME`` location opens.
+
+Everything of a workspace lives in its schema: the layers (:class:`~app.storage.pg_layers.PgWorkspace`),
+users and sessions (:class:`~app.storage.pg.PgUserStore`), the audit log, the records of outputs, the
+job queue (:mod:`app.storage.pg`) and the sign-in limits (:class:`~app.storage.ratelimit.PgLimitsStorage`).
+Backups are the database's (``pg_dump``): :meth:`PgStore.backups` refuses with a message saying so.
+
+One :class:`PgStore` per location and process (:func:`pg_store`): its stores keep their connections
+and make their tables once, so opening the store on every request costs nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from psycopg import sql
+
+from app.storage.pg import (
+    PgAuditLog,
+    PgJobStore,
+    PgRecordStore,
+    PgUserStore,
+    ThreadConnections,
+    parse_location,
+)
+from app.storage.pg_layers import PgWorkspace, public_url
+from app.storage.ratelimit import PgLimitsStorage
+from geo.errors import WorkspaceError
+
+__all__ = ["PgBackups", "PgStore", "pg_store"]
+
+
+class PgBackups:
+    """Backups of a PostgreSQL workspace are the database's: every method refuses, naming ``pg_dump``."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def _refuse(self) -> WorkspaceError:
+        shown = public_url(self.url)
+        _, schema = parse_location(self.url)
+        return WorkspaceError(
+            f"{shown}: patrolnet does not back up a PostgreSQL workspace itself; use the database's tools "
+            f"(pg_dump --schema={schema} ... / pg_restore), or copy it to a .gpkg file "
+            f"(patrolnet workspace copy URL copy.gpkg)",
+            code="storage.pg_backup", url=shown, schema=schema)
+
+    def backup(self, *, reason: str = "", keep: int = 10) -> Path:
+        raise self._refuse()
+
+    def list(self) -> list[Any]:
+        raise self._refuse()
+
+    def restore(self, backup: Any, *, keep: int = 10) -> Path | None:
+        raise self._refuse()
+
+
+class PgStore:
+    """:class:`app.storage.base.Store` of a ``postgresql://...?schema=NAME`` location. Its stores
+    are made on first use and kept (each keeps its own connections)."""
+
+    def __init__(self, location: str):
+        self.location = str(location)
+        self.url = self.location
+        self.dsn, self.schema = parse_location(self.location)
+        self._lock = threading.Lock()
+        self._kept: dict[str, Any] = {}
+        self._version_conns = ThreadConnections(self.location, "SELECT 1")
+
+    def _keep(self, name: str, make: Any) -> Any:
+        with self._lock:
+            value = self._kept.get(name)
+            if value is None:
+                value = self._kept[name] = make(self.location)
+            return value
+
+    def workspace(self) -> PgWorkspace:
+        """The workspace's layers as they are now (a new handle each call: callers keep it)."""
+        return PgWorkspace(self.location)
+
+    def backups(self) -> PgBackups:
+        return PgBackups(self.location)
+
+    def users(self) -> PgUserStore:
+        return self._keep("users", PgUserStore)  # type: ignore[no-any-return]
+
+    def audit(self) -> PgAuditLog:
+        return self._keep("audit", PgAuditLog)  # type: ignore[no-any-return]
+
+    def records(self) -> PgRecordStore:
+        return self._keep("records", PgRecordStore)  # type: ignore[no-any-return]
+
+    def jobs(self) -> PgJobStore:
+        return self._keep("jobs", PgJobStore)  # type: ignore[no-any-return]
+
+    def limits(self) -> PgLimitsStorage:
+        return self._keep("limits", PgLimitsStorage)  # type: ignore[no-any-return]
+
+    def version(self) -> tuple[str, int]:
+        """Changes whenever the workspace is written: ``meta``'s ``updated_at`` and the transaction ids
+        of its rows (every write rewrites ``meta`` in the writing transaction), one query on this
+        thread's kept connection.
+
+        Raises
+        ------
+        WorkspaceError
+            The schema holds no workspace (no ``meta`` table).
+        """
+        table = sql.Identifier(self.schema, "meta")
+        query = sql.SQL("SELECT max(value) FILTER (WHERE key = 'updated_at'), "
+                        "coalesce(sum(xmin::text::bigint), 0) FROM {}").format(table)
+        con = self._version_conns.get()
+        try:
+            row = con.execute(query).fetchone()
+        except Exception as exc:
+            if con.broken:
+                row = self._version_conns.renew().execute(query).fetchone()
+            else:
+                shown = public_url(self.location)
+                raise WorkspaceError(
+                    f"schema '{self.schema}' of {shown} holds no patrolnet workspace; copy one into it "
+                    f"(patrolnet workspace copy WS.gpkg URL) or check the schema's name",
+                    code="storage.pg_not_workspace", url=shown, schema=self.schema) from exc
+        return (str(row[0] or ""), int(row[1] or 0))
+
+
+_STORES: dict[str, PgStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def pg_store(location: str) -> PgStore:
+    """The :class:`PgStore` of ``location`` in this process (one per location, kept)."""
+    text = str(location)
+    with _STORES_LOCK:
+        store = _STORES.get(text)
+        if store is None:
+            store = _STORES[text] = PgStore(text)
+        return store
