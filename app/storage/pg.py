@@ -1,10 +1,11 @@
-"""The PostgreSQL backend (a bureau's shared store), being built: so far the audit log and the
-records of outputs (with the plan review).
+"""The PostgreSQL backend (a bureau's shared store), being built: so far the audit log, the
+records of outputs (with the plan review), the job queue, and the users with their sessions
+(:class:`PgUserStore`; the sign-in limits are :class:`app.storage.ratelimit.PgLimitsStorage`).
 
 A location is ``postgresql://USER@HOST[:PORT]/DB?schema=NAME``; each workspace lives in its own
 schema (default ``public``). What is here is tested against a throwaway PostgreSQL 15 + PostGIS 3
 cluster (``tests/pg.py``); the backend is not yet registered for ``postgresql://`` locations
-(:data:`app.storage.BACKENDS`), because its layers, users, sessions and backups are still to come.
+(:data:`app.storage.BACKENDS`) nor opened by the web app and commands from a URL yet.
 """
 
 from __future__ import annotations
@@ -251,9 +252,9 @@ class _Held:
         self.con, self.pid = con, os.getpid()
         _KEPT[id(con)] = con
 
-    def __del__(self) -> None:
-        _KEPT.pop(id(self.con), None)
-        if self.pid == os.getpid():
+    def __del__(self, _pop: Any = _KEPT.pop, _getpid: Any = os.getpid) -> None:  # (bound: safe at exit too)
+        _pop(id(self.con), None)
+        if self.pid == _getpid():
             self.con.close()
 
 
@@ -299,6 +300,7 @@ class ThreadConnections:
                     con.execute(self._ddl)
                 self._ready = True
             con.execute(sql.SQL("SET search_path TO {}, public").format(ident))
+            con.execute("SET lock_timeout TO '30s'")  # as SQLite's busy timeout: a stuck writer is an error
         except BaseException:
             con.close()
             raise
