@@ -2,7 +2,8 @@
 
 The users of a workspace live in an SQLite file beside it (``.<name>.users.sqlite``), like the
 audit log: the workspace itself is replaced as a whole on every write and restored from backups,
-and neither should bring back an old password. Passwords are hashed with Argon2id
+and neither should bring back an old password. A workspace in PostgreSQL keeps them in its schema
+(:class:`app.storage.pg.PgUserStore`: this module's code over the backend hooks ``_read``/``_write``). Passwords are hashed with Argon2id
 (:mod:`argon2`, RFC 9106 parameters); only the hash is stored. Sessions (browser) and tokens
 (scripts) are random 256-bit secrets of which only the SHA-256 is stored; each expires after an
 absolute lifetime and after a time without use, and ends at once when its user is disabled,
