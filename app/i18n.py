@@ -14,6 +14,7 @@ import re
 from app.messages.errors_analysis import MESSAGES as _ANALYSIS_ERRORS
 from app.messages.errors_data import MESSAGES as _DATA_ERRORS
 from app.messages.errors_planning import MESSAGES as _PLANNING_ERRORS
+from app.messages.errors_tiles import MESSAGES as _TILE_ERRORS
 from app.messages.stages import MESSAGES as _STAGES
 from app.messages.storage import MESSAGES as _STORAGE
 from geo.schema import CAMERA_KINDS, CATEGORIES, NEIGHBORHOOD_KINDS, UNIT_KINDS
@@ -262,7 +263,7 @@ def _check_complete() -> None:
 _check_complete()
 
 # -- errors the core raises with a message key, and the stages of long work (app/messages) -----------
-for _part in (_ANALYSIS_ERRORS, _DATA_ERRORS, _PLANNING_ERRORS, _STAGES):
+for _part in (_ANALYSIS_ERRORS, _DATA_ERRORS, _PLANNING_ERRORS, _TILE_ERRORS, _STAGES):
     assert not set(_part) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_part) & set(MESSAGES))}"
     MESSAGES.update(_part)
 assert not set(_STORAGE) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_STORAGE) & set(MESSAGES))}"

@@ -69,6 +69,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "swagger_ui": SIGNED_IN, "openapi": SIGNED_IN,
     # reading data (cut to the station's area for a station user)
     "workspace_info": SIGNED_IN, "list_layers": SIGNED_IN, "get_layer": SIGNED_IN, "tile": SIGNED_IN,
+    "vector_tile": SIGNED_IN,
     "headline": SIGNED_IN, "ranking": SIGNED_IN, "models": SIGNED_IN, "monthly": SIGNED_IN,
     "points": SIGNED_IN,
     # jobs: everyone sees their own; starting one depends on the kind
@@ -256,6 +257,7 @@ SAMPLES: dict[str, Sample] = {
     "list_layers": lambda cl, c, r: cl.get("/api/v1/layers"),
     "get_layer": lambda cl, c, r: cl.get("/api/v1/layers/incidents", params={"limit": 5}),
     "tile": lambda cl, c, r: cl.get("/tiles/1/1/0.png"),
+    "vector_tile": lambda cl, c, r: cl.get("/api/v1/tiles/incidents/12/3355/1718.mvt"),
     "headline": lambda cl, c, r: cl.get("/api/v1/stats/headline"),
     "ranking": lambda cl, c, r: cl.get("/api/v1/stats/ranking"),
     "models": lambda cl, c, r: cl.get("/api/v1/stats/models"),
@@ -510,6 +512,9 @@ def test_station_cannot_read_the_demo_truth(clients: dict[str, Any]) -> None:
     assert r.status_code in (403, 404) and "features" not in r.json()
     assert "demo_truth" not in [li["name"] for li in clients["station"].get("/api/v1/layers").json()]
     assert clients["commander"].get("/api/v1/layers/demo_truth", params={"limit": 1}).status_code == 200
+    r = clients["station"].get("/api/v1/tiles/demo_truth/12/3355/1718.mvt")
+    assert r.status_code in (403, 404) and "detail" in r.json()
+    assert clients["commander"].get("/api/v1/tiles/demo_truth/12/3355/1718.mvt").status_code in (200, 204)
 
 
 def test_station_heat_points_are_inside_its_area(clients: dict[str, Any], ctx: Ctx, areas: dict[str, Any]) -> None:

@@ -17,11 +17,12 @@ from app.web.routes import (
     stats,
     tiles,
     users,
+    vector_tiles,
     workspace,
 )
 
 __all__ = ["api_routes", "audit", "auth", "docs", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "plans", "reports",
-           "stats", "tiles", "users", "workspace"]
+           "stats", "tiles", "users", "vector_tiles", "workspace"]
 
 #: The routers every app includes, in this order (``tiles`` only when an MBTiles file is served).
-ALWAYS = (auth, users, overview, pages, docs, health, workspace, layers, jobs, plans, stats, incidents, imports, reports, audit)
+ALWAYS = (auth, users, overview, pages, docs, health, workspace, layers, vector_tiles, jobs, plans, stats, incidents, imports, reports, audit)

@@ -1,0 +1,184 @@
+"""Vector tiles for the web app: one tile source per workspace state, encoded tiles cached.
+
+``GET /api/v1/tiles/{layer}/{z}/{x}/{y}.mvt`` (``app.web.routes.vector_tiles``) asks
+:class:`VectorTiles` of the app. It keeps one :class:`~app.storage.vector_tiles.VectorTileSource`
+for the workspace's current version (the embedded GeoPackage's today; a PostGIS ``ST_AsMVT`` source
+slots in at :func:`open_source`) and the gzip-compressed tiles it made, keyed by (workspace version,
+scope, layer, z, x, y, properties). When the workspace changes (an import, a stored analysis, a
+restore: the file is replaced), the next request sees a new version and drops the source and every
+cached tile, so no one is served a tile of the previous data. The cache holds at most
+``max_bytes`` of compressed tiles (least recently used go first); concurrent requests for a tile
+being made wait for it rather than making it again.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from app.storage.access import Principal
+from app.storage.vector_tiles import GpkgTileSource, VectorTileSource
+from app.storage.workspace import Workspace
+from app.web.state import AppState
+
+__all__ = ["Tile", "VectorTiles", "open_source"]
+
+
+def open_source(workspace: Workspace) -> VectorTileSource:
+    """The tile source of a workspace state (a PostGIS workspace would get its ``ST_AsMVT`` source here)."""
+    return GpkgTileSource(workspace)
+
+
+@dataclass(frozen=True)
+class Tile:
+    """An encoded tile: gzip-compressed MVT bytes (empty: no feature there) and its ETag."""
+
+    gzipped: bytes
+    etag: str
+
+    @property
+    def empty(self) -> bool:
+        return not self.gzipped
+
+    def raw(self) -> bytes:
+        return gzip.decompress(self.gzipped) if self.gzipped else b""
+
+
+class _Pending:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.tile: Tile | None = None
+        self.error: BaseException | None = None
+
+
+class VectorTiles:
+    """The app's vector tiles (see the module's text)."""
+
+    def __init__(self, *, max_bytes: int = 64 * 1024 * 1024,
+                 source_for: Callable[[Workspace], VectorTileSource] = open_source):
+        self._max_bytes = max_bytes
+        self._source_for = source_for
+        self._lock = threading.Lock()
+        self._making_source = threading.Lock()
+        self._version: object = None
+        self._source: VectorTileSource | None = None
+        self._tiles: OrderedDict[tuple[object, ...], Tile] = OrderedDict()
+        self._bytes = 0
+        self._pending: dict[tuple[object, ...], _Pending] = {}
+        self._audited: set[tuple[str, str]] = set()
+        #: Tiles made (cache misses) and cache drops on a workspace change, for tests and benchmarks.
+        self.made = 0
+        self.invalidations = 0
+
+    def _current(self, state: AppState) -> object:
+        """The workspace's version; a new one drops the source and the cached tiles."""
+        try:
+            version: object = state.version()
+        except FileNotFoundError:
+            version = None
+        with self._lock:
+            if version != self._version:
+                if self._version is not None:
+                    self.invalidations += 1
+                self._version, self._source = version, None
+                self._tiles.clear()
+                self._bytes = 0
+                self._audited.clear()
+        return version
+
+    def _source_of(self, state: AppState, version: object) -> VectorTileSource:
+        with self._making_source:  # one source per version: its layers are prepared once
+            with self._lock:
+                if self._source is not None and version == self._version:
+                    return self._source
+            source = self._source_for(state.workspace())
+            with self._lock:
+                if version == self._version:
+                    self._source = source
+            return source
+
+    def key(self, state: AppState, scope: Principal | None, layer: str, z: int, x: int, y: int,
+            properties: Sequence[str] | None) -> tuple[object, ...]:
+        """The cache key of a tile (also fixes the current version: call before :meth:`cached`)."""
+        props = None if properties is None else tuple(properties)
+        return (self._current(state), scope.scope_key if scope else "*", layer, z, x, y, props)
+
+    def cached(self, key: tuple[object, ...]) -> Tile | None:
+        """The tile of ``key`` when it is cached (no work: the request can be answered at once)."""
+        with self._lock:
+            tile = self._tiles.get(key)
+            if tile is not None:
+                self._tiles.move_to_end(key)
+            return tile
+
+    def tile(self, state: AppState, key: tuple[object, ...], scope: Principal | None) -> Tile:
+        """The tile of ``key`` (from :meth:`key`), made by the source when not cached.
+
+        Raises what the source raises (see :class:`~app.storage.vector_tiles.VectorTileSource`).
+        """
+        version, _, layer, z, x, y, props = key
+        with self._lock:
+            hit = self._tiles.get(key)
+            if hit is not None:
+                self._tiles.move_to_end(key)
+                return hit
+            pending = self._pending.get(key)
+            owner = pending is None
+            if owner:
+                pending = self._pending[key] = _Pending()
+        assert pending is not None
+        if not owner:
+            pending.done.wait()
+            if pending.error is not None:
+                raise pending.error
+            assert pending.tile is not None
+            return pending.tile
+        try:
+            data = self._source_of(state, version).tile(
+                str(layer), int(z), int(x), int(y), scope,  # type: ignore[call-overload]
+                properties=None if props is None else list(props))  # type: ignore[arg-type]
+            tile = Tile(gzip.compress(data, 6) if data else b"", _etag(key))
+            pending.tile = tile
+        except BaseException as exc:
+            pending.error = exc
+            raise
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+                if pending.tile is not None:
+                    self.made += 1
+                    if version == self._version:
+                        self._store(key, pending.tile)
+            pending.done.set()
+        return tile
+
+    def _store(self, key: tuple[object, ...], tile: Tile) -> None:
+        size = len(tile.gzipped) + 200
+        if size > self._max_bytes:
+            return
+        self._tiles[key] = tile
+        self._bytes += size
+        while self._bytes > self._max_bytes:
+            _, old = self._tiles.popitem(last=False)
+            self._bytes -= len(old.gzipped) + 200
+
+    def first_read(self, who: str, layer: str) -> bool:
+        """True the first time ``who`` reads a tile of ``layer`` in this workspace state (an export to
+        audit once, not once per tile)."""
+        with self._lock:
+            if (who, layer) in self._audited:
+                return False
+            self._audited.add((who, layer))
+            return True
+
+    @property
+    def cached_bytes(self) -> int:
+        return self._bytes
+
+
+def _etag(key: tuple[object, ...]) -> str:
+    return 'W/"' + hashlib.sha256(repr(key).encode("utf-8")).hexdigest()[:24] + '"'
