@@ -50,6 +50,9 @@ _CANVAS_INK = """() => {
 }"""
 
 
+_MAP_LOADED = "() => document.getElementById('pn-map').getAttribute('data-loaded') === '1'"
+
+
 def _write_timing(name: str, values: dict[str, float]) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / "browser_timings.json"
@@ -91,9 +94,12 @@ def test_overview_page_offline(base_url: str, page_and_log: tuple[Any, Recorder]
 def test_language_toggle(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     page, rec = page_and_log
     page.goto(base_url + "/", wait_until="load")
+    # the map's layers come from the API: done before the browser leaves the page (or they are aborted)
+    wait_for(page, _MAP_LOADED, timeout=15_000)
     page.click("#pn-lang-toggle")
     page.wait_for_url("**lang=en")
     wait_for(page, f"({_CANVAS_INK})() > 500", timeout=15_000)
+    wait_for(page, _MAP_LOADED, timeout=15_000)
     text = page.inner_text("body")
     assert "Station jurisdictions" in text and "Legend" in text
     assert "北湖路派出所" in text  # names stay Chinese

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from app.web import create_app
 from app.storage.users import DEMO_PASSWORD
 from app.storage.workspace import Workspace
+from app.web import create_app
 from tests.app._browser import ARTIFACTS, Recorder, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser
@@ -117,6 +117,8 @@ def test_station_signs_in_through_the_form_and_out_again(base_url: str, signed_o
     assert page.evaluate("document.cookie").find("pn_session") < 0, "scripts cannot read the session cookie"
     page.wait_for_selector(".leaflet-overlay-pane canvas", state="attached", timeout=20_000)
     wait_for(page, f"({_CANVAS_INK})() > 200", timeout=20_000)
+    # the map's layers come from the API: done before the browser leaves the page (or they are aborted)
+    wait_for(page, "document.getElementById('pn-map').getAttribute('data-loaded') === '1'", timeout=20_000)
 
     # the badge: name, role and the demo mark
     wait_for(page, "document.getElementById('pn-user').getAttribute('data-role') === 'station'")
