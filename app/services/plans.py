@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from app.services.params import canonical_shift
+from app.storage import is_url, open_store
 from app.storage.access import ForbiddenError, Principal
-from app.storage.records import Record, RecordStore
+from app.storage.pg import parse_location
+from app.storage.records import Record
 from geo.errors import InputError
 
 __all__ = ["approve_plan", "count_records", "get_record", "inputs_version", "list_records", "record_file", "record_output",
@@ -33,7 +35,10 @@ def inputs_version(ws: Any) -> str:
 
 
 def records_dir(workspace: str | os.PathLike[str]) -> Path:
-    """Where copies of recorded files live when their own folder is not the record's (owner-only)."""
+    """Where copies of recorded files live when their own folder is not the record's (owner-only):
+    beside the ``.gpkg`` file, or for a PostgreSQL workspace ``./.<schema>.records``."""
+    if is_url(workspace):
+        return Path.cwd() / f".{parse_location(os.fspath(workspace))[1]}.records"
     path = Path(workspace)
     return path.with_name(f".{path.stem}.records")
 
@@ -72,7 +77,7 @@ def record_output(
             shutil.copy2(Path(folder) / name, own / name)
         folder = own
     units = [str(u.get("unit_id")) for u in result.get("units", []) if isinstance(u, Mapping)]
-    return RecordStore(workspace).add(
+    return open_store(workspace).records().add(
         kind=kind, author=author, params=params, inputs_version=inputs, folder=folder, files=files,
         result=result, station_id=station_id, day=result.get("date"), shift=result.get("shift"), units=units,
         record_id=record_id,
@@ -89,7 +94,7 @@ def replan_changes(workspace: str | os.PathLike[str], result: Mapping[str, Any],
     shares a unit with it: units added and removed, units whose route changed (length, duration or
     stops, old and new) and how many stayed the same. ``None`` for a first plan."""
     units = {str(u["unit_id"]): u for u in result.get("units", []) if isinstance(u, Mapping)}
-    earlier = [r for r in RecordStore(workspace).list(kind="routes", day=result.get("date"),
+    earlier = [r for r in open_store(workspace).records().list(kind="routes", day=result.get("date"),
                                                       shift=result.get("shift"), limit=10_000)
                if r.station_id == station_id and set(r.units) & set(units)]
     if not earlier:
@@ -137,7 +142,7 @@ def list_records(
     scope = _scope(user, shift, station_id)
     if scope is None:
         return []
-    return RecordStore(workspace).list(kind=kind, day=day, shift=scope[0], station_id=scope[1], status=status,
+    return open_store(workspace).records().list(kind=kind, day=day, shift=scope[0], station_id=scope[1], status=status,
                                        limit=limit, offset=offset)
 
 
@@ -155,7 +160,7 @@ def count_records(
     scope = _scope(user, shift, station_id)
     if scope is None:
         return 0
-    return RecordStore(workspace).count(kind=kind, day=day, shift=scope[0], station_id=scope[1], status=status)
+    return open_store(workspace).records().count(kind=kind, day=day, shift=scope[0], station_id=scope[1], status=status)
 
 
 def get_record(workspace: str | os.PathLike[str], record_id: str, user: Principal) -> Record:
@@ -167,7 +172,7 @@ def get_record(workspace: str | os.PathLike[str], record_id: str, user: Principa
         No such record, or one of another station for a station user (said alike: a station does not
         learn which ids exist elsewhere).
     """
-    rec = RecordStore(workspace).get(record_id)
+    rec = open_store(workspace).records().get(record_id)
     if not _visible(rec, user):
         raise InputError(f"no record {record_id!r}", code="records.not_found", id=record_id)
     return rec
@@ -179,7 +184,7 @@ def submit_plan(workspace: str | os.PathLike[str], record_id: str, user: Princip
     if user.scoped and rec.station_id != user.station_id:
         raise ForbiddenError(f"plan {record_id} belongs to another station ({rec.station_id})",
                              code="records.other_station", id=record_id, station=str(rec.station_id))
-    return RecordStore(workspace).change(record_id, "submit", actor=user.username)
+    return open_store(workspace).records().change(record_id, "submit", actor=user.username)
 
 
 def approve_plan(workspace: str | os.PathLike[str], record_id: str, user: Principal) -> Record:
@@ -195,7 +200,7 @@ def approve_plan(workspace: str | os.PathLike[str], record_id: str, user: Princi
         raise ForbiddenError(f"not allowed: {user.role} users do not approve plans", code="records.may_not_approve",
                              role=user.role)
     get_record(workspace, record_id, user)
-    return RecordStore(workspace).change(record_id, "approve", actor=user.username)
+    return open_store(workspace).records().change(record_id, "approve", actor=user.username)
 
 
 def record_file(workspace: str | os.PathLike[str], record_id: str, name: str, user: Principal) -> Path:

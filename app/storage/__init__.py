@@ -39,7 +39,8 @@ def is_url(location: str | os.PathLike[str]) -> bool:
 
 def location_of(workspace: object) -> str:
     """Where an open workspace lives, as :func:`open_store` takes it: its URL (PostgreSQL), else its
-    file's path."""
+    file's path (a user's view, :class:`app.storage.access.ScopedWorkspace`, gives its workspace's)."""
+    workspace = getattr(workspace, "unscoped", workspace)
     url = getattr(workspace, "url", None)
     return str(url) if url else os.fspath(workspace.path)  # type: ignore[attr-defined]
 

@@ -31,7 +31,6 @@ from limits.strategies import MovingWindowRateLimiter
 
 from app.i18n import normalize_lang, t
 from app.storage.access import ForbiddenError, Principal, ScopedWorkspace
-from app.storage.audit import record
 from app.web.state import AppState
 from geo.errors import PlannerError
 from app.storage.users import Session
@@ -295,10 +294,12 @@ def audit(request: Request, action: str, target: str | None = None, *, actor: st
     """Record a web action in the workspace's audit log: by ``actor`` (default: the request's user,
     :func:`actor_of`), on ``target`` (default: the workspace file). Best effort unless ``strict``:
     an unwritable log is logged by the server, and the request it records is not refused."""
-    path = request.app.state.patrolnet.settings.workspace_path
+    settings = request.app.state.patrolnet.settings
     try:
-        record(path, actor=actor or actor_of(request), action=action,
-               target=path.name if target is None else target, details=details)
+        request.app.state.patrolnet.store().audit().record(
+            actor=actor or actor_of(request), action=action,
+            target=(settings.workspace_path.name if settings.is_file else settings.workspace_name)
+            if target is None else target, details=details)
     except Exception:
         if strict:
             raise

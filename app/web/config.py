@@ -10,9 +10,11 @@ from pathlib import Path
 
 from app.assets import assets_dir
 from app.i18n import DEFAULT_LANG, normalize_lang
+from app.storage import is_url
+from app.storage.pg import parse_location
 from geo.errors import InputError
 
-__all__ = ["ENV_HTTPS", "ENV_LANG", "ENV_MBTILES", "ENV_WORKSPACE", "Settings", "get_settings"]
+__all__ = ["ENV_HTTPS", "ENV_LANG", "ENV_MBTILES", "ENV_OUTPUTS", "ENV_WORKSPACE", "Settings", "get_settings"]
 
 ENV_WORKSPACE = "PATROLNET_WORKSPACE"
 ENV_MBTILES = "PATROLNET_MBTILES"
@@ -20,13 +22,16 @@ ENV_LANG = "PATROLNET_LANG"
 ENV_HTTPS = "PATROLNET_HTTPS"
 ENV_JOB_PROCESSES = "PATROLNET_JOB_PROCESSES"
 ENV_JOB_POLL = "PATROLNET_JOB_POLL"
+ENV_OUTPUTS = "PATROLNET_OUTPUTS"
 
 
 @dataclass(frozen=True)
 class Settings:
     """What one running app serves."""
 
-    workspace_path: Path
+    #: The workspace: a ``.gpkg`` file (a :class:`~pathlib.Path`) or a ``postgresql://...?schema=NAME``
+    #: location (kept as the text it is; see :attr:`location`).
+    workspace_path: Path | str
     mbtiles: Path | None = None
     default_lang: str = DEFAULT_LANG
     assets_dir: Path = field(default_factory=assets_dir)
@@ -37,7 +42,8 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     #: Background threads running jobs (routes, hotspots, ...); the server itself never waits.
     job_workers: int = 2
-    #: Where jobs write (default: ``<workspace dir>/<workspace stem>-outputs``).
+    #: Where jobs write (default: ``<workspace dir>/<workspace stem>-outputs``; for a PostgreSQL
+    #: workspace ``./<schema>-outputs`` in the folder the server started in).
     outputs_dir: Path | None = None
     #: Run jobs in worker processes (``patrolnet serve`` does) instead of threads of the server.
     job_processes: bool = False
@@ -59,7 +65,13 @@ class Settings:
     login_limit_client: str = "20/5 minutes"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "workspace_path", Path(self.workspace_path))
+        if is_url(self.workspace_path):  # a URL stays text (a Path would fold its '//')
+            object.__setattr__(self, "workspace_path", os.fspath(self.workspace_path))
+            parse_location(self.workspace_path)  # a bad schema name is refused now
+            if self.outputs_dir is None:
+                object.__setattr__(self, "outputs_dir", Path.cwd() / f"{self.workspace_name}-outputs")
+        else:
+            object.__setattr__(self, "workspace_path", Path(self.workspace_path))
         if self.mbtiles is not None:
             object.__setattr__(self, "mbtiles", Path(self.mbtiles))
         object.__setattr__(self, "assets_dir", Path(self.assets_dir))
@@ -72,17 +84,35 @@ class Settings:
             raise InputError("session_hours, session_idle_minutes and token_hours must be positive")
 
     @property
+    def location(self) -> str:
+        """The workspace as :func:`app.storage.open_store` takes it (a path's text or the URL)."""
+        return os.fspath(self.workspace_path)
+
+    @property
+    def is_file(self) -> bool:
+        """Whether the workspace is a ``.gpkg`` file (else a PostgreSQL schema)."""
+        return isinstance(self.workspace_path, Path)
+
+    @property
+    def workspace_name(self) -> str:
+        """What output files are named after: the file's stem, or the PostgreSQL schema."""
+        if isinstance(self.workspace_path, Path):
+            return self.workspace_path.stem
+        return parse_location(self.workspace_path)[1]
+
+    @property
     def output_root(self) -> Path:
         """The folder every job writes into (one sub-folder per job)."""
         if self.outputs_dir is not None:
             return self.outputs_dir
-        ws = self.workspace_path
+        ws = Path(self.workspace_path)
         return ws.parent / f"{ws.stem}-outputs"
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings from ``PATROLNET_WORKSPACE`` (required), ``PATROLNET_MBTILES``, ``PATROLNET_LANG``,
+    """Settings from ``PATROLNET_WORKSPACE`` (required: a ``.gpkg`` path or a ``postgresql://`` URL),
+    ``PATROLNET_OUTPUTS`` (where jobs write), ``PATROLNET_MBTILES``, ``PATROLNET_LANG``,
     ``PATROLNET_HTTPS``, ``PATROLNET_JOB_PROCESSES`` (default on), ``PATROLNET_JOB_POLL`` (seconds between
     looks at the job queue, default 1; 0: off) and ``PATROLNET_ASSETS_DIR``; read on
     first call and cached."""
@@ -93,8 +123,10 @@ def get_settings() -> Settings:
             f"(or run 'patrolnet serve --workspace ...')"
         )
     mbtiles = os.environ.get(ENV_MBTILES) or None
+    outputs = os.environ.get(ENV_OUTPUTS) or None
     return Settings(
-        workspace_path=Path(workspace),
+        workspace_path=workspace if is_url(workspace) else Path(workspace),
+        outputs_dir=Path(outputs) if outputs else None,
         mbtiles=Path(mbtiles) if mbtiles else None,
         default_lang=os.environ.get(ENV_LANG) or DEFAULT_LANG,
         https=os.environ.get(ENV_HTTPS, "").strip().lower() in ("1", "true", "yes", "on"),

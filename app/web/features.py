@@ -16,6 +16,7 @@ from pyproj import Transformer
 from shapely.geometry import box
 
 from app.i18n import t
+from app.storage import is_url, location_of
 from app.storage.access import ForbiddenError
 from app.web.errors import LayerNotFoundError
 from app.storage.workspace import Workspace
@@ -242,6 +243,9 @@ def _feature_texts(name: str, page: pd.DataFrame, crs: str, simplify_m: float) -
 
 
 def _layer_columns(ws: Workspace, name: str) -> list[str]:
+    if is_url(location_of(ws)):  # PostgreSQL: the columns of an empty read
+        empty = ws.read(name, max_features=0)
+        return [str(c) for c in empty.columns if c != getattr(empty, "_geometry_column_name", None)]
     import pyogrio
 
     return [str(c) for c in pyogrio.read_info(ws.path, layer=name)["fields"]]

@@ -14,9 +14,8 @@ from fastapi.staticfiles import StaticFiles
 
 from app.assets import AssetsMissingError, check_assets
 from app.i18n import DEFAULT_LANG, stage_label
+from app.storage import LayerStore, is_url, open_store
 from app.storage.access import Principal
-from app.storage.ratelimit import SqliteStorage, limits_path
-from app.storage.workspace import Workspace
 from app.web.auth import LoginLimiter, ScopedState, authenticate
 from app.web.config import Settings, get_settings
 from app.web.errors import install_error_handlers
@@ -77,7 +76,8 @@ def create_app(
     Parameters
     ----------
     workspace_path
-        The workspace ``.gpkg`` (ignored when ``settings`` is given).
+        The workspace: a ``.gpkg`` file or a ``postgresql://USER@HOST/DB?schema=NAME`` location
+        (ignored when ``settings`` is given).
     mbtiles
         Optional raster ``.mbtiles`` file served at ``/tiles/{z}/{x}/{y}.png`` as a base layer.
     default_lang
@@ -89,7 +89,7 @@ def create_app(
         answer 503 with the fix.
     max_upload_bytes, job_workers, outputs_dir, job_processes
         Upload limit of the data page, background jobs at once, where jobs write (default
-        ``<workspace dir>/<workspace stem>-outputs``), and whether jobs run in worker processes
+        ``<workspace dir>/<workspace stem>-outputs``; ``./<schema>-outputs`` for PostgreSQL), and whether jobs run in worker processes
         (``patrolnet serve``) rather than threads; see :class:`~app.web.config.Settings`.
 
     Raises
@@ -114,7 +114,7 @@ def create_app(
         if job_processes is not None:
             kwargs["job_processes"] = job_processes
         settings = Settings(
-            workspace_path=Path(workspace_path),
+            workspace_path=os.fspath(workspace_path) if is_url(workspace_path) else Path(workspace_path),
             mbtiles=Path(mbtiles) if mbtiles is not None else None,
             default_lang=default_lang,
             require_assets=require_assets,
@@ -124,7 +124,7 @@ def create_app(
                      tiles=MBTiles.open(settings.mbtiles) if settings.mbtiles else None)
     state.workspace()  # fail early on a bad workspace
     state.limiter = LoginLimiter(settings.login_limit_user, settings.login_limit_client,
-                                 storage=SqliteStorage(limits_path(settings.workspace_path)))
+                                 storage=state.store().limits())
     state.jobs = job_manager(settings, state.workspace)
     assets_ok = True
     try:
@@ -170,13 +170,13 @@ def create_app(
     return app
 
 
-def job_manager(settings: Settings, open_workspace: Callable[[], Workspace]) -> JobManager:
+def job_manager(settings: Settings, open_workspace: Callable[[], LayerStore]) -> JobManager:
     """The jobs of a workspace as this app (or a ``patrolnet worker``) runs them: the app's kinds,
-    their wording, their outputs recorded."""
+    their wording, their outputs recorded, the queue the workspace's store's."""
     return JobManager(open_workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers,
                       processes=settings.job_processes, describe=say_error, label_stage=stage_label,
-                      on_done=recorder(settings.workspace_path), poll_s=settings.job_poll_s,
-                      lease_s=settings.job_lease_s)
+                      on_done=recorder(settings.location), poll_s=settings.job_poll_s,
+                      lease_s=settings.job_lease_s, store=open_store(settings.location).jobs())
 
 
 def warm(application: FastAPI, lang: str) -> None:

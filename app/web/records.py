@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from app.services.plans import inputs_version, record_output
@@ -26,9 +25,9 @@ RECORDED_KINDS: dict[str, str] = {
 
 
 def recorder(workspace_path: str | os.PathLike[str]) -> Callable[[Job, Workspace | None], dict[str, Any] | None]:
-    """The hook recording each finished job of a recorded kind in ``workspace_path``'s records;
-    it returns ``{"record_id": ...}`` for the job's result."""
-    path = Path(workspace_path)
+    """The hook recording each finished job of a recorded kind in ``workspace_path``'s records (a
+    ``.gpkg`` path or a ``postgresql://`` location); it returns ``{"record_id": ...}`` for the job's result."""
+    path = os.fspath(workspace_path)
 
     def on_done(job: Job, ws: Workspace | None) -> dict[str, Any] | None:
         kind = RECORDED_KINDS.get(job.kind)

@@ -1,4 +1,5 @@
-"""Per-app state: the open workspace (reopened when its file is replaced) and rendered maps."""
+"""Per-app state: the open workspace (reopened when its file is replaced, or when a PostgreSQL
+workspace is written) and rendered maps."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from app.storage import LayerStore, open_store
+from app.storage.base import UserStoreProtocol
 from app.web.config import Settings
 from app.web.tasks import JobManager
 from app.web.tiles import MBTiles
-from app.storage.users import UserStore
-from app.storage.workspace import Workspace
 
 __all__ = ["AppState", "LRUCache"]
 
@@ -98,20 +99,27 @@ class AppState:
     #: so that its failure budget is exact even for concurrent guesses.
     verify_stripes: tuple[threading.Lock, ...] = field(default_factory=lambda: tuple(threading.Lock() for _ in range(64)))
     jobs: JobManager | None = None
-    #: The workspace's users and sessions (``.<name>.users.sqlite`` beside it).
-    users: UserStore = None  # type: ignore[assignment]
+    #: The workspace's users and sessions (``.<name>.users.sqlite`` beside it, or its PostgreSQL schema).
+    users: UserStoreProtocol = None  # type: ignore[assignment]
     #: Failed sign-ins per client and user name (see :class:`app.web.auth.LoginLimiter`).
     limiter: Any = None
-    _ws: Workspace | None = None
-    _ws_key: tuple[int, int, int] | None = None
+    _ws: LayerStore | None = None
+    _ws_key: tuple[object, ...] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if self.users is None:
-            self.users = UserStore(self.settings.workspace_path)
+            self.users = self.store().users()
 
-    def version(self) -> tuple[int, int, int]:
-        """Changes whenever the workspace file is (atomically) replaced."""
+    def store(self) -> Any:
+        """The workspace's store (:func:`app.storage.open_store`): users, audit log, records, jobs."""
+        return open_store(self.settings.location)
+
+    def version(self) -> tuple[object, ...]:
+        """Changes whenever the workspace file is (atomically) replaced, or a PostgreSQL workspace
+        is written (its ``meta``: :meth:`app.storage.pg_store.PgStore.version`)."""
+        if not self.settings.is_file:
+            return tuple(self.store().version())
         st = os.stat(self.settings.workspace_path)
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
@@ -123,14 +131,14 @@ class AppState:
             version = None
         return self.data.get_or_make((version, *key), make)  # type: ignore[return-value]
 
-    def workspace(self) -> Workspace:
-        """The workspace, reopened when its file changed since the last call."""
+    def workspace(self) -> LayerStore:
+        """The workspace, reopened when its file (or PostgreSQL ``meta``) changed since the last call."""
         try:
             key = self.version()
         except FileNotFoundError:
             key = None
         with self._lock:
             if self._ws is None or key is None or key != self._ws_key:
-                self._ws = Workspace(self.settings.workspace_path)  # raises WorkspaceError
+                self._ws = self.store().workspace()  # raises WorkspaceError
                 self._ws_key = key
             return self._ws

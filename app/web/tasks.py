@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from app.i18n import said
-from app.storage.audit import ACTIONS, record
+from app.storage import location_of, open_store, open_workspace
+from app.storage.audit import ACTIONS
 from app.storage.jobs import JobStore
 from app.storage.workspace import GeometryWarning, Workspace
 from geo.atomic import atomic_write_text
@@ -331,7 +332,7 @@ class JobManager:
     @property
     def store(self) -> JobStore:
         if self._store is None:
-            self._store = JobStore(self._open().path)
+            self._store = open_store(location_of(self._open())).jobs()
         return self._store
 
     # -- submitting ---------------------------------------------------------------------------
@@ -465,7 +466,7 @@ class JobManager:
         action = job.kind if job.kind in ACTIONS else "export"
         try:
             ws = self._open()
-            record(ws.path, actor=f"web:{job.owner}" if job.owner else f"web ({job.lang})", action=action,
+            open_store(location_of(ws)).audit().record(actor=f"web:{job.owner}" if job.owner else f"web ({job.lang})", action=action,
                    target=str(ws.path.name),
                    details={"job": job.id, "status": job.status, "params": job.params,
                             "files": sorted(p.name for p in job.out_dir.iterdir()) if job.out_dir.exists() else []})
@@ -515,7 +516,7 @@ class JobManager:
                          progress: Progress) -> tuple[dict[str, Any], dt.date | None]:
         """Run the job in a worker process; its progress comes back through a small file."""
         marker = job.out_dir / _PROGRESS
-        future = self._process_pool().submit(_run_in_child, kind.run, str(ws.path), str(job.out_dir), job.lang,
+        future = self._process_pool().submit(_run_in_child, kind.run, location_of(ws), str(job.out_dir), job.lang,
                                              ws.path.stem, sorted(inputs), job.args, str(marker))
         seen = 0.0
         while True:
@@ -808,7 +809,8 @@ def _importable(fn: JobFunc) -> bool:
 
 def _run_in_child(run: JobFunc, ws_path: str, out_dir: str, lang: str, stem: str, inputs: list[str],
                   args: Any, marker: str) -> tuple[dict[str, Any], dt.date | None]:
-    """A job in a worker process: the same job function, progress written to ``marker``."""
+    """A job in a worker process: the same job function on the workspace at ``ws_path`` (a ``.gpkg``
+    path or a ``postgresql://`` location), progress written to ``marker``."""
     last = [0.0, ""]
 
     def progress(stage: str, fraction: float) -> None:
@@ -824,7 +826,7 @@ def _run_in_child(run: JobFunc, ws_path: str, out_dir: str, lang: str, stem: str
     # one job at a time in this process, so catching warnings here is safe (it is not in threads)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GeometryWarning)
-        ctx = JobContext(ws=Workspace(ws_path), out_dir=Path(out_dir), progress=progress, lang=lang, stem=stem,
+        ctx = JobContext(ws=open_workspace(ws_path), out_dir=Path(out_dir), progress=progress, lang=lang, stem=stem,
                          inputs=set(inputs))
         result, day = run(ctx, args)
     damaged = [w.message for w in caught if issubclass(w.category, GeometryWarning)]

@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from app.storage import location_of, open_store
+from app.storage.audit import ACTIONS
 from app.web.deps import WorkspaceDep
-from app.storage.audit import ACTIONS, count_log, read_log
 
 Action = Literal[ACTIONS]  # type: ignore[valid-type]
 
@@ -21,6 +22,7 @@ def audit_log(
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     action: Annotated[Action | None, Query(description="Only this action")] = None,  # type: ignore[valid-type]
 ) -> dict[str, Any]:
-    entries = read_log(ws.path, limit=limit, offset=offset, action=action)
+    log = open_store(location_of(ws)).audit()
+    entries = log.read(limit=limit, offset=offset, action=action)
     return {"entries": [e.as_dict() for e in entries], "numberReturned": len(entries),
-            "numberMatched": count_log(ws.path, action=action), "offset": offset, "limit": limit}
+            "numberMatched": log.count(action=action), "offset": offset, "limit": limit}

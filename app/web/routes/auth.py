@@ -79,7 +79,7 @@ def _login_page(state: Any, lang: str, *, next_url: str, error: str | None = Non
     demo = [u for u in state.users.list() if u.demo and u.active]
     html = login_html(lang=lang, other_lang=other_lang(lang), next_url=next_url, csrf=csrf, error=error,
                       username=username, demo_users=demo, demo_password=DEMO_PASSWORD if demo else None,
-                      workspace_name=state.settings.workspace_path.stem, has_users=state.users.has_users(),
+                      workspace_name=state.settings.workspace_name, has_users=state.users.has_users(),
                       session_hours=f"{state.settings.session_hours:g}",
                       idle_minutes=f"{state.settings.session_idle_minutes:g}")
     resp = HTMLResponse(html, status_code=status, headers={"Content-Language": lang})
