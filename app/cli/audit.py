@@ -21,10 +21,13 @@ def audit(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Who imported, planned, exported or restored what, and when (append-only log)."""
-    from app.storage.audit import read_log
+    from app.services.workspace import open_workspace
+    from app.storage import is_url, open_store
 
     with planner_errors(lang):
-        entries = read_log(workspace, limit=limit, action=action)
+        if is_url(workspace):  # a mistyped schema is refused, not made
+            open_workspace(workspace)
+        entries = open_store(workspace).audit().read(limit=limit, action=action)
     if as_json:
         typer.echo(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2))
         return

@@ -12,6 +12,14 @@ from app.cli.options import LangOpt, WorkspaceArg, console, language, planner_er
 __all__ = ["backup", "backups", "restore"]
 
 
+def _file_backups(workspace: object) -> None:
+    """A PostgreSQL workspace is backed up by the database's tools: refused, naming pg_dump."""
+    from app.storage import is_url, open_store
+
+    if is_url(str(workspace)):
+        open_store(str(workspace)).backups().list()  # raises storage.pg_backup
+
+
 def backup(
     workspace: WorkspaceArg,
     reason: Annotated[str, typer.Option("--reason", help="A word kept in the backup's name.")] = "manual",
@@ -22,6 +30,7 @@ def backup(
     from app.services import backups as service
 
     with planner_errors(lang):
+        _file_backups(workspace)
         path = service.backup(workspace, keep=keep, reason=reason)
     console.print(say("cli.backup.done", language(lang), path=str(path)), highlight=False)
 
@@ -31,6 +40,7 @@ def backups(workspace: WorkspaceArg, lang: LangOpt = "zh-CN") -> None:
     from app.services import backups as service
 
     with planner_errors(lang):
+        _file_backups(workspace)
         items = service.backups(workspace)
     view = Table(title=say("cli.backups.title", language(lang), path=str(workspace)), title_justify="left")
     for col in ("#", "created (UTC)", "reason", "MB", "file"):
@@ -52,6 +62,7 @@ def restore(
     from app.services import backups as service
 
     with planner_errors(lang):
+        _file_backups(workspace)
         target, saved = service.restore(workspace, backup_file)
     record_audit(workspace, "restore", backup=str(getattr(target, "path", target)), saved=str(saved))
     console.print(say("cli.restore.done", language(lang), path=str(workspace), saved=str(saved)), highlight=False)

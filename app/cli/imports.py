@@ -14,6 +14,7 @@ from app.cli.options import (
     WorkspaceArg,
     console,
     fail,
+    file_only,
     language,
     planner_errors,
     progress_bar,
@@ -88,6 +89,7 @@ def import_(
 
     lang = language(lang)
     with planner_errors(lang):
+        file_only(workspace, "import")
         check_layer(layer)
     pairs = (_mapping_file(mapping_file) if mapping_file else []) + list(map_ or [])
     column_map = _pairs(pairs, "--map")

@@ -24,16 +24,30 @@ from geo.errors import PlannerError
 
 __all__ = [
     "CategoryOpt", "HostOpt", "JsonOpt", "LangOpt", "PortOpt", "WorkspaceArg", "console", "err_console",
-    "cli_actor", "cli_principal", "command_lang", "error_text", "fail", "language", "parse_day", "planner_errors", "progress_bar",
-    "record_audit", "say",
+    "cli_actor", "cli_principal", "command_lang", "error_text", "fail", "file_only", "language", "parse_day",
+    "planner_errors", "progress_bar", "record_audit", "say", "workspace_location", "workspace_name",
 ]
 
 # piped output (scripts, logs) gets wide tables instead of the 80-column default
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
+
+
+def workspace_location(value: str) -> Path | str:
+    """The workspace argument: a ``postgresql://`` (or ``postgres://``) URL kept as the text it is (a
+    :class:`~pathlib.Path` would fold its ``//``), anything else a file path."""
+    text = str(value)
+    scheme, sep, _ = text.partition("://")
+    if sep and len(scheme) > 1:
+        return text
+    return Path(text)
+
+
 WorkspaceArg = Annotated[
-    Path, typer.Argument(help="Workspace file (.gpkg).", show_default=False)
+    Path,
+    typer.Argument(help="Workspace file (.gpkg) or postgresql://USER@HOST[:PORT]/DB?schema=NAME.",
+                   show_default=False, parser=workspace_location, metavar="WORKSPACE"),
 ]
 HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 PortOpt = Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)]
@@ -165,9 +179,41 @@ def cli_principal() -> Any:
     return Principal(cli_actor(), "admin")
 
 
-def record_audit(workspace: Path | str, action: str, **details: Any) -> None:
-    """Record a finished command in the workspace's append-only audit log (actor: the OS user)."""
-    from app.storage.audit import record
+def workspace_name(workspace: Path | str) -> str:
+    """A workspace as the audit log and messages name it: the file's name, or the PostgreSQL schema."""
+    if isinstance(workspace, str) and "://" in workspace:
+        from app.storage.pg import parse_location
 
-    record(workspace, actor=cli_actor(), action=action, target=Path(workspace).name,
-           details={k: (str(v) if isinstance(v, Path) else v) for k, v in details.items()})
+        return parse_location(workspace)[1]
+    return Path(workspace).name
+
+
+def file_only(workspace: Path | str, command: str, extra: str = "") -> None:
+    """Refuse a ``postgresql://`` workspace for a command that works on ``.gpkg`` files only, saying
+    what to do instead (copy it to a file, work, copy it back; ``extra``: another way).
+
+    Raises
+    ------
+    WorkspaceError
+        ``workspace`` is a URL (``storage.pg_file_only``).
+    """
+    if not (isinstance(workspace, str) and "://" in workspace):
+        return
+    from app.storage.pg_layers import public_url
+    from geo.errors import WorkspaceError
+
+    shown = public_url(workspace)
+    raise WorkspaceError(
+        f"'patrolnet {command}' works on a .gpkg workspace file only, not on {shown} yet; copy it to a .gpkg "
+        f"(patrolnet workspace copy URL ws.gpkg), work on that, then copy it back (patrolnet workspace copy "
+        f"ws.gpkg URL --replace){extra}", code="storage.pg_file_only", command=command, url=shown, extra=extra)
+
+
+def record_audit(workspace: Path | str, action: str, **details: Any) -> None:
+    """Record a finished command in the workspace's append-only audit log (actor: the OS user), in
+    its store (beside the ``.gpkg`` file, or in its PostgreSQL schema)."""
+    from app.storage import open_store
+
+    open_store(workspace).audit().record(
+        actor=cli_actor(), action=action, target=workspace_name(workspace),
+        details={k: (str(v) if isinstance(v, Path) else v) for k, v in details.items()})

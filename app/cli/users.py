@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -28,6 +28,17 @@ def _read_password(stdin: bool, lang: str) -> str:
     return typer.prompt(say("cli.users.password", lang), hide_input=True, confirmation_prompt=True)
 
 
+def _users(workspace: Path | str) -> Any:
+    """The workspace's user store (beside the .gpkg file, or in its PostgreSQL schema, which must hold a
+    workspace: a mistyped schema is refused, not made)."""
+    from app.services.workspace import open_workspace
+    from app.storage import is_url, open_store
+
+    if is_url(workspace):
+        open_workspace(workspace)
+    return open_store(workspace).users()
+
+
 def _station_ids(workspace: Path) -> set[str] | None:
     from app.services.workspace import open_workspace
 
@@ -48,13 +59,12 @@ def users_add(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Add a user (asks for the password twice; there is no default password)."""
-    from app.storage.users import UserStore
 
     lang = language(lang)
     with planner_errors(lang):
         stations = _station_ids(workspace)
         password = _read_password(password_stdin, lang)
-        user = UserStore(workspace).add(username, password, role, station_id=station, display_name=name,
+        user = _users(workspace).add(username, password, role, station_id=station, display_name=name,
                                         stations=stations)
         record_audit(workspace, "user_add", user=user.username, role=user.role, station_id=user.station_id)
     console.print(say("cli.users.added", lang, name=user.username, role=user.role), highlight=False)
@@ -68,12 +78,11 @@ def users_list(
 ) -> None:
     """List the users (never their passwords)."""
     from app.services.workspace import open_workspace
-    from app.storage.users import UserStore
 
     lang = language(lang)
     with planner_errors(lang):
         open_workspace(workspace)
-        users = UserStore(workspace).list()
+        users = _users(workspace).list()
     if as_json:
         typer.echo(json.dumps([u.as_dict() for u in users], ensure_ascii=False, indent=2))
         return
@@ -97,11 +106,10 @@ def users_set(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Change a user's role, station, display name, or disable them (ends their sessions)."""
-    from app.storage.users import UserStore
 
     lang = language(lang)
     with planner_errors(lang):
-        user = UserStore(workspace).update(username, role=role, station_id=station, display_name=name, active=active,
+        user = _users(workspace).update(username, role=role, station_id=station, display_name=name, active=active,
                                            stations=_station_ids(workspace))
         record_audit(workspace, "user_change", user=username, role=role, station_id=station, active=active)
     console.print(say("cli.users.changed", lang, name=user.username, role=user.role), highlight=False)
@@ -115,11 +123,10 @@ def users_passwd(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Set a user's password (ends their sessions; a demo user stops being a demo user)."""
-    from app.storage.users import UserStore
 
     lang = language(lang)
     with planner_errors(lang):
-        store = UserStore(workspace)
+        store = _users(workspace)
         if store.get(username) is None:
             fail(f"no user {username!r}; list them with 'patrolnet users list {workspace}'")
         store.set_password(username, _read_password(password_stdin, lang))
@@ -134,10 +141,9 @@ def users_remove(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Remove a user and end their sessions (the audit log keeps their name)."""
-    from app.storage.users import UserStore
 
     lang = language(lang)
     with planner_errors(lang):
-        UserStore(workspace).remove(username)
+        _users(workspace).remove(username)
         record_audit(workspace, "user_remove", user=username)
     console.print(say("cli.users.removed", lang, name=username), highlight=False)

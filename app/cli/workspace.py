@@ -20,12 +20,14 @@ from app.cli.options import (
     WorkspaceArg,
     console,
     fail,
+    file_only,
     language,
     parse_day,
     planner_errors,
     progress_bar,
     record_audit,
     say,
+    workspace_location,
 )
 
 __all__ = ["DEFAULT_DEMO_WORKSPACE", "demo", "info", "init", "serve", "worker"]
@@ -35,7 +37,7 @@ DEFAULT_DEMO_WORKSPACE = Path("data/demo/yushui.gpkg")
 
 def demo(
     workspace: Annotated[
-        Path, typer.Option("--workspace", help="Where the demo workspace lives.")
+        Path, typer.Option("--workspace", help="Where the demo workspace lives.", parser=workspace_location)
     ] = DEFAULT_DEMO_WORKSPACE,
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Build (if needed) but do not start the web app.")
@@ -59,6 +61,7 @@ def demo(
     lang = language(lang)
     as_of_date = parse_day(as_of, "--as-of", lang)
     with planner_errors(lang):
+        file_only(str(workspace), "demo", "; or serve a PostgreSQL workspace with patrolnet serve URL")
         if workspace.exists() and not rebuild:
             ws = open_demo_workspace(workspace)
             console.print(say("cli.demo.reuse", lang, path=str(workspace)))
@@ -111,8 +114,13 @@ def serve(
                           help="Web worker processes; they share sessions, sign-in limits and jobs through "
                                "the workspace's stores.")
     ] = 1,
+    outputs: Annotated[
+        Path | None, typer.Option("--outputs", help="Folder the jobs write into (default: beside the .gpkg file, "
+                                                    "./<schema>-outputs for a PostgreSQL workspace).")
+    ] = None,
 ) -> None:
-    """Serve the web app for a workspace (offline; all map assets are local)."""
+    """Serve the web app for a workspace: a .gpkg file or a postgresql:// URL (offline; all map assets
+    are local)."""
     from app.services.workspace import open_workspace
 
     with planner_errors(lang):
@@ -120,7 +128,7 @@ def serve(
         if mbtiles is not None and not mbtiles.exists():
             fail(f"--mbtiles '{mbtiles}' does not exist; pass an existing .mbtiles file or leave it out")
         _serve(workspace, host=host, port=port, lang=language(lang), mbtiles=mbtiles, https=https, proxy=proxy,
-               workers=workers)
+               workers=workers, outputs=outputs)
 
 
 def worker(
@@ -131,6 +139,10 @@ def worker(
                             help="Seconds after which a job of a worker that stopped renewing it (it died) is "
                                  "queued again.")
     ] = 30.0,
+    outputs: Annotated[
+        Path | None, typer.Option("--outputs", help="Folder the jobs write into (the web app's: default beside "
+                                                    "the .gpkg file, ./<schema>-outputs for PostgreSQL).")
+    ] = None,
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Take jobs from the workspace's job queue and run them, until stopped (Ctrl+C or SIGTERM).
@@ -149,8 +161,8 @@ def worker(
     lang = language(lang)
     with planner_errors(lang):
         open_workspace(workspace)
-        settings = Settings(workspace_path=Path(workspace), job_workers=jobs, job_processes=True, job_poll_s=1.0,
-                            job_lease_s=lease, default_lang=lang, require_assets=False)
+        settings = Settings(workspace_path=workspace, job_workers=jobs, job_processes=True, job_poll_s=1.0,
+                            job_lease_s=lease, default_lang=lang, require_assets=False, outputs_dir=outputs)
         state = AppState(settings=settings)
         manager = job_manager(settings, state.workspace)
     stop = threading.Event()
@@ -168,7 +180,8 @@ def worker(
 
 
 def init(
-    workspace: Annotated[Path, typer.Argument(help="Workspace file (.gpkg) to create.", show_default=False)],
+    workspace: Annotated[Path, typer.Argument(help="Workspace file (.gpkg) to create.", show_default=False,
+                                              parser=workspace_location, metavar="WORKSPACE")],
     osm: Annotated[Path | None, typer.Option("--osm", help="OSM extract: .osm, .osm.bz2, .osm.gz or .osm.pbf.")] = None,
     place: Annotated[
         str | None, typer.Option("--place", help="Download a place's streets through osmnx (needs internet).")
@@ -194,6 +207,7 @@ def init(
 
     lang = language(lang)
     with planner_errors(lang):
+        file_only(str(workspace), "init")
         with progress_bar(lang=lang) as report:
             ws, summary = init_workspace(workspace, osm=osm, place=place, boundary=boundary,
                                          boundary_coords=boundary_coords, crs=crs, timezone=timezone,
@@ -242,18 +256,27 @@ def _print_demo_users(path: Path, lang: str) -> None:
 
 
 # -- serving ----------------------------------------------------------------------------------------------
-def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None, https: bool = False,
-           proxy: str | None = None, workers: int = 1) -> None:
+def _serve(path: Path | str, *, host: str, port: int, lang: str, mbtiles: Path | None, https: bool = False,
+           proxy: str | None = None, workers: int = 1, outputs: Path | None = None) -> None:
     import uvicorn
 
     from app.assets import check_assets
-    from app.storage.users import UserStore
+    from app.storage import is_url, open_store
     from app.web import create_app
-    from app.web.config import ENV_HTTPS, ENV_JOB_POLL, ENV_JOB_PROCESSES, ENV_LANG, ENV_MBTILES, ENV_WORKSPACE, Settings
+    from app.web.config import (
+        ENV_HTTPS,
+        ENV_JOB_POLL,
+        ENV_JOB_PROCESSES,
+        ENV_LANG,
+        ENV_MBTILES,
+        ENV_OUTPUTS,
+        ENV_WORKSPACE,
+        Settings,
+    )
     from app.web.main import ENV_WARM, warm
 
     check_assets()
-    if not UserStore(path).has_users():
+    if not open_store(path).users().has_users():
         fail(f"workspace '{path}' has no users, so nobody could sign in; add an administrator first: "
              f"patrolnet users add {path} NAME --role admin")
     # behind a reverse proxy, only that proxy's X-Forwarded-For names the client (never any sender's)
@@ -263,16 +286,19 @@ def _serve(path: Path, *, host: str, port: int, lang: str, mbtiles: Path | None,
     if workers > 1:
         # each worker process makes its app from the environment (uvicorn starts them and restarts
         # one that dies); they share sessions, sign-in limits and the job queue through the stores
-        os.environ.update({ENV_WORKSPACE: str(Path(path).resolve()), ENV_LANG: lang, ENV_HTTPS: "1" if https else "",
+        os.environ.update({ENV_WORKSPACE: str(path) if is_url(path) else str(Path(path).resolve()), ENV_LANG: lang, ENV_HTTPS: "1" if https else "",
                            ENV_JOB_PROCESSES: "1", ENV_JOB_POLL: "1", ENV_WARM: lang})
         if mbtiles is not None:
             os.environ[ENV_MBTILES] = str(Path(mbtiles).resolve())
+        if outputs is not None:
+            os.environ[ENV_OUTPUTS] = str(Path(outputs).resolve())
         console.print(url, highlight=False)
         uvicorn.run("app.web.main:create_app_from_env", factory=True, workers=workers, **run)
         return
     # jobs in worker processes: a planning run does not hold the interpreter lock of the requests
-    application = create_app(settings=Settings(workspace_path=Path(path), mbtiles=mbtiles, default_lang=lang,
-                                               job_processes=True, job_poll_s=1.0, https=https))
+    application = create_app(settings=Settings(workspace_path=path, mbtiles=mbtiles, default_lang=lang,
+                                               job_processes=True, job_poll_s=1.0, https=https,
+                                               outputs_dir=outputs))
     warm(application, lang)
     console.print(url, highlight=False)
     uvicorn.run(application, **run)

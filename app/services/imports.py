@@ -21,7 +21,7 @@ import shapely
 
 from geo.assign import snap_to_edges, tag_areas
 from geo.coords import COORD_SYSTEM_NAMES, SHIFTED_SYSTEMS, coord_system
-from geo.errors import InputError
+from geo.errors import InputError, WorkspaceError
 from geo.hostile import check_upload
 from geo.repair import repair_geometries
 from geo.writers import write_safe_csv
@@ -29,6 +29,8 @@ from geo.progress import Progress, no_progress
 from geo.tables import IMPORTABLE_LAYERS, ImportResult, guess_column_map, prepare_rows, read_table
 from app.i18n import DEFAULT_LANG, normalize_lang, said_reason
 from app.services.backups import backup_before
+from app.storage import is_url, location_of
+from app.storage.pg_layers import public_url
 from app.storage.workspace import Workspace
 
 __all__ = ["REASON_HEADERS", "import_file", "import_table", "write_reject_report", "place_incidents", "read_boundary",
@@ -269,6 +271,13 @@ def import_file(ws: Workspace, layer: str, path: str | Path, **options: Any) -> 
         The workspace is open for writing in another program.
     """
     check_layer(layer)
+    location = location_of(ws)
+    if is_url(location):  # no backup of our own to take first (pg_dump is the database's)
+        shown = public_url(location)
+        raise WorkspaceError(
+            f"'patrolnet import' works on a .gpkg workspace file only, not on {shown} yet; copy it to a .gpkg "
+            f"(patrolnet workspace copy URL ws.gpkg), work on that, then copy it back (patrolnet workspace copy "
+            f"ws.gpkg URL --replace)", code="storage.pg_file_only", command="import", url=shown, extra="")
     backup_before(ws.path, f"before-import-{layer}")
     return import_table(ws, layer, path, **options)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from app.services.backups import backup_before
 from app.services.imports import read_boundary
+from app.storage import open_store
 from app.storage.users import DEMO_PASSWORD, UserStore
 from app.storage.workspace import Workspace, create_workspace
 from geo.errors import InputError
@@ -30,14 +31,15 @@ DEMO_USERS = (
 
 
 def open_workspace(path: str | Path) -> Workspace:
-    """The workspace at ``path``.
+    """The workspace at ``path``: a ``.gpkg`` file or a ``postgresql://...?schema=NAME`` location
+    (:func:`app.storage.open_workspace`).
 
     Raises
     ------
     WorkspaceError
         Missing, or not a patrolnet workspace.
     """
-    return Workspace(path)
+    return open_store(path).workspace()  # type: ignore[return-value]
 
 
 def build_demo_workspace(
