@@ -14,6 +14,8 @@ Implementations
 scope, projects it to EPSG:3857 and indexes it (STRtree); a tile is then an index query, a clip to
 the tile plus :data:`BUFFER`, a simplification to one tile unit (so detail below a pixel at that
 zoom is dropped), the shift to tile units, and the encoding by the ``mapbox-vector-tile`` library.
+It reads only through the workspace's ``layers``/``has``/``read``, so it serves any backend's
+workspace (a PostgreSQL one too, from memory) until that backend has a source of its own.
 
 A PostGIS source (``PgTileSource``, for ``postgresql://`` workspaces; not written yet) implements
 the same method with one query per tile, the same extent, buffer and properties::

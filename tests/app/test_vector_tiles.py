@@ -8,6 +8,9 @@ dropped when the workspace changes. Speed is measured in ``bench/stages_tiles.py
 
 from __future__ import annotations
 
+import gzip
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -346,3 +349,59 @@ def test_real_streets_of_shanghai_are_in_their_tiles(shanghai: Workspace) -> Non
                 seen |= {f["id"] for f in decode(data)["road_edges"]["features"]}
     long_enough = edges.loc[edges.length > 4 * (2 * HALF / (1 << 14)) / EXTENT, "edge_id"]
     assert set(long_enough) <= seen <= set(edges["edge_id"])
+
+
+# -- the web cache on its own: one making per tile, a byte budget, a new source per workspace state --------------
+class _SlowSource:
+    def __init__(self, calls: list[tuple[Any, ...]]):
+        self.calls = calls
+
+    def tile(self, layer: str, z: int, x: int, y: int, scope: Any = None, *, properties: Any = None) -> bytes:
+        self.calls.append((layer, z, x, y))
+        time.sleep(0.2)
+        return np.random.default_rng([z, x, y]).bytes(4000)  # does not compress: 4 KB cached
+
+
+class _State:
+    def __init__(self) -> None:
+        self.v = 1
+
+    def version(self) -> int:
+        return self.v
+
+    def workspace(self) -> str:
+        return f"workspace v{self.v}"
+
+
+def test_cache_makes_each_tile_once_within_a_byte_budget() -> None:
+    from app.web.vector_tiles import VectorTiles
+
+    calls: list[tuple[Any, ...]] = []
+    sources: list[str] = []
+
+    def source_for(ws: Any) -> _SlowSource:
+        sources.append(ws)
+        return _SlowSource(calls)
+
+    tiles = VectorTiles(max_bytes=20_000, source_for=source_for)
+    state = _State()
+    key = tiles.key(state, None, "road_edges", 3, 1, 1, None)  # type: ignore[arg-type]
+    got: list[Any] = []
+    threads = [threading.Thread(target=lambda: got.append(tiles.tile(state, key, None))) for _ in range(8)]  # type: ignore[arg-type]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(calls) == 1 and tiles.made == 1 and len({id(t) for t in got}) == 1, "eight waited for one"
+    assert gzip.decompress(got[0].gzipped) == np.random.default_rng([3, 1, 1]).bytes(4000)
+    # the budget: older tiles go first, the cache never holds more than max_bytes
+    for x in range(2, 12):
+        tiles.tile(state, tiles.key(state, None, "road_edges", 3, x, 1, None), None)  # type: ignore[arg-type]
+        assert tiles.cached_bytes <= 20_000
+    assert tiles.cached(key) is None and tiles.cached(tiles.key(state, None, "road_edges", 3, 11, 1, None))
+    # a new workspace state: a new source, nothing of the old one served
+    state.v = 2
+    key2 = tiles.key(state, None, "road_edges", 3, 11, 1, None)  # type: ignore[arg-type]
+    assert tiles.cached(key2) is None and tiles.cached_bytes == 0 and tiles.invalidations == 1
+    tiles.tile(state, key2, None)  # type: ignore[arg-type]
+    assert sources == ["workspace v1", "workspace v2"]
