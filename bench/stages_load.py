@@ -39,7 +39,9 @@ body.
 The full figures (with every endpoint) are also written as JSON to ``bench/results/load-*.json``.
 
 Standalone: ``python -m bench.stages_load [--users 50] [--seconds 60] [--ramp 5] [--quick]
-[--workspace W.gpkg] [--scale 1]``, with two diagnostics the stage never uses: ``--warm`` (every page
+[--workspace W.gpkg] [--scale 1] [--pg postgresql://USER@HOST[:PORT]/DB]`` (``--pg``: the prepared workspace
+is copied into a new schema of that database, ``patrolnet workspace copy``, and the server serves the URL;
+the schema is dropped afterwards), with two diagnostics the stage never uses: ``--warm`` (every page
 opened once per data scope before the clock starts) and ``--mix commander:1`` (other role shares);
 it prints a per-endpoint table. Inside ``python -m bench --only web.load`` the sizes come from
 ``PATROLNET_BENCH_LOAD_USERS``, ``PATROLNET_BENCH_LOAD_SECONDS``, ``PATROLNET_BENCH_LOAD_RAMP``, and
@@ -100,16 +102,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(workspace: Path, port: int, log: Path, workers: int = 1) -> subprocess.Popen[bytes]:
-    """``patrolnet serve WORKSPACE [--workers N]`` on 127.0.0.1:``port`` (the production command,
-    demo users required, the overview warmed in the background); waits until ``/healthz`` answers."""
+def serve(workspace: Path | str, port: int, log: Path, workers: int = 1,
+          outputs: Path | None = None) -> subprocess.Popen[bytes]:
+    """``patrolnet serve WORKSPACE [--workers N] [--outputs DIR]`` on 127.0.0.1:``port`` (the production
+    command, demo users required, the overview warmed in the background); waits until ``/healthz``
+    answers. ``workspace``: a .gpkg file or a ``postgresql://`` location."""
     import httpx
 
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    extra = ["--outputs", str(outputs)] if outputs is not None else []
     with log.open("wb") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", str(workspace),
-             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), *extra],
             env=env, stdout=subprocess.DEVNULL, stderr=err,
         )
     deadline = time.monotonic() + 120
@@ -201,10 +206,32 @@ class District:
     last_day: dt.date
 
 
-def district_of(workspace: Path) -> District:
-    from app.storage.workspace import Workspace
+def copy_to_pg(workspace: Path, url: str) -> str:
+    """``workspace`` (with its users) copied into a new schema of the database at ``url``; its location."""
+    from app.services.workspace_copy import copy_workspace
 
-    ws = Workspace(workspace)
+    base = url.split("?", 1)[0]
+    location = f"{base}?schema=load_{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
+    copy_workspace(workspace, location)
+    return location
+
+
+def drop_pg(location: str) -> None:
+    """Drop the schema :func:`copy_to_pg` made."""
+    import psycopg
+    from psycopg import sql
+
+    from app.storage.pg import parse_location
+
+    dsn, schema = parse_location(location)
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def district_of(workspace: Path | str) -> District:
+    from app.storage import open_workspace
+
+    ws = open_workspace(workspace)
     st = ws.read("stations", columns=["station_id"]).to_crs("EPSG:4326")
     boxes = {str(sid): tuple(float(v) for v in geom.bounds) for sid, geom in zip(st["station_id"], st.geometry)}
     inc = ws.read("incidents", columns=["occurred_at"])
@@ -532,19 +559,20 @@ def warm_up(base: str, specs: list[UserSpec], district: District) -> float:
     return time.perf_counter() - t0
 
 
-def run(workspace: Path, *, users: int = USERS, seconds: float = SECONDS, ramp: float = RAMP, seed: int = 1979,
+def run(workspace: Path | str, *, users: int = USERS, seconds: float = SECONDS, ramp: float = RAMP, seed: int = 1979,
         log: Path | None = None, mix: tuple[tuple[str, float], ...] = ROLE_MIX, warm: bool = False,
-        workers: int = WORKERS) -> dict[str, Any]:
-    """Serve ``workspace`` and load it; every figure (see the module docstring). The server's
-    stderr goes to ``log`` (default: beside the workspace)."""
+        workers: int = WORKERS, outputs: Path | None = None) -> dict[str, Any]:
+    """Serve ``workspace`` (a .gpkg file or a ``postgresql://`` location) and load it; every figure
+    (see the module docstring). The server's stderr goes to ``log`` (default: beside the workspace
+    file; required for a URL), the jobs' files to ``outputs`` (the server's default if ``None``)."""
     import numpy as np
 
     district = district_of(workspace)
     specs = user_specs(users, seconds, ramp, seed, mix)
     load_before = os.getloadavg()[0]
     port = _free_port()
-    log = log or workspace.parent / "load-server.log"
-    proc = serve(workspace, port, log, workers)
+    log = log or Path(workspace).parent / "load-server.log"
+    proc = serve(workspace, port, log, workers, outputs)
     nice = _raise_priority()
     try:
         warm_s = warm_up(f"http://127.0.0.1:{port}", specs, district) if warm else None
@@ -577,6 +605,7 @@ def run(workspace: Path, *, users: int = USERS, seconds: float = SECONDS, ramp: 
     rss = [m["VmRSS"] for m in out["server"] if "VmRSS" in m]
     roles = {r: sum(s.role == r for s in specs) for r, _ in mix}
     figures: dict[str, Any] = {
+        "backend": "postgresql" if "://" in str(workspace) else "gpkg",
         "users": users, "seconds": seconds, "ramp_s": ramp, "wall_s": round(out["wall"], 1), "workers": workers,
         "warm_up_s": None if warm_s is None else round(warm_s, 1),
         "roles": roles, "form_logins": sum(s.form_login for s in specs),
@@ -678,7 +707,8 @@ def _print(figures: dict[str, Any]) -> None:
     print(f"{f['users']} users ({f['roles']}, {f['scopes']} data scopes, {f['form_logins']} via the login form) "
           f"for {f['seconds']:g} s (ramp {f['ramp_s']:g} s"
           + (f", after a {f['warm_up_s']:g} s warm-up" if f.get("warm_up_s") is not None else ", cold start")
-          + f"), patrolnet serve --workers {f.get('workers', 1)}, loopback; {f['machine']}")
+          + f"), patrolnet serve --workers {f.get('workers', 1)} on {f.get('backend', 'gpkg')}, loopback; "
+          f"{f['machine']}")
     print(f"requests {f['requests']} ({f['rps']} req/s), errors {f['errors']}, jobs {f['jobs']}")
     print(f"{'endpoint':<42}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'KB wire':>9}{'err':>5}")
     rows = [("ALL (sign-ins excluded)", {**f["overall"], "kb_wire": float("nan"), "errors": f["errors"]}),
@@ -708,6 +738,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1979)
     parser.add_argument("--workers", type=int, default=WORKERS, help="patrolnet serve --workers (default 1)")
     parser.add_argument("--workdir", type=Path, default=Path("bench/results/work"))
+    parser.add_argument("--pg", metavar="URL",
+                        help="serve the workspace from PostgreSQL: copied into a new schema of this database "
+                             "(postgresql://USER@HOST[:PORT]/DB, PostGIS installed), dropped afterwards")
     args = parser.parse_args()
     mix = tuple((r, float(v)) for r, v in (part.split(":") for part in args.mix.split(",")))
     if any(r not in ("commander", "station", "analyst") for r, _ in mix):
@@ -717,11 +750,17 @@ def main() -> int:
     ramp = args.ramp if args.ramp is not None else (2 if args.quick else RAMP)
     args.workdir.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="pn-load-"))
+    location: str | None = None
     try:
-        ws = prepare_workspace(folder, source=args.workspace, scale=args.scale, seed=args.seed)
+        ws: Path | str = prepare_workspace(folder, source=args.workspace, scale=args.scale, seed=args.seed)
+        if args.pg:
+            location = ws = copy_to_pg(Path(ws), args.pg)
         figures = run(ws, users=users, seconds=seconds, ramp=ramp, seed=args.seed,
-                      log=args.workdir / "load-server.log", mix=mix, warm=args.warm, workers=args.workers)
+                      log=args.workdir / "load-server.log", mix=mix, warm=args.warm, workers=args.workers,
+                      outputs=folder / "outputs")
     finally:
+        if location is not None:
+            drop_pg(location)
         shutil.rmtree(folder, ignore_errors=True)
     path = save(figures)
     print(f"written {path}")
