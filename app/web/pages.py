@@ -217,8 +217,8 @@ _DASH_UI: dict[str, dict[str, str]] = {
     },
     "dash.retry": {"zh-CN": "重试", "en": "Retry"},
     "dash.zoom_in": {
-        "zh-CN": "“{layer}”：当前视图内有 {n} 个要素，放大地图后显示。",
-        "en": "\"{layer}\": {n} features in this view; zoom in to show them.",
+        "zh-CN": "当前视图要素过多（{layers}），放大地图后显示。",
+        "en": "Too many features in this view ({layers}): zoom in to show them.",
     },
 }
 #: Most features of one layer the dashboard draws for a view; a view holding more asks to zoom in.
@@ -281,6 +281,7 @@ def _dashboard_config(state: AppState, lang: str) -> dict[str, Any]:
             "labels": {k: t(f"map.{k}", lang) for k in _MAP_LABELS},
             "fields": {k: t(f"field.{k}", lang) for k in _FIELDS},
             "road_labels": {k: t(f"road.{k}", lang) for k in ("main", "local")},
+            "road_edges_label": layer_label("road_edges", lang),
             "main_road_classes": sorted(MAIN_ROAD_CLASSES),
             "categories": {c: category_label(c, lang) for c in CATEGORIES},
             "camera_kinds": {k: t(f"camera.{k}", lang) for k in CAMERA_KINDS},

@@ -191,10 +191,11 @@ def test_a_crowded_view_asks_to_zoom_in(browser: Any, base_url: str) -> None:
         page.context.route("**/*", small_budget)
         page.goto(base_url + "/", wait_until="load")
         wait_for(page, LOADED, timeout=30_000)
-        note = page.locator("#pn-map-status .pn-map-note[data-layer='cameras']")
-        assert note.count() == 1 and "放大地图后显示" in note.inner_text() and "1,061" in note.inner_text()
+        note = page.locator("#pn-map-status .pn-map-note")
+        assert note.count() == 1 and note.get_attribute("data-layers") == "cameras"
+        assert "放大地图后显示" in note.inner_text() and "探头 1,061" in note.inner_text()
         assert _attr(page, "cameras") == "0"
         page.evaluate("() => { window.pnMap.setZoom(window.pnMap.getZoom() + 3, {animate: false}); }")
         wait_for(page, "() => +document.getElementById('pn-map').getAttribute('data-cameras') > 0", timeout=15_000)
-        assert not page.locator("#pn-map-status .pn-map-note[data-layer='cameras']").count()
+        assert not page.locator("#pn-map-status .pn-map-note").count()
         rec.check()

@@ -112,7 +112,11 @@
       html += '<div class="pn-map-loading"><span class="pn-spin"></span>' +
         PN.esc(t("dash.loading", {layers: names.map(function (k) { return inflight[k].label; }).join(cfg.lang === "en" ? ", " : "、")})) + "</div>";
     }
-    Object.keys(notes).forEach(function (k) { html += '<div class="pn-map-note" data-layer="' + k + '">' + PN.esc(notes[k]) + "</div>"; });
+    var crowded = Object.keys(notes);
+    if (crowded.length) {  /* one line for every layer with too many features in the view */
+      html += '<div class="pn-map-note" data-layers="' + crowded.join(",") + '">' + PN.esc(t("dash.zoom_in", {
+        layers: crowded.map(function (k) { return notes[k]; }).join(cfg.lang === "en" ? ", " : "、")})) + "</div>";
+    }
     Object.keys(errors).forEach(function (k) {
       html += '<div class="pn-map-error" data-layer="' + k + '">' + PN.esc(errors[k]) +
         ' <button type="button" class="pn-btn secondary pn-retry">' + PN.esc(t("dash.retry")) + "</button></div>";
@@ -168,7 +172,7 @@
     return day >= M.heat_window.start && day <= M.heat_window.end;
   }
   var views = [
-    {key: "roads", layer: "road_edges", label: LBL.roads_main + " / " + LBL.roads_local, groups: [local, main],
+    {key: "roads", layer: "road_edges", label: LBL.roads_main + " / " + LBL.roads_local, short: M.road_edges_label, groups: [local, main],
      properties: "highway,name", simplify: 1, budget: M.budget.roads, draw: function (fc) {
        /* each two-way street is stored once per direction: draw it once */
        var seen = {}, parts = {main: [], local: []};
@@ -219,7 +223,7 @@
       if (gen !== v.gen) return;
       if (probe.numberMatched > v.budget) {
         v.groups.forEach(function (g) { g.clearLayers(); });
-        notes[v.key] = t("dash.zoom_in", {layer: v.label, n: probe.numberMatched.toLocaleString()});
+        notes[v.key] = (v.short || v.label) + " " + probe.numberMatched.toLocaleString();
         v.loaded = {bounds: bounds, z: z, complete: false};
         el.setAttribute("data-" + v.key, "0");
         return;
