@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from app.i18n import t
@@ -66,10 +66,10 @@ def vector_tiles(request: Request) -> VectorTiles:
     },
 )
 async def vector_tile(
-    layer: str,
-    z: str,
-    x: str,
-    y: str,
+    layer: Annotated[str, Path(description="A layer of /api/v1/layers", examples=["road_edges"])],
+    z: Annotated[str, Path(description="Zoom, 0-22", examples=["15"])],
+    x: Annotated[str, Path(description="Column, 0 to 2^z - 1 (west to east)", examples=["26843"])],
+    y: Annotated[str, Path(description="Row, 0 to 2^z - 1 (north to south, XYZ)", examples=["13747"])],
     request: Request,
     base: BaseStateDep,
     user: UserDep,
