@@ -359,9 +359,11 @@ class PgUserStore(UserStore):
     machines never lose an update: two admins changing one user, a session opened while its user
     is removed or disabled, the last active admin kept."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, connections: ThreadConnections | None = None):
+        """``connections``: the threads' connections to use (shared with the workspace's other stores,
+        :class:`app.storage.pg_store.PgStore`; their DDL must make the users' tables)."""
         self.url = url
-        self._conns = ThreadConnections(url, USERS_DDL)
+        self._conns = connections if connections is not None else ThreadConnections(url, USERS_DDL)
         self.schema = self._conns.schema
         self._lock = threading.RLock()
 

@@ -470,8 +470,12 @@ class PgWorkspace:
         version is newer than this patrolnet.
     """
 
-    def __init__(self, url: str | os.PathLike[str]):
+    def __init__(self, url: str | os.PathLike[str], connections: Any = None):
+        """``connections``: a :class:`app.storage.pg.ThreadConnections` of the schema to read through
+        (shared with the workspace's other stores, :class:`app.storage.pg_store.PgStore`), else this
+        workspace keeps its own connection per thread."""
         self.url = os.fspath(url)
+        self._shared = connections
         self._dsn, self.schema = parse_location(self.url)
         self.location = public_url(self.url)
         self.path = Path(self.schema)
@@ -504,6 +508,16 @@ class PgWorkspace:
         """A transaction on this thread's connection (kept open between reads: the layer API's bbox
         reads would otherwise spend most of their time connecting); a new one after a fork or a
         lost connection."""
+        if self._shared is not None:
+            con = self._shared.get()
+            try:
+                with con.transaction():
+                    yield con
+            except psycopg.OperationalError:
+                if con.broken:
+                    self._shared.renew()
+                raise
+            return
         con = getattr(self._local, "con", None)
         if con is None or con.closed or con.broken or self._local.pid != os.getpid():
             con = self._local.con = _open(self.url, autocommit=True)
@@ -659,7 +673,7 @@ class PgWorkspace:
             for layer in stored:
                 write_stored(con, self.schema, layer, tz=self.timezone)
             write_stored(con, self.schema, meta_layer(new_meta), tz=self.timezone)
-        return PgWorkspace(self.url)
+        return PgWorkspace(self.url, self._shared)
 
 
 def _close_all(cons: list[tuple[int, psycopg.Connection[Any]]]) -> None:

@@ -27,7 +27,8 @@ from app.storage.pg import (
     parse_location,
 )
 from app.storage.pg_layers import PgWorkspace, public_url
-from app.storage.ratelimit import PgLimitsStorage
+from app.storage.ratelimit import LIMITS_DDL_PG, PgLimitsStorage
+from app.storage.users import USERS_DDL
 from geo.errors import WorkspaceError
 
 __all__ = ["PgBackups", "PgStore", "pg_store"]
@@ -68,7 +69,10 @@ class PgStore:
         self.dsn, self.schema = parse_location(self.location)
         self._lock = threading.Lock()
         self._kept: dict[str, Any] = {}
-        self._version_conns = ThreadConnections(self.location, "SELECT 1")
+        self._verified = False
+        #: One connection per thread for the users, the sign-in limits, the layer reads and the version
+        #: check (not one each: 40 request threads times N web workers must fit in max_connections).
+        self._conns = ThreadConnections(self.location, USERS_DDL + LIMITS_DDL_PG)
 
     def _keep(self, name: str, make: Any) -> Any:
         with self._lock:
@@ -78,14 +82,24 @@ class PgStore:
             return value
 
     def workspace(self) -> PgWorkspace:
-        """The workspace's layers as they are now (a new handle each call: callers keep it)."""
-        return PgWorkspace(self.location)
+        """The workspace's layers as they are now (a new handle each call: callers keep it), read
+        through the threads' shared connections once the schema is known to hold a workspace (the
+        shared connections make the stores' tables: a mistyped schema must be refused, not made)."""
+        self._verify()
+        return PgWorkspace(self.location, self._conns)
+
+    def _verify(self) -> None:
+        """Refuse a schema that holds no workspace before the shared connections (which make the
+        stores' tables) touch it."""
+        if not self._verified:
+            PgWorkspace(self.location).close()  # raises storage.pg_not_workspace
+            self._verified = True
 
     def backups(self) -> PgBackups:
         return PgBackups(self.location)
 
     def users(self) -> PgUserStore:
-        return self._keep("users", PgUserStore)  # type: ignore[no-any-return]
+        return self._keep("users", lambda url: PgUserStore(url, self._conns))  # type: ignore[no-any-return]
 
     def audit(self) -> PgAuditLog:
         return self._keep("audit", PgAuditLog)  # type: ignore[no-any-return]
@@ -97,7 +111,7 @@ class PgStore:
         return self._keep("jobs", PgJobStore)  # type: ignore[no-any-return]
 
     def limits(self) -> PgLimitsStorage:
-        return self._keep("limits", PgLimitsStorage)  # type: ignore[no-any-return]
+        return self._keep("limits", lambda url: PgLimitsStorage(url, connections=self._conns))  # type: ignore[no-any-return]
 
     def version(self) -> tuple[str, int]:
         """Changes whenever the workspace is written: ``meta``'s ``updated_at`` and the transaction ids
@@ -109,15 +123,16 @@ class PgStore:
         WorkspaceError
             The schema holds no workspace (no ``meta`` table).
         """
+        self._verify()
         table = sql.Identifier(self.schema, "meta")
         query = sql.SQL("SELECT max(value) FILTER (WHERE key = 'updated_at'), "
                         "coalesce(sum(xmin::text::bigint), 0) FROM {}").format(table)
-        con = self._version_conns.get()
+        con = self._conns.get()
         try:
             row = con.execute(query).fetchone()
         except Exception as exc:
             if con.broken:
-                row = self._version_conns.renew().execute(query).fetchone()
+                row = self._conns.renew().execute(query).fetchone()
             else:
                 shown = public_url(self.location)
                 raise WorkspaceError(

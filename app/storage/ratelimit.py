@@ -26,7 +26,7 @@ from limits.storage import MovingWindowSupport, Storage
 
 from app.storage.pg import ThreadConnections
 
-__all__ = ["PgLimitsStorage", "SqliteStorage", "limits_path"]
+__all__ = ["LIMITS_DDL_PG", "PgLimitsStorage", "SqliteStorage", "limits_path"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS window_entries (key TEXT NOT NULL, at REAL NOT NULL);
@@ -160,6 +160,8 @@ CREATE TABLE IF NOT EXISTS limits_counters (key TEXT PRIMARY KEY, value BIGINT N
                                             expires_at DOUBLE PRECISION NOT NULL);
 """
 _NOW = "extract(epoch FROM clock_timestamp())::float8"
+#: The tables of :class:`PgLimitsStorage` (for connections shared with other stores).
+LIMITS_DDL_PG = _PG_DDL
 
 
 class PgLimitsStorage(Storage, MovingWindowSupport):
@@ -174,10 +176,12 @@ class PgLimitsStorage(Storage, MovingWindowSupport):
 
     STORAGE_SCHEME: ClassVar[list[str]] = ["patrolnet+postgresql"]
 
-    def __init__(self, uri: str, wrap_exceptions: bool = False, **options: float | str | bool):
+    def __init__(self, uri: str, wrap_exceptions: bool = False, *, connections: ThreadConnections | None = None,
+                 **options: float | str | bool):
         text = str(uri)
         self.url = text.removeprefix("patrolnet+")
-        self._conns = ThreadConnections(self.url, _PG_DDL)
+        # ``connections``: shared with the workspace's other stores (their DDL must include LIMITS_DDL_PG)
+        self._conns = connections if connections is not None else ThreadConnections(self.url, _PG_DDL)
         super().__init__(text, wrap_exceptions=wrap_exceptions, **options)
 
     @property

@@ -209,3 +209,21 @@ def test_commands_that_cannot_yet_refuse_the_url_saying_why(pg_ws: str, args: tu
         assert text in done.stderr, done.stderr
     english = _cli(*(a.format(url=pg_ws) for a in args), "--lang", "en")
     assert english.returncode == 2 and ("pg_dump" in english.stderr or ".gpkg workspace file only" in english.stderr)
+
+
+def test_an_app_on_a_schema_without_a_workspace_is_refused_and_nothing_is_made(pg_url: str) -> None:  # noqa: F811
+    from geo.errors import WorkspaceError
+
+    with pytest.raises(WorkspaceError, match="holds no patrolnet workspace"):
+        create_app(f"{pg_url}?schema=nothing_here", require_assets=False)
+    with psycopg.connect(pg_url) as con:
+        assert con.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'nothing_here'").fetchone() is None
+
+
+def test_one_connection_per_thread_serves_users_limits_and_layers(pg_ws: str, apps: dict[str, Any]) -> None:
+    store = open_store(pg_ws)
+    state = apps["pg"].state.patrolnet
+    con = store._conns.get()
+    assert state.users._conns is store._conns and state.limiter._limiter.storage._conns is store._conns
+    with state.workspace()._reading() as reading:
+        assert reading is con
