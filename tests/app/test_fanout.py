@@ -10,6 +10,8 @@ import datetime as dt
 import shutil
 import socket
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,12 @@ def _essence(plans: list[Any]) -> list[tuple[Any, ...]]:
     """What a plan is, field by field (arrays as lists)."""
     return [(p.unit_id, p.unit_kind, p.beat, p.arcs, p.edge_ids, p.arc_start_s, p.arc_end_s, p.stops,
              p.coords.tolist(), p.coord_s.tolist(), p.length_m, p.duration_min, p.dosage, p.road_names) for p in plans]
+
+
+def _profiler_on() -> bool:
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
 
 
 def _files(written: list[Path]) -> dict[str, bytes]:
@@ -94,6 +102,24 @@ def test_an_error_in_a_piece_reaches_the_caller_as_itself(ws_path: Path, cluster
         routes_job(ws, out=tmp_path / "b.geojson", fanout=cluster, **kw)
     assert here.value.code == there.value.code == "routes.beat_too_long"
     assert there.value.fmt == here.value.fmt and str(there.value) == str(here.value)
+
+
+def test_the_local_cluster_listens_on_loopback_only(cluster: Fanout) -> None:
+    """Scheduler and workers (this process's children) listen on 127.0.0.1 only; no dashboard."""
+    import psutil
+
+    me = psutil.Process()
+    pids = {me.pid} | {c.pid for c in me.children(recursive=True)}
+    listening = [c.laddr for c in psutil.net_connections(kind="inet") if c.status == "LISTEN" and c.pid in pids]
+    assert len(listening) >= 3 and {a.ip for a in listening} == {"127.0.0.1"}
+    port = cluster.client.scheduler_info()["services"]["dashboard"]  # the HTTP server: health checks only
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as ok:
+        assert ok.status == 200
+    with pytest.raises(urllib.error.HTTPError) as no_page:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5)
+    no_page.value.close()
+    assert no_page.value.code == 404
+    assert set(cluster.client.run(_profiler_on).values()) == {False}  # workers without the sampling profiler
 
 
 def test_a_running_scheduler_is_reached_by_its_tcp_address(cluster: Fanout) -> None:
