@@ -107,6 +107,10 @@ def test_the_map_loads_its_layers_through_the_api(browser: Any, base_url: str, d
         if size == "desk":  # the switcher is open on a desk, a button on a phone
             overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
             assert any("主干道" in o for o in overlays) and any("警情点位" in o for o in overlays)
+            # incident points, on demand: the heat's 12 months, point by point
+            page.locator(".leaflet-control-layers-overlays label", has_text="警情点位").click()
+            wait_for(page, "() => document.getElementById('pn-map').hasAttribute('data-incidents')", timeout=15_000)
+            assert _attr(page, "incidents") == _attr(page, "heat-points")
         # popups name the places
         road = page.evaluate(_CLICK, {"name": "人民北路"})
         assert road and "人民北路" in road and "道路等级" in road, road
