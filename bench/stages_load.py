@@ -17,8 +17,11 @@ What it does
    ``POST /api/v1/auth/token`` and ``Authorization: Bearer``. No wrong password is ever sent (the
    login rate limit counts failures only).
 4. Each user then repeats weighted actions, with a think time of 0.5-2 s after each, until the end:
-   open the dashboard ``/`` (gzip) or a map page (``/hotspots`` + its heat points, ``/coverage`` +
-   the streets of the view), each followed by ``/api/v1/auth/me`` as the pages' script does; pan the
+   open the dashboard ``/`` (gzip) and what its script asks for (station areas, boundary, the
+   12-month heat points, a one-feature count of the first view's streets, neighborhoods and cameras,
+   then those that fit the page's budget) or a map page (``/hotspots`` + its heat points,
+   ``/coverage`` + the streets of the view), each followed by ``/api/v1/auth/me`` as the pages'
+   script does; pan the
    map (``/api/v1/layers/road_edges?bbox&properties&simplify_m`` and ``/api/v1/layers/incidents?bbox``
    on a random viewport at zoom 15-17, inside the district, or inside the user's own station for a
    station user); change the heat-map period (``/api/v1/incidents/points?start``); read the headline
@@ -87,6 +90,8 @@ THINK_S = (0.5, 2.0)
 POLL_S = 0.4  # the pages poll a job this often (PN.follow)
 TIMEOUT_S = 60.0
 ZOOMS = (15, 16, 17)
+#: The dashboard's heat window in its page's map set-up (JSON).
+_HEAT_WINDOW = re.compile(r'"heat_window":\s*(\{[^{}]*\})')
 MAP_PX = (1200, 800)
 SHIFTS = ("08:00-12:00", "12:00-16:00", "16:00-20:00", "20:00-24:00")
 #: action -> weight; each action is one or a few requests made back to back, then a think time
@@ -399,10 +404,46 @@ class SimUser:
         await self.call("GET", f"/api/v1/incidents/points?start={start.isoformat()}",
                         "GET /api/v1/incidents/points?start")
 
+    async def dashboard(self) -> None:
+        """``/`` and what its script then asks for (app/web/static/dashboard.js): the station areas
+        and the boundary, the 12-month heat points, and for each layer shown at first (streets,
+        neighborhoods, cameras) one feature to count the view, then the view's features when they
+        fit the page's budget. The first view is the user's area (the district, or its station)."""
+        from app.web.pages import VIEW_BUDGET
+
+        page = await self.call("GET", "/", "GET /")
+        await self.me()
+        if page is None:
+            return
+        found = _HEAT_WINDOW.search(page.text)
+        window = json.loads(found.group(1)) if found else None
+        await self.call("GET", "/api/v1/layers/stations?properties=name&simplify_m=5", "GET /api/v1/layers/stations")
+        await self.call("GET", "/api/v1/layers/boundary?properties=name&simplify_m=5", "GET /api/v1/layers/boundary")
+        if window:
+            await self.call("GET", f"/api/v1/incidents/points?start={window['start']}&end={window['end']}",
+                            "GET /api/v1/incidents/points?start&end (dashboard heat)")
+        w, s, e, n = self.district.stations.get(self.spec.station_id or "", self.district.extent)
+        pad_w, pad_h = (e - w) * 0.25, (n - s) * 0.25
+        bbox = ",".join(f"{v:.5f}" for v in (w - pad_w, s - pad_h, e + pad_w, n + pad_h))
+        zoom = max(0, min(18, int(math.log2(MAP_PX[0] * 360 / (256 * max(e - w, 1e-6))))))
+        px_m = 156543 * math.cos(math.radians((s + n) / 2)) / 2**zoom
+        for layer, props, simplify, budget in (("road_edges", "highway,name", 1.0, VIEW_BUDGET["roads"]),
+                                               ("neighborhoods", "name,kind,households,model_kind", 0.5,
+                                                VIEW_BUDGET["neighborhoods"]),
+                                               ("cameras", "kind", 0.0, VIEW_BUDGET["cameras"])):
+            probe = await self.call("GET", f"/api/v1/layers/{layer}?bbox={bbox}&limit=1&properties={props}",
+                                    "GET /api/v1/layers/{layer}?limit=1 (dashboard count)")
+            if probe is None:
+                continue
+            matched = int(probe.json().get("numberMatched", 0))
+            if 1 < matched <= budget:
+                tol = f"&simplify_m={max(0.5, min(20.0, simplify * px_m)):.1f}" if simplify else ""
+                await self.call("GET", f"/api/v1/layers/{layer}?bbox={bbox}&properties={props}{tol}",
+                                "GET /api/v1/layers/{layer}?bbox (dashboard view)")
+
     async def act(self, action: str) -> None:
         if action == "dashboard":
-            await self.call("GET", "/", "GET /")
-            await self.me()
+            await self.dashboard()
         elif action == "hotspots":
             await self.call("GET", "/hotspots", "GET /hotspots")
             await self.me()

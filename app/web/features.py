@@ -29,6 +29,9 @@ __all__ = ["cached_texts", "layer_feature_collection", "layer_geojson_bytes", "p
 
 WGS84 = "EPSG:4326"
 _DECIMALS = 7  # about 1 cm
+#: Answers of at most this many features are written as asked (a view's one-feature count does not
+#: make the whole layer's texts); larger ones come from the cached texts.
+_FEW = 200
 
 
 def parse_bbox(value: str | None, *, lang: str = "zh-CN") -> tuple[float, float, float, float] | None:
@@ -145,7 +148,7 @@ def layer_geojson_bytes(
             rows = np.sort(full.sindex.query(area, predicate="intersects"))
         else:
             rows = np.arange(0 if area is not None else len(full))
-        if texts is not None:  # the features written once for the whole layer: select, join
+        if texts is not None and len(rows[offset: offset + limit]) > _FEW:  # written once for the layer: select, join
             features = list(texts(name, None if columns is None else tuple(columns), simplify_m)[rows[offset: offset + limit]])
             return _collection(name, features, matched=len(rows), limit=limit, offset=offset, bbox=bbox)
         frame = full.iloc[rows]
