@@ -97,14 +97,25 @@ def parse_location(url: str) -> tuple[str, str]:
 class _PgBase:
     _ddl = ""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, connections: ThreadConnections | None = None):
         self.url = url
         self._dsn, self.schema = parse_location(url)
         self._ready = False
+        #: The threads' kept connections to run on (shared with the workspace's other stores,
+        #: :class:`app.storage.pg_store.PgStore`), else a new connection per transaction.
+        self._conns = connections
 
     @contextmanager
     def _db(self) -> Iterator[psycopg.Connection[Any]]:
         """A transaction in the workspace's schema (created with its tables on first use)."""
+        if self._conns is not None:
+            with self._conns.transaction() as con:
+                if not self._ready:  # processes making the tables at once take turns
+                    con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.schema}.ddl",))
+                    con.execute(self._ddl)
+                    self._ready = True
+                yield con
+            return
         try:
             con = psycopg.connect(self._dsn, connect_timeout=10)
         except psycopg.Error as exc:
@@ -174,8 +185,8 @@ class PgRecordStore(_PgBase, RecordStore):
 
     _ddl = _RECORDS_DDL
 
-    def __init__(self, url: str):
-        _PgBase.__init__(self, url)
+    def __init__(self, url: str, connections: ThreadConnections | None = None):
+        _PgBase.__init__(self, url, connections)
 
     def _exists(self) -> bool:
         return True
@@ -200,8 +211,8 @@ class PgJobStore(_PgBase, JobStore):
 
     _ddl = JOBS_DDL_PG
 
-    def __init__(self, url: str):
-        _PgBase.__init__(self, url)
+    def __init__(self, url: str, connections: ThreadConnections | None = None):
+        _PgBase.__init__(self, url, connections)
 
     def _exists(self) -> bool:
         return True

@@ -6,8 +6,11 @@ users and sessions (:class:`~app.storage.pg.PgUserStore`), the audit log, the re
 job queue (:mod:`app.storage.pg`) and the sign-in limits (:class:`~app.storage.ratelimit.PgLimitsStorage`).
 Backups are the database's (``pg_dump``): :meth:`PgStore.backups` refuses with a message saying so.
 
-One :class:`PgStore` per location and process (:func:`pg_store`): its stores keep their connections
-and make their tables once, so opening the store on every request costs nothing.
+One :class:`PgStore` per location and process (:func:`pg_store`): its stores share one kept connection
+per thread (the users, sign-in limits, layer reads, version check, audit log, records and job queue;
+40 request threads times N web workers must fit in the server's ``max_connections``) and make their
+tables once, so opening the store on every request costs nothing. A schema is checked to hold a
+workspace before any store touches it: a mistyped schema is refused, not made.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class PgStore:
         self._conns = ThreadConnections(self.location, USERS_DDL + LIMITS_DDL_PG)
 
     def _keep(self, name: str, make: Any) -> Any:
+        self._verify()
         with self._lock:
             value = self._kept.get(name)
             if value is None:
@@ -102,13 +106,13 @@ class PgStore:
         return self._keep("users", lambda url: PgUserStore(url, self._conns))  # type: ignore[no-any-return]
 
     def audit(self) -> PgAuditLog:
-        return self._keep("audit", PgAuditLog)  # type: ignore[no-any-return]
+        return self._keep("audit", lambda url: PgAuditLog(url, self._conns))  # type: ignore[no-any-return]
 
     def records(self) -> PgRecordStore:
-        return self._keep("records", PgRecordStore)  # type: ignore[no-any-return]
+        return self._keep("records", lambda url: PgRecordStore(url, self._conns))  # type: ignore[no-any-return]
 
     def jobs(self) -> PgJobStore:
-        return self._keep("jobs", PgJobStore)  # type: ignore[no-any-return]
+        return self._keep("jobs", lambda url: PgJobStore(url, self._conns))  # type: ignore[no-any-return]
 
     def limits(self) -> PgLimitsStorage:
         return self._keep("limits", lambda url: PgLimitsStorage(url, connections=self._conns))  # type: ignore[no-any-return]
