@@ -6,13 +6,16 @@
   LocalCluster of one worker process, and of two. Figures: the planning's wall time (``plan_s``,
   the graph built and the files written excluded), the LocalCluster's start (``cluster_s``), the
   peak memory of the whole process tree (this process and its workers, sampled every 0.2 s) beside
-  the stage's own, and a digest of the plans: the three stages of one scale must print the same.
+  the stage's own, the CPU seconds of this process and of each worker while planning and writing
+  (robust to other work on the machine, unlike the wall time), the 1-minute load average before
+  and after, and a digest of the plans: the three stages of one scale must print the same.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 import threading
 import time
@@ -68,6 +71,14 @@ def _digest(plans: list[Any]) -> str:
     return h.hexdigest()[:12]
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process so far."""
+    import psutil
+
+    t = psutil.Process().cpu_times()
+    return float(t.user + t.system)
+
+
 def _fanned_shift(ctx: Context, option: str | None) -> dict[str, Any]:
     from app.services.fanout import open_fanout
     from app.services.routes import routes_job
@@ -88,18 +99,26 @@ def _fanned_shift(ctx: Context, option: str | None) -> dict[str, Any]:
 
     out = ctx.workdir / f"dask-{option or 'serial'}-x{ctx.scale:g}".replace(":", "")
     shutil.rmtree(out, ignore_errors=True)
+    load0 = os.getloadavg()[0]
     with _TreePeak() as tree:
         t0 = time.perf_counter()
         with open_fanout(option) as fan:
             t1 = time.perf_counter()
+            cpu0 = _cpu_s()
+            before = fan.client.run(_cpu_s) if option else {}
             plans, written = routes_job(ws, shift=SHIFT, date=ctx.as_of + dt.timedelta(days=1), out=out,
                                         progress=progress, fanout=fan)
+            after = fan.client.run(_cpu_s) if option else {}
+            cpu_main = _cpu_s() - cpu0
             workers = fan.workers
         t2 = time.perf_counter()
+    worker_cpu = sorted((after[w] - before.get(w, 0.0) for w in after), reverse=True)
     shutil.rmtree(out, ignore_errors=True)
     return {
         "workers": workers if option else 0, "plan_s": round(marks["plan1"] - marks["plan0"], 1),
         "cluster_s": round(t1 - t0, 1), "total_s": round(t2 - t0, 1), "tree_peak_mb": round(tree.peak_mb),
+        "cpu_main_s": round(cpu_main, 1), "cpu_workers_s": "/".join(f"{c:.1f}" for c in worker_cpu) or "-",
+        "load_1min": f"{load0:.1f}->{os.getloadavg()[0]:.1f}",
         "units": len(plans), "files": len(written), "digest": _digest(plans),
     }
 
