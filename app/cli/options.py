@@ -23,9 +23,29 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from geo.errors import PlannerError
 
 __all__ = [
-    "CategoryOpt", "HostOpt", "JsonOpt", "LangOpt", "PortOpt", "WorkspaceArg", "console", "err_console",
-    "cli_actor", "cli_principal", "command_lang", "error_text", "fail", "file_only", "language", "parse_day",
-    "planner_errors", "progress_bar", "record_audit", "say", "workspace_location", "workspace_name",
+    "CategoryOpt",
+    "HostOpt",
+    "JsonOpt",
+    "LangOpt",
+    "PortOpt",
+    "WorkspaceArg",
+    "cli_actor",
+    "cli_principal",
+    "command_lang",
+    "console",
+    "err_console",
+    "error_text",
+    "fail",
+    "file_made",
+    "file_only",
+    "language",
+    "parse_day",
+    "planner_errors",
+    "progress_bar",
+    "record_audit",
+    "say",
+    "workspace_location",
+    "workspace_name",
 ]
 
 # piped output (scripts, logs) gets wide tables instead of the 80-column default
@@ -207,6 +227,27 @@ def file_only(workspace: Path | str, command: str, extra: str = "") -> None:
         f"'patrolnet {command}' works on a .gpkg workspace file only, not on {shown} yet; copy it to a .gpkg "
         f"(patrolnet workspace copy URL ws.gpkg), work on that, then copy it back (patrolnet workspace copy "
         f"ws.gpkg URL --replace){extra}", code="storage.pg_file_only", command=command, url=shown, extra=extra)
+
+
+def file_made(workspace: Path | str, command: str) -> None:
+    """Refuse a ``postgresql://`` location for a command that makes a workspace file (``init``,
+    ``demo``), saying how to get a workspace into PostgreSQL (make the file, copy it in).
+
+    Raises
+    ------
+    WorkspaceError
+        ``workspace`` is a URL (``storage.pg_create``).
+    """
+    if not (isinstance(workspace, str) and "://" in workspace):
+        return
+    from app.storage.pg_layers import public_url
+    from geo.errors import WorkspaceError
+
+    shown = public_url(workspace)
+    raise WorkspaceError(
+        f"'patrolnet {command}' makes a .gpkg workspace file, not a workspace in {shown}; make the file (e.g. "
+        f"ws.gpkg), copy it in (patrolnet workspace copy ws.gpkg URL), then patrolnet serve URL",
+        code="storage.pg_create", command=command, url=shown)
 
 
 def record_audit(workspace: Path | str, action: str, **details: Any) -> None:

@@ -20,7 +20,7 @@ from app.cli.options import (
     WorkspaceArg,
     console,
     fail,
-    file_only,
+    file_made,
     language,
     parse_day,
     planner_errors,
@@ -61,7 +61,7 @@ def demo(
     lang = language(lang)
     as_of_date = parse_day(as_of, "--as-of", lang)
     with planner_errors(lang):
-        file_only(str(workspace), "demo", "; or serve a PostgreSQL workspace with patrolnet serve URL")
+        file_made(str(workspace), "demo")
         if workspace.exists() and not rebuild:
             ws = open_demo_workspace(workspace)
             console.print(say("cli.demo.reuse", lang, path=str(workspace)))
@@ -207,7 +207,7 @@ def init(
 
     lang = language(lang)
     with planner_errors(lang):
-        file_only(str(workspace), "init")
+        file_made(str(workspace), "init")
         with progress_bar(lang=lang) as report:
             ws, summary = init_workspace(workspace, osm=osm, place=place, boundary=boundary,
                                          boundary_coords=boundary_coords, crs=crs, timezone=timezone,

@@ -76,6 +76,12 @@ MESSAGES: dict[str, dict[str, str]] = {
               "(patrolnet workspace copy URL ws.gpkg), work on that, then copy it back (patrolnet workspace copy "
               "ws.gpkg URL --replace){extra}",
     },
+    "error.storage.pg_create": {
+        "zh-CN": "“patrolnet {command}”只能生成 .gpkg 工作区文件，不能直接写入 {url}；请先生成文件（如 ws.gpkg），"
+                 "再复制进数据库（patrolnet workspace copy ws.gpkg 地址），之后即可 patrolnet serve 地址",
+        "en": "'patrolnet {command}' makes a .gpkg workspace file, not a workspace in {url}; make the file (e.g. ws.gpkg), "
+              "copy it in (patrolnet workspace copy ws.gpkg URL), then patrolnet serve URL",
+    },
     "error.workspace.copy_exists": {
         "zh-CN": "“{path}”已存在；请换一个路径，或选择替换它",
         "en": "'{path}' already exists; choose another path or replace it",

@@ -198,7 +198,8 @@ def test_commands_take_the_url(pg_ws: str) -> None:
 
 @pytest.mark.parametrize("args, said", [
     (("import", "{url}", "incidents", "x.csv"), ("只能处理 .gpkg", "patrolnet workspace copy")),
-    (("init", "{url}"), ("只能处理 .gpkg", "patrolnet workspace copy")),
+    (("init", "{url}"), ("只能生成 .gpkg", "patrolnet workspace copy ws.gpkg")),
+    (("demo", "--no-serve", "--workspace", "{url}"), ("只能生成 .gpkg", "patrolnet serve")),
     (("backup", "{url}"), ("pg_dump", "不自行备份")),
 ])
 def test_commands_that_cannot_yet_refuse_the_url_saying_why(pg_ws: str, args: tuple[str, ...],
@@ -208,7 +209,8 @@ def test_commands_that_cannot_yet_refuse_the_url_saying_why(pg_ws: str, args: tu
     for text in said:
         assert text in done.stderr, done.stderr
     english = _cli(*(a.format(url=pg_ws) for a in args), "--lang", "en")
-    assert english.returncode == 2 and ("pg_dump" in english.stderr or ".gpkg workspace file only" in english.stderr)
+    assert english.returncode == 2
+    assert any(text in english.stderr for text in ("pg_dump", ".gpkg workspace file only", "makes a .gpkg workspace file"))
 
 
 def test_an_app_on_a_schema_without_a_workspace_is_refused_and_nothing_is_made(pg_url: str) -> None:  # noqa: F811
