@@ -73,9 +73,18 @@ def made(ws_path: Path, assets_ready: Path) -> Iterator[dict[str, Any]]:
         yield jobs
 
 
+def _without_jobs(ws_path: Path) -> None:
+    """Empty the workspace's job queue: the outputs are then known only as records, as those made
+    with the command line are (jobs themselves outlive a restart: tests/app/test_plans_web.py)."""
+    from app.storage.jobs import jobs_path
+
+    jobs_path(ws_path).unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="module")
 def again(ws_path: Path, made: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Clients of a NEW app on the same workspace and output folder (a restart)."""
+    """Clients of a NEW app on the same workspace and output folder (a restart), its job queue empty."""
+    _without_jobs(ws_path)
     app = create_app(ws_path)
     clients = {role: client_class(role)(app) for role in ("commander", "station", "station2", "admin")}
     for c in clients.values():
@@ -167,6 +176,7 @@ def test_the_pages_carry_what_their_scripts_need(made: dict[str, Any], again: di
 def test_a_new_server_shows_the_recorded_outputs(made: dict[str, Any], ws_path: Path, browser: Any) -> None:
     from tests.app._browser import recorded_page, serve, wait_for
 
+    _without_jobs(ws_path)
     server = serve(create_app(ws_path))
     base_url = next(server)
     pages = recorded_page(browser)
