@@ -63,24 +63,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "layer '{layer}' has no column(s) {columns}",
     },
     "error.storage.pg_backup": {
-        "zh-CN": "{url}：patrolnet 不自行备份 PostgreSQL 中的工作区；请用数据库自带的工具（pg_dump --schema={schema} … / "
-                 "pg_restore），或把它复制为 .gpkg 文件（patrolnet workspace copy 地址 副本.gpkg）",
-        "en": "{url}: patrolnet does not back up a PostgreSQL workspace itself; use the database's tools (pg_dump "
-              "--schema={schema} ... / pg_restore), or copy it to a .gpkg file (patrolnet workspace copy URL copy.gpkg)",
+        "zh-CN": "{url}：patrolnet 不自行备份 PostgreSQL 中的工作区；请用数据库自带的工具（对模式 {schema} 执行 pg_dump，"
+                 "用 pg_restore 恢复），或把它复制为 .gpkg 文件（patrolnet workspace copy 地址 副本.gpkg）",
+        "en": "{url}: patrolnet does not back up a PostgreSQL workspace itself; use the database's tools (pg_dump of "
+              "schema {schema}, pg_restore), or copy it to a .gpkg file (patrolnet workspace copy URL copy.gpkg)",
     },
     "error.storage.pg_file_only": {
         "zh-CN": "“patrolnet {command}”目前只能处理 .gpkg 工作区文件，不能直接处理 {url}；请先复制为 .gpkg "
-                 "（patrolnet workspace copy 地址 ws.gpkg），处理后再复制回去（patrolnet workspace copy ws.gpkg 地址 "
-                 "--replace）{extra}",
+                 "（patrolnet workspace copy 地址 ws.gpkg），处理后再复制回去并替换数据库中的那份"
+                 "（patrolnet workspace copy ws.gpkg 地址，选择替换）{extra}",
         "en": "'patrolnet {command}' works on a .gpkg workspace file only, not on {url} yet; copy it to a .gpkg "
-              "(patrolnet workspace copy URL ws.gpkg), work on that, then copy it back (patrolnet workspace copy "
-              "ws.gpkg URL --replace){extra}",
+              "(patrolnet workspace copy URL ws.gpkg), work on that, then copy it back over the database's copy "
+              "(patrolnet workspace copy ws.gpkg URL, replacing it){extra}",
     },
     "error.storage.pg_create": {
         "zh-CN": "“patrolnet {command}”只能生成 .gpkg 工作区文件，不能直接写入 {url}；请先生成文件（如 ws.gpkg），"
-                 "再复制进数据库（patrolnet workspace copy ws.gpkg 地址），之后即可 patrolnet serve 地址",
+                 "再复制进数据库（patrolnet workspace copy ws.gpkg 地址），之后即可用该地址启动网页服务",
         "en": "'patrolnet {command}' makes a .gpkg workspace file, not a workspace in {url}; make the file (e.g. ws.gpkg), "
-              "copy it in (patrolnet workspace copy ws.gpkg URL), then patrolnet serve URL",
+              "copy it in (patrolnet workspace copy ws.gpkg URL), then serve the URL",
     },
     "error.workspace.copy_exists": {
         "zh-CN": "“{path}”已存在；请换一个路径，或选择替换它",
