@@ -178,27 +178,48 @@ TextSource = Callable[[str, "tuple[str, ...] | None", float], np.ndarray]
 
 
 def simplify_step(simplify_m: float) -> float:
-    """The tolerance a cached layer is simplified with: ``simplify_m`` to 0.1 m below 10 m, to 1 m
-    above (the map asks for its pixel size, which varies with the latitude; a handful of cached
-    versions serve every view)."""
-    return round(simplify_m, 1) if simplify_m < 10 else float(round(simplify_m))
+    """The tolerance a cached layer is simplified with: ``simplify_m`` rounded down to a power of two
+    metres (0.125 m at least; 0 stays exact). The map asks for its pixel size, which varies with the
+    latitude and the zoom: one cached version per zoom level serves every view, and a view is never
+    simplified more than it asked."""
+    if simplify_m <= 0:
+        return 0.0
+    return float(2.0 ** max(-3, math.floor(math.log2(simplify_m))))
 
 
-def cached_texts(cached: Callable[..., Any], frames: FrameSource, crs: Callable[[], str]) -> TextSource:
+def cached_texts(cached: Callable[..., Any], frames: FrameSource, crs: Callable[[], str], *,
+                 whole: tuple[Callable[..., Any], FrameSource] | None = None) -> TextSource:
     """A :data:`TextSource` whose texts are written once per workspace version, layer, columns and
     simplification step (``cached(*key, make=...)``, e.g. :meth:`app.web.state.AppState.cached`):
     a view of the district's streets is then a spatial-index query and a join, not thousands of
-    features written again for each request."""
+    features written again for each request.
+
+    ``whole`` (``(cached, frames)`` of the unscoped workspace): the features are written once for
+    the whole layer and a scope's (a station's rows, cut from the whole layer with its row labels)
+    are picked from them, so that every scope does not write its own."""
+    def write(frame: pd.DataFrame, columns: tuple[str, ...] | None, step: float, name: str) -> np.ndarray:
+        if columns is not None:
+            frame = frame[list(columns) + ([frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else [])]
+        return np.array(_feature_texts(name, frame, crs(), step), dtype=object)
+
     def texts(name: str, columns: tuple[str, ...] | None, simplify_m: float) -> np.ndarray:
         step = simplify_step(simplify_m)
+        if whole is None:
+            return cached("layer-texts", name, columns, step,  # type: ignore[no-any-return]
+                          make=lambda: write(frames(name), columns, step, name))
+        whole_cached, whole_frames = whole
 
-        def make() -> np.ndarray:
-            frame = frames(name)
-            if columns is not None:
-                frame = frame[list(columns) + ([frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else [])]
-            return np.array(_feature_texts(name, frame, crs(), step), dtype=object)
+        def pick() -> np.ndarray:
+            frame, base = frames(name), whole_frames(name)
+            labels = frame.index.to_numpy()
+            if (isinstance(base.index, pd.RangeIndex) and base.index.start == 0 and base.index.step == 1
+                    and labels.dtype.kind in "iu" and (not len(labels) or (labels.min() >= 0 and labels.max() < len(base)))):
+                all_texts = whole_cached("layer-texts", name, columns, step,
+                                         make=lambda: write(base, columns, step, name))
+                return all_texts[labels]  # type: ignore[no-any-return]
+            return write(frame, columns, step, name)  # rows that are not the whole layer's: written for the scope
 
-        return cached("layer-texts", name, columns, step, make=make)  # type: ignore[no-any-return]
+        return cached("layer-texts-picked", name, columns, step, make=pick)  # type: ignore[no-any-return]
     return texts
 
 

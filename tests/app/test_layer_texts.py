@@ -4,6 +4,7 @@ answers are the same bytes as writing the selected features for each request."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def _sources(ws: Workspace) -> tuple[Any, Any, list[tuple[Any, ...]]]:
     ("road_edges", ["name", "highway", "length_m"], 2.0),
     ("road_edges", None, 0.0),
     ("incidents", None, 0.0),
-    ("neighborhoods", ["name", "households"], 12.0),
+    ("neighborhoods", ["name", "households"], 8.0),
     ("cameras", [], 0.0),
 ])
 def test_cached_features_are_the_features_written_per_request(demo_workspace_file: Path, layer: str,
@@ -58,4 +59,38 @@ def test_cached_features_are_the_features_written_per_request(demo_workspace_fil
 
 
 def test_the_simplification_is_cached_in_steps() -> None:
-    assert [simplify_step(v) for v in (0.0, 1.04, 2.15, 9.96, 10.4, 37.6)] == [0.0, 1.0, 2.1, 10.0, 10.0, 38.0]
+    # one step per zoom level: the pixel sizes of zoom 15-17 at any latitude of the district
+    assert [simplify_step(v) for v in (0.0, 0.01, 0.5, 1.04, 2.15, 3.99, 4.2, 37.6)] == [0.0, 0.125, 0.5, 1.0, 2.0, 2.0,
+                                                                                         4.0, 32.0]
+    assert {simplify_step(156543 * math.cos(math.radians(lat)) / 2**16) for lat in (27.6, 27.8, 28.0)} == {2.0}
+
+
+@pytest.mark.parametrize("station", ["S01", "S02"])
+def test_a_station_gets_its_own_rows_picked_from_the_district_s_features(demo_workspace_file: Path,
+                                                                         station: str) -> None:
+    from app.storage.access import Principal, ScopedWorkspace
+
+    ws = Workspace(demo_workspace_file)
+    scoped = ScopedWorkspace(ws, Principal("t", "station", station))
+    district_frame, _, _ = _sources(ws)
+    scoped_frame, _, _ = _sources(scoped)
+    store: dict[tuple[Any, ...], Any] = {}
+    made: list[tuple[Any, ...]] = []
+
+    def cached(*key: Any, make: Any) -> Any:
+        if key not in store:
+            made.append(key)
+            store[key] = make()
+        return store[key]
+
+    texts = cached_texts(cached, scoped_frame, lambda: ws.crs.to_string(), whole=(cached, district_frame))
+    w, s, e, n = ws.read("stations").to_crs("EPSG:4326").total_bounds
+    for layer, props, tol in (("road_edges", ["name", "highway"], 2.0), ("incidents", None, 0.0)):
+        for bbox in (None, (w, s, (w + e) / 2, (s + n) / 2)):
+            kw = {"bbox": bbox, "properties": props, "simplify_m": tol, "limit": 10_000}
+            direct = layer_geojson_bytes(scoped, layer, frames=scoped_frame, **kw)
+            assert layer_geojson_bytes(scoped, layer, frames=scoped_frame, texts=texts, **kw) == direct
+            got = json.loads(direct)
+            assert got["numberMatched"] < len(district_frame(layer))  # the station's rows, not the district's
+    # the whole layer written once per layer and the station's rows picked from it
+    assert sorted(k[0] for k in made) == ["layer-texts", "layer-texts", "layer-texts-picked", "layer-texts-picked"]

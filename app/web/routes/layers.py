@@ -56,11 +56,19 @@ async def get_layer(
     body = await run_cpu(
         layer_geojson_bytes, ws, name, bbox=parse_bbox(bbox, lang=lang), limit=limit, offset=offset,
         lang=lang, properties=parse_properties(properties), simplify_m=simplify_m,
-        frames=layer_frames(state), texts=cached_texts(state.cached, layer_frames(state), lambda: ws.crs.to_string()),
+        frames=layer_frames(state), texts=_texts(state, ws),
     )
     if name in AUDITED_LAYERS and offset == 0:  # who took the gap list, and when (once per read, not per page)
         audit(request, "export", f"layer {name}", bbox=bbox, via="api")
     return Response(body, media_type=GEOJSON)
+
+
+def _texts(state: Any, ws: Any) -> Any:
+    """The layers' features written once per workspace version for every scope (a station's picked
+    from the district's)."""
+    base = getattr(state, "base", None)
+    return cached_texts(state.cached, layer_frames(state), lambda: ws.crs.to_string(),
+                        whole=(base.cached, layer_frames(base)) if base is not None else None)
 
 
 #: Layers whose reading is an export in the audit log: the gap list tells where no camera looks.
