@@ -293,7 +293,10 @@ def _serve(path: Path | str, *, host: str, port: int, lang: str, mbtiles: Path |
         if outputs is not None:
             os.environ[ENV_OUTPUTS] = str(Path(outputs).resolve())
         console.print(url, highlight=False)
-        uvicorn.run("app.web.main:create_app_from_env", factory=True, workers=workers, **run)
+        # a worker busy with a district's first dashboard for a few seconds on a saturated machine is
+        # not hung: uvicorn's default (5 s without an answer to its ping) would kill it mid-request
+        uvicorn.run("app.web.main:create_app_from_env", factory=True, workers=workers,
+                    timeout_worker_healthcheck=60, **run)
         return
     # jobs in worker processes: a planning run does not hold the interpreter lock of the requests
     application = create_app(settings=Settings(workspace_path=path, mbtiles=mbtiles, default_lang=lang,
