@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from app.storage.locks import job_write_lock
+from app.storage.sidecar import create_sqlite
 from geo.errors import WorkspaceError
 
 __all__ = ["FIELDS", "JOBS_DDL_PG", "JobStore", "jobs_path"]
@@ -134,17 +135,8 @@ class JobStore:
 
     def _create(self) -> None:
         with self._lock:
-            new = not self.path.exists()
             try:
-                con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                try:
-                    # a rollback journal, not a write-ahead log: the file alone holds every change
-                    con.execute("PRAGMA journal_mode = DELETE")
-                    con.executescript(_SCHEMA)
-                finally:
-                    con.close()
-                if new:
-                    os.chmod(self.path, 0o600)
+                create_sqlite(self.path, _SCHEMA)
             except sqlite3.Error as exc:
                 raise self._unreadable(exc) from exc
             self._ino = os.stat(self.path).st_ino

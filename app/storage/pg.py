@@ -177,65 +177,55 @@ class _Qmark:
         return self._con.execute(query.replace("?", "%s"), tuple(args))
 
 
-class PgRecordStore(_PgBase, RecordStore):
+class _PgRows(_PgBase):
+    """The backend hooks of an embedded store's code run in PostgreSQL: ``?`` placeholders, and
+    writers taking turns on :attr:`_writers` (``LOCK TABLE ... SHARE ROW EXCLUSIVE``)."""
+
+    _writers = ""
+
+    def __init__(self, url: str, connections: ThreadConnections | None = None):
+        _PgBase.__init__(self, url, connections)
+
+    def _exists(self) -> bool:
+        return True
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self._db() as con:
+            yield _Qmark(con)
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._db() as con:
+            con.execute(f"LOCK TABLE {self._writers} IN SHARE ROW EXCLUSIVE MODE")
+            yield _Qmark(con)
+
+
+class PgRecordStore(_PgRows, RecordStore):
     """:class:`app.storage.records.RecordStore` in PostgreSQL: the same records, review and rules
     (they are the embedded store's code); rows and their history cannot be changed (triggers), and
     writers take turns (``LOCK TABLE ... SHARE ROW EXCLUSIVE``), so a status is checked and changed
     atomically across web workers and machines."""
 
     _ddl = _RECORDS_DDL
-
-    def __init__(self, url: str, connections: ThreadConnections | None = None):
-        _PgBase.__init__(self, url, connections)
-
-    def _exists(self) -> bool:
-        return True
-
-    @contextmanager
-    def _read(self) -> Iterator[Any]:
-        with self._db() as con:
-            yield _Qmark(con)
-
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self._db() as con:
-            con.execute("LOCK TABLE record_events IN SHARE ROW EXCLUSIVE MODE")
-            yield _Qmark(con)
+    _writers = "record_events"
 
 
-class PgJobStore(_PgBase, JobStore):
+class PgJobStore(_PgRows, JobStore):
     """:class:`app.storage.jobs.JobStore` in PostgreSQL: the same queue, leases and rules (the
     embedded store's code); deciding who runs what takes the table's writer lock, so web workers and
     ``patrolnet worker`` processes on several machines never take one job twice; the jobs that write
     the workspace take turns through an advisory lock."""
 
     _ddl = JOBS_DDL_PG
-
-    def __init__(self, url: str, connections: ThreadConnections | None = None):
-        _PgBase.__init__(self, url, connections)
-
-    def _exists(self) -> bool:
-        return True
-
-    @contextmanager
-    def _read(self) -> Iterator[Any]:
-        with self._db() as con:
-            yield _Qmark(con)
-
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self._db() as con:
-            con.execute("LOCK TABLE jobs IN SHARE ROW EXCLUSIVE MODE")
-            yield _Qmark(con)
+    _writers = "jobs"
 
     @contextmanager
     def write_turn(self) -> Iterator[None]:
         try:
             con = psycopg.connect(self._dsn, connect_timeout=10, autocommit=True)
         except psycopg.Error as exc:
-            raise WorkspaceError(f"cannot connect to {self._dsn.split('@')[-1]} ({exc}); check the address and "
-                                 f"that the database is running", code="storage.pg_connect",
-                                 reason=str(exc).strip()) from exc
+            raise _connect_error(self._dsn, exc) from exc
         try:  # a session lock: released when the connection closes, even if this process dies
             con.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"{self.schema}.jobs.write",))
             yield

@@ -25,6 +25,7 @@ import psycopg
 from limits.storage import MovingWindowSupport, Storage
 
 from app.storage.pg import ThreadConnections
+from app.storage.sidecar import create_sqlite
 
 __all__ = ["LIMITS_DDL_PG", "PgLimitsStorage", "SqliteStorage", "limits_path"]
 
@@ -64,15 +65,7 @@ class SqliteStorage(Storage, MovingWindowSupport):
     # -- plumbing ------------------------------------------------------------------------------------
     def _con(self) -> sqlite3.Connection:
         if not self._made or not self.path.exists():
-            new = not self.path.exists()
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            try:
-                con.execute("PRAGMA journal_mode = DELETE")
-                con.executescript(_SCHEMA)
-            finally:
-                con.close()
-            if new:
-                os.chmod(self.path, 0o600)
+            create_sqlite(self.path, _SCHEMA)
             self._made = True
             self._local.con = None
         con = getattr(self._local, "con", None)
