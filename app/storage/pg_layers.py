@@ -45,12 +45,10 @@ from app.storage.workspace import (
     LayerInfo,
     WorkspaceInfo,
     _from_storage,
-    _meta_text,
     _now,
-    _raise,
+    write_updates,
     _to_storage,
     _usable_geometries,
-    validate_layer,
 )
 from geo.errors import InputError, WorkspaceError
 from geo.schema import DEFAULT_TIMEZONE, LAYERS, SCHEMA_VERSION
@@ -653,16 +651,7 @@ class PgWorkspace:
         InputError, CRSError
             When a layer breaks the schema; nothing is written then.
         """
-        problems: list[str] = []
-        for name, frame in layers.items():
-            if name == "meta":
-                problems.append("layer 'meta' is written through the meta= argument")
-                continue
-            problems += validate_layer(name, frame, crs=self.crs)
-        _raise(problems, self.location)
-        updates = _meta_text(meta or {})
-        for layer, src in (sources or {}).items():
-            updates[f"source:{layer}"] = src
+        updates = write_updates(layers, meta, sources, crs=self.crs, where=self.location)
         stored = [stored_from_frame(name, _to_storage(name, frame, self.timezone), crs=self.crs)
                   for name, frame in layers.items()]
         with connect(self.url) as con, con.transaction():

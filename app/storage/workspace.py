@@ -27,7 +27,7 @@ from geo.errors import CRSError, InputError, WorkspaceError, raise_collected
 from geo.schema import DEFAULT_TIMEZONE, LAYERS, SCHEMA_VERSION
 
 __all__ = ["GeometryWarning", "Workspace", "LayerInfo", "WorkspaceInfo", "create_workspace", "validate_layer",
-           "writer_lock"]
+           "write_updates", "writer_lock"]
 
 
 class GeometryWarning(UserWarning):
@@ -433,16 +433,7 @@ class Workspace:
         InputError, CRSError
             When a layer breaks the schema; nothing is written then.
         """
-        problems: list[str] = []
-        for name, frame in layers.items():
-            if name == "meta":
-                problems.append("layer 'meta' is written through the meta= argument")
-                continue
-            problems += validate_layer(name, frame, crs=self.crs)
-        _raise(problems, str(self.path))
-        updates = _meta_text(meta or {})
-        for layer, src in (sources or {}).items():
-            updates[f"source:{layer}"] = src
+        updates = write_updates(layers, meta, sources, crs=self.crs, where=str(self.path))
         check_not_in_use(self.path)  # another program (e.g. QGIS) writing it: replacing would corrupt it
         with writer_lock(self.path):
             # the copy and the meta are taken under the lock, so a write that waited for another one
@@ -460,6 +451,29 @@ def _meta_text(meta: Mapping[str, Any]) -> dict[str, str]:
     for k, v in meta.items():
         out[str(k)] = json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v)
     return out
+
+
+def write_updates(layers: Mapping[str, Any], meta: Mapping[str, Any] | None, sources: Mapping[str, str] | None, *,
+                  crs: Any, where: str) -> dict[str, str]:
+    """Check the layers of a write against the schema (every problem at once) and return the
+    ``meta`` rows it sets (its values as text and each layer's ``source:``), for either backend.
+
+    Raises
+    ------
+    InputError, CRSError
+        When a layer breaks the schema (``where`` names the workspace).
+    """
+    problems: list[str] = []
+    for name, frame in layers.items():
+        if name == "meta":
+            problems.append("layer 'meta' is written through the meta= argument")
+            continue
+        problems += validate_layer(name, frame, crs=crs)
+    _raise(problems, where)
+    updates = _meta_text(meta or {})
+    for layer, src in (sources or {}).items():
+        updates[f"source:{layer}"] = src
+    return updates
 
 
 def _raise(problems: list[str], where: str) -> None:
