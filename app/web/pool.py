@@ -1,25 +1,57 @@
-"""A small fixed thread pool for CPU-bound answers (GeoJSON pages of big layers).
+"""Small fixed thread pools for CPU-bound work, and the CPU priority of background work.
 
-Requests otherwise run on any of the server's 40 worker threads; coordinate transformers (PROJ)
-are built per thread (about 50 ms each), and on a 2-core machine more threads than cores only
-queue on the GIL. Two fixed threads keep the transformers warm and the CPU work bounded.
+``run_cpu``: requests otherwise run on any of the server's 40 worker threads; coordinate
+transformers (PROJ) are built per thread (about 50 ms each), and on a 2-core machine more threads
+than cores only queue on the GIL. Two fixed threads keep the transformers warm and the CPU work
+bounded.
+
+``run_background``: work that must not hold up the answers of signed-in users runs at a lower CPU
+priority (:data:`BACKGROUND_NICENESS`): password hashes of a burst of sign-ins at the start of a
+shift, and the job worker processes (planning, reports; see :func:`lower_priority`). Linux gives a
+thread of niceness 10 about a tenth of the CPU of a niceness-0 thread when both want it, and all of
+it when the requests are idle, so a planning run is slower only while requests wait for a core.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-__all__ = ["run_cpu"]
+__all__ = ["BACKGROUND_NICENESS", "lower_priority", "run_background", "run_cpu"]
 
 T = TypeVar("T")
+#: How much lower (in ``nice`` steps) background work runs than the requests.
+BACKGROUND_NICENESS = 10
+
+
+def lower_priority(niceness: int = BACKGROUND_NICENESS) -> None:
+    """Lower the calling thread's CPU priority by ``niceness`` (Linux: per thread; threads it starts
+    inherit it). Called first in a job worker process, it lowers the whole process. Where not
+    permitted or not supported, nothing changes."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
+    except (AttributeError, OSError):
+        pass
+
+
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pn-geo")
+#: Two threads at the background priority (password verifications: at most two run at once anyway).
+_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pn-background", initializer=lower_priority)
 
 
 async def run_cpu(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """``fn(*args, **kwargs)`` on the pool, awaited without blocking the event loop."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_POOL, functools.partial(fn, *args, **kwargs))
+
+
+def run_background(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` on a thread of the background priority, waited for by the caller (a
+    request's worker thread): it takes a core only while the requests leave one free."""
+    return _BACKGROUND.submit(fn, *args, **kwargs).result()

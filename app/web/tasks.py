@@ -45,6 +45,7 @@ from app.storage import location_of, open_store, open_workspace
 from app.storage.audit import ACTIONS
 from app.storage.jobs import JobStore
 from app.storage.workspace import GeometryWarning, Workspace
+from app.web.pool import lower_priority
 from geo.atomic import atomic_write_text
 from geo.errors import PlannerError, WorkspaceError
 from geo.progress import Progress
@@ -509,7 +510,7 @@ class JobManager:
                 context.set_forkserver_preload(sorted({k.run.__module__ for k in self.kinds.values()
                                                        if _importable(k.run)}))
                 self._procs = ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
-                                                  initializer=_watch_server, initargs=(os.getpid(),))
+                                                  initializer=_job_process_start, initargs=(os.getpid(),))
             return self._procs
 
     def _call_in_process(self, job: Job, kind: JobKind, inputs: set[str], ws: Workspace,
@@ -784,9 +785,13 @@ class JobManager:
                 log.warning("job %s: could not give it back to the queue", job.id, exc_info=True)
 
 
-def _watch_server(server_pid: int) -> None:
-    """In a job worker: exit when the server is gone (even killed with SIGKILL), instead of waiting
-    for work forever as an orphan holding its memory."""
+def _job_process_start(server_pid: int) -> None:
+    """In a job worker process, first: run at the background CPU priority (a planning run gives way
+    to the requests of signed-in users: :func:`app.web.pool.lower_priority`), and exit when the
+    server is gone (even killed with SIGKILL), instead of waiting for work forever as an orphan
+    holding its memory."""
+    lower_priority()
+
     def watch() -> None:
         while True:
             time.sleep(2.0)

@@ -198,3 +198,21 @@ def test_geometry_warnings_reach_the_job_result(demo_workspace_file: Path, tmp_p
         assert any("layer 'neighborhoods'" in w and "N0001" in w for w in job["result"]["warnings"]), job["result"]
     finally:
         app.state.patrolnet.jobs.shutdown(wait=True)
+
+
+def test_job_processes_give_way_to_requests(proc_app: Any) -> None:
+    """A planning run's process has a lower CPU priority than the server's threads that answer
+    requests (so a shift's plan does not hold up the maps of signed-in users)."""
+    import os
+
+    from app.web.pool import BACKGROUND_NICENESS
+
+    app, c = proc_app
+    job, _ = _follow(c, c.post("/api/v1/jobs/routes", json={"date": DAY, "kinds": ["grid_team"], "station_id": "S01",
+                                                            "time_limit_s": 0.02}).json()["href"])
+    assert job["status"] == "done", job["error"]
+    pids = list(app.state.patrolnet.jobs._procs._processes)  # noqa: SLF001 - the pool's worker processes
+    assert pids
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    for pid in pids:
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, mine + BACKGROUND_NICENESS)

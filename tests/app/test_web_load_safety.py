@@ -104,3 +104,18 @@ def test_a_burst_of_concurrent_guesses_cannot_pass_the_failure_limit(tmp_path: A
         codes = list(pool.map(lambda _: c.post("/api/v1/auth/token", json={
             "username": "t-admin", "password": "wrong-password-123"}).status_code, range(12)))
     assert sorted(codes) == [401] * 5 + [429] * 7, codes
+
+
+def test_background_work_runs_at_a_lower_priority() -> None:
+    """Password hashes run on threads of lower CPU priority than the requests' threads: a burst of
+    sign-ins at the start of a shift does not hold up the pages of those already signed in."""
+    import os
+    import threading
+
+    from app.web.pool import BACKGROUND_NICENESS, run_background
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert run_background(nice) == min(19, nice() + BACKGROUND_NICENESS)
+    assert nice() == os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # this thread unchanged

@@ -26,6 +26,7 @@ from app.web.auth import (
 )
 from app.web.deps import BaseStateDep, LangDep, UserDep
 from app.web.pages import login_html
+from app.web.pool import run_background
 from app.storage.access import PERMISSIONS
 from app.storage.users import DEMO_PASSWORD
 
@@ -67,7 +68,7 @@ def _verify(state: Any, client: str, username: str, password: str, lang: str) ->
     stripe = state.verify_stripes[zlib.crc32(username.strip().lower().encode("utf-8")) % len(state.verify_stripes)]
     with stripe, state.verify_slots:
         state.limiter.check(client, username, lang)
-        user = state.users.verify(username, password)
+        user = run_background(state.users.verify, username, password)
         if user is None:
             state.limiter.failed(client, username)
     return user
