@@ -1,4 +1,5 @@
-"""``patrolnet import``: a table into a workspace layer, every row checked, a backup first."""
+"""``patrolnet import``: a table into a workspace layer, every row checked, a backup first (a ``.gpkg``
+file; a workspace in PostgreSQL is written in one transaction instead: nothing when it fails)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from app.cli.options import (
     WorkspaceArg,
     console,
     fail,
-    file_only,
     language,
     planner_errors,
     progress_bar,
@@ -89,7 +89,6 @@ def import_(
 
     lang = language(lang)
     with planner_errors(lang):
-        file_only(workspace, "import")
         check_layer(layer)
     pairs = (_mapping_file(mapping_file) if mapping_file else []) + list(map_ or [])
     column_map = _pairs(pairs, "--map")
@@ -102,7 +101,7 @@ def import_(
                 replace=replace, tolerance_m=tolerance_m, category_map=category_map, encoding=encoding,
                 sheet=sheet, keep_duplicates=keep_duplicates, progress=report, lang=lang,
             )
-    record_audit(new_ws.path, "import", layer=layer, file=file, accepted=len(result.accepted),
+    record_audit(workspace, "import", layer=layer, file=file, accepted=len(result.accepted),
                  rejected=result.rejected_rows)
     summary = result.summary() | {"report": str(report_path) if report_path else None,
                                   "layer_features": new_ws.count(layer)}

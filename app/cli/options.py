@@ -37,7 +37,6 @@ __all__ = [
     "error_text",
     "fail",
     "file_made",
-    "file_only",
     "language",
     "parse_day",
     "planner_errors",
@@ -206,27 +205,6 @@ def workspace_name(workspace: Path | str) -> str:
 
         return parse_location(workspace)[1]
     return Path(workspace).name
-
-
-def file_only(workspace: Path | str, command: str, extra: str = "") -> None:
-    """Refuse a ``postgresql://`` workspace for a command that works on ``.gpkg`` files only, saying
-    what to do instead (copy it to a file, work, copy it back; ``extra``: another way).
-
-    Raises
-    ------
-    WorkspaceError
-        ``workspace`` is a URL (``storage.pg_file_only``).
-    """
-    if not (isinstance(workspace, str) and "://" in workspace):
-        return
-    from app.storage.pg_layers import public_url
-    from geo.errors import WorkspaceError
-
-    shown = public_url(workspace)
-    raise WorkspaceError(
-        f"'patrolnet {command}' works on a .gpkg workspace file only, not on {shown} yet; copy it to a .gpkg "
-        f"(patrolnet workspace copy URL ws.gpkg), work on that, then copy it back (patrolnet workspace copy "
-        f"ws.gpkg URL --replace){extra}", code="storage.pg_file_only", command=command, url=shown, extra=extra)
 
 
 def file_made(workspace: Path | str, command: str) -> None:

@@ -68,14 +68,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{url}: patrolnet does not back up a PostgreSQL workspace itself; use the database's tools (pg_dump of "
               "schema {schema}, pg_restore), or copy it to a .gpkg file (patrolnet workspace copy URL copy.gpkg)",
     },
-    "error.storage.pg_file_only": {
-        "zh-CN": "“patrolnet {command}”目前只能处理 .gpkg 工作区文件，不能直接处理 {url}；请先复制为 .gpkg "
-                 "（patrolnet workspace copy 地址 ws.gpkg），处理后再复制回去并替换数据库中的那份"
-                 "（patrolnet workspace copy ws.gpkg 地址，选择替换）{extra}",
-        "en": "'patrolnet {command}' works on a .gpkg workspace file only, not on {url} yet; copy it to a .gpkg "
-              "(patrolnet workspace copy URL ws.gpkg), work on that, then copy it back over the database's copy "
-              "(patrolnet workspace copy ws.gpkg URL, replacing it){extra}",
-    },
     "error.storage.pg_create": {
         "zh-CN": "“patrolnet {command}”只能生成 .gpkg 工作区文件，不能直接写入 {url}；请先生成文件（如 ws.gpkg），"
                  "再复制进数据库（patrolnet workspace copy ws.gpkg 地址），之后即可用该地址启动网页服务",

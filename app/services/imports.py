@@ -3,7 +3,8 @@
 The steps: read the file (:func:`geo.tables.read_table`), map its columns, check every row
 (:func:`geo.tables.prepare_rows`), put incidents in their places (snap street incidents to the road,
 tag station, community, neighborhood and sub-zone), then write the layer atomically. Rejected rows go
-to a CSV report beside the input (or beside the workspace when the input's folder is read-only): the
+to a CSV report beside the input (or beside the workspace file, or in the current folder for a
+workspace in PostgreSQL, when the input's folder is read-only): the
 columns of :func:`geo.tables.prepare_rows` (the English ``reason`` with its key and values), then the
 reason in the import's language (:data:`REASON_HEADERS`), for whoever opens it in Excel.
 """
@@ -19,22 +20,28 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.assign import snap_to_edges, tag_areas
-from geo.coords import COORD_SYSTEM_NAMES, SHIFTED_SYSTEMS, coord_system
-from geo.errors import InputError, WorkspaceError
-from geo.hostile import check_upload
-from geo.repair import repair_geometries
-from geo.writers import write_safe_csv
-from geo.progress import Progress, no_progress
-from geo.tables import IMPORTABLE_LAYERS, ImportResult, guess_column_map, prepare_rows, read_table
 from app.i18n import DEFAULT_LANG, normalize_lang, said_reason
 from app.services.backups import backup_before
 from app.storage import is_url, location_of
-from app.storage.pg_layers import public_url
 from app.storage.workspace import Workspace
+from geo.assign import snap_to_edges, tag_areas
+from geo.coords import COORD_SYSTEM_NAMES, SHIFTED_SYSTEMS, coord_system
+from geo.errors import InputError
+from geo.hostile import check_upload
+from geo.progress import Progress, no_progress
+from geo.repair import repair_geometries
+from geo.tables import IMPORTABLE_LAYERS, ImportResult, guess_column_map, prepare_rows, read_table
+from geo.writers import write_safe_csv
 
-__all__ = ["REASON_HEADERS", "import_file", "import_table", "write_reject_report", "place_incidents", "read_boundary",
-           "reasons_in"]
+__all__ = [
+    "REASON_HEADERS",
+    "import_file",
+    "import_table",
+    "place_incidents",
+    "read_boundary",
+    "reasons_in",
+    "write_reject_report",
+]
 
 #: The header of the rejected-rows report's column that says each reason in the import's language.
 REASON_HEADERS = {"zh-CN": "说明", "en": "explanation"}
@@ -228,7 +235,10 @@ def import_table(
     report("check rows", 1.0)
     result = ImportResult(layer=layer, source=path, rows_read=len(frame), accepted=accepted,
                           rejected=rejected, column_map=mapping, coords=coords, encoding=enc)
-    report_path = write_reject_report(result, fallback_dir=ws.path.parent, lang=lang)
+    # a read-only input folder: the report goes beside the workspace file, or (a workspace in
+    # PostgreSQL has no folder) in the current one
+    fallback = Path.cwd() if is_url(location_of(ws)) else ws.path.parent
+    report_path = write_reject_report(result, fallback_dir=fallback, lang=lang)
     if strict and result.rejected_rows:
         first = rejected.iloc[0]
         raise InputError(
@@ -259,26 +269,26 @@ def import_table(
 
 
 def import_file(ws: Workspace, layer: str, path: str | Path, **options: Any) -> tuple[Workspace, ImportResult, Path | None]:
-    """The import of both shells (``patrolnet import``, ``POST /api/v1/imports``): back the workspace
-    up (reason ``before-import-<layer>``, :func:`app.services.backups.backup_before`), then
-    :func:`import_table` with ``options``.
+    """The import of both shells (``patrolnet import``, ``POST /api/v1/imports``): keep the workspace's
+    state first, then :func:`import_table` with ``options``.
+
+    Keeping the state first: a ``.gpkg`` workspace is backed up (reason ``before-import-<layer>``,
+    :func:`app.services.backups.backup_before`; ``patrolnet restore`` brings it back). A workspace in
+    PostgreSQL (``postgresql://``) gets no file backup: the write is one transaction of
+    :meth:`app.storage.pg_layers.PgWorkspace.write` (the layer and ``meta`` together, under the
+    schema's writer lock), so a failed import writes nothing and readers see the layer before or
+    after it, never half of it; the database's backups are ``pg_dump``'s (docs/deployment.md).
 
     Raises
     ------
     InputError
         A layer that cannot be imported (code ``param.layer``), or as :func:`import_table`.
     WorkspaceError
-        The workspace is open for writing in another program.
+        The workspace file is open for writing in another program.
     """
     check_layer(layer)
-    location = location_of(ws)
-    if is_url(location):  # no backup of our own to take first (pg_dump is the database's)
-        shown = public_url(location)
-        raise WorkspaceError(
-            f"'patrolnet import' works on a .gpkg workspace file only, not on {shown} yet; copy it to a .gpkg "
-            f"(patrolnet workspace copy URL ws.gpkg), work on that, then copy it back (patrolnet workspace copy "
-            f"ws.gpkg URL --replace)", code="storage.pg_file_only", command="import", url=shown, extra="")
-    backup_before(ws.path, f"before-import-{layer}")
+    if not is_url(location_of(ws)):  # PostgreSQL: the transaction is the safety, not a copy
+        backup_before(ws.path, f"before-import-{layer}")
     return import_table(ws, layer, path, **options)
 
 
