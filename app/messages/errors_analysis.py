@@ -171,6 +171,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "预测方法 {method} 没有参数 {names}；可用参数：{known}",
         "en": "forecast method {method} has no parameter(s) {names}; known: {known}",
     },
+    "error.forecast.whole_history": {
+        "zh-CN": "预测方法 {method} 使用全部历史警情：请传入全部警情，不要给 first_at",
+        "en": "forecast method {method} weighs the whole history: give all incidents, not first_at",
+    },
     "error.forecast.labels": {
         "zh-CN": "预测方法的名称必须各不相同：{labels}",
         "en": "forecast method labels must be unique: {labels}",

@@ -29,6 +29,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "工作区没有图层“{layer}”（已有：{layers}）",
         "en": "the workspace has no layer '{layer}' (it has: {layers})",
     },
+    "error.workspace.no_column": {
+        "zh-CN": "工作区图层“{layer}”没有字段“{column}”",
+        "en": "layer '{layer}' of the workspace has no column '{column}'",
+    },
     "error.workspace.exists": {
         "zh-CN": "“{path}”已存在；请换一个路径，或选择覆盖",
         "en": "'{path}' already exists; choose another path or choose to overwrite it",

@@ -12,12 +12,13 @@ import geopandas as gpd
 import pandas as pd
 
 from app.services.params import last_data_day
+from app.storage.history import read_period, time_span
 from app.storage.workspace import Workspace
 from geo.errors import InputError
 from geo.writers import write_safe_csv
 
-__all__ = ["CELL_KINDS", "backtest_job", "check_weeks", "forecast_edge_risk", "forecast_job", "forecast_places",
-           "parse_tune_weeks"]
+__all__ = ["CELL_KINDS", "backtest_job", "check_weeks", "forecast_edge_risk", "forecast_history", "forecast_job",
+           "forecast_places", "parse_tune_weeks"]
 
 #: The places a forecast ranks.
 CELL_KINDS = ("grid", "subzones", "segments")
@@ -52,6 +53,40 @@ def forecast_places(ws: Workspace, kind: str, cell_m: float) -> gpd.GeoDataFrame
     raise InputError(f"--cells {kind!r}: use grid, subzones or segments", code="param.cells", value=kind)
 
 
+#: The incident columns a forecast uses (:func:`geo.forecast.forecast`), with the geometry.
+_FORECAST_COLUMNS = ("occurred_at", "category", "edge_id")
+
+
+def forecast_history(ws: Workspace, *, as_of: dt.date, method: str | None = None,
+                     categories: Sequence[str] | None = None) -> tuple[gpd.GeoDataFrame, pd.Timestamp | None]:
+    """The incidents a forecast from ``as_of`` by ``method`` weighs, and the time of the first
+    incident of the whole history (of ``categories``) to give :func:`geo.forecast.forecast` as
+    ``first_at``: the last :func:`geo.forecast.history_days` days before the forecast start (a
+    year for the default method), read through the store's filter, so the memory does not grow
+    with the years of history; the whole layer (and None) for a method that weighs all of it.
+
+    Raises
+    ------
+    InputError
+        No incidents (code ``data.no_incidents``).
+    """
+    from geo.forecast import DEFAULT_METHOD, history_days
+    from geo.hotspots import select_incidents
+
+    days = history_days(method or DEFAULT_METHOD)
+    span = time_span(ws, "incidents", "occurred_at", by="category") if ws.has("incidents") else pd.DataFrame()
+    if days is None or span.empty:
+        return _incidents(ws, "forecast from"), None
+    chosen = select_incidents(span, categories=list(categories) if categories else None)
+    first_at = chosen["first"].min() if len(chosen) else None
+    tz = ws.timezone
+    begin = pd.Timestamp(as_of + dt.timedelta(days=1)).tz_localize(tz)  # the forecast starts the next day
+    start = (begin.tz_localize(None) - pd.Timedelta(days=days)).tz_localize(tz)
+    have = set(ws.read("incidents", max_features=1).columns)
+    inc = read_period(ws, "incidents", start=start, end=begin, columns=[c for c in _FORECAST_COLUMNS if c in have])
+    return inc, first_at
+
+
 def _incidents(ws: Workspace, what: str) -> pd.DataFrame:
     inc = ws.read("incidents") if ws.has("incidents") else pd.DataFrame()
     if inc.empty:
@@ -75,16 +110,18 @@ def forecast_job(
     the workspace layer ``forecast_<cells>``."""
     from geo.forecast import DEFAULT_METHOD, forecast
 
-    inc = _incidents(ws, "forecast from")
     as_of = as_of or last_data_day(ws)
+    if as_of is None:
+        _incidents(ws, "forecast from")  # (says there are none)
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".gpkg", ".geojson", ".json"):
         raise InputError(f"--out {out}: use a .csv, .gpkg or .geojson file", code="param.out_table",
                          value=out.name)
     places = forecast_places(ws, cells, cell_m)
+    inc, first_at = forecast_history(ws, as_of=as_of, method=method, categories=categories)
     ranked = forecast(inc, cells=places, as_of=as_of, horizon_days=horizon_days, method=method or DEFAULT_METHOD,
-                      categories=list(categories) if categories else None)
+                      categories=list(categories) if categories else None, first_at=first_at)
     key = ranked.columns[0]
     geo = places.merge(ranked, on=key, how="right") if key in places.columns else places
     geo = gpd.GeoDataFrame(geo, geometry="geometry", crs=ws.crs).sort_values("rank")
@@ -181,9 +218,10 @@ def forecast_edge_risk(ws: Workspace, *, horizon_days: int = 28) -> pd.Series | 
 
     if not ws.has("incidents") or ws.count("incidents") == 0:
         return None
-    inc = ws.read("incidents")
+    as_of = last_data_day(ws)
+    inc, first_at = forecast_history(ws, as_of=as_of)
     segments = street_segments(ws.read("road_edges"))
-    ranked = forecast(inc, cells=segments, as_of=last_data_day(ws), horizon_days=horizon_days)
+    ranked = forecast(inc, cells=segments, as_of=as_of, horizon_days=horizon_days, first_at=first_at)
     key = ranked.columns[0]
     risk = segments[[key, "edge_ids"]].merge(ranked[[key, "expected"]], on=key)
     risk = risk.explode("edge_ids")

@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from app.storage.history import time_span
 from geo.errors import InputError
 from geo.reports.windows import last_data_day as core_last_data_day
 from geo.reports.windows import parse_month as core_parse_month
@@ -154,8 +155,8 @@ def last_data_day(ws: Any) -> dt.date | None:
     Every default that depends on "now" in the data (the report month and its ``as_of``, the
     forecast's ``as_of``, the backtest year, the camera risk, the dashboard) starts here.
     """
-    if ws.has("incidents") and ws.count("incidents"):
-        occurred_at = ws.read("incidents", columns=["occurred_at"])["occurred_at"]
+    if ws.has("incidents"):  # the newest time, asked of the store (the rows are not read)
+        occurred_at = time_span(ws, "incidents", "occurred_at")["last"]
     else:
         occurred_at = pd.Series([], dtype=object)
     return core_last_data_day(occurred_at, ws.meta, timezone=ws.timezone)

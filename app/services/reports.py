@@ -8,12 +8,24 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from app.report_render import write_report
 from app.services.params import default_month, last_data_day, parse_month
+from app.storage.history import read_period, time_span
 from app.storage.workspace import Workspace
 from geo.progress import Progress, no_progress
+from geo.reports.windows import meta_date
 
-__all__ = ["build_monthly_report", "make_report"]
+__all__ = ["build_monthly_report", "make_report", "report_period"]
+
+
+#: The layers a report reads whole (small: the units) and the columns it reads of the optional ones.
+_UNIT_LAYERS = ("stations", "communities", "neighborhoods")
+_OPTIONAL = {"road_edges": ["edge_id", "highway", "name"], "buildings": ["name", "neighborhood_id"]}
+#: The incident columns the report uses (:func:`geo.reports.prepare_incidents`), with the geometry.
+_INCIDENT_COLUMNS = ("incident_id", "occurred_at", "category", "place_kind", "station_id", "community_id",
+                     "neighborhood_id", "edge_id", "main_road")
 
 
 def build_monthly_report(
@@ -23,10 +35,18 @@ def build_monthly_report(
     week: str | None = None,
     as_of: dt.date | None = None,
     controlled_share: float = 0.5,
+    history_months: int = 0,
 ) -> Any:
     """The report (:class:`geo.reports.Report`) of ``month`` (``YYYY-MM``,
     :func:`app.services.params.parse_month`; default: the last full month of data), with data to
     ``as_of`` (default: :func:`app.services.params.last_data_day`).
+
+    Only the incidents of the periods the report compares are read (:func:`report_period`: the
+    24 months to the month's end, the bulletin week), through the store's filter, so its memory does
+    not grow with the years of history; the first and last days of data are asked of the store
+    (:func:`app.storage.history.time_span`). ``history_months``: read also the months before the
+    report month that far back (the dashboard's monthly figure shows up to 60 months beside a year
+    before). The report is the one :func:`geo.reports.build_report` makes of the whole workspace.
 
     Raises
     ------
@@ -38,7 +58,46 @@ def build_monthly_report(
 
     as_of = as_of or last_data_day(ws)
     m = parse_month(month) if month is not None and str(month).strip() else default_month(ws, as_of)
-    return build_report(ws, month=m, week=week, as_of=as_of, controlled_share=controlled_share)
+    layers: dict[str, Any] = {name: ws.read(name) if ws.has(name) else None for name in _UNIT_LAYERS}
+    layers.update({name: ws.read(name, columns=cols) if ws.has(name) else None for name, cols in _OPTIONAL.items()})
+    meta = dict(ws.meta)
+    kw: dict[str, Any] = {"month": m, "week": week, "as_of": as_of, "meta": meta, "workspace_name": ws.name,
+                          "controlled_share": controlled_share}
+    if main_highways := ws.meta_json("main_highways", None):
+        kw["main_highways"] = main_highways
+    if not ws.has("incidents") or any(layers[n] is None for n in _UNIT_LAYERS):
+        return build_report({**layers, "incidents": None}, **kw)  # says which layer is missing
+    span = time_span(ws, "incidents", "occurred_at")
+    data_start = meta_date(meta, "data_start") or (
+        span["first"].min().date() if len(span) else None)
+    if as_of is None or data_start is None:  # no incidents: the core says so
+        return build_report({**layers, "incidents": ws.read("incidents", max_features=1).iloc[:0]}, **kw)
+    start, end = report_period(m, as_of=as_of, timezone=ws.timezone, data_start=data_start, week=week,
+                               history_months=history_months)
+    have = set(ws.read("incidents", max_features=1).columns)
+    incidents = read_period(ws, "incidents", start=start, end=end,
+                            columns=[c for c in _INCIDENT_COLUMNS if c in have])
+    return build_report({**layers, "incidents": incidents}, data_start=data_start, **kw)
+
+
+def report_period(month: Any, *, as_of: dt.date, timezone: str, data_start: dt.date | None = None,
+                  week: str | None = None, history_months: int = 0) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[start, end)`` holding every window of the report of ``month``
+    (:func:`geo.reports.report_windows`), and ``history_months`` months before the month.
+
+    Raises
+    ------
+    InputError
+        As :func:`geo.reports.report_windows`.
+    """
+    from geo.reports import report_windows
+
+    windows = report_windows(month, as_of=as_of, timezone=timezone, data_start=data_start, week=week)
+    start = min(w.start for w in windows.values())
+    if history_months > 0:
+        before = (windows["month"].start.tz_localize(None) - pd.DateOffset(months=int(history_months)))
+        start = min(start, before.tz_localize(timezone))
+    return start, max(w.end for w in windows.values())
 
 
 def make_report(

@@ -46,9 +46,10 @@ from app.storage.workspace import (
     WorkspaceInfo,
     _from_storage,
     _now,
-    write_updates,
     _to_storage,
     _usable_geometries,
+    time_span_frame,
+    write_updates,
 )
 from geo.errors import InputError, WorkspaceError
 from geo.schema import DEFAULT_TIMEZONE, LAYERS, SCHEMA_VERSION
@@ -606,6 +607,31 @@ class PgWorkspace:
         with self._reading() as con:
             return int(con.execute(sql.SQL("SELECT count(*) FROM {}").format(
                 sql.Identifier(self.schema, layer))).fetchone()[0])
+
+    def time_span(self, layer: str, column: str, *, by: str | None = None) -> pd.DataFrame:
+        """The first and the last time of ``column`` in ``layer`` (per value of ``by`` when given),
+        computed by the server (``min``/``max``, ``GROUP BY``) without sending the rows; as
+        :meth:`app.storage.workspace.Workspace.time_span` gives it.
+
+        Raises
+        ------
+        WorkspaceError
+            When the layer, or the column, is not in the workspace.
+        """
+        entry = self._entry(layer)
+        for col in (column, by):
+            if col is not None and col not in entry.dtypes:
+                raise WorkspaceError(f"workspace '{self.location}', layer '{layer}' has no column '{col}'",
+                                     code="workspace.no_column", layer=layer, column=col)
+        c = sql.Identifier(column)
+        group = sql.SQL("{}, ").format(sql.Identifier(by)) if by else sql.SQL("")
+        query = sql.SQL("SELECT {}min({}), max({}) FROM {} WHERE {} IS NOT NULL").format(
+            group, c, c, sql.Identifier(self.schema, layer), c)
+        if by:
+            query += sql.SQL(" GROUP BY {}").format(sql.Identifier(by))
+        with self._reading() as con:
+            rows = con.execute(query).fetchall()
+        return time_span_frame(rows, by=by, tz=self.timezone)
 
     def info(self) -> WorkspaceInfo:
         """Layers with counts, geometry types and extents; CRS; extent in WGS84."""

@@ -370,6 +370,38 @@ class Workspace:
     def count(self, layer: str) -> int:
         return int(pyogrio.read_info(self.path, layer=layer)["features"])
 
+    def time_span(self, layer: str, column: str, *, by: str | None = None) -> pd.DataFrame:
+        """The first and the last time of ``column`` in ``layer`` (per value of ``by`` when given),
+        computed by SQLite without reading the rows (:func:`time_span_frame` says what comes back).
+
+        The times are kept as ISO text in the workspace's zone (:func:`_to_storage`), so their
+        order as text is their order in time (a zone with summer time: to the hour of the change).
+
+        Raises
+        ------
+        WorkspaceError
+            When the layer, or the column, is not in the workspace.
+        """
+        import sqlite3
+        from contextlib import closing
+
+        if layer not in self._layers:
+            raise WorkspaceError(
+                f"workspace '{self.path}' has no layer '{layer}' (it has: {', '.join(self.layers())})",
+                code="workspace.no_layer", layer=layer, layers=", ".join(self.layers()),
+            )
+        with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as con:
+            names = {str(r[1]) for r in con.execute(f"PRAGMA table_info({_quoted(layer)})")}
+            for col in (column, by):
+                if col is not None and col not in names:
+                    raise WorkspaceError(f"workspace '{self.path}', layer '{layer}' has no column '{col}'",
+                                         code="workspace.no_column", layer=layer, column=col)
+            c = _quoted(column)
+            group = f"{_quoted(by)}, " if by else ""
+            rows = con.execute(f"SELECT {group}min({c}), max({c}) FROM {_quoted(layer)} WHERE {c} IS NOT NULL"
+                               + (f" GROUP BY {_quoted(by)}" if by else "")).fetchall()
+        return time_span_frame(rows, by=by, tz=self.timezone)
+
     def info(self) -> WorkspaceInfo:
         """Layers with counts, geometry types and extents; CRS; extent in WGS84."""
         infos = []
@@ -444,6 +476,22 @@ class Workspace:
                     _write_layer(tmp, name, _to_storage(name, frame, self.timezone))
                 _write_meta(tmp, new_meta)
         return Workspace(self.path)
+
+
+def _quoted(name: str) -> str:
+    """An SQL identifier in double quotes."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def time_span_frame(rows: list[Any], *, by: str | None, tz: str) -> pd.DataFrame:
+    """Rows ``([by,] first, last)`` of a store's time-span query as a table: the ``by`` column
+    (when given), ``first`` and ``last`` (tz-aware, in ``tz``); no row without times."""
+    cols = ([by] if by else []) + ["first", "last"]
+    frame = pd.DataFrame([tuple(r) for r in rows if r[-1] is not None], columns=cols)
+    for col in ("first", "last"):
+        frame[col] = pd.to_datetime(frame[col].astype(object) if len(frame) else frame[col], utc=True,
+                                    format="ISO8601").dt.tz_convert(tz)
+    return frame
 
 
 def _meta_text(meta: Mapping[str, Any]) -> dict[str, str]:

@@ -65,6 +65,7 @@ places, kernel matrices), :mod:`~geo.forecast.methods` (the methods' scores),
 from __future__ import annotations
 
 from .backtest import MethodSpec, backtest
+from .methods import history_days
 from .oracle import demo_oracle
 from .params import BASELINES, DEFAULT_METHOD, DEFAULT_SHRINKAGE, METHODS, ShrinkageParams
 from .places import grid_cells
@@ -83,6 +84,7 @@ __all__ = [
     "demo_oracle",
     "forecast",
     "grid_cells",
+    "history_days",
     "score_ranking",
     "tune_shrinkage",
 ]

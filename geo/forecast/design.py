@@ -38,6 +38,9 @@ class _Design:
         self.t = ((local - origin) / _DAY).to_numpy(float)
         self.place = _locate(incidents, places, self.x, self.y)
         self.inside = self.place >= 0
+        #: Days since ``origin`` of the first incident of the whole history when the incidents are
+        #: only the part a method reads (:func:`geo.forecast.history_days`); None: the first given.
+        self.first: float | None = None
         self._kernels: dict[tuple[str, float], sparse.csr_matrix] = {}
 
     def jan1(self, tau: float) -> float:
@@ -161,7 +164,10 @@ def _locate(incidents: gpd.GeoDataFrame, places: _Places, x: np.ndarray, y: np.n
 
 
 def _prepare(incidents: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *, categories: Any = None,
-             origin: Any = None) -> _Design:
+             origin: Any = None, first_at: Any = None) -> _Design:
+    """The design of ``incidents`` on ``cells``; ``first_at``: the time of the first incident of the
+    whole history (selected by ``categories``) when ``incidents`` hold only a recent part of it (the
+    weeks are then counted from its year, as from the first incident of the whole)."""
     if not isinstance(incidents, gpd.GeoDataFrame):
         raise InputError("incidents must be a GeoDataFrame of points with 'occurred_at'",
                          code="points.not_points", what="incidents")
@@ -179,6 +185,13 @@ def _prepare(incidents: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *, categories
         raise InputError("incidents must be points", code="points.not_points", what="incidents")
     occ = pd.to_datetime(inc["occurred_at"])
     tz = getattr(occ.dt, "tz", None)
+    first_local = None
+    if first_at is not None:
+        first_local = pd.Timestamp(first_at)
+        if first_local.tzinfo is not None:
+            first_local = first_local.tz_convert(tz).tz_localize(None) if tz is not None else first_local.tz_localize(None)
+        if origin is None:
+            origin = pd.Timestamp(year=first_local.year, month=1, day=1)
     if origin is None:
         if len(inc) == 0:
             raise InputError("no incidents to forecast from", code="data.no_incidents_selected")
@@ -188,4 +201,7 @@ def _prepare(incidents: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, *, categories
     origin = pd.Timestamp(origin)
     if origin.tzinfo is not None:
         origin = origin.tz_convert(tz).tz_localize(None) if tz is not None else origin.tz_localize(None)
-    return _Design(inc, _places(cells), origin.normalize(), tz)
+    d = _Design(inc, _places(cells), origin.normalize(), tz)
+    if first_local is not None:
+        d.first = (first_local - d.origin) / _DAY
+    return d

@@ -70,7 +70,10 @@ def _shrinkage_weights(d: _Design, tau: float, p: ShrinkageParams) -> tuple[np.n
     lo = tau - 7 * p.history_weeks
     before = d.t < tau
     inwin = (d.t >= lo) & before
-    first = float(np.floor(d.t[before].min())) if before.any() else tau
+    if d.first is not None:  # only the recent part of the history was read: its first incident is known
+        first = float(np.floor(d.first)) if d.first < tau else tau
+    else:
+        first = float(np.floor(d.t[before].min())) if before.any() else tau
     span = (tau - max(lo, first)) / 7.0
     if math.isinf(p.tau_weeks):
         return inwin.astype(float), max(span, 1.0 / 7.0)
@@ -102,6 +105,45 @@ def _shrinkage(d: _Design, tau: float, p: ShrinkageParams) -> np.ndarray:
         if pros.sum() > 0 and rate.sum() > 0:
             rate = (1 - p.prospective) * rate + p.prospective * pros * (rate.sum() / pros.sum())
     return rate
+
+
+#: Weeks of history the expected total is scaled by (:func:`geo.forecast.forecast`, the mean of the
+#: last 13 weeks).
+RECENT_WEEKS = 13
+
+
+def history_days(method: str, params: Mapping[str, Any] | ShrinkageParams | None = None) -> float | None:
+    """How many days before the forecast start ``method`` (with ``params``) reads: incidents before
+    them weigh nothing in its scores nor in the expected total (the last :data:`RECENT_WEEKS`
+    weeks); ``None`` when it weighs the whole history (``decayed``, whose weights never reach zero,
+    ``shrinkage`` tuned on its own weeks, and a blend of either).
+
+    Raises
+    ------
+    InputError
+        An unknown method or parameter (as :func:`geo.forecast.forecast`).
+    """
+    days = _history_days(method, _resolve(method, params))
+    return None if days is None else max(days, 7.0 * RECENT_WEEKS)
+
+
+def _history_days(method: str, p: Mapping[str, Any]) -> float | None:
+    if method in ("naive_recent", "naive_long", "retro_kde", "prospective"):
+        return 7.0 * float(p["weeks"])
+    if method == "naive_since_jan":
+        return 366.0  # 1 January of the year of the day before the start
+    if method == "last_year":
+        return 364.0 + 7.0 * float(p["widen_weeks"])
+    if method == "blend":
+        parts = [_history_days(name, _resolve(name, None)) for name in p["weights"]]
+        return None if any(v is None for v in parts) else max(parts, default=0.0)  # type: ignore[type-var]
+    if method == "shrinkage" and "tuning" not in p:
+        s = p["shrinkage"]
+        days = 7.0 * float(s.history_weeks)
+        if s.prospective > 0:
+            days = max(days, 7.0 * float(_DEFAULT_PARAMS["prospective"]["weeks"]))
+        return days
+    return None
 
 
 def _resolve(method: str, params: Mapping[str, Any] | ShrinkageParams | None) -> dict[str, Any]:

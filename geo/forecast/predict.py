@@ -12,7 +12,7 @@ import pandas as pd
 from geo.errors import InputError
 
 from .design import _Design, _prepare
-from .methods import _method_scores, _resolve
+from .methods import _method_scores, _resolve, history_days
 from .params import _DAY, DEFAULT_METHOD, ShrinkageParams
 from .tuning import _Grid, _tune
 
@@ -36,6 +36,7 @@ def forecast(
     method: str = DEFAULT_METHOD,
     params: Mapping[str, Any] | ShrinkageParams | None = None,
     categories: Iterable[str] | str | None = None,
+    first_at: Any = None,
 ) -> pd.DataFrame:
     """Rank places by forecast risk for the ``horizon_days`` after ``as_of``.
 
@@ -55,6 +56,11 @@ def forecast(
         :class:`ShrinkageParams` or a dict of its fields.
     categories
         Optional category codes or groups to forecast (e.g. ``two_robberies_one_theft``).
+    first_at
+        When ``incidents`` hold only the last :func:`~geo.forecast.history_days` days before the
+        forecast start (a long history read in part), the time of the first incident of the whole
+        history (of ``categories``): the result is then the whole history's. Not for a method
+        that reads the whole history (``history_days`` None).
 
     Returns
     -------
@@ -65,7 +71,10 @@ def forecast(
     flagged down to this rank).
     """
     p = _resolve(method, params)
-    d = _prepare(incidents, cells, categories=categories)
+    if first_at is not None and history_days(method, params) is None:
+        raise InputError(f"forecast method {method!r} weighs the whole history: give all incidents, not first_at",
+                         code="forecast.whole_history", method=str(method))
+    d = _prepare(incidents, cells, categories=categories, first_at=first_at)
     tau = _as_of_tau(d, as_of)
     tcfg = p.get("tuning")
     if tcfg:
