@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from geo.schema import DEFAULT_TIMEZONE
 from app.cli.options import (
     HostOpt,
     JsonOpt,
@@ -29,6 +28,7 @@ from app.cli.options import (
     say,
     workspace_location,
 )
+from geo.schema import DEFAULT_TIMEZONE
 
 __all__ = ["DEFAULT_DEMO_WORKSPACE", "demo", "info", "init", "serve", "worker"]
 
@@ -180,8 +180,9 @@ def worker(
 
 
 def init(
-    workspace: Annotated[Path, typer.Argument(help="Workspace file (.gpkg) to create.", show_default=False,
-                                              parser=workspace_location, metavar="WORKSPACE")],
+    workspace: Annotated[Path, typer.Argument(
+        help="Workspace file (.gpkg) to create, or postgresql://USER@HOST[:PORT]/DB?schema=NAME (a new schema).",
+        show_default=False, parser=workspace_location, metavar="WORKSPACE")],
     osm: Annotated[Path | None, typer.Option("--osm", help="OSM extract: .osm, .osm.bz2, .osm.gz or .osm.pbf.")] = None,
     place: Annotated[
         str | None, typer.Option("--place", help="Download a place's streets through osmnx (needs internet).")
@@ -198,26 +199,27 @@ def init(
     timezone: Annotated[
         str, typer.Option("--timezone", help="Time zone of the district (IANA name).")
     ] = DEFAULT_TIMEZONE,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing workspace file.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing workspace file (never a schema in PostgreSQL).")
+    ] = False,
     as_json: JsonOpt = False,
     lang: LangOpt = "zh-CN",
 ) -> None:
-    """Create a workspace from an OSM extract and/or a boundary, offline."""
+    """Create a workspace from an OSM extract and/or a boundary, offline (a .gpkg file, or a new schema)."""
     from app.services.workspace import init_workspace
 
     lang = language(lang)
-    with planner_errors(lang):
-        file_made(str(workspace), "init")
-        with progress_bar(lang=lang) as report:
-            ws, summary = init_workspace(workspace, osm=osm, place=place, boundary=boundary,
-                                         boundary_coords=boundary_coords, crs=crs, timezone=timezone,
-                                         overwrite=overwrite,
-                                         progress=report)
-    record_audit(ws.path, "init", osm=osm, boundary=boundary, crs=ws.crs.to_string())
+    with planner_errors(lang), progress_bar(lang=lang) as report:
+        ws, summary = init_workspace(workspace, osm=osm, place=place, boundary=boundary,
+                                     boundary_coords=boundary_coords, crs=crs, timezone=timezone,
+                                     overwrite=overwrite,
+                                     progress=report)
+    record_audit(workspace, "init", osm=osm, boundary=boundary, crs=ws.crs.to_string())
     if as_json:
         typer.echo(json.dumps({"workspace": ws.info().as_dict(), **summary}, ensure_ascii=False, indent=2, default=str))
         return
-    console.print(say("cli.init.done", lang, path=str(ws.path), crs=ws.crs.to_string()), highlight=False)
+    console.print(say("cli.init.done", lang, path=str(getattr(ws, "location", ws.path)), crs=ws.crs.to_string()),
+                  highlight=False)
     print_info(ws.info(), lang)
 
 

@@ -68,6 +68,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{url}: patrolnet does not back up a PostgreSQL workspace itself; use the database's tools (pg_dump of "
               "schema {schema}, pg_restore), or copy it to a .gpkg file (patrolnet workspace copy URL copy.gpkg)",
     },
+    "error.storage.pg_init_exists": {
+        "zh-CN": "{url} 中的模式“{schema}”已有数据表；“patrolnet {command}”只在新的模式中建立工作区，不会替换已有的"
+                 "（其中的用户、记录和审计日志会一并丢失）：请换一个新的模式名（?schema=名称），或由数据库管理员"
+                 "先用 pg_dump 备份、再删除该模式",
+        "en": "schema '{schema}' of {url} already holds tables; 'patrolnet {command}' makes a workspace in a new schema and "
+              "does not replace one (its users, records and audit log would go with it): give a new schema "
+              "(?schema=NAME), or have the database's administrator drop that one after a pg_dump",
+    },
     "error.storage.pg_create": {
         "zh-CN": "“patrolnet {command}”只能生成 .gpkg 工作区文件，不能直接写入 {url}；请先生成文件（如 ws.gpkg），"
                  "再复制进数据库（patrolnet workspace copy ws.gpkg 地址），之后即可用该地址启动网页服务",

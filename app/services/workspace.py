@@ -12,10 +12,13 @@ from typing import Any
 
 from app.services.backups import backup_before
 from app.services.imports import read_boundary
-from app.storage import open_store
+from app.services.workspace_copy import copy_workspace
+from app.storage import is_url, open_store
+from app.storage.pg import parse_location
+from app.storage.pg_layers import connect, public_url
 from app.storage.users import DEMO_PASSWORD, UserStore
 from app.storage.workspace import Workspace, create_workspace
-from geo.errors import InputError
+from geo.errors import InputError, WorkspaceError
 from geo.progress import Progress, no_progress
 from geo.schema import DEFAULT_TIMEZONE, MAIN_HIGHWAYS
 
@@ -141,13 +144,19 @@ def init_workspace(
     """Create a workspace from an OSM extract (or a place name, online only) and/or a boundary.
 
     Returns the workspace and a summary (OSM statistics, where the boundary came from). A workspace
-    it replaces (``overwrite``) is backed up first.
+    it replaces (``overwrite``) is backed up first. ``path`` may be a ``postgresql://...?schema=NAME``
+    location: the workspace is made in a new schema (:func:`_init_in_database`).
 
     Raises
     ------
     InputError
         Nothing to build from, both an extract and a place, a bad boundary or time zone.
+    WorkspaceError
+        A ``postgresql://`` location whose schema already holds tables (``storage.pg_init_exists``).
     """
+    if is_url(path):
+        return _init_in_database(str(path), osm=osm, place=place, boundary=boundary,
+                                 boundary_coords=boundary_coords, crs=crs, timezone=timezone, progress=progress)
     import geopandas as gpd
     import shapely
 
@@ -206,3 +215,36 @@ def init_workspace(
                           meta={"main_highways": list(MAIN_HIGHWAYS), **osm_meta})
     report("write workspace", 1.0)
     return ws, summary
+
+
+def _init_in_database(url: str, **options: Any) -> tuple[Workspace, dict[str, Any]]:
+    """``patrolnet init`` of a ``postgresql://`` location: the workspace is made as a ``.gpkg`` file in
+    a temporary folder and copied into a new schema in one transaction
+    (:func:`app.services.workspace_copy.copy_workspace`: nothing is left in the database when it
+    fails). A schema that already holds tables is refused, with or without ``overwrite``: replacing it
+    would drop its users, records and audit log with it (a file's stay beside it); that is the
+    database administrator's decision, after a ``pg_dump``.
+
+    Raises
+    ------
+    WorkspaceError
+        The schema already holds tables (``storage.pg_init_exists``), or the server refused the copy.
+    """
+    import tempfile
+
+    shown = public_url(url)
+    schema = parse_location(url)[1]
+    with connect(url) as con:  # refused before the extract is read, not after
+        tables = con.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                             "WHERE n.nspname = %s", (schema,)).fetchone()[0]
+    if tables:
+        raise WorkspaceError(
+            f"schema '{schema}' of {shown} already holds tables; 'patrolnet init' makes a workspace in a new "
+            f"schema and does not replace one (its users, records and audit log would go with it): give a new "
+            f"schema (?schema=NAME), or have the database's administrator drop that one after a pg_dump",
+            code="storage.pg_init_exists", url=shown, schema=schema, command="init")
+    with tempfile.TemporaryDirectory(prefix="patrolnet-init-") as folder:
+        made, summary = init_workspace(Path(folder) / f"{schema}.gpkg", **options)
+        copied = copy_workspace(made.path, url)
+    summary["copy"] = copied.as_dict()
+    return open_workspace(url), summary

@@ -6,7 +6,8 @@ throwaway schema with ``patrolnet workspace copy``; the same import into a copy 
 give the same layer, row for row and value for value. A bad file gives the same error (file, row,
 column) and leaves the schema's layer as it was; a write that fails inside its transaction writes
 nothing; readers running during an import see the layer before or after it, never half of it
-(Vancouver's 16,827 thefts, in UTM).
+(Vancouver's 16,827 thefts, in UTM). ``patrolnet init URL`` makes the same workspace in a new schema
+as in a file, and refuses a schema that already holds tables.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from tests.pg import pg_url  # noqa: F401 - the fixture
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SF_CSV = DATA / "incidents" / "san_francisco_robbery_2019.csv"
+SF_OSM = DATA / "osm" / "san_francisco_mission.osm.bz2"
 runner = CliRunner()
 
 
@@ -49,7 +51,7 @@ def sf_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from app.services.workspace import init_workspace
 
     path = tmp_path_factory.mktemp("sf") / "sf.gpkg"
-    init_workspace(path, osm=DATA / "osm" / "san_francisco_mission.osm.bz2", timezone="America/Los_Angeles")
+    init_workspace(path, osm=SF_OSM, timezone="America/Los_Angeles")
     ensure_users(path)
     return path
 
@@ -249,3 +251,35 @@ def test_the_data_pages_upload_imports_into_the_schema(sf_gpkg: Path, tmp_path: 
     in_db = _sorted(open_workspace(url).read("incidents"))
     pd.testing.assert_frame_equal(pd.DataFrame(in_db.drop(columns="geometry")),
                                   pd.DataFrame(_sorted(Workspace(gpkg).read("incidents")).drop(columns="geometry")))
+
+
+def _layers(info: Any) -> list[tuple[str, str | None, int]]:
+    return [(layer.name, layer.geometry_type, layer.features) for layer in info.layers]
+
+
+def test_init_makes_the_workspace_in_a_new_schema_and_never_replaces_one(sf_gpkg: Path, tmp_path: Path,
+                                                                        pg_url: str) -> None:  # noqa: F811
+    url = f"{pg_url}?schema=sf_init"
+    done = _run("init", url, "--osm", SF_OSM, "--timezone", "America/Los_Angeles", "--json")
+    assert done.exit_code == 0, done.output
+    in_db, on_file = open_workspace(url), Workspace(sf_gpkg)  # the file: made by init_workspace the same way
+    assert _layers(in_db.info()) == _layers(on_file.info())
+    assert in_db.crs == on_file.crs and in_db.timezone == "America/Los_Angeles"
+    edges = [_sorted_by(ws.read("road_edges"), "edge_id") for ws in (in_db, on_file)]
+    pd.testing.assert_frame_equal(pd.DataFrame(edges[0].drop(columns="geometry")),
+                                  pd.DataFrame(edges[1].drop(columns="geometry")))
+    assert [e.action for e in open_store(url).audit().read(limit=10)] == ["init"]
+    # the new schema takes an import at once
+    assert _run("import", url, "incidents", _input(tmp_path, "first"), "--tolerance-m", "0").exit_code == 0
+    version = PgStore(url).version()
+    for lang, said in (("en", "already holds tables"), ("zh-CN", "已有数据表")):
+        again = _run("init", url, "--osm", SF_OSM, "--overwrite", "--lang", lang)
+        assert again.exit_code == 2 and said in again.output and "pg_dump" in again.output, again.output
+    assert PgStore(url).version() == version and open_workspace(url).has("incidents")
+    # demo still makes a file only, and says how to get one into the database
+    demo = _run("demo", "--no-serve", "--workspace", url, "--lang", "en")
+    assert demo.exit_code == 2 and "workspace copy ws.gpkg" in demo.output, demo.output
+
+
+def _sorted_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    return frame.sort_values(column).reset_index(drop=True)

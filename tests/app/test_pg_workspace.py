@@ -5,7 +5,7 @@ The demo district, split into beats and given the test users, is copied into a t
 (``patrolnet workspace copy``); the app made on the URL signs users in against the schema's users,
 serves the same layers (also by bbox) and headline figures as the app on the file, runs a routes
 job whose files download and whose plan is recorded in the schema, and writes its audit log there.
-The commands that work on it (``info``, ``users list``, ``audit``, ``plans list``) do (``import``:
+The commands that work on it (``info``, ``users list``, ``audit``, ``plans list``) do (``import``, ``init``:
 tests/app/test_pg_imports.py); the ones that cannot (``backup``, ``demo``) refuse it saying what to
 do, in zh-CN and English.
 """
@@ -198,7 +198,6 @@ def test_commands_take_the_url(pg_ws: str) -> None:
 
 
 @pytest.mark.parametrize("args, said", [
-    (("init", "{url}"), ("只能生成 .gpkg", "patrolnet workspace copy ws.gpkg")),
     (("demo", "--no-serve", "--workspace", "{url}"), ("只能生成 .gpkg", "patrolnet serve")),
     (("backup", "{url}"), ("pg_dump", "不自行备份")),
 ])
