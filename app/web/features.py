@@ -108,8 +108,9 @@ def layer_geojson_bytes(
     ``simplify_m`` simplifies the returned geometries by that many metres (working CRS).
     ``frames(name)`` returns the whole layer (e.g. from a cache; filtered in memory with a spatial
     index); without it the layer is read from the file with the bbox. ``texts(name, columns,
-    simplify_m)`` returns every feature of that whole layer already written as GeoJSON text (e.g.
-    cached per workspace version: see :func:`cached_texts`), so that a request only selects rows.
+    simplify_m, rows)`` returns those rows of that whole layer as GeoJSON text, from parts written
+    once (e.g. cached per workspace version: see :func:`cached_texts`), so that a request only
+    selects and joins.
 
     Raises
     ------
@@ -149,7 +150,7 @@ def layer_geojson_bytes(
         else:
             rows = np.arange(0 if area is not None else len(full))
         if texts is not None and len(rows[offset: offset + limit]) > _FEW:  # written once for the layer: select, join
-            features = list(texts(name, None if columns is None else tuple(columns), simplify_m)[rows[offset: offset + limit]])
+            features = texts(name, None if columns is None else tuple(columns), simplify_m, rows[offset: offset + limit])
             return _collection(name, features, matched=len(rows), limit=limit, offset=offset, bbox=bbox)
         frame = full.iloc[rows]
         if columns is not None:
@@ -173,8 +174,9 @@ def _collection(name: str, features: list[str], *, matched: int, limit: int, off
     return text.encode("utf-8")
 
 
-#: ``texts(name, columns, simplify_m)``: every feature of a whole layer as GeoJSON text.
-TextSource = Callable[[str, "tuple[str, ...] | None", float], np.ndarray]
+#: ``texts(name, columns, simplify_m, rows)``: those rows (positions) of a whole layer as GeoJSON
+#: Feature texts.
+TextSource = Callable[[str, "tuple[str, ...] | None", float, np.ndarray], list[str]]
 
 
 def simplify_step(simplify_m: float) -> float:
@@ -189,37 +191,33 @@ def simplify_step(simplify_m: float) -> float:
 
 def cached_texts(cached: Callable[..., Any], frames: FrameSource, crs: Callable[[], str], *,
                  whole: tuple[Callable[..., Any], FrameSource] | None = None) -> TextSource:
-    """A :data:`TextSource` whose texts are written once per workspace version, layer, columns and
-    simplification step (``cached(*key, make=...)``, e.g. :meth:`app.web.state.AppState.cached`):
-    a view of the district's streets is then a spatial-index query and a join, not thousands of
-    features written again for each request.
+    """A :data:`TextSource` whose parts are written once per workspace version and layer
+    (``cached(*key, make=...)``, e.g. :meth:`app.web.state.AppState.cached`): each feature's head
+    (its id and geometry) once per simplification step, and its properties once per set of columns.
+    A view of the district's streets is then a spatial-index query and a join, not thousands of
+    features written again for each request; a client asking for other columns (a script, QGIS)
+    costs the properties, not the geometries again.
 
-    ``whole`` (``(cached, frames)`` of the unscoped workspace): the features are written once for
-    the whole layer and a scope's (a station's rows, cut from the whole layer with its row labels)
-    are picked from them, so that every scope does not write its own."""
-    def write(frame: pd.DataFrame, columns: tuple[str, ...] | None, step: float, name: str) -> np.ndarray:
-        if columns is not None:
-            frame = frame[list(columns) + ([frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else [])]
-        return np.array(_feature_texts(name, frame, crs(), step), dtype=object)
-
-    def texts(name: str, columns: tuple[str, ...] | None, simplify_m: float) -> np.ndarray:
-        step = simplify_step(simplify_m)
-        if whole is None:
-            return cached("layer-texts", name, columns, step,  # type: ignore[no-any-return]
-                          make=lambda: write(frames(name), columns, step, name))
-        whole_cached, whole_frames = whole
-
-        def pick() -> np.ndarray:
-            frame, base = frames(name), whole_frames(name)
-            labels = frame.index.to_numpy()
+    ``whole`` (``(cached, frames)`` of the unscoped workspace): the parts are written once for the
+    whole layer and a scope's rows (a station's, cut from the whole layer with its row labels) are
+    picked from them, so that every scope does not write its own."""
+    def part(kind: str, name: str, arg: Any, write: Callable[[pd.DataFrame], np.ndarray],
+             rows: np.ndarray) -> np.ndarray:
+        if whole is not None:
+            whole_cached, whole_frames = whole
+            labels = frames(name).index.to_numpy()[rows]
+            base = whole_frames(name)
             if (isinstance(base.index, pd.RangeIndex) and base.index.start == 0 and base.index.step == 1
                     and labels.dtype.kind in "iu" and (not len(labels) or (labels.min() >= 0 and labels.max() < len(base)))):
-                all_texts = whole_cached("layer-texts", name, columns, step,
-                                         make=lambda: write(base, columns, step, name))
-                return all_texts[labels]  # type: ignore[no-any-return]
-            return write(frame, columns, step, name)  # rows that are not the whole layer's: written for the scope
+                return whole_cached(kind, name, arg, make=lambda: write(base))[labels]  # type: ignore[no-any-return]
+            # rows that are not the whole layer's: written for the scope
+        return cached(kind, name, arg, make=lambda: write(frames(name)))[rows]  # type: ignore[no-any-return]
 
-        return cached("layer-texts-picked", name, columns, step, make=pick)  # type: ignore[no-any-return]
+    def texts(name: str, columns: tuple[str, ...] | None, simplify_m: float, rows: np.ndarray) -> list[str]:
+        step = simplify_step(simplify_m)
+        heads = part("layer-heads", name, step, lambda frame: _feature_heads(name, frame, crs(), step), rows)
+        tails = part("layer-tails", name, columns, lambda frame: _feature_tails(_properties(frame, columns)), rows)
+        return [h + t_ for h, t_ in zip(heads, tails)]
     return texts
 
 
@@ -240,9 +238,17 @@ def _column_values(col: pd.Series) -> list[Any]:
     return [to_jsonable(v) for v in col.astype(object).tolist()]
 
 
-def _feature_texts(name: str, page: pd.DataFrame, crs: str, simplify_m: float) -> list[str]:
-    if isinstance(page, gpd.GeoDataFrame):
-        geoms = page.geometry.to_numpy()
+def _properties(frame: pd.DataFrame, columns: tuple[str, ...] | list[str] | None) -> pd.DataFrame:
+    """The frame's attribute columns (``columns`` of them when given), without its geometry."""
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return pd.DataFrame(frame[list(columns)]) if columns is not None else pd.DataFrame(frame)
+
+
+def _feature_heads(name: str, frame: pd.DataFrame, crs: str, simplify_m: float) -> np.ndarray:
+    """Each feature's text up to its properties: ``{"type":"Feature","id":..,"geometry":..,"properties":``."""
+    if isinstance(frame, gpd.GeoDataFrame):
+        geoms = frame.geometry.to_numpy()
         if simplify_m > 0 and len(geoms):
             geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
         geoms = _project(geoms, _transformer(crs, WGS84))
@@ -250,20 +256,26 @@ def _feature_texts(name: str, page: pd.DataFrame, crs: str, simplify_m: float) -
         missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
         texts = shapely.to_geojson(np.where(missing, None, geoms))
         geo_text = ["null" if m else g for m, g in zip(missing, texts)]
-        props = pd.DataFrame(page.drop(columns=page.geometry.name))
     else:
-        geo_text = ["null"] * len(page)
-        props = pd.DataFrame(page)
-    id_col = _id_column(name, props.columns)
+        geo_text = ["null"] * len(frame)
+    id_col = _id_column(name, [str(c) for c in frame.columns])
+    ids = _column_values(frame[id_col]) if id_col is not None else [None] * len(frame)
+    return np.array(['{"type":"Feature",' + (f'"id":{_dumps(ident)},' if ident is not None else "")
+                     + '"geometry":' + g + ',"properties":' for ident, g in zip(ids, geo_text)], dtype=object)
+
+
+def _feature_tails(props: pd.DataFrame) -> np.ndarray:
+    """Each feature's properties and the end of its text: ``{...}}``."""
     cols = [str(c) for c in props.columns]
     values = [_column_values(props[c]) for c in props.columns]
-    ids = values[cols.index(id_col)] if id_col is not None else None
-    out = []
-    for i, row in enumerate(zip(*values) if values else [()] * len(page)):
-        ident = ids[i] if ids is not None else None
-        out.append('{"type":"Feature",' + (f'"id":{_dumps(ident)},' if ident is not None else "")
-                   + '"geometry":' + geo_text[i] + ',"properties":' + _dumps(dict(zip(cols, row))) + "}")
-    return out
+    rows = zip(*values) if values else [()] * len(props)
+    return np.array([_dumps(dict(zip(cols, row))) + "}" for row in rows], dtype=object)
+
+
+def _feature_texts(name: str, page: pd.DataFrame, crs: str, simplify_m: float) -> list[str]:
+    heads = _feature_heads(name, page, crs, simplify_m)
+    tails = _feature_tails(_properties(page, None))
+    return [h + t_ for h, t_ in zip(heads, tails)]
 
 
 def _layer_columns(ws: Workspace, name: str) -> list[str]:

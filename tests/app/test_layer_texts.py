@@ -1,5 +1,6 @@
-"""The layers API writes each layer's features once per workspace version (``cached_texts``): the
-answers are the same bytes as writing the selected features for each request."""
+"""The layers API writes each layer's features once per workspace version (``cached_texts``: heads
+with the geometry once per simplification step, properties once per set of columns): the answers
+are the same bytes as writing the selected features for each request."""
 
 from __future__ import annotations
 
@@ -53,9 +54,21 @@ def test_cached_features_are_the_features_written_per_request(demo_workspace_fil
             direct = layer_geojson_bytes(ws, layer, frames=frame, **kw)
             assert layer_geojson_bytes(ws, layer, frames=frame, texts=texts, **kw) == direct
             large += json.loads(direct)["numberReturned"] > 200
-    # written once for the whole layer when an answer is large, then only selected; a small answer
-    # (a view's one-feature count) is written as asked and makes nothing
-    assert large and len(made) == 1
+    # written once for the whole layer when an answer is large (geometries, properties), then only
+    # selected; a small answer (a view's one-feature count) is written as asked and makes nothing
+    assert large and sorted(k[0] for k in made) == ["layer-heads", "layer-tails"]
+
+
+def test_other_columns_cost_their_properties_not_the_geometries_again(demo_workspace_file: Path) -> None:
+    ws = Workspace(demo_workspace_file)
+    frame, texts, made = _sources(ws)
+    for props, tol in ((["highway", "name"], 2.0), (["name", "highway", "length_m"], 2.0), (["highway", "name"], 4.0)):
+        kw = {"properties": props, "simplify_m": tol, "limit": 10_000}
+        assert layer_geojson_bytes(ws, "road_edges", frames=frame, texts=texts, **kw) == \
+            layer_geojson_bytes(ws, "road_edges", frames=frame, **kw)
+    assert sorted(k[:3] for k in made) == [("layer-heads", "road_edges", 2.0), ("layer-heads", "road_edges", 4.0),
+                                           ("layer-tails", "road_edges", ("edge_id", "highway", "name")),
+                                           ("layer-tails", "road_edges", ("edge_id", "name", "highway", "length_m"))]
 
 
 def test_the_simplification_is_cached_in_steps() -> None:
@@ -92,5 +105,5 @@ def test_a_station_gets_its_own_rows_picked_from_the_district_s_features(demo_wo
             assert layer_geojson_bytes(scoped, layer, frames=scoped_frame, texts=texts, **kw) == direct
             got = json.loads(direct)
             assert got["numberMatched"] < len(district_frame(layer))  # the station's rows, not the district's
-    # the whole layer written once per layer and the station's rows picked from it
-    assert sorted(k[0] for k in made) == ["layer-texts", "layer-texts", "layer-texts-picked", "layer-texts-picked"]
+    # the whole layer's parts written once per layer and the station's rows picked from them
+    assert sorted(k[0] for k in made) == ["layer-heads", "layer-heads", "layer-tails", "layer-tails"]
