@@ -74,10 +74,11 @@ def forecast_history(ws: Workspace, *, as_of: dt.date, method: str | None = None
     from geo.hotspots import select_incidents
 
     days = history_days(method or DEFAULT_METHOD)
-    span = time_span(ws, "incidents", "occurred_at", by="category") if ws.has("incidents") else pd.DataFrame()
+    by = "category" if categories else None  # (without: the store's index answers)
+    span = time_span(ws, "incidents", "occurred_at", by=by) if ws.has("incidents") else pd.DataFrame()
     if days is None or span.empty:
         return _incidents(ws, "forecast from"), None
-    chosen = select_incidents(span, categories=list(categories) if categories else None)
+    chosen = select_incidents(span, categories=list(categories)) if categories else span
     first_at = chosen["first"].min() if len(chosen) else None
     tz = ws.timezone
     begin = pd.Timestamp(as_of + dt.timedelta(days=1)).tz_localize(tz)  # the forecast starts the next day

@@ -297,9 +297,10 @@ def _check_name(name: str) -> None:
                          code="storage.pg_layer_name", layer=name)
 
 
-def _index_name(name: str) -> str:
-    label = f"{name}_geom_gist"
-    return label if len(label.encode("utf-8")) <= 63 else f"gist_{hashlib.sha1(name.encode()).hexdigest()[:20]}"
+def _index_name(name: str, column: str = "geom", kind: str = "gist") -> str:
+    label = f"{name}_{column}_{kind}"
+    key = name if column == "geom" else f"{name}.{column}"
+    return label if len(label.encode("utf-8")) <= 63 else f"{kind}_{hashlib.sha1(key.encode()).hexdigest()[:20]}"
 
 
 def create_catalog(con: psycopg.Connection[Any], schema: str) -> None:
@@ -355,6 +356,9 @@ def write_stored(con: psycopg.Connection[Any], schema: str, stored: StoredLayer,
     if geo:
         con.execute(sql.SQL("CREATE INDEX {} ON {} USING GIST (geom)").format(
             sql.Identifier(_index_name(stored.name)), table))
+    for col in (c for c, d in stored.dtypes.items() if d == "tztext"):  # a period read and a time span use it
+        con.execute(sql.SQL("CREATE INDEX {} ON {} ({})").format(
+            sql.Identifier(_index_name(stored.name, col, "btree")), table, sql.Identifier(col)))
     con.execute(sql.SQL("ANALYZE {}").format(table))
     con.execute(sql.SQL(
         "INSERT INTO {} (name, position, geometry_type, srid, crs, columns) VALUES (%s, %s, %s, %s, %s, %s) "
