@@ -15,21 +15,15 @@ scope, projects it to EPSG:3857 and indexes it (STRtree); a tile is then an inde
 the tile plus :data:`BUFFER`, a simplification to one tile unit (so detail below a pixel at that
 zoom is dropped), the shift to tile units, and the encoding by the ``mapbox-vector-tile`` library.
 It reads only through the workspace's ``layers``/``has``/``read``, so it serves any backend's
-workspace (a PostgreSQL one too, from memory) until that backend has a source of its own.
+workspace (a PostgreSQL one too, from memory: the reference the PostGIS tiles are tested against,
+and their fallback for a layer whose CRS PostGIS does not know).
 
-A PostGIS source (``PgTileSource``, for ``postgresql://`` workspaces; not written yet) implements
-the same method with one query per tile, the same extent, buffer and properties::
-
-    SELECT ST_AsMVT(t, :layer, 4096, 'geom', :id_column) FROM (
-      SELECT ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(:z, :x, :y), 4096, 64, true)
-             AS geom, <columns of properties_of(...)>
-      FROM <schema>.<layer>
-      WHERE geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => 64.0 / 4096), <working srid>)
-        AND <the scope's cut: station_id = :station, else ST_Intersects(geom, :station_area)>) AS t
-
-using :func:`parse_address` for the request and :func:`properties_of` for the columns, so both
-backends refuse the same requests with the same messages. Caching (keyed by the workspace's
-version and the scope) belongs to the caller (``app.web.vector_tiles``), whichever the source.
+:class:`app.storage.pg_tiles.PgTileSource` (``postgresql://`` workspaces) implements the same
+method with one ``ST_AsMVT`` query per tile in the database, the same extent, buffer, properties and
+refusals (it calls :func:`parse_address`, :func:`require_layer`, :func:`properties_of` and
+:func:`no_geometry` of this module). ``app.web.vector_tiles.open_source`` picks the source by
+backend; caching (keyed by the workspace's version and the scope) belongs to that caller, whichever
+the source.
 """
 
 from __future__ import annotations
@@ -57,7 +51,7 @@ from geo.jsonsafe import to_jsonable
 from geo.schema import LAYERS
 
 __all__ = ["BUFFER", "EXTENT", "MAX_ZOOM", "MEDIA_TYPE", "GpkgTileSource", "VectorTileSource", "id_column",
-           "parse_address", "properties_of", "tile_bounds"]
+           "no_geometry", "parse_address", "properties_of", "require_layer", "tile_bounds"]
 
 #: Tile units per tile side (the MVT default; MapLibre and Leaflet.VectorGrid expect it).
 EXTENT = 4096
@@ -166,14 +160,31 @@ class _Prepared:
     ids: list[int] | None
 
 
+class _Double(float):
+    """A float that stays a float in the tile: ``mapbox-vector-tile`` shares one value among the
+    features of a tile by equality, so without this a ``0.0`` after an int ``0`` (or a ``4.0`` after
+    a ``4``) of another column would be sent as that int (PostGIS ``ST_AsMVT`` keeps the types apart)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Double and float(self) == float(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((_Double, float(self)))
+
+
 def _mvt_values(col: pd.Series) -> list[Any]:
-    """A column as values an MVT can carry: str, int, float, bool; ``None`` for missing ones;
-    times as ISO text, anything else as its JSON text."""
+    """A column as values an MVT can carry: str, int, float (kept a float: :class:`_Double`), bool;
+    ``None`` for missing ones; times as ISO text, anything else as its JSON text."""
     dtype = col.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
         return [None if pd.isna(v) else pd.Timestamp(v).isoformat() for v in col]
     if pd.api.types.is_float_dtype(dtype):
-        return [float(v) if v is not None and math.isfinite(v) else None
+        return [_Double(v) if v is not None and math.isfinite(v) else None
                 for v in col.astype("float64").to_numpy(na_value=np.nan).tolist()]
     if (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)) and \
             not isinstance(dtype, pd.api.extensions.ExtensionDtype):
@@ -181,7 +192,9 @@ def _mvt_values(col: pd.Series) -> list[Any]:
     out: list[Any] = []
     for v in col.astype(object).tolist():
         v = to_jsonable(v)
-        if isinstance(v, (dt.date, dt.datetime)):
+        if isinstance(v, float):
+            v = _Double(v) if math.isfinite(v) else None
+        elif isinstance(v, (dt.date, dt.datetime)):
             v = v.isoformat()
         elif v is not None and not isinstance(v, (str, bool, int, float)):
             v = json.dumps(v, ensure_ascii=False, separators=(",", ":"))
@@ -189,10 +202,35 @@ def _mvt_values(col: pd.Series) -> list[Any]:
     return out
 
 
+def require_layer(ws: Any, view: Any, layer: str) -> None:
+    """Refuse a tile of ``layer`` that ``view`` (``ws`` as the asking scope sees it) may not give, as
+    every read of :class:`~app.storage.access.ScopedWorkspace` refuses it (both sources ask this).
+
+    Raises
+    ------
+    ForbiddenError
+        The scope's role may not read the layer.
+    WorkspaceError
+        No such layer (or ``meta``, which is no map layer).
+    """
+    if view.has(layer) and layer != "meta":
+        return
+    if layer != "meta" and ws.has(layer):
+        view.read(layer, max_features=0)  # a layer the role may not read: ForbiddenError
+    names = [n for n in view.layers() if n != "meta"]
+    raise WorkspaceError(f"the workspace has no layer '{layer}' (it has: {', '.join(names)})",
+                         code="workspace.no_layer", layer=layer, layers=", ".join(names))
+
+
+def no_geometry(name: str) -> InputError:
+    """The refusal of a tile of a layer without geometry (an attribute table)."""
+    return InputError(f"layer '{name}' has no geometry: it cannot be drawn as vector tiles; read it from "
+                      f"/api/v1/layers/{name}", code="tile.no_geometry", layer=name)
+
+
 def _prepare(name: str, frame: pd.DataFrame) -> _Prepared:
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
-        raise InputError(f"layer '{name}' has no geometry: it cannot be drawn as vector tiles; read it from "
-                         f"/api/v1/layers/{name}", code="tile.no_geometry", layer=name)
+        raise no_geometry(name)
     geoms = frame.geometry.to_numpy()
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     frame = frame[keep]
@@ -279,12 +317,7 @@ class GpkgTileSource:
     def prepared(self, layer: str, scope: Principal | None = None) -> _Prepared:
         """The layer as ``scope`` sees it, ready to cut (made once; see :class:`VectorTileSource`)."""
         view = self._view(scope)
-        if not view.has(layer) or layer == "meta":
-            if layer != "meta" and self._ws.has(layer):
-                view.read(layer, max_features=0)  # a layer the role may not read: ForbiddenError
-            names = [n for n in view.layers() if n != "meta"]
-            raise WorkspaceError(f"the workspace has no layer '{layer}' (it has: {', '.join(names)})",
-                                 code="workspace.no_layer", layer=layer, layers=", ".join(names))
+        require_layer(self._ws, view, layer)
         key = ("*" if scope is None else scope.scope_key, layer)
         with self._lock:
             hit = self._prepared.get(key)

@@ -2,10 +2,11 @@
 
 ``GET /api/v1/tiles/{layer}/{z}/{x}/{y}.mvt`` (``app.web.routes.vector_tiles``) asks
 :class:`VectorTiles` of the app. It keeps one :class:`~app.storage.vector_tiles.VectorTileSource`
-for the workspace's current version (the embedded GeoPackage's today; a PostGIS ``ST_AsMVT`` source
-slots in at :func:`open_source`) and the gzip-compressed tiles it made, keyed by (workspace version,
-scope, layer, z, x, y, properties). When the workspace changes (an import, a stored analysis, a
-restore: the file is replaced), the next request sees a new version and drops the source and every
+for the workspace's current version (:func:`open_source`: PostGIS ``ST_AsMVT`` for a PostgreSQL
+workspace, the Python cutter for the embedded GeoPackage) and the gzip-compressed tiles it made,
+keyed by (workspace version, scope, layer, z, x, y, properties). When the workspace changes (an
+import, a stored analysis, a restore: the file is replaced, or the PostgreSQL schema written), the
+next request sees a new version and drops the source and every
 cached tile, so no one is served a tile of the previous data. The cache holds at most
 ``max_bytes`` of compressed tiles (least recently used go first); concurrent requests for a tile
 being made wait for it rather than making it again.
@@ -21,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.storage.access import Principal
+from app.storage.pg_layers import PgWorkspace
+from app.storage.pg_tiles import PgTileSource
 from app.storage.vector_tiles import GpkgTileSource, VectorTileSource
 from app.storage.workspace import Workspace
 from app.web.state import AppState
@@ -28,8 +31,11 @@ from app.web.state import AppState
 __all__ = ["Tile", "VectorTiles", "open_source"]
 
 
-def open_source(workspace: Workspace) -> VectorTileSource:
-    """The tile source of a workspace state (a PostGIS workspace would get its ``ST_AsMVT`` source here)."""
+def open_source(workspace: Workspace | PgWorkspace) -> VectorTileSource:
+    """The tile source of a workspace state, by backend: tiles made by PostGIS (``ST_AsMVT``) for a
+    PostgreSQL workspace, by :class:`GpkgTileSource` (in this process) for a GeoPackage."""
+    if isinstance(workspace, PgWorkspace):
+        return PgTileSource(workspace)
     return GpkgTileSource(workspace)
 
 
