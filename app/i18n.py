@@ -282,6 +282,11 @@ MESSAGES.update(
             "zh-CN": "patrolnet 已启动：{url}  （按 Ctrl+C 停止）",
             "en": "patrolnet is running at {url}  (Ctrl+C stops it)",
         },
+        "cli.serve.warming": {
+            "zh-CN": "正在预先生成各辖区的首页、地图图层和统计，完成后开始接受访问（演示辖区约数秒，大辖区可能需要约一分钟）……",
+            "en": "Making every area's dashboard, map layers and figures before taking requests (seconds for the demo, "
+                  "up to about a minute for a large district)...",
+        },
         "cli.worker.ready": {
             "zh-CN": "任务进程 {worker} 正在处理工作区 {path} 的任务队列（同时 {jobs} 个；按 Ctrl+C 停止）",
             "en": "worker {worker} is taking jobs of workspace {path} ({jobs} at once; Ctrl+C stops it)",

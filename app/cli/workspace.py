@@ -275,7 +275,7 @@ def _serve(path: Path | str, *, host: str, port: int, lang: str, mbtiles: Path |
         ENV_WORKSPACE,
         Settings,
     )
-    from app.web.main import ENV_WARM, warm
+    from app.web.main import ENV_WARM
 
     check_assets()
     if not open_store(path).users().has_users():
@@ -294,6 +294,7 @@ def _serve(path: Path | str, *, host: str, port: int, lang: str, mbtiles: Path |
             os.environ[ENV_MBTILES] = str(Path(mbtiles).resolve())
         if outputs is not None:
             os.environ[ENV_OUTPUTS] = str(Path(outputs).resolve())
+        console.print(say("cli.serve.warming", lang), highlight=False)
         console.print(url, highlight=False)
         # a worker busy with a district's first dashboard for a few seconds on a saturated machine is
         # not hung: uvicorn's default (5 s without an answer to its ping) would kill it mid-request
@@ -303,7 +304,7 @@ def _serve(path: Path | str, *, host: str, port: int, lang: str, mbtiles: Path |
     # jobs in worker processes: a planning run does not hold the interpreter lock of the requests
     application = create_app(settings=Settings(workspace_path=path, mbtiles=mbtiles, default_lang=lang,
                                                job_processes=True, job_poll_s=1.0, https=https,
-                                               outputs_dir=outputs))
-    warm(application, lang)
+                                               outputs_dir=outputs), warm_lang=lang)
+    console.print(say("cli.serve.warming", lang), highlight=False)
     console.print(url, highlight=False)
     uvicorn.run(application, **run)

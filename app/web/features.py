@@ -24,7 +24,7 @@ from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
 from geo.schema import LAYERS
 
-__all__ = ["cached_texts", "layer_feature_collection", "layer_geojson_bytes", "parse_bbox", "parse_properties",
+__all__ = ["TextSource", "cached_texts", "layer_feature_collection", "layer_geojson_bytes", "parse_bbox", "parse_properties",
            "simplify_step"]
 
 WGS84 = "EPSG:4326"

@@ -22,6 +22,7 @@ from app.services.params import last_data_day, parse_month
 from app.services.reports import build_monthly_report
 from app.storage.access import Principal, ScopedWorkspace
 from app.web.auth import ScopedState
+from app.web.features import TextSource, cached_texts
 from app.web.state import AppState
 from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
@@ -337,6 +338,14 @@ def workspace_summary(state: AppState) -> dict[str, Any]:
     def make() -> dict[str, Any]:
         return {"name": state.workspace().name, **scope_info(state).as_dict()}
     return state.cached("workspace-info", make=make)
+
+
+def layer_texts(state: AppState) -> TextSource:
+    """The layers' features written once per workspace version for every scope (a station's picked
+    from the district's): see :func:`app.web.features.cached_texts`."""
+    base = getattr(state, "base", None)
+    return cached_texts(state.cached, layer_frames(state), lambda: state.workspace().crs.to_string(),
+                        whole=(base.cached, layer_frames(base)) if base is not None else None)
 
 
 def layer_frames(state: AppState) -> Any:

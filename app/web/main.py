@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,14 +15,13 @@ from fastapi.staticfiles import StaticFiles
 from app.assets import AssetsMissingError, check_assets
 from app.i18n import DEFAULT_LANG, stage_label
 from app.storage import LayerStore, is_url, open_store
-from app.storage.access import Principal
-from app.web.auth import LoginLimiter, ScopedState, authenticate
+from app.web.auth import LoginLimiter, authenticate
 from app.web.config import Settings, get_settings
 from app.web.errors import install_error_handlers
 from app.web.job_kinds import JOB_KINDS
 from app.web.messages import say_error
 from app.web.openapi import document_error_responses
-from app.web.pages import STATIC_PREFIX, overview_html
+from app.web.pages import STATIC_PREFIX
 from app.web.records import recorder
 from app.web.routes import ALWAYS as ROUTERS
 from app.web.routes import tiles as tile_routes
@@ -30,8 +29,9 @@ from app.web.security import SecureHeadersMiddleware
 from app.web.state import AppState
 from app.web.tasks import JobManager
 from app.web.tiles import MBTiles
+from app.web.warmup import warm
 
-__all__ = ["ENV_WARM", "create_app", "create_app_from_env", "job_manager", "warm"]
+__all__ = ["ENV_WARM", "create_app", "create_app_from_env", "job_manager"]
 
 #: Set (to a language) by ``patrolnet serve --workers N``: each worker builds the dashboards at start.
 ENV_WARM = "PATROLNET_WARM"
@@ -70,6 +70,7 @@ def create_app(
     job_workers: int | None = None,
     outputs_dir: str | os.PathLike[str] | None = None,
     job_processes: bool | None = None,
+    warm_lang: str | None = None,
 ) -> FastAPI:
     """Build the web app for one workspace.
 
@@ -91,6 +92,9 @@ def create_app(
         Upload limit of the data page, background jobs at once, where jobs write (default
         ``<workspace dir>/<workspace stem>-outputs``; ``./<schema>-outputs`` for PostgreSQL), and whether jobs run in worker processes
         (``patrolnet serve``) rather than threads; see :class:`~app.web.config.Settings`.
+    warm_lang
+        Make every scope's first pages in this language at start-up, before taking requests
+        (:func:`app.web.warmup.warm`; ``patrolnet serve`` does).
 
     Raises
     ------
@@ -138,6 +142,8 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if state.jobs is not None and settings.job_poll_s is not None:
             state.jobs.start()  # jobs queued while no process took them (or given back) run now
+        if warm_lang:  # connections wait in the socket's queue (or go to a warm worker) meanwhile
+            await asyncio.to_thread(warm, state, warm_lang)
         yield
         if state.jobs is not None:
             state.jobs.shutdown(wait=False)
@@ -179,32 +185,7 @@ def job_manager(settings: Settings, open_workspace: Callable[[], LayerStore]) ->
                       lease_s=settings.job_lease_s, store=open_store(settings.location).jobs())
 
 
-def warm(application: FastAPI, lang: str) -> None:
-    """Build the dashboard of every scope in the background so that the first visitors do not wait
-    for it (about 2 s of a core each on the demo)."""
-    state = application.state.patrolnet
-    # one view per scope that has users: the district (commanders, admins), analysts, each station
-    scopes = {"district": Principal("warm-up", "commander")}
-    for user in state.users.list():
-        if user.active and user.role in ("analyst", "station"):
-            p = Principal("warm-up", user.role, user.station_id)
-            scopes.setdefault(p.scope_key, p)
-
-    def build() -> None:
-        for principal in scopes.values():
-            try:
-                overview_html(ScopedState(state, principal), lang)
-            except Exception:  # noqa: BLE001 - the request path reports errors properly; warming is best effort
-                pass
-
-    threading.Thread(target=build, name="warm-overview", daemon=True).start()
-
-
 def create_app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory app.web.main:create_app_from_env`` (settings from env; each
     worker process of ``patrolnet serve --workers N`` makes its app so)."""
-    application = create_app(settings=get_settings())
-    lang = os.environ.get(ENV_WARM, "").strip()
-    if lang:
-        warm(application, lang)
-    return application
+    return create_app(settings=get_settings(), warm_lang=os.environ.get(ENV_WARM, "").strip() or None)

@@ -227,6 +227,22 @@ _DASH_UI: dict[str, dict[str, str]] = {
 #: cameras and neighborhoods one zoom level in (each dashboard opened on the whole 10x district would
 #: otherwise cost the server 0.3 s and the network 2.5 MB for them).
 VIEW_BUDGET = {"roads": 16_000, "neighborhoods": 2_500, "cameras": 6_000, "incidents": 12_000}
+#: What the maps ask the layers API for (``PN.cfg.requests`` in the pages' scripts), and what a web
+#: worker makes before it takes requests (:mod:`app.web.warmup`). ``outlines``: whole layers with
+#: these query parameters; ``views``: a layer of the dashboard's current view, with these
+#: ``properties`` and simplified by ``simplify`` of a screen pixel (0: exact).
+MAP_REQUESTS: dict[str, Any] = {
+    "outlines": {"stations": {"properties": "name", "simplify_m": 5},
+                 "boundary": {"properties": "name", "simplify_m": 5}},
+    "views": {"road_edges": {"properties": "highway,name", "simplify": 1},
+              "neighborhoods": {"properties": "name,kind,households,model_kind", "simplify": 0.5},
+              "cameras": {"properties": "kind", "simplify": 0},
+              "incidents": {"properties": "occurred_at,category", "simplify": 0}},
+    #: a view's simplification in metres is kept within these bounds
+    "simplify_m_range": [0.5, 20.0],
+}
+#: The zoom levels a view is warmed for: the district fitted on a screen (about 12-13) to street level.
+VIEW_ZOOMS = range(12, 19)
 _MAP_LABELS = ("stations", "station_sites", "boundary", "roads_local", "roads_main", "neighborhoods", "cameras",
                "incidents_heat", "incidents_points", "tiles", "legend")
 _FIELDS = ("name", "road_class", "kind", "households", "model", "category", "occurred_at", "camera_id", "unnamed")
@@ -255,7 +271,7 @@ def _station_sites(state: AppState) -> list[dict[str, Any]]:
     return state.cached("dashboard-sites", make=make)
 
 
-def _heat_window(state: AppState) -> dict[str, str] | None:
+def heat_window(state: AppState) -> dict[str, str] | None:
     """The incident heat's days: the 12 months up to the newest incident (whole days, inclusive)."""
     def make() -> dict[str, str] | None:
         frame = figures.incident_frame(state)
@@ -290,7 +306,7 @@ def _dashboard_config(state: AppState, lang: str) -> dict[str, Any]:
             "style": STYLE,
             "station_colors": list(STATION_COLORS),
             "sites": _station_sites(state),
-            "heat_window": _heat_window(state),
+            "heat_window": heat_window(state),
             "budget": VIEW_BUDGET,
             "tiles": ({"url": tiles.url_template, "attribution": tiles.attribution or t("map.tiles", lang),
                        "max_native_zoom": tiles.max_zoom} if tiles else None),
@@ -365,7 +381,7 @@ def _ui_strings(lang: str) -> dict[str, str]:
     return {k[3:]: t(k, lang) for k in MESSAGES if k.startswith("ui.")}
 
 
-def _extent(state: AppState) -> list[float] | None:
+def map_extent(state: AppState) -> list[float] | None:
     def make() -> list[float] | None:
         ws = figures.scope_view(state)
         for name in ("stations", "road_edges", "boundary"):
@@ -382,7 +398,8 @@ def _layer_counts(state: AppState) -> dict[str, int]:
 
 
 def _common_config(state: AppState, lang: str) -> dict[str, Any]:
-    return {"lang": lang, "extent": _extent(state), "layers": _layer_counts(state), "ui": _ui_strings(lang)}
+    return {"lang": lang, "extent": map_extent(state), "layers": _layer_counts(state), "ui": _ui_strings(lang),
+            "requests": MAP_REQUESTS}
 
 
 def _as_of(state: AppState) -> dt.date | None:

@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse, Response
 from app.i18n import layer_label
 from app.web.auth import audit
 from app.web.deps import LangDep, StateDep, WorkspaceDep
-from app.web.figures import layer_frames
-from app.web.features import cached_texts, layer_geojson_bytes, parse_bbox, parse_properties
+from app.web.figures import layer_frames, layer_texts
+from app.web.features import layer_geojson_bytes, parse_bbox, parse_properties
 from app.web.pool import run_cpu
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
@@ -56,19 +56,11 @@ async def get_layer(
     body = await run_cpu(
         layer_geojson_bytes, ws, name, bbox=parse_bbox(bbox, lang=lang), limit=limit, offset=offset,
         lang=lang, properties=parse_properties(properties), simplify_m=simplify_m,
-        frames=layer_frames(state), texts=_texts(state, ws),
+        frames=layer_frames(state), texts=layer_texts(state),
     )
     if name in AUDITED_LAYERS and offset == 0:  # who took the gap list, and when (once per read, not per page)
         audit(request, "export", f"layer {name}", bbox=bbox, via="api")
     return Response(body, media_type=GEOJSON)
-
-
-def _texts(state: Any, ws: Any) -> Any:
-    """The layers' features written once per workspace version for every scope (a station's picked
-    from the district's)."""
-    base = getattr(state, "base", None)
-    return cached_texts(state.cached, layer_frames(state), lambda: ws.crs.to_string(),
-                        whole=(base.cached, layer_frames(base)) if base is not None else None)
 
 
 #: Layers whose reading is an export in the audit log: the gap list tells where no camera looks.

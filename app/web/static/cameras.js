@@ -9,7 +9,7 @@
   var cams = L.featureGroup().addTo(map), gaps = L.featureGroup().addTo(map);
   PN.stack(map, [outline, cams, gaps]);
   if (PN.has("stations")) {
-    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) { outline.addData(fc); PN.stack(map); });
+    PN.layer("stations", PN.cfg.requests.outlines.stations).then(function (fc) { outline.addData(fc); PN.stack(map); });
   }
   var ctl = L.control.layers(null, {}, {collapsed: false}).addTo(map);
   ctl.addOverlay(cams, t("cov.cameras")); ctl.addOverlay(gaps, t("cam.suggest"));

@@ -66,7 +66,7 @@
   function fill(layer) { return function (fc) { layer.addData(fc); PN.stack(map); }; }
 
   if (PN.has("stations")) {
-    loaded.push(PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
+    loaded.push(PN.layer("stations", PN.cfg.requests.outlines.stations).then(function (fc) {
       fc.features.forEach(function (f, i) { stationColor[f.properties.station_id] = PN.color(i); });
       fill(stations)(fc); fill(stationLines)(fc);
       grid.setStyle(grid.options.style);

@@ -7,7 +7,7 @@
    retry. Everything is drawn on one canvas. */
 (function () {
   "use strict";
-  var cfg = PN.cfg, t = PN.t, M = cfg.map, S = M.style, LBL = M.labels, F = M.fields;
+  var cfg = PN.cfg, t = PN.t, M = cfg.map, S = M.style, LBL = M.labels, F = M.fields, V = cfg.requests.views;
   var el = document.getElementById("pn-map");
   var map = PN.map("pn-map");
   window.pnMap = map;
@@ -147,13 +147,13 @@
 
   /* -- layers loaded once --------------------------------------------------------------------- */
   function loadStations() {
-    return track("stations", LBL.stations, PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) {
+    return track("stations", LBL.stations, PN.layer("stations", PN.cfg.requests.outlines.stations).then(function (fc) {
       fc.features.forEach(function (f, i) { colorOf[f.properties.station_id] = M.station_colors[i % M.station_colors.length]; });
       stations.clearLayers(); stations.addData(fc); PN.stack(map);
     }), loadStations);
   }
   function loadBoundary() {
-    return track("boundary", LBL.boundary, PN.layer("boundary", {properties: "name", simplify_m: 5}).then(function (fc) {
+    return track("boundary", LBL.boundary, PN.layer("boundary", PN.cfg.requests.outlines.boundary).then(function (fc) {
       boundary.clearLayers(); boundary.addData(fc); PN.stack(map);
     }), loadBoundary);
   }
@@ -173,7 +173,7 @@
   }
   var views = [
     {key: "roads", layer: "road_edges", label: LBL.roads_main + " / " + LBL.roads_local, short: M.road_edges_label, groups: [local, main],
-     properties: "highway,name", simplify: 1, budget: M.budget.roads, draw: function (fc) {
+     properties: V.road_edges.properties, simplify: V.road_edges.simplify, budget: M.budget.roads, draw: function (fc) {
        /* each two-way street is stored once per direction: draw it once */
        var seen = {}, parts = {main: [], local: []};
        fc.features.forEach(function (f) {
@@ -189,11 +189,11 @@
        return parts.local.length + parts.main.length;
      }},
     {key: "neighborhoods", layer: "neighborhoods", label: LBL.neighborhoods, groups: [hoods],
-     properties: "name,kind,households,model_kind", simplify: 0.5, budget: M.budget.neighborhoods,
+     properties: V.neighborhoods.properties, simplify: V.neighborhoods.simplify, budget: M.budget.neighborhoods,
      draw: function (fc) { hoods.clearLayers(); hoods.addData(fc); return fc.features.length; }},
-    {key: "cameras", layer: "cameras", label: LBL.cameras, groups: [cams], properties: "kind", budget: M.budget.cameras,
+    {key: "cameras", layer: "cameras", label: LBL.cameras, groups: [cams], properties: V.cameras.properties, budget: M.budget.cameras,
      draw: function (fc) { cams.clearLayers(); cams.addData(fc); return fc.features.length; }},
-    {key: "incidents", layer: "incidents", label: LBL.incidents_points, groups: [points], properties: "occurred_at,category",
+    {key: "incidents", layer: "incidents", label: LBL.incidents_points, groups: [points], properties: V.incidents.properties,
      budget: M.budget.incidents, draw: function (fc) {
        var recent = fc.features.filter(function (f) { return inWindow(f.properties); });
        points.clearLayers(); points.addData({type: "FeatureCollection", features: recent});
@@ -215,7 +215,8 @@
     var lat = b.getCenter().lat;
     var opts = {properties: v.properties, bbox: bbox};
     if (v.simplify) {  /* about one screen pixel in metres (v.simplify of it) */
-      opts.simplify_m = clamp(v.simplify * 156543 * Math.cos(lat * Math.PI / 180) / Math.pow(2, z), 0.5, 20).toFixed(1);
+      var range = cfg.requests.simplify_m_range;
+      opts.simplify_m = clamp(v.simplify * 156543 * Math.cos(lat * Math.PI / 180) / Math.pow(2, z), range[0], range[1]).toFixed(1);
     }
     var gen = v.gen = (v.gen || 0) + 1;
     /* one feature first: how many the view holds (numberMatched) */

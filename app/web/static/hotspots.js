@@ -18,7 +18,7 @@
 
   var outline = L.geoJSON(null, {style: {color: "#37474f", weight: 1.5, fill: false}, interactive: false}).addTo(map);
   if (PN.has("stations")) {
-    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) { outline.addData(fc); PN.stack(map); });
+    PN.layer("stations", PN.cfg.requests.outlines.stations).then(function (fc) { outline.addData(fc); PN.stack(map); });
   }
   var heat = L.heatLayer([], {radius: 14, blur: 12, minOpacity: 0.25, maxZoom: 20}).addTo(map);
   var byId = {}, riskById = {}, riskN = 1;

@@ -25,7 +25,7 @@
   var routes = L.featureGroup().addTo(map), stops = L.featureGroup().addTo(map);
   PN.stack(map, [outline, mains, routes, stops]);
   if (PN.has("stations")) {
-    PN.layer("stations", {properties: "name", simplify_m: 5}).then(function (fc) { outline.addData(fc); PN.stack(map); });
+    PN.layer("stations", PN.cfg.requests.outlines.stations).then(function (fc) { outline.addData(fc); PN.stack(map); });
   }
   if (PN.has("beats")) {
     PN.layer("beats", {properties: "beat", simplify_m: 5}).then(function (fc) { mains.addData(fc); PN.stack(map); });
