@@ -5,11 +5,13 @@ transformers (PROJ) are built per thread (about 50 ms each), and on a 2-core mac
 than cores only queue on the GIL. Two fixed threads keep the transformers warm and the CPU work
 bounded.
 
-``run_background``: work that must not hold up the answers of signed-in users runs at a lower CPU
-priority (:data:`BACKGROUND_NICENESS`): password hashes of a burst of sign-ins at the start of a
-shift, and the job worker processes (planning, reports; see :func:`lower_priority`). Linux gives a
-thread of niceness 10 about a tenth of the CPU of a niceness-0 thread when both want it, and all of
-it when the requests are idle, so a planning run is slower only while requests wait for a core.
+Background work must not hold up the answers of signed-in users, so it runs at a lower CPU
+priority: the job worker processes (planning, reports) at :data:`BACKGROUND_NICENESS` (see
+:func:`lower_priority`), and the password hashes of a burst of sign-ins at the start of a shift
+(``run_background``) a little lower than requests, at :data:`SIGN_IN_NICENESS` (someone is waiting
+at the sign-in page too). Linux gives a thread of niceness 10 about a tenth of the CPU of a
+niceness-0 thread when both want it (niceness 5: about a third), and all of it when the requests
+are idle, so a planning run is slower only while requests wait for a core.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-__all__ = ["BACKGROUND_NICENESS", "lower_priority", "run_background", "run_cpu"]
+__all__ = ["BACKGROUND_NICENESS", "SIGN_IN_NICENESS", "lower_priority", "run_background", "run_cpu"]
 
 T = TypeVar("T")
-#: How much lower (in ``nice`` steps) background work runs than the requests.
+#: How much lower (in ``nice`` steps) the job worker processes run than the requests.
 BACKGROUND_NICENESS = 10
+#: How much lower the password verifications of sign-ins run than the requests.
+SIGN_IN_NICENESS = 5
 
 
 def lower_priority(niceness: int = BACKGROUND_NICENESS) -> None:
@@ -41,8 +45,9 @@ def lower_priority(niceness: int = BACKGROUND_NICENESS) -> None:
 
 
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pn-geo")
-#: Two threads at the background priority (password verifications: at most two run at once anyway).
-_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pn-background", initializer=lower_priority)
+#: Two threads for password verifications (at most two run at once anyway), a little below requests.
+_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pn-sign-in", initializer=lower_priority,
+                                 initargs=(SIGN_IN_NICENESS,))
 
 
 async def run_cpu(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -52,6 +57,6 @@ async def run_cpu(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
 
 
 def run_background(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """``fn(*args, **kwargs)`` on a thread of the background priority, waited for by the caller (a
-    request's worker thread): it takes a core only while the requests leave one free."""
+    """``fn(*args, **kwargs)`` on a thread of the sign-in priority (:data:`SIGN_IN_NICENESS`), waited
+    for by the caller (a request's worker thread)."""
     return _BACKGROUND.submit(fn, *args, **kwargs).result()

@@ -112,10 +112,10 @@ def test_background_work_runs_at_a_lower_priority() -> None:
     import os
     import threading
 
-    from app.web.pool import BACKGROUND_NICENESS, run_background
+    from app.web.pool import SIGN_IN_NICENESS, run_background
 
     def nice() -> int:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
-    assert run_background(nice) == min(19, nice() + BACKGROUND_NICENESS)
+    assert run_background(nice) == min(19, nice() + SIGN_IN_NICENESS)
     assert nice() == os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # this thread unchanged
