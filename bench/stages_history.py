@@ -11,9 +11,10 @@ The indexes (GiST on the points, B-tree on ``occurred_at``) are dropped during t
 again after it, then ``ANALYZE``.
 
 Each measure runs in a fresh process (``python -m bench.stages_history measure ...``) whose peak RSS
-is its own: ``report`` is ``patrolnet report`` (:func:`app.services.reports.make_report`:
-build and write HTML, XLSX, CSV, JSON), ``forecast`` is ``patrolnet forecast`` for the next 7 days
-(:func:`app.services.forecast.forecast_job`, sub-zones, the default method). Peak RSS is the
+is its own: ``report`` is ``patrolnet report`` (what :func:`app.services.reports.make_report` does:
+built and written as HTML, XLSX, CSV and JSON), ``forecast`` is ``patrolnet forecast`` for the next 7 days
+(:func:`app.services.forecast.forecast_job`, sub-zones, the default method); ``build_s`` is the
+report's build alone (:func:`app.services.reports.build_monthly_report`), the rest its files. Peak RSS is the
 process's ``VmHWM``; ``rss_before_mb`` its RSS after the imports, before opening the workspace. ``--whole`` also
 measures the report and the forecast as they were before (every incident read,
 :func:`geo.reports.build_report` of the workspace and :func:`geo.forecast.forecast` of the whole
@@ -31,6 +32,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -143,9 +145,12 @@ def measure(what: str, location: str, out: Path) -> dict[str, Any]:
     ws = open_workspace(location)
     figures: dict[str, Any] = {}
     if what == "report":
-        from app.services.reports import make_report
+        from app.report_render import write_report
+        from app.services.reports import build_monthly_report
 
-        rep, _ = make_report(ws, out=out / "report")
+        rep = build_monthly_report(ws)
+        figures["build_s"] = round(time.perf_counter() - t0, 2)
+        write_report(rep, out / "report", lang="zh-CN")
         figures.update(month=rep.month, incidents_read=len(rep.incidents))
     elif what == "forecast":
         from app.services.forecast import forecast_job
@@ -158,6 +163,7 @@ def measure(what: str, location: str, out: Path) -> dict[str, Any]:
 
         as_of = last_data_day(ws)
         rep = build_report(ws, month=default_month(ws, as_of), as_of=as_of)
+        figures["build_s"] = round(time.perf_counter() - t0, 2)
         figures.update(month=rep.month, incidents_read=len(rep.incidents))
     elif what == "forecast_whole":
         from app.services.forecast import forecast_places
@@ -266,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         what, location, out = argv[1:4]
         print(json.dumps(measure(what, location, Path(out)), ensure_ascii=False))
         return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # (a stopped run stops its cluster)
     parser = argparse.ArgumentParser(prog="python -m bench.stages_history")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="history sizes, e.g. 1,10,100")
     parser.add_argument("--whole", type=int, default=0, metavar="SIZE",
