@@ -431,13 +431,13 @@ class SimUser:
                                                ("neighborhoods", "name,kind,households,model_kind", 0.5,
                                                 VIEW_BUDGET["neighborhoods"]),
                                                ("cameras", "kind", 0.0, VIEW_BUDGET["cameras"])):
-            probe = await self.call("GET", f"/api/v1/layers/{layer}?bbox={bbox}&limit=1&properties={props}",
+            tol = f"&simplify_m={max(0.5, min(20.0, simplify * px_m)):.1f}" if simplify else ""
+            probe = await self.call("GET", f"/api/v1/layers/{layer}?bbox={bbox}&limit=1&properties={props}{tol}",
                                     "GET /api/v1/layers/{layer}?limit=1 (dashboard count)")
             if probe is None:
                 continue
             matched = int(probe.json().get("numberMatched", 0))
             if 1 < matched <= budget:
-                tol = f"&simplify_m={max(0.5, min(20.0, simplify * px_m)):.1f}" if simplify else ""
                 await self.call("GET", f"/api/v1/layers/{layer}?bbox={bbox}&properties={props}{tol}",
                                 "GET /api/v1/layers/{layer}?bbox (dashboard view)")
 

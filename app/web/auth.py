@@ -190,6 +190,9 @@ class ScopedState:
     def cached(self, *key: object, make: Any) -> Any:
         return self.base.cached(self.principal.scope_key, *key, make=make)
 
+    def cached_view(self, *key: object, make: Any) -> Any:
+        return self.base.cached_view(self.principal.scope_key, *key, make=make)
+
     def workspace(self) -> ScopedWorkspace:
         # one view per workspace version and scope: it keeps the station's area and counts
         return self.base.cached("scoped-workspace", self.principal.scope_key,

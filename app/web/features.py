@@ -29,9 +29,6 @@ __all__ = ["TextSource", "cached_texts", "layer_feature_collection", "layer_geoj
 
 WGS84 = "EPSG:4326"
 _DECIMALS = 7  # about 1 cm
-#: Answers of at most this many features are written as asked (a view's one-feature count does not
-#: make the whole layer's texts); larger ones come from the cached texts.
-_FEW = 200
 
 
 def parse_bbox(value: str | None, *, lang: str = "zh-CN") -> tuple[float, float, float, float] | None:
@@ -99,6 +96,7 @@ def layer_geojson_bytes(
     simplify_m: float = 0.0,
     frames: FrameSource | None = None,
     texts: TextSource | None = None,
+    views: Callable[..., np.ndarray] | None = None,
 ) -> bytes:
     """A page of layer ``name`` as a GeoJSON FeatureCollection in WGS84, as compact UTF-8 JSON.
 
@@ -146,10 +144,12 @@ def layer_geojson_bytes(
                         _transformer(WGS84, crs))
     if full is not None:
         if area is not None and isinstance(full, gpd.GeoDataFrame):
-            rows = np.sort(full.sindex.query(area, predicate="intersects"))
+            def query() -> np.ndarray:
+                return np.sort(full.sindex.query(area, predicate="intersects"))
+            rows = views(name, bbox, make=query) if views is not None else query()
         else:
             rows = np.arange(0 if area is not None else len(full))
-        if texts is not None and len(rows[offset: offset + limit]) > _FEW:  # written once for the layer: select, join
+        if texts is not None:  # written once for the layer: select, join
             features = texts(name, None if columns is None else tuple(columns), simplify_m, rows[offset: offset + limit])
             return _collection(name, features, matched=len(rows), limit=limit, offset=offset, bbox=bbox)
         frame = full.iloc[rows]

@@ -93,6 +93,9 @@ class AppState:
     #: Derived data (prepared incidents, figures, layer frames) keyed by scope and workspace version
     #: (about ten per scope).
     data: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(256))
+    #: The rows of a layer in a view asked for (bbox), keyed by scope, workspace version, layer and
+    #: bbox: every user of a scope opens the dashboard on the same view (small arrays; many views).
+    views: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(2048))
     #: Password verifications running at once (each Argon2id hash takes 64 MiB and ~0.2 s of a core).
     verify_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
     #: Verifications for one user name run one after another (striped locks: no growth per name),
@@ -130,6 +133,14 @@ class AppState:
         except FileNotFoundError:
             version = None
         return self.data.get_or_make((version, *key), make)  # type: ignore[return-value]
+
+    def cached_view(self, *key: object, make: Callable[[], V]) -> V:
+        """As :meth:`cached`, in the cache of views' rows (:attr:`views`)."""
+        try:
+            version: object = self.version()
+        except FileNotFoundError:
+            version = None
+        return self.views.get_or_make((version, *key), make)  # type: ignore[return-value]
 
     def workspace(self) -> LayerStore:
         """The workspace, reopened when its file (or PostgreSQL ``meta``) changed since the last call."""

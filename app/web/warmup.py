@@ -68,7 +68,7 @@ def warm_scope(state: Any, lang: str) -> None:
     def layer(name: str, properties: str, simplify_m: float) -> None:
         if ws.has(name):
             layer_geojson_bytes(ws, name, limit=_PAGE, lang=lang, properties=parse_properties(properties),
-                                simplify_m=simplify_m, frames=frames, texts=texts)
+                                simplify_m=simplify_m, frames=frames, texts=texts, views=state.cached_view)
 
     for name, query in MAP_REQUESTS["outlines"].items():
         layer(name, query["properties"], query["simplify_m"])

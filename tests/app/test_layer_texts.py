@@ -54,8 +54,8 @@ def test_cached_features_are_the_features_written_per_request(demo_workspace_fil
             direct = layer_geojson_bytes(ws, layer, frames=frame, **kw)
             assert layer_geojson_bytes(ws, layer, frames=frame, texts=texts, **kw) == direct
             large += json.loads(direct)["numberReturned"] > 200
-    # written once for the whole layer when an answer is large (geometries, properties), then only
-    # selected; a small answer (a view's one-feature count) is written as asked and makes nothing
+    # written once for the whole layer (geometries, properties), then only selected, for large and
+    # small answers (a view's one-feature count) alike
     assert large and sorted(k[0] for k in made) == ["layer-heads", "layer-tails"]
 
 

@@ -44,10 +44,10 @@ def _dashboard_requests(c: Any, ws: Workspace, station: str | None) -> None:
     lo, hi = MAP_REQUESTS["simplify_m_range"]
     for name, view in MAP_REQUESTS["views"].items():
         params: dict[str, Any] = {"bbox": bbox, "properties": view["properties"]}
-        assert c.get(f"/api/v1/layers/{name}", params={**params, "limit": 1}).status_code == 200
         if view["simplify"]:
             m = view["simplify"] * 156543.03392804097 * math.cos(math.radians(lat)) / 2**13
             params["simplify_m"] = f"{min(hi, max(lo, m)):.1f}"
+        assert c.get(f"/api/v1/layers/{name}", params={**params, "limit": 1}).status_code == 200
         r = c.get(f"/api/v1/layers/{name}", params=params)
         assert r.status_code == 200 and r.json()["numberReturned"] > 1, name
 

@@ -56,7 +56,7 @@ async def get_layer(
     body = await run_cpu(
         layer_geojson_bytes, ws, name, bbox=parse_bbox(bbox, lang=lang), limit=limit, offset=offset,
         lang=lang, properties=parse_properties(properties), simplify_m=simplify_m,
-        frames=layer_frames(state), texts=layer_texts(state),
+        frames=layer_frames(state), texts=layer_texts(state), views=state.cached_view,
     )
     if name in AUDITED_LAYERS and offset == 0:  # who took the gap list, and when (once per read, not per page)
         audit(request, "export", f"layer {name}", bbox=bbox, via="api")

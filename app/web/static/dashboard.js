@@ -220,7 +220,8 @@
     }
     var gen = v.gen = (v.gen || 0) + 1;
     /* one feature first: how many the view holds (numberMatched) */
-    var run = PN.json(PN.url("/api/v1/layers/" + v.layer, {bbox: bbox, limit: 1, properties: v.properties})).then(function (probe) {
+    /* (with the view's simplification: the server then selects from the same written features) */
+    var run = PN.json(PN.url("/api/v1/layers/" + v.layer, Object.assign({limit: 1}, opts))).then(function (probe) {
       if (gen !== v.gen) return;
       if (probe.numberMatched > v.budget) {
         v.groups.forEach(function (g) { g.clearLayers(); });
