@@ -202,7 +202,8 @@ class PgTileSource:
             near_args = [z, x, y, BUFFER / EXTENT]
         query = sql.SQL(
             "SELECT ST_AsMVT(t, %s, %s, %s{ident}) FROM ("
-            "SELECT {fields} FROM {table} AS g WHERE {near} AND NOT ST_IsEmpty(g.geom) AND {cut} ORDER BY g.fid"
+            "SELECT {fields} FROM {table} AS g WHERE {near} AND NOT ST_IsEmpty(g.geom) AND {cut} ORDER BY g.fid "
+            "OFFSET 0"  # a fence: ST_AsMVTGeom once per row, not again in the outer filter pushed down here
             ") AS t WHERE t.{geom} IS NOT NULL").format(
                 ident=sql.SQL(", %s") if ids else sql.SQL(""), fields=sql.SQL(", ").join(fields),
                 table=sql.Identifier(self._ws.schema, entry.name), near=near, cut=cut, geom=sql.Identifier(_GEOM))
