@@ -16,7 +16,10 @@ Figures: p50 / p95 / max latency (ms, client side, body read) per pass and per z
 (gzip on the wire), empty tiles (204), the server's peak RSS. The done-when of issue 14 is the warm p95 at scale 10
 (<= 50 ms).
 
-Standalone: ``python -m bench.stages_tiles [--workspace W.gpkg | --scale 1] [--sample 150]``.
+Standalone: ``python -m bench.stages_tiles [--workspace W.gpkg | --scale 1] [--sample 150] [--pg URL]``.
+``--pg postgresql://USER@HOST[:PORT]/DB`` (PostGIS installed) copies the workspace into a new schema
+of that database (``bench.stages_load.copy_to_pg``), serves it from there (tiles made by PostGIS
+``ST_AsMVT``; the first request then reads no layer) and drops the schema afterwards.
 Environment: ``PATROLNET_BENCH_TILES_SAMPLE``, ``PATROLNET_BENCH_TILES_SECONDS``,
 ``PATROLNET_BENCH_TILES_CLIENTS``.
 """
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.stages import Context, stage
-from bench.stages_load import _proc_status
+from bench.stages_load import _proc_status, copy_to_pg, drop_pg
 from bench.stages_web import _free_port, serve, sign_in
 
 SAMPLE = int(os.environ.get("PATROLNET_BENCH_TILES_SAMPLE", "150"))
@@ -45,14 +48,14 @@ ZOOMS = (13, 14, 15, 16)
 LAYER = "road_edges"
 
 
-def district_tiles(workspace: Path, zooms: tuple[int, ...] = ZOOMS, sample: int = SAMPLE,
+def district_tiles(workspace: Path | str, zooms: tuple[int, ...] = ZOOMS, sample: int = SAMPLE,
                    seed: int = 1979) -> list[tuple[int, int, int]]:
     """(z, x, y) of the XYZ tiles over the stations' extent, at most ``sample`` per zoom."""
     import numpy as np
 
-    from app.storage.workspace import Workspace
+    from app.storage import open_workspace
 
-    w, s, e, n = Workspace(workspace).read("stations", columns=[]).to_crs("EPSG:4326").total_bounds
+    w, s, e, n = open_workspace(workspace).read("stations", columns=[]).to_crs("EPSG:4326").total_bounds
     rng = np.random.default_rng(seed)
     out = []
     for z in zooms:
@@ -132,15 +135,16 @@ def _loaded(base: str, auth: dict[str, str], tiles: list[tuple[int, int, int]], 
     return {**_summary(ms), "rps": round(len(ms) / (time.perf_counter() - t0), 1), "errors": sum(errors)}
 
 
-def run(workspace: Path, *, sample: int = SAMPLE, clients: int = CLIENTS, seconds: float = SECONDS,
+def run(workspace: Path | str, *, sample: int = SAMPLE, clients: int = CLIENTS, seconds: float = SECONDS,
         seed: int = 1979) -> dict[str, Any]:
-    """Serve ``workspace`` (which has the demo users) and measure; see the module's text."""
+    """Serve ``workspace`` (a .gpkg file or a ``postgresql://`` location, with the demo users) and
+    measure; see the module's text."""
     import httpx
     import numpy as np
 
     tiles = district_tiles(workspace, sample=sample, seed=seed)
     port = _free_port()
-    proc = serve(workspace, port)
+    proc = serve(workspace, port)  # type: ignore[arg-type]
     try:
         base = f"http://127.0.0.1:{port}"
         auth = sign_in(base)
@@ -163,6 +167,7 @@ def run(workspace: Path, *, sample: int = SAMPLE, clients: int = CLIENTS, second
             proc.kill()
     sizes_kb = np.array(sizes) / 1024 if sizes else np.array([0.0])
     return {
+        "backend": "postgresql" if "://" in str(workspace) else "gpkg",
         "tiles": len(tiles), "per_zoom": {z: len(v) for z, v in cold.items()}, "empty": empty,
         "first_request_s": round(first_s, 2),
         "cold": {z: _summary(v) for z, v in cold.items()}, "cold_all": _summary([v for vs in cold.values() for v in vs]),
@@ -196,9 +201,11 @@ def _source(ctx: Context) -> Path:
 
 
 def figures_of(f: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"tiles": f"{f['tiles']} ({', '.join(f'z{z}: {n}' for z, n in f['per_zoom'].items())}; "
+    first = "first request (layer prepared)" if f["backend"] == "gpkg" else "first request (ST_AsMVT)"
+    out: dict[str, Any] = {"backend": f["backend"],
+                           "tiles": f"{f['tiles']} ({', '.join(f'z{z}: {n}' for z, n in f['per_zoom'].items())}; "
                                     f"{f['empty']} empty)",
-                           "first request (layer prepared)": f"{f['first_request_s']:.2f} s",
+                           first: f"{f['first_request_s']:.2f} s",
                            "cold (cut + encoded)": _brief(f["cold_all"]),
                            "warm (cached)": _brief(f["warm_all"])}
     for z in f["warm"]:
@@ -228,14 +235,27 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--workdir", type=Path, default=Path("bench/results/work"))
+    parser.add_argument("--pg", metavar="URL",
+                        help="serve the workspace from PostgreSQL: copied into a new schema of this database "
+                             "(postgresql://USER@HOST[:PORT]/DB, PostGIS installed), dropped afterwards")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     ctx = Context(args.scale, args.workdir, as_of=dt.date(2026, 10, 31))
     src = args.workspace or _source(ctx)
-    ws = prepared_copy(src, args.workdir / f"tiles-x{args.scale:g}.gpkg")
-    t0 = time.perf_counter()
-    f = run(ws, sample=args.sample, clients=args.clients, seconds=args.seconds)
-    print(f"{LAYER} tiles, scale {args.scale:g}, uvicorn 1 worker, loopback ({time.perf_counter() - t0:.0f} s)")
+    ws: Path | str = prepared_copy(src, args.workdir / f"tiles-x{args.scale:g}.gpkg")
+    location = None
+    if args.pg:
+        t0 = time.perf_counter()
+        location = ws = copy_to_pg(Path(ws), args.pg)
+        print(f"copied into PostgreSQL in {time.perf_counter() - t0:.0f} s")
+    try:
+        t0 = time.perf_counter()
+        f = run(ws, sample=args.sample, clients=args.clients, seconds=args.seconds)
+    finally:
+        if location is not None:
+            drop_pg(location)
+    print(f"{LAYER} tiles, scale {args.scale:g}, {f['backend']}, uvicorn 1 worker, loopback "
+          f"({time.perf_counter() - t0:.0f} s)")
     for k, v in figures_of(f).items():
         print(f"  {k:<34} {v}")
     return 0
