@@ -35,7 +35,7 @@ def build_monthly_report(
     week: str | None = None,
     as_of: dt.date | None = None,
     controlled_share: float = 0.5,
-    history_months: int = 0,
+    history_months: int | None = 0,
 ) -> Any:
     """The report (:class:`geo.reports.Report`) of ``month`` (``YYYY-MM``,
     :func:`app.services.params.parse_month`; default: the last full month of data), with data to
@@ -45,8 +45,9 @@ def build_monthly_report(
     24 months to the month's end, the bulletin week), through the store's filter, so its memory does
     not grow with the years of history; the first and last days of data are asked of the store
     (:func:`app.storage.history.time_span`). ``history_months``: read also the months before the
-    report month that far back (the dashboard's monthly figure shows up to 60 months beside a year
-    before). The report is the one :func:`geo.reports.build_report` makes of the whole workspace.
+    report month that far back; ``None``: every incident (the dashboard, whose monthly figure shows
+    up to 60 months beside a year before, reads them from its cache of whole layers). The report's
+    tables are the ones :func:`geo.reports.build_report` makes of the whole workspace.
 
     Raises
     ------
@@ -72,11 +73,14 @@ def build_monthly_report(
         span["first"].min().date() if len(span) else None)
     if as_of is None or data_start is None:  # no incidents: the core says so
         return build_report({**layers, "incidents": ws.read("incidents", max_features=1).iloc[:0]}, **kw)
-    start, end = report_period(m, as_of=as_of, timezone=ws.timezone, data_start=data_start, week=week,
-                               history_months=history_months)
     have = set(ws.read("incidents", max_features=1).columns)
-    incidents = read_period(ws, "incidents", start=start, end=end,
-                            columns=[c for c in _INCIDENT_COLUMNS if c in have])
+    columns = [c for c in _INCIDENT_COLUMNS if c in have]
+    if history_months is None:
+        incidents = ws.read("incidents", columns=columns)
+    else:
+        start, end = report_period(m, as_of=as_of, timezone=ws.timezone, data_start=data_start, week=week,
+                                   history_months=history_months)
+        incidents = read_period(ws, "incidents", start=start, end=end, columns=columns)
     return build_report({**layers, "incidents": incidents}, data_start=data_start, **kw)
 
 

@@ -124,15 +124,11 @@ def default_month(state: AppState) -> str:
     return month_of(state.workspace(), _as_of(state))
 
 
-#: Months before the report month its incidents reach back to: the monthly figure's 60 months
-#: (:func:`monthly`) beside the same months a year before.
-_MONTHLY_BACK = 60 + 11
-
-
 def report_for(state: AppState, month: str | None) -> Any:
     """The monthly report (:class:`geo.reports.Report`) of ``month`` (default: the last full one), as
     ``patrolnet report`` builds it (:func:`app.services.reports.build_monthly_report`), cached per
-    workspace version.
+    workspace version; with every incident (``history_months=None``: from the cached layer, which
+    the dashboard holds anyway), for the monthly figure's 60 months and their first month of data.
 
     Raises
     ------
@@ -146,7 +142,7 @@ def report_for(state: AppState, month: str | None) -> Any:
     m = parse_month(month) if month and month.strip() else default_month(state)
     return state.cached("report", m, make=lambda: build_monthly_report(CachedReads(state), month=m,  # type: ignore[arg-type]
                                                                        as_of=_as_of(state),
-                                                                       history_months=_MONTHLY_BACK))
+                                                                       history_months=None))
 
 
 def _district(state: AppState) -> AppState:

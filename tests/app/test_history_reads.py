@@ -56,11 +56,13 @@ def test_the_report_reads_its_months_and_is_the_whole_layers_report(demo_workspa
     assert len(rep.incidents) < total  # the demo has more history than a report's 24 months
 
 
-def test_the_dashboard_report_reaches_back_for_its_monthly_figure(demo_workspace: Workspace) -> None:
-    rep = build_monthly_report(demo_workspace, month="2026-10", history_months=71)
-    start = rep.incidents["occurred_at"].min()
+def test_a_report_reads_further_back_when_asked(demo_workspace: Workspace) -> None:
     whole = demo_workspace.read("incidents", columns=["occurred_at"])["occurred_at"]
-    assert start == whole.min()  # the demo's history is shorter than 6 years: all of it
+    rep = build_monthly_report(demo_workspace, month="2026-10", history_months=34)
+    assert rep.incidents["occurred_at"].min() == whole.min()  # the demo starts 33 months before the month
+    rep = build_monthly_report(demo_workspace, month="2026-10", history_months=3)
+    assert rep.incidents["occurred_at"].min() >= pd.Timestamp("2024-11-01", tz=demo_workspace.timezone)
+    assert len(build_monthly_report(demo_workspace, month="2026-10", history_months=None).incidents) == len(whole)
 
 
 def test_time_span_and_read_period_agree_with_a_whole_read(demo_workspace: Workspace) -> None:
