@@ -2,8 +2,10 @@
 
 The same layers, names, access rules and ``properties`` as ``/api/v1/layers/{layer}`` (a station
 user's tiles hold only its jurisdiction; an analyst gets no gap-list tiles), cut in Web Mercator
-XYZ tiles (extent 4096, buffer 64; geometry simplified to one tile unit) by
-:mod:`app.storage.vector_tiles` and cached per workspace version by :mod:`app.web.vector_tiles`.
+XYZ tiles (extent 4096, buffer 64; geometry simplified to one tile unit) by the workspace's tile
+source (:mod:`app.storage.vector_tiles` in this process for a GeoPackage, PostGIS ``ST_AsMVT`` by
+:mod:`app.storage.pg_tiles` for a PostgreSQL workspace) and cached per workspace version by
+:mod:`app.web.vector_tiles`.
 
 Answers: 200 with the tile (``application/vnd.mapbox-vector-tile``, gzip-compressed when the client
 accepts it: browsers unpack it before MapLibre or Leaflet.VectorGrid read it); 204 without a body
