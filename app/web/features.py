@@ -193,10 +193,10 @@ def cached_texts(cached: Callable[..., Any], frames: FrameSource, crs: Callable[
                  whole: tuple[Callable[..., Any], FrameSource] | None = None) -> TextSource:
     """A :data:`TextSource` whose parts are written once per workspace version and layer
     (``cached(*key, make=...)``, e.g. :meth:`app.web.state.AppState.cached`): each feature's head
-    (its id and geometry) once per simplification step, and its properties once per set of columns.
+    (its id and geometry) once per simplification step, and each column's ``"name":value`` once.
     A view of the district's streets is then a spatial-index query and a join, not thousands of
     features written again for each request; a client asking for other columns (a script, QGIS)
-    costs the properties, not the geometries again.
+    costs at most those columns' values, not the geometries again.
 
     ``whole`` (``(cached, frames)`` of the unscoped workspace): the parts are written once for the
     whole layer and a scope's rows (a station's, cut from the whole layer with its row labels) are
@@ -216,8 +216,11 @@ def cached_texts(cached: Callable[..., Any], frames: FrameSource, crs: Callable[
     def texts(name: str, columns: tuple[str, ...] | None, simplify_m: float, rows: np.ndarray) -> list[str]:
         step = simplify_step(simplify_m)
         heads = part("layer-heads", name, step, lambda frame: _feature_heads(name, frame, crs(), step), rows)
-        tails = part("layer-tails", name, columns, lambda frame: _feature_tails(_properties(frame, columns)), rows)
-        return [h + t_ for h, t_ in zip(heads, tails)]
+        if columns is None:
+            columns = tuple(_properties(frames(name).iloc[:0], None).columns)
+        values = [part("layer-values", name, col, lambda frame, col=col: _value_texts(frame, col), rows)
+                  for col in columns]
+        return [head + "{" + ",".join(parts) + "}}" for head, *parts in zip(heads, *values)]
     return texts
 
 
@@ -270,6 +273,12 @@ def _feature_tails(props: pd.DataFrame) -> np.ndarray:
     values = [_column_values(props[c]) for c in props.columns]
     rows = zip(*values) if values else [()] * len(props)
     return np.array([_dumps(dict(zip(cols, row))) + "}" for row in rows], dtype=object)
+
+
+def _value_texts(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Each feature's ``"column":value`` as it is written inside its properties."""
+    key = _dumps(str(column)) + ":"
+    return np.array([key + _dumps(v) for v in _column_values(frame[column])], dtype=object)
 
 
 def _feature_texts(name: str, page: pd.DataFrame, crs: str, simplify_m: float) -> list[str]:

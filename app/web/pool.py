@@ -2,7 +2,7 @@
 
 ``run_cpu``: requests otherwise run on any of the server's 40 worker threads; coordinate
 transformers (PROJ) are built per thread (about 50 ms each), and on a 2-core machine more threads
-than cores only queue on the GIL. Two fixed threads keep the transformers warm and the CPU work
+than cores only queue on the GIL. A few fixed threads keep the transformers warm and the CPU work
 bounded.
 
 Background work must not hold up the answers of signed-in users, so it runs at a lower CPU
@@ -44,7 +44,9 @@ def lower_priority(niceness: int = BACKGROUND_NICENESS) -> None:
         pass
 
 
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pn-geo")
+#: Four threads: two at work (the cores), two more so that requests waiting for a layer another one
+#: is writing (single flight) do not hold up the requests that need no writing.
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pn-geo")
 #: Two threads for password verifications (at most two run at once anyway), a little below requests.
 _BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pn-sign-in", initializer=lower_priority,
                                  initargs=(SIGN_IN_NICENESS,))

@@ -1,6 +1,6 @@
 """The layers API writes each layer's features once per workspace version (``cached_texts``: heads
-with the geometry once per simplification step, properties once per set of columns): the answers
-are the same bytes as writing the selected features for each request."""
+with the geometry once per simplification step, each column's values once): the answers are the
+same bytes as writing the selected features for each request."""
 
 from __future__ import annotations
 
@@ -54,12 +54,15 @@ def test_cached_features_are_the_features_written_per_request(demo_workspace_fil
             direct = layer_geojson_bytes(ws, layer, frames=frame, **kw)
             assert layer_geojson_bytes(ws, layer, frames=frame, texts=texts, **kw) == direct
             large += json.loads(direct)["numberReturned"] > 200
-    # written once for the whole layer (geometries, properties), then only selected, for large and
-    # small answers (a view's one-feature count) alike
-    assert large and sorted(k[0] for k in made) == ["layer-heads", "layer-tails"]
+    # written once for the whole layer (its geometries at this step, each column's values), then
+    # only selected, for large and small answers (a view's one-feature count) alike
+    first = json.loads(layer_geojson_bytes(ws, layer, frames=frame, properties=properties, limit=1))["features"][0]
+    columns = set(first["properties"])
+    assert large and sorted(map(str, made)) == sorted(
+        [str(("layer-heads", layer, simplify_step(simplify_m)))] + [str(("layer-values", layer, c)) for c in columns])
 
 
-def test_other_columns_cost_their_properties_not_the_geometries_again(demo_workspace_file: Path) -> None:
+def test_other_columns_cost_their_values_not_the_geometries_again(demo_workspace_file: Path) -> None:
     ws = Workspace(demo_workspace_file)
     frame, texts, made = _sources(ws)
     for props, tol in ((["highway", "name"], 2.0), (["name", "highway", "length_m"], 2.0), (["highway", "name"], 4.0)):
@@ -67,8 +70,10 @@ def test_other_columns_cost_their_properties_not_the_geometries_again(demo_works
         assert layer_geojson_bytes(ws, "road_edges", frames=frame, texts=texts, **kw) == \
             layer_geojson_bytes(ws, "road_edges", frames=frame, **kw)
     assert sorted(k[:3] for k in made) == [("layer-heads", "road_edges", 2.0), ("layer-heads", "road_edges", 4.0),
-                                           ("layer-tails", "road_edges", ("edge_id", "highway", "name")),
-                                           ("layer-tails", "road_edges", ("edge_id", "name", "highway", "length_m"))]
+                                           ("layer-values", "road_edges", "edge_id"),
+                                           ("layer-values", "road_edges", "highway"),
+                                           ("layer-values", "road_edges", "length_m"),
+                                           ("layer-values", "road_edges", "name")]
 
 
 def test_the_simplification_is_cached_in_steps() -> None:
@@ -106,4 +111,5 @@ def test_a_station_gets_its_own_rows_picked_from_the_district_s_features(demo_wo
             got = json.loads(direct)
             assert got["numberMatched"] < len(district_frame(layer))  # the station's rows, not the district's
     # the whole layer's parts written once per layer and the station's rows picked from them
-    assert sorted(k[0] for k in made) == ["layer-heads", "layer-heads", "layer-tails", "layer-tails"]
+    assert {k[0] for k in made} == {"layer-heads", "layer-values"}
+    assert sorted(k[1] for k in made if k[0] == "layer-heads") == ["incidents", "road_edges"]

@@ -63,9 +63,9 @@ def test_after_start_up_the_dashboard_makes_nothing_new(demo_workspace_file: Pat
         warmed = _made(app)
         pages = list(app.state.patrolnet.maps._data)  # noqa: SLF001 - the rendered pages' keys
         assert len(pages) == 4, pages  # the dashboards of the district, the analysts, stations S01 and S02
-        assert {k[0] for k in warmed if k and k[0] in ("layer-heads", "layer-tails")} == {"layer-heads", "layer-tails"}
+        assert {k[0] for k in warmed if k and k[0] in ("layer-heads", "layer-values")} == {"layer-heads", "layer-values"}
         _dashboard_requests(c, Workspace(path), station)
-        new = {k for k in _made(app) - warmed if k and k[0] in ("layer-heads", "layer-tails", "layer-frame")}
+        new = {k for k in _made(app) - warmed if k and k[0] in ("layer-heads", "layer-values", "layer-frame")}
         assert not new, sorted(map(str, new))
 
 
@@ -79,4 +79,4 @@ def test_without_warm_up_the_same_requests_make_the_layers(demo_workspace_file: 
     with client_class("commander")(app) as c:
         before = _made(app)
         _dashboard_requests(c, Workspace(path), None)
-        assert {k[0] for k in _made(app) - before if k} >= {"layer-heads", "layer-tails"}
+        assert {k[0] for k in _made(app) - before if k} >= {"layer-heads", "layer-values"}
