@@ -275,10 +275,31 @@ def _feature_tails(props: pd.DataFrame) -> np.ndarray:
     return np.array([_dumps(dict(zip(cols, row))) + "}" for row in rows], dtype=object)
 
 
+#: How ``json.dumps(..., ensure_ascii=False)`` writes a string (the C encoder when there is one).
+_STR = json.encoder.encode_basestring
+
+
 def _value_texts(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """Each feature's ``"column":value`` as it is written inside its properties."""
+    """Each feature's ``"column":value`` as it is written inside its properties: the text
+    :func:`_dumps` gives, about five times faster for the plain values of a layer (text, whole and
+    finite numbers, true/false, missing)."""
     key = _dumps(str(column)) + ":"
-    return np.array([key + _dumps(v) for v in _column_values(frame[column])], dtype=object)
+    out = []
+    for v in _column_values(frame[column]):
+        kind = type(v)
+        if v is None:
+            out.append(key + "null")
+        elif kind is str:
+            out.append(key + _STR(v))
+        elif kind is bool:
+            out.append(key + ("true" if v else "false"))
+        elif kind is int:
+            out.append(key + int.__repr__(v))
+        elif kind is float and math.isfinite(v):
+            out.append(key + float.__repr__(v))
+        else:
+            out.append(key + _dumps(v))
+    return np.array(out, dtype=object)
 
 
 def _feature_texts(name: str, page: pd.DataFrame, crs: str, simplify_m: float) -> list[str]:

@@ -44,9 +44,9 @@ def lower_priority(niceness: int = BACKGROUND_NICENESS) -> None:
         pass
 
 
-#: Four threads: two at work (the cores), two more so that requests waiting for a layer another one
-#: is writing (single flight) do not hold up the requests that need no writing.
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pn-geo")
+#: Eight threads: two at work (the cores), more so that requests waiting for a layer another one is
+#: writing (single flight) do not hold up the requests that need no writing.
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pn-geo")
 #: Two threads for password verifications (at most two run at once anyway), a little below requests.
 _BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pn-sign-in", initializer=lower_priority,
                                  initargs=(SIGN_IN_NICENESS,))

@@ -113,3 +113,18 @@ def test_a_station_gets_its_own_rows_picked_from_the_district_s_features(demo_wo
     # the whole layer's parts written once per layer and the station's rows picked from them
     assert {k[0] for k in made} == {"layer-heads", "layer-values"}
     assert sorted(k[1] for k in made if k[0] == "layer-heads") == ["incidents", "road_edges"]
+
+
+def test_values_are_written_as_json_writes_them() -> None:
+    import pandas as pd
+
+    from app.web.features import _dumps, _value_texts
+
+    frame = pd.DataFrame({"v": pd.Series(["北湖路 \"东\"\\门\n", None, "a\u2028b", "\x01"], dtype=object),
+                          "f": [0.1, 1e16, -0.0, float("nan")], "i": [0, -5, 2**40, 7], "b": [True, False, True, False],
+                          "t": pd.to_datetime(["2026-01-02T03:04:05+08:00"] * 4), "o": [[1, 2], {"a": None}, 1.5, "x"]})
+    for col in frame.columns:
+        assert list(_value_texts(frame, col)) == [
+            f"{_dumps(col)}:{_dumps(v)}" for v in json.loads(json.dumps(
+                [None if (isinstance(v, float) and v != v) else v for v in
+                 (frame[col].map(lambda x: x.isoformat()) if col == "t" else frame[col]).tolist()]))], col
