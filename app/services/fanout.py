@@ -52,7 +52,8 @@ class Fanout:
     def map(self, fn: Callable[..., Any], pieces: Sequence[Mapping[str, Any]],
             shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None) -> list[Any]:
         """``[fn(**shared, **piece) for piece in pieces]``, in the pieces' order; an error of a
-        piece is raised here as it was raised there. ``progress(share done)`` after each piece."""
+        piece is raised here as it was raised there (of several, the first in the pieces' order, as in
+        this process). ``progress(share done)`` after each piece."""
         raise NotImplementedError
 
 
@@ -97,9 +98,12 @@ class DaskFanout(Fanout):
             scattered.append(common[name])
         futures = [self.client.submit(fn, **common, **piece, pure=False) for piece in pieces]
         try:
-            if progress is not None:
-                for done, _ in enumerate(as_completed(futures, loop=self.client.loop), start=1):
+            for done, _ in enumerate(as_completed(futures, loop=self.client.loop), start=1):
+                if progress is not None:
                     progress(done / len(futures))
+            for f in futures:  # the first failed piece in the pieces' order, as in this process
+                if f.status == "error":
+                    f.result()
             return list(self.client.gather(futures))
         finally:
             for f in futures:

@@ -49,14 +49,14 @@ def routes_job(
     from the workspace's ``edge_owners`` layer when ``patrolnet split`` has run.
 
     ``fanout`` (:func:`app.services.fanout.open_fanout`): with Dask workers, the shift is planned in
-    pieces on them (the brigade, and the grid teams in groups of whole stations:
+    pieces on them (one per beat of the brigade, and the grid teams in groups of whole stations:
     :func:`routing.patrol.parallel.shift_pieces`), the road graph and the incidents shipped to each
     worker once; the plans are the same, in the same order, as planned in this process.
     """
     from routing.export import write_routes
     from routing.graph import graph_from_workspace
     from routing.patrol import PLANNED_UNIT_KINDS, plan_shift, shift_window
-    from routing.patrol.parallel import join_pieces, shift_pieces
+    from routing.patrol.parallel import join_pieces, plan_piece, shift_pieces
 
     report = progress or no_progress
     parse_shift(shift)
@@ -96,10 +96,14 @@ def routes_job(
         plans = plan_shift(G, units, incidents=incidents, beats=beats, neighborhoods=neighborhoods,
                            kinds=tuple(kinds), **options)
     else:
-        team_areas, pieces = shift_pieces(units, kinds=tuple(kinds), neighborhoods=neighborhoods,
-                                          team_groups=3 * fanout.workers)
-        results = fanout.map(plan_shift, [{**piece, **options} for piece in pieces],
-                             shared={"G": G, "incidents": incidents, "beats": beats, "team_areas": team_areas},
+        shared, pieces = shift_pieces(G, units, kinds=tuple(kinds), incidents=incidents, beats=beats,
+                                      neighborhoods=neighborhoods, shift_start=start, shift_end=end,
+                                      lookback_days=lookback_days, team_groups=3 * fanout.workers)
+        team_options = {"team_budget_min": team_minutes, "time_limit_s": time_limit_s, "lookback_days": lookback_days}
+        results = fanout.map(plan_piece, [{**piece, **team_options} if piece["part"] == "teams" else piece
+                                          for piece in pieces],
+                             shared={"G": G, "incidents": incidents, "shift_start": start, "shift_end": end,
+                                     **shared},
                              progress=lambda share: report("plan", share))
         plans = join_pieces(units, results)
     report("plan", 1.0)

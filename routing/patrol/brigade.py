@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -28,7 +29,7 @@ from routing.patrol.units import _unit_info
 from routing.patrol.window import _shift_seconds
 from routing.postman import ArcTable, Tour, arc_table, postman_tour, split_tour
 
-__all__ = ["DEFAULT_STOP_MIN", "DEFAULT_REVISIT_MIN", "plan_brigade_shift"]
+__all__ = ["DEFAULT_REVISIT_MIN", "DEFAULT_STOP_MIN", "BeatWork", "brigade_work", "plan_beat", "plan_brigade_shift"]
 
 #: Koper (1995): stops of 10-16 minutes; patrolnet plans 10-15.
 DEFAULT_STOP_MIN: tuple[float, float] = (10.0, 15.0)
@@ -205,13 +206,58 @@ def plan_brigade_shift(
         streets; the message names the edge), or covering them takes longer than the shift (the
         message gives both durations and suggests more vehicles or a longer shift).
     """
-    horizon = _shift_seconds(shift_start, shift_end)
-    lo, hi = _stop_range(stop_min)
+    tab = arc_table(G, weight="length_m")
+    tab_t = arc_table(G, weight="travel_time_s")
+    work, risk_arr = brigade_work(G, beats, bases=bases, shift_start=shift_start, shift_end=shift_end, risk=risk,
+                                  hotspots=hotspots, units=units, stop_min=stop_min, revisit_min=revisit_min,
+                                  top_hotspots=top_hotspots, tab=tab)
+    plans: list[RoutePlan] = []
+    for one in work:
+        plans += plan_beat(G, one, shift_start=shift_start, shift_end=shift_end, risk_arr=risk_arr,
+                           stop_min=stop_min, revisit_min=revisit_min, top_hotspots=top_hotspots, hot_arcs=hot_arcs,
+                           seed=seed, tab=tab, tab_t=tab_t)
+    return plans
+
+
+@dataclass
+class BeatWork:
+    """One beat's share of a brigade shift, planned on its own by :func:`plan_beat` (in any process
+    holding the same road graph): its arcs and base, its vehicles and its hotspots (numbered among
+    the whole brigade's), and ``index``, its place among all the beats, which seeds its stop jitter."""
+
+    beat: Hashable
+    index: int
+    arcs: np.ndarray  # positions in arc_table(G, weight="length_m")
+    base: int  # a node's position in that table
+    units: list[Any]
+    hots: list[_Hot] = field(default_factory=list)
+
+
+def brigade_work(
+    G: nx.MultiDiGraph,
+    beats: Mapping[int, Hashable] | Any,
+    *,
+    bases: Mapping[Hashable, Hashable] | None = None,
+    shift_start: dt.datetime,
+    shift_end: dt.datetime,
+    risk: Mapping[int, float] | None = None,
+    hotspots: Sequence[tuple[Any, float] | tuple[Any, float, str]] | None = None,
+    units: Mapping[Hashable, Sequence[Any]] | None = None,
+    stop_min: float | tuple[float, float] = DEFAULT_STOP_MIN,
+    revisit_min: float = DEFAULT_REVISIT_MIN,
+    top_hotspots: int = 3,
+    tab: ArcTable | None = None,
+) -> tuple[list[BeatWork], np.ndarray | None]:
+    """What :func:`plan_brigade_shift` decides for all beats at once, before planning each:
+    ``([BeatWork per beat, in beat order], risk per arc or None)``. The beats' hotspots are drawn
+    and numbered here (a node belongs to the first beat touching it); the rest is per beat
+    (:func:`plan_beat`). Arguments and errors as :func:`plan_brigade_shift`'s."""
+    _shift_seconds(shift_start, shift_end)
+    _stop_range(stop_min)
     if not revisit_min > 0:
         raise InputError(f"revisit_min must be > 0 minutes, not {revisit_min!r}", code="param.positive",
                          name="revisit_min", value=str(revisit_min))
-    tab = arc_table(G, weight="length_m")
-    tab_t = arc_table(G, weight="travel_time_s")
+    tab = tab if tab is not None else arc_table(G, weight="length_m")
     beat_arcs = _beat_arcs(tab, beats)
     if not beat_arcs:
         raise InputError("beats is empty: no main-road edge is assigned to a beat", code="routes.no_beats")
@@ -249,7 +295,8 @@ def plan_brigade_shift(
         spec: list[tuple[Any, float, str]] = []
         seen: set[Hashable] = set()
         for b, arcs in beat_arcs.items():
-            own = [h for h in hotspots_from_risk(G, risk, edge_ids=tab.edge_id[arcs].tolist(), top=4 * top_hotspots)
+            own = [h for h in hotspots_from_risk(G, risk, edge_ids=tab.edge_id[arcs].tolist(), top=4 * top_hotspots,
+                                                 table=tab)
                    if node_beat.get(tab.index[h[0]]) == b and h[0] not in seen]
             seen.update(h[0] for h in own)
             spec += own[: max(2 * top_hotspots, 5)]
@@ -269,50 +316,76 @@ def plan_brigade_shift(
             b = node_beat[near]
         label = str(item[2]) if len(item) > 2 and item[2] else f"热点{j + 1}"
         hots_of[b].append(_Hot(f"H{j + 1:03d}", label, node, w))
-    # -- per beat ------------------------------------------------------------------------------
+    return [BeatWork(b, bi, arcs, base_of[b], list((units or {}).get(b, ())), hots_of[b])
+            for bi, (b, arcs) in enumerate(beat_arcs.items())], (risk_arr if risk is not None else None)
+
+
+def plan_beat(
+    G: nx.MultiDiGraph,
+    work: BeatWork,
+    *,
+    shift_start: dt.datetime,
+    shift_end: dt.datetime,
+    risk_arr: np.ndarray | None = None,
+    stop_min: float | tuple[float, float] = DEFAULT_STOP_MIN,
+    revisit_min: float = DEFAULT_REVISIT_MIN,
+    top_hotspots: int = 3,
+    hot_arcs: int = 24,
+    seed: int = 0,
+    tab: ArcTable | None = None,
+    tab_t: ArcTable | None = None,
+) -> list[RoutePlan]:
+    """The plans of one beat's vehicles (:func:`brigade_work` made ``work`` and ``risk_arr`` from
+    the same graph): its postman tour split among them, then each one's shift by risk. The same
+    for a beat planned here or in another process; ``tab``/``tab_t``: the graph's arc tables by
+    length and by travel time when already built."""
+    horizon = _shift_seconds(shift_start, shift_end)
+    lo, hi = _stop_range(stop_min)
+    tab = tab if tab is not None else arc_table(G, weight="length_m")
+    tab_t = tab_t if tab_t is not None else arc_table(G, weight="travel_time_s")
+    b, bi, arcs, base = work.beat, work.index, work.arcs, work.base
+    hots_b = [replace(h) for h in work.hots]  # planning marks them: the caller's stay as they were
     plans: list[RoutePlan] = []
-    for bi, (b, arcs) in enumerate(beat_arcs.items()):
-        base = base_of[b]
-        recs = list((units or {}).get(b, ())) or [f"B{b}"]
-        infos = [_unit_info(r, f"B{b}-{i + 1}", "brigade_vehicle") for i, r in enumerate(recs)]
-        tour = postman_tour(tab, [tab.arc(i) for i in arcs.tolist()], depot=tab.nodes[base])
-        k = len(infos)
-        if k > 1:
-            kr = split_tour(tab, tour, k)
-            routes, lb_each = list(kr.routes), kr.lower_bound
-        else:
-            routes, lb_each = [tour], tour.lower_bound
-        idx_routes = [np.asarray([tab.by_arc[a] for a in r.arcs], dtype=np.int64) for r in routes]
-        for r_idx, (route, seq) in enumerate(zip(routes, idx_routes)):
-            need = float(tab_t.weight[seq].sum()) if len(seq) else 0.0
-            if need > horizon + 1e-6:
-                raise InfeasibleError(
-                    f"beat {b}: covering its main roads takes {need / 60:.0f} min per vehicle at class speed "
-                    f"({route.length_m / 1000:.1f} km) with {k} vehicle(s), but the shift is {horizon / 60:.0f} min; "
-                    f"add vehicles to the beat or lengthen the shift",
-                    code="routes.beat_too_long", beat=str(b), need=f"{need / 60:.0f}",
-                    km=f"{route.length_m / 1000:.1f}", k=k, shift=f"{horizon / 60:.0f}",
-                )
-        # hotspots -> vehicles: the one whose route passes the node (least loaded), else least loaded
-        hots = sorted(hots_of[b], key=lambda h: (-h.weight, h.hid))
-        load = [0.0] * k
-        route_nodes = [set(np.r_[tab.tail[s], tab.head[s]].tolist()) | {base} for s in idx_routes]
-        for h in hots:
-            cands = [v for v in range(k) if h.node in route_nodes[v]] or list(range(k))
-            v = min(cands, key=lambda c: (load[c], c))
-            h.vehicle = v
-            load[v] += h.weight
-        for v in range(k):
-            mine = [h for h in hots if h.vehicle == v]
-            for h in mine[:top_hotspots]:
-                h.top = True
-            rng = np.random.default_rng([seed, bi, v])
-            plans.append(_plan_vehicle(
-                G, tab, tab_t, route=routes[v], seq=idx_routes[v], base=base, horizon=horizon, hots=mine,
-                risk_arr=risk_arr if risk is not None else None, hot_arcs=hot_arcs, revisit_s=60.0 * revisit_min,
-                stop_range_s=(60.0 * lo, 60.0 * hi), rng=rng, unit=infos[v], beat=b, lb=lb_each,
-                shift_start=shift_start, shift_end=shift_end,
-            ))
+    recs = list(work.units) or [f"B{b}"]
+    infos = [_unit_info(r, f"B{b}-{i + 1}", "brigade_vehicle") for i, r in enumerate(recs)]
+    tour = postman_tour(tab, [tab.arc(i) for i in arcs.tolist()], depot=tab.nodes[base])
+    k = len(infos)
+    if k > 1:
+        kr = split_tour(tab, tour, k)
+        routes, lb_each = list(kr.routes), kr.lower_bound
+    else:
+        routes, lb_each = [tour], tour.lower_bound
+    idx_routes = [np.asarray([tab.by_arc[a] for a in r.arcs], dtype=np.int64) for r in routes]
+    for route, seq in zip(routes, idx_routes):
+        need = float(tab_t.weight[seq].sum()) if len(seq) else 0.0
+        if need > horizon + 1e-6:
+            raise InfeasibleError(
+                f"beat {b}: covering its main roads takes {need / 60:.0f} min per vehicle at class speed "
+                f"({route.length_m / 1000:.1f} km) with {k} vehicle(s), but the shift is {horizon / 60:.0f} min; "
+                f"add vehicles to the beat or lengthen the shift",
+                code="routes.beat_too_long", beat=str(b), need=f"{need / 60:.0f}",
+                km=f"{route.length_m / 1000:.1f}", k=k, shift=f"{horizon / 60:.0f}",
+            )
+    # hotspots -> vehicles: the one whose route passes the node (least loaded), else least loaded
+    hots = sorted(hots_b, key=lambda h: (-h.weight, h.hid))
+    load = [0.0] * k
+    route_nodes = [set(np.r_[tab.tail[s], tab.head[s]].tolist()) | {base} for s in idx_routes]
+    for h in hots:
+        cands = [v for v in range(k) if h.node in route_nodes[v]] or list(range(k))
+        v = min(cands, key=lambda c: (load[c], c))
+        h.vehicle = v
+        load[v] += h.weight
+    for v in range(k):
+        mine = [h for h in hots if h.vehicle == v]
+        for h in mine[:top_hotspots]:
+            h.top = True
+        rng = np.random.default_rng([seed, bi, v])
+        plans.append(_plan_vehicle(
+            G, tab, tab_t, route=routes[v], seq=idx_routes[v], base=base, horizon=horizon, hots=mine,
+            risk_arr=risk_arr, hot_arcs=hot_arcs, revisit_s=60.0 * revisit_min,
+            stop_range_s=(60.0 * lo, 60.0 * hi), rng=rng, unit=infos[v], beat=b, lb=lb_each,
+            shift_start=shift_start, shift_end=shift_end,
+        ))
     return plans
 
 

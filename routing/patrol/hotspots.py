@@ -52,7 +52,7 @@ def _snap(tab: ArcTable, candidates: np.ndarray, tree: cKDTree, loc: Any) -> int
 
 def hotspots_from_risk(
     G: nx.MultiDiGraph, risk: Mapping[int, float], *, edge_ids: Iterable[int] | None = None, top: int = 10,
-    merge_m: float = 200.0,
+    merge_m: float = 200.0, table: ArcTable | None = None,
 ) -> list[tuple[Hashable, float, str]]:
     """Hotspot nodes from per-edge risk.
 
@@ -61,15 +61,24 @@ def hotspots_from_risk(
     already chosen one adds its weight to that one instead of becoming a hotspot of its own (no
     back-to-back stops 100 m apart). Labels name the crossing streets ("A与B交叉口") or the street.
 
+    ``table``: ``arc_table(G)``, when built; with ``edge_ids``, only those arcs are read (in the
+    graph's order, as without it: the same sums), not every arc of ``G``.
+
     Returns
     -------
     list
         ``[(node, weight, label), ...]``, at most ``top``, heaviest first.
     """
-    keep = None if edge_ids is None else set(int(e) for e in edge_ids)
+    keep = None if edge_ids is None else {int(e) for e in edge_ids}
     node_w: dict[Hashable, float] = {}
-    for u, v, d in G.edges(data=True):
-        e = d.get("edge_id")
+    if table is not None and keep is not None:
+        at = np.flatnonzero(np.isin(table.edge_id, np.fromiter(keep, dtype=np.int64, count=len(keep))))
+        arcs: Iterable[tuple[Hashable, Hashable, Any]] = (
+            (table.nodes[t], table.nodes[h], e) for t, h, e in
+            zip(table.tail[at].tolist(), table.head[at].tolist(), table.edge_id[at].tolist()))
+    else:
+        arcs = ((u, v, d.get("edge_id")) for u, v, d in G.edges(data=True))
+    for u, v, e in arcs:
         if e is None or (keep is not None and e not in keep):
             continue
         r = float(risk.get(e, 0.0))

@@ -1,28 +1,62 @@
 """A shift's plan cut into independent pieces, to run on several processes (issue 14).
 
-:func:`shift_pieces` cuts the work of :func:`routing.patrol.plan_shift` into pieces that are each a
-call of ``plan_shift`` itself on part of the units: the brigade's vehicles (one piece: the beats are
-matched to vehicles all at once) and the grid teams in groups of whole stations (a station's teams
-share out its neighborhoods together), with the grid-team areas computed once, from all the units,
-before the cut. :func:`join_pieces` puts the pieces' plans in ``plan_shift``'s order (vehicles by
-beat, then teams by unit id). Planned in any order, on any processes, the joined plans equal
-``plan_shift``'s on the whole, plan for plan (``tests/app/test_fanout.py``).
+:func:`shift_pieces` cuts the work of :func:`routing.patrol.plan_shift` into pieces, each planned by
+:func:`plan_piece`:
 
-Pure: no processes here; the caller maps ``plan_shift`` over the pieces (``app.services.fanout``).
+* one piece per beat of the brigade. What couples the beats is decided first, for all of them, in
+  the caller's process (cheap next to the planning): vehicles matched to beats (one assignment),
+  the beats (``routing.split.brigade_beats`` when the workspace has none: the slowest part of the
+  brigade, not cut), their bases, the risk per arc and the hotspots, numbered across the brigade
+  (:func:`routing.patrol.brigade.brigade_work`). A beat's vehicles share its postman tour (split
+  among them), so a beat is the smallest piece, not a vehicle;
+* the grid teams in groups of whole stations (a station's teams share out its neighborhoods
+  together, one assignment), the grid-team areas computed once, from all the units, before the cut.
+
+A process keeps what every piece of one graph needs (arc tables, the walking graph, a k-d tree)
+for as long as it holds that graph, so a worker builds them once, not once per piece.
+:func:`join_pieces` puts the pieces' plans in ``plan_shift``'s order (vehicles by beat, then teams
+by unit id). Planned in any order, on any processes, the joined plans equal ``plan_shift``'s on the
+whole, plan for plan (``tests/app/test_fanout.py``).
+
+No processes here; the caller maps :func:`plan_piece` over the pieces (``app.services.fanout``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import networkx as nx
+import numpy as np
 import pandas as pd
 
+from routing.patrol.brigade import BeatWork, brigade_work, plan_beat
 from routing.patrol.results import RoutePlan
+from routing.patrol.shift import brigade_args, grid_team_tools, plan_shift
 from routing.patrol.units import PLANNED_UNIT_KINDS
+from routing.postman import arc_table
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
-__all__ = ["join_pieces", "shift_pieces"]
+__all__ = ["join_pieces", "plan_piece", "shift_pieces"]
+
+#: Per road graph held by this process: its arc tables and grid-team tools, built on first use and
+#: dropped with the graph.
+_BUILT: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, Any]] = weakref.WeakKeyDictionary()
+_BUILT_LOCK = threading.Lock()
+
+
+def _built(G: nx.MultiDiGraph, what: str) -> Any:
+    with _BUILT_LOCK:
+        got = _BUILT.setdefault(G, {})
+        if what not in got:
+            if what == "brigade":
+                got[what] = (arc_table(G, weight="length_m"), arc_table(G, weight="travel_time_s"))
+            else:
+                got[what] = grid_team_tools(G)
+        return got[what]
 
 
 def _team_groups(teams: pd.DataFrame, n_groups: int) -> list[list[int]]:
@@ -47,39 +81,78 @@ def _team_groups(teams: pd.DataFrame, n_groups: int) -> list[list[int]]:
 
 
 def shift_pieces(
+    G: nx.MultiDiGraph,
     units: Any,
     *,
+    shift_start: dt.datetime,
+    shift_end: dt.datetime,
     kinds: Sequence[str] = PLANNED_UNIT_KINDS,
+    incidents: Any = None,
+    beats: Any = None,
     neighborhoods: Any = None,
     team_areas: Any = None,
+    lookback_days: float = 365.0,
     seed: int = 0,
     team_groups: int = 4,
-) -> tuple[Any, list[dict[str, Any]]]:
-    """The pieces of a shift's plan: ``(team_areas, pieces)``.
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The pieces of a shift's plan: ``(shared, pieces)``, arguments as :func:`plan_shift`'s.
 
-    Each piece is the keyword arguments of a ``plan_shift`` call that differ between pieces
-    (``units`` and ``kinds``); the caller adds those all pieces share (the graph, shift times,
-    incidents, beats, options, and the ``team_areas`` returned here, with no ``neighborhoods``).
-    ``team_areas`` is computed as ``plan_shift`` does, from all the grid teams, when not given.
-    The brigade is one piece; grid teams are cut into at most ``team_groups`` pieces of whole
-    stations.
+    Each piece is the keyword arguments of a :func:`plan_piece` call that differ between pieces:
+    ``{"part": "beat", "work": BeatWork}`` per beat, then ``{"part": "teams", "units": ..., "kinds":
+    ("grid_team",)}`` for at most ``team_groups`` groups of whole stations. ``shared`` holds what
+    this cut adds to the values all pieces share (``risk_arr``, the brigade's risk per arc, and
+    ``team_areas``, computed as ``plan_shift`` does from all the grid teams when not given); the
+    caller adds the graph, the incidents, the shift's times and the options.
     """
     kinds = tuple(kinds)
+    shared: dict[str, Any] = {"risk_arr": None, "team_areas": team_areas}
     pieces: list[dict[str, Any]] = []
     if "brigade_vehicle" in kinds:
-        cars = units[(units["kind"] == "brigade_vehicle").to_numpy()]
-        if len(cars):
-            pieces.append({"units": cars, "kinds": ("brigade_vehicle",)})
+        args = brigade_args(G, units, shift_start=shift_start, shift_end=shift_end, incidents=incidents, beats=beats,
+                            lookback_days=lookback_days, seed=seed)
+        if args is not None:
+            work, shared["risk_arr"] = brigade_work(G, args["beats"], bases=args["bases"], risk=args["risk"],
+                                                    units=args["units"], shift_start=shift_start,
+                                                    shift_end=shift_end, tab=_built(G, "brigade")[0])
+            pieces += [{"part": "beat", "work": one} for one in work]
     if "grid_team" in kinds:
         teams = units[(units["kind"] == "grid_team").to_numpy()]
         if len(teams):
             if team_areas is None and neighborhoods is not None and len(neighborhoods):
                 ordered = units.sort_values("unit_id").reset_index(drop=True)  # as plan_shift sees them
-                team_areas = grid_team_areas(neighborhoods, teams_per_station=grid_teams_per_station(ordered),
-                                             seed=seed)
+                shared["team_areas"] = grid_team_areas(
+                    neighborhoods, teams_per_station=grid_teams_per_station(ordered), seed=seed)
             for rows in _team_groups(teams, team_groups):
-                pieces.append({"units": teams.iloc[rows], "kinds": ("grid_team",)})
-    return team_areas, pieces
+                pieces.append({"part": "teams", "units": teams.iloc[rows], "kinds": ("grid_team",)})
+    return shared, pieces
+
+
+def plan_piece(
+    G: nx.MultiDiGraph,
+    *,
+    part: str,
+    shift_start: dt.datetime,
+    shift_end: dt.datetime,
+    work: BeatWork | None = None,
+    risk_arr: np.ndarray | None = None,
+    units: Any = None,
+    kinds: Sequence[str] = ("grid_team",),
+    incidents: Any = None,
+    team_areas: Any = None,
+    seed: int = 0,
+    **options: Any,
+) -> list[RoutePlan]:
+    """The plans of one piece of :func:`shift_pieces`: a beat's vehicles
+    (:func:`routing.patrol.brigade.plan_beat`) or a group of grid teams (:func:`plan_shift` on them,
+    ``options`` its team options: ``team_budget_min``, ``time_limit_s``, ``lookback_days``)."""
+    if part == "beat":
+        if work is None:
+            raise ValueError("a beat's piece needs its work")
+        tab, tab_t = _built(G, "brigade")
+        return plan_beat(G, work, shift_start=shift_start, shift_end=shift_end, risk_arr=risk_arr, seed=seed,
+                         tab=tab, tab_t=tab_t)
+    return plan_shift(G, units, shift_start=shift_start, shift_end=shift_end, incidents=incidents, kinds=kinds,
+                      team_areas=team_areas, seed=seed, team_tools=_built(G, "teams"), **options)
 
 
 def join_pieces(units: Any, results: Sequence[Sequence[RoutePlan]]) -> list[RoutePlan]:

@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
@@ -24,7 +25,7 @@ from routing.postman import arc_table
 from routing.split.beats import brigade_beats
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
-__all__ = ["plan_shift"]
+__all__ = ["brigade_args", "grid_team_tools", "plan_shift"]
 
 
 def _incident_weights(incidents: Any, shift_start: dt.datetime, shift_end: dt.datetime, *, lookback_days: float,
@@ -47,6 +48,82 @@ def _incident_weights(incidents: Any, shift_start: dt.datetime, shift_end: dt.da
     return np.where(inside, 1.0 + tod_boost * in_hours, 0.0)
 
 
+def grid_team_tools(G: nx.MultiDiGraph) -> tuple[Any, dict[str, Any], list[Hashable], np.ndarray, cKDTree]:
+    """What every grid team's loop is planned on, built once per graph: the walking graph, the arc
+    tables of walking and of the roads, the nodes, their coordinates and their k-d tree."""
+    W = walk_graph(G)
+    tables = {"walk": arc_table(W, weight="length_m"), "road": arc_table(G, weight="length_m")}
+    nodes = list(G.nodes)
+    nxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes])
+    return W, tables, nodes, nxy, cKDTree(nxy)
+
+
+def brigade_args(
+    G: nx.MultiDiGraph, units: Any, *, shift_start: dt.datetime, shift_end: dt.datetime, incidents: Any = None,
+    beats: Any = None, lookback_days: float = 365.0, tod_boost: float = 1.0, seed: int = 0,
+) -> dict[str, Any] | None:
+    """What :func:`plan_shift` decides for the brigade before planning it: vehicles matched to beats,
+    the beats' bases and the risk per edge, as the keyword arguments ``beats``, ``bases``, ``risk``
+    and ``units`` of :func:`routing.patrol.brigade.plan_brigade_shift` (or of
+    :func:`routing.patrol.brigade.brigade_work`); ``None`` when ``units`` has no vehicle. Arguments
+    as :func:`plan_shift`'s."""
+    units = units.sort_values("unit_id").reset_index(drop=True)
+    w_inc = None
+    if incidents is not None and len(incidents):
+        w_inc = _incident_weights(incidents, shift_start, shift_end, lookback_days=lookback_days, tod_boost=tod_boost)
+    return _brigade_args(G, units, incidents=incidents, w_inc=w_inc, beats=beats, seed=seed)
+
+
+def _brigade_args(G: nx.MultiDiGraph, units: Any, *, incidents: Any, w_inc: np.ndarray | None, beats: Any,
+                  seed: int) -> dict[str, Any] | None:
+    """The brigade's share of :func:`plan_shift` decided for all vehicles at once: the keyword
+    arguments ``beats``, ``bases``, ``risk`` and ``units`` of :func:`plan_brigade_shift` (``None``:
+    no vehicle). ``units`` sorted by unit id, as ``plan_shift`` sorts them."""
+    ux = units.geometry.x.to_numpy(dtype=float)
+    uy = units.geometry.y.to_numpy(dtype=float)
+    cars = np.flatnonzero((units["kind"] == "brigade_vehicle").to_numpy())
+    if not len(cars):
+        return None
+    if beats is None:
+        beats = brigade_beats(G, k=len(cars), seed=seed)
+    beat_col = beats["beat"] if hasattr(beats, "columns") else pd.Series(dict(beats))
+    risk = None
+    if w_inc is not None and "edge_id" in incidents:
+        e = pd.to_numeric(incidents["edge_id"], errors="coerce")
+        ok = e.notna().to_numpy() & (w_inc > 0)
+        risk = pd.Series(w_inc[ok]).groupby(e[ok].astype(np.int64).to_numpy()).sum().to_dict()
+    beat_ids = sorted(pd.unique(beat_col))
+    node_xy = {n: (d["x"], d["y"]) for n, d in G.nodes(data=True)}
+    beat_nodes: dict[Any, list[Hashable]] = {}
+    eid_arc = {d["edge_id"]: (u, v) for u, v, d in G.edges(data=True) if "edge_id" in d}
+    for e_id, b in beat_col.items():
+        if int(e_id) in eid_arc:
+            beat_nodes.setdefault(b, []).extend(eid_arc[int(e_id)])
+    cost = np.zeros((len(cars), len(beat_ids)))
+    for j, b in enumerate(beat_ids):
+        xy = np.array([node_xy[n] for n in dict.fromkeys(beat_nodes.get(b, []))]).reshape(-1, 2)
+        if len(xy):
+            cost[:, j] = np.hypot(ux[cars, None] - xy[None, :, 0], uy[cars, None] - xy[None, :, 1]).min(axis=1)
+    rows, cols = linear_sum_assignment(cost)
+    assign = {int(cars[r]): beat_ids[c] for r, c in zip(rows, cols)}
+    for r in range(len(cars)):  # surplus vehicles: the nearest beat
+        if int(cars[r]) not in assign:
+            assign[int(cars[r])] = beat_ids[int(np.argmin(cost[r]))]
+    by_beat: dict[Any, list[int]] = {}
+    for i, b in sorted(assign.items()):
+        by_beat.setdefault(b, []).append(i)
+    bases = {}
+    unit_recs = {}
+    for b, members in by_beat.items():
+        cand = list(dict.fromkeys(beat_nodes.get(b, [])))  # first-seen order: no hash order
+        xy = np.array([node_xy[n] for n in cand])
+        i0 = members[0]
+        bases[b] = cand[int(np.argmin(np.hypot(xy[:, 0] - ux[i0], xy[:, 1] - uy[i0])))]
+        unit_recs[b] = [units.iloc[i] for i in members]
+    keep = beat_col[beat_col.isin(list(by_beat))]
+    return {"beats": keep, "bases": bases, "risk": risk, "units": unit_recs}
+
+
 def plan_shift(
     G: nx.MultiDiGraph,
     units: Any,
@@ -66,6 +143,7 @@ def plan_shift(
     n_alternatives: int = 3,
     time_limit_s: float = 0.1,
     seed: int = 0,
+    team_tools: Any = None,
 ) -> list[RoutePlan]:
     """Plan one shift for the district's units from workspace layers (``patrolnet routes``).
 
@@ -98,6 +176,9 @@ def plan_shift(
         (uniform risk, no team prizes: teams then walk toward the farthest reachable nodes).
     kinds
         Unit kinds to plan.
+    team_tools
+        :func:`grid_team_tools` of ``G`` when already built (a process planning several pieces of
+        one shift builds them once); built here otherwise.
     time_limit_s
         Search effort per team loop, in nominal seconds (alternatives get half): turned into a count
         of guided-local-search solutions (:func:`routing.patrol.loops.search_budget`, 2,000 per
@@ -115,8 +196,6 @@ def plan_shift(
     InputError, InfeasibleError, CRSError
         As the planners they call; also when ``units`` lacks ``unit_id``/``kind``.
     """
-    from scipy.optimize import linear_sum_assignment
-
     horizon = _shift_seconds(shift_start, shift_end)
     for col in ("unit_id", "kind"):
         if col not in units:
@@ -130,47 +209,10 @@ def plan_shift(
         w_inc = _incident_weights(incidents, shift_start, shift_end, lookback_days=lookback_days, tod_boost=tod_boost)
     plans: list[RoutePlan] = []
     # -- brigade ----------------------------------------------------------------------------------
-    cars = np.flatnonzero((units["kind"] == "brigade_vehicle").to_numpy())
-    if "brigade_vehicle" in kinds and len(cars):
-        if beats is None:
-            beats = brigade_beats(G, k=len(cars), seed=seed)
-        beat_col = beats["beat"] if hasattr(beats, "columns") else pd.Series(dict(beats))
-        risk = None
-        if w_inc is not None and "edge_id" in incidents:
-            e = pd.to_numeric(incidents["edge_id"], errors="coerce")
-            ok = e.notna().to_numpy() & (w_inc > 0)
-            risk = pd.Series(w_inc[ok]).groupby(e[ok].astype(np.int64).to_numpy()).sum().to_dict()
-        beat_ids = sorted(pd.unique(beat_col))
-        node_xy = {n: (d["x"], d["y"]) for n, d in G.nodes(data=True)}
-        beat_nodes: dict[Any, list[Hashable]] = {}
-        eid_arc = {d["edge_id"]: (u, v) for u, v, d in G.edges(data=True) if "edge_id" in d}
-        for e_id, b in beat_col.items():
-            if int(e_id) in eid_arc:
-                beat_nodes.setdefault(b, []).extend(eid_arc[int(e_id)])
-        cost = np.zeros((len(cars), len(beat_ids)))
-        for j, b in enumerate(beat_ids):
-            xy = np.array([node_xy[n] for n in dict.fromkeys(beat_nodes.get(b, []))]).reshape(-1, 2)
-            if len(xy):
-                cost[:, j] = np.hypot(ux[cars, None] - xy[None, :, 0], uy[cars, None] - xy[None, :, 1]).min(axis=1)
-        rows, cols = linear_sum_assignment(cost)
-        assign = {int(cars[r]): beat_ids[c] for r, c in zip(rows, cols)}
-        for r in range(len(cars)):  # surplus vehicles: the nearest beat
-            if int(cars[r]) not in assign:
-                assign[int(cars[r])] = beat_ids[int(np.argmin(cost[r]))]
-        by_beat: dict[Any, list[int]] = {}
-        for i, b in sorted(assign.items()):
-            by_beat.setdefault(b, []).append(i)
-        bases = {}
-        unit_recs = {}
-        for b, members in by_beat.items():
-            cand = list(dict.fromkeys(beat_nodes.get(b, [])))  # first-seen order: no hash order
-            xy = np.array([node_xy[n] for n in cand])
-            i0 = members[0]
-            bases[b] = cand[int(np.argmin(np.hypot(xy[:, 0] - ux[i0], xy[:, 1] - uy[i0])))]
-            unit_recs[b] = [units.iloc[i] for i in members]
-        keep = beat_col[beat_col.isin(list(by_beat))]
-        plans += plan_brigade_shift(G, keep, bases=bases, shift_start=shift_start, shift_end=shift_end, risk=risk,
-                                    units=unit_recs, seed=seed)
+    if "brigade_vehicle" in kinds:
+        args = _brigade_args(G, units, incidents=incidents, w_inc=w_inc, beats=beats, seed=seed)
+        if args is not None:
+            plans += plan_brigade_shift(G, **args, shift_start=shift_start, shift_end=shift_end, seed=seed)
     # -- grid teams -------------------------------------------------------------------------------
     teams = np.flatnonzero((units["kind"] == "grid_team").to_numpy())
     if "grid_team" in kinds and len(teams):
@@ -187,11 +229,7 @@ def plan_shift(
                 r, c = linear_sum_assignment(dist)
                 for rr, cc in zip(r, c):
                     area_of[int(grp.index[rr])] = areas.geometry.iloc[cc]
-        W = walk_graph(G)
-        tables = {"walk": arc_table(W, weight="length_m"), "road": arc_table(G, weight="length_m")}
-        nodes = list(G.nodes)
-        nxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes])
-        tree = cKDTree(nxy)
+        W, tables, nodes, nxy, tree = team_tools if team_tools is not None else grid_team_tools(G)
         inc_xy = inc_w = None
         if w_inc is not None:
             mask = w_inc > 0

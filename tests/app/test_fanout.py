@@ -72,12 +72,43 @@ def test_local_cluster_plans_the_shift_exactly_as_one_process(ws_path: Path, clu
     serial, serial_files = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "serial" / "x")
     with get_task_stream(cluster.client) as stream:
         fanned, fanned_files = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "dask" / "x", fanout=cluster)
-    ran = [t for t in stream.data if "plan_shift" in str(t.get("key", ""))]
-    assert len(ran) >= 3 and len({t["worker"] for t in ran}) == 2  # pieces, on both workers
+    ran = [t for t in stream.data if "plan_piece" in str(t.get("key", ""))]
+    beats = {p.beat for p in serial if p.unit_kind == "brigade_vehicle"}
+    # a piece per beat, plus the grid teams in 3 x 2 groups of whole stations, on both workers
+    assert len(beats) >= 10 and len(ran) == len(beats) + 6 and len({t["worker"] for t in ran}) == 2
     assert len(serial) == 59 and [p.unit_kind for p in serial].count("brigade_vehicle") == 12
     assert _essence(fanned) == _essence(serial)
     assert plan_summary(fanned, day=DAY, shift=SHIFT) == plan_summary(serial, day=DAY, shift=SHIFT)
     assert _files(fanned_files) == _files(serial_files) and len(serial_files) == 5
+
+
+def test_brigade_pieces_per_beat_plan_as_the_whole_brigade(ws_path: Path) -> None:
+    """Cut per beat in this process (the cut a cluster runs), beats planned in reverse order, the
+    brigade's plans equal plan_shift's on the whole: hotspot numbers, stop jitter and all. Without
+    the workspace's beats too (computed once, before the cut)."""
+    import pandas as pd
+
+    from routing.graph import graph_from_workspace
+    from routing.patrol import plan_shift, shift_window
+    from routing.patrol.parallel import join_pieces, plan_piece, shift_pieces
+
+    ws = Workspace(ws_path)
+    G = graph_from_workspace(ws)
+    units, incidents = ws.read("units"), ws.read("incidents")
+    start, end = shift_window(SHIFT, date=DAY, tz=ws.timezone)
+    owners = ws.read("edge_owners", columns=["edge_id", "beat"])
+    owners = owners[owners["beat"].notna()]
+    split = pd.Series(owners["beat"].astype(int).to_numpy(), index=owners["edge_id"].astype(int).to_numpy())
+    for beats in (split, None):
+        whole = plan_shift(G, units, incidents=incidents, beats=beats, kinds=("brigade_vehicle",),
+                           shift_start=start, shift_end=end)
+        shared, pieces = shift_pieces(G, units, kinds=("brigade_vehicle",), incidents=incidents, beats=beats,
+                                      shift_start=start, shift_end=end)
+        assert [p["part"] for p in pieces] == ["beat"] * len(pieces) and len(pieces) == len({p.beat for p in whole})
+        assert sum(len(p["work"].hots) for p in pieces) > 0  # hotspots numbered before the cut
+        done = {i: plan_piece(G, **piece, **shared, incidents=incidents, shift_start=start, shift_end=end)
+                for i, piece in reversed(list(enumerate(pieces)))}
+        assert _essence(join_pieces(units, [done[i] for i in range(len(pieces))])) == _essence(whole)
 
 
 def test_a_station_plans_alike_on_the_cluster(ws_path: Path, cluster: Fanout, tmp_path: Path) -> None:
