@@ -36,13 +36,49 @@ class LRUCache(Generic[K, V]):
     while one thread makes a key's value, the other threads asking for that key wait for it instead
     of making it again (under load, forty threads rendering the same page at once starve the server)."""
 
-    def __init__(self, size: int = 8):
+    def __init__(self, size: int = 8, *, weigh: Callable[[V], int] | None = None, max_weight: int | None = None):
+        """At most ``size`` values; with ``weigh`` (e.g. a value's bytes), also at most ``max_weight``
+        in all (a value weighing more is given out but not kept)."""
         self._size = size
+        self._weigh = weigh
+        self._max_weight = max_weight
+        self._weights: dict[K, int] = {}
+        self.weight = 0
         self._data: OrderedDict[K, V] = OrderedDict()
         self._pending: dict[K, _Pending] = {}
         self._lock = threading.Lock()
         #: How many values were made (misses), for tests and benchmarks.
         self.made = 0
+
+    def get(self, key: K) -> V | None:
+        """The value of ``key`` when it is kept (no work), else None."""
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+            return None
+
+    def clear(self) -> None:
+        """Forget every kept value (values being made are kept when done)."""
+        with self._lock:
+            self._data.clear()
+            self._weights.clear()
+            self.weight = 0
+
+    def _keep(self, key: K, value: V) -> None:
+        """Keep ``value`` (under the lock), dropping the least recently used beyond the bounds."""
+        w = self._weigh(value) if self._weigh is not None else 0
+        if self._max_weight is not None and w > self._max_weight:
+            return
+        if key in self._data:
+            self.weight -= self._weights.pop(key, 0)
+        self._data[key] = value
+        self._data.move_to_end(key)
+        self._weights[key] = w
+        self.weight += w
+        while len(self._data) > self._size or (self._max_weight is not None and self.weight > self._max_weight):
+            old, _ = self._data.popitem(last=False)
+            self.weight -= self._weights.pop(old, 0)
 
     def get_or_make(self, key: K, make: Callable[[], V]) -> V:
         with self._lock:
@@ -67,20 +103,14 @@ class LRUCache(Generic[K, V]):
         else:
             pending.value = value
             with self._lock:
-                self._data[key] = value
-                self._data.move_to_end(key)
+                self._keep(key, value)
                 self.made += 1
-                while len(self._data) > self._size:
-                    self._data.popitem(last=False)
             return value
         finally:
             with self._lock:
                 self._pending.pop(key, None)
             pending.done.set()
 
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
 
 
 @dataclass

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -26,7 +26,7 @@ from app.storage.pg_layers import PgWorkspace
 from app.storage.pg_tiles import PgTileSource
 from app.storage.vector_tiles import GpkgTileSource, VectorTileSource
 from app.storage.workspace import Workspace
-from app.web.state import AppState
+from app.web.state import AppState, LRUCache
 
 __all__ = ["Tile", "VectorTiles", "open_source"]
 
@@ -54,31 +54,27 @@ class Tile:
         return gzip.decompress(self.gzipped) if self.gzipped else b""
 
 
-class _Pending:
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.tile: Tile | None = None
-        self.error: BaseException | None = None
-
-
 class VectorTiles:
     """The app's vector tiles (see the module's text)."""
 
     def __init__(self, *, max_bytes: int = 64 * 1024 * 1024,
                  source_for: Callable[[Workspace], VectorTileSource] = open_source):
-        self._max_bytes = max_bytes
         self._source_for = source_for
         self._lock = threading.Lock()
         self._making_source = threading.Lock()
         self._version: object = None
         self._source: VectorTileSource | None = None
-        self._tiles: OrderedDict[tuple[object, ...], Tile] = OrderedDict()
-        self._bytes = 0
-        self._pending: dict[tuple[object, ...], _Pending] = {}
+        #: The tiles (keyed by version, scope, layer, z, x, y, properties) within ``max_bytes``.
+        self._tiles: LRUCache[tuple[object, ...], Tile] = LRUCache(
+            sys.maxsize, weigh=lambda tile: len(tile.gzipped) + 200, max_weight=max_bytes)
         self._audited: set[tuple[str, str]] = set()
-        #: Tiles made (cache misses) and cache drops on a workspace change, for tests and benchmarks.
-        self.made = 0
+        #: Cache drops on a workspace change, for tests and benchmarks.
         self.invalidations = 0
+
+    @property
+    def made(self) -> int:
+        """Tiles made (cache misses), for tests and benchmarks."""
+        return self._tiles.made
 
     def _current(self, state: AppState) -> object:
         """The workspace's version; a new one drops the source and the cached tiles."""
@@ -92,7 +88,6 @@ class VectorTiles:
                     self.invalidations += 1
                 self._version, self._source = version, None
                 self._tiles.clear()
-                self._bytes = 0
                 self._audited.clear()
         return version
 
@@ -115,62 +110,23 @@ class VectorTiles:
 
     def cached(self, key: tuple[object, ...]) -> Tile | None:
         """The tile of ``key`` when it is cached (no work: the request can be answered at once)."""
-        with self._lock:
-            tile = self._tiles.get(key)
-            if tile is not None:
-                self._tiles.move_to_end(key)
-            return tile
+        return self._tiles.get(key)
 
     def tile(self, state: AppState, key: tuple[object, ...], scope: Principal | None) -> Tile:
-        """The tile of ``key`` (from :meth:`key`), made by the source when not cached.
+        """The tile of ``key`` (from :meth:`key`), made by the source when not cached (once, while
+        other requests for it wait).
 
         Raises what the source raises (see :class:`~app.storage.vector_tiles.VectorTileSource`).
         """
         version, _, layer, z, x, y, props = key
-        with self._lock:
-            hit = self._tiles.get(key)
-            if hit is not None:
-                self._tiles.move_to_end(key)
-                return hit
-            pending = self._pending.get(key)
-            owner = pending is None
-            if owner:
-                pending = self._pending[key] = _Pending()
-        assert pending is not None
-        if not owner:
-            pending.done.wait()
-            if pending.error is not None:
-                raise pending.error
-            assert pending.tile is not None
-            return pending.tile
-        try:
+
+        def make() -> Tile:
             data = self._source_of(state, version).tile(
                 str(layer), int(z), int(x), int(y), scope,  # type: ignore[call-overload]
                 properties=None if props is None else list(props))  # type: ignore[arg-type]
-            tile = Tile(gzip.compress(data, 6) if data else b"", _etag(key))
-            pending.tile = tile
-        except BaseException as exc:
-            pending.error = exc
-            raise
-        finally:
-            with self._lock:
-                self._pending.pop(key, None)
-                if pending.tile is not None:
-                    self.made += 1
-                    if version == self._version:
-                        self._store(key, pending.tile)
-            pending.done.set()
-        return tile
+            return Tile(gzip.compress(data, 6) if data else b"", _etag(key))
 
-    def _store(self, key: tuple[object, ...], tile: Tile) -> None:
-        size = len(tile.gzipped) + 200
-        if size > self._max_bytes:
-            return
-        self._tiles[key] = tile
-        self._bytes += size
-        while self._bytes > self._max_bytes:
-            _, old = self._tiles.popitem(last=False)
-            self._bytes -= len(old.gzipped) + 200
+        return self._tiles.get_or_make(key, make)
 
     def first_read(self, who: str, layer: str) -> bool:
         """True the first time ``who`` reads a tile of ``layer`` in this workspace state (an export to
@@ -183,7 +139,7 @@ class VectorTiles:
 
     @property
     def cached_bytes(self) -> int:
-        return self._bytes
+        return self._tiles.weight
 
 
 def _etag(key: tuple[object, ...]) -> str:

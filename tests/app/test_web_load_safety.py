@@ -119,3 +119,16 @@ def test_background_work_runs_at_a_lower_priority() -> None:
 
     assert run_background(nice) == min(19, nice() + SIGN_IN_NICENESS)
     assert nice() == os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # this thread unchanged
+
+
+def test_lru_cache_keeps_within_a_weight() -> None:
+    """A cache of values with a weight (e.g. tiles' bytes) keeps at most that much, least recently
+    used first out; a value heavier than the whole budget is given out but not kept."""
+    cache: LRUCache[str, bytes] = LRUCache(100, weigh=len, max_weight=10)
+    for key in "abc":
+        assert cache.get_or_make(key, lambda: b"1234") == b"1234"
+    assert cache.get("a") is None and cache.get("b") == b"1234" and cache.weight == 8
+    assert cache.get_or_make("big", lambda: b"x" * 11) == b"x" * 11
+    assert cache.get("big") is None and cache.weight == 8
+    cache.clear()
+    assert cache.weight == 0 and cache.get("c") is None
