@@ -137,10 +137,11 @@ def launch() -> Iterator[Any]:
 
 
 def recorded_page(browser: Any, *, expected_abort: Callable[[str], bool] = lambda url: False,
-                  signed_in: bool = True, **context_options: Any) -> Iterator[tuple[Any, Recorder]]:
+                  signed_in: bool = True, viewport: dict[str, int] | None = None,
+                  **context_options: Any) -> Iterator[tuple[Any, Recorder]]:
     """A page in a fresh zh-CN context whose every request is recorded (see :class:`Recorder`),
-    signed in as the test admin unless ``signed_in`` is false."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN",
+    signed in as the test admin unless ``signed_in`` is false; 1400x900 unless ``viewport``."""
+    context = browser.new_context(viewport=viewport or {"width": 1400, "height": 900}, locale="zh-CN",
                                   service_workers="block", **context_options)
     if signed_in:  # the admin's test session on every loopback server (tests/app/_auth.py)
         context.add_cookies([browser_cookie("http://127.0.0.1")])

@@ -15,8 +15,7 @@ import pytest
 
 from app.storage.workspace import Workspace
 from app.web import create_app
-from tests.app._auth import browser_cookie
-from tests.app._browser import ARTIFACTS, Recorder, require_chromium, serve, wait_for
+from tests.app._browser import ARTIFACTS, Recorder, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -60,20 +59,8 @@ def base_url(demo_workspace_file: Path, assets_ready: Path) -> Iterator[str]:
 @contextmanager
 def _page(browser: Any, size: str, expected_abort: Any = lambda url: False) -> Iterator[tuple[Any, Recorder]]:
     phone = size == "phone"
-    context = browser.new_context(viewport=SIZES[size], locale="zh-CN", service_workers="block",
-                                  is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1)
-    context.add_cookies([browser_cookie("http://127.0.0.1")])
-    rec = Recorder(expected_abort=expected_abort)
-    context.route("**/*", rec.route)
-    context.on("request", rec.on_request)
-    context.on("requestfailed", rec.on_failed)
-    page = context.new_page()
-    page.on("console", rec.on_console)
-    page.on("pageerror", lambda exc: rec.console_errors.append(f"pageerror: {exc}"))
-    try:
-        yield page, rec
-    finally:
-        context.close()
+    yield from recorded_page(browser, expected_abort=expected_abort, viewport=SIZES[size], is_mobile=phone,
+                             has_touch=phone, device_scale_factor=2 if phone else 1)
 
 
 def _attr(page: Any, name: str) -> str | None:
