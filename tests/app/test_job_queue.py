@@ -276,13 +276,15 @@ def _until(what: Any, timeout: float = 120.0) -> Any:
 
 def test_a_worker_killed_mid_job_leaves_it_retried_then_done(ws: Path) -> None:
     jobs, job_id = _queued_job(ws, "routes", SHIFT)
-    first = _worker(ws, "--lease", "2", "--jobs", "1")
+    # a lease of 5 s: on a busy machine, reaping the killed worker may take a second or two, and the
+    # job must still be within its lease when it is read right after
+    first = _worker(ws, "--lease", "5", "--jobs", "1")
     try:
         _until(lambda: jobs.get(job_id).status == "running")
     finally:
         _kill(first)
     assert jobs.get(job_id).status == "running"  # nobody has looked yet
-    time.sleep(2.5)
+    time.sleep(5.5)
     second = _worker(ws, "--lease", "2", "--jobs", "1")
     try:
         done = _until(lambda: (j := jobs.get(job_id)).finished and j)
