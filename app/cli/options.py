@@ -74,6 +74,10 @@ LangOpt = Annotated[
     str, typer.Option("--lang", envvar="PATROLNET_LANG", help="Interface language: zh-CN or en.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable summary.")]
+DaskOpt = Annotated[str | None, typer.Option(
+    "--dask", envvar="PATROLNET_DASK",
+    help="Plan in pieces on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N processes on this "
+         "machine); default: in this process. The plans are the same.")]
 CategoryOpt = Annotated[
     list[str] | None,
     typer.Option("--category", help="Category code or group, e.g. burglary or two_robberies_one_theft (repeatable)."),

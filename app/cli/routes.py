@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from app.cli.options import (
+    DaskOpt,
     LangOpt,
     WorkspaceArg,
     cli_actor,
@@ -35,10 +36,7 @@ def routes(
     team_minutes: Annotated[float, typer.Option("--team-minutes", help="Length of a grid team's loop.", min=10)] = 120.0,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Search effort per team loop in nominal seconds (a fixed count of solutions, 2,000 a second, not a wall-clock limit: the same inputs give the same plan).", min=0.01)] = 0.1,
     lookback_days: Annotated[float, typer.Option("--lookback-days", help="Incident history that sets risk.", min=1)] = 365.0,
-    dask: Annotated[str | None, typer.Option(
-        "--dask", envvar="PATROLNET_DASK",
-        help="Plan in pieces on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N processes on this "
-             "machine); default: in this process. The plans are the same.")] = None,
+    dask: DaskOpt = None,
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Plan the shift: brigade routes over their beats, "1+2+N" loops in the neighborhoods."""

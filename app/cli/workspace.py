@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from app.cli.options import (
+    DaskOpt,
     HostOpt,
     JsonOpt,
     LangOpt,
@@ -118,6 +119,7 @@ def serve(
         Path | None, typer.Option("--outputs", help="Folder the jobs write into (default: beside the .gpkg file, "
                                                     "./<schema>-outputs for a PostgreSQL workspace).")
     ] = None,
+    dask: DaskOpt = None,
 ) -> None:
     """Serve the web app for a workspace: a .gpkg file or a postgresql:// URL (offline; all map assets
     are local)."""
@@ -128,7 +130,7 @@ def serve(
         if mbtiles is not None and not mbtiles.exists():
             fail(f"--mbtiles '{mbtiles}' does not exist; pass an existing .mbtiles file or leave it out")
         _serve(workspace, host=host, port=port, lang=language(lang), mbtiles=mbtiles, https=https, proxy=proxy,
-               workers=workers, outputs=outputs)
+               workers=workers, outputs=outputs, dask=dask)
 
 
 def worker(
@@ -144,6 +146,7 @@ def worker(
                                                     "the .gpkg file, ./<schema>-outputs for PostgreSQL).")
     ] = None,
     lang: LangOpt = "zh-CN",
+    dask: DaskOpt = None,
 ) -> None:
     """Take jobs from the workspace's job queue and run them, until stopped (Ctrl+C or SIGTERM).
 
@@ -162,7 +165,8 @@ def worker(
     with planner_errors(lang):
         open_workspace(workspace)
         settings = Settings(workspace_path=workspace, job_workers=jobs, job_processes=True, job_poll_s=1.0,
-                            job_lease_s=lease, default_lang=lang, require_assets=False, outputs_dir=outputs)
+                            job_lease_s=lease, default_lang=lang, require_assets=False, outputs_dir=outputs,
+                            dask=dask)
         state = AppState(settings=settings)
         manager = job_manager(settings, state.workspace)
     stop = threading.Event()
@@ -259,13 +263,15 @@ def _print_demo_users(path: Path, lang: str) -> None:
 
 # -- serving ----------------------------------------------------------------------------------------------
 def _serve(path: Path | str, *, host: str, port: int, lang: str, mbtiles: Path | None, https: bool = False,
-           proxy: str | None = None, workers: int = 1, outputs: Path | None = None) -> None:
+           proxy: str | None = None, workers: int = 1, outputs: Path | None = None, dask: str | None = None) -> None:
     import uvicorn
 
     from app.assets import check_assets
+    from app.services.fanout import parse_fanout
     from app.storage import is_url, open_store
     from app.web import create_app
     from app.web.config import (
+        ENV_DASK,
         ENV_HTTPS,
         ENV_JOB_POLL,
         ENV_JOB_PROCESSES,
@@ -278,6 +284,7 @@ def _serve(path: Path | str, *, host: str, port: int, lang: str, mbtiles: Path |
     from app.web.main import ENV_WARM
 
     check_assets()
+    parse_fanout(dask)  # a bad --dask is refused before serving
     if not open_store(path).users().has_users():
         fail(f"workspace '{path}' has no users, so nobody could sign in; add an administrator first: "
              f"patrolnet users add {path} NAME --role admin")
@@ -294,6 +301,8 @@ def _serve(path: Path | str, *, host: str, port: int, lang: str, mbtiles: Path |
             os.environ[ENV_MBTILES] = str(Path(mbtiles).resolve())
         if outputs is not None:
             os.environ[ENV_OUTPUTS] = str(Path(outputs).resolve())
+        if dask:
+            os.environ[ENV_DASK] = dask
         console.print(say("cli.serve.warming", lang), highlight=False)
         console.print(url, highlight=False)
         # a worker busy with a district's first dashboard for a few seconds on a saturated machine is
@@ -304,7 +313,7 @@ def _serve(path: Path | str, *, host: str, port: int, lang: str, mbtiles: Path |
     # jobs in worker processes: a planning run does not hold the interpreter lock of the requests
     application = create_app(settings=Settings(workspace_path=path, mbtiles=mbtiles, default_lang=lang,
                                                job_processes=True, job_poll_s=1.0, https=https,
-                                               outputs_dir=outputs), warm_lang=lang)
+                                               outputs_dir=outputs, dask=dask), warm_lang=lang)
     console.print(say("cli.serve.warming", lang), highlight=False)
     console.print(url, highlight=False)
     uvicorn.run(application, **run)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from app.assets import assets_dir
 from app.i18n import DEFAULT_LANG, normalize_lang
+from app.services.fanout import parse_fanout
 from app.storage import is_url
 from app.storage.pg import parse_location
 from geo.errors import InputError
 
-__all__ = ["ENV_HTTPS", "ENV_LANG", "ENV_MBTILES", "ENV_OUTPUTS", "ENV_WORKSPACE", "Settings", "get_settings"]
+__all__ = ["ENV_DASK", "ENV_HTTPS", "ENV_LANG", "ENV_MBTILES", "ENV_OUTPUTS", "ENV_WORKSPACE", "Settings", "get_settings"]
 
 ENV_WORKSPACE = "PATROLNET_WORKSPACE"
 ENV_MBTILES = "PATROLNET_MBTILES"
@@ -23,6 +24,8 @@ ENV_HTTPS = "PATROLNET_HTTPS"
 ENV_JOB_PROCESSES = "PATROLNET_JOB_PROCESSES"
 ENV_JOB_POLL = "PATROLNET_JOB_POLL"
 ENV_OUTPUTS = "PATROLNET_OUTPUTS"
+#: Where jobs plan heavy work in pieces (``--dask``: ``tcp://HOST:PORT`` or ``local:N``); unset: in the job.
+ENV_DASK = "PATROLNET_DASK"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class Settings:
     #: Failed sign-ins allowed per (client, user name) and per client in a moving window.
     login_limit_user: str = "5/5 minutes"
     login_limit_client: str = "20/5 minutes"
+    #: Jobs that plan in pieces (routes) run them on this Dask scheduler (``tcp://HOST:PORT``) or on a
+    #: LocalCluster of N processes per job (``local:N``); ``None``: in the job's own process.
+    dask: str | None = None
 
     def __post_init__(self) -> None:
         if is_url(self.workspace_path):  # a URL stays text (a Path would fold its '//')
@@ -78,6 +84,9 @@ class Settings:
         object.__setattr__(self, "default_lang", normalize_lang(self.default_lang))
         if self.outputs_dir is not None:
             object.__setattr__(self, "outputs_dir", Path(self.outputs_dir))
+        if self.dask is not None:
+            kind, address = parse_fanout(self.dask)  # a bad address is refused now, not at the first job
+            object.__setattr__(self, "dask", None if kind == "serial" else address if kind == "tcp" else f"local:{address}")
         if self.max_upload_bytes < 1 or self.job_workers < 1:
             raise InputError("max_upload_bytes and job_workers must be at least 1")
         if min(self.session_hours, self.session_idle_minutes, self.token_hours) <= 0:
@@ -114,7 +123,8 @@ def get_settings() -> Settings:
     """Settings from ``PATROLNET_WORKSPACE`` (required: a ``.gpkg`` path or a ``postgresql://`` URL),
     ``PATROLNET_OUTPUTS`` (where jobs write), ``PATROLNET_MBTILES``, ``PATROLNET_LANG``,
     ``PATROLNET_HTTPS``, ``PATROLNET_JOB_PROCESSES`` (default on), ``PATROLNET_JOB_POLL`` (seconds between
-    looks at the job queue, default 1; 0: off) and ``PATROLNET_ASSETS_DIR``; read on
+    looks at the job queue, default 1; 0: off), ``PATROLNET_DASK`` (where routes jobs plan in pieces)
+    and ``PATROLNET_ASSETS_DIR``; read on
     first call and cached."""
     workspace = os.environ.get(ENV_WORKSPACE)
     if not workspace:
@@ -132,6 +142,7 @@ def get_settings() -> Settings:
         https=os.environ.get(ENV_HTTPS, "").strip().lower() in ("1", "true", "yes", "on"),
         job_processes=os.environ.get(ENV_JOB_PROCESSES, "1").strip().lower() not in ("0", "false", "no", "off"),
         job_poll_s=_seconds(os.environ.get(ENV_JOB_POLL, "1"), ENV_JOB_POLL),
+        dask=os.environ.get(ENV_DASK) or None,
     )
 
 

@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from app.i18n import t
 from app.services.cameras import camera_count, camera_gaps_job, camera_siting_job
+from app.services.fanout import open_fanout
 from app.services.forecast import backtest_job, check_weeks, forecast_job
 from app.services.grid import grid_summary, grid_workspace
 from app.services.hotspots import check_period, hotspots_job
@@ -291,9 +292,11 @@ def _names(paths: Mapping[str, Any] | list[Any]) -> Any:
 # -- the jobs -----------------------------------------------------------------------------------------
 def run_routes(ctx: JobContext, p: RoutesParams) -> tuple[dict[str, Any], dt.date | None]:
     day = shift_day(ctx.ws, p.date)
-    plans, written = routes_job(ctx.ws, shift=p.shift, date=day, out=ctx.out_dir, kinds=tuple(p.kinds),
-                                team_minutes=p.team_minutes, time_limit_s=p.time_limit_s,
-                                lookback_days=p.lookback_days, progress=ctx.progress, station_id=p.station_id)
+    with open_fanout(ctx.dask) as fanout:  # serve/worker --dask: in pieces on Dask; else in this process
+        plans, written = routes_job(ctx.ws, shift=p.shift, date=day, out=ctx.out_dir, kinds=tuple(p.kinds),
+                                    team_minutes=p.team_minutes, time_limit_s=p.time_limit_s,
+                                    lookback_days=p.lookback_days, progress=ctx.progress, station_id=p.station_id,
+                                    fanout=fanout)
     by_suffix = {Path(w).suffix.lower(): Path(w).name for w in written}
     return {**plan_summary(plans, day=day, shift=p.shift),
             "routes_geojson": by_suffix.get(".geojson"), "gpx": by_suffix.get(".gpx"),

@@ -182,7 +182,7 @@ def job_manager(settings: Settings, open_workspace: Callable[[], LayerStore]) ->
     return JobManager(open_workspace, settings.output_root, JOB_KINDS, workers=settings.job_workers,
                       processes=settings.job_processes, describe=say_error, label_stage=stage_label,
                       on_done=recorder(settings.location), poll_s=settings.job_poll_s,
-                      lease_s=settings.job_lease_s, store=open_store(settings.location).jobs())
+                      lease_s=settings.job_lease_s, store=open_store(settings.location).jobs(), dask=settings.dask)
 
 
 def create_app_from_env() -> FastAPI:

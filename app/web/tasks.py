@@ -103,6 +103,8 @@ class JobContext:
     stem: str
     #: Files in ``out_dir`` that are inputs (uploads), not outputs.
     inputs: set[str] = field(default_factory=set)
+    #: Where a job that plans in pieces runs them (``--dask``: ``tcp://HOST:PORT``, ``local:N``; None: here).
+    dask: str | None = None
 
 
 #: A job function: (context, the parameters as submitted) -> (JSON-able result, content date used in
@@ -301,8 +303,10 @@ class JobManager:
                  label_stage: Callable[[str, str], str] | None = None,
                  on_done: Callable[[Job, Workspace], Mapping[str, Any] | None] | None = None,
                  store: JobStore | None = None, poll_s: float | None = None, lease_s: float = 30.0,
-                 max_attempts: int = 2):
+                 max_attempts: int = 2, dask: str | None = None):
         self._open = open_workspace
+        #: Given to every job (JobContext.dask): where a job planning in pieces runs them.
+        self.dask = dask
         self.output_root = Path(output_root)
         self.kinds = dict(kinds)
         self._describe = describe or (lambda exc, lang: str(exc))
@@ -491,7 +495,7 @@ class JobManager:
         if self.processes and _importable(kind.run):
             return self._call_in_process(job, kind, inputs, ws, progress)
         ctx = JobContext(ws=ws, out_dir=job.out_dir, progress=progress, lang=job.lang,
-                         stem=ws.path.stem, inputs=set(inputs))
+                         stem=ws.path.stem, inputs=set(inputs), dask=self.dask)
         return kind.run(ctx, job.args)
 
     def _set_stage(self, job: Job, stage: str | None) -> None:
@@ -518,7 +522,7 @@ class JobManager:
         """Run the job in a worker process; its progress comes back through a small file."""
         marker = job.out_dir / _PROGRESS
         future = self._process_pool().submit(_run_in_child, kind.run, location_of(ws), str(job.out_dir), job.lang,
-                                             ws.path.stem, sorted(inputs), job.args, str(marker))
+                                             ws.path.stem, sorted(inputs), job.args, str(marker), self.dask)
         seen = 0.0
         while True:
             try:
@@ -813,7 +817,7 @@ def _importable(fn: JobFunc) -> bool:
 
 
 def _run_in_child(run: JobFunc, ws_path: str, out_dir: str, lang: str, stem: str, inputs: list[str],
-                  args: Any, marker: str) -> tuple[dict[str, Any], dt.date | None]:
+                  args: Any, marker: str, dask: str | None = None) -> tuple[dict[str, Any], dt.date | None]:
     """A job in a worker process: the same job function on the workspace at ``ws_path`` (a ``.gpkg``
     path or a ``postgresql://`` location), progress written to ``marker``."""
     last = [0.0, ""]
@@ -832,7 +836,7 @@ def _run_in_child(run: JobFunc, ws_path: str, out_dir: str, lang: str, stem: str
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GeometryWarning)
         ctx = JobContext(ws=open_workspace(ws_path), out_dir=Path(out_dir), progress=progress, lang=lang, stem=stem,
-                         inputs=set(inputs))
+                         inputs=set(inputs), dask=dask)
         result, day = run(ctx, args)
     damaged = [w.message for w in caught if issubclass(w.category, GeometryWarning)]
     notes = list(dict.fromkeys(str(m) for m in damaged))
