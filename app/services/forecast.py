@@ -111,9 +111,9 @@ def forecast_job(
     the workspace layer ``forecast_<cells>``."""
     from geo.forecast import DEFAULT_METHOD, forecast
 
-    as_of = as_of or last_data_day(ws)
-    if as_of is None:
+    if not ws.has("incidents") or time_span(ws, "incidents").empty:
         _incidents(ws, "forecast from")  # (says there are none)
+    as_of = as_of or last_data_day(ws)
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".gpkg", ".geojson", ".json"):
