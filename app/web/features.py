@@ -201,25 +201,27 @@ def cached_texts(cached: Callable[..., Any], frames: FrameSource, crs: Callable[
     ``whole`` (``(cached, frames)`` of the unscoped workspace): the parts are written once for the
     whole layer and a scope's rows (a station's, cut from the whole layer with its row labels) are
     picked from them, so that every scope does not write its own."""
-    def part(kind: str, name: str, arg: Any, write: Callable[[pd.DataFrame], np.ndarray],
-             rows: np.ndarray) -> np.ndarray:
+    def texts(name: str, columns: tuple[str, ...] | None, simplify_m: float, rows: np.ndarray) -> list[str]:
+        step = simplify_step(simplify_m)
+        frame = frames(name)
+        # where the parts come from: the whole layer's (a scope's rows picked by their labels), or
+        # the scope's own when its rows are not the whole layer's
+        store, source, picked = cached, frame, rows
         if whole is not None:
             whole_cached, whole_frames = whole
-            labels = frames(name).index.to_numpy()[rows]
+            labels = frame.index.to_numpy()[rows]
             base = whole_frames(name)
             if (isinstance(base.index, pd.RangeIndex) and base.index.start == 0 and base.index.step == 1
                     and labels.dtype.kind in "iu" and (not len(labels) or (labels.min() >= 0 and labels.max() < len(base)))):
-                return whole_cached(kind, name, arg, make=lambda: write(base))[labels]  # type: ignore[no-any-return]
-            # rows that are not the whole layer's: written for the scope
-        return cached(kind, name, arg, make=lambda: write(frames(name)))[rows]  # type: ignore[no-any-return]
+                store, source, picked = whole_cached, base, labels
 
-    def texts(name: str, columns: tuple[str, ...] | None, simplify_m: float, rows: np.ndarray) -> list[str]:
-        step = simplify_step(simplify_m)
-        heads = part("layer-heads", name, step, lambda frame: _feature_heads(name, frame, crs(), step), rows)
+        def part(kind: str, arg: Any, write: Callable[[pd.DataFrame], np.ndarray]) -> np.ndarray:
+            return store(kind, name, arg, make=lambda: write(source))[picked]  # type: ignore[no-any-return]
+
+        heads = part("layer-heads", step, lambda f: _feature_heads(name, f, crs(), step))
         if columns is None:
-            columns = tuple(_properties(frames(name).iloc[:0], None).columns)
-        values = [part("layer-values", name, col, lambda frame, col=col: _value_texts(frame, col), rows)
-                  for col in columns]
+            columns = tuple(_properties(frame.iloc[:0], None).columns)
+        values = [part("layer-values", col, lambda f, col=col: _value_texts(f, col)) for col in columns]
         return [head + "{" + ",".join(parts) + "}}" for head, *parts in zip(heads, *values)]
     return texts
 
