@@ -247,8 +247,12 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == host
 
 
-def authenticate(request: Request) -> Principal | None:
+async def authenticate(request: Request) -> Principal | None:
     """The app-wide dependency: apply the route's rule from :data:`ROUTE_POLICY`.
+
+    Run on the event loop (no thread of its own: it runs for every request, and its session lookup
+    is one indexed read on a kept connection, a write at most once a minute per session), as the
+    other dependencies of :mod:`app.web.deps` are.
 
     Returns the signed-in user (``None`` on a public route) and keeps it in ``request.state``.
 
