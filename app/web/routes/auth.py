@@ -178,7 +178,7 @@ def revoke_token(request: Request, state: BaseStateDep, user: UserDep) -> dict[s
 
 
 @router.get("/api/v1/auth/me", summary="The signed-in user: role, jurisdiction, permissions, pages")
-def me(request: Request, user: UserDep, lang: LangDep) -> dict[str, Any]:
+async def me(request: Request, user: UserDep, lang: LangDep) -> dict[str, Any]:
     session = request.state.session
     body: dict[str, Any] = {
         "username": user.username, "display_name": user.display_name, "role": user.role,
