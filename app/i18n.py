@@ -335,6 +335,8 @@ MESSAGES.update(
         "cli.plans.title": {"zh-CN": "{path} 的成果记录（最新在前）", "en": "Records of {path} (newest first)"},
         "cli.plans.changed": {"zh-CN": "方案 {id} 现为：{status}", "en": "Plan {id} is now {status}"},
         "cli.plans.recorded": {"zh-CN": "已记录为方案 {id}（草稿）", "en": "Recorded as plan {id} (draft)"},
+        "cli.records.recorded": {"zh-CN": "已记录为成果 {id}（patrolnet plans show 工作区 {id} 查看）",
+                                 "en": "Recorded as {id} (patrolnet plans show WORKSPACE {id})"},
         "cli.plans.changes": {
             "zh-CN": "与上一方案 {previous} 相比：新增 {added} 个单位，减少 {removed} 个，路线变化 {changed} 个，未变 {same} 个",
             "en": "Against the previous plan {previous}: {added} unit(s) added, {removed} removed, {changed} with a "

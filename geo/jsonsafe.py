@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["to_jsonable"]
+__all__ = ["json_rows", "to_jsonable"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -37,3 +37,10 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, PurePath):
         return value.name
     return value
+
+
+def json_rows(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str, Any]]:
+    """The first ``limit`` rows (all without it) of a table as JSON-safe records, without geometry."""
+    part = frame if limit is None else frame.head(limit)
+    part = pd.DataFrame(part.drop(columns=[c for c in ("geometry",) if c in part.columns]))
+    return [{str(k): to_jsonable(v) for k, v in rec.items()} for rec in part.astype(object).to_dict(orient="records")]

@@ -21,6 +21,7 @@ from app.cli.options import (
     planner_errors,
     progress_bar,
     record_audit,
+    record_run,
     say,
 )
 
@@ -79,16 +80,20 @@ def forecast(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Next-period risk per sub-zone, street segment or grid cell: a ranked list and a map layer."""
-    from app.services.forecast import forecast_job
+    from app.services.forecast import forecast_job, forecast_summary
     from app.services.workspace import open_workspace
 
     lang = language(lang)
     with planner_errors(lang):
         ws = open_workspace(workspace)
-        _, ranked, path = forecast_job(ws, out=out, as_of=parse_day(as_of, "--as-of", lang),
-                                       horizon_days=horizon_days, method=method, cells=cells, cell_m=cell_m,
-                                       categories=category)
-    record_audit(workspace, "forecast", out=path, horizon_days=horizon_days, cells=cells)
+        new_ws, ranked, path = forecast_job(ws, out=out, as_of=parse_day(as_of, "--as-of", lang),
+                                            horizon_days=horizon_days, method=method, cells=cells, cell_m=cell_m,
+                                            categories=category)
+        rec = record_run(workspace, new_ws, "forecast", lang=lang, files=[path],
+                         result=forecast_summary(new_ws, ranked, cells=cells, horizon_days=horizon_days),
+                         params={"as_of": as_of, "horizon_days": horizon_days, "method": method, "cells": cells,
+                                 "cell_m": cell_m, "categories": list(category or [])})
+    record_audit(workspace, "forecast", out=path, horizon_days=horizon_days, cells=cells, record=rec.id)
     console.print(say("cli.forecast.done", lang, n=len(ranked), path=str(path)), highlight=False)
     view = Table()
     shown = ranked.head(top)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.options import LangOpt, WorkspaceArg, console, language, planner_errors, record_audit, say
+from app.cli.options import LangOpt, WorkspaceArg, console, language, planner_errors, record_audit, record_run, say
 
 __all__ = ["cameras_cli"]
 
@@ -37,14 +37,17 @@ def cameras_gaps(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Risky places no camera sees, ranked by risk (headers in zh-CN or English by --lang)."""
-    from app.services.cameras import camera_gaps_job
+    from app.services.cameras import camera_gaps_job, gaps_summary
     from app.services.workspace import open_workspace
 
     lang = language(lang)
     with planner_errors(lang):
-        gaps, path = camera_gaps_job(open_workspace(workspace), out=out, lang=lang, segment_m=segment_m,
-                                     risk=not no_risk)
-    record_audit(workspace, "camera_gaps", out=path, gaps=len(gaps))
+        ws = open_workspace(workspace)
+        gaps, path = camera_gaps_job(ws, out=out, lang=lang, segment_m=segment_m, risk=not no_risk)
+        rec = record_run(workspace, ws, "camera_gaps", lang=lang, files=[path],
+                         result=gaps_summary(ws, gaps, risk=not no_risk),
+                         params={"segment_m": segment_m, "risk": not no_risk})
+    record_audit(workspace, "camera_gaps", out=path, gaps=len(gaps), record=rec.id)
     kinds = gaps["kind"].value_counts().to_dict() if "kind" in gaps else {}
     console.print(say("cli.cameras.gaps", lang, n=len(gaps), path=str(path)), highlight=False)
     for kind, n in kinds.items():
@@ -69,14 +72,18 @@ def cameras_site(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Where K new cameras add the most risk-weighted coverage (existing cameras kept)."""
-    from app.services.cameras import camera_siting_job
+    from app.services.cameras import camera_siting_job, siting_summary
     from app.services.workspace import open_workspace
 
     lang = language(lang)
     with planner_errors(lang):
-        plan, path = camera_siting_job(open_workspace(workspace), out=out, add=add, target_share=target_share,
+        ws = open_workspace(workspace)
+        plan, path = camera_siting_job(ws, out=out, add=add, target_share=target_share,
                                        budget_per_station=budget_per_station, radius_m=radius_m, spacing_m=spacing_m,
                                        method=method, lang=lang, risk=not no_risk)
-    record_audit(workspace, "camera_site", out=path, sites=len(plan.sites))
+        rec = record_run(workspace, ws, "camera_site", lang=lang, files=[path], result=siting_summary(plan, top=add),
+                         params={"add": add, "target_share": target_share, "budget_per_station": budget_per_station,
+                                 "radius_m": radius_m, "spacing_m": spacing_m, "method": method, "risk": not no_risk})
+    record_audit(workspace, "camera_site", out=path, sites=len(plan.sites), record=rec.id)
     console.print(say("cli.cameras.site", lang, n=len(plan.sites), path=str(path)), highlight=False)
     typer.echo(json.dumps(plan.figures, ensure_ascii=False, indent=2, default=float))

@@ -31,6 +31,7 @@ __all__ = [
     "WorkspaceArg",
     "cli_actor",
     "cli_principal",
+    "record_run",
     "command_lang",
     "console",
     "err_console",
@@ -230,6 +231,31 @@ def file_made(workspace: Path | str, command: str) -> None:
         f"'patrolnet {command}' makes a .gpkg workspace file, not a workspace in {shown}; make the file (e.g. "
         f"ws.gpkg), copy it in (patrolnet workspace copy ws.gpkg URL), then patrolnet serve URL",
         code="storage.pg_create", command=command, url=shown)
+
+
+def record_run(workspace: Path | str, ws: Any, kind: str, *, params: dict[str, Any], files: Any,
+               result: dict[str, Any], lang: str) -> Any:
+    """Record a finished command's output in the workspace's records, as the web records its job's
+    (:data:`app.services.plans.RECORDED_KINDS`): the files are copied into the record's own folder
+    (``--out`` may be written again), the author is the command line's user; says the record's id."""
+    from app.services.plans import RECORDED_KINDS, inputs_version, record_output
+
+    paths = [Path(str(f)) for f in _flat(files)]
+    rec = record_output(workspace, kind=RECORDED_KINDS[kind], author=cli_actor(), inputs=inputs_version(ws),
+                        keep_copy=True, params=params, folder=paths[0].parent if paths else Path.cwd(),
+                        files=[p.name for p in paths], result=result)
+    console.print(say("cli.plans.recorded" if kind == "routes" else "cli.records.recorded", lang, id=rec.id),
+                  highlight=False)
+    return rec
+
+
+def _flat(value: Any) -> list[Any]:
+    """The paths in ``value`` (a path, or lists and dicts of them)."""
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in _flat(v)]
+    if isinstance(value, list | tuple):
+        return [p for v in value for p in _flat(v)]
+    return [value]
 
 
 def record_audit(workspace: Path | str, action: str, **details: Any) -> None:

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from app.cli.options import LangOpt, WorkspaceArg, console, language, parse_day, planner_errors, record_audit, say
+from app.cli.options import (LangOpt, WorkspaceArg, console, language, parse_day, planner_errors, record_audit,
+                             record_run, say)
 
 __all__ = ["report"]
 
@@ -27,15 +28,18 @@ def report(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """The method's monthly report: year-over-year, rankings, model neighborhoods, weekly bulletins."""
-    from app.services.reports import make_report
+    from app.services.reports import make_report, report_summary
     from app.services.workspace import open_workspace
 
     lang = language(lang)
     with planner_errors(lang):
-        rep, files = make_report(open_workspace(workspace), out=out, month=month, week=week,
-                                 as_of=parse_day(as_of, "--as-of", lang), controlled_share=controlled_share,
-                                 lang=lang)
-    record_audit(workspace, "report", month=month, out=out)
+        ws = open_workspace(workspace)
+        rep, files = make_report(ws, out=out, month=month, week=week, as_of=parse_day(as_of, "--as-of", lang),
+                                 controlled_share=controlled_share, lang=lang)
+        rec = record_run(workspace, ws, "report", lang=lang, files=files, result=report_summary(rep, lang),
+                         params={"month": month, "week": week, "as_of": as_of, "controlled_share": controlled_share,
+                                 "lang": lang})
+    record_audit(workspace, "report", month=month, out=out, record=rec.id)
     head = rep.table("headline")
     view = Table(title=say("cli.report.done", lang, month=month), title_justify="left")
     for col in ("measure", "month", "month_last_year", "yoy_change", "ytd", "ytd_last_year", "ytd_yoy_change"):

@@ -12,13 +12,13 @@ from app.cli.options import (
     DaskOpt,
     LangOpt,
     WorkspaceArg,
-    cli_actor,
     console,
     language,
     parse_day,
     planner_errors,
     progress_bar,
     record_audit,
+    record_run,
     say,
 )
 
@@ -42,7 +42,6 @@ def routes(
     """Plan the shift: brigade routes over their beats, "1+2+N" loops in the neighborhoods."""
     from app.services.fanout import open_fanout
     from app.services.params import shift_day
-    from app.services.plans import inputs_version, record_output
     from app.services.routes import plan_summary, routes_job
     from app.services.workspace import open_workspace
 
@@ -55,13 +54,11 @@ def routes(
                                         team_minutes=team_minutes, time_limit_s=time_limit,
                                         lookback_days=lookback_days, progress=report, fanout=fan)
         day = shift_day(ws, day)
-        rec = record_output(
-            workspace, kind="routes", author=cli_actor(), inputs=inputs_version(ws), keep_copy=True,
-            params={"shift": shift, "date": day.isoformat(), "kinds": list(kinds or []), "team_minutes": team_minutes,
-                    "time_limit_s": time_limit, "lookback_days": lookback_days},
-            folder=Path(written[0]).parent if written else out, files=[Path(p).name for p in written],
-            result=plan_summary(plans, day=day, shift=shift),
-        )
+        rec = record_run(workspace, ws, "routes", lang=lang, files=written,
+                         params={"shift": shift, "date": day.isoformat(), "kinds": list(kinds or []),
+                                 "team_minutes": team_minutes, "time_limit_s": time_limit,
+                                 "lookback_days": lookback_days},
+                         result=plan_summary(plans, day=day, shift=shift))
     record_audit(workspace, "routes", shift=shift, date=str(day or ""), units=len(plans),
                  files=[str(p) for p in written], record=rec.id)
     view = Table(title=say("cli.routes.title", lang, n=len(plans), shift=shift), title_justify="left")
@@ -73,7 +70,6 @@ def routes(
     console.print(view)
     for path in written:
         console.print(f"  {path}", highlight=False)
-    console.print(say("cli.plans.recorded", lang, id=rec.id), highlight=False)
     changes = rec.result.get("changes")
     if changes:
         console.print(say("cli.plans.changes", lang, previous=changes["previous"], added=len(changes["added"]),

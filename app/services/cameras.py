@@ -23,11 +23,13 @@ from geo.cameras.plan import SitingPlan, candidate_sites, site_cameras
 from geo.cameras.export import write_table
 from geo.cameras.views import camera_views
 from geo.errors import InputError
+from geo.jsonsafe import json_rows, to_jsonable
 from app.services.forecast import forecast_edge_risk
 from app.services.params import station_rows
 from app.storage.workspace import Workspace
 
-__all__ = ["NOT_WATCHED", "camera_count", "camera_coverage_job", "camera_gaps_job", "camera_siting_job",
+__all__ = ["NOT_WATCHED", "camera_count", "camera_coverage_job", "camera_gaps_job", "camera_siting_job", "gaps_summary",
+           "siting_summary", "TOP_GAPS",
            "coverage_for_workspace", "district_layers", "gaps_for_workspace", "hot_cells", "siting_for_workspace",
            "write_camera_layers"]
 
@@ -225,3 +227,31 @@ def camera_siting_job(ws: Workspace, *, out: str | Path, add: int | None = None,
     plan = siting_for_workspace(ws, k=add, target_share=target_share, budget_per_station=budget_per_station,
                                 radius_m=radius_m, spacing_m=spacing_m, method=method, gaps=gaps)
     return plan, write_table(plan.sites, Path(out), lang=lang, sheet="sites")
+
+
+#: The columns of a gap list and of a siting plan that their records and jobs show (their top rows).
+GAP_COLUMNS = ("gap_id", "rank", "kind", "station_id", "neighborhood_id", "road_name", "risk_score", "incidents_12m",
+               "length_m", "seen_share", "nearest_camera_m", "lon", "lat", "suggest_lon", "suggest_lat",
+               "suggest_bearing_deg", "suggest_kind")
+SITE_COLUMNS = ("order", "site_id", "source", "station_id", "road_name", "lon", "lat", "bearing_deg", "suggest_kind",
+                "marginal_gain", "cumulative_share", "gaps_covered")
+
+
+#: Ranked gaps a gap list's record and job keep (the web's default; the command line's).
+TOP_GAPS = 100
+
+
+def gaps_summary(ws: Workspace, gaps: pd.DataFrame, *, risk: bool, top: int = TOP_GAPS,
+                 station_id: str | None = None) -> dict[str, Any]:
+    """What a gap list's record and job say of it: cameras counted, gaps by kind, its first ``top``."""
+    kinds = {str(k): int(v) for k, v in gaps["kind"].value_counts().items()} if len(gaps) else {}
+    cols = [c for c in GAP_COLUMNS if c in gaps.columns]
+    return {"cameras": camera_count(ws, station_id), "gaps": int(len(gaps)), "by_kind": kinds, "risk": risk,
+            "top": json_rows(gaps[cols], top)}
+
+
+def siting_summary(plan: SitingPlan, *, top: int | None) -> dict[str, Any]:
+    """What a siting plan's record and job say of it: its figures and its first ``top`` sites."""
+    cols = [c for c in SITE_COLUMNS if c in plan.sites.columns]
+    return {"figures": to_jsonable(plan.figures), "sites": json_rows(plan.sites[cols], top)}
+

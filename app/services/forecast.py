@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -15,9 +16,11 @@ from app.services.params import last_data_day
 from app.storage.history import read_period, time_span
 from app.storage.workspace import Workspace
 from geo.errors import InputError
+from geo.jsonsafe import json_rows
 from geo.writers import write_safe_csv
 
 __all__ = ["CELL_KINDS", "backtest_job", "check_weeks", "forecast_edge_risk", "forecast_history", "forecast_job",
+           "forecast_summary", "TOP_PLACES",
            "forecast_places", "parse_tune_weeks"]
 
 #: The places a forecast ranks.
@@ -227,3 +230,17 @@ def forecast_edge_risk(ws: Workspace, *, horizon_days: int = 28) -> pd.Series | 
     risk = segments[[key, "edge_ids"]].merge(ranked[[key, "expected"]], on=key)
     risk = risk.explode("edge_ids")
     return pd.Series(risk["expected"].to_numpy(float), index=risk["edge_ids"].astype("int64").to_numpy())
+
+
+#: Ranked places a forecast's record and job keep (the web's default; the command line's).
+TOP_PLACES = 20
+
+
+def forecast_summary(ws: Workspace, ranked: pd.DataFrame, *, cells: str, horizon_days: int,
+                     top: int = TOP_PLACES) -> dict[str, Any]:
+    """What a forecast's record and job say of it (``ws``: the workspace it was stored in): the
+    places, the layer, its date and method, its first ``top`` places."""
+    meta = ws.meta_json(f"forecast_{cells}", {}) or {}
+    return {"cells": cells, "layer": f"forecast_{cells}", "as_of": meta.get("as_of"), "horizon_days": horizon_days,
+            "method": meta.get("method"), "places": int(len(ranked)), "top": json_rows(ranked, top)}
+

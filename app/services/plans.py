@@ -25,8 +25,16 @@ from app.storage.pg import parse_location
 from app.storage.records import Record
 from geo.errors import InputError
 
-__all__ = ["approve_plan", "count_records", "get_record", "inputs_version", "list_records", "record_file", "record_output",
+__all__ = ["RECORDED_KINDS", "approve_plan", "count_records", "get_record", "inputs_version", "list_records", "record_file", "record_output",
            "records_dir", "replan_changes", "submit_plan"]
+
+
+#: The use cases whose outputs are records (the job kind or command -> the record's kind); the
+#: others (imports, the split, hotspots, backtests) change the workspace or are looked at once.
+RECORDED_KINDS: dict[str, str] = {
+    "routes": "routes", "report": "report", "camera_gaps": "camera_gaps", "camera_site": "camera_siting",
+    "forecast": "forecast",
+}
 
 
 def inputs_version(ws: Any) -> str:

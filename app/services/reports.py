@@ -15,9 +15,10 @@ from app.services.params import default_month, last_data_day, parse_month
 from app.storage.history import read_period, time_span
 from app.storage.workspace import Workspace
 from geo.progress import Progress, no_progress
+from geo.jsonsafe import to_jsonable
 from geo.reports.windows import meta_date
 
-__all__ = ["build_monthly_report", "make_report", "report_period"]
+__all__ = ["build_monthly_report", "make_report", "report_period", "report_summary"]
 
 
 #: The layers a report reads whole (small: the units) and the columns it reads of the optional ones.
@@ -125,3 +126,16 @@ def make_report(
     files = write_report(rep, out, lang=lang)
     report("write", 1.0)
     return rep, files
+
+
+def report_summary(rep: Any, lang: str) -> dict[str, Any]:
+    """What a report's record and job say of it: its month, last day of data, the headline figures
+    (labelled in ``lang``) and its notes."""
+    head = rep.table("headline")
+    rows = [{"measure": str(r["measure"]), "label": rep.measures[str(r["measure"])].label(lang),
+             **{c: to_jsonable(r[c]) for c in ("month", "month_last_year", "yoy_change", "yoy_significant",
+                                             "ytd", "ytd_last_year", "ytd_yoy_change", "ytd_yoy_significant")}}
+            for _, r in head.iterrows()]
+    return {"month": rep.month, "as_of": rep.as_of.isoformat(), "lang": lang, "headline": rows,
+            "notes": [n[1] if lang == "en" else n[0] for n in rep.notes]}
+

@@ -23,15 +23,15 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationE
 from pydantic_core import PydanticCustomError
 
 from app.i18n import t
-from app.services.cameras import camera_count, camera_gaps_job, camera_siting_job
+from app.services.cameras import TOP_GAPS, camera_gaps_job, camera_siting_job, gaps_summary, siting_summary
 from app.services.fanout import open_fanout
-from app.services.forecast import backtest_job, check_weeks, forecast_job
+from app.services.forecast import TOP_PLACES, backtest_job, check_weeks, forecast_job, forecast_summary
 from app.services.grid import grid_summary, grid_workspace
 from app.services.hotspots import check_period, hotspots_job
 from app.services.imports import REASON_HEADERS, check_layer, import_file, reasons_in
 from app.services.params import (DEFAULT_ROUTE_KINDS, check_grid_size, parse_day, parse_month, parse_shift,
                                  route_kinds, shift_day)
-from app.services.reports import make_report
+from app.services.reports import make_report, report_summary
 from app.services.routes import plan_summary, routes_job
 from app.services.split import split_workspace
 from app.storage.access import ForbiddenError
@@ -42,7 +42,7 @@ from app.web.uploads import Upload
 from geo.coords import COORD_SYSTEM_NAMES
 from geo.errors import InputError, PlannerError
 from geo.hostile import safe_name
-from geo.jsonsafe import to_jsonable
+from geo.jsonsafe import json_rows, to_jsonable
 from geo.schema import CATEGORIES, UNIT_KINDS
 
 __all__ = [
@@ -187,7 +187,7 @@ class ForecastParams(_Params):
     cells: Literal["subzones", "segments", "grid"] = "subzones"
     cell_m: float = Field(150.0, ge=10, le=5000)
     categories: list[CategoryCode] | None = None  # type: ignore[valid-type]
-    top: int = Field(20, ge=0, le=500, description="Ranked places returned in the result")
+    top: int = Field(TOP_PLACES, ge=0, le=500, description="Ranked places returned in the result")
 
     @field_validator("method")
     @classmethod
@@ -206,7 +206,7 @@ class CameraGapsParams(_Params):
 
     segment_m: float = Field(50.0, ge=5, le=1000, description="Road pieces of this length (m)")
     risk: bool = Field(True, description="Rank by forecast risk (false: by past incidents only)")
-    top: int = Field(100, ge=0, le=2000, description="Ranked gaps returned in the result")
+    top: int = Field(TOP_GAPS, ge=0, le=2000, description="Ranked gaps returned in the result")
     station_id: str | None = Field(None, max_length=64,
                                    description="Only this station's gaps (a station user: always its own)")
 
@@ -273,16 +273,6 @@ class ImportParams(_Params):
 
 
 # -- helpers ------------------------------------------------------------------------------------------
-def _records(frame: pd.DataFrame, limit: int | None = None) -> list[dict[str, Any]]:
-    """JSON-safe rows (NaN -> null, numpy scalars -> Python)."""
-    part = frame if limit is None else frame.head(limit)
-    part = pd.DataFrame(part.drop(columns=[c for c in ("geometry",) if c in part.columns]))
-    out = []
-    for rec in part.astype(object).to_dict(orient="records"):
-        out.append({str(k): to_jsonable(v) for k, v in rec.items()})
-    return out
-
-
 def _names(paths: Mapping[str, Any] | list[Any]) -> Any:
     if isinstance(paths, Mapping):
         return {k: Path(str(v)).name for k, v in paths.items()}
@@ -311,14 +301,14 @@ def run_backtest(ctx: JobContext, p: BacktestParams) -> tuple[dict[str, Any], dt
                          tune_weeks=p.tune_weeks, cells=p.cells, cell_m=p.cell_m, year=p.year,
                          categories=p.categories)
     ctx.progress("backtest", 1.0)
-    return {"table": _records(table), "csv": out.name}, None
+    return {"table": json_rows(table), "csv": out.name}, None
 
 
 def run_split(ctx: JobContext, p: SplitParams) -> tuple[dict[str, Any], dt.date | None]:
     _, result, exports = split_workspace(ctx.ws, brigade_units=p.brigade_units,
                                          risk_weighted=p.risk_weighted, export_dir=ctx.out_dir,
                                          progress=ctx.progress)
-    return {"balance": to_jsonable(result["balance"]), "summary": _records(result["summary"]),
+    return {"balance": to_jsonable(result["balance"]), "summary": json_rows(result["summary"]),
             "exports": _names(exports)}, None
 
 
@@ -345,12 +335,9 @@ def run_forecast(ctx: JobContext, p: ForecastParams) -> tuple[dict[str, Any], dt
                                         method=p.method, cells=p.cells, cell_m=p.cell_m,
                                         categories=p.categories)
     ctx.progress("forecast", 1.0)
-    meta = new_ws.meta_json(f"forecast_{p.cells}", {}) or {}
-    as_of = meta.get("as_of")
-    return {"cells": p.cells, "layer": f"forecast_{p.cells}", "as_of": as_of,
-            "horizon_days": p.horizon_days, "method": meta.get("method"), "places": int(len(ranked)),
-            "top": _records(ranked, p.top), "csv": Path(path).name}, (
-        dt.date.fromisoformat(as_of) if as_of else None)
+    summary = forecast_summary(new_ws, ranked, cells=p.cells, horizon_days=p.horizon_days, top=p.top)
+    as_of = summary["as_of"]
+    return {**summary, "csv": Path(path).name}, (dt.date.fromisoformat(as_of) if as_of else None)
 
 
 def reports_available() -> bool:
@@ -362,14 +349,7 @@ def run_report(ctx: JobContext, p: ReportParams) -> tuple[dict[str, Any], dt.dat
     lang = p.lang or ctx.lang
     rep, files = make_report(ctx.ws, out=ctx.out_dir, month=p.month, week=p.week,
                              controlled_share=p.controlled_share, lang=lang, progress=ctx.progress)
-    head = rep.table("headline")
-    rows = [{"measure": str(r["measure"]), "label": rep.measures[str(r["measure"])].label(lang),
-             **{c: to_jsonable(r[c]) for c in ("month", "month_last_year", "yoy_change", "yoy_significant",
-                                             "ytd", "ytd_last_year", "ytd_yoy_change", "ytd_yoy_significant")}}
-            for _, r in head.iterrows()]
-    return {"month": rep.month, "as_of": rep.as_of.isoformat(), "lang": lang, "headline": rows,
-            "notes": [n[1] if lang == "en" else n[0] for n in rep.notes],
-            "html": Path(files["html"]).name, "xlsx": Path(files["xlsx"]).name,
+    return {**report_summary(rep, lang), "html": Path(files["html"]).name, "xlsx": Path(files["xlsx"]).name,
             "json": Path(files["json"]).name, "csv": _names(files.get("csv", {}))}, rep.as_of
 
 
@@ -390,13 +370,7 @@ def run_camera_gaps(ctx: JobContext, p: CameraGapsParams) -> tuple[dict[str, Any
     for suffix in (".xlsx", ".geojson"):
         names.append(write_table(gaps, ctx.out_dir / f"{ctx.stem}-camera-gaps{suffix}", lang=lang).name)
     ctx.progress("write", 1.0)
-    kinds = {str(k): int(v) for k, v in gaps["kind"].value_counts().items()} if len(gaps) else {}
-    cols = [c for c in ("gap_id", "rank", "kind", "station_id", "neighborhood_id", "road_name",
-                        "risk_score", "incidents_12m", "length_m", "seen_share", "nearest_camera_m",
-                        "lon", "lat", "suggest_lon", "suggest_lat", "suggest_bearing_deg",
-                        "suggest_kind") if c in gaps.columns]
-    return {"cameras": camera_count(ctx.ws, p.station_id), "gaps": int(len(gaps)),
-            "by_kind": kinds, "risk": p.risk, "top": _records(gaps[cols], p.top), "csv": names[0],
+    return {**gaps_summary(ctx.ws, gaps, risk=p.risk, top=p.top, station_id=p.station_id), "csv": names[0],
             "xlsx": names[1], "geojson": names[2]}, None
 
 
@@ -414,10 +388,7 @@ def run_camera_site(ctx: JobContext, p: CameraSiteParams) -> tuple[dict[str, Any
         names.append(write_table(plan.sites, ctx.out_dir / f"{ctx.stem}-new-cameras{suffix}", lang=lang,
                                  sheet="sites").name)
     ctx.progress("write", 1.0)
-    cols = [c for c in ("order", "site_id", "source", "station_id", "road_name", "lon", "lat", "bearing_deg",
-                        "suggest_kind", "marginal_gain", "cumulative_share", "gaps_covered") if c in plan.sites.columns]
-    return {"figures": to_jsonable(plan.figures), "sites": _records(plan.sites[cols], p.add), "csv": names[0],
-            "xlsx": names[1], "geojson": names[2]}, None
+    return {**siting_summary(plan, top=p.add), "csv": names[0], "xlsx": names[1], "geojson": names[2]}, None
 
 
 def _rejected_rows(rejected: pd.DataFrame, lang: str, limit: int = 500) -> list[dict[str, Any]]:
@@ -425,7 +396,7 @@ def _rejected_rows(rejected: pd.DataFrame, lang: str, limit: int = 500) -> list[
     kept for scripts) and ``reason_text``, the reason in the page's language."""
     head = rejected.drop(columns=[c for c in REASON_HEADERS.values() if c in rejected]).head(limit)
     head = head.assign(reason_text=reasons_in(head, lang))
-    return _records(head, limit)
+    return json_rows(head, limit)
 
 
 def run_import(ctx: JobContext, p: ImportParams) -> tuple[dict[str, Any], dt.date | None]:

@@ -11,18 +11,11 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from app.services.plans import inputs_version, record_output
+from app.services.plans import RECORDED_KINDS, inputs_version, record_output
 from app.storage.workspace import Workspace
 from app.web.tasks import Job
 
 __all__ = ["RECORDED_KINDS", "recorder"]
-
-#: Job kind -> the kind of record it makes (other job kinds are not recorded).
-RECORDED_KINDS: dict[str, str] = {
-    "routes": "routes", "report": "report", "camera_gaps": "camera_gaps", "camera_site": "camera_siting",
-    "forecast": "forecast",
-}
-
 
 def recorder(workspace_path: str | os.PathLike[str]) -> Callable[[Job, Workspace | None], dict[str, Any] | None]:
     """The hook recording each finished job of a recorded kind in ``workspace_path``'s records (a

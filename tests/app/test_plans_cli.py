@@ -59,3 +59,31 @@ def test_routes_from_the_cli_are_a_recorded_draft_that_later_runs_do_not_change(
     assert _plans(path, "--status", "approved")[0]["id"] == plans[0]["id"]
     approvals = read_log(path, action="approve_plan")
     assert [e.details["record"] for e in approvals] == [plans[0]["id"], plan["id"]]  # the two that went through
+
+
+def test_reports_gap_lists_sitings_and_forecasts_from_the_cli_are_records_as_from_the_web(demo_workspace, tmp_path):
+    """Each output the web records (app.services.plans.RECORDED_KINDS) is recorded by its command too:
+    with the command line's user as author, its options, the files copied into the record's folder,
+    and the same summary (app.services.*_summary) the web job gives."""
+    from app.services.plans import RECORDED_KINDS
+
+    path = str(demo_workspace.path)
+    runs = {
+        "report": (["report", path, "--month", "2026-09", "--out", str(tmp_path / "rep")], {"month", "headline", "notes"}),
+        "camera_gaps": (["cameras", "gaps", path, "--out", str(tmp_path / "gaps.csv")], {"gaps", "by_kind", "top"}),
+        "camera_site": (["cameras", "site", path, "--add", "5", "--out", str(tmp_path / "sites.xlsx")],
+                        {"figures", "sites"}),
+        "forecast": (["forecast", path, "--cells", "grid", "--out", str(tmp_path / "fc.geojson")],
+                     {"cells", "as_of", "method", "places", "top"}),
+    }
+    for command, (args, keys) in runs.items():
+        result = runner.invoke(cli, [*args, "--lang", "en"])
+        assert result.exit_code == 0, (command, result.output)
+        [rec] = _plans(path, "--kind", RECORDED_KINDS[command])
+        assert rec["id"] in result.output and rec["author"].startswith("cli") and rec["status"] == "final", rec
+        assert keys <= set(rec["result"]), (command, sorted(rec["result"]))
+        own = demo_workspace.path.parent / f".{demo_workspace.path.stem}.records" / rec["id"]
+        assert rec["files"] and all((own / name).is_file() for name in rec["files"]), rec["files"]
+    gaps = _plans(path, "--kind", "camera_gaps")[0]
+    assert gaps["params"] == {"segment_m": 50.0, "risk": True} and len(gaps["result"]["top"]) == 100
+    assert _plans(path, "--kind", "report")[0]["result"]["month"] == "2026-09"
