@@ -23,6 +23,7 @@ from app.cli.options import (
     record_audit,
     record_run,
     say,
+    writing_turn,
 )
 
 __all__ = ["backtest", "forecast", "hotspots"]
@@ -41,13 +42,11 @@ def hotspots(
 ) -> None:
     """Hotspots: density surface, Gi* hot and cold spots, time profile, near repeats."""
     from app.services.hotspots import hotspots_job
-    from app.services.workspace import open_workspace
 
     lang = language(lang)
     start, end = parse_day(from_, "--from", lang), parse_day(to, "--to", lang)
     with planner_errors(lang):
-        ws = open_workspace(workspace)
-        with progress_bar(lang=lang) as report:
+        with writing_turn(workspace) as ws, progress_bar(lang=lang) as report:
             _, summary = hotspots_job(ws, out_dir=out, start=start, end=end, categories=category,
                                       cell_m=cell_m, bandwidth_m=bandwidth_m, progress=report)
     record_audit(workspace, "hotspots", out=out, files=summary["files"])
@@ -81,14 +80,13 @@ def forecast(
 ) -> None:
     """Next-period risk per sub-zone, street segment or grid cell: a ranked list and a map layer."""
     from app.services.forecast import forecast_job, forecast_summary
-    from app.services.workspace import open_workspace
 
     lang = language(lang)
     with planner_errors(lang):
-        ws = open_workspace(workspace)
-        new_ws, ranked, path = forecast_job(ws, out=out, as_of=parse_day(as_of, "--as-of", lang),
-                                            horizon_days=horizon_days, method=method, cells=cells, cell_m=cell_m,
-                                            categories=category)
+        with writing_turn(workspace) as ws:
+            new_ws, ranked, path = forecast_job(ws, out=out, as_of=parse_day(as_of, "--as-of", lang),
+                                                horizon_days=horizon_days, method=method, cells=cells,
+                                                cell_m=cell_m, categories=category)
         rec = record_run(workspace, new_ws, "forecast", lang=lang, files=[path],
                          result=forecast_summary(new_ws, ranked, cells=cells, horizon_days=horizon_days),
                          params={"as_of": as_of, "horizon_days": horizon_days, "method": method, "cells": cells,

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.options import LangOpt, WorkspaceArg, console, language, planner_errors, record_audit, record_run, say
+from app.cli.options import (LangOpt, WorkspaceArg, console, language, planner_errors, record_audit, record_run, say,
+                             writing_turn)
 
 __all__ = ["cameras_cli"]
 
@@ -38,12 +39,11 @@ def cameras_gaps(
 ) -> None:
     """Risky places no camera sees, ranked by risk (headers in zh-CN or English by --lang)."""
     from app.services.cameras import camera_gaps_job, gaps_summary
-    from app.services.workspace import open_workspace
 
     lang = language(lang)
     with planner_errors(lang):
-        ws = open_workspace(workspace)
-        gaps, path = camera_gaps_job(ws, out=out, lang=lang, segment_m=segment_m, risk=not no_risk)
+        with writing_turn(workspace) as ws:
+            gaps, path = camera_gaps_job(ws, out=out, lang=lang, segment_m=segment_m, risk=not no_risk)
         rec = record_run(workspace, ws, "camera_gaps", lang=lang, files=[path],
                          result=gaps_summary(ws, gaps, risk=not no_risk),
                          params={"segment_m": segment_m, "risk": not no_risk})

@@ -19,6 +19,7 @@ from app.cli.options import (
     progress_bar,
     record_audit,
     say,
+    writing_turn,
 )
 
 __all__ = ["grid", "split"]
@@ -37,13 +38,11 @@ def grid(
     """Cut the district into sub-zones (小片区) that follow the streets."""
     from app.services.grid import grid_summary, grid_workspace
     from app.services.params import check_grid_size
-    from app.services.workspace import open_workspace
 
     lang = language(lang)
     with planner_errors(lang):
         check_grid_size(count, target_area_m2)
-        ws = open_workspace(workspace)
-        with progress_bar(lang=lang) as report:
+        with writing_turn(workspace) as ws, progress_bar(lang=lang) as report:
             _, result, export = grid_workspace(ws, count=count, target_area_m2=target_area_m2,
                                                export_dir=export_dir, progress=report)
     summary = grid_summary(result, export)
@@ -75,12 +74,10 @@ def split(
     import pandas as pd
 
     from app.services.split import split_workspace
-    from app.services.workspace import open_workspace
 
     lang = language(lang)
     with planner_errors(lang):
-        ws = open_workspace(workspace)
-        with progress_bar(lang=lang) as report:
+        with writing_turn(workspace) as ws, progress_bar(lang=lang) as report:
             _, result, exports = split_workspace(ws, brigade_units=brigade_units, risk_weighted=risk_weighted,
                                                  export_dir=export_dir, progress=report)
     table = result["summary"]

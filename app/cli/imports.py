@@ -20,6 +20,7 @@ from app.cli.options import (
     progress_bar,
     record_audit,
     say,
+    writing_turn,
 )
 
 __all__ = ["import_"]
@@ -85,8 +86,6 @@ def import_(
 ) -> None:
     """Import a table into a workspace layer, checking every row (report of rejected rows beside the file)."""
     from app.services.imports import check_layer, import_file, reasons_in
-    from app.services.workspace import open_workspace
-    from app.storage import open_store
 
     lang = language(lang)
     with planner_errors(lang):
@@ -95,13 +94,12 @@ def import_(
     column_map = _pairs(pairs, "--map")
     category_map = _pairs(list(category or []), "--category")
     with planner_errors(lang):
-        open_workspace(workspace)  # a missing or foreign workspace is refused before its lock file is made
         # an append reads the layer and writes it back with the new rows: it takes the turn of the
         # jobs that write the workspace (the web's imports run in it), so two imports at once, from
         # here or from the data page, follow each other and neither loses the other's rows
-        with open_store(workspace).jobs().write_turn(), progress_bar(lang=lang) as report:
+        with writing_turn(workspace) as ws, progress_bar(lang=lang) as report:
             new_ws, result, report_path = import_file(
-                open_workspace(workspace), layer, file, column_map=column_map, coords=coords, timezone=timezone,
+                ws, layer, file, column_map=column_map, coords=coords, timezone=timezone,
                 strict=strict, replace=replace, tolerance_m=tolerance_m, category_map=category_map,
                 encoding=encoding, sheet=sheet, keep_duplicates=keep_duplicates, progress=report, lang=lang,
             )

@@ -32,6 +32,7 @@ __all__ = [
     "cli_actor",
     "cli_principal",
     "record_run",
+    "writing_turn",
     "command_lang",
     "console",
     "err_console",
@@ -231,6 +232,20 @@ def file_made(workspace: Path | str, command: str) -> None:
         f"'patrolnet {command}' makes a .gpkg workspace file, not a workspace in {shown}; make the file (e.g. "
         f"ws.gpkg), copy it in (patrolnet workspace copy ws.gpkg URL), then patrolnet serve URL",
         code="storage.pg_create", command=command, url=shown)
+
+
+@contextmanager
+def writing_turn(workspace: Path | str) -> Iterator[Any]:
+    """Take the turn of the jobs that write the workspace (every web worker's and ``patrolnet
+    worker``'s, :meth:`app.storage.jobs.JobStore.write_turn`), then open it: a command that reads
+    layers and writes new ones follows the others instead of writing over what they wrote meanwhile.
+    A missing or foreign workspace is refused before any lock file is made. Yields the workspace."""
+    from app.services.workspace import open_workspace
+    from app.storage import open_store
+
+    open_workspace(workspace)
+    with open_store(workspace).jobs().write_turn():
+        yield open_workspace(workspace)
 
 
 def record_run(workspace: Path | str, ws: Any, kind: str, *, params: dict[str, Any], files: Any,

@@ -302,7 +302,7 @@ def _waiting(workspace: str, pids: list[int]) -> int:
         with psycopg.connect(workspace.split("?")[0], autocommit=True) as con:
             return int(con.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
                                    ).fetchone()[0])
-    blocked = re.findall(r"^\d+: -> FLOCK\s+ADVISORY\s+WRITE (\d+) ", Path("/proc/locks").read_text(), re.MULTILINE)
+    blocked = re.findall(r"^\d+:\s+-> FLOCK\s+ADVISORY\s+WRITE (\d+) ", Path("/proc/locks").read_text(), re.MULTILINE)
     return sum(int(p) in pids for p in blocked)
 
 

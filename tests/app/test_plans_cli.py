@@ -87,3 +87,43 @@ def test_reports_gap_lists_sitings_and_forecasts_from_the_cli_are_records_as_fro
     gaps = _plans(path, "--kind", "camera_gaps")[0]
     assert gaps["params"] == {"segment_m": 50.0, "risk": True} and len(gaps["result"]["top"]) == 100
     assert _plans(path, "--kind", "report")[0]["result"]["month"] == "2026-09"
+
+
+def test_commands_that_write_the_workspace_take_the_writers_turn(demo_workspace, tmp_path):
+    """grid, split, hotspots, forecast and camera gaps read layers and write new ones: each waits for
+    the turn the web's writing jobs hold (a blocked flock in /proc/locks), then writes."""
+    import os
+    import re
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from app.storage import open_store
+
+    root = Path(__file__).resolve().parents[2]
+    path = str(demo_workspace.path)
+    commands = [["split", path, "--brigade-units", "12"],
+                ["hotspots", path, "--out", str(tmp_path / "hot")],
+                ["forecast", path, "--cells", "grid", "--out", str(tmp_path / "fc.csv")],
+                ["cameras", "gaps", path, "--out", str(tmp_path / "gaps.csv")]]
+    before = Workspace(path).meta["updated_at"]
+    with open_store(path).jobs().write_turn():  # a web job writing the workspace
+        procs = [subprocess.Popen([sys.executable, "-m", "app.cli", *args, "--lang", "en"], cwd=root,
+                                  env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) for args in commands]
+        deadline = time.monotonic() + 120
+        while True:
+            # waiters are listed under the holder, indented one space per one ahead of them
+            blocked = re.findall(r"^\d+:\s+-> FLOCK\s+ADVISORY\s+WRITE (\d+) ", Path("/proc/locks").read_text(),
+                                 re.MULTILINE)
+            if sum(int(p) in {q.pid for q in procs} for p in blocked) == len(procs):
+                break
+            assert time.monotonic() < deadline and all(p.poll() is None for p in procs), [
+                p.communicate() for p in procs if p.poll() is not None]
+            time.sleep(0.2)
+        assert Workspace(path).meta["updated_at"] == before  # nothing written while the turn is held
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    ws = Workspace(path)
+    assert {"beats", "hotspot_subzones", "forecast_grid", "camera_gaps"} <= set(ws.layers())
