@@ -27,6 +27,7 @@ __all__ = [
     "HostOpt",
     "JsonOpt",
     "LangOpt",
+    "OutputsOpt",
     "PortOpt",
     "WorkspaceArg",
     "cli_actor",
@@ -76,6 +77,9 @@ LangOpt = Annotated[
     str, typer.Option("--lang", envvar="PATROLNET_LANG", help="Interface language: zh-CN or en.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable summary.")]
+OutputsOpt = Annotated[Path | None, typer.Option(
+    "--outputs", help="Folder the jobs write into (the same for every web worker and job worker; default: beside "
+                      "the .gpkg file, ./<schema>-outputs for a PostgreSQL workspace).")]
 DaskOpt = Annotated[str | None, typer.Option(
     "--dask", envvar="PATROLNET_DASK",
     help="Plan in pieces on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N processes on this "

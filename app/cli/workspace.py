@@ -16,6 +16,7 @@ from app.cli.options import (
     HostOpt,
     JsonOpt,
     LangOpt,
+    OutputsOpt,
     PortOpt,
     WorkspaceArg,
     console,
@@ -115,10 +116,7 @@ def serve(
                           help="Web worker processes; they share sessions, sign-in limits and jobs through "
                                "the workspace's stores.")
     ] = 1,
-    outputs: Annotated[
-        Path | None, typer.Option("--outputs", help="Folder the jobs write into (default: beside the .gpkg file, "
-                                                    "./<schema>-outputs for a PostgreSQL workspace).")
-    ] = None,
+    outputs: OutputsOpt = None,
     dask: DaskOpt = None,
 ) -> None:
     """Serve the web app for a workspace: a .gpkg file or a postgresql:// URL (offline; all map assets
@@ -141,10 +139,7 @@ def worker(
                             help="Seconds after which a job of a worker that stopped renewing it (it died) is "
                                  "queued again.")
     ] = 30.0,
-    outputs: Annotated[
-        Path | None, typer.Option("--outputs", help="Folder the jobs write into (the web app's: default beside "
-                                                    "the .gpkg file, ./<schema>-outputs for PostgreSQL).")
-    ] = None,
+    outputs: OutputsOpt = None,
     lang: LangOpt = "zh-CN",
     dask: DaskOpt = None,
 ) -> None:
