@@ -29,6 +29,8 @@ __all__ = [
     "graph_from_layers",
     "graph_from_workspace",
     "main_highways",
+    "place_name",
+    "street_names",
 ]
 
 #: Patrol-speed assumptions per road class when no ``maxspeed`` is tagged (km/h, urban China).
@@ -162,3 +164,28 @@ def graph_from_workspace(ws, *, main: Iterable[str] | None = None) -> nx.MultiDi
     if main is None:
         main = ws.meta_json("main_highways", None) or MAIN_HIGHWAYS
     return graph_from_layers(ws.read("road_nodes"), ws.read("road_edges"), main=main)
+
+
+def street_names(G: nx.MultiDiGraph, node: object) -> list[str]:
+    """The distinct names of the streets that meet at ``node`` (in and out), in name order."""
+    touching = [*G.in_edges(node, data=True), *G.out_edges(node, data=True)]
+    return sorted({d["name"] for _, _, d in touching if isinstance(d.get("name"), str) and d["name"].strip()})
+
+
+def place_name(G: nx.MultiDiGraph, node: object, *, search_m: float = 400.0) -> tuple[str, str | None]:
+    """What a patrol stop at ``node`` is called on a sheet, and its street: ``"A与B交叉口"`` where
+    named streets cross, the street's name on one named street, ``"A附近"`` when the nearest named
+    street is within ``search_m`` metres along the streets (a stop in a lane or a yard); ``"无名路口"``
+    only when no named street is that near. The street is the first name (``None`` without one)."""
+    names = street_names(G, node)
+    if len(names) > 1:
+        return "与".join(names[:2]) + "交叉口", names[0]
+    if names:
+        return names[0], names[0]
+    lengths = nx.single_source_dijkstra_path_length(G.to_undirected(as_view=True), node, cutoff=search_m,
+                                                    weight="length_m")
+    for other, _ in sorted(lengths.items(), key=lambda kv: (kv[1], str(kv[0]))):
+        near = street_names(G, other)
+        if near:
+            return f"{near[0]}附近", near[0]
+    return "无名路口", None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
+from routing.graph import place_name
 from routing.postman import ArcTable
 
 __all__ = ["hotspots_from_risk", "node_prizes"]
@@ -100,9 +100,7 @@ def hotspots_from_risk(
     out = []
     seen: dict[str, int] = {}
     for n, w, _, _ in chosen[:top]:
-        touching = itertools.chain(G.in_edges(n, data=True), G.out_edges(n, data=True))
-        names = sorted({d["name"] for _, _, d in touching if isinstance(d.get("name"), str) and d["name"]})
-        label = ("与".join(names[:2]) + "交叉口" if len(names) > 1 else names[0]) if names else f"节点{n}"
+        label, _ = place_name(G, n)
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label = f"{label}（{seen[label]}）"

@@ -25,6 +25,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import InputError
+from routing.graph import place_name
 from routing.patrol.assemble import _build_plan
 from routing.patrol.results import Loop, Stop, TeamLoops
 from routing.patrol.units import _unit_info
@@ -383,6 +384,7 @@ def plan_team_loop(
     t0: list[float] = []
     dts: list[float] = []
     stops: list[Stop] = []
+    named: dict[str, int] = {}
     t = 0.0
     chain = [start_node, *loop.stops, start_node]
     for a, b in itertools.pairwise(chain):
@@ -395,8 +397,12 @@ def plan_team_loop(
         if b != start_node:
             nd = G_walk.nodes[b]
             dur = float(info["stop_s"][row[b]])
+            label, road = place_name(G_walk, b)  # named by what is there, never "stop N"
+            named[label] = named.get(label, 0) + 1
+            if named[label] > 1:
+                label = f"{label}（{named[label]}）"
             stops.append(Stop(len(stops) + 1, b, float(nd["x"]), float(nd["y"]), t, t + dur,
-                              f"巡逻点{len(stops) + 1}", f"P{len(stops) + 1:03d}"))
+                              label, f"P{len(stops) + 1:03d}", road))
             t += dur
     plan = _build_plan(
         G_walk, tab, seq, t0, dts, stops, unit=info_u, base=tab.index[start_node], shift_start=shift_start,

@@ -117,6 +117,12 @@ def test_the_same_shift_planned_twice_gives_the_same_files_byte_for_byte(sf_work
     assert len(lines) == len(TEAMS)
     teams = [p for p in lines if p["unit_kind"] == "grid_team"]
     assert all(p["stops"] and p["prize"] > 0 and p["duration_min"] <= 120 + 1e-6 for p in teams)
+    # the stops are named by what is there: the real streets crossing ("Mission St与20th St交叉口"), a
+    # street, or the nearest one; never "stop N"; each stop has its street; no name twice in a loop
+    stops = [st for p in teams for st in p["stops"]]
+    assert all(not st["label"].startswith(("巡逻点", "节点", "无名")) and st["road"] for st in stops), stops[:5]
+    assert sum("交叉口" in st["label"] for st in stops) > len(stops) / 2
+    assert all(len({st["label"] for st in p["stops"]}) == len(p["stops"]) for p in teams)
     # the files carry the shift's own times, not the time they were written
     gpx = next(v for k, v in fa.items() if k.endswith(".gpx")).decode()
     assert "<time>2020-01-11T03:00:00Z</time>" in gpx  # 19:00 in San Francisco (UTC-8), the shift start

@@ -83,3 +83,22 @@ def test_errors_name_the_fix():
     broken.loc[0, "v"] = 999
     with pytest.raises(InputError, match="reference nodes missing from road_nodes .*edge_id 0"):
         graph_from_layers(nodes, broken)
+
+
+
+def test_a_place_is_named_by_its_streets_or_the_nearest_one() -> None:
+    """A stop's name on a sheet: the crossing of two named streets, the one street, the nearest named
+    street along the streets ("...附近"), or "无名路口" when none is near."""
+    from routing.graph import place_name
+
+    G = nx.MultiDiGraph()
+    for n, (x, y) in enumerate([(0, 0), (100, 0), (0, 100), (100, 100), (200, 100), (900, 900), (950, 900)]):
+        G.add_node(n, x=x, y=y)
+    for u, v, name in [(0, 1, "北湖路"), (0, 2, "抱石路"), (1, 3, None), (3, 4, None), (5, 6, None)]:
+        for a, b in ((u, v), (v, u)):
+            G.add_edge(a, b, name=name, length_m=100.0)
+    assert place_name(G, 0) == ("北湖路与抱石路交叉口", "北湖路")
+    assert place_name(G, 2) == ("抱石路", "抱石路")
+    assert place_name(G, 3) == ("北湖路附近", "北湖路")  # 100 m from 北湖路 by the lane
+    assert place_name(G, 4, search_m=150) == ("无名路口", None)  # 200 m: beyond the search
+    assert place_name(G, 5) == ("无名路口", None)
