@@ -39,6 +39,7 @@ __all__ = [
     "dosage_csv",
     "patrol_sheets_html",
     "road_sequence",
+    "route_legs",
     "routes_geojson",
     "routes_gpx",
     "routes_kml",
@@ -99,6 +100,64 @@ def road_sequence(plan: RoutePlan, *, unnamed: str = UNNAMED) -> list[str]:
     return out
 
 
+#: A stretch of unnamed street shorter than this is told as part of the leg before it (a turn into a
+#: yard, a link between two named streets); a longer one is a leg of its own, a side street.
+SHORT_UNNAMED_M = 200.0
+SIDE_STREET = "支路"
+
+
+def _turn(before: float, after: float) -> str:
+    """The turn between two directions (radians): 直行 within 30 degrees, 掉头 beyond 150, else 左转/右转."""
+    if not (math.isfinite(before) and math.isfinite(after)):
+        return "直行"
+    delta = (math.degrees(after - before) + 540.0) % 360.0 - 180.0  # counter-clockwise: left
+    if abs(delta) <= 30.0:
+        return "直行"
+    if abs(delta) >= 150.0:
+        return "掉头"
+    return "左转" if delta > 0 else "右转"
+
+
+def route_legs(plan: RoutePlan) -> list[str]:
+    """The route told as legs an officer can follow: ``北湖路 1.2 km → 左转 抱石路 0.8 km → ...``.
+
+    Consecutive arcs of one street are one leg with its length; the turn into the next street is
+    named from the directions where one ends and the next begins. A stretch of unnamed street shorter
+    than :data:`SHORT_UNNAMED_M` counts towards the leg before it; a longer one is a leg of its own
+    (:data:`SIDE_STREET`), never "无名道路". Plans made without arc lengths (older records) fall back
+    to :func:`road_sequence`."""
+    n = len(plan.road_names)
+    if not n or len(plan.arc_length_m) != n or len(plan.arc_bearings) != n:
+        return road_sequence(plan)
+    groups: list[list[Any]] = []  # [name, metres, first arc, last arc]
+    for i, name in enumerate(plan.road_names):
+        if groups and groups[-1][0] == name:
+            groups[-1][1] += plan.arc_length_m[i]
+            groups[-1][3] = i
+        else:
+            groups.append([name, plan.arc_length_m[i], i, i])
+    legs: list[list[Any]] = []
+    for g in groups:
+        if g[0] is None and g[1] < SHORT_UNNAMED_M and legs:
+            legs[-1][1] += g[1]  # a short link: part of the leg before it
+            legs[-1][3] = g[3]
+            continue
+        name = g[0] or SIDE_STREET
+        if legs and legs[-1][0] == name:
+            legs[-1][1] += g[1]
+            legs[-1][3] = g[3]
+        else:
+            legs.append([name, g[1], g[2], g[3]])
+    out = []
+    for j, (name, metres, first, _) in enumerate(legs):
+        text = f"{name} {metres / 1000:.1f} km"
+        if j:
+            turn = _turn(plan.arc_bearings[legs[j - 1][3]][1], plan.arc_bearings[first][0])
+            text = f"{turn} {text}"
+        out.append(text)
+    return out
+
+
 def _stop_dicts(plan: RoutePlan, lonlat: np.ndarray | None = None) -> list[dict[str, Any]]:
     if lonlat is None:
         lonlat = _lonlat(plan, np.array([[s.x, s.y] for s in plan.stops]).reshape(-1, 2))
@@ -143,7 +202,7 @@ def routes_geojson(plans: Sequence[RoutePlan], *, stop_points: bool = True) -> d
             "coverage_length_m": _num(p.coverage_length_m), "coverage_lower_bound_m": _num(p.coverage_lower_bound_m),
             "coverage_gap": _num(p.coverage_gap, 4),
             "alternative": p.alternative, "alternatives": p.alternatives, "prize": _num(p.prize, 3),
-            "roads": road_sequence(p), "stops": stops,
+            "roads": road_sequence(p), "legs": route_legs(p), "stops": stops,
             "dosage": [{"hotspot": d.hotspot, "label": d.label, "planned_min": d.planned_min,
                         "share_planned": round(d.share_planned, 4), "share_risk": round(d.share_risk, 4)}
                        for d in p.dosage],
@@ -238,7 +297,7 @@ def routes_kml(plans: Sequence[RoutePlan], *, name: str = "巡逻路线") -> str
         pm = _sub(folder, "Placemark", ns=KML_NS)
         _sub(pm, "name", f"{p.name} 巡逻路线", ns=KML_NS)
         _sub(pm, "description", f"里程 {p.length_m / 1000:.1f} 公里，用时 {p.duration_min:.0f} 分钟；"
-                                f"{' → '.join(road_sequence(p)[:30])}", ns=KML_NS)
+                                f"{' → '.join(route_legs(p)[:30])}", ns=KML_NS)
         if p.shift_start is not None:
             span = _sub(pm, "TimeSpan", ns=KML_NS)
             _sub(span, "begin", _iso(p, 0.0), ns=KML_NS)
@@ -409,7 +468,7 @@ def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务
             "beat": "—" if p.beat is None else str(p.beat), "km": f"{p.length_m / 1000:.1f}",
             "minutes": f"{p.duration_min:.0f}", "shift_min": f"{p.shift_min:.0f}" if math.isfinite(p.shift_min) else "",
             "coverage": coverage, "coverage_head": "覆盖巡逻" if p.unit_kind == "brigade_vehicle" else "路线轮换",
-            "roads": road_sequence(p),
+            "roads": route_legs(p),
             "stops": [{"seq": s.seq, "label": s.label, "road": s.road or "", "arrive": _hm(p, s.arrive_s),
                        "depart": _hm(p, s.depart_s), "minutes": f"{s.duration_min:.0f}"} for s in p.stops],
             "dosage": [{"label": d.label, "visits": d.visits, "planned": f"{d.planned_min:.0f}",

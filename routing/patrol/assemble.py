@@ -29,6 +29,11 @@ def _arc_geometry(G: nx.MultiDiGraph, u: Hashable, v: Hashable, k: Any) -> np.nd
     return np.array([[nu["x"], nu["y"]], [nv["x"], nv["y"]]], dtype=float)
 
 
+def _direction(a: np.ndarray, b: np.ndarray) -> float:
+    """The direction from ``a`` to ``b`` (radians, counter-clockwise from east)."""
+    return float(math.atan2(float(b[1] - a[1]), float(b[0] - a[0])))
+
+
 def _build_plan(
     G: nx.MultiDiGraph,
     tab: ArcTable,
@@ -50,9 +55,10 @@ def _build_plan(
     coords: list[np.ndarray] = []
     times: list[np.ndarray] = []
     names: list[str | None] = []
+    bearings: list[tuple[float, float]] = []
     for j, (i, t0, d) in enumerate(zip(seq, arc_t0, arc_dt)):
         u, v, k = tab.arc(i)
-        c = _arc_geometry(G, u, v, k)
+        c = full = _arc_geometry(G, u, v, k)
         seg = np.hypot(*np.diff(c, axis=0).T)
         cum = np.r_[0.0, np.cumsum(seg)]
         frac = cum / cum[-1] if cum[-1] > 0 else np.linspace(0, 1, len(c))
@@ -61,6 +67,8 @@ def _build_plan(
             c, ts = c[1:], ts[1:]
         coords.append(c)
         times.append(ts)
+        bearings.append((_direction(full[0], full[1]), _direction(full[-2], full[-1])) if len(full) > 1
+                        else (math.nan, math.nan))
         nm = G.edges[u, v, k].get("name")
         names.append(str(nm) if nm is not None and not (isinstance(nm, float) and math.isnan(nm)) and str(nm) else None)
     arriving: dict[Hashable, str] = {}
@@ -102,5 +110,7 @@ def _build_plan(
         coverage_gap=coverage[2],
         dosage=tuple(dosage),
         beat=beat,
+        arc_length_m=tuple(tab.length_m[s].astype(float).tolist()),
+        arc_bearings=tuple(bearings),
         **extra_fields,
     )

@@ -82,6 +82,8 @@ class RoutePlan:
         Teams: which loop of how many was chosen for the day (0 of 1 for the brigade).
     prize, prize_total
         Teams: prize collected by the loop, and all prize on offer.
+    arc_length_m, arc_bearings
+        Each arc's metres and its direction where it starts and ends (for the legs of a sheet).
     """
 
     unit_id: str
@@ -116,6 +118,10 @@ class RoutePlan:
     prize: float = float("nan")
     prize_total: float = float("nan")
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Metres of each arc, and its direction (radians, counter-clockwise from east) where it starts
+    #: and where it ends: the legs and turns of the route (:func:`routing.export.route_legs`).
+    arc_length_m: tuple[float, ...] = ()
+    arc_bearings: tuple[tuple[float, float], ...] = ()
 
     @property
     def lineup(self) -> str:

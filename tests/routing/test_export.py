@@ -20,6 +20,7 @@ from routing.export import (
     dosage_csv,
     patrol_sheets_html,
     road_sequence,
+    route_legs,
     routes_geojson,
     routes_gpx,
     routes_kml,
@@ -55,6 +56,28 @@ def plans():
 def test_road_sequence_merges_repeats(plans):
     p = replace(plans[0], road_names=("人民北路", "人民北路", None, None, "北湖路", "人民北路"))
     assert road_sequence(p) == ["人民北路", "无名道路", "北湖路", "人民北路"]
+
+
+def test_route_legs_tell_streets_lengths_and_turns(plans):
+    """The sheet's route: one leg per street with its length, the turn into the next street; the legs
+    add up to the route; a short unnamed link is part of the leg before it, a long one a side street."""
+    import re
+
+    for p in plans:
+        legs = route_legs(p)
+        assert legs and not any("无名道路" in leg for leg in legs)
+        assert re.fullmatch(r"\S+ \d+\.\d km", legs[0]), legs[0]
+        assert all(re.fullmatch(r"(直行|左转|右转|掉头) \S+ \d+\.\d km", leg) for leg in legs[1:]), legs
+        km = sum(float(leg.split()[-2]) for leg in legs)
+        assert km == pytest.approx(p.length_m / 1000, abs=0.05 * len(legs) + 0.01)
+        assert len(legs) <= len(road_sequence(p))  # never more pieces than streets
+    # on the lattice: going east along a row then north up a column is a left turn
+    q = replace(plans[0], road_names=("北湖路", "北湖路", None, "1号路"), arc_length_m=(200.0, 200.0, 50.0, 200.0),
+                arc_bearings=((0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (1.5708, 1.5708)))
+    assert route_legs(q) == ["北湖路 0.5 km", "左转 1号路 0.2 km"]  # the 50 m link counted with 北湖路
+    r = replace(q, road_names=("北湖路", None, None, "北湖路"), arc_length_m=(200.0, 150.0, 150.0, 200.0),
+                arc_bearings=((0.0, 0.0), (-1.5708, -1.5708), (0.0, 0.0), (3.1416, 3.1416)))
+    assert route_legs(r) == ["北湖路 0.2 km", "右转 支路 0.3 km", "掉头 北湖路 0.2 km"]
 
 
 def test_geojson(plans):
@@ -140,7 +163,8 @@ def test_printable_sheet(plans):
     assert "巡逻任务单" in html and "特巡警大队巡逻车01" in html and "民警 2 名，辅警 1 名" in html
     assert "群防群治力量 6 名（1+2+6）" in html and "网格巡逻队（1+2+N）" in html
     assert "2026-11-01 20:00–24:00" in html and "2026-11-01 19:00–21:00" in html
-    assert "人民北路 → " in html or " → 人民北路" in html
+    assert re.search(r"人民北路 \d+\.\d km → (直行|左转|右转|掉头) ", html) or re.search(r" → (直行|左转|右转|掉头) 人民北路 \d+\.\d km", html)
+    assert "无名道路" not in html  # the route is told in legs (route_legs), unnamed links inside them
     assert html.count("<svg") == len(plans) and "<polyline" in html
     assert "定点守候" in html and "热点巡逻时长" in html
     # escaped, self-contained: no scripts, no external links or assets
