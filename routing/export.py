@@ -372,8 +372,8 @@ td.n { text-align: right; white-space: nowrap; }
 {% if s.dosage %}
 <h2 style="font-size:12pt;margin:2mm 0">热点巡逻时长（剂量）</h2>
 <table>
-<tr><th>热点</th><th>到访次数</th><th>计划分钟</th><th>占计划时长</th><th>占风险</th></tr>
-{% for d in s.dosage %}<tr><td>{{ d.label }}</td><td class="n">{{ d.visits }}</td><td class="n">{{ d.planned }}</td><td class="n">{{ d.share_planned }}</td><td class="n">{{ d.share_risk }}</td></tr>
+<tr><th>热点</th><th>停留次数</th><th>停留分钟</th><th>途经分钟</th><th>占计划时长</th><th>占风险</th></tr>
+{% for d in s.dosage %}<tr><td>{{ d.label }}</td><td class="n">{{ d.visits }}</td><td class="n">{{ d.stop }}</td><td class="n">{{ d.passing }}</td><td class="n">{{ d.share_planned }}</td><td class="n">{{ d.share_risk }}</td></tr>
 {% endfor %}</table>
 {% endif %}
 <div class="map">{{ s.svg | safe }}</div>
@@ -471,7 +471,8 @@ def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务
             "roads": route_legs(p),
             "stops": [{"seq": s.seq, "label": s.label, "road": s.road or "", "arrive": _hm(p, s.arrive_s),
                        "depart": _hm(p, s.depart_s), "minutes": f"{s.duration_min:.0f}"} for s in p.stops],
-            "dosage": [{"label": d.label, "visits": d.visits, "planned": f"{d.planned_min:.0f}",
+            # stops and passes apart: a hotspot only driven past shows 0 stops and its minutes passing
+            "dosage": [{"label": d.label, "visits": d.visits, "stop": f"{d.stop_min:.0f}", "passing": f"{d.pass_min:.0f}",
                         "share_planned": f"{d.share_planned:.0%}", "share_risk": f"{d.share_risk:.0%}"} for d in p.dosage],
             "svg": _svg(p),
         })

@@ -80,6 +80,17 @@ def test_route_legs_tell_streets_lengths_and_turns(plans):
     assert route_legs(r) == ["北湖路 0.2 km", "右转 支路 0.3 km", "掉头 北湖路 0.2 km"]
 
 
+def test_a_hotspot_only_driven_past_shows_no_stop_on_the_sheet(plans):
+    """Planned minutes are stops plus passes; the sheet shows them apart, so a hotspot with no stop
+    does not read as "0 visits, 5 planned minutes"."""
+    from routing.patrol.results import Dosage
+
+    d = Dosage("H01", "北湖路与抱石路交叉口", 0, 1.0, 0, 0.0, 5.0, 5.0, 1.0, 1.0)
+    html = patrol_sheets_html([replace(plans[0], dosage=(d,))])
+    row = re.search(r"<tr><td>北湖路与抱石路交叉口</td>(.*?)</tr>", html).group(1)
+    assert re.findall(r'<td class="n">([^<]*)</td>', row)[:3] == ["0", "0", "5"]  # stops, stop minutes, passing
+
+
 def test_geojson(plans):
     fc = routes_geojson(plans)
     fc = json.loads(json.dumps(fc, ensure_ascii=False))  # plain JSON all the way down
