@@ -124,8 +124,10 @@ class AppState:
     #: (about ten per scope).
     data: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(256))
     #: The rows of a layer in a view asked for (bbox), keyed by scope, workspace version, layer and
-    #: bbox: every user of a scope opens the dashboard on the same view (small arrays; many views).
-    views: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(2048))
+    #: bbox: every user of a scope opens the dashboard on the same view (small arrays; many views;
+    #: at most 64 MB of them, so that many large views asked for cannot fill the memory).
+    views: LRUCache[tuple[object, ...], object] = field(default_factory=lambda: LRUCache(
+        2048, weigh=lambda rows: int(getattr(rows, "nbytes", 0)) + 100, max_weight=64 * 1024 * 1024))
     #: Password verifications running at once (each Argon2id hash takes 64 MiB and ~0.2 s of a core).
     verify_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
     #: Verifications for one user name run one after another (striped locks: no growth per name),
