@@ -31,7 +31,6 @@ import datetime as dt
 import math
 import os
 import shutil
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -39,7 +38,7 @@ from typing import Any
 
 from bench.stages import Context, stage
 from bench.stages_load import _proc_status, copy_to_pg, drop_pg
-from bench.stages_web import _free_port, serve, sign_in
+from bench.stages_web import _free_port, serve, sign_in, stop
 
 SAMPLE = int(os.environ.get("PATROLNET_BENCH_TILES_SAMPLE", "150"))
 SECONDS = float(os.environ.get("PATROLNET_BENCH_TILES_SECONDS", "10"))
@@ -160,11 +159,7 @@ def run(workspace: Path | str, *, sample: int = SAMPLE, clients: int = CLIENTS, 
         loaded = _loaded(base, auth, tiles, clients, seconds)
         server = _proc_status(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     sizes_kb = np.array(sizes) / 1024 if sizes else np.array([0.0])
     return {
         "backend": "postgresql" if "://" in str(workspace) else "gpkg",

@@ -145,11 +145,16 @@ def run(workspace: Path, *, clients: int = CLIENTS, seconds: float = SECONDS) ->
         return {name: load(base + path, clients=clients, seconds=seconds, auth=auth)
                 for name, path in endpoints(_quarter_bbox(workspace)).items()}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a served app (SIGTERM, then SIGKILL after 10 s)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def _prepared_copy(src: Path, dst: Path) -> Path:

@@ -32,6 +32,7 @@ __all__ = [
     "WorkspaceArg",
     "cli_actor",
     "cli_principal",
+    "flat_paths",
     "record_run",
     "writing_turn",
     "command_lang",
@@ -259,7 +260,7 @@ def record_run(workspace: Path | str, ws: Any, kind: str, *, params: dict[str, A
     (``--out`` may be written again), the author is the command line's user; says the record's id."""
     from app.services.plans import RECORDED_KINDS, inputs_version, record_output
 
-    paths = [Path(str(f)) for f in _flat(files)]
+    paths = [Path(str(f)) for f in flat_paths(files)]
     rec = record_output(workspace, kind=RECORDED_KINDS[kind], author=cli_actor(), inputs=inputs_version(ws),
                         keep_copy=True, params=params, folder=paths[0].parent if paths else Path.cwd(),
                         files=[p.name for p in paths], result=result)
@@ -268,12 +269,12 @@ def record_run(workspace: Path | str, ws: Any, kind: str, *, params: dict[str, A
     return rec
 
 
-def _flat(value: Any) -> list[Any]:
-    """The paths in ``value`` (a path, or lists and dicts of them)."""
+def flat_paths(value: Any) -> list[Any]:
+    """The paths in ``value`` (a path, or lists and dicts of them), in order."""
     if isinstance(value, dict):
-        return [p for v in value.values() for p in _flat(v)]
+        return [p for v in value.values() for p in flat_paths(v)]
     if isinstance(value, list | tuple):
-        return [p for v in value for p in _flat(v)]
+        return [p for v in value for p in flat_paths(v)]
     return [value]
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from app.cli.options import (LangOpt, WorkspaceArg, console, language, parse_day, planner_errors, record_audit,
-                             record_run, say)
+from app.cli.options import (LangOpt, WorkspaceArg, console, flat_paths, language, parse_day, planner_errors,
+                             record_audit, record_run, say)
 
 __all__ = ["report"]
 
@@ -50,12 +50,5 @@ def report(
                      f"{row.ytd:,}", f"{row.ytd_last_year:,}", pct(row.ytd_yoy_change))
     console.print(view)
 
-    def paths(value: Any) -> list[Any]:
-        if isinstance(value, dict):
-            return [p for v in value.values() for p in paths(v)]
-        if isinstance(value, list | tuple):
-            return [p for v in value for p in paths(v)]
-        return [value]
-
-    for path in paths(files):
+    for path in flat_paths(files):
         console.print(f"  {path}", highlight=False)

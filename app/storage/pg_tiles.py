@@ -50,6 +50,7 @@ from app.storage.vector_tiles import (
     BUFFER,
     EXTENT,
     GpkgTileSource,
+    ScopeViews,
     id_column,
     no_geometry,
     parse_address,
@@ -105,19 +106,10 @@ class PgTileSource:
         with workspace._reading() as con:
             self._catalog = read_catalog(con, workspace.schema) or {}
         self._lock = threading.Lock()
-        self._views: dict[str, ScopedWorkspace] = {}
+        self._view = ScopeViews(workspace)
         self._layers: dict[str, _Layer] = {}
         self._ids: dict[tuple[str, str], bool] = {}
         self._fallback: GpkgTileSource | None = None
-
-    def _view(self, scope: Principal | None) -> PgWorkspace | ScopedWorkspace:
-        if scope is None:
-            return self._ws
-        with self._lock:
-            view = self._views.get(scope.scope_key)
-            if view is None:
-                view = self._views[scope.scope_key] = ScopedWorkspace(self._ws, scope)
-            return view
 
     def _layer(self, con: psycopg.Connection[Any], name: str) -> _Layer:
         with self._lock:

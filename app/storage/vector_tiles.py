@@ -51,7 +51,7 @@ from geo.jsonsafe import to_jsonable
 from geo.schema import LAYERS
 
 __all__ = ["BUFFER", "EXTENT", "MAX_ZOOM", "MEDIA_TYPE", "GpkgTileSource", "VectorTileSource", "id_column",
-           "no_geometry", "parse_address", "properties_of", "require_layer", "tile_bounds"]
+           "ScopeViews", "no_geometry", "parse_address", "properties_of", "require_layer", "tile_bounds"]
 
 #: Tile units per tile side (the MVT default; MapLibre and Leaflet.VectorGrid expect it).
 EXTENT = 4096
@@ -288,6 +288,25 @@ def encode_tile(prepared: _Prepared, z: int, x: int, y: int, properties: Sequenc
     return bytes(data)
 
 
+class ScopeViews:
+    """The workspace as each scope sees it, called with a principal (``None``: the whole workspace):
+    one :class:`ScopedWorkspace` per scope, made once (a station's area is found once, not per tile)."""
+
+    def __init__(self, workspace: Any):
+        self._ws = workspace
+        self._views: dict[str, ScopedWorkspace] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, scope: Principal | None) -> Any:
+        if scope is None:
+            return self._ws
+        with self._lock:
+            view = self._views.get(scope.scope_key)
+            if view is None:
+                view = self._views[scope.scope_key] = ScopedWorkspace(self._ws, scope)
+            return view
+
+
 class GpkgTileSource:
     """Vector tiles of one state of an embedded (GeoPackage) workspace.
 
@@ -301,18 +320,9 @@ class GpkgTileSource:
         self._ws = workspace
         self._kept = layers_kept
         self._prepared: OrderedDict[tuple[str, str], _Prepared] = OrderedDict()
-        self._views: dict[str, ScopedWorkspace] = {}
+        self._view = ScopeViews(workspace)
         self._lock = threading.Lock()
         self._making: dict[tuple[str, str], threading.Lock] = {}
-
-    def _view(self, scope: Principal | None) -> Workspace | ScopedWorkspace:
-        if scope is None:
-            return self._ws
-        with self._lock:
-            view = self._views.get(scope.scope_key)
-            if view is None:
-                view = self._views[scope.scope_key] = ScopedWorkspace(self._ws, scope)
-            return view
 
     def prepared(self, layer: str, scope: Principal | None = None) -> _Prepared:
         """The layer as ``scope`` sees it, ready to cut (made once; see :class:`VectorTileSource`)."""

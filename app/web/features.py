@@ -222,7 +222,7 @@ def cached_texts(cached: Callable[..., Any], frames: FrameSource, crs: Callable[
         if columns is None:
             columns = tuple(_properties(frame.iloc[:0], None).columns)
         values = [part("layer-values", col, lambda f, col=col: _value_texts(f, col)) for col in columns]
-        return [head + "{" + ",".join(parts) + "}}" for head, *parts in zip(heads, *values)]
+        return _features(heads, values)
     return texts
 
 
@@ -269,14 +269,6 @@ def _feature_heads(name: str, frame: pd.DataFrame, crs: str, simplify_m: float) 
                      + '"geometry":' + g + ',"properties":' for ident, g in zip(ids, geo_text)], dtype=object)
 
 
-def _feature_tails(props: pd.DataFrame) -> np.ndarray:
-    """Each feature's properties and the end of its text: ``{...}}``."""
-    cols = [str(c) for c in props.columns]
-    values = [_column_values(props[c]) for c in props.columns]
-    rows = zip(*values) if values else [()] * len(props)
-    return np.array([_dumps(dict(zip(cols, row))) + "}" for row in rows], dtype=object)
-
-
 #: How ``json.dumps(..., ensure_ascii=False)`` writes a string (the C encoder when there is one).
 _STR = json.encoder.encode_basestring
 
@@ -304,10 +296,14 @@ def _value_texts(frame: pd.DataFrame, column: str) -> np.ndarray:
     return np.array(out, dtype=object)
 
 
+def _features(heads: Any, values: list[Any]) -> list[str]:
+    """Whole Feature texts: each head, then its properties from each column's ``"name":value``."""
+    return [head + "{" + ",".join(parts) + "}}" for head, *parts in zip(heads, *values)]
+
+
 def _feature_texts(name: str, page: pd.DataFrame, crs: str, simplify_m: float) -> list[str]:
-    heads = _feature_heads(name, page, crs, simplify_m)
-    tails = _feature_tails(_properties(page, None))
-    return [h + t_ for h, t_ in zip(heads, tails)]
+    props = _properties(page, None)
+    return _features(_feature_heads(name, page, crs, simplify_m), [_value_texts(props, c) for c in props.columns])
 
 
 def _layer_columns(ws: Workspace, name: str) -> list[str]:

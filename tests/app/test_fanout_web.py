@@ -6,9 +6,7 @@ plan equals the plan made without Dask. A bad address is refused when the server
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,32 +14,16 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.services.fanout import Fanout, open_fanout
-from app.storage.workspace import Workspace
+from app.services.fanout import Fanout
 from app.web import create_app
 from app.web.config import ENV_DASK, Settings, get_settings
 from geo.errors import InputError
 from tests.app._fixtures import client_class
+from tests.app.test_fanout import cluster, ws_path  # noqa: F401 - the same split demo copy and local cluster
 
 DAY = "2026-11-02"
 BODY = {"date": DAY, "shift": "20:00-24:00", "kinds": ["brigade_vehicle"]}
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def ws_path(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from app.services.split import split_workspace
-
-    path = tmp_path_factory.mktemp("fanout-web") / "yushui.gpkg"
-    shutil.copyfile(demo_workspace_file, path)
-    split_workspace(Workspace(path))
-    return path
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Fanout]:
-    with open_fanout("local:2") as fan:
-        yield fan
 
 
 def _run(app: Any) -> dict[str, Any]:
