@@ -8,8 +8,8 @@
   is back at its base by the end of the shift.
 * :func:`plan_team_loop` -- a "1+2+N" grid team (1 officer + 2 auxiliary officers + N volunteers) on
   foot or e-bike: an orienteering loop from its post collecting the most prize (risk at places) within
-  a time budget, solved with OR-Tools routing (prize-collecting TSP: disjunction penalties, a time
-  dimension, guided local search). Several loops of near-equal value are planned and one is picked per
+  a time budget, found by iterated local search (:mod:`~routing.patrol.orienteering`). Several
+  loops of near-equal value are planned and one is picked per
   day from a hash of the date and the unit id, so the team is not predictable but the plan is
   reproducible.
 
@@ -35,9 +35,6 @@ from routing.patrol.loops import (
     plan_team_loop,
     team_loops,
     walk_graph,
-)
-from routing.patrol.loops import (
-    _solve_orienteering as _solve_orienteering,  # bench/stages_routes.py times the solver alone
 )
 from routing.patrol.results import Dosage, Loop, RoutePlan, Stop, TeamLoops
 from routing.patrol.shift import plan_shift

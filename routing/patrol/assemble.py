@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
@@ -18,20 +18,67 @@ from routing.postman import ArcTable
 __all__: list[str] = []
 
 
-def _arc_geometry(G: nx.MultiDiGraph, u: Hashable, v: Hashable, k: Any) -> np.ndarray:
-    d = G.edges[u, v, k]
-    geom = d.get("geometry")
-    if geom is not None:
-        c = shapely.get_coordinates(geom)
-        if len(c) >= 2:
-            return c
-    nu, nv = G.nodes[u], G.nodes[v]
-    return np.array([[nu["x"], nu["y"]], [nv["x"], nv["y"]]], dtype=float)
+@dataclass(frozen=True)
+class _ArcShapes:
+    """Every arc of an arc table drawn once: its vertices (``xy[off[i]:off[i + 1]]``), each vertex's
+    share of the arc's length, the directions (radians, counter-clockwise from east) it leaves its
+    tail and reaches its head in, and its street name (``None``: unnamed)."""
+
+    xy: np.ndarray
+    off: np.ndarray
+    frac: np.ndarray
+    leave: np.ndarray
+    reach: np.ndarray
+    names: list[str | None]
 
 
-def _direction(a: np.ndarray, b: np.ndarray) -> float:
-    """The direction from ``a`` to ``b`` (radians, counter-clockwise from east)."""
-    return float(math.atan2(float(b[1] - a[1]), float(b[0] - a[0])))
+def _arc_shapes(G: nx.MultiDiGraph, tab: ArcTable) -> _ArcShapes:
+    """The :class:`_ArcShapes` of ``tab`` (built from ``G``), made on first use and kept with the table."""
+    got = tab._cache.get("shapes")
+    if got is not None:
+        return got
+    m = len(tab.tail)
+    geoms = np.empty(m, dtype=object)
+    names: list[str | None] = []
+    for i in range(m):
+        d = G.edges[tab.arc(i)]
+        geoms[i] = d.get("geometry")
+        nm = d.get("name")
+        names.append(str(nm) if nm is not None and not (isinstance(nm, float) and math.isnan(nm)) and str(nm)
+                     else None)
+    has = np.array([g is not None for g in geoms], dtype=bool)
+    cnt = np.zeros(m, dtype=np.int64)
+    if has.any():
+        cnt[has] = shapely.get_num_coordinates(list(geoms[has]))
+    straight = cnt < 2  # no drawing: the straight line between the nodes
+    cnt[straight] = 2
+    off = np.r_[0, np.cumsum(cnt)]
+    xy = np.empty((int(off[-1]), 2), dtype=float)
+    drawn = np.flatnonzero(~straight)
+    if len(drawn):
+        c, which = shapely.get_coordinates(list(geoms[drawn]), return_index=True)
+        rank = np.arange(len(which)) - np.r_[0, np.cumsum(cnt[drawn])[:-1]][which]
+        xy[off[drawn][which] + rank] = c
+    nx_ = np.array([G.nodes[n]["x"] for n in tab.nodes], dtype=float)
+    ny_ = np.array([G.nodes[n]["y"] for n in tab.nodes], dtype=float)
+    sl = np.flatnonzero(straight)
+    xy[off[sl], 0], xy[off[sl], 1] = nx_[tab.tail[sl]], ny_[tab.tail[sl]]
+    xy[off[sl] + 1, 0], xy[off[sl] + 1, 1] = nx_[tab.head[sl]], ny_[tab.head[sl]]
+    arc_of = np.repeat(np.arange(m), cnt)
+    seg = np.r_[0.0, np.hypot(*np.diff(xy, axis=0).T)]
+    seg[off[:-1]] = 0.0  # the first vertex of every arc starts it
+    cum = np.cumsum(seg)
+    cum -= cum[off[:-1]][arc_of]
+    total = cum[off[1:] - 1][arc_of]
+    pos = np.arange(len(xy)) - off[:-1][arc_of]
+    frac = np.where(total > 0, cum / np.where(total > 0, total, 1.0), pos / (cnt[arc_of] - 1))
+    first, last = off[:-1], off[1:] - 1
+    frac[first], frac[last] = 0.0, 1.0
+    leave = np.arctan2(xy[first + 1, 1] - xy[first, 1], xy[first + 1, 0] - xy[first, 0])
+    reach = np.arctan2(xy[last, 1] - xy[last - 1, 1], xy[last, 0] - xy[last - 1, 0])
+    shapes = _ArcShapes(xy, off, frac, leave, reach, names)
+    tab._cache["shapes"] = shapes
+    return shapes
 
 
 def _build_plan(
@@ -52,25 +99,17 @@ def _build_plan(
     **extra_fields: Any,
 ) -> RoutePlan:
     """Assemble a :class:`RoutePlan`: geometry, per-vertex times, names, totals."""
-    coords: list[np.ndarray] = []
-    times: list[np.ndarray] = []
-    names: list[str | None] = []
-    bearings: list[tuple[float, float]] = []
-    for j, (i, t0, d) in enumerate(zip(seq, arc_t0, arc_dt)):
-        u, v, k = tab.arc(i)
-        c = full = _arc_geometry(G, u, v, k)
-        seg = np.hypot(*np.diff(c, axis=0).T)
-        cum = np.r_[0.0, np.cumsum(seg)]
-        frac = cum / cum[-1] if cum[-1] > 0 else np.linspace(0, 1, len(c))
-        ts = t0 + frac * d
-        if j:
-            c, ts = c[1:], ts[1:]
-        coords.append(c)
-        times.append(ts)
-        bearings.append((_direction(full[0], full[1]), _direction(full[-2], full[-1])) if len(full) > 1
-                        else (math.nan, math.nan))
-        nm = G.edges[u, v, k].get("name")
-        names.append(str(nm) if nm is not None and not (isinstance(nm, float) and math.isnan(nm)) and str(nm) else None)
+    sh = _arc_shapes(G, tab)
+    s = np.asarray(seq, dtype=np.int64)
+    t0 = np.asarray(arc_t0, dtype=float)
+    dur = np.asarray(arc_dt, dtype=float)
+    names = [sh.names[i] for i in s.tolist()]
+    # the vertices of the arcs in turn, each arc after the first without its first vertex (the last one's)
+    skip = (np.arange(len(s)) > 0).astype(np.int64)
+    first = sh.off[s] + skip
+    n_v = sh.off[s + 1] - first
+    vi = np.repeat(first - np.r_[0, np.cumsum(n_v)[:-1]], n_v) + np.arange(int(n_v.sum()))
+    bearings = list(zip(sh.leave[s].tolist(), sh.reach[s].tolist()))
     arriving: dict[Hashable, str] = {}
     for i, nm in zip(seq, names):
         if nm:
@@ -78,15 +117,13 @@ def _build_plan(
             arriving.setdefault(tab.nodes[tab.tail[i]], nm)
     stops = [st if st.road else replace(st, road=arriving.get(st.node)) for st in stops]
     bx, by = G.nodes[tab.nodes[base]]["x"], G.nodes[tab.nodes[base]]["y"]
-    if coords:
-        xy = np.vstack(coords)
-        ts_all = np.concatenate(times)
+    if len(s):
+        xy = sh.xy[vi]
+        ts_all = np.repeat(t0, n_v) + sh.frac[vi] * np.repeat(dur, n_v)
     else:
         xy = np.array([[bx, by]], dtype=float)
         ts_all = np.zeros(1)
-    s = np.asarray(seq, dtype=np.int64)
-    t0 = np.asarray(arc_t0, dtype=float)
-    t1 = t0 + np.asarray(arc_dt, dtype=float)
+    t1 = t0 + dur
     end_s = max([float(t1[-1]) if len(t1) else 0.0] + [st.depart_s for st in stops])
     return RoutePlan(
         **unit,

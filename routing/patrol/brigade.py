@@ -420,12 +420,19 @@ def _plan_vehicle(
         dist, pred = dijkstra(tab_t.csr(reverse=True), indices=targets, return_predecessors=True)
     back = dist[tpos[base]]
     # passes count per street segment (both directions of a two-way street) and lose value when recent
+    arcs_c = np.fromiter(value, dtype=np.int64, count=len(value))
+    val_c = np.fromiter(value.values(), dtype=float, count=len(value))
+    seg_ids: dict[int, int] = {}
     seg_of: dict[int, int] = {}
-    for a in value:
+    for a in arcs_c.tolist():
         j = tab_t.best.get(int(tab_t.head[a]) * tab_t.n + int(tab_t.tail[a]))
-        seg_of[a] = min(a, j) if j is not None and j in value else a
-    passes = dict.fromkeys(set(seg_of.values()), 0)
-    last_pass = dict.fromkeys(passes, -math.inf)
+        seg_of[a] = seg_ids.setdefault(min(a, j) if j is not None and j in value else a, len(seg_ids))
+    seg_c = np.array([seg_of[a] for a in arcs_c.tolist()], dtype=np.int64)
+    passes = np.zeros(len(seg_ids), dtype=np.int64)
+    last_pass = np.full(len(seg_ids), -math.inf)
+    row_c = np.array([tpos[int(t)] for t in tab_t.tail[arcs_c]], dtype=np.int64)
+    w_c = tab_t.weight[arcs_c]
+    back_c = back[tab_t.head[arcs_c]]
     fresh_s = revisit_s / 4  # a segment is fully worth a new pass 30 minutes after the last one
     seen = 0
 
@@ -450,16 +457,15 @@ def _plan_vehicle(
                 score = h.weight / max(travel + h.stop_s, 1.0)
                 if best is None or score > best[0]:
                     best = (score, "hot", h)
-        if best is None:
-            for a, val in value.items():
-                tail, head = int(tab_t.tail[a]), int(tab_t.head[a])
-                travel = dist[tpos[tail], sim.pos] + tab_t.weight[a]
-                if np.isfinite(travel) and travel + back[head] <= left + 1e-6:
-                    sg = seg_of[a]
-                    recency = min(1.0, (sim.t + travel - last_pass[sg]) / fresh_s)
-                    score = val * max(recency, 1e-3) / (1 + passes[sg]) / max(travel, 1.0)
-                    if best is None or score > best[0]:
-                        best = (score, "arc", a)
+        if best is None and len(arcs_c):  # the segment worth most per second of driving, first of equals
+            travel_c = dist[row_c, sim.pos] + w_c
+            ok = np.isfinite(travel_c) & (travel_c + back_c <= left + 1e-6)
+            if ok.any():
+                with np.errstate(invalid="ignore"):
+                    recency = np.minimum(1.0, (sim.t + travel_c - last_pass[seg_c]) / fresh_s)
+                    score_c = val_c * np.maximum(recency, 1e-3) / (1 + passes[seg_c]) / np.maximum(travel_c, 1.0)
+                k = int(np.argmax(np.where(ok, score_c, -np.inf)))
+                best = (float(score_c[k]), "arc", int(arcs_c[k]))
         if best is None:
             break
         _, kind, what = best
@@ -486,7 +492,7 @@ def _plan_vehicle(
         G, tab, sim.seq, sim.t0, arc_dt, sim.stops, unit=unit, base=base, shift_start=shift_start,
         shift_end=shift_end, coverage=(route.length_m, cov_lb, cov_gap), dosage=dosage, beat=beat,
         extra={"coverage_arcs": len(seq), "coverage_travel_s": float(tab_t.weight[seq].sum()) if len(seq) else 0.0,
-               "coverage_optimal": route.optimal, "hot_segment_passes": int(sum(passes.values()))},
+               "coverage_optimal": route.optimal, "hot_segment_passes": int(passes.sum())},
     )
 
 

@@ -1,13 +1,14 @@
-"""Neighborhood loops of "1+2+N" grid teams: orienteering with OR-Tools routing.
+"""Neighborhood loops of "1+2+N" grid teams: orienteering by iterated local search.
 
 :func:`plan_team_loop`: a grid team (1 officer + 2 auxiliary officers + N volunteers) on foot or
 e-bike walks an orienteering loop from its post collecting the most prize (risk at places) within a
-time budget, solved with OR-Tools routing (prize-collecting TSP: disjunction penalties, a time
-dimension, guided local search). Several loops of near-equal value are planned and one is picked per
-day from a hash of the date and the unit id (:func:`choose_alternative`), so the team is not
-predictable but the plan is reproducible: the search stops after a fixed count of solutions
-(:func:`search_budget`), never on the clock, so the same inputs and date give the same loop on any
-machine under any load.
+time budget, found by :func:`routing.patrol.orienteering.solve_orienteering` (insertion and
+iterated local search on the matrix of the team's places; it beats OR-Tools' guided local search at
+5 s on the bench instance in about 0.1 s: ``routes.orienteering``). Several loops of near-equal value
+come out of the one search and one is picked per day from a hash of the date and the unit id
+(:func:`choose_alternative`), so the team is not predictable but the plan is reproducible: the
+search stops after a fixed count of rounds (:func:`search_budget`), never on the clock, so the same
+inputs and date give the same loop on any machine under any load.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo.errors import InputError
 from routing.graph import place_name
 from routing.patrol.assemble import _build_plan
+from routing.patrol.orienteering import OrienteeringLoop, solve_orienteering
 from routing.patrol.results import Loop, Stop, TeamLoops
 from routing.patrol.units import _unit_info
 from routing.patrol.window import _shift_seconds
@@ -46,17 +48,12 @@ __all__ = [
 #: Patrol speeds of grid teams (km/h).
 WALK_KPH = 4.5
 EBIKE_KPH = 12.0
-#: Orienteering penalties: the whole prize on offer weighs this many budgets of walking (seconds);
-#: measured on 400-node grids, 2-10 search about equally well at 1 s, 1 collects nothing.
-_PRIZE_BUDGETS = 5.0
 #: Search effort of a team loop: nominal seconds of search (``time_limit_s``, ``--time-limit``) are
-#: turned into a count of guided-local-search solutions at this rate (about what one core reached per
-#: second on the demo's teams), so the loop depends on the inputs alone, not on machine speed or load.
-SOLUTIONS_PER_S = 2000
-#: The fewest solutions a solve may take.
-MIN_SOLUTIONS = 20
-#: Failed moves allowed per allowed solution before the search gives up (a stall guard, also counted).
-FAILURES_PER_SOLUTION = 50
+#: turned into a count of rounds of shake and repair at this rate (about what one core does per second
+#: on 60 places), so the loop depends on the inputs alone, not on machine speed or load.
+SOLUTIONS_PER_S = 600
+#: The fewest rounds a search may take.
+MIN_SOLUTIONS = 10
 
 
 def choose_alternative(n: int, *, date: dt.date | str | None, unit_id: str) -> int:
@@ -88,7 +85,8 @@ def walk_graph(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 
 def search_budget(time_limit_s: float | None = None, solution_limit: int | None = None) -> int:
-    """How many guided-local-search solutions one orienteering solve may take.
+    """How many rounds of shake and repair one orienteering search may take
+    (:func:`routing.patrol.orienteering.solve_orienteering`).
 
     ``solution_limit`` when given; else ``time_limit_s`` (nominal seconds of search) times
     :data:`SOLUTIONS_PER_S`, at least :data:`MIN_SOLUTIONS`. The search stops on this count, never
@@ -100,72 +98,20 @@ def search_budget(time_limit_s: float | None = None, solution_limit: int | None 
     return max(MIN_SOLUTIONS, round(max(t, 0.0) * SOLUTIONS_PER_S))
 
 
-def _solve_orienteering(
-    time_s: np.ndarray, stop_s: np.ndarray, penalty: np.ndarray, budget_s: int, *, time_limit_s: float | None = None,
-    solution_limit: int | None = None, forbidden: Iterable[int] = (), fill: bool = True,
-) -> list[int]:
-    """Prize-collecting TSP on matrix indices (0 = start): visiting order of the chosen nodes.
-
-    Deterministic: the search ends after :func:`search_budget` solutions, or once it has failed
-    :data:`FAILURES_PER_SOLUTION` times per allowed solution (a small model whose neighbourhoods are
-    exhausted finds no more solutions and would otherwise search on); never on the wall clock."""
-    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
-
-    n = len(time_s)
-    if n <= 1:
-        return []
-    transit = (np.ceil(time_s) + np.ceil(stop_s)[None, :]).astype(np.int64)
-    transit[np.arange(n), np.arange(n)] = 0
-    big = np.iinfo(np.int32).max // 4
-    transit[~np.isfinite(time_s)] = big
-    transit = np.minimum(transit, big)
-    manager = pywrapcp.RoutingIndexManager(n, 1, 0)
-    routing = pywrapcp.RoutingModel(manager)
-    cbi = routing.RegisterTransitMatrix(transit.tolist())  # evaluated in C++, no Python callback
-    routing.SetArcCostEvaluatorOfAllVehicles(cbi)
-    routing.AddDimension(cbi, 0, int(budget_s), True, "time")
-    for node in range(1, n):
-        routing.AddDisjunction([manager.NodeToIndex(node)], int(penalty[node]))
-    for node in sorted(int(f) for f in forbidden):
-        routing.solver().Add(routing.ActiveVar(manager.NodeToIndex(node)) == 0)
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    solutions = search_budget(time_limit_s, solution_limit)
-    params.solution_limit = solutions
-    routing.CloseModelWithParameters(params)
-    routing.AddSearchMonitor(routing.solver().FailuresLimit(FAILURES_PER_SOLUTION * solutions + 1000))
-    sol = routing.SolveWithParameters(params)
-    if sol is None:
-        return []
-    order = []
-    idx = routing.Start(0)
-    while not routing.IsEnd(idx):
-        node = manager.IndexToNode(idx)
-        if node:
-            order.append(node)
-        idx = sol.Value(routing.NextVar(idx))
-    return _fill(order, transit, penalty, int(budget_s), forbidden) if fill else order
-
-
-def _fill(order: list[int], transit: np.ndarray, prize: np.ndarray, budget_s: int,
-          forbidden: Iterable[int] = ()) -> list[int]:
-    """Insert skipped prize nodes at their cheapest place while the loop stays within the budget
-    (heaviest first): the search trades prize against walking, orienteering only against the budget."""
-    banned = {int(f) for f in forbidden}
-    seq = [0, *order, 0]
-    used = int(sum(transit[a, b] for a, b in itertools.pairwise(seq)))
-    for node in np.argsort(-prize, kind="stable").tolist():
-        if node == 0 or prize[node] <= 0 or node in seq or node in banned:
-            continue
-        a = np.asarray(seq[:-1])
-        b = np.asarray(seq[1:])
-        extra = transit[a, node] + transit[node, b] - transit[a, b]
-        j = int(np.argmin(extra))
-        if used + int(extra[j]) <= budget_s:
-            seq.insert(j + 1, node)
-            used += int(extra[j])
-    return seq[1:-1]
+def _most_different(pool: list[OrienteeringLoop], first: OrienteeringLoop, floor: float, n: int) -> list[OrienteeringLoop]:
+    """Up to ``n`` loops of ``pool`` worth at least ``floor``, each time the one sharing the fewest
+    places with those already picked (ties: the more valuable): alternatives a watcher cannot guess
+    from one another."""
+    picked = [first]
+    rest = [lp for lp in pool if lp is not first and lp.prize >= floor]
+    while rest and len(picked) < n:
+        def overlap(lp: OrienteeringLoop) -> float:
+            s = set(lp.order)
+            return max(len(s & set(q.order)) / max(len(s | set(q.order)), 1) for q in picked)
+        lp = min(rest, key=lambda c: (overlap(c), -c.prize, c.time, c.order))
+        picked.append(lp)
+        rest.remove(lp)
+    return picked
 
 
 def team_loops(
@@ -234,15 +180,10 @@ def team_loops(
     prize_arr = np.asarray(prize_vals)[keep]
     t_mat = time_s[np.ix_(keep, keep)]
     s_vec = stop_s[keep]
-    pos_prize = prize_arr[prize_arr > 0]
-    # penalties in seconds of walking: all the prize on offer is worth ten budgets of walking, so a
-    # prize is dropped only when the walk to it does not fit (measured best at 1 s of search)
-    scale = _PRIZE_BUDGETS * budget_s / pos_prize.sum() if len(pos_prize) else 1.0
-    penalty = np.where(prize_arr > 0, np.maximum(1, np.rint(prize_arr * scale)), 0).astype(np.int64)
     info = {"tab": tab, "pred": pred, "idx": idx, "pts": pts, "keep": keep, "length": length, "time_s": time_s,
             "stop_s": stop_s, "start_prize": start_prize, "prize_total": start_prize + float(sum(prize_vals))}
 
-    def make(order_local: list[int]) -> Loop:
+    def make(order_local: Iterable[int]) -> Loop:
         nodes_k = [int(keep[i]) for i in order_local]
         seq = [0] + nodes_k + [0]
         travel = float(sum(time_s[a, b] for a, b in itertools.pairwise(seq)))
@@ -250,25 +191,15 @@ def team_loops(
         return Loop(tuple(pts[i] for i in nodes_k), start_prize + float(sum(prize_vals[i] for i in nodes_k)), travel,
                     float(stop_s[nodes_k].sum()) if nodes_k else 0.0, lm)
 
-    solutions = search_budget(time_limit_s, solution_limit)
-    first = make(_solve_orienteering(t_mat, s_vec, penalty, budget_s, solution_limit=solutions))
-    loops = [first]
-    rng = np.random.default_rng(seed)
+    transit = (np.ceil(t_mat) + np.ceil(s_vec)[None, :])
+    transit[~np.isfinite(transit)] = 2 * budget_s + 1
+    transit = transit.astype(np.int64)
+    np.fill_diagonal(transit, 0)
+    pool = solve_orienteering(transit, prize_arr, budget_s, shakes=search_budget(time_limit_s, solution_limit),
+                              seed=seed, keep=max(8, 4 * n_alternatives))
+    floor = (1 - tolerance) * pool[0].prize
+    loops = [make(lp.order) for lp in _most_different(pool, pool[0], floor, n_alternatives)]
     local_of = {pts[int(k)]: i for i, k in enumerate(keep)}
-    tries = 0
-    while len(loops) < n_alternatives and tries < 2 * (n_alternatives - 1):
-        tries += 1
-        forbid = set()
-        for lp in loops:  # one stop of every loop so far, at random, may not be visited
-            choices = [local_of[s] for s in lp.stops if local_of[s] not in forbid]
-            if choices:
-                forbid.add(int(rng.choice(choices)))
-        noise = rng.uniform(0.9, 1.1, len(prize_arr))
-        pen = np.where(prize_arr > 0, np.maximum(1, np.rint(prize_arr * noise * scale)), 0).astype(np.int64)
-        cand = make(_solve_orienteering(t_mat, s_vec, pen, budget_s, forbidden=forbid,
-                                        solution_limit=max(MIN_SOLUTIONS, solutions // 2)))
-        if cand.prize >= (1 - tolerance) * first.prize and all(set(cand.stops) != set(lp.stops) for lp in loops):
-            loops.append(cand)
     # not enough different places within tolerance: the same places the other way round, when that
     # takes no longer (walking: streets are two-way)
     for lp in list(loops):
@@ -304,17 +235,14 @@ def plan_team_loop(
 ) -> TeamLoops:
     """A neighborhood patrol loop for a "1+2+N" grid team: most prize within the time budget.
 
-    Orienteering (prize-collecting TSP) with OR-Tools routing: a travel-time matrix over the start and
-    the prize nodes (shortest walking paths / ``speed_kph``), ``AddDisjunction([node], penalty)``
-    with penalties proportional to the prizes (the smallest prize outweighs the whole budget of
-    travel, so prize comes first and walking distance breaks ties), a time dimension whose limit is
-    the budget (walking plus ``stop_min`` at every prize node visited), guided local search for a
-    fixed count of solutions (:func:`search_budget`; deterministic, not timed); skipped prizes that still fit are then inserted where cheapest (the search
-    weighs prize against walking, orienteering only against the budget). Then up to ``n_alternatives
-    - 1`` more loops, each re-solved (half the search) with prizes perturbed by up to 10 % and one stop
-    of every earlier loop forbidden, kept when within ``tolerance`` of the best value and visiting a
-    different set of places; failing that, a loop walked the other way round when that takes no
-    longer (always so on foot). The day's loop is picked by
+    Orienteering on a travel-time matrix over the start and the prize nodes (shortest walking paths
+    / ``speed_kph``, plus ``stop_min`` at every prize node visited), solved by
+    :func:`routing.patrol.orienteering.solve_orienteering` (insertion by prize² per added minute,
+    2-opt and moves of one stop, then a fixed count of shakes and repairs: :func:`search_budget`;
+    deterministic, not timed). The search keeps the best loops it met, one per set of places; up to
+    ``n_alternatives - 1`` more are taken from them, within ``tolerance`` of the best value, each
+    the one sharing fewest places with those already taken; failing that, a loop walked the other
+    way round when that takes no longer (always so on foot). The day's loop is picked by
     :func:`choose_alternative` from ``date`` and the unit id.
 
     Parameters
@@ -335,9 +263,9 @@ def plan_team_loop(
     n_alternatives, tolerance
         How many loops to offer, and how far below the best one may be (share of its prize).
     seed
-        Seed of the perturbations.
+        Seed of the search's shakes.
     time_limit_s, solution_limit
-        Search effort per solve: ``solution_limit`` guided-local-search solutions, or when not given
+        Search effort: ``solution_limit`` rounds of shake and repair, or when not given
         ``time_limit_s`` nominal seconds at :data:`SOLUTIONS_PER_S` (:func:`search_budget`). The
         search stops on counts only, never on the clock: the same inputs give the same loops on any
         machine, under any load.
