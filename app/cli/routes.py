@@ -34,7 +34,7 @@ def routes(
         list[str] | None, typer.Option("--kind", help="Unit kinds to plan (repeatable; default brigade_vehicle, grid_team).")
     ] = None,
     team_minutes: Annotated[float, typer.Option("--team-minutes", help="Length of a grid team's loop.", min=10)] = 120.0,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Search effort per team loop in nominal seconds (a fixed count of solutions, 2,000 a second, not a wall-clock limit: the same inputs give the same plan).", min=0.01)] = 0.1,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Search effort per team loop in nominal seconds (a fixed count of search rounds, 600 a second, not a wall-clock limit: the same inputs give the same plan).", min=0.01)] = 0.1,
     lookback_days: Annotated[float, typer.Option("--lookback-days", help="Incident history that sets risk.", min=1)] = 365.0,
     dask: DaskOpt = None,
     lang: LangOpt = "zh-CN",

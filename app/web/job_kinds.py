@@ -102,7 +102,7 @@ class RoutesParams(_Params):
         description="Unit kinds to plan")
     team_minutes: float = Field(120.0, ge=10, le=720, description="Length of a grid team's loop, minutes")
     time_limit_s: float = Field(0.1, ge=0.01, le=10, description="Search effort per team loop, in nominal seconds: a fixed "
-                                "count of solutions (2,000 a second), not a wall-clock limit, so the "
+                                "count of search rounds (600 a second), not a wall-clock limit, so the "
                                 "same inputs give the same plan")
     lookback_days: float = Field(365.0, ge=1, le=3650, description="Incident history that sets risk, days")
     station_id: str | None = Field(None, max_length=64,
