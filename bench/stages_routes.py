@@ -7,8 +7,9 @@
 * ``routes.orienteering``: a "1+2+N" loop on a 400-node walking grid with 60 prizes (3,000 in all)
   and an 8 km budget, three seeds: patrolnet's loop search beside OR-Tools' first solution and its
   guided local search at 1 s and 5 s of wall clock, on the same matrix.
-* ``routes.shift``: the whole demo shift (12 brigade vehicles, 47 grid teams) from the workspace, and
-  writing it as GeoJSON, GPX, KML, printable sheets and the dosage table.
+* ``routes.shift``: the whole shift (demo: 12 brigade vehicles, 47 grid teams) as ``patrolnet
+  routes`` plans it from the split workspace, and writes it as GeoJSON, GPX, KML, printable sheets
+  and the dosage table.
 """
 
 from __future__ import annotations
@@ -221,45 +222,59 @@ def orienteering(ctx: Context) -> dict[str, Any]:
     return out
 
 
+def _split_workspace(ctx: Context) -> tuple[Any, float]:
+    """The bench's workspace (built as ``demo.build`` does when missing) with its coverage split (run
+    once, as a district does before planning shifts): the workspace and the split's seconds (0 when
+    it was there)."""
+    from app.services.split import split_workspace
+    from app.services.workspace import build_demo_workspace
+    from app.storage.workspace import Workspace
+
+    if not ctx.workspace.exists():
+        build_demo_workspace(ctx.workspace, seed=ctx.seed, as_of=ctx.as_of, scale=ctx.scale, overwrite=True)
+    ws = Workspace(ctx.workspace)
+    if ws.has("edge_owners"):
+        return ws, 0.0
+    t0 = time.perf_counter()
+    ws, _, _ = split_workspace(ws)
+    return ws, time.perf_counter() - t0
+
+
 @stage("routes.shift")
 def whole_shift(ctx: Context) -> dict[str, Any]:
-    """The demo district's evening shift (20:00-24:00): plan every brigade vehicle and grid team from
-    the workspace layers, then write GeoJSON, GPX, KML, the printable sheets and the dosage table."""
+    """The district's evening shift (20:00-24:00) as ``patrolnet routes WS --shift 20:00-24:00 --out
+    DIR`` runs it, in one process: every brigade vehicle and grid team planned from the workspace
+    (its split run once before, outside the time), then written as GeoJSON, GPX, KML, the printable
+    sheets and the dosage table. ``plan_s``: planned and written; the phases from the job's progress."""
     import datetime as dt
+    import shutil
 
-    from routing.export import write_routes
-    from routing.graph import graph_from_layers
-    from routing.patrol import plan_shift, shift_window
+    from app.services.routes import routes_job
 
-    if ctx.workspace.exists():
-        from app.storage.workspace import Workspace
-
-        ws = Workspace(ctx.workspace)
-        layers = {name: ws.read(name) for name in ("road_nodes", "road_edges", "units", "incidents", "neighborhoods")}
-        tz = ws.timezone
-    else:
-        from geo.demo import build_demo
-
-        layers = build_demo(seed=ctx.seed, as_of=ctx.as_of, scale=ctx.scale).layers
-        tz = "Asia/Shanghai"
-    G = graph_from_layers(layers["road_nodes"], layers["road_edges"])
-    start, end = shift_window("20:00-24:00", date=ctx.as_of + dt.timedelta(days=1), tz=tz)
+    ws, split_s = _split_workspace(ctx)
+    out = ctx.workdir / f"routes-x{ctx.scale:g}"
+    shutil.rmtree(out, ignore_errors=True)
+    marks: dict[str, float] = {}
     t0 = time.perf_counter()
-    plans = plan_shift(G, layers["units"], shift_start=start, shift_end=end, incidents=layers["incidents"],
-                       neighborhoods=layers["neighborhoods"], seed=ctx.seed)
-    t_plan = time.perf_counter() - t0
+
+    def progress(phase: str, share: float) -> None:
+        marks.setdefault(phase if share < 1 else f"{phase} done", time.perf_counter() - t0)
+
+    plans, written = routes_job(ws, shift="20:00-24:00", date=ctx.as_of + dt.timedelta(days=1), out=out,
+                                progress=progress)
+    total = time.perf_counter() - t0
     cars = [p for p in plans if p.unit_kind == "brigade_vehicle"]
     teams = [p for p in plans if p.unit_kind != "brigade_vehicle"]
-    out: dict[str, Any] = {
-        "plan_s": round(t_plan, 1), "vehicles": len(cars), "teams": len(teams),
+    return {
+        "plan_s": round(total, 1),
+        "read_s": round(marks.get("plan", 0.0), 1),
+        "planning_s": round(marks.get("plan done", total) - marks.get("plan", 0.0), 1),
+        "writing_s": round(total - marks.get("plan done", total), 1),
+        "split_before_s": round(split_s, 1),
+        "vehicles": len(cars), "teams": len(teams),
         "vehicle_km": round(sum(p.length_m for p in cars) / 1000, 1),
         "coverage_max_gap": round(max((p.coverage_gap for p in cars), default=0.0), 4),
         "stops": sum(len(p.stops) for p in plans),
         "longest_min": round(max(p.duration_min for p in plans), 1),
+        "files": ", ".join(f"{p.suffix[1:]} {p.stat().st_size / 1e6:.1f}MB" for p in written),
     }
-    for suffix in ("geojson", "gpx", "kml", "html", "csv"):
-        path = ctx.workdir / f"routes-x{ctx.scale:g}.{suffix}"
-        t0 = time.perf_counter()
-        write_routes(plans, path)
-        out[suffix] = f"{time.perf_counter() - t0:.2f}s {path.stat().st_size / 1e6:.1f}MB"
-    return out

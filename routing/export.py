@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from functools import lru_cache
@@ -257,20 +258,35 @@ def routes_gpx(plans: Sequence[RoutePlan], *, creator: str = "patrolnet") -> str
             _sub(w, "desc", f"{_hm(p, s.arrive_s)}–{_hm(p, s.depart_s)}，停留 {s.duration_min:.0f} 分钟"
                             + (f"，{s.road}" if s.road else ""))
             _sub(w, "type", "stop")
+    points: list[str] = []
     for p in plans:
         trk = _sub(root, "trk")
         _sub(trk, "name", f"{p.name}（{p.unit_id}）")
         _sub(trk, "desc", f"里程 {p.length_m / 1000:.1f} 公里，用时 {p.duration_min:.0f} 分钟，警力 {p.lineup}")
         _sub(trk, "type", p.unit_kind)
         seg = _sub(trk, "trkseg")
-        ll = _lonlat(p, p.coords)
-        for (lon, lat), s in zip(ll, p.coord_s):
-            pt = _sub(seg, "trkpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")
-            t = _utc(p, float(s))
-            if t:
-                _sub(pt, "time", t)
+        if len(p.coords):  # the points are written as text below: tens of thousands of elements are slow
+            seg.text = f"@@trkseg-{len(points)}@@"
+            points.append(_track_points(p))
     ET.indent(root, space=" ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = re.sub(r"<trkseg>@@trkseg-(\d+)@@</trkseg>", lambda m: f"<trkseg>\n{points[int(m[1])]}  </trkseg>",
+                  ET.tostring(root, encoding="unicode"))
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
+
+
+def _track_points(p: RoutePlan) -> str:
+    """The ``<trkpt>`` elements of a route (indented as ``ET.indent`` does under a ``<trkseg>``),
+    with the planned time of every vertex in UTC (whole seconds, as ``_utc``)."""
+    ll = _lonlat(p, p.coords)
+    lat = [f"{v:.7f}" for v in ll[:, 1].tolist()]
+    lon = [f"{v:.7f}" for v in ll[:, 0].tolist()]
+    if p.shift_start is None:
+        return "".join(f'   <trkpt lat="{a}" lon="{b}" />\n' for a, b in zip(lat, lon))
+    base = np.datetime64(p.shift_start.astimezone(dt.UTC).replace(tzinfo=None), "us")
+    at = base + np.round(np.asarray(p.coord_s, dtype=float) * 1e6).astype("timedelta64[us]")
+    stamps = np.datetime_as_string(at.astype("datetime64[s]"), unit="s").tolist()
+    return "".join(f'   <trkpt lat="{a}" lon="{b}">\n    <time>{t}Z</time>\n   </trkpt>\n'
+                   for a, b, t in zip(lat, lon, stamps))
 
 
 # --------------------------------------------------------------------------------------------
@@ -306,7 +322,7 @@ def routes_kml(plans: Sequence[RoutePlan], *, name: str = "巡逻路线") -> str
         ls = _sub(pm, "LineString", ns=KML_NS)
         _sub(ls, "tessellate", "1", ns=KML_NS)
         ll = _lonlat(p, p.coords)
-        _sub(ls, "coordinates", " ".join(f"{lon:.7f},{lat:.7f},0" for lon, lat in ll), ns=KML_NS)
+        _sub(ls, "coordinates", " ".join(f"{lon:.7f},{lat:.7f},0" for lon, lat in ll.tolist()), ns=KML_NS)
         sll = _lonlat(p, np.array([[s.x, s.y] for s in p.stops]).reshape(-1, 2))
         for s, (lon, lat) in zip(p.stops, sll):
             spm = _sub(folder, "Placemark", ns=KML_NS)
@@ -407,7 +423,7 @@ def _svg(plan: RoutePlan, *, width: int = 640, height: int = 420, max_points: in
     line = xy
     if len(line) > max_points:
         line = shapely.get_coordinates(shapely.simplify(shapely.linestrings(line), span.max() / 1000))
-    pl = " ".join(f"{a:.1f},{b:.1f}" for a, b in tr(line))
+    pl = " ".join(f"{a:.1f},{b:.1f}" for a, b in tr(line).tolist())
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
               f'viewBox="0 0 {width} {height}" role="img" aria-label="路线示意图">'),
              f'<rect width="{width}" height="{height}" fill="#fafafa"/>']

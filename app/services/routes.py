@@ -46,7 +46,8 @@ def routes_job(
     :func:`app.services.params.route_kinds` (a station never plans the brigade's vehicles). ``out``
     is a file (its suffix picks the format: .geojson, .gpx, .kml, .html patrol sheets, .csv dosage
     table) or a folder, which gets all five, named with the workspace, date and shift. Beats come
-    from the workspace's ``edge_owners`` layer when ``patrolnet split`` has run.
+    from the workspace's ``edge_owners`` layer and the grid teams' areas from ``grid_team_areas``
+    when ``patrolnet split`` has run (else both are made afresh for the plan).
 
     ``fanout`` (:func:`app.services.fanout.open_fanout`): with Dask workers, the shift is planned in
     pieces on them (one per beat of the brigade, and the grid teams in groups of whole stations:
@@ -87,6 +88,8 @@ def routes_job(
         owners = owners[owners["beat"].notna()]
         if len(owners):
             beats = pd.Series(owners["beat"].astype(int).to_numpy(), index=owners["edge_id"].astype(int).to_numpy())
+    # the grid teams' areas of the split when it has run (else made from the neighborhoods per plan)
+    team_areas = ws.read("grid_team_areas") if ws.has("grid_team_areas") and ws.count("grid_team_areas") else None
     report("plan", 0.0)
     incidents = ws.read("incidents") if ws.has("incidents") else None
     neighborhoods = ws.read("neighborhoods") if ws.has("neighborhoods") else None
@@ -94,10 +97,11 @@ def routes_job(
                "time_limit_s": time_limit_s, "lookback_days": lookback_days}
     if fanout is None or fanout.in_process:
         plans = plan_shift(G, units, incidents=incidents, beats=beats, neighborhoods=neighborhoods,
-                           kinds=tuple(kinds), **options)
+                           team_areas=team_areas, kinds=tuple(kinds), **options)
     else:
         shared, pieces = shift_pieces(G, units, kinds=tuple(kinds), incidents=incidents, beats=beats,
-                                      neighborhoods=neighborhoods, shift_start=start, shift_end=end,
+                                      neighborhoods=neighborhoods, team_areas=team_areas,
+                                      shift_start=start, shift_end=end,
                                       lookback_days=lookback_days, team_groups=3 * fanout.workers)
         team_options = {"team_budget_min": team_minutes, "time_limit_s": time_limit_s, "lookback_days": lookback_days}
         results = fanout.map(plan_piece, [{**piece, **team_options} if piece["part"] == "teams" else piece

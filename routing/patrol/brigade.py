@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo.errors import InfeasibleError, InputError
-from routing.patrol.assemble import _build_plan
+from routing.patrol.assemble import _build_plan, node_xy
 from routing.patrol.hotspots import _Hot, _snap, hotspots_from_risk
 from routing.patrol.results import Dosage, RoutePlan, Stop
 from routing.patrol.units import _unit_info
@@ -389,6 +389,32 @@ def plan_beat(
     return plans
 
 
+#: Beyond its beat's box, a vehicle looks for its ways between targets within this many metres.
+WAYS_MARGIN_M = 1500.0
+
+
+def _ways_to(G: nx.MultiDiGraph, tab_t: ArcTable, targets: list[int], tour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fastest ways from every node to each of ``targets`` (rows: distances in seconds, and the next
+    node on the way, as Dijkstra on the reversed graph gives them), searched on the streets of the
+    beat's surroundings: the box around the targets and the coverage ``tour`` (arc indices) widened
+    by :data:`WAYS_MARGIN_M`, and every node of the tour (so the vehicle is never outside). In a
+    city of 35,000 nodes that is a district's streets, not the city's; nodes outside are at an
+    infinite distance."""
+    xy = node_xy(G, tab_t)
+    own = np.unique(np.r_[np.asarray(targets, dtype=np.int64), tab_t.tail[tour], tab_t.head[tour]])
+    lo, hi = xy[own].min(axis=0) - WAYS_MARGIN_M, xy[own].max(axis=0) + WAYS_MARGIN_M
+    near = np.union1d(np.flatnonzero(((xy >= lo) & (xy <= hi)).all(axis=1)), own)
+    local = np.full(tab_t.n, -1, dtype=np.int64)
+    local[near] = np.arange(len(near))
+    sub = tab_t.csr(reverse=True)[near][:, near]
+    d_l, p_l = dijkstra(sub, indices=local[np.asarray(targets, dtype=np.int64)], return_predecessors=True)
+    dist = np.full((len(targets), tab_t.n), np.inf)
+    dist[:, near] = d_l
+    pred = np.full((len(targets), tab_t.n), -9999, dtype=np.int64)
+    pred[:, near] = np.where(p_l >= 0, near[np.maximum(p_l, 0)], -9999)
+    return dist, pred
+
+
 def _plan_vehicle(
     G: nx.MultiDiGraph, tab: ArcTable, tab_t: ArcTable, *, route: Tour, seq: np.ndarray, base: int, horizon: float,
     hots: list[_Hot], risk_arr: np.ndarray | None, hot_arcs: int, revisit_s: float, stop_range_s: tuple[float, float],
@@ -416,8 +442,7 @@ def _plan_vehicle(
     top = [h for h in hots if h.top]
     targets = sorted({base} | {h.node for h in top} | {int(tab_t.tail[a]) for a in cand})
     tpos = {n: i for i, n in enumerate(targets)}
-    if targets:
-        dist, pred = dijkstra(tab_t.csr(reverse=True), indices=targets, return_predecessors=True)
+    dist, pred = _ways_to(G, tab_t, targets, seq)
     back = dist[tpos[base]]
     # passes count per street segment (both directions of a two-way street) and lose value when recent
     arcs_c = np.fromiter(value, dtype=np.int64, count=len(value))
