@@ -90,6 +90,25 @@ def _arc_shapes(G: nx.MultiDiGraph, tab: ArcTable) -> _ArcShapes:
     return shapes
 
 
+#: A route's drawing leaves out the vertices within this many metres of the line through its
+#: neighbours (Douglas-Peucker): far below what a map or a GPS shows, a tenth of the points.
+DRAWING_TOLERANCE_M = 1.0
+
+
+def _drawn(xy: np.ndarray) -> np.ndarray:
+    """Positions of the vertices of the line ``xy`` its drawing keeps (:data:`DRAWING_TOLERANCE_M`;
+    the first and the last always): GEOS's simplification carries each kept vertex's position as
+    its z."""
+    n = len(xy)
+    if n <= 2:
+        return np.arange(n)
+    line = shapely.linestrings(np.column_stack([xy, np.arange(n, dtype=float)]))
+    kept = shapely.get_coordinates(shapely.simplify(line, DRAWING_TOLERANCE_M, preserve_topology=False),
+                                   include_z=True)
+    idx = np.unique(np.r_[0, kept[:, 2].astype(np.int64) if len(kept) else [], n - 1].astype(np.int64))
+    return idx
+
+
 def _build_plan(
     G: nx.MultiDiGraph,
     tab: ArcTable,
@@ -129,6 +148,8 @@ def _build_plan(
     if len(s):
         xy = sh.xy[vi]
         ts_all = np.repeat(t0, n_v) + sh.frac[vi] * np.repeat(dur, n_v)
+        keep = _drawn(xy)
+        xy, ts_all = xy[keep], ts_all[keep]
     else:
         xy = np.array([[bx, by]], dtype=float)
         ts_all = np.zeros(1)

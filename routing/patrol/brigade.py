@@ -144,6 +144,7 @@ def plan_brigade_shift(
     top_hotspots: int = 3,
     hot_arcs: int = 24,
     seed: int = 0,
+    tables: tuple[ArcTable, ArcTable] | None = None,
 ) -> list[RoutePlan]:
     """Plan one shift of the brigade's vehicles: cover the beat, then patrol by risk.
 
@@ -190,6 +191,9 @@ def plan_brigade_shift(
         Arcs per vehicle considered for extra passes (highest risk first).
     seed
         Seed of the stop-length jitter (same seed, same plan).
+    tables
+        The arc tables of ``G`` by ``length_m`` and by ``travel_time_s`` when already built
+        (:func:`routing.postman.arc_table`); built here otherwise.
 
     Returns
     -------
@@ -206,8 +210,8 @@ def plan_brigade_shift(
         streets; the message names the edge), or covering them takes longer than the shift (the
         message gives both durations and suggests more vehicles or a longer shift).
     """
-    tab = arc_table(G, weight="length_m")
-    tab_t = arc_table(G, weight="travel_time_s")
+    tab, tab_t = tables if tables is not None else (arc_table(G, weight="length_m"),
+                                                    arc_table(G, weight="travel_time_s"))
     work, risk_arr = brigade_work(G, beats, bases=bases, shift_start=shift_start, shift_end=shift_end, risk=risk,
                                   hotspots=hotspots, units=units, stop_min=stop_min, revisit_min=revisit_min,
                                   top_hotspots=top_hotspots, tab=tab)

@@ -55,7 +55,7 @@ def _built(G: nx.MultiDiGraph, what: str) -> Any:
             if what == "brigade":
                 got[what] = (arc_table(G, weight="length_m"), arc_table(G, weight="travel_time_s"))
             else:
-                got[what] = grid_team_tools(G)
+                got[what] = grid_team_tools(G, got["brigade"][0] if "brigade" in got else None)
         return got[what]
 
 

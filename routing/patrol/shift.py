@@ -21,7 +21,7 @@ from routing.patrol.loops import EBIKE_KPH, WALK_KPH, plan_team_loop, walk_graph
 from routing.patrol.results import RoutePlan
 from routing.patrol.units import PLANNED_UNIT_KINDS
 from routing.patrol.window import _shift_seconds
-from routing.postman import arc_table
+from routing.postman import ArcTable, arc_table
 from routing.split.beats import brigade_beats
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
@@ -48,11 +48,14 @@ def _incident_weights(incidents: Any, shift_start: dt.datetime, shift_end: dt.da
     return np.where(inside, 1.0 + tod_boost * in_hours, 0.0)
 
 
-def grid_team_tools(G: nx.MultiDiGraph) -> tuple[Any, dict[str, Any], list[Hashable], np.ndarray, cKDTree]:
+def grid_team_tools(G: nx.MultiDiGraph, road: ArcTable | None = None,
+                    ) -> tuple[Any, dict[str, Any], list[Hashable], np.ndarray, cKDTree]:
     """What every grid team's loop is planned on, built once per graph: the walking graph, the arc
-    tables of walking and of the roads, the nodes, their coordinates and their k-d tree."""
+    tables of walking and of the roads (``road``: ``arc_table(G, weight="length_m")`` when already
+    built), the nodes, their coordinates and their k-d tree."""
     W = walk_graph(G)
-    tables = {"walk": arc_table(W, weight="length_m"), "road": arc_table(G, weight="length_m")}
+    tables = {"walk": arc_table(W, weight="length_m"),
+              "road": road if road is not None else arc_table(G, weight="length_m")}
     nodes = list(G.nodes)
     nxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes])
     return W, tables, nodes, nxy, cKDTree(nxy)
@@ -208,11 +211,14 @@ def plan_shift(
     if incidents is not None and len(incidents):
         w_inc = _incident_weights(incidents, shift_start, shift_end, lookback_days=lookback_days, tod_boost=tod_boost)
     plans: list[RoutePlan] = []
+    road = None  # the roads' arc table by length, built once for the brigade and the teams on e-bikes
     # -- brigade ----------------------------------------------------------------------------------
     if "brigade_vehicle" in kinds:
         args = _brigade_args(G, units, incidents=incidents, w_inc=w_inc, beats=beats, seed=seed)
         if args is not None:
-            plans += plan_brigade_shift(G, **args, shift_start=shift_start, shift_end=shift_end, seed=seed)
+            road = arc_table(G, weight="length_m")
+            plans += plan_brigade_shift(G, **args, shift_start=shift_start, shift_end=shift_end, seed=seed,
+                                        tables=(road, arc_table(G, weight="travel_time_s")))
     # -- grid teams -------------------------------------------------------------------------------
     teams = np.flatnonzero((units["kind"] == "grid_team").to_numpy())
     if "grid_team" in kinds and len(teams):
@@ -229,7 +235,7 @@ def plan_shift(
                 r, c = linear_sum_assignment(dist)
                 for rr, cc in zip(r, c):
                     area_of[int(grp.index[rr])] = areas.geometry.iloc[cc]
-        W, tables, nodes, nxy, tree = team_tools if team_tools is not None else grid_team_tools(G)
+        W, tables, nodes, nxy, tree = team_tools if team_tools is not None else grid_team_tools(G, road)
         inc_xy = inc_w = None
         if w_inc is not None:
             mask = w_inc > 0
