@@ -245,10 +245,12 @@ def whole_shift(ctx: Context) -> dict[str, Any]:
     """The district's evening shift (20:00-24:00) as ``patrolnet routes WS --shift 20:00-24:00 --out
     DIR`` runs it, in one process: every brigade vehicle and grid team planned from the workspace
     (its split run once before, outside the time), then written as GeoJSON, GPX, KML, the printable
-    sheets and the dosage table. ``plan_s``: planned and written; the phases from the job's progress."""
+    sheets and the dosage table. ``plan_s``: planned and written; the phases from the job's progress;
+    ``fork2_plan_s``: the same with ``--dask fork:2`` (both cores)."""
     import datetime as dt
     import shutil
 
+    from app.services.fanout import open_fanout
     from app.services.routes import routes_job
 
     ws, split_s = _split_workspace(ctx)
@@ -260,13 +262,19 @@ def whole_shift(ctx: Context) -> dict[str, Any]:
     def progress(phase: str, share: float) -> None:
         marks.setdefault(phase if share < 1 else f"{phase} done", time.perf_counter() - t0)
 
-    plans, written = routes_job(ws, shift="20:00-24:00", date=ctx.as_of + dt.timedelta(days=1), out=out,
-                                progress=progress)
+    day = ctx.as_of + dt.timedelta(days=1)
+    plans, written = routes_job(ws, shift="20:00-24:00", date=day, out=out, progress=progress)
     total = time.perf_counter() - t0
+    # the same on both cores: pieces on two processes forked from this one (--dask fork:2)
+    with open_fanout("fork:2") as fan:
+        t0 = time.perf_counter()
+        routes_job(ws, shift="20:00-24:00", date=day, out=ctx.workdir / f"routes-x{ctx.scale:g}-fork", fanout=fan)
+        forked = time.perf_counter() - t0
     cars = [p for p in plans if p.unit_kind == "brigade_vehicle"]
     teams = [p for p in plans if p.unit_kind != "brigade_vehicle"]
     return {
         "plan_s": round(total, 1),
+        "fork2_plan_s": round(forked, 1),
         "read_s": round(marks.get("plan", 0.0), 1),
         "planning_s": round(marks.get("plan done", total) - marks.get("plan", 0.0), 1),
         "writing_s": round(total - marks.get("plan done", total), 1),

@@ -84,6 +84,7 @@ OutputsOpt = Annotated[Path | None, typer.Option(
 DaskOpt = Annotated[str | None, typer.Option(
     "--dask", envvar="PATROLNET_DASK",
     help="Plan in pieces on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N processes on this "
+         "machine), or fork:N (N processes forked from this one: nothing to ship, the quickest on one "
          "machine); default: in this process. The plans are the same.")]
 CategoryOpt = Annotated[
     list[str] | None,

@@ -215,10 +215,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     # -- fanning planning out over processes (app.services.fanout) ----------------------------------
     "error.param.dask": {
         "zh-CN": "无法识别 Dask 地址“{value}”：请填写正在运行的 Dask 调度器地址 tcp://主机:端口（默认端口 8786），"
-                 "或 local:N 在本机启动 N 个工作进程（1 到 {max}），或不填写以在本进程内规划",
+                 "或 local:N 在本机启动 N 个工作进程（1 到 {max}），或 fork:N 由本进程复制出 N 个进程（Linux、macOS），"
+                 "或不填写以在本进程内规划",
         "en": "Dask address '{value}' is not understood: give tcp://HOST:PORT of a running Dask scheduler (port 8786 "
-              "by default), local:N for N worker processes on this machine (1 to {max}), or leave it out to plan "
-              "in this process",
+              "by default), local:N for N worker processes on this machine (1 to {max}), fork:N for N processes "
+              "forked from this one (Linux, macOS), or leave it out to plan in this process",
     },
     "error.dask.unreachable": {
         "zh-CN": "{seconds} 秒内无法连接 Dask 调度器 {address}；请在该主机上启动调度器和工作进程"

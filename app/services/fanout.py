@@ -5,6 +5,10 @@ this machine, or on an existing Dask scheduler.
 
 * ``None``, ``""``, ``none`` or ``serial``: :class:`SerialFanout`, every piece in this process, one
   after the other (the default; tests and small districts).
+* ``fork:N``: ``N`` processes forked from this one (:class:`ForkFanout`; POSIX): they start holding
+  everything this process holds (the road graph and what was built on it), so nothing is shipped
+  to them but the pieces, and nothing started but the processes. For a command that runs once: a
+  process with threads (the web server) does not fork; it uses Dask.
 * ``local:N``: a ``dask.distributed.LocalCluster`` of ``N`` worker processes with one thread each,
   bound to 127.0.0.1, without its web dashboard, closed when the ``with`` block ends. Its workers
   are started with ``spawn``: a script that opens one runs its work under
@@ -21,7 +25,9 @@ values every piece shares (the road graph, the incidents) are shipped to each wo
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,7 +35,7 @@ from typing import Any
 
 from geo.errors import InputError
 
-__all__ = ["CONNECT_TIMEOUT_S", "DaskFanout", "Fanout", "SerialFanout", "open_fanout", "parse_fanout"]
+__all__ = ["CONNECT_TIMEOUT_S", "DaskFanout", "Fanout", "ForkFanout", "SerialFanout", "open_fanout", "parse_fanout"]
 
 #: Seconds to reach a scheduler given as ``tcp://HOST:PORT`` before giving up (no hang).
 CONNECT_TIMEOUT_S = 10.0
@@ -37,6 +43,7 @@ CONNECT_TIMEOUT_S = 10.0
 MAX_LOCAL_WORKERS = 64
 _SERIAL = ("", "none", "serial")
 _LOCAL = re.compile(r"^local:(\d+)$")
+_FORK = re.compile(r"^fork:(\d+)$")
 _TCP = re.compile(r"^tcp://(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(?::(?P<port>\d{1,5}))?/?$")
 
 
@@ -48,6 +55,9 @@ class Fanout:
     address: str = "serial"
     #: True when pieces run in this process (the planner may then skip splitting the work).
     in_process: bool = True
+    #: True when the pieces' processes start as copies of this one: what this process builds before
+    #: :meth:`map` (tables of the road graph) they hold already.
+    inherits: bool = False
 
     def map(self, fn: Callable[..., Any], pieces: Sequence[Mapping[str, Any]],
             shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None) -> list[Any]:
@@ -69,6 +79,49 @@ class SerialFanout(Fanout):
             if progress is not None:
                 progress(len(out) / len(pieces))
         return out
+
+
+#: What the forked processes of :class:`ForkFanout` run: ``(fn, shared, pieces)``, set before they start.
+_FORKED: tuple[Callable[..., Any], dict[str, Any], list[Mapping[str, Any]]] | None = None
+
+
+def _forked_piece(i: int) -> Any:
+    fn, common, pieces = _FORKED  # type: ignore[misc]
+    return fn(**common, **pieces[i])
+
+
+class ForkFanout(Fanout):
+    """Pieces on ``workers`` processes forked from this one when :meth:`map` starts: they hold
+    what this process holds, so the shared values are not shipped; only results come back."""
+
+    in_process = False
+    inherits = True
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.address = f"fork:{workers}"
+
+    def map(self, fn: Callable[..., Any], pieces: Sequence[Mapping[str, Any]],
+            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None) -> list[Any]:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        global _FORKED
+        if not pieces:
+            return []
+        _FORKED = (fn, dict(shared or {}), list(pieces))
+        gc.freeze()  # the collector leaves the inherited objects alone: their pages stay shared
+        try:
+            with ProcessPoolExecutor(max_workers=min(self.workers, len(pieces)),
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
+                futures = [pool.submit(_forked_piece, i) for i in range(len(pieces))]
+                for done, _ in enumerate(as_completed(futures), start=1):
+                    if progress is not None:
+                        progress(done / len(futures))
+                return [f.result() for f in futures]  # the first failed piece in the pieces' order
+        finally:
+            _FORKED = None
+            gc.unfreeze()
 
 
 class DaskFanout(Fanout):
@@ -113,11 +166,14 @@ class DaskFanout(Fanout):
 
 
 def parse_fanout(option: str | None) -> tuple[str, Any]:
-    """``('serial', None)``, ``('local', N)`` or ``('tcp', address)`` from the ``--dask`` value;
-    :class:`InputError` (``param.dask``) naming the value otherwise."""
+    """``('serial', None)``, ``('fork', N)``, ``('local', N)`` or ``('tcp', address)`` from the
+    ``--dask`` value; :class:`InputError` (``param.dask``) naming the value otherwise."""
     text = "" if option is None else str(option).strip()
     if text.lower() in _SERIAL:
         return "serial", None
+    m = _FORK.match(text)
+    if m and 1 <= int(m.group(1)) <= MAX_LOCAL_WORKERS and hasattr(os, "fork"):
+        return "fork", int(m.group(1))
     m = _LOCAL.match(text)
     if m and 1 <= int(m.group(1)) <= MAX_LOCAL_WORKERS:
         return "local", int(m.group(1))
@@ -127,6 +183,7 @@ def parse_fanout(option: str | None) -> tuple[str, Any]:
     raise InputError(
         f"Dask address {text!r} is not understood: give tcp://HOST:PORT of a running 'dask scheduler' "
         f"(port 8786 by default), local:N for N worker processes on this machine (1 to {MAX_LOCAL_WORKERS}), "
+        f"fork:N for N processes forked from this one (Linux, macOS), "
         f"or leave it out to plan in this process",
         code="param.dask", value=text, max=MAX_LOCAL_WORKERS,
     )
@@ -145,6 +202,9 @@ def open_fanout(option: str | None, *, connect_timeout_s: float = CONNECT_TIMEOU
     kind, arg = parse_fanout(option)
     if kind == "serial":
         yield SerialFanout()
+        return
+    if kind == "fork":
+        yield ForkFanout(arg)
         return
     import dask
     from distributed import Client, LocalCluster

@@ -57,7 +57,7 @@ def routes_job(
     from routing.export import write_routes
     from routing.graph import graph_from_workspace
     from routing.patrol import PLANNED_UNIT_KINDS, plan_shift, shift_window
-    from routing.patrol.parallel import join_pieces, plan_piece, shift_pieces
+    from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
 
     report = progress or no_progress
     parse_shift(shift)
@@ -103,6 +103,8 @@ def routes_job(
                                       neighborhoods=neighborhoods, team_areas=team_areas,
                                       shift_start=start, shift_end=end,
                                       lookback_days=lookback_days, team_groups=3 * fanout.workers)
+        if fanout.inherits:  # forked processes start with what this one built
+            prepare(G, tuple(kinds))
         team_options = {"team_budget_min": team_minutes, "time_limit_s": time_limit_s, "lookback_days": lookback_days}
         results = fanout.map(plan_piece, [{**piece, **team_options} if piece["part"] == "teams" else piece
                                           for piece in pieces],

@@ -40,7 +40,7 @@ from routing.patrol.units import PLANNED_UNIT_KINDS
 from routing.postman import arc_table
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
-__all__ = ["join_pieces", "plan_piece", "shift_pieces"]
+__all__ = ["join_pieces", "plan_piece", "prepare", "shift_pieces"]
 
 #: Per road graph held by this process: its arc tables and grid-team tools, built on first use and
 #: dropped with the graph.
@@ -57,6 +57,15 @@ def _built(G: nx.MultiDiGraph, what: str) -> Any:
             else:
                 got[what] = grid_team_tools(G, got["brigade"][0] if "brigade" in got else None)
         return got[what]
+
+
+def prepare(G: nx.MultiDiGraph, kinds: Sequence[str] = PLANNED_UNIT_KINDS) -> None:
+    """Build in this process what :func:`plan_piece` needs of ``G`` for ``kinds`` (the brigade's arc
+    tables, the grid teams' tools), so processes forked from it afterwards hold them already."""
+    if "brigade_vehicle" in kinds:
+        _built(G, "brigade")
+    if "grid_team" in kinds:
+        _built(G, "teams")
 
 
 def _team_groups(teams: pd.DataFrame, n_groups: int) -> list[list[int]]:

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.i18n import said
-from app.services.fanout import DaskFanout, Fanout, SerialFanout, open_fanout, parse_fanout
+from app.services.fanout import DaskFanout, Fanout, ForkFanout, SerialFanout, open_fanout, parse_fanout
 from app.services.routes import plan_summary, routes_job
 from app.storage.workspace import Workspace
 from geo.errors import InfeasibleError, InputError
@@ -80,6 +80,23 @@ def test_local_cluster_plans_the_shift_exactly_as_one_process(ws_path: Path, clu
     assert _essence(fanned) == _essence(serial)
     assert plan_summary(fanned, day=DAY, shift=SHIFT) == plan_summary(serial, day=DAY, shift=SHIFT)
     assert _files(fanned_files) == _files(serial_files) and len(serial_files) == 5
+
+
+def test_forked_processes_plan_the_shift_exactly_as_one_process(ws_path: Path, tmp_path: Path) -> None:
+    """fork:2: two processes forked with the graph and its tables already built plan the same
+    shift, file for file; an error in a piece reaches the caller as itself."""
+    ws = Workspace(ws_path)
+    serial, serial_files = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "serial" / "x")
+    with open_fanout("fork:2") as fan:
+        assert isinstance(fan, ForkFanout) and fan.workers == 2 and fan.inherits and not fan.in_process
+        forked, forked_files = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "fork" / "x", fanout=fan)
+        with pytest.raises(InfeasibleError) as there:
+            routes_job(ws, shift="20:00-20:20", date=DAY, kinds=["brigade_vehicle"], out=tmp_path / "b.geojson",
+                       fanout=fan)
+    assert _essence(forked) == _essence(serial) and len(serial) == 59
+    assert _files(forked_files) == _files(serial_files) and len(serial_files) == 5
+    assert there.value.code == "routes.beat_too_long"
+    assert parse_fanout("fork:2") == ("fork", 2)
 
 
 def test_brigade_pieces_per_beat_plan_as_the_whole_brigade(ws_path: Path) -> None:
@@ -174,14 +191,15 @@ def test_addresses_are_read_with_the_default_port() -> None:
     assert parse_fanout(" tcp://sched.lan:9000 ") == ("tcp", "tcp://sched.lan:9000")
 
 
-@pytest.mark.parametrize("value", ["local:0", "local:65", "local", "http://h:8786", "tcp://", "tcp://h:99999",
-                                   "h:8786"])
+@pytest.mark.parametrize("value", ["local:0", "local:65", "local", "fork:0", "fork", "http://h:8786", "tcp://",
+                                   "tcp://h:99999", "h:8786"])
 def test_a_malformed_address_is_refused_naming_it(value: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_fanout(value)
     assert caught.value.code == "param.dask"
     zh, en = said(caught.value, "zh-CN"), said(caught.value, "en")
     assert value in zh and value in en and "tcp://" in en and "local:N" in en and "调度器" in zh
+    assert "fork:N" in en and "fork:N" in zh
 
 
 def test_the_cli_refuses_a_malformed_address(ws_path: Path, tmp_path: Path) -> None:
