@@ -313,6 +313,16 @@ MESSAGES.update(
             "zh-CN": "已划分 {n:,} 个小片区（街区 {blocks:,} 个，目标面积 {area:,.0f} 平方米），导出 {export}",
             "en": "Cut {n:,} sub-zones ({blocks:,} street blocks, target area {area:,.0f} m2); exported {export}",
         },
+        "cli.units.suggested": {
+            "zh-CN": "已按路网建议巡逻力量：特巡警巡逻车 {cars} 辆，1+2+N 网格巡逻队 {teams} 支，写入 {path}",
+            "en": "Suggested patrol units from the roads: {cars} brigade cars, {teams} \"1+2+N\" grid teams, "
+                  "written to {path}",
+        },
+        "cli.units.next": {
+            "zh-CN": "请核对并修改表中的名称、所属派出所、警力配置和位置，然后导入：patrolnet import {ws} units {path}",
+            "en": "Check and edit names, stations, line-ups and places in the table, then import it: "
+                  "patrolnet import {ws} units {path}",
+        },
         "cli.split.title": {"zh-CN": "巡逻责任划分（特巡警主干道 / 派出所小区）",
                             "en": "Coverage split (brigade main roads / station neighborhoods)"},
         "cli.split.balance": {"zh-CN": "特巡警巡区均衡度：最大/平均 = {ratio:.3f}",
@@ -758,6 +768,7 @@ MESSAGES.update(
         "audit.action.import": {"zh-CN": "导入数据", "en": "Data import"},
         "audit.action.grid": {"zh-CN": "划分小片区", "en": "Sub-zone grid"},
         "audit.action.split": {"zh-CN": "划分责任区", "en": "Coverage split"},
+        "audit.action.units_suggest": {"zh-CN": "生成巡逻力量建议", "en": "Patrol units suggested"},
         "audit.action.hotspots": {"zh-CN": "热点分析", "en": "Hotspot analysis"},
         "audit.action.forecast": {"zh-CN": "风险预测", "en": "Forecast"},
         "audit.action.backtest": {"zh-CN": "回测", "en": "Backtest"},

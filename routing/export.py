@@ -203,7 +203,8 @@ def routes_geojson(plans: Sequence[RoutePlan], *, stop_points: bool = True) -> d
             "coverage_length_m": _num(p.coverage_length_m), "coverage_lower_bound_m": _num(p.coverage_lower_bound_m),
             "coverage_gap": _num(p.coverage_gap, 4),
             "alternative": p.alternative, "alternatives": p.alternatives, "prize": _num(p.prize, 3),
-            "roads": road_sequence(p), "legs": route_legs(p), "stops": stops,
+            "roads": road_sequence(p), "legs": route_legs(p), "stops": stops, "warnings": _warnings(p),
+            "left_out": list(p.extra.get("left_out", ())),
             "dosage": [{"hotspot": d.hotspot, "label": d.label, "planned_min": d.planned_min,
                         "share_planned": round(d.share_planned, 4), "share_risk": round(d.share_risk, 4)}
                        for d in p.dosage],
@@ -359,6 +360,7 @@ th, td { border: 1px solid #444; padding: 1.2mm 2mm; text-align: left; vertical-
 th { background: #eee; white-space: nowrap; }
 td.n { text-align: right; white-space: nowrap; }
 .roads { line-height: 1.6; }
+.warn { color: #a00; font-weight: bold; }
 .map { text-align: center; }
 .map svg { border: 1px solid #999; max-width: 100%; height: auto; }
 .sign { margin-top: 6mm; display: flex; justify-content: space-between; }
@@ -375,6 +377,7 @@ td.n { text-align: right; white-space: nowrap; }
 <tr><th>班次</th><td>{{ s.shift }}</td><th>巡区</th><td>{{ s.beat }}</td></tr>
 <tr><th>里程</th><td>{{ s.km }} 公里</td><th>用时</th><td>{{ s.minutes }} 分钟{% if s.shift_min %}（班次 {{ s.shift_min }} 分钟）{% endif %}</td></tr>
 {% if s.coverage %}<tr><th>{{ s.coverage_head }}</th><td colspan="3">{{ s.coverage }}</td></tr>{% endif %}
+{% for w in s.warnings %}<tr><th>注意</th><td colspan="3" class="warn">{{ w }}</td></tr>{% endfor %}
 </table>
 <h2 style="font-size:12pt;margin:2mm 0">巡逻路线（按顺序）</h2>
 <p class="roads">{{ s.roads | join(" → ") }}</p>
@@ -464,6 +467,18 @@ def _lineup_text(p: RoutePlan) -> str:
     return text + f"（{p.lineup}）"
 
 
+def _warnings(p: RoutePlan) -> list[str]:
+    """What a plan's sheet and files must tell beside the route: main roads it leaves out, a
+    neighborhood walked out before the loop's minutes were up, a loop walked more than once."""
+    out = [str(w) for w in p.extra.get("warnings", ())]
+    laps = int(p.extra.get("laps", 1) or 1)
+    if laps > 1:
+        out.append(f"片区内的巡逻点已走遍，按同一路线巡逻 {laps} 圈以上，直至用满时间")
+    if p.extra.get("walked_out"):
+        out.append(f"片区已巡完：路线只用了 {p.extra.get('fill', 0):.0%} 的巡逻时间；可扩大片区或缩短巡逻时长")
+    return out
+
+
 def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务单") -> str:
     """Printable zh-CN patrol sheets, one A4 page per unit: unit, line-up, shift, the ordered street
     names, stops with times, totals, dosage and an inline SVG map (self-contained HTML)."""
@@ -484,7 +499,7 @@ def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务
             "beat": "—" if p.beat is None else str(p.beat), "km": f"{p.length_m / 1000:.1f}",
             "minutes": f"{p.duration_min:.0f}", "shift_min": f"{p.shift_min:.0f}" if math.isfinite(p.shift_min) else "",
             "coverage": coverage, "coverage_head": "覆盖巡逻" if p.unit_kind == "brigade_vehicle" else "路线轮换",
-            "roads": route_legs(p),
+            "roads": route_legs(p), "warnings": _warnings(p),
             "stops": [{"seq": s.seq, "label": s.label, "road": s.road or "", "arrive": _hm(p, s.arrive_s),
                        "depart": _hm(p, s.depart_s), "minutes": f"{s.duration_min:.0f}"} for s in p.stops],
             # stops and passes apart: a hotspot only driven past shows 0 stops and its minutes passing

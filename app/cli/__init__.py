@@ -3,7 +3,7 @@
 One module per command group, in the manner of rasterio's ``rio``: :mod:`~app.cli.workspace`
 (``demo``, ``info``, ``serve``, ``init``), :mod:`~app.cli.grid` (``grid``, ``split``),
 :mod:`~app.cli.analysis` (``hotspots``, ``forecast``, ``backtest``), :mod:`~app.cli.routes`,
-:mod:`~app.cli.report`, :mod:`~app.cli.backups` (``backup``, ``backups``, ``restore``),
+:mod:`~app.cli.report`, :mod:`~app.cli.units` (``units suggest``), :mod:`~app.cli.backups` (``backup``, ``backups``, ``restore``),
 :mod:`~app.cli.audit`, :mod:`~app.cli.imports` (``import``), :mod:`~app.cli.cameras` and
 :mod:`~app.cli.users`; what they share (``--lang``, the workspace argument, errors, the progress bar)
 is in :mod:`~app.cli.options`. This module only puts them together.
@@ -26,6 +26,7 @@ from app.cli.options import console, err_console, fail, planner_errors, progress
 from app.cli.plans import plans_cli
 from app.cli.report import report
 from app.cli.routes import routes
+from app.cli.units import units_cli
 from app.cli.users import users_cli
 from app.cli.workspace import DEFAULT_DEMO_WORKSPACE, demo, info, init, serve, worker
 from app.cli.workspaces import workspace_cli
@@ -48,6 +49,7 @@ cli.command("import")(import_)
 cli.add_typer(cameras_cli, name="cameras")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(plans_cli, name="plans")
+cli.add_typer(units_cli, name="units")
 cli.add_typer(workspace_cli, name="workspace")
 
 

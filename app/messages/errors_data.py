@@ -158,8 +158,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the workspace has no sub-zones yet; build the sub-zone grid first",
     },
     "error.data.no_units": {
-        "zh-CN": "工作区没有巡逻力量；请先在“数据导入”页导入巡逻力量（units）",
-        "en": "the workspace has no patrol units; import them (units) on the Data page first",
+        "zh-CN": "工作区没有巡逻力量；请先在“数据导入”页导入巡逻力量（units），或用命令 "
+                 "patrolnet units suggest 工作区 --out units.csv 按路网生成一份建议表，修改后再导入",
+        "en": "the workspace has no patrol units; import them (units) on the Data page first, or have some "
+              "suggested from the roads to edit and import: patrolnet units suggest WS --out units.csv",
+    },
+    "error.units.no_roads": {
+        "zh-CN": "工作区的路网里没有可巡逻的道路；请先导入 OpenStreetMap 路网",
+        "en": "the workspace's road network has no streets to patrol; import an OSM extract first",
+    },
+    "error.units.none_suggested": {
+        "zh-CN": "无法生成巡逻力量建议：路网没有主干道，支路也太少；请导入范围更大的路网",
+        "en": "no patrol units could be suggested: the road network has no main roads and too few local streets; "
+              "import a larger extract",
+    },
+    "error.param.out_units": {
+        "zh-CN": "--out {value}：建议的巡逻力量请写成 .csv 或 .xlsx 文件",
+        "en": "--out {value}: write the suggested units as a .csv or .xlsx file",
     },
     "error.data.no_roads": {
         "zh-CN": "工作区没有路网；请先导入道路网络（OpenStreetMap 数据）",
@@ -231,8 +246,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "give how many new cameras to add, or the share of risk they should cover",
     },
     "error.param.unit_kinds": {
-        "zh-CN": "巡逻力量类型 {kinds} 暂不生成路线；请选择特巡警车辆或网格巡逻组",
-        "en": "unit kind(s) {kinds} get no routes yet; choose brigade vehicles or grid teams",
+        "zh-CN": "没有“{kinds}”这种巡逻力量类型；请从 brigade_vehicle（特巡警巡逻车）、grid_team（1+2+N 网格巡逻队）、"
+                 "station_team（派出所巡逻组）、volunteer_team（群防群治巡逻队）、skynet_guard（天网巡防员）中选择",
+        "en": "unit kind(s) {kinds} are not kinds of patrol unit; choose among brigade_vehicle, grid_team, "
+              "station_team, volunteer_team and skynet_guard",
     },
     "error.station.brigade": {
         "zh-CN": "派出所 {station}：特巡警车辆属于特巡警大队，不属于派出所；请规划本所的网格巡逻组",

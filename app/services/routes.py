@@ -18,7 +18,7 @@ from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
 from geo.progress import Progress, no_progress
 
-__all__ = ["ROUTE_FORMATS", "plan_summary", "routes_job"]
+__all__ = ["ROUTE_FORMATS", "plan_summary", "routes_job", "workspace_beats"]
 
 #: The files a plan is written as (a folder gets all of them).
 ROUTE_FORMATS = (".geojson", ".gpx", ".kml", ".html", ".csv")
@@ -64,8 +64,8 @@ def routes_job(
     kinds = route_kinds(kinds, station_id)
     unsupported = [k for k in kinds if k not in PLANNED_UNIT_KINDS]
     if unsupported:
-        raise InputError(f"unit kind(s) {', '.join(unsupported)} get no routes yet; plan "
-                         f"{' or '.join(PLANNED_UNIT_KINDS)}", code="param.unit_kinds",
+        raise InputError(f"unit kind(s) {', '.join(unsupported)} are not kinds of patrol unit; choose among "
+                         f"{', '.join(PLANNED_UNIT_KINDS)}", code="param.unit_kinds",
                          kinds=", ".join(unsupported))
     out = Path(out)
     if out.suffix and out.suffix.lower() not in ROUTE_FORMATS:
@@ -73,7 +73,8 @@ def routes_job(
                          code="param.out_routes", value=out.name)
     if not ws.has("units") or ws.count("units") == 0:
         raise InputError(f"workspace '{ws.path}' has no patrol units; import them with "
-                         f"'patrolnet import WS units FILE'", code="data.no_units")
+                         f"'patrolnet import WS units FILE', or have some suggested to edit first: "
+                         f"'patrolnet units suggest WS --out units.csv'", code="data.no_units")
     units = station_rows(ws.read("units"), station_id)
     if station_id is not None and not len(units[units["kind"].isin(list(kinds))]):
         raise InputError(f"station {station_id} has no units of kind(s) {', '.join(kinds)} in the units layer",
@@ -82,12 +83,7 @@ def routes_job(
     start, end = shift_window(shift, date=date, tz=ws.timezone)
     report("road graph", 0.0)
     G = graph_from_workspace(ws)
-    beats = None
-    if ws.has("edge_owners"):
-        owners = ws.read("edge_owners", columns=["edge_id", "beat"])
-        owners = owners[owners["beat"].notna()]
-        if len(owners):
-            beats = pd.Series(owners["beat"].astype(int).to_numpy(), index=owners["edge_id"].astype(int).to_numpy())
+    beats = workspace_beats(ws)
     # the grid teams' areas of the split when it has run (else made from the neighborhoods per plan)
     team_areas = ws.read("grid_team_areas") if ws.has("grid_team_areas") and ws.count("grid_team_areas") else None
     report("plan", 0.0)
@@ -127,6 +123,18 @@ def routes_job(
             written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}"))
             report("write", len(written) / len(ROUTE_FORMATS))
     return plans, written
+
+
+def workspace_beats(ws: Workspace) -> pd.Series | None:
+    """The brigade's beats of the workspace's split (``edge_owners``): ``edge_id -> beat``, or
+    ``None`` before ``patrolnet split`` has run."""
+    if not ws.has("edge_owners"):
+        return None
+    owners = ws.read("edge_owners", columns=["edge_id", "beat"])
+    owners = owners[owners["beat"].notna()]
+    if not len(owners):
+        return None
+    return pd.Series(owners["beat"].astype(int).to_numpy(), index=owners["edge_id"].astype(int).to_numpy())
 
 
 def plan_summary(plans: Sequence[Any], *, day: dt.date, shift: str) -> dict[str, Any]:

@@ -18,10 +18,10 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from geo.errors import InfeasibleError, InputError
+from geo.errors import InputError
 from routing.patrol.assemble import _build_plan, node_xy
 from routing.patrol.hotspots import _Hot, _snap, hotspots_from_risk
 from routing.patrol.results import Dosage, RoutePlan, Stop
@@ -199,16 +199,17 @@ def plan_brigade_shift(
     -------
     list[RoutePlan]
         One per vehicle, ordered by beat then unit; ``coverage_*`` give the postman tour (or the
-        vehicle's share of it) and its lower bound; ``dosage`` per hotspot of the vehicle.
+        vehicle's share of it) and its lower bound; ``dosage`` per hotspot of the vehicle. A beat
+        that cannot be covered whole gets the best partial plan, not an error: main roads no closed
+        drive from the base reaches (one-way streets at a cut edge of the map) and, when covering
+        takes longer than the shift, the part of the tour after which the vehicle could not be back
+        in time are left out and named in the plan's ``left_out`` (street, km), ``left_out_km`` and
+        ``warnings``.
 
     Raises
     ------
     InputError
         Bad edge ids, nodes, shift times or options.
-    InfeasibleError
-        When a beat's main roads cannot be covered in one closed walk from its base (one-way
-        streets; the message names the edge), or covering them takes longer than the shift (the
-        message gives both durations and suggests more vehicles or a longer shift).
     """
     tab, tab_t = tables if tables is not None else (arc_table(G, weight="length_m"),
                                                     arc_table(G, weight="travel_time_s"))
@@ -352,6 +353,11 @@ def plan_beat(
     plans: list[RoutePlan] = []
     recs = list(work.units) or [f"B{b}"]
     infos = [_unit_info(r, f"B{b}-{i + 1}", "brigade_vehicle") for i, r in enumerate(recs)]
+    # arcs no closed drive from the base can cover (one-way streets at a cut edge of the map) are left out
+    comp = _strong_parts(tab)
+    reach = (comp[tab.tail[arcs]] == comp[base]) & (comp[tab.head[arcs]] == comp[base])
+    left_out = [int(a) for a in arcs[~reach]]
+    arcs = arcs[reach]
     tour = postman_tour(tab, [tab.arc(i) for i in arcs.tolist()], depot=tab.nodes[base])
     k = len(infos)
     if k > 1:
@@ -360,16 +366,11 @@ def plan_beat(
     else:
         routes, lb_each = [tour], tour.lower_bound
     idx_routes = [np.asarray([tab.by_arc[a] for a in r.arcs], dtype=np.int64) for r in routes]
-    for route, seq in zip(routes, idx_routes):
+    short = [[] for _ in routes]  # per vehicle: required arcs its shift is too short to cover
+    for v, (route, seq) in enumerate(zip(routes, idx_routes)):
         need = float(tab_t.weight[seq].sum()) if len(seq) else 0.0
-        if need > horizon + 1e-6:
-            raise InfeasibleError(
-                f"beat {b}: covering its main roads takes {need / 60:.0f} min per vehicle at class speed "
-                f"({route.length_m / 1000:.1f} km) with {k} vehicle(s), but the shift is {horizon / 60:.0f} min; "
-                f"add vehicles to the beat or lengthen the shift",
-                code="routes.beat_too_long", beat=str(b), need=f"{need / 60:.0f}",
-                km=f"{route.length_m / 1000:.1f}", k=k, shift=f"{horizon / 60:.0f}",
-            )
+        if need > horizon + 1e-6:  # the part of the tour that fits, then straight back to the base
+            routes[v], idx_routes[v], short[v] = _cut_tour(tab, tab_t, route, seq, base, horizon)
     # hotspots -> vehicles: the one whose route passes the node (least loaded), else least loaded
     hots = sorted(hots_b, key=lambda h: (-h.weight, h.hid))
     load = [0.0] * k
@@ -386,11 +387,63 @@ def plan_beat(
         rng = np.random.default_rng([seed, bi, v])
         plans.append(_plan_vehicle(
             G, tab, tab_t, route=routes[v], seq=idx_routes[v], base=base, horizon=horizon, hots=mine,
+            left_out=_left_out(G, tab, (left_out if v == 0 else []) + short[v], beat=b, shift_min=horizon / 60),
             risk_arr=risk_arr, hot_arcs=hot_arcs, revisit_s=60.0 * revisit_min,
             stop_range_s=(60.0 * lo, 60.0 * hi), rng=rng, unit=infos[v], beat=b, lb=lb_each,
             shift_start=shift_start, shift_end=shift_end,
         ))
     return plans
+
+
+def _strong_parts(tab: ArcTable) -> np.ndarray:
+    """Per node of ``tab``: the label of its strongly connected part (kept with the table)."""
+    got = tab._cache.get("strong")
+    if got is None:
+        got = tab._cache["strong"] = connected_components(tab.csr(), directed=True, connection="strong")[1]
+    return got
+
+
+def _cut_tour(tab: ArcTable, tab_t: ArcTable, route: Tour, seq: np.ndarray, base: int,
+              horizon: float) -> tuple[Tour, np.ndarray, list[int]]:
+    """The longest start of a coverage tour after which the vehicle is back at its base within
+    ``horizon`` seconds, the way back appended: the cut tour, its arcs, and the required arcs it
+    no longer serves (in tour order)."""
+    back, pred = dijkstra(tab_t.csr(reverse=True), indices=base, return_predecessors=True)
+    t, keep = 0.0, 0
+    for j, a in enumerate(seq.tolist()):
+        t += float(tab_t.weight[a])
+        if t + back[int(tab_t.head[a])] > horizon + 1e-6:
+            break
+        keep = j + 1
+    head = seq[:keep]
+    at = int(tab_t.head[head[-1]]) if keep else base
+    home = np.asarray(tab_t.path_arcs_back(pred, at, base), dtype=np.int64)
+    served = np.asarray(route.serviced, dtype=bool)
+    dropped = [int(a) for a in seq[keep:][served[keep:]]]
+    new_seq = np.r_[head, home].astype(np.int64)
+    cut = replace(route, arcs=tuple(tab.arc(int(a)) for a in new_seq),
+                  serviced=tuple(bool(x) for x in np.r_[served[:keep], np.zeros(len(home), dtype=bool)]),
+                  edge_ids=tuple(int(x) for x in tab.edge_id[new_seq]),
+                  length_m=float(tab.length_m[new_seq].sum()), travel_time_s=float(tab_t.weight[new_seq].sum()))
+    return cut, new_seq, dropped
+
+
+def _left_out(G: nx.MultiDiGraph, tab: ArcTable, arcs: list[int], *, beat: Hashable, shift_min: float) -> dict[str, Any]:
+    """What a plan says of the beat's main roads it does not cover: per street its km
+    (``left_out``), their total (``left_out_km``) and a warning line; empty when all are covered."""
+    if not arcs:
+        return {}
+    km: dict[str, float] = {}
+    for a in arcs:
+        name = G.edges[tab.arc(a)].get("name")
+        name = name if isinstance(name, str) and name.strip() else "支路"
+        km[name] = km.get(name, 0.0) + float(tab.length_m[a]) / 1000
+    streets = sorted(km.items(), key=lambda kv: (-kv[1], kv[0]))
+    total = sum(km.values())
+    listed = "、".join(f"{n} {v:.1f} 公里" for n, v in streets[:6]) + ("等" if len(streets) > 6 else "")
+    return {"left_out": [{"road": n, "km": round(v, 2)} for n, v in streets], "left_out_km": round(total, 2),
+            "warnings": [f"巡区 {beat} 有 {total:.1f} 公里主干道本班次未能覆盖（{listed}）：单向路无法往返，"
+                         f"或 {shift_min:.0f} 分钟不够；请增派车辆或延长班次"]}
 
 
 #: Beyond its beat's box, a vehicle looks for its ways between targets within this many metres.
@@ -423,7 +476,7 @@ def _plan_vehicle(
     G: nx.MultiDiGraph, tab: ArcTable, tab_t: ArcTable, *, route: Tour, seq: np.ndarray, base: int, horizon: float,
     hots: list[_Hot], risk_arr: np.ndarray | None, hot_arcs: int, revisit_s: float, stop_range_s: tuple[float, float],
     rng: np.random.Generator, unit: dict[str, Any], beat: Hashable, lb: float, shift_start: dt.datetime,
-    shift_end: dt.datetime,
+    shift_end: dt.datetime, left_out: dict[str, Any] | None = None,
 ) -> RoutePlan:
     hot_at: dict[int, list[_Hot]] = {}
     for h in hots:
@@ -521,7 +574,7 @@ def _plan_vehicle(
         G, tab, sim.seq, sim.t0, arc_dt, sim.stops, unit=unit, base=base, shift_start=shift_start,
         shift_end=shift_end, coverage=(route.length_m, cov_lb, cov_gap), dosage=dosage, beat=beat,
         extra={"coverage_arcs": len(seq), "coverage_travel_s": float(tab_t.weight[seq].sum()) if len(seq) else 0.0,
-               "coverage_optimal": route.optimal, "hot_segment_passes": int(passes.sum())},
+               "coverage_optimal": route.optimal, "hot_segment_passes": int(passes.sum()), **(left_out or {})},
     )
 
 

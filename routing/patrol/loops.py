@@ -48,6 +48,10 @@ __all__ = [
 #: Patrol speeds of grid teams (km/h).
 WALK_KPH = 4.5
 EBIKE_KPH = 12.0
+#: The most laps of one loop a plan walks when its area is walked out with time to spare.
+MAX_LAPS = 4
+#: A loop using less than this share of its minutes, every place of its area in it, is "walked out".
+FILL_SHARE = 0.9
 #: Search effort of a team loop: nominal seconds of search (``time_limit_s``, ``--time-limit``) are
 #: turned into a count of rounds of shake and repair at this rate (about what one core does per second
 #: on 60 places), so the loop depends on the inputs alone, not on machine speed or load.
@@ -166,6 +170,7 @@ def team_loops(
     time_limit_s: float = 1.0,
     solution_limit: int | None = None,
     arcs: ArcTable | None = None,
+    passing: Iterable[Hashable] = (),
 ) -> tuple[list[Loop], dict[str, Any]]:
     """Alternative orienteering loops from ``start_node`` (best first); see :func:`plan_team_loop`.
 
@@ -209,6 +214,8 @@ def team_loops(
     time_s = length / mps
     stop_s = np.full(len(pts), stop_min * 60.0)
     stop_s[0] = 0.0
+    walk_by = set(passing)
+    stop_s[[i for i, p in enumerate(pts) if p in walk_by]] = 0.0  # places walked past, not stopped at
     # drop prize nodes that cannot be reached and left again within the budget
     round_trip = np.ceil(time_s[0]) + np.ceil(stop_s) + np.ceil(time_s[:, 0])
     ok = np.isfinite(time_s[0]) & np.isfinite(time_s[:, 0]) & (round_trip <= budget_s)
@@ -217,7 +224,7 @@ def team_loops(
     prize_arr = np.asarray(prize_vals)[keep]
     t_mat = time_s[np.ix_(keep, keep)]
     s_vec = stop_s[keep]
-    info = {"tab": tab, "leg": leg, "pts": pts, "keep": keep, "length": length, "time_s": time_s,
+    info = {"tab": tab, "leg": leg, "pts": pts, "places": int(ok.sum()) - 1, "keep": keep, "length": length, "time_s": time_s,
             "stop_s": stop_s, "start_prize": start_prize, "prize_total": start_prize + float(sum(prize_vals))}
 
     def make(order_local: Iterable[int]) -> Loop:
@@ -269,6 +276,7 @@ def plan_team_loop(
     shift_start: dt.datetime | None = None,
     shift_end: dt.datetime | None = None,
     arcs: ArcTable | None = None,
+    passing: Iterable[Hashable] = (),
 ) -> TeamLoops:
     """A neighborhood patrol loop for a "1+2+N" grid team: most prize within the time budget.
 
@@ -336,7 +344,7 @@ def plan_team_loop(
     loops, info = team_loops(
         G_walk, start_node=start_node, budget_min=budget_min, prizes=prizes, speed_kph=speed_kph, stop_min=stop_min,
         n_alternatives=n_alternatives, tolerance=tolerance, seed=seed, time_limit_s=time_limit_s,
-        solution_limit=solution_limit, arcs=arcs,
+        solution_limit=solution_limit, arcs=arcs, passing=passing,
     )
     day = date if date is not None else (shift_start.date() if shift_start is not None else None)
     chosen = choose_alternative(len(loops), date=day, unit_id=info_u["unit_id"])
@@ -349,23 +357,49 @@ def plan_team_loop(
     t0: list[float] = []
     dts: list[float] = []
     stops: list[Stop] = []
-    named: dict[str, int] = {}
+    named: dict[tuple[str, int], int] = {}
     t = 0.0
-    chain = [start_node, *loop.stops, start_node]
-    for a, b in itertools.pairwise(chain):
+    # an area walked out with time to spare: the loop again, the same way round (so no stop follows
+    # itself), as many whole laps as fit, at most MAX_LAPS
+    one_lap = loop.travel_s + loop.stop_s
+    laps = 1
+    if len(loop.stops) == info["places"] and one_lap > 0:
+        laps = max(1, min(MAX_LAPS, int(budget_min * 60 // one_lap)))
+    extra_stops: list[Hashable] = []
+    if laps > 1 or (len(loop.stops) == info["places"] and one_lap > 0):
+        # then as much of one more lap as fits, back at the post in time
+        tm, ss, row0 = info["time_s"], info["stop_s"], {p: i for i, p in enumerate(info["pts"])}
+        left, at, used = budget_min * 60 - laps * one_lap, 0, 0.0
+        for st in loop.stops:
+            step = tm[at, row0[st]] + ss[row0[st]]
+            if used + step + tm[row0[st], 0] > left:
+                break
+            extra_stops.append(st)
+            used += step
+            at = row0[st]
+        one_lap_more = used + (tm[at, 0] if extra_stops else 0.0)
+    else:
+        one_lap_more = 0.0
+    chain = [start_node, *(list(loop.stops) * laps), *extra_stops, start_node]
+    lap_of = [1 + k // max(len(loop.stops), 1) for k in range(len(chain) - 2)]
+    walk_by = set(passing)
+    for k, (a, b) in enumerate(itertools.pairwise(chain)):
         for arc in leg(row[a], row[b]):
             seq.append(arc)
             t0.append(t)
             d = float(tab.length_m[arc]) / mps
             dts.append(d)
             t += d
-        if b != start_node:
+        if b != start_node and b not in walk_by:
             nd = G_walk.nodes[b]
             dur = float(info["stop_s"][row[b]])
             label, road = place_name(G_walk, b)  # named by what is there, never "stop N"
-            named[label] = named.get(label, 0) + 1
-            if named[label] > 1:
-                label = f"{label}（{named[label]}）"
+            lap = lap_of[k]
+            named[(label, lap)] = named.get((label, lap), 0) + 1
+            if named[(label, lap)] > 1:
+                label = f"{label}（{named[(label, lap)]}）"
+            if lap > 1:
+                label = f"{label}（第{lap}圈）"
             stops.append(Stop(len(stops) + 1, b, float(nd["x"]), float(nd["y"]), t, t + dur,
                               label, f"P{len(stops) + 1:03d}", road))
             t += dur
@@ -373,6 +407,9 @@ def plan_team_loop(
         G_walk, tab, seq, t0, dts, stops, unit=info_u, base=tab.index[start_node], shift_start=shift_start,
         shift_end=shift_end, coverage=(loop.length_m, float("nan"), float("nan")), alternative=chosen,
         alternatives=len(loops), prize=loop.prize, prize_total=info["prize_total"],
-        extra={"budget_min": float(budget_min), "speed_kph": float(speed_kph)},
+        extra={"budget_min": float(budget_min), "speed_kph": float(speed_kph), "laps": laps,
+               "fill": (laps * one_lap + one_lap_more) / (budget_min * 60),
+               "walked_out": len(loop.stops) == info["places"]
+               and laps * one_lap + one_lap_more < FILL_SHARE * budget_min * 60},
     )
     return TeamLoops(tuple(loops), chosen, plan, info["prize_total"])

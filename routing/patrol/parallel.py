@@ -34,9 +34,10 @@ import numpy as np
 import pandas as pd
 
 from routing.patrol.brigade import BeatWork, brigade_work, plan_beat
+from routing.patrol.local import LOCAL_KINDS
 from routing.patrol.results import RoutePlan
 from routing.patrol.shift import brigade_args, grid_team_tools, plan_shift
-from routing.patrol.units import PLANNED_UNIT_KINDS
+from routing.patrol.units import DEFAULT_SHIFT_KINDS
 from routing.postman import arc_table
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
@@ -59,12 +60,12 @@ def _built(G: nx.MultiDiGraph, what: str) -> Any:
         return got[what]
 
 
-def prepare(G: nx.MultiDiGraph, kinds: Sequence[str] = PLANNED_UNIT_KINDS) -> None:
+def prepare(G: nx.MultiDiGraph, kinds: Sequence[str] = DEFAULT_SHIFT_KINDS) -> None:
     """Build in this process what :func:`plan_piece` needs of ``G`` for ``kinds`` (the brigade's arc
     tables, the grid teams' tools), so processes forked from it afterwards hold them already."""
     if "brigade_vehicle" in kinds:
         _built(G, "brigade")
-    if "grid_team" in kinds:
+    if any(k in LOCAL_KINDS for k in kinds):
         _built(G, "teams")
 
 
@@ -95,7 +96,7 @@ def shift_pieces(
     *,
     shift_start: dt.datetime,
     shift_end: dt.datetime,
-    kinds: Sequence[str] = PLANNED_UNIT_KINDS,
+    kinds: Sequence[str] = DEFAULT_SHIFT_KINDS,
     incidents: Any = None,
     beats: Any = None,
     neighborhoods: Any = None,
@@ -124,15 +125,18 @@ def shift_pieces(
                                                     units=args["units"], shift_start=shift_start,
                                                     shift_end=shift_end, tab=_built(G, "brigade")[0])
             pieces += [{"part": "beat", "work": one} for one in work]
-    if "grid_team" in kinds:
-        teams = units[(units["kind"] == "grid_team").to_numpy()]
-        if len(teams):
-            if team_areas is None and neighborhoods is not None and len(neighborhoods):
-                ordered = units.sort_values("unit_id").reset_index(drop=True)  # as plan_shift sees them
-                shared["team_areas"] = grid_team_areas(
-                    neighborhoods, teams_per_station=grid_teams_per_station(ordered), seed=seed)
-            for rows in _team_groups(teams, team_groups):
-                pieces.append({"part": "teams", "units": teams.iloc[rows], "kinds": ("grid_team",)})
+    for kind in (k for k in LOCAL_KINDS if k in kinds):
+        teams = units[(units["kind"] == kind).to_numpy()]
+        if not len(teams):
+            continue
+        if kind == "grid_team" and team_areas is None and neighborhoods is not None and len(neighborhoods):
+            ordered = units.sort_values("unit_id").reset_index(drop=True)  # as plan_shift sees them
+            shared["team_areas"] = grid_team_areas(
+                neighborhoods, teams_per_station=grid_teams_per_station(ordered), seed=seed)
+        if kind != "grid_team":
+            shared["neighborhoods"] = neighborhoods
+        for rows in _team_groups(teams, team_groups):
+            pieces.append({"part": "teams", "units": teams.iloc[rows], "kinds": (kind,)})
     return shared, pieces
 
 
@@ -148,6 +152,7 @@ def plan_piece(
     kinds: Sequence[str] = ("grid_team",),
     incidents: Any = None,
     team_areas: Any = None,
+    neighborhoods: Any = None,
     seed: int = 0,
     **options: Any,
 ) -> list[RoutePlan]:
@@ -161,7 +166,8 @@ def plan_piece(
         return plan_beat(G, work, shift_start=shift_start, shift_end=shift_end, risk_arr=risk_arr, seed=seed,
                          tab=tab, tab_t=tab_t)
     return plan_shift(G, units, shift_start=shift_start, shift_end=shift_end, incidents=incidents, kinds=kinds,
-                      team_areas=team_areas, seed=seed, team_tools=_built(G, "teams"), **options)
+                      team_areas=team_areas, neighborhoods=neighborhoods, seed=seed, team_tools=_built(G, "teams"),
+                      **options)
 
 
 def join_pieces(units: Any, results: Sequence[Sequence[RoutePlan]]) -> list[RoutePlan]:

@@ -6,20 +6,18 @@ import datetime as dt
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
 from routing.patrol.brigade import plan_brigade_shift
-from routing.patrol.hotspots import node_prizes
-from routing.patrol.loops import EBIKE_KPH, WALK_KPH, plan_team_loop, walk_graph
+from routing.patrol.local import LOCAL_KINDS, plan_local_units
+from routing.patrol.loops import walk_graph
 from routing.patrol.results import RoutePlan
-from routing.patrol.units import PLANNED_UNIT_KINDS
+from routing.patrol.units import DEFAULT_SHIFT_KINDS
 from routing.patrol.window import _shift_seconds
 from routing.postman import ArcTable, arc_table
 from routing.split.beats import brigade_beats
@@ -137,7 +135,7 @@ def plan_shift(
     beats: Any = None,
     neighborhoods: Any = None,
     team_areas: Any = None,
-    kinds: Sequence[str] = PLANNED_UNIT_KINDS,
+    kinds: Sequence[str] = DEFAULT_SHIFT_KINDS,
     lookback_days: float = 365.0,
     tod_boost: float = 1.0,
     team_budget_min: float = 120.0,
@@ -157,13 +155,15 @@ def plan_shift(
       vehicle's base; risk per edge from the street incidents (``edge_id``) of the last
       ``lookback_days`` before the shift, those at the shift's clock hours counting
       ``1 + tod_boost``; then :func:`plan_brigade_shift`.
-    * Grid teams (``kind == 'grid_team'``, the "1+2+N" teams): a loop of ``team_budget_min``
-      minutes (at most the shift) from the node nearest the team's base, on foot
-      (:data:`WALK_KPH`, one-way streets walkable both ways) or by e-bike (:data:`EBIKE_KPH`, one-way
-      streets obeyed), prizes = weighted neighborhood incidents snapped to nodes inside the team's
-      area (``team_areas`` from :func:`routing.split.grid_team_areas`, computed from
-      ``neighborhoods`` when given; else within ``team_radius_m`` of the base); the day's loop among
-      ``n_alternatives`` chosen from the shift's date and the unit id (:func:`plan_team_loop`).
+    * Units around a post (:mod:`routing.patrol.local`): grid teams (``kind == 'grid_team'``, the
+      "1+2+N" teams), a loop of ``team_budget_min`` minutes (at most the shift) from the node nearest
+      the team's base, on foot (:data:`WALK_KPH`, one-way streets walkable both ways) or by e-bike
+      (:data:`EBIKE_KPH`, one-way streets obeyed), prizes = weighted neighborhood incidents snapped
+      to nodes inside the team's area (``team_areas`` from :func:`routing.split.grid_team_areas`,
+      computed from ``neighborhoods`` when given; else within ``team_radius_m`` of the base); the
+      day's loop among ``n_alternatives`` chosen from the shift's date and the unit id
+      (:func:`plan_team_loop`). Volunteer teams, Skynet guards and station patrol cars likewise, as
+      :data:`routing.patrol.local.LOCAL_KINDS` sets for each kind.
 
     Parameters
     ----------
@@ -178,7 +178,8 @@ def plan_shift(
         The ``incidents`` layer (``occurred_at``, ``place_kind``, ``edge_id``, points) or ``None``
         (uniform risk, no team prizes: teams then walk toward the farthest reachable nodes).
     kinds
-        Unit kinds to plan.
+        Unit kinds to plan (default :data:`routing.patrol.units.DEFAULT_SHIFT_KINDS`; any of
+        :data:`routing.patrol.units.PLANNED_UNIT_KINDS`).
     team_tools
         :func:`grid_team_tools` of ``G`` when already built (a process planning several pieces of
         one shift builds them once); built here otherwise.
@@ -192,21 +193,20 @@ def plan_shift(
     Returns
     -------
     list[RoutePlan]
-        Brigade vehicles first (by beat), then grid teams (by unit id).
+        Brigade vehicles first (by beat), then the units around a post (by unit id; a volunteer team
+        patrolling in two parts of the shift has two plans, in time order).
 
     Raises
     ------
     InputError, InfeasibleError, CRSError
         As the planners they call; also when ``units`` lacks ``unit_id``/``kind``.
     """
-    horizon = _shift_seconds(shift_start, shift_end)
+    _shift_seconds(shift_start, shift_end)  # a clear error for a shift that ends before it starts
     for col in ("unit_id", "kind"):
         if col not in units:
             raise InputError(f"units layer has no '{col}' column; see the units layer in docs/data-model.md",
                              code="layer.missing_columns", layer="units", columns=col)
     units = units.sort_values("unit_id").reset_index(drop=True)
-    ux = units.geometry.x.to_numpy(dtype=float)
-    uy = units.geometry.y.to_numpy(dtype=float)
     w_inc = None
     if incidents is not None and len(incidents):
         w_inc = _incident_weights(incidents, shift_start, shift_end, lookback_days=lookback_days, tod_boost=tod_boost)
@@ -219,57 +219,21 @@ def plan_shift(
             road = arc_table(G, weight="length_m")
             plans += plan_brigade_shift(G, **args, shift_start=shift_start, shift_end=shift_end, seed=seed,
                                         tables=(road, arc_table(G, weight="travel_time_s")))
-    # -- grid teams -------------------------------------------------------------------------------
-    teams = np.flatnonzero((units["kind"] == "grid_team").to_numpy())
-    if "grid_team" in kinds and len(teams):
-        if team_areas is None and neighborhoods is not None and len(neighborhoods):
+    # -- units around a post: grid teams, volunteer teams, Skynet guards, station cars -----------
+    local = [k for k in LOCAL_KINDS if k in kinds and (units["kind"] == k).any()]
+    if local:
+        if ("grid_team" in local and team_areas is None and neighborhoods is not None and len(neighborhoods)):
             team_areas = grid_team_areas(neighborhoods, teams_per_station=grid_teams_per_station(units), seed=seed)
-        area_of: dict[int, Any] = {}
-        if team_areas is not None and len(team_areas) and "station_id" in units:
-            for st_id, grp in units.iloc[teams].groupby("station_id"):
-                areas = team_areas[team_areas["station_id"] == st_id]
-                if not len(areas):
-                    continue
-                pts = gpd.GeoSeries(gpd.points_from_xy(ux[grp.index], uy[grp.index]), crs=team_areas.crs)
-                dist = np.array([[p.distance(a) for a in areas.geometry] for p in pts])
-                r, c = linear_sum_assignment(dist)
-                for rr, cc in zip(r, c):
-                    area_of[int(grp.index[rr])] = areas.geometry.iloc[cc]
-        W, tables, nodes, nxy, tree = team_tools if team_tools is not None else grid_team_tools(G, road)
-        inc_xy = inc_w = None
-        if w_inc is not None:
-            mask = w_inc > 0
-            if "place_kind" in incidents:
-                mask &= (incidents["place_kind"] == "neighborhood").to_numpy()
-            inc_xy = np.column_stack([incidents.geometry.x.to_numpy()[mask], incidents.geometry.y.to_numpy()[mask]])
-            inc_w = w_inc[mask]
-        budget = min(team_budget_min, horizon / 60)
-        for i in teams.tolist():
-            rec = units.iloc[i]
-            mode = str(rec.get("mode") or "foot")
-            speed = EBIKE_KPH if mode == "ebike" else WALK_KPH
-            graph, table = (G, tables["road"]) if mode == "ebike" else (W, tables["walk"])
-            start = nodes[int(tree.query([ux[i], uy[i]])[1])]
-            area = area_of.get(i)
-            if area is not None:
-                zone = shapely.buffer(area, 60.0)
-                cand = [nodes[j] for j in np.flatnonzero(shapely.contains_xy(zone, nxy[:, 0], nxy[:, 1]))]
-            else:
-                cand = [nodes[j] for j in tree.query_ball_point([ux[i], uy[i]], team_radius_m)]
-            if inc_xy is not None and len(inc_xy):
-                sel = np.ones(len(inc_xy), dtype=bool)
-                if area is not None:
-                    sel = shapely.contains_xy(shapely.buffer(area, 30.0), inc_xy[:, 0], inc_xy[:, 1])
-                else:
-                    sel = np.hypot(inc_xy[:, 0] - ux[i], inc_xy[:, 1] - uy[i]) <= team_radius_m
-                prizes = node_prizes(graph, inc_xy[sel], weights=inc_w[sel], nodes=cand or None, max_snap_m=150.0)
-            else:  # no incidents: spread the loop over the area's nodes
-                prizes = {n: 1.0 for n in cand[:: max(1, len(cand) // 40)]}
-            prizes = dict(sorted(prizes.items(), key=lambda kv: (-kv[1], str(kv[0])))[:60])
-            res = plan_team_loop(
-                graph, start_node=start, budget_min=budget, prizes=prizes, speed_kph=speed, stop_min=team_stop_min,
-                n_alternatives=n_alternatives, seed=seed, time_limit_s=time_limit_s, unit=rec,
-                shift_start=shift_start, shift_end=shift_end, arcs=table,
+        tools = team_tools if team_tools is not None else grid_team_tools(G, road)
+        mine: list[RoutePlan] = []
+        for kind in local:
+            rows = np.flatnonzero((units["kind"] == kind).to_numpy())
+            mine += plan_local_units(
+                kind, units, rows, tools=tools, G=G, shift_start=shift_start, shift_end=shift_end,
+                incidents=incidents, w_inc=w_inc, team_areas=team_areas, neighborhoods=neighborhoods,
+                team_budget_min=team_budget_min, team_stop_min=team_stop_min, team_radius_m=team_radius_m,
+                n_alternatives=n_alternatives, time_limit_s=time_limit_s, seed=seed,
             )
-            plans.append(res.plan)
+        order = {u: i for i, u in enumerate(units["unit_id"].astype(str).tolist())}
+        plans += sorted(mine, key=lambda p: order.get(str(p.unit_id), len(order)))
     return plans

@@ -6,10 +6,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PLANNED_UNIT_KINDS", "UNIT_KIND_ZH"]
+__all__ = ["DEFAULT_SHIFT_KINDS", "PLANNED_UNIT_KINDS", "UNIT_KIND_ZH"]
 
-#: Unit kinds the shift planner gives routes to (volunteer teams, station teams and Skynet guards: not yet).
-PLANNED_UNIT_KINDS: tuple[str, ...] = ("brigade_vehicle", "grid_team")
+#: Unit kinds the shift planner gives routes to: every kind of the method.
+PLANNED_UNIT_KINDS: tuple[str, ...] = ("brigade_vehicle", "grid_team", "station_team", "volunteer_team",
+                                       "skynet_guard")
+#: What a shift plans when no kinds are named: the brigade's vehicles and the "1+2+N" grid teams.
+DEFAULT_SHIFT_KINDS: tuple[str, ...] = ("brigade_vehicle", "grid_team")
 #: Unit kinds in Chinese (printable sheets).
 UNIT_KIND_ZH = {
     "brigade_vehicle": "特巡警巡逻车",
@@ -42,7 +45,8 @@ def _unit_info(unit: Any, default_id: str, default_kind: str) -> dict[str, Any]:
     kind = str(rec.get("kind") or default_kind)
     name = rec.get("name")
     name = str(name) if name is not None and not (isinstance(name, float) and math.isnan(name)) else uid
-    lineup = {"brigade_vehicle": (2, 1, 0), "grid_team": (1, 2, 3)}.get(kind, (1, 0, 0))
+    lineup = {"brigade_vehicle": (2, 1, 0), "grid_team": (1, 2, 3), "station_team": (2, 1, 0),
+              "volunteer_team": (0, 0, 8), "skynet_guard": (0, 1, 0)}.get(kind, (1, 0, 0))
     return {
         "unit_id": uid, "unit_kind": kind, "name": name,
         "mode": str(rec.get("mode") or ("car" if kind == "brigade_vehicle" else "foot")),

@@ -298,8 +298,9 @@ def test_hostile_files_are_refused_by_the_cli(tmp_path):
 def test_routes_refuse_unit_kinds_the_planner_does_not_route(tmp_path):
     ws = create_workspace(tmp_path / "ws.gpkg", {}, crs="EPSG:4547")
     result = runner.invoke(cli, ["routes", str(ws.path), "--shift", "20:00-24:00", "--out", str(tmp_path / "r"),
-                                 "--kind", "volunteer_team"])
-    assert result.exit_code == 2 and "volunteer_team get no routes yet" in result.output
+                                 "--kind", "patrol_boat", "--lang", "en"])
+    assert result.exit_code == 2 and "patrol_boat are not kinds of patrol unit" in result.output
+    assert "volunteer_team" in result.output and "skynet_guard" in result.output
 
 
 def test_commands_are_recorded_in_the_audit_log(tmp_path):

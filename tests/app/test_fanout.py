@@ -91,12 +91,17 @@ def test_forked_processes_plan_the_shift_exactly_as_one_process(ws_path: Path, t
         assert isinstance(fan, ForkFanout) and fan.workers == 2 and fan.inherits and not fan.in_process
         forked, forked_files = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "fork" / "x", fanout=fan)
         with pytest.raises(InfeasibleError) as there:
-            routes_job(ws, shift="20:00-20:20", date=DAY, kinds=["brigade_vehicle"], out=tmp_path / "b.geojson",
-                       fanout=fan)
+            fan.map(failing_piece, [{"n": 1}, {"n": 2}])
     assert _essence(forked) == _essence(serial) and len(serial) == 59
     assert _files(forked_files) == _files(serial_files) and len(serial_files) == 5
-    assert there.value.code == "routes.beat_too_long"
+    assert there.value.code == "routes.beat_too_long" and there.value.fmt["beat"] == "1"
     assert parse_fanout("fork:2") == ("fork", 2)
+
+
+def failing_piece(n: int) -> None:
+    """A piece that fails as a planner does, naming its input (module level: workers import it)."""
+    raise InfeasibleError(f"beat {n}: failed", code="routes.beat_too_long", beat=str(n), need="1", km="1", k=1,
+                          shift="1")
 
 
 def test_brigade_pieces_per_beat_plan_as_the_whole_brigade(ws_path: Path) -> None:
@@ -140,16 +145,31 @@ def test_a_station_plans_alike_on_the_cluster(ws_path: Path, cluster: Fanout, tm
     assert _essence(same) == _essence(serial)
 
 
-def test_an_error_in_a_piece_reaches_the_caller_as_itself(ws_path: Path, cluster: Fanout, tmp_path: Path) -> None:
-    """A 20-minute shift cannot cover a beat: the same InfeasibleError, key and values, from a worker."""
-    ws = Workspace(ws_path)
-    kw = {"shift": "20:00-20:20", "date": DAY, "kinds": ["brigade_vehicle"]}
+def test_an_error_in_a_piece_reaches_the_caller_as_itself(cluster: Fanout) -> None:
+    """The same InfeasibleError, key and values, from a worker as from this process (the first
+    failed piece in the pieces' order)."""
     with pytest.raises(InfeasibleError) as here:
-        routes_job(ws, out=tmp_path / "a.geojson", **kw)
+        SerialFanout().map(failing_piece, [{"n": 1}, {"n": 2}])
     with pytest.raises(InfeasibleError) as there:
-        routes_job(ws, out=tmp_path / "b.geojson", fanout=cluster, **kw)
+        cluster.map(failing_piece, [{"n": 1}, {"n": 2}])
     assert here.value.code == there.value.code == "routes.beat_too_long"
     assert there.value.fmt == here.value.fmt and str(there.value) == str(here.value)
+
+
+def test_a_shift_too_short_for_a_beat_gives_a_partial_plan_naming_what_it_leaves(ws_path: Path, cluster: Fanout,
+                                                                               tmp_path: Path) -> None:
+    """20 minutes cannot cover a beat's main roads: each vehicle covers what it can and is back in
+    time, its plan names the streets left (km) and warns; alike on the workers."""
+    ws = Workspace(ws_path)
+    kw = {"shift": "20:00-20:20", "date": DAY, "kinds": ["brigade_vehicle"]}
+    here, _ = routes_job(ws, out=tmp_path / "a.geojson", **kw)
+    there, _ = routes_job(ws, out=tmp_path / "b.geojson", fanout=cluster, **kw)
+    assert _essence(there) == _essence(here) and len(here) == 12
+    for p in here:
+        assert p.duration_min <= 20 + 1e-6 and p.arcs[0][0] == p.arcs[-1][1] == p.base
+        assert p.extra["left_out_km"] > 1 and p.extra["left_out"] and "未能覆盖" in p.extra["warnings"][0]
+        assert all(r["road"] and r["km"] > 0 for r in p.extra["left_out"])
+        assert abs(sum(r["km"] for r in p.extra["left_out"]) - p.extra["left_out_km"]) < 0.05
 
 
 def test_the_local_cluster_listens_on_loopback_only(cluster: Fanout) -> None:
