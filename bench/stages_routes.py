@@ -222,6 +222,35 @@ def orienteering(ctx: Context) -> dict[str, Any]:
     return out
 
 
+@stage("routes.minmax")
+def minmax_split(ctx: Context) -> dict[str, Any]:
+    """Several vehicles on one beat: the district's main roads as one beat from the main-road node
+    nearest their middle, its postman tour split among k = 2..12 vehicles
+    (:func:`routing.postman.split_tour`); per k the longest route's km and its ratio to the lower
+    bound max(postman length / k, the farthest required arc's round trip from the base)."""
+    from routing.graph import graph_from_workspace
+    from routing.postman import arc_table, postman_tour, split_tour
+
+    ws, _ = _split_workspace(ctx)
+    G = graph_from_workspace(ws)
+    tab = arc_table(G, weight="length_m")
+    main = [i for i in range(len(tab.tail)) if G.edges[tab.arc(i)].get("road_class") == "main"]
+    xy = np.array([(G.nodes[tab.nodes[tab.tail[i]]]["x"], G.nodes[tab.nodes[tab.tail[i]]]["y"]) for i in main])
+    depot = tab.nodes[tab.tail[main[int(np.argmin(np.hypot(*(xy - xy.mean(axis=0)).T)))]]]
+    t0 = time.perf_counter()
+    tour = postman_tour(tab, [tab.arc(i) for i in main], depot=depot)
+    out: dict[str, Any] = {"postman_km": round(tour.length_m / 1000, 1)}
+    worst = 0.0
+    for k in range(2, 13):
+        kr = split_tour(tab, tour, k)
+        ratio = max(r.length_m for r in kr.routes) / kr.lower_bound
+        worst = max(worst, ratio)
+        out[f"k{k}"] = f"{max(r.length_m for r in kr.routes) / 1000:.1f}km x{ratio:.3f}"
+    out["worst_ratio"] = round(worst, 3)
+    out["seconds_all_k"] = round(time.perf_counter() - t0, 2)
+    return out
+
+
 def _split_workspace(ctx: Context) -> tuple[Any, float]:
     """The bench's workspace (built as ``demo.build`` does when missing) with its coverage split (run
     once, as a district does before planning shifts): the workspace and the split's seconds (0 when
