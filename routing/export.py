@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import json
 import math
@@ -32,7 +33,7 @@ from pyproj import CRS, Transformer
 from geo.atomic import atomic_write_text
 from geo.errors import CRSError, InputError
 from geo.jsonsafe import to_jsonable
-from routing.patrol import UNIT_KIND_ZH, RoutePlan
+from routing.patrol import UNIT_KIND_ZH, RoutePlan, Stop
 
 __all__ = [
     "GPX_NS",
@@ -42,6 +43,7 @@ __all__ = [
     "road_sequence",
     "route_legs",
     "routes_geojson",
+    "sheet_streets",
     "routes_gpx",
     "routes_kml",
     "write_routes",
@@ -351,15 +353,15 @@ _SHEET = """<!DOCTYPE html>
 <style>
 @page { size: A4; margin: 12mm; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif;
-       font-size: 11pt; color: #111; margin: 0; }
+       font-size: 10.5pt; color: #111; margin: 0; }
 .sheet { page-break-after: always; break-after: page; padding: 4mm 0; }
 .sheet:last-child { page-break-after: auto; break-after: auto; }
 h1 { font-size: 17pt; margin: 0 0 2mm; text-align: center; letter-spacing: 0.1em; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 3mm; }
-th, td { border: 1px solid #444; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #444; padding: 0.8mm 1.6mm; text-align: left; vertical-align: top; }
 th { background: #eee; white-space: nowrap; }
 td.n { text-align: right; white-space: nowrap; }
-.roads { line-height: 1.6; }
+.roads { font-size: 9.5pt; line-height: 1.45; margin: 1mm 0 2mm; }
 .warn { color: #a00; font-weight: bold; }
 .map { text-align: center; }
 .map svg { border: 1px solid #999; max-width: 100%; height: auto; }
@@ -407,8 +409,60 @@ td.n { text-align: right; white-space: nowrap; }
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-def _svg(plan: RoutePlan, *, width: int = 640, height: int = 420, max_points: int = 4000) -> str:
-    """A small inline SVG map of the route from the projected coordinates (north up)."""
+#: A sheet's map draws the local streets within this many metres of the route (all main roads in view).
+BASEMAP_NEAR_M = 200.0
+#: ... and writes the names of this many streets, the longest in view first.
+BASEMAP_LABELS = 8
+
+
+def _basemap(streets: Any, lo: np.ndarray, hi: np.ndarray, route: np.ndarray,
+             tr: Any) -> list[str]:
+    """The SVG of the streets under a sheet's map: grey lines (main roads wider), the names of the
+    longest named streets in view along them. ``streets``: :func:`sheet_streets`."""
+    geoms, names, main = streets
+    box = shapely.box(lo[0], lo[1], hi[0], hi[1])
+    near = shapely.buffer(shapely.linestrings(route), BASEMAP_NEAR_M) if len(route) >= 2 else box
+    idx = shapely.STRtree(geoms).query(box, predicate="intersects")
+    keep = idx[main[idx] | shapely.intersects(geoms[idx], near)]
+    out: list[str] = []
+    length: dict[str, tuple[float, int]] = {}
+    for i in sorted(keep.tolist(), key=lambda j: (bool(main[j]), j)):  # main roads drawn over the rest
+        c = tr(shapely.get_coordinates(geoms[i]))
+        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in c.tolist())
+        width, color = ("3", "#b8b8b8") if main[i] else ("1.2", "#d4d4d4")
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="{width}"/>')
+        if names[i]:
+            seen = length.get(names[i], (0.0, i))
+            glen = float(shapely.length(geoms[i]))
+            length[names[i]] = (seen[0] + glen, i if glen > float(shapely.length(geoms[seen[1]])) else seen[1])
+    for name, (_, i) in sorted(length.items(), key=lambda kv: (-kv[1][0], kv[0]))[:BASEMAP_LABELS]:
+        mid = shapely.line_interpolate_point(geoms[i], 0.5, normalized=True)
+        x, y = tr(np.array([[shapely.get_x(mid), shapely.get_y(mid)]]))[0]
+        out.append(f'<text x="{x:.1f}" y="{y - 3:.1f}" font-size="10" fill="#555" text-anchor="middle" '
+                   f'stroke="#fafafa" stroke-width="3" paint-order="stroke">{html.escape(name)}</text>')
+    return out
+
+
+def sheet_streets(G: Any) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+    """The streets a sheet's map is drawn on, from the road graph the plans were made on (each
+    street once, not once per direction): their lines, names and whether each is a main road."""
+    seen: dict[Any, tuple[Any, str | None, bool]] = {}
+    for u, v, d in G.edges(data=True):
+        key = d.get("edge_id", (u, v))
+        if key in seen or d.get("geometry") is None:
+            continue
+        name = d.get("name")
+        seen[key] = (d["geometry"], name if isinstance(name, str) and name.strip() else None,
+                     d.get("road_class") == "main")
+    rows = list(seen.values())
+    return (np.array([r[0] for r in rows], dtype=object), [r[1] for r in rows],
+            np.array([r[2] for r in rows], dtype=bool))
+
+
+def _svg(plan: RoutePlan, *, width: int = 640, height: int = 380, max_points: int = 4000,
+         streets: Any = None) -> str:
+    """A small inline SVG map of the route from the projected coordinates (north up), on the
+    streets around it when ``streets`` (:func:`sheet_streets`) are given."""
     xy = np.asarray(plan.coords, dtype=float)
     pts = [xy, np.array([plan.base_xy]), np.array([[s.x, s.y] for s in plan.stops]).reshape(-1, 2)]
     allp = np.vstack([p for p in pts if len(p)])
@@ -430,6 +484,9 @@ def _svg(plan: RoutePlan, *, width: int = 640, height: int = 420, max_points: in
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
               f'viewBox="0 0 {width} {height}" role="img" aria-label="路线示意图">'),
              f'<rect width="{width}" height="{height}" fill="#fafafa"/>']
+    if streets is not None:
+        margin = np.array([pad, pad]) / k
+        parts += _basemap(streets, lo - margin, hi + margin, xy, tr)
     if len(line) >= 2:
         parts.append(f'<polyline points="{pl}" fill="none" stroke="#c0392b" stroke-width="2" '
                      f'stroke-linejoin="round" stroke-opacity="0.75"/>')
@@ -467,21 +524,40 @@ def _lineup_text(p: RoutePlan) -> str:
     return text + f"（{p.lineup}）"
 
 
+def _stop_rows(p: RoutePlan) -> list[dict[str, str]]:
+    """The stops table of a sheet: every stop of the first lap; the laps after it (a walked-out area
+    walked again the same way round) in one row each, their stops in the same order."""
+    first = [st for st in p.stops if "圈）" not in st.label]
+    rows = [{"seq": str(st.seq), "label": st.label, "road": st.road or "", "arrive": _hm(p, st.arrive_s),
+             "depart": _hm(p, st.depart_s), "minutes": f"{st.duration_min:.0f}"} for st in first]
+    laps: dict[int, list[Stop]] = {}
+    for st in p.stops[len(first):]:
+        m = re.search(r"（第(\d+)圈）$", st.label)
+        laps.setdefault(int(m.group(1)) if m else 0, []).append(st)
+    for lap, stops in sorted(laps.items()):
+        rows.append({"seq": f"{stops[0].seq}–{stops[-1].seq}", "label": f"第 {lap} 圈：按上表顺序再巡 {len(stops)} 个点",
+                     "road": "", "arrive": _hm(p, stops[0].arrive_s), "depart": _hm(p, stops[-1].depart_s),
+                     "minutes": f"{sum(st.duration_min for st in stops):.0f}"})
+    return rows
+
+
 def _warnings(p: RoutePlan) -> list[str]:
     """What a plan's sheet and files must tell beside the route: main roads it leaves out, a
     neighborhood walked out before the loop's minutes were up, a loop walked more than once."""
     out = [str(w) for w in p.extra.get("warnings", ())]
     laps = int(p.extra.get("laps", 1) or 1)
     if laps > 1:
-        out.append(f"片区内的巡逻点已走遍，按同一路线巡逻 {laps} 圈以上，直至用满时间")
+        out.append(f"片区内的停留点一圈已全部走到，按同一路线共巡 {laps} 圈以上，直至用满时间")
     if p.extra.get("walked_out"):
         out.append(f"片区已巡完：路线只用了 {p.extra.get('fill', 0):.0%} 的巡逻时间；可扩大片区或缩短巡逻时长")
     return out
 
 
-def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务单") -> str:
-    """Printable zh-CN patrol sheets, one A4 page per unit: unit, line-up, shift, the ordered street
-    names, stops with times, totals, dosage and an inline SVG map (self-contained HTML)."""
+def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务单", streets: Any = None) -> str:
+    """Printable zh-CN patrol sheets, one or two A4 pages per unit: unit, line-up, shift, the route
+    as legs, stops with times (laps after the first in one line), totals, dosage and an inline SVG
+    map, on the streets around the route when ``streets`` (:func:`sheet_streets`) are given
+    (self-contained HTML)."""
     sheets = []
     for p in plans:
         coverage = ""
@@ -500,12 +576,11 @@ def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务
             "minutes": f"{p.duration_min:.0f}", "shift_min": f"{p.shift_min:.0f}" if math.isfinite(p.shift_min) else "",
             "coverage": coverage, "coverage_head": "覆盖巡逻" if p.unit_kind == "brigade_vehicle" else "路线轮换",
             "roads": route_legs(p), "warnings": _warnings(p),
-            "stops": [{"seq": s.seq, "label": s.label, "road": s.road or "", "arrive": _hm(p, s.arrive_s),
-                       "depart": _hm(p, s.depart_s), "minutes": f"{s.duration_min:.0f}"} for s in p.stops],
+            "stops": _stop_rows(p),
             # stops and passes apart: a hotspot only driven past shows 0 stops and its minutes passing
             "dosage": [{"label": d.label, "visits": d.visits, "stop": f"{d.stop_min:.0f}", "passing": f"{d.pass_min:.0f}",
                         "share_planned": f"{d.share_planned:.0%}", "share_risk": f"{d.share_risk:.0%}"} for d in p.dosage],
-            "svg": _svg(p),
+            "svg": _svg(p, streets=streets),
         })
     return _ENV.from_string(_SHEET).render(title=title, sheets=sheets)
 
@@ -537,9 +612,11 @@ _FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpx": "gpx", ".kml": "k
             ".htm": "html", ".csv": "csv"}
 
 
-def write_routes(plans: Sequence[RoutePlan], path: str | Path, *, fmt: str | None = None) -> Path:
+def write_routes(plans: Sequence[RoutePlan], path: str | Path, *, fmt: str | None = None,
+                 streets: Any = None) -> Path:
     """Write the plans to ``path`` in the format of its suffix (``.geojson``/``.json``, ``.gpx``,
     ``.kml``, ``.html``, ``.csv`` = dosage table) or ``fmt``. UTF-8 (the CSV with a BOM for Excel).
+    ``streets`` (:func:`sheet_streets`): the sheets' maps are drawn on them.
 
     Raises
     ------
@@ -558,7 +635,7 @@ def write_routes(plans: Sequence[RoutePlan], path: str | Path, *, fmt: str | Non
     elif fmt == "kml":
         text, enc = routes_kml(plans), "utf-8"
     elif fmt == "html":
-        text, enc = patrol_sheets_html(plans), "utf-8"
+        text, enc = patrol_sheets_html(plans, streets=streets), "utf-8"
     else:
         text, enc = dosage_csv(plans), "utf-8-sig"
     atomic_write_text(path, text, encoding=enc)

@@ -54,7 +54,7 @@ def routes_job(
     :func:`routing.patrol.parallel.shift_pieces`), the road graph and the incidents shipped to each
     worker once; the plans are the same, in the same order, as planned in this process.
     """
-    from routing.export import write_routes
+    from routing.export import sheet_streets, write_routes
     from routing.graph import graph_from_workspace
     from routing.patrol import PLANNED_UNIT_KINDS, plan_shift, shift_window
     from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
@@ -110,9 +110,10 @@ def routes_job(
         plans = join_pieces(units, results)
     report("plan", 1.0)
     written: list[Path] = []
+    streets = sheet_streets(G) if not out.suffix or out.suffix.lower() == ".html" else None  # the sheets' maps
     if out.suffix:
         out.parent.mkdir(parents=True, exist_ok=True)
-        written.append(write_routes(plans, out))
+        written.append(write_routes(plans, out, streets=streets))
     else:
         out.mkdir(parents=True, exist_ok=True)
         tag = f"{ws.path.stem}-{date.isoformat()}-{shift.replace(':', '').replace('-', '_')}"
@@ -120,7 +121,7 @@ def routes_job(
             tag += f"-{station_id}"
         names = {".geojson": "routes", ".gpx": "routes", ".kml": "routes", ".html": "patrol-sheets", ".csv": "dosage"}
         for suffix in ROUTE_FORMATS:
-            written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}"))
+            written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}", streets=streets))
             report("write", len(written) / len(ROUTE_FORMATS))
     return plans, written
 

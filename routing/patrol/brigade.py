@@ -141,7 +141,7 @@ def plan_brigade_shift(
     units: Mapping[Hashable, Sequence[Any]] | None = None,
     stop_min: float | tuple[float, float] = DEFAULT_STOP_MIN,
     revisit_min: float = DEFAULT_REVISIT_MIN,
-    top_hotspots: int = 3,
+    top_hotspots: int = 6,
     hot_arcs: int = 24,
     seed: int = 0,
     tables: tuple[ArcTable, ArcTable] | None = None,
@@ -250,7 +250,7 @@ def brigade_work(
     units: Mapping[Hashable, Sequence[Any]] | None = None,
     stop_min: float | tuple[float, float] = DEFAULT_STOP_MIN,
     revisit_min: float = DEFAULT_REVISIT_MIN,
-    top_hotspots: int = 3,
+    top_hotspots: int = 6,
     tab: ArcTable | None = None,
 ) -> tuple[list[BeatWork], np.ndarray | None]:
     """What :func:`plan_brigade_shift` decides for all beats at once, before planning each:
@@ -334,7 +334,7 @@ def plan_beat(
     risk_arr: np.ndarray | None = None,
     stop_min: float | tuple[float, float] = DEFAULT_STOP_MIN,
     revisit_min: float = DEFAULT_REVISIT_MIN,
-    top_hotspots: int = 3,
+    top_hotspots: int = 6,
     hot_arcs: int = 24,
     seed: int = 0,
     tab: ArcTable | None = None,
