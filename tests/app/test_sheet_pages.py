@@ -9,7 +9,6 @@ import re
 import shutil
 from pathlib import Path
 
-
 from app.services.routes import routes_job
 from app.storage.workspace import Workspace
 from routing.export import patrol_sheets_html, sheet_streets
