@@ -20,6 +20,7 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from geo.atomic import atomic_write_text
+from geo.atomic import atomic_write_bytes, atomic_write_text
 from geo.errors import CRSError, InputError
 from geo.jsonsafe import to_jsonable
 from routing.patrol import UNIT_KIND_ZH, RoutePlan, Stop
@@ -44,6 +45,7 @@ __all__ = [
     "route_legs",
     "routes_geojson",
     "sheet_streets",
+    "units_zip",
     "routes_gpx",
     "routes_kml",
     "write_routes",
@@ -608,14 +610,39 @@ def dosage_csv(plans: Sequence[RoutePlan]) -> str:
 # --------------------------------------------------------------------------------------------
 # files
 # --------------------------------------------------------------------------------------------
-_FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpx": "gpx", ".kml": "kml", ".html": "html",
+_FORMATS = {".zip": "zip", ".geojson": "geojson", ".json": "geojson", ".gpx": "gpx", ".kml": "kml", ".html": "html",
             ".htm": "html", ".csv": "csv"}
+
+
+def units_zip(plans: Sequence[RoutePlan], *, streets: Any = None) -> bytes:
+    """One folder per unit in a zip, for the unit's own phone or GPS device: its GPX track and
+    waypoints, its KML and its printable sheet (``U0003-特巡警大队巡逻车03/U0003.gpx`` ...). A volunteer
+    team patrolling in two parts of the shift has both in its files. The same plans give the same
+    bytes (entries dated with the shift's start, in unit order)."""
+    by_unit: dict[str, list[RoutePlan]] = {}
+    for p in plans:
+        by_unit.setdefault(str(p.unit_id), []).append(p)
+    first = next((p.shift_start for p in plans if p.shift_start is not None), None)
+    stamp = (first.year, first.month, first.day, first.hour, first.minute, 0) if first is not None and \
+        first.year >= 1980 else (1980, 1, 1, 0, 0, 0)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for uid, mine in by_unit.items():
+            folder = re.sub(r'[\\/:*?"<>|\s]+', "_", f"{uid}-{mine[0].name}")
+            for suffix, text in ((".gpx", routes_gpx(mine)), (".kml", routes_kml(mine, name=f"{mine[0].name} 巡逻路线")),
+                                 (".html", patrol_sheets_html(mine, streets=streets))):
+                info = zipfile.ZipInfo(f"{folder}/{uid}{suffix}", date_time=stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, text.encode("utf-8"))
+    return buf.getvalue()
 
 
 def write_routes(plans: Sequence[RoutePlan], path: str | Path, *, fmt: str | None = None,
                  streets: Any = None) -> Path:
     """Write the plans to ``path`` in the format of its suffix (``.geojson``/``.json``, ``.gpx``,
-    ``.kml``, ``.html``, ``.csv`` = dosage table) or ``fmt``. UTF-8 (the CSV with a BOM for Excel).
+    ``.kml``, ``.html``, ``.csv`` = dosage table, ``.zip`` = every unit's own GPX, KML and sheet:
+    :func:`units_zip`) or ``fmt``. UTF-8 (the CSV with a BOM for Excel).
     ``streets`` (:func:`sheet_streets`): the sheets' maps are drawn on them.
 
     Raises
@@ -627,7 +654,11 @@ def write_routes(plans: Sequence[RoutePlan], path: str | Path, *, fmt: str | Non
     fmt = fmt or _FORMATS.get(path.suffix.lower())
     if fmt not in set(_FORMATS.values()):
         raise InputError(f"cannot tell the route file format from '{path.name}'; use a .geojson, .gpx, .kml, "
-                         f".html or .csv (dosage table) file name", code="routes.out_file", name=path.name)
+                         f".html, .csv (dosage table) or .zip (per unit) file name", code="routes.out_file",
+                         name=path.name)
+    if fmt == "zip":
+        atomic_write_bytes(path, units_zip(plans, streets=streets))
+        return path
     if fmt == "geojson":
         text, enc = json.dumps(routes_geojson(plans), ensure_ascii=False), "utf-8"
     elif fmt == "gpx":

@@ -124,8 +124,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     # -- patrol routes and shifts (routing.patrol, routing.postman, routing.export) -------------------
     "error.routes.out_file": {
-        "zh-CN": "无法从“{name}”判断路线文件格式；请使用 .geojson、.gpx、.kml、.html 或 .csv 文件名",
-        "en": "cannot tell the route file format from '{name}'; use a .geojson, .gpx, .kml, .html or .csv file name",
+        "zh-CN": "无法从“{name}”判断路线文件格式；请使用 .geojson、.gpx、.kml、.html、.csv 或 .zip（按巡逻单元分开）文件名",
+        "en": "cannot tell the route file format from '{name}'; use a .geojson, .gpx, .kml, .html, .csv or .zip "
+              "(per unit) file name",
     },
     "error.routes.shift_clock": {
         "zh-CN": "班次“{value}”无效：小时为 00–24，分钟为 00–59",

@@ -21,7 +21,7 @@ from geo.progress import Progress, no_progress
 __all__ = ["ROUTE_FORMATS", "plan_summary", "routes_job", "workspace_beats"]
 
 #: The files a plan is written as (a folder gets all of them).
-ROUTE_FORMATS = (".geojson", ".gpx", ".kml", ".html", ".csv")
+ROUTE_FORMATS = (".geojson", ".gpx", ".kml", ".html", ".csv", ".zip")
 
 
 def routes_job(
@@ -45,7 +45,8 @@ def routes_job(
     defaults to today in the workspace's time zone; ``kinds`` by
     :func:`app.services.params.route_kinds` (a station never plans the brigade's vehicles). ``out``
     is a file (its suffix picks the format: .geojson, .gpx, .kml, .html patrol sheets, .csv dosage
-    table) or a folder, which gets all five, named with the workspace, date and shift. Beats come
+    table, .zip every unit's own GPX, KML and sheet) or a folder, which gets all six, named with the
+    workspace, date and shift. Beats come
     from the workspace's ``edge_owners`` layer and the grid teams' areas from ``grid_team_areas``
     when ``patrolnet split`` has run (else both are made afresh for the plan).
 
@@ -110,7 +111,7 @@ def routes_job(
         plans = join_pieces(units, results)
     report("plan", 1.0)
     written: list[Path] = []
-    streets = sheet_streets(G) if not out.suffix or out.suffix.lower() == ".html" else None  # the sheets' maps
+    streets = sheet_streets(G) if out.suffix.lower() in ("", ".html", ".zip") else None  # the sheets' maps
     if out.suffix:
         out.parent.mkdir(parents=True, exist_ok=True)
         written.append(write_routes(plans, out, streets=streets))
@@ -119,7 +120,8 @@ def routes_job(
         tag = f"{ws.path.stem}-{date.isoformat()}-{shift.replace(':', '').replace('-', '_')}"
         if station_id is not None:
             tag += f"-{station_id}"
-        names = {".geojson": "routes", ".gpx": "routes", ".kml": "routes", ".html": "patrol-sheets", ".csv": "dosage"}
+        names = {".geojson": "routes", ".gpx": "routes", ".kml": "routes", ".html": "patrol-sheets", ".csv": "dosage",
+                 ".zip": "units"}
         for suffix in ROUTE_FORMATS:
             written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}", streets=streets))
             report("write", len(written) / len(ROUTE_FORMATS))

@@ -68,6 +68,7 @@ JOB_ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 #: Download media types by file suffix.
 MEDIA_TYPES: dict[str, str] = {
     ".gpx": "application/gpx+xml",
+    ".zip": "application/zip",
     ".kml": "application/vnd.google-earth.kml+xml",
     ".geojson": "application/geo+json",
     ".csv": "text/csv; charset=utf-8",

@@ -181,7 +181,7 @@ def test_routes_for_a_shift_on_the_demo(demo_workspace, tmp_path):
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in out.iterdir())
     assert files == sorted(f"yushui-2026-11-02-2000_2400-{n}" for n in (
-        "routes.geojson", "routes.gpx", "routes.kml", "patrol-sheets.html", "dosage.csv"))
+        "routes.geojson", "routes.gpx", "routes.kml", "patrol-sheets.html", "dosage.csv", "units.zip"))
     routes = json.loads((out / files[files.index("yushui-2026-11-02-2000_2400-routes.geojson")]).read_text(encoding="utf-8"))
     lines = [f for f in routes["features"] if f["geometry"]["type"] == "LineString"]
     assert len(lines) == 12

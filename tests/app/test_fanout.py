@@ -79,7 +79,7 @@ def test_local_cluster_plans_the_shift_exactly_as_one_process(ws_path: Path, clu
     assert len(serial) == 59 and [p.unit_kind for p in serial].count("brigade_vehicle") == 12
     assert _essence(fanned) == _essence(serial)
     assert plan_summary(fanned, day=DAY, shift=SHIFT) == plan_summary(serial, day=DAY, shift=SHIFT)
-    assert _files(fanned_files) == _files(serial_files) and len(serial_files) == 5
+    assert _files(fanned_files) == _files(serial_files) and len(serial_files) == 6
 
 
 def test_forked_processes_plan_the_shift_exactly_as_one_process(ws_path: Path, tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_forked_processes_plan_the_shift_exactly_as_one_process(ws_path: Path, t
         with pytest.raises(InfeasibleError) as there:
             fan.map(failing_piece, [{"n": 1}, {"n": 2}])
     assert _essence(forked) == _essence(serial) and len(serial) == 59
-    assert _files(forked_files) == _files(serial_files) and len(serial_files) == 5
+    assert _files(forked_files) == _files(serial_files) and len(serial_files) == 6
     assert there.value.code == "routes.beat_too_long" and there.value.fmt["beat"] == "1"
     assert parse_fanout("fork:2") == ("fork", 2)
 

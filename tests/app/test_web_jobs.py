@@ -62,11 +62,11 @@ def test_routes_job_lifecycle(demo_client: Any, demo_workspace: Workspace) -> No
     names = {f["name"]: f for f in done["files"]}
     stem = demo_workspace.path.stem
     assert set(names) == {f"{stem}-{DAY}-2000_2400-{n}" for n in (
-        "routes.geojson", "routes.gpx", "routes.kml", "patrol-sheets.html", "dosage.csv")}
+        "routes.geojson", "routes.gpx", "routes.kml", "patrol-sheets.html", "dosage.csv", "units.zip")}
     assert result["gpx"] in names and result["routes_geojson"] in names
     expected = {".gpx": "application/gpx+xml", ".kml": "application/vnd.google-earth.kml+xml",
                 ".geojson": "application/geo+json", ".csv": "text/csv; charset=utf-8",
-                ".html": "text/html; charset=utf-8"}
+                ".html": "text/html; charset=utf-8", ".zip": "application/zip"}
     for name, f in names.items():
         suffix = Path(name).suffix
         assert f["media_type"] == expected[suffix]

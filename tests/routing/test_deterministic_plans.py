@@ -108,7 +108,7 @@ def test_the_same_shift_planned_twice_gives_the_same_files_byte_for_byte(sf_work
     b = _routes(sf_workspace, tmp_path / "b", hash_seed="4242", load=True)
     print(f"\nMission shift planned under load in {time.perf_counter() - t:.1f} s")
     fa, fb = _files(a), _files(b)
-    assert sorted(fa) == sorted(fb) and len(fa) == 5  # GeoJSON, GPX, KML, patrol sheets, dosage CSV
+    assert sorted(fa) == sorted(fb) and len(fa) == 6  # GeoJSON, GPX, KML, patrol sheets, dosage CSV, per-unit zip
     for name in fa:
         assert fa[name] == fb[name], f"{name} differs between two runs on the same inputs"
     assert (tmp_path / "a" / "summary.json").read_bytes() == (tmp_path / "b" / "summary.json").read_bytes()

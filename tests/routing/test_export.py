@@ -24,6 +24,7 @@ from routing.export import (
     routes_geojson,
     routes_gpx,
     routes_kml,
+    units_zip,
     write_routes,
 )
 from routing.patrol import plan_brigade_shift, plan_team_loop, shift_window, walk_graph
@@ -203,3 +204,23 @@ def test_write_routes(plans, tmp_path):
     with pytest.raises(InputError, match=r"\.geojson, \.gpx"):
         write_routes(plans, tmp_path / "routes.docx")
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_every_unit_gets_its_own_files_in_one_zip(plans, tmp_path):
+    """routes.zip: a folder per unit with its own GPX (parses, its track only), KML and sheet; the
+    same plans give the same bytes."""
+    import zipfile
+
+    path = write_routes(plans, tmp_path / "units.zip")
+    assert path.read_bytes() == units_zip(plans)
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        assert len(names) == 3 * len({p.unit_id for p in plans})
+        for p in plans:
+            folder = next(n.split("/")[0] for n in names if n.startswith(f"{p.unit_id}-"))
+            assert {f"{folder}/{p.unit_id}{s}" for s in (".gpx", ".kml", ".html")} <= set(names)
+            gpx = ET.fromstring(zf.read(f"{folder}/{p.unit_id}.gpx"))
+            tracks = gpx.findall("{http://www.topografix.com/GPX/1/1}trk")
+            assert len(tracks) == 1 and p.unit_id in tracks[0].findtext("{http://www.topografix.com/GPX/1/1}name")
+            sheet = zf.read(f"{folder}/{p.unit_id}.html").decode("utf-8")
+            assert sheet.count('class="sheet"') == 1 and f"（{p.unit_id}）" in sheet and "<02>" not in sheet

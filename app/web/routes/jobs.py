@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 _DOWNLOAD = {
     200: {"description": "The file", "content": {t: {} for t in sorted({
         "application/gpx+xml", "application/vnd.google-earth.kml+xml", "application/geo+json",
-        "text/csv; charset=utf-8", "text/html; charset=utf-8"})}},
+        "text/csv; charset=utf-8", "text/html; charset=utf-8", "application/zip"})}},
     404: {"description": "No such job or file"},
 }
 
