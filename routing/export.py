@@ -155,7 +155,7 @@ def route_legs(plan: RoutePlan) -> list[str]:
             legs.append([name, g[1], g[2], g[3]])
     out = []
     for j, (name, metres, first, _) in enumerate(legs):
-        text = f"{name} {metres / 1000:.1f} km"
+        text = f"{name} {metres / 1000:.1f} km" if metres >= 95 else f"{name} {max(10, round(metres, -1)):.0f} m"
         if j:
             turn = _turn(plan.arc_bearings[legs[j - 1][3]][1], plan.arc_bearings[first][0])
             text = f"{turn} {text}"

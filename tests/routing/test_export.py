@@ -67,9 +67,10 @@ def test_route_legs_tell_streets_lengths_and_turns(plans):
     for p in plans:
         legs = route_legs(p)
         assert legs and not any("无名道路" in leg for leg in legs)
-        assert re.fullmatch(r"\S+ \d+\.\d km", legs[0]), legs[0]
-        assert all(re.fullmatch(r"(直行|左转|右转|掉头) \S+ \d+\.\d km", leg) for leg in legs[1:]), legs
-        km = sum(float(leg.split()[-2]) for leg in legs)
+        assert re.fullmatch(r"\S+ (\d+\.\d km|\d+0 m)", legs[0]), legs[0]  # under 100 m in metres, never "0.0 km"
+        assert all(re.fullmatch(r"(直行|左转|右转|掉头) \S+ (\d+\.\d km|\d+0 m)", leg) for leg in legs[1:]), legs
+        assert not any(leg.endswith(" 0.0 km") for leg in legs)
+        km = sum(float(leg.split()[-2]) / (1000 if leg.endswith(" m") else 1) for leg in legs)
         assert km == pytest.approx(p.length_m / 1000, abs=0.05 * len(legs) + 0.01)
         assert len(legs) <= len(road_sequence(p))  # never more pieces than streets
     # on the lattice: going east along a row then north up a column is a left turn
