@@ -158,10 +158,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the workspace has no sub-zones yet; build the sub-zone grid first",
     },
     "error.data.no_units": {
-        "zh-CN": "工作区没有巡逻力量；请先在“数据导入”页导入巡逻力量（units），或用命令 "
-                 "patrolnet units suggest 工作区 --out units.csv 按路网生成一份建议表，修改后再导入",
-        "en": "the workspace has no patrol units; import them (units) on the Data page first, or have some "
-              "suggested from the roads to edit and import: patrolnet units suggest WS --out units.csv",
+        "zh-CN": "工作区没有巡逻力量；请先在“数据导入”页导入巡逻力量（units），或按路网生成一份建议的"
+                 "巡逻力量表（units suggest），修改后再导入",
+        "en": "the workspace has no patrol units; import them (units) on the Data page first, or have a line-up "
+              "suggested from the roads (units suggest) to edit and import",
     },
     "error.units.no_roads": {
         "zh-CN": "工作区的路网里没有可巡逻的道路；请先导入 OpenStreetMap 路网",
@@ -173,8 +173,8 @@ MESSAGES: dict[str, dict[str, str]] = {
               "import a larger extract",
     },
     "error.param.out_units": {
-        "zh-CN": "--out {value}：建议的巡逻力量请写成 .csv 或 .xlsx 文件",
-        "en": "--out {value}: write the suggested units as a .csv or .xlsx file",
+        "zh-CN": "“{value}”：建议的巡逻力量请写成 .csv 或 .xlsx 文件",
+        "en": "'{value}': write the suggested units as a .csv or .xlsx file",
     },
     "error.data.no_roads": {
         "zh-CN": "工作区没有路网；请先导入道路网络（OpenStreetMap 数据）",

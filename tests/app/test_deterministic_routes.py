@@ -42,7 +42,7 @@ def test_the_demo_shift_planned_twice_gives_the_same_files_and_an_unchanged_repl
     _cli(*common, "--out", str(tmp_path / "b"), hash_seed="31337", load=True)
     a = {p.name: p.read_bytes() for p in sorted((tmp_path / "a").iterdir())}
     b = {p.name: p.read_bytes() for p in sorted((tmp_path / "b").iterdir())}
-    assert sorted(a) == sorted(b) and len(a) == 5
+    assert sorted(a) == sorted(b) and len(a) == 6
     for name, data in a.items():
         assert data == b[name], f"{name} differs between two plans of the same shift"
     routes = json.loads(next(v for k, v in a.items() if k.endswith(".geojson")))

@@ -82,7 +82,7 @@ def test_planning_runs_finish_on_damaged_layers(run: str, damaged: Path, tmp_pat
             assert Workspace(ws_path).count("hotspot_subzones") > 1900
         elif run == "routes":
             plans, written = aj.routes_job(ws, shift="20:00-24:00", out=tmp_path / "routes", time_limit_s=0.02)
-            assert len(plans) >= 50 and len(written) == 5
+            assert len(plans) >= 50 and len(written) == 6
         elif run == "camera_gaps":
             gaps, path = aj.camera_gaps_job(ws, out=tmp_path / "gaps.csv")
             assert len(gaps) > 0 and path.is_file()

@@ -236,7 +236,7 @@ def test_routes_page_lists_the_plans_and_approves(ws_path: Path, clients: dict[s
         assert page.get_attribute(row, "data-status") == "draft"
         assert page.inner_text(f"{row} .pn-plan-author") == "t-commander"
         assert page.inner_text(f"{row} .pn-plan-status") == "草稿"
-        assert page.locator(f"{row} .pn-plan-files a").count() == 5
+        assert page.locator(f"{row} .pn-plan-files a").count() == 6
         # the admin may submit and approve: approve it
         assert page.locator(f"{row} .pn-plan-submit").count() == 1
         page.click(f"{row} .pn-plan-approve")

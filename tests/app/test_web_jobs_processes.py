@@ -48,7 +48,7 @@ def test_routes_job_in_a_worker_process(proc_app: Any) -> None:
     job, seen = _follow(c, c.post("/api/v1/jobs/routes", json={"date": DAY, "time_limit_s": 0.02}).json()["href"])
     assert job["status"] == "done", job["error"]
     assert len(job["result"]["units"]) >= 50
-    assert sorted(f["name"].rsplit(".", 1)[1] for f in job["files"]) == ["csv", "geojson", "gpx", "html", "kml"]
+    assert sorted(f["name"].rsplit(".", 1)[1] for f in job["files"]) == ["csv", "geojson", "gpx", "html", "kml", "zip"]
     assert not any(f["name"].startswith(".") for f in job["files"])  # the progress file is private
     assert any(stage == "plan" and 0 < p < 1 for stage, p in seen), seen  # progress came back from the worker
     gpx = c.get(next(f["href"] for f in job["files"] if f["name"].endswith(".gpx")))
