@@ -411,6 +411,12 @@ td.n { text-align: right; white-space: nowrap; }
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
+@lru_cache(maxsize=1)
+def _sheet_template() -> jinja2.Template:
+    """The sheets' template, compiled once."""
+    return _ENV.from_string(_SHEET)
+
+
 #: A sheet's map draws the local streets within this many metres of the route (all main roads in view).
 BASEMAP_NEAR_M = 200.0
 #: ... and writes the names of this many streets, the longest in view first.
@@ -421,22 +427,28 @@ def _basemap(streets: Any, lo: np.ndarray, hi: np.ndarray, route: np.ndarray,
              tr: Any) -> list[str]:
     """The SVG of the streets under a sheet's map: grey lines (main roads wider), the names of the
     longest named streets in view along them. ``streets``: :func:`sheet_streets`."""
-    geoms, names, main = streets
+    geoms, names, main, tree = streets
     box = shapely.box(lo[0], lo[1], hi[0], hi[1])
-    near = shapely.buffer(shapely.linestrings(route), BASEMAP_NEAR_M) if len(route) >= 2 else box
-    idx = shapely.STRtree(geoms).query(box, predicate="intersects")
-    keep = idx[main[idx] | shapely.intersects(geoms[idx], near)]
+    idx = tree.query(box, predicate="intersects")
+    if len(route) >= 2:  # main roads in view, the rest near the route
+        near = tree.query(shapely.linestrings(route), predicate="dwithin", distance=BASEMAP_NEAR_M)
+        idx = idx[main[idx] | np.isin(idx, near)]
+    keep = np.array(sorted(idx.tolist(), key=lambda j: (bool(main[j]), j)), dtype=np.int64)  # main roads on top
     out: list[str] = []
+    if len(keep):
+        xy, which = shapely.get_coordinates(geoms[keep], return_index=True)
+        px = tr(xy).tolist()
+        cuts = np.flatnonzero(np.diff(which)) + 1
+        for j, (a, b) in enumerate(zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(which)].tolist())):
+            pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in px[a:b])
+            width, color = ("3", "#b8b8b8") if main[keep[j]] else ("1.2", "#d4d4d4")
+            out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="{width}"/>')
     length: dict[str, tuple[float, int]] = {}
-    for i in sorted(keep.tolist(), key=lambda j: (bool(main[j]), j)):  # main roads drawn over the rest
-        c = tr(shapely.get_coordinates(geoms[i]))
-        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in c.tolist())
-        width, color = ("3", "#b8b8b8") if main[i] else ("1.2", "#d4d4d4")
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="{width}"/>')
+    lens = shapely.length(geoms[keep]) if len(keep) else np.zeros(0)
+    for i, glen in zip(keep.tolist(), lens.tolist()):
         if names[i]:
-            seen = length.get(names[i], (0.0, i))
-            glen = float(shapely.length(geoms[i]))
-            length[names[i]] = (seen[0] + glen, i if glen > float(shapely.length(geoms[seen[1]])) else seen[1])
+            total, best = length.get(names[i], (0.0, i))
+            length[names[i]] = (total + glen, i if glen >= float(shapely.length(geoms[best])) else best)
     for name, (_, i) in sorted(length.items(), key=lambda kv: (-kv[1][0], kv[0]))[:BASEMAP_LABELS]:
         mid = shapely.line_interpolate_point(geoms[i], 0.5, normalized=True)
         x, y = tr(np.array([[shapely.get_x(mid), shapely.get_y(mid)]]))[0]
@@ -445,9 +457,10 @@ def _basemap(streets: Any, lo: np.ndarray, hi: np.ndarray, route: np.ndarray,
     return out
 
 
-def sheet_streets(G: Any) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+def sheet_streets(G: Any) -> tuple[np.ndarray, list[str | None], np.ndarray, shapely.STRtree]:
     """The streets a sheet's map is drawn on, from the road graph the plans were made on (each
-    street once, not once per direction): their lines, names and whether each is a main road."""
+    street once, not once per direction): their lines, names, whether each is a main road, and
+    their spatial index (built once for all the sheets)."""
     seen: dict[Any, tuple[Any, str | None, bool]] = {}
     for u, v, d in G.edges(data=True):
         key = d.get("edge_id", (u, v))
@@ -457,8 +470,8 @@ def sheet_streets(G: Any) -> tuple[np.ndarray, list[str | None], np.ndarray]:
         seen[key] = (d["geometry"], name if isinstance(name, str) and name.strip() else None,
                      d.get("road_class") == "main")
     rows = list(seen.values())
-    return (np.array([r[0] for r in rows], dtype=object), [r[1] for r in rows],
-            np.array([r[2] for r in rows], dtype=bool))
+    geoms = np.array([r[0] for r in rows], dtype=object)
+    return geoms, [r[1] for r in rows], np.array([r[2] for r in rows], dtype=bool), shapely.STRtree(geoms)
 
 
 def _svg(plan: RoutePlan, *, width: int = 640, height: int = 380, max_points: int = 4000,
@@ -509,6 +522,22 @@ def _svg(plan: RoutePlan, *, width: int = 640, height: int = 380, max_points: in
                  f'<path d="M{width - 14},24 l-5,12 h10 z" fill="#333"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+#: Maps drawn lately, by plan (the shared sheets and each unit's own sheet in the zip draw the same).
+_MAPS: dict[int, tuple[RoutePlan, int, str]] = {}
+
+
+def _map_of(p: RoutePlan, streets: Any) -> str:
+    """:func:`_svg` of ``p`` on ``streets``, drawn once for the sheets of all files of one plan."""
+    got = _MAPS.get(id(p))
+    if got is not None and got[0] is p and got[1] == id(streets):
+        return got[2]
+    svg = _svg(p, streets=streets)
+    if len(_MAPS) >= 1024:
+        _MAPS.clear()
+    _MAPS[id(p)] = (p, id(streets), svg)  # the plan kept: its id is not reused while it is here
+    return svg
 
 
 def _shift_text(p: RoutePlan) -> str:
@@ -582,9 +611,9 @@ def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务
             # stops and passes apart: a hotspot only driven past shows 0 stops and its minutes passing
             "dosage": [{"label": d.label, "visits": d.visits, "stop": f"{d.stop_min:.0f}", "passing": f"{d.pass_min:.0f}",
                         "share_planned": f"{d.share_planned:.0%}", "share_risk": f"{d.share_risk:.0%}"} for d in p.dosage],
-            "svg": _svg(p, streets=streets),
+            "svg": _map_of(p, streets),
         })
-    return _ENV.from_string(_SHEET).render(title=title, sheets=sheets)
+    return _sheet_template().render(title=title, sheets=sheets)
 
 
 # --------------------------------------------------------------------------------------------

@@ -239,8 +239,10 @@ def team_loops(
     transit[~np.isfinite(transit)] = 2 * budget_s + 1
     transit = transit.astype(np.int64)
     np.fill_diagonal(transit, 0)
+    # once every place worth a stop is in the loop, the streets walked past are not worth more search
+    stop_worth = float(sum(prize_arr[i] for i, k in enumerate(keep) if i and pts[int(k)] not in walk_by))
     pool = solve_orienteering(transit, prize_arr, budget_s, shakes=search_budget(time_limit_s, solution_limit),
-                              seed=seed, keep=max(8, 4 * n_alternatives))
+                              seed=seed, keep=max(8, 4 * n_alternatives), enough=stop_worth if walk_by else None)
     floor = (1 - tolerance) * pool[0].prize
     loops = [make(lp.order) for lp in _most_different(pool, pool[0], floor, n_alternatives)]
     local_of = {pts[int(k)]: i for i, k in enumerate(keep)}

@@ -124,7 +124,7 @@ def _shorten(T: np.ndarray, seq: list[int]) -> list[int]:
 
 def solve_orienteering(
     transit: np.ndarray, prize: np.ndarray, budget: int, *, shakes: int = 60, seed: int = 0,
-    forbidden: Iterable[int] = (), keep: int = 8,
+    forbidden: Iterable[int] = (), keep: int = 8, enough: float | None = None,
 ) -> list[OrienteeringLoop]:
     """The best loops found from place 0 within ``budget`` (best first, each a different set of places).
 
@@ -145,6 +145,8 @@ def solve_orienteering(
         Places that may not be visited.
     keep
         How many of the best different loops to return.
+    enough
+        Stop shaking once a loop collects this much (default: every allowed place's prize).
     """
     T = np.asarray(transit, dtype=np.int64)
     n = len(T)
@@ -179,10 +181,10 @@ def solve_orienteering(
     cur_seq, cur = seq, best
     start, size = 1, 1
     stale = 0
-    total = float(p[allowed].sum())
+    total = float(p[allowed].sum()) if enough is None else min(float(enough), float(p[allowed].sum()))
     for _ in range(int(shakes)):
         m = len(cur_seq) - 2
-        if m == 0 or best[0] >= total:  # nothing to shake, or every place already in the loop
+        if m == 0 or best[0] >= total - 1e-9:  # nothing to shake, or enough (every place) already in the loop
             break
         start = (start - 1) % m + 1
         size = min(size, m)
