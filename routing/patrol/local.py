@@ -35,6 +35,8 @@ from routing.patrol.results import RoutePlan
 
 __all__ = ["CAR_PATROL_KPH", "LOCAL_KINDS", "VOLUNTEER_HOURS", "LocalKind", "local_windows", "plan_local_units"]
 
+#: About how many of its area's nodes a loop may walk past (no stop) to fill its minutes.
+PASSING = 12
 #: A station's patrol car on local streets, km/h.
 CAR_PATROL_KPH = 25.0
 #: When volunteer teams patrol, per weekday (Monday 0): evenings after work, and weekend mornings.
@@ -220,7 +222,7 @@ def plan_local_units(
         # streets to walk past once the incidents' places are in the loop: the area's nodes, spread,
         # each worth a hundredth of the least such place, so the loop fills its minutes (no stop there)
         low = 0.01 * min(prizes.values()) if prizes else 1.0
-        passing = [n for n in cand[:: max(1, len(cand) // 40)] if n not in prizes]
+        passing = [n for n in cand[:: max(1, len(cand) // PASSING)] if n not in prizes]
         prizes.update(dict.fromkeys(passing, low))
         for w_start, w_end in windows:
             minutes = (w_end - w_start).total_seconds() / 60
