@@ -26,9 +26,9 @@ import shapely
 from routing.patrol import plan_team_loop, team_loops, walk_graph
 from routing.patrol.loops import search_budget
 from routing.patrol.orienteering import solve_orienteering
+from tests.routing._mission import mission_with_robberies
 
 ROOT = Path(__file__).parents[2]
-DATA = ROOT / "tests" / "data"
 DAY = "2020-01-10"  # the robberies are of 2019: a year of history before the shift
 SHIFT = "19:00-23:00"
 #: A busy loop for one core, beside a plan (it ends by itself after 10 minutes should the test die).
@@ -43,21 +43,7 @@ def sf_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Mission extract with its robberies: those on local streets are neighborhood incidents
     (the grid teams' prizes), those on main roads street incidents; 6 grid teams of one station
     (4 on foot, 2 on e-bikes)."""
-    from app.services.imports import import_table
-    from app.services.workspace import init_workspace
-    from routing.graph import graph_from_workspace
-
-    tmp = tmp_path_factory.mktemp("sf")
-    ws, _ = init_workspace(tmp / "sf.gpkg", osm=DATA / "osm" / "san_francisco_mission.osm.bz2",
-                           timezone="America/Los_Angeles")
-    src = tmp / "san_francisco_robbery_2019.csv"
-    shutil.copy(DATA / "incidents" / "san_francisco_robbery_2019.csv", src)
-    ws, _, _ = import_table(ws, "incidents", src, tolerance_m=0)
-    G = graph_from_workspace(ws)
-    main = {d["edge_id"] for _, _, d in G.edges(data=True) if d["road_class"] == "main"}
-    inc = ws.read("incidents")
-    on_main = inc["edge_id"].astype("Int64").isin(list(main)).to_numpy(dtype=bool, na_value=False)
-    inc["place_kind"] = np.where(on_main, "street", "neighborhood")
+    ws, inc, _ = mission_with_robberies(tmp_path_factory.mktemp("sf"))
     x0, y0, x1, y1 = ws.read("road_edges").total_bounds
     xy = [(x0 + a * (x1 - x0), y0 + b * (y1 - y0)) for a, b, _ in TEAMS]
     n_t = len(TEAMS)

@@ -6,7 +6,6 @@ and the grid teams' loops filling their minutes; on the real Mission extract (Sa
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -17,9 +16,8 @@ from routing.graph import graph_from_workspace
 from routing.patrol import plan_shift, shift_window
 from routing.patrol.local import VOLUNTEER_HOURS, local_windows
 from routing.patrol.loops import FILL_SHARE
+from tests.routing._mission import mission_with_robberies
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-TZ = "America/Los_Angeles"
 
 
 @pytest.fixture(scope="module")
@@ -27,21 +25,7 @@ def mission(tmp_path_factory: pytest.TempPathFactory):
     """The Mission extract, its robberies (on main roads: street incidents; else neighborhood ones)
     and one unit of each kind around a post: in the middle of the extract, the Skynet guard's on the
     main road where street robberies were most."""
-    import shutil
-
-    from app.services.imports import import_table
-    from app.services.workspace import init_workspace
-
-    tmp = tmp_path_factory.mktemp("mission_units")
-    ws, _ = init_workspace(tmp / "sf.gpkg", osm=DATA / "osm" / "san_francisco_mission.osm.bz2", timezone=TZ)
-    src = tmp / "san_francisco_robbery_2019.csv"
-    shutil.copy(DATA / "incidents" / "san_francisco_robbery_2019.csv", src)
-    ws, _, _ = import_table(ws, "incidents", src, tolerance_m=0)
-    G = graph_from_workspace(ws)
-    main = {d["edge_id"] for _, _, d in G.edges(data=True) if d["road_class"] == "main"}
-    inc = ws.read("incidents")
-    on_main = inc["edge_id"].astype("Int64").isin(list(main)).to_numpy(dtype=bool, na_value=False)
-    inc["place_kind"] = np.where(on_main, "street", "neighborhood")
+    ws, inc, on_main = mission_with_robberies(tmp_path_factory.mktemp("mission_units"))
     x0, y0, x1, y1 = ws.read("road_edges").total_bounds
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     # the guard's post on the main road where most street robberies happened within 400 m
