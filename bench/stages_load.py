@@ -72,6 +72,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.stages import Context, stage
+from bench.stages_web import stop
 
 QUICK = os.environ.get("PATROLNET_BENCH_LOAD_QUICK", "") not in ("", "0")
 USERS = int(os.environ.get("PATROLNET_BENCH_LOAD_USERS", "10" if QUICK else "50"))
@@ -134,15 +135,6 @@ def serve(workspace: Path | str, port: int, log: Path, workers: int = 1,
         time.sleep(0.2)
     proc.kill()
     raise RuntimeError("patrolnet serve did not answer /healthz within 120 s")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _tree(pid: int) -> list[int]:
@@ -625,7 +617,7 @@ def run(workspace: Path | str, *, users: int = USERS, seconds: float = SECONDS, 
         after = _proc_status(proc.pid)
         alive = proc.poll() is None
     finally:
-        _stop(proc)
+        stop(proc, wait_s=15.0)
     rec: Recorder = out["rec"]
     server_log = log.read_text(errors="replace") if log.exists() else ""
     tracebacks = server_log.count("Traceback (most recent call last)")

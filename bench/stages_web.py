@@ -148,13 +148,14 @@ def run(workspace: Path, *, clients: int = CLIENTS, seconds: float = SECONDS) ->
         stop(proc)
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a served app (SIGTERM, then SIGKILL after 10 s)."""
+def stop(proc: subprocess.Popen[bytes], wait_s: float = 10.0) -> None:
+    """Stop a served app (SIGTERM, then SIGKILL after ``wait_s`` seconds) and reap it."""
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=wait_s)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
 
 
 def _prepared_copy(src: Path, dst: Path) -> Path:
