@@ -19,12 +19,11 @@ import io
 import json
 import math
 import re
-import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import jinja2
 import numpy as np
@@ -44,6 +43,7 @@ __all__ = [
     "road_sequence",
     "route_legs",
     "routes_geojson",
+    "SheetStreets",
     "sheet_streets",
     "units_zip",
     "routes_gpx",
@@ -51,6 +51,7 @@ __all__ = [
     "write_routes",
 ]
 
+T = TypeVar("T")
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 KML_NS = "http://www.opengis.net/kml/2.2"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -163,6 +164,30 @@ def route_legs(plan: RoutePlan) -> list[str]:
     return out
 
 
+#: What was made lately from a plan (its legs, track points, map ...), by what and the plan's id: the
+#: shared files and each unit's own files in the zip are written from the same plans one after the
+#: other. The plan is kept with it, so its id is not reused while it is here; plans are frozen.
+_MADE: dict[tuple[str, int], tuple[RoutePlan, Any, Any]] = {}
+_MADE_MAX = 8192
+
+
+def _made(what: str, p: RoutePlan, make: Callable[[], T], *, key: Any = None) -> T:
+    """``make()`` once per plan (and ``key``) for the files written one after the other."""
+    got = _MADE.get((what, id(p)))
+    if got is not None and got[0] is p and got[1] == key:
+        return got[2]
+    value = make()
+    if len(_MADE) >= _MADE_MAX:
+        _MADE.clear()
+    _MADE[(what, id(p))] = (p, key, value)
+    return value
+
+
+def _legs(p: RoutePlan) -> list[str]:
+    """:func:`route_legs`, told once per plan for all its files."""
+    return _made("legs", p, lambda: route_legs(p))
+
+
 def _stop_dicts(plan: RoutePlan, lonlat: np.ndarray | None = None) -> list[dict[str, Any]]:
     if lonlat is None:
         lonlat = _lonlat(plan, np.array([[s.x, s.y] for s in plan.stops]).reshape(-1, 2))
@@ -207,7 +232,7 @@ def routes_geojson(plans: Sequence[RoutePlan], *, stop_points: bool = True) -> d
             "coverage_length_m": _num(p.coverage_length_m), "coverage_lower_bound_m": _num(p.coverage_lower_bound_m),
             "coverage_gap": _num(p.coverage_gap, 4),
             "alternative": p.alternative, "alternatives": p.alternatives, "prize": _num(p.prize, 3),
-            "roads": road_sequence(p), "legs": route_legs(p), "stops": stops, "warnings": _warnings(p),
+            "roads": road_sequence(p), "legs": _legs(p), "stops": stops, "warnings": _warnings(p),
             "left_out": list(p.extra.get("left_out", ())),
             "dosage": [{"hotspot": d.hotspot, "label": d.label, "planned_min": d.planned_min,
                         "share_planned": round(d.share_planned, 4), "share_risk": round(d.share_risk, 4)}
@@ -230,58 +255,65 @@ def routes_geojson(plans: Sequence[RoutePlan], *, stop_points: bool = True) -> d
 # --------------------------------------------------------------------------------------------
 # GPX 1.1
 # --------------------------------------------------------------------------------------------
-def _sub(parent: ET.Element, tag: str, text: str | None = None, ns: str = GPX_NS, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{ns}}}{tag}", attrs)
-    if text is not None:
-        el.text = text
-    return el
+def _x(text: str) -> str:
+    """XML character data escaped (as ``xml.etree`` writes it)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _xa(text: str) -> str:
+    """An XML attribute value escaped (as ``xml.etree`` writes it)."""
+    return (_x(text).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
+            .replace("\t", "&#09;"))
+
+
+def _el(indent: int, tag: str, text: str | None) -> str:
+    """One element with text on its own line, ``indent`` spaces in (``None``: no element; ``""``: an
+    empty one)."""
+    if text is None:
+        return ""
+    return f"{' ' * indent}<{tag}>{_x(text)}</{tag}>\n" if text else f"{' ' * indent}<{tag} />\n"
 
 
 def routes_gpx(plans: Sequence[RoutePlan], *, creator: str = "patrolnet") -> str:
     """GPX 1.1: a ``<wpt>`` per stop (time = arrival, UTC), then a ``<trk>`` per unit whose
-    ``<trkpt>`` carry the planned time at every vertex. Element order follows the GPX 1.1 schema."""
-    ET.register_namespace("", GPX_NS)
-    ET.register_namespace("xsi", _XSI)
-    root = ET.Element(f"{{{GPX_NS}}}gpx", {
-        "version": "1.1", "creator": creator,
-        f"{{{_XSI}}}schemaLocation": f"{GPX_NS} {GPX_NS}/gpx.xsd",
-    })
-    meta = _sub(root, "metadata")
-    _sub(meta, "name", "巡逻路线")
-    _sub(meta, "desc", f"{len(plans)} 个巡逻单元")
+    ``<trkpt>`` carry the planned time at every vertex. Element order follows the GPX 1.1 schema.
+    Each plan's waypoints and track are written once for all the files made from it (the shared
+    file and the unit's own in the zip)."""
     first = next((p for p in plans if p.shift_start is not None), None)
-    if first is not None:
-        _sub(meta, "time", _utc(first, 0.0))
-    for p in plans:  # all waypoints come before the tracks
-        ll = _lonlat(p, np.array([[s.x, s.y] for s in p.stops]).reshape(-1, 2))
-        for s, (lon, lat) in zip(p.stops, ll):
-            w = _sub(root, "wpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")
-            t = _utc(p, s.arrive_s)
-            if t:
-                _sub(w, "time", t)
-            _sub(w, "name", f"{p.name} 停留点{s.seq}：{s.label}")
-            _sub(w, "desc", f"{_hm(p, s.arrive_s)}–{_hm(p, s.depart_s)}，停留 {s.duration_min:.0f} 分钟"
-                            + (f"，{s.road}" if s.road else ""))
-            _sub(w, "type", "stop")
-    points: list[str] = []
-    for p in plans:
-        trk = _sub(root, "trk")
-        _sub(trk, "name", f"{p.name}（{p.unit_id}）")
-        _sub(trk, "desc", f"里程 {p.length_m / 1000:.1f} 公里，用时 {p.duration_min:.0f} 分钟，警力 {p.lineup}")
-        _sub(trk, "type", p.unit_kind)
-        seg = _sub(trk, "trkseg")
-        if len(p.coords):  # the points are written as text below: tens of thousands of elements are slow
-            seg.text = f"@@trkseg-{len(points)}@@"
-            points.append(_track_points(p))
-    ET.indent(root, space=" ")
-    text = re.sub(r"<trkseg>@@trkseg-(\d+)@@</trkseg>", lambda m: f"<trkseg>\n{points[int(m[1])]}  </trkseg>",
-                  ET.tostring(root, encoding="unicode"))
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
+    head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<gpx xmlns="{GPX_NS}" xmlns:xsi="{_XSI}" version="1.1" '
+            f'creator="{_xa(creator)}" xsi:schemaLocation="{GPX_NS} {GPX_NS}/gpx.xsd">\n'
+            f" <metadata>\n{_el(2, 'name', '巡逻路线')}{_el(2, 'desc', f'{len(plans)} 个巡逻单元')}"
+            f"{_el(2, 'time', None if first is None else _utc(first, 0.0))} </metadata>\n")
+    parts = [head]
+    parts += [_made("gpx.wpt", p, lambda: _gpx_waypoints(p)) for p in plans]  # all waypoints before the tracks
+    parts += [_made("gpx.trk", p, lambda: _gpx_track(p)) for p in plans]
+    parts.append("</gpx>\n")
+    return "".join(parts)
+
+
+def _gpx_waypoints(p: RoutePlan) -> str:
+    """A plan's ``<wpt>`` elements: its stops."""
+    ll = _lonlat(p, np.array([[s.x, s.y] for s in p.stops]).reshape(-1, 2))
+    out = []
+    for s, (lon, lat) in zip(p.stops, ll.tolist()):
+        desc = f"{_hm(p, s.arrive_s)}–{_hm(p, s.depart_s)}，停留 {s.duration_min:.0f} 分钟" + (f"，{s.road}" if s.road else "")
+        out.append(f' <wpt lat="{lat:.7f}" lon="{lon:.7f}">\n{_el(2, "time", _utc(p, s.arrive_s))}'
+                   f'{_el(2, "name", f"{p.name} 停留点{s.seq}：{s.label}")}{_el(2, "desc", desc)}'
+                   f'  <type>stop</type>\n </wpt>\n')
+    return "".join(out)
+
+
+def _gpx_track(p: RoutePlan) -> str:
+    """A plan's ``<trk>``: the route with the planned time at every vertex."""
+    seg = f"  <trkseg>\n{_track_points(p)}  </trkseg>\n" if len(p.coords) else "  <trkseg />\n"
+    return (f" <trk>\n{_el(2, 'name', f'{p.name}（{p.unit_id}）')}"
+            f"{_el(2, 'desc', f'里程 {p.length_m / 1000:.1f} 公里，用时 {p.duration_min:.0f} 分钟，警力 {p.lineup}')}"
+            f"{_el(2, 'type', str(p.unit_kind))}{seg} </trk>\n")
 
 
 def _track_points(p: RoutePlan) -> str:
-    """The ``<trkpt>`` elements of a route (indented as ``ET.indent`` does under a ``<trkseg>``),
-    with the planned time of every vertex in UTC (whole seconds, as ``_utc``)."""
+    """The ``<trkpt>`` elements of a route (indented under a ``<trkseg>``), with the planned time of
+    every vertex in UTC (whole seconds, as ``_utc``)."""
     ll = _lonlat(p, p.coords)
     lat = [f"{v:.7f}" for v in ll[:, 1].tolist()]
     lon = [f"{v:.7f}" for v in ll[:, 0].tolist()]
@@ -302,46 +334,52 @@ _KML_COLORS = ["ff0000ff", "ffff0000", "ff00a000", "ff00a5ff", "ff800080", "ff80
 
 def routes_kml(plans: Sequence[RoutePlan], *, name: str = "巡逻路线") -> str:
     """KML 2.2: a Folder per unit with the route as a LineString Placemark and a Point Placemark per
-    stop (TimeSpan arrival-departure)."""
-    ET.register_namespace("", KML_NS)
-    root = ET.Element(f"{{{KML_NS}}}kml")
-    doc = _sub(root, "Document", ns=KML_NS)
-    _sub(doc, "name", name, ns=KML_NS)
-    for i, color in enumerate(_KML_COLORS):
-        style = _sub(doc, "Style", ns=KML_NS, id=f"route{i}")
-        line = _sub(style, "LineStyle", ns=KML_NS)
-        _sub(line, "color", color, ns=KML_NS)
-        _sub(line, "width", "4", ns=KML_NS)
+    stop (TimeSpan arrival-departure). Each plan's folder is written once for all the files made
+    from it (its line's colour set where it is placed)."""
+    parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="{KML_NS}">\n <Document>\n{_el(2, "name", name)}']
+    parts += [f'  <Style id="route{i}">\n   <LineStyle>\n    <color>{c}</color>\n    <width>4</width>\n'
+              f'   </LineStyle>\n  </Style>\n' for i, c in enumerate(_KML_COLORS)]
     for j, p in enumerate(plans):
-        folder = _sub(doc, "Folder", ns=KML_NS)
-        _sub(folder, "name", f"{p.name}（{p.unit_id}）", ns=KML_NS)
-        pm = _sub(folder, "Placemark", ns=KML_NS)
-        _sub(pm, "name", f"{p.name} 巡逻路线", ns=KML_NS)
-        _sub(pm, "description", f"里程 {p.length_m / 1000:.1f} 公里，用时 {p.duration_min:.0f} 分钟；"
-                                f"{' → '.join(route_legs(p)[:30])}", ns=KML_NS)
-        if p.shift_start is not None:
-            span = _sub(pm, "TimeSpan", ns=KML_NS)
-            _sub(span, "begin", _iso(p, 0.0), ns=KML_NS)
-            _sub(span, "end", _iso(p, p.duration_min * 60), ns=KML_NS)
-        _sub(pm, "styleUrl", f"#route{j % len(_KML_COLORS)}", ns=KML_NS)
-        ls = _sub(pm, "LineString", ns=KML_NS)
-        _sub(ls, "tessellate", "1", ns=KML_NS)
-        ll = _lonlat(p, p.coords)
-        _sub(ls, "coordinates", " ".join(f"{lon:.7f},{lat:.7f},0" for lon, lat in ll.tolist()), ns=KML_NS)
-        sll = _lonlat(p, np.array([[s.x, s.y] for s in p.stops]).reshape(-1, 2))
-        for s, (lon, lat) in zip(p.stops, sll):
-            spm = _sub(folder, "Placemark", ns=KML_NS)
-            _sub(spm, "name", f"{s.seq}. {s.label}", ns=KML_NS)
-            _sub(spm, "description", f"{_hm(p, s.arrive_s)}–{_hm(p, s.depart_s)}，停留 {s.duration_min:.0f} 分钟",
-                 ns=KML_NS)
-            if p.shift_start is not None:
-                span = _sub(spm, "TimeSpan", ns=KML_NS)
-                _sub(span, "begin", _iso(p, s.arrive_s), ns=KML_NS)
-                _sub(span, "end", _iso(p, s.depart_s), ns=KML_NS)
-            pt = _sub(spm, "Point", ns=KML_NS)
-            _sub(pt, "coordinates", f"{lon:.7f},{lat:.7f},0", ns=KML_NS)
-    ET.indent(root, space=" ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        parts.append(_made("kml.folder", p, lambda: _kml_folder(p)).replace(
+            "<styleUrl>#route@</styleUrl>", f"<styleUrl>#route{j % len(_KML_COLORS)}</styleUrl>", 1))
+    parts.append(" </Document>\n</kml>\n")
+    return "".join(parts)
+
+
+def _kml_span(indent: int, p: RoutePlan, begin_s: float, end_s: float) -> str:
+    if p.shift_start is None:
+        return ""
+    pad = " " * indent
+    return (f"{pad}<TimeSpan>\n{_el(indent + 1, 'begin', _iso(p, begin_s))}{_el(indent + 1, 'end', _iso(p, end_s))}"
+            f"{pad}</TimeSpan>\n")
+
+
+def _kml_folder(p: RoutePlan) -> str:
+    """A plan's ``<Folder>``: its route's Placemark (style ``#route@``, set by :func:`routes_kml`)
+    and a Placemark per stop."""
+    legs = " → ".join(_legs(p)[:30])
+    out = [f"  <Folder>\n{_el(3, 'name', f'{p.name}（{p.unit_id}）')}   <Placemark>\n"
+           f"{_el(4, 'name', f'{p.name} 巡逻路线')}"
+           f"{_el(4, 'description', f'里程 {p.length_m / 1000:.1f} 公里，用时 {p.duration_min:.0f} 分钟；{legs}')}"
+           f"{_kml_span(4, p, 0.0, p.duration_min * 60)}    <styleUrl>#route@</styleUrl>\n"
+           f"    <LineString>\n     <tessellate>1</tessellate>\n{_el(5, 'coordinates', _kml_coordinates(p))}"
+           f"    </LineString>\n   </Placemark>\n"]
+    sll = _lonlat(p, np.array([[s.x, s.y] for s in p.stops]).reshape(-1, 2))
+    for s, (lon, lat) in zip(p.stops, sll.tolist()):
+        out.append(f"   <Placemark>\n{_el(4, 'name', f'{s.seq}. {s.label}')}"
+                   f"{_el(4, 'description', f'{_hm(p, s.arrive_s)}–{_hm(p, s.depart_s)}，停留 {s.duration_min:.0f} 分钟')}"
+                   f"{_kml_span(4, p, s.arrive_s, s.depart_s)}    <Point>\n"
+                   f"     <coordinates>{lon:.7f},{lat:.7f},0</coordinates>\n    </Point>\n   </Placemark>\n")
+    out.append("  </Folder>\n")
+    return "".join(out)
+
+
+def _kml_coordinates(p: RoutePlan) -> str:
+    """The route's ``<coordinates>`` text (lon,lat,0 with 7 decimals)."""
+    ll = _lonlat(p, p.coords)
+    lon = [f"{v:.7f}" for v in ll[:, 0].tolist()]
+    lat = [f"{v:.7f}" for v in ll[:, 1].tolist()]
+    return " ".join(f"{a},{b},0" for a, b in zip(lon, lat))
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,7 +410,13 @@ td.n { text-align: right; white-space: nowrap; }
 </style>
 </head>
 <body>
-{% for s in sheets %}
+{% for s in sheets %}{{ s | safe }}{% endfor %}
+</body>
+</html>
+"""
+
+#: One unit's sheet (a section of :data:`_SHEET`), rendered once per plan for all the files.
+_ONE_SHEET = """
 <section class="sheet" id="unit-{{ s.unit_id }}">
 <h1>巡逻任务单</h1>
 <table>
@@ -403,18 +447,15 @@ td.n { text-align: right; white-space: nowrap; }
 <p class="small">■ 出发/返回点　● 停留点（编号同上表）。路线按道路等级限速计算时间，到达时间为计划值。</p>
 <div class="sign"><span>带班领导签字：__________</span><span>执勤人员签字：__________</span><span>日期：__________</span></div>
 </section>
-{% endfor %}
-</body>
-</html>
 """
 
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-@lru_cache(maxsize=1)
-def _sheet_template() -> jinja2.Template:
-    """The sheets' template, compiled once."""
-    return _ENV.from_string(_SHEET)
+@lru_cache(maxsize=2)
+def _sheet_template(one: bool = False) -> jinja2.Template:
+    """The sheets' page (or, ``one``, one unit's sheet) template, compiled once."""
+    return _ENV.from_string(_ONE_SHEET if one else _SHEET)
 
 
 #: A sheet's map draws the local streets within this many metres of the route (all main roads in view).
@@ -423,44 +464,68 @@ BASEMAP_NEAR_M = 200.0
 BASEMAP_LABELS = 8
 
 
-def _basemap(streets: Any, lo: np.ndarray, hi: np.ndarray, route: np.ndarray,
-             tr: Any) -> list[str]:
+class SheetStreets(NamedTuple):
+    """The streets the sheets' maps are drawn on (:func:`sheet_streets`), each street once."""
+
+    geoms: np.ndarray
+    names: list[str | None]
+    main: np.ndarray
+    tree: shapely.STRtree
+    lengths: np.ndarray
+    #: each street's SVG points in whole metres east and south of ``origin`` (drawn once, placed
+    #: on every sheet's map by a transform)
+    points: list[str]
+    origin: tuple[float, float]
+
+
+def _basemap(streets: SheetStreets, lo: np.ndarray, hi: np.ndarray, route: np.ndarray,
+             k: float, tr: Any) -> list[str]:
     """The SVG of the streets under a sheet's map: grey lines (main roads wider), the names of the
-    longest named streets in view along them. ``streets``: :func:`sheet_streets`."""
-    geoms, names, main, tree = streets
-    box = shapely.box(lo[0], lo[1], hi[0], hi[1])
-    idx = tree.query(box, predicate="intersects")
-    if len(route) >= 2:  # main roads in view, the rest near the route
-        near = tree.query(shapely.linestrings(route), predicate="dwithin", distance=BASEMAP_NEAR_M)
+    longest named streets in view along them. The streets' points are made once for all the sheets
+    (:class:`SheetStreets`) and placed on this map (pixels = ``tr`` of metres, scale ``k``) by a
+    transform."""
+    idx = streets.tree.query(shapely.box(lo[0], lo[1], hi[0], hi[1]))
+    main = streets.main
+    if len(route) >= 2:  # main roads in view, the rest near the route (a drawing's accuracy is ample)
+        line = shapely.get_coordinates(shapely.simplify(shapely.linestrings(route), BASEMAP_NEAR_M / 20))
+        # boxes around the route's pieces widened by the distance: streets near it (a drawing's accuracy)
+        a, b, d = line[:-1], line[1:], BASEMAP_NEAR_M
+        boxes = shapely.box(np.minimum(a[:, 0], b[:, 0]) - d, np.minimum(a[:, 1], b[:, 1]) - d,
+                            np.maximum(a[:, 0], b[:, 0]) + d, np.maximum(a[:, 1], b[:, 1]) + d)
+        near = np.unique(streets.tree.query(boxes)[1])
         idx = idx[main[idx] | np.isin(idx, near)]
-    keep = np.array(sorted(idx.tolist(), key=lambda j: (bool(main[j]), j)), dtype=np.int64)  # main roads on top
+    idx = np.sort(idx)
     out: list[str] = []
-    if len(keep):
-        xy, which = shapely.get_coordinates(geoms[keep], return_index=True)
-        px = tr(xy).tolist()
-        cuts = np.flatnonzero(np.diff(which)) + 1
-        for j, (a, b) in enumerate(zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(which)].tolist())):
-            pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in px[a:b])
-            width, color = ("3", "#b8b8b8") if main[keep[j]] else ("1.2", "#d4d4d4")
-            out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="{width}"/>')
+    if len(idx):
+        ox, oy = streets.origin
+        tx, ty = tr(np.array([[ox, oy]]))[0]
+        out.append(f'<g transform="matrix({k:.6g} 0 0 {k:.6g} {tx:.1f} {ty:.1f})" fill="none" '
+                   f'stroke-linejoin="round">')
+        for is_main, width, color in ((False, 1.2, "#d4d4d4"), (True, 3.0, "#b8b8b8")):  # main roads on top
+            sel = idx[main[idx] == is_main].tolist()
+            if sel:
+                out.append(f'<g stroke="{color}" stroke-width="{width / k:.4g}">')
+                out += [f'<polyline points="{streets.points[j]}"/>' for j in sel]
+                out.append("</g>")
+        out.append("</g>")
     length: dict[str, tuple[float, int]] = {}
-    lens = shapely.length(geoms[keep]) if len(keep) else np.zeros(0)
-    for i, glen in zip(keep.tolist(), lens.tolist()):
+    names, lens = streets.names, streets.lengths
+    for i in idx.tolist():
         if names[i]:
             total, best = length.get(names[i], (0.0, i))
-            length[names[i]] = (total + glen, i if glen >= float(shapely.length(geoms[best])) else best)
+            length[names[i]] = (total + lens[i], i if lens[i] >= lens[best] else best)
     for name, (_, i) in sorted(length.items(), key=lambda kv: (-kv[1][0], kv[0]))[:BASEMAP_LABELS]:
-        mid = shapely.line_interpolate_point(geoms[i], 0.5, normalized=True)
+        mid = shapely.line_interpolate_point(streets.geoms[i], 0.5, normalized=True)
         x, y = tr(np.array([[shapely.get_x(mid), shapely.get_y(mid)]]))[0]
         out.append(f'<text x="{x:.1f}" y="{y - 3:.1f}" font-size="10" fill="#555" text-anchor="middle" '
                    f'stroke="#fafafa" stroke-width="3" paint-order="stroke">{html.escape(name)}</text>')
     return out
 
 
-def sheet_streets(G: Any) -> tuple[np.ndarray, list[str | None], np.ndarray, shapely.STRtree]:
+def sheet_streets(G: Any) -> SheetStreets:
     """The streets a sheet's map is drawn on, from the road graph the plans were made on (each
-    street once, not once per direction): their lines, names, whether each is a main road, and
-    their spatial index (built once for all the sheets)."""
+    street once, not once per direction): their lines, names, whether each is a main road, their
+    spatial index and their SVG points (made once for all the sheets)."""
     seen: dict[Any, tuple[Any, str | None, bool]] = {}
     for u, v, d in G.edges(data=True):
         key = d.get("edge_id", (u, v))
@@ -471,7 +536,19 @@ def sheet_streets(G: Any) -> tuple[np.ndarray, list[str | None], np.ndarray, sha
                      d.get("road_class") == "main")
     rows = list(seen.values())
     geoms = np.array([r[0] for r in rows], dtype=object)
-    return geoms, [r[1] for r in rows], np.array([r[2] for r in rows], dtype=bool), shapely.STRtree(geoms)
+    points: list[str] = []
+    origin = (0.0, 0.0)
+    if len(geoms):
+        xy, which = shapely.get_coordinates(geoms, return_index=True)
+        origin = (math.floor(float(xy[:, 0].min())), math.ceil(float(xy[:, 1].max())))
+        east = np.round(xy[:, 0] - origin[0]).astype(np.int64).astype(str)
+        south = np.round(origin[1] - xy[:, 1]).astype(np.int64).astype(str)
+        pairs = np.char.add(np.char.add(east, ","), south).tolist()
+        cuts = np.r_[0, np.cumsum(np.bincount(which, minlength=len(geoms)))].tolist()  # empty lines too
+        points = [" ".join(pairs[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+    return SheetStreets(geoms, [r[1] for r in rows], np.array([r[2] for r in rows], dtype=bool),
+                        shapely.STRtree(geoms), shapely.length(geoms) if len(geoms) else np.zeros(0),
+                        points, origin)
 
 
 def _svg(plan: RoutePlan, *, width: int = 640, height: int = 380, max_points: int = 4000,
@@ -501,7 +578,7 @@ def _svg(plan: RoutePlan, *, width: int = 640, height: int = 380, max_points: in
              f'<rect width="{width}" height="{height}" fill="#fafafa"/>']
     if streets is not None:
         margin = np.array([pad, pad]) / k
-        parts += _basemap(streets, lo - margin, hi + margin, xy, tr)
+        parts += _basemap(streets, lo - margin, hi + margin, xy, k, tr)
     if len(line) >= 2:
         parts.append(f'<polyline points="{pl}" fill="none" stroke="#c0392b" stroke-width="2" '
                      f'stroke-linejoin="round" stroke-opacity="0.75"/>')
@@ -522,22 +599,6 @@ def _svg(plan: RoutePlan, *, width: int = 640, height: int = 380, max_points: in
                  f'<path d="M{width - 14},24 l-5,12 h10 z" fill="#333"/>')
     parts.append("</svg>")
     return "".join(parts)
-
-
-#: Maps drawn lately, by plan (the shared sheets and each unit's own sheet in the zip draw the same).
-_MAPS: dict[int, tuple[RoutePlan, int, str]] = {}
-
-
-def _map_of(p: RoutePlan, streets: Any) -> str:
-    """:func:`_svg` of ``p`` on ``streets``, drawn once for the sheets of all files of one plan."""
-    got = _MAPS.get(id(p))
-    if got is not None and got[0] is p and got[1] == id(streets):
-        return got[2]
-    svg = _svg(p, streets=streets)
-    if len(_MAPS) >= 1024:
-        _MAPS.clear()
-    _MAPS[id(p)] = (p, id(streets), svg)  # the plan kept: its id is not reused while it is here
-    return svg
 
 
 def _shift_text(p: RoutePlan) -> str:
@@ -589,31 +650,35 @@ def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务
     as legs, stops with times (laps after the first in one line), totals, dosage and an inline SVG
     map, on the streets around the route when ``streets`` (:func:`sheet_streets`) are given
     (self-contained HTML)."""
-    sheets = []
-    for p in plans:
-        coverage = ""
-        if math.isfinite(p.coverage_length_m) and p.unit_kind == "brigade_vehicle":
-            coverage = f"主干道全覆盖一圈 {p.coverage_length_m / 1000:.1f} 公里"
-            if p.coverage_gap == 0:
-                coverage += "（已证明为最短覆盖路线）"
-            elif math.isfinite(p.coverage_lower_bound_m) and p.coverage_lower_bound_m > 0:
-                coverage += f"（理论下界 {p.coverage_lower_bound_m / 1000:.1f} 公里，至多长 {p.coverage_gap:.1%}）"
-        elif p.alternatives > 1:
-            coverage = f"今日第 {p.alternative + 1} 套（共 {p.alternatives} 套备选路线，按日期轮换，不固定规律）"
-        sheets.append({
-            "unit_id": p.unit_id, "name": p.name, "kind_zh": UNIT_KIND_ZH.get(p.unit_kind, p.unit_kind),
-            "lineup_text": _lineup_text(p), "mode_zh": _MODE_ZH.get(p.mode, p.mode), "shift": _shift_text(p),
-            "beat": "—" if p.beat is None else str(p.beat), "km": f"{p.length_m / 1000:.1f}",
-            "minutes": f"{p.duration_min:.0f}", "shift_min": f"{p.shift_min:.0f}" if math.isfinite(p.shift_min) else "",
-            "coverage": coverage, "coverage_head": "覆盖巡逻" if p.unit_kind == "brigade_vehicle" else "路线轮换",
-            "roads": route_legs(p), "warnings": _warnings(p),
-            "stops": _stop_rows(p),
-            # stops and passes apart: a hotspot only driven past shows 0 stops and its minutes passing
-            "dosage": [{"label": d.label, "visits": d.visits, "stop": f"{d.stop_min:.0f}", "passing": f"{d.pass_min:.0f}",
-                        "share_planned": f"{d.share_planned:.0%}", "share_risk": f"{d.share_risk:.0%}"} for d in p.dosage],
-            "svg": _map_of(p, streets),
-        })
+    sheets = [_made("sheet", p, lambda: _one_sheet(p, streets), key=id(streets)) for p in plans]
     return _sheet_template().render(title=title, sheets=sheets)
+
+
+def _one_sheet(p: RoutePlan, streets: Any) -> str:
+    """One unit's sheet (a ``<section>``) of :func:`patrol_sheets_html`."""
+    coverage = ""
+    if math.isfinite(p.coverage_length_m) and p.unit_kind == "brigade_vehicle":
+        coverage = f"主干道全覆盖一圈 {p.coverage_length_m / 1000:.1f} 公里"
+        if p.coverage_gap == 0:
+            coverage += "（已证明为最短覆盖路线）"
+        elif math.isfinite(p.coverage_lower_bound_m) and p.coverage_lower_bound_m > 0:
+            coverage += f"（理论下界 {p.coverage_lower_bound_m / 1000:.1f} 公里，至多长 {p.coverage_gap:.1%}）"
+    elif p.alternatives > 1:
+        coverage = f"今日第 {p.alternative + 1} 套（共 {p.alternatives} 套备选路线，按日期轮换，不固定规律）"
+    s = {
+        "unit_id": p.unit_id, "name": p.name, "kind_zh": UNIT_KIND_ZH.get(p.unit_kind, p.unit_kind),
+        "lineup_text": _lineup_text(p), "mode_zh": _MODE_ZH.get(p.mode, p.mode), "shift": _shift_text(p),
+        "beat": "—" if p.beat is None else str(p.beat), "km": f"{p.length_m / 1000:.1f}",
+        "minutes": f"{p.duration_min:.0f}", "shift_min": f"{p.shift_min:.0f}" if math.isfinite(p.shift_min) else "",
+        "coverage": coverage, "coverage_head": "覆盖巡逻" if p.unit_kind == "brigade_vehicle" else "路线轮换",
+        "roads": _legs(p), "warnings": _warnings(p),
+        "stops": _stop_rows(p),
+        # stops and passes apart: a hotspot only driven past shows 0 stops and its minutes passing
+        "dosage": [{"label": d.label, "visits": d.visits, "stop": f"{d.stop_min:.0f}", "passing": f"{d.pass_min:.0f}",
+                    "share_planned": f"{d.share_planned:.0%}", "share_risk": f"{d.share_risk:.0%}"} for d in p.dosage],
+        "svg": _svg(p, streets=streets),
+    }
+    return _sheet_template(one=True).render(s=s) + "\n"  # (jinja drops a template's last newline)
 
 
 # --------------------------------------------------------------------------------------------
