@@ -37,7 +37,7 @@ from geo.jsonsafe import to_jsonable
 from geo.writers import csv_safe, write_safe_csv, write_safe_xlsx
 from geo.reports import HEADLINE_MEASURES, Report
 
-__all__ = ["write_report", "report_stem", "table_for_export", "csv_safe", "HEADERS", "VALUES", "FORMATS"]
+__all__ = ["write_report", "report_stem", "export_frame", "table_for_export", "csv_safe", "HEADERS", "VALUES", "FORMATS"]
 
 FORMATS = ("html", "xlsx", "csv", "json")
 _TEMPLATES = Path(__file__).parent / "templates" / "report"
@@ -117,6 +117,7 @@ _STATUS = {
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "yoy_status": _STATUS,
     "mom_status": _STATUS,
+    "hoh_status": _STATUS,
     "ytd_yoy_status": _STATUS,
     "level": {
         "district": ("全区", "district"),
@@ -149,8 +150,8 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
         "": ("", ""),
     },
 }
-_CHANGE_COLS = {"yoy_change", "mom_change", "ytd_yoy_change", "change"}
-_P_COLS = {"yoy_p", "mom_p", "ytd_yoy_p"}
+_CHANGE_COLS = {"yoy_change", "mom_change", "hoh_change", "ytd_yoy_change", "change"}
+_P_COLS = {"yoy_p", "mom_p", "hoh_p", "ytd_yoy_p"}
 _RATE_COLS = {"rate_per_10k", "rate_per_1k_households"}
 #: Sheet / file names per table: (zh-CN sheet, en sheet).
 _SHEETS: dict[str, tuple[str, str]] = {
@@ -187,13 +188,20 @@ def table_for_export(report: Report, key: str, *, lang: str = "zh-CN") -> pd.Dat
     The measure column gets its label; booleans become 是/否 (yes/no); p-values are rounded to
     4 and rates to 3 decimals. Numbers stay numbers.
     """
+    return export_frame(report.table(key), lang=lang, measures=report.measures)
+
+
+def export_frame(frame: pd.DataFrame, *, lang: str = "zh-CN", measures: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, tuple[str, str]] | None = None) -> pd.DataFrame:
+    """A report's table as exported (:func:`table_for_export`): coded values translated, changes in
+    percent, booleans as 是/否, headers in ``lang`` (``headers`` over :data:`HEADERS`)."""
     lang = _lang(lang)
-    frame = report.table(key)
+    names = {**HEADERS, **(headers or {})}
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
         s = frame[col]
-        if col == "measure":
-            out[col] = s.map(lambda k: report.measures[k].label(lang) if k in report.measures else k)
+        if col == "measure" and measures is not None:
+            out[col] = s.map(lambda k: measures[k].label(lang) if k in measures else k)
         elif col in VALUES:
             table = VALUES[col]
             out[col] = s.map(lambda v, t=table: _pick(t[v], lang) if v in t else v)
@@ -208,7 +216,7 @@ def table_for_export(report: Report, key: str, *, lang: str = "zh-CN") -> pd.Dat
             out[col] = np.where(s.to_numpy(dtype=bool), yes, no)
         else:
             out[col] = s
-    out.columns = [_pick(HEADERS[c], lang) if c in HEADERS else c for c in frame.columns]
+    out.columns = [_pick(names[c], lang) if c in names else c for c in frame.columns]
     return out.reset_index(drop=True)
 
 

@@ -26,6 +26,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the week {first}..{last} ends after the last day of data ({as_of}); choose an earlier week "
               "(the default is the last full week, from {default})",
     },
+    "error.report.bad_half": {
+        "zh-CN": "“{value}”不是半年度；请写成 YYYY-H1（上半年）或 YYYY-H2（下半年），例如 2026-H1，也可写 2026年上半年",
+        "en": "'{value}' is not a half-year; write it as YYYY-H1 or YYYY-H2, for example 2026-H1",
+    },
+    "error.report.half_after_data": {
+        "zh-CN": "{half} 晚于数据的最后一天（{as_of}）；请选择更早的半年度",
+        "en": "half-year {half} starts after the last day of data ({as_of}); choose an earlier one",
+    },
+    "error.param.report_period": {
+        "zh-CN": "请给出月份 YYYY-MM（月度报告）或半年度 YYYY-H1 / YYYY-H2（派出所半年报告），二者选一",
+        "en": "give either a month, YYYY-MM (the monthly report), or a half-year, YYYY-H1 / YYYY-H2 (the half-year "
+              "station report)",
+    },
     "error.report.no_layer": {
         "zh-CN": "报表需要“{layer}”图层；请先在“数据导入”页导入该图层",
         "en": "the report needs the '{layer}' layer; import it on the Data page first",

@@ -256,6 +256,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "station {station}: brigade vehicles belong to the special patrol brigade, not to a station; "
               "plan the station's own grid teams",
     },
+    "error.station.unknown": {
+        "zh-CN": "派出所图层中没有编号为 {station} 的派出所；请检查派出所编号",
+        "en": "station {station} is not in the stations layer; check the station id",
+    },
     "error.station.no_units": {
         "zh-CN": "派出所 {station} 在巡逻力量图层中没有 {kinds} 类型的力量",
         "en": "station {station} has no units of kind(s) {kinds} in the units layer",

@@ -38,6 +38,7 @@ import pandas as pd
 
 from app.storage.history import time_span
 from geo.errors import InputError
+from geo.reports.halfyear import parse_half as core_parse_half
 from geo.reports.windows import last_data_day as core_last_data_day
 from geo.reports.windows import parse_month as core_parse_month
 from geo.subzones import check_grid_size
@@ -50,8 +51,10 @@ __all__ = [
     "default_month",
     "last_data_day",
     "parse_day",
+    "parse_half",
     "parse_month",
     "parse_shift",
+    "report_period",
     "route_kinds",
     "shift_day",
     "station_rows",
@@ -145,6 +148,36 @@ def parse_month(text: str) -> str:
     """
     period = core_parse_month(str(text).strip())
     return f"{period.year:04d}-{period.month:02d}"
+
+
+def parse_half(text: str) -> str:
+    """A half-year written ``YYYY-H1``/``YYYY-H2`` (``2026年上半年`` too), as ``YYYY-Hn``.
+
+    Raises
+    ------
+    InputError
+        Anything else (``report.bad_half``).
+    """
+    year, half = core_parse_half(str(text))
+    return f"{year:04d}-H{half}"
+
+
+def report_period(month: str | None, half: str | None) -> tuple[str | None, str | None]:
+    """The period a report is made for: a month (the monthly report) or a half-year (the half-year
+    station report), checked (:func:`parse_month`, :func:`parse_half`); neither: the monthly report
+    of the last full month.
+
+    Raises
+    ------
+    InputError
+        Both given (``param.report_period``), or either malformed.
+    """
+    month = month if month is None or str(month).strip() else None
+    half = half if half is None or str(half).strip() else None
+    if month is not None and half is not None:
+        raise InputError("give either a month, YYYY-MM (the monthly report), or a half-year, YYYY-H1 / YYYY-H2 (the "
+                         "half-year station report)", code="param.report_period")
+    return (None if month is None else parse_month(month)), (None if half is None else parse_half(half))
 
 
 def last_data_day(ws: Any) -> dt.date | None:

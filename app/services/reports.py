@@ -10,15 +10,18 @@ from typing import Any
 
 import pandas as pd
 
+from app.halfyear_render import write_half_year_report
 from app.report_render import write_report
 from app.services.params import default_month, last_data_day, parse_month
 from app.storage.history import read_period, time_span
 from app.storage.workspace import Workspace
 from geo.progress import Progress, no_progress
 from geo.jsonsafe import to_jsonable
+from geo.reports.halfyear import default_half, half_windows, half_year_report, parse_half
 from geo.reports.windows import meta_date
 
-__all__ = ["build_monthly_report", "make_report", "report_period", "report_summary"]
+__all__ = ["build_half_year_report", "build_monthly_report", "half_year_summary", "make_half_year_report",
+           "make_report", "report_period", "report_summary"]
 
 
 #: The layers a report reads whole (small: the units) and the columns it reads of the optional ones.
@@ -139,3 +142,62 @@ def report_summary(rep: Any, lang: str) -> dict[str, Any]:
     return {"month": rep.month, "as_of": rep.as_of.isoformat(), "lang": lang, "headline": rows,
             "notes": [n[1] if lang == "en" else n[0] for n in rep.notes]}
 
+
+
+def build_half_year_report(ws: Workspace, *, half: str | None = None, as_of: dt.date | None = None,
+                           controlled_share: float = 0.5) -> Any:
+    """The half-year station report (:func:`geo.reports.halfyear.half_year_report`) of ``half``
+    (``YYYY-H1``/``YYYY-H2``; default: the last half-year over in the data), with data to ``as_of``
+    (default :func:`app.services.params.last_data_day`). Only the incidents of the 24 months to the
+    half's end are read (the half, the same half a year before, the half before it and the model
+    neighborhoods' two 12-month windows).
+
+    Raises
+    ------
+    InputError
+        A malformed half-year, one after the data, or missing layers.
+    """
+    as_of = as_of or last_data_day(ws)
+    layers: dict[str, Any] = {name: ws.read(name) if ws.has(name) else None for name in _UNIT_LAYERS}
+    if ws.has("road_edges"):
+        layers["road_edges"] = ws.read("road_edges", columns=_OPTIONAL["road_edges"])
+    kw: dict[str, Any] = {"meta": dict(ws.meta), "workspace_name": ws.name, "controlled_share": controlled_share,
+                          "main_highways": ws.meta_json("main_highways", None)}
+    if as_of is None or not ws.has("incidents"):
+        return half_year_report({**layers, "incidents": ws.read("incidents") if ws.has("incidents") else None},
+                                half=half, as_of=as_of, **kw)  # says what is missing
+    which = parse_half(half) if half is not None and str(half).strip() else default_half(as_of)
+    span = time_span(ws, "incidents", "occurred_at")  # the data's first day: baselines before it are not zeros
+    data_start = meta_date(ws.meta, "data_start") or (span["first"].min().date() if len(span) else None)
+    windows = half_windows(*which, as_of=as_of, timezone=ws.timezone, data_start=data_start)
+    have = set(ws.read("incidents", max_features=1).columns)
+    incidents = read_period(ws, "incidents", start=min(w.start for w in windows.values()),
+                            end=max(w.end for w in windows.values()),
+                            columns=[c for c in _INCIDENT_COLUMNS if c in have])
+    return half_year_report({**layers, "incidents": incidents}, half=which, as_of=as_of, data_start=data_start, **kw)
+
+
+def make_half_year_report(ws: Workspace, *, out: str | Path, half: str | None = None, as_of: dt.date | None = None,
+                          controlled_share: float = 0.5, lang: str = "zh-CN",
+                          progress: Progress | None = None) -> tuple[Any, dict[str, Any]]:
+    """Build the half-year station report (:func:`build_half_year_report`) and write its files into
+    ``out`` in ``lang`` (:func:`app.halfyear_render.write_half_year_report`): the report and the
+    files. Progress stages: ``report``, ``write``."""
+    report = progress or no_progress
+    report("report", 0.0)
+    rep = build_half_year_report(ws, half=half, as_of=as_of, controlled_share=controlled_share)
+    report("write", 0.0)
+    files = write_half_year_report(rep, out, lang=lang)
+    report("write", 1.0)
+    return rep, files
+
+
+def half_year_summary(rep: Any, lang: str) -> dict[str, Any]:
+    """What a half-year report's record says of it: the half, the last day of data, every station's
+    rank, cases and change on the same half a year before."""
+    rows = [{"station_id": str(r["station_id"]), "name": str(r["name_en"] if lang == "en" else r["name"]),
+             "rank": to_jsonable(r["rank"]), "cases": to_jsonable(r["cases"]),
+             "half_last_year": to_jsonable(r["half_last_year"]), "yoy_change": to_jsonable(r["yoy_change"])}
+            for _, r in rep.tables["stations"].iterrows()]
+    return {"half": rep.key, "as_of": rep.as_of.isoformat(), "lang": lang, "stations": rows,
+            "notes": [n[1] if lang == "en" else n[0] for n in rep.notes]}

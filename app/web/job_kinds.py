@@ -29,9 +29,9 @@ from app.services.forecast import TOP_PLACES, backtest_job, check_weeks, forecas
 from app.services.grid import grid_summary, grid_workspace
 from app.services.hotspots import check_period, hotspots_job
 from app.services.imports import REASON_HEADERS, check_layer, import_file, reasons_in
-from app.services.params import (DEFAULT_ROUTE_KINDS, check_grid_size, parse_day, parse_month, parse_shift,
+from app.services.params import (DEFAULT_ROUTE_KINDS, check_grid_size, parse_day, parse_shift, report_period,
                                  route_kinds, shift_day)
-from app.services.reports import make_report, report_summary
+from app.services.reports import half_year_summary, make_half_year_report, make_report, report_summary
 from app.services.routes import plan_summary, routes_job
 from app.services.split import split_workspace
 from app.storage.access import ForbiddenError
@@ -222,21 +222,32 @@ class CameraSiteParams(_Params):
 
 class ReportParams(_Params):
     """The method's monthly report (``patrolnet report``): year over year, rankings, model
-    neighborhoods, weekly bulletins; written as HTML, XLSX, CSV and JSON."""
+    neighborhoods, weekly bulletins; or, with ``half``, the half-year station report (``patrolnet
+    report --half``); written as HTML, XLSX, CSV and JSON."""
 
     month: str | None = Field(None, description="Report month YYYY-MM (default: the last full month)",
                               examples=["2026-10"])
+    half: str | None = Field(None, max_length=32, description="Instead of a month: the half-year station report, "
+                             "YYYY-H1 or YYYY-H2", examples=["2026-H1"])
     week: str | None = Field(None, description="Bulletin week: a day in it (YYYY-MM-DD) or YYYY-Www")
     controlled_share: float = Field(0.5, gt=0, le=1, description="Fall that makes a model neighborhood 'controlled'")
     lang: Literal["zh-CN", "en"] | None = Field(None, description="Language of the files (default: the request's)")
 
-    @field_validator("month")
+    @field_validator("month", "half")
     @classmethod
-    def _month(cls, v: str | None) -> str | None:
-        try:
-            return None if v is None else parse_month(v)
+    def _when(cls, v: str | None, info: ValidationInfo) -> str | None:
+        try:  # each field said by its own name
+            return report_period(v, None)[0] if info.field_name == "month" else report_period(None, v)[1]
         except InputError as exc:
             raise refused(exc) from None
+
+    @model_validator(mode="after")
+    def _period(self) -> ReportParams:
+        try:
+            self.month, self.half = report_period(self.month, self.half)
+        except InputError as exc:
+            raise refused(exc) from None
+        return self
 
 
 class ImportParams(_Params):
@@ -347,6 +358,11 @@ def reports_available() -> bool:
 
 def run_report(ctx: JobContext, p: ReportParams) -> tuple[dict[str, Any], dt.date | None]:
     lang = p.lang or ctx.lang
+    if p.half is not None:
+        rep, files = make_half_year_report(ctx.ws, out=ctx.out_dir, half=p.half, controlled_share=p.controlled_share,
+                                           lang=lang, progress=ctx.progress)
+        return {**half_year_summary(rep, lang), "html": Path(files["html"]).name, "xlsx": Path(files["xlsx"]).name,
+                "json": Path(files["json"]).name, "csv": _names(files.get("csv", {}))}, rep.as_of
     rep, files = make_report(ctx.ws, out=ctx.out_dir, month=p.month, week=p.week,
                              controlled_share=p.controlled_share, lang=lang, progress=ctx.progress)
     return {**report_summary(rep, lang), "html": Path(files["html"]).name, "xlsx": Path(files["xlsx"]).name,
@@ -580,7 +596,8 @@ def report_list(jobs: JobManager, *, lang: str, limit: int, offset: int) -> dict
     rows = []
     for j in done:
         d = j.as_dict()
-        rows.append({"job": d["href"], "month": d["result"]["month"], "lang": d["result"]["lang"],
+        rows.append({"job": d["href"], "month": d["result"].get("month"), "half": d["result"].get("half"),
+                     "lang": d["result"]["lang"],
                      "as_of": d["result"]["as_of"], "created_at": d["created_at"],
                      "html": d["result"]["html"], "xlsx": d["result"]["xlsx"], "json": d["result"]["json"],
                      "files": d["files"]})

@@ -29,7 +29,8 @@ _M = dict[str, dict[str, str]]
 #: cameras and data pages), or the label itself for parameters only the API takes.
 _FORM_LABELS: dict[str, str] = {
     "date": "routes.date", "shift": "routes.shift", "kinds": "routes.kinds", "team_minutes": "routes.team_minutes",
-    "start": "hot.from", "end": "hot.to", "categories": "hot.category", "month": "rep.month", "lang": "rep.lang",
+    "start": "hot.from", "end": "hot.to", "categories": "hot.category", "month": "rep.month", "half": "rep.half",
+    "lang": "rep.lang",
     "add": "cam.site_add", "layer": "data.layer", "coords": "data.coords",
     "strict": "data.strict", "replace": "data.replace", "file_name": "data.file", "station_id": "field.station",
 }

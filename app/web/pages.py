@@ -481,10 +481,17 @@ def _reports_config(state: AppState, lang: str) -> dict[str, Any]:
     except InputError:
         month = None
     months: list[str] = []
+    halves: list[dict[str, str]] = []
     if month:
         p = pd.Period(month, "M")
         months = [str(p - k) for k in range(24)]
-    return {"available": available, "default_month": month, "months": months,
+        # the half-years over by the last full month, newest first (a review meeting looks back on one)
+        year, half = (p.year, 2) if p.month == 12 else ((p.year, 1) if p.month >= 6 else (p.year - 1, 2))
+        for _ in range(4):
+            label = f"{year}年{'上' if half == 1 else '下'}半年" if lang == "zh-CN" else f"{year} H{half}"
+            halves.append({"value": f"{year}-H{half}", "label": label})
+            year, half = (year, 1) if half == 2 else (year - 1, 2)
+    return {"available": available, "default_month": month, "months": months, "halves": halves,
             "timezone": state.workspace().timezone}
 
 

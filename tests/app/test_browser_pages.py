@@ -267,6 +267,18 @@ def test_reports(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     report.wait_for_load_state("load")
     assert "2026" in report.inner_text("body") and "派出所" in report.inner_text("body")
     report.close()
+    # the half-year station report from the same form: the stations ranked, its page one per station
+    page.select_option("#pn-month", "2026-H1")
+    page.click("#pn-report-run")
+    page.wait_for_selector("#pn-report-stations", timeout=60_000)
+    assert page.locator("#pn-report-stations tbody tr").count() == 9
+    assert "2026-H1" in page.inner_text("#pn-report-result") and "抱石路派出所" in page.inner_text("#pn-report-stations")
+    with page.context.expect_page() as new_page:
+        page.click("#pn-report-result a[target=_blank]")
+    report = new_page.value
+    report.wait_for_load_state("load")
+    assert report.locator("section.station").count() == 9 and "半年居民评议会材料" in report.inner_text("body")
+    report.close()
     _shot(page, "page_reports")
     rec.check()
 

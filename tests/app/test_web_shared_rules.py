@@ -118,6 +118,37 @@ def test_bad_month_is_refused_alike(api: Any, ws_copy: Path, tmp_path: Path, mon
     assert _one_line(str(caught.value)) in _one_line(result.output)
 
 
+# -- the half-year station report ---------------------------------------------------------------------
+@pytest.mark.parametrize("body, code", [({"half": "2026-H3"}, "report.bad_half"),
+                                        ({"half": "2026-H1", "month": "2026-09"}, "param.report_period")])
+def test_bad_half_year_is_refused_alike(api: Any, ws_copy: Path, tmp_path: Path, body: dict[str, str],
+                                        code: str) -> None:
+    r = api.post("/api/v1/jobs/report?lang=en", json=body)
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == code
+    args = [a for k, v in body.items() for a in (f"--{k}", v)]
+    result = runner.invoke(cli, ["report", str(ws_copy), *args, "--out", str(tmp_path / "rep"), "--lang", "en"])
+    assert result.exit_code == 2
+    assert _one_line(r.json()["detail"][0]["ctx"]["message"]) in _one_line(result.output)
+
+
+def test_half_year_report_is_the_same_from_the_page_and_the_command_line(demo_workspace: Any, tmp_path: Path,
+                                                                          assets_ready: Path) -> None:
+    with client_class("commander")(create_app(demo_workspace.path)) as c:
+        job = wait_job(c, c.post("/api/v1/jobs/report?lang=en", json={"half": "2026年上半年"}).json()["href"])
+        assert job["status"] == "done", (job.get("error"), job.get("message"))
+        assert job["result"]["half"] == "2026-H1" and len(job["result"]["stations"]) == 9
+        names = {f["name"] for f in job["files"]}
+        assert job["result"]["html"] in names and job["result"]["xlsx"] in names
+        listed = c.get("/api/v1/reports").json()["reports"]
+        assert listed[0]["half"] == "2026-H1" and listed[0]["month"] is None
+    result = runner.invoke(cli, ["report", str(demo_workspace.path), "--half", "2026-H1", "--out", str(tmp_path / "rep"),
+                                 "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(next((tmp_path / "rep").glob("*_halfyear_figures.json")).read_text(encoding="utf-8"))
+    cli_rows = {r["station_id"]: (r["rank"], r["cases"]) for r in figures["tables"]["stations"]}
+    assert {r["station_id"]: (r["rank"], r["cases"]) for r in job["result"]["stations"]} == cli_rows
+
+
 # -- in the page's language ---------------------------------------------------------------------------
 @pytest.mark.parametrize("kind, body, field_zh, field_en", [
     ("routes", {"shift": "late evening"}, "班次", "shift"),

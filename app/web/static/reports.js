@@ -18,6 +18,7 @@
     return '<div class="pn-downloads">' + h + "</div>";
   }
   function resultHtml(r, files, heading) {
+    if (r.half) return halfHtml(r, files, heading);
     var h = "<" + heading + ">" + PN.esc(t("rep.made_one", {month: r.month})) + "</" + heading + ">" + PN.table([
       {key: "label", label: t("rep.measure")},
       {key: "month", label: r.month, num: true},
@@ -30,13 +31,28 @@
     if (r.notes && r.notes.length) h += '<p class="pn-sub">' + r.notes.map(PN.esc).join("<br>") + "</p>";
     return h + links(files, r);
   }
+  /* A half-year station report: the stations ranked, each against the same half a year before. */
+  function halfHtml(r, files, heading) {
+    var h = "<" + heading + ">" + PN.esc(t("rep.made_half", {half: r.half})) + "</" + heading + ">" + PN.table([
+      {key: "rank", label: t("rep.rank"), num: true},
+      {key: "name", label: t("rep.station")},
+      {key: "cases", label: t("rep.cases"), num: true},
+      {key: "half_last_year", label: t("rep.last_year"), num: true},
+      {key: "yoy_change", label: t("rep.yoy"), num: true, value: function (x) { return pct(x.yoy_change); }}
+    ], r.stations || [], {id: heading === "h2" ? "pn-report-stations" : "pn-report-latest-stations"});
+    if (r.notes && r.notes.length) h += '<p class="pn-sub">' + r.notes.map(PN.esc).join("<br>") + "</p>";
+    return h + links(files, r);
+  }
   function showResult(job) {
     document.getElementById("pn-report-result").innerHTML = resultHtml(job.result, job.files, "h2");
   }
   /* No report made by this server (e.g. after a restart): the latest report on record (kept beside
      the workspace; a station user gets its own station's) with its files, and the 5 before it. */
   var when = PN.timeFormatter(PN.cfg.timezone), recorded = document.getElementById("pn-report-recorded");
-  function monthOf(rec) { return (rec.params && rec.params.month) || (rec.result && rec.result.month) || ""; }
+  function monthOf(rec) {
+    var p = rec.params || {}, r = rec.result || {};
+    return p.month || p.half || r.month || r.half || "";
+  }
   function recFiles(rec) { return rec.actions && rec.actions.download ? rec.downloads : []; }
   function shortLinks(rec) {
     return recFiles(rec).map(function (f) {
@@ -75,7 +91,7 @@
       list.innerHTML = '<table class="pn-table" id="pn-reports"><thead><tr><th>' + PN.esc(t("rep.month_col")) + "</th><th>" +
         PN.esc(t("rep.lang_col")) + "</th><th>" + PN.esc(t("rep.made_at")) + "</th><th></th></tr></thead><tbody>" +
         d.reports.map(function (r) {
-          return "<tr><td>" + PN.esc(r.month) + "</td><td>" + PN.esc(r.lang) + "</td><td>" + PN.esc(r.created_at.replace("T", " ").substr(0, 16)) +
+          return "<tr><td>" + PN.esc(r.month || r.half || "") + "</td><td>" + PN.esc(r.lang) + "</td><td>" + PN.esc(r.created_at.replace("T", " ").substr(0, 16)) +
             "</td><td>" + links(r.files, r) + "</td></tr>";
         }).join("") + "</tbody></table>";
     });
@@ -85,7 +101,9 @@
     ev.preventDefault();
     var btn = document.getElementById("pn-report-run"), bar = PN.progress(document.getElementById("pn-report-job"));
     btn.disabled = true;
-    PN.runJob("report", {month: document.getElementById("pn-month").value, lang: document.getElementById("pn-report-lang").value}, bar.update)
+    var period = document.getElementById("pn-month").value, params = {lang: document.getElementById("pn-report-lang").value};
+    params[/-H[12]$/.test(period) ? "half" : "month"] = period;
+    PN.runJob("report", params, bar.update)
       .then(function (job) { showResult(job); return refresh(); })
       .catch(function (e) { bar.fail(e.message); })
       .then(function () { btn.disabled = false; });
