@@ -17,6 +17,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.crs import require_metric
 from geo.errors import CRSError, InputError
@@ -30,6 +31,7 @@ __all__ = [
     "graph_from_layers",
     "graph_from_workspace",
     "main_highways",
+    "mark_neighborhoods",
     "place_name",
     "street_names",
 ]
@@ -186,21 +188,126 @@ def street_names(G: nx.MultiDiGraph, node: object) -> list[str]:
 
 
 def place_name(G: nx.MultiDiGraph, node: object, *, search_m: float = 400.0) -> tuple[str, str | None]:
-    """What a patrol stop at ``node`` is called on a sheet, and its street: ``"A与B交叉口"`` where
-    named streets cross, the street's name on one named street, ``"A附近"`` when the nearest named
-    street is within ``search_m`` metres along the streets (a stop in a lane or a yard); ``"无名路口"``
-    only when no named street is that near. The street is the first name (``None`` without one)."""
+    """What a patrol stop at ``node`` is called on a sheet, and its street: a neighborhood's gate
+    ``"龙凤花园东门"`` (where a street crosses into it, when :func:`mark_neighborhoods` has named the
+    graph's nodes), ``"A与B交叉口"`` where named streets cross, the side of a neighborhood
+    ``"龙凤花园东侧"`` beside one, the street's name on one named street, ``"A附近"`` when the nearest
+    named street is within ``search_m`` metres along the streets (a stop in a lane or a yard);
+    ``"无名路口"`` only when no named street is that near. The street is the first name of the
+    streets there, or of the nearest named one (``None`` without one)."""
     names = street_names(G, node)
+    kind, label = G.graph.get(PLACES_KEY, {}).get(node, (None, None))
+    near: str | None = names[0] if names else None
+    if near is None:
+        lengths = _lengths_within(G, node, search_m)
+        for other, _ in sorted(lengths.items(), key=lambda kv: (kv[1], str(kv[0]))):
+            found = street_names(G, other)
+            if found:
+                near = found[0]
+                break
+    if kind == "gate":
+        return label, near
     if len(names) > 1:
         return "与".join(names[:2]) + "交叉口", names[0]
+    if kind == "beside":
+        return label, near
     if names:
         return names[0], names[0]
-    lengths = _lengths_within(G, node, search_m)
-    for other, _ in sorted(lengths.items(), key=lambda kv: (kv[1], str(kv[0]))):
-        near = street_names(G, other)
-        if near:
-            return f"{near[0]}附近", near[0]
-    return "无名路口", None
+    return (f"{near}附近", near) if near else ("无名路口", None)
+
+
+#: ``G.graph[PLACES_KEY]``: node -> ("gate" | "beside", name), from :func:`mark_neighborhoods`.
+PLACES_KEY = "neighborhood_places"
+#: A node this near (metres) to where a street crosses into a neighborhood is at its gate ...
+GATE_NEAR_M = 60.0
+#: ... and a node this near to a neighborhood's edge is beside it.
+BESIDE_M = 30.0
+_SIDES = ("北", "东", "南", "西")
+_NUMERALS = "〇一二三四五六七八九十"
+
+
+def _side(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """北/东/南/西: the quarter of the compass a direction points to (north up)."""
+    bearing = np.mod(np.degrees(np.arctan2(dx, dy)) + 45.0, 360.0)
+    return np.asarray(_SIDES, dtype=object)[(bearing // 90).astype(int) % 4]
+
+
+def mark_neighborhoods(G: nx.MultiDiGraph, neighborhoods: gpd.GeoDataFrame | None) -> None:
+    """Name the graph's nodes by the neighborhoods around them, for :func:`place_name`: a node at
+    an end of a street crossing into a neighborhood (within :data:`GATE_NEAR_M` of the crossing) is
+    that neighborhood's gate on the side it faces from the neighborhood's centre (``龙凤花园东门``;
+    ``龙凤花园东门（人民北路）`` when that side has several, ``龙凤花园东二门`` when their streets have
+    no name); a node within :data:`BESIDE_M` of a
+    neighborhood is beside it (``龙凤花园东侧``), or in it (``龙凤花园内``). Kept in ``G.graph[PLACES_KEY]`` (copies of the
+    graph share it); nothing is marked without named neighborhoods in the graph's CRS."""
+    if neighborhoods is None or not len(neighborhoods) or "name" not in neighborhoods.columns:
+        return
+    polys = neighborhoods.geometry.to_numpy()
+    names = neighborhoods["name"].astype("string").fillna("").to_numpy(dtype=object)
+    ok = np.array([bool(str(n).strip()) for n in names]) & ~shapely.is_empty(polys) & shapely.is_valid(polys)
+    polys, names = polys[ok], names[ok]
+    nodes = list(G.nodes)
+    if not len(polys) or not nodes:
+        return
+    xy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes], dtype=float)
+    points = shapely.points(xy)
+    centre = shapely.get_coordinates(shapely.centroid(polys))
+    index = {n: i for i, n in enumerate(nodes)}
+    places: dict[object, tuple[str, str]] = {}
+    # beside: the nearest neighborhood within BESIDE_M, named by the side of it the node is on
+    pi, ni = shapely.STRtree(points).query(polys, predicate="dwithin", distance=BESIDE_M)
+    if len(pi):
+        dist = shapely.distance(points[ni], polys[pi])
+        order = np.lexsort((pi, dist, ni))
+        first = order[np.r_[True, ni[order][1:] != ni[order][:-1]]]
+        sides = _side(xy[ni[first], 0] - centre[pi[first], 0], xy[ni[first], 1] - centre[pi[first], 1])
+        for j, side, d in zip(first.tolist(), sides.tolist(), dist[first].tolist()):
+            places[nodes[ni[j]]] = ("beside", f"{names[pi[j]]}{side}侧" if d > 0 else f"{names[pi[j]]}内")
+    # gates: streets crossing a neighborhood's edge, each street once
+    seen: set[object] = set()
+    lines, ends, roads = [], [], []
+    for u, v, d in G.edges(data=True):
+        key = d.get("edge_id", (u, v))
+        if key in seen or d.get("geometry") is None:
+            continue
+        seen.add(key)
+        lines.append(d["geometry"])
+        ends.append((index[u], index[v]))
+        name = d.get("name")
+        roads.append(name if isinstance(name, str) and name.strip() else "")
+    if not lines:
+        G.graph[PLACES_KEY] = places
+        return
+    lines_a = np.array(lines, dtype=object)
+    rings = shapely.boundary(polys)
+    ri, li = shapely.STRtree(lines_a).query(rings, predicate="crosses")
+    gates: list[tuple[int, int, float, float, str]] = []  # neighborhood, street, crossing x, y, road
+    for r, line in zip(ri.tolist(), li.tolist()):
+        cut = shapely.get_coordinates(shapely.intersection(lines_a[line], rings[r]))
+        if len(cut):
+            gates.append((r, line, float(cut[0, 0]), float(cut[0, 1]), roads[line]))
+    if gates:
+        gates.sort(key=lambda t: (t[0], t[2], t[3]))  # numbered west to east, then south to north
+        g = np.array([(a, b, x, y) for a, b, x, y, _ in gates], dtype=float)
+        sides = _side(g[:, 2] - centre[g[:, 0].astype(int), 0], g[:, 3] - centre[g[:, 0].astype(int), 1])
+        per_side: dict[tuple[int, str], int] = {}
+        for (r, *_), side in zip(gates, sides.tolist()):
+            per_side[(r, side)] = per_side.get((r, side), 0) + 1
+        best: dict[object, tuple[float, str]] = {}
+        counted: dict[tuple[int, str], int] = {}
+        for (r, line, x, y, road), side in zip(gates, sides.tolist()):
+            counted[(r, side)] = counted.get((r, side), 0) + 1
+            label = f"{names[r]}{side}门"  # several on a side: by their street, else 东一门, 东二门 ...
+            if per_side[(r, side)] > 1:
+                k = counted[(r, side)]
+                label = f"{label}（{road}）" if road else f"{names[r]}{side}{_NUMERALS[k] if k < len(_NUMERALS) else f'{k}号'}门"
+            for end in ends[line]:
+                d = float(np.hypot(xy[end, 0] - x, xy[end, 1] - y))
+                if d <= GATE_NEAR_M and d < best.get(nodes[end], (np.inf, ""))[0]:
+                    best[nodes[end]] = (d, label)
+        for node, (_, label) in best.items():
+            places[node] = ("gate", label)
+    G.graph[PLACES_KEY] = places
 
 
 def _lengths_within(G: nx.MultiDiGraph, source: object, cutoff: float) -> dict[object, float]:

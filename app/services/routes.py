@@ -56,7 +56,7 @@ def routes_job(
     worker once; the plans are the same, in the same order, as planned in this process.
     """
     from routing.export import sheet_streets, write_routes
-    from routing.graph import graph_from_workspace
+    from routing.graph import graph_from_workspace, mark_neighborhoods
     from routing.patrol import PLANNED_UNIT_KINDS, plan_shift, shift_window
     from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
 
@@ -90,6 +90,7 @@ def routes_job(
     report("plan", 0.0)
     incidents = ws.read("incidents") if ws.has("incidents") else None
     neighborhoods = ws.read("neighborhoods") if ws.has("neighborhoods") else None
+    mark_neighborhoods(G, neighborhoods)  # stops at a gate or beside a neighborhood are named by it
     options = {"shift_start": start, "shift_end": end, "team_budget_min": team_minutes,
                "time_limit_s": time_limit_s, "lookback_days": lookback_days}
     if fanout is None or fanout.in_process:

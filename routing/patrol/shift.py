@@ -13,6 +13,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
+from routing.graph import PLACES_KEY, mark_neighborhoods
 from routing.patrol.brigade import plan_brigade_shift
 from routing.patrol.local import LOCAL_KINDS, plan_local_units
 from routing.patrol.loops import walk_graph
@@ -207,6 +208,8 @@ def plan_shift(
             raise InputError(f"units layer has no '{col}' column; see the units layer in docs/data-model.md",
                              code="layer.missing_columns", layer="units", columns=col)
     units = units.sort_values("unit_id").reset_index(drop=True)
+    if PLACES_KEY not in G.graph:  # stops at a gate or beside a neighborhood are named by it
+        mark_neighborhoods(G, neighborhoods)
     w_inc = None
     if incidents is not None and len(incidents):
         w_inc = _incident_weights(incidents, shift_start, shift_end, lookback_days=lookback_days, tod_boost=tod_boost)

@@ -102,3 +102,46 @@ def test_a_place_is_named_by_its_streets_or_the_nearest_one() -> None:
     assert place_name(G, 3) == ("北湖路附近", "北湖路")  # 100 m from 北湖路 by the lane
     assert place_name(G, 4, search_m=150) == ("无名路口", None)  # 200 m: beyond the search
     assert place_name(G, 5) == ("无名路口", None)
+
+
+def _square_neighborhood() -> nx.MultiDiGraph:
+    """龙凤花园, the square 100..300 x 100..300; a lane runs into it from 人民北路 (x = 400) on its east
+    side, two nameless lanes into it on its south side; node 5 stands 20 m north of it."""
+    G = nx.MultiDiGraph()
+    xy = {0: (400, 0), 1: (400, 200), 2: (280, 200), 3: (150, 80), 4: (250, 80), 5: (200, 320), 6: (400, 320),
+          7: (150, 0), 8: (250, 0), 9: (150, 150), 10: (250, 150), 11: (180, 220)}
+    for n, (x, y) in xy.items():
+        G.add_node(n, x=x, y=y)
+    streets = [(0, 1, "人民北路"), (1, 6, "人民北路"), (1, 2, None), (6, 5, "丽景路"), (7, 3, None), (3, 9, None),
+               (8, 4, None), (4, 10, None), (7, 8, "渝水大道"), (2, 11, None)]
+    for e, (u, v, name) in enumerate(streets):
+        line = shapely.LineString([xy[u], xy[v]])
+        for a, b, geom in ((u, v, line), (v, u, shapely.reverse(line))):
+            G.add_edge(a, b, name=name, length_m=line.length, edge_id=e, geometry=geom)
+    return G
+
+
+def test_stops_at_a_gate_or_beside_a_neighborhood_are_named_by_it() -> None:
+    import geopandas as gpd
+
+    from routing.graph import PLACES_KEY, mark_neighborhoods, place_name
+
+    G = _square_neighborhood()
+    hood = gpd.GeoDataFrame({"neighborhood_id": ["N1"], "name": ["龙凤花园"]},
+                            geometry=[shapely.box(100, 100, 300, 300)], crs="EPSG:4547")
+    mark_neighborhoods(G, hood)
+    # the lane from 人民北路 crosses the east side at (300, 200): its end inside is the east gate
+    assert place_name(G, 2) == ("龙凤花园东门", "人民北路")
+    # two nameless lanes cross the south side: 南一门 and 南二门, west to east
+    assert (place_name(G, 3)[0], place_name(G, 4)[0]) == ("龙凤花园南一门", "龙凤花园南二门")
+    assert place_name(G, 9) == place_name(G, 3)  # both ends of a lane within 60 m of where it crosses
+    assert place_name(G, 11) == ("龙凤花园内", "人民北路")  # inside, 121 m from the gate
+    # 20 m north of its edge, on 丽景路 only: beside its north side
+    assert place_name(G, 5) == ("龙凤花园北侧", "丽景路")
+    # a crossing of named streets far from it keeps its name; the copies of the graph share the names
+    assert place_name(G, 6) == ("丽景路与人民北路交叉口", "丽景路") and place_name(G, 1) == ("人民北路", "人民北路")
+    assert G.copy().graph[PLACES_KEY] is G.graph[PLACES_KEY]
+    # without neighborhoods nothing changes
+    H = _square_neighborhood()
+    mark_neighborhoods(H, None)
+    assert PLACES_KEY not in H.graph and place_name(H, 2) == ("人民北路附近", "人民北路")
