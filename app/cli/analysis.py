@@ -111,7 +111,8 @@ def backtest(
     tune_weeks: Annotated[str, typer.Option("--tune-weeks", help="Weeks to choose parameters on, e.g. 2-13 (or 'none').")] = "2-13",
     cells: Annotated[str, typer.Option("--cells", help="grid, subzones or segments.")] = "grid",
     cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell (m).", min=10)] = 150.0,
-    year: Annotated[int | None, typer.Option("--year", help="Year of week 1 (default: the newest incident's).")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Week 1 starts on January 1 of this year (default: week "
+                                                          "52 is the last whole week of data).")] = None,
     category: CategoryOpt = None,
     lang: LangOpt = "zh-CN",
 ) -> None:
@@ -128,9 +129,12 @@ def backtest(
                              cell_m=cell_m, year=year, categories=category)
     record_audit(workspace, "backtest", out=out, weeks=f"{start_week}-{end_week}")
     view = Table(title=say("cli.backtest.title", lang, start=start_week, end=end_week), title_justify="left")
-    for c in ("method", "coverage", "hit_rate", "pai", "pei"):
-        view.add_column(c, justify="left" if c == "method" else "right")
+    for c in ("method", "coverage", "hit_rate", "pai", "pei", "vs_best_baseline (95% CI)", "verdict"):
+        view.add_column(c, justify="left" if c in ("method", "verdict") else "right")
     for row in table.itertuples(index=False):
-        view.add_row(str(row.method), f"{row.coverage:.0%}", f"{row.hit_rate:.3f}", f"{row.pai:.1f}", f"{row.pei:.3f}")
+        vs = "" if row.vs_best_baseline != row.vs_best_baseline else (
+            f"{row.vs_best_baseline:+.1%} [{row.vs_ci_low:+.1%}, {row.vs_ci_high:+.1%}]")
+        view.add_row(str(row.method), f"{row.coverage:.0%}", f"{row.hit_rate:.3f}", f"{row.pai:.1f}", f"{row.pei:.3f}",
+                     vs, say(f"cli.backtest.{row.verdict}", lang) if isinstance(row.verdict, str) else "")
     console.print(view)
     console.print(f"  {out}", highlight=False)

@@ -192,6 +192,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "预测方法的名称必须各不相同：{labels}",
         "en": "forecast method labels must be unique: {labels}",
     },
+    "error.param.retune": {
+        "zh-CN": "重新调参的间隔和窗口须为不小于 1 的整周数，而不是 {every} 和 {window}",
+        "en": "the re-tuning interval and window must be whole numbers of weeks >= 1, not {every} and {window}",
+    },
+    "error.forecast.weeks_after_data": {
+        "zh-CN": "{year} 年第 {end} 周（至 {last}）晚于数据的最后一天（{as_of}）；请选择第 {latest} 周或更早的周，或不指定年份（第 52 周即为数据的最后一整周）",
+        "en": "week {end} of {year} (to {last}) ends after the last day of data ({as_of}); choose week {latest} or "
+              "earlier, or give no year (week 52 is then the data's last whole week)",
+    },
     "error.forecast.weeks": {
         "zh-CN": "评估周 {start} 至 {end} 无效：起始周须不小于 2，且不晚于结束周",
         "en": "weeks {start} to {end} are not valid: the first week must be 2 or later and not after the last",

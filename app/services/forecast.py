@@ -19,7 +19,7 @@ from geo.errors import InputError
 from geo.jsonsafe import json_rows
 from geo.writers import write_safe_csv
 
-__all__ = ["CELL_KINDS", "backtest_job", "check_weeks", "forecast_edge_risk", "forecast_history", "forecast_job",
+__all__ = ["CELL_KINDS", "backtest_job", "backtest_origin", "check_weeks", "forecast_edge_risk", "forecast_history", "forecast_job",
            "forecast_summary", "TOP_PLACES",
            "forecast_places", "parse_tune_weeks"]
 
@@ -186,8 +186,8 @@ def backtest_job(
     ws: Workspace,
     *,
     out: str | Path,
-    start_week: int,
-    end_week: int,
+    start_week: int = 14,
+    end_week: int = 52,
     tune_weeks: tuple[int, int] | None = (2, 13),
     cells: str = "grid",
     cell_m: float = 150.0,
@@ -195,15 +195,20 @@ def backtest_job(
     categories: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin weekly backtest of every method side by side (plus the true intensity on the
-    demo district), written as CSV. Week 1 starts on January 1 of ``year`` (default: the year of the
-    last day of data)."""
+    demo district), written as CSV (:func:`backtest_origin` numbers the weeks).
+
+    Raises
+    ------
+    InputError
+        Weeks out of order, tuning weeks after the evaluated ones, evaluated weeks ending after the
+        last day of data, no incidents.
+    """
     from geo.forecast import backtest, demo_oracle
 
     inc = _incidents(ws, "backtest on")
     check_weeks(start_week, end_week, tune_weeks)
+    origin = backtest_origin(ws, end_week=end_week, year=year)
     places = forecast_places(ws, cells, cell_m)
-    year = year or last_data_day(ws).year
-    origin = pd.Timestamp(dt.date(year, 1, 1))
     extra = None
     if ws.has("demo_truth"):
         extra = {"oracle (true intensity)": demo_oracle(ws.read("demo_truth"), ws.meta["demo_truth"], inc, places)}
@@ -211,6 +216,33 @@ def backtest_job(
                      tune_weeks=tune_weeks, extra_scores=extra, categories=list(categories) if categories else None)
     write_safe_csv(table, out)
     return table
+
+
+def backtest_origin(ws: Workspace, *, end_week: int, year: int | None = None) -> pd.Timestamp:
+    """Day 1 of week 1 of a backtest: 1 January of ``year`` when given; else the day that makes week
+    52 the last whole week of data (the seven days to the last day of data), so the default weeks
+    (14-52, tuned on 2-13) are the data's last 39 weeks on any day of the year.
+
+    Raises
+    ------
+    InputError
+        When week ``end_week`` of ``year`` ends after the last day of data (``forecast.weeks_after_data``).
+    """
+    as_of = last_data_day(ws)
+    if as_of is None:
+        raise InputError("the workspace has no incidents; import some first ('patrolnet import WORKSPACE incidents FILE')",
+                         code="data.no_incidents")
+    if year is None:
+        return pd.Timestamp(as_of + dt.timedelta(days=1) - dt.timedelta(weeks=52))
+    origin = pd.Timestamp(dt.date(year, 1, 1))
+    last = (origin + pd.Timedelta(weeks=end_week) - pd.Timedelta(days=1)).date()
+    if last > as_of:
+        latest = (as_of - dt.date(year, 1, 1)).days // 7
+        raise InputError(f"week {end_week} of {year} (to {last}) ends after the last day of data ({as_of}); choose "
+                         f"week {latest} or earlier, or give no year (week 52 is then the data's last whole week)",
+                         code="forecast.weeks_after_data", year=year, end=end_week, last=str(last),
+                         as_of=str(as_of), latest=latest)
+    return origin
 
 
 def forecast_edge_risk(ws: Workspace, *, horizon_days: int = 28) -> pd.Series | None:

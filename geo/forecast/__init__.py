@@ -9,8 +9,12 @@ before the forecast origin. The methods, all computed from the same point data:
     Counts since 1 January of the year of the last day of data.
 ``naive_long``
     Counts of the last 52 weeks (long-term counts).
+``naive_all``
+    Counts of the whole history before the origin (all-history counts).
 ``last_year``
     Counts in the same weeks one year (52 weeks) earlier, widened by 2 weeks on each side.
+``decayed_long``
+    Exponentially decayed counts with a long memory, tau 104 weeks (two years).
 ``retro_kde``
     Retrospective hotspotting: Gaussian kernel density (150 m) of the last 13 weeks, at each
     place's centre.

@@ -14,7 +14,7 @@ from geo.errors import InputError
 
 from .design import _prepare
 from .methods import _method_scores, _resolve
-from .params import ShrinkageParams
+from .params import BASELINES, ShrinkageParams
 from .scoring import _fill
 from .tuning import _Grid, _tune, _weekly_actual
 
@@ -39,14 +39,44 @@ def _specs(methods: Iterable[MethodSpec]) -> list[tuple[str, str, dict[str, Any]
     return out
 
 
+#: Resamples of the weeks for the paired bootstrap of a method's difference to the best baseline.
+BOOTSTRAP = 2000
+
+
+def _versus_counting(hits: np.ndarray, incidents: np.ndarray, is_baseline: Sequence[bool],
+                     ) -> tuple[int | None, dict[str, np.ndarray]]:
+    """Each method's pooled hit rate minus the best counting baseline's, with a paired bootstrap
+    95 % interval over the evaluated weeks (the same resampled weeks for both; seeded, so the same
+    table twice). ``hits``: (methods, weeks) at one coverage. Returns the best baseline's row and the
+    columns ``vs_best_baseline``, ``vs_ci_low``, ``vs_ci_high`` and ``verdict`` (``better``: the
+    interval above zero; ``worse``: below; ``tie``: no better than counting)."""
+    n_methods, n_weeks = hits.shape
+    empty = {"vs_best_baseline": np.full(n_methods, np.nan), "vs_ci_low": np.full(n_methods, np.nan),
+             "vs_ci_high": np.full(n_methods, np.nan), "verdict": np.full(n_methods, None, dtype=object)}
+    base = np.flatnonzero(np.asarray(is_baseline, dtype=bool))
+    total = float(incidents.sum())
+    if not len(base) or total <= 0:
+        return None, empty
+    b = int(base[np.argmax(hits[base].sum(axis=1))])  # ties: the first listed
+    diff = (hits.sum(axis=1) - hits[b].sum()) / total
+    idx = np.random.default_rng(0).integers(0, n_weeks, size=(BOOTSTRAP, n_weeks))
+    n_res = incidents[idx].sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = (hits[:, idx].sum(axis=2) - hits[b][idx].sum(axis=1)) / np.where(n_res > 0, n_res, np.nan)
+    lo, hi = np.nanpercentile(res, 2.5, axis=1), np.nanpercentile(res, 97.5, axis=1)
+    verdict = np.where(lo > 0, "better", np.where(hi < 0, "worse", "tie")).astype(object)
+    verdict[b] = "tie"
+    return b, {"vs_best_baseline": diff, "vs_ci_low": lo, "vs_ci_high": hi, "verdict": verdict}
+
+
 def backtest(
     incidents: gpd.GeoDataFrame,
     *,
     cells: gpd.GeoDataFrame,
     start_week: int,
     end_week: int,
-    methods: Iterable[MethodSpec] = ("naive_recent", "naive_since_jan", "naive_long", "last_year",
-                                     "retro_kde", "prospective", "decayed", "blend", "shrinkage"),
+    methods: Iterable[MethodSpec] = ("naive_recent", "naive_since_jan", "naive_long", "naive_all", "last_year",
+                                     "decayed_long", "retro_kde", "prospective", "decayed", "blend", "shrinkage"),
     coverages: Sequence[float] = (0.01, 0.02, 0.05, 0.10),
     origin: Any = None,
     horizon_days: float = 7.0,
@@ -82,7 +112,11 @@ def backtest(
     DataFrame with one row per method and coverage: ``method``, ``coverage``, ``hit_rate``
     (pooled: all hits / all incidents), ``hit_rate_weekly_mean``, ``area_share``, ``pai``, ``pei``
     (pooled hits / pooled maximum), ``weeks``, ``incidents``, ``empty_weeks`` (weeks whose forecast
-    had no data and so ranks at random). ``attrs["params"]`` holds the parameters each tuned
+    had no data and so ranks at random), ``best_baseline`` (the counting baseline,
+    :data:`geo.forecast.params.BASELINES`, with the most hits at that coverage) and the method's
+    difference to it in pooled hit rate with a paired bootstrap 95 % interval over the weeks:
+    ``vs_best_baseline``, ``vs_ci_low``, ``vs_ci_high``, ``verdict`` (``better`` / ``tie`` = no
+    better than counting / ``worse``). ``attrs["params"]`` holds the parameters each tuned
     method used, per week.
     """
     if end_week < start_week or start_week < 2:
@@ -121,9 +155,13 @@ def backtest(
         else:
             every = int(tcfg.get("retune_every", 4))
             window = int(tcfg.get("retune_window", 13))
+            if every < 1 or window < 1:
+                raise InputError(f"{label}: retune_every and retune_window must be whole numbers of weeks >= 1, "
+                                 f"not {every} and {window}", code="param.retune", every=every, window=window)
             seq = []
+            best = p["shrinkage"]  # before any week to tune on (week 2): the method's own parameters
             for k, w in enumerate(wk):
-                if k % every == 0:
+                if k % every == 0 and int(w) - 1 >= 2:  # tuning needs a week with a week of history before it
                     best, _ = tuned(max(2, int(w) - window), int(w) - 1)
                 seq.append(best)
             chosen[label] = seq
@@ -153,6 +191,8 @@ def backtest(
                 empty[j] += 1
             hits[j, k] = _fill(sc / m, actual[k], m, covs)
     inc_w = actual.sum(axis=1)
+    is_baseline = [name in BASELINES for _, name, _ in specs] + [False] * len(extra_scores or {})
+    versus = [_versus_counting(hits[:, :, c], inc_w, is_baseline) for c in range(covs.size)]
     rows = []
     for j, label in enumerate(labels):
         for c, cov in enumerate(covs):
@@ -164,7 +204,9 @@ def backtest(
                          "hit_rate_weekly_mean": float(np.nanmean(weekly_hr)) if inc_w.any() else np.nan,
                          "area_share": float(cov), "pai": hr / cov,
                          "pei": h.sum() / best_hits[:, c].sum() if best_hits[:, c].sum() else np.nan,
-                         "weeks": int(wk.size), "incidents": int(inc_w.sum()), "empty_weeks": int(empty[j])})
+                         "weeks": int(wk.size), "incidents": int(inc_w.sum()), "empty_weeks": int(empty[j]),
+                         "best_baseline": labels[versus[c][0]] if versus[c][0] is not None else None,
+                         **{k: v[j] for k, v in versus[c][1].items()}})
     out = pd.DataFrame(rows)
     out.attrs.update({"origin": str(d.origin.date()), "weeks": (int(start_week), int(end_week)),
                       "params": {k: v for k, v in chosen.items()}, "tuning_tables": tables})

@@ -18,7 +18,9 @@ _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "naive_recent": {"weeks": 4},
     "naive_since_jan": {},
     "naive_long": {"weeks": 52},
+    "naive_all": {},
     "last_year": {"widen_weeks": 2},
+    "decayed_long": {"tau_weeks": 104.0},
     "retro_kde": {"weeks": 13, "bandwidth_m": 150.0},
     "prospective": {"bandwidth_m": 400.0, "weeks": 8},
     "decayed": {"tau_weeks": 13.0},
@@ -35,6 +37,8 @@ def _method_scores(d: _Design, method: str, tau: float, horizon_days: float, par
         return d.counts(d.window(d.jan1(tau), tau))
     if method == "naive_long":
         return d.counts(d.window(tau - 7 * params["weeks"], tau))
+    if method == "naive_all":
+        return d.counts(d.window(-np.inf, tau))
     if method == "last_year":
         lo = tau - 364 - 7 * params["widen_weeks"]
         hi = min(tau - 364 + horizon_days + 7 * params["widen_weeks"], tau)
@@ -45,7 +49,7 @@ def _method_scores(d: _Design, method: str, tau: float, horizon_days: float, par
         age_w = np.floor((tau - t) / 7.0)
         w = np.where((t < tau) & (age_w < params["weeks"]), 1.0 / (1.0 + np.maximum(age_w, 0)), 0.0)
         return d.prospective(params["bandwidth_m"]) @ w
-    if method == "decayed":
+    if method in ("decayed", "decayed_long"):
         age = tau - t
         w = np.where(age > 0, np.exp(-np.maximum(age, 0) / (7.0 * params["tau_weeks"])), 0.0)
         return d.counts(w)

@@ -9,10 +9,13 @@ import pandas as pd
 
 __all__ = ["BASELINES", "DEFAULT_METHOD", "DEFAULT_SHRINKAGE", "METHODS", "ShrinkageParams"]
 
-METHODS = ("naive_recent", "naive_since_jan", "naive_long", "last_year", "retro_kde", "prospective",
-           "decayed", "blend", "shrinkage")
+METHODS = ("naive_recent", "naive_since_jan", "naive_long", "naive_all", "last_year", "decayed_long", "retro_kde",
+           "prospective", "decayed", "blend", "shrinkage")
 DEFAULT_METHOD = "shrinkage"
-BASELINES = ("naive_recent", "naive_since_jan", "naive_long", "last_year")
+#: Counting, the forecasts a model must beat: the last 4 and 52 weeks, the year so far, the same
+#: weeks a year before, every incident of the history (``naive_all``) and counts decayed over years
+#: (``decayed_long``: long-term counts are hard to beat, the literature says).
+BASELINES = ("naive_recent", "naive_since_jan", "naive_long", "naive_all", "last_year", "decayed_long")
 #: ``shrinkage`` params that ask for tuning instead of fixed values.
 _TUNING_KEYS = ("tune_weeks", "retune_every", "retune_window")
 _DAY = pd.Timedelta(days=1)

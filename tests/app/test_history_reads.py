@@ -24,8 +24,9 @@ from geo.reports import build_report
 from tests.pg import pg_url  # noqa: F401 - the fixture
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-#: Methods that read a bounded history (``decayed`` weighs all of it).
-BOUNDED = [m for m in METHODS if m != "decayed"]
+#: The methods that weigh the whole history (weights that never reach zero); the others read a part of it.
+UNBOUNDED = ("decayed", "decayed_long", "naive_all")
+BOUNDED = [m for m in METHODS if m not in UNBOUNDED]
 
 
 def _same_report(a: Any, b: Any) -> None:
@@ -103,8 +104,11 @@ def test_the_forecast_reads_its_methods_weeks_and_ranks_as_from_the_whole_layer(
     segments = street_segments(ws.read("road_edges"))
     _same_forecast(ws, segments, as_of, "shrinkage", whole=whole)
     _same_forecast(ws, grid, dt.date(2026, 6, 15), "shrinkage", categories=["two_robberies_one_theft"], whole=whole)
-    inc, first_at = forecast_history(ws, as_of=as_of, method="decayed")
-    assert first_at is None and len(inc) == len(whole)  # its weights never reach zero: all of it
+    for method in UNBOUNDED:  # their weights never reach zero, or count every incident: all of it
+        inc, first_at = forecast_history(ws, as_of=as_of, method=method)
+        assert first_at is None and len(inc) == len(whole), method
+        assert history_days(method) is None
+        _same_forecast(ws, grid, as_of, method, whole=whole)
 
 
 def test_history_days_follow_the_methods_windows() -> None:

@@ -1,0 +1,73 @@
+"""``patrolnet backtest`` with its defaults on any day of the year (week 52 is the data's last whole
+week), a clear error for weeks after the data, and re-tuning from the first weeks, on real Vancouver
+thefts (data to 2 December 2020, as a workspace made in December would have)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.services.forecast import backtest_origin
+from app.storage.workspace import Workspace, create_workspace
+from geo.forecast import DEFAULT_SHRINKAGE, backtest, grid_cells
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+runner = CliRunner()
+LAST = dt.date(2020, 12, 2)
+
+
+@pytest.fixture(scope="module")
+def december(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    raw = pd.read_csv(DATA / "incidents" / "vancouver_thefts_2020.csv.gz")
+    local = pd.to_datetime({"year": raw["YEAR"], "month": raw["MONTH"], "day": raw["DAY"],
+                            "hour": raw["HOUR"], "minute": raw["MINUTE"]})
+    keep = (local.dt.date <= LAST).to_numpy()
+    raw, local = raw[keep], local[keep]
+    occurred = local.dt.tz_localize("America/Vancouver", nonexistent="shift_forward", ambiguous=False)
+    inc = gpd.GeoDataFrame({"incident_id": [f"V{i}" for i in range(len(raw))], "occurred_at": occurred.to_numpy(),
+                            "category": "other_theft", "place_kind": "street"},
+                           geometry=gpd.points_from_xy(raw["X"], raw["Y"]), crs="EPSG:32610")
+    path = tmp_path_factory.mktemp("dec") / "van.gpkg"
+    return create_workspace(path, {"incidents": inc}, crs="EPSG:32610", timezone="America/Vancouver")
+
+
+def test_default_weeks_end_with_the_data(december: Workspace, tmp_path: Path) -> None:
+    origin = backtest_origin(december, end_week=52)
+    assert origin.date() == LAST + dt.timedelta(days=1) - dt.timedelta(weeks=52)  # week 52: Nov 26 - Dec 2
+    out = tmp_path / "bt.csv"
+    result = runner.invoke(cli, ["backtest", str(december.path), "--out", str(out), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert (table["weeks"] == 39).all() and table["incidents"].iloc[0] > 10_000
+    assert {"naive_all", "decayed_long", "best_baseline", "verdict"} <= set(table["method"]) | set(table.columns)
+    assert "no better than counting" in result.output or "beats counting" in result.output
+
+
+def test_weeks_after_the_data_say_the_last_one_to_choose(december: Workspace, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["backtest", str(december.path), "--out", str(tmp_path / "bt.csv"), "--year", "2020",
+                                 "--lang", "en"])
+    assert result.exit_code == 2
+    assert "week 52 of 2020 (to 2020-12-29) ends after the last day of data (2020-12-02)" in result.output
+    assert "choose week 48 or earlier" in result.output
+    zh = runner.invoke(cli, ["backtest", str(december.path), "--out", str(tmp_path / "bt.csv"), "--year", "2020"])
+    assert zh.exit_code == 2 and "第 48 周或更早" in zh.output
+    assert not (tmp_path / "bt.csv").exists()
+    ok = runner.invoke(cli, ["backtest", str(december.path), "--out", str(tmp_path / "bt.csv"), "--year", "2020",
+                             "--start-week", "40", "--end-week", "48", "--tune-weeks", "none"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_retuning_from_the_second_week_starts_from_the_defaults(december: Workspace) -> None:
+    inc = december.read("incidents")
+    cells = grid_cells(inc, cell_m=300)
+    table = backtest(inc, cells=cells, start_week=2, end_week=9,
+                     methods=[("retuned", "shrinkage", {"retune_every": 4, "retune_window": 13}), "naive_all"])
+    params = table.attrs["params"]["retuned"]
+    assert params[0] == DEFAULT_SHRINKAGE  # week 2: no week before it to tune on
+    assert len(params) == 8 and table["hit_rate"].notna().all()
