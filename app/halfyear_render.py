@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app.report_render import _TEMPLATES, FORMATS, VALUES, _change_cell, _lang, _name, _num, _pick, export_frame
+from app.report_render import (_TEMPLATES, FORMATS, VALUES, _change_cell, _lang, _name, _num, _pick, export_frame,
+                               open_out)
 from geo.atomic import atomic_write_text
-from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
 from geo.reports.halfyear import HalfYearReport
 from geo.writers import write_safe_csv, write_safe_xlsx
@@ -124,15 +123,8 @@ def write_half_year_report(rep: HalfYearReport, out_dir: str | os.PathLike[str],
     InputError
         Unknown language or format.
     """
-    lang = _lang(lang)
-    bad = [f for f in formats if f not in FORMATS]
-    if bad:
-        raise InputError(f"format(s) {', '.join(bad)} unknown; use any of {', '.join(FORMATS)}",
-                         code="param.formats", value=", ".join(bad), known=", ".join(FORMATS))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    lang, formats, out, suffix = open_out(out_dir, lang=lang, formats=formats)
     stem = f"{rep.workspace}_{rep.key}_halfyear"
-    suffix = "_en" if lang == "en" else ""
     written: dict[str, Any] = {}
     if "html" in formats:
         written["html"] = out / f"{stem}{suffix}.html"

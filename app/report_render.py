@@ -37,7 +37,7 @@ from geo.jsonsafe import to_jsonable
 from geo.writers import csv_safe, write_safe_csv, write_safe_xlsx
 from geo.reports import HEADLINE_MEASURES, Report
 
-__all__ = ["write_report", "report_stem", "export_frame", "table_for_export", "csv_safe", "HEADERS", "VALUES", "FORMATS"]
+__all__ = ["write_report", "report_stem", "export_frame", "open_out", "table_for_export", "csv_safe", "HEADERS", "VALUES", "FORMATS"]
 
 FORMATS = ("html", "xlsx", "csv", "json")
 _TEMPLATES = Path(__file__).parent / "templates" / "report"
@@ -540,6 +540,27 @@ def _render_html(report: Report, lang: str) -> str:
 
 
 # -- entry point --------------------------------------------------------------------------------------
+def open_out(out_dir: str | os.PathLike[str], *, lang: str, formats: Iterable[str]
+             ) -> tuple[str, tuple[str, ...], Path, str]:
+    """A report's files' folder (made when missing), checked language and formats, and the file
+    names' language suffix (``_en`` in English): ``(lang, formats, folder, suffix)``.
+
+    Raises
+    ------
+    InputError
+        Unknown language or format.
+    """
+    lang = _lang(lang)
+    formats = tuple(formats)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise InputError(f"format(s) {', '.join(bad)} unknown; use any of {', '.join(FORMATS)}",
+                         code="param.formats", value=", ".join(bad), known=", ".join(FORMATS))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return lang, formats, out, "_en" if lang == "en" else ""
+
+
 def write_report(
     report: Report,
     out_dir: str | os.PathLike[str],
@@ -571,16 +592,8 @@ def write_report(
     InputError
         Unknown language or format.
     """
-    lang = _lang(lang)
-    formats = tuple(formats)
-    bad = [f for f in formats if f not in FORMATS]
-    if bad:
-        raise InputError(f"format(s) {', '.join(bad)} unknown; use any of {', '.join(FORMATS)}",
-                         code="param.formats", value=", ".join(bad), known=", ".join(FORMATS))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    lang, formats, out, suffix = open_out(out_dir, lang=lang, formats=formats)
     stem = report_stem(report)
-    suffix = "_en" if lang == "en" else ""
     written: dict[str, Any] = {}
     if "html" in formats:
         path = out / f"{stem}_report{suffix}.html"
