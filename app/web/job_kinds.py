@@ -229,7 +229,8 @@ class ReportParams(_Params):
     month: str | None = Field(None, description="Report month YYYY-MM (default: the last full month)",
                               examples=["2026-10"])
     half: str | None = Field(None, max_length=32, description="Instead of a month: the half-year station report, "
-                             "YYYY-H1 or YYYY-H2", examples=["2026-H1"])
+                             "YYYY-H1 or YYYY-H2 (give no month with it)",
+                             examples=[None])  # the docs' example body asks for the monthly report
     week: str | None = Field(None, description="Bulletin week: a day in it (YYYY-MM-DD) or YYYY-Www")
     controlled_share: float = Field(0.5, gt=0, le=1, description="Fall that makes a model neighborhood 'controlled'")
     lang: Literal["zh-CN", "en"] | None = Field(None, description="Language of the files (default: the request's)")
