@@ -336,6 +336,8 @@ MESSAGES.update(
         "cli.routes.title": {"zh-CN": "巡逻路线：{n} 个单位，班次 {shift}", "en": "Patrol routes: {n} units, shift {shift}"},
         "cli.cameras.gaps": {"zh-CN": "探头盲区：{n:,} 处，已写入 {path}", "en": "Camera gaps: {n:,}, written to {path}"},
         "cli.cameras.site": {"zh-CN": "新增探头选址：{n:,} 处，已写入 {path}", "en": "New camera sites: {n:,}, written to {path}"},
+        "cli.forecast.chosen": {"zh-CN": "自动选择方法：{method}（{first} 至 {last} 回测，5% 面积命中率 {hit}；较最佳计数基线 {base} {diff}，95% 区间 [{low}, {high}]，{verdict}）",
+                                "en": "Method chosen: {method} (backtest {first} to {last}, hit rate at 5 % of the area {hit}; vs the best counting baseline {base} {diff}, 95 % interval [{low}, {high}], {verdict})"},
         "cli.backtest.better": {"zh-CN": "优于计数", "en": "beats counting"},
         "cli.backtest.tie": {"zh-CN": "不优于计数", "en": "no better than counting"},
         "cli.backtest.worse": {"zh-CN": "劣于计数", "en": "worse than counting"},

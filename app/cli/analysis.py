@@ -72,7 +72,8 @@ def forecast(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Last day of data (default: the newest incident).")] = None,
     horizon_days: Annotated[int, typer.Option("--horizon-days", help="7 (next week) or 28 (next 4 weeks).", min=1, max=92)] = 7,
     method: Annotated[str | None, typer.Option("--method", help="Forecast method (default: shrinkage, a fixed choice; "
-                                                              "'patrolnet backtest' shows how each does on your data).")] = None,
+                                                              "'auto': the one that did best on this workspace's last "
+                                                              "26 weeks, by a backtest).")] = None,
     cells: Annotated[str, typer.Option("--cells", help="subzones, segments or grid.")] = "subzones",
     cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell (m) for --cells grid.", min=10)] = 150.0,
     category: CategoryOpt = None,
@@ -88,12 +89,18 @@ def forecast(
             new_ws, ranked, path = forecast_job(ws, out=out, as_of=parse_day(as_of, "--as-of", lang),
                                                 horizon_days=horizon_days, method=method, cells=cells,
                                                 cell_m=cell_m, categories=category)
-        rec = record_run(workspace, new_ws, "forecast", lang=lang, files=[path],
-                         result=forecast_summary(new_ws, ranked, cells=cells, horizon_days=horizon_days),
+        summary = forecast_summary(new_ws, ranked, cells=cells, horizon_days=horizon_days)
+        rec = record_run(workspace, new_ws, "forecast", lang=lang, files=[path], result=summary,
                          params={"as_of": as_of, "horizon_days": horizon_days, "method": method, "cells": cells,
                                  "cell_m": cell_m, "categories": list(category or [])})
     record_audit(workspace, "forecast", out=path, horizon_days=horizon_days, cells=cells, record=rec.id)
     console.print(say("cli.forecast.done", lang, n=len(ranked), path=str(path)), highlight=False)
+    if choice := summary.get("choice"):  # --method auto: what was chosen, and how it did beside counting
+        console.print(say("cli.forecast.chosen", lang, method=choice["method"], first=choice["weeks"][0],
+                          last=choice["weeks"][1], hit=f"{choice['hit_rate']:.3f}", base=choice["best_baseline"],
+                          diff=f"{choice['vs_best_baseline']:+.1%}", low=f"{choice['ci'][0]:+.1%}",
+                          high=f"{choice['ci'][1]:+.1%}", verdict=say(f"cli.backtest.{choice['verdict']}", lang)),
+                      highlight=False)
     view = Table()
     shown = ranked.head(top)
     for c in shown.columns[:6]:

@@ -192,6 +192,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "预测方法的名称必须各不相同：{labels}",
         "en": "forecast method labels must be unique: {labels}",
     },
+    "error.forecast.short_history": {
+        "zh-CN": "自动选择预测方法需要 {as_of} 之前至少 {weeks} 周的警情数据（数据始于 {first}）；请直接指定一种方法",
+        "en": "choosing a forecast method needs {weeks} weeks of incidents before {as_of} (the data start on {first}); "
+              "give a method instead",
+    },
     "error.param.retune": {
         "zh-CN": "重新调参的间隔和窗口须为不小于 1 的整周数，而不是 {every} 和 {window}",
         "en": "the re-tuning interval and window must be whole numbers of weeks >= 1, not {every} and {window}",

@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 from app.i18n import t
 from app.services.cameras import TOP_GAPS, camera_gaps_job, camera_siting_job, gaps_summary, siting_summary
 from app.services.fanout import open_fanout
-from app.services.forecast import TOP_PLACES, backtest_job, check_weeks, forecast_job, forecast_summary
+from app.services.forecast import AUTO, TOP_PLACES, backtest_job, check_weeks, forecast_job, forecast_summary
 from app.services.grid import grid_summary, grid_workspace
 from app.services.hotspots import check_period, hotspots_job
 from app.services.imports import REASON_HEADERS, check_layer, import_file, reasons_in
@@ -183,8 +183,8 @@ class ForecastParams(_Params):
 
     as_of: Day | None = Field(None, description="Last day of data (default: the newest incident)")
     horizon_days: int = Field(7, ge=1, le=92)
-    method: str | None = Field(None, description="Forecast method (default: shrinkage, a fixed choice; the "
-                               "backtest shows how each does on your data)")
+    method: str | None = Field(None, description="Forecast method (default: shrinkage, a fixed choice; 'auto': "
+                               "the one that did best on this workspace's last 26 weeks)")
     cells: Literal["subzones", "segments", "grid"] = "subzones"
     cell_m: float = Field(150.0, ge=10, le=5000)
     categories: list[CategoryCode] | None = None  # type: ignore[valid-type]
@@ -195,9 +195,9 @@ class ForecastParams(_Params):
     def _method(cls, v: str | None) -> str | None:
         from geo.forecast import METHODS  # the forecast core loads in about a second: only when asked
 
-        if v is not None and v not in METHODS:
+        if v is not None and v not in (*METHODS, AUTO):
             raise PydanticCustomError("forecast.method", "unknown forecast method {value!r}; use one of {known}",
-                                      {"value": v, "known": ", ".join(METHODS)})
+                                      {"value": v, "known": ", ".join((*METHODS, AUTO))})
         return v
 
 

@@ -71,3 +71,41 @@ def test_retuning_from_the_second_week_starts_from_the_defaults(december: Worksp
     params = table.attrs["params"]["retuned"]
     assert params[0] == DEFAULT_SHRINKAGE  # week 2: no week before it to tune on
     assert len(params) == 8 and table["hit_rate"].notna().all()
+
+
+def test_auto_method_is_the_best_of_its_own_backtest_and_is_kept(december: Workspace, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``patrolnet forecast --method auto`` on real Vancouver thefts: the method with the most hits
+    at 5 % over the last 26 weeks of the workspace's own data (checked against a backtest run here),
+    recorded with the forecast layer and reused while nothing changed."""
+    import geo.forecast
+    from app.services.forecast import CANDIDATES, forecast_job, forecast_summary
+
+    ws = Workspace(december.path)
+    new_ws, ranked, _ = forecast_job(ws, out=tmp_path / "fc.csv", method="auto", cells="grid", cell_m=300.0)
+    summary = forecast_summary(new_ws, ranked, cells="grid", horizon_days=7)
+    choice = summary["choice"]
+    assert summary["method"] == choice["method"] in CANDIDATES
+    assert choice["weeks"] == [str(LAST - dt.timedelta(weeks=26) + dt.timedelta(days=1)), str(LAST)]
+    inc = ws.read("incidents")
+    table = backtest(inc, cells=grid_cells(inc, cell_m=300), start_week=27, end_week=52,
+                     origin=backtest_origin(ws, end_week=52), methods=CANDIDATES, coverages=(0.05,))
+    assert choice["hit_rate"] == round(float(table["hit_rate"].max()), 4)
+    assert table.set_index("method").loc[choice["method"], "hit_rate"] == table["hit_rate"].max()
+    assert choice["verdict"] in ("better", "tie") and choice["ci"][0] <= choice["vs_best_baseline"] <= choice["ci"][1]
+
+    def boom(*a: object, **k: object) -> None:
+        raise AssertionError("backtested again")
+
+    monkeypatch.setattr(geo.forecast, "backtest", boom)
+    again = forecast_job(new_ws, out=tmp_path / "fc2.csv", method="auto", cells="grid", cell_m=300.0)[0]
+    assert again.meta_json("forecast_grid")["choice"] == new_ws.meta_json("forecast_grid")["choice"]
+
+
+def test_auto_method_needs_history_and_says_so(december: Workspace, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["forecast", str(december.path), "--out", str(tmp_path / "fc.csv"), "--method", "auto",
+                                 "--as-of", "2020-03-01", "--cells", "grid", "--lang", "en"])
+    assert result.exit_code == 2 and "needs 27 weeks of incidents before 2020-03-01" in result.output
+    zh = runner.invoke(cli, ["forecast", str(december.path), "--out", str(tmp_path / "fc.csv"), "--method", "auto",
+                             "--as-of", "2020-03-01", "--cells", "grid"])
+    assert zh.exit_code == 2 and "请直接指定一种方法" in zh.output
