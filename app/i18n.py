@@ -15,6 +15,7 @@ from app.messages.errors_analysis import MESSAGES as _ANALYSIS_ERRORS
 from app.messages.errors_data import MESSAGES as _DATA_ERRORS
 from app.messages.errors_planning import MESSAGES as _PLANNING_ERRORS
 from app.messages.errors_tiles import MESSAGES as _TILE_ERRORS
+from app.messages.forecast import MESSAGES as _FORECAST
 from app.messages.stages import MESSAGES as _STAGES
 from app.messages.storage import MESSAGES as _STORAGE
 from geo.schema import CAMERA_KINDS, CATEGORIES, NEIGHBORHOOD_KINDS, UNIT_KINDS
@@ -263,7 +264,7 @@ def _check_complete() -> None:
 _check_complete()
 
 # -- errors the core raises with a message key, and the stages of long work (app/messages) -----------
-for _part in (_ANALYSIS_ERRORS, _DATA_ERRORS, _PLANNING_ERRORS, _TILE_ERRORS, _STAGES):
+for _part in (_ANALYSIS_ERRORS, _DATA_ERRORS, _PLANNING_ERRORS, _TILE_ERRORS, _STAGES, _FORECAST):
     assert not set(_part) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_part) & set(MESSAGES))}"
     MESSAGES.update(_part)
 assert not set(_STORAGE) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_STORAGE) & set(MESSAGES))}"
@@ -338,6 +339,8 @@ MESSAGES.update(
         "cli.cameras.site": {"zh-CN": "新增探头选址：{n:,} 处，已写入 {path}", "en": "New camera sites: {n:,}, written to {path}"},
         "cli.forecast.chosen": {"zh-CN": "自动选择方法：{method}（{first} 至 {last} 回测，5% 面积命中率 {hit}；较最佳计数基线 {base} {diff}，95% 区间 [{low}, {high}]，{verdict}）",
                                 "en": "Method chosen: {method} (backtest {first} to {last}, hit rate at 5 % of the area {hit}; vs the best counting baseline {base} {diff}, 95 % interval [{low}, {high}], {verdict})"},
+        "cli.forecast.fixed": {"zh-CN": "方法：{method}（{as_of} 之前的警情不足 {weeks} 周，数据始于 {first}，无法按本工作区回测选择，使用固定的默认方法）",
+                               "en": "Method: {method} (fewer than {weeks} weeks of incidents before {as_of}, the data start on {first}: too short to choose by this workspace's backtest, the fixed default)"},
         "cli.backtest.better": {"zh-CN": "优于计数", "en": "beats counting"},
         "cli.backtest.tie": {"zh-CN": "不优于计数", "en": "no better than counting"},
         "cli.backtest.worse": {"zh-CN": "劣于计数", "en": "worse than counting"},
@@ -782,6 +785,7 @@ MESSAGES.update(
         "audit.action.grid": {"zh-CN": "划分小片区", "en": "Sub-zone grid"},
         "audit.action.split": {"zh-CN": "划分责任区", "en": "Coverage split"},
         "audit.action.units_suggest": {"zh-CN": "生成巡逻力量建议", "en": "Patrol units suggested"},
+        "audit.action.watchlist": {"zh-CN": "导出重点巡防位置", "en": "Places to watch exported"},
         "audit.action.hotspots": {"zh-CN": "热点分析", "en": "Hotspot analysis"},
         "audit.action.forecast": {"zh-CN": "风险预测", "en": "Forecast"},
         "audit.action.backtest": {"zh-CN": "回测", "en": "Backtest"},

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.analysis import backtest, forecast, hotspots
+from app.cli.analysis import backtest, forecast, hotspots, watchlist
 from app.cli.audit import audit
 from app.cli.backups import backup, backups, restore
 from app.cli.cameras import cameras_cli
@@ -42,7 +42,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # in the order ``patrolnet --help`` lists them
-for command in (demo, info, serve, worker, init, grid, split, hotspots, forecast, backtest, routes, report, backup, backups,
+for command in (demo, info, serve, worker, init, grid, split, hotspots, forecast, watchlist, backtest, routes, report, backup, backups,
                 restore, audit):
     cli.command()(command)
 cli.command("import")(import_)

@@ -26,7 +26,7 @@ from app.cli.options import (
     writing_turn,
 )
 
-__all__ = ["backtest", "forecast", "hotspots"]
+__all__ = ["backtest", "forecast", "hotspots", "watchlist"]
 
 
 def hotspots(
@@ -71,9 +71,9 @@ def forecast(
     out: Annotated[Path, typer.Option("--out", help="Ranked list: .csv, .gpkg or .geojson.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Last day of data (default: the newest incident).")] = None,
     horizon_days: Annotated[int, typer.Option("--horizon-days", help="7 (next week) or 28 (next 4 weeks).", min=1, max=92)] = 7,
-    method: Annotated[str | None, typer.Option("--method", help="Forecast method (default: shrinkage, a fixed choice; "
-                                                              "'auto': the one that did best on this workspace's last "
-                                                              "26 weeks, by a backtest).")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="Forecast method (default and 'auto': the one that did "
+                                                              "best on this workspace's last 26 weeks, by a backtest; "
+                                                              "shrinkage on a shorter history).")] = None,
     cells: Annotated[str, typer.Option("--cells", help="subzones, segments or grid.")] = "subzones",
     cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell (m) for --cells grid.", min=10)] = 150.0,
     category: CategoryOpt = None,
@@ -95,7 +95,11 @@ def forecast(
                                  "cell_m": cell_m, "categories": list(category or [])})
     record_audit(workspace, "forecast", out=path, horizon_days=horizon_days, cells=cells, record=rec.id)
     console.print(say("cli.forecast.done", lang, n=len(ranked), path=str(path)), highlight=False)
-    if choice := summary.get("choice"):  # --method auto: what was chosen, and how it did beside counting
+    choice = summary.get("choice")
+    if choice and choice["verdict"] == "short_history":  # no choice made: the fixed default, and why
+        console.print(say("cli.forecast.fixed", lang, method=choice["method"], weeks=choice["weeks"],
+                          as_of=choice["as_of"], first=choice["first"]), highlight=False)
+    elif choice:  # what was chosen, and how it did beside counting
         console.print(say("cli.forecast.chosen", lang, method=choice["method"], first=choice["weeks"][0],
                           last=choice["weeks"][1], hit=f"{choice['hit_rate']:.3f}", base=choice["best_baseline"],
                           diff=f"{choice['vs_best_baseline']:+.1%}", low=f"{choice['ci'][0]:+.1%}",
@@ -146,3 +150,41 @@ def backtest(
                      vs, say(f"cli.backtest.{row.verdict}", lang) if isinstance(row.verdict, str) else "")
     console.print(view)
     console.print(f"  {out}", highlight=False)
+
+
+def watchlist(
+    workspace: WorkspaceArg,
+    shift: Annotated[str, typer.Option("--shift", help="Shift window HH:MM-HH:MM, e.g. 20:00-24:00 or 22:00-06:00.")],
+    date: Annotated[str | None, typer.Option("--date", help="Day of the shift (default: today).")] = None,
+    cells: Annotated[str, typer.Option("--cells", help="The forecast to rank: subzones, segments or grid.")] = "subzones",
+    top: Annotated[int, typer.Option("--top", help="Places to list.", min=1, max=500)] = 20,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the list: .csv or .xlsx.")] = None,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Where to watch in one shift: the stored forecast's places ranked for the shift's hours and
+    weekday, named, with how the forecast did beside counting."""
+    from app.services.watch import watch_list_job, write_watch_list
+    from app.services.workspace import open_workspace
+
+    lang = language(lang)
+    with planner_errors(lang):
+        day = parse_day(date, "--date", lang)
+        ws = open_workspace(workspace)
+        result = watch_list_job(ws, shift=shift, day=day, cells=cells, top=top, lang=lang)
+        path = write_watch_list(result, out) if out else None
+    if path:
+        record_audit(workspace, "watchlist", out=path, shift=result["shift"], day=result["day"], cells=cells)
+    console.print(result["title"], highlight=False)
+    if result["stale_text"]:
+        console.print(result["stale_text"], highlight=False)
+    console.print(result["honesty"]["text"], highlight=False)
+    view = Table()
+    for c in ("rank", "place", "station", "expected_window", "same_hours_12m"):
+        view.add_column(say(f"watch.col.{c}", lang), justify="left" if c in ("place", "station") else "right")
+    for row in result["rows"]:
+        view.add_row(str(row["rank"]), str(row["place"]), str(row["station"] or ""), f"{row['expected_window']:.3f}",
+                     str(row["same_hours_12m"]))
+    console.print(view)
+    console.print(result["method_note"], highlight=False)
+    if path:
+        console.print(f"  {path}", highlight=False)

@@ -197,6 +197,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "choosing a forecast method needs {weeks} weeks of incidents before {as_of} (the data start on {first}); "
               "give a method instead",
     },
+    "error.forecast.none": {
+        "zh-CN": "还没有按 {cells} 的风险预测（subzones 小片区、segments 路段、grid 网格）：请先更新风险预测",
+        "en": "there is no forecast by {cells} yet: update the forecast first",
+    },
     "error.param.retune": {
         "zh-CN": "重新调参的间隔和窗口须为不小于 1 的整周数，而不是 {every} 和 {window}",
         "en": "the re-tuning interval and window must be whole numbers of weeks >= 1, not {every} and {window}",

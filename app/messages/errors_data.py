@@ -229,6 +229,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "输出文件“{value}”的格式不支持；请使用 .csv、.gpkg 或 .geojson 文件",
         "en": "output file '{value}': use a .csv, .gpkg or .geojson file",
     },
+    "error.param.out_list": {
+        "zh-CN": "输出文件 {value}：重点位置清单请存为 .csv 或 .xlsx 文件",
+        "en": "output file {value}: write the list of places as a .csv or .xlsx file",
+    },
     "error.param.out_routes": {
         "zh-CN": "输出“{value}”的格式不支持；请给出文件夹，或 .gpx、.geojson、.kml、.csv 等路线文件",
         "en": "output '{value}' is not supported; give a folder or a route file (.gpx, .geojson, .kml, .csv, ...)",

@@ -124,8 +124,14 @@ def forecast_job(
                          value=out.name)
     places = forecast_places(ws, cells, cell_m)
     choice = None
-    if method == AUTO:  # the method that did best on this workspace's own recent weeks
-        choice = choose_method(ws, places=places, cells=cells, cell_m=cell_m, as_of=as_of, categories=categories)
+    if method in (None, AUTO):  # the method that did best on this workspace's own recent weeks
+        try:
+            choice = choose_method(ws, places=places, cells=cells, cell_m=cell_m, as_of=as_of, categories=categories)
+        except InputError as e:
+            if method == AUTO or e.code != "forecast.short_history":
+                raise
+            # (the default on a history too short to choose on: the fixed method, and the record says why)
+            choice = {"method": DEFAULT_METHOD, "verdict": "short_history", **e.fmt}
         method = choice["method"]
     inc, first_at = forecast_history(ws, as_of=as_of, method=method, categories=categories)
     ranked = forecast(inc, cells=places, as_of=as_of, horizon_days=horizon_days, method=method or DEFAULT_METHOD,
@@ -148,6 +154,7 @@ def forecast_job(
     layer = f"forecast_{cells}"
     new_ws = ws.write({layer: geo}, meta={layer: {"as_of": str(as_of), "horizon_days": horizon_days,
                                                   "method": method or DEFAULT_METHOD,
+                                                  "categories": list(categories or []),
                                                   **({"choice": choice} if choice else {})}},
                       sources={layer: "patrolnet forecast"})
     return new_ws, ranked, out

@@ -57,6 +57,9 @@ ANALYST_HIDDEN_LAYERS = frozenset({"camera_gaps"})
 _STATION_TABLES = frozenset()
 #: Workspace settings a station user sees (the others describe district-wide runs).
 _STATION_META = frozenset({"schema_version", "name", "working_crs", "timezone", "created_at", "updated_at"})
+#: What a station user sees of a stored forecast's settings (``forecast_<cells>``): its date, horizon,
+#: categories, method and how the method was chosen (the district's backtest hit rates).
+_STATION_FORECAST_META = frozenset({"as_of", "horizon_days", "method", "categories", "choice"})
 #: Layers a station user never sees, whatever their columns: the demo's generating truth.
 _STATION_HIDDEN = frozenset({"demo_truth"})
 
@@ -145,6 +148,14 @@ class ScopedWorkspace:
         return self._ws.meta
 
     def meta_json(self, key: str, default: Any = None) -> Any:
+        if self.principal.scoped and key.startswith("forecast_"):  # what a forecast is and how it did (its
+            meta = self._ws.meta_json(key, default)  # watch list's honesty line), not what it was made of
+            if not isinstance(meta, dict):
+                return meta
+            out = {k: v for k, v in meta.items() if k in _STATION_FORECAST_META}
+            if isinstance(out.get("choice"), dict):
+                out["choice"] = {k: v for k, v in out["choice"].items() if k != "key"}
+            return out
         if self.principal.scoped and key not in _STATION_META:
             return default  # the summaries of district-wide runs
         return self._ws.meta_json(key, default)

@@ -86,6 +86,7 @@ ROUTE_POLICY: dict[str, str] = {
     "workspace_info": "view", "list_layers": "view", "get_layer": "view", "tile": "view",
     "vector_tile": "view",
     "headline": "view", "ranking": "view", "models": "view", "monthly": "view", "points": "view",
+    "watchlist": "view",
     # jobs
     "list_jobs": "view", "get_job": "view", "get_job_file": "view",
     **{f"submit_{kind}": perm for kind, perm in JOB_POLICY.items() if kind != "import"},

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPolygon, Point, box
 
@@ -270,3 +272,50 @@ def wait_job(client, href: str, timeout: float = 180.0) -> dict:  # noqa: ANN001
             return job
         assert time.monotonic() < deadline, f"job did not finish: {job}"
         time.sleep(0.1)
+
+
+#: Vancouver's theft types as the workspace's categories.
+_VANCOUVER_TYPES = {"Theft from Vehicle": "theft_from_vehicle", "Theft of Vehicle": "vehicle_theft",
+                    "Theft of Bicycle": "other_theft", "Other Theft": "other_theft"}
+
+
+def build_vancouver(path: Path) -> Workspace:
+    """Real Vancouver thefts of 2020 (local times, summer time) in four stations of two communities'
+    quadrants, each with one neighborhood: the report's units drawn over the real city."""
+    raw = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "incidents" / "vancouver_thefts_2020.csv.gz")
+    raw = raw[raw["X"].notna() & (raw["X"] > 0)]
+    local = pd.to_datetime({"year": raw["YEAR"], "month": raw["MONTH"], "day": raw["DAY"],
+                            "hour": raw["HOUR"], "minute": raw["MINUTE"]})
+    occurred = local.dt.tz_localize("America/Vancouver", nonexistent="shift_forward", ambiguous=False)
+    x, y = raw["X"].to_numpy(float), raw["Y"].to_numpy(float)
+    mx, my = float(np.median(x)), float(np.median(y))
+    quad = (x >= mx).astype(int) + 2 * (y >= my).astype(int)
+    lo_x, lo_y, hi_x, hi_y = x.min() - 1, y.min() - 1, x.max() + 1, y.max() + 1
+    boxes = [shapely.box(*b) for b in ((lo_x, lo_y, mx, my), (mx, lo_y, hi_x, my), (lo_x, my, mx, hi_y),
+                                       (mx, my, hi_x, hi_y))]
+    ids = [f"S{q + 1}" for q in range(4)]
+    centres = [b.centroid for b in boxes]
+    stations = gpd.GeoDataFrame({"station_id": ids, "name": [f"第{q + 1}派出所" for q in range(4)],
+                                 "name_en": [f"Station {q + 1}" for q in range(4)],
+                                 "site_x": [c.x for c in centres], "site_y": [c.y for c in centres]},
+                                geometry=boxes, crs="EPSG:32610")
+    communities = gpd.GeoDataFrame({"community_id": [f"C{q + 1}" for q in range(4)],
+                                    "name": [f"社区{q + 1}" for q in range(4)], "station_id": ids,
+                                    "office_name": [f"社区{q + 1}警务室" for q in range(4)],
+                                    "office_x": [c.x for c in centres], "office_y": [c.y for c in centres],
+                                    "residents": [25_000] * 4}, geometry=boxes, crs="EPSG:32610")
+    # a neighborhood: the 300 m around each quadrant's centre; thefts inside it are "in the neighborhood"
+    hoods = gpd.GeoDataFrame({"neighborhood_id": [f"N{q + 1}" for q in range(4)],
+                              "name": [f"小区{q + 1}" for q in range(4)],
+                              "community_id": [f"C{q + 1}" for q in range(4)], "station_id": ids,
+                              "households": [800] * 4, "kind": "residential"}, geometry=[c.buffer(300) for c in centres], crs="EPSG:32610")
+    pts = gpd.points_from_xy(x, y)
+    in_hood = np.full(len(raw), None, dtype=object)
+    for q, h in enumerate(hoods.geometry):
+        in_hood[shapely.contains(h, pts)] = f"N{q + 1}"
+    inc = gpd.GeoDataFrame({"incident_id": [f"V{i}" for i in range(len(raw))], "occurred_at": occurred.to_numpy(),
+                            "category": raw["TYPE"].map(_VANCOUVER_TYPES).to_numpy(), "place_kind": np.where(pd.notna(in_hood), "neighborhood", "street"),
+                            "station_id": [ids[q] for q in quad], "community_id": [f"C{q + 1}" for q in quad],
+                            "neighborhood_id": in_hood}, geometry=pts, crs="EPSG:32610")
+    return create_workspace(path, {"stations": stations, "communities": communities, "neighborhoods": hoods,
+                                   "incidents": inc}, crs="EPSG:32610", timezone="America/Vancouver")

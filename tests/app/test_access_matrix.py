@@ -71,7 +71,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "workspace_info": SIGNED_IN, "list_layers": SIGNED_IN, "get_layer": SIGNED_IN, "tile": SIGNED_IN,
     "vector_tile": SIGNED_IN,
     "headline": SIGNED_IN, "ranking": SIGNED_IN, "models": SIGNED_IN, "monthly": SIGNED_IN,
-    "points": SIGNED_IN,
+    "points": SIGNED_IN, "watchlist": SIGNED_IN,
     # jobs: everyone sees their own; starting one depends on the kind
     "list_jobs": SIGNED_IN, "get_job": SIGNED_IN, "get_job_file": SIGNED_IN,
     "submit_routes": DISTRICT | {"station"}, "submit_camera_gaps": DISTRICT | {"station"},
@@ -263,6 +263,7 @@ SAMPLES: dict[str, Sample] = {
     "models": lambda cl, c, r: cl.get("/api/v1/stats/models"),
     "monthly": lambda cl, c, r: cl.get("/api/v1/stats/monthly"),
     "points": lambda cl, c, r: cl.get("/api/v1/incidents/points", params={"start": "2026-10-01"}),
+    "watchlist": lambda cl, c, r: cl.get("/api/v1/forecast/watchlist", params={"shift": "20:00-24:00"}),
     "list_jobs": lambda cl, c, r: cl.get("/api/v1/jobs"),
     "get_job": lambda cl, c, r: cl.get(f"/api/v1/jobs/{_own_job(c, r)[0]}"),
     "get_job_file": lambda cl, c, r: cl.get("/api/v1/jobs/{}/files/{}".format(*_own_job(c, r))),
@@ -300,6 +301,7 @@ ALLOWED_NOT_2XX = {
     "import_upload": {422},  # the job pool here never runs the import: "not imported"
     "login": {303},
     "change_password": {422},  # the sample's new password is too short
+    "watchlist": {422},  # no forecast in this copy: "make one first" (a station's own list: test_watchlist.py)
 }
 
 

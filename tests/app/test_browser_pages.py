@@ -158,6 +158,50 @@ def test_hotspots(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     rec.check()
 
 
+def test_hotspots_where_to_watch(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
+    """The forecast made from the page, then the shift's list of places: named, ranked, on the map,
+    with the forecast's honesty line; a row pans the map to it; the workbook downloads; at phone
+    width the list stays readable."""
+    page, rec = page_and_log
+    page.goto(base_url + "/hotspots", wait_until="load")
+    page.click("#pn-forecast-run")
+    wait_for(page, "document.querySelectorAll('#pn-watch-table tbody tr').length === 20", timeout=90_000)
+    honesty = page.inner_text("#pn-watch-honesty")
+    assert "26 周" in honesty and "全部历史计数" in honesty, honesty
+    places = page.locator("#pn-watch-table tbody tr td:nth-child(2)").all_inner_texts()
+    assert places and not any(p.startswith("Z") and p[1:].isdigit() for p in places), places
+    marks = page.evaluate("""() => { let n = 0; window.pnMap.eachLayer(l => {
+        if (l instanceof L.CircleMarker && l.options.color === '#e65100' && l.getTooltip()) n++; }); return n; }""")
+    assert marks == 20
+    page.fill("#pn-watch-shift", "02:00-06:00")
+    page.click("#pn-watch-run")
+    wait_for(page, "(old) => [...document.querySelectorAll('#pn-watch-table tbody tr td:nth-child(2)')]"
+                   ".map(x => x.textContent).join() !== old.join()", arg=places, timeout=15_000)
+    zoom = page.evaluate("() => window.pnMap.getZoom()")
+    page.click("#pn-watch-table tbody tr:first-child")
+    wait_for(page, f"window.pnMap.getZoom() >= 16 && window.pnMap.getZoom() !== {zoom}", timeout=5_000)
+    with page.expect_download() as got:
+        page.click("#pn-watch-xlsx")
+    assert got.value.suggested_filename.endswith(".xlsx") and "0200_0600" in got.value.suggested_filename
+    page.fill("#pn-watch-shift", "8点到12点")
+    page.click("#pn-watch-run")
+    wait_for(page, "document.getElementById('pn-watch-honesty').textContent.includes('8点到12点')", timeout=10_000)
+    assert rec.console_errors == ["Failed to load resource: the server responded with a status of 422 "
+                                  "(Unprocessable Entity)"]  # (the refusal asked for, said on the page)
+    rec.console_errors.clear()
+    page.fill("#pn-watch-shift", "20:00-24:00")
+    page.click("#pn-watch-run")
+    wait_for(page, "document.querySelectorAll('#pn-watch-table tbody tr').length === 20", timeout=15_000)
+    page.locator("#pn-watch-form").scroll_into_view_if_needed()
+    _shot(page, "page_hotspots_watch")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("#pn-watch-table").scroll_into_view_if_needed()
+    width = page.evaluate("() => document.getElementById('pn-watch-table').getBoundingClientRect().width")
+    assert width <= 390, width
+    _shot(page, "page_hotspots_watch_phone")
+    rec.check()
+
+
 def test_coverage(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     page, rec = page_and_log
     t0 = time.perf_counter()

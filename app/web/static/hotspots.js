@@ -118,7 +118,7 @@
     var bar = PN.progress(document.getElementById("pn-forecast-job"));
     var f = filters(), p = {cells: "subzones"};
     if (f.categories) p.categories = f.categories;
-    PN.runJob("forecast", p, bar.update).then(function () { risk.addTo(map); return loadRisk(); })
+    PN.runJob("forecast", p, bar.update).then(function () { cfg.layers.forecast_subzones = 1; risk.addTo(map); return loadRisk().then(loadWatch); })
       .catch(function (e) { bar.fail(e.message); });
   });
   var gridBtn = document.getElementById("pn-run-grid");
@@ -127,6 +127,43 @@
     PN.runJob("grid", {}, bar.update).then(function () { location.reload(); }).catch(function (e) { bar.fail(e.message); });
   });
 
+  /* where to watch in one shift: the stored forecast ranked for the shift's hours and weekday */
+  var watchMarks = L.layerGroup().addTo(map);
+  function watchParams() {
+    return {shift: document.getElementById("pn-watch-shift").value.trim(),
+            date: document.getElementById("pn-watch-day").value || null};
+  }
+  function loadWatch() {
+    var list = document.getElementById("pn-watch-list"), p = watchParams();
+    var honesty = document.getElementById("pn-watch-honesty"), stale = document.getElementById("pn-watch-stale");
+    var files = document.getElementById("pn-watch-files");
+    if (!PN.has("forecast_subzones")) { honesty.textContent = t("watch.need_forecast"); return Promise.resolve(); }
+    honesty.textContent = t("loading");
+    return PN.json(PN.url("/api/v1/forecast/watchlist", p)).then(function (r) {
+      honesty.textContent = r.honesty.text;
+      stale.hidden = !r.stale; stale.textContent = r.stale_text || "";
+      list.innerHTML = "<p class=\"pn-sub\">" + PN.esc(r.title) + "</p>" + PN.table([
+        {key: "rank", label: "#", num: true},
+        {key: "place", label: t("watch.col_place")},
+        {key: "station", label: t("field.station")},
+        {key: "expected_window", label: t("watch.col_expected"), num: true, digits: 3}
+      ], r.rows, {id: "pn-watch-table"}) + "<p class=\"pn-sub\">" + PN.esc(r.method_note) + "</p>";
+      var trs = list.querySelectorAll("#pn-watch-table tbody tr");
+      watchMarks.clearLayers();
+      r.rows.forEach(function (row, i) {
+        var m = L.circleMarker([row.lat, row.lon], {radius: 9, color: "#e65100", weight: 2, fillColor: "#ffb74d", fillOpacity: 0.9})
+          .bindTooltip(row.rank + ". " + row.place, {direction: "top"}).addTo(watchMarks);
+        trs[i].setAttribute("data-place", row.place_id);
+        trs[i].style.cursor = "pointer";
+        trs[i].addEventListener("click", function () { map.setView([row.lat, row.lon], Math.max(map.getZoom(), 16)); m.openTooltip(); });
+      });
+      document.getElementById("pn-watch-csv").href = PN.url("/api/v1/forecast/watchlist", Object.assign({format: "csv"}, p));
+      document.getElementById("pn-watch-xlsx").href = PN.url("/api/v1/forecast/watchlist", Object.assign({format: "xlsx"}, p));
+      files.hidden = false;
+    }).catch(function (e) { honesty.textContent = e.message; list.innerHTML = ""; files.hidden = true; watchMarks.clearLayers(); });
+  }
+  document.getElementById("pn-watch-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadWatch(); });
+
   loadHeat();
   if (PN.has("hotspot_subzones")) {
     loadGi().then(function (counts) { if (cfg.hotspots_meta && cfg.hotspots_meta.incidents) summary(cfg.hotspots_meta, counts); });
@@ -134,6 +171,6 @@
     document.getElementById("pn-hot-summary").textContent = t("hot.no_gi");
     runHotspots();  // computed on demand, once; the layer then stays in the workspace
   }
-  if (PN.has("forecast_subzones")) loadRisk();
+  if (PN.has("forecast_subzones")) { loadRisk(); loadWatch(); }
   else document.getElementById("pn-forecast-status").textContent = t("hot.no_forecast");
 })();
