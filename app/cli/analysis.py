@@ -71,9 +71,9 @@ def forecast(
     out: Annotated[Path, typer.Option("--out", help="Ranked list: .csv, .gpkg or .geojson.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Last day of data (default: the newest incident).")] = None,
     horizon_days: Annotated[int, typer.Option("--horizon-days", help="7 (next week) or 28 (next 4 weeks).", min=1, max=92)] = 7,
-    method: Annotated[str | None, typer.Option("--method", help="Forecast method (default and 'auto': the one that did "
-                                                              "best on this workspace's last 26 weeks, by a backtest; "
-                                                              "shrinkage on a shorter history).")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="Forecast method (default and 'auto': counting, unless a "
+                                                              "model beat it on this workspace's last 52 weeks by a "
+                                                              "backtest; shrinkage on under 14 weeks of data).")] = None,
     cells: Annotated[str, typer.Option("--cells", help="subzones, segments or grid.")] = "subzones",
     cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell (m) for --cells grid.", min=10)] = 150.0,
     category: CategoryOpt = None,

@@ -183,8 +183,8 @@ class ForecastParams(_Params):
 
     as_of: Day | None = Field(None, description="Last day of data (default: the newest incident)")
     horizon_days: int = Field(7, ge=1, le=92)
-    method: str | None = Field(None, description="Forecast method (default and 'auto': the one that did best on "
-                               "this workspace's last 26 weeks, by a backtest; shrinkage on a shorter history)")
+    method: str | None = Field(None, description="Forecast method (default and 'auto': counting, unless a model beat "
+                               "it on this workspace's last 52 weeks by a backtest; shrinkage on under 14 weeks)")
     cells: Literal["subzones", "segments", "grid"] = "subzones"
     cell_m: float = Field(150.0, ge=10, le=5000)
     categories: list[CategoryCode] | None = None  # type: ignore[valid-type]

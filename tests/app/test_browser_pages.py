@@ -167,7 +167,7 @@ def test_hotspots_where_to_watch(base_url: str, page_and_log: tuple[Any, Recorde
     page.click("#pn-forecast-run")
     wait_for(page, "document.querySelectorAll('#pn-watch-table tbody tr').length === 20", timeout=90_000)
     honesty = page.inner_text("#pn-watch-honesty")
-    assert "26 周" in honesty and "全部历史计数" in honesty, honesty
+    assert "52 周" in honesty and "全部历史计数" in honesty, honesty
     places = page.locator("#pn-watch-table tbody tr td:nth-child(2)").all_inner_texts()
     assert places and not any(p.startswith("Z") and p[1:].isdigit() for p in places), places
     marks = page.evaluate("""() => { let n = 0; window.pnMap.eachLayer(l => {
