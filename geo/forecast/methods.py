@@ -11,6 +11,7 @@ import numpy as np
 
 from geo.errors import InputError
 
+from .boosted import boosted_scores
 from .design import _Design
 from .params import _TUNING_KEYS, DEFAULT_SHRINKAGE, METHODS, ShrinkageParams
 
@@ -26,6 +27,7 @@ _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "decayed": {"tau_weeks": 13.0},
     "blend": {"weights": {"naive_since_jan": 0.75, "prospective": 0.25}},
     "shrinkage": {},
+    "boosted": {"train_weeks": 26, "bandwidth_m": 300.0, "iterations": 150},
 }
 
 
@@ -64,6 +66,8 @@ def _method_scores(d: _Design, method: str, tau: float, horizon_days: float, par
     if method == "shrinkage":
         p = params["shrinkage"]
         return _shrinkage(d, tau, p)
+    if method == "boosted":
+        return boosted_scores(d, tau, horizon_days, params)
     raise InputError(f"unknown forecast method {method!r}; use one of {', '.join(METHODS)}",
                      code="forecast.method", value=str(method), known=", ".join(METHODS))
 

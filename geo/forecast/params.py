@@ -10,7 +10,7 @@ import pandas as pd
 __all__ = ["BASELINES", "DEFAULT_METHOD", "DEFAULT_SHRINKAGE", "METHODS", "ShrinkageParams"]
 
 METHODS = ("naive_recent", "naive_since_jan", "naive_long", "naive_all", "last_year", "decayed_long", "retro_kde",
-           "prospective", "decayed", "blend", "shrinkage")
+           "prospective", "decayed", "blend", "shrinkage", "boosted")
 DEFAULT_METHOD = "shrinkage"
 #: Counting, the forecasts a model must beat: the last 4 and 52 weeks, the year so far, the same
 #: weeks a year before, every incident of the history (``naive_all``) and counts decayed over years

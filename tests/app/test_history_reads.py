@@ -25,7 +25,7 @@ from tests.pg import pg_url  # noqa: F401 - the fixture
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 #: The methods that weigh the whole history (weights that never reach zero); the others read a part of it.
-UNBOUNDED = ("decayed", "decayed_long", "naive_all")
+UNBOUNDED = ("decayed", "decayed_long", "naive_all", "boosted")
 BOUNDED = [m for m in METHODS if m not in UNBOUNDED]
 
 
