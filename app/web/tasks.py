@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 import socket
+import signal
 import sys
 import threading
 import time
@@ -794,8 +795,11 @@ def _job_process_start(server_pid: int) -> None:
     """In a job worker process, first: run at the background CPU priority (a planning run gives way
     to the requests of signed-in users: :func:`app.web.pool.lower_priority`), and exit when the
     server is gone (even killed with SIGKILL), instead of waiting for work forever as an orphan
-    holding its memory."""
+    holding its memory. On Linux the kernel also kills the worker the moment its parent (the
+    forkserver, which ends with the server) is gone (``PR_SET_PDEATHSIG``): a watch that polls
+    can starve for many seconds on a loaded machine, the kernel's signal cannot."""
     lower_priority()
+    _die_with_parent()
 
     def watch() -> None:
         while True:
@@ -808,6 +812,20 @@ def _job_process_start(server_pid: int) -> None:
                 pass
 
     threading.Thread(target=watch, name="pn-watch-server", daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent ends (``prctl(PR_SET_PDEATHSIG)``); a no-op
+    elsewhere, or when the parent is already gone (the watch thread then ends it)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
 
 
 def _importable(fn: JobFunc) -> bool:
