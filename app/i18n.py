@@ -15,6 +15,7 @@ from app.messages.errors_analysis import MESSAGES as _ANALYSIS_ERRORS
 from app.messages.errors_data import MESSAGES as _DATA_ERRORS
 from app.messages.errors_planning import MESSAGES as _PLANNING_ERRORS
 from app.messages.errors_tiles import MESSAGES as _TILE_ERRORS
+from app.messages.field import MESSAGES as _FIELD
 from app.messages.forecast import MESSAGES as _FORECAST
 from app.messages.stages import MESSAGES as _STAGES
 from app.messages.storage import MESSAGES as _STORAGE
@@ -79,6 +80,7 @@ MESSAGES: _M = {
     "layer.cameras": {"zh-CN": "探头", "en": "Cameras"},
     "layer.incidents": {"zh-CN": "警情", "en": "Incidents"},
     "layer.units": {"zh-CN": "巡逻力量", "en": "Patrol units"},
+    "layer.tracks": {"zh-CN": "巡逻轨迹", "en": "Patrol tracks"},
     "layer.buildings": {"zh-CN": "建筑物", "en": "Buildings"},
     "layer.water": {"zh-CN": "水系", "en": "Water"},
     "layer.demo_truth": {"zh-CN": "演示真实强度", "en": "Demo true intensity"},
@@ -264,7 +266,7 @@ def _check_complete() -> None:
 _check_complete()
 
 # -- errors the core raises with a message key, and the stages of long work (app/messages) -----------
-for _part in (_ANALYSIS_ERRORS, _DATA_ERRORS, _PLANNING_ERRORS, _TILE_ERRORS, _STAGES, _FORECAST):
+for _part in (_ANALYSIS_ERRORS, _DATA_ERRORS, _PLANNING_ERRORS, _TILE_ERRORS, _STAGES, _FORECAST, _FIELD):
     assert not set(_part) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_part) & set(MESSAGES))}"
     MESSAGES.update(_part)
 assert not set(_STORAGE) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_STORAGE) & set(MESSAGES))}"

@@ -226,6 +226,16 @@ LAYERS: dict[str, Layer] = {
                 C("mode", "str", "car | ebike | foot"),
             ),
         ),
+        Layer(
+            "tracks",
+            "Point",
+            "GPS pings of patrol units in the field (phones, car terminals, GPX/KML/CSV files).",
+            (
+                C("ping_id", "str", "unit id @ time (one ping per unit and second)"),
+                C("unit_id", "str", "the unit that recorded it (units layer)"),
+                C("recorded_at", "datetime", "ISO 8601 with offset, e.g. 2026-11-02T20:15:10+08:00"),
+            ),
+        ),
     ]
 }
 

@@ -27,6 +27,7 @@ import shapely
 from pyproj import CRS
 
 from geo.coords import SHIFTED_SYSTEMS, coord_system, to_wgs84
+from geo.gpsfiles import GPS_SUFFIXES, read_gps
 from geo.errors import InputError
 from geo.hostile import check_upload
 from geo.repair import repair_geometries
@@ -44,7 +45,7 @@ __all__ = [
     "REASON_KEY_COLUMNS",
 ]
 
-IMPORTABLE_LAYERS = ("incidents", "cameras", "stations", "communities", "neighborhoods", "units")
+IMPORTABLE_LAYERS = ("incidents", "cameras", "stations", "communities", "neighborhoods", "units", "tracks")
 REJECT_COLUMNS = ["row", "column", "value", "reason"]
 #: Columns after :data:`REJECT_COLUMNS` in a rejected-rows table: the reason's message key (without
 #: the ``error.`` prefix) and its values as JSON text (an object of strings).
@@ -75,6 +76,8 @@ _GUESSES: dict[str, tuple[str, ...]] = {
     "name": ("名称", "名字", "小区名称", "社区名称", "派出所名称", "单位名称", "name"),
     "name_en": ("英文名", "name_en", "english_name"),
     "station_id": ("派出所编号", "station_id"),
+    "recorded_at": ("定位时间", "gps时间", "采集时间", "时间", "recorded_at", "time", "timestamp", "datetime",
+                    "date_time"),
     "station_name": ("派出所", "所属派出所", "station", "station_name"),
     "community_id": ("社区编号", "community_id"),
     "community_name": ("社区", "所属社区", "community", "community_name"),
@@ -82,7 +85,8 @@ _GUESSES: dict[str, tuple[str, ...]] = {
     "households": ("户数", "住户数", "households"),
     "residents": ("人口", "常住人口", "residents", "population"),
     "office_name": ("警务室", "社区警务室", "office_name"),
-    "unit_id": ("单位编号", "队伍编号", "unit_id"),
+    "unit_id": ("单位编号", "队伍编号", "unit_id", "巡逻单位编号", "巡逻单位", "终端编号", "unit", "vehicle_id",
+                "callsign"),
     "officers": ("民警", "民警人数", "officers"),
     "auxiliaries": ("辅警", "辅警人数", "auxiliaries"),
     "volunteers": ("志愿者", "志愿者人数", "群防群治", "volunteers"),
@@ -195,8 +199,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
         raise InputError(f"'{path}' does not exist; check the path", code="import.missing", name=path.name)
     if path.is_file() and path.stat().st_size > 0:
         # size, content matching the suffix, zip / compression bombs, XML entities: refused before reading
-        if path.suffix.lower() in TABULAR + GEO or path.name.lower().endswith(".csv.gz"):
-            check_upload(path, max_bytes=max_bytes, allowed_suffixes=TABULAR + GEO + (".csv.gz",))
+        if path.suffix.lower() in TABULAR + GEO + GPS_SUFFIXES or path.name.lower().endswith(".csv.gz"):
+            check_upload(path, max_bytes=max_bytes, allowed_suffixes=TABULAR + GEO + GPS_SUFFIXES + (".csv.gz",))
     suffix = "".join(path.suffixes[-2:]).lower() if path.name.lower().endswith(".csv.gz") else path.suffix.lower()
     enc: str | None = None
     if suffix in (".csv", ".txt", ".tsv"):
@@ -222,6 +226,9 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
         frame = frame.dropna(how="all")
         frame.insert(0, "__row__", frame.index.to_numpy() + 2)
         frame = frame.reset_index(drop=True)
+    elif suffix in GPS_SUFFIXES:
+        frame = read_gps(path)
+        enc = "utf-8"
     elif suffix in GEO:
         try:
             frame = pyogrio.read_dataframe(path)
@@ -232,7 +239,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
         enc = "utf-8"
     else:
         raise InputError(
-            f"'{path}': unknown file type '{path.suffix}'; use CSV, XLSX, GeoJSON, GeoPackage or Shapefile",
+            f"'{path}': unknown file type '{path.suffix}'; use CSV, XLSX, GeoJSON, GeoPackage, Shapefile, GPX or KML",
             code="import.file_type", name=path.name, suffix=path.suffix,
         )
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -680,6 +687,25 @@ def prepare_rows(
         out["mode"] = src["mode"].astype("string").fillna("foot") if "mode" in src.columns else "foot"
         for col in ("station_id", "community_id"):
             out[col] = src[col].astype("string") if col in src.columns else pd.NA
+    elif layer == "tracks":
+        unit = src["unit_id"].astype("string").str.strip() if "unit_id" in src.columns else None
+        if unit is None:
+            raise InputError("no unit column found: name it 巡逻单位编号/unit_id, or give the whole file one unit "
+                             "(--unit U0001)", code="import.no_unit")
+        blank = unit.isna() | (unit == "")
+        rejects.add(rows[blank], "unit_id", "", "unit missing; fill it in", code="row.unit_missing")
+        ok &= ~blank
+        if "recorded_at" not in src.columns:
+            raise InputError("no time column found: name it 定位时间/time or map it with --map 你的列=recorded_at",
+                             code="import.no_time")
+        times = parse_times(src["recorded_at"], timezone)
+        bad = times.isna()
+        rejects.add(rows[bad], "recorded_at", src["recorded_at"][bad].astype("string").fillna(""),
+                    "time not understood; use 2025-03-01 20:15:10 or ISO 8601", code="row.time_bad")
+        ok &= ~bad
+        out["unit_id"] = unit
+        out["recorded_at"] = times
+        out["ping_id"] = unit + "@" + times.dt.strftime("%Y-%m-%dT%H:%M:%S%z").astype("string")
     else:  # polygon layers: stations, communities, neighborhoods
         id_col = {"stations": "station_id", "communities": "community_id", "neighborhoods": "neighborhood_id"}[layer]
         out[id_col] = src[id_col].astype("string") if id_col in src.columns else id_prefix + rows.astype(str)
@@ -713,7 +739,7 @@ def prepare_rows(
 
     # duplicates: the same id twice in the file, or an id already in the workspace
     id_col = {"incidents": "incident_id", "cameras": "camera_id", "units": "unit_id", "stations": "station_id",
-              "communities": "community_id", "neighborhoods": "neighborhood_id"}[layer]
+              "communities": "community_id", "neighborhoods": "neighborhood_id", "tracks": "ping_id"}[layer]
     ids = out[id_col].astype("string")
     first_row = rows.groupby(ids.to_numpy()).transform("first")
     dup = ids.duplicated(keep="first") & ids.notna()

@@ -202,6 +202,14 @@ def _stop_dicts(plan: RoutePlan, lonlat: np.ndarray | None = None) -> list[dict[
     ]
 
 
+def _dosage_place(plan: RoutePlan, d: Any) -> dict[str, float]:
+    """A planned hotspot's ``lon``/``lat`` (where the field loop measures the minutes spent at it)."""
+    if not (math.isfinite(d.x) and math.isfinite(d.y)):
+        return {}
+    ll = _lonlat(plan, np.array([[d.x, d.y]]))[0]
+    return {"lon": round(float(ll[0]), 7), "lat": round(float(ll[1]), 7)}
+
+
 def _num(x: float, nd: int = 1) -> float | None:
     return None if x is None or not math.isfinite(x) else round(float(x), nd)
 
@@ -235,7 +243,8 @@ def routes_geojson(plans: Sequence[RoutePlan], *, stop_points: bool = True) -> d
             "roads": road_sequence(p), "legs": _legs(p), "stops": stops, "warnings": _warnings(p),
             "left_out": list(p.extra.get("left_out", ())),
             "dosage": [{"hotspot": d.hotspot, "label": d.label, "planned_min": d.planned_min,
-                        "share_planned": round(d.share_planned, 4), "share_risk": round(d.share_risk, 4)}
+                        "share_planned": round(d.share_planned, 4), "share_risk": round(d.share_risk, 4),
+                        **_dosage_place(p, d)}
                        for d in p.dosage],
         }
         coords = np.round(ll, 7).tolist()

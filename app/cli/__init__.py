@@ -20,6 +20,7 @@ from app.cli.analysis import backtest, forecast, hotspots, watchlist
 from app.cli.audit import audit
 from app.cli.backups import backup, backups, restore
 from app.cli.cameras import cameras_cli
+from app.cli.field import dosage, tracks_cli
 from app.cli.grid import grid, split
 from app.cli.imports import import_
 from app.cli.options import console, err_console, fail, planner_errors, progress_bar
@@ -42,11 +43,12 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # in the order ``patrolnet --help`` lists them
-for command in (demo, info, serve, worker, init, grid, split, hotspots, forecast, watchlist, backtest, routes, report, backup, backups,
+for command in (demo, info, serve, worker, init, grid, split, hotspots, forecast, watchlist, backtest, routes, dosage, report, backup, backups,
                 restore, audit):
     cli.command()(command)
 cli.command("import")(import_)
 cli.add_typer(cameras_cli, name="cameras")
+cli.add_typer(tracks_cli, name="tracks")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(plans_cli, name="plans")
 cli.add_typer(units_cli, name="units")

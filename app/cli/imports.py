@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,7 +23,7 @@ from app.cli.options import (
     writing_turn,
 )
 
-__all__ = ["import_"]
+__all__ = ["import_", "show_import"]
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -54,8 +54,9 @@ def _mapping_file(path: Path) -> list[str]:
 
 def import_(
     workspace: WorkspaceArg,
-    layer: Annotated[str, typer.Argument(help="incidents, cameras, stations, communities, neighborhoods or units.")],
-    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), XLSX, GeoJSON, GeoPackage or Shapefile.")],
+    layer: Annotated[str, typer.Argument(help="incidents, cameras, stations, communities, neighborhoods, units or "
+                                              "tracks.")],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK), XLSX, GeoJSON, GeoPackage, Shapefile, GPX or KML.")],
     map_: Annotated[
         list[str] | None, typer.Option("--map", help="Column mapping SOURCE=TARGET, e.g. 发案时间=occurred_at (repeatable).")
     ] = None,
@@ -81,11 +82,15 @@ def import_(
     keep_duplicates: Annotated[
         bool, typer.Option("--keep-duplicates", help="Keep rows identical to an earlier row (when the file has no ids).")
     ] = False,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Give a column one value for the whole file, COLUMN=VALUE, e.g. "
+                                                     "--set unit_id=U0001 (repeatable).")
+    ] = None,
     as_json: JsonOpt = False,
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Import a table into a workspace layer, checking every row (report of rejected rows beside the file)."""
-    from app.services.imports import check_layer, import_file, reasons_in
+    from app.services.imports import check_layer, import_file
 
     lang = language(lang)
     with planner_errors(lang):
@@ -93,6 +98,7 @@ def import_(
     pairs = (_mapping_file(mapping_file) if mapping_file else []) + list(map_ or [])
     column_map = _pairs(pairs, "--map")
     category_map = _pairs(list(category or []), "--category")
+    set_values = _pairs(list(set_ or []), "--set")
     with planner_errors(lang):
         # an append reads the layer and writes it back with the new rows: it takes the turn of the
         # jobs that write the workspace (the web's imports run in it), so two imports at once, from
@@ -101,8 +107,17 @@ def import_(
             new_ws, result, report_path = import_file(
                 ws, layer, file, column_map=column_map, coords=coords, timezone=timezone,
                 strict=strict, replace=replace, tolerance_m=tolerance_m, category_map=category_map,
-                encoding=encoding, sheet=sheet, keep_duplicates=keep_duplicates, progress=report, lang=lang,
+                encoding=encoding, sheet=sheet, keep_duplicates=keep_duplicates, set_values=set_values,
+                progress=report, lang=lang,
             )
+    show_import(workspace, layer, file, new_ws, result, report_path, as_json=as_json, lang=lang)
+
+
+def show_import(workspace: Path, layer: str, file: Path, new_ws: Any, result: Any, report_path: Path | None, *,
+                as_json: bool, lang: str) -> None:
+    """Audit an import and say how it went: rows taken, the report of the others and their commonest reasons."""
+    from app.services.imports import reasons_in
+
     record_audit(workspace, "import", layer=layer, file=file, accepted=len(result.accepted),
                  rejected=result.rejected_rows)
     summary = result.summary() | {"report": str(report_path) if report_path else None,

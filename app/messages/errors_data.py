@@ -293,9 +293,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "文件“{name}”无法读取（{reason}）；请检查文件",
         "en": "file '{name}' cannot be read ({reason}); check the file",
     },
+    "error.import.no_unit": {
+        "zh-CN": "找不到巡逻单位列：请把列名写成“巡逻单位编号”或 unit_id，或为整个文件指定一个单位",
+        "en": "no unit column found: name it 巡逻单位编号/unit_id, or give the whole file one unit",
+    },
+    "error.import.no_points": {
+        "zh-CN": "文件“{name}”中没有带时间的点：请导出带时间的轨迹",
+        "en": "'{name}': no point with a time in it; export the track with its times",
+    },
     "error.import.file_type": {
-        "zh-CN": "文件“{name}”的类型“{suffix}”不受支持；请使用 CSV、XLSX、GeoJSON、GeoPackage 或 Shapefile",
-        "en": "file '{name}' has an unknown type '{suffix}'; use CSV, XLSX, GeoJSON, GeoPackage or Shapefile",
+        "zh-CN": "文件“{name}”的类型“{suffix}”不受支持；请使用 CSV、XLSX、GeoJSON、GeoPackage、Shapefile、GPX 或 KML",
+        "en": "file '{name}' has an unknown type '{suffix}'; use CSV, XLSX, GeoJSON, GeoPackage, Shapefile, GPX or KML",
     },
     "error.import.no_column": {
         "zh-CN": "字段对应“{column}={target}”：文件中没有列“{column}”（已有列：{columns}）",
@@ -579,6 +587,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.row.time_bad": {
         "zh-CN": "无法识别时间；请写成 2025-03-01 20:15、2025年3月1日 20:15 或 ISO 8601",
         "en": "time not understood; write 2025-03-01 20:15, 2025年3月1日 20:15 or ISO 8601",
+    },
+    "error.row.unit_missing": {
+        "zh-CN": "缺少巡逻单位编号；请填上（例如 U0001）",
+        "en": "unit missing; fill it in (e.g. U0001)",
     },
     "error.row.date_parts": {
         "zh-CN": "年、月、日缺失或无效；请改正",

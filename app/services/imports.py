@@ -47,7 +47,8 @@ __all__ = [
 REASON_HEADERS = {"zh-CN": "说明", "en": "explanation"}
 
 _ID_COLUMNS = {"incidents": "incident_id", "cameras": "camera_id", "units": "unit_id",
-               "stations": "station_id", "communities": "community_id", "neighborhoods": "neighborhood_id"}
+               "stations": "station_id", "communities": "community_id", "neighborhoods": "neighborhood_id",
+               "tracks": "ping_id"}
 
 
 def place_incidents(
@@ -182,6 +183,7 @@ def import_table(
     sheet: str | None = None,
     snap_max_m: float = 100.0,
     keep_duplicates: bool = False,
+    set_values: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     lang: str = DEFAULT_LANG,
 ) -> tuple[Workspace, ImportResult, Path | None]:
@@ -198,6 +200,9 @@ def import_table(
         Refuse the whole file when any row is rejected (the report is still written).
     replace
         Replace the layer instead of appending to it (appending refuses ids already present).
+    set_values
+        Columns given one value for the whole file (``{"unit_id": "U0001"}`` for a GPX of one
+        unit), in place of a column of the file.
     tolerance_m
         How far outside the workspace boundary a point may lie and still be accepted.
     lang
@@ -214,7 +219,11 @@ def import_table(
     report("read", 0.0)
     frame, enc = read_table(path, encoding=encoding, sheet=sheet)
     report("read", 1.0)
-    mapping = guess_column_map(list(frame.columns), layer, given=column_map)
+    given = dict(column_map or {})
+    for col, value in (set_values or {}).items():
+        frame[col] = value
+        given[col] = col
+    mapping = guess_column_map(list(frame.columns), layer, given=given)
     boundary = None
     if ws.has("boundary"):
         b = ws.read("boundary")

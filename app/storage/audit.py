@@ -24,7 +24,7 @@ __all__ = ["AuditEntry", "audit_path", "count_log", "entry_values", "record", "r
 ACTIONS = (
     "init", "demo", "import", "grid", "split", "hotspots", "forecast", "backtest", "routes", "report",
     "camera_gaps", "camera_site", "camera_coverage", "backup", "restore", "export", "submit_plan", "approve_plan",
-    "login", "login_failed", "logout", "user_add", "user_change", "user_remove", "password", "units_suggest", "watchlist",
+    "login", "login_failed", "logout", "user_add", "user_change", "user_remove", "password", "units_suggest", "watchlist", "dosage",
 )
 
 _SCHEMA = """

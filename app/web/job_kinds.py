@@ -255,7 +255,7 @@ class ReportParams(_Params):
 class ImportParams(_Params):
     """Import a table into a layer (``patrolnet import``); the file comes as an upload."""
 
-    layer: Literal["incidents", "cameras", "stations", "communities", "neighborhoods", "units"]
+    layer: Literal["incidents", "cameras", "stations", "communities", "neighborhoods", "units", "tracks"]
     file_name: str
     coords: str = "wgs84"
     column_map: dict[str, str] = Field(default_factory=dict)
@@ -266,6 +266,8 @@ class ImportParams(_Params):
     tolerance_m: float = Field(200.0, ge=0)
     encoding: str | None = None
     sheet: str | None = None
+    set_values: dict[str, str] = Field(default_factory=dict, description="Columns given one value for the whole file, "
+                                       "e.g. {\"unit_id\": \"U0001\"} for a GPX of one unit's phone")
 
     @field_validator("layer", mode="before")
     @classmethod
@@ -424,7 +426,7 @@ def run_import(ctx: JobContext, p: ImportParams) -> tuple[dict[str, Any], dt.dat
         new_ws, result, report = import_file(
             ctx.ws, p.layer, source, column_map=p.column_map, coords=p.coords, timezone=p.timezone,
             strict=p.strict, replace=p.replace, tolerance_m=p.tolerance_m, category_map=p.category_map,
-            encoding=p.encoding, sheet=p.sheet, progress=ctx.progress, lang=lang)
+            encoding=p.encoding, sheet=p.sheet, set_values=p.set_values, progress=ctx.progress, lang=lang)
     except InputError as exc:
         # nothing imported; the per-row report (when written) still tells the user why
         report_path = ctx.out_dir / f"{source.name}.rejected.csv"
@@ -560,6 +562,7 @@ def import_params(upload: Upload, lang: str = "zh-CN") -> ImportParams:
             "replace": _flag(f.get("replace")),
             "encoding": f.get("encoding") or None,
             "sheet": f.get("sheet") or None,
+            "set_values": _pairs(f.get("set_values", ""), "set_values"),
         }
     except InputError as exc:
         if exc.code != "web.mapping":

@@ -33,6 +33,7 @@ _FORM_LABELS: dict[str, str] = {
     "lang": "rep.lang",
     "add": "cam.site_add", "layer": "data.layer", "coords": "data.coords",
     "strict": "data.strict", "replace": "data.replace", "file_name": "data.file", "station_id": "field.station",
+    "set_values": "data.set",
 }
 _API_LABELS: _M = {
     "time_limit_s": {"zh-CN": "每条路线的搜索量（名义秒数；固定的解数，结果每次相同）",

@@ -567,7 +567,7 @@ def _plan_vehicle(
     if sim.pos != base:
         sim.drive(tab_t.path_arcs_back(pred[tpos[base]], sim.pos, base), G, 0.0)
     arc_dt = [float(tab_t.weight[a]) for a in sim.seq]
-    dosage = _dosage(tab, sim, hots, arc_dt)
+    dosage = _dosage(tab, sim, hots, arc_dt, node_xy(G, tab))
     cov_lb = lb if route.weight in ("length_m", "length") else float("nan")
     cov_gap = route.gap if route.n_required else 0.0
     return _build_plan(
@@ -578,7 +578,7 @@ def _plan_vehicle(
     )
 
 
-def _dosage(tab: ArcTable, sim: _Shift, hots: list[_Hot], arc_dt: list[float]) -> list[Dosage]:
+def _dosage(tab: ArcTable, sim: _Shift, hots: list[_Hot], arc_dt: list[float], xy: np.ndarray) -> list[Dosage]:
     if not hots:
         return []
     by_node: dict[int, float] = {}
@@ -596,5 +596,6 @@ def _dosage(tab: ArcTable, sim: _Shift, hots: list[_Hot], arc_dt: list[float]) -
     tot_p = sum(r[3] for r in rows)
     tot_w = sum(h.weight for h in hots)
     return [Dosage(h.hid, h.label, tab.nodes[h.node], h.weight, h.visits, round(sm, 2), round(pm, 2), round(p, 2),
-                   p / tot_p if tot_p > 0 else 0.0, h.weight / tot_w if tot_w > 0 else 0.0)
+                   p / tot_p if tot_p > 0 else 0.0, h.weight / tot_w if tot_w > 0 else 0.0,
+                   float(xy[h.node, 0]), float(xy[h.node, 1]))
             for h, sm, pm, p in rows]

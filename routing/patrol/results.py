@@ -46,6 +46,9 @@ class Dosage:
     planned_min: float
     share_planned: float
     share_risk: float
+    #: The hotspot's place (its node, working CRS): where a track's minutes at it are measured.
+    x: float = float("nan")
+    y: float = float("nan")
 
 
 @dataclass(frozen=True, eq=False)
