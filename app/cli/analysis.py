@@ -82,6 +82,7 @@ def forecast(
 ) -> None:
     """Next-period risk per sub-zone, street segment or grid cell: a ranked list and a map layer."""
     from app.services.forecast import forecast_job, forecast_summary
+    from app.services.watch import honesty
 
     lang = language(lang)
     with planner_errors(lang):
@@ -95,16 +96,8 @@ def forecast(
                                  "cell_m": cell_m, "categories": list(category or [])})
     record_audit(workspace, "forecast", out=path, horizon_days=horizon_days, cells=cells, record=rec.id)
     console.print(say("cli.forecast.done", lang, n=len(ranked), path=str(path)), highlight=False)
-    choice = summary.get("choice")
-    if choice and choice["verdict"] == "short_history":  # no choice made: the fixed default, and why
-        console.print(say("cli.forecast.fixed", lang, method=choice["method"], weeks=choice["weeks"],
-                          as_of=choice["as_of"], first=choice["first"]), highlight=False)
-    elif choice:  # what was chosen, and how it did beside counting
-        console.print(say("cli.forecast.chosen", lang, method=choice["method"], first=choice["weeks"][0],
-                          last=choice["weeks"][1], hit=f"{choice['hit_rate']:.3f}", base=choice["best_baseline"],
-                          diff=f"{choice['vs_best_baseline']:+.1%}", low=f"{choice['ci'][0]:+.1%}",
-                          high=f"{choice['ci'][1]:+.1%}", verdict=say(f"cli.backtest.{choice['verdict']}", lang)),
-                      highlight=False)
+    # how the method was chosen and how it did beside counting: the watch list's honesty line
+    console.print(honesty(new_ws.meta_json(f"forecast_{cells}", {}) or {}, lang)["text"], highlight=False)
     view = Table()
     shown = ranked.head(top)
     for c in shown.columns[:6]:

@@ -58,10 +58,10 @@ def import_tracks(ws: Workspace, path: str | Path, *, unit_id: str | None = None
 
 
 def _plan_features(workspace: str | Path, user: Principal, day: dt.date, shift: str) -> tuple[str, list[dict]]:
-    records = list_records(workspace, user, kind="routes", day=day.isoformat(), shift=shift)
-    records.sort(key=lambda r: (r.status != "approved", r.created_at), reverse=False)
-    approved = [r for r in records if r.status == "approved"]
-    for rec in approved + [r for r in sorted(records, key=lambda r: r.created_at, reverse=True) if r not in approved]:
+    records = sorted(list_records(workspace, user, kind="routes", day=day.isoformat(), shift=shift),
+                     key=lambda r: r.created_at, reverse=True)
+    # the approved plan first, then the newest
+    for rec in [r for r in records if r.status == "approved"] + [r for r in records if r.status != "approved"]:
         name = next((f for f in rec.files if f.endswith("routes.geojson")), None)
         if name:
             data = json.loads((rec.folder / name).read_text(encoding="utf-8"))
