@@ -158,8 +158,7 @@ def dosage_job(ws: Workspace, workspace: str | Path, user: Principal, *, day: dt
         if p.get("beat") is not None and edges is not None and "beat" in edges.columns:
             main = edges[(edges["beat"] == p["beat"]) & (edges["road_class"] == "main")]
             if len(main):
-                # one copy of a two-way street: the pair's lengths would count it twice
-                main = main.drop_duplicates(subset=["geometry"]) if len(main) else main
+                main = main.drop_duplicates(subset=["geometry"])  # (an edge stored twice counts once)
                 total = float(shapely.length(main.geometry.to_numpy()).sum())
                 ran = float(covered_length(main.geometry.to_numpy(), [track], buffer_m=BUFFER_M).sum()) if track else 0.0
                 row["beat_main_km"] = round(total / 1000.0, 2)

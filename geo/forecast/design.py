@@ -37,6 +37,8 @@ class _Design:
         local = occ.dt.tz_localize(None) if getattr(occ.dt, "tz", None) is not None else occ
         self.t = ((local - origin) / _DAY).to_numpy(float)
         self.place = _locate(incidents, places, self.x, self.y)
+        #: The index labels of the incidents kept (those selected, with a time and a place), in order.
+        self.rows = incidents.index.to_numpy()
         self.inside = self.place >= 0
         #: Days since ``origin`` of the first incident of the whole history when the incidents are
         #: only the part a method reads (:func:`geo.forecast.history_days`); None: the first given.

@@ -21,7 +21,6 @@ import pandas as pd
 import shapely
 
 from geo.errors import InputError
-from geo.hotspots import select_incidents
 
 from .design import _prepare
 
@@ -95,9 +94,9 @@ def watch_list(
         raise InputError("the forecast has no 'expected' column", code="layer.missing_columns",
                          layer="forecast", columns="expected")
     slots = shift_slots(start, end)
-    inc = select_incidents(incidents, categories=categories)  # (what _prepare keeps, so rows align)
-    inc = inc[inc["occurred_at"].notna() & ~(inc.geometry.is_empty | inc.geometry.isna())]
-    d = _prepare(inc, cells, categories=None, origin=pd.Timestamp("2000-01-03"))
+    inc = incidents.reset_index(drop=True)
+    d = _prepare(inc, cells, categories=categories, origin=pd.Timestamp("2000-01-03"))
+    inc = inc.loc[d.rows]  # (the incidents the design kept, in its order)
     ids = pd.Index(d.places.ids)
     slot = np.floor(d.t * 24 + 1e-6).astype(np.int64) % 168  # (the origin is a Monday, 00:00)
     place = d.place
