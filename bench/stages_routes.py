@@ -225,29 +225,38 @@ def orienteering(ctx: Context) -> dict[str, Any]:
 @stage("routes.minmax")
 def minmax_split(ctx: Context) -> dict[str, Any]:
     """Several vehicles on one beat: the district's main roads as one beat from the main-road node
-    nearest their middle, its postman tour split among k = 2..12 vehicles
-    (:func:`routing.postman.split_tour`); per k the longest route's km and its ratio to the lower
-    bound max(postman length / k, the farthest required arc's round trip from the base)."""
+    nearest their middle, shared among k = 2..12 vehicles by :func:`routing.minmax.share_tour` (what
+    a shift plans) beside the tour's plain split (:func:`routing.postman.split_tour`, the previous
+    way); per k the longest route's km and its ratio to the lower bound max(postman length / k, the
+    farthest required arc's round trip from the base), and the seconds of each."""
     from routing.graph import graph_from_workspace
+    from routing.minmax import node_xy, share_tour
     from routing.postman import arc_table, postman_tour, split_tour
 
     ws, _ = _split_workspace(ctx)
     G = graph_from_workspace(ws)
     tab = arc_table(G, weight="length_m")
+    xy = node_xy(G, tab)
     main = [i for i in range(len(tab.tail)) if G.edges[tab.arc(i)].get("road_class") == "main"]
-    xy = np.array([(G.nodes[tab.nodes[tab.tail[i]]]["x"], G.nodes[tab.nodes[tab.tail[i]]]["y"]) for i in main])
-    depot = tab.nodes[tab.tail[main[int(np.argmin(np.hypot(*(xy - xy.mean(axis=0)).T)))]]]
-    t0 = time.perf_counter()
+    pts = xy[tab.tail[main]]
+    depot = tab.nodes[tab.tail[main[int(np.argmin(np.hypot(*(pts - pts.mean(axis=0)).T)))]]]
     tour = postman_tour(tab, [tab.arc(i) for i in main], depot=depot)
     out: dict[str, Any] = {"postman_km": round(tour.length_m / 1000, 1)}
-    worst = 0.0
+    worst = worst_split = 0.0
+    secs = secs_split = 0.0
     for k in range(2, 13):
-        kr = split_tour(tab, tour, k)
-        ratio = max(r.length_m for r in kr.routes) / kr.lower_bound
-        worst = max(worst, ratio)
-        out[f"k{k}"] = f"{max(r.length_m for r in kr.routes) / 1000:.1f}km x{ratio:.3f}"
+        t0 = time.perf_counter()
+        kr = share_tour(tab, tour, k, xy=xy)
+        t1 = time.perf_counter()
+        sp = split_tour(tab, tour, k)
+        secs, secs_split = secs + t1 - t0, secs_split + time.perf_counter() - t1
+        ratio, ratio_split = kr.max_cost / kr.lower_bound, sp.max_cost / sp.lower_bound
+        worst, worst_split = max(worst, ratio), max(worst_split, ratio_split)
+        out[f"k{k}"] = f"{kr.max_cost / 1000:.1f}km x{ratio:.3f} (split x{ratio_split:.3f}) {t1 - t0:.2f}s"
     out["worst_ratio"] = round(worst, 3)
-    out["seconds_all_k"] = round(time.perf_counter() - t0, 2)
+    out["worst_ratio_split"] = round(worst_split, 3)
+    out["seconds_all_k"] = round(secs, 2)
+    out["seconds_all_k_split"] = round(secs_split, 2)
     return out
 
 

@@ -50,10 +50,15 @@ __all__ = [
     "postman_tour",
     "split_tour",
     "balance_flow",
+    "postman_arcs",
+    "sub_table",
 ]
 
 #: Integer costs for the flow solver: weight x COST_SCALE (centimetres for metres, centiseconds for s).
 COST_SCALE = 100
+#: Above this many (surplus nodes x graph nodes), the balancing flow runs on the whole graph instead
+#: of shortest paths from each surplus node.
+_TRANSPORT_CELLS = 3_000_000
 _EPS = 1e-9  # weight given to zero-weight arcs in shortest paths (scipy drops explicit zeros)
 
 Arc = tuple[Hashable, Hashable, int]
@@ -183,6 +188,26 @@ def arc_table(G: nx.MultiDiGraph, *, weight: str = "length_m") -> ArcTable:
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"arc ({nodes[tail[i]]}, {nodes[head[i]]}, {keys[i]}) has {weight}={w[i]}; "
                          f"arc weights must be finite and >= 0")
+    return _assemble(nodes, keys, tail, head, w, length, ttime, eid, weight)
+
+
+def sub_table(tab: ArcTable, keep: np.ndarray) -> tuple[ArcTable, np.ndarray]:
+    """The arcs of ``tab`` between the nodes where ``keep`` (bool per node) holds, as their own table,
+    and per arc of it the arc's index in ``tab`` (to solve a small region's tours on small arrays)."""
+    arcs = np.flatnonzero(keep[tab.tail] & keep[tab.head])
+    kept = np.flatnonzero(keep)
+    pos = np.full(tab.n, -1, dtype=np.int64)
+    pos[kept] = np.arange(len(kept))
+    sub = _assemble([tab.nodes[i] for i in kept.tolist()], [tab.keys[i] for i in arcs.tolist()],
+                    pos[tab.tail[arcs]], pos[tab.head[arcs]], tab.weight[arcs], tab.length_m[arcs],
+                    tab.travel_time_s[arcs], tab.edge_id[arcs], tab.weight_name)
+    return sub, arcs
+
+
+def _assemble(nodes: list[Hashable], keys: list[Any], tail: np.ndarray, head: np.ndarray, w: np.ndarray,
+              length: np.ndarray, ttime: np.ndarray, eid: np.ndarray, weight: str) -> ArcTable:
+    index = {n: i for i, n in enumerate(nodes)}
+    m = len(tail)
     by_edge_id: dict[int, int] = {}
     for i, e in enumerate(eid.tolist()):
         if e >= 0:
@@ -287,8 +312,11 @@ def balance_flow(tab: ArcTable, supply: np.ndarray) -> tuple[np.ndarray, int]:
     """Cheapest deadhead arcs balancing ``supply`` (node index -> out-arcs needed; sums to 0).
 
     Returns the arc indices (an arc repeated once per unit of flow) and the integer cost
-    (weights x :data:`COST_SCALE`). Solved by OR-Tools ``SimpleMinCostFlow`` over the cheapest arc of
-    every node pair, capacity unbounded (the total supply).
+    (weights x :data:`COST_SCALE`). With unbounded capacities the cheapest flow runs along shortest
+    paths, so it is solved as the transportation problem between the surplus and the deficit nodes:
+    shortest paths in integer costs from each surplus node (scipy's Dijkstra), then OR-Tools
+    ``SimpleMinCostFlow`` on the small bipartite graph; on a large graph with many unbalanced nodes,
+    the flow over the cheapest arc of every node pair instead. Both give the same (exact) cost.
 
     Raises
     ------
@@ -299,6 +327,9 @@ def balance_flow(tab: ArcTable, supply: np.ndarray) -> tuple[np.ndarray, int]:
     total = int(supply[supply > 0].sum())
     if total == 0:
         return np.zeros(0, dtype=np.int64), 0
+    src, dst = np.flatnonzero(supply > 0), np.flatnonzero(supply < 0)
+    if len(src) * tab.n <= _TRANSPORT_CELLS:
+        return _transport_flow(tab, supply, src, dst, total)
     uniq = tab.uniq
     cost = np.rint(tab.weight[uniq] * COST_SCALE).astype(np.int64)
     flow = min_cost_flow.SimpleMinCostFlow()
@@ -317,6 +348,37 @@ def balance_flow(tab: ArcTable, supply: np.ndarray) -> tuple[np.ndarray, int]:
     f = flow.flows(np.arange(len(uniq), dtype=np.int32))
     used = np.flatnonzero(f)
     return np.repeat(uniq[used], f[used]), int(flow.optimal_cost())
+
+
+def _transport_flow(tab: ArcTable, supply: np.ndarray, src: np.ndarray, dst: np.ndarray, total: int
+                    ) -> tuple[np.ndarray, int]:
+    icsr = tab._cache.get("icsr")
+    if icsr is None:
+        u, v = tab.tail[tab.uniq], tab.head[tab.uniq]
+        w = np.maximum(np.rint(tab.weight[tab.uniq] * COST_SCALE), _EPS)
+        icsr = tab._cache["icsr"] = sparse.csr_matrix((w, (u, v)), shape=(tab.n, tab.n))
+    dist, pred = dijkstra(icsr, indices=src, return_predecessors=True)
+    d = np.rint(dist[:, dst])
+    i_idx, j_idx = np.nonzero(np.isfinite(d))
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        i_idx.astype(np.int32), (len(src) + j_idx).astype(np.int32),
+        np.full(len(i_idx), total, dtype=np.int64), d[i_idx, j_idx].astype(np.int64),
+    )
+    flow.set_nodes_supplies(np.arange(len(src) + len(dst), dtype=np.int32), np.r_[supply[src], supply[dst]])
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise InfeasibleError(
+            f"the deadhead flow has no solution (OR-Tools status {status}): some node with extra arrivals "
+            f"cannot reach a node with extra departures on the directed road graph",
+            code="routes.one_way_apart",
+        )
+    f = flow.flows(np.arange(len(i_idx), dtype=np.int32))
+    out: list[int] = []
+    for a in np.flatnonzero(f).tolist():
+        i, j = int(i_idx[a]), int(j_idx[a])
+        out += tab.path_arcs(pred[i], int(src[i]), int(dst[j])) * int(f[a])
+    return np.asarray(out, dtype=np.int64), int(flow.optimal_cost())
 
 
 def _imbalance(tab: ArcTable, arcs: np.ndarray) -> np.ndarray:
@@ -496,12 +558,29 @@ def _postman_core(tab: ArcTable, req: np.ndarray, depot: int) -> Tour:
     if len(req) == 0:
         return _make_tour(tab, [], [], depot, lower_bound=0.0, optimal=True, components=1, n_required=0)
     _check_reachable(tab, req, depot)
+    arcs, flags, lower_bound, optimal, components = postman_arcs(tab, req, depot)
+    seq, fl = _hierholzer(tab, arcs, flags, depot)
+    if optimal:  # the flow optimum is exact in centimetres; report the tour's own cost as the bound
+        lower_bound = float(tab.weight[np.asarray(seq)].sum())
+    tour = _make_tour(tab, seq, fl, depot, lower_bound=lower_bound, optimal=optimal, components=components,
+                      n_required=len(req))
+    if not optimal and tour.gap <= 1e-12:
+        tour = _replace(tour, gap=0.0, optimal=True)
+    return tour
+
+
+def postman_arcs(tab: ArcTable, req: np.ndarray, depot: int, *, bound: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray, float, bool, int]:
+    """The arcs of the postman tour of ``req`` (arc indices, non-empty, all reachable) from ``depot``
+    before they are put in order: (arcs, serviced flags, lower bound, optimal?, weak components of
+    the required arcs and the depot). Their weight sum is the tour's cost; ``bound=False`` skips the
+    round-trip bound of a tour in several pieces (for callers wanting the cost only)."""
     req_cost = float(tab.weight[req].sum())
     dead, flow_cost = balance_flow(tab, _imbalance(tab, req))
     lower_bound = req_cost + flow_cost / COST_SCALE
     _, lab_req = _weak_labels(tab, req, [depot])
     components = int(lab_req.max()) + 1
-    if components > 1:  # a second bound: every required arc lies on a round trip from the depot
+    if components > 1 and bound:  # a second bound: every required arc lies on a round trip from the depot
         lower_bound = max(lower_bound, _round_trip_bound(tab, req, depot))
     touched, lab = _weak_labels(tab, np.concatenate([req, dead]), [depot])
     if lab.max() == 0:
@@ -523,14 +602,7 @@ def _postman_core(tab: ArcTable, req: np.ndarray, depot: int) -> Tour:
                     arcs = np.concatenate([base, dead2])
                     flags = np.r_[np.ones(len(req), dtype=bool), np.zeros(len(arcs) - len(req), dtype=bool)]
         optimal = False
-    seq, fl = _hierholzer(tab, arcs, flags, depot)
-    if optimal:  # the flow optimum is exact in centimetres; report the tour's own cost as the bound
-        lower_bound = float(tab.weight[np.asarray(seq)].sum())
-    tour = _make_tour(tab, seq, fl, depot, lower_bound=lower_bound, optimal=optimal, components=components,
-                      n_required=len(req))
-    if not optimal and tour.gap <= 1e-12:
-        tour = _replace(tour, gap=0.0, optimal=True)
-    return tour
+    return arcs, flags, lower_bound, optimal, components
 
 
 def _replace(tour: Tour, **changes: Any) -> Tour:

@@ -27,7 +27,8 @@ from routing.patrol.hotspots import _Hot, _snap, hotspots_from_risk
 from routing.patrol.results import Dosage, RoutePlan, Stop
 from routing.patrol.units import _unit_info
 from routing.patrol.window import _shift_seconds
-from routing.postman import ArcTable, Tour, arc_table, postman_tour, split_tour
+from routing.minmax import node_xy, share_tour
+from routing.postman import ArcTable, Tour, arc_table, postman_tour
 
 __all__ = ["DEFAULT_REVISIT_MIN", "DEFAULT_STOP_MIN", "BeatWork", "brigade_work", "plan_beat", "plan_brigade_shift"]
 
@@ -150,7 +151,7 @@ def plan_brigade_shift(
 
     Per beat: the directed postman tour over every main-road arc of the beat from its base (both
     directions of two-way streets); with ``k`` vehicles on the beat, the tour split into ``k``
-    near-equal closed routes (:func:`routing.postman.split_tour`). Then, until the shift ends, each
+    near-equal closed routes (:func:`routing.minmax.share_tour`). Then, until the shift ends, each
     vehicle greedily (a) stops ``stop_min`` minutes at its top hotspots whenever one is due (never
     visited, or last left about ``revisit_min`` ago) -- on the way while covering, or driving there
     -- and otherwise (b) drives extra passes over its hottest arcs, value ``risk / (1 + passes)`` per
@@ -361,7 +362,7 @@ def plan_beat(
     tour = postman_tour(tab, [tab.arc(i) for i in arcs.tolist()], depot=tab.nodes[base])
     k = len(infos)
     if k > 1:
-        kr = split_tour(tab, tour, k)
+        kr = share_tour(tab, tour, k, xy=node_xy(G, tab))
         routes, lb_each = list(kr.routes), kr.lower_bound
     else:
         routes, lb_each = [tour], tour.lower_bound
