@@ -230,8 +230,8 @@ def minmax_split(ctx: Context) -> dict[str, Any]:
     way); per k the longest route's km and its ratio to the lower bound max(postman length / k, the
     farthest required arc's round trip from the base), and the seconds of each."""
     from routing.graph import graph_from_workspace
-    from routing.minmax import node_xy, share_tour
-    from routing.postman import arc_table, postman_tour, split_tour
+    from routing.minmax import share_tour
+    from routing.postman import arc_table, node_xy, postman_tour, split_tour
 
     ws, _ = _split_workspace(ctx)
     G = graph_from_workspace(ws)

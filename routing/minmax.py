@@ -23,13 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import networkx as nx
 import numpy as np
 
 from geo.errors import InfeasibleError
 from routing.postman import ArcTable, KRoutes, Tour, _gap, _postman_core, postman_arcs, split_tour, sub_table
 
-__all__ = ["share_tour", "node_xy"]
+__all__ = ["share_tour"]
 
 #: Starting bearings tried for the sweep (the first sector's start turned by a k-th of a sector each).
 SWEEP_STARTS = 6
@@ -37,16 +36,6 @@ SWEEP_STARTS = 6
 MAX_SOLVES = 400
 #: The least margin (m) around a beat's box for the roads its sectors' tours may use while searching.
 MARGIN_M = 1500.0
-
-
-def node_xy(G: nx.MultiDiGraph, tab: ArcTable) -> np.ndarray:
-    """(n, 2) projected coordinates of ``tab``'s nodes (kept with the table)."""
-    got = tab._cache.get("xy")
-    if got is None:
-        nodes = G.nodes
-        got = np.array([(nodes[n]["x"], nodes[n]["y"]) for n in tab.nodes], dtype=float).reshape(-1, 2)
-        tab._cache["xy"] = got
-    return got
 
 
 def share_tour(tab: ArcTable, tour: Tour, k: int, *, xy: np.ndarray | None = None) -> KRoutes:
@@ -61,7 +50,7 @@ def share_tour(tab: ArcTable, tour: Tour, k: int, *, xy: np.ndarray | None = Non
     k
         Vehicles, >= 1.
     xy
-        Projected node coordinates of ``tab`` (:func:`node_xy`); without them only the tour's split
+        Projected node coordinates of ``tab`` (:func:`routing.postman.node_xy`); without them only the tour's split
         is tried.
 
     Returns

@@ -52,6 +52,7 @@ __all__ = [
     "balance_flow",
     "postman_arcs",
     "sub_table",
+    "node_xy",
 ]
 
 #: Integer costs for the flow solver: weight x COST_SCALE (centimetres for metres, centiseconds for s).
@@ -221,6 +222,16 @@ def _assemble(nodes: list[Hashable], keys: list[Any], tail: np.ndarray, head: np
     uniq = order[first]
     best = dict(zip(pair[uniq].tolist(), uniq.tolist()))
     return ArcTable(nodes, index, keys, tail, head, w, length, ttime, eid, weight, by_edge_id, by_arc, best, uniq)
+
+
+def node_xy(G: nx.MultiDiGraph, tab: ArcTable) -> np.ndarray:
+    """The coordinates of ``tab``'s nodes (``(n, 2)``, in its order), made on first use and kept
+    with the table."""
+    xy = tab._cache.get("xy")
+    if xy is None:
+        xy = tab._cache["xy"] = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in tab.nodes],
+                                         dtype=float).reshape(-1, 2)
+    return xy
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,18 +13,9 @@ import numpy as np
 import shapely
 
 from routing.patrol.results import Dosage, RoutePlan, Stop
-from routing.postman import ArcTable
+from routing.postman import ArcTable, node_xy
 
 __all__ = ["node_xy"]
-
-
-def node_xy(G: nx.MultiDiGraph, tab: ArcTable) -> np.ndarray:
-    """The coordinates of ``tab``'s nodes (``(n, 2)``, in its order), made on first use and kept
-    with the table."""
-    xy = tab._cache.get("xy")
-    if xy is None:
-        xy = tab._cache["xy"] = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in tab.nodes], dtype=float)
-    return xy
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,13 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
-from routing.patrol.assemble import _build_plan, node_xy
+from routing.patrol.assemble import _build_plan
 from routing.patrol.hotspots import _Hot, _snap, hotspots_from_risk
 from routing.patrol.results import Dosage, RoutePlan, Stop
 from routing.patrol.units import _unit_info
 from routing.patrol.window import _shift_seconds
-from routing.minmax import node_xy, share_tour
-from routing.postman import ArcTable, Tour, arc_table, postman_tour
+from routing.minmax import share_tour
+from routing.postman import ArcTable, Tour, arc_table, node_xy, postman_tour
 
 __all__ = ["DEFAULT_REVISIT_MIN", "DEFAULT_STOP_MIN", "BeatWork", "brigade_work", "plan_beat", "plan_brigade_shift"]
 

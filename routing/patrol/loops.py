@@ -27,12 +27,12 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import InputError
 from routing.graph import place_name
-from routing.patrol.assemble import _build_plan, node_xy
+from routing.patrol.assemble import _build_plan
 from routing.patrol.orienteering import OrienteeringLoop, solve_orienteering
 from routing.patrol.results import Loop, Stop, TeamLoops
 from routing.patrol.units import _unit_info
 from routing.patrol.window import _shift_seconds
-from routing.postman import ArcTable, arc_table
+from routing.postman import ArcTable, arc_table, node_xy
 
 __all__ = [
     "EBIKE_KPH",

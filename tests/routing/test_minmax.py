@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing.minmax import node_xy, share_tour
-from routing.postman import arc_table, postman_tour, split_tour
+from routing.minmax import share_tour
+from routing.postman import arc_table, node_xy, postman_tour, split_tour
 from tests.routing.test_postman import DATA, check_walk, graph, lattice
 
 
