@@ -53,6 +53,8 @@ __all__ = [
     "postman_arcs",
     "sub_table",
     "node_xy",
+    "with_weight",
+    "with_reversed",
 ]
 
 #: Integer costs for the flow solver: weight x COST_SCALE (centimetres for metres, centiseconds for s).
@@ -192,6 +194,41 @@ def arc_table(G: nx.MultiDiGraph, *, weight: str = "length_m") -> ArcTable:
     return _assemble(nodes, keys, tail, head, w, length, ttime, eid, weight)
 
 
+def with_weight(tab: ArcTable, weight: str) -> ArcTable:
+    """The same arcs as ``tab`` minimising another of the weights it keeps (``length_m`` or
+    ``travel_time_s``): :func:`arc_table` of the same graph with that weight, without reading the
+    graph again.
+
+    Raises
+    ------
+    InputError
+        When some arc lacks the weight.
+    """
+    if weight == tab.weight_name:
+        return tab
+    if weight not in ("length_m", "travel_time_s"):
+        raise InputError(f"an arc table keeps length_m and travel_time_s, not '{weight}'")
+    w = getattr(tab, weight)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"road graph arc {tab.arc(i)} has no valid '{weight}' ({w[i]}); choose weight= an arc "
+                         f"attribute every arc has (length_m, travel_time_s)")
+    uniq, best = _cheapest(tab.tail, tab.head, w, tab.n)
+    return replace(tab, weight=w.copy(), weight_name=weight, best=best, uniq=uniq, _cache={})
+
+
+def with_reversed(tab: ArcTable, arcs: np.ndarray, keys: list[Any]) -> ArcTable:
+    """``tab``'s arcs followed by the reverse of its ``arcs`` (same weights and ``edge_id``; the
+    given ``keys``), as one table: the arcs of a graph where those streets may also be used the
+    other way."""
+    w = tab.weight
+    return _assemble(tab.nodes, tab.keys + list(keys), np.r_[tab.tail, tab.head[arcs]], np.r_[tab.head, tab.tail[arcs]],
+                     np.r_[w, w[arcs]], np.r_[tab.length_m, tab.length_m[arcs]],
+                     np.r_[tab.travel_time_s, tab.travel_time_s[arcs]], np.r_[tab.edge_id, tab.edge_id[arcs]],
+                     tab.weight_name)
+
+
 def sub_table(tab: ArcTable, keep: np.ndarray) -> tuple[ArcTable, np.ndarray]:
     """The arcs of ``tab`` between the nodes where ``keep`` (bool per node) holds, as their own table,
     and per arc of it the arc's index in ``tab`` (to solve a small region's tours on small arrays)."""
@@ -208,20 +245,24 @@ def sub_table(tab: ArcTable, keep: np.ndarray) -> tuple[ArcTable, np.ndarray]:
 def _assemble(nodes: list[Hashable], keys: list[Any], tail: np.ndarray, head: np.ndarray, w: np.ndarray,
               length: np.ndarray, ttime: np.ndarray, eid: np.ndarray, weight: str) -> ArcTable:
     index = {n: i for i, n in enumerate(nodes)}
-    m = len(tail)
     by_edge_id: dict[int, int] = {}
     for i, e in enumerate(eid.tolist()):
         if e >= 0:
             by_edge_id.setdefault(e, i)
     by_arc = {(nodes[t], nodes[h], k): i for i, (t, h, k) in enumerate(zip(tail.tolist(), head.tolist(), keys))}
-    n = len(nodes)
+    uniq, best = _cheapest(tail, head, w, len(nodes))
+    return ArcTable(nodes, index, keys, tail, head, w, length, ttime, eid, weight, by_edge_id, by_arc, best, uniq)
+
+
+def _cheapest(tail: np.ndarray, head: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, dict[int, int]]:
+    """The cheapest arc of each node pair (the first of equals): their indices, and pair -> index."""
+    m = len(tail)
     pair = tail * n + head
     order = np.lexsort((np.arange(m), w, pair))
     first = np.ones(m, dtype=bool)
     first[1:] = pair[order][1:] != pair[order][:-1]
     uniq = order[first]
-    best = dict(zip(pair[uniq].tolist(), uniq.tolist()))
-    return ArcTable(nodes, index, keys, tail, head, w, length, ttime, eid, weight, by_edge_id, by_arc, best, uniq)
+    return uniq, dict(zip(pair[uniq].tolist(), uniq.tolist()))
 
 
 def node_xy(G: nx.MultiDiGraph, tab: ArcTable) -> np.ndarray:

@@ -32,7 +32,7 @@ from routing.patrol.orienteering import OrienteeringLoop, solve_orienteering
 from routing.patrol.results import Loop, Stop, TeamLoops
 from routing.patrol.units import _unit_info
 from routing.patrol.window import _shift_seconds
-from routing.postman import ArcTable, arc_table, node_xy
+from routing.postman import ArcTable, arc_table, node_xy, with_reversed
 
 __all__ = [
     "EBIKE_KPH",
@@ -43,6 +43,7 @@ __all__ = [
     "search_budget",
     "team_loops",
     "walk_graph",
+    "walk_tools",
 ]
 
 #: Patrol speeds of grid teams (km/h).
@@ -73,19 +74,50 @@ def choose_alternative(n: int, *, date: dt.date | str | None, unit_id: str) -> i
 def walk_graph(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """A copy of ``G`` where people on foot may use every street both ways: each arc without a
     reverse gets one (same attributes and ``edge_id`` as the street, reversed geometry,
-    ``reversed=True``, ``oneway=False``)."""
-    H = G.copy()
-    for u, v, k, d in list(G.edges(keys=True, data=True)):
-        if u == v or G.has_edge(v, u):
-            continue
-        rev = dict(d)
-        geom = rev.get("geometry")
-        if geom is not None:
-            rev["geometry"] = shapely.reverse(geom)
-        rev["reversed"] = True
-        rev["oneway"] = False
-        H.add_edge(v, u, **rev)
-    return H
+    ``reversed=True``, ``oneway=False``). The copy shares the attribute dicts of ``G``'s nodes and
+    arcs (read them, do not change them)."""
+    return walk_tools(G, arc_table(G, weight="length_m"))[0]
+
+
+def walk_tools(G: nx.MultiDiGraph, road: ArcTable) -> tuple[nx.MultiDiGraph, ArcTable]:
+    """:func:`walk_graph` of ``G`` and its arc table by length, made from ``road``
+    (``arc_table(G, weight="length_m")``) without reading ``G``'s arcs again: the road's arcs, then
+    the reversed ones in the road's order."""
+    n = road.n
+    pair = road.tail * n + road.head
+    rev = np.flatnonzero((road.tail != road.head) & ~np.isin(road.head * n + road.tail, pair))
+    rpair = road.head[rev] * n + road.tail[rev]
+    # key of each added arc: how many added arcs of the same node pair come before it
+    o = np.argsort(rpair, kind="stable")
+    starts = np.r_[0, np.flatnonzero(np.diff(rpair[o])) + 1]
+    cum = np.arange(len(o)) - np.repeat(starts, np.diff(np.r_[starts, len(o)]))
+    rkeys = np.empty(len(o), dtype=np.int64)
+    rkeys[o] = cum
+    W = G.__class__()
+    W.graph.update(G.graph)
+    W._node.update(G._node)
+    succ, pred = W._succ, W._pred
+    for v in G._node:
+        succ[v] = {}
+        pred[v] = {}
+    for u, nbrs in G._succ.items():
+        su = succ[u]
+        for v, keydict in nbrs.items():
+            su[v] = pred[v][u] = dict(keydict)
+    nodes = road.nodes
+    for i, key in zip(rev.tolist(), rkeys.tolist()):
+        u, v, k = nodes[road.tail[i]], nodes[road.head[i]], road.keys[i]
+        d = dict(G._succ[u][v][k])
+        if d.get("geometry") is not None:
+            d["geometry"] = shapely.reverse(d["geometry"])
+        d["reversed"] = True
+        d["oneway"] = False
+        keydict = succ[v].get(u)
+        if keydict is None:
+            keydict = succ[v][u] = pred[u][v] = {}
+        keydict[key] = d
+    walk = with_reversed(road, rev, rkeys.tolist())
+    return W, walk
 
 
 def search_budget(time_limit_s: float | None = None, solution_limit: int | None = None) -> int:

@@ -38,7 +38,7 @@ from routing.patrol.local import LOCAL_KINDS
 from routing.patrol.results import RoutePlan
 from routing.patrol.shift import brigade_args, grid_team_tools, plan_shift
 from routing.patrol.units import DEFAULT_SHIFT_KINDS
-from routing.postman import arc_table
+from routing.postman import arc_table, with_weight
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
 __all__ = ["join_pieces", "plan_piece", "prepare", "shift_pieces"]
@@ -53,10 +53,11 @@ def _built(G: nx.MultiDiGraph, what: str) -> Any:
     with _BUILT_LOCK:
         got = _BUILT.setdefault(G, {})
         if what not in got:
+            road = got["road"] = got.get("road") or arc_table(G, weight="length_m")
             if what == "brigade":
-                got[what] = (arc_table(G, weight="length_m"), arc_table(G, weight="travel_time_s"))
+                got[what] = (road, with_weight(road, "travel_time_s"))
             else:
-                got[what] = grid_team_tools(G, got["brigade"][0] if "brigade" in got else None)
+                got[what] = grid_team_tools(G, road)
         return got[what]
 
 

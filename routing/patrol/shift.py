@@ -16,11 +16,11 @@ from geo.errors import InputError
 from routing.graph import PLACES_KEY, mark_neighborhoods
 from routing.patrol.brigade import plan_brigade_shift
 from routing.patrol.local import LOCAL_KINDS, plan_local_units
-from routing.patrol.loops import walk_graph
+from routing.patrol.loops import walk_tools
 from routing.patrol.results import RoutePlan
 from routing.patrol.units import DEFAULT_SHIFT_KINDS
 from routing.patrol.window import _shift_seconds
-from routing.postman import ArcTable, arc_table
+from routing.postman import ArcTable, arc_table, with_weight
 from routing.split.beats import brigade_beats
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
@@ -52,9 +52,9 @@ def grid_team_tools(G: nx.MultiDiGraph, road: ArcTable | None = None,
     """What every grid team's loop is planned on, built once per graph: the walking graph, the arc
     tables of walking and of the roads (``road``: ``arc_table(G, weight="length_m")`` when already
     built), the nodes, their coordinates and their k-d tree."""
-    W = walk_graph(G)
-    tables = {"walk": arc_table(W, weight="length_m"),
-              "road": road if road is not None else arc_table(G, weight="length_m")}
+    road = road if road is not None else arc_table(G, weight="length_m")
+    W, walk = walk_tools(G, road)
+    tables = {"walk": walk, "road": road}
     nodes = list(G.nodes)
     nxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes])
     return W, tables, nodes, nxy, cKDTree(nxy)
@@ -221,7 +221,7 @@ def plan_shift(
         if args is not None:
             road = arc_table(G, weight="length_m")
             plans += plan_brigade_shift(G, **args, shift_start=shift_start, shift_end=shift_end, seed=seed,
-                                        tables=(road, arc_table(G, weight="travel_time_s")))
+                                        tables=(road, with_weight(road, "travel_time_s")))
     # -- units around a post: grid teams, volunteer teams, Skynet guards, station cars -----------
     local = [k for k in LOCAL_KINDS if k in kinds and (units["kind"] == k).any()]
     if local:
