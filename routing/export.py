@@ -737,7 +737,7 @@ def units_zip(plans: Sequence[RoutePlan], *, streets: Any = None) -> bytes:
                 info = zipfile.ZipInfo(f"{folder}/{uid}{suffix}", date_time=stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
-                zf.writestr(info, text.encode("utf-8"))
+                zf.writestr(info, text.encode("utf-8"), compresslevel=1)  # a third of level 6's time, a quarter larger
     return buf.getvalue()
 
 
