@@ -27,6 +27,7 @@ from app.services.params import canonical_shift
 from app.services.plans import list_records
 from app.storage.access import Principal
 from app.storage.workspace import Workspace
+from geo.cameras.coverage import one_copy_per_street
 from geo.errors import InputError
 from geo.tables import ImportResult
 from geo.tracks import CleanTrack, clean_track, covered_length, presence
@@ -158,7 +159,7 @@ def dosage_job(ws: Workspace, workspace: str | Path, user: Principal, *, day: dt
         if p.get("beat") is not None and edges is not None and "beat" in edges.columns:
             main = edges[(edges["beat"] == p["beat"]) & (edges["road_class"] == "main")]
             if len(main):
-                main = main.drop_duplicates(subset=["geometry"])  # (an edge stored twice counts once)
+                main = main[one_copy_per_street(main)]  # a two-way street's two arcs count once
                 total = float(shapely.length(main.geometry.to_numpy()).sum())
                 ran = float(covered_length(main.geometry.to_numpy(), [track], buffer_m=BUFFER_M).sum()) if track else 0.0
                 row["beat_main_km"] = round(total / 1000.0, 2)
