@@ -1,8 +1,49 @@
-"""The field loop: tracks in, dosage measured (``dosage.*``)."""
+"""The field loop: tracks in, dosage measured (``dosage.*``), the officer's phone page (``phone.*``)."""
 
 from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "error.phone.no_unit": {
+        "zh-CN": "方案 {record}（{day} {shift}）中没有单位 {unit} 的路线：请选择方案中的单位",
+        "en": "unit {unit} has no route in the plan of {day} {shift} (record {record}): choose one of the plan's units",
+    },
+    "error.phone.unknown_unit": {
+        "zh-CN": "单位 {unit} 不在巡逻单位图层中（或不属于本所）",
+        "en": "unit {unit} is not in the units layer (or not of your station)",
+    },
+    "error.phone.no_pings": {"zh-CN": "没有要上传的定位点", "en": "no pings to upload"},
+    "error.phone.too_many_pings": {
+        "zh-CN": "一次上传了 {n} 个定位点：每次最多 {max} 个",
+        "en": "{n} pings in one upload: send at most {max} at a time",
+    },
+    "error.phone.bad_ping": {
+        "zh-CN": "第 {n} 个定位点无效：需要带时区的时间 t、经度 lon、纬度 lat（WGS84）",
+        "en": "ping {n}: give t (ISO 8601 time with its offset), lon and lat (WGS84 degrees)",
+    },
+    "phone.title": {"zh-CN": "巡逻任务", "en": "Patrol task"},
+    "phone.pick": {"zh-CN": "选择班次与单位", "en": "Shift and unit"},
+    "phone.date": {"zh-CN": "日期", "en": "Date"},
+    "phone.shift": {"zh-CN": "班次", "en": "Shift"},
+    "phone.unit": {"zh-CN": "巡逻单位", "en": "Unit"},
+    "phone.no_units_yet": {"zh-CN": "（先选日期和班次）", "en": "(choose the date and shift first)"},
+    "phone.open": {"zh-CN": "打开任务", "en": "Open the task"},
+    "phone.loading": {"zh-CN": "正在读取…", "en": "Loading…"},
+    "phone.units_of": {"zh-CN": "方案 {record}（{status}）：{n} 个单位", "en": "Plan {record} ({status}): {n} units"},
+    "phone.no_plan": {"zh-CN": "{day} {shift} 还没有巡逻方案：请指挥员先生成方案", "en": "no plan for {day} {shift} yet: the commander plans the shift first"},
+    "phone.next": {"zh-CN": "下一站", "en": "Next stop"},
+    "phone.arrive_at": {"zh-CN": "计划 {arrive} 到达，停留 {minutes} 分钟", "en": "due {arrive}, stay {minutes} min"},
+    "phone.done": {"zh-CN": "本班次的停靠点已全部过去", "en": "every stop of the shift is behind you"},
+    "phone.timer_start": {"zh-CN": "开始停留计时", "en": "Start the dwell timer"},
+    "phone.timer_stop": {"zh-CN": "停止计时", "en": "Stop the timer"},
+    "phone.timer_done": {"zh-CN": "停留时间到，可前往下一站", "en": "Dwell time over: go on to the next stop"},
+    "phone.rec_start": {"zh-CN": "开始记录轨迹", "en": "Record my track"},
+    "phone.rec_stop": {"zh-CN": "停止记录", "en": "Stop recording"},
+    "phone.pings_waiting": {"zh-CN": "个定位点待上传", "en": "pings waiting to be sent"},
+    "phone.send": {"zh-CN": "上传轨迹", "en": "Send the track"},
+    "phone.sent": {"zh-CN": "已上传 {n} 个定位点", "en": "{n} pings sent"},
+    "phone.offline": {"zh-CN": "离线：轨迹保存在手机上，联网后自动上传", "en": "Offline: the track is kept on the phone and sent when back online"},
+    "phone.no_gps": {"zh-CN": "无法定位：{why}", "en": "No position: {why}"},
+    "phone.stop_row": {"zh-CN": "{arrive}–{depart} {label}", "en": "{arrive}-{depart} {label}"},
     "error.dosage.no_plan": {
         "zh-CN": "{day} {shift} 没有已记录的巡逻方案：请先生成该班次的巡逻路线",
         "en": "no shift plan recorded for {day} {shift}: plan the shift's routes first",

@@ -58,15 +58,22 @@ def import_tracks(ws: Workspace, path: str | Path, *, unit_id: str | None = None
                        set_values={"unit_id": unit_id} if unit_id else None, **options)
 
 
-def _plan_features(workspace: str | Path, user: Principal, day: dt.date, shift: str) -> tuple[str, list[dict]]:
+def plan_routes(workspace: str | Path, user: Principal, day: dt.date, shift: str) -> tuple[str, str, list[dict]]:
+    """The recorded plan of ``day`` and ``shift`` that ``user`` may see, the approved one first, then
+    the newest: its record id, status and route features (GeoJSON, WGS84).
+
+    Raises
+    ------
+    InputError
+        No such plan (``dosage.no_plan``).
+    """
     records = sorted(list_records(workspace, user, kind="routes", day=day.isoformat(), shift=shift),
                      key=lambda r: r.created_at, reverse=True)
-    # the approved plan first, then the newest
     for rec in [r for r in records if r.status == "approved"] + [r for r in records if r.status != "approved"]:
         name = next((f for f in rec.files if f.endswith("routes.geojson")), None)
         if name:
             data = json.loads((rec.folder / name).read_text(encoding="utf-8"))
-            return rec.id, [f for f in data["features"] if f["properties"].get("feature_type") == "route"]
+            return rec.id, rec.status, [f for f in data["features"] if f["properties"].get("feature_type") == "route"]
     raise InputError(f"no shift plan recorded for {day} {shift}; plan the shift first (patrolnet routes)",
                      code="dosage.no_plan", day=str(day), shift=shift)
 
@@ -107,7 +114,7 @@ def dosage_job(ws: Workspace, workspace: str | Path, user: Principal, *, day: dt
     """
     lang = normalize_lang(lang)
     shift = canonical_shift(shift)
-    record_id, routes = _plan_features(workspace, user, day, shift)
+    record_id, _, routes = plan_routes(workspace, user, day, shift)
     start, end = (pd.Timestamp(v) for v in shift_window(shift, date=day, tz=ws.timezone))
     tracks = _tracks(ws, start, end)
     edges = ws.read("edge_owners") if ws.has("edge_owners") else None

@@ -87,6 +87,9 @@ ROUTE_POLICY: dict[str, str] = {
     "vector_tile": "view",
     "headline": "view", "ranking": "view", "models": "view", "monthly": "view", "points": "view",
     "watchlist": "view",
+    # the officer's phone page: the unit's plan (a routes download), its track in (planning's work)
+    "page_phone": "export", "phone_sw": PUBLIC, "field_units": "export", "field_plan": "export",
+    "field_tracks": "plan",
     # jobs
     "list_jobs": "view", "get_job": "view", "get_job_file": "view",
     **{f"submit_{kind}": perm for kind, perm in JOB_POLICY.items() if kind != "import"},
@@ -99,7 +102,7 @@ ROUTE_POLICY: dict[str, str] = {
     "change_user": "manage_users", "reset_password": "manage_users", "remove_user": "manage_users",
 }
 #: Routes answering HTML: signed-out visitors are sent to the login page, refusals get a page.
-PAGE_ROUTES = frozenset({"overview", "page_account", "page_hotspots", "page_coverage", "page_routes", "page_cameras",
+PAGE_ROUTES = frozenset({"overview", "page_account", "page_phone", "page_hotspots", "page_coverage", "page_routes", "page_cameras",
                          "page_reports", "page_data", "page_users", "page_audit", "swagger_ui"})
 #: Nav key -> route name (the nav bar shows a user only the pages they may open).
 _NAV_ROUTES = {"dashboard": "overview", "hotspots": "page_hotspots", "coverage": "page_coverage",

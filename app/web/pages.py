@@ -551,3 +551,20 @@ def page_html(state: AppState, name: str, lang: str) -> str:
     )
     html = _TEMPLATES.get_template(f"{name}.html").render(page=page, tr=_tr(lang))
     return assert_offline_html(html, what=f"{name} page")
+
+
+def phone_html(state: AppState, lang: str) -> str:
+    """The officer's phone page (``/m/``): one unit's plan of a shift, the next stop, a dwell timer
+    and the GPS track recorded and sent (its script: ``phone.js``)."""
+    check_assets(state.settings.assets_dir)
+    prefix = state.settings.asset_url_prefix
+    ws = state.workspace()
+    config = {**_common_config(state, lang), "timezone": ws.timezone, "shifts": list(SHIFTS),
+              "today": shift_day(ws, None).isoformat(), "dwell_min": 15, "main_road_classes": sorted(MAIN_ROAD_CLASSES),
+              "phone": {k[len("phone."):]: t(k, lang) for k in MESSAGES if k.startswith("phone.")}}
+    page = Page(lang=lang, other_lang=other_lang(lang), title=t("phone.title", lang), heading=t("phone.title", lang),
+                workspace_name=ws.name, active="phone", nav=(), static=STATIC_PREFIX,
+                assets={"leaflet_js": asset_url("leaflet_js", prefix), "leaflet_css": asset_url("leaflet_css", prefix)},
+                config=config)
+    html = _TEMPLATES.get_template("phone.html").render(page=page, tr=_tr(lang))
+    return assert_offline_html(html, what="phone page")

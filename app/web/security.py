@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CSP", "SecureHeadersMiddleware"]
+__all__ = ["CSP", "PHONE_PERMISSIONS", "SecureHeadersMiddleware"]
 
 CSP = "; ".join((
     "default-src 'self'",
@@ -26,12 +26,15 @@ CSP = "; ".join((
     "form-action 'self'",
     "frame-ancestors 'none'",
 ))
+_DEVICES = b"camera=(), microphone=(), payment=(), usb=()"
+#: The page that records a unit's track (``/m/``) may ask the phone for its position, itself only.
+PHONE_PERMISSIONS = (b"geolocation=(self), " + _DEVICES).decode()
 _COMMON = (
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
-    (b"permissions-policy", b"geolocation=(), camera=(), microphone=(), payment=(), usb=()"),
+    (b"permissions-policy", b"geolocation=(), " + _DEVICES),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 )

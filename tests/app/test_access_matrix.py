@@ -72,6 +72,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "vector_tile": SIGNED_IN,
     "headline": SIGNED_IN, "ranking": SIGNED_IN, "models": SIGNED_IN, "monthly": SIGNED_IN,
     "points": SIGNED_IN, "watchlist": SIGNED_IN,
+    # the officer's phone page: the unit's plan is a routes export, its track in is planning's work
+    # (a station: its own units); the service worker is code, no data
+    "page_phone": DISTRICT | {"station"}, "phone_sw": EVERYONE, "field_units": DISTRICT | {"station"},
+    "field_plan": DISTRICT | {"station"}, "field_tracks": DISTRICT | {"station"},
     # jobs: everyone sees their own; starting one depends on the kind
     "list_jobs": SIGNED_IN, "get_job": SIGNED_IN, "get_job_file": SIGNED_IN,
     "submit_routes": DISTRICT | {"station"}, "submit_camera_gaps": DISTRICT | {"station"},
@@ -90,7 +94,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "reset_password": frozenset({"admin"}), "remove_user": frozenset({"admin"}),
 }
 #: Routes that answer HTML (a signed-out visitor is sent to the login page).
-PAGES = {"overview", "page_account", "page_hotspots", "page_coverage", "page_routes", "page_cameras", "page_reports",
+PAGES = {"overview", "page_account", "page_phone", "page_hotspots", "page_coverage", "page_routes", "page_cameras", "page_reports",
          "page_data", "page_users", "page_audit", "swagger_ui", "login_page"}
 
 
@@ -264,6 +268,12 @@ SAMPLES: dict[str, Sample] = {
     "monthly": lambda cl, c, r: cl.get("/api/v1/stats/monthly"),
     "points": lambda cl, c, r: cl.get("/api/v1/incidents/points", params={"start": "2026-10-01"}),
     "watchlist": lambda cl, c, r: cl.get("/api/v1/forecast/watchlist", params={"shift": "20:00-24:00"}),
+    "page_phone": lambda cl, c, r: cl.get("/m/"),
+    "phone_sw": lambda cl, c, r: cl.get("/m/sw.js"),
+    "field_units": lambda cl, c, r: cl.get("/api/v1/field/units", params={"date": "2026-11-05"}),
+    "field_plan": lambda cl, c, r: cl.get("/api/v1/field/plan", params={"date": "2026-11-05", "unit": "U0001"}),
+    "field_tracks": lambda cl, c, r: cl.post("/api/v1/field/tracks", json={
+        "unit_id": "U0001", "pings": [{"t": "2026-11-05T20:00:00+08:00", "lon": 114.93, "lat": 27.82}]}),
     "list_jobs": lambda cl, c, r: cl.get("/api/v1/jobs"),
     "get_job": lambda cl, c, r: cl.get(f"/api/v1/jobs/{_own_job(c, r)[0]}"),
     "get_job_file": lambda cl, c, r: cl.get("/api/v1/jobs/{}/files/{}".format(*_own_job(c, r))),
@@ -301,6 +311,8 @@ ALLOWED_NOT_2XX = {
     "import_upload": {422},  # the job pool here never runs the import: "not imported"
     "login": {303},
     "change_password": {422},  # the sample's new password is too short
+    "field_plan": {422},  # no plan recorded for the day in this copy: "plan the shift first"
+    "field_tracks": {422},  # the job pool here never runs the import: "not imported"
     "watchlist": {422},  # no forecast in this copy: "make one first" (a station's own list: test_watchlist.py)
 }
 

@@ -5,6 +5,7 @@ from app.web.routes import (
     audit,
     auth,
     docs,
+    field,
     forecast,
     health,
     imports,
@@ -22,8 +23,8 @@ from app.web.routes import (
     workspace,
 )
 
-__all__ = ["api_routes", "audit", "auth", "docs", "forecast", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "plans", "reports",
+__all__ = ["api_routes", "audit", "auth", "docs", "field", "forecast", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "plans", "reports",
            "stats", "tiles", "users", "vector_tiles", "workspace"]
 
 #: The routers every app includes, in this order (``tiles`` only when an MBTiles file is served).
-ALWAYS = (auth, users, overview, pages, docs, health, workspace, layers, vector_tiles, jobs, plans, stats, incidents, forecast, imports, reports, audit)
+ALWAYS = (auth, users, overview, pages, docs, health, workspace, layers, vector_tiles, jobs, plans, stats, incidents, forecast, field, imports, reports, audit)

@@ -1,0 +1,141 @@
+"""The officer's phone page (issue 17): at 390x844 in Chromium the unit's plan of the shift shows
+on the map with its stops, the dwell timer runs, a track recorded with an emulated geolocation is
+sent, and the pings come back in the dosage table; the API refuses what it should, in the user's
+language, naming the field or the unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.services.dosage import dosage_job
+from app.services.phone import MAX_PINGS, pings_csv
+from app.services.plans import inputs_version, record_output
+from app.services.routes import plan_summary, routes_job
+from app.storage.access import Principal
+from app.storage.workspace import Workspace
+from app.web import create_app
+from geo.errors import InputError
+from tests.app._browser import ARTIFACTS, recorded_page, require_chromium, serve, wait_for
+from tests.app._fixtures import client_class
+
+DAY = dt.date(2026, 11, 2)
+SHIFT = "20:00-24:00"
+
+
+@pytest.fixture(scope="module")
+def planned(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    """A demo copy with the grid teams' shift planned and recorded, and the plans."""
+    root = tmp_path_factory.mktemp("phone")
+    path = root / "yushui.gpkg"
+    shutil.copyfile(demo_workspace_file, path)
+    ws = Workspace(path)
+    plans, written = routes_job(ws, shift=SHIFT, date=DAY, out=root / "plan", kinds=["grid_team"])
+    record_output(path, kind="routes", author="tester", params={"shift": SHIFT}, inputs=inputs_version(ws),
+                  folder=written[0].parent, files=[p.name for p in written], keep_copy=True,
+                  result=plan_summary(plans, day=DAY, shift=SHIFT))
+    return path, plans
+
+
+@pytest.fixture(scope="module")
+def base_url(planned: tuple[Path, list[Any]], assets_ready: Path) -> Iterator[str]:
+    require_chromium()
+    yield from serve(create_app(planned[0]))
+
+
+def test_pings_are_checked_before_they_are_imported() -> None:
+    ok = pings_csv([{"t": "2026-11-02T20:00:00+08:00", "lon": 114.9, "lat": 27.8},
+                    {"t": "2026-11-02T12:00:10Z", "lon": "114.9001", "lat": 27.8}]).decode()
+    assert ok.splitlines() == ["recorded_at,lon,lat", "2026-11-02T20:00:00+08:00,114.9000000,27.8000000",
+                               "2026-11-02T12:00:10+00:00,114.9001000,27.8000000"]
+    for bad, code in (([], "phone.no_pings"), ([{"t": "2026-11-02T20:00:00", "lon": 1, "lat": 2}], "phone.bad_ping"),
+                      ([{"t": "2026-11-02T20:00:00Z", "lon": "x", "lat": 2}], "phone.bad_ping"),
+                      ([{"t": "2026-11-02T20:00:00Z", "lon": float("nan"), "lat": 2}], "phone.bad_ping"),
+                      ([{"t": "2026-11-02T20:00:00Z", "lon": 1, "lat": 2}] * (MAX_PINGS + 1), "phone.too_many_pings")):
+        with pytest.raises(InputError) as e:
+            pings_csv(bad)
+        assert e.value.code == code
+
+
+def test_the_api_answers_the_plan_and_refuses_in_the_users_language(planned: tuple[Path, list[Any]],
+                                                                    assets_ready: Path) -> None:
+    path, plans = planned
+    app = create_app(path)
+    with client_class("admin")(app) as c:
+        units = c.get("/api/v1/field/units", params={"date": str(DAY), "shift": SHIFT}).json()
+        assert [u["unit_id"] for u in units["units"]] == sorted({p.unit_id for p in plans})
+        one = plans[0]
+        plan = c.get("/api/v1/field/plan", params={"date": str(DAY), "shift": SHIFT, "unit": one.unit_id}).json()
+        assert plan["name"] == one.name and [s["label"] for s in plan["parts"][0]["stops"]] == [s.label for s in one.stops]
+        assert "巡逻点" not in str(plan)
+        miss = c.get("/api/v1/field/plan", params={"date": str(DAY), "shift": SHIFT, "unit": "U9999"})
+        assert miss.status_code == 422 and "U9999" in miss.json()["detail"] and "没有单位" in miss.json()["detail"]
+        none = c.get("/api/v1/field/units", params={"date": "2026-11-03", "shift": SHIFT}).json()
+        assert none["record"] is None and none["units"] == []  # no plan yet: the phone says so
+        bad_day = c.get("/api/v1/field/plan", params={"date": "2026-11-03", "shift": SHIFT, "unit": one.unit_id,
+                                                      "lang": "en"})
+        assert bad_day.status_code == 422 and "no shift plan recorded for 2026-11-03" in bad_day.json()["detail"]
+        bad = c.post("/api/v1/field/tracks", json={"unit_id": "U9999", "pings": [{"t": "2026-11-02T20:00:00Z",
+                                                                                  "lon": 114.9, "lat": 27.8}]})
+        assert bad.status_code == 422 and "U9999" in bad.json()["detail"]
+    with client_class("analyst")(app) as c:  # an analyst exports no routes: no plan on a phone either
+        assert c.get("/api/v1/field/units", params={"date": str(DAY), "shift": SHIFT}).status_code == 403
+
+
+def test_phone_page_shows_the_plan_runs_the_timer_and_sends_the_track(
+        planned: tuple[Path, list[Any]], base_url: str, browser: Any) -> None:
+    path, plans = planned
+    unit = next(p for p in plans if len(p.stops) >= 3)
+    first = unit.stops[0]
+    import geopandas as gpd
+
+    start = gpd.GeoSeries(gpd.points_from_xy([first.x], [first.y]), crs=Workspace(path).crs).to_crs("EPSG:4326")
+    lon, lat = float(start.x.iloc[0]), float(start.y.iloc[0])
+    for page, rec in recorded_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                   device_scale_factor=2, geolocation={"longitude": lon, "latitude": lat},
+                                   permissions=["geolocation"]):
+        # the phone's clock in the planned shift (the pings are stamped by it)
+        page.clock.install(time=dt.datetime(2026, 11, 2, 20, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+        page.goto(f"{base_url}/m/")
+        page.fill("#pn-m-date", str(DAY))
+        page.dispatch_event("#pn-m-date", "change")
+        wait_for(page, "() => !document.getElementById('pn-m-unit').disabled")
+        page.select_option("#pn-m-unit", unit.unit_id)
+        page.click("#pn-m-open")
+        wait_for(page, "() => document.querySelectorAll('#pn-m-stops li').length > 0")
+        stops = page.eval_on_selector_all("#pn-m-stops li", "els => els.map(e => e.textContent)")
+        assert len(stops) == len(unit.stops) and unit.stops[0].label in stops[0]
+        assert page.inner_text("#pn-m-unit-name") == unit.name
+        # the route and its stops are drawn on the map, the streets around it named
+        wait_for(page, "() => document.querySelectorAll('.pn-street-label').length >= 3")
+        assert page.locator(".pn-stop-no").count() == len(unit.stops)
+        # the dwell timer counts down
+        page.click("#pn-m-timer-btn")
+        page.wait_for_timeout(2200)
+        shown = page.inner_text("#pn-m-timer")
+        assert page.get_attribute("#pn-m-timer", "data-running") == "1" and shown.startswith("14:5"), shown
+        # a track: the phone moves along the first stops, a fix every 6 s of page time
+        page.click("#pn-m-rec")
+        for s in unit.stops[:3]:
+            pt = gpd.GeoSeries(gpd.points_from_xy([s.x], [s.y]), crs=Workspace(path).crs).to_crs("EPSG:4326")
+            page.context.set_geolocation({"longitude": float(pt.x.iloc[0]), "latitude": float(pt.y.iloc[0])})
+            page.wait_for_timeout(5200)
+        wait_for(page, "() => +document.getElementById('pn-m-count').dataset.n >= 2")
+        page.screenshot(path=str(ARTIFACTS / "phone-390x844.png"), full_page=True)
+        n = int(page.get_attribute("#pn-m-count", "data-n"))
+        page.click("#pn-m-send")
+        wait_for(page, "() => +document.getElementById('pn-m-send').dataset.sent > 0", timeout=60_000)
+        assert page.get_attribute("#pn-m-count", "data-n") == "0"
+        rec.check()
+    # the pings are in the tracks layer under the unit, and the dosage table counts them
+    ws = Workspace(path)
+    tracks = ws.read("tracks")
+    assert (tracks["unit_id"] == unit.unit_id).sum() == n
+    got = dosage_job(ws, path, Principal("tester", "admin"), day=DAY, shift=SHIFT)
+    row = next(r for r in got["units"] if r["unit_id"] == unit.unit_id)
+    assert row["pings"] == n
