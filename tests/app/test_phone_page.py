@@ -139,3 +139,23 @@ def test_phone_page_shows_the_plan_runs_the_timer_and_sends_the_track(
     got = dosage_job(ws, path, Principal("tester", "admin"), day=DAY, shift=SHIFT)
     row = next(r for r in got["units"] if r["unit_id"] == unit.unit_id)
     assert row["pings"] == n
+
+
+def test_the_page_opens_again_offline_from_its_service_worker(base_url: str, browser: Any) -> None:
+    from tests.app._auth import browser_cookie
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", service_workers="allow")
+    context.add_cookies([browser_cookie("http://127.0.0.1")])
+    page = context.new_page()
+    try:
+        page.goto(f"{base_url}/m/")
+        assert page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now under the worker: the page and its scripts go into its cache
+        wait_for(page, "() => navigator.serviceWorker.controller !== null")
+        wait_for(page, "() => document.getElementById('pn-m-msg').textContent.length > 0")
+        context.set_offline(True)
+        page.reload()
+        assert page.inner_text("#pn-m-unit-name") == "巡逻任务"
+        wait_for(page, "() => typeof L !== 'undefined' && document.querySelector('.leaflet-container') !== null")
+    finally:
+        context.close()
