@@ -383,13 +383,19 @@ def balance_flow(tab: ArcTable, supply: np.ndarray) -> tuple[np.ndarray, int]:
     if len(src) * tab.n <= _TRANSPORT_CELLS:
         return _transport_flow(tab, supply, src, dst, total)
     uniq = tab.uniq
-    cost = np.rint(tab.weight[uniq] * COST_SCALE).astype(np.int64)
+    f, cost = _solve_flow(tab.tail[uniq], tab.head[uniq], np.rint(tab.weight[uniq] * COST_SCALE), supply, total)
+    used = np.flatnonzero(f)
+    return np.repeat(uniq[used], f[used]), cost
+
+
+def _solve_flow(tail: np.ndarray, head: np.ndarray, cost: np.ndarray, supply: np.ndarray, cap: int
+                ) -> tuple[np.ndarray, int]:
+    """OR-Tools' min-cost flow on arcs ``tail -> head`` (integer ``cost``, capacity ``cap``) meeting
+    ``supply`` (per node 0..len-1): the flow per arc and its cost."""
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tab.tail[uniq].astype(np.int32), tab.head[uniq].astype(np.int32),
-        np.full(len(uniq), total, dtype=np.int64), cost,
-    )
-    flow.set_nodes_supplies(np.arange(tab.n, dtype=np.int32), supply)
+    flow.add_arcs_with_capacity_and_unit_cost(tail.astype(np.int32), head.astype(np.int32),
+                                              np.full(len(tail), cap, dtype=np.int64), cost.astype(np.int64))
+    flow.set_nodes_supplies(np.arange(len(supply), dtype=np.int32), supply)
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise InfeasibleError(
@@ -397,9 +403,7 @@ def balance_flow(tab: ArcTable, supply: np.ndarray) -> tuple[np.ndarray, int]:
             f"cannot reach a node with extra departures on the directed road graph",
             code="routes.one_way_apart",
         )
-    f = flow.flows(np.arange(len(uniq), dtype=np.int32))
-    used = np.flatnonzero(f)
-    return np.repeat(uniq[used], f[used]), int(flow.optimal_cost())
+    return flow.flows(np.arange(len(tail), dtype=np.int32)), int(flow.optimal_cost())
 
 
 def _transport_flow(tab: ArcTable, supply: np.ndarray, src: np.ndarray, dst: np.ndarray, total: int
@@ -412,25 +416,12 @@ def _transport_flow(tab: ArcTable, supply: np.ndarray, src: np.ndarray, dst: np.
     dist, pred = dijkstra(icsr, indices=src, return_predecessors=True)
     d = np.rint(dist[:, dst])
     i_idx, j_idx = np.nonzero(np.isfinite(d))
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        i_idx.astype(np.int32), (len(src) + j_idx).astype(np.int32),
-        np.full(len(i_idx), total, dtype=np.int64), d[i_idx, j_idx].astype(np.int64),
-    )
-    flow.set_nodes_supplies(np.arange(len(src) + len(dst), dtype=np.int32), np.r_[supply[src], supply[dst]])
-    status = flow.solve()
-    if status != flow.OPTIMAL:
-        raise InfeasibleError(
-            f"the deadhead flow has no solution (OR-Tools status {status}): some node with extra arrivals "
-            f"cannot reach a node with extra departures on the directed road graph",
-            code="routes.one_way_apart",
-        )
-    f = flow.flows(np.arange(len(i_idx), dtype=np.int32))
+    f, cost = _solve_flow(i_idx, len(src) + j_idx, d[i_idx, j_idx], np.r_[supply[src], supply[dst]], total)
     out: list[int] = []
     for a in np.flatnonzero(f).tolist():
         i, j = int(i_idx[a]), int(j_idx[a])
         out += tab.path_arcs(pred[i], int(src[i]), int(dst[j])) * int(f[a])
-    return np.asarray(out, dtype=np.int64), int(flow.optimal_cost())
+    return np.asarray(out, dtype=np.int64), cost
 
 
 def _imbalance(tab: ArcTable, arcs: np.ndarray) -> np.ndarray:
