@@ -21,7 +21,6 @@ from app.cli.options import (
     planner_errors,
     progress_bar,
     record_audit,
-    say,
     writing_turn,
 )
 
@@ -72,12 +71,11 @@ def dosage(
         path = write_dosage(result, out) if out else None
     if path:
         record_audit(workspace, "dosage", out=path, day=result["day"], shift=result["shift"], record=result["record"])
-    console.print(say("dosage.title", lang, day=result["day"], shift=result["shift"], record=result["record"]),
-                  highlight=False)
-    console.print(say("dosage.tracks", lang, n=result["units_with_tracks"], m=len(result["units"])), highlight=False)
+    console.print(result["title"], highlight=False)
+    console.print(result["tracks_line"], highlight=False)
     view = Table()
     for c in ("unit_name", "place", "planned_min", "actual_min", "visits"):
-        view.add_column(say(f"dosage.col.{c}", lang), justify="left" if c in ("unit_name", "place") else "right")
+        view.add_column(result["labels"][c], justify="left" if c in ("unit_name", "place") else "right")
     for row in result["hotspots"]:
         view.add_row(str(row["unit_name"]), str(row["place"]), f"{row['planned_min']:.1f}", f"{row['actual_min']:.1f}",
                      str(row["visits"]))

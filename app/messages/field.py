@@ -20,6 +20,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "第 {n} 个定位点无效：需要带时区的时间 t、经度 lon、纬度 lat（WGS84）",
         "en": "ping {n}: give t (ISO 8601 time with its offset), lon and lat (WGS84 degrees)",
     },
+    "ui.cov.tracks": {"zh-CN": "巡逻轨迹覆盖（分钟）", "en": "Patrol from tracks (minutes)"},
+    "ui.cov.tracks_period": {"zh-CN": "{start} 至 {end}，{units} 个单位，共 {minutes} 分钟", "en": "{start} to {end}, {units} units, {minutes} minutes in all"},
     "phone.title": {"zh-CN": "巡逻任务", "en": "Patrol task"},
     "phone.pick": {"zh-CN": "选择班次与单位", "en": "Shift and unit"},
     "phone.date": {"zh-CN": "日期", "en": "Date"},

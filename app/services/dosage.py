@@ -30,7 +30,7 @@ from app.storage.workspace import Workspace
 from geo.cameras.coverage import one_copy_per_street
 from geo.errors import InputError
 from geo.tables import ImportResult
-from geo.tracks import CleanTrack, clean_track, covered_length, presence
+from geo.tracks import CleanTrack, clean_track, covered_length, minutes_along, presence
 from geo.writers import write_safe_csv, write_safe_xlsx
 from routing.patrol import shift_window
 
@@ -43,6 +43,8 @@ RADIUS_M = 100.0
 BUFFER_M = 25.0
 #: Tracks are read from this long before the shift to this long after it.
 _MARGIN = pd.Timedelta(minutes=30)
+#: Days of tracks the patrol-coverage map shows by default (up to the newest ping).
+COVERAGE_DAYS = 7
 DOSAGE_COLUMNS = ("unit_id", "unit_name", "hotspot", "place", "planned_min", "actual_min", "share", "visits",
                   "longest_min", "first_arrival", "between_min")
 ROUTE_COLUMNS = ("unit_id", "unit_name", "unit_kind", "pings", "gaps", "bad_fixes", "route_km", "route_share",
@@ -172,9 +174,47 @@ def dosage_job(ws: Workspace, workspace: str | Path, user: Principal, *, day: dt
                 row["beat_main_km"] = round(total / 1000.0, 2)
                 row["beat_main_share"] = round(ran / total, 3) if total else None
         unit_rows.append(row)
+    with_tracks = sum(1 for f in routes if str(f["properties"]["unit_id"]) in tracks)
     return {"record": record_id, "day": str(day), "shift": shift, "radius_m": radius_m, "lang": lang,
-            "units_with_tracks": sum(1 for f in routes if str(f["properties"]["unit_id"]) in tracks),
-            "hotspots": hot_rows, "units": unit_rows}
+            "units_with_tracks": with_tracks, "hotspots": hot_rows, "units": unit_rows,
+            # what the command line and the page say above the tables, and the tables' headers
+            "title": t("dosage.title", lang, day=str(day), shift=shift, record=record_id),
+            "tracks_line": t("dosage.tracks", lang, n=with_tracks, m=len(unit_rows)),
+            "labels": {c: t(f"dosage.col.{c}", lang) for c in dict.fromkeys(DOSAGE_COLUMNS + ROUTE_COLUMNS)}}
+
+
+def patrol_coverage(ws: Workspace, *, start: dt.date | None = None, end: dt.date | None = None,
+                    days: int = COVERAGE_DAYS) -> dict[str, Any]:
+    """Minutes of patrol along each street from the ``tracks`` layer, ``start`` to ``end`` (whole
+    days in the workspace's time zone; default: the ``days`` days up to the newest ping): GeoJSON
+    (WGS84) of the streets patrolled (one line per street, both directions together), each with
+    ``minutes``, plus the period, the units and the minutes in all.
+
+    Raises
+    ------
+    InputError
+        ``end`` before ``start`` (``param.period``).
+    """
+    empty = {"type": "FeatureCollection", "features": [], "start": None, "end": None, "units": 0, "minutes": 0.0}
+    if not ws.has("tracks") or ws.count("tracks") == 0 or not ws.has("road_edges"):
+        return empty
+    if end is None:
+        newest = pd.to_datetime(ws.read("tracks", columns=["recorded_at"])["recorded_at"]).max()
+        end = (newest.tz_convert(ws.timezone) if newest.tzinfo else newest).date()
+    start = start or end - dt.timedelta(days=days - 1)
+    if end < start:
+        raise InputError(f"the period ends ({end}) before it starts ({start})", code="param.period",
+                         start=str(start), end=str(end))
+    t0 = pd.Timestamp(start).tz_localize(ws.timezone)
+    tracks = _tracks(ws, t0 + _MARGIN, pd.Timestamp(end + dt.timedelta(days=1)).tz_localize(ws.timezone) - _MARGIN)
+    edges = ws.read("road_edges", columns=["edge_id", "u", "v", "key", "oneway", "length_m", "name"])
+    edges = edges[one_copy_per_street(edges)]
+    minutes = minutes_along(edges.geometry.to_numpy(), list(tracks.values()))
+    hit = edges[minutes > 0].assign(minutes=minutes[minutes > 0].round(1))
+    hit = hit[["edge_id", "name", "minutes", "geometry"]].to_crs("EPSG:4326")
+    out = json.loads(hit.to_json(drop_id=True)) if len(hit) else {"type": "FeatureCollection", "features": []}
+    return {**out, "start": start.isoformat(), "end": end.isoformat(), "units": len(tracks),
+            "minutes": round(float(minutes.sum()), 1)}
 
 
 def write_dosage(result: dict[str, Any], out: str | Path) -> Path:

@@ -22,7 +22,7 @@ from app.services.dosage import plan_routes
 from app.storage.access import Principal
 from geo.errors import InputError
 
-__all__ = ["MAX_PINGS", "pings_csv", "shift_units", "unit_plan"]
+__all__ = ["MAX_PINGS", "check_unit", "pings_csv", "shift_units", "unit_plan"]
 
 #: Pings one upload may hold: two days of a ping every 10 s.
 MAX_PINGS = 20_000
@@ -74,6 +74,21 @@ def unit_plan(workspace: str | Path, user: Principal, *, day: dt.date, shift: st
     return {"record": record, "status": status, "day": day.isoformat(), "shift": shift, "unit_id": unit_id,
             "name": first.get("name"), "unit_kind": first.get("unit_kind"), "mode": first.get("mode"),
             "lineup": first.get("lineup"), "parts": parts}
+
+
+def check_unit(ws: Any, unit_id: str) -> None:
+    """Refuse pings of a unit the ``units`` layer of ``ws`` does not hold (a station user's workspace
+    holds only its station's units: it sends pings of its own units only).
+
+    Raises
+    ------
+    InputError
+        ``phone.unknown_unit``.
+    """
+    known = set(ws.read("units", columns=["unit_id"])["unit_id"].astype(str)) if ws.has("units") else set()
+    if unit_id not in known:
+        raise InputError(f"unit {unit_id} is not in the units layer (or not of your station)",
+                         code="phone.unknown_unit", unit=unit_id)
 
 
 def pings_csv(pings: Sequence[Any]) -> bytes:

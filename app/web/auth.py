@@ -89,7 +89,7 @@ ROUTE_POLICY: dict[str, str] = {
     "watchlist": "view",
     # the officer's phone page: the unit's plan (a routes download), its track in (planning's work)
     "page_phone": "export", "phone_sw": PUBLIC, "field_units": "export", "field_plan": "export",
-    "field_tracks": "plan",
+    "field_tracks": "plan", "field_dosage": "export", "field_coverage": "export",
     # jobs
     "list_jobs": "view", "get_job": "view", "get_job_file": "view",
     **{f"submit_{kind}": perm for kind, perm in JOB_POLICY.items() if kind != "import"},

@@ -75,7 +75,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     # the officer's phone page: the unit's plan is a routes export, its track in is planning's work
     # (a station: its own units); the service worker is code, no data
     "page_phone": DISTRICT | {"station"}, "phone_sw": EVERYONE, "field_units": DISTRICT | {"station"},
-    "field_plan": DISTRICT | {"station"}, "field_tracks": DISTRICT | {"station"},
+    "field_plan": DISTRICT | {"station"}, "field_tracks": DISTRICT | {"station"}, "field_dosage": DISTRICT | {"station"},
+    "field_coverage": DISTRICT | {"station"},
     # jobs: everyone sees their own; starting one depends on the kind
     "list_jobs": SIGNED_IN, "get_job": SIGNED_IN, "get_job_file": SIGNED_IN,
     "submit_routes": DISTRICT | {"station"}, "submit_camera_gaps": DISTRICT | {"station"},
@@ -269,6 +270,8 @@ SAMPLES: dict[str, Sample] = {
     "points": lambda cl, c, r: cl.get("/api/v1/incidents/points", params={"start": "2026-10-01"}),
     "watchlist": lambda cl, c, r: cl.get("/api/v1/forecast/watchlist", params={"shift": "20:00-24:00"}),
     "page_phone": lambda cl, c, r: cl.get("/m/"),
+    "field_coverage": lambda cl, c, r: cl.get("/api/v1/field/coverage"),
+    "field_dosage": lambda cl, c, r: cl.get("/api/v1/field/dosage", params={"date": "2026-11-05"}),
     "phone_sw": lambda cl, c, r: cl.get("/m/sw.js"),
     "field_units": lambda cl, c, r: cl.get("/api/v1/field/units", params={"date": "2026-11-05"}),
     "field_plan": lambda cl, c, r: cl.get("/api/v1/field/plan", params={"date": "2026-11-05", "unit": "U0001"}),
@@ -312,6 +315,7 @@ ALLOWED_NOT_2XX = {
     "login": {303},
     "change_password": {422},  # the sample's new password is too short
     "field_plan": {422},  # no plan recorded for the day in this copy: "plan the shift first"
+    "field_dosage": {422},  # no plan recorded for the day in this copy
     "field_tracks": {422},  # the job pool here never runs the import: "not imported"
     "watchlist": {422},  # no forecast in this copy: "make one first" (a station's own list: test_watchlist.py)
 }

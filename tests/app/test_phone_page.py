@@ -83,6 +83,34 @@ def test_the_api_answers_the_plan_and_refuses_in_the_users_language(planned: tup
         bad = c.post("/api/v1/field/tracks", json={"unit_id": "U9999", "pings": [{"t": "2026-11-02T20:00:00Z",
                                                                                   "lon": 114.9, "lat": 27.8}]})
         assert bad.status_code == 422 and "U9999" in bad.json()["detail"]
+        # pings sent by a phone come back in the dosage table, which downloads for Excel
+        other = next(p for p in reversed(plans) if p.stops)
+        s0 = other.stops[0]
+        import geopandas as gpd
+
+        at = gpd.GeoSeries(gpd.points_from_xy([s0.x], [s0.y]), crs=Workspace(path).crs).to_crs("EPSG:4326")
+        pings = [{"t": f"2026-11-02T20:{10 + i}:00+08:00", "lon": float(at.x.iloc[0]), "lat": float(at.y.iloc[0])}
+                 for i in range(4)]
+        sent = c.post("/api/v1/field/tracks", json={"unit_id": other.unit_id, "pings": pings})
+        assert sent.status_code == 200 and sent.json()["status"] == "done", sent.json()
+        again = c.post("/api/v1/field/tracks", json={"unit_id": other.unit_id, "pings": pings})
+        assert again.status_code == 422  # every ping already there: nothing imported, said so
+        # the patrol-coverage map: 3 minutes (4 pings a minute apart) on the street of the stop
+        cov = c.get("/api/v1/field/coverage").json()
+        assert (cov["start"], cov["end"], cov["units"], cov["minutes"]) == ("2026-10-27", str(DAY), 1, 3.0)
+        assert sum(f["properties"]["minutes"] for f in cov["features"]) == pytest.approx(3.0, abs=0.1)
+        assert c.get("/api/v1/field/coverage", params={"start": "2026-11-03", "end": str(DAY)}).status_code == 422
+        got = c.get("/api/v1/field/dosage", params={"date": str(DAY), "shift": SHIFT}).json()
+        row = next(r for r in got["units"] if r["unit_id"] == other.unit_id)
+        assert row["pings"] == 4 and got["labels"]["pings"] == "定位点数" and "1/" in got["tracks_line"]
+        book = c.get("/api/v1/field/dosage", params={"date": str(DAY), "shift": SHIFT, "format": "xlsx"})
+        assert book.status_code == 200 and "attachment" in book.headers["content-disposition"]
+        from io import BytesIO
+
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(BytesIO(book.content)).worksheets[1]
+        assert [c.value for c in sheet[1]][:4] == ["单位编号", "巡逻单位", "类型", "定位点数"]
     with client_class("analyst")(app) as c:  # an analyst exports no routes: no plan on a phone either
         assert c.get("/api/v1/field/units", params={"date": str(DAY), "shift": SHIFT}).status_code == 403
 
@@ -91,6 +119,7 @@ def test_phone_page_shows_the_plan_runs_the_timer_and_sends_the_track(
         planned: tuple[Path, list[Any]], base_url: str, browser: Any) -> None:
     path, plans = planned
     unit = next(p for p in plans if len(p.stops) >= 3)
+    assert unit is not next(p for p in reversed(plans) if p.stops)  # (the API test sends the other one's pings)
     first = unit.stops[0]
     import geopandas as gpd
 
@@ -159,3 +188,38 @@ def test_the_page_opens_again_offline_from_its_service_worker(base_url: str, bro
         wait_for(page, "() => typeof L !== 'undefined' && document.querySelector('.leaflet-container') !== null")
     finally:
         context.close()
+
+
+def test_routes_page_shows_patrol_done_against_the_plan(planned: tuple[Path, list[Any]], base_url: str,
+                                                       browser: Any) -> None:
+    for page, rec in recorded_page(browser, expected_abort=lambda url: "/api/v1/layers/" in url):
+        page.goto(f"{base_url}/routes")
+        page.fill("#pn-date", str(DAY))
+        page.fill("#pn-shift", SHIFT)
+        page.click("#pn-dosage-run")
+        wait_for(page, "() => document.querySelectorAll('#pn-dosage-units tbody tr').length > 0", timeout=60_000)
+        rows = page.locator("#pn-dosage-units tbody tr").count()
+        assert rows == len({p.unit_id for p in planned[1]})
+        assert "巡逻落实情况" in page.inner_text("#pn-dosage-box")
+        assert page.locator("#pn-dosage a[href*='format=xlsx']").count() == 1
+        page.locator("#pn-dosage-box").screenshot(path=str(ARTIFACTS / "routes-dosage.png"))
+        rec.check()
+
+
+def test_coverage_page_draws_the_patrol_from_tracks(planned: tuple[Path, list[Any]], base_url: str,
+                                                    browser: Any) -> None:
+    path, plans = planned
+    import geopandas as gpd
+
+    third = [p for p in plans if p.stops][1]
+    s0 = third.stops[0]
+    at = gpd.GeoSeries(gpd.points_from_xy([s0.x], [s0.y]), crs=Workspace(path).crs).to_crs("EPSG:4326")
+    pings = [{"t": f"2026-11-02T21:{i:02d}:00+08:00", "lon": float(at.x.iloc[0]), "lat": float(at.y.iloc[0])}
+             for i in range(6)]
+    with client_class("admin")(create_app(path)) as c:
+        assert c.post("/api/v1/field/tracks", json={"unit_id": third.unit_id, "pings": pings}).status_code in (200, 422)
+    for page, rec in recorded_page(browser, expected_abort=lambda url: "/api/v1/layers/edge_owners" in url):
+        page.goto(f"{base_url}/coverage")
+        wait_for(page, "() => +document.getElementById('pn-map').dataset.patrolled > 0", timeout=60_000)
+        assert "巡逻轨迹覆盖" in page.inner_text(".leaflet-control-layers")
+        rec.check()

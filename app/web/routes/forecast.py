@@ -1,27 +1,20 @@
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
 
 from app.services.params import parse_day
 from app.services.watch import TOP, watch_list_job, write_watch_list
 from app.web.auth import audit
 from app.web.deps import LangDep, WorkspaceDep
+from app.web.downloads import attachment, written
 from app.web.pool import run_cpu
+from app.web.tasks import media_type
 
 router = APIRouter(prefix="/api/v1/forecast", tags=["forecast"])
 _DAY = r"^\d{4}-\d{2}-\d{2}$"
-_TYPES = {"csv": "text/csv; charset=utf-8",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-def _file(result: dict[str, Any], fmt: str) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="pn-watch-") as tmp:
-        return write_watch_list(result, Path(tmp) / f"list.{fmt}").read_bytes()
+_TYPES = {"csv": media_type(".csv"), "xlsx": media_type(".xlsx")}
 
 
 @router.get("/watchlist", summary="Where to watch in one shift: the stored forecast's places ranked for the shift's "
@@ -40,7 +33,7 @@ async def watchlist(
     result = await run_cpu(watch_list_job, ws, shift=shift, day=parse_day(date, "date"), cells=cells, top=top, lang=lang)
     if format == "json":
         return result
-    body = await run_cpu(_file, result, format)
+    body = await run_cpu(written, write_watch_list, result, format)
     audit(request, "watchlist", f"forecast_{cells}", shift=result["shift"], day=result["day"], via="api")
     name = f"watchlist-{result['day']}-{result['shift'].replace(':', '').replace('-', '_')}.{format}"
-    return Response(body, media_type=_TYPES[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(body, name)

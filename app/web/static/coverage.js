@@ -106,6 +106,25 @@
     map.on("moveend overlayadd", function () { clearTimeout(timer); timer = setTimeout(load, 250); });
     loaded.push(load());
   }
+  if (PN.has("tracks")) {
+    /* patrol coverage from the GPS tracks: minutes along each street, the last 7 days of pings (for
+       those who may see where units went: the routes' export permission) */
+    var patrolled = L.geoJSON(null, {
+      style: function (f) {
+        var m = f.properties.minutes;
+        return {color: m >= 60 ? "#7f0000" : m >= 20 ? "#d7301f" : m >= 5 ? "#fc8d59" : "#fdcc8a", weight: 4, opacity: 0.9};
+      },
+      onEachFeature: tip(function (p) { return PN.esc(p.name || "") + " · " + PN.fmt(p.minutes, 1) + " min"; })
+    });
+    loaded.push(PN.me.then(function (me) {
+      if (!me || me.permissions.indexOf("export") < 0) return null;
+      return PN.json(PN.url("/api/v1/field/coverage")).then(function (fc) {
+        patrolled.addData(fc); PN.stack(map);
+        control.addOverlay(patrolled, t("cov.tracks") + (fc.start ? " · " + t("cov.tracks_period", fc) : ""));
+        document.getElementById("pn-map").setAttribute("data-patrolled", fc.features.length);
+      });
+    }));
+  }
   Promise.all(loaded).then(function () { document.getElementById("pn-map").setAttribute("data-loaded", "1"); });
 
   var splitBtn = document.getElementById("pn-run-split");

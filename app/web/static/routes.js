@@ -168,3 +168,36 @@
     if (d && d.records.length && !document.querySelector("#pn-routes-job .pn-progress")) showRecord(d.records[0]);
   });
 })();
+
+/* patrol done against the plan of the chosen day and shift: GET /api/v1/field/dosage */
+(function () {
+  "use strict";
+  var run = document.getElementById("pn-dosage-run");
+  if (!run) return;
+  function share(v) { return v === null || v === undefined ? "" : Math.round(v * 100) + "%"; }
+  run.addEventListener("click", function () {
+    var params = {date: document.getElementById("pn-date").value, shift: document.getElementById("pn-shift").value};
+    var out = document.getElementById("pn-dosage");
+    out.innerHTML = '<p class="pn-sub">' + PN.esc(PN.t("loading")) + "</p>";
+    PN.json(PN.url("/api/v1/field/dosage", params)).then(function (r) {
+      var L = r.labels;
+      var units = PN.table([
+        {key: "unit_name", label: L.unit_name}, {key: "pings", label: L.pings, num: true},
+        {key: "route_km", label: L.route_km, num: true, digits: 1},
+        {key: "route_share", label: L.route_share, num: true, html: function (x) { return PN.esc(share(x.route_share)); }},
+        {key: "beat_main_share", label: L.beat_main_share, num: true, html: function (x) { return PN.esc(share(x.beat_main_share)); }}
+      ], r.units, {id: "pn-dosage-units"});
+      var hot = PN.table([
+        {key: "unit_name", label: L.unit_name}, {key: "place", label: L.place},
+        {key: "planned_min", label: L.planned_min, num: true, digits: 1}, {key: "actual_min", label: L.actual_min, num: true, digits: 1},
+        {key: "visits", label: L.visits, num: true}, {key: "first_arrival", label: L.first_arrival}
+      ], r.hotspots, {id: "pn-dosage-hotspots"});
+      var links = ["csv", "xlsx"].map(function (f) {
+        return '<a class="pn-btn secondary" href="' + PN.esc(PN.url("/api/v1/field/dosage", Object.assign({format: f}, params))) + '">' + f.toUpperCase() + "</a>";
+      }).join(" ");
+      out.innerHTML = "<p><strong>" + PN.esc(r.title) + "</strong><br>" + PN.esc(r.tracks_line) + "</p><p>" + links + "</p>" +
+        "<h4>" + PN.esc(PN.t("routes.dosage_units")) + '</h4><div class="pn-scroll">' + units + "</div>" +
+        "<h4>" + PN.esc(PN.t("routes.dosage_hotspots")) + '</h4><div class="pn-scroll">' + hot + "</div>";
+    }).catch(function (e) { out.innerHTML = '<p class="pn-error">' + PN.esc(e.message) + "</p>"; });
+  });
+})();
