@@ -31,7 +31,7 @@ from geo.gpsfiles import GPS_SUFFIXES, read_gps
 from geo.errors import InputError
 from geo.hostile import check_upload
 from geo.repair import repair_geometries
-from geo.schema import CATEGORIES, CAMERA_KINDS, LAYERS, NEIGHBORHOOD_KINDS, PLACE_KINDS, UNIT_KINDS
+from geo.schema import CATEGORIES, CAMERA_KINDS, LAYERS, NEIGHBORHOOD_KINDS, UNIT_KINDS
 
 __all__ = [
     "IMPORTABLE_LAYERS",
@@ -710,7 +710,7 @@ def prepare_rows(
         id_col = {"stations": "station_id", "communities": "community_id", "neighborhoods": "neighborhood_id"}[layer]
         out[id_col] = src[id_col].astype("string") if id_col in src.columns else id_prefix + rows.astype(str)
         if "name" not in src.columns:
-            raise InputError(f"no name column found: name it 名称/name or map it with --map 你的列=name",
+            raise InputError("no name column found: name it 名称/name or map it with --map 你的列=name",
                              code="import.no_name")
         out["name"] = src["name"].astype("string").str.strip()
         blank = out["name"].isna() | (out["name"] == "")
