@@ -3,6 +3,7 @@ jobs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -53,11 +54,16 @@ def demo(
         float, typer.Option("--scale", help="District size factor (1 = Yushui's urban core).", min=0.05, max=20)
     ] = 1.0,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even if the workspace exists.")] = False,
+    field_week: Annotated[bool, typer.Option(
+        "--field-week", help="With the build: a week of evening shifts planned and recorded, and GPS tracks "
+                             "simulated from them (most units follow the plan, some cut corners, one car stays "
+                             "at its base), for the phone page, the dosage table and the patrol map.")] = False,
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8000,
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Build the demo district (first run only) and serve it on 127.0.0.1:8000."""
+    from app.services.field_demo import simulate_field_week
     from app.services.workspace import build_demo_workspace, open_demo_workspace
 
     lang = language(lang)
@@ -73,6 +79,9 @@ def demo(
                 ws = build_demo_workspace(
                     workspace, seed=seed, as_of=as_of_date, scale=scale, overwrite=rebuild, progress=report
                 )
+                if field_week:
+                    ws = simulate_field_week(ws, last_day=dt.date.fromisoformat(ws.meta["demo_as_of"]), seed=seed,
+                                             progress=report)
         print_info(ws.info(), lang)
         _print_demo_users(ws.path, lang)
         if not no_serve:

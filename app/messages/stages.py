@@ -12,6 +12,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "stage.check_rows": {"zh-CN": "检查各行", "en": "check rows"},
     "stage.place_incidents": {"zh-CN": "落位警情", "en": "place incidents"},
     "stage.write_workspace": {"zh-CN": "写入工作区", "en": "write workspace"},
+    "stage.field_week": {"zh-CN": "模拟一周巡逻轨迹", "en": "simulate a week of patrol tracks"},
     "stage.write": {"zh-CN": "写出文件", "en": "write"},
     # sub-zone grid (geo.subzones)
     "stage.blocks": {"zh-CN": "划分街区", "en": "blocks"},

@@ -159,11 +159,14 @@ def dosage_job(ws: Workspace, workspace: str | Path, user: Principal, *, day: dt
                              "between_min": " ".join(f"{v:g}" for v in got.between_min) if got else ""})
         line = gpd.GeoSeries([shapely.geometry.shape(f["geometry"])], crs="EPSG:4326").to_crs(ws.crs).iloc[0]
         route_km = line.length / 1000.0
+        # the share of the streets of the route run along: each street once, however often it is driven
+        # (the overlay behind covered_length counts an overlapping stretch once too)
+        streets_km = shapely.length(shapely.union_all([line])) / 1000.0
         covered = covered_length([line], [track], buffer_m=BUFFER_M)[0] / 1000.0 if track is not None else 0.0
         row = {"unit_id": unit, "unit_name": p.get("name"), "unit_kind": p.get("unit_kind"),
                "pings": int(track.good.sum()) if track is not None else 0, "gaps": track.gaps if track else 0,
                "bad_fixes": track.bad_fixes if track else 0, "route_km": round(route_km, 2),
-               "route_share": round(covered / route_km, 3) if route_km else None,
+               "route_share": round(min(1.0, covered / streets_km), 3) if streets_km else None,
                "beat": p.get("beat"), "beat_main_km": None, "beat_main_share": None}
         if p.get("beat") is not None and edges is not None and "beat" in edges.columns:
             main = edges[(edges["beat"] == p["beat"]) & (edges["road_class"] == "main")]

@@ -19,13 +19,14 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.services.dosage import RADIUS_M, dosage_job, import_tracks, write_dosage
+from app.services.field_demo import followed
 from app.services.plans import inputs_version, record_output
 from app.services.routes import plan_summary, routes_job
 from app.services.split import split_workspace
 from app.storage.access import Principal
 from app.storage.workspace import Workspace
 from geo.errors import InputError
-from geo.tracks import clean_track, covered_length, presence, simulate_track
+from geo.tracks import clean_track, covered_length, presence
 
 DAY = dt.date(2026, 11, 2)
 SHIFT = "20:00-24:00"
@@ -54,21 +55,8 @@ def _start() -> pd.Timestamp:
 
 
 def _walk(plan: Any, *, every_s: float, noise_m: float, seed: int, skip: set[str] = frozenset()) -> tuple:
-    """The plan followed; stops at the hotspots in ``skip`` not made (it drives on at once: the
-    rest of the route comes that much earlier)."""
-    coord_s = np.asarray(plan.coord_s, float).copy()
-    stops = []
-    for s in plan.stops:
-        if s.hotspot in skip:
-            coord_s[coord_s > s.arrive_s] -= s.depart_s - s.arrive_s
-        else:
-            stops.append((s.arrive_s, s.depart_s, s.x, s.y))
-    coord_s = np.maximum.accumulate(coord_s)  # (a vertex inside a skipped stop's minutes: at its end)
-    if skip:  # (times of the stops kept, moved as the route is)
-        stops = [(a - sum(k.depart_s - k.arrive_s for k in plan.stops if k.hotspot in skip and k.arrive_s < a),
-                  b - sum(k.depart_s - k.arrive_s for k in plan.stops if k.hotspot in skip and k.arrive_s < a), x, y)
-                 for a, b, x, y in stops]
-    return simulate_track(plan.coords, coord_s, stops, every_s=every_s, noise_m=noise_m, seed=seed)
+    """The plan followed; stops at the hotspots in ``skip`` not made (the demo's simulation)."""
+    return followed(plan, every_s=every_s, noise_m=noise_m, seed=seed, skip=sorted(skip))
 
 
 def _lonlat(ws: Workspace, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,7 +135,7 @@ def test_simulated_tracks_measure_dosage_and_beat_km_close_to_the_truth(planned:
             total = sum(r["actual_min"] for r in rows)
             assert abs(total - sum(wants)) <= 0.10 * sum(wants), (p.unit_id, total, sum(wants))
             line = shapely.LineString(p.coords)
-            want = covered_length([line], [truth])[0] / line.length
+            want = covered_length([line], [truth])[0] / shapely.length(shapely.union_all([line]))  # each street once
             assert abs(units[p.unit_id]["route_share"] - want) <= 0.05, (p.unit_id, units[p.unit_id], want)
         if p.unit_kind == "brigade_vehicle":
             main = eo[(eo["beat"] == p.beat) & (eo["road_class"] == "main")]
