@@ -111,6 +111,15 @@ def test_the_api_answers_the_plan_and_refuses_in_the_users_language(planned: tup
 
         sheet = load_workbook(BytesIO(book.content)).worksheets[1]
         assert [c.value for c in sheet[1]][:4] == ["单位编号", "巡逻单位", "类型", "定位点数"]
+    units = Workspace(path).read("units")
+    own = units[units["station_id"] == "S01"]["unit_id"].astype(str).tolist()
+    other_station = units[units["station_id"].notna() & (units["station_id"] != "S01")]["unit_id"].astype(str).iloc[0]
+    with client_class("station")(app) as c:  # a station sends pings of its own units only
+        ping = [{"t": "2026-11-02T20:00:00+08:00", "lon": 114.93, "lat": 27.82}]
+        refused = c.post("/api/v1/field/tracks", json={"unit_id": other_station, "pings": ping})
+        assert refused.status_code == 422 and other_station in refused.json()["detail"]
+        mine = c.post("/api/v1/field/tracks", json={"unit_id": own[0], "pings": ping})
+        assert mine.status_code == 200 and mine.json()["status"] == "done", mine.json()
     with client_class("analyst")(app) as c:  # an analyst exports no routes: no plan on a phone either
         assert c.get("/api/v1/field/units", params={"date": str(DAY), "shift": SHIFT}).status_code == 403
 
