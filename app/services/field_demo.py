@@ -45,14 +45,15 @@ def followed(plan: Any, *, every_s: float, noise_m: float, seed: int,
     """A track of ``plan`` followed (seconds from the shift's start, x, y in the plan's CRS), its
     stops at the hotspots in ``skip`` not made: the unit goes on at once and the rest of its route
     comes that much earlier."""
+    skip = set(skip)
     coord_s = np.asarray(plan.coord_s, float).copy()
-    skipped = [s for s in plan.stops if s.hotspot in set(skip)]
+    skipped = [s for s in plan.stops if s.hotspot in skip]
     for s in skipped:
         coord_s[coord_s > s.arrive_s] -= s.depart_s - s.arrive_s
     coord_s = np.maximum.accumulate(coord_s)  # (a vertex inside a skipped stop's minutes: at its end)
     stops = []
     for s in plan.stops:
-        if s.hotspot in set(skip):
+        if s.hotspot in skip:
             continue
         shift = sum(k.depart_s - k.arrive_s for k in skipped if k.arrive_s < s.arrive_s)
         stops.append((s.arrive_s - shift, s.depart_s - shift, s.x, s.y))

@@ -42,6 +42,14 @@ def planned(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory)
     return path, plans
 
 
+def _lonlat(path: Path, stop: Any) -> tuple[float, float]:
+    """A stop's place in WGS84 (what a phone reports there)."""
+    import geopandas as gpd
+
+    pt = gpd.GeoSeries(gpd.points_from_xy([stop.x], [stop.y]), crs=Workspace(path).crs).to_crs("EPSG:4326")
+    return float(pt.x.iloc[0]), float(pt.y.iloc[0])
+
+
 @pytest.fixture(scope="module")
 def base_url(planned: tuple[Path, list[Any]], assets_ready: Path) -> Iterator[str]:
     require_chromium()
@@ -85,12 +93,8 @@ def test_the_api_answers_the_plan_and_refuses_in_the_users_language(planned: tup
         assert bad.status_code == 422 and "U9999" in bad.json()["detail"]
         # pings sent by a phone come back in the dosage table, which downloads for Excel
         other = next(p for p in reversed(plans) if p.stops)
-        s0 = other.stops[0]
-        import geopandas as gpd
-
-        at = gpd.GeoSeries(gpd.points_from_xy([s0.x], [s0.y]), crs=Workspace(path).crs).to_crs("EPSG:4326")
-        pings = [{"t": f"2026-11-02T20:{10 + i}:00+08:00", "lon": float(at.x.iloc[0]), "lat": float(at.y.iloc[0])}
-                 for i in range(4)]
+        lon, lat = _lonlat(path, other.stops[0])
+        pings = [{"t": f"2026-11-02T20:{10 + i}:00+08:00", "lon": lon, "lat": lat} for i in range(4)]
         sent = c.post("/api/v1/field/tracks", json={"unit_id": other.unit_id, "pings": pings})
         assert sent.status_code == 200 and sent.json()["status"] == "done", sent.json()
         again = c.post("/api/v1/field/tracks", json={"unit_id": other.unit_id, "pings": pings})
@@ -129,11 +133,7 @@ def test_phone_page_shows_the_plan_runs_the_timer_and_sends_the_track(
     path, plans = planned
     unit = next(p for p in plans if len(p.stops) >= 3)
     assert unit is not next(p for p in reversed(plans) if p.stops)  # (the API test sends the other one's pings)
-    first = unit.stops[0]
-    import geopandas as gpd
-
-    start = gpd.GeoSeries(gpd.points_from_xy([first.x], [first.y]), crs=Workspace(path).crs).to_crs("EPSG:4326")
-    lon, lat = float(start.x.iloc[0]), float(start.y.iloc[0])
+    lon, lat = _lonlat(path, unit.stops[0])
     for page, rec in recorded_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                    device_scale_factor=2, geolocation={"longitude": lon, "latitude": lat},
                                    permissions=["geolocation"]):
@@ -160,8 +160,8 @@ def test_phone_page_shows_the_plan_runs_the_timer_and_sends_the_track(
         # a track: the phone moves along the first stops, a fix every 6 s of page time
         page.click("#pn-m-rec")
         for s in unit.stops[:3]:
-            pt = gpd.GeoSeries(gpd.points_from_xy([s.x], [s.y]), crs=Workspace(path).crs).to_crs("EPSG:4326")
-            page.context.set_geolocation({"longitude": float(pt.x.iloc[0]), "latitude": float(pt.y.iloc[0])})
+            at = _lonlat(path, s)
+            page.context.set_geolocation({"longitude": at[0], "latitude": at[1]})
             page.wait_for_timeout(5200)
         wait_for(page, "() => +document.getElementById('pn-m-count').dataset.n >= 2")
         page.screenshot(path=str(ARTIFACTS / "phone-390x844.png"), full_page=True)
@@ -218,13 +218,9 @@ def test_routes_page_shows_patrol_done_against_the_plan(planned: tuple[Path, lis
 def test_coverage_page_draws_the_patrol_from_tracks(planned: tuple[Path, list[Any]], base_url: str,
                                                     browser: Any) -> None:
     path, plans = planned
-    import geopandas as gpd
-
     third = [p for p in plans if p.stops][1]
-    s0 = third.stops[0]
-    at = gpd.GeoSeries(gpd.points_from_xy([s0.x], [s0.y]), crs=Workspace(path).crs).to_crs("EPSG:4326")
-    pings = [{"t": f"2026-11-02T21:{i:02d}:00+08:00", "lon": float(at.x.iloc[0]), "lat": float(at.y.iloc[0])}
-             for i in range(6)]
+    lon, lat = _lonlat(path, third.stops[0])
+    pings = [{"t": f"2026-11-02T21:{i:02d}:00+08:00", "lon": lon, "lat": lat} for i in range(6)]
     with client_class("admin")(create_app(path)) as c:
         assert c.post("/api/v1/field/tracks", json={"unit_id": third.unit_id, "pings": pings}).status_code in (200, 422)
     for page, rec in recorded_page(browser, expected_abort=lambda url: "/api/v1/layers/edge_owners" in url):
