@@ -708,6 +708,7 @@ MESSAGES.update(
         "role.commander": {"zh-CN": "指挥长", "en": "commander"},
         "role.station": {"zh-CN": "派出所", "en": "station"},
         "role.analyst": {"zh-CN": "分析员", "en": "analyst"},
+        "role.officer": {"zh-CN": "巡逻民警", "en": "officer"},
         "perm.view": {"zh-CN": "查看页面、统计与图层", "en": "view pages, figures and layers"},
         "perm.export": {"zh-CN": "查看或导出巡逻路线与探头盲区清单", "en": "see or export patrol routes and camera gap lists"},
         "perm.plan": {"zh-CN": "规划巡逻路线、生成盲区清单", "en": "plan patrol routes or list camera gaps"},
@@ -718,6 +719,7 @@ MESSAGES.update(
         "perm.change_data": {"zh-CN": "导入数据、划分小片区或责任区", "en": "import data, cut sub-zones or split coverage"},
         "perm.view_audit": {"zh-CN": "查看审计日志", "en": "read the audit log"},
         "perm.manage_users": {"zh-CN": "管理用户", "en": "manage users"},
+        "perm.field": {"zh-CN": "在手机上查看本组巡逻方案并上传轨迹", "en": "carry a unit's plan on the phone and send its track"},
     }
 )
 
@@ -733,6 +735,7 @@ MESSAGES.update(
         "cli.users.name": {"zh-CN": "用户名", "en": "User"},
         "cli.users.role": {"zh-CN": "角色", "en": "Role"},
         "cli.users.station": {"zh-CN": "派出所", "en": "Station"},
+        "cli.users.unit": {"zh-CN": "巡逻单位", "en": "Unit"},
         "cli.users.display": {"zh-CN": "显示名", "en": "Display name"},
         "cli.users.active": {"zh-CN": "启用", "en": "Active"},
         "cli.users.created": {"zh-CN": "创建时间", "en": "Created"},
@@ -913,8 +916,8 @@ MESSAGES.update(
         },
         "error.users.exists": {"zh-CN": "用户“{name}”已存在，请换一个用户名", "en": "user '{name}' exists already; pick another name"},
         "error.users.bad_role": {
-            "zh-CN": "角色“{role}”无效：请选系统管理员、指挥长、派出所或分析员",
-            "en": "role '{role}': use admin, commander, station or analyst",
+            "zh-CN": "角色“{role}”无效：请选系统管理员、指挥长、派出所、分析员或巡逻民警",
+            "en": "role '{role}': use admin, commander, station, analyst or officer",
         },
         "error.users.need_station": {"zh-CN": "派出所用户需要选择所属派出所（其辖区）", "en": "a station user needs its station (its jurisdiction)"},
         "error.users.unknown_station": {
@@ -930,5 +933,17 @@ MESSAGES.update(
             "en": "'{name}' is the last active admin; add another admin first",
         },
         "error.users.no_user": {"zh-CN": "没有用户“{name}”", "en": "no user '{name}'"},
+        "error.users.need_unit": {"zh-CN": "巡逻民警用户需要指定所属巡逻单位（如 U0001）",
+                                  "en": "an officer user needs its unit (e.g. U0001)"},
+        "error.users.unknown_unit": {
+            "zh-CN": "巡逻单位“{unit}”不在工作区的巡逻单位图层中；可选：{units}",
+            "en": "unit '{unit}' is not in the workspace's units layer; use one of {units}",
+        },
+        "error.users.unit_for_role": {
+            "zh-CN": "只有巡逻民警用户才有所属巡逻单位；{role} 用户请不填巡逻单位",
+            "en": "only officer users have a unit; a {role} user has none (leave the unit out)",
+        },
+        "error.config.public_url": {"zh-CN": "PATROLNET_PUBLIC_URL={url}：请填写手机访问本服务器的地址，如 http://10.1.2.3:8000",
+                                    "en": "PATROLNET_PUBLIC_URL={url}: give the address phones reach the server at, e.g. http://10.1.2.3:8000"},
     }
 )

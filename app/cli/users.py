@@ -14,9 +14,12 @@ from app.cli.options import LangOpt, WorkspaceArg, console, fail, language, plan
 
 __all__ = ["users_cli"]
 
-users_cli = typer.Typer(help="Users (用户) and their roles: admin, commander, station, analyst.", no_args_is_help=True)
-RoleOpt = Annotated[str, typer.Option("--role", help="admin, commander, station (one jurisdiction) or analyst.")]
+users_cli = typer.Typer(help="Users (用户) and their roles: admin, commander, station, analyst, officer.",
+                        no_args_is_help=True)
+RoleOpt = Annotated[str, typer.Option("--role", help="admin, commander, station (one jurisdiction), analyst or "
+                                                     "officer (one unit's plan on the phone page).")]
 StationOpt = Annotated[str | None, typer.Option("--station", help="A station user's station id, e.g. S01.")]
+UnitOpt = Annotated[str | None, typer.Option("--unit", help="An officer user's unit id (units layer), e.g. U0001.")]
 
 
 def _read_password(stdin: bool, lang: str) -> str:
@@ -39,13 +42,12 @@ def _users(workspace: Path | str) -> Any:
     return open_store(workspace).users()
 
 
-def _station_ids(workspace: Path) -> set[str] | None:
-    from app.services.workspace import open_workspace
+def _known(workspace: Path) -> dict[str, set[str] | None]:
+    """The workspace's station and unit ids (a user's station or unit is checked against them)."""
+    from app.services.workspace import known_ids, open_workspace
 
     ws = open_workspace(workspace)
-    if not ws.has("stations"):
-        return None
-    return set(ws.read("stations", columns=["station_id"])["station_id"].astype(str))
+    return {"stations": known_ids(ws, "stations", "station_id"), "units": known_ids(ws, "units", "unit_id")}
 
 
 @users_cli.command("add")
@@ -54,6 +56,7 @@ def users_add(
     username: Annotated[str, typer.Argument(help="Sign-in name: lowercase letters, digits, . _ -")],
     role: RoleOpt,
     station: StationOpt = None,
+    unit: UnitOpt = None,
     name: Annotated[str, typer.Option("--name", help="Display name, e.g. 北湖路派出所 张三.")] = "",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
     lang: LangOpt = "zh-CN",
@@ -62,11 +65,12 @@ def users_add(
 
     lang = language(lang)
     with planner_errors(lang):
-        stations = _station_ids(workspace)
+        known = _known(workspace)
         password = _read_password(password_stdin, lang)
         user = _users(workspace).add(username, password, role, station_id=station, display_name=name,
-                                        stations=stations)
-        record_audit(workspace, "user_add", user=user.username, role=user.role, station_id=user.station_id)
+                                        unit_id=unit, **known)
+        record_audit(workspace, "user_add", user=user.username, role=user.role, station_id=user.station_id,
+                     unit_id=user.unit_id)
     console.print(say("cli.users.added", lang, name=user.username, role=user.role), highlight=False)
 
 
@@ -87,11 +91,11 @@ def users_list(
         typer.echo(json.dumps([u.as_dict() for u in users], ensure_ascii=False, indent=2))
         return
     table = Table(title=say("cli.users.title", lang, path=str(workspace)), title_justify="left")
-    for key in ("name", "role", "station", "display", "active", "created"):
+    for key in ("name", "role", "station", "unit", "display", "active", "created"):
         table.add_column(say(f"cli.users.{key}", lang))
     for u in users:
-        table.add_row(u.username, u.role + (" (demo)" if u.demo else ""), u.station_id or "-", u.display_name,
-                      "✓" if u.active else "✗", u.created_at)
+        table.add_row(u.username, u.role + (" (demo)" if u.demo else ""), u.station_id or "-", u.unit_id or "-",
+                      u.display_name, "✓" if u.active else "✗", u.created_at)
     console.print(table)
 
 
@@ -101,17 +105,19 @@ def users_set(
     username: Annotated[str, typer.Argument(help="The user to change.")],
     role: Annotated[str | None, typer.Option("--role", help="New role.")] = None,
     station: StationOpt = None,
+    unit: UnitOpt = None,
     name: Annotated[str | None, typer.Option("--name", help="New display name.")] = None,
     active: Annotated[bool | None, typer.Option("--active/--disabled", help="Enable or disable the user.")] = None,
     lang: LangOpt = "zh-CN",
 ) -> None:
-    """Change a user's role, station, display name, or disable them (ends their sessions)."""
+    """Change a user's role, station, unit, display name, or disable them (ends their sessions)."""
 
     lang = language(lang)
     with planner_errors(lang):
         user = _users(workspace).update(username, role=role, station_id=station, display_name=name, active=active,
-                                           stations=_station_ids(workspace))
-        record_audit(workspace, "user_change", user=username, role=role, station_id=station, active=active)
+                                           unit_id=unit, **_known(workspace))
+        record_audit(workspace, "user_change", user=username, role=role, station_id=station, unit_id=unit,
+                     active=active)
     console.print(say("cli.users.changed", lang, name=user.username, role=user.role), highlight=False)
 
 

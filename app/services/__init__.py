@@ -24,7 +24,7 @@ from typing import Any
 #: Public name -> the module that holds it.
 _EXPORTS = {
     "build_demo_workspace": "workspace", "ensure_demo_users": "workspace", "init_workspace": "workspace",
-    "open_workspace": "workspace", "open_demo_workspace": "workspace", "DEMO_USERS": "workspace",
+    "open_workspace": "workspace", "open_demo_workspace": "workspace", "DEMO_USERS": "workspace", "known_ids": "workspace",
     "import_file": "imports", "import_table": "imports", "read_boundary": "imports",
     "grid_workspace": "grid", "split_workspace": "split", "risk_weights": "split",
     "hotspots_job": "hotspots", "write_ascii_grid": "hotspots",

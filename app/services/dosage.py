@@ -60,9 +60,11 @@ def import_tracks(ws: Workspace, path: str | Path, *, unit_id: str | None = None
                        set_values={"unit_id": unit_id} if unit_id else None, **options)
 
 
-def plan_routes(workspace: str | Path, user: Principal, day: dt.date, shift: str) -> tuple[str, str, list[dict]]:
+def plan_routes(workspace: str | Path, user: Principal, day: dt.date, shift: str,
+                unit_id: str | None = None) -> tuple[str, str, list[dict]]:
     """The recorded plan of ``day`` and ``shift`` that ``user`` may see, the approved one first, then
-    the newest: its record id, status and route features (GeoJSON, WGS84).
+    the newest (with ``unit_id``: the first of those that routes that unit): its record id, status
+    and route features (GeoJSON, WGS84).
 
     Raises
     ------
@@ -75,7 +77,9 @@ def plan_routes(workspace: str | Path, user: Principal, day: dt.date, shift: str
         name = next((f for f in rec.files if f.endswith("routes.geojson")), None)
         if name:
             data = json.loads((rec.folder / name).read_text(encoding="utf-8"))
-            return rec.id, rec.status, [f for f in data["features"] if f["properties"].get("feature_type") == "route"]
+            routes = [f for f in data["features"] if f["properties"].get("feature_type") == "route"]
+            if unit_id is None or any(str(f["properties"].get("unit_id")) == unit_id for f in routes):
+                return rec.id, rec.status, routes
     raise InputError(f"no shift plan recorded for {day} {shift}; plan the shift first (patrolnet routes)",
                      code="dosage.no_plan", day=str(day), shift=shift)
 

@@ -22,15 +22,25 @@ from geo.errors import InputError, WorkspaceError
 from geo.progress import Progress, no_progress
 from geo.schema import DEFAULT_TIMEZONE, MAIN_HIGHWAYS
 
-__all__ = ["DEMO_USERS", "build_demo_workspace", "ensure_demo_users", "init_workspace", "open_demo_workspace",
-           "open_workspace"]
+__all__ = ["DEMO_USERS", "build_demo_workspace", "ensure_demo_users", "init_workspace", "known_ids",
+           "open_demo_workspace", "open_workspace"]
 
-#: The demo's users: (user name, role, station id or None). Station users for the three stations the
-#: article names; their password is :data:`app.storage.users.DEMO_PASSWORD`, shown on the demo's login page.
+#: The demo's users: (user name, role, station id or None, unit id or None). Station users for the three
+#: stations the article names, an officer of the brigade's first car; their password is
+#: :data:`app.storage.users.DEMO_PASSWORD`, shown on the demo's login page.
 DEMO_USERS = (
-    ("admin", "admin", None), ("zhihui", "commander", None), ("fenxi", "analyst", None),
-    ("beihu", "station", "S01"), ("baoshi", "station", "S02"), ("zhushan", "station", "S03"),
+    ("admin", "admin", None, None), ("zhihui", "commander", None, None), ("fenxi", "analyst", None, None),
+    ("beihu", "station", "S01", None), ("baoshi", "station", "S02", None), ("zhushan", "station", "S03", None),
+    ("xunluo", "officer", None, "U0001"),
 )
+
+
+def known_ids(ws: Any, layer: str, column: str) -> set[str] | None:
+    """The ids of a layer's features (``stations``' station_id, ``units``' unit_id), to check a
+    user's station or unit against; ``None`` when the workspace has no such layer (nothing to check)."""
+    if not ws.has(layer):
+        return None
+    return set(ws.read(layer, columns=[column])[column].astype(str))
 
 
 def open_workspace(path: str | Path) -> Workspace:
@@ -99,16 +109,17 @@ def ensure_demo_users(ws: Workspace) -> list[str]:
     if store.list():
         return []
     names = {}
-    if ws.has("stations"):
-        st = ws.read("stations", columns=["station_id", "name"])
-        names = dict(zip(st["station_id"].astype(str), st["name"].astype(str)))
+    for layer, column in (("stations", "station_id"), ("units", "unit_id")):
+        if ws.has(layer):
+            rows = ws.read(layer, columns=[column, "name"])
+            names.update(zip(rows[column].astype(str), rows["name"].astype(str)))
     labels = {"admin": "系统管理员", "commander": "指挥长", "analyst": "分析员"}
     added = []
-    for username, role, station in DEMO_USERS:
-        if station is not None and station not in names:
+    for username, role, station, unit in DEMO_USERS:
+        if (station is not None and station not in names) or (unit is not None and unit not in names):
             continue
-        store.add(username, DEMO_PASSWORD, role, station_id=station, demo=True,
-                  display_name=names.get(station or "", labels.get(role, "")) + "（演示）")
+        store.add(username, DEMO_PASSWORD, role, station_id=station, unit_id=unit, demo=True,
+                  display_name=names.get(station or unit or "", labels.get(role, "")) + "（演示）")
         added.append(username)
     return added
 

@@ -44,12 +44,14 @@ PERMISSIONS: dict[str, str] = {
     "change_data": "import data, cut sub-zones, split coverage",
     "view_audit": "read the audit log",
     "manage_users": "add, change and remove users",
+    "field": "carry a unit's plan on the phone page and send its GPS track (an officer: its own unit only)",
 }
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
     "commander": frozenset(PERMISSIONS) - {"manage_users"},
-    "station": frozenset({"view", "export", "plan"}),
+    "station": frozenset({"view", "export", "plan", "field"}),
     "analyst": frozenset({"view", "analyse"}),
+    "officer": frozenset({"field"}),
 }
 #: Layers an analyst may not read (they are the gap list and the routes: no exports of those).
 ANALYST_HIDDEN_LAYERS = frozenset({"camera_gaps"})
@@ -77,6 +79,7 @@ class Principal:
     station_id: str | None = None
     display_name: str = ""
     demo: bool = False
+    unit_id: str | None = None  # an officer's unit: the only plan it sees, the only track it sends
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -97,6 +100,8 @@ class Principal:
         """A cache key: users with the same key see the same data."""
         if self.role == "station":
             return f"station:{self.station_id}"
+        if self.role == "officer":
+            return f"unit:{self.unit_id}"
         return "analyst" if self.role == "analyst" else "district"
 
     def may_read_layer(self, layer: str) -> bool:

@@ -45,8 +45,8 @@ __all__ = [
 ]
 
 #: commander: the whole district; station: its own jurisdiction; analyst: read-only, no exports of
-#: gap lists or routes; admin: users and data.
-ROLES = ("admin", "commander", "station", "analyst")
+#: gap lists or routes; admin: users and data; officer: one unit's plan on the phone page and its track.
+ROLES = ("admin", "commander", "station", "analyst", "officer")
 MIN_PASSWORD_LENGTH = 10
 #: The password of the users ``patrolnet demo`` creates (shown on the demo's login page).
 DEMO_PASSWORD = "patrolnet-demo"
@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS users (
     active INTEGER NOT NULL DEFAULT 1,
     demo INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
-    password_changed_at TEXT NOT NULL
+    password_changed_at TEXT NOT NULL,
+    unit_id TEXT
 );
 CREATE TABLE IF NOT EXISTS sessions (
     token_sha256 TEXT PRIMARY KEY,
@@ -76,9 +77,33 @@ CREATE TABLE IF NOT EXISTS sessions (
     last_seen TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(username);
+CREATE TABLE IF NOT EXISTS shift_links (
+    token_sha256 TEXT PRIMARY KEY,
+    link_id TEXT NOT NULL UNIQUE,
+    unit_id TEXT NOT NULL,
+    unit_name TEXT NOT NULL DEFAULT '',
+    station_id TEXT,
+    day TEXT NOT NULL,
+    shift TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT,
+    opened_at TEXT
+);
 """
-#: The tables in either backend (the same SQL runs in SQLite and in PostgreSQL).
-USERS_DDL = _SCHEMA
+#: Columns added since a store was first made: (table, column, type), added when missing.
+_ADDED_COLUMNS = (("users", "unit_id", "TEXT"),)
+#: The tables in either backend (the same SQL runs in SQLite and in PostgreSQL; PostgreSQL adds a
+#: missing column itself, only when missing: an ALTER TABLE locks the table even when it changes
+#: nothing. SQLite's are added by :meth:`UserStore._create`).
+USERS_DDL = _SCHEMA + "".join(
+    f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+    f"AND table_name = '{t}' AND column_name = '{c}') THEN ALTER TABLE {t} ADD COLUMN {c} {ty}; END IF; END $$;\n"
+    for t, c, ty in _ADDED_COLUMNS)
+#: How long a one-shift link stays valid after its shift ends (the track of the shift's last hour is sent).
+LINK_GRACE = timedelta(hours=2)
 
 
 def users_path(workspace: str | os.PathLike[str]) -> Path:
@@ -109,22 +134,28 @@ class User:
     demo: bool
     created_at: str
     password_changed_at: str
+    unit_id: str | None = None  # an officer's unit (units layer)
 
     def as_dict(self) -> dict[str, Any]:
         """Everything but the password hash (which never leaves the store)."""
         return {"username": self.username, "role": self.role, "station_id": self.station_id,
-                "display_name": self.display_name, "active": self.active, "demo": self.demo,
-                "created_at": self.created_at, "password_changed_at": self.password_changed_at}
+                "unit_id": self.unit_id, "display_name": self.display_name, "active": self.active,
+                "demo": self.demo, "created_at": self.created_at, "password_changed_at": self.password_changed_at}
 
 
 @dataclass(frozen=True)
 class Session:
     user: User
-    kind: str  # "session" (browser cookie) or "token" (Authorization: Bearer)
+    kind: str  # "session" (browser cookie), "token" (Authorization: Bearer) or "link" (a one-shift link's cookie)
     csrf: str
     created_at: str
     expires_at: str
     token_sha256: str
+
+    @property
+    def link_id(self) -> str:
+        """The id of a one-shift link's session (``kind == "link"``)."""
+        return self.user.username.removeprefix("link-")
 
 
 def _coded(exc: InputError, code: str, **fmt: object) -> InputError:
@@ -223,6 +254,9 @@ class UserStore:
                     # copy of it (a backup, a move to another machine) holds every committed change
                     con.execute("PRAGMA journal_mode = DELETE")
                     con.executescript(_SCHEMA)
+                    for table, column, kind in _ADDED_COLUMNS:  # a store made by an older version
+                        if column not in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}:
+                            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                 finally:
                     con.close()
                 os.chmod(self.path, 0o600)
@@ -236,9 +270,9 @@ class UserStore:
 
     @staticmethod
     def _user(row: tuple[Any, ...]) -> User:
-        return User(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]), row[6], row[7])
+        return User(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]), row[6], row[7], row[8])
 
-    _COLS = "username, role, station_id, display_name, active, demo, created_at, password_changed_at"
+    _COLS = "username, role, station_id, display_name, active, demo, created_at, password_changed_at, unit_id"
 
     # -- users --------------------------------------------------------------------------------------
     def has_users(self) -> bool:
@@ -259,7 +293,8 @@ class UserStore:
         return self._user(row) if row else None
 
     def add(self, username: str, password: str, role: str, *, station_id: str | None = None,
-            display_name: str = "", demo: bool = False, stations: set[str] | None = None) -> User:
+            display_name: str = "", demo: bool = False, stations: set[str] | None = None,
+            unit_id: str | None = None, units: set[str] | None = None) -> User:
         """Add a user.
 
         Raises
@@ -273,6 +308,7 @@ class UserStore:
                              f"starting with a letter or digit (the display name may be Chinese)"),
                          "users.bad_name", name=username)
         station_id = self._check_role(role, station_id, stations)
+        unit_id = self._check_unit(role, unit_id, units)
         if not demo:
             check_password(password, username=username)
         now = _iso(_now())
@@ -282,8 +318,8 @@ class UserStore:
                 raise _coded(InputError(f"user {username!r} exists already; change it with 'patrolnet users set' "
                                  f"or pick another name"), "users.exists", name=username)
             con.execute("INSERT INTO users (username, password_hash, role, station_id, display_name, active, demo, "
-                        "created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
-                        (username, hashed, role, station_id, display_name, int(demo), now, now))
+                        "created_at, password_changed_at, unit_id) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                        (username, hashed, role, station_id, display_name, int(demo), now, now, unit_id))
         user = self.get(username)
         assert user is not None
         return user
@@ -306,9 +342,27 @@ class UserStore:
                              f"(leave --station out)"), "users.station_for_role", role=role)
         return None
 
+    @staticmethod
+    def _check_unit(role: str, unit_id: str | None, units: set[str] | None) -> str | None:
+        """An officer's unit (required, and in the units layer when ``units`` is given); others have none."""
+        unit_id = (unit_id or "").strip() or None
+        if role != "officer":
+            if unit_id:
+                raise _coded(InputError(f"only officer users have a unit; a {role} user has none (leave --unit out)"),
+                             "users.unit_for_role", role=role)
+            return None
+        if not unit_id:
+            raise _coded(InputError("an officer user needs --unit UNIT_ID (the unit whose plan it carries), e.g. U0001"),
+                         "users.need_unit")
+        if units is not None and unit_id not in units:
+            shown = ", ".join(sorted(units)[:12]) + (" ..." if len(units) > 12 else "")
+            raise _coded(InputError(f"unit {unit_id!r} is not in the workspace's units layer; use one of {shown}"),
+                         "users.unknown_unit", unit=unit_id, units=shown)
+        return unit_id
+
     def update(self, username: str, *, role: str | None = None, station_id: str | None = None,
                display_name: str | None = None, active: bool | None = None,
-               stations: set[str] | None = None) -> User:
+               stations: set[str] | None = None, unit_id: str | None = None, units: set[str] | None = None) -> User:
         """Change a user's role, station, display name or active flag; a role, station or active
         change ends the user's sessions.
 
@@ -323,13 +377,16 @@ class UserStore:
             new_role = role or user.role
             new_station = station_id if (station_id is not None or role is not None) else user.station_id
             new_station = self._check_role(new_role, new_station or None, stations)
+            new_unit = unit_id if unit_id is not None else (user.unit_id if new_role == "officer" else None)
+            new_unit = self._check_unit(new_role, new_unit, units if new_unit != user.unit_id else None)
             new_active = user.active if active is None else active
             if user.role == "admin" and (new_role != "admin" or not new_active):
                 self._keep_an_admin(con, username)
-            con.execute("UPDATE users SET role = ?, station_id = ?, display_name = ?, active = ? WHERE username = ?",
+            con.execute("UPDATE users SET role = ?, station_id = ?, display_name = ?, active = ?, unit_id = ? "
+                        "WHERE username = ?",
                         (new_role, new_station, user.display_name if display_name is None else display_name,
-                         int(new_active), username))
-            if (new_role, new_station, new_active) != (user.role, user.station_id, user.active):
+                         int(new_active), new_unit, username))
+            if (new_role, new_station, new_active, new_unit) != (user.role, user.station_id, user.active, user.unit_id):
                 con.execute("DELETE FROM sessions WHERE username = ?", (username,))
             return self._locked_user(con, username)
 
@@ -470,3 +527,84 @@ class UserStore:
         """End every session and token of a user; how many there were."""
         with self._write() as con:
             return con.execute("DELETE FROM sessions WHERE username = ?", (username,)).rowcount
+
+    # -- one-shift links ------------------------------------------------------------------------------
+    _LINK_COLS = "link_id, unit_id, unit_name, station_id, day, shift, created_by, created_at, expires_at, revoked_at, opened_at"
+
+    def open_link(self, *, unit_id: str, unit_name: str, station_id: str | None, day: str, shift: str,
+                  created_by: str, expires_at: datetime) -> tuple[str, str]:
+        """A link that lets a phone carry one unit's plan of one shift, without an account; returns
+        ``(link_id, secret)`` (the secret is shown once, in the link, and stored hashed)."""
+        now = _now()
+        if expires_at <= now:
+            raise _coded(InputError(f"the shift {day} {shift} is over; make links for a shift still to come"),
+                         "links.past", day=day, shift=shift)
+        token = secrets.token_urlsafe(24)
+        link_id = secrets.token_hex(5)
+        with self._write() as con:  # links over a month past their end are forgotten (the audit log keeps them)
+            con.execute("DELETE FROM shift_links WHERE expires_at < ?", (_iso(now - timedelta(days=31)),))
+            con.execute(f"INSERT INTO shift_links (token_sha256, csrf, {self._LINK_COLS}) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                        (_sha(token), secrets.token_urlsafe(32), link_id, unit_id, unit_name, station_id, day, shift,
+                         created_by, _iso(now), _iso(expires_at.astimezone(UTC))))
+        return link_id, token
+
+    def link_session(self, token: str) -> Session | None:
+        """The live link of ``token`` as a session of an ``officer`` of its unit (``None`` when unknown,
+        revoked or expired); its first use is noted (``opened_at``)."""
+        if not token or len(token) > 200:
+            return None
+        key = _sha(token)
+        with self._read() as con:
+            row = con.execute(f"SELECT csrf, {self._LINK_COLS} FROM shift_links WHERE token_sha256 = ?",
+                              (key,)).fetchone()
+        if row is None:
+            return None
+        csrf, link = row[0], self._link(row[1:])
+        if link["revoked_at"] or datetime.fromisoformat(link["expires_at"]) <= _now():
+            return None
+        if link["opened_at"] is None:
+            with self._write() as con:
+                con.execute("UPDATE shift_links SET opened_at = ? WHERE token_sha256 = ? AND opened_at IS NULL",
+                            (_iso(_now()), key))
+        user = User(f"link-{link['link_id']}", "officer", link["station_id"], link["unit_name"] or link["unit_id"],
+                    True, False, link["created_at"], link["created_at"], link["unit_id"])
+        return Session(user, "link", csrf, link["created_at"], link["expires_at"], key)
+
+    def link(self, link_id: str) -> dict[str, Any] | None:
+        """One link (never its secret), or ``None``."""
+        with self._read() as con:
+            row = con.execute(f"SELECT {self._LINK_COLS} FROM shift_links WHERE link_id = ?", (link_id,)).fetchone()
+        return self._link(row) if row else None
+
+    def _link(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        return dict(zip([c.strip() for c in self._LINK_COLS.split(",")], row, strict=True))
+
+    def links(self, *, station_id: str | None = None, day: str | None = None, shift: str | None = None) -> list[dict[str, Any]]:
+        """The links made (newest first), of one station's when ``station_id`` is given, of one day and shift."""
+        sql, args = f"SELECT {self._LINK_COLS} FROM shift_links WHERE 1 = 1", []
+        for column, value in (("station_id", station_id), ("day", day), ("shift", shift)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        with self._read() as con:
+            rows = con.execute(sql + " ORDER BY created_at DESC, link_id", tuple(args)).fetchall()
+        return [self._link(r) for r in rows]
+
+    def revoke_link(self, link_id: str, *, station_id: str | None = None) -> dict[str, Any]:
+        """Revoke a link at once (a phone using it is signed out on its next request).
+
+        Raises
+        ------
+        InputError
+            No such link (or, with ``station_id``, none of that station's).
+        """
+        with self._write() as con:
+            row = con.execute(f"SELECT {self._LINK_COLS} FROM shift_links WHERE link_id = ?", (link_id,)).fetchone()
+            if row is None or (station_id is not None and row[3] != station_id):
+                raise _coded(InputError(f"no link {link_id!r}; list them on the routes page or with GET /api/v1/field/links"),
+                             "links.unknown", link=link_id)
+            if row[9] is None:
+                con.execute("UPDATE shift_links SET revoked_at = ? WHERE link_id = ?", (_iso(_now()), link_id))
+            row = con.execute(f"SELECT {self._LINK_COLS} FROM shift_links WHERE link_id = ?", (link_id,)).fetchone()
+        return self._link(row)

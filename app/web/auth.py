@@ -38,6 +38,7 @@ from app.storage.users import Session
 __all__ = [
     "COOKIE",
     "CSRF_HEADER",
+    "LINK_COOKIE",
     "EXPORT_JOB_KINDS",
     "JOB_POLICY",
     "LoginLimiter",
@@ -49,12 +50,16 @@ __all__ = [
     "STATION_JOB_KINDS",
     "ScopedState",
     "TooManyAttemptsError",
+    "as_principal",
     "audit",
     "authenticate",
+    "landing",
     "nav_pages",
 ]
 
 COOKIE = "pn_session"
+#: The cookie of a one-shift link (``/m/s/<secret>``): the phone carries one unit's plan without an account.
+LINK_COOKIE = "pn_shift"
 LOGIN_CSRF_COOKIE = "pn_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 PUBLIC = "public"
@@ -87,9 +92,11 @@ ROUTE_POLICY: dict[str, str] = {
     "vector_tile": "view",
     "headline": "view", "ranking": "view", "models": "view", "monthly": "view", "points": "view",
     "watchlist": "view",
-    # the officer's phone page: the unit's plan (a routes download), its track in (planning's work)
-    "page_phone": "export", "phone_sw": PUBLIC, "field_units": "export", "field_plan": "export",
-    "field_tracks": "plan", "field_dosage": "export", "field_coverage": "export",
+    # the officer's phone page: the unit's plan, its track in (an officer: its own unit only)
+    "page_phone": "field", "phone_sw": PUBLIC, "field_units": "field", "field_plan": "field",
+    "field_tracks": "field", "field_dosage": "export", "field_coverage": "export",
+    # one-shift links: made and revoked by planners, opened by a phone (the secret is the credential)
+    "open_link": PUBLIC, "list_links": "plan", "make_links": "plan", "revoke_link": "plan",
     # jobs
     "list_jobs": "view", "get_job": "view", "get_job_file": "view",
     **{f"submit_{kind}": perm for kind, perm in JOB_POLICY.items() if kind != "import"},
@@ -113,6 +120,16 @@ _NAV_ROUTES = {"dashboard": "overview", "hotspots": "page_hotspots", "coverage":
 def nav_pages(principal: Principal) -> list[str]:
     """The nav keys of the pages ``principal`` may open."""
     return [k for k, route in _NAV_ROUTES.items() if principal.can(ROUTE_POLICY[route])]
+
+
+def landing(principal: Principal) -> str:
+    """Where a user lands after signing in: the dashboard, or (an officer) the phone page."""
+    return "/" if principal.can(ROUTE_POLICY["overview"]) else "/m/"
+
+
+def as_principal(user: Any) -> Principal:
+    """The signed-in :class:`app.storage.users.User` as the access rules see it."""
+    return Principal(user.username, user.role, user.station_id, user.display_name, user.demo, user.unit_id)
 
 
 class NotSignedInError(PlannerError):
@@ -235,11 +252,12 @@ def _session(request: Request, state: AppState, lang: str) -> Authenticated:
         via_cookie = True
         if session is not None and session.kind != "session":
             session = None
+        if session is None and request.cookies.get(LINK_COOKIE):  # a phone opened with a one-shift link
+            session = state.users.link_session(request.cookies[LINK_COOKIE])
     if session is None:
         raise NotSignedInError(t("auth.sign_in" if not header and not request.cookies.get(COOKIE)
-                                 else "auth.expired", lang))
-    u = session.user
-    return Authenticated(Principal(u.username, u.role, u.station_id, u.display_name, u.demo), session, via_cookie)
+                                 and not request.cookies.get(LINK_COOKIE) else "auth.expired", lang))
+    return Authenticated(as_principal(session.user), session, via_cookie)
 
 
 def _same_origin(request: Request) -> bool:

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app.assets import assets_dir
 from app.i18n import DEFAULT_LANG, normalize_lang
@@ -15,7 +16,7 @@ from app.storage import is_url
 from app.storage.pg import parse_location
 from geo.errors import InputError
 
-__all__ = ["ENV_DASK", "ENV_HTTPS", "ENV_LANG", "ENV_MBTILES", "ENV_OUTPUTS", "ENV_WORKSPACE", "Settings", "get_settings"]
+__all__ = ["ENV_DASK", "ENV_HTTPS", "ENV_LANG", "ENV_MBTILES", "ENV_OUTPUTS", "ENV_PUBLIC_URL", "ENV_WORKSPACE", "Settings", "get_settings"]
 
 ENV_WORKSPACE = "PATROLNET_WORKSPACE"
 ENV_MBTILES = "PATROLNET_MBTILES"
@@ -26,6 +27,7 @@ ENV_JOB_POLL = "PATROLNET_JOB_POLL"
 ENV_OUTPUTS = "PATROLNET_OUTPUTS"
 #: Where jobs plan heavy work in pieces (``--dask``: ``tcp://HOST:PORT`` or ``local:N``); unset: in the job.
 ENV_DASK = "PATROLNET_DASK"
+ENV_PUBLIC_URL = "PATROLNET_PUBLIC_URL"
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,16 @@ class Settings:
     #: Jobs that plan in pieces (routes) run them on this Dask scheduler (``tcp://HOST:PORT``) or on a
     #: LocalCluster of N processes per job (``local:N``); ``None``: in the job's own process.
     dask: str | None = None
+    #: The address phones reach this server at, for one-shift links and their QR codes (e.g.
+    #: ``http://10.1.2.3:8000``); ``None``: the address the planner's browser used.
+    public_url: str | None = None
 
     def __post_init__(self) -> None:
+        if self.public_url is not None:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise InputError(f"{ENV_PUBLIC_URL}={self.public_url!r}: give the address phones reach the server at, "
+                                 f"e.g. http://10.1.2.3:8000", code="config.public_url", url=self.public_url)
         if is_url(self.workspace_path):  # a URL stays text (a Path would fold its '//')
             object.__setattr__(self, "workspace_path", os.fspath(self.workspace_path))
             parse_location(self.workspace_path)  # a bad schema name is refused now
@@ -122,7 +132,7 @@ class Settings:
 def get_settings() -> Settings:
     """Settings from ``PATROLNET_WORKSPACE`` (required: a ``.gpkg`` path or a ``postgresql://`` URL),
     ``PATROLNET_OUTPUTS`` (where jobs write), ``PATROLNET_MBTILES``, ``PATROLNET_LANG``,
-    ``PATROLNET_HTTPS``, ``PATROLNET_JOB_PROCESSES`` (default on), ``PATROLNET_JOB_POLL`` (seconds between
+    ``PATROLNET_HTTPS``, ``PATROLNET_PUBLIC_URL`` (where phones reach the server), ``PATROLNET_JOB_PROCESSES`` (default on), ``PATROLNET_JOB_POLL`` (seconds between
     looks at the job queue, default 1; 0: off), ``PATROLNET_DASK`` (where routes jobs plan in pieces)
     and ``PATROLNET_ASSETS_DIR``; read on
     first call and cached."""
@@ -143,6 +153,7 @@ def get_settings() -> Settings:
         job_processes=os.environ.get(ENV_JOB_PROCESSES, "1").strip().lower() not in ("0", "false", "no", "off"),
         job_poll_s=_seconds(os.environ.get(ENV_JOB_POLL, "1"), ENV_JOB_POLL),
         dask=os.environ.get(ENV_DASK) or None,
+        public_url=os.environ.get(ENV_PUBLIC_URL) or None,
     )
 
 

@@ -25,7 +25,10 @@ USERS: dict[str, tuple[str, str, str | None]] = {
     "analyst": ("t-analyst", "analyst", None),
     "station": ("t-s01", "station", "S01"),
     "station2": ("t-s02", "station", "S02"),
+    "officer": ("t-officer", "officer", None),
 }
+#: role key -> an officer's unit (the demo's first brigade car)
+UNITS: dict[str, str] = {"officer": "U0001"}
 #: The browser session cookie every test server accepts (for the admin).
 BROWSER_TOKEN = "test-browser-session-admin"
 
@@ -40,7 +43,7 @@ def ensure_users(workspace: str | Path) -> UserStore:
     have = {u.username for u in store.list()}
     for key, (name, role, station) in USERS.items():
         if name not in have:
-            store.add(name, PASSWORD, role, station_id=station, display_name=f"测试{key}")
+            store.add(name, PASSWORD, role, station_id=station, unit_id=UNITS.get(key), display_name=f"测试{key}")
     now = datetime.now(UTC)
     rows = [(hashlib.sha256(token_for(k).encode()).hexdigest(), USERS[k][0], "token") for k in USERS]
     rows.append((hashlib.sha256(BROWSER_TOKEN.encode()).hexdigest(), USERS["admin"][0], "session"))

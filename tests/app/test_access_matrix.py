@@ -41,8 +41,10 @@ from app.storage.workspace import Workspace
 from tests.app._auth import PASSWORD, USERS, auth_headers
 from tests.app._fixtures import make_mbtiles, plain_client_class, keep_jobs_queued
 
-ROLES = ("anonymous", "admin", "commander", "analyst", "station")
-SIGNED_IN = frozenset({"admin", "commander", "analyst", "station"})
+ROLES = ("anonymous", "admin", "commander", "analyst", "station", "officer")
+#: Who reads pages, figures and maps (an officer carries its unit's plan on the phone page only).
+READERS = frozenset({"admin", "commander", "analyst", "station"})
+SIGNED_IN = READERS | {"officer"}
 EVERYONE = SIGNED_IN | {"anonymous"}
 DISTRICT = frozenset({"admin", "commander"})  # the whole district, planning and data (admin: users too)
 
@@ -62,23 +64,29 @@ EXPECTED: dict[str, frozenset[str]] = {
     "logout": SIGNED_IN, "revoke_token": SIGNED_IN, "me": SIGNED_IN, "change_password": SIGNED_IN,
     "page_account": SIGNED_IN,
     # pages
-    "overview": SIGNED_IN, "page_hotspots": SIGNED_IN, "page_coverage": SIGNED_IN,
+    "overview": READERS, "page_hotspots": READERS, "page_coverage": READERS,
     "page_routes": DISTRICT | {"station"}, "page_cameras": DISTRICT | {"station"},
     "page_reports": DISTRICT | {"analyst"}, "page_data": DISTRICT,
     "page_users": frozenset({"admin"}), "page_audit": DISTRICT,
-    "swagger_ui": SIGNED_IN, "openapi": SIGNED_IN,
+    "swagger_ui": READERS, "openapi": READERS,
     # reading data (cut to the station's area for a station user)
-    "workspace_info": SIGNED_IN, "list_layers": SIGNED_IN, "get_layer": SIGNED_IN, "tile": SIGNED_IN,
-    "vector_tile": SIGNED_IN,
-    "headline": SIGNED_IN, "ranking": SIGNED_IN, "models": SIGNED_IN, "monthly": SIGNED_IN,
-    "points": SIGNED_IN, "watchlist": SIGNED_IN,
-    # the officer's phone page: the unit's plan is a routes export, its track in is planning's work
-    # (a station: its own units); the service worker is code, no data
-    "page_phone": DISTRICT | {"station"}, "phone_sw": EVERYONE, "field_units": DISTRICT | {"station"},
-    "field_plan": DISTRICT | {"station"}, "field_tracks": DISTRICT | {"station"}, "field_dosage": DISTRICT | {"station"},
+    "workspace_info": READERS, "list_layers": READERS, "get_layer": READERS, "tile": READERS,
+    "vector_tile": READERS,
+    "headline": READERS, "ranking": READERS, "models": READERS, "monthly": READERS,
+    "points": READERS, "watchlist": READERS,
+    # the officer's phone page: whoever plans routes, and an officer (its own unit only, tested in
+    # test_phone_links.py); the service worker is code, no data; dosage and the patrol map are route
+    # exports (a station: its own units)
+    "page_phone": DISTRICT | {"station", "officer"}, "phone_sw": EVERYONE,
+    "field_units": DISTRICT | {"station", "officer"}, "field_plan": DISTRICT | {"station", "officer"},
+    "field_tracks": DISTRICT | {"station", "officer"}, "field_dosage": DISTRICT | {"station"},
     "field_coverage": DISTRICT | {"station"},
+    # one-shift links: made, listed and revoked by whoever plans (a station: its own units'); opened by
+    # anyone holding one (the secret is the credential)
+    "make_links": DISTRICT | {"station"}, "list_links": DISTRICT | {"station"},
+    "revoke_link": DISTRICT | {"station"}, "open_link": EVERYONE,
     # jobs: everyone sees their own; starting one depends on the kind
-    "list_jobs": SIGNED_IN, "get_job": SIGNED_IN, "get_job_file": SIGNED_IN,
+    "list_jobs": READERS, "get_job": READERS, "get_job_file": READERS,
     "submit_routes": DISTRICT | {"station"}, "submit_camera_gaps": DISTRICT | {"station"},
     "submit_camera_site": DISTRICT,
     "submit_backtest": DISTRICT | {"analyst"}, "submit_report": DISTRICT | {"analyst"},
@@ -87,7 +95,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "list_reports": DISTRICT | {"analyst"},
     # durable records of plans and outputs: read by everyone (a station: its own), a plan submitted by
     # whoever plans (a station: its own), approved by a commander, its files exported as routes are
-    "list_plans": SIGNED_IN, "list_records": SIGNED_IN, "get_plan": SIGNED_IN,
+    "list_plans": READERS, "list_records": READERS, "get_plan": READERS,
     "submit_plan": DISTRICT | {"station"}, "approve_plan": DISTRICT, "get_plan_file": DISTRICT | {"station"},
     # administration
     "audit_log": DISTRICT,
@@ -273,6 +281,10 @@ SAMPLES: dict[str, Sample] = {
     "field_coverage": lambda cl, c, r: cl.get("/api/v1/field/coverage"),
     "field_dosage": lambda cl, c, r: cl.get("/api/v1/field/dosage", params={"date": "2026-11-05"}),
     "phone_sw": lambda cl, c, r: cl.get("/m/sw.js"),
+    "make_links": lambda cl, c, r: cl.post("/api/v1/field/links", json={"date": "2026-11-05"}),
+    "list_links": lambda cl, c, r: cl.get("/api/v1/field/links"),
+    "revoke_link": lambda cl, c, r: cl.delete("/api/v1/field/links/0badc0de"),
+    "open_link": lambda cl, c, r: cl.get("/m/s/not-a-link-secret"),
     "field_units": lambda cl, c, r: cl.get("/api/v1/field/units", params={"date": "2026-11-05"}),
     "field_plan": lambda cl, c, r: cl.get("/api/v1/field/plan", params={"date": "2026-11-05", "unit": "U0001"}),
     "field_tracks": lambda cl, c, r: cl.post("/api/v1/field/tracks", json={
@@ -317,6 +329,9 @@ ALLOWED_NOT_2XX = {
     "field_plan": {422},  # no plan recorded for the day in this copy: "plan the shift first"
     "field_dosage": {422},  # no plan recorded for the day in this copy
     "field_tracks": {422},  # the job pool here never runs the import: "not imported"
+    "make_links": {422},  # no plan recorded on 2026-11-05 (and the day is over): no units to make links for
+    "revoke_link": {422},  # no such link
+    "open_link": {410},  # not a link: "ask the duty commander for a new one"
     "watchlist": {422},  # no forecast in this copy: "make one first" (a station's own list: test_watchlist.py)
 }
 
@@ -392,7 +407,8 @@ def test_policy_agrees_with_the_issue() -> None:
             elif role == "anonymous":
                 may = False
             else:
-                may = rule == "signed_in" or Principal("x", role, "S01" if role == "station" else None).can(rule)
+                may = rule == "signed_in" or Principal("x", role, "S01" if role == "station" else None,
+                                                       unit_id="U0001" if role == "officer" else None).can(rule)
             if may != (role in EXPECTED[name]):
                 wrong.append(f"{name} ({rule}): {role} {'may' if may else 'may not'}")
     assert not wrong, wrong

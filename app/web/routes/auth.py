@@ -16,12 +16,15 @@ from app.i18n import other_lang, t
 from app.web.auth import (
     COOKIE,
     CSRF_HEADER,
+    LINK_COOKIE,
     LOGIN_CSRF_COOKIE,
     NotSignedInError,
     TooManyAttemptsError,
     actor_of,
+    as_principal,
     audit,
     client_address,
+    landing,
     nav_pages,
 )
 from app.web.deps import BaseStateDep, LangDep, UserDep
@@ -124,6 +127,8 @@ def login(
     token = state.users.open_session(user.username, kind="session",
                                      lifetime=timedelta(hours=state.settings.session_hours))
     _audit(request, "login", f"web:{user.username}", role=user.role)
+    if next_url == "/":
+        next_url = landing(as_principal(user))
     sep = "&" if "?" in next_url else "?"
     target = next_url if "lang=" in next_url else f"{next_url}{sep}lang={quote(lang)}"
     resp = RedirectResponse(target, status_code=303)
@@ -140,6 +145,7 @@ def logout(request: Request, state: BaseStateDep, user: UserDep) -> JSONResponse
     _audit(request, "logout", f"web:{user.username}")
     resp = JSONResponse({"signed_out": True, "login": "/login"})
     resp.delete_cookie(COOKIE, path="/")
+    resp.delete_cookie(LINK_COOKIE, path="/")  # a phone's one-shift link: forgotten here (revoked by planners)
     return resp
 
 
@@ -182,12 +188,13 @@ async def me(request: Request, user: UserDep, lang: LangDep) -> dict[str, Any]:
     session = request.state.session
     body: dict[str, Any] = {
         "username": user.username, "display_name": user.display_name, "role": user.role,
-        "role_label": t(f"role.{user.role}", lang), "station_id": user.station_id, "demo": user.demo,
+        "role_label": t(f"role.{user.role}", lang), "station_id": user.station_id, "unit_id": user.unit_id,
+        "demo": user.demo,
         "permissions": sorted(user.permissions), "pages": nav_pages(user),
         "expires_at": session.expires_at, "session_kind": session.kind,
         "permission_labels": {p: t(f"perm.{p}", lang) for p in PERMISSIONS},
     }
-    if session.kind == "session":  # the page's script sends it back in the CSRF header
+    if session.kind in ("session", "link"):  # the page's script sends it back in the CSRF header
         body["csrf_token"] = session.csrf
         body["csrf_header"] = CSRF_HEADER
     return body

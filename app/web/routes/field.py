@@ -7,15 +7,19 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from html import escape
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path as PathParam, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.services.dosage import RADIUS_M, dosage_job, patrol_coverage, write_dosage
 from app.services.params import canonical_shift, parse_day, shift_day
-from app.services.phone import MAX_PINGS, check_unit, pings_csv, shift_units, unit_plan
-from app.web.auth import audit
-from app.web.deps import JobsDep, LangDep, SettingsDep, StateDep, UserDep, WorkspaceDep
+from app.i18n import t
+from app.services.phone import MAX_PINGS, check_unit, make_links as links_for, own_unit, pings_csv, shift_units, unit_plan
+from app.web.auth import LINK_COOKIE, audit
+from app.web.deps import BaseStateDep, JobsDep, LangDep, SettingsDep, StateDep, UserDep, WorkspaceDep
 from app.web.downloads import attachment, written
 from app.web.job_kinds import ImportParams
 from app.web.pages import phone_html
@@ -111,6 +115,7 @@ async def field_coverage(
                                              "the job when nothing could be imported)")
 def field_tracks(body: PingsIn, request: Request, jobs: JobsDep, ws: WorkspaceDep, lang: LangDep,
                  user: UserDep) -> JSONResponse:
+    own_unit(user, body.unit_id)
     check_unit(ws, body.unit_id)
     data = pings_csv(body.pings)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
@@ -124,3 +129,76 @@ def field_tracks(body: PingsIn, request: Request, jobs: JobsDep, ws: WorkspaceDe
         body["detail"] = job.message or job.error or job.status
         body["error"] = job.error_type or "ImportError"
     return JSONResponse(body, status_code=200 if job.status == "done" else 422)
+
+
+# -- one-shift links: a phone carries one unit's plan without an account ---------------------------------
+class LinksIn(BaseModel):
+    """Which shift, and which units (none: every unit of the shift's recorded plan)."""
+
+    model_config = ConfigDict(extra="forbid")
+    date: str | None = Field(None, pattern=_DAY, description="YYYY-MM-DD (default: today)")
+    shift: str = Field("20:00-24:00", max_length=40)
+    unit_ids: list[Annotated[str, Field(pattern=_UNIT)]] | None = Field(None, max_length=500)
+
+
+@router.post("/api/v1/field/links", status_code=201,
+             summary="One-shift links (with QR codes as SVG) for units of a shift: a phone opening one carries the "
+                     "unit's plan and sends its track until the shift ends plus 2 h; shown once, revocable, audited")
+def make_links(body: LinksIn, request: Request, state: StateDep, settings: SettingsDep, user: UserDep,
+               ws: WorkspaceDep) -> dict[str, Any]:
+    result = links_for(state.users, ws, user, workspace=settings.workspace_path, day=_day(body.date, ws),
+                        shift=canonical_shift(body.shift), unit_ids=body.unit_ids,
+                        base_url=settings.public_url or str(request.base_url))
+    audit(request, "field_links", f"{result['day']} {result['shift']}", strict=True,
+          links={x["link_id"]: x["unit_id"] for x in result["links"]}, expires_at=result["expires_at"])
+    return result
+
+
+
+@router.get("/api/v1/field/links", summary="The one-shift links made (never their secrets): unit, shift, expiry, "
+                                           "first opened, revoked")
+def list_links(
+    state: StateDep, user: UserDep, ws: WorkspaceDep,
+    shift: Annotated[str | None, Query(max_length=40, examples=["20:00-24:00"])] = None,
+    date: Annotated[str | None, Query(pattern=_DAY, description="YYYY-MM-DD (default: every day)")] = None,
+) -> dict[str, Any]:
+    links = state.users.links(station_id=user.station_id if user.scoped else None,
+                              day=_day(date, ws).isoformat() if date else None,
+                              shift=canonical_shift(shift) if shift else None)
+    return {"total": len(links), "links": links}
+
+
+@router.delete("/api/v1/field/links/{link_id}", summary="Revoke a one-shift link at once")
+def revoke_link(request: Request, state: StateDep, user: UserDep,
+                link_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{1,40}$")]) -> dict[str, Any]:
+    link = state.users.revoke_link(link_id, station_id=user.station_id if user.scoped else None)
+    audit(request, "field_link_revoke", link_id, strict=True, unit_id=link["unit_id"], day=link["day"],
+          shift=link["shift"])
+    return link
+
+
+@router.get("/m/s/{secret}", response_class=HTMLResponse, include_in_schema=False,
+            summary="Open a one-shift link: the phone page of its unit and shift")
+def open_link(request: Request, state: BaseStateDep, lang: LangDep,
+              secret: Annotated[str, PathParam(min_length=10, max_length=200, pattern=r"^[\w-]+$")]) -> Response:
+    session = state.users.link_session(secret)
+    if session is None:
+        audit(request, "field_link_refused", None, actor=f"web:anonymous@{request.client.host if request.client else '-'}")
+        return HTMLResponse(
+            f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><title>patrolnet</title><link rel="stylesheet" '
+            f'href="/static/pn.css"></head><body class="pn-login-body"><main class="pn-login"><p class="pn-error">'
+            f'{escape(t("phone.link_dead", lang))}</p></main></body></html>', status_code=410,
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    user = session.user
+    audit(request, "field_link_open", user.unit_id, actor=f"web:{user.username}")
+    link = state.users.link(session.link_id)
+    target = "/m/?" + "&".join(f"{k}={quote(str(v))}" for k, v in
+                               (("unit", user.unit_id), ("date", link["day"]), ("shift", link["shift"]), ("lang", lang)))
+    resp = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    left = dt.datetime.fromisoformat(session.expires_at) - dt.datetime.now(dt.UTC)
+    # Lax, not Strict: a link opened from a message app is a navigation from another site, and the
+    # redirect after it must carry the cookie; what changes data still needs the page's CSRF token
+    resp.set_cookie(LINK_COOKIE, secret, max_age=max(1, int(left.total_seconds())), httponly=True, samesite="lax",
+                    secure=state.settings.https, path="/")
+    return resp

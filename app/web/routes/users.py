@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.services.workspace import known_ids
 from app.web.auth import audit
 from app.web.deps import BaseStateDep, UserDep
 from app.web.errors import request_lang
@@ -28,6 +29,7 @@ class NewUser(BaseModel):
     password: str = Field(min_length=10, max_length=1024)
     role: Role  # type: ignore[valid-type]
     station_id: str | None = Field(None, max_length=64)
+    unit_id: str | None = Field(None, max_length=64, description="An officer's unit (units layer)")
     display_name: str = Field("", max_length=100)
 
 
@@ -37,6 +39,7 @@ class UserChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None  # type: ignore[valid-type]
     station_id: str | None = Field(None, max_length=64)
+    unit_id: str | None = Field(None, max_length=64, description="An officer's unit (units layer)")
     display_name: str | None = Field(None, max_length=100)
     active: bool | None = None
 
@@ -46,11 +49,10 @@ class NewPassword(BaseModel):
     password: str = Field(min_length=10, max_length=1024)
 
 
-def _stations(state: Any) -> set[str] | None:
+def _known(state: Any) -> dict[str, set[str] | None]:
+    """The workspace's station and unit ids (a user's station or unit is checked against them)."""
     ws = state.workspace()
-    if not ws.has("stations"):
-        return None
-    return set(ws.read("stations", columns=["station_id"])["station_id"].astype(str))
+    return {"stations": known_ids(ws, "stations", "station_id"), "units": known_ids(ws, "units", "unit_id")}
 
 
 def _refused(request: Request, code: str) -> InputError:
@@ -71,20 +73,21 @@ def list_users(state: BaseStateDep) -> dict[str, Any]:
 @router.post("", status_code=201, summary="Add a user")
 def add_user(request: Request, state: BaseStateDep, body: NewUser) -> dict[str, Any]:
     user = state.users.add(body.username, body.password, body.role, station_id=body.station_id,
-                           display_name=body.display_name, stations=_stations(state))
-    _audit(request, "user_add", user.username, role=user.role, station_id=user.station_id)
+                           display_name=body.display_name, unit_id=body.unit_id, **_known(state))
+    _audit(request, "user_add", user.username, role=user.role, station_id=user.station_id,
+           **({"unit_id": user.unit_id} if user.unit_id else {}))
     return user.as_dict()
 
 
 @router.patch("/{username}", summary="Change a user's role, station, display name or active flag")
 def change_user(request: Request, state: BaseStateDep, user: UserDep, username: UserName,
                 body: UserChange) -> dict[str, Any]:
-    if body.role is None and body.station_id is None and body.display_name is None and body.active is None:
+    if body.model_dump(exclude_none=True) == {}:
         raise _refused(request, "web.users.nothing_to_change")
     if username == user.username and (body.role not in (None, user.role) or body.active is False):
         raise _refused(request, "web.users.own_role")
-    user = state.users.update(username, role=body.role, station_id=body.station_id,
-                              display_name=body.display_name, active=body.active, stations=_stations(state))
+    user = state.users.update(username, role=body.role, station_id=body.station_id, unit_id=body.unit_id,
+                              display_name=body.display_name, active=body.active, **_known(state))
     _audit(request, "user_change", username, **body.model_dump(exclude_none=True))
     return user.as_dict()
 

@@ -22,23 +22,21 @@
   /* -- the map ------------------------------------------------------------------------------ */
   var map = PN.map("pn-map");
   var drawn = L.layerGroup().addTo(map), streets = L.layerGroup().addTo(map), me = null;
-  function drawStreets(bounds) {
-    var b = bounds.pad(0.15);
-    PN.layer("road_edges", {bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","),
-                            properties: "name,highway", simplify_m: 2}).then(function (fc) {
-      streets.clearLayers();
-      var longest = {}, main = CFG.main_road_classes || [];
-      L.geoJSON(fc, {style: function (f) { var m = main.indexOf(f.properties.highway) >= 0; return {color: m ? "#9aa5b1" : "#c9d1d9", weight: m ? 4 : 2}; },
-                     onEachFeature: function (f, layer) {
-                       var n = f.properties.name; if (!n) return;
-                       var len = layer.getLatLngs().length;
-                       if (!longest[n] || longest[n].len < len) longest[n] = {len: len, layer: layer};
-                     }}).addTo(streets);
-      Object.keys(longest).forEach(function (n) {
-        longest[n].layer.bindTooltip(n, {permanent: true, direction: "center", className: "pn-street-label"});
-      });
-      if (streets.bringToBack) streets.bringToBack();
-    }).catch(function () { /* offline: the route without the streets */ });
+  /* the named streets along the route come with the plan (kept with it for offline use) */
+  function drawStreets(fc) {
+    streets.clearLayers();
+    if (!fc || !fc.features) return;
+    var longest = {}, main = CFG.main_road_classes || [];
+    L.geoJSON(fc, {style: function (f) { var m = main.indexOf(f.properties.highway) >= 0; return {color: m ? "#9aa5b1" : "#c9d1d9", weight: m ? 4 : 2}; },
+                   onEachFeature: function (f, layer) {
+                     var n = f.properties.name; if (!n) return;
+                     var len = layer.getLatLngs().length;
+                     if (!longest[n] || longest[n].len < len) longest[n] = {len: len, layer: layer};
+                   }}).addTo(streets);
+    Object.keys(longest).forEach(function (n) {
+      longest[n].layer.bindTooltip(n, {permanent: true, direction: "center", className: "pn-street-label"});
+    });
+    if (streets.bringToBack) streets.bringToBack();
   }
   function drawPlan(plan) {
     drawn.clearLayers();
@@ -52,7 +50,8 @@
       });
     });
     all.addTo(drawn);
-    if (all.getLayers().length) { map.fitBounds(all.getBounds(), {padding: [20, 20]}); drawStreets(all.getBounds()); }
+    if (all.getLayers().length) map.fitBounds(all.getBounds(), {padding: [20, 20]});
+    drawStreets(plan.streets);
     $("pn-m-unit-name").textContent = plan.name || plan.unit_id;
     var list = $("pn-m-stops");
     list.textContent = "";
@@ -78,6 +77,8 @@
 
   /* -- choosing the task ---------------------------------------------------------------------- */
   function msg(text, error) { var el = $("pn-m-msg"); el.textContent = text || ""; el.className = "pn-m-msg" + (error ? " pn-error" : ""); }
+  /* a one-shift link (or a bookmark) names the unit, day and shift: the task opens by itself */
+  var asked = new URLSearchParams(location.search);
   function loadUnits() {
     var sel = $("pn-m-unit");
     msg(say("loading"));
@@ -92,12 +93,18 @@
       sel.disabled = !body.units.length;
       msg(body.record ? say("units_of", {record: body.record, status: body.status, n: body.units.length})
                       : say("no_plan", {day: body.day, shift: body.shift}));
+      /* one unit only (an officer), or the one the link names: open it unless it is open already */
+      var only = body.units.length === 1 ? body.units[0].unit_id : null, named = asked.get("unit");
+      var want = named && body.units.some(function (u) { return u.unit_id === named; }) ? named : only;
+      if (want && !(kept.plan && kept.plan.unit_id === want && kept.plan.day === body.day && kept.plan.shift === body.shift)) {
+        sel.value = want; openTask();
+      }
     }).catch(function (e) { sel.textContent = ""; sel.disabled = true; msg(e.message, true); });
   }
   $("pn-m-date").addEventListener("change", loadUnits);
   $("pn-m-shift").addEventListener("change", loadUnits);
-  $("pn-m-form").addEventListener("submit", function (ev) {
-    ev.preventDefault();
+  $("pn-m-form").addEventListener("submit", function (ev) { ev.preventDefault(); openTask(); });
+  function openTask() {
     var unit = $("pn-m-unit").value;
     if (!unit) return;
     msg(say("loading"));
@@ -107,7 +114,7 @@
       $("pn-m-pick").open = false;
       drawPlan(plan);
     }).catch(function (e) { msg(e.message, true); });
-  });
+  }
 
   /* -- the dwell timer ------------------------------------------------------------------------ */
   var timer = null;
@@ -197,8 +204,19 @@
   window.addEventListener("offline", showNet);
 
   /* -- start: what the phone kept, then the service worker for offline use --------------------- */
+  /* signing out forgets the task and the pings on this phone (asked first when pings are not sent) */
+  var out = $("pn-logout");
+  if (out) out.addEventListener("click", function (ev) {
+    if (kept.pings.length && !window.confirm(say("logout_unsent", {n: kept.pings.length}))) { ev.stopImmediatePropagation(); return; }
+    try { localStorage.removeItem(KEEP); } catch (e) { /* nothing kept */ }
+    if (window.caches) caches.keys().then(function (keys) { keys.forEach(function (k) { if (k.indexOf("pn-phone-") === 0) caches.delete(k); }); });
+  }, true);
   showCount();
-  if (kept.plan) { $("pn-m-date").value = kept.plan.day; $("pn-m-shift").value = kept.plan.shift; drawPlan(kept.plan); $("pn-m-pick").open = false; }
+  if (asked.get("date")) $("pn-m-date").value = asked.get("date");
+  if (asked.get("shift")) $("pn-m-shift").value = asked.get("shift");
+  if (kept.plan && (!asked.get("unit") || asked.get("unit") === kept.plan.unit_id)) {
+    $("pn-m-date").value = kept.plan.day; $("pn-m-shift").value = kept.plan.shift; drawPlan(kept.plan); $("pn-m-pick").open = false;
+  }
   loadUnits();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/m/sw.js", {scope: "/m/"}).catch(function () { /* no offline copy */ });
 })();
