@@ -200,3 +200,36 @@ def test_a_link_opens_the_units_task_on_a_phone(planned: tuple[Path, list[Any]],
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_the_routes_page_makes_prints_and_revokes_links(planned: tuple[Path, list[Any]], base_url: str,
+                                                        browser: Any) -> None:
+    from tests.app._browser import recorded_page
+
+    _, plans = planned
+    for page, rec in recorded_page(browser):
+        page.goto(f"{base_url}/routes")
+        page.fill("#pn-date", str(DAY))
+        page.dispatch_event("#pn-date", "change")
+        page.click("#pn-links-make")
+        wait_for(page, "() => document.querySelectorAll('.pn-qr-card svg').length > 0")
+        assert page.locator(".pn-qr-card").count() == len({p.unit_id for p in plans})
+        first = page.locator(".pn-qr-card").first
+        assert plans[0].name in page.inner_text("#pn-link-cards") and "/m/s/" in first.inner_text()
+        assert page.locator("#pn-links-print").is_visible()
+        # printed alone, several cards a row on A4 (the page around them hidden)
+        page.evaluate("() => document.body.classList.add('pn-printing-cards')")
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+        page.screenshot(path=str(ARTIFACTS / "routes-qr-cards.png"))
+        tops = page.eval_on_selector_all(".pn-qr-card", "els => els.slice(0, 3).map(e => e.getBoundingClientRect().top)")
+        assert len(set(tops)) == 1, tops  # three to a row
+        page.emulate_media(media="screen")
+        page.evaluate("() => document.body.classList.remove('pn-printing-cards')")
+        page.set_viewport_size({"width": 1400, "height": 900})
+        wait_for(page, "() => document.querySelectorAll('#pn-links-table [data-revoke]').length > 0")
+        live = page.locator("#pn-links-table [data-revoke]").count()
+        page.locator("#pn-links-table [data-revoke]").first.click()
+        wait_for(page, f"() => document.querySelectorAll('#pn-links-table [data-revoke]').length === {live - 1}")
+        assert "已撤销" in page.inner_text("#pn-links-table")
+        rec.check()

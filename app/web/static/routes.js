@@ -201,3 +201,66 @@
     }).catch(function (e) { out.innerHTML = '<p class="pn-error">' + PN.esc(e.message) + "</p>"; });
   });
 })();
+
+/* one-shift links for the units of the chosen day and shift: POST/GET/DELETE /api/v1/field/links; the
+   QR codes (SVG made by the server) are shown once, to print or send */
+(function () {
+  "use strict";
+  var make = document.getElementById("pn-links-make");
+  if (!make) return;
+  var clock = PN.timeFormatter(PN.cfg.timezone);
+  function when(iso) { return iso ? clock(iso).slice(0, 16) : ""; }
+  function shown() { return {date: document.getElementById("pn-date").value, shift: document.getElementById("pn-shift").value}; }
+  function fail(e) { var el = document.getElementById("pn-links-error"); el.hidden = !e; el.textContent = e ? e.message : ""; }
+  function list() {
+    return PN.json(PN.url("/api/v1/field/links", shown())).then(function (r) {
+      var now = Date.now();
+      document.getElementById("pn-links-list").innerHTML = r.links.length ? "<h4>" + PN.esc(PN.t("routes.links_list")) + '</h4><div class="pn-scroll">' + PN.table([
+        {key: "unit_id", label: PN.t("routes.links_unit"), html: function (x) { return PN.esc(x.unit_id + " " + (x.unit_name || "")); }},
+        {key: "created_at", label: PN.t("routes.links_made"), html: function (x) { return PN.esc(when(x.created_at)); }},
+        {key: "opened_at", label: PN.t("routes.links_opened"), html: function (x) { return PN.esc(when(x.opened_at)); }},
+        {key: "expires_at", label: PN.t("routes.links_until"), html: function (x) { return PN.esc(when(x.expires_at)); }},
+        {key: "state", label: PN.t("routes.links_state"), html: function (x) {
+          if (x.revoked_at) return PN.esc(PN.t("routes.links_dead"));
+          if (new Date(x.expires_at).getTime() <= now) return PN.esc(PN.t("routes.links_expired"));
+          return PN.esc(PN.t("routes.links_live")) + ' <button class="pn-btn secondary" type="button" data-revoke="' + PN.esc(x.link_id) + '">' +
+                 PN.esc(PN.t("routes.links_revoke")) + "</button>";
+        }}
+      ], r.links, {id: "pn-links-table"}) + "</div>" : "";
+    }).catch(fail);
+  }
+  make.addEventListener("click", function () {
+    fail(null);
+    var q = shown();
+    PN.json("/api/v1/field/links", {method: "POST", headers: {"Content-Type": "application/json"},
+                                    body: JSON.stringify({date: q.date, shift: q.shift})}).then(function (r) {
+      var until = when(r.expires_at);
+      /* the SVG is the server's own (segno), its title escaped there; the rest is text */
+      document.getElementById("pn-link-cards").innerHTML = r.links.map(function (x) {
+        return '<figure class="pn-qr-card" data-unit="' + PN.esc(x.unit_id) + '" data-link="' + PN.esc(x.link_id) + '">' + x.qr_svg +
+          "<figcaption><strong>" + PN.esc((x.name || "") + " " + x.unit_id) + "</strong><br>" +
+          PN.esc(PN.t("routes.links_card", {day: r.day, shift: r.shift, until: until})) +
+          '<br><span class="pn-qr-url">' + PN.esc(x.url) + "</span></figcaption></figure>";
+      }).join("");
+      document.getElementById("pn-links-print").hidden = !r.links.length;
+      list();
+    }).catch(fail);
+  });
+  document.getElementById("pn-links-print").addEventListener("click", function () {
+    document.body.classList.add("pn-printing-cards");
+    window.print();
+    document.body.classList.remove("pn-printing-cards");
+  });
+  document.getElementById("pn-links-list").addEventListener("click", function (ev) {
+    var id = ev.target.getAttribute && ev.target.getAttribute("data-revoke");
+    if (!id) return;
+    PN.json("/api/v1/field/links/" + encodeURIComponent(id), {method: "DELETE"}).then(function () {
+      var card = document.querySelector('.pn-qr-card[data-link="' + id + '"]');
+      if (card) card.remove();
+      list();
+    }).catch(fail);
+  });
+  document.getElementById("pn-date").addEventListener("change", list);
+  document.getElementById("pn-shift").addEventListener("change", list);
+  list();
+})();
