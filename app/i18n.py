@@ -533,6 +533,7 @@ MESSAGES.update(
                                    "en": "The tracks from the units' phones and car terminals (tracks layer) against this shift's plan: minutes at each hotspot, share of each route and beat's main roads driven or walked."},
         "ui.routes.dosage_hotspots": {"zh-CN": "热点停留", "en": "Hotspots"},
         "ui.routes.dosage_units": {"zh-CN": "路线与巡区", "en": "Routes and beats"},
+        "ui.routes.worth_sources": {"zh-CN": "估算依据", "en": "What the estimate rests on"},
         "ui.routes.links": {"zh-CN": "手机巡逻链接与二维码", "en": "Phone links and QR codes"},
         "ui.routes.links_make": {"zh-CN": "为本班次各单位生成二维码", "en": "QR codes for this shift's units"},
         "ui.routes.links_intro": {"zh-CN": "民警用手机扫码即可查看本单位本班次的方案并上传轨迹，无需账号；班次结束 2 小时后失效，可随时撤销。二维码只显示这一次，请当场打印或发给各单位。",

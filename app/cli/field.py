@@ -21,6 +21,7 @@ from app.cli.options import (
     planner_errors,
     progress_bar,
     record_audit,
+    say,
     writing_turn,
 )
 
@@ -73,6 +74,8 @@ def dosage(
         record_audit(workspace, "dosage", out=path, day=result["day"], shift=result["shift"], record=result["record"])
     console.print(result["title"], highlight=False)
     console.print(result["tracks_line"], highlight=False)
+    console.print(result["worth"]["line"], highlight=False)
+    console.print(say("worth.sources", lang) + ": " + "; ".join(result["worth"]["sources"]), highlight=False, style="dim")
     view = Table()
     for c in ("unit_name", "place", "planned_min", "actual_min", "visits"):
         view.add_column(result["labels"][c], justify="left" if c in ("unit_name", "place") else "right")

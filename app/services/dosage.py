@@ -25,6 +25,7 @@ from app.i18n import normalize_lang, t
 from app.services.imports import import_file
 from app.services.params import canonical_shift
 from app.services.plans import list_records
+from app.services.worth import patrol_worth
 from app.storage.access import Principal
 from app.storage.workspace import Workspace
 from geo.cameras.coverage import one_copy_per_street
@@ -125,6 +126,7 @@ def dosage_job(ws: Workspace, workspace: str | Path, user: Principal, *, day: dt
     tracks = _tracks(ws, start, end)
     edges = ws.read("edge_owners") if ws.has("edge_owners") else None
     hot_rows, unit_rows = [], []
+    at_places: dict[str, dict[str, Any]] = {}  # hotspot -> its place and minutes, all units together
     for f in routes:
         p = f["properties"]
         unit = str(p["unit_id"])
@@ -155,6 +157,9 @@ def dosage_job(ws: Workspace, workspace: str | Path, user: Principal, *, day: dt
             actual = got.minutes if got else 0.0
             first = (track.start + pd.Timedelta(seconds=got.first_s)).tz_convert(ws.timezone).strftime("%H:%M") \
                 if got and got.first_s is not None else ""
+            here = at_places.setdefault(d["hotspot"], {"x": cx, "y": cy, "planned_min": 0.0, "actual_min": 0.0})
+            here["planned_min"] += float(d["planned_min"])
+            here["actual_min"] += actual
             hot_rows.append({"unit_id": unit, "unit_name": p.get("name"), "hotspot": d["hotspot"], "place": label,
                              "planned_min": round(float(d["planned_min"]), 1), "actual_min": round(actual, 1),
                              "share": round(actual / d["planned_min"], 3) if d["planned_min"] else None,
@@ -184,6 +189,9 @@ def dosage_job(ws: Workspace, workspace: str | Path, user: Principal, *, day: dt
     with_tracks = sum(1 for f in routes if str(f["properties"]["unit_id"]) in tracks)
     return {"record": record_id, "day": str(day), "shift": shift, "radius_m": radius_m, "lang": lang,
             "units_with_tracks": with_tracks, "hotspots": hot_rows, "units": unit_rows,
+            # what the plan and the patrol done may be worth: an estimate with its range and sources
+            "worth": patrol_worth(ws, list(at_places.values()), day=day, shift=shift, radius_m=radius_m,
+                                  with_tracks=bool(with_tracks), lang=lang),
             # what the command line and the page say above the tables, and the tables' headers
             "title": t("dosage.title", lang, day=str(day), shift=shift, record=record_id),
             "tracks_line": t("dosage.tracks", lang, n=with_tracks, m=len(unit_rows)),

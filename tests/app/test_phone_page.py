@@ -107,6 +107,10 @@ def test_the_api_answers_the_plan_and_refuses_in_the_users_language(planned: tup
         got = c.get("/api/v1/field/dosage", params={"date": str(DAY), "shift": SHIFT}).json()
         row = next(r for r in got["units"] if r["unit_id"] == other.unit_id)
         assert row["pings"] == 4 and got["labels"]["pings"] == "定位点数" and "1/" in got["tracks_line"]
+        # what it may be worth: an estimate with a range, for the plan and for what the tracks show
+        worth = got["worth"]
+        assert worth["places"] > 0 and worth["actual"] is not None and "不是承诺" in worth["line"]
+        assert 0 <= worth["actual"]["low"] <= worth["actual"]["high"] <= 0.16 * worth["expected"] + 1e-3
         book = c.get("/api/v1/field/dosage", params={"date": str(DAY), "shift": SHIFT, "format": "xlsx"})
         assert book.status_code == 200 and "attachment" in book.headers["content-disposition"]
         from io import BytesIO
@@ -211,6 +215,7 @@ def test_routes_page_shows_patrol_done_against_the_plan(planned: tuple[Path, lis
         assert rows == len({p.unit_id for p in planned[1]})
         assert "巡逻落实情况" in page.inner_text("#pn-dosage-box")
         assert page.locator("#pn-dosage a[href*='format=xlsx']").count() == 1
+        assert "不是承诺" in page.inner_text("#pn-dosage-worth")
         page.locator("#pn-dosage-box").screenshot(path=str(ARTIFACTS / "routes-dosage.png"))
         rec.check()
 

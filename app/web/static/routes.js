@@ -195,7 +195,10 @@
       var links = ["csv", "xlsx"].map(function (f) {
         return '<a class="pn-btn secondary" href="' + PN.esc(PN.url("/api/v1/field/dosage", Object.assign({format: f}, params))) + '">' + f.toUpperCase() + "</a>";
       }).join(" ");
-      out.innerHTML = "<p><strong>" + PN.esc(r.title) + "</strong><br>" + PN.esc(r.tracks_line) + "</p><p>" + links + "</p>" +
+      var worth = r.worth ? '<p class="pn-worth" id="pn-dosage-worth">' + PN.esc(r.worth.line) + '</p><details class="pn-sub"><summary>' +
+        PN.esc(PN.t("routes.worth_sources")) + "</summary><ul>" + r.worth.sources.map(function (x) { return "<li>" + PN.esc(x) + "</li>"; }).join("") +
+        "</ul></details>" : "";
+      out.innerHTML = "<p><strong>" + PN.esc(r.title) + "</strong><br>" + PN.esc(r.tracks_line) + "</p>" + worth + "<p>" + links + "</p>" +
         "<h4>" + PN.esc(PN.t("routes.dosage_units")) + '</h4><div class="pn-scroll">' + units + "</div>" +
         "<h4>" + PN.esc(PN.t("routes.dosage_hotspots")) + '</h4><div class="pn-scroll">' + hot + "</div>";
     }).catch(function (e) { out.innerHTML = '<p class="pn-error">' + PN.esc(e.message) + "</p>"; });
