@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["CleanTrack", "Presence", "clean_track", "covered_length", "minutes_along", "presence", "simulate_track",
+__all__ = ["CleanTrack", "Presence", "clean_track", "covered_length", "presence", "simulate_track",
            "track_lines"]
 
 #: Longest time between two pings that still counts as being where they are (s).
@@ -123,25 +123,6 @@ def track_lines(track: CleanTrack) -> shapely.MultiLineString:
     cut = np.flatnonzero(track.dt[idx[:-1]] <= 0) + 1  # (a gap after ping k: a new run from k + 1)
     runs = [r for r in np.split(idx, cut) if r.size >= 2]
     return shapely.MultiLineString([np.column_stack([track.x[r], track.y[r]]) for r in runs])
-
-
-def minutes_along(lines: Sequence[shapely.Geometry] | np.ndarray, tracks: Sequence[CleanTrack], *,
-                  max_dist_m: float = 30.0) -> np.ndarray:
-    """Minutes the ``tracks`` spent along each of ``lines``: each good ping's time to the next one
-    (none across a gap) goes to the nearest line within ``max_dist_m`` (a ping farther from every
-    line, in a yard or a building, counts for none)."""
-    geoms = np.asarray(lines, dtype=object)
-    out = np.zeros(len(geoms))
-    if not len(geoms):
-        return out
-    tree = shapely.STRtree(geoms)
-    for tr in tracks:
-        m = tr.good & (tr.dt > 0)
-        if not m.any():
-            continue
-        hit = tree.query_nearest(shapely.points(tr.x[m], tr.y[m]), max_distance=max_dist_m, all_matches=False)
-        np.add.at(out, hit[1], tr.dt[m][hit[0]] / 60.0)
-    return out
 
 
 def covered_length(lines: Sequence[shapely.Geometry] | np.ndarray, tracks: Sequence[CleanTrack], *,

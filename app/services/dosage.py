@@ -28,10 +28,11 @@ from app.services.plans import list_records
 from app.services.worth import patrol_worth
 from app.storage.access import Principal
 from app.storage.workspace import Workspace
-from geo.cameras.coverage import one_copy_per_street
+from geo.cameras.coverage import one_copy_per_street, street_copy_of
 from geo.errors import InputError
+from geo.mapmatch import RoadArcs, minutes_on_arcs
 from geo.tables import ImportResult
-from geo.tracks import CleanTrack, clean_track, covered_length, minutes_along, presence
+from geo.tracks import CleanTrack, clean_track, covered_length, presence
 from geo.writers import write_safe_csv, write_safe_xlsx
 from routing.patrol import shift_window
 
@@ -223,8 +224,9 @@ def patrol_coverage(ws: Workspace, *, start: dt.date | None = None, end: dt.date
     t0 = pd.Timestamp(start).tz_localize(ws.timezone)
     tracks = _tracks(ws, t0 + _MARGIN, pd.Timestamp(end + dt.timedelta(days=1)).tz_localize(ws.timezone) - _MARGIN)
     edges = ws.read("road_edges", columns=["edge_id", "u", "v", "key", "oneway", "length_m", "name"])
-    edges = edges[one_copy_per_street(edges)]
-    minutes = minutes_along(edges.geometry.to_numpy(), list(tracks.values()))
+    # each ping on the street the map matcher puts it on, both directions of a street together
+    per_arc = minutes_on_arcs(RoadArcs(edges["u"], edges["v"], edges.geometry.to_numpy()), list(tracks.values()))
+    minutes = np.bincount(street_copy_of(edges), weights=per_arc, minlength=len(edges))
     hit = edges[minutes > 0].assign(minutes=minutes[minutes > 0].round(1))
     hit = hit[["edge_id", "name", "minutes", "geometry"]].to_crs("EPSG:4326")
     out = json.loads(hit.to_json(drop_id=True)) if len(hit) else {"type": "FeatureCollection", "features": []}

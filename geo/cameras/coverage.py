@@ -38,6 +38,7 @@ __all__ = [
     "area_seen_m2",
     "points_seen",
     "one_copy_per_street",
+    "street_copy_of",
     "resolve_risk",
     "street_coverage",
     "area_coverage",
@@ -234,10 +235,28 @@ def one_copy_per_street(edges: pd.DataFrame) -> np.ndarray:
     one-way and their lengths agree to 1 cm; one-way edges are always kept. Without ``u``/``v``
     columns every edge is kept.
     """
+    copy = street_copy_of(edges)
+    return copy == np.arange(len(copy))
+
+
+def street_copy_of(edges: pd.DataFrame) -> np.ndarray:
+    """For each row, the row of the copy :func:`one_copy_per_street` keeps of its street (itself when
+    it is kept): what is counted per directed edge folds onto one row per street."""
     n = len(edges)
-    keep = np.ones(n, dtype=bool)
+    copy = np.arange(n)
     if n == 0 or not {"u", "v"}.issubset(edges.columns):
-        return keep
+        return copy
+    ids = edges["edge_id"].to_numpy() if "edge_id" in edges.columns else np.arange(n)
+    key = edges["key"].to_numpy() if "key" in edges.columns else np.zeros(n, int)
+    oneway = edges["oneway"].fillna(False).to_numpy(dtype=bool) if "oneway" in edges.columns else np.zeros(n, bool)
+    length = (edges["length_m"].to_numpy(dtype=float) if "length_m" in edges.columns
+              else shapely.length(edges.geometry.to_numpy()))
+    df = pd.DataFrame({"row": np.arange(n), "u": edges["u"].to_numpy(), "v": edges["v"].to_numpy(),
+                       "key": key, "id": ids, "len": length})[~oneway]
+    m = df.merge(df, left_on=["u", "v", "key"], right_on=["v", "u", "key"], suffixes=("", "_r"))
+    m = m[(m["row"] != m["row_r"]) & (np.abs(m["len"] - m["len_r"]) < 0.01) & (m["id"] > m["id_r"])]
+    copy[m["row"].to_numpy()] = m["row_r"].to_numpy()
+    return copy
     ids = edges["edge_id"].to_numpy() if "edge_id" in edges.columns else np.arange(n)
     key = edges["key"].to_numpy() if "key" in edges.columns else np.zeros(n, int)
     oneway = edges["oneway"].fillna(False).to_numpy(dtype=bool) if "oneway" in edges.columns else np.zeros(n, bool)

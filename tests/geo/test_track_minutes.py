@@ -1,6 +1,7 @@
-"""Minutes of patrol along each street from GPS tracks (geo.tracks.minutes_along): a track walked
-along one street gives that street its minutes and the street beside it none; a gap gives no
-minutes; a ping far from every street counts for none."""
+"""Minutes of patrol along each street from GPS tracks (geo.mapmatch.minutes_on_arcs: each ping on
+the street the map matcher puts it on): a track walked along one street gives that street its
+minutes and the street beside it none; a gap gives no minutes; a ping far from every street counts
+for none."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.tracks import clean_track, minutes_along
+from geo.mapmatch import RoadArcs, minutes_on_arcs
+from geo.tracks import clean_track
 
 
 def test_a_walk_along_one_street_gives_it_the_minutes() -> None:
@@ -25,8 +27,12 @@ def test_a_walk_along_one_street_gives_it_the_minutes() -> None:
     y = np.r_[y, np.full(13, 95.0), np.full(19, 400.0)]
     times = pd.Timestamp("2026-11-02 20:00", tz="Asia/Shanghai") + pd.to_timedelta(t, unit="s")
     track = clean_track(pd.Series(times), x, y)
-    got = minutes_along([a, b], [track])
+    arcs = RoadArcs([1, 2, 3, 4], [2, 1, 4, 3], [a, a.reverse(), b, b.reverse()])  # two two-way streets
+    per_arc = minutes_on_arcs(arcs, [track])
+    got = [per_arc[0] + per_arc[1], per_arc[2] + per_arc[3]]
     assert got[0] == pytest.approx(10.0 - 10 / 60, abs=1e-9)  # 59 steps of 10 s: the last ping's time goes nowhere
     # 13 steps of 10 s beside b (the last one while leaving it for the yard); the yard's 3 minutes: no street
     assert got[1] == pytest.approx(130 / 60, abs=1e-9)
-    assert minutes_along([], [track]).size == 0 and minutes_along([a], []).tolist() == [0.0]
+    # walked eastwards: on the eastward arc (the first ping, at the street's end, may be either way)
+    assert per_arc[0] >= got[0] - 10 / 60 - 1e-9
+    assert minutes_on_arcs(arcs, []).tolist() == [0.0] * 4
