@@ -257,17 +257,6 @@ def street_copy_of(edges: pd.DataFrame) -> np.ndarray:
     m = m[(m["row"] != m["row_r"]) & (np.abs(m["len"] - m["len_r"]) < 0.01) & (m["id"] > m["id_r"])]
     copy[m["row"].to_numpy()] = m["row_r"].to_numpy()
     return copy
-    ids = edges["edge_id"].to_numpy() if "edge_id" in edges.columns else np.arange(n)
-    key = edges["key"].to_numpy() if "key" in edges.columns else np.zeros(n, int)
-    oneway = edges["oneway"].fillna(False).to_numpy(dtype=bool) if "oneway" in edges.columns else np.zeros(n, bool)
-    length = (edges["length_m"].to_numpy(dtype=float) if "length_m" in edges.columns
-              else shapely.length(edges.geometry.to_numpy()))
-    df = pd.DataFrame({"row": np.arange(n), "u": edges["u"].to_numpy(), "v": edges["v"].to_numpy(),
-                       "key": key, "id": ids, "len": length})[~oneway]
-    m = df.merge(df, left_on=["u", "v", "key"], right_on=["v", "u", "key"], suffixes=("", "_r"))
-    m = m[(m["row"] != m["row_r"]) & (np.abs(m["len"] - m["len_r"]) < 0.01) & (m["id"] > m["id_r"])]
-    keep[m["row"].to_numpy()] = False
-    return keep
 
 
 def resolve_risk(

@@ -103,23 +103,26 @@ def mine(ws: Workspace) -> ScopedWorkspace:
 # -- roles and permissions (from the issue, not from the table under test) --------------------------------
 #: Role -> what the issue lets it do: commander the whole district; station its own jurisdiction
 #: (plans and exports its routes and gaps); analyst read-only, no exports of gap lists or routes;
-#: admin users and data.
+#: admin users and data; officer its own unit's plan on the phone and its track (issue 17), whoever plans
+#: routes hands them to phones too.
 MAY = {
     "admin": set(PERMISSIONS),
     "commander": set(PERMISSIONS) - {"manage_users"},
-    "station": {"view", "export", "plan"},
+    "station": {"view", "export", "plan", "field"},
     "analyst": {"view", "analyse"},
+    "officer": {"field"},
 }
 NEVER = {
     "station": {"manage_users", "view_audit", "change_data", "analyse_write", "site", "analyse"},
-    "analyst": {"manage_users", "view_audit", "change_data", "analyse_write", "site", "export", "plan"},
+    "analyst": {"manage_users", "view_audit", "change_data", "analyse_write", "site", "export", "plan", "field"},
     "commander": {"manage_users"},
+    "officer": set(PERMISSIONS) - {"field"},
 }
 
 
-@pytest.mark.parametrize("role", ["admin", "commander", "station", "analyst"])
+@pytest.mark.parametrize("role", ["admin", "commander", "station", "analyst", "officer"])
 def test_permissions_of_each_role(role: str) -> None:
-    p = Principal("x", role, "S01" if role == "station" else None)
+    p = Principal("x", role, "S01" if role == "station" else None, unit_id="U0001" if role == "officer" else None)
     granted = {perm for perm in PERMISSIONS if p.can(perm)}
     assert granted == MAY[role], f"{role}: has {sorted(granted)}"
     assert not granted & NEVER.get(role, set())

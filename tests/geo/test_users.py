@@ -133,7 +133,41 @@ def test_role_and_station_are_checked(store: UserStore, role: str, station: str 
 def test_station_user_keeps_its_station(store: UserStore) -> None:
     user = store.add("beihu", PW, "station", station_id="S01", stations=STATIONS)
     assert (user.role, user.station_id) == ("station", "S01")
-    assert ROLES == ("admin", "commander", "station", "analyst")
+    assert ROLES == ("admin", "commander", "station", "analyst", "officer")
+
+
+def test_an_officer_has_a_unit_and_only_an_officer(store: UserStore) -> None:
+    units = {"U0001", "U0002"}
+    with pytest.raises(InputError) as e:
+        store.add("xunluo", PW, "officer", units=units)
+    assert e.value.code == "users.need_unit"
+    with pytest.raises(InputError) as e:
+        store.add("xunluo", PW, "officer", unit_id="U0009", units=units)
+    assert e.value.code == "users.unknown_unit" and "U0009" in str(e.value)
+    with pytest.raises(InputError) as e:
+        store.add("zhihui", PW, "commander", unit_id="U0001", units=units)
+    assert e.value.code == "users.unit_for_role"
+    user = store.add("xunluo", PW, "officer", unit_id="U0001", units=units)
+    assert (user.role, user.unit_id, user.station_id) == ("officer", "U0001", None)
+    token = store.open_session("xunluo")
+    moved = store.update("xunluo", unit_id="U0002", units=units)
+    assert moved.unit_id == "U0002" and store.session(token) is None  # another unit: signed out
+    assert store.update("xunluo", role="analyst").unit_id is None  # no longer an officer: no unit
+
+
+def test_a_store_made_before_officers_gets_their_column(tmp_path: Path) -> None:
+    ws = tmp_path / "old.gpkg"
+    con = sqlite3.connect(users_path(ws))
+    con.executescript("""CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,
+        station_id TEXT, display_name TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 1,
+        demo INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, password_changed_at TEXT NOT NULL);""")
+    con.execute("INSERT INTO users VALUES ('beihu', ?, 'station', 'S01', '', 1, 0, '2026-01-01', '2026-01-01')",
+                (PasswordHasher().hash(PW),))
+    con.commit()
+    con.close()
+    store = UserStore(ws)
+    assert store.get("beihu").unit_id is None and store.verify("beihu", PW) is not None
+    assert store.add("xunluo", PW, "officer", unit_id="U0001").unit_id == "U0001"
 
 
 @pytest.mark.parametrize(("password", "match"), [
