@@ -100,6 +100,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "With the minutes the tracks show: about {a_low}-{a_high} ({a_days_low}-{a_days_high} over {days} days).",
     },
     "worth.caveat": {"zh-CN": "这是依据已发表研究的估计，不是承诺。", "en": "This is an estimate from published studies, not a promise."},
+    "worth.cameras": {
+        "zh-CN": "估算：这批新探头覆盖 {gaps} 处盲区，过去 12 个月那里发生 {incidents} 起警情；按视频监控的平均效果，每年可减少约 {low}–{high} 起。",
+        "en": "Estimate: these new cameras cover {gaps} gaps, where {incidents} incidents happened in the last 12 months; "
+              "with the average effect of CCTV that is about {low}-{high} fewer a year.",
+    },
+    "worth.source.welsh2009": {
+        "zh-CN": "Welsh & Farrington 2009（41 项研究）：视频监控平均减少 16 %（停车场 51 %；城市中心 7 %，不显著），取 7–16 %",
+        "en": "Welsh & Farrington 2009 (41 studies): CCTV -16 % on average (car parks -51 %; city centres -7 %, not significant); 7-16 % used",
+    },
     "worth.sources": {"zh-CN": "依据", "en": "Sources"},
     "worth.source.braga2020": {"zh-CN": "Braga & Weisburd 2020（53 项研究）：热点警务使受巡地点警情减少约 8–16 %（取中值 12 % 为中心估计）",
                                "en": "Braga & Weisburd 2020 (53 studies): hotspot policing, about 8-16 % fewer incidents in treated places (12 % central)"},

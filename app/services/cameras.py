@@ -26,6 +26,7 @@ from geo.errors import InputError
 from geo.jsonsafe import json_rows, to_jsonable
 from app.services.forecast import forecast_edge_risk
 from app.services.params import station_rows
+from app.services.worth import camera_worth
 from app.storage.workspace import Workspace
 
 __all__ = ["NOT_WATCHED", "camera_count", "camera_coverage_job", "camera_gaps_job", "camera_siting_job", "gaps_summary",
@@ -226,6 +227,7 @@ def camera_siting_job(ws: Workspace, *, out: str | Path, add: int | None = None,
     gaps = gaps_for_workspace(ws, edge_risk=forecast_edge_risk(ws) if risk else None)
     plan = siting_for_workspace(ws, k=add, target_share=target_share, budget_per_station=budget_per_station,
                                 radius_m=radius_m, spacing_m=spacing_m, method=method, gaps=gaps)
+    plan.figures["worth"] = camera_worth(gaps, plan.result.covered, lang=lang)  # an estimate, with its source
     return plan, write_table(plan.sites, Path(out), lang=lang, sheet="sites")
 
 

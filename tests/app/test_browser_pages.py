@@ -284,6 +284,7 @@ def test_cameras(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     wait_for(page, "+document.getElementById('pn-map').getAttribute('data-sites') > 0", timeout=60_000)
     assert page.locator("#pn-sites-table tbody tr").count() == 12
     assert "%" in page.inner_text("#pn-site-summary")
+    assert "每年可减少约" in page.inner_text("#pn-site-worth")  # an estimate, with its source in the tooltip
     assert page.locator("#pn-site-downloads a").count() == 3
     _shot(page, "page_cameras")
     rec.check()

@@ -228,6 +228,7 @@ def test_cameras_on_the_demo_and_on_helsinki(demo_workspace, tmp_path):
     assert result.exit_code == 0, result.output
     table = pd.read_csv(sites, encoding="utf-8-sig")
     assert len(table) == 20 and table["marginal_gain"].is_monotonic_decreasing
+    assert "fewer a year" in result.output and "Welsh & Farrington 2009" in result.output  # what they may be worth
     result = runner.invoke(cli, ["cameras", "site", path, "--out", str(sites)])
     assert result.exit_code == 2 and "--add K" in result.output
     # the real Helsinki extract with its 221 real cameras and buildings

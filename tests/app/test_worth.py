@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from app.services.worth import BASE_DAYS, PER_DAYS, patrol_worth
+import numpy as np
+
+from app.services.worth import BASE_DAYS, PER_DAYS, camera_worth, patrol_worth
 
 
 class _Ws:
@@ -62,3 +64,10 @@ def test_the_estimate_counts_the_places_incidents_in_the_shifts_hours_and_doses_
     night = patrol_worth(ws, places, day=day, shift="23:00-01:00", radius_m=50.0, with_tracks=False, lang="zh-CN")
     assert night["expected"] == pytest.approx(round(1 / BASE_DAYS, 3)) and night["actual"] is None
     assert "不是承诺" in night["line"]
+
+
+def test_a_camera_batch_is_worth_7_to_16_percent_of_the_incidents_at_the_gaps_it_covers() -> None:
+    gaps = pd.DataFrame({"incidents_12m": [10, 4, 6, 0]})
+    got = camera_worth(gaps, np.array([True, False, True, True]), lang="en")
+    assert (got["incidents_12m"], got["low"], got["high"]) == (16.0, round(16 * 0.07, 2), round(16 * 0.16, 2))
+    assert "3 gaps" in got["line"] and "not a promise" in got["line"] and "Welsh" in got["sources"][0]

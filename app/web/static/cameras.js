@@ -71,6 +71,8 @@
     job.files.forEach(function (x) { files[x.name] = x.href; });
     document.getElementById("pn-site-summary").textContent = t("cam.site_summary", {
       n: r.sites.length, share: Math.round((f.covered_share || 0) * 1000) / 10, method: f.method || "", status: f.status || ""});
+    var worth = document.getElementById("pn-site-worth");
+    if (worth) { worth.textContent = f.worth ? f.worth.line : ""; worth.title = f.worth ? f.worth.sources.join("\n") : ""; }
     document.getElementById("pn-site-downloads").innerHTML = [["CSV", r.csv], ["XLSX", r.xlsx], ["GeoJSON", r.geojson]]
       .filter(function (l) { return files[l[1]]; })
       .map(function (l) { return '<a class="pn-btn secondary" download href="' + files[l[1]] + '">' + t("download") + " " + l[0] + "</a>"; }).join("");
