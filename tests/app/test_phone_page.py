@@ -232,4 +232,22 @@ def test_coverage_page_draws_the_patrol_from_tracks(planned: tuple[Path, list[An
         page.goto(f"{base_url}/coverage")
         wait_for(page, "() => +document.getElementById('pn-map').dataset.patrolled > 0", timeout=60_000)
         assert "巡逻轨迹覆盖" in page.inner_text(".leaflet-control-layers")
+        # another period: a day without pings draws nothing, the day of the pings draws them again
+        assert page.locator("#pn-tracks-form").is_visible() and "至" in page.inner_text("#pn-tracks-period")
+        page.fill("#pn-tracks-start", "2026-11-03")
+        page.fill("#pn-tracks-end", "2026-11-03")
+        page.click("#pn-tracks-show")
+        wait_for(page, "() => document.getElementById('pn-map').dataset.patrolled === '0'")
+        page.fill("#pn-tracks-start", str(DAY))
+        page.fill("#pn-tracks-end", str(DAY))
+        page.click("#pn-tracks-show")
+        wait_for(page, "() => +document.getElementById('pn-map').dataset.patrolled > 0")
+        assert str(DAY) in page.inner_text("#pn-tracks-period")
+        page.fill("#pn-tracks-start", "2026-11-05")
+        page.click("#pn-tracks-show")  # ends before it starts: said, named
+        wait_for(page, "() => document.getElementById('pn-tracks-period').className === 'pn-error'")
+        assert "2026-11-05" in page.inner_text("#pn-tracks-period")
+        # the browser logs the refused request (422) it was asked to make: that one, and nothing else
+        assert [e for e in rec.console_errors if "422" in e] == rec.console_errors and len(rec.console_errors) == 1
+        rec.console_errors.clear()
         rec.check()

@@ -116,14 +116,31 @@
       },
       onEachFeature: tip(function (p) { return PN.esc(p.name || "") + " · " + PN.fmt(p.minutes, 1) + " min"; })
     });
+    var form = document.getElementById("pn-tracks-form");
+    function showTracks(fc) {
+      patrolled.clearLayers(); patrolled.addData(fc); PN.stack(map);
+      var period = fc.start ? t("cov.tracks_period", fc) : "";
+      document.getElementById("pn-tracks-period").textContent = period;
+      document.getElementById("pn-tracks-period").className = "pn-sub";
+      if (fc.start) { document.getElementById("pn-tracks-start").value = fc.start; document.getElementById("pn-tracks-end").value = fc.end; }
+      document.getElementById("pn-map").setAttribute("data-patrolled", fc.features.length);
+    }
     loaded.push(PN.me.then(function (me) {
       if (!me || me.permissions.indexOf("export") < 0) return null;
       return PN.json(PN.url("/api/v1/field/coverage")).then(function (fc) {
-        patrolled.addData(fc); PN.stack(map);
-        control.addOverlay(patrolled, t("cov.tracks") + (fc.start ? " · " + t("cov.tracks_period", fc) : ""));
-        document.getElementById("pn-map").setAttribute("data-patrolled", fc.features.length);
+        showTracks(fc);
+        control.addOverlay(patrolled, t("cov.tracks"));
+        form.hidden = false;
       });
     }));
+    /* another period: the minutes of the days chosen (the layer stays on the map) */
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      PN.json(PN.url("/api/v1/field/coverage", {start: document.getElementById("pn-tracks-start").value,
+                                                end: document.getElementById("pn-tracks-end").value}))
+        .then(function (fc) { showTracks(fc); if (!map.hasLayer(patrolled)) patrolled.addTo(map); })
+        .catch(function (e) { var el = document.getElementById("pn-tracks-period"); el.textContent = e.message; el.className = "pn-error"; });
+    });
   }
   Promise.all(loaded).then(function () { document.getElementById("pn-map").setAttribute("data-loaded", "1"); });
 
