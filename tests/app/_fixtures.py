@@ -11,7 +11,7 @@ import sqlite3
 import struct
 import warnings
 import zlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -204,6 +204,24 @@ def make_mbtiles(path: Path, *, z: int = 1, x: int = 1, y_xyz: int = 0, fmt: str
     finally:
         con.close()
     return path
+
+
+def recorded_shift(demo_file: Path, root: Path, *, day: date, shift: str, kinds: list[str]) -> tuple[Path, list]:
+    """A copy of the demo in ``root`` with the shift of ``day`` planned for ``kinds`` and recorded (as
+    the route planner records it), and the plans."""
+    import shutil
+
+    from app.services.plans import inputs_version, record_output
+    from app.services.routes import plan_summary, routes_job
+
+    path = root / "yushui.gpkg"
+    shutil.copyfile(demo_file, path)
+    ws = Workspace(path)
+    plans, written = routes_job(ws, shift=shift, date=day, out=root / "plan", kinds=kinds)
+    record_output(path, kind="routes", author="tester", params={"shift": shift}, inputs=inputs_version(ws),
+                  folder=written[0].parent, files=[p.name for p in written], keep_copy=True,
+                  result=plan_summary(plans, day=day, shift=shift))
+    return path, plans
 
 
 def plain_client_class() -> type:

@@ -12,7 +12,6 @@ without a click.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,15 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from app.services.plans import inputs_version, record_output
-from app.services.routes import plan_summary, routes_job
 from app.storage.audit import read_log
 from app.storage.users import UserStore
 from app.storage.workspace import Workspace
 from app.web import create_app
 from tests.app._auth import PASSWORD
 from tests.app._browser import ARTIFACTS, require_chromium, serve, wait_for
-from tests.app._fixtures import client_class, plain_client_class
+from tests.app._fixtures import client_class, plain_client_class, recorded_shift
 
 SHIFT = "20:00-24:00"
 #: A shift still to come (links are made for those only): tomorrow's evening.
@@ -39,14 +36,8 @@ DAY = dt.date.today() + dt.timedelta(days=1)
 def planned(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
     """A demo copy with tomorrow evening's grid-team shift planned and recorded, and an officer of
     the first team (``o-team``)."""
-    root = tmp_path_factory.mktemp("links")
-    path = root / "yushui.gpkg"
-    shutil.copyfile(demo_workspace_file, path)
-    ws = Workspace(path)
-    plans, written = routes_job(ws, shift=SHIFT, date=DAY, out=root / "plan", kinds=["grid_team"])
-    record_output(path, kind="routes", author="tester", params={"shift": SHIFT}, inputs=inputs_version(ws),
-                  folder=written[0].parent, files=[p.name for p in written], keep_copy=True,
-                  result=plan_summary(plans, day=DAY, shift=SHIFT))
+    path, plans = recorded_shift(demo_workspace_file, tmp_path_factory.mktemp("links"), day=DAY, shift=SHIFT,
+                                 kinds=["grid_team"])
     UserStore(path).add("o-team", PASSWORD, "officer", unit_id=plans[0].unit_id, display_name="巡逻民警 测试")
     return path, plans
 

@@ -6,7 +6,6 @@ language, naming the field or the unit."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,12 @@ import pytest
 
 from app.services.dosage import dosage_job
 from app.services.phone import MAX_PINGS, pings_csv
-from app.services.plans import inputs_version, record_output
-from app.services.routes import plan_summary, routes_job
 from app.storage.access import Principal
 from app.storage.workspace import Workspace
 from app.web import create_app
 from geo.errors import InputError
 from tests.app._browser import ARTIFACTS, recorded_page, require_chromium, serve, wait_for
-from tests.app._fixtures import client_class
+from tests.app._fixtures import client_class, recorded_shift
 
 DAY = dt.date(2026, 11, 2)
 SHIFT = "20:00-24:00"
@@ -31,15 +28,8 @@ SHIFT = "20:00-24:00"
 @pytest.fixture(scope="module")
 def planned(demo_workspace_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
     """A demo copy with the grid teams' shift planned and recorded, and the plans."""
-    root = tmp_path_factory.mktemp("phone")
-    path = root / "yushui.gpkg"
-    shutil.copyfile(demo_workspace_file, path)
-    ws = Workspace(path)
-    plans, written = routes_job(ws, shift=SHIFT, date=DAY, out=root / "plan", kinds=["grid_team"])
-    record_output(path, kind="routes", author="tester", params={"shift": SHIFT}, inputs=inputs_version(ws),
-                  folder=written[0].parent, files=[p.name for p in written], keep_copy=True,
-                  result=plan_summary(plans, day=DAY, shift=SHIFT))
-    return path, plans
+    return recorded_shift(demo_workspace_file, tmp_path_factory.mktemp("phone"), day=DAY, shift=SHIFT,
+                          kinds=["grid_team"])
 
 
 def _lonlat(path: Path, stop: Any) -> tuple[float, float]:
