@@ -160,6 +160,10 @@ def test_one_shift_links_are_made_opened_and_revoked(planned: tuple[Path, list[A
     dead = plain_client_class()(app, follow_redirects=False).get(urlsplit(first["url"]).path)
     assert dead.status_code == 410 and "已被撤销" in dead.text and "set-cookie" not in dead.headers
     assert read_log(path, action="field_link_revoke", limit=1)[0].target == first["link_id"]
+    # guessing links is limited like guessing passwords: 20 dead links from one client in 5 minutes
+    guesser = plain_client_class()(app, follow_redirects=False)
+    answers = [guesser.get(f"/m/s/{i:04d}-guess-abcdefgh").status_code for i in range(21)]
+    assert answers == [410] * 19 + [429] * 2, answers  # (the revoked link opened above was the first)
 
 
 @pytest.fixture(scope="module")

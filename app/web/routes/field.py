@@ -18,7 +18,7 @@ from app.services.dosage import RADIUS_M, dosage_job, patrol_coverage, write_dos
 from app.services.params import canonical_shift, parse_day, shift_day
 from app.i18n import t
 from app.services.phone import MAX_PINGS, check_unit, make_links as links_for, own_unit, pings_csv, shift_units, unit_plan
-from app.web.auth import LINK_COOKIE, audit
+from app.web.auth import LINK_COOKIE, audit, client_address
 from app.web.deps import BaseStateDep, JobsDep, LangDep, SettingsDep, StateDep, UserDep, WorkspaceDep
 from app.web.downloads import attachment, written
 from app.web.job_kinds import ImportParams
@@ -132,6 +132,11 @@ def field_tracks(body: PingsIn, request: Request, jobs: JobsDep, ws: WorkspaceDe
 
 
 # -- one-shift links: a phone carries one unit's plan without an account ---------------------------------
+#: What dead links count against in the sign-in limits: a client's failures (20 in 5 minutes), and
+#: 5 on one link (an officer reopening a revoked one is told so 5 times, then made to wait).
+_LINK_GUESSES = "~shift-link"
+
+
 class LinksIn(BaseModel):
     """Which shift, and which units (none: every unit of the shift's recorded plan)."""
 
@@ -181,9 +186,13 @@ def revoke_link(request: Request, state: StateDep, user: UserDep,
             summary="Open a one-shift link: the phone page of its unit and shift")
 def open_link(request: Request, state: BaseStateDep, lang: LangDep,
               secret: Annotated[str, PathParam(min_length=10, max_length=200, pattern=r"^[\w-]+$")]) -> Response:
+    client = client_address(request)
+    guess = f"{_LINK_GUESSES}:{secret[:8]}"
+    state.limiter.check(client, guess, lang)  # guessing links counts like guessing passwords (429)
     session = state.users.link_session(secret)
     if session is None:
-        audit(request, "field_link_refused", None, actor=f"web:anonymous@{request.client.host if request.client else '-'}")
+        state.limiter.failed(client, guess)
+        audit(request, "field_link_refused", None, actor=f"web:anonymous@{client}")
         return HTMLResponse(
             f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><title>patrolnet</title><link rel="stylesheet" '
