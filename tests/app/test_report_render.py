@@ -56,6 +56,10 @@ def test_html_is_self_contained_and_printable(tiny_files):
         assert text in html, text
     assert html.count('class="copy"') == 5
     assert "<b>乙小区</b>" not in html and "&lt;b&gt;乙小区&lt;/b&gt;" in html  # escaped
+    # the station ranking: last month's and last year's figures and their changes sit beside the month's
+    # criminal cases they compare with, not after the two-robberies column (issue 18)
+    heads = re.findall(r"<th>([^<]*)</th>", html.split('<section id="ranking">', 1)[1].split("</thead>", 1)[0])
+    assert heads.index("上月") == heads.index("本月刑事案件") + 1 and heads.index("本月两抢一盗") == len(heads) - 1, heads
     eng = en["html"].read_text(encoding="utf-8")
     assert '<html lang="en">' in eng and "Headline figures" in eng and "new" in eng and "Copy" in eng
     assert "http://" not in eng and "https://" not in eng
