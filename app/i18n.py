@@ -822,6 +822,7 @@ MESSAGES.update(
         "audit.action.backup": {"zh-CN": "备份", "en": "Backup"},
         "audit.action.restore": {"zh-CN": "恢复备份", "en": "Restore"},
         "audit.action.export": {"zh-CN": "导出", "en": "Export"},
+        "audit.action.view": {"zh-CN": "查看（地图或图层接口）", "en": "Viewed (map or layers API)"},
         "audit.action.submit_plan": {"zh-CN": "提交巡逻方案", "en": "Plan submitted"},
         "audit.action.approve_plan": {"zh-CN": "批准巡逻方案", "en": "Plan approved"},
         "audit.action.login": {"zh-CN": "登录", "en": "Sign-in"},

@@ -23,7 +23,7 @@ __all__ = ["AuditEntry", "audit_path", "count_log", "entry_values", "record", "r
 #: The actions recorded (free text is refused, so that the log can be filtered reliably).
 ACTIONS = (
     "init", "demo", "import", "grid", "split", "hotspots", "forecast", "backtest", "routes", "report",
-    "camera_gaps", "camera_site", "camera_coverage", "backup", "restore", "export", "submit_plan", "approve_plan",
+    "camera_gaps", "camera_site", "camera_coverage", "backup", "restore", "export", "view", "submit_plan", "approve_plan",
     "login", "login_failed", "logout", "user_add", "user_change", "user_remove", "password", "units_suggest", "watchlist", "dosage",
     "field_links", "field_link_open", "field_link_refused", "field_link_revoke",
 )

@@ -58,8 +58,8 @@ async def get_layer(
         lang=lang, properties=parse_properties(properties), simplify_m=simplify_m,
         frames=layer_frames(state), texts=layer_texts(state), views=state.cached_view,
     )
-    if name in AUDITED_LAYERS and offset == 0:  # who took the gap list, and when (once per read, not per page)
-        audit(request, "export", f"layer {name}", bbox=bbox, via="api")
+    if name in AUDITED_LAYERS and offset == 0:  # who saw the gap list, and when (once per read, not per page);
+        audit(request, "view", f"layer {name}", bbox=bbox, via="api")  # a file taken is an "export"
     return Response(body, media_type=GEOJSON)
 
 

@@ -91,7 +91,7 @@ async def vector_tile(
     if tile is None:  # made on the worker pool: the event loop keeps answering
         tile = await run_cpu(tiles.tile, base, key, user)
     if layer in AUDITED_LAYERS and tiles.first_read(user.username, layer):
-        audit(request, "export", f"layer {layer}", via="tiles", z=zi, x=xi, y=yi)
+        audit(request, "view", f"layer {layer}", via="tiles", z=zi, x=xi, y=yi)
     return _answer(request, tile)
 
 
