@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app.report_render import (_TEMPLATES, FORMATS, VALUES, _change_cell, _lang, _name, _num, _pick, export_frame,
+from app.report_render import (_TEMPLATES, FORMATS, VALUES, _change_cell, _lang, _name, _num, _pick, export_frame, file_stem,
                                open_out)
 from geo.atomic import atomic_write_text
 from geo.jsonsafe import to_jsonable
@@ -114,8 +114,8 @@ def half_year_html(rep: HalfYearReport, *, lang: str = "zh-CN") -> str:
 
 def write_half_year_report(rep: HalfYearReport, out_dir: str | os.PathLike[str], *, lang: str = "zh-CN",
                            formats: tuple[str, ...] = FORMATS) -> dict[str, Any]:
-    """Write the report into ``out_dir``: ``<workspace>_<2026-H1>_halfyear.html`` / ``.xlsx``
-    (``_en`` in English), a CSV per table and ``..._halfyear_figures.json``; the files written
+    """Write the report into ``out_dir``: ``<workspace>-<2026-H1>-halfyear.html`` / ``.xlsx``
+    (``-en`` in English), a CSV per table and ``...-halfyear-figures.json``; the files written
     (``csv``: table -> file), each atomically.
 
     Raises
@@ -124,7 +124,7 @@ def write_half_year_report(rep: HalfYearReport, out_dir: str | os.PathLike[str],
         Unknown language or format.
     """
     lang, formats, out, suffix = open_out(out_dir, lang=lang, formats=formats)
-    stem = f"{rep.workspace}_{rep.key}_halfyear"
+    stem = f"{file_stem(rep.workspace, rep.key)}-halfyear"
     written: dict[str, Any] = {}
     if "html" in formats:
         written["html"] = out / f"{stem}{suffix}.html"
@@ -136,8 +136,8 @@ def write_half_year_report(rep: HalfYearReport, out_dir: str | os.PathLike[str],
     if "csv" in formats:
         written["csv"] = {}
         for k, t in tables.items():
-            written["csv"][k] = write_safe_csv(t, out / f"{stem}_{k}{suffix}.csv")
+            written["csv"][k] = write_safe_csv(t, out / f"{stem}-{k}{suffix}.csv")
     if "json" in formats:
-        written["json"] = out / f"{stem}_figures.json"
+        written["json"] = out / f"{stem}-figures.json"
         atomic_write_text(written["json"], json.dumps(to_jsonable(rep.as_dict()), ensure_ascii=False, indent=1))
     return written

@@ -13,7 +13,7 @@
 
 Headers and coded values are translated to ``lang`` (``zh-CN`` or ``en``); changes are written as
 percentages (``-28.7`` means down 28.7 %). File names carry the workspace name, the month and the
-content, e.g. ``yushui_2026-09_report.html`` (``..._report_en.html`` in English).
+content, e.g. ``yushui-2026-09-report.html`` (``...-report-en.html`` in English).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from geo.jsonsafe import to_jsonable
 from geo.writers import csv_safe, write_safe_csv, write_safe_xlsx
 from geo.reports import HEADLINE_MEASURES, Report
 
-__all__ = ["write_report", "report_stem", "export_frame", "open_out", "table_for_export", "csv_safe", "HEADERS", "VALUES", "FORMATS"]
+__all__ = ["write_report", "file_part", "file_stem", "report_stem", "export_frame", "open_out", "table_for_export", "csv_safe", "HEADERS", "VALUES", "FORMATS"]
 
 FORMATS = ("html", "xlsx", "csv", "json")
 _TEMPLATES = Path(__file__).parent / "templates" / "report"
@@ -175,10 +175,21 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+def file_part(text: str) -> str:
+    """``text`` fit for a file name: characters unsafe in file names replaced by ``_`` (Chinese kept)."""
+    return re.sub(r"[^\w\-]+", "_", str(text), flags=re.UNICODE).strip("_")
+
+
+def file_stem(workspace: str, period: str) -> str:
+    """``<workspace>-<period>``: how every file patrolnet writes for a user begins (the period a
+    day, a month or a half year; the content follows: ``yushui-2026-09-report.html``, like the web's
+    ``yushui-2026-12-02-routes.gpx``), characters unsafe in file names replaced by ``_``."""
+    return f"{file_part(workspace) or 'workspace'}-{period}"
+
+
 def report_stem(report: Report) -> str:
-    """``<workspace>_<YYYY-MM>``, with characters unsafe in file names replaced by ``_``."""
-    name = re.sub(r"[^\w\-]+", "_", report.workspace, flags=re.UNICODE).strip("_") or "workspace"
-    return f"{name}_{report.month}"
+    """``<workspace>-<YYYY-MM>`` (:func:`file_stem`)."""
+    return file_stem(report.workspace, report.month)
 
 
 # -- tables for export ------------------------------------------------------------------------------
@@ -543,7 +554,7 @@ def _render_html(report: Report, lang: str) -> str:
 def open_out(out_dir: str | os.PathLike[str], *, lang: str, formats: Iterable[str]
              ) -> tuple[str, tuple[str, ...], Path, str]:
     """A report's files' folder (made when missing), checked language and formats, and the file
-    names' language suffix (``_en`` in English): ``(lang, formats, folder, suffix)``.
+    names' language suffix (``-en`` in English): ``(lang, formats, folder, suffix)``.
 
     Raises
     ------
@@ -558,7 +569,7 @@ def open_out(out_dir: str | os.PathLike[str], *, lang: str, formats: Iterable[st
                          code="param.formats", value=", ".join(bad), known=", ".join(FORMATS))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return lang, formats, out, "_en" if lang == "en" else ""
+    return lang, formats, out, "-en" if lang == "en" else ""
 
 
 def write_report(
@@ -596,12 +607,12 @@ def write_report(
     stem = report_stem(report)
     written: dict[str, Any] = {}
     if "html" in formats:
-        path = out / f"{stem}_report{suffix}.html"
+        path = out / f"{stem}-report{suffix}.html"
         atomic_write_text(path, _render_html(report, lang))
         written["html"] = path
     tables = {k: table_for_export(report, k, lang=lang) for k in report.tables} if {"xlsx", "csv"} & set(formats) else {}
     if "xlsx" in formats:
-        path = out / f"{stem}_report{suffix}.xlsx"
+        path = out / f"{stem}-report{suffix}.xlsx"
         sheets = [(_pick(_SHEETS.get(k, (k, k)), lang), t) for k, t in tables.items()]
         sheets.append(("口径说明" if lang != "en" else "definitions", _definitions_frame(report, lang)))
         write_safe_xlsx(sheets, path)
@@ -609,11 +620,11 @@ def write_report(
     if "csv" in formats:
         written["csv"] = {}
         for k, t in tables.items():
-            path = out / f"{stem}_{k}{suffix}.csv"
+            path = out / f"{stem}-{k}{suffix}.csv"
             write_safe_csv(t, path)
             written["csv"][k] = path
     if "json" in formats:
-        path = out / f"{stem}_figures.json"
+        path = out / f"{stem}-figures.json"
         atomic_write_text(path, json.dumps(to_jsonable(report.as_dict()), ensure_ascii=False, indent=1))
         written["json"] = path
     return written

@@ -40,6 +40,7 @@ __all__ = [
     "place_incidents",
     "read_boundary",
     "reasons_in",
+    "reject_report_name",
     "write_reject_report",
 ]
 
@@ -144,6 +145,12 @@ def reasons_in(rejected: pd.DataFrame, lang: str) -> pd.Series:
                      index=rejected.index, dtype=object)
 
 
+def reject_report_name(source: str | Path) -> str:
+    """The name of an import's per-row report of ``source``: ``<file name without extension>-rejected.csv``
+    (``警情_六月.csv`` -> ``警情_六月-rejected.csv``)."""
+    return f"{Path(source).stem}-rejected.csv"
+
+
 def write_reject_report(result: ImportResult, *, fallback_dir: Path, lang: str = DEFAULT_LANG) -> Path | None:
     """Write the rejected rows as CSV (UTF-8 with BOM, opens in Excel) beside the input: the columns
     of ``result.rejected``, then the reason in ``lang`` (headed :data:`REASON_HEADERS`).
@@ -155,7 +162,7 @@ def write_reject_report(result: ImportResult, *, fallback_dir: Path, lang: str =
     lang = normalize_lang(lang)
     table = result.rejected.copy()
     table[REASON_HEADERS[lang]] = reasons_in(table, lang)
-    name = f"{result.source.name}.rejected.csv"
+    name = reject_report_name(result.source)
     for folder in (result.source.parent, fallback_dir):
         target = folder / name
         try:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from app.report_render import file_part, file_stem
 from app.services.fanout import Fanout
 from app.services.params import parse_shift, route_kinds, shift_day, station_rows
 from app.storage.workspace import Workspace
@@ -118,9 +119,11 @@ def routes_job(
         written.append(write_routes(plans, out, streets=streets))
     else:
         out.mkdir(parents=True, exist_ok=True)
-        tag = f"{ws.path.stem}-{date.isoformat()}-{shift.replace(':', '').replace('-', '_')}"
-        if station_id is not None:
-            tag += f"-{station_id}"
+        tag = f"{file_stem(ws.path.stem, date.isoformat())}-{shift.replace(':', '').replace('-', '_')}"
+        if station_id is not None:  # a station's plan: named by the station (北湖路派出所), not its code
+            names_of = (ws.read("stations", columns=["station_id", "name"]).set_index("station_id")["name"]
+                        if ws.has("stations") else pd.Series(dtype=str))
+            tag += f"-{file_part(names_of.get(station_id, station_id)) or station_id}"
         names = {".geojson": "routes", ".gpx": "routes", ".kml": "routes", ".html": "patrol-sheets", ".csv": "dosage",
                  ".zip": "units"}
         for suffix in ROUTE_FORMATS:

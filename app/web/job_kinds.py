@@ -28,7 +28,7 @@ from app.services.fanout import open_fanout
 from app.services.forecast import AUTO, TOP_PLACES, backtest_job, check_weeks, forecast_job, forecast_summary
 from app.services.grid import grid_summary, grid_workspace
 from app.services.hotspots import check_period, hotspots_job
-from app.services.imports import REASON_HEADERS, check_layer, import_file, reasons_in
+from app.services.imports import REASON_HEADERS, check_layer, import_file, reasons_in, reject_report_name
 from app.services.params import (DEFAULT_ROUTE_KINDS, check_grid_size, parse_day, parse_shift, report_period,
                                  route_kinds, shift_day)
 from app.services.reports import half_year_summary, make_half_year_report, make_report, report_summary
@@ -429,7 +429,7 @@ def run_import(ctx: JobContext, p: ImportParams) -> tuple[dict[str, Any], dt.dat
             encoding=p.encoding, sheet=p.sheet, set_values=p.set_values, progress=ctx.progress, lang=lang)
     except InputError as exc:
         # nothing imported; the per-row report (when written) still tells the user why
-        report_path = ctx.out_dir / f"{source.name}.rejected.csv"
+        report_path = ctx.out_dir / reject_report_name(source)
         if report_path.is_file():
             rejected = pd.read_csv(report_path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
             exc.job_result = {  # type: ignore[attr-defined]

@@ -255,9 +255,9 @@ def test_monthly_report_on_the_demo(demo_workspace, tmp_path):
     result = runner.invoke(cli, ["report", str(demo_workspace.path), "--month", "2026-09", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "-23.7%" in result.output and "-72.2%" in result.output
-    html = (out / "yushui_2026-09_report.html").read_text(encoding="utf-8")
+    html = (out / "yushui-2026-09-report.html").read_text(encoding="utf-8")
     assert "同比" in html and find_off_host_urls(html) == []
-    book = openpyxl.load_workbook(out / "yushui_2026-09_report.xlsx")
+    book = openpyxl.load_workbook(out / "yushui-2026-09-report.xlsx")
     assert len(book.sheetnames) >= 6
     result = runner.invoke(cli, ["report", str(demo_workspace.path), "--month", "2026-13", "--out", str(out)])
     assert result.exit_code == 2 and "error:" in result.output

@@ -113,19 +113,19 @@ def test_cli_writes_the_half_year_report_in_both_languages(demo_workspace: Works
     result = runner.invoke(cli, ["report", str(demo_workspace.path), "--half", "2026-H1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "2026年上半年" in result.output and "抱石路派出所" in result.output
-    html = (out / "yushui_2026-H1_halfyear.html").read_text(encoding="utf-8")
+    html = (out / "yushui-2026-H1-halfyear.html").read_text(encoding="utf-8")
     assert html.count('<section class="station"') == 9 and "半年居民评议会材料" in html
     assert find_off_host_urls(html) == []
-    book = openpyxl.load_workbook(out / "yushui_2026-H1_halfyear.xlsx")
+    book = openpyxl.load_workbook(out / "yushui-2026-H1-halfyear.xlsx")
     assert book.sheetnames == ["派出所半年排名", "小区半年排名", "示范小区"]
     assert book["派出所半年排名"]["A1"].value == "名次"
-    figures = json.loads((out / "yushui_2026-H1_halfyear_figures.json").read_text(encoding="utf-8"))
+    figures = json.loads((out / "yushui-2026-H1-halfyear-figures.json").read_text(encoding="utf-8"))
     assert figures["half"] == "2026-H1" and len(figures["tables"]["stations"]) == 9
     result = runner.invoke(cli, ["report", str(demo_workspace.path), "--half", "2026-H1", "--out", str(out),
                                  "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "Half-year station report 2026 H1" in result.output
-    assert "half-year review meeting" in (out / "yushui_2026-H1_halfyear_en.html").read_text(encoding="utf-8")
+    assert "half-year review meeting" in (out / "yushui-2026-H1-halfyear-en.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("args, says", [

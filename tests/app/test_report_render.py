@@ -35,12 +35,12 @@ def tiny_files(tiny, tmp_path_factory):
 
 def test_file_names_carry_workspace_month_and_content(tiny, tiny_files):
     out, zh, en = tiny_files
-    assert report_stem(tiny) == "tiny_2026-09"
-    assert zh["html"].name == "tiny_2026-09_report.html" and en["html"].name == "tiny_2026-09_report_en.html"
-    assert zh["xlsx"].name == "tiny_2026-09_report.xlsx"
-    assert zh["json"].name == "tiny_2026-09_figures.json"
+    assert report_stem(tiny) == "tiny-2026-09"
+    assert zh["html"].name == "tiny-2026-09-report.html" and en["html"].name == "tiny-2026-09-report-en.html"
+    assert zh["xlsx"].name == "tiny-2026-09-report.xlsx"
+    assert zh["json"].name == "tiny-2026-09-figures.json"
     assert set(zh["csv"]) == set(tiny.tables)
-    assert zh["csv"]["station_ranking"].name == "tiny_2026-09_station_ranking.csv"
+    assert zh["csv"]["station_ranking"].name == "tiny-2026-09-station_ranking.csv"
     assert not list(out.glob(".*.tmp"))
 
 
@@ -143,7 +143,7 @@ def test_demo_report_files(demo_workspace, tmp_path):
 
     rep = build_report(demo_workspace, month="2026-09")
     files = write_report(rep, tmp_path, lang="zh-CN")
-    assert files["html"].name == "yushui_2026-09_report.html"
+    assert files["html"].name == "yushui-2026-09-report.html"
     html = files["html"].read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html and not OFF_HOST.search(html)
     for name in ("北湖路派出所", "抱石路派出所", "珠珊派出所", "站前社区警务室", "水榭丽都"):

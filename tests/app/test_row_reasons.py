@@ -109,7 +109,7 @@ def test_polygons_in_degrees_in_a_projected_file(tmp_path: Path) -> None:
     frame.to_file(src, driver="GeoJSON")
     with pytest.raises(InputError, match="no row could be imported"):  # the report is still written
         import_table(ws, "neighborhoods", src, lang="zh-CN")
-    table = pd.read_csv(tmp_path / "hoods.geojson.rejected.csv", encoding="utf-8-sig", dtype=str,
+    table = pd.read_csv(tmp_path / "hoods-rejected.csv", encoding="utf-8-sig", dtype=str,
                         keep_default_na=False)
     _check_keyed(table)
     assert list(table["reason_code"]) == ["repair.degrees"]

@@ -39,7 +39,7 @@ def test_import_with_report(api: Any, ws_copy: Path) -> None:
     bad = res["rejected_rows_table"]
     assert len(bad) == 1 and bad[0]["row"] == 4 and "outside the workspace boundary" in bad[0]["reason"]
     files = {f["name"]: f for f in job["files"]}
-    assert res["report"] in files and res["report"].endswith("警情_六月.csv.rejected.csv")
+    assert res["report"] in files and res["report"].endswith("警情_六月-rejected.csv")
     assert "警情_六月.csv" not in files  # the upload itself is an input, not an output
     got = api.get(files[res["report"]]["href"])
     assert got.status_code == 200 and got.headers["content-type"] == "text/csv; charset=utf-8"

@@ -216,7 +216,7 @@ def test_safe_names() -> None:
     assert _dated_name("yushui-density.asc", "yushui", day) == "yushui-2026-10-31-density.asc"
     assert _dated_name("yushui-2026-11-01-2000_2400-routes.gpx", "yushui", day) == \
         "yushui-2026-11-01-2000_2400-routes.gpx"
-    assert _dated_name("upload.csv.rejected.csv", "yushui", day) == "yushui-2026-10-31-upload.csv.rejected.csv"
+    assert _dated_name("upload-rejected.csv", "yushui", day) == "yushui-2026-10-31-upload-rejected.csv"
 
 
 def test_jobs_run_in_background_threads(demo_client: Any) -> None:
@@ -240,7 +240,7 @@ def test_report_job(demo_client: Any) -> None:
     assert res["month"] == "2026-09" and res["lang"] == "en" and len(res["headline"]) == 3
     names = {f["name"]: f for f in job["files"]}
     assert {res["html"], res["xlsx"], res["json"]} <= set(names)
-    assert res["html"] == "yushui_2026-09_report_en.html"  # the report names its files itself
+    assert res["html"] == "yushui-2026-09-report-en.html"  # the report names its files itself
     html = demo_client.get(names[res["html"]]["href"])
     assert html.headers["content-type"] == "text/html; charset=utf-8" and "2026-09" in html.text
     xlsx = demo_client.get(names[res["xlsx"]]["href"])

@@ -144,7 +144,7 @@ def test_half_year_report_is_the_same_from_the_page_and_the_command_line(demo_wo
     result = runner.invoke(cli, ["report", str(demo_workspace.path), "--half", "2026-H1", "--out", str(tmp_path / "rep"),
                                  "--lang", "en"])
     assert result.exit_code == 0, result.output
-    figures = json.loads(next((tmp_path / "rep").glob("*_halfyear_figures.json")).read_text(encoding="utf-8"))
+    figures = json.loads(next((tmp_path / "rep").glob("*-halfyear-figures.json")).read_text(encoding="utf-8"))
     cli_rows = {r["station_id"]: (r["rank"], r["cases"]) for r in figures["tables"]["stations"]}
     assert {r["station_id"]: (r["rank"], r["cases"]) for r in job["result"]["stations"]} == cli_rows
 

@@ -111,7 +111,7 @@ def test_strict_refuses_the_whole_file_and_keeps_the_workspace(tmp_path, ws):
     with pytest.raises(InputError, match=r"1 of 2 rows rejected \(--strict: nothing imported\); first: row 3"):
         import_table(ws, "incidents", path, strict=True)
     assert ws.path.read_bytes() == before
-    assert (tmp_path / "警情.csv.rejected.csv").exists()
+    assert (tmp_path / "警情-rejected.csv").exists()
 
 
 def test_reimport_refuses_ids_already_present(tmp_path, ws):
@@ -119,7 +119,7 @@ def test_reimport_refuses_ids_already_present(tmp_path, ws):
     ws2, _, _ = import_table(ws, "incidents", path)
     with pytest.raises(InputError, match="no row could be imported"):
         import_table(ws2, "incidents", path)
-    rej = pd.read_csv(tmp_path / "警情.csv.rejected.csv", encoding="utf-8-sig")
+    rej = pd.read_csv(tmp_path / "警情-rejected.csv", encoding="utf-8-sig")
     assert "already in the workspace" in rej.loc[0, "reason"]
     assert ws2.count("incidents") == 1
 
