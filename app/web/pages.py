@@ -455,9 +455,13 @@ def _routes_config(state: AppState, lang: str) -> dict[str, Any]:
 def _coverage_extra(state: AppState, lang: str) -> dict[str, Any]:
     ws = state.workspace()
     rows: list[dict[str, Any]] = []
-    if ws.has("split_summary"):
-        table = ws.read("split_summary")
+    scoped = getattr(ws, "principal", None) is not None and ws.principal.scoped
+    whole = ws.unscoped if scoped else ws  # a station: its own row of the district's summary
+    if whole.has("split_summary"):
+        table = whole.read("split_summary")
         table = table[table["row"] == "owner"] if "row" in table.columns else table
+        if scoped:
+            table = table[table["owner_id"].astype(str) == str(ws.principal.station_id)]
         rows = [to_jsonable(rec) for rec in table.to_dict(orient="records")]
     balance = (ws.meta_json("split", None) or {}).get("balance", {})
     return {"split_rows": rows, "balance": balance.get("max_over_mean")}

@@ -135,6 +135,18 @@ def test_coverage_page_without_split(client: Any) -> None:
     assert 'id="pn-no-split"' in html and 'id="pn-run-split"' in html
 
 
+def test_a_station_sees_its_own_row_of_the_split(demo_workspace: Any, assets_ready: Path) -> None:
+    """Issue 18: a station user's coverage page said "not split yet" beside a disabled button."""
+    from app.services.split import split_workspace
+
+    split_workspace(demo_workspace)
+    with client_class("station")(create_app(demo_workspace.path)) as c:
+        html = c.get("/coverage").text
+    assert 'id="pn-no-split"' not in html and 'id="pn-split-summary"' in html
+    body = html.split('id="pn-split-summary"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert body.count("<tr>") == 1 and "北湖路派出所" in body
+
+
 def test_data_page_form(client: Any) -> None:
     html = client.get("/data").text
     assert 'enctype="multipart/form-data"' in html
