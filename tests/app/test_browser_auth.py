@@ -136,6 +136,10 @@ def test_station_signs_in_through_the_form_and_out_again(base_url: str, signed_o
     assert NOT_STATION_NAV <= hidden, hidden
     for key in NOT_STATION_NAV & hidden:
         assert not page.locator(f"#pn-nav a[data-nav='{key}']").is_visible()
+    # the dashboard's footer links only to those pages too (issue 18)
+    footer = set(page.eval_on_selector_all(".pn-foot-nav a[data-nav]", "els => els.filter(e => !e.hidden)"
+                                           ".map(e => e.getAttribute('data-nav'))"))
+    assert footer == STATION_NAV - {"dashboard"}, footer
 
     # its own station's data only: no other station is named on the dashboard
     body = page.inner_text("body")
