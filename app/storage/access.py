@@ -64,6 +64,9 @@ _STATION_META = frozenset({"schema_version", "name", "working_crs", "timezone", 
 _STATION_FORECAST_META = frozenset({"as_of", "horizon_days", "method", "categories", "choice"})
 #: Layers a station user never sees, whatever their columns: the demo's generating truth.
 _STATION_HIDDEN = frozenset({"demo_truth"})
+#: District-wide features that cross stations (a brigade beat's main roads run through several): a
+#: station user sees the part inside its area, not the whole beat across the district.
+_STATION_CLIPPED = frozenset({"beats"})
 
 
 class ForbiddenError(PlannerError):
@@ -225,6 +228,11 @@ class ScopedWorkspace:
         area = self.area()
         frame = self._ws.read(layer, bbox=bbox, where=where)
         frame = self._cut(frame, area)
+        if layer in _STATION_CLIPPED and isinstance(frame, gpd.GeoDataFrame) and len(frame):
+            frame = frame.copy()
+            frame[frame.geometry.name] = shapely.intersection(frame.geometry.to_numpy(), area)
+            frame = frame[~frame.geometry.is_empty]
+            frame.attrs["clipped_to_scope"] = True  # its geometries are not the whole layer's
         if columns is not None:
             keep = [c for c in columns if c in frame.columns]
             if isinstance(frame, gpd.GeoDataFrame):

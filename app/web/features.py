@@ -207,7 +207,7 @@ def cached_texts(cached: Callable[..., Any], frames: FrameSource, crs: Callable[
         # where the parts come from: the whole layer's (a scope's rows picked by their labels), or
         # the scope's own when its rows are not the whole layer's
         store, source, picked = cached, frame, rows
-        if whole is not None:
+        if whole is not None and not frame.attrs.get("clipped_to_scope"):  # (a clipped layer: its own)
             whole_cached, whole_frames = whole
             labels = frame.index.to_numpy()[rows]
             base = whole_frames(name)

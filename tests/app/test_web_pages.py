@@ -145,6 +145,16 @@ def test_a_station_sees_its_own_row_of_the_split(demo_workspace: Any, assets_rea
     assert 'id="pn-no-split"' not in html and 'id="pn-split-summary"' in html
     body = html.split('id="pn-split-summary"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert body.count("<tr>") == 1 and "北湖路派出所" in body
+    # its map draws the brigade's beats inside its area only, not whole beats across the district
+    import geopandas as gpd
+    import shapely
+
+    with client_class("station")(create_app(demo_workspace.path)) as c:
+        fc = c.get("/api/v1/layers/beats", params={"limit": 1000}).json()
+    beats = gpd.GeoDataFrame.from_features(fc["features"], crs="EPSG:4326").to_crs(demo_workspace.crs)
+    st = demo_workspace.read("stations")
+    area = shapely.union_all(st[st["station_id"] == "S01"].geometry.to_numpy())
+    assert len(beats) and beats.within(area.buffer(1.0)).all()
 
 
 def test_data_page_form(client: Any) -> None:

@@ -83,9 +83,11 @@ def ws_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
                             geometry=[_pt(50, 50), _pt(1500, 50)], crs=CRS)
     truth = gpd.GeoDataFrame({"cell_id": [1, 2]}, geometry=[box(X0, Y0, X0 + 10, Y0 + 10),
                                                             box(X0 + 1500, Y0, X0 + 1510, Y0 + 10)], crs=CRS)
+    beats = gpd.GeoDataFrame({"beat": ["B01"]}, geometry=[LineString([(X0 + 100, Y0 + 600), (X0 + 1900, Y0 + 600)])],
+                             crs=CRS)  # a brigade beat's main road across both stations
     path = tmp_path_factory.mktemp("access") / "tiny.gpkg"
     create_workspace(path, {"stations": stations, "things": things, "roads": roads, "lookup": lookup,
-                            "per_station": per_station, "camera_gaps": gaps, "demo_truth": truth},
+                            "per_station": per_station, "camera_gaps": gaps, "demo_truth": truth, "beats": beats},
                      crs=CRS, meta={"name": "小辖区", "district": "tiny", "hotspots": {"cells": 3}})
     return path
 
@@ -317,3 +319,12 @@ def test_station_of_several_polygons_is_their_union(tmp_path: Path, ws: Workspac
     assert _ids(view.read("roads"), "road_id") == {"in-s01", "in-s02", "crossing", "on-border"}
     assert "none-outside" not in _ids(view.read("things"))  # (1700, 700) is outside the enclave
     assert _ids(view.read("things")) == OWN_THINGS
+
+
+def test_a_beat_across_stations_is_cut_to_the_stations_area(mine: ScopedWorkspace, ws: Workspace) -> None:
+    """Issue 18: a station's map drew whole brigade beats far outside its boundary."""
+    whole = ws.read("beats").geometry.iloc[0]
+    seen = mine.read("beats")
+    assert list(seen["beat"]) == ["B01"]
+    assert seen.geometry.iloc[0].length == pytest.approx(900.0) and whole.length == pytest.approx(1800.0)
+    assert seen.geometry.iloc[0].within(S01_AREA.buffer(1e-6))
