@@ -15,19 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from geo.cameras.coverage import CameraCoverage, camera_coverage, neighborhood_entrances
-from geo.cameras.gaps import camera_gaps
-from geo.cameras.plan import SitingPlan, candidate_sites, site_cameras
-from geo.cameras.export import write_table
-from geo.cameras.views import camera_views
-from geo.errors import InputError
-from geo.jsonsafe import json_rows, to_jsonable
 from app.services.forecast import forecast_edge_risk
 from app.services.params import station_rows
 from app.services.worth import camera_worth
 from app.storage.workspace import Workspace
+from geo.cameras.coverage import CameraCoverage, camera_coverage, neighborhood_entrances
+from geo.cameras.export import write_table
+from geo.cameras.gaps import camera_gaps
+from geo.cameras.plan import SitingPlan, candidate_sites, site_cameras
+from geo.cameras.views import camera_views
+from geo.errors import InputError
+from geo.jsonsafe import json_rows, to_jsonable
 
 __all__ = ["NOT_WATCHED", "camera_count", "camera_coverage_job", "camera_gaps_job", "camera_siting_job", "gaps_summary",
            "siting_summary", "TOP_GAPS",
@@ -187,14 +188,19 @@ def camera_gaps_job(ws: Workspace, *, out: str | Path, lang: str = "zh-CN", segm
                     station_id: str | None = None) -> tuple[gpd.GeoDataFrame, Path]:
     """The ranked gap list (risk from the forecast when there are incidents), written as CSV, XLSX or GeoJSON.
 
-    With ``station_id`` only that station's gaps are kept (district ranks kept) and the workspace's
-    district-wide ``camera_gaps`` layer is left as it is."""
+    With ``station_id`` only that station's gaps are kept, ranked 1..n within the station (``rank``;
+    the district's rank beside it, ``district_rank``), and the workspace's district-wide
+    ``camera_gaps`` layer is left as it is."""
     edge_risk = forecast_edge_risk(ws) if risk else None
     cells, cell_risk = hot_cells(ws)
     gaps = gaps_for_workspace(ws, edge_risk=edge_risk, segment_m=segment_m, as_of=as_of, cells=cells,
                               cell_risk=cell_risk)
     if station_id is not None:
         gaps = station_rows(gaps, station_id).reset_index(drop=True)
+        if "rank" in gaps.columns:  # the station's own order first, the district's beside it
+            at = gaps.columns.get_loc("rank") + 1
+            gaps.insert(at, "district_rank", gaps["rank"].to_numpy())
+            gaps["rank"] = np.arange(1, len(gaps) + 1)
         return gaps, write_table(gaps, Path(out), lang=lang)
     path = write_table(gaps, Path(out), lang=lang)
     write_camera_layers(ws, gaps)
@@ -232,7 +238,7 @@ def camera_siting_job(ws: Workspace, *, out: str | Path, add: int | None = None,
 
 
 #: The columns of a gap list and of a siting plan that their records and jobs show (their top rows).
-GAP_COLUMNS = ("gap_id", "rank", "kind", "station_id", "neighborhood_id", "road_name", "risk_score", "incidents_12m",
+GAP_COLUMNS = ("gap_id", "rank", "district_rank", "kind", "station_id", "neighborhood_id", "road_name", "risk_score", "incidents_12m",
                "length_m", "seen_share", "nearest_camera_m", "lon", "lat", "suggest_lon", "suggest_lat",
                "suggest_bearing_deg", "suggest_kind")
 SITE_COLUMNS = ("order", "site_id", "source", "station_id", "road_name", "lon", "lat", "bearing_deg", "suggest_kind",

@@ -29,6 +29,7 @@ __all__ = ["HEADERS", "VALUES", "translate", "write_table", "csv_safe"]
 HEADERS: dict[str, tuple[str, str]] = {
     "gap_id": ("gap_id", "缺口编号"),
     "rank": ("rank", "排序"),
+    "district_rank": ("district rank", "全区排序"),
     "kind": ("kind", "类型"),
     "station_id": ("station_id", "派出所编号"),
     "community_id": ("community_id", "社区编号"),
