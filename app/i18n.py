@@ -58,6 +58,7 @@ MESSAGES: _M = {
     "page.features": {"zh-CN": "要素数", "en": "Features"},
     "page.api_docs": {"zh-CN": "接口文档", "en": "API docs"},
     "page.lang_switch": {"zh-CN": "English", "en": "中文"},
+    "page.menu": {"zh-CN": "菜单", "en": "Menu"},
     "page.lang_switch_title": {"zh-CN": "切换到英文", "en": "Switch to Chinese"},
     "page.incident_window": {
         "zh-CN": "警情统计区间：{start} 至 {end}",
@@ -787,6 +788,9 @@ MESSAGES.update(
         "users.display_name": {"zh-CN": "显示名（可用中文）", "en": "Display name"},
         "users.role": {"zh-CN": "角色", "en": "Role"},
         "users.station": {"zh-CN": "派出所（仅派出所用户）", "en": "Station (station users only)"},
+        "users.unit": {"zh-CN": "巡逻单位（仅巡逻民警）", "en": "Unit (officers only)"},
+        "users.unit_hint": {"zh-CN": "巡逻民警登录后只看到本单位的巡逻方案（手机页面）",
+                            "en": "An officer sees only its unit's plan (the phone page)"},
         "users.password": {"zh-CN": "密码", "en": "Password"},
         "users.password2": {"zh-CN": "再次输入密码", "en": "Password again"},
         "users.password_hint": {"zh-CN": "至少 {n} 个字符，不能与用户名相同", "en": "At least {n} characters, not the user name"},

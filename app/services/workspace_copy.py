@@ -52,7 +52,7 @@ from app.storage.pg_layers import (
 )
 from app.storage.records import _SCHEMA as _RECORDS_SQLITE
 from app.storage.records import records_path
-from app.storage.users import USERS_DDL, users_path
+from app.storage.users import USERS_DDL, USERS_DDL_PG, users_path
 from app.storage.workspace import Workspace
 from geo.atomic import atomic_path
 from geo.errors import InputError, WorkspaceError
@@ -65,11 +65,14 @@ _RECORD_COLS = ("id", "kind", "scope", "station_id", "author", "created_at", "da
                 "inputs_version", "folder", "files", "units", "result")
 _EVENT_COLS = ("seq", "record_id", "at_utc", "actor", "action", "status", "note")
 _USER_COLS = ("username", "password_hash", "role", "station_id", "display_name", "active", "demo", "created_at",
-              "password_changed_at")
+              "password_changed_at", "unit_id")
 _SESSION_COLS = ("token_sha256", "username", "kind", "csrf", "created_at", "expires_at", "last_seen")
+_LINK_COLS = ("token_sha256", "link_id", "unit_id", "unit_name", "station_id", "day", "shift", "csrf", "created_by",
+              "created_at", "expires_at", "revoked_at", "opened_at")
 #: The store's own tables, in the order they are copied (a session after its user), and the
 #: SQLite file beside a ``.gpkg`` each lives in.
-_SIDES = {"audit": "audit", "records": "records", "record_events": "records", "users": "users", "sessions": "users"}
+_SIDES = {"audit": "audit", "records": "records", "record_events": "records", "users": "users", "sessions": "users",
+          "shift_links": "users"}
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,11 @@ class _GpkgSource:
         cols, order = _TABLES[table]
         con = sqlite3.connect(f"{side.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            return con.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}").fetchall()
+            have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+            if not have:  # a store made before the table was
+                return []
+            fields = [c if c in have else f"NULL AS {c}" for c in cols]  # (and before a column was)
+            return con.execute(f"SELECT {', '.join(fields)} FROM {table} ORDER BY {order}").fetchall()
         finally:
             con.close()
 
@@ -188,7 +195,10 @@ class _PgSource:
         if found is None or found[0] is None:
             return []
         cols, order = _TABLES[table]
-        fields = [sql.SQL("details::text") if c == "details" else sql.Identifier(c) for c in cols]
+        have = {r[0] for r in self.con.execute("SELECT column_name FROM information_schema.columns "
+                                               "WHERE table_schema = %s AND table_name = %s", (self.schema, table))}
+        fields = [sql.SQL("details::text") if c == "details" else sql.Identifier(c) if c in have
+                  else sql.SQL("NULL AS {}").format(sql.Identifier(c)) for c in cols]
         query = sql.SQL("SELECT {} FROM {} ORDER BY {}").format(sql.SQL(", ").join(fields),
                                                                  sql.Identifier(self.schema, table), sql.SQL(order))
         return self.con.execute(query).fetchall()
@@ -196,7 +206,7 @@ class _PgSource:
 
 _TABLES = {"audit": (_AUDIT_COLS, "id"), "records": (_RECORD_COLS, "created_at, id"),
            "record_events": (_EVENT_COLS, "seq"), "users": (_USER_COLS, "username"),
-           "sessions": (_SESSION_COLS, "created_at, token_sha256")}
+           "sessions": (_SESSION_COLS, "created_at, token_sha256"), "shift_links": (_LINK_COLS, "created_at, link_id")}
 
 
 def _sqlite_snapshot(path: Path, to: Path) -> None:
@@ -274,8 +284,8 @@ class _PgTarget:
             self.con.execute(_AUDIT_DDL)
         elif table == "records":
             self.con.execute(_RECORDS_DDL)
-        elif table == "users":  # and the sessions'
-            self.con.execute(USERS_DDL)
+        elif table == "users":  # and the sessions' and the one-shift links'
+            self.con.execute(USERS_DDL_PG)
         cols = _TABLES[table][0]
         query = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(self.schema, table),
                                                           sql.SQL(", ").join(map(sql.Identifier, cols)))

@@ -25,7 +25,7 @@ from psycopg import sql
 from app.storage.audit import AuditEntry, entry_values
 from app.storage.jobs import JOBS_DDL_PG, JobStore
 from app.storage.records import RecordStore
-from app.storage.users import USERS_DDL, UserStore
+from app.storage.users import USERS_DDL_PG, UserStore
 from geo.errors import InputError, WorkspaceError
 
 __all__ = ["PgAuditLog", "PgJobStore", "PgRecordStore", "PgUserStore", "ThreadConnections", "parse_location"]
@@ -364,7 +364,7 @@ class PgUserStore(UserStore):
         """``connections``: the threads' connections to use (shared with the workspace's other stores,
         :class:`app.storage.pg_store.PgStore`; their DDL must make the users' tables)."""
         self.url = url
-        self._conns = connections if connections is not None else ThreadConnections(url, USERS_DDL)
+        self._conns = connections if connections is not None else ThreadConnections(url, USERS_DDL_PG)
         self.schema = self._conns.schema
         self._lock = threading.RLock()
 

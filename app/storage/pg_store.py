@@ -31,7 +31,7 @@ from app.storage.pg import (
 )
 from app.storage.pg_layers import PgWorkspace, public_url
 from app.storage.ratelimit import LIMITS_DDL_PG, PgLimitsStorage
-from app.storage.users import USERS_DDL
+from app.storage.users import USERS_DDL_PG
 from geo.errors import WorkspaceError
 
 __all__ = ["PgBackups", "PgStore", "pg_store"]
@@ -75,7 +75,7 @@ class PgStore:
         self._verified = False
         #: One connection per thread for the users, the sign-in limits, the layer reads and the version
         #: check (not one each: 40 request threads times N web workers must fit in max_connections).
-        self._conns = ThreadConnections(self.location, USERS_DDL + LIMITS_DDL_PG)
+        self._conns = ThreadConnections(self.location, USERS_DDL_PG + LIMITS_DDL_PG)
 
     def _keep(self, name: str, make: Any) -> Any:
         self._verify()

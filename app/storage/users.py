@@ -38,6 +38,7 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "ROLES",
     "USERS_DDL",
+    "USERS_DDL_PG",
     "Session",
     "User",
     "UserStore",
@@ -95,10 +96,12 @@ CREATE TABLE IF NOT EXISTS shift_links (
 """
 #: Columns added since a store was first made: (table, column, type), added when missing.
 _ADDED_COLUMNS = (("users", "unit_id", "TEXT"),)
-#: The tables in either backend (the same SQL runs in SQLite and in PostgreSQL; PostgreSQL adds a
-#: missing column itself, only when missing: an ALTER TABLE locks the table even when it changes
-#: nothing. SQLite's are added by :meth:`UserStore._create`).
-USERS_DDL = _SCHEMA + "".join(
+#: The tables in either backend (the same SQL runs in SQLite and in PostgreSQL).
+USERS_DDL = _SCHEMA
+#: PostgreSQL's: the tables, and the columns added since a schema was made, each only when missing (an
+#: ALTER TABLE locks the table even when it changes nothing). SQLite's are added by
+#: :meth:`UserStore._create`.
+USERS_DDL_PG = _SCHEMA + "".join(
     f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
     f"AND table_name = '{t}' AND column_name = '{c}') THEN ALTER TABLE {t} ADD COLUMN {c} {ty}; END IF; END $$;\n"
     for t, c, ty in _ADDED_COLUMNS)

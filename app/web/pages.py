@@ -512,11 +512,20 @@ def _users_config(state: AppState, lang: str) -> dict[str, Any]:
             rows.append({"code": str(rec["station_id"]), "label": name if isinstance(name, str) else ""})
         return rows
 
+    def make_units() -> list[dict[str, str]]:
+        ws = state.workspace()
+        if not ws.has("units"):
+            return []
+        table = ws.read("units", columns=["unit_id", "name"]).sort_values("unit_id")
+        return [{"code": str(u), "label": str(n) if isinstance(n, str) else ""}
+                for u, n in zip(table["unit_id"], table["name"], strict=True)]
+
     stations = state.cached("users-page-stations", lang, make=make)
+    units = state.cached("users-page-units", make=make_units)
     roles = [{"code": r, "label": t(f"role.{r}", lang)} for r in ROLES]
     for r in roles:  # "administrator" in a sentence, "Administrator" in a list
         r["label"] = r["label"][:1].upper() + r["label"][1:]
-    return {"roles": roles, "stations": stations,
+    return {"roles": roles, "stations": stations, "units": units,
             "min_password": MIN_PASSWORD_LENGTH, "timezone": state.workspace().timezone}
 
 

@@ -47,6 +47,7 @@ def ensure_users(workspace: str | Path) -> UserStore:
     now = datetime.now(UTC)
     rows = [(hashlib.sha256(token_for(k).encode()).hexdigest(), USERS[k][0], "token") for k in USERS]
     rows.append((hashlib.sha256(BROWSER_TOKEN.encode()).hexdigest(), USERS["admin"][0], "session"))
+    rows += [(hashlib.sha256(browser_token(k).encode()).hexdigest(), USERS[k][0], "session") for k in USERS if k != "admin"]
     con = sqlite3.connect(users_path(workspace))
     try:
         with con:
@@ -67,6 +68,12 @@ def auth_headers(app: Any, role: str = "admin") -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(role)}"}
 
 
-def browser_cookie(base_url: str) -> dict[str, Any]:
-    """The admin's session cookie for a page context (Playwright ``add_cookies``)."""
-    return {"name": "pn_session", "value": BROWSER_TOKEN, "url": base_url}
+def browser_token(key: str) -> str:
+    """The fixed browser session of the test user ``key`` (the admin's: :data:`BROWSER_TOKEN`)."""
+    return BROWSER_TOKEN if key == "admin" else f"test-browser-session-{key}"
+
+
+def browser_cookie(base_url: str, key: str = "admin") -> dict[str, Any]:
+    """The session cookie of the test user ``key`` (default the admin) for a page context (Playwright
+    ``add_cookies``)."""
+    return {"name": "pn_session", "value": browser_token(key), "url": base_url}

@@ -19,6 +19,7 @@ import pytest
 from app.web import create_app
 from app.storage.audit import read_log, record
 from app.storage.users import UserStore
+from tests.app._auth import USERS
 from tests.app._browser import ARTIFACTS, Recorder, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser
@@ -87,13 +88,15 @@ def test_users_page_add_change_disable_password_remove(base_url: str, ws_copy: P
     assert "本人" in me.inner_text()
     assert me.locator("button[data-act='toggle']").is_disabled()
     assert me.locator("button[data-act='remove']").is_disabled()
-    assert "共 5 个用户" in page.inner_text("#pn-users-count")
+    assert f"共 {len(USERS)} 个用户" in page.inner_text("#pn-users-count")
     assert page.inner_text("#pn-users-tz") == "时间按 Asia/Shanghai 显示"
     # the station select is only for station users
     page.select_option("#pn-new-role", "commander")
     assert page.locator("#pn-new-station").is_disabled()
+    page.select_option("#pn-new-role", "officer")  # the unit only for officers
+    assert page.locator("#pn-new-station").is_disabled() and page.locator("#pn-new-unit").is_enabled()
     page.select_option("#pn-new-role", "station")
-    assert page.locator("#pn-new-station").is_enabled()
+    assert page.locator("#pn-new-station").is_enabled() and page.locator("#pn-new-unit").is_disabled()
 
     # passwords that differ are caught here; a short one by the server (its message is shown)
     page.fill("#pn-new-username", NAME)
@@ -127,7 +130,7 @@ def test_users_page_add_change_disable_password_remove(base_url: str, ws_copy: P
     assert cells[2] == "派出所" and cells[3].startswith("S02") and "抱石路派出所" in cells[3]
     assert cells[4] == "启用" and cells[5] == ""
     assert page.locator("#pn-users img").count() == 0 and page.title() != "pwned"
-    assert "共 6 个用户" in page.inner_text("#pn-users-count")
+    assert f"共 {len(USERS) + 1} 个用户" in page.inner_text("#pn-users-count")
     _shot(page, "admin_users_zh")
 
     # change: a station user becomes an analyst (no station); the display name changes too

@@ -436,10 +436,18 @@ def test_users_and_sessions_move_both_ways_and_still_sign_in(ws_copy: Path, pg_u
     here.add("beihu", "patrolnet-test-pw-2", "station", station_id="S01")
     here.add("gone", "patrolnet-test-pw-3", "analyst")
     here.update("gone", active=False)
+    here.add("xunluo", "patrolnet-test-pw-4", "officer", unit_id="U0001")
     session, token = here.open_session("beihu"), here.open_session("boss", kind="token")
+    from datetime import UTC, datetime, timedelta
+
+    link_id, secret = here.open_link(unit_id="U0002", unit_name="巡逻车02", station_id=None, day="2026-12-04",
+                                     shift="20:00-24:00", created_by="boss", expires_at=datetime.now(UTC) + timedelta(days=1))
     url = f"{pg_url}?schema={_schema(tmp_path)}"
     result = copy_workspace(ws_copy, url)
-    assert (result.users, result.sessions) == (3, 2) and result.as_dict()["users"] == 3
+    assert (result.users, result.sessions) == (4, 2) and result.as_dict()["users"] == 4
+    # an officer keeps its unit, a one-shift link keeps working
+    assert PgUserStore(url).get("xunluo").unit_id == "U0001"  # type: ignore[union-attr]
+    assert PgUserStore(url).link_session(secret).user.unit_id == "U0002"  # type: ignore[union-attr]
 
     there = PgUserStore(url)
     assert [u.as_dict() for u in there.list()] == [u.as_dict() for u in here.list()]
@@ -453,7 +461,7 @@ def test_users_and_sessions_move_both_ways_and_still_sign_in(ws_copy: Path, pg_u
 
     back = tmp_path / "back" / "yushui.gpkg"
     again = copy_workspace(url, back)
-    assert (again.users, again.sessions) == (3, 1)
+    assert (again.users, again.sessions) == (4, 1)
     home = UserStore(back)
     assert home.verify("beihu", "a brand new password") is not None and home.verify("boss", "patrolnet-test-pw-1")
     assert home.session(token).user.username == "boss" and home.session(session) is None  # type: ignore[union-attr]
@@ -465,7 +473,7 @@ def test_users_and_sessions_move_both_ways_and_still_sign_in(ws_copy: Path, pg_u
         copy_workspace(url, back)
     there.remove("gone")
     copy_workspace(url, back, replace=True)
-    assert [u.username for u in UserStore(back).list()] == ["beihu", "boss"]
+    assert [u.username for u in UserStore(back).list()] == ["beihu", "boss", "xunluo"]
 
 
 def test_a_failed_copy_of_users_writes_none(ws_copy: Path, pg_url: str, tmp_path: Path,  # noqa: F811

@@ -69,6 +69,13 @@
       return fetch(url, Object.assign({}, opts, {headers: headers, credentials: "same-origin"}));
     });
   };
+  /* phones: the menu button opens and closes the list of pages */
+  var menu = document.getElementById("pn-menu");
+  if (menu) menu.addEventListener("click", function () {
+    var nav = document.getElementById("pn-nav"), open = !nav.classList.contains("pn-open");
+    nav.classList.toggle("pn-open", open);
+    menu.setAttribute("aria-expanded", open ? "true" : "false");
+  });
   PN.me.then(function (me) {
     if (!me) return;
     var badge = document.getElementById("pn-user");

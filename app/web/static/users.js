@@ -54,13 +54,17 @@
     }).join("") + "</select>";
   }
   /* the station field is only for station users */
-  function linkRole(roleEl, stationEl) {
-    function sync() { stationEl.disabled = roleEl.value !== "station"; }
+  function linkRole(roleEl, stationEl, unitEl) {
+    function sync() {
+      stationEl.disabled = roleEl.value !== "station";
+      if (unitEl) unitEl.disabled = roleEl.value !== "officer";  /* the unit is only for officers */
+    }
     roleEl.addEventListener("change", sync);
     sync();
   }
 
   function stationText(u) {
+    if (u.unit_id) return esc(u.unit_id);  /* an officer: its unit */
     if (!u.station_id) return "";
     var label = stationLabel[u.station_id];
     return esc(u.station_id) + (label ? ' <span class="pn-muted">' + esc(label) + "</span>" : "");
@@ -198,7 +202,8 @@
 
   /* the add-user form */
   var newRole = document.getElementById("pn-new-role"), newStation = document.getElementById("pn-new-station");
-  linkRole(newRole, newStation);
+  var newUnit = document.getElementById("pn-new-unit");
+  linkRole(newRole, newStation, newUnit);
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     say(formMsg, "");
@@ -210,6 +215,7 @@
       body.station_id = newStation.value.trim();
       if (!body.station_id) { say(formMsg, t("users.need_station"), "error"); return; }
     }
+    if (newRole.value === "officer") body.unit_id = newUnit.value.trim();
     var btn = document.getElementById("pn-user-add");
     btn.disabled = true;
     send("POST", api(), body).then(function (u) {
