@@ -88,22 +88,16 @@ def match_pings(arcs: RoadArcs, x: np.ndarray, y: np.ndarray, *, breaks: np.ndar
         return out
     cand, dist, pos = _candidates(arcs, np.asarray(x, float), np.asarray(y, float), radius_m, k)
     brk = np.zeros(n, dtype=bool) if breaks is None else np.asarray(breaks, bool)
-    # network distances from the end of each arc that is a candidate to the start of the next ping's
-    sources = np.unique(np.concatenate([arcs.iv[c] for c in cand if len(c)] or [np.zeros(0, np.int64)]))
-    need: dict[int, dict[int, float]] = {}
-    targets_of: dict[int, set[int]] = {}
-    for i in range(n - 1):
-        if not len(cand[i]) or not len(cand[i + 1]) or brk[i]:
-            continue
-        for a in cand[i]:
-            targets_of.setdefault(int(arcs.iv[a]), set()).update(int(t) for t in arcs.iu[cand[i + 1]])
-    for s0 in range(0, len(sources), _BATCH):
-        src = sources[s0: s0 + _BATCH]
-        table = dijkstra(arcs.csr, indices=src, limit=max_route_m)
-        for row, s in zip(table, src, strict=True):
-            ts = targets_of.get(int(s))
-            if ts:
-                need[int(s)] = {t: float(row[t]) for t in ts}
+    # network distances from the end of each candidate arc to the start of each one: a table over the
+    # track's candidate arcs only (rows: their end nodes, columns: their start nodes)
+    every = np.unique(np.concatenate([c for c in cand if len(c)] or [np.zeros(0, np.int64)]))
+    src, src_row = np.unique(arcs.iv[every], return_inverse=True)
+    tgt, tgt_col = np.unique(arcs.iu[every], return_inverse=True)
+    table = np.empty((len(src), len(tgt)), dtype=np.float32)
+    for s0 in range(0, len(src), _BATCH):
+        table[s0: s0 + _BATCH] = dijkstra(arcs.csr, indices=src[s0: s0 + _BATCH], limit=max_route_m)[:, tgt]
+    at = [np.searchsorted(every, c) for c in cand]
+    rows, cols = [src_row[j] for j in at], [tgt_col[j] for j in at]
     step = np.hypot(np.diff(x), np.diff(y)) if n > 1 else np.zeros(0)
 
     def emit(i: int) -> np.ndarray:
@@ -128,15 +122,11 @@ def match_pings(arcs: RoadArcs, x: np.ndarray, y: np.ndarray, *, breaks: np.ndar
             first, score, back = i, emit(i), []
         else:
             a_arc, b_arc = cand[i - 1], cand[i]
-            route = np.full((len(a_arc), len(b_arc)), np.inf)
-            for p, a in enumerate(a_arc):
-                row = need.get(int(arcs.iv[a]), {})
-                for q, b in enumerate(b_arc):
-                    if a == b and pos[i][q] >= pos[i - 1][p] - 2 * sigma_m:
-                        route[p, q] = abs(pos[i][q] - pos[i - 1][p])  # along the same arc (or standing)
-                    else:
-                        mid = row.get(int(arcs.iu[b]), np.inf)
-                        route[p, q] = arcs.length[a] - pos[i - 1][p] + mid + pos[i][q]
+            before, now = pos[i - 1][:, None], pos[i][None, :]
+            mid = table[rows[i - 1][:, None], cols[i][None, :]]
+            route = arcs.length[a_arc][:, None] - before + mid + now
+            stay = (a_arc[:, None] == b_arc[None, :]) & (now >= before - 2 * sigma_m)
+            route = np.where(stay, np.abs(now - before), route)  # along the same arc (or standing)
             trans = -np.abs(route - step[i - 1]) / beta_m
             total = score[:, None] + trans
             best = np.argmax(total, axis=0)

@@ -103,11 +103,14 @@ async def field_dosage(
 @router.get("/api/v1/field/coverage", summary="Patrol coverage from GPS tracks: minutes along each street over a "
                                              "period (GeoJSON, WGS84; default the 7 days up to the newest ping)")
 async def field_coverage(
-    ws: WorkspaceDep,
+    ws: WorkspaceDep, state: StateDep,
     start: Annotated[str | None, Query(pattern=_DAY, description="First day, YYYY-MM-DD")] = None,
     end: Annotated[str | None, Query(pattern=_DAY, description="Last day, YYYY-MM-DD")] = None,
 ) -> dict[str, Any]:
-    return await run_cpu(patrol_coverage, ws, start=parse_day(start, "start"), end=parse_day(end, "end"))
+    first, last = parse_day(start, "start"), parse_day(end, "end")
+    # every ping map-matched: worked out once per version of the workspace, period and user's scope
+    return await run_cpu(state.cached, "patrol-coverage", first, last,
+                         make=lambda: patrol_coverage(ws, start=first, end=last))
 
 
 @router.post("/api/v1/field/tracks", summary="GPS pings from a unit's phone into the tracks layer (an import job: "
