@@ -419,8 +419,9 @@ def _hotspots_config(state: AppState, lang: str) -> dict[str, Any]:
     group_labels = {"two_robberies_one_theft": ("两抢一盗", "Robbery, snatching and theft"),
                     "other_criminal": ("其他刑事案件", "Other criminal cases"),
                     "public_order": ("治安案件", "Public-order cases")}
+    # a group of one category is that category (治安案件 listed once, not twice)
     cats = [{"code": g, "label": group_labels.get(g, (g, g))[0 if lang == "zh-CN" else 1], "group": True}
-            for g in groups]
+            for g, members in groups.items() if len(members) > 1]
     cats += [{"code": c, "label": category_label(c, lang), "group": False} for c in CATEGORIES]
     last = state.jobs.latest("hotspots") if state.jobs else None
     meta = ws.meta_json("hotspots", None) or {}
