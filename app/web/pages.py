@@ -426,10 +426,15 @@ def _hotspots_config(state: AppState, lang: str) -> dict[str, Any]:
     last = state.jobs.latest("hotspots") if state.jobs else None
     meta = ws.meta_json("hotspots", None) or {}
     fmeta = ws.meta_json("forecast_subzones", None) or {}
+    # the form opens on the stored Gi* run's period and category, so that the heat map and the Gi* layer
+    # answer the same question (then on the last run of this server, then the last three months)
+    stored = meta.get("categories")
     return {
         "as_of": as_of.isoformat() if as_of else None,
-        "default_from": (last.params.get("start") if last else None) or (start.isoformat() if start else None),
-        "default_to": (last.params.get("end") if last else None) or (as_of.isoformat() if as_of else None),
+        "default_from": meta.get("from") or (last.params.get("start") if last else None)
+        or (start.isoformat() if start else None),
+        "default_to": meta.get("to") or (last.params.get("end") if last else None) or (as_of.isoformat() if as_of else None),
+        "default_category": stored[0] if isinstance(stored, list) and len(stored) == 1 else "",
         "categories": cats,
         "hotspots_meta": meta,
         "forecast_meta": fmeta,

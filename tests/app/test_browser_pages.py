@@ -158,6 +158,13 @@ def test_hotspots(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
                            arg=summary, timeout=60_000)
     assert page.get_attribute("#pn-hot-job", "data-status") == "done"
     assert int(page.get_attribute("#pn-map", "data-heat-points")) < 692
+    # one state: the Gi* line and the heat map name the category they show, and after a reload the form,
+    # the heat map and the Gi* line still agree (issue 18)
+    assert "入室盗窃" in page.inner_text("#pn-hot-summary") and "入室盗窃" in page.inner_text("#pn-heat-status")
+    page.reload(wait_until="load")
+    wait_for(page, "() => document.getElementById('pn-hot-summary').textContent.indexOf('入室盗窃') >= 0")
+    wait_for(page, "() => document.getElementById('pn-heat-status').textContent.indexOf('入室盗窃') >= 0")
+    assert page.input_value("#pn-category") == "burglary"
     rec.check()
 
 

@@ -15,6 +15,14 @@
     o.value = c.code; o.textContent = (c.group ? "■ " : "　") + c.label;
     cat.appendChild(o);
   });
+  cat.value = cfg.default_category || "";
+  /* what a result was asked for, said beside it: the category (or all) and the period */
+  function catLabel(codes) {
+    if (!codes || codes === "all" || !codes.length) return t("hot.all");
+    var names = {};
+    (cfg.categories || []).forEach(function (c) { names[c.code] = c.label; });
+    return [].concat(codes).map(function (c) { return names[c] || c; }).join("、");
+  }
 
   var outline = L.geoJSON(null, {style: {color: "#37474f", weight: 1.5, fill: false}, interactive: false}).addTo(map);
   if (PN.has("stations")) {
@@ -74,7 +82,8 @@
     return PN.json(PN.url("/api/v1/incidents/points", {start: f.start, end: f.end, category: f.categories})).then(function (d) {
       if (d.heat) heat.setOptions({max: d.heat.max, maxZoom: d.heat.max_zoom});
       heat.setLatLngs(d.points);
-      document.getElementById("pn-heat-status").textContent = t("hot.points", {n: d.count.toLocaleString()});
+      document.getElementById("pn-heat-status").textContent = t("hot.points", {
+        n: d.count.toLocaleString(), cat: catLabel(f.categories), from: f.start || "", to: f.end || ""});
       document.getElementById("pn-map").setAttribute("data-heat-points", d.count);
     });
   }
@@ -100,16 +109,17 @@
   }
   function summary(s, counts) {
     document.getElementById("pn-hot-summary").textContent = t("hot.summary", {
-      n: (s.incidents || 0).toLocaleString(), from: s.from, to: s.to, hot: counts.hot, cold: counts.cold});
+      n: (s.incidents || 0).toLocaleString(), from: s.from, to: s.to, hot: counts.hot, cold: counts.cold,
+      cat: catLabel(s.categories)});
   }
   function runHotspots() {
     var bar = PN.progress(document.getElementById("pn-hot-job"));
     var btn = document.getElementById("pn-hot-run");
     btn.disabled = true;
-    loadHeat();
+    /* the heat map follows the Gi* run: a failed run leaves both as they were (one question on the map) */
     return PN.runJob("hotspots", filters(), bar.update).then(function (job) {
       cfg.layers.hotspot_subzones = 1;
-      return loadGi().then(function (counts) { summary(job.result, counts); });
+      return loadHeat().then(loadGi).then(function (counts) { summary(job.result, counts); });
     }).catch(function (e) { bar.fail(e.message); }).then(function () { btn.disabled = false; });
   }
   form.addEventListener("submit", function (ev) { ev.preventDefault(); runHotspots(); });
