@@ -96,7 +96,8 @@ def routes_job(
                "time_limit_s": time_limit_s, "lookback_days": lookback_days}
     if fanout is None or fanout.in_process:
         plans = plan_shift(G, units, incidents=incidents, beats=beats, neighborhoods=neighborhoods,
-                           team_areas=team_areas, kinds=tuple(kinds), **options)
+                           team_areas=team_areas, kinds=tuple(kinds), progress=lambda share: report("plan", share),
+                           **options)
     else:
         shared, pieces = shift_pieces(G, units, kinds=tuple(kinds), incidents=incidents, beats=beats,
                                       neighborhoods=neighborhoods, team_areas=team_areas,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -146,6 +146,7 @@ def plan_brigade_shift(
     hot_arcs: int = 24,
     seed: int = 0,
     tables: tuple[ArcTable, ArcTable] | None = None,
+    done: Callable[[int], None] | None = None,
 ) -> list[RoutePlan]:
     """Plan one shift of the brigade's vehicles: cover the beat, then patrol by risk.
 
@@ -222,6 +223,8 @@ def plan_brigade_shift(
         plans += plan_beat(G, one, shift_start=shift_start, shift_end=shift_end, risk_arr=risk_arr,
                            stop_min=stop_min, revisit_min=revisit_min, top_hotspots=top_hotspots, hot_arcs=hot_arcs,
                            seed=seed, tab=tab, tab_t=tab_t)
+        if done is not None:
+            done(len(one.units) or 1)
     return plans
 
 

@@ -19,7 +19,7 @@ between the kinds is one row of :data:`LOCAL_KINDS`:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,6 +161,7 @@ def plan_local_units(
     n_alternatives: int = 3,
     time_limit_s: float = 0.1,
     seed: int = 0,
+    done: Callable[[], None] | None = None,
 ) -> list[RoutePlan]:
     """The loops of the units at ``rows`` of ``units`` (sorted by unit id), all of ``kind``, in
     their order (a volunteer team patrolling in two parts of the shift gets two plans).
@@ -168,7 +169,7 @@ def plan_local_units(
     ``tools``: :func:`routing.patrol.shift.grid_team_tools` of ``G``; ``w_inc``: the weight of each
     incident row for this shift (``None``: no incidents, the loop spreads over its area's nodes);
     ``team_stop_min``/``team_radius_m`` override the kind's for grid teams (``plan_shift``'s
-    options)."""
+    options); ``done()`` is called as each unit is planned (progress)."""
     spec = LOCAL_KINDS[kind]
     windows = local_windows(kind, shift_start, shift_end)
     if not len(rows) or not windows:
@@ -234,4 +235,6 @@ def plan_local_units(
                 shift_start=w_start, shift_end=w_end, arcs=table, passing=passing,
             )
             plans.append(res.plan)
+        if done is not None:
+            done()
     return plans

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import networkx as nx
@@ -146,6 +146,7 @@ def plan_shift(
     time_limit_s: float = 0.1,
     seed: int = 0,
     team_tools: Any = None,
+    progress: Callable[[float], None] | None = None,
 ) -> list[RoutePlan]:
     """Plan one shift for the district's units from workspace layers (``patrolnet routes``).
 
@@ -184,6 +185,9 @@ def plan_shift(
     team_tools
         :func:`grid_team_tools` of ``G`` when already built (a process planning several pieces of
         one shift builds them once); built here otherwise.
+    progress
+        Called with the share of the units planned (0-1) as each vehicle's beat and each unit's
+        loop is done: a bar that moves with the work.
     time_limit_s
         Search effort per team loop, in nominal seconds: turned into a count of rounds of shake and
         repair (:func:`routing.patrol.loops.search_budget`, 600 per second), never a wall-clock
@@ -215,13 +219,20 @@ def plan_shift(
         w_inc = _incident_weights(incidents, shift_start, shift_end, lookback_days=lookback_days, tod_boost=tod_boost)
     plans: list[RoutePlan] = []
     road = None  # the roads' arc table by length, built once for the brigade and the teams on e-bikes
+    planned = units["kind"].isin([k for k in kinds if k == "brigade_vehicle" or k in LOCAL_KINDS])
+    todo, done = max(1, int(planned.sum())), [0]
+
+    def tick(n: int = 1) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(min(1.0, done[0] / todo))
     # -- brigade ----------------------------------------------------------------------------------
     if "brigade_vehicle" in kinds:
         args = _brigade_args(G, units, incidents=incidents, w_inc=w_inc, beats=beats, seed=seed)
         if args is not None:
             road = arc_table(G, weight="length_m")
             plans += plan_brigade_shift(G, **args, shift_start=shift_start, shift_end=shift_end, seed=seed,
-                                        tables=(road, with_weight(road, "travel_time_s")))
+                                        tables=(road, with_weight(road, "travel_time_s")), done=tick)
     # -- units around a post: grid teams, volunteer teams, Skynet guards, station cars -----------
     local = [k for k in LOCAL_KINDS if k in kinds and (units["kind"] == k).any()]
     if local:
@@ -235,7 +246,7 @@ def plan_shift(
                 kind, units, rows, tools=tools, G=G, shift_start=shift_start, shift_end=shift_end,
                 incidents=incidents, w_inc=w_inc, team_areas=team_areas, neighborhoods=neighborhoods,
                 team_budget_min=team_budget_min, team_stop_min=team_stop_min, team_radius_m=team_radius_m,
-                n_alternatives=n_alternatives, time_limit_s=time_limit_s, seed=seed,
+                n_alternatives=n_alternatives, time_limit_s=time_limit_s, seed=seed, done=tick,
             )
         order = {u: i for i, u in enumerate(units["unit_id"].astype(str).tolist())}
         plans += sorted(mine, key=lambda p: order.get(str(p.unit_id), len(order)))
