@@ -31,7 +31,7 @@ $(ASSETS_STAMP): assets/package.json assets/package-lock.json
 assets: $(ASSETS_STAMP)
 
 demo: setup
-	$(VENV)/bin/patrolnet demo --workspace $(WORKSPACE) --field-week --host $(HOST) --port $(PORT)
+	$(VENV)/bin/patrolnet demo --workspace $(WORKSPACE) --lived-in --field-week --host $(HOST) --port $(PORT)
 
 test: setup
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)

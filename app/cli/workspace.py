@@ -58,11 +58,16 @@ def demo(
         "--field-week", help="With the build: a week of evening shifts planned and recorded, and GPS tracks "
                              "simulated from them (most units follow the plan, some cut corners, one car stays "
                              "at its base), for the phone page, the dosage table and the patrol map.")] = False,
+    lived_in: Annotated[bool, typer.Option(
+        "--lived-in", help="With the build: the coverage split, the camera gap list, last month's report and "
+                           "tonight's plan, each run once and recorded, so that every page shows content at "
+                           "first sight.")] = False,
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8000,
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Build the demo district (first run only) and serve it on 127.0.0.1:8000."""
+    from app.services.demo_day import live_in
     from app.services.field_demo import simulate_field_week
     from app.services.workspace import build_demo_workspace, open_demo_workspace
 
@@ -79,9 +84,13 @@ def demo(
                 ws = build_demo_workspace(
                     workspace, seed=seed, as_of=as_of_date, scale=scale, overwrite=rebuild, progress=report
                 )
+                if lived_in:  # the split first: the field week's plans then use its beats, as tonight's do
+                    ws = live_in(ws, lang=lang, progress=report, split_only=True)[0]
                 if field_week:
                     ws = simulate_field_week(ws, last_day=dt.date.fromisoformat(ws.meta["demo_as_of"]), seed=seed,
                                              progress=report)
+                if lived_in:
+                    ws = live_in(ws, lang=lang, progress=report)[0]
         print_info(ws.info(), lang)
         _print_demo_users(ws.path, lang)
         if not no_serve:
