@@ -261,6 +261,17 @@ def test_routes_round_trip(base_url: str, page_and_log: tuple[Any, Recorder]) ->
     assert page.locator("#pn-units-table tbody tr").count() == 12
     assert "2026-11-02 20:00-24:00" in page.inner_text("#pn-routes-summary")
     wait_for(page, f"({_INK})() > 3000", timeout=10_000)
+    # a unit picked in the table is drawn alone with its stops and its timetable; picked again, all (issue 18)
+    all_stops = int(page.get_attribute("#pn-map", "data-stops"))
+    page.locator("#pn-units-table tbody tr").nth(2).click()
+    unit = page.get_attribute("#pn-units-table tbody tr:nth-child(3)", "data-unit")
+    assert page.get_attribute("#pn-map", "data-picked") == unit
+    rows = page.locator("#pn-timetable tbody tr").count()
+    assert 0 < rows < all_stops and page.locator("#pn-units-table tr.pn-picked").count() == 1
+    assert page.evaluate("() => { let n = 0; window.pnMap.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n; }") == rows
+    page.click("#pn-unit-all")
+    assert page.get_attribute("#pn-map", "data-picked") == "" and page.locator("#pn-timetable").count() == 0
+    assert page.evaluate("() => { let n = 0; window.pnMap.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n; }") == all_stops
     for kind in ("gpx", "geojson", "kml", "sheets", "csv"):
         assert page.locator(f"#pn-dl-{kind}").count() == 1, kind
     with page.expect_download() as info:

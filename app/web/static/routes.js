@@ -35,26 +35,33 @@
   ctl.addOverlay(routes, t("routes.units")); ctl.addOverlay(stops, t("routes.stop"));
 
   function hm(iso) { return iso ? iso.substr(11, 5) : ""; }
+  /* one colour per kind of unit (the brigade's cars red, grid teams blue, ...), so 59 routes read as
+     groups; a unit picked in the table is drawn alone with its stops and timetable */
+  var KIND_COLOR = {brigade_vehicle: "#d62728", grid_team: "#1f77b4", station_team: "#ff7f0e",
+                    volunteer_team: "#2ca02c", skynet_guard: "#9467bd"};
+  var stopsOf = {}, nameOf = {}, picked = null;
   function draw(fc) {
-    routes.clearLayers(); stops.clearLayers(); lines = {};
-    var colorOf = {}, n = 0;
+    routes.clearLayers(); stops.clearLayers(); lines = {}; stopsOf = {}; nameOf = {}; picked = null;
+    var colorOf = {};
     fc.features.forEach(function (f) {
       var p = f.properties;
       if (p.feature_type !== "route") return;
-      var c = colorOf[p.unit_id] = PN.color(n++);
+      var c = colorOf[p.unit_id] = KIND_COLOR[p.unit_kind] || "#555";
       var lyr = L.geoJSON(f, {style: {color: c, weight: p.unit_kind === "brigade_vehicle" ? 3.5 : 2.5, opacity: 0.85}});
       lyr.bindTooltip(PN.esc(p.name) + " · " + PN.esc(p.lineup) + " · " + PN.fmt(p.length_m / 1000, 1) + " km", {sticky: true});
+      lyr.on("click", function () { pick(p.unit_id); });
       lyr.addTo(routes);
-      lines[p.unit_id] = lyr;
+      lines[p.unit_id] = lyr; nameOf[p.unit_id] = p.name;
     });
     fc.features.forEach(function (f) {
       var p = f.properties;
       if (p.feature_type !== "stop") return;
       var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
-      L.circleMarker(ll, {radius: 4, weight: 1, color: "#fff", fillColor: colorOf[p.unit_id] || "#333", fillOpacity: 1})
-        .bindTooltip(PN.esc(p.unit_id) + " #" + p.seq + " " + PN.esc(p.label || "") + "<br>" + t("routes.arrive") + " " + hm(p.arrive) +
+      var m = L.circleMarker(ll, {radius: 4, weight: 1, color: "#fff", fillColor: colorOf[p.unit_id] || "#333", fillOpacity: 1})
+        .bindTooltip(PN.esc(nameOf[p.unit_id] || p.unit_id) + " #" + p.seq + " " + PN.esc(p.label || "") + "<br>" + t("routes.arrive") + " " + hm(p.arrive) +
           " · " + t("routes.depart") + " " + hm(p.depart) + (p.road ? "<br>" + PN.esc(p.road) : ""))
         .addTo(stops);
+      (stopsOf[p.unit_id] = stopsOf[p.unit_id] || []).push({marker: m, p: p});
     });
     PN.stack(map);
     var b = routes.getBounds();
@@ -79,12 +86,41 @@
     ], r.units, {id: "pn-units-table"});
     Array.prototype.forEach.call(document.querySelectorAll("#pn-units-table tbody tr"), function (tr, i) {
       tr.style.cursor = "pointer";
-      tr.addEventListener("click", function () {
-        var l = lines[r.units[i].unit_id];
-        if (l) { map.fitBounds(l.getBounds().pad(0.1)); l.openTooltip(l.getBounds().getCenter()); }
-      });
+      tr.setAttribute("data-unit", r.units[i].unit_id);
+      tr.addEventListener("click", function () { pick(r.units[i].unit_id); });
     });
     if (r.routes_geojson && files[r.routes_geojson]) return PN.json(files[r.routes_geojson]).then(draw);
+  }
+  /* one unit alone: its route bold, the others faint, only its stops, its timetable under the table;
+     the same unit again (or "all units") shows them all */
+  function pick(unit) {
+    routes.eachLayer(function (l) { l.closeTooltip(); });  /* the last tooltip does not stay */
+    picked = picked === unit ? null : unit;
+    Object.keys(lines).forEach(function (u) {
+      lines[u].setStyle({opacity: picked === null || u === picked ? 0.85 : 0.12, weight: u === picked ? 5 : 2.5});
+      if (u === picked) lines[u].bringToFront();
+    });
+    Object.keys(stopsOf).forEach(function (u) {
+      stopsOf[u].forEach(function (s) { if (picked === null || u === picked) s.marker.addTo(stops); else stops.removeLayer(s.marker); });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("#pn-units-table tbody tr"), function (tr) {
+      tr.classList.toggle("pn-picked", tr.getAttribute("data-unit") === picked);
+    });
+    var box = document.getElementById("pn-unit-timetable");
+    document.getElementById("pn-map").setAttribute("data-picked", picked || "");
+    if (picked === null) { box.innerHTML = ""; return; }
+    var l = lines[picked];
+    if (l) map.fitBounds(l.getBounds().pad(0.1));
+    var rows = (stopsOf[picked] || []).map(function (s) { return s.p; }).sort(function (a, b) { return a.seq - b.seq; });
+    box.innerHTML = "<h4>" + PN.esc(t("routes.timetable", {name: nameOf[picked] || picked})) +
+      ' <button class="pn-btn secondary" type="button" id="pn-unit-all">' + PN.esc(t("routes.all_units")) + "</button></h4>" +
+      '<div class="pn-scroll">' + PN.table([
+        {key: "seq", label: "#", num: true},
+        {key: "arrive", label: t("routes.arrive"), html: function (x) { return PN.esc(hm(x.arrive)); }},
+        {key: "depart", label: t("routes.depart"), html: function (x) { return PN.esc(hm(x.depart)); }},
+        {key: "label", label: t("routes.stop")}
+      ], rows, {id: "pn-timetable"}) + "</div>";
+    document.getElementById("pn-unit-all").addEventListener("click", function () { pick(picked); });
   }
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
