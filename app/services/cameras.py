@@ -95,12 +95,27 @@ def gaps_for_workspace(
     :func:`geo.cameras.export.write_table`."""
     lay = district_layers(ws, exclude_highways=exclude_highways)
     views = camera_views(lay["cameras"], buildings=lay["buildings"])
-    return camera_gaps(
+    gaps = camera_gaps(
         views, edges=lay["road_edges"], neighborhoods=lay["neighborhoods"], cells=cells,
         incidents=lay["incidents"], stations=lay["stations"], communities=lay["communities"],
         edge_risk=edge_risk, neighborhood_risk=neighborhood_risk, cell_risk=cell_risk,
         segment_m=segment_m, seen_share_below=seen_share_below, as_of=as_of,
     )
+    return _named(gaps, lay)
+
+
+def _named(gaps: gpd.GeoDataFrame, lay: dict[str, Any]) -> gpd.GeoDataFrame:
+    """The gap list with the names of its station and neighborhood beside their ids (a list a station
+    reads in Excel names places: 北湖路派出所, 龙凤花园, not S01, N0178)."""
+    for key, layer, column in (("station_id", "stations", "station_name"),
+                               ("neighborhood_id", "neighborhoods", "neighborhood_name")):
+        table = lay.get(layer)
+        if key not in gaps.columns or table is None or "name" not in table.columns or column in gaps.columns:
+            continue
+        names = dict(zip(table[key].astype(str), table["name"], strict=False))
+        gaps.insert(gaps.columns.get_loc(key) + 1, column,
+                    [names.get(str(v)) if v is not None and v == v else None for v in gaps[key]])
+    return gaps
 
 
 def siting_for_workspace(
@@ -238,7 +253,8 @@ def camera_siting_job(ws: Workspace, *, out: str | Path, add: int | None = None,
 
 
 #: The columns of a gap list and of a siting plan that their records and jobs show (their top rows).
-GAP_COLUMNS = ("gap_id", "rank", "district_rank", "kind", "station_id", "neighborhood_id", "road_name", "risk_score", "incidents_12m",
+GAP_COLUMNS = ("gap_id", "rank", "district_rank", "kind", "station_id", "station_name", "neighborhood_id",
+               "neighborhood_name", "road_name", "risk_score", "incidents_12m",
                "length_m", "seen_share", "nearest_camera_m", "lon", "lat", "suggest_lon", "suggest_lat",
                "suggest_bearing_deg", "suggest_kind")
 SITE_COLUMNS = ("order", "site_id", "source", "station_id", "road_name", "lon", "lat", "bearing_deg", "suggest_kind",

@@ -32,6 +32,8 @@ HEADERS: dict[str, tuple[str, str]] = {
     "district_rank": ("district rank", "全区排序"),
     "kind": ("kind", "类型"),
     "station_id": ("station_id", "派出所编号"),
+    "station_name": ("station", "派出所"),
+    "neighborhood_name": ("neighborhood", "小区"),
     "community_id": ("community_id", "社区编号"),
     "neighborhood_id": ("neighborhood_id", "小区编号"),
     "road_name": ("road_name", "道路名称"),

@@ -22,3 +22,14 @@ def test_a_stations_gaps_are_ranked_within_the_station(demo_workspace: Workspace
     assert np.all(np.diff(mine["district_rank"].to_numpy()) > 0)  # the same order as the district's
     table = pd.read_csv(path, encoding="utf-8-sig")
     assert list(table.columns[:3]) == ["缺口编号", "排序", "全区排序"]
+
+
+def test_the_gap_list_names_its_stations_and_neighborhoods(demo_workspace: Workspace, tmp_path: Path) -> None:
+    """Issue 18: the gap XLSX had only id columns (S07, N0178)."""
+    gaps, path = camera_gaps_job(demo_workspace, out=tmp_path / "gaps.xlsx", risk=False)
+    st = demo_workspace.read("stations", columns=["station_id", "name"]).set_index("station_id")["name"]
+    assert (gaps["station_name"] == gaps["station_id"].map(st)).all()
+    inside = gaps[gaps["neighborhood_id"].notna()]
+    assert len(inside) and inside["neighborhood_name"].notna().all()
+    table = pd.read_excel(path)
+    assert {"派出所", "小区"} <= set(table.columns)

@@ -40,7 +40,7 @@
       '<div class="pn-scroll">' + PN.table([
         {key: "rank", label: t("cam.rank"), num: true},
         {key: "kind", label: t("cam.kind"), value: function (g) { return t("gap." + g.kind); }},
-        {key: "road_name", label: t("cam.where"), value: function (g) { return g.road_name || g.neighborhood_id || g.station_id; }},
+        {key: "road_name", label: t("cam.where"), value: function (g) { return g.road_name || g.neighborhood_name || g.neighborhood_id || g.station_name || g.station_id; }},
         {key: "incidents_12m", label: t("cam.incidents"), num: true},
         {key: "seen_share", label: t("cam.seen"), num: true, value: function (g) { return g.seen_share === null ? null : Math.round(g.seen_share * 100) + "%"; }}
       ], r.top, {id: "pn-gaps-table"}) + "</div>";
@@ -48,7 +48,7 @@
     r.top.forEach(function (g) {
       if (g.suggest_lat === null || g.suggest_lon === null) return;
       L.circleMarker([g.suggest_lat, g.suggest_lon], {radius: 5, weight: 1.5, color: "#fff", fillColor: kindColor[g.kind] || "#333", fillOpacity: 1})
-        .bindTooltip("#" + g.rank + " " + PN.esc(t("gap." + g.kind)) + " · " + PN.esc(g.road_name || g.neighborhood_id || "") +
+        .bindTooltip("#" + g.rank + " " + PN.esc(t("gap." + g.kind)) + " · " + PN.esc(g.road_name || g.neighborhood_name || g.neighborhood_id || "") +
           "<br>" + t("cam.incidents") + " " + g.incidents_12m + " · " + PN.esc(g.suggest_kind) + " " + PN.fmt(g.suggest_bearing_deg, 0) + "°")
         .addTo(gaps);
     });
