@@ -59,6 +59,12 @@ MESSAGES: _M = {
     "page.api_docs": {"zh-CN": "接口文档", "en": "API docs"},
     "page.lang_switch": {"zh-CN": "English", "en": "中文"},
     "page.menu": {"zh-CN": "菜单", "en": "Menu"},
+    "search.kind.neighborhood": {"zh-CN": "小区", "en": "neighborhood"},
+    "search.kind.station": {"zh-CN": "派出所", "en": "station"},
+    "search.kind.community": {"zh-CN": "社区", "en": "community"},
+    "search.kind.road": {"zh-CN": "道路", "en": "road"},
+    "ui.search.placeholder": {"zh-CN": "搜索小区、道路、派出所…", "en": "Search neighborhoods, roads, stations…"},
+    "ui.search.none": {"zh-CN": "没有找到“{q}”", "en": "Nothing named “{q}”"},
     "page.lang_switch_title": {"zh-CN": "切换到英文", "en": "Switch to Chinese"},
     "page.incident_window": {
         "zh-CN": "警情统计区间：{start} 至 {end}",

@@ -73,7 +73,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "workspace_info": READERS, "list_layers": READERS, "get_layer": READERS, "tile": READERS,
     "vector_tile": READERS,
     "headline": READERS, "ranking": READERS, "models": READERS, "monthly": READERS,
-    "points": READERS, "watchlist": READERS,
+    "points": READERS, "watchlist": READERS, "search": READERS,
     # the officer's phone page: whoever plans routes, and an officer (its own unit only, tested in
     # test_phone_links.py); the service worker is code, no data; dosage and the patrol map are route
     # exports (a station: its own units)
@@ -278,6 +278,7 @@ SAMPLES: dict[str, Sample] = {
     "points": lambda cl, c, r: cl.get("/api/v1/incidents/points", params={"start": "2026-10-01"}),
     "watchlist": lambda cl, c, r: cl.get("/api/v1/forecast/watchlist", params={"shift": "20:00-24:00"}),
     "page_phone": lambda cl, c, r: cl.get("/m/"),
+    "search": lambda cl, c, r: cl.get("/api/v1/search", params={"q": "路"}),
     "field_coverage": lambda cl, c, r: cl.get("/api/v1/field/coverage"),
     "field_dosage": lambda cl, c, r: cl.get("/api/v1/field/dosage", params={"date": "2026-11-05"}),
     "phone_sw": lambda cl, c, r: cl.get("/m/sw.js"),

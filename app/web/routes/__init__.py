@@ -16,6 +16,7 @@ from app.web.routes import (
     pages,
     plans,
     reports,
+    search,
     stats,
     tiles,
     users,
@@ -24,7 +25,7 @@ from app.web.routes import (
 )
 
 __all__ = ["api_routes", "audit", "auth", "docs", "field", "forecast", "health", "imports", "incidents", "jobs", "layers", "overview", "pages", "plans", "reports",
-           "stats", "tiles", "users", "vector_tiles", "workspace"]
+           "search", "stats", "tiles", "users", "vector_tiles", "workspace"]
 
 #: The routers every app includes, in this order (``tiles`` only when an MBTiles file is served).
-ALWAYS = (auth, users, overview, pages, docs, health, workspace, layers, vector_tiles, jobs, plans, stats, incidents, forecast, field, imports, reports, audit)
+ALWAYS = (auth, users, overview, pages, docs, health, workspace, layers, vector_tiles, jobs, plans, stats, incidents, forecast, field, search, imports, reports, audit)

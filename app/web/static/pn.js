@@ -183,7 +183,75 @@
     var e = CFG.extent;
     if (e) m.fitBounds([[e[1], e[0]], [e[3], e[2]]]); else m.setView([27.82, 114.93], 13);
     L.control.scale({imperial: false}).addTo(m);
+    if (document.body.getAttribute("data-page") !== "phone") { PN.searchBox(m); PN.streetLabels(m); }
     return m;
+  };
+  /* a search box on every map page: a neighborhood, road, station or community by its name */
+  PN.searchBox = function (map) {
+    var ctl = L.control({position: "topleft"});
+    ctl.onAdd = function () {
+      var box = L.DomUtil.create("div", "pn-search leaflet-bar");
+      box.innerHTML = '<input type="search" id="pn-search" autocomplete="off" placeholder="' + PN.esc(PN.t("search.placeholder")) + '">' +
+        '<ul id="pn-search-results" hidden></ul>';
+      L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
+      var input = box.querySelector("input"), list = box.querySelector("ul");
+      function go(r) {
+        map.fitBounds([[r.bbox[1], r.bbox[0]], [r.bbox[3], r.bbox[2]]], {maxZoom: 17, padding: [20, 20]});
+        list.hidden = true; input.value = r.name;
+        map.getContainer().setAttribute("data-found", r.kind + ":" + r.id);
+      }
+      input.addEventListener("keydown", function (ev) {
+        if (ev.key !== "Enter") return;
+        ev.preventDefault();
+        var q = input.value.trim();
+        if (!q) { list.hidden = true; return; }
+        PN.json(PN.url("/api/v1/search", {q: q})).then(function (d) {
+          list.innerHTML = "";
+          if (!d.results.length) { list.innerHTML = "<li class=\"pn-sub\">" + PN.esc(PN.t("search.none", {q: q})) + "</li>"; list.hidden = false; return; }
+          if (d.results.length === 1) { go(d.results[0]); return; }
+          d.results.forEach(function (r) {
+            var li = document.createElement("li");
+            li.textContent = r.name + " · " + r.kind_label;
+            li.addEventListener("click", function () { go(r); });
+            list.appendChild(li);
+          });
+          list.hidden = false;
+        }).catch(function (e) { list.innerHTML = "<li class=\"pn-error\">" + PN.esc(e.message) + "</li>"; list.hidden = false; });
+      });
+      return box;
+    };
+    ctl.addTo(map);
+  };
+  /* road names on the map from zoom 16 (the workspace's own streets: no basemap needed), each name
+     once, on the longest piece in view */
+  PN.streetLabels = function (map) {
+    if (!PN.has("road_edges")) return;
+    var labels = L.layerGroup().addTo(map), pending = null;
+    function load() {
+      if (map.getZoom() < 16) { labels.clearLayers(); map.getContainer().setAttribute("data-street-labels", "0"); return; }
+      var b = map.getBounds();
+      var mine = pending = PN.json(PN.url("/api/v1/layers/road_edges", {
+        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","),
+        properties: "name", simplify_m: 2, limit: 5000}));
+      mine.then(function (fc) {
+        if (mine !== pending) return;
+        var longest = {};
+        fc.features.forEach(function (f) {
+          var n = f.properties.name, c = f.geometry && f.geometry.coordinates;
+          if (!n || !c || f.geometry.type !== "LineString") return;
+          if (!longest[n] || longest[n].length < c.length) longest[n] = c;
+        });
+        labels.clearLayers();
+        Object.keys(longest).forEach(function (n) {
+          var c = longest[n], mid = c[Math.floor(c.length / 2)];
+          L.tooltip({permanent: true, direction: "center", className: "pn-street-label", interactive: false})
+            .setLatLng([mid[1], mid[0]]).setContent(PN.esc(n)).addTo(labels);
+        });
+        map.getContainer().setAttribute("data-street-labels", Object.keys(longest).length);
+      }).catch(function () { /* labels are a help, not the page */ });
+    }
+    var timer = null;
+    map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(load, 250); });
   };
   /* a layer from /api/v1/layers/{name} (all pages of it), simplified for the screen */
   PN.layer = function (name, opts) {
