@@ -13,6 +13,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "stage.place_incidents": {"zh-CN": "落位警情", "en": "place incidents"},
     "stage.write_workspace": {"zh-CN": "写入工作区", "en": "write workspace"},
     "stage.field_week": {"zh-CN": "模拟一周巡逻轨迹", "en": "simulate a week of patrol tracks"},
+    # the lived-in demo (app.services.demo_day)
+    "stage.camera_gaps": {"zh-CN": "列出探头盲区", "en": "camera gaps"},
+    "stage.tonight_s_plan": {"zh-CN": "规划今晚班次", "en": "tonight's plan"},
+    "stage.lived_in": {"zh-CN": "演示区已就绪", "en": "lived-in"},
     "stage.write": {"zh-CN": "写出文件", "en": "write"},
     # sub-zone grid (geo.subzones)
     "stage.blocks": {"zh-CN": "划分街区", "en": "blocks"},

@@ -61,8 +61,7 @@ def live_in(ws: Workspace, *, split_only: bool = False, day: dt.date | None = No
                                  params={"month": month, "lang": lang})
         report("tonight's plan", 0.0)
         tonight = day or shift_day(ws)
-        plans, written = routes_job(ws, shift=TONIGHT, date=tonight, out=out / "plan",
-                                    progress=lambda phase, share: report(f"tonight's plan: {phase}", share))
+        plans, written = routes_job(ws, shift=TONIGHT, date=tonight, out=out / "plan", progress=report)
         done["routes"] = _record(ws, "routes", files=list(written), result=plan_summary(plans, day=tonight, shift=TONIGHT),
                                  params={"shift": TONIGHT})
     report("lived-in", 1.0)

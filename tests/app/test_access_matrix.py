@@ -285,7 +285,7 @@ SAMPLES: dict[str, Sample] = {
     "make_links": lambda cl, c, r: cl.post("/api/v1/field/links", json={"date": "2026-11-05"}),
     "list_links": lambda cl, c, r: cl.get("/api/v1/field/links"),
     "revoke_link": lambda cl, c, r: cl.delete("/api/v1/field/links/0badc0de"),
-    "open_link": lambda cl, c, r: cl.get("/m/s/not-a-link-secret"),
+    "open_link": lambda cl, c, r: cl.get(f"/m/s/{r}-not-a-link-secret"),  # (one per role: 5 dead tries per link)
     "field_units": lambda cl, c, r: cl.get("/api/v1/field/units", params={"date": "2026-11-05"}),
     "field_plan": lambda cl, c, r: cl.get("/api/v1/field/plan", params={"date": "2026-11-05", "unit": "U0001"}),
     "field_tracks": lambda cl, c, r: cl.post("/api/v1/field/tracks", json={

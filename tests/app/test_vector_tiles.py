@@ -198,7 +198,7 @@ def test_layer_a_role_may_not_read_is_refused(ws_copy: Path, assets_ready: Path)
         assert r.status_code == 200
         assert decode(r.content)["camera_gaps"]["features"][0]["properties"]["gap_id"] == "G1"
         r = c.get(f"/api/v1/tiles/camera_gaps/16/{x + 1}/{y}.mvt")  # a second tile: audited once per user
-        log = c.get("/api/v1/audit", params={"action": "export"}).json()
+        log = c.get("/api/v1/audit", params={"action": "view"}).json()
         entries = [e for e in log["entries"] if e["target"] == "layer camera_gaps"]
         assert len(entries) == 1 and entries[0]["details"]["via"] == "tiles"
 
