@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m routing.warm
 	touch $(STAMP)
 
 # Map assets (Leaflet, plugins, Swagger UI) come from the npm registry at pinned versions

@@ -23,10 +23,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import shapely
-from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import InputError
 from routing.graph import place_name
+from routing.nearest_paths import distances_among
 from routing.patrol.assemble import _build_plan
 from routing.patrol.orienteering import OrienteeringLoop, solve_orienteering
 from routing.patrol.results import Loop, Stop, TeamLoops
@@ -164,11 +164,8 @@ def _place_distances(G: nx.MultiDiGraph, tab: ArcTable, idx: list[int]) -> tuple
     at = xy[np.asarray(idx, dtype=np.int64)]
     radius = 3.0 * float(np.hypot(*(at - at[0]).T).max()) + 300.0
     near = np.flatnonzero(np.hypot(xy[:, 0] - at[0, 0], xy[:, 1] - at[0, 1]) <= radius)
-    local = np.full(tab.n, -1, dtype=np.int64)
-    local[near] = np.arange(len(near))
-    li = local[np.asarray(idx, dtype=np.int64)]
-    sub = tab.csr()[near][:, near]
-    dist, pred = dijkstra(sub, indices=li, return_predecessors=True)
+    li = np.searchsorted(near, np.asarray(idx, dtype=np.int64))
+    dist, pred = distances_among(tab.csr(), near, li)
     length = dist[:, li]
     n = tab.n
 

@@ -9,9 +9,10 @@ again; then shake (remove a run of consecutive stops, the run's place and length
 time) and repeat, keeping the best. Every loop met on the way is kept by its set of places, so the
 daily alternatives come from one search.
 
-Everything is numpy on the small matrix of the team's places (a few dozen), and the search stops
-after a fixed count of shakes: the same inputs and seed give the same loops on any machine.
-``bench/`` (``routes.orienteering``) sets it beside OR-Tools' guided local search on the same instance.
+The search runs compiled (numba, ``cache=True``: compiled once per machine, then loaded) on the
+small matrix of the team's places (a few dozen), and stops after a fixed count of shakes: the same
+inputs and seed give the same loops on any machine. ``bench/`` (``routes.orienteering``) sets it
+beside OR-Tools' guided local search on the same instance.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 __all__ = ["OrienteeringLoop", "solve_orienteering"]
+
+_BIG = np.iinfo(np.int64).max // 4
 
 
 @dataclass(frozen=True)
@@ -33,93 +37,221 @@ class OrienteeringLoop:
     time: int
 
 
-def _cost(T: np.ndarray, seq: list[int]) -> int:
-    s = np.asarray(seq)
-    return int(T[s[:-1], s[1:]].sum())
+# The loop is ``seq[:m]`` of a buffer long enough for every place: ``seq[0] == seq[m - 1] == 0``.
+
+@numba.njit(cache=True)
+def _cost(T, seq, m):  # pragma: no cover - compiled
+    c = 0
+    for k in range(m - 1):
+        c += T[seq[k], seq[k + 1]]
+    return c
 
 
-def _insert(T: np.ndarray, prize: np.ndarray, seq: list[int], used: int, budget: int, free: np.ndarray) -> int:
+@numba.njit(cache=True)
+def _insert(T, prize, seq, m, used, budget, free):  # pragma: no cover - compiled
     """Insert free places at their cheapest position, best ratio prize² / added time first, while
-    the budget holds; ``free`` (bool per place) is updated. Returns the time used."""
+    the budget holds; ``free`` (bool per place) is updated. Returns the loop's length and time used."""
+    n = len(free)
     while True:
-        cand = np.flatnonzero(free)
-        if not len(cand):
-            return used
-        s = np.asarray(seq)
-        a, b = s[:-1], s[1:]
-        extra = T[np.ix_(a, cand)] + T[np.ix_(cand, b)].T - T[a, b][:, None]
-        pos = extra.argmin(axis=0)
-        add = extra[pos, np.arange(len(cand))]
-        fits = used + add <= budget
-        if not fits.any():
-            return used
-        ratio = np.where(fits, prize[cand] ** 2 / np.maximum(add, 1), -1.0)
-        k = int(ratio.argmax())
-        seq.insert(int(pos[k]) + 1, int(cand[k]))
-        free[cand[k]] = False
-        used += int(add[k])
+        best_k, best_pos, best_add, best_ratio = -1, -1, 0, -1.0
+        any_fits = False
+        for c in range(n):
+            if not free[c]:
+                continue
+            pos, add = 0, _BIG
+            for a in range(m - 1):
+                e = T[seq[a], c] + T[c, seq[a + 1]] - T[seq[a], seq[a + 1]]
+                if e < add:
+                    add, pos = e, a
+            if used + add <= budget:
+                ratio = prize[c] * prize[c] / max(add, 1)
+                any_fits = True
+            else:
+                ratio = -1.0
+            if best_k < 0 or ratio > best_ratio:
+                best_k, best_pos, best_add, best_ratio = c, pos, add, ratio
+        if best_k < 0 or not any_fits:
+            return m, used
+        for q in range(m, best_pos + 1, -1):
+            seq[q] = seq[q - 1]
+        seq[best_pos + 1] = best_k
+        m += 1
+        free[best_k] = False
+        used += best_add
 
 
-def _two_opt(T: np.ndarray, seq: list[int]) -> list[int]:
+@numba.njit(cache=True)
+def _two_opt(T, seq, m):  # pragma: no cover - compiled
     """Reverse the segment that shortens the loop most, until none does (asymmetric costs: the
     reversed segment is costed arc by arc through prefix sums)."""
-    for _ in range(4 * len(seq)):
-        s = np.asarray(seq)
-        m = len(s)
+    fwd = np.zeros(m, dtype=np.int64)
+    bwd = np.zeros(m, dtype=np.int64)
+    for _ in range(4 * m):
         if m < 5:
-            return seq
-        fwd = np.r_[0, np.cumsum(T[s[:-1], s[1:]])]  # fwd[k]: cost of s[0..k]
-        bwd = np.r_[0, np.cumsum(T[s[1:], s[:-1]])]  # bwd[k]: cost of s[k..0] walked back
-        i = np.arange(m - 1)[:, None]  # reverse s[i+1..j]
-        j = np.arange(m - 1)[None, :]
-        valid = j >= i + 2
-        ii, jj = np.broadcast_arrays(i, j)
-        ii, jj = ii[valid], jj[valid]
-        old = fwd[jj + 1] - fwd[ii]
-        new = T[s[ii], s[jj]] + (bwd[jj] - bwd[ii + 1]) + T[s[ii + 1], s[jj + 1]]
-        gain = old - new
-        k = int(gain.argmax())
-        if gain[k] <= 0:
-            return seq
-        a, b = int(ii[k]), int(jj[k])
-        seq = seq[: a + 1] + seq[a + 1 : b + 1][::-1] + seq[b + 1 :]
-    return seq
+            return
+        for k in range(m - 1):  # fwd[k]: cost of seq[0..k]; bwd[k]: of seq[k..0] walked back
+            fwd[k + 1] = fwd[k] + T[seq[k], seq[k + 1]]
+            bwd[k + 1] = bwd[k] + T[seq[k + 1], seq[k]]
+        best, ba, bb = 0, -1, -1
+        first = True
+        for i in range(m - 1):  # reverse seq[i+1..j]
+            for j in range(i + 2, m - 1):
+                gain = (fwd[j + 1] - fwd[i]) - (T[seq[i], seq[j]] + (bwd[j] - bwd[i + 1]) + T[seq[i + 1], seq[j + 1]])
+                if first or gain > best:
+                    best, ba, bb, first = gain, i, j, False
+        if first or best <= 0:
+            return
+        lo, hi = ba + 1, bb
+        while lo < hi:
+            seq[lo], seq[hi] = seq[hi], seq[lo]
+            lo += 1
+            hi -= 1
 
 
-def _move_one(T: np.ndarray, seq: list[int]) -> list[int]:
+@numba.njit(cache=True)
+def _move_one(T, seq, m):  # pragma: no cover - compiled
     """Move the one stop whose move elsewhere in the loop shortens it most, until none does."""
-    for _ in range(4 * len(seq)):
-        s = np.asarray(seq)
-        m = len(s)
+    for _ in range(4 * m):
         if m < 4:
-            return seq
-        inner = np.arange(1, m - 1)
-        v = s[inner]
-        save = T[s[inner - 1], v] + T[v, s[inner + 1]] - T[s[inner - 1], s[inner + 1]]
-        a, b = s[:-1], s[1:]
-        ins = T[a][:, v] + T[v][:, b].T - T[a, b][:, None]  # (edges, stops)
-        e = np.arange(m - 1)[:, None]
-        ins = np.where((e == inner[None, :] - 1) | (e == inner[None, :]), np.iinfo(np.int64).max // 4, ins)
-        delta = ins - save[None, :]
-        k = int(delta.argmin())
-        ek, vk = divmod(k, len(inner))
-        if delta[ek, vk] >= 0:
-            return seq
-        node = int(v[vk])
-        pos = int(inner[vk])
-        new = seq[:pos] + seq[pos + 1 :]
-        edge = ek if ek < pos else ek - 1
-        new.insert(edge + 1, node)
-        seq = new
-    return seq
+            return
+        best, bek, bpos = _BIG, -1, -1
+        first = True
+        for e in range(m - 1):  # the edge seq[e] -> seq[e+1] the stop goes into
+            a, b = seq[e], seq[e + 1]
+            for pos in range(1, m - 1):
+                if e == pos - 1 or e == pos:
+                    ins = _BIG
+                else:
+                    v = seq[pos]
+                    ins = T[a, v] + T[v, b] - T[a, b]
+                v = seq[pos]
+                save = T[seq[pos - 1], v] + T[v, seq[pos + 1]] - T[seq[pos - 1], seq[pos + 1]]
+                delta = ins - save
+                if first or delta < best:
+                    best, bek, bpos, first = delta, e, pos, False
+        if best >= 0:
+            return
+        node = seq[bpos]
+        for q in range(bpos, m - 1):  # take it out
+            seq[q] = seq[q + 1]
+        edge = bek if bek < bpos else bek - 1
+        for q in range(m - 1, edge + 1, -1):  # and put it after the edge's tail
+            seq[q] = seq[q - 1]
+        seq[edge + 1] = node
 
 
-def _shorten(T: np.ndarray, seq: list[int]) -> list[int]:
+@numba.njit(cache=True)
+def _shorten(T, seq, m):  # pragma: no cover - compiled
     while True:
-        before = _cost(T, seq)
-        seq = _move_one(T, _two_opt(T, seq))
-        if _cost(T, seq) >= before:
-            return seq
+        before = _cost(T, seq, m)
+        _two_opt(T, seq, m)
+        _move_one(T, seq, m)
+        if _cost(T, seq, m) >= before:
+            return
+
+
+@numba.njit(cache=True)
+def _value(p, seq, m):  # pragma: no cover - compiled
+    """The loop's prize, summed in the order of the places' indices: one value per set of places."""
+    inside = np.zeros(len(p), dtype=np.bool_)
+    for k in range(1, m - 1):
+        inside[seq[k]] = True
+    v = 0.0
+    for c in range(len(p)):
+        if inside[c]:
+            v += p[c]
+    return v
+
+
+@numba.njit(cache=True)
+def _search(T, p, allowed, budget, shakes, steps, total):  # pragma: no cover - compiled
+    """The iterated local search; returns every loop met, one row each (``-1`` after its end)."""
+    n = len(T)
+    notes = np.full((8, n + 2), -1, dtype=np.int64)
+    count = 0
+    seq = np.zeros(n + 2, dtype=np.int64)
+    m = 2
+    free = allowed.copy()
+    m, used = _insert(T, p, seq, m, 0, budget, free)
+    _shorten(T, seq, m)
+    m, used = _insert(T, p, seq, m, _cost(T, seq, m), budget, free)
+    notes[count, :m] = seq[:m]
+    count += 1
+    best_v, best_t = _value(p, seq, m), _cost(T, seq, m)
+    cur = seq.copy()
+    cur_m, cur_v, cur_t = m, best_v, best_t
+    start, size, stale = 1, 1, 0
+    new = np.zeros(n + 2, dtype=np.int64)
+    back = np.zeros(n + 2, dtype=np.int64)
+    for r in range(shakes):
+        k_in = cur_m - 2
+        if k_in == 0 or best_v >= total - 1e-9:  # nothing to shake, or enough already in the loop
+            break
+        start = (start - 1) % k_in + 1
+        size = min(size, k_in)
+        # shake: drop ``size`` consecutive stops from ``start`` (wrapping round the loop)
+        drop = np.zeros(cur_m, dtype=np.bool_)
+        for k in range(size):
+            drop[(start - 1 + k) % k_in + 1] = True
+        m, nb = 0, 0
+        for i in range(cur_m):
+            if drop[i]:
+                back[nb] = cur[i]
+                nb += 1
+            else:
+                new[m] = cur[i]
+                m += 1
+        free[:] = allowed
+        for i in range(m):
+            free[new[i]] = False
+        for i in range(nb):  # a dropped stop comes back only after the others had their chance
+            free[back[i]] = False
+        _shorten(T, new, m)
+        m, used = _insert(T, p, new, m, _cost(T, new, m), budget, free)
+        for i in range(nb):
+            free[back[i]] = True
+        for i in range(m):
+            free[new[i]] = False
+        m, used = _insert(T, p, new, m, used, budget, free)
+        _shorten(T, new, m)
+        m, used = _insert(T, p, new, m, _cost(T, new, m), budget, free)
+        if count == len(notes):
+            grown = np.full((2 * count, n + 2), -1, dtype=np.int64)
+            grown[:count] = notes
+            notes = grown
+        notes[count, :m] = new[:m]
+        count += 1
+        v, t = _value(p, new, m), _cost(T, new, m)
+        if v > cur_v or (v == cur_v and t < cur_t):
+            cur[:m] = new[:m]
+            cur_m, cur_v, cur_t = m, v, t
+            size = 1
+            stale = 0
+        else:
+            start += size
+            size += 1
+            stale += 1
+            if size > max(1, k_in // 3):
+                size = 1
+            if stale and stale % 8 == 0:  # wander from the best now and then (the ILS's restart)
+                cur[:m] = new[:m]
+                cur_m, cur_v, cur_t = m, v, t
+        if v > best_v or (v == best_v and t < best_t):
+            best_v, best_t = v, t
+        start += steps[r % len(steps)]
+    return notes[:count]
+
+
+def _prize(p: np.ndarray, places: frozenset[int]) -> float:
+    """A set of places' prize as the search sums it (:func:`_value`: in the order of their indices)."""
+    v = 0.0
+    for c in sorted(places):
+        v += float(p[c])
+    return v
+
+
+#: The shakes' random steps are drawn up front, this many at most (a longer search reuses them in turn).
+_STEPS = 1 << 16
 
 
 def solve_orienteering(
@@ -148,77 +280,32 @@ def solve_orienteering(
     enough
         Stop shaking once a loop collects this much (default: every allowed place's prize).
     """
-    T = np.asarray(transit, dtype=np.int64)
+    T = np.ascontiguousarray(transit, dtype=np.int64)
     n = len(T)
-    p = np.asarray(prize, dtype=float)
+    p = np.ascontiguousarray(prize, dtype=np.float64)
     allowed = p > 0
-    allowed[0] = False
+    if n:
+        allowed[0] = False
     for f in forbidden:
         allowed[int(f)] = False
-    # places that cannot be visited and left again within the budget
-    allowed &= (T[0] + T[:, 0]) <= budget
-    rng = np.random.default_rng(seed)
-    seen: dict[frozenset[int], OrienteeringLoop] = {}
-
-    def note(seq: list[int]) -> tuple[float, int]:
-        order = tuple(seq[1:-1])
-        val = float(p[list(order)].sum()) if order else 0.0
-        t = _cost(T, seq)
-        key = frozenset(order)
-        old = seen.get(key)
-        if old is None or t < old.time:
-            seen[key] = OrienteeringLoop(order, val, t)
-        return val, t
-
     if n <= 1 or not allowed.any():
         return [OrienteeringLoop((), 0.0, 0)]
-    seq = [0, 0]
-    free = allowed.copy()
-    used = _insert(T, p, seq, 0, budget, free)
-    seq = _shorten(T, seq)
-    used = _insert(T, p, seq, _cost(T, seq), budget, free)
-    best_seq, best = seq, note(seq)
-    cur_seq, cur = seq, best
-    start, size = 1, 1
-    stale = 0
+    # places that cannot be visited and left again within the budget
+    allowed &= (T[0] + T[:, 0]) <= budget
+    if not allowed.any():
+        return [OrienteeringLoop((), 0.0, 0)]
+    shakes = max(int(shakes), 0)
+    steps = np.random.default_rng(seed).integers(0, 2, size=max(1, min(shakes, _STEPS)), dtype=np.int64)
     total = float(p[allowed].sum()) if enough is None else min(float(enough), float(p[allowed].sum()))
-    for _ in range(int(shakes)):
-        m = len(cur_seq) - 2
-        if m == 0 or best[0] >= total - 1e-9:  # nothing to shake, or enough (every place) already in the loop
-            break
-        start = (start - 1) % m + 1
-        size = min(size, m)
-        # shake: drop ``size`` consecutive stops from ``start`` (wrapping round the loop)
-        drop = {(start - 1 + k) % m + 1 for k in range(size)}
-        seq = [v for i, v in enumerate(cur_seq) if i not in drop]
-        free = allowed.copy()
-        free[seq] = False
-        # a dropped stop comes back only after the others had their chance
-        back = [cur_seq[i] for i in sorted(drop)]
-        free[back] = False
-        seq = _shorten(T, seq)
-        used = _insert(T, p, seq, _cost(T, seq), budget, free)
-        free[back] = True
-        free[seq] = False
-        used = _insert(T, p, seq, used, budget, free)
-        seq = _shorten(T, seq)
-        _insert(T, p, seq, _cost(T, seq), budget, free)
-        val = note(seq)
-        if (val[0], -val[1]) > (cur[0], -cur[1]):
-            cur_seq, cur = seq, val
-            size = 1
-            stale = 0
-        else:
-            start += size
-            size += 1
-            stale += 1
-            if size > max(1, m // 3):
-                size = 1
-            if stale and stale % 8 == 0:  # wander from the best now and then (the ILS's restart)
-                cur_seq, cur = seq, val
-        if (val[0], -val[1]) > (best[0], -best[1]):
-            best_seq, best = seq, val
-        start += int(rng.integers(0, 2))
-    del best_seq
+    rows = _search(T, p, allowed, int(budget), shakes, steps, total)
+    seen: dict[frozenset[int], OrienteeringLoop] = {}
+    for row in rows:
+        seq = row[: int(np.argmax(row[1:] == 0)) + 2]  # up to the loop's closing 0
+        order = tuple(int(v) for v in seq[1:-1])
+        key = frozenset(order)
+        t = int(T[seq[:-1], seq[1:]].sum())
+        old = seen.get(key)
+        if old is None or t < old.time:
+            seen[key] = OrienteeringLoop(order, _prize(p, key), t)
     loops = sorted(seen.values(), key=lambda lp: (-lp.prize, lp.time, lp.order))
     return loops[:keep]
