@@ -142,6 +142,16 @@ def _areas(spec: LocalKind, units: pd.DataFrame, rows: np.ndarray, *, team_areas
     return {}
 
 
+def _inside(geom: Any, xy: np.ndarray) -> np.ndarray:
+    """Which of the points ``xy`` (``(n, 2)``) lie inside ``geom``: ``shapely.contains_xy``, asked
+    only of the points within its bounds."""
+    x0, y0, x1, y1 = geom.bounds
+    box = np.flatnonzero((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1))
+    out = np.zeros(len(xy), dtype=bool)
+    out[box[shapely.contains_xy(geom, xy[box, 0], xy[box, 1])]] = True
+    return out
+
+
 def plan_local_units(
     kind: str,
     units: pd.DataFrame,
@@ -202,7 +212,7 @@ def plan_local_units(
         area = area_of.get(i)
         if area is not None:
             zone = shapely.buffer(area, 60.0)
-            cand = [nodes[j] for j in np.flatnonzero(shapely.contains_xy(zone, nxy[:, 0], nxy[:, 1]))]
+            cand = [nodes[j] for j in np.flatnonzero(_inside(zone, nxy))]
         else:
             cand = [nodes[j] for j in tree.query_ball_point([ux[i], uy[i]], radius)]
         if local_nodes is not None:
@@ -210,7 +220,7 @@ def plan_local_units(
         prizes: dict[Hashable, float] = {}
         if inc_xy is not None and len(inc_xy):
             if area is not None:
-                near = shapely.contains_xy(shapely.buffer(area, 30.0), inc_xy[:, 0], inc_xy[:, 1])
+                near = _inside(shapely.buffer(area, 30.0), inc_xy)
             else:
                 near = np.hypot(inc_xy[:, 0] - ux[i], inc_xy[:, 1] - uy[i]) <= radius
             for sel in (near & own, near):  # its kind of places; failing that, any incident near

@@ -23,6 +23,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 
 from geo.errors import InputError
 from routing.graph import place_name
@@ -163,7 +164,10 @@ def _place_distances(G: nx.MultiDiGraph, tab: ArcTable, idx: list[int]) -> tuple
     xy = node_xy(G, tab)
     at = xy[np.asarray(idx, dtype=np.int64)]
     radius = 3.0 * float(np.hypot(*(at - at[0]).T).max()) + 300.0
-    near = np.flatnonzero(np.hypot(xy[:, 0] - at[0, 0], xy[:, 1] - at[0, 1]) <= radius)
+    tree = tab._cache.get("tree")
+    if tree is None:
+        tree = tab._cache["tree"] = cKDTree(xy)
+    near = np.sort(np.asarray(tree.query_ball_point(at[0], radius), dtype=np.int64))
     li = np.searchsorted(near, np.asarray(idx, dtype=np.int64))
     dist, pred = distances_among(tab.csr(), near, li)
     length = dist[:, li]
