@@ -3,8 +3,7 @@
 A grid team's loop needs the walking distances among its two dozen places, not from them to the
 whole city: :func:`distances_among` runs one Dijkstra (binary heap, numba, ``cache=True``) from each
 place on the arcs of a :class:`scipy.sparse.csr_matrix`, kept to the nodes it is allowed
-(``near``: the streets around the places), and stops as soon as every place is settled (or, for a
-patrol car's ways to its hotspots, once every node is). Distances
+(``near``: the streets around the places), and stops as soon as every place is settled. Distances
 are those of :func:`scipy.sparse.csgraph.dijkstra` on the same sub-graph (tested); among paths of
 equal length the one kept may differ.
 """
@@ -21,7 +20,7 @@ __all__ = ["distances_among"]
 
 
 @numba.njit(cache=True)
-def _among(indptr, indices, data, local, near, src, every):  # pragma: no cover - compiled
+def _among(indptr, indices, data, local, near, src):  # pragma: no cover - compiled
     n_src, n_near = len(src), len(near)
     dist = np.full((n_src, n_near), np.inf)
     pred = np.full((n_src, n_near), -9999, dtype=np.int32)
@@ -43,7 +42,7 @@ def _among(indptr, indices, data, local, near, src, every):  # pragma: no cover 
             done[u] = True
             if is_target[u]:
                 left -= 1
-                if left == 0 and not every:
+                if left == 0:
                     break
             g = near[u]
             for k in range(indptr[g], indptr[g + 1]):
@@ -58,8 +57,7 @@ def _among(indptr, indices, data, local, near, src, every):  # pragma: no cover 
     return dist, pred
 
 
-def distances_among(graph: sparse.csr_matrix, near: np.ndarray, sources: np.ndarray, *,
-                    every: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def distances_among(graph: sparse.csr_matrix, near: np.ndarray, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Shortest distances from each of ``sources`` over the nodes ``near`` of ``graph``.
 
     Parameters
@@ -70,8 +68,6 @@ def distances_among(graph: sparse.csr_matrix, near: np.ndarray, sources: np.ndar
         The nodes the paths may use (indices of ``graph``'s rows, no repeats).
     sources
         Positions in ``near`` of the places (each must be one of ``near``).
-    every
-        Search on until every node of ``near`` is settled (not only the sources): every entry final.
 
     Returns
     -------
@@ -80,11 +76,11 @@ def distances_among(graph: sparse.csr_matrix, near: np.ndarray, sources: np.ndar
         source, final (exact) at every source, ``inf`` where no path within ``near`` reaches it;
         the predecessor on the shortest path (``-9999`` at the source and where unreached), as
         :func:`scipy.sparse.csgraph.dijkstra` gives them. Other nodes' entries may be left
-        unfinished: the search stops once every source is reached (unless ``every``).
+        unfinished: the search stops once every source is reached.
     """
     near = np.ascontiguousarray(near, dtype=np.int64)
     local = np.full(graph.shape[0], -1, dtype=np.int64)
     local[near] = np.arange(len(near))
     return _among(graph.indptr.astype(np.int64, copy=False), graph.indices.astype(np.int64, copy=False),
                   graph.data.astype(np.float64, copy=False), local, near,
-                  np.ascontiguousarray(sources, dtype=np.int64), bool(every))
+                  np.ascontiguousarray(sources, dtype=np.int64))

@@ -28,7 +28,6 @@ from routing.patrol.results import Dosage, RoutePlan, Stop
 from routing.patrol.units import _unit_info
 from routing.patrol.window import _shift_seconds
 from routing.minmax import share_tour
-from routing.nearest_paths import distances_among
 from routing.postman import ArcTable, Tour, arc_table, node_xy, postman_tour
 
 __all__ = ["DEFAULT_REVISIT_MIN", "DEFAULT_STOP_MIN", "BeatWork", "brigade_work", "plan_beat", "plan_brigade_shift"]
@@ -466,8 +465,10 @@ def _ways_to(G: nx.MultiDiGraph, tab_t: ArcTable, targets: list[int], tour: np.n
     own = np.unique(np.r_[np.asarray(targets, dtype=np.int64), tab_t.tail[tour], tab_t.head[tour]])
     lo, hi = xy[own].min(axis=0) - WAYS_MARGIN_M, xy[own].max(axis=0) + WAYS_MARGIN_M
     near = np.union1d(np.flatnonzero(((xy >= lo) & (xy <= hi)).all(axis=1)), own)
-    d_l, p_l = distances_among(tab_t.csr(reverse=True), near, np.searchsorted(near, np.asarray(targets, dtype=np.int64)),
-                               every=True)
+    local = np.full(tab_t.n, -1, dtype=np.int64)
+    local[near] = np.arange(len(near))
+    sub = tab_t.csr(reverse=True)[near][:, near]
+    d_l, p_l = dijkstra(sub, indices=local[np.asarray(targets, dtype=np.int64)], return_predecessors=True)
     dist = np.full((len(targets), tab_t.n), np.inf)
     dist[:, near] = d_l
     pred = np.full((len(targets), tab_t.n), -9999, dtype=np.int64)
