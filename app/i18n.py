@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 
+from app.messages.categories import MESSAGES as _CATEGORIES
 from app.messages.errors_analysis import MESSAGES as _ANALYSIS_ERRORS
 from app.messages.errors_data import MESSAGES as _DATA_ERRORS
 from app.messages.errors_planning import MESSAGES as _PLANNING_ERRORS
@@ -249,9 +251,10 @@ def stage_label(stage: str, lang: str = DEFAULT_LANG) -> str:
     return t(key, lang) if key in MESSAGES else stage
 
 
-def category_label(code: str, lang: str = DEFAULT_LANG) -> str:
-    """Incident category label from :data:`geo.schema.CATEGORIES` (the code itself if unknown)."""
-    entry = CATEGORIES.get(code)
+def category_label(code: str, lang: str = DEFAULT_LANG, table: Mapping[str, tuple[str, str, str]] | None = None) -> str:
+    """Incident category label from ``table`` (a workspace's, :func:`app.services.categories.workspace_categories`;
+    default :data:`geo.schema.CATEGORIES`), the code itself if unknown."""
+    entry = (table if table is not None else CATEGORIES).get(code)
     if entry is None:
         return code
     return entry[0] if normalize_lang(lang) == "zh-CN" else entry[1]
@@ -273,7 +276,7 @@ def _check_complete() -> None:
 _check_complete()
 
 # -- errors the core raises with a message key, and the stages of long work (app/messages) -----------
-for _part in (_ANALYSIS_ERRORS, _DATA_ERRORS, _PLANNING_ERRORS, _TILE_ERRORS, _STAGES, _FORECAST, _FIELD):
+for _part in (_ANALYSIS_ERRORS, _DATA_ERRORS, _PLANNING_ERRORS, _TILE_ERRORS, _STAGES, _FORECAST, _FIELD, _CATEGORIES):
     assert not set(_part) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_part) & set(MESSAGES))}"
     MESSAGES.update(_part)
 assert not set(_STORAGE) & set(MESSAGES), f"i18n: keys defined twice: {sorted(set(_STORAGE) & set(MESSAGES))}"
@@ -831,6 +834,7 @@ MESSAGES.update(
         "audit.action.camera_gaps": {"zh-CN": "探头盲区清单", "en": "Camera gap list"},
         "audit.action.camera_site": {"zh-CN": "探头选址", "en": "Camera siting"},
         "audit.action.camera_coverage": {"zh-CN": "探头覆盖计算", "en": "Camera coverage"},
+        "audit.action.categories": {"zh-CN": "警情类别变更", "en": "Incident categories changed"},
         "audit.action.backup": {"zh-CN": "备份", "en": "Backup"},
         "audit.action.restore": {"zh-CN": "恢复备份", "en": "Restore"},
         "audit.action.export": {"zh-CN": "导出", "en": "Export"},

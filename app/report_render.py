@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from app.i18n import category_label, normalize_lang
+from geo.categories import added_categories, category_table
 from geo.errors import InputError
 from geo.atomic import atomic_write_text
 from geo.jsonsafe import to_jsonable
@@ -248,7 +249,8 @@ def _definitions_frame(report: Report, lang: str) -> pd.DataFrame:
     rows: list[tuple[str, str, str]] = []
     kind_t, key_t, def_t = ("kind", "key", "definition") if en else ("类别", "名称", "口径")
     for k, m in report.measures.items():
-        cats = ("、" if not en else ", ").join(category_label(c, lang) for c in m.categories)
+        table = category_table(added_categories(report.settings.get("added_categories")))
+        cats = ("、" if not en else ", ").join(category_label(c, lang, table) for c in m.categories)
         place = {"street": ("街面", "street"), "neighborhood": ("小区内", "inside neighborhoods"),
                  None: ("全部地点", "all places")}[m.place_kind]
         extra = (" · main roads" if en else " · 主干道") if m.main_road else ""

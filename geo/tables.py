@@ -364,17 +364,21 @@ def _localize(values: pd.Series, tz: str) -> pd.Series:
     return values.dt.tz_localize(tz, ambiguous=np.ones(len(values), dtype=bool), nonexistent="shift_forward")
 
 
-def map_categories(values: pd.Series, extra: Mapping[str, str] | None = None) -> pd.Series:
-    """Map free-text categories (Chinese or English) to category codes; unknown ones become NA."""
+def map_categories(values: pd.Series, extra: Mapping[str, str] | None = None,
+                   categories: Mapping[str, tuple[str, str, str]] | None = None) -> pd.Series:
+    """Map free-text categories (Chinese or English) to category codes of ``categories`` (a
+    workspace's table, :mod:`geo.categories`; default the built-in :data:`geo.schema.CATEGORIES`);
+    unknown ones become NA."""
+    table = CATEGORIES if categories is None else categories
     lookup: dict[str, str] = {}
-    for code, (zh, en, _) in CATEGORIES.items():
+    for code, (zh, en, _) in table.items():
         lookup[code] = code
         lookup[zh] = code
         lookup[en.lower()] = code
     for k, v in (extra or {}).items():
-        if v not in CATEGORIES:
-            raise InputError(f"category map {k}={v}: '{v}' is not a category code ({', '.join(CATEGORIES)})",
-                             code="import.category_code", source=k, value=v, known=", ".join(CATEGORIES))
+        if v not in table:
+            raise InputError(f"category map {k}={v}: '{v}' is not a category code ({', '.join(table)})",
+                             code="import.category_code", source=k, value=v, known=", ".join(table))
         lookup[k.strip().lower()] = v
     uniques = values.dropna().astype(str).unique()
     resolved: dict[str, Any] = {}
@@ -576,8 +580,10 @@ def prepare_rows(
     existing_ids: set[str] | None = None,
     id_prefix: str = "",
     keep_duplicates: bool = False,
+    categories: Mapping[str, tuple[str, str, str]] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Check every row and build the layer's rows in the working CRS.
+    """Check every row and build the layer's rows in the working CRS (incidents' categories among
+    ``categories``, the workspace's table; default the built-in ones).
 
     Returns the accepted rows (schema columns plus any extra source columns) and the rejected rows
     (``row, column, value, reason``; one line per fault, so one row may appear more than once).
@@ -631,11 +637,13 @@ def prepare_rows(
         if "category" not in src.columns:
             raise InputError("no category column found: name it 案件类别/category or map it with --map 你的列=category",
                              code="import.no_category")
-        cats = map_categories(src["category"], category_map)
+        cats = map_categories(src["category"], category_map, categories)
         unknown = cats.isna()
+        known = ", ".join(CATEGORIES if categories is None else categories)
         rejects.add(rows[unknown], "category", src["category"][unknown],
-                    "unknown category; map it to a category code, e.g. 原类别=code (codes: " + ", ".join(CATEGORIES) + ")",
-                    code="row.unknown_category", codes=", ".join(CATEGORIES))
+                    "unknown category; map it to a category code, e.g. 原类别=code (codes: " + known + "), or add "
+                    "a category of your own first (patrolnet categories add)",
+                    code="row.unknown_category", codes=known)
         ok &= ~unknown
         out["category"] = cats
         if "place_kind" in src.columns:

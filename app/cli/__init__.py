@@ -3,7 +3,7 @@
 One module per command group, in the manner of rasterio's ``rio``: :mod:`~app.cli.workspace`
 (``demo``, ``info``, ``serve``, ``init``), :mod:`~app.cli.grid` (``grid``, ``split``),
 :mod:`~app.cli.analysis` (``hotspots``, ``forecast``, ``backtest``), :mod:`~app.cli.routes`,
-:mod:`~app.cli.report`, :mod:`~app.cli.units` (``units suggest``), :mod:`~app.cli.backups` (``backup``, ``backups``, ``restore``),
+:mod:`~app.cli.report`, :mod:`~app.cli.units` (``units suggest``), :mod:`~app.cli.categories`, :mod:`~app.cli.backups` (``backup``, ``backups``, ``restore``),
 :mod:`~app.cli.audit`, :mod:`~app.cli.imports` (``import``), :mod:`~app.cli.cameras` and
 :mod:`~app.cli.users`; what they share (``--lang``, the workspace argument, errors, the progress bar)
 is in :mod:`~app.cli.options`. This module only puts them together.
@@ -20,6 +20,7 @@ from app.cli.analysis import backtest, forecast, hotspots, watchlist
 from app.cli.audit import audit
 from app.cli.backups import backup, backups, restore
 from app.cli.cameras import cameras_cli
+from app.cli.categories import categories_cli
 from app.cli.field import dosage, tracks_cli
 from app.cli.grid import grid, split
 from app.cli.imports import import_
@@ -47,6 +48,7 @@ for command in (demo, info, serve, worker, init, grid, split, hotspots, forecast
                 restore, audit):
     cli.command()(command)
 cli.command("import")(import_)
+cli.add_typer(categories_cli, name="categories")
 cli.add_typer(cameras_cli, name="cameras")
 cli.add_typer(tracks_cli, name="tracks")
 cli.add_typer(users_cli, name="users")

@@ -313,6 +313,43 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "类别对应“{source}={value}”：“{value}”不是类别代码（可用代码：{known}）",
         "en": "category map {source}={value}: '{value}' is not a category code ({known})",
     },
+    "error.category.bad_code": {
+        "zh-CN": "类别代码“{value}”不可用：请用 2-32 个小写英文字母、数字或下划线，以字母开头（例如 shooting）",
+        "en": "category code '{value}': use 2-32 lowercase letters, digits or _, starting with a letter (e.g. shooting)",
+    },
+    "error.category.exists": {
+        "zh-CN": "类别“{value}”已存在（{zh} / {en}）",
+        "en": "category '{value}' exists already ({zh} / {en})",
+    },
+    "error.category.bad_name_zh": {
+        "zh-CN": "类别“{value}”：请填写 1-{most} 个字的中文名称",
+        "en": "category '{value}': give a Chinese name of 1-{most} characters",
+    },
+    "error.category.bad_name_en": {
+        "zh-CN": "类别“{value}”：请填写 1-{most} 个字符的英文名称",
+        "en": "category '{value}': give an English name of 1-{most} characters",
+    },
+    "error.category.name_taken": {
+        "zh-CN": "类别名称“{name}”已被类别“{other}”使用，请换一个名称",
+        "en": "category name '{name}' is taken by '{other}'; choose another name",
+    },
+    "error.category.bad_group": {
+        "zh-CN": "类别归属“{value}”不可用：请选择 {known} 之一",
+        "en": "category group '{value}': use one of {known}",
+    },
+    "error.category.builtin": {
+        "zh-CN": "类别“{value}”为内置类别，不能删除",
+        "en": "category '{value}' is built in and stays",
+    },
+    "error.category.unknown": {
+        "zh-CN": "类别“{value}”不是本工作区添加的类别（已添加：{known}）",
+        "en": "category '{value}' is not one of the workspace's added categories ({known})",
+    },
+    "error.category.in_use": {
+        "zh-CN": "类别“{value}”仍有 {n} 起警情在用：请先用其他类别重新导入这些警情（--replace），再删除",
+        "en": "category '{value}' is the category of {n} incident(s); import them again with another category "
+              "(--replace) before removing it",
+    },
     "error.import.no_coordinates": {
         "zh-CN": "找不到坐标列：请将列命名为 经度/纬度、lon/lat 或 X/Y，或在“字段对应”中写明，例如 你的列=lon",
         "en": "no coordinate columns found: name them 经度/纬度, lon/lat or X/Y, or map them under column mapping, e.g. your_column=lon",
@@ -597,9 +634,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "date parts (year, month, day) missing or invalid; correct them",
     },
     "error.row.unknown_category": {
-        "zh-CN": "无法识别的案件类别；请在文件中改为已知类别，或将其对应到类别代码，例如 原类别=burglary（代码：{codes}）",
+        "zh-CN": "无法识别的案件类别；请在文件中改为已知类别，或将其对应到类别代码，例如 原类别=burglary（代码：{codes}）；"
+                 "本地特有的类别请先在“数据”页或用 patrolnet categories add 添加",
         "en": "unknown category; correct it in the file or map it to a category code, e.g. 原类别=burglary "
-              "(codes: {codes})",
+              "(codes: {codes}); add a category of your own first on the data page or with patrolnet categories add",
     },
     "error.row.unknown_camera_kind": {
         "zh-CN": "无法识别的摄像头类型；请使用以下之一：{kinds}",

@@ -88,8 +88,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dosage.col.beat": {"zh-CN": "巡区", "en": "beat"},
     "dosage.col.beat_main_km": {"zh-CN": "巡区主干道(公里)", "en": "beat_main_km"},
     "dosage.col.beat_main_share": {"zh-CN": "主干道走过比例", "en": "beat_main_share"},
-    "data.set": {"zh-CN": "整个文件统一赋值（列=值，如一部手机的轨迹：unit_id=U0001）",
-                 "en": "One value for the whole file (COLUMN=VALUE, e.g. one phone's track: unit_id=U0001)"},
+    "data.set": {"zh-CN": "整个文件统一赋值（列=值，如一部手机的轨迹：unit_id=U0001；一份涉枪警情清单：category=shooting）",
+                 "en": "One value for the whole file (COLUMN=VALUE, e.g. one phone's track: unit_id=U0001; a list of "
+                       "shootings: category=shooting)"},
     "worth.planned": {
         "zh-CN": "估算：方案覆盖 {places} 个热点，按过去一年同一时段的警情，这些地点本班次预计发生 {expected} 起；按计划停留时间"
                  "（每 2 小时停留 15 分钟为足量，本班次共需 {full} 分钟）可减少约 {p_low}–{p_high} 起，若每天如此执行，{days} 天约减少 "

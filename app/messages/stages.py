@@ -18,6 +18,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "stage.tonight_s_plan": {"zh-CN": "规划今晚班次", "en": "tonight's plan"},
     "stage.lived_in": {"zh-CN": "演示区已就绪", "en": "lived-in"},
     "stage.write": {"zh-CN": "写出文件", "en": "write"},
+    "stage.categories": {"zh-CN": "更新警情类别", "en": "categories"},
     # sub-zone grid (geo.subzones)
     "stage.blocks": {"zh-CN": "划分街区", "en": "blocks"},
     "stage.split": {"zh-CN": "切分", "en": "split"},

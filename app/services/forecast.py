@@ -12,6 +12,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from app.services.categories import expand_categories
 from app.services.params import last_data_day
 from app.storage.history import read_period, time_span
 from app.storage.workspace import Workspace
@@ -81,7 +82,7 @@ def forecast_history(ws: Workspace, *, as_of: dt.date, method: str | None = None
     span = time_span(ws, "incidents", "occurred_at", by=by) if ws.has("incidents") else pd.DataFrame()
     if days is None or span.empty:
         return _incidents(ws, "forecast from"), None
-    chosen = select_incidents(span, categories=list(categories)) if categories else span
+    chosen = select_incidents(span, categories=expand_categories(ws, categories)) if categories else span
     first_at = chosen["first"].min() if len(chosen) else None
     tz = ws.timezone
     begin = pd.Timestamp(as_of + dt.timedelta(days=1)).tz_localize(tz)  # the forecast starts the next day
@@ -135,7 +136,7 @@ def forecast_job(
         method = choice["method"]
     inc, first_at = forecast_history(ws, as_of=as_of, method=method, categories=categories)
     ranked = forecast(inc, cells=places, as_of=as_of, horizon_days=horizon_days, method=method or DEFAULT_METHOD,
-                      categories=list(categories) if categories else None, first_at=first_at)
+                      categories=expand_categories(ws, categories), first_at=first_at)
     key = ranked.columns[0]
     geo = places.merge(ranked, on=key, how="right") if key in places.columns else places
     geo = gpd.GeoDataFrame(geo, geometry="geometry", crs=ws.crs).sort_values("rank")
@@ -215,7 +216,7 @@ def choose_method(ws: Workspace, *, places: gpd.GeoDataFrame, cells: str, cell_m
                          weeks=need, as_of=str(as_of), first=str(first.date()))
     table = backtest(_incidents(ws, "forecast from"), cells=places, start_week=2, end_week=n + 1,
                      origin=origin, methods=CANDIDATES, coverages=(0.05,),
-                     categories=list(categories) if categories else None)
+                     categories=expand_categories(ws, categories))
     best = _best(table)
     return {"method": str(best["method"]), "hit_rate": round(float(best["hit_rate"]), 4),
             "best_baseline": str(best["best_baseline"]),
@@ -304,7 +305,7 @@ def backtest_job(
     extra = None
     if ws.has("demo_truth"):
         extra = {"oracle (true intensity)": demo_oracle(ws.read("demo_truth"), ws.meta["demo_truth"], inc, places)}
-    cats = list(categories) if categories else None
+    cats = expand_categories(ws, categories)
     table = backtest(inc, cells=places, start_week=start_week, end_week=end_week, origin=origin,
                      tune_weeks=tune_weeks, extra_scores=extra, categories=cats)
     # the default, chosen as `forecast` chooses it, on the (up to) 52 weeks before the evaluated ones

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from app.services.categories import expand_categories
 from app.storage.workspace import Workspace
 from geo.atomic import atomic_path, atomic_write_text
 from geo.errors import InputError
@@ -85,7 +86,7 @@ def hotspots_job(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     inc = ws.read("incidents")
-    cats = list(categories) if categories else None
+    cats = expand_categories(ws, categories)
     s, e = _window(ws, start, end)
     sel = hs.select_incidents(inc, categories=cats, start=s, end=e)
     if sel.empty:

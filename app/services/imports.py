@@ -22,6 +22,7 @@ import shapely
 
 from app.i18n import DEFAULT_LANG, normalize_lang, said_reason
 from app.services.backups import backup_before
+from app.services.categories import workspace_categories
 from app.storage import is_url, location_of
 from app.storage.workspace import Workspace
 from geo.assign import snap_to_edges, tag_areas
@@ -247,6 +248,7 @@ def import_table(
         frame, layer, column_map=mapping, coords=coords, crs=ws.crs, timezone=timezone or ws.timezone,
         boundary=boundary, tolerance_m=tolerance_m, category_map=category_map, existing_ids=existing,
         id_prefix=f"{path.name.split('.')[0]}:", keep_duplicates=keep_duplicates,
+        categories=workspace_categories(ws),
     )
     report("check rows", 1.0)
     result = ImportResult(layer=layer, source=path, rows_read=len(frame), accepted=accepted,

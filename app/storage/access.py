@@ -58,7 +58,8 @@ ANALYST_HIDDEN_LAYERS = frozenset({"camera_gaps"})
 #: Attribute tables (no geometry, no station column) a station user may read.
 _STATION_TABLES = frozenset()
 #: Workspace settings a station user sees (the others describe district-wide runs).
-_STATION_META = frozenset({"schema_version", "name", "working_crs", "timezone", "created_at", "updated_at"})
+_STATION_META = frozenset({"schema_version", "name", "working_crs", "timezone", "created_at", "updated_at",
+                           "categories"})
 #: What a station user sees of a stored forecast's settings (``forecast_<cells>``): its date, horizon,
 #: categories, method and how the method was chosen (the district's backtest hit rates).
 _STATION_FORECAST_META = frozenset({"as_of", "horizon_days", "method", "categories", "choice"})

@@ -25,7 +25,7 @@ ACTIONS = (
     "init", "demo", "import", "grid", "split", "hotspots", "forecast", "backtest", "routes", "report",
     "camera_gaps", "camera_site", "camera_coverage", "backup", "restore", "export", "view", "submit_plan", "approve_plan",
     "login", "login_failed", "logout", "user_add", "user_change", "user_remove", "password", "units_suggest", "watchlist", "dosage",
-    "field_links", "field_link_open", "field_link_refused", "field_link_revoke",
+    "field_links", "field_link_open", "field_link_refused", "field_link_revoke", "categories",
 )
 
 _SCHEMA = """

@@ -70,7 +70,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 JOB_POLICY: dict[str, str] = {
     "routes": "plan", "camera_gaps": "plan", "camera_site": "site", "backtest": "analyse", "report": "analyse",
     "hotspots": "analyse_write", "forecast": "analyse_write", "grid": "change_data", "split": "change_data",
-    "import": "change_data",
+    "import": "change_data", "categories": "change_data",
 }
 #: Job kinds whose outputs are routes or gap lists: their files need the ``export`` permission.
 EXPORT_JOB_KINDS = frozenset({"routes", "camera_gaps", "camera_site"})
@@ -88,7 +88,7 @@ ROUTE_POLICY: dict[str, str] = {
     "page_cameras": "export", "page_reports": "analyse", "page_data": "change_data", "page_users": "manage_users",
     "page_audit": "view_audit", "swagger_ui": "view", "openapi": "view",
     # data
-    "workspace_info": "view", "list_layers": "view", "get_layer": "view", "tile": "view",
+    "workspace_info": "view", "list_categories": "view", "list_layers": "view", "get_layer": "view", "tile": "view",
     "vector_tile": "view",
     "headline": "view", "ranking": "view", "models": "view", "monthly": "view", "points": "view",
     "watchlist": "view", "search": "view",

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from app.maps import heat_options
+from app.services.categories import expand_categories
 from app.services.params import default_month as month_of
 from app.services.params import last_data_day, parse_month
 from app.services.reports import build_monthly_report
@@ -298,7 +299,8 @@ def incident_points(state: AppState, *, start: Any = None, end: Any = None,
     tz = state.workspace().timezone
     s = pd.Timestamp(start).tz_localize(tz) if start else None
     e = (pd.Timestamp(end) + pd.Timedelta(days=1)).tz_localize(tz) if end else None
-    sel = select_incidents(frame, categories=categories or None, start=s, end=e) if len(frame) else frame
+    cats = expand_categories(state.workspace(), categories)  # a group: the workspace's own categories in it too
+    sel = select_incidents(frame, categories=cats, start=s, end=e) if len(frame) else frame
     when = pd.to_datetime(sel["occurred_at"]) if len(sel) else pd.Series([], dtype="datetime64[ns]")
     heat = None
     if len(sel):

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
 from app.i18n import t
+from app.services.categories import add_category, remove_category
 from app.services.cameras import TOP_GAPS, camera_gaps_job, camera_siting_job, gaps_summary, siting_summary
 from app.services.fanout import open_fanout
 from app.services.forecast import AUTO, TOP_PLACES, backtest_job, check_weeks, forecast_job, forecast_summary
@@ -43,7 +44,8 @@ from geo.coords import COORD_SYSTEM_NAMES
 from geo.errors import InputError, PlannerError
 from geo.hostile import safe_name
 from geo.jsonsafe import json_rows, to_jsonable
-from geo.schema import CATEGORIES, UNIT_KINDS
+from geo.categories import GROUPS
+from geo.schema import UNIT_KINDS
 
 __all__ = [
     "BacktestParams",
@@ -61,8 +63,9 @@ __all__ = [
     "reports_available",
 ]
 
-_GROUPS = sorted({g for _, _, g in CATEGORIES.values()})
-CategoryCode = Literal[tuple(sorted(CATEGORIES)) + tuple(_GROUPS)]  # type: ignore[valid-type]
+#: A category code or group (the workspace's own categories too: checked against its table when the job runs,
+#: :func:`app.services.categories.expand_categories`).
+CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$", max_length=32)]
 UnitKind = Literal[UNIT_KINDS]  # type: ignore[valid-type]
 
 
@@ -360,6 +363,24 @@ def reports_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("geo.reports", "app.report_render"))
 
 
+class CategoriesParams(_Params):
+    """Add an incident category of the workspace's own, or remove one no incident has (``patrolnet categories``)."""
+
+    action: Literal["add", "remove"] = "add"
+    code: str = Field(..., max_length=64, description="Category code, e.g. shooting")
+    zh: str = Field("", max_length=80, description="Chinese name (add)")
+    en: str = Field("", max_length=80, description="English name (add)")
+    group: Literal[tuple(GROUPS)] = Field("other", description="The method's group it counts in (add)")  # type: ignore[valid-type]
+
+
+def run_categories(ctx: JobContext, p: CategoriesParams) -> tuple[dict[str, Any], dt.date | None]:
+    if p.action == "add":
+        _, added = add_category(ctx.ws, p.code, zh=p.zh, en=p.en, group=p.group)
+        return {"action": "add", **added}, None
+    remove_category(ctx.ws, p.code)
+    return {"action": "remove", "code": p.code}, None
+
+
 def run_report(ctx: JobContext, p: ReportParams) -> tuple[dict[str, Any], dt.date | None]:
     lang = p.lang or ctx.lang
     if p.half is not None:
@@ -458,6 +479,7 @@ PARAMS: dict[str, type[_Params]] = {
     "camera_gaps": CameraGapsParams,
     "camera_site": CameraSiteParams,
     "report": ReportParams,
+    "categories": CategoriesParams,
 }
 #: Parameter model of every kind (the import's comes from its upload form).
 _MODELS: dict[str, type[_Params]] = {**PARAMS, "import": ImportParams}
@@ -479,6 +501,7 @@ JOB_KINDS: dict[str, JobKind] = {
         JobKind("report", run_report, False, (("report", 0.6), ("write", 0.4)), rename=False),
         JobKind("camera_gaps", run_camera_gaps, True, (("gaps", 0.7), ("write", 0.3)), ("camera_views", "camera_gaps")),
         JobKind("camera_site", run_camera_site, False, (("siting", 0.8), ("write", 0.2))),
+        JobKind("categories", run_categories, True, (("categories", 1.0),)),
         JobKind("import", run_import, True,
                 (("read", 0.2), ("check rows", 0.5), ("place incidents", 0.2), ("write workspace", 0.1))),
     )

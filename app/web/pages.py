@@ -25,6 +25,7 @@ import app.web.job_kinds as job_kinds  # noqa: PLR0402 - (its feature switches a
 from app.assets import assert_offline_html, asset_url, check_assets
 from app.i18n import MESSAGES, category_label, layer_label, other_lang, t
 from app.maps import MAIN_ROAD_CLASSES, STATION_COLORS, STYLE
+from app.services.categories import workspace_categories
 from app.services.params import shift_day
 from app.storage.audit import ACTIONS
 from app.storage.users import MIN_PASSWORD_LENGTH, ROLES
@@ -33,7 +34,8 @@ from app.web.state import AppState
 from geo.coords import COORD_SYSTEM_NAMES
 from geo.errors import InputError, PlannerError
 from geo.jsonsafe import to_jsonable
-from geo.schema import CAMERA_KINDS, CATEGORIES, NEIGHBORHOOD_KINDS, UNIT_KINDS
+from geo.categories import GROUPS
+from geo.schema import CAMERA_KINDS, NEIGHBORHOOD_KINDS, UNIT_KINDS
 from geo.tables import IMPORTABLE_LAYERS
 from routing.patrol import PLANNED_UNIT_KINDS
 
@@ -290,6 +292,7 @@ def _dashboard_config(state: AppState, lang: str) -> dict[str, Any]:
     its layers come from the API (``/api/v1/layers/...``, ``/api/v1/incidents/points``)."""
     tiles = state.tiles
     ui = {k: v[lang] for k, v in _DASH_UI.items()}
+    table = workspace_categories(state.workspace())  # the built-in categories and the workspace's own
     return {
         **_common_config(state, lang),
         "ui": {**_ui_strings(lang), **ui},
@@ -300,7 +303,7 @@ def _dashboard_config(state: AppState, lang: str) -> dict[str, Any]:
             "road_labels": {k: t(f"road.{k}", lang) for k in ("main", "local")},
             "road_edges_label": layer_label("road_edges", lang),
             "main_road_classes": sorted(MAIN_ROAD_CLASSES),
-            "categories": {c: category_label(c, lang) for c in CATEGORIES},
+            "categories": {c: category_label(c, lang, table) for c in table},
             "camera_kinds": {k: t(f"camera.{k}", lang) for k in CAMERA_KINDS},
             "neighborhood_kinds": {k: t(f"neighborhood.{k}", lang) for k in NEIGHBORHOOD_KINDS},
             "style": STYLE,
@@ -413,16 +416,18 @@ def _hotspots_config(state: AppState, lang: str) -> dict[str, Any]:
     ws = state.workspace()
     as_of = _as_of(state)
     start = (pd.Timestamp(as_of) - pd.DateOffset(months=3) + pd.Timedelta(days=1)).date() if as_of else None
-    groups = {}
-    for code, (_, _, grp) in CATEGORIES.items():
+    table = workspace_categories(ws)  # the built-in categories and the workspace's own
+    groups: dict[str, list[str]] = {}
+    for code, (_, _, grp) in table.items():
         groups.setdefault(grp, []).append(code)
     group_labels = {"two_robberies_one_theft": ("两抢一盗", "Robbery, snatching and theft"),
                     "other_criminal": ("其他刑事案件", "Other criminal cases"),
-                    "public_order": ("治安案件", "Public-order cases")}
+                    "public_order": ("治安案件", "Public-order cases"),
+                    "other": ("其他警情", "Other incidents")}
     # a group of one category is that category (治安案件 listed once, not twice)
     cats = [{"code": g, "label": group_labels.get(g, (g, g))[0 if lang == "zh-CN" else 1], "group": True}
             for g, members in groups.items() if len(members) > 1]
-    cats += [{"code": c, "label": category_label(c, lang), "group": False} for c in CATEGORIES]
+    cats += [{"code": c, "label": category_label(c, lang, table), "group": False} for c in table]
     last = state.jobs.latest("hotspots") if state.jobs else None
     meta = ws.meta_json("hotspots", None) or {}
     fmeta = ws.meta_json("forecast_subzones", None) or {}
@@ -481,7 +486,8 @@ def _data_config(state: AppState, lang: str) -> dict[str, Any]:
     return {"layers_importable": [{"code": n, "label": layer_label(n, lang)} for n in IMPORTABLE_LAYERS],
             "coords": [{"code": c, "label": t(f"coords.{k}", lang)} for c, k in
                        (*((c, c) for c in COORD_SYSTEM_NAMES), ("EPSG:4547", "epsg4547"))],
-            "max_upload_bytes": state.settings.max_upload_bytes}
+            "max_upload_bytes": state.settings.max_upload_bytes,
+            "groups": [{"code": g, "label": zh if lang == "zh-CN" else en} for g, (zh, en) in GROUPS.items()]}
 
 
 def _reports_config(state: AppState, lang: str) -> dict[str, Any]:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
+from geo.categories import META_KEY, added_categories, category_table, criminal_codes, group_codes
 from geo.errors import InputError
-from geo.schema import DEFAULT_TIMEZONE
+from geo.schema import CATEGORIES, DEFAULT_TIMEZONE
 
 from .bulletins import weekly_bulletins
 from .counting import comparison_table
 from .incidents import prepare_incidents
-from .measures import _COUNT_WINDOWS, COMPARISONS, CRIMINAL, HEADLINE_MEASURES, MEASURES
+from .measures import _COUNT_WINDOWS, COMPARISONS, HEADLINE_MEASURES, MEASURES
 from .models import model_tracker
 from .rankings import neighborhood_ranking, station_ranking
 from .report import Report, ReportTable
@@ -120,7 +122,9 @@ def build_report(
         "neighborhoods", layers.get("neighborhoods"), ["neighborhood_id", "name", "community_id", "station_id"]
     )
     raw = _layer_check("incidents", layers.get("incidents"), ["incident_id", "occurred_at", "category", "place_kind"])
-    inc = prepare_incidents(raw, timezone=tz, road_edges=layers.get("road_edges"), main_highways=main_highways)
+    table = category_table(added_categories(meta.get(META_KEY)))  # the built-in categories and the workspace's own
+    inc = prepare_incidents(raw, timezone=tz, road_edges=layers.get("road_edges"), main_highways=main_highways,
+                            categories=table)
     notes: list[tuple[str, str]] = []
     if len(inc) == 0 and (as_of is None or data_start is None):
         raise InputError("the workspace has no incidents; import some first ('patrolnet import WORKSPACE incidents FILE')",
@@ -275,7 +279,8 @@ def build_report(
         "main_road_source": src,
         "main_highways": inc.attrs.get("main_highways"),
         "data_start": start_d,
-        "bulletin_categories": list(CRIMINAL),
+        "bulletin_categories": list(criminal_codes(table)),
+        "added_categories": {c: list(v) for c, v in table.items() if c not in CATEGORIES},
         "significance_test": "two-sided exact conditional binomial test of two Poisson counts "
                              "(p = days_a / (days_a + days_b)), smaller tail doubled",
     }
@@ -286,7 +291,8 @@ def build_report(
         as_of=as_of_d,
         timezone=tz,
         windows=windows,
-        measures=dict(MEASURES),
+        # each measure lists every category it counts, the workspace's own among them
+        measures={k: replace(m, categories=group_codes(table, m.groups)) if m.groups else m for k, m in MEASURES.items()},
         tables=tables,
         incidents=inc,
         settings=settings,

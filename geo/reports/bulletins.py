@@ -9,10 +9,9 @@ import pandas as pd
 import shapely
 
 from geo.errors import InputError
-from geo.schema import CATEGORIES
+from geo.schema import CATEGORIES, CRIMINAL_GROUPS
 
 from .counting import _name_en
-from .measures import CRIMINAL
 from .windows import Window
 
 __all__ = ["TIME_BANDS", "TIPS", "weekly_bulletins"]
@@ -174,7 +173,7 @@ def weekly_bulletins(
     communities: pd.DataFrame,
     stations: pd.DataFrame | None = None,
     buildings: pd.DataFrame | None = None,
-    categories: Sequence[str] = CRIMINAL,
+    categories: Sequence[str] | None = None,
     nearby_m: float = 150.0,
     building_m: float = 40.0,
     max_lines: int = 8,
@@ -193,7 +192,8 @@ def weekly_bulletins(
     buildings
         Optional ``buildings`` layer with ``name`` and ``neighborhood_id``: names the nearest block.
     categories
-        Categories reported (default: criminal cases).
+        Built-in category codes reported (default: the criminal cases, by their ``group``, the
+        workspace's own criminal categories among them).
     nearby_m
         Street incidents within this distance of the compound are listed as "nearby" (0: none).
     building_m
@@ -211,14 +211,18 @@ def weekly_bulletins(
     if nearby_m < 0 or building_m < 0 or max_lines < 1 or max_tips < 0:
         raise InputError("nearby_m and building_m must be >= 0, max_lines >= 1 and max_tips >= 0",
                          code="report.bulletin_limits")
-    bad = sorted(set(categories) - set(CATEGORIES))
-    if bad:
-        raise InputError(f"categories: unknown code(s) {', '.join(bad)}; use codes of geo.schema.CATEGORIES",
-                         code="param.categories", codes=", ".join(bad), known=", ".join(CATEGORIES))
+    if categories is None:  # the criminal cases, by group: the workspace's own criminal categories too
+        chosen = incidents["group"].isin(CRIMINAL_GROUPS).to_numpy()
+    else:
+        bad = sorted(set(categories) - set(CATEGORIES))
+        if bad:
+            raise InputError(f"categories: unknown code(s) {', '.join(bad)}; use codes of geo.schema.CATEGORIES",
+                             code="param.categories", codes=", ".join(bad), known=", ".join(CATEGORIES))
+        chosen = incidents["category"].isin(categories).to_numpy()
     nb = neighborhoods
     ids = nb["neighborhood_id"].astype(str).to_numpy()
     nb_name = pd.Series(nb["name"].astype(str).to_numpy(), index=ids)
-    sel = incidents[week.mask(incidents["occurred_at"]).to_numpy() & incidents["category"].isin(categories).to_numpy()]
+    sel = incidents[week.mask(incidents["occurred_at"]).to_numpy() & chosen]
     # inside the compounds
     inside = sel[(sel["place_kind"] == "neighborhood") & sel["neighborhood_id"].isin(ids)].copy()
     inside["kind"] = "inside"

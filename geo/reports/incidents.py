@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ def prepare_incidents(
     timezone: str = DEFAULT_TIMEZONE,
     road_edges: pd.DataFrame | None = None,
     main_highways: Iterable[str] | None = None,
+    categories: Mapping[str, tuple[str, str, str]] | None = None,
 ) -> pd.DataFrame:
     """The incident columns the reports use, checked, as a new plain table.
 
@@ -43,6 +44,10 @@ def prepare_incidents(
         name their road. Without it the incidents' ``main_road`` column is used.
     main_highways
         Highway values counted as main roads; default :data:`geo.schema.MAIN_HIGHWAYS`.
+    categories
+        The workspace's categories (:func:`geo.categories.category_table`: code -> (zh-CN, en,
+        group)); default the built-in :data:`geo.schema.CATEGORIES`. Each incident's ``group`` is
+        its category's.
 
     Returns
     -------
@@ -64,14 +69,15 @@ def prepare_incidents(
             f"(see docs/data-model.md)",
             code="layer.missing_columns", layer="incidents", columns=", ".join(missing),
         )
+    table = CATEGORIES if categories is None else categories
     cat = incidents["category"].astype("string")
-    unknown = sorted(set(cat.dropna().unique()) - set(CATEGORIES))
+    unknown = sorted(set(cat.dropna().unique()) - set(table))
     if unknown or cat.isna().any():
         shown = ", ".join(repr(u) for u in unknown[:10]) or "empty"
         raise InputError(
-            f"incidents: unknown category code(s) {shown}; use one of {', '.join(CATEGORIES)} "
+            f"incidents: unknown category code(s) {shown}; use one of {', '.join(table)} "
             f"(map them when importing)",
-            code="report.unknown_categories", codes=str(shown), known=", ".join(CATEGORIES),
+            code="report.unknown_categories", codes=str(shown), known=", ".join(table),
         )
     pk = incidents["place_kind"].astype("string")
     bad_pk = sorted(set(pk.dropna().unique()) - set(PLACE_KINDS))
@@ -111,7 +117,7 @@ def prepare_incidents(
         },
         index=pd.RangeIndex(n),
     )
-    out["group"] = out["category"].map({c: g for c, (_, _, g) in CATEGORIES.items()})
+    out["group"] = out["category"].map({c: g for c, (_, _, g) in table.items()})
     for col in ("station_id", "community_id", "neighborhood_id"):
         out[col] = _ids(incidents[col]) if col in incidents.columns else None
     street = out["place_kind"].to_numpy() == "street"

@@ -57,6 +57,10 @@ class Measure:
         ``"street"`` or ``"neighborhood"`` to count only that place kind; ``None`` for both.
     main_road
         ``True``: only street incidents on main roads; ``None``: no condition.
+    groups
+        Category groups counted (:data:`geo.categories.GROUPS`): an incident counts when its
+        ``group`` (:func:`prepare_incidents`, from the workspace's categories, its own added ones
+        too) is one of them; without ``groups``, by ``categories``.
     """
 
     key: str
@@ -65,13 +69,17 @@ class Measure:
     categories: tuple[str, ...]
     place_kind: str | None = None
     main_road: bool | None = None
+    groups: tuple[str, ...] = ()
 
     def label(self, lang: str = "zh-CN") -> str:
         return self.en if lang == "en" else self.zh
 
     def mask(self, incidents: pd.DataFrame) -> pd.Series:
         """Rows of prepared incidents (:func:`prepare_incidents`) this measure counts."""
-        m = incidents["category"].isin(self.categories)
+        if self.groups and "group" in incidents.columns:
+            m = incidents["group"].isin(self.groups)
+        else:
+            m = incidents["category"].isin(self.categories)
         if self.place_kind is not None:
             m &= incidents["place_kind"] == self.place_kind
         if self.main_road is not None:
@@ -90,28 +98,33 @@ class Measure:
 
 
 _TROT = TWO_ROBBERIES_ONE_THEFT
+_G_TROT = ("two_robberies_one_theft",)
+_G_CRIM = tuple(CRIMINAL_GROUPS)
 #: Every measure a report counts.
 MEASURES: dict[str, Measure] = {
     m.key: m
     for m in (
-        Measure("criminal", "刑事案件", "criminal cases", CRIMINAL),
-        Measure("two_robberies_one_theft", "两抢一盗", "robbery, snatching and theft", _TROT),
-        Measure("public_order", "治安案件", "public-order cases", _PUBLIC_ORDER),
-        Measure("street_criminal", "街面刑事案件", "street criminal cases", CRIMINAL, "street"),
+        Measure("criminal", "刑事案件", "criminal cases", CRIMINAL, groups=_G_CRIM),
+        Measure("two_robberies_one_theft", "两抢一盗", "robbery, snatching and theft", _TROT, groups=_G_TROT),
+        Measure("public_order", "治安案件", "public-order cases", _PUBLIC_ORDER, groups=("public_order",)),
+        Measure("street_criminal", "街面刑事案件", "street criminal cases", CRIMINAL, "street", groups=_G_CRIM),
         Measure(
-            "neighborhood_criminal", "小区刑事案件", "neighborhood criminal cases", CRIMINAL, "neighborhood"
+            "neighborhood_criminal", "小区刑事案件", "neighborhood criminal cases", CRIMINAL, "neighborhood",
+            groups=_G_CRIM,
         ),
         Measure(
             "street_two_robberies_one_theft", "街面两抢一盗", "street robbery, snatching and theft",
-            _TROT, "street",
+            _TROT, "street", groups=_G_TROT,
         ),
         Measure(
             "neighborhood_two_robberies_one_theft", "小区两抢一盗（可防性案件）",
             "neighborhood robbery, snatching and theft (preventable cases)", _TROT, "neighborhood",
+            groups=_G_TROT,
         ),
         Measure(
             "main_road_two_robberies_one_theft", "街面主干道可防性案件（两抢一盗）",
             "main-road street preventable cases (robbery, snatching and theft)", _TROT, "street", True,
+            groups=_G_TROT,
         ),
     )
 }

@@ -45,4 +45,29 @@
     }).catch(function (e) { status.innerHTML = '<span class="pn-error">' + PN.esc(e.message) + "</span>"; })
       .then(function () { btn.disabled = false; });
   });
+
+  /* incident categories: the built-in ones and the workspace's own (added by a job that writes the workspace) */
+  var cats = document.getElementById("pn-categories"), catForm = document.getElementById("pn-category-form");
+  var catStatus = document.getElementById("pn-category-status");
+  function loadCategories() {
+    return PN.json(PN.url("/api/v1/workspace/categories")).then(function (body) {
+      cats.innerHTML = PN.table([
+        {key: "code", label: t("data.cat_code_short")}, {key: "label", label: t("data.cat_name")},
+        {key: "group_label", label: t("data.cat_group_short")}, {key: "incidents", label: t("data.cat_incidents"), num: true},
+        {key: "builtin", label: "", value: function (x) { return x.builtin ? t("data.cat_builtin") : t("data.cat_added"); }}
+      ], body.categories, {id: "pn-category-table"});
+      cats.setAttribute("data-count", String(body.categories.length));
+    }).catch(function (e) { cats.innerHTML = '<span class="pn-error">' + PN.esc(e.message) + "</span>"; });
+  }
+  catForm.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var btn = document.getElementById("pn-cat-add"), bar = PN.progress(catStatus);
+    var params = {action: "add", code: catForm.code.value.trim(), zh: catForm.zh.value.trim(), en: catForm.en.value.trim(),
+                  group: catForm.group.value};
+    btn.disabled = true;
+    PN.runJob("categories", params, bar.update).then(function () { catForm.reset(); return loadCategories(); })
+      .catch(function (e) { bar.fail(e.message); })
+      .then(function () { btn.disabled = false; });
+  });
+  loadCategories();
 })();
