@@ -66,6 +66,9 @@ MESSAGES: _M = {
     "search.kind.community": {"zh-CN": "社区", "en": "community"},
     "search.kind.road": {"zh-CN": "道路", "en": "road"},
     "ui.search.placeholder": {"zh-CN": "搜索小区、道路、派出所…", "en": "Search neighborhoods, roads, stations…"},
+    "ui.label.road": {"zh-CN": "道路", "en": "road"},
+    "ui.label.neighborhood": {"zh-CN": "小区", "en": "neighborhood"},
+    "ui.label.station": {"zh-CN": "派出所", "en": "police station"},
     "ui.search.none": {"zh-CN": "没有找到“{q}”", "en": "Nothing named “{q}”"},
     "page.lang_switch_title": {"zh-CN": "切换到英文", "en": "Switch to Chinese"},
     "page.incident_window": {

@@ -463,6 +463,16 @@ def _routes_config(state: AppState, lang: str) -> dict[str, Any]:
     }
 
 
+def _english_station_names(ws: Any) -> dict[str, str]:
+    """Station id -> English name (``stations.name_en``; empty when the layer has none)."""
+    if not ws.has("stations"):
+        return {}
+    st = ws.read("stations")
+    if "name_en" not in st.columns:
+        return {}
+    return {str(i): str(n) for i, n in zip(st["station_id"], st["name_en"]) if isinstance(n, str) and n.strip()}
+
+
 def _coverage_extra(state: AppState, lang: str) -> dict[str, Any]:
     ws = state.workspace()
     rows: list[dict[str, Any]] = []
@@ -473,6 +483,11 @@ def _coverage_extra(state: AppState, lang: str) -> dict[str, Any]:
         table = table[table["row"] == "owner"] if "row" in table.columns else table
         if scoped:
             table = table[table["owner_id"].astype(str) == str(ws.principal.station_id)]
+        if lang == "en":  # the stations' English names where the workspace has them
+            english = _english_station_names(whole)
+            table = table.assign(name=[english.get(str(i), n) if k == "station" else
+                                       ("Special patrol brigade" if k == "brigade" else n)
+                                       for k, i, n in zip(table["owner_kind"], table["owner_id"], table["name"])])
         rows = [to_jsonable(rec) for rec in table.to_dict(orient="records")]
     balance = (ws.meta_json("split", None) or {}).get("balance", {})
     return {"split_rows": rows, "balance": balance.get("max_over_mean")}

@@ -73,7 +73,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "workspace_info": READERS, "list_layers": READERS, "get_layer": READERS, "tile": READERS,
     "vector_tile": READERS,
     "headline": READERS, "ranking": READERS, "models": READERS, "monthly": READERS,
-    "points": READERS, "watchlist": READERS, "search": READERS,
+    "points": READERS, "watchlist": READERS, "search": READERS, "list_categories": READERS,
     # the officer's phone page: whoever plans routes, and an officer (its own unit only, tested in
     # test_phone_links.py); the service worker is code, no data; dosage and the patrol map are route
     # exports (a station: its own units)
@@ -91,7 +91,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "submit_camera_site": DISTRICT,
     "submit_backtest": DISTRICT | {"analyst"}, "submit_report": DISTRICT | {"analyst"},
     "submit_hotspots": DISTRICT, "submit_forecast": DISTRICT,
-    "submit_grid": DISTRICT, "submit_split": DISTRICT, "import_upload": DISTRICT,
+    "submit_grid": DISTRICT, "submit_split": DISTRICT, "import_upload": DISTRICT, "submit_categories": DISTRICT,
     "list_reports": DISTRICT | {"analyst"},
     # durable records of plans and outputs: read by everyone (a station: its own), a plan submitted by
     # whoever plans (a station: its own), approved by a commander, its files exported as routes are
@@ -302,6 +302,9 @@ SAMPLES: dict[str, Sample] = {
     "submit_forecast": lambda cl, c, r: cl.post("/api/v1/jobs/forecast", json={}),
     "submit_grid": lambda cl, c, r: cl.post("/api/v1/jobs/grid", json={"count": 50}),
     "submit_split": lambda cl, c, r: cl.post("/api/v1/jobs/split", json={}),
+    "submit_categories": lambda cl, c, r: cl.post("/api/v1/jobs/categories", json={
+        "code": f"test_{r}", "zh": f"测试类别{r}", "en": f"test category {r}", "group": "other"}),
+    "list_categories": lambda cl, c, r: cl.get("/api/v1/workspace/categories"),
     "import_upload": lambda cl, c, r: cl.post(
         "/api/v1/imports", data={"layer": "incidents"},
         files={"file": ("incidents.csv", "经度,纬度,发案时间,案件类别\n114.93,27.82,2026-10-01 10:00,抢劫\n".encode(),

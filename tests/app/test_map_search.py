@@ -54,4 +54,29 @@ def test_a_search_frames_the_place_and_road_names_appear_at_zoom_16(base_url: st
         wait_for(page, "() => +document.getElementById('pn-map').dataset.streetLabels > 0", timeout=20_000)
         names = page.eval_on_selector_all(".pn-street-label", "els => els.map(e => e.textContent)")
         assert names and all(n.strip() for n in names), names
+        # the neighborhoods' names too, from zoom 15 (the one found among them)
+        wait_for(page, "() => +document.getElementById('pn-map').dataset.neighborhoodLabels > 0", timeout=20_000)
+        places = page.eval_on_selector_all(".pn-neighborhood-label", "els => els.map(e => e.textContent)")
+        assert "龙凤花园" in places, places
+        # zoomed out to 12: roads and neighborhoods unnamed, the stations named
+        page.evaluate("() => { window.pnMap.setZoom(12); }")
+        wait_for(page, "() => +document.getElementById('pn-map').dataset.stationLabels > 0", timeout=20_000)
+        wait_for(page, "() => document.querySelectorAll('.pn-street-label, .pn-neighborhood-label').length === 0")
+        assert all(n.endswith("派出所") for n in page.eval_on_selector_all(".pn-station-label", "els => els.map(e => e.textContent)"))
+        rec.check()
+
+
+def test_an_english_page_names_places_in_english(base_url: str, browser: Any) -> None:
+    for page, rec in recorded_page(browser, expected_abort=lambda url: "/api/v1/" in url):
+        page.goto(f"{base_url}/coverage?lang=en")
+        page.fill("#pn-search", "龙凤花园")
+        page.press("#pn-search", "Enter")
+        wait_for(page, "() => document.getElementById('pn-map').dataset.found === 'neighborhood:N0002'")
+        page.evaluate("() => { window.pnMap.setZoom(16); }")
+        wait_for(page, "() => +document.getElementById('pn-map').dataset.streetLabels > 0 && "
+                       "+document.getElementById('pn-map').dataset.neighborhoodLabels > 0", timeout=20_000)
+        roads = page.eval_on_selector_all(".pn-street-label", "els => els.map(e => e.textContent)")
+        assert roads and all(r.endswith(" (road)") for r in roads), roads  # 北湖路 (road)
+        places = page.eval_on_selector_all(".pn-neighborhood-label", "els => els.map(e => e.textContent)")
+        assert places and not any("龙凤花园" == p for p in places), places  # its English name (or the kind beside it)
         rec.check()

@@ -145,6 +145,10 @@ def test_a_station_sees_its_own_row_of_the_split(demo_workspace: Any, assets_rea
     assert 'id="pn-no-split"' not in html and 'id="pn-split-summary"' in html
     body = html.split('id="pn-split-summary"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert body.count("<tr>") == 1 and "北湖路派出所" in body
+    with client_class("commander")(create_app(demo_workspace.path)) as c:  # in English: the English names
+        html = c.get("/coverage?lang=en").text
+    body = html.split('id="pn-split-summary"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert "Beihu Road Police Station" in body and "Special patrol brigade" in body and "派出所" not in body
     # its map draws the brigade's beats inside its area only, not whole beats across the district
     import geopandas as gpd
     import shapely

@@ -222,36 +222,65 @@
     };
     ctl.addTo(map);
   };
-  /* road names on the map from zoom 16 (the workspace's own streets: no basemap needed), each name
-     once, on the longest piece in view */
+  /* place names on the map from the workspace itself (no basemap needed), by zoom: stations from 12,
+     neighborhoods from 15, roads from 16 (each road name once, on its longest piece in view). An
+     English page shows a place's English name where the workspace has one, else its Chinese name
+     with the English kind: "北湖路 (road)". */
+  var LABEL_ZOOM = {stations: 12, neighborhoods: 15, road_edges: 16};
+  function placeName(p, kind) {
+    if (PN.cfg.lang !== "en") return p.name;
+    if (p.name_en) return p.name_en;
+    return p.name + " (" + PN.t("label." + kind) + ")";
+  }
+  function middle(geom) {
+    var pts = geom.type === "Point" ? [geom.coordinates]
+      : geom.type === "LineString" ? geom.coordinates
+      : geom.type === "Polygon" ? geom.coordinates[0]
+      : geom.type === "MultiPolygon" ? geom.coordinates[0][0] : null;
+    if (!pts || !pts.length) return null;
+    if (geom.type === "LineString") return pts[Math.floor(pts.length / 2)];
+    var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    pts.forEach(function (c) { x0 = Math.min(x0, c[0]); x1 = Math.max(x1, c[0]); y0 = Math.min(y0, c[1]); y1 = Math.max(y1, c[1]); });
+    return [(x0 + x1) / 2, (y0 + y1) / 2];
+  }
   PN.streetLabels = function (map) {
-    if (!PN.has("road_edges")) return;
-    var labels = L.layerGroup().addTo(map), pending = null;
-    function load() {
-      if (map.getZoom() < 16) { labels.clearLayers(); map.getContainer().setAttribute("data-street-labels", "0"); return; }
+    var layers = Object.keys(LABEL_ZOOM).filter(function (l) { return PN.has(l); });
+    if (!layers.length) return;
+    var groups = {}, pending = {};
+    layers.forEach(function (l) { groups[l] = L.layerGroup().addTo(map); });
+    var attr = {road_edges: "data-street-labels", neighborhoods: "data-neighborhood-labels", stations: "data-station-labels"};
+    var kind = {road_edges: "road", neighborhoods: "neighborhood", stations: "station"};
+    function load(layer) {
+      var labels = groups[layer];
+      if (map.getZoom() < LABEL_ZOOM[layer]) { labels.clearLayers(); map.getContainer().setAttribute(attr[layer], "0"); return; }
       var b = map.getBounds();
-      var mine = pending = PN.json(PN.url("/api/v1/layers/road_edges", {
-        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(","),
-        properties: "name", simplify_m: 2, limit: 5000}));
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+      function ask(props) {
+        return PN.json(PN.url("/api/v1/layers/" + layer, {bbox: bbox, properties: props, simplify_m: 2, limit: 5000}));
+      }
+      /* a layer without English names (an older workspace): the Chinese ones */
+      var mine = pending[layer] = layer === "road_edges" ? ask("name") : ask("name,name_en").catch(function () { return ask("name"); });
       mine.then(function (fc) {
-        if (mine !== pending) return;
-        var longest = {};
+        if (mine !== pending[layer]) return;
+        var at = {}, size = {};
         fc.features.forEach(function (f) {
-          var n = f.properties.name, c = f.geometry && f.geometry.coordinates;
-          if (!n || !c || f.geometry.type !== "LineString") return;
-          if (!longest[n] || longest[n].length < c.length) longest[n] = c;
+          var p = f.properties || {}, g = f.geometry;
+          if (!p.name || !g) return;
+          if (layer === "road_edges" && g.type !== "LineString") return;
+          var name = placeName(p, kind[layer]), n = g.type === "LineString" ? g.coordinates.length : 1;
+          if (!at[name] || size[name] < n) { at[name] = middle(g); size[name] = n; }
         });
         labels.clearLayers();
-        Object.keys(longest).forEach(function (n) {
-          var c = longest[n], mid = c[Math.floor(c.length / 2)];
-          L.tooltip({permanent: true, direction: "center", className: "pn-street-label", interactive: false})
-            .setLatLng([mid[1], mid[0]]).setContent(PN.esc(n)).addTo(labels);
+        Object.keys(at).forEach(function (n) {
+          if (!at[n]) return;
+          L.tooltip({permanent: true, direction: "center", className: "pn-place-label " + (layer === "road_edges" ? "pn-street-label" : "pn-" + kind[layer] + "-label"), interactive: false})
+            .setLatLng([at[n][1], at[n][0]]).setContent(PN.esc(n)).addTo(labels);
         });
-        map.getContainer().setAttribute("data-street-labels", Object.keys(longest).length);
+        map.getContainer().setAttribute(attr[layer], Object.keys(at).length);
       }).catch(function () { /* labels are a help, not the page */ });
     }
     var timer = null;
-    map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(load, 250); });
+    map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(function () { layers.forEach(load); }, 250); });
   };
   /* a layer from /api/v1/layers/{name} (all pages of it), simplified for the screen */
   PN.layer = function (name, opts) {
