@@ -346,9 +346,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "category '{value}' is not one of the workspace's added categories ({known})",
     },
     "error.category.in_use": {
-        "zh-CN": "类别“{value}”仍有 {n} 起警情在用：请先用其他类别重新导入这些警情（--replace），再删除",
+        "zh-CN": "类别“{value}”仍有 {n} 起警情在用：请先用其他类别重新导入这些警情（替换图层），再删除",
         "en": "category '{value}' is the category of {n} incident(s); import them again with another category "
-              "(--replace) before removing it",
+              "(replacing the layer) before removing it",
     },
     "error.import.no_coordinates": {
         "zh-CN": "找不到坐标列：请将列命名为 经度/纬度、lon/lat 或 X/Y，或在“字段对应”中写明，例如 你的列=lon",

@@ -68,7 +68,7 @@ def remove_category(ws: Any, code: str) -> Any:
     used = _counts(ws).get(code, 0)
     if used:
         raise InputError(f"category '{code}' is the category of {used} incident(s); import them again with "
-                         f"another category (--replace) before removing it", code="category.in_use", value=code,
+                         f"another category (replacing the layer) before removing it", code="category.in_use", value=code,
                          n=used)
     del added[code]
     return ws.write({}, meta={META_KEY: {c: list(v) for c, v in added.items()}})

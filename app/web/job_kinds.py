@@ -20,10 +20,11 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo,
                       field_validator, model_validator)
+from fastapi.exceptions import RequestValidationError
 from pydantic_core import PydanticCustomError
 
 from app.i18n import t
-from app.services.categories import add_category, remove_category
+from app.services.categories import add_category, expand_categories, remove_category, workspace_categories
 from app.services.cameras import TOP_GAPS, camera_gaps_job, camera_siting_job, gaps_summary, siting_summary
 from app.services.fanout import open_fanout
 from app.services.forecast import AUTO, TOP_PLACES, backtest_job, check_weeks, forecast_job, forecast_summary
@@ -44,7 +45,7 @@ from geo.coords import COORD_SYSTEM_NAMES
 from geo.errors import InputError, PlannerError
 from geo.hostile import safe_name
 from geo.jsonsafe import json_rows, to_jsonable
-from geo.categories import GROUPS
+from geo.categories import GROUPS, check_category
 from geo.schema import UNIT_KINDS
 
 __all__ = [
@@ -509,6 +510,16 @@ JOB_KINDS: dict[str, JobKind] = {
 
 
 # -- submitting ---------------------------------------------------------------------------------------
+def _check_with_workspace(jobs: JobManager, p: _Params) -> None:
+    """What only the workspace can tell, said at once (422) rather than by a failed job: categories
+    that are neither the workspace's nor a group; a new category's code or names already taken."""
+    cats = getattr(p, "categories", None)
+    if cats:
+        expand_categories(jobs.workspace(), cats)
+    if isinstance(p, CategoriesParams) and p.action == "add":
+        check_category(p.code, p.zh, p.en, p.group, workspace_categories(jobs.workspace()))
+
+
 def submit_job(jobs: JobManager, kind: str, params: _Params | None, *, lang: str, owner: str = "",
                station_id: str | None = None) -> dict[str, Any]:
     """Queue a job of ``kind`` (``params`` default to the kind's defaults); the job's JSON.
@@ -522,7 +533,13 @@ def submit_job(jobs: JobManager, kind: str, params: _Params | None, *, lang: str
     ForbiddenError
         A station user asked for a district-wide kind, or for the brigade's vehicles (in ``lang``).
     """
-    p = params if params is not None else PARAMS[kind]()
+    if params is None:
+        try:
+            params = PARAMS[kind]()
+        except ValidationError as exc:  # a kind with required parameters, asked without any: 422
+            raise RequestValidationError(exc.errors(include_url=False)) from None
+    p = params
+    _check_with_workspace(jobs, p)
     if station_id is not None:
         if "station_id" not in type(p).model_fields:
             raise ForbiddenError(say("web.station_job_kind", lang, kind=kind) or kind, code="web.station_job_kind",

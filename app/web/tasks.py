@@ -336,6 +336,10 @@ class JobManager:
         self._beat: threading.Thread | None = None
         self._reaped_at = 0.0
 
+    def workspace(self) -> Workspace:
+        """The workspace the jobs run on, opened afresh (its newest state)."""
+        return self._open()
+
     @property
     def store(self) -> JobStore:
         if self._store is None:
