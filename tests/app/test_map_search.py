@@ -39,12 +39,17 @@ def base_url(demo_workspace_file: Path, assets_ready: Path) -> Iterator[str]:
     yield from serve(create_app(demo_workspace_file))
 
 
+def _find_longfeng(page: Any, url: str) -> None:
+    """Open ``url`` and search for 龙凤花园 (the demo's N0002) until the map has found it."""
+    page.goto(url)
+    page.fill("#pn-search", "龙凤花园")
+    page.press("#pn-search", "Enter")
+    wait_for(page, "() => document.getElementById('pn-map').dataset.found === 'neighborhood:N0002'")
+
+
 def test_a_search_frames_the_place_and_road_names_appear_at_zoom_16(base_url: str, browser: Any) -> None:
     for page, rec in recorded_page(browser, expected_abort=lambda url: "/api/v1/" in url):
-        page.goto(f"{base_url}/coverage")
-        page.fill("#pn-search", "龙凤花园")
-        page.press("#pn-search", "Enter")
-        wait_for(page, "() => document.getElementById('pn-map').dataset.found === 'neighborhood:N0002'")
+        _find_longfeng(page, f"{base_url}/coverage")
         # framed: the map's centre inside the neighborhood's bounds
         w, s, e, n = page.request.get(f"{base_url}/api/v1/search?q=龙凤花园").json()["results"][0]["bbox"]
         lon, lat = page.evaluate("() => { const c = window.pnMap.getCenter(); return [c.lng, c.lat]; }")
@@ -68,10 +73,7 @@ def test_a_search_frames_the_place_and_road_names_appear_at_zoom_16(base_url: st
 
 def test_an_english_page_names_places_in_english(base_url: str, browser: Any) -> None:
     for page, rec in recorded_page(browser, expected_abort=lambda url: "/api/v1/" in url):
-        page.goto(f"{base_url}/coverage?lang=en")
-        page.fill("#pn-search", "龙凤花园")
-        page.press("#pn-search", "Enter")
-        wait_for(page, "() => document.getElementById('pn-map').dataset.found === 'neighborhood:N0002'")
+        _find_longfeng(page, f"{base_url}/coverage?lang=en")
         page.evaluate("() => { window.pnMap.setZoom(16); }")
         wait_for(page, "() => +document.getElementById('pn-map').dataset.streetLabels > 0 && "
                        "+document.getElementById('pn-map').dataset.neighborhoodLabels > 0", timeout=20_000)
