@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
+from fastapi.exceptions import RequestValidationError
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo,
                       field_validator, model_validator)
-from fastapi.exceptions import RequestValidationError
 from pydantic_core import PydanticCustomError
 
 from app.i18n import t
-from app.services.categories import add_category, expand_categories, remove_category, workspace_categories
 from app.services.cameras import TOP_GAPS, camera_gaps_job, camera_siting_job, gaps_summary, siting_summary
+from app.services.categories import add_category, expand_categories, remove_category, workspace_categories
 from app.services.fanout import open_fanout
 from app.services.forecast import AUTO, TOP_PLACES, backtest_job, check_weeks, forecast_job, forecast_summary
 from app.services.grid import grid_summary, grid_workspace
@@ -41,11 +41,11 @@ from app.web.errors import FeatureUnavailableError
 from app.web.messages import join, say, say_error, say_invalid
 from app.web.tasks import JobContext, JobKind, JobManager, safe_filename
 from app.web.uploads import Upload
+from geo.categories import GROUPS, check_category
 from geo.coords import COORD_SYSTEM_NAMES
 from geo.errors import InputError, PlannerError
 from geo.hostile import safe_name
 from geo.jsonsafe import json_rows, to_jsonable
-from geo.categories import GROUPS, check_category
 from geo.schema import UNIT_KINDS
 
 __all__ = [
