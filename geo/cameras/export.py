@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -95,6 +96,7 @@ def write_table(
     *,
     lang: str = "en",
     sheet: str = "gaps",
+    rows_done: Callable[[float], None] | None = None,
 ) -> Path:
     """Write a gap list or siting plan by the file's suffix: ``.csv``, ``.xlsx`` or ``.geojson``.
 
@@ -108,6 +110,8 @@ def write_table(
         ``"en"`` or ``"zh-CN"`` headers and values.
     sheet
         XLSX sheet name.
+    rows_done
+        Called with the share of rows written as an XLSX fills (:func:`geo.writers.write_safe_xlsx`).
 
     Returns
     -------
@@ -135,4 +139,4 @@ def write_table(
     table = pd.DataFrame(out.drop(columns=out.geometry.name) if isinstance(out, gpd.GeoDataFrame) else out)
     if suffix == ".csv":
         return write_safe_csv(table, path)
-    return write_safe_xlsx([(sheet, table)], path)
+    return write_safe_xlsx([(sheet, table)], path, rows_done=rows_done)
