@@ -20,7 +20,7 @@ import json
 import math
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -39,6 +39,8 @@ __all__ = [
     "GPX_NS",
     "KML_NS",
     "dosage_csv",
+    "file_parts",
+    "keep_file_parts",
     "patrol_sheets_html",
     "road_sequence",
     "route_legs",
@@ -183,6 +185,28 @@ def _made(what: str, p: RoutePlan, make: Callable[[], T], *, key: Any = None) ->
     return value
 
 
+def file_parts(plans: Sequence[RoutePlan], *, streets: Any = None) -> list[dict[str, tuple[Any, Any]]]:
+    """What the files of each plan are made of, made now: its legs, GeoJSON features, GPX waypoints
+    and track, KML folder and sheet (on ``streets``), per plan ``{what: (key, text)}``. A process forked after the
+    planning makes them for its share of the plans; the process writing the files takes them with
+    :func:`keep_file_parts` and then writes every file without making them again."""
+    makers = {"legs": (None, route_legs),
+              "geojson": (None, _features_text),
+              "gpx.wpt": (None, _gpx_waypoints), "gpx.trk": (None, _gpx_track),
+              "kml.folder": (None, _kml_folder), "sheet": (id(streets), lambda p: _one_sheet(p, streets))}
+    return [{what: (key, _made(what, p, lambda: make(p), key=key)) for what, (key, make) in makers.items()}
+            for p in plans]
+
+
+def keep_file_parts(plans: Sequence[RoutePlan], parts: Sequence[Mapping[str, tuple[Any, Any]]]) -> None:
+    """Keep :func:`file_parts` made elsewhere for ``plans`` (in the same order) for the files written next."""
+    for p, got in zip(plans, parts):
+        for what, (key, value) in got.items():
+            if len(_MADE) >= _MADE_MAX:
+                _MADE.clear()
+            _MADE[(what, id(p))] = (p, key, value)
+
+
 def _legs(p: RoutePlan) -> list[str]:
     """:func:`route_legs`, told once per plan for all its files."""
     return _made("legs", p, lambda: route_legs(p))
@@ -217,6 +241,55 @@ def _num(x: float, nd: int = 1) -> float | None:
 # --------------------------------------------------------------------------------------------
 # GeoJSON
 # --------------------------------------------------------------------------------------------
+def _plan_features(p: RoutePlan, stop_points: bool = True) -> list[dict[str, Any]]:
+    """The features of one plan in :func:`routes_geojson`: its route, then its stops."""
+    features: list[dict[str, Any]] = []
+    ll = _lonlat(p, p.coords)
+    stops = _stop_dicts(p)
+    props = {
+        "feature_type": "route",
+        "unit_id": p.unit_id, "unit_kind": p.unit_kind, "name": p.name, "mode": p.mode, "lineup": p.lineup,
+        "officers": p.officers, "auxiliaries": p.auxiliaries, "volunteers": p.volunteers,
+        "beat": to_jsonable(p.beat),
+        "shift_start": p.shift_start.isoformat(timespec="seconds") if p.shift_start else None,
+        "shift_end": p.shift_end.isoformat(timespec="seconds") if p.shift_end else None,
+        "length_m": _num(p.length_m), "duration_min": _num(p.duration_min, 2),
+        "coverage_length_m": _num(p.coverage_length_m), "coverage_lower_bound_m": _num(p.coverage_lower_bound_m),
+        "coverage_gap": _num(p.coverage_gap, 4),
+        "alternative": p.alternative, "alternatives": p.alternatives, "prize": _num(p.prize, 3),
+        "roads": road_sequence(p), "legs": _legs(p), "stops": stops, "warnings": _warnings(p),
+        "left_out": list(p.extra.get("left_out", ())),
+        "dosage": [{"hotspot": d.hotspot, "label": d.label, "planned_min": d.planned_min,
+                    "share_planned": round(d.share_planned, 4), "share_risk": round(d.share_risk, 4),
+                    **_dosage_place(p, d)}
+                   for d in p.dosage],
+    }
+    coords = np.round(ll, 7).tolist()
+    geom = ({"type": "LineString", "coordinates": coords} if len(coords) >= 2
+            else {"type": "Point", "coordinates": coords[0]})
+    features.append({"type": "Feature", "geometry": geom, "properties": props})
+    if stop_points:
+        for s in stops:
+            features.append({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
+                "properties": {"feature_type": "stop", "unit_id": p.unit_id, "unit_kind": p.unit_kind, **s},
+            })
+    return features
+
+
+def _features_text(p: RoutePlan) -> str:
+    """A plan's features as they stand in the GeoJSON file's feature list."""
+    return ", ".join(json.dumps(f, ensure_ascii=False) for f in _plan_features(p))
+
+
+def _geojson_text(plans: Sequence[RoutePlan]) -> str:
+    """``json.dumps(routes_geojson(plans), ensure_ascii=False)``, byte for byte, from each plan's
+    features written once (:func:`file_parts`)."""
+    texts = [_made("geojson", p, lambda: _features_text(p)) for p in plans]
+    return '{"type": "FeatureCollection", "features": [' + ", ".join(texts) + "]}"
+
+
 def routes_geojson(plans: Sequence[RoutePlan], *, stop_points: bool = True) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (WGS84): one LineString per unit, plus a Point per stop.
 
@@ -227,37 +300,7 @@ def routes_geojson(plans: Sequence[RoutePlan], *, stop_points: bool = True) -> d
     """
     features: list[dict[str, Any]] = []
     for p in plans:
-        ll = _lonlat(p, p.coords)
-        stops = _stop_dicts(p)
-        props = {
-            "feature_type": "route",
-            "unit_id": p.unit_id, "unit_kind": p.unit_kind, "name": p.name, "mode": p.mode, "lineup": p.lineup,
-            "officers": p.officers, "auxiliaries": p.auxiliaries, "volunteers": p.volunteers,
-            "beat": to_jsonable(p.beat),
-            "shift_start": p.shift_start.isoformat(timespec="seconds") if p.shift_start else None,
-            "shift_end": p.shift_end.isoformat(timespec="seconds") if p.shift_end else None,
-            "length_m": _num(p.length_m), "duration_min": _num(p.duration_min, 2),
-            "coverage_length_m": _num(p.coverage_length_m), "coverage_lower_bound_m": _num(p.coverage_lower_bound_m),
-            "coverage_gap": _num(p.coverage_gap, 4),
-            "alternative": p.alternative, "alternatives": p.alternatives, "prize": _num(p.prize, 3),
-            "roads": road_sequence(p), "legs": _legs(p), "stops": stops, "warnings": _warnings(p),
-            "left_out": list(p.extra.get("left_out", ())),
-            "dosage": [{"hotspot": d.hotspot, "label": d.label, "planned_min": d.planned_min,
-                        "share_planned": round(d.share_planned, 4), "share_risk": round(d.share_risk, 4),
-                        **_dosage_place(p, d)}
-                       for d in p.dosage],
-        }
-        coords = np.round(ll, 7).tolist()
-        geom = ({"type": "LineString", "coordinates": coords} if len(coords) >= 2
-                else {"type": "Point", "coordinates": coords[0]})
-        features.append({"type": "Feature", "geometry": geom, "properties": props})
-        if stop_points:
-            for s in stops:
-                features.append({
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
-                    "properties": {"feature_type": "stop", "unit_id": p.unit_id, "unit_kind": p.unit_kind, **s},
-                })
+        features += _plan_features(p, stop_points)
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -763,7 +806,7 @@ def write_routes(plans: Sequence[RoutePlan], path: str | Path, *, fmt: str | Non
         atomic_write_bytes(path, units_zip(plans, streets=streets))
         return path
     if fmt == "geojson":
-        text, enc = json.dumps(routes_geojson(plans), ensure_ascii=False), "utf-8"
+        text, enc = _geojson_text(plans), "utf-8"
     elif fmt == "gpx":
         text, enc = routes_gpx(plans), "utf-8"
     elif fmt == "kml":

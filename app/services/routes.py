@@ -18,6 +18,10 @@ from app.storage.workspace import Workspace
 from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
 from geo.progress import Progress, no_progress
+from routing.export import file_parts, keep_file_parts, sheet_streets, write_routes
+from routing.graph import graph_from_workspace, mark_neighborhoods
+from routing.patrol import PLAN_INCIDENT_COLUMNS, PLANNED_UNIT_KINDS, plan_shift, shift_window
+from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
 
 __all__ = ["ROUTE_FORMATS", "plan_summary", "routes_job", "workspace_beats"]
 
@@ -56,11 +60,6 @@ def routes_job(
     :func:`routing.patrol.parallel.shift_pieces`), the road graph and the incidents shipped to each
     worker once; the plans are the same, in the same order, as planned in this process.
     """
-    from routing.export import sheet_streets, write_routes
-    from routing.graph import graph_from_workspace, mark_neighborhoods
-    from routing.patrol import PLANNED_UNIT_KINDS, plan_shift, shift_window
-    from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
-
     report = progress or no_progress
     parse_shift(shift)
     kinds = route_kinds(kinds, station_id)
@@ -89,7 +88,10 @@ def routes_job(
     # the grid teams' areas of the split when it has run (else made from the neighborhoods per plan)
     team_areas = ws.read("grid_team_areas") if ws.has("grid_team_areas") and ws.count("grid_team_areas") else None
     report("plan", 0.0)
-    incidents = ws.read("incidents") if ws.has("incidents") else None
+    incidents = None
+    if ws.has("incidents"):  # only what the plan reads of them (a tenth of the reading on a long history)
+        present = ws.read("incidents", max_features=0).columns
+        incidents = ws.read("incidents", columns=[c for c in PLAN_INCIDENT_COLUMNS if c in present])
     neighborhoods = ws.read("neighborhoods") if ws.has("neighborhoods") else None
     mark_neighborhoods(G, neighborhoods)  # stops at a gate or beside a neighborhood are named by it
     options = {"shift_start": start, "shift_end": end, "team_budget_min": team_minutes,
@@ -115,6 +117,14 @@ def routes_job(
     report("plan", 1.0)
     written: list[Path] = []
     streets = sheet_streets(G) if out.suffix.lower() in ("", ".html", ".zip") else None  # the sheets' maps
+    if fanout is not None and fanout.inherits and fanout.workers > 1 and len(plans) > 1:
+        # each unit's sheet, tracks and folders made on the forked processes (they hold the plans
+        # already, every other plan each); the files are then put together here
+        which = [list(range(i, len(plans), fanout.workers)) for i in range(fanout.workers)]
+        made = fanout.map(_file_parts, [{"which": w} for w in which], shared={"plans": plans, "streets": streets},
+                          progress=lambda share: report("write", 0.5 * share))
+        for w, parts in zip(which, made):
+            keep_file_parts([plans[i] for i in w], parts)
     if out.suffix:
         out.parent.mkdir(parents=True, exist_ok=True)
         written.append(write_routes(plans, out, streets=streets))
@@ -129,8 +139,14 @@ def routes_job(
                  ".zip": "units"}
         for suffix in ROUTE_FORMATS:
             written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}", streets=streets))
-            report("write", len(written) / len(ROUTE_FORMATS))
+            report("write", len(written) / len(ROUTE_FORMATS) if fanout is None or fanout.in_process
+                   else 0.5 + 0.5 * len(written) / len(ROUTE_FORMATS))
     return plans, written
+
+
+def _file_parts(plans: Sequence[Any], streets: Any, which: Sequence[int]) -> list[Any]:
+    """The file parts of ``plans[which]``, in a process forked after the planning (:func:`routes_job`)."""
+    return file_parts([plans[i] for i in which], streets=streets)
 
 
 def workspace_beats(ws: Workspace) -> pd.Series | None:

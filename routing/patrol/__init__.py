@@ -37,11 +37,12 @@ from routing.patrol.loops import (
     walk_graph,
 )
 from routing.patrol.results import Dosage, Loop, RoutePlan, Stop, TeamLoops
-from routing.patrol.shift import plan_shift
+from routing.patrol.shift import PLAN_INCIDENT_COLUMNS, plan_shift
 from routing.patrol.units import PLANNED_UNIT_KINDS, UNIT_KIND_ZH
 from routing.patrol.window import shift_window
 
 __all__ = [
+    "PLAN_INCIDENT_COLUMNS",
     "DEFAULT_STOP_MIN",
     "DEFAULT_REVISIT_MIN",
     "WALK_KPH",

@@ -24,7 +24,11 @@ from routing.postman import ArcTable, arc_table, with_weight
 from routing.split.beats import brigade_beats
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
-__all__ = ["brigade_args", "grid_team_tools", "plan_shift"]
+__all__ = ["PLAN_INCIDENT_COLUMNS", "brigade_args", "grid_team_tools", "plan_shift"]
+
+#: The columns of the ``incidents`` layer a shift's plan reads (besides the points): when they
+#: happened (the look-back window, the shift's hours), where (a street's edge or a neighborhood).
+PLAN_INCIDENT_COLUMNS = ("occurred_at", "place_kind", "edge_id")
 
 
 def _incident_weights(incidents: Any, shift_start: dt.datetime, shift_end: dt.datetime, *, lookback_days: float,

@@ -18,6 +18,8 @@ from routing.export import (
     GPX_NS,
     KML_NS,
     dosage_csv,
+    file_parts,
+    keep_file_parts,
     patrol_sheets_html,
     road_sequence,
     route_legs,
@@ -205,6 +207,31 @@ def test_write_routes(plans, tmp_path):
     with pytest.raises(InputError, match=r"\.geojson, \.gpx"):
         write_routes(plans, tmp_path / "routes.docx")
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_files_from_parts_made_elsewhere_are_the_same_bytes(plans, tmp_path):
+    """The GeoJSON file is ``json.dumps`` of :func:`routes_geojson`, byte for byte, though written
+    from each plan's features; files written from parts made elsewhere (as a forked process makes
+    them, here from copies of the plans) equal the files written from nothing."""
+    from routing import export
+
+    suffixes = ("geojson", "gpx", "kml", "html", "zip")
+    export._MADE.clear()
+    fresh = {s: write_routes(plans, tmp_path / f"a.{s}").read_bytes() for s in suffixes}
+    assert fresh["geojson"].decode("utf-8") == json.dumps(routes_geojson(plans), ensure_ascii=False)
+    copies = [replace(p) for p in plans]  # other objects: their parts are not made yet
+    parts = file_parts(copies)
+    assert [sorted(d) for d in parts] == [["geojson", "gpx.trk", "gpx.wpt", "kml.folder", "legs", "sheet"]] * len(plans)
+    export._MADE.clear()
+    keep_file_parts(plans, parts)
+    kept = {s: write_routes(plans, tmp_path / f"b.{s}").read_bytes() for s in suffixes}
+    assert kept == fresh
+    # the parts kept are what the files were written from: a part changed shows in its file
+    export._MADE.clear()
+    keep_file_parts(plans, [{**d, "kml.folder": (None, d["kml.folder"][1].replace("</Folder>", "<!--x--></Folder>"))}
+                            for d in parts])
+    assert b"<!--x-->" in write_routes(plans, tmp_path / "c.kml").read_bytes()
+    export._MADE.clear()
 
 
 def test_every_unit_gets_its_own_files_in_one_zip(plans, tmp_path):

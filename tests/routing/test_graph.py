@@ -145,3 +145,59 @@ def test_stops_at_a_gate_or_beside_a_neighborhood_are_named_by_it() -> None:
     H = _square_neighborhood()
     mark_neighborhoods(H, None)
     assert PLACES_KEY not in H.graph and place_name(H, 2) == ("人民北路附近", "人民北路")
+
+
+def _speed_of_one_edge(highway: object, maxspeed: object) -> float:
+    """The speed rule told edge by edge (the reference the vectorised rule must equal)."""
+    import re
+
+    from routing.graph import DEFAULT_SPEED_KPH
+
+    def first(v: object) -> str | None:
+        if isinstance(v, (list, tuple)):
+            v = v[0] if v else None
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).split(";")[0].strip()
+
+    h, m = first(highway), first(maxspeed)
+    default = float(DEFAULT_SPEED_KPH.get(h, 20.0)) if h is not None else 20.0
+    found = re.search(r"(\d+(?:\.\d+)?)", m) if m is not None else None
+    if found is None:
+        return default
+    kph = float(found.group(1)) * (1.609344 if "mph" in m.lower() else 1.0)
+    return kph if 0 < kph < 200 else default
+
+
+def test_a_real_citys_graph_is_what_networkx_builds_edge_by_edge() -> None:
+    """Helsinki's centre (raw OSM PBF): the graph placed in bulk equals the one networkx's own
+    ``add_edges_from`` builds from the same attributes (nodes, edges, keys, order, data), and
+    each edge's speed equals the rule told edge by edge (speeds are worked out per distinct pair
+    of tags)."""
+    from pathlib import Path
+
+    from geo.osm import read_osm
+
+    ex = read_osm(Path(__file__).resolve().parents[1] / "data" / "osm" / "helsinki_centre.osm.pbf")
+    nodes, edges = ex.road_nodes, ex.road_edges
+    g = graph_from_layers(nodes, edges)
+    ref = nx.MultiDiGraph(**g.graph)
+    ref.add_nodes_from(g.nodes(data=True))
+    ref.add_edges_from((int(u), int(v), int(k), dict(g.edges[int(u), int(v), int(k)]))
+                       for u, v, k in zip(edges["u"], edges["v"], edges["key"]))
+    assert nx.utils.graphs_equal(g, ref) and list(g.edges(keys=True)) == list(ref.edges(keys=True))
+    assert g.number_of_edges() == len(edges) > 5000
+    for u, v in list(g.edges())[:50]:  # the successors and predecessors share one key dict, as networkx keeps them
+        assert g._succ[u][v] is g._pred[v][u]
+    want = [_speed_of_one_edge(h, m) for h, m in zip(edges["highway"], edges["maxspeed"])]
+    got = [d["speed_kph"] for _, _, d in g.edges(data=True)]
+    by_edge = {d["edge_id"]: d["speed_kph"] for _, _, d in g.edges(data=True)}
+    assert [by_edge[int(e)] for e in edges["edge_id"]] == pytest.approx(want)
+    assert len(set(got)) >= 5  # several limits in the extract (10, 20, 30, 40, 50) and class defaults
+
+
+def test_speeds_of_unusual_tags_per_pair_equal_the_rule_edge_by_edge() -> None:
+    hw = pd.Series(["primary;secondary", None, "residential", ["trunk", "primary"], "footway", "weird", np.nan,
+                    "primary", "primary"], dtype=object)
+    ms = pd.Series(["50 mph", None, "30", ["40", "50"], "0", "signals", "300", "50", "50 mph"], dtype=object)
+    assert speed_kph(hw, ms).tolist() == pytest.approx([_speed_of_one_edge(h, m) for h, m in zip(hw, ms)])
+    assert speed_kph(hw).tolist() == pytest.approx([_speed_of_one_edge(h, None) for h in hw])
+    assert speed_kph(hw.iloc[:0], ms.iloc[:0]).tolist() == []
