@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -454,26 +454,49 @@ def _left_out(G: nx.MultiDiGraph, tab: ArcTable, arcs: list[int], *, beat: Hasha
 WAYS_MARGIN_M = 1500.0
 
 
-def _ways_to(G: nx.MultiDiGraph, tab_t: ArcTable, targets: list[int], tour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fastest ways from every node to each of ``targets`` (rows: distances in seconds, and the next
-    node on the way, as Dijkstra on the reversed graph gives them), searched on the streets of the
-    beat's surroundings: the box around the targets and the coverage ``tour`` (arc indices) widened
-    by :data:`WAYS_MARGIN_M`, and every node of the tour (so the vehicle is never outside). In a
-    city of 35,000 nodes that is a district's streets, not the city's; nodes outside are at an
-    infinite distance."""
+class _Ways(NamedTuple):
+    """Fastest ways to a vehicle's targets on the streets around its beat (:func:`_ways_to`)."""
+
+    dist: np.ndarray  #: (target, column): seconds from the column's node to the target
+    pred: np.ndarray  #: (target, column): the next node (graph index) on the way, -9999 when none
+    col: np.ndarray  #: graph node index -> its column; the last column (no way) for nodes not searched
+
+    def row(self, target_row: int) -> _NextNodes:
+        return _NextNodes(self.pred[target_row], self.col)
+
+
+class _NextNodes:
+    """One target's next nodes, read by graph node index (what ``ArcTable.path_arcs_back`` reads)."""
+
+    __slots__ = ("col", "pred")
+
+    def __init__(self, pred: np.ndarray, col: np.ndarray) -> None:
+        self.pred, self.col = pred, col
+
+    def __getitem__(self, node: int) -> int:
+        return int(self.pred[self.col[node]])
+
+
+def _ways_to(G: nx.MultiDiGraph, tab_t: ArcTable, targets: list[int], tour: np.ndarray) -> _Ways:
+    """Fastest ways from every node to each of ``targets`` (distances in seconds, and the next node
+    on the way, as Dijkstra on the reversed graph gives them), searched on the streets of the beat's
+    surroundings: the box around the targets and the coverage ``tour`` (arc indices) widened by
+    :data:`WAYS_MARGIN_M`, and every node of the tour (so the vehicle is never outside). In a city of
+    35,000 nodes that is a district's streets, not the city's: the rows hold those nodes only (a
+    column each, and one last column for every node outside, at an infinite distance)."""
     xy = node_xy(G, tab_t)
     own = np.unique(np.r_[np.asarray(targets, dtype=np.int64), tab_t.tail[tour], tab_t.head[tour]])
     lo, hi = xy[own].min(axis=0) - WAYS_MARGIN_M, xy[own].max(axis=0) + WAYS_MARGIN_M
     near = np.union1d(np.flatnonzero(((xy >= lo) & (xy <= hi)).all(axis=1)), own)
-    local = np.full(tab_t.n, -1, dtype=np.int64)
-    local[near] = np.arange(len(near))
+    col = np.full(tab_t.n, len(near), dtype=np.int64)
+    col[near] = np.arange(len(near))
     sub = tab_t.csr(reverse=True)[near][:, near]
-    d_l, p_l = dijkstra(sub, indices=local[np.asarray(targets, dtype=np.int64)], return_predecessors=True)
-    dist = np.full((len(targets), tab_t.n), np.inf)
-    dist[:, near] = d_l
-    pred = np.full((len(targets), tab_t.n), -9999, dtype=np.int64)
-    pred[:, near] = np.where(p_l >= 0, near[np.maximum(p_l, 0)], -9999)
-    return dist, pred
+    d_l, p_l = dijkstra(sub, indices=col[np.asarray(targets, dtype=np.int64)], return_predecessors=True)
+    dist = np.full((len(targets), len(near) + 1), np.inf)
+    dist[:, :-1] = d_l
+    pred = np.full((len(targets), len(near) + 1), -9999, dtype=np.int64)
+    pred[:, :-1] = np.where(p_l >= 0, near[np.maximum(p_l, 0)], -9999)
+    return _Ways(dist, pred, col)
 
 
 def _plan_vehicle(
@@ -503,7 +526,8 @@ def _plan_vehicle(
     top = [h for h in hots if h.top]
     targets = sorted({base} | {h.node for h in top} | {int(tab_t.tail[a]) for a in cand})
     tpos = {n: i for i, n in enumerate(targets)}
-    dist, pred = _ways_to(G, tab_t, targets, seq)
+    ways = _ways_to(G, tab_t, targets, seq)
+    dist, at = ways.dist, ways.col  # dist[row, at[node]]: seconds from the node to the row's target
     back = dist[tpos[base]]
     # passes count per street segment (both directions of a two-way street) and lose value when recent
     arcs_c = np.fromiter(value, dtype=np.int64, count=len(value))
@@ -518,7 +542,7 @@ def _plan_vehicle(
     last_pass = np.full(len(seg_ids), -math.inf)
     row_c = np.array([tpos[int(t)] for t in tab_t.tail[arcs_c]], dtype=np.int64)
     w_c = tab_t.weight[arcs_c]
-    back_c = back[tab_t.head[arcs_c]]
+    back_c = back[at[tab_t.head[arcs_c]]]
     fresh_s = revisit_s / 4  # a segment is fully worth a new pass 30 minutes after the last one
     seen = 0
 
@@ -536,15 +560,15 @@ def _plan_vehicle(
         left = horizon - sim.t
         best: tuple[float, str, Any] | None = None
         for h in top:
-            travel = dist[tpos[h.node], sim.pos]
+            travel = dist[tpos[h.node], at[sim.pos]]
             if not np.isfinite(travel) or not sim.due(h, sim.t + travel):
                 continue
-            if travel + h.stop_s + back[h.node] <= left + 1e-6:
+            if travel + h.stop_s + back[at[h.node]] <= left + 1e-6:
                 score = h.weight / max(travel + h.stop_s, 1.0)
                 if best is None or score > best[0]:
                     best = (score, "hot", h)
         if best is None and len(arcs_c):  # the segment worth most per second of driving, first of equals
-            travel_c = dist[row_c, sim.pos] + w_c
+            travel_c = dist[row_c, at[sim.pos]] + w_c
             ok = np.isfinite(travel_c) & (travel_c + back_c <= left + 1e-6)
             if ok.any():
                 with np.errstate(invalid="ignore"):
@@ -556,20 +580,20 @@ def _plan_vehicle(
             break
         _, kind, what = best
         if kind == "hot":
-            path = tab_t.path_arcs_back(pred[tpos[what.node]], sim.pos, what.node)
-            sim.drive(path, G, what.stop_s + back[what.node])
-            if sim.pos == what.node and sim.due(what, sim.t) and sim.t + what.stop_s + back[what.node] <= horizon + 1e-6:
+            path = tab_t.path_arcs_back(ways.row(tpos[what.node]), sim.pos, what.node)
+            sim.drive(path, G, what.stop_s + back[at[what.node]])
+            if sim.pos == what.node and sim.due(what, sim.t) and sim.t + what.stop_s + back[at[what.node]] <= horizon + 1e-6:
                 sim.stop(what, G)
         else:
             tail = int(tab_t.tail[what])
-            path = tab_t.path_arcs_back(pred[tpos[tail]], sim.pos, tail) + [int(what)]
-            sim.drive(path, G, back[int(tab_t.head[what])])
+            path = tab_t.path_arcs_back(ways.row(tpos[tail]), sim.pos, tail) + [int(what)]
+            sim.drive(path, G, back[at[int(tab_t.head[what])]])
         note_passes()
         if sim.t >= horizon - 1e-6:
             break
     # 3. home
     if sim.pos != base:
-        sim.drive(tab_t.path_arcs_back(pred[tpos[base]], sim.pos, base), G, 0.0)
+        sim.drive(tab_t.path_arcs_back(ways.row(tpos[base]), sim.pos, base), G, 0.0)
     arc_dt = [float(tab_t.weight[a]) for a in sim.seq]
     dosage = _dosage(tab, sim, hots, arc_dt, node_xy(G, tab))
     cov_lb = lb if route.weight in ("length_m", "length") else float("nan")
