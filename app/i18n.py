@@ -470,6 +470,8 @@ MESSAGES.update(
         "hot.click": {"zh-CN": "点击小片区查看其数据。", "en": "Click a sub-zone for its figures."},
         "ui.field.subzone": {"zh-CN": "小片区", "en": "Sub-zone"},
         "ui.field.station": {"zh-CN": "派出所", "en": "Station"},
+        "ui.field.community": {"zh-CN": "社区", "en": "Community"},
+        "ui.field.unnamed": {"zh-CN": "（无名道路）", "en": "(unnamed)"},
         "ui.field.count": {"zh-CN": "警情数", "en": "Incidents"},
         "ui.field.per_km2": {"zh-CN": "每平方公里", "en": "Per km²"},
         "ui.field.gi_z": {"zh-CN": "Gi* z 值", "en": "Gi* z"},

@@ -402,7 +402,30 @@ def _layer_counts(state: AppState) -> dict[str, int]:
 
 def _common_config(state: AppState, lang: str) -> dict[str, Any]:
     return {"lang": lang, "extent": map_extent(state), "layers": _layer_counts(state), "ui": _ui_strings(lang),
-            "requests": MAP_REQUESTS}
+            "requests": MAP_REQUESTS, "names": place_names(state, lang)}
+
+
+def place_names(state: AppState, lang: str) -> dict[str, dict[str, str]]:
+    """What the maps' tooltips and tables say instead of codes (``PN.nameOf``): per station and per
+    community its name in the page's language (the English name where the workspace has one, else the
+    Chinese name), and each camera kind's name."""
+    def make() -> dict[str, dict[str, str]]:
+        ws = figures.scope_view(state)
+        out: dict[str, dict[str, str]] = {"camera_kinds": {k: t(f"camera.{k}", lang) for k in CAMERA_KINDS}}
+        for layer, key in (("stations", "station_id"), ("communities", "community_id")):
+            out[layer] = {}
+            if not ws.has(layer):
+                continue
+            frame = pd.DataFrame(ws.read(layer)).drop(columns="geometry", errors="ignore")
+            if key not in frame.columns or "name" not in frame.columns:
+                continue
+            names = frame["name"]
+            if lang == "en" and "name_en" in frame.columns:
+                english = frame["name_en"].map(lambda v: isinstance(v, str) and bool(v.strip()))
+                names = frame["name_en"].where(english, frame["name"])
+            out[layer] = {str(i): str(n) for i, n in zip(frame[key], names) if isinstance(n, str) and n.strip()}
+        return out
+    return state.cached("place-names", lang, make=make)
 
 
 def _as_of(state: AppState) -> dt.date | None:

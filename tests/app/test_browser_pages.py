@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from app.i18n import t
 from app.web import create_app
+from geo.schema import CAMERA_KINDS
 from tests.app._browser import ARTIFACTS, Recorder, recorded_page, require_chromium, serve, wait_for
 
 pytestmark = pytest.mark.browser
@@ -150,6 +152,9 @@ def test_hotspots(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     page.wait_for_selector("#pn-subzone-info #pn-subzone-table", timeout=5_000)
     info = page.inner_text("#pn-subzone-info")
     assert "Gi* z 值" in info and "热点" in info
+    cells = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#pn-subzone-table tr')]
+        .map(r => [r.querySelector('th').textContent, r.querySelector('td').textContent]))""")
+    assert cells["派出所"].endswith("派出所") and cells["社区"].endswith("社区"), cells  # names, not "S09"
     _shot(page, "page_hotspots")
     # a category filter re-runs the job
     page.select_option("#pn-category", "burglary")
@@ -225,6 +230,21 @@ def test_coverage(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
         assert any(want in o for o in overlays), (want, overlays)
     assert page.locator("#pn-legend div").count() >= 5
     assert page.locator("#pn-split-summary tbody tr").count() == 10  # the brigade + 9 stations
+    # tooltips name places, not codes: a grid team's area by its station, a station street by its
+    # station, a camera by its kind (issue 18: "S07-G01", "S04", "skynet")
+    tips = page.evaluate("""() => { const out = {grid: null, street: null, camera: null};
+        window.pnMap.eachLayer(l => {
+          const p = l.feature && l.feature.properties, tip = l.getTooltip && l.getTooltip();
+          if (!p || !tip) return;
+          const text = typeof tip.getContent() === 'function' ? tip.getContent()(l) : tip.getContent();
+          if (p.team !== undefined && !out.grid) out.grid = text;
+          else if (p.owner_kind === 'station' && !out.street) out.street = text;
+          else if (p.camera_id !== undefined && !out.camera) out.camera = text;
+        });
+        return out; }""")
+    assert tips["grid"] and "派出所" in tips["grid"] and "-G" not in tips["grid"], tips
+    assert tips["street"] and tips["street"].endswith("派出所") and " S0" not in tips["street"], tips
+    assert tips["camera"] and tips["camera"].split(" · ")[0] in {t(f"camera.{k}", "zh-CN") for k in CAMERA_KINDS}, tips
     n_all = int(page.get_attribute("#pn-map", "data-streets"))
     assert n_all > 5000
     # zooming in reloads the streets for the view only (bbox)

@@ -40,7 +40,7 @@
       '<div class="pn-scroll">' + PN.table([
         {key: "rank", label: t("cam.rank"), num: true},
         {key: "kind", label: t("cam.kind"), value: function (g) { return t("gap." + g.kind); }},
-        {key: "road_name", label: t("cam.where"), value: function (g) { return g.road_name || g.neighborhood_name || g.neighborhood_id || g.station_name || g.station_id; }},
+        {key: "road_name", label: t("cam.where"), value: function (g) { return g.road_name || g.neighborhood_name || g.neighborhood_id || g.station_name || PN.nameOf("stations", g.station_id); }},
         {key: "incidents_12m", label: t("cam.incidents"), num: true},
         {key: "seen_share", label: t("cam.seen"), num: true, value: function (g) { return g.seen_share === null ? null : Math.round(g.seen_share * 100) + "%"; }}
       ], r.top, {id: "pn-gaps-table"}) + "</div>";
@@ -78,14 +78,14 @@
       .map(function (l) { return '<a class="pn-btn secondary" download href="' + files[l[1]] + '">' + t("download") + " " + l[0] + "</a>"; }).join("");
     document.getElementById("pn-site-table").innerHTML = '<div class="pn-scroll">' + PN.table([
       {key: "order", label: "#", num: true},
-      {key: "road_name", label: t("cam.where"), value: function (s) { return s.road_name || s.station_id || ""; }},
+      {key: "road_name", label: t("cam.where"), value: function (s) { return s.road_name || PN.nameOf("stations", s.station_id); }},
       {key: "marginal_gain", label: t("cam.site_gain"), num: true, value: function (s) { return PN.fmt(s.marginal_gain, 2); }},
       {key: "cumulative_share", label: t("cam.site_cum"), num: true, value: function (s) { return Math.round(s.cumulative_share * 1000) / 10 + "%"; }}
     ], r.sites, {id: "pn-sites-table"}) + "</div>";
     sites.clearLayers();
     r.sites.forEach(function (s) {
       L.circleMarker([s.lat, s.lon], {radius: 6, weight: 2, color: "#1b5e20", fillColor: "#66bb6a", fillOpacity: 1})
-        .bindTooltip("#" + s.order + " " + PN.esc(s.road_name || "") + " · +" + PN.fmt(s.marginal_gain, 2)).addTo(sites);
+        .bindTooltip("#" + s.order + " " + PN.esc(s.road_name || PN.nameOf("stations", s.station_id)) + " · +" + PN.fmt(s.marginal_gain, 2)).addTo(sites);
     });
     PN.stack(map);
     document.getElementById("pn-map").setAttribute("data-sites", sites.getLayers().length);

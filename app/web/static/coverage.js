@@ -18,7 +18,7 @@
   var grid = L.geoJSON(null, {
     style: function (f) { return {color: stationColor[f.properties.station_id] || "#6d4c41", weight: 1.5, dashArray: "4 3", fillOpacity: 0.25}; },
     onEachFeature: tip(function (p) {
-      return PN.esc(p.area_id) + " · " + t("cov.team") + " " + p.team + " · " + t("field.households") + " " + PN.fmt(p.households);
+      return PN.esc(PN.nameOf("stations", p.station_id)) + " · " + t("cov.team") + " " + p.team + " · " + t("field.households") + " " + PN.fmt(p.households);
     })
   });
   var hoods = L.geoJSON(null, {
@@ -28,7 +28,9 @@
   var streets = L.geoJSON(null, {
     style: function () { return {color: "#78909c", weight: 1, opacity: 0.8}; },
     filter: function (f) { return f.properties.owner_kind !== "brigade"; },
-    onEachFeature: tip(function (p) { return PN.esc(p.name || "") + " · " + PN.esc(p.owner_id); })
+    onEachFeature: tip(function (p) {
+      return PN.esc(p.name || t("field.unnamed")) + " · " + PN.esc(p.owner_kind === "station" ? PN.nameOf("stations", p.owner_id) : p.owner_id);
+    })
   });
   var beats = L.geoJSON(null, {
     style: function (f) { return {color: PN.color((f.properties.beat || 0) + 3), weight: 4, opacity: 0.9}; },
@@ -36,16 +38,16 @@
   });
   var cams = L.geoJSON(null, {
     pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 2.5, weight: 0.5, color: "#fff", fillColor: "#1565c0", fillOpacity: 0.9}); },
-    onEachFeature: tip(function (p) { return PN.esc(p.camera_id) + " · " + PN.esc(p.kind); })
+    onEachFeature: tip(function (p) { return PN.esc(PN.nameOf("camera_kinds", p.kind)) + " · " + PN.esc(p.camera_id); })
   });
   var views = L.geoJSON(null, {
     style: function () { return {color: "#1e88e5", weight: 0.5, fillColor: "#42a5f5", fillOpacity: 0.25}; },
-    onEachFeature: tip(function (p) { return PN.esc(p.camera_id) + " · " + PN.esc(p.kind); })
+    onEachFeature: tip(function (p) { return PN.esc(PN.nameOf("camera_kinds", p.kind)) + " · " + PN.esc(p.camera_id); })
   });
   var gaps = L.geoJSON(null, {
     style: function () { return {color: "#d32f2f", weight: 3, opacity: 0.85, fillOpacity: 0.2}; },
     pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 4, weight: 1, color: "#fff", fillColor: "#d32f2f", fillOpacity: 0.9}); },
-    onEachFeature: tip(function (p) { return PN.esc(p.kind) + " · " + PN.esc(p.road_name || "") + " · " + PN.fmt(p.risk_score, 2); })
+    onEachFeature: tip(function (p) { return PN.esc(t("gap." + p.kind)) + " · " + PN.esc(p.road_name || p.neighborhood_name || "") + " · " + PN.fmt(p.risk_score, 2); })
   });
   PN.stack(map, [stations, grid, hoods, streets, stationLines, beats, views, gaps, cams]);
   var control = L.control.layers(null, {}, {collapsed: false}).addTo(map), legend = [];

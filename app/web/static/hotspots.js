@@ -48,7 +48,8 @@
     var g = byId[id], r = riskById[id];
     var h = '<table class="pn-table" id="pn-subzone-table">' + row(t("field.subzone"), id);
     if (g) {
-      h += row(t("field.station"), g.station_id) + row(t("field.count"), g.count) + row(t("field.per_km2"), PN.fmt(g.per_km2, 1)) +
+      if (g.community_id) h += row(t("field.community"), PN.nameOf("communities", g.community_id));
+      h += row(t("field.station"), PN.nameOf("stations", g.station_id)) + row(t("field.count"), g.count) + row(t("field.per_km2"), PN.fmt(g.per_km2, 1)) +
         row(t("field.gi_z"), PN.fmt(g.gi_z, 2)) + row(t("field.p"), PN.fmt(g.p, 4)) + row(t("field.q"), PN.fmt(g.q, 4)) +
         row(t("field.class"), g.hotspot === "hot" ? t("hot.hot") : g.hotspot === "cold" ? t("hot.cold") : t("hot.ns"));
     }
@@ -88,7 +89,7 @@
     });
   }
   function loadGi() {
-    return PN.layer("hotspot_subzones", {properties: "station_id,count,per_km2,gi_z,p,q,hotspot", simplify_m: 2}).then(function (fc) {
+    return PN.layer("hotspot_subzones", {properties: "station_id,community_id,count,per_km2,gi_z,p,q,hotspot", simplify_m: 2}).then(function (fc) {
       byId = {};
       fc.features.forEach(function (f) { byId[f.properties.subzone_id] = f.properties; });
       gi.clearLayers(); gi.addData(fc); PN.stack(map);

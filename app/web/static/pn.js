@@ -306,6 +306,12 @@
     map.pnStack.forEach(function (l) { if (l && map.hasLayer(l) && l.bringToFront) l.bringToFront(); });
   };
   PN.has = function (name) { return !!(CFG.layers && CFG.layers[name]); };
+  /* a station's, a community's or a camera kind's name in the page's language ("stations", "S07" ->
+     北湖路派出所), the code itself when the workspace names none */
+  PN.nameOf = function (what, code) {
+    var names = (CFG.names && CFG.names[what]) || {};
+    return code === null || code === undefined ? "" : (names[code] || String(code));
+  };
   PN.legend = function (map, title, items) {
     var ctl = L.control({position: "bottomright"});
     ctl.onAdd = function () {

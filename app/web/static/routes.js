@@ -172,7 +172,7 @@
           PN.esc(f.name.split(".").pop()) + "</a>";
       }).join(" ") : "";
       tr.innerHTML = "<td>" + PN.esc(when(rec.created_at)) + "</td><td class=\"pn-plan-author\">" + PN.esc(rec.author) + "</td><td>" +
-        PN.esc(rec.station_id || t("routes.plan_district")) + '</td><td class="pn-plan-status">' + PN.esc(t("plan.status." + rec.status)) +
+        PN.esc(rec.station_id ? PN.nameOf("stations", rec.station_id) : t("routes.plan_district")) + '</td><td class="pn-plan-status">' + PN.esc(t("plan.status." + rec.status)) +
         changesText(rec) + "</td><td>" + (rec.units || []).length + '</td><td class="pn-plan-files">' + files + '</td><td class="pn-plan-actions"></td>';
       var cell = tr.querySelector(".pn-plan-actions");
       [["show", true], ["submit", rec.actions.submit], ["approve", rec.actions.approve]].forEach(function (a) {
