@@ -284,17 +284,21 @@ def whole_shift(ctx: Context) -> dict[str, Any]:
     DIR`` runs it, in one process: every brigade vehicle and grid team planned from the workspace
     (its split run once before, outside the time), then written as GeoJSON, GPX, KML, the printable
     sheets and the dosage table. ``plan_s``: planned and written; the phases from the job's progress;
-    ``fork2_plan_s``: the same with ``--dask fork:2`` (both cores)."""
+    ``fork2_plan_s``: the same with ``--dask fork:2`` (both cores); ``next_day_plan_s``: the next day's
+    shift planned after it in the same process, as a job worker plans its next request (the road
+    network and its tables kept: :func:`app.services.routes.plan_network`). ``plan_s`` and
+    ``fork2_plan_s`` start from nothing (no network kept)."""
     import datetime as dt
     import shutil
 
     from app.services.fanout import open_fanout
-    from app.services.routes import routes_job
+    from app.services.routes import forget_networks, routes_job
 
     ws, split_s = _split_workspace(ctx)
     out = ctx.workdir / f"routes-x{ctx.scale:g}"
     shutil.rmtree(out, ignore_errors=True)
     marks: dict[str, float] = {}
+    forget_networks()
     t0 = time.perf_counter()
 
     def progress(phase: str, share: float) -> None:
@@ -303,7 +307,12 @@ def whole_shift(ctx: Context) -> dict[str, Any]:
     day = ctx.as_of + dt.timedelta(days=1)
     plans, written = routes_job(ws, shift="20:00-24:00", date=day, out=out, progress=progress)
     total = time.perf_counter() - t0
-    # the same on both cores: pieces on two processes forked from this one (--dask fork:2)
+    # the next day's shift in the same process (a job worker's next plan): the road network kept
+    t0 = time.perf_counter()
+    routes_job(ws, shift="20:00-24:00", date=day + dt.timedelta(days=1), out=ctx.workdir / f"routes-x{ctx.scale:g}-next")
+    again = time.perf_counter() - t0
+    # the same on both cores: pieces on two processes forked from this one (--dask fork:2), from nothing
+    forget_networks()
     with open_fanout("fork:2") as fan:
         t0 = time.perf_counter()
         routes_job(ws, shift="20:00-24:00", date=day, out=ctx.workdir / f"routes-x{ctx.scale:g}-fork", fanout=fan)
@@ -313,6 +322,7 @@ def whole_shift(ctx: Context) -> dict[str, Any]:
     return {
         "plan_s": round(total, 1),
         "fork2_plan_s": round(forked, 1),
+        "next_day_plan_s": round(again, 1),
         "read_s": round(marks.get("plan", 0.0), 1),
         "planning_s": round(marks.get("plan done", total) - marks.get("plan", 0.0), 1),
         "writing_s": round(total - marks.get("plan done", total), 1),

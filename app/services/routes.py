@@ -5,7 +5,10 @@ patrol sheets and a dosage table."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ from routing.graph import graph_from_workspace, mark_neighborhoods
 from routing.patrol import PLAN_INCIDENT_COLUMNS, PLANNED_UNIT_KINDS, plan_shift, shift_window
 from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
 
-__all__ = ["ROUTE_FORMATS", "plan_summary", "routes_job", "workspace_beats"]
+__all__ = ["ROUTE_FORMATS", "PlanNetwork", "forget_networks", "plan_network", "plan_summary", "routes_job", "workspace_beats"]
 
 #: The files a plan is written as (a folder gets all of them).
 ROUTE_FORMATS = (".geojson", ".gpx", ".kml", ".html", ".csv", ".zip")
@@ -83,17 +86,13 @@ def routes_job(
     date = shift_day(ws, date)
     start, end = shift_window(shift, date=date, tz=ws.timezone)
     report("road graph", 0.0)
-    G = graph_from_workspace(ws)
-    beats = workspace_beats(ws)
-    # the grid teams' areas of the split when it has run (else made from the neighborhoods per plan)
-    team_areas = ws.read("grid_team_areas") if ws.has("grid_team_areas") and ws.count("grid_team_areas") else None
+    net = plan_network(ws)
+    G, beats, team_areas, neighborhoods = net.G, net.beats, net.team_areas, net.neighborhoods
     report("plan", 0.0)
     incidents = None
     if ws.has("incidents"):  # only what the plan reads of them (a tenth of the reading on a long history)
         present = ws.read("incidents", max_features=0).columns
         incidents = ws.read("incidents", columns=[c for c in PLAN_INCIDENT_COLUMNS if c in present])
-    neighborhoods = ws.read("neighborhoods") if ws.has("neighborhoods") else None
-    mark_neighborhoods(G, neighborhoods)  # stops at a gate or beside a neighborhood are named by it
     options = {"shift_start": start, "shift_end": end, "team_budget_min": team_minutes,
                "time_limit_s": time_limit_s, "lookback_days": lookback_days}
     if fanout is None or fanout.in_process:
@@ -116,7 +115,7 @@ def routes_job(
         plans = join_pieces(units, results)
     report("plan", 1.0)
     written: list[Path] = []
-    streets = sheet_streets(G) if out.suffix.lower() in ("", ".html", ".zip") else None  # the sheets' maps
+    streets = net.streets() if out.suffix.lower() in ("", ".html", ".zip") else None  # the sheets' maps
     if fanout is not None and fanout.inherits and fanout.workers > 1 and len(plans) > 1:
         # each unit's sheet, tracks and folders made on the forked processes (they hold the plans
         # already, every other plan each); the files are then put together here
@@ -147,6 +146,64 @@ def routes_job(
 def _file_parts(plans: Sequence[Any], streets: Any, which: Sequence[int]) -> list[Any]:
     """The file parts of ``plans[which]``, in a process forked after the planning (:func:`routes_job`)."""
     return file_parts([plans[i] for i in which], streets=streets)
+
+
+@dataclass
+class PlanNetwork:
+    """What every shift of one workspace is planned on: the road graph (its stops named by the
+    neighborhoods), the brigade's beats and the grid teams' areas of the split, the neighborhoods,
+    and the streets the sheets' maps are drawn on (made when first asked)."""
+
+    G: Any
+    beats: pd.Series | None
+    team_areas: Any
+    neighborhoods: Any
+    _streets: Any = None
+
+    def streets(self) -> Any:
+        if self._streets is None:
+            self._streets = sheet_streets(self.G)
+        return self._streets
+
+
+#: The network of the workspace planned last in this process, with the version of the file it was
+#: read from: a job worker planning again (another shift, a station's plan, a re-plan) reads and
+#: builds nothing of it again, nor its arc tables; any write to the workspace makes it anew. One
+#: kept: a city's graph holds a gigabyte.
+_KEPT: dict[str, tuple[tuple[int, ...], PlanNetwork]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def plan_network(ws: Workspace) -> PlanNetwork:
+    """The :class:`PlanNetwork` of ``ws``, kept from the last plan in this process when the workspace
+    file is the same (inode, modification time and size; a PostgreSQL workspace is read each time)."""
+    path = getattr(ws, "path", None)
+    version = None
+    if isinstance(path, Path) and path.is_file():
+        st = os.stat(path)
+        version = (st.st_ino, st.st_mtime_ns, st.st_size)
+    key = str(path)
+    with _KEPT_LOCK:
+        kept = _KEPT.get(key)
+    if version is not None and kept is not None and kept[0] == version:
+        return kept[1]
+    G = graph_from_workspace(ws)
+    neighborhoods = ws.read("neighborhoods") if ws.has("neighborhoods") else None
+    mark_neighborhoods(G, neighborhoods)  # stops at a gate or beside a neighborhood are named by it
+    # the grid teams' areas of the split when it has run (else made from the neighborhoods per plan)
+    team_areas = ws.read("grid_team_areas") if ws.has("grid_team_areas") and ws.count("grid_team_areas") else None
+    net = PlanNetwork(G, workspace_beats(ws), team_areas, neighborhoods)
+    if version is not None:
+        with _KEPT_LOCK:
+            _KEPT.clear()
+            _KEPT[key] = (version, net)
+    return net
+
+
+def forget_networks() -> None:
+    """Drop the network kept by :func:`plan_network` (the next plan reads and builds it again)."""
+    with _KEPT_LOCK:
+        _KEPT.clear()
 
 
 def workspace_beats(ws: Workspace) -> pd.Series | None:

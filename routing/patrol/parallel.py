@@ -24,8 +24,6 @@ No processes here; the caller maps :func:`plan_piece` over the pieces (``app.ser
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,38 +34,19 @@ import pandas as pd
 from routing.patrol.brigade import BeatWork, brigade_work, plan_beat
 from routing.patrol.local import LOCAL_KINDS
 from routing.patrol.results import RoutePlan
-from routing.patrol.shift import brigade_args, grid_team_tools, plan_shift
+from routing.patrol.shift import brigade_args, graph_tables, plan_shift
 from routing.patrol.units import DEFAULT_SHIFT_KINDS
-from routing.postman import arc_table, with_weight
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
 __all__ = ["join_pieces", "plan_piece", "prepare", "shift_pieces"]
-
-#: Per road graph held by this process: its arc tables and grid-team tools, built on first use and
-#: dropped with the graph.
-_BUILT: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, Any]] = weakref.WeakKeyDictionary()
-_BUILT_LOCK = threading.Lock()
-
-
-def _built(G: nx.MultiDiGraph, what: str) -> Any:
-    with _BUILT_LOCK:
-        got = _BUILT.setdefault(G, {})
-        if what not in got:
-            road = got["road"] = got.get("road") or arc_table(G, weight="length_m")
-            if what == "brigade":
-                got[what] = (road, with_weight(road, "travel_time_s"))
-            else:
-                got[what] = grid_team_tools(G, road)
-        return got[what]
-
 
 def prepare(G: nx.MultiDiGraph, kinds: Sequence[str] = DEFAULT_SHIFT_KINDS) -> None:
     """Build in this process what :func:`plan_piece` needs of ``G`` for ``kinds`` (the brigade's arc
     tables, the grid teams' tools), so processes forked from it afterwards hold them already."""
     if "brigade_vehicle" in kinds:
-        _built(G, "brigade")
+        graph_tables(G, "brigade")
     if any(k in LOCAL_KINDS for k in kinds):
-        _built(G, "teams")
+        graph_tables(G, "teams")
 
 
 def _team_groups(teams: pd.DataFrame, n_groups: int) -> list[list[int]]:
@@ -124,7 +103,7 @@ def shift_pieces(
         if args is not None:
             work, shared["risk_arr"] = brigade_work(G, args["beats"], bases=args["bases"], risk=args["risk"],
                                                     units=args["units"], shift_start=shift_start,
-                                                    shift_end=shift_end, tab=_built(G, "brigade")[0])
+                                                    shift_end=shift_end, tab=graph_tables(G, "brigade")[0])
             pieces += [{"part": "beat", "work": one} for one in work]
     for kind in (k for k in LOCAL_KINDS if k in kinds):
         teams = units[(units["kind"] == kind).to_numpy()]
@@ -163,11 +142,11 @@ def plan_piece(
     if part == "beat":
         if work is None:
             raise ValueError("a beat's piece needs its work")
-        tab, tab_t = _built(G, "brigade")
+        tab, tab_t = graph_tables(G, "brigade")
         return plan_beat(G, work, shift_start=shift_start, shift_end=shift_end, risk_arr=risk_arr, seed=seed,
                          tab=tab, tab_t=tab_t)
     return plan_shift(G, units, shift_start=shift_start, shift_end=shift_end, incidents=incidents, kinds=kinds,
-                      team_areas=team_areas, neighborhoods=neighborhoods, seed=seed, team_tools=_built(G, "teams"),
+                      team_areas=team_areas, neighborhoods=neighborhoods, seed=seed, team_tools=graph_tables(G, "teams"),
                       **options)
 
 

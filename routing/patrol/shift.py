@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -24,7 +26,7 @@ from routing.postman import ArcTable, arc_table, with_weight
 from routing.split.beats import brigade_beats
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
-__all__ = ["PLAN_INCIDENT_COLUMNS", "brigade_args", "grid_team_tools", "plan_shift"]
+__all__ = ["PLAN_INCIDENT_COLUMNS", "brigade_args", "graph_tables", "grid_team_tools", "plan_shift"]
 
 #: The columns of the ``incidents`` layer a shift's plan reads (besides the points): when they
 #: happened (the look-back window, the shift's hours), where (a street's edge or a neighborhood).
@@ -62,6 +64,27 @@ def grid_team_tools(G: nx.MultiDiGraph, road: ArcTable | None = None,
     nodes = list(G.nodes)
     nxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes])
     return W, tables, nodes, nxy, cKDTree(nxy)
+
+
+#: Per road graph held by this process: its arc tables and grid-team tools, built on first use and
+#: dropped with the graph (a process planning several shifts or pieces on one graph builds them once).
+_BUILT: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, Any]] = weakref.WeakKeyDictionary()
+_BUILT_LOCK = threading.Lock()
+
+
+def graph_tables(G: nx.MultiDiGraph, what: str) -> Any:
+    """What plans on ``G`` are made with, built once per graph: ``"road"`` the arc table by length,
+    ``"brigade"`` the tables by length and by travel time, ``"teams"`` :func:`grid_team_tools`. The
+    graph must not change after (a graph of a workspace's roads is built anew when they change)."""
+    with _BUILT_LOCK:
+        got = _BUILT.setdefault(G, {})
+        if what not in got:
+            road = got["road"] = got.get("road") or arc_table(G, weight="length_m")
+            if what == "brigade":
+                got[what] = (road, with_weight(road, "travel_time_s"))
+            elif what == "teams":
+                got[what] = grid_team_tools(G, road)
+        return got[what]
 
 
 def brigade_args(
@@ -222,7 +245,6 @@ def plan_shift(
     if incidents is not None and len(incidents):
         w_inc = _incident_weights(incidents, shift_start, shift_end, lookback_days=lookback_days, tod_boost=tod_boost)
     plans: list[RoutePlan] = []
-    road = None  # the roads' arc table by length, built once for the brigade and the teams on e-bikes
     planned = units["kind"].isin([k for k in kinds if k == "brigade_vehicle" or k in LOCAL_KINDS])
     todo, done = max(1, int(planned.sum())), [0]
 
@@ -234,15 +256,14 @@ def plan_shift(
     if "brigade_vehicle" in kinds:
         args = _brigade_args(G, units, incidents=incidents, w_inc=w_inc, beats=beats, seed=seed)
         if args is not None:
-            road = arc_table(G, weight="length_m")
             plans += plan_brigade_shift(G, **args, shift_start=shift_start, shift_end=shift_end, seed=seed,
-                                        tables=(road, with_weight(road, "travel_time_s")), done=tick)
+                                        tables=graph_tables(G, "brigade"), done=tick)
     # -- units around a post: grid teams, volunteer teams, Skynet guards, station cars -----------
     local = [k for k in LOCAL_KINDS if k in kinds and (units["kind"] == k).any()]
     if local:
         if ("grid_team" in local and team_areas is None and neighborhoods is not None and len(neighborhoods)):
             team_areas = grid_team_areas(neighborhoods, teams_per_station=grid_teams_per_station(units), seed=seed)
-        tools = team_tools if team_tools is not None else grid_team_tools(G, road)
+        tools = team_tools if team_tools is not None else graph_tables(G, "teams")
         mine: list[RoutePlan] = []
         for kind in local:
             rows = np.flatnonzero((units["kind"] == kind).to_numpy())

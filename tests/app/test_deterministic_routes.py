@@ -56,3 +56,38 @@ def test_the_demo_shift_planned_twice_gives_the_same_files_and_an_unchanged_repl
     assert plans[0]["result"]["changes"] == {"previous": plans[1]["id"], "added": [], "removed": [], "changed": [],
                                              "same": 59}
     assert plans[0]["result"]["units"] == plans[1]["result"]["units"]
+
+
+def test_a_second_plan_in_one_process_reuses_the_network_until_the_workspace_changes(demo_workspace, tmp_path):
+    """A job worker planning again (the same shift, another day) reads and builds the road network
+    once: the second plan is made on the network kept from the first and its files are the same
+    bytes as the first's; a write to the workspace (a neighborhood renamed) makes the network anew,
+    and the stops named by that neighborhood say its new name."""
+    import datetime as dt
+
+    from app.services.routes import forget_networks, plan_network, routes_job
+
+    ws = demo_workspace
+    day = dt.date.fromisoformat(DAY)
+    forget_networks()
+    _, first = routes_job(ws, shift=SHIFT, date=day, out=tmp_path / "a", time_limit_s=0.05)
+    kept = plan_network(ws)
+    _, again = routes_job(ws, shift=SHIFT, date=day, out=tmp_path / "b", time_limit_s=0.05)
+    assert plan_network(ws) is kept
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in again] and len(first) == 6
+    forget_networks()
+    assert plan_network(ws) is not kept  # built anew after being dropped: the same network, read again
+    # a neighborhood some stop is named by, renamed: a new network, the new name on the sheets
+    hoods = ws.read("neighborhoods")
+    routes = json.loads(next(p for p in first if p.suffix == ".geojson").read_text(encoding="utf-8"))
+    labels = [s["label"] for f in routes["features"] if f["properties"]["feature_type"] == "route"
+              for s in f["properties"]["stops"]]
+    name = next(n for n in hoods["name"] if any(str(lb).startswith(n) for lb in labels))
+    hoods.loc[hoods["name"] == name, "name"] = name + "新村"
+    ws = ws.write({"neighborhoods": hoods})
+    before = plan_network(ws)
+    assert before is not kept and plan_network(ws) is before
+    _, renamed = routes_job(ws, shift=SHIFT, date=day, out=tmp_path / "c", time_limit_s=0.05)
+    sheets = next(p for p in renamed if p.suffix == ".html").read_text(encoding="utf-8")
+    assert name + "新村" in sheets
+    forget_networks()
