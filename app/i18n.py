@@ -544,6 +544,7 @@ MESSAGES.update(
         "ui.routes.plans": {"zh-CN": "本班次方案", "en": "Plans of this shift"},
         "ui.routes.timetable": {"zh-CN": "{name} 时间表", "en": "{name}: timetable"},
         "ui.routes.all_units": {"zh-CN": "显示全部单位", "en": "All units"},
+        "ui.routes.unit_files": {"zh-CN": "本单位文件：", "en": "This unit's files: "},
         "ui.routes.dosage": {"zh-CN": "巡逻落实情况", "en": "Patrol done"},
         "ui.routes.dosage_run": {"zh-CN": "对比计划与轨迹", "en": "Compare plan and tracks"},
         "ui.routes.dosage_intro": {"zh-CN": "各单位手机或车载终端上传的轨迹（tracks 图层）与本班次方案对比：热点停留分钟、路线与巡区主干道走过的比例。",

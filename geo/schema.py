@@ -218,6 +218,7 @@ LAYERS: dict[str, Layer] = {
                 C("unit_id", "str", "stable id"),
                 C("kind", "str", "brigade_vehicle | station_team | grid_team | volunteer_team | skynet_guard"),
                 C("name", "str", "zh-CN name"),
+                C("name_en", "str", "English name", False),
                 C("station_id", "str", "station it belongs to (empty for the brigade)", False),
                 C("community_id", "str", "community it serves (grid and volunteer teams)", False),
                 C("officers", "int", "police officers (民警)"),

@@ -38,6 +38,7 @@ from routing.patrol import UNIT_KIND_ZH, RoutePlan, Stop
 __all__ = [
     "GPX_NS",
     "KML_NS",
+    "UNIT_FILE_FORMATS",
     "dosage_csv",
     "file_parts",
     "keep_file_parts",
@@ -47,6 +48,7 @@ __all__ = [
     "routes_geojson",
     "SheetStreets",
     "sheet_streets",
+    "unit_file",
     "units_zip",
     "routes_gpx",
     "routes_kml",
@@ -782,6 +784,38 @@ def units_zip(plans: Sequence[RoutePlan], *, streets: Any = None) -> bytes:
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, text.encode("utf-8"), compresslevel=1)  # a third of level 6's time, a quarter larger
     return buf.getvalue()
+
+
+#: The files of one unit in a plan's zip (:func:`units_zip`), by the name a download asks them by.
+UNIT_FILE_FORMATS = ("gpx", "kml", "html")
+
+
+def unit_file(zip_path: str | Path, unit_id: str, fmt: str) -> tuple[str, bytes]:
+    """One unit's own file out of a plan's zip (:func:`units_zip`): its GPX, KML or printable sheet
+    (``fmt`` of :data:`UNIT_FILE_FORMATS`), named for a download after the zip and the unit
+    (``yushui-2026-11-02-2000_2400-U0003-特巡警大队巡逻车03.gpx``).
+
+    Raises
+    ------
+    InputError
+        An unknown format, or a unit the plan does not hold (naming the units it holds, the first few).
+    """
+    fmt = str(fmt).lower().lstrip(".")
+    if fmt not in UNIT_FILE_FORMATS:
+        raise InputError(f"a unit's file is one of {', '.join(UNIT_FILE_FORMATS)}, not {fmt!r}",
+                         code="routes.unit_format", value=fmt, formats=", ".join(UNIT_FILE_FORMATS))
+    zip_path = Path(zip_path)
+    with zipfile.ZipFile(zip_path) as zf:
+        names = zf.namelist()
+        entry = next((n for n in names if n.endswith(f"/{unit_id}.{fmt}") and n.startswith(f"{unit_id}-")), None)
+        if entry is None:
+            held = list(dict.fromkeys(n.split("-", 1)[0] for n in names))
+            raise InputError(f"the plan holds no unit {unit_id!r} (it holds {', '.join(held[:5])}"
+                             f"{' …' if len(held) > 5 else ''})", code="routes.no_unit", unit=str(unit_id),
+                             units=", ".join(held[:5]))
+        body = zf.read(entry)
+    stem = zip_path.stem[: -len("-units")] if zip_path.stem.endswith("-units") else zip_path.stem
+    return f"{stem}-{entry.split('/', 1)[0]}.{fmt}", body
 
 
 def write_routes(plans: Sequence[RoutePlan], path: str | Path, *, fmt: str | None = None,

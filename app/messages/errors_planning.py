@@ -128,6 +128,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "cannot tell the route file format from '{name}'; use a .geojson, .gpx, .kml, .html, .csv or .zip "
               "(per unit) file name",
     },
+    "error.routes.unit_format": {
+        "zh-CN": "巡逻单元的文件只有 {formats} 几种，没有“{value}”",
+        "en": "a unit's file is one of {formats}, not '{value}'",
+    },
+    "error.routes.unit_zip": {
+        "zh-CN": "“{name}”中没有各巡逻单元的文件：单个单元的文件请从该计划的 .zip 中取",
+        "en": "'{name}' holds no unit files: ask the plan's .zip for one unit's file",
+    },
+    "error.routes.no_unit": {
+        "zh-CN": "该计划中没有巡逻单元“{unit}”（计划中的单元有 {units} 等）",
+        "en": "the plan holds no unit '{unit}' (it holds {units} …)",
+    },
     "error.routes.shift_clock": {
         "zh-CN": "班次“{value}”无效：小时为 00–24，分钟为 00–59",
         "en": "shift '{value}' is not valid: hours run 00 to 24 and minutes 00 to 59",

@@ -18,8 +18,8 @@ from app.web.uploads import Upload, read_upload
 from app.web.tiles import MBTiles
 from app.storage.workspace import Workspace
 
-__all__ = ["BaseStateDep", "JobsDep", "LangDep", "PrincipalDep", "SettingsDep", "StateDep", "TilesDep",
-           "UploadDep", "UserDep", "WorkspaceDep"]
+__all__ = ["BaseStateDep", "FormatQuery", "JobsDep", "LangDep", "PrincipalDep", "SettingsDep", "StateDep",
+           "TilesDep", "UnitQuery", "UploadDep", "UserDep", "WorkspaceDep"]
 
 
 async def get_base_state(request: Request) -> AppState:
@@ -94,6 +94,11 @@ async def get_jobs(state: StateDep) -> JobManager:
 
 
 JobsDep = Annotated[JobManager, Depends(get_jobs)]
+
+#: A plan's file downloads: ``?unit=U0003&format=gpx`` on its ``.zip`` gives that unit's own file.
+UnitQuery = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+                                        description="One unit's own file out of a plan's .zip (its unit id)")]
+FormatQuery = Annotated[str, Query(pattern="^(gpx|kml|html)$", description="With unit: gpx, kml or html (its sheet)")]
 
 
 async def get_upload(request: Request, settings: SettingsDep, lang: LangDep) -> Upload:

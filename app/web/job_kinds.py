@@ -310,7 +310,7 @@ def run_routes(ctx: JobContext, p: RoutesParams) -> tuple[dict[str, Any], dt.dat
     return {**plan_summary(plans, day=day, shift=p.shift),
             "routes_geojson": by_suffix.get(".geojson"), "gpx": by_suffix.get(".gpx"),
             "kml": by_suffix.get(".kml"), "sheets": by_suffix.get(".html"),
-            "dosage_csv": by_suffix.get(".csv")}, day
+            "dosage_csv": by_suffix.get(".csv"), "units_zip": by_suffix.get(".zip")}, day
 
 
 def run_backtest(ctx: JobContext, p: BacktestParams) -> tuple[dict[str, Any], dt.date | None]:

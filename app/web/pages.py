@@ -477,6 +477,7 @@ def _routes_config(state: AppState, lang: str) -> dict[str, Any]:
         counts = {k: int(v) for k, v in kinds.value_counts().items()}
     today = shift_day(ws)
     return {
+        "unit_names": _english_unit_names(state) if lang == "en" else {},
         # only the kinds the planner gives routes to are offered
         "unit_kinds": [{"code": k, "label": t(f"unit.{k}", lang), "count": counts.get(k, 0)}
                        for k in UNIT_KINDS if k in PLANNED_UNIT_KINDS],
@@ -484,6 +485,20 @@ def _routes_config(state: AppState, lang: str) -> dict[str, Any]:
         "shifts": list(SHIFTS), "default_shift": "20:00-24:00", "default_date": today.isoformat(),
         "timezone": ws.timezone,
     }
+
+
+def _english_unit_names(state: AppState) -> dict[str, str]:
+    """Unit id -> its name on an English page: ``units.name_en`` where the workspace has one, else
+    the Chinese name with the unit's kind (``北湖社区1+2+N网格巡逻一队 (Grid team)``)."""
+    def make() -> dict[str, str]:
+        ws = state.workspace()
+        if not ws.has("units"):
+            return {}
+        units = pd.DataFrame(ws.read("units")).drop(columns="geometry", errors="ignore")
+        english = units["name_en"] if "name_en" in units.columns else pd.Series(None, index=units.index, dtype=object)
+        return {str(u): (str(e) if isinstance(e, str) and e.strip() else f"{n} ({t(f'unit.{k}', 'en')})")
+                for u, n, e, k in zip(units["unit_id"], units["name"], english, units["kind"])}
+    return state.cached("unit-names-en", make=make)
 
 
 def _english_station_names(ws: Any) -> dict[str, str]:

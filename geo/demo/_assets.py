@@ -256,6 +256,7 @@ def build_units(
             {
                 "kind": "brigade_vehicle",
                 "name": f"特巡警大队巡逻车{i + 1:02d}",
+                "name_en": f"Patrol brigade car {i + 1:02d}",
                 "station_id": None,
                 "community_id": None,
                 "officers": 2,
@@ -275,6 +276,7 @@ def build_units(
                 {
                     "kind": "station_team",
                     "name": f"{s['name']}巡逻{_CN_NUM[t]}组",
+                    "name_en": f"{s['name_en']} patrol team {t + 1}",
                     "station_id": s["station_id"],
                     "community_id": None,
                     "officers": 2,
@@ -305,6 +307,7 @@ def build_units(
                 {
                     "kind": "grid_team",
                     "name": name,
+                    "name_en": f"{c['name_en']} 1+2+N grid team {t + 1}",
                     "station_id": c["station_id"],
                     "community_id": c["community_id"],
                     "officers": 1,
@@ -322,6 +325,7 @@ def build_units(
             {
                 "kind": "grid_team",
                 "name": "玫瑰城1+2+N巡逻岗",
+                "name_en": f"{r['name_en']} 1+2+N post",
                 "station_id": r["station_id"],
                 "community_id": r["community_id"],
                 "officers": 1,
@@ -352,6 +356,7 @@ def build_units(
             {
                 "kind": "volunteer_team",
                 "name": f"{r['name']}义务巡逻队{suffix}",
+                "name_en": f"{r['name_en']} volunteer patrol" + (f" {seen[j]}" if seen[j] > 1 else ""),
                 "station_id": r["station_id"],
                 "community_id": r["community_id"],
                 "officers": 0,
@@ -372,6 +377,7 @@ def build_units(
             {
                 "kind": "skynet_guard",
                 "name": f"天网巡防员{i + 1:03d}",
+                "name_en": f"Skynet guard {i + 1:03d}",
                 "station_id": None,
                 "community_id": None,
                 "officers": 0,

@@ -289,6 +289,15 @@ def test_routes_round_trip(base_url: str, page_and_log: tuple[Any, Recorder]) ->
     rows = page.locator("#pn-timetable tbody tr").count()
     assert 0 < rows < all_stops and page.locator("#pn-units-table tr.pn-picked").count() == 1
     assert page.evaluate("() => { let n = 0; window.pnMap.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n; }") == rows
+    # the unit's own files, out of the plan's zip: its GPX holds its track only, named for it
+    with page.expect_download() as info:
+        page.click("#pn-unit-dl-gpx")
+    own = info.value
+    name = page.locator("#pn-units-table tbody tr:nth-child(3) td").first.inner_text().strip()
+    assert own.suggested_filename == f"yushui-{SHIFT_DAY}-2000_2400-{unit}-{name}.gpx", own.suggested_filename
+    gpx = Path(own.path()).read_text(encoding="utf-8")
+    assert gpx.count("<trk>") == 1 and name in gpx
+    assert page.locator("#pn-unit-dl-kml").count() == 1 and page.locator("#pn-unit-dl-html").count() == 1
     page.click("#pn-unit-all")
     assert page.get_attribute("#pn-map", "data-picked") == "" and page.locator("#pn-timetable").count() == 0
     assert page.evaluate("() => { let n = 0; window.pnMap.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n; }") == all_stops
@@ -406,6 +415,17 @@ def test_english_pages(base_url: str, page_and_log: tuple[Any, Recorder]) -> Non
     assert page.get_attribute("html", "lang") == "en"
     text = page.inner_text("body")
     assert "Route planner" in text and "Plan routes" in text and "Patrol brigade vehicle" in text
+    # a plan of the day shown on the English page names its units in English (the workspace's
+    # English names), not 特巡警大队巡逻车01 (issue 18)
+    page.fill("#pn-date", SHIFT_DAY)
+    page.fill("#pn-shift", "20:00-24:00")
+    for box in page.locator("#pn-kinds input").all():
+        box.set_checked(box.get_attribute("value") == "brigade_vehicle")
+    page.click("#pn-plan")
+    wait_for(page, "document.getElementById('pn-routes-job').getAttribute('data-status') === 'done'", timeout=90_000)
+    page.wait_for_selector("#pn-units-table tbody tr", timeout=10_000)
+    names = page.locator("#pn-units-table tbody tr td:first-child").all_inner_texts()
+    assert names and all(n.startswith("Patrol brigade car ") for n in names), names
     page.click("#pn-nav a[data-nav='coverage']")
     page.wait_for_url("**/coverage?lang=en")
     page.wait_for_selector("#pn-map[data-loaded='1']", state="attached", timeout=20_000)

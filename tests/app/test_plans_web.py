@@ -254,3 +254,44 @@ def test_routes_page_lists_the_plans_and_approves(ws_path: Path, clients: dict[s
     finally:
         for gen in (pages, server):
             gen.close()
+
+
+def test_one_units_own_files_come_out_of_the_plans_zip(clients: dict[str, Any], ws_path: Path) -> None:
+    """``?unit=U…&format=gpx|kml|html`` on a plan's .zip (a job's file or its record's): that unit's
+    own GPX (its track only), KML or sheet, named for the unit; the download is audited with the
+    unit; an unknown unit, format or file is refused in the user's language, naming what to ask."""
+    from urllib.parse import unquote
+
+    day = "2026-11-06"
+    c = clients["commander"]
+    job = _plan(c, day, kinds=["brigade_vehicle"])
+    zip_name = job["result"]["units_zip"]
+    assert zip_name and zip_name.endswith("-units.zip")
+    unit = job["result"]["units"][3]
+    href = f"/api/v1/jobs/{job['id']}/files/{zip_name}"
+    got = c.get(href, params={"unit": unit["unit_id"], "format": "gpx"})
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/gpx+xml"
+    told = unquote(got.headers["content-disposition"])
+    assert told.startswith("attachment;") and told.endswith(f"yushui-{day}-2000_2400-{unit['unit_id']}-{unit['name']}.gpx")
+    assert got.text.count("<trk>") == 1 and unit["name"] in got.text
+    kml = c.get(href, params={"unit": unit["unit_id"], "format": "kml"})
+    assert kml.status_code == 200 and kml.text.count("<Placemark>") >= 1 and unit["name"] in kml.text
+    sheet = c.get(href, params={"unit": unit["unit_id"], "format": "html"})
+    assert sheet.status_code == 200 and sheet.headers["content-disposition"].startswith("inline;")
+    assert sheet.text.count('class="sheet') == 1 or sheet.text.count("<section") == 1
+    # the same out of the plan's record
+    plan = c.get("/api/v1/plans", params={"date": day, "shift": SHIFT}).json()["records"][0]
+    again = c.get(f"{plan['href']}/files/{zip_name}", params={"unit": unit["unit_id"], "format": "gpx"})
+    assert again.status_code == 200 and again.content == got.content
+    exports = [e for e in read_log(ws_path, action="export") if e.details.get("unit") == unit["unit_id"]]
+    assert len(exports) >= 2 and {e.details.get("format") for e in exports} >= {"gpx", "kml", "html"}
+    # refusals, in the user's language
+    none = c.get(href, params={"unit": "U9999", "format": "gpx"})
+    assert none.status_code == 422 and none.json()["error"] == "InputError"
+    assert none.json()["detail"].startswith("该计划中没有巡逻单元“U9999”") and "U00" in none.json()["detail"], none.json()
+    assert c.get(href, params={"unit": unit["unit_id"], "format": "docx"}).status_code == 422
+    gpx = job["result"]["gpx"]
+    whole = c.get(f"/api/v1/jobs/{job['id']}/files/{gpx}", params={"unit": unit["unit_id"]})
+    assert whole.status_code == 422 and ".zip" in whole.text
+    assert c.get(href, params={"unit": "../yushui", "format": "gpx"}).status_code == 422

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import FileResponse
 
 from app.web.auth import EXPORT_JOB_KINDS, audit
-from app.web.deps import JobsDep, LangDep, UserDep
+from app.web.deps import FormatQuery, JobsDep, LangDep, UnitQuery, UserDep
+from app.web.downloads import unit_download
 from app.web.job_kinds import PARAMS, submit_job
 from app.web.tasks import Job, JobManager, JobNotFoundError, media_type
 from app.storage.access import ForbiddenError, Principal
@@ -82,13 +83,17 @@ def get_job(job_id: str, jobs: JobsDep, user: UserDep) -> dict[str, Any]:
 
 @router.get("/{job_id}/files/{name}", summary="Download one output file of a job",
             response_class=FileResponse, responses=_DOWNLOAD)
-def get_job_file(job_id: str, name: str, jobs: JobsDep, user: UserDep, request: Request) -> FileResponse:
+def get_job_file(job_id: str, name: str, jobs: JobsDep, user: UserDep, request: Request,
+                 unit: UnitQuery = None, format: FormatQuery = "gpx") -> Response:  # noqa: A002 - the query's name
     job = _job_for(jobs, job_id, user)
     if job.kind in EXPORT_JOB_KINDS and not user.can("export"):
         raise ForbiddenError(f"a {user.role} user may not export {job.kind} files (routes and camera gap lists)")
     path = jobs.file(job_id, name)
     if job.kind in EXPORT_JOB_KINDS:  # who took a route or gap list, and when
-        audit(request, "export", name, job=job.id, kind=job.kind, station_id=job.station_id)
+        audit(request, "export", name, job=job.id, kind=job.kind, station_id=job.station_id,
+              **({"unit": unit, "format": format} if unit else {}))
+    if unit:
+        return unit_download(path, unit, format)
     inline = path.suffix.lower() in (".html", ".json")
     return FileResponse(path, media_type=media_type(path.name), filename=path.name,
                         content_disposition_type="inline" if inline else "attachment")

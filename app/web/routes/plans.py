@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from app.services import plans as service
 from app.storage.access import Principal
 from app.storage.records import PLAN_KIND, RECORD_KINDS, STATUSES, Record
 from app.web.auth import audit
-from app.web.deps import SettingsDep, UserDep
+from app.web.deps import FormatQuery, SettingsDep, UnitQuery, UserDep
+from app.web.downloads import unit_download
 from app.web.tasks import media_type
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
@@ -112,10 +113,14 @@ def approve_plan(record_id: str, settings: SettingsDep, user: UserDep, request: 
 
 @router.get("/plans/{record_id}/files/{name}", summary="Download one file of a record",
             response_class=FileResponse, responses=_RECORD_ERRORS)
-def get_plan_file(record_id: str, name: str, settings: SettingsDep, user: UserDep, request: Request) -> FileResponse:
+def get_plan_file(record_id: str, name: str, settings: SettingsDep, user: UserDep, request: Request,
+                  unit: UnitQuery = None, format: FormatQuery = "gpx") -> Response:  # noqa: A002 - the query's name
     path = service.record_file(settings.workspace_path, record_id, name, user)
     rec = service.get_record(settings.workspace_path, record_id, user)
-    audit(request, "export", name, record=rec.id, kind=rec.kind, station_id=rec.station_id)
+    audit(request, "export", name, record=rec.id, kind=rec.kind, station_id=rec.station_id,
+          **({"unit": unit, "format": format} if unit else {}))
+    if unit:
+        return unit_download(path, unit, format)
     inline = path.suffix.lower() in (".html", ".json")
     return FileResponse(path, media_type=media_type(path.name), filename=path.name,
                         content_disposition_type="inline" if inline else "attachment")

@@ -39,7 +39,7 @@
      groups; a unit picked in the table is drawn alone with its stops and timetable */
   var KIND_COLOR = {brigade_vehicle: "#d62728", grid_team: "#1f77b4", station_team: "#ff7f0e",
                     volunteer_team: "#2ca02c", skynet_guard: "#9467bd"};
-  var stopsOf = {}, nameOf = {}, picked = null;
+  var stopsOf = {}, nameOf = {}, picked = null, unitZip = null;
   function draw(fc) {
     routes.clearLayers(); stops.clearLayers(); lines = {}; stopsOf = {}; nameOf = {}; picked = null;
     var colorOf = {};
@@ -51,7 +51,7 @@
       lyr.bindTooltip(PN.esc(p.name) + " · " + PN.esc(p.lineup) + " · " + PN.fmt(p.length_m / 1000, 1) + " km", {sticky: true});
       lyr.on("click", function () { pick(p.unit_id); });
       lyr.addTo(routes);
-      lines[p.unit_id] = lyr; nameOf[p.unit_id] = p.name;
+      lines[p.unit_id] = lyr; nameOf[p.unit_id] = unitName(p);
     });
     fc.features.forEach(function (f) {
       var p = f.properties;
@@ -69,16 +69,19 @@
     document.getElementById("pn-map").setAttribute("data-routes", Object.keys(lines).length);
     document.getElementById("pn-map").setAttribute("data-stops", stops.getLayers().length);
   }
+  /* a unit's name in the page's language (an English page: the workspace's English name) */
+  function unitName(u) { return (cfg.unit_names && cfg.unit_names[u.unit_id]) || u.name; }
   function show(job) {
     var r = job.result, files = {};
     job.files.forEach(function (f) { files[f.name] = f.href; });
+    unitZip = r.units_zip && files[r.units_zip] ? files[r.units_zip] : null;
     document.getElementById("pn-routes-summary").textContent = t("routes.summary", {date: r.date, shift: r.shift, n: r.units.length});
     var links = [["gpx", r.gpx], ["geojson", r.routes_geojson], ["kml", r.kml], ["sheets", r.sheets], ["csv", r.dosage_csv]];
     document.getElementById("pn-downloads").innerHTML = links.filter(function (l) { return l[1] && files[l[1]]; }).map(function (l) {
       return '<a class="pn-btn secondary" id="pn-dl-' + l[0] + '" href="' + files[l[1]] + '"' + (l[0] === "sheets" ? ' target="_blank"' : " download") + ">" + PN.esc(t("routes." + l[0])) + "</a>";
     }).join("");
     document.getElementById("pn-units").innerHTML = PN.table([
-      {key: "name", label: t("routes.units")},
+      {key: "name", label: t("routes.units"), value: unitName},
       {key: "lineup", label: "1+2+N"},
       {key: "length_km", label: t("routes.length"), num: true, digits: 1},
       {key: "duration_min", label: t("routes.duration"), num: true, digits: 0},
@@ -112,8 +115,15 @@
     var l = lines[picked];
     if (l) map.fitBounds(l.getBounds().pad(0.1));
     var rows = (stopsOf[picked] || []).map(function (s) { return s.p; }).sort(function (a, b) { return a.seq - b.seq; });
+    /* the unit's own files (out of the plan's zip): for its phone, its GPS device, its printer */
+    var own = unitZip ? [["gpx", "GPX"], ["kml", "KML"], ["html", t("routes.sheets")]].map(function (f) {
+      var href = unitZip + (unitZip.indexOf("?") < 0 ? "?" : "&") + "unit=" + encodeURIComponent(picked) + "&format=" + f[0];
+      return ' <a class="pn-btn secondary" id="pn-unit-dl-' + f[0] + '" href="' + PN.esc(href) + '"' +
+        (f[0] === "html" ? ' target="_blank"' : " download") + ">" + PN.esc(f[1]) + "</a>";
+    }).join("") : "";
     box.innerHTML = "<h4>" + PN.esc(t("routes.timetable", {name: nameOf[picked] || picked})) +
       ' <button class="pn-btn secondary" type="button" id="pn-unit-all">' + PN.esc(t("routes.all_units")) + "</button></h4>" +
+      (own ? '<p class="pn-unit-files">' + PN.esc(t("routes.unit_files")) + own + "</p>" : "") +
       '<div class="pn-scroll">' + PN.table([
         {key: "seq", label: "#", num: true},
         {key: "arrive", label: t("routes.arrive"), html: function (x) { return PN.esc(hm(x.arrive)); }},
