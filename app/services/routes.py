@@ -26,7 +26,8 @@ from routing.graph import graph_from_workspace, mark_neighborhoods
 from routing.patrol import PLAN_INCIDENT_COLUMNS, PLANNED_UNIT_KINDS, plan_shift, shift_window
 from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
 
-__all__ = ["ROUTE_FORMATS", "PlanNetwork", "forget_networks", "plan_network", "plan_summary", "routes_job", "workspace_beats"]
+__all__ = ["ROUTE_FORMATS", "PlanNetwork", "forget_networks", "plan_network", "plan_summary", "routes_job",
+           "workspace_beats"]
 
 #: The files a plan is written as (a folder gets all of them).
 ROUTE_FORMATS = (".geojson", ".gpx", ".kml", ".html", ".csv", ".zip")
@@ -182,7 +183,8 @@ def plan_network(ws: Workspace) -> PlanNetwork:
     if isinstance(path, Path) and path.is_file():
         st = os.stat(path)
         version = (st.st_ino, st.st_mtime_ns, st.st_size)
-    key = str(path)
+    principal = getattr(ws, "principal", None)  # a view cut to one station is kept apart from the whole
+    key = f"{path}|{principal.scope_key if principal is not None else ''}"
     with _KEPT_LOCK:
         kept = _KEPT.get(key)
     if version is not None and kept is not None and kept[0] == version:

@@ -5,11 +5,18 @@ disagree."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from app.services.routes import forget_networks, plan_network, routes_job
+from app.storage.access import Principal, scoped
+from geo.errors import InputError
 
 ROOT = Path(__file__).parents[2]
 DAY = "2026-11-02"
@@ -63,10 +70,6 @@ def test_a_second_plan_in_one_process_reuses_the_network_until_the_workspace_cha
     once: the second plan is made on the network kept from the first and its files are the same
     bytes as the first's; a write to the workspace (a neighborhood renamed) makes the network anew,
     and the stops named by that neighborhood say its new name."""
-    import datetime as dt
-
-    from app.services.routes import forget_networks, plan_network, routes_job
-
     ws = demo_workspace
     day = dt.date.fromisoformat(DAY)
     forget_networks()
@@ -87,6 +90,11 @@ def test_a_second_plan_in_one_process_reuses_the_network_until_the_workspace_cha
     ws = ws.write({"neighborhoods": hoods})
     before = plan_network(ws)
     assert before is not kept and plan_network(ws) is before
+    # a view of the same file cut to one station is never served the district's network (its cut
+    # roads are no graph: refused), and the district's stays kept
+    with pytest.raises(InputError, match="reference nodes missing"):
+        plan_network(scoped(ws, Principal(username="s", role="station", station_id="S01")))
+    assert plan_network(ws) is before
     _, renamed = routes_job(ws, shift=SHIFT, date=day, out=tmp_path / "c", time_limit_s=0.05)
     sheets = next(p for p in renamed if p.suffix == ".html").read_text(encoding="utf-8")
     assert name + "新村" in sheets
