@@ -397,6 +397,7 @@ MESSAGES.update(
                           "en": "Year over year, {month} (the method's three figures)"},
         "dash.ytd": {"zh-CN": "1–{m}月累计", "en": "Jan–{m} YTD"},
         "dash.last_year": {"zh-CN": "去年同期 {n}", "en": "a year before: {n}"},
+        "dash.station_report": {"zh-CN": "本所月报（上月）", "en": "Our station's monthly report (last month)"},
         "dash.no_baseline": {"zh-CN": "无去年同期数据", "en": "no data a year before"},
         "dash.status.new": {"zh-CN": "新增", "en": "new"},
         "dash.status.both_zero": {"zh-CN": "均为零", "en": "both zero"},

@@ -31,12 +31,16 @@ def report(
     controlled_share: Annotated[
         float, typer.Option("--controlled-share", help="A 'controlled' model neighborhood is down by this share.", min=0, max=1)
     ] = 0.5,
+    station: Annotated[
+        str | None, typer.Option("--station", help="One station's own monthly report (its jurisdiction alone, "
+                                                 "titled with its name), e.g. S01.")
+    ] = None,
     lang: LangOpt = "zh-CN",
 ) -> None:
     """The method's monthly report: year-over-year, rankings, model neighborhoods, weekly bulletins;
-    with --half, the half-year station report instead."""
+    with --half, the half-year station report instead; with --station, one station's own report."""
     from app.services.params import report_period
-    from app.services.reports import make_report, report_summary
+    from app.services.reports import make_report, make_station_report, report_summary
     from app.services.workspace import open_workspace
 
     lang = language(lang)
@@ -46,12 +50,18 @@ def report(
         if half is not None:
             _half_year(workspace, ws, out=out, half=half, as_of=as_of, controlled_share=controlled_share, lang=lang)
             return
-        rep, files = make_report(ws, out=out, month=month, week=week, as_of=parse_day(as_of, "--as-of", lang),
-                                 controlled_share=controlled_share, lang=lang)
+        day = parse_day(as_of, "--as-of", lang)
+        if station is None:
+            rep, files = make_report(ws, out=out, month=month, week=week, as_of=day,
+                                     controlled_share=controlled_share, lang=lang)
+        else:
+            rep, files = make_station_report(ws, station, out=out, month=month, week=week, as_of=day,
+                                             controlled_share=controlled_share, lang=lang)
         rec = record_run(workspace, ws, "report", lang=lang, files=files, result=report_summary(rep, lang),
                          params={"month": month, "week": week, "as_of": as_of, "controlled_share": controlled_share,
-                                 "lang": lang})
-    record_audit(workspace, "report", month=month, out=out, record=rec.id)
+                                 "lang": lang, **({"station_id": station} if station else {})})
+    record_audit(workspace, "report", month=month, out=out, record=rec.id,
+                 **({"station_id": station} if station else {}))
     head = rep.table("headline")
     view = Table(title=say("cli.report.done", lang, month=rep.month), title_justify="left")
     for col in ("measure", "month", "month_last_year", "yoy_change", "ytd", "ytd_last_year", "ytd_yoy_change"):

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
     # -- report months, weeks and days (geo.reports) --------------------------------------------------
+    "error.report.station_required": {
+        "zh-CN": "请选择报告的派出所：station_id=S01",
+        "en": "choose the station of the report: station_id=S01",
+    },
     "error.report.bad_month": {
         "zh-CN": "“{value}”不是月份；请写成 YYYY-MM，例如 2026-09",
         "en": "'{value}' is not a month; write it as YYYY-MM, for example 2026-09",

@@ -11,17 +11,19 @@ from typing import Any
 import pandas as pd
 
 from app.halfyear_render import write_half_year_report
-from app.report_render import write_report
+from app.report_render import file_part, write_report
 from app.services.params import default_month, last_data_day, parse_month
+from app.storage.access import Principal, scoped
 from app.storage.history import read_period, time_span
 from app.storage.workspace import Workspace
+from geo.errors import InputError
 from geo.progress import Progress, no_progress
 from geo.jsonsafe import to_jsonable
 from geo.reports.halfyear import default_half, half_windows, half_year_report, parse_half
 from geo.reports.windows import meta_date
 
-__all__ = ["build_half_year_report", "build_monthly_report", "half_year_summary", "make_half_year_report",
-           "make_report", "report_period", "report_summary"]
+__all__ = ["build_half_year_report", "build_monthly_report", "build_station_report", "half_year_summary",
+           "make_half_year_report", "make_report", "make_station_report", "report_period", "report_summary"]
 
 
 #: The layers a report reads whole (small: the units) and the columns it reads of the optional ones.
@@ -40,6 +42,8 @@ def build_monthly_report(
     as_of: dt.date | None = None,
     controlled_share: float = 0.5,
     history_months: int | None = 0,
+    district: str | None = None,
+    workspace_name: str | None = None,
 ) -> Any:
     """The report (:class:`geo.reports.Report`) of ``month`` (``YYYY-MM``,
     :func:`app.services.params.parse_month`; default: the last full month of data), with data to
@@ -66,8 +70,10 @@ def build_monthly_report(
     layers: dict[str, Any] = {name: ws.read(name) if ws.has(name) else None for name in _UNIT_LAYERS}
     layers.update({name: ws.read(name, columns=cols) if ws.has(name) else None for name, cols in _OPTIONAL.items()})
     meta = dict(ws.meta)
-    kw: dict[str, Any] = {"month": m, "week": week, "as_of": as_of, "meta": meta, "workspace_name": ws.name,
-                          "controlled_share": controlled_share}
+    if district:  # what the report is of (a station's own report: the station's name)
+        meta["district"] = district
+    kw: dict[str, Any] = {"month": m, "week": week, "as_of": as_of, "meta": meta,
+                          "workspace_name": workspace_name or ws.name, "controlled_share": controlled_share}
     if main_highways := ws.meta_json("main_highways", None):
         kw["main_highways"] = main_highways
     if not ws.has("incidents") or any(layers[n] is None for n in _UNIT_LAYERS):
@@ -86,6 +92,43 @@ def build_monthly_report(
                                    history_months=history_months)
         incidents = read_period(ws, "incidents", start=start, end=end, columns=columns)
     return build_report({**layers, "incidents": incidents}, data_start=data_start, **kw)
+
+
+def build_station_report(ws: Workspace, station_id: str, *, month: str | None = None, week: str | None = None,
+                         as_of: dt.date | None = None, controlled_share: float = 0.5, lang: str = "zh-CN") -> Any:
+    """A station's own monthly report: :func:`build_monthly_report` of its jurisdiction alone (its
+    communities, neighborhoods and incidents, as a station user sees the workspace), titled with the
+    station's name (English where the workspace has one and ``lang`` is English), its files named
+    ``<workspace>-<station>-<month>``; the data to the district's last day.
+
+    Raises
+    ------
+    InputError
+        An unknown station (``station.unknown``), or as :func:`build_monthly_report`.
+    """
+    whole = getattr(ws, "unscoped", ws)
+    stations = whole.read("stations") if whole.has("stations") else pd.DataFrame(columns=["station_id", "name"])
+    row = stations[stations["station_id"].astype(str) == str(station_id)]
+    if not len(row):
+        raise InputError(f"station {station_id} is not in the stations layer; check the station id",
+                         code="station.unknown", station=str(station_id))
+    name = str(row["name"].iloc[0])
+    english = row["name_en"].iloc[0] if "name_en" in row.columns else None
+    shown = str(english) if lang == "en" and isinstance(english, str) and english.strip() else name
+    view = scoped(whole, Principal(username=f"station:{station_id}", role="station", station_id=str(station_id)))
+    return build_monthly_report(view, month=month, week=week, as_of=as_of or last_data_day(whole),
+                                controlled_share=controlled_share, district=shown,
+                                workspace_name=f"{whole.name}-{file_part(name)}")
+
+
+def make_station_report(ws: Workspace, station_id: str, *, out: str | Path, month: str | None = None,
+                        week: str | None = None, as_of: dt.date | None = None, controlled_share: float = 0.5,
+                        lang: str = "zh-CN", formats: tuple[str, ...] = ("html", "xlsx", "csv", "json"),
+                        ) -> tuple[Any, dict[str, Any]]:
+    """Build a station's own report (:func:`build_station_report`) and write its files into ``out``."""
+    rep = build_station_report(ws, station_id, month=month, week=week, as_of=as_of,
+                               controlled_share=controlled_share, lang=lang)
+    return rep, write_report(rep, out, lang=lang, formats=formats)
 
 
 def report_period(month: Any, *, as_of: dt.date, timezone: str, data_start: dt.date | None = None,

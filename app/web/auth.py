@@ -91,7 +91,7 @@ ROUTE_POLICY: dict[str, str] = {
     "workspace_info": "view", "list_categories": "view", "list_layers": "view", "get_layer": "view", "tile": "view",
     "vector_tile": "view",
     "headline": "view", "ranking": "view", "models": "view", "monthly": "view", "points": "view",
-    "watchlist": "view", "search": "view",
+    "watchlist": "view", "search": "view", "station_report": "view",
     # the officer's phone page: the unit's plan, its track in (an officer: its own unit only)
     "page_phone": "field", "phone_sw": PUBLIC, "field_units": "field", "field_plan": "field",
     "field_tracks": "field", "field_dosage": "export", "field_coverage": "export",

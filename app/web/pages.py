@@ -138,6 +138,8 @@ class OverviewPage:
     assets: dict[str, str] = field(default_factory=dict)
     #: The map's set-up for the page's script (JSON): no layer data.
     config: dict[str, Any] = field(default_factory=dict)
+    #: A station user's own monthly report (its link), else None.
+    station_report: str | None = None
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,14 @@ def _dashboard_config(state: AppState, lang: str) -> dict[str, Any]:
     }
 
 
+def _station_report_link(state: AppState, lang: str) -> str | None:
+    """A station user's link to its own station's monthly report (``GET /api/v1/reports/station``)."""
+    principal = getattr(state, "principal", None)
+    if principal is None or not principal.scoped:
+        return None
+    return f"/api/v1/reports/station?format=html&lang={lang}"
+
+
 def overview_page(state: AppState, lang: str) -> OverviewPage:
     """The dashboard's content: the figures it shows at once and its map's set-up (no layer data:
     the page's script loads the layers of the current view through the API)."""
@@ -343,6 +353,7 @@ def overview_page(state: AppState, lang: str) -> OverviewPage:
         nav=_nav(lang, "dashboard"),
         figures=figs,
         figures_error=error,
+        station_report=_station_report_link(state, lang),
         assets={"leaflet_js": asset_url("leaflet_js", prefix), "leaflet_css": asset_url("leaflet_css", prefix),
                 "heat_js": asset_url("leaflet_heat_js", prefix)},
         config=_dashboard_config(state, lang),

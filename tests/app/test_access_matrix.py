@@ -74,6 +74,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "vector_tile": READERS,
     "headline": READERS, "ranking": READERS, "models": READERS, "monthly": READERS,
     "points": READERS, "watchlist": READERS, "search": READERS, "list_categories": READERS,
+    # a station's own monthly report (a station user: its own station only, tested in test_station_report.py)
+    "station_report": READERS,
     # the officer's phone page: whoever plans routes, and an officer (its own unit only, tested in
     # test_phone_links.py); the service worker is code, no data; dosage and the patrol map are route
     # exports (a station: its own units)
@@ -279,6 +281,7 @@ SAMPLES: dict[str, Sample] = {
     "watchlist": lambda cl, c, r: cl.get("/api/v1/forecast/watchlist", params={"shift": "20:00-24:00"}),
     "page_phone": lambda cl, c, r: cl.get("/m/"),
     "search": lambda cl, c, r: cl.get("/api/v1/search", params={"q": "路"}),
+    "station_report": lambda cl, c, r: cl.get("/api/v1/reports/station", params={"station_id": "S01"}),
     "field_coverage": lambda cl, c, r: cl.get("/api/v1/field/coverage"),
     "field_dosage": lambda cl, c, r: cl.get("/api/v1/field/dosage", params={"date": "2026-11-05"}),
     "phone_sw": lambda cl, c, r: cl.get("/m/sw.js"),

@@ -298,6 +298,8 @@ def test_routes_round_trip(base_url: str, page_and_log: tuple[Any, Recorder]) ->
     gpx = Path(own.path()).read_text(encoding="utf-8")
     assert gpx.count("<trk>") == 1 and name in gpx
     assert page.locator("#pn-unit-dl-kml").count() == 1 and page.locator("#pn-unit-dl-html").count() == 1
+    page.locator("#pn-unit-timetable").scroll_into_view_if_needed()
+    _shot(page, "page_routes_unit")
     page.click("#pn-unit-all")
     assert page.get_attribute("#pn-map", "data-picked") == "" and page.locator("#pn-timetable").count() == 0
     assert page.evaluate("() => { let n = 0; window.pnMap.eachLayer(l => { if (l instanceof L.CircleMarker) n++; }); return n; }") == all_stops
