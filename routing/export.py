@@ -762,6 +762,12 @@ _FORMATS = {".zip": "zip", ".geojson": "geojson", ".json": "geojson", ".gpx": "g
             ".htm": "html", ".csv": "csv"}
 
 
+def _unit_folder(text: str) -> str:
+    """A unit's folder name in :func:`units_zip` (``U0003-特巡警大队巡逻车03``): no characters a file
+    system refuses, no spaces."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", text)
+
+
 def units_zip(plans: Sequence[RoutePlan], *, streets: Any = None) -> bytes:
     """One folder per unit in a zip, for the unit's own phone or GPS device: its GPX track and
     waypoints, its KML and its printable sheet (``U0003-特巡警大队巡逻车03/U0003.gpx`` ...). A volunteer
@@ -776,7 +782,7 @@ def units_zip(plans: Sequence[RoutePlan], *, streets: Any = None) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for uid, mine in by_unit.items():
-            folder = re.sub(r'[\\/:*?"<>|\s]+', "_", f"{uid}-{mine[0].name}")
+            folder = _unit_folder(f"{uid}-{mine[0].name}")
             for suffix, text in ((".gpx", routes_gpx(mine)), (".kml", routes_kml(mine, name=f"{mine[0].name} 巡逻路线")),
                                  (".html", patrol_sheets_html(mine, streets=streets))):
                 info = zipfile.ZipInfo(f"{folder}/{uid}{suffix}", date_time=stamp)
@@ -807,7 +813,8 @@ def unit_file(zip_path: str | Path, unit_id: str, fmt: str) -> tuple[str, bytes]
     zip_path = Path(zip_path)
     with zipfile.ZipFile(zip_path) as zf:
         names = zf.namelist()
-        entry = next((n for n in names if n.endswith(f"/{unit_id}.{fmt}") and n.startswith(f"{unit_id}-")), None)
+        folder = _unit_folder(f"{unit_id}-")
+        entry = next((n for n in names if n.endswith(f"/{unit_id}.{fmt}") and n.startswith(folder)), None)
         if entry is None:
             held = list(dict.fromkeys(n.split("-", 1)[0] for n in names))
             raise InputError(f"the plan holds no unit {unit_id!r} (it holds {', '.join(held[:5])}"

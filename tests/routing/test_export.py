@@ -26,6 +26,7 @@ from routing.export import (
     routes_geojson,
     routes_gpx,
     routes_kml,
+    unit_file,
     units_zip,
     write_routes,
 )
@@ -252,3 +253,20 @@ def test_every_unit_gets_its_own_files_in_one_zip(plans, tmp_path):
             assert len(tracks) == 1 and p.unit_id in tracks[0].findtext("{http://www.topografix.com/GPX/1/1}name")
             sheet = zf.read(f"{folder}/{p.unit_id}.html").decode("utf-8")
             assert sheet.count('class="sheet"') == 1 and f"（{p.unit_id}）" in sheet and "<02>" not in sheet
+
+
+def test_one_units_file_comes_out_of_the_zip_by_its_id(plans, tmp_path):
+    """:func:`unit_file`: the unit's own GPX/KML/sheet, named after the zip and the unit, also for an
+    id holding characters its folder name replaces; an unknown unit or format is refused."""
+    odd = replace(plans[1], unit_id="U:7")  # its folder is "U_7-巡逻车<02>_&_"夜班"", its files "U:7.gpx"
+    path = tmp_path / "yushui-2026-11-01-1900_2100-units.zip"
+    path.write_bytes(units_zip([plans[0], odd, plans[2]]))
+    name, body = unit_file(path, "U0001", "gpx")
+    assert name == "yushui-2026-11-01-1900_2100-U0001-特巡警大队巡逻车01.gpx" and body.count(b"<trk>") == 1
+    name, body = unit_file(path, "U:7", "kml")
+    assert name.startswith("yushui-2026-11-01-1900_2100-U_7-") and name.endswith(".kml") and b"<Folder>" in body
+    assert unit_file(path, "U0034", "html")[1].startswith(b"<!DOCTYPE html>")
+    with pytest.raises(InputError, match="holds no unit 'U0002'"):
+        unit_file(path, "U0002", "gpx")
+    with pytest.raises(InputError, match="one of gpx, kml, html"):
+        unit_file(path, "U0001", "pdf")
