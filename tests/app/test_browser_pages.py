@@ -365,6 +365,14 @@ def test_reports(base_url: str, page_and_log: tuple[Any, Recorder]) -> None:
     report.wait_for_load_state("load")
     assert "2026" in report.inner_text("body") and "派出所" in report.inner_text("body")
     report.close()
+    # one station's own report, the station chosen by name, the month above (issue 18)
+    page.select_option("#pn-report-station", label="抱石路派出所")
+    with page.context.expect_page() as new_page:
+        page.click("#pn-station-report-open")
+    report = new_page.value
+    report.wait_for_load_state("load")
+    assert report.title() == "抱石路派出所 2026年9月 警情分析月报", report.title()
+    report.close()
     # the half-year station report from the same form: the stations ranked, its page one per station
     page.select_option("#pn-month", "2026-H1")
     page.click("#pn-report-run")

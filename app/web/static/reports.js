@@ -109,4 +109,24 @@
       .then(function () { btn.disabled = false; });
   });
   refresh();
+
+  /* one station's own monthly report (GET /api/v1/reports/station): the station and the month
+     chosen above (a half-year chosen: the last full month), in the report's language */
+  var station = document.getElementById("pn-report-station");
+  if (station) {
+    var names = (PN.cfg.names && PN.cfg.names.stations) || {};
+    station.innerHTML = Object.keys(names).sort().map(function (id) {
+      return '<option value="' + PN.esc(id) + '">' + PN.esc(names[id]) + "</option>";
+    }).join("");
+    var monthSel = document.getElementById("pn-month"), langSel = document.getElementById("pn-report-lang");
+    var stationLink = function () {
+      var m = monthSel && /^\d{4}-\d{2}$/.test(monthSel.value) ? monthSel.value : (PN.cfg.default_month || "");
+      var base = "/api/v1/reports/station?station_id=" + encodeURIComponent(station.value) +
+        (m ? "&month=" + encodeURIComponent(m) : "") + "&lang=" + encodeURIComponent(langSel ? langSel.value : PN.cfg.lang);
+      document.getElementById("pn-station-report-open").href = base + "&format=html";
+      document.getElementById("pn-station-report-xlsx").href = base + "&format=xlsx";
+    };
+    [station, monthSel, langSel].forEach(function (el) { if (el) el.addEventListener("change", stationLink); });
+    stationLink();
+  }
 })();
