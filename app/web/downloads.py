@@ -7,7 +7,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
 from urllib.parse import quote
 
 from fastapi.responses import Response
