@@ -187,17 +187,34 @@ def _made(what: str, p: RoutePlan, make: Callable[[], T], *, key: Any = None) ->
     return value
 
 
+#: The parts of a plan's files made once per plan for all the files written from it (the shared files
+#: and each unit's own files in the zip): what makes each, from the plan and the sheets' streets.
+_PARTS: dict[str, Callable[[RoutePlan, Any], Any]] = {
+    "legs": lambda p, streets: route_legs(p),
+    "geojson": lambda p, streets: _features_text(p),
+    "gpx.wpt": lambda p, streets: _gpx_waypoints(p),
+    "gpx.trk": lambda p, streets: _gpx_track(p),
+    "kml.folder": lambda p, streets: _kml_folder(p),
+    "sheet": lambda p, streets: _one_sheet(p, streets),
+}
+
+
+def _part_key(what: str, streets: Any) -> Any:
+    """What besides the plan a part is made of: the sheet's streets (by identity), else nothing."""
+    return id(streets) if what == "sheet" else None
+
+
+def _part(what: str, p: RoutePlan, streets: Any = None) -> Any:
+    """Part ``what`` of :data:`_PARTS` of plan ``p``, made once."""
+    return _made(what, p, lambda: _PARTS[what](p, streets), key=_part_key(what, streets))
+
+
 def file_parts(plans: Sequence[RoutePlan], *, streets: Any = None) -> list[dict[str, tuple[Any, Any]]]:
     """What the files of each plan are made of, made now: its legs, GeoJSON features, GPX waypoints
     and track, KML folder and sheet (on ``streets``), per plan ``{what: (key, text)}``. A process forked after the
     planning makes them for its share of the plans; the process writing the files takes them with
     :func:`keep_file_parts` and then writes every file without making them again."""
-    makers = {"legs": (None, route_legs),
-              "geojson": (None, _features_text),
-              "gpx.wpt": (None, _gpx_waypoints), "gpx.trk": (None, _gpx_track),
-              "kml.folder": (None, _kml_folder), "sheet": (id(streets), lambda p: _one_sheet(p, streets))}
-    return [{what: (key, _made(what, p, lambda: make(p), key=key)) for what, (key, make) in makers.items()}
-            for p in plans]
+    return [{what: (_part_key(what, streets), _part(what, p, streets)) for what in _PARTS} for p in plans]
 
 
 def keep_file_parts(plans: Sequence[RoutePlan], parts: Sequence[Mapping[str, tuple[Any, Any]]]) -> None:
@@ -211,7 +228,7 @@ def keep_file_parts(plans: Sequence[RoutePlan], parts: Sequence[Mapping[str, tup
 
 def _legs(p: RoutePlan) -> list[str]:
     """:func:`route_legs`, told once per plan for all its files."""
-    return _made("legs", p, lambda: route_legs(p))
+    return _part("legs", p)
 
 
 def _stop_dicts(plan: RoutePlan, lonlat: np.ndarray | None = None) -> list[dict[str, Any]]:
@@ -288,7 +305,7 @@ def _features_text(p: RoutePlan) -> str:
 def _geojson_text(plans: Sequence[RoutePlan]) -> str:
     """``json.dumps(routes_geojson(plans), ensure_ascii=False)``, byte for byte, from each plan's
     features written once (:func:`file_parts`)."""
-    texts = [_made("geojson", p, lambda: _features_text(p)) for p in plans]
+    texts = [_part("geojson", p) for p in plans]
     return '{"type": "FeatureCollection", "features": [' + ", ".join(texts) + "]}"
 
 
@@ -339,8 +356,8 @@ def routes_gpx(plans: Sequence[RoutePlan], *, creator: str = "patrolnet") -> str
             f" <metadata>\n{_el(2, 'name', '巡逻路线')}{_el(2, 'desc', f'{len(plans)} 个巡逻单元')}"
             f"{_el(2, 'time', None if first is None else _utc(first, 0.0))} </metadata>\n")
     parts = [head]
-    parts += [_made("gpx.wpt", p, lambda: _gpx_waypoints(p)) for p in plans]  # all waypoints before the tracks
-    parts += [_made("gpx.trk", p, lambda: _gpx_track(p)) for p in plans]
+    parts += [_part("gpx.wpt", p) for p in plans]  # all waypoints before the tracks
+    parts += [_part("gpx.trk", p) for p in plans]
     parts.append("</gpx>\n")
     return "".join(parts)
 
@@ -394,7 +411,7 @@ def routes_kml(plans: Sequence[RoutePlan], *, name: str = "巡逻路线") -> str
     parts += [f'  <Style id="route{i}">\n   <LineStyle>\n    <color>{c}</color>\n    <width>4</width>\n'
               f'   </LineStyle>\n  </Style>\n' for i, c in enumerate(_KML_COLORS)]
     for j, p in enumerate(plans):
-        parts.append(_made("kml.folder", p, lambda: _kml_folder(p)).replace(
+        parts.append(_part("kml.folder", p).replace(
             "<styleUrl>#route@</styleUrl>", f"<styleUrl>#route{j % len(_KML_COLORS)}</styleUrl>", 1))
     parts.append(" </Document>\n</kml>\n")
     return "".join(parts)
@@ -704,7 +721,7 @@ def patrol_sheets_html(plans: Sequence[RoutePlan], *, title: str = "巡逻任务
     as legs, stops with times (laps after the first in one line), totals, dosage and an inline SVG
     map, on the streets around the route when ``streets`` (:func:`sheet_streets`) are given
     (self-contained HTML)."""
-    sheets = [_made("sheet", p, lambda: _one_sheet(p, streets), key=id(streets)) for p in plans]
+    sheets = [_part("sheet", p, streets) for p in plans]
     return _sheet_template().render(title=title, sheets=sheets)
 
 

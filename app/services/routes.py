@@ -5,7 +5,6 @@ patrol sheets and a dosage table."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import pandas as pd
 from app.report_render import file_part, file_stem
 from app.services.fanout import Fanout
 from app.services.params import parse_shift, route_kinds, shift_day, station_rows
-from app.storage.workspace import Workspace
+from app.storage.workspace import Workspace, file_version
 from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
 from geo.progress import Progress, no_progress
@@ -179,10 +178,7 @@ def plan_network(ws: Workspace) -> PlanNetwork:
     """The :class:`PlanNetwork` of ``ws``, kept from the last plan in this process when the workspace
     file is the same (inode, modification time and size; a PostgreSQL workspace is read each time)."""
     path = getattr(ws, "path", None)
-    version = None
-    if isinstance(path, Path) and path.is_file():
-        st = os.stat(path)
-        version = (st.st_ino, st.st_mtime_ns, st.st_size)
+    version = file_version(path) if isinstance(path, Path) and path.is_file() else None
     principal = getattr(ws, "principal", None)  # a view cut to one station is kept apart from the whole
     key = f"{path}|{principal.scope_key if principal is not None else ''}"
     with _KEPT_LOCK:

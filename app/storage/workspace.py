@@ -26,8 +26,21 @@ from geo.atomic import atomic_path
 from geo.errors import CRSError, InputError, WorkspaceError, raise_collected
 from geo.schema import DEFAULT_TIMEZONE, LAYERS, SCHEMA_VERSION
 
-__all__ = ["GeometryWarning", "Workspace", "LayerInfo", "WorkspaceInfo", "create_workspace", "validate_layer",
-           "write_updates", "writer_lock"]
+__all__ = ["GeometryWarning", "Workspace", "LayerInfo", "WorkspaceInfo", "create_workspace", "file_version",
+           "validate_layer", "write_updates", "writer_lock"]
+
+
+def file_version(path: str | os.PathLike[str]) -> tuple[int, int, int]:
+    """What changes whenever a workspace file is written (every write replaces it atomically): its
+    inode, modification time (ns) and size.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file.
+    """
+    st = os.stat(path)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class GeometryWarning(UserWarning):

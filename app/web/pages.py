@@ -512,16 +512,6 @@ def _english_unit_names(state: AppState) -> dict[str, str]:
     return state.cached("unit-names-en", make=make)
 
 
-def _english_station_names(ws: Any) -> dict[str, str]:
-    """Station id -> English name (``stations.name_en``; empty when the layer has none)."""
-    if not ws.has("stations"):
-        return {}
-    st = ws.read("stations")
-    if "name_en" not in st.columns:
-        return {}
-    return {str(i): str(n) for i, n in zip(st["station_id"], st["name_en"]) if isinstance(n, str) and n.strip()}
-
-
 def _coverage_extra(state: AppState, lang: str) -> dict[str, Any]:
     ws = state.workspace()
     rows: list[dict[str, Any]] = []
@@ -533,7 +523,7 @@ def _coverage_extra(state: AppState, lang: str) -> dict[str, Any]:
         if scoped:
             table = table[table["owner_id"].astype(str) == str(ws.principal.station_id)]
         if lang == "en":  # the stations' English names where the workspace has them
-            english = _english_station_names(whole)
+            english = place_names(state, "en")["stations"]
             table = table.assign(name=[english.get(str(i), n) if k == "station" else
                                        ("Special patrol brigade" if k == "brigade" else n)
                                        for k, i, n in zip(table["owner_kind"], table["owner_id"], table["name"])])

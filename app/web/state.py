@@ -3,7 +3,6 @@ workspace is written) and rendered maps."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from app.storage import LayerStore, open_store
 from app.storage.base import UserStoreProtocol
+from app.storage.workspace import file_version
 from app.web.config import Settings
 from app.web.tasks import JobManager
 from app.web.tiles import MBTiles
@@ -155,8 +155,7 @@ class AppState:
         is written (its ``meta``: :meth:`app.storage.pg_store.PgStore.version`)."""
         if not self.settings.is_file:
             return tuple(self.store().version())
-        st = os.stat(self.settings.workspace_path)
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
+        return file_version(self.settings.workspace_path)
 
     def cached(self, *key: object, make: Callable[[], V]) -> V:
         """``make()`` cached for the current workspace version and ``key``."""
