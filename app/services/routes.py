@@ -22,10 +22,10 @@ from geo.jsonsafe import to_jsonable
 from geo.progress import Progress, no_progress
 from routing.export import file_parts, keep_file_parts, sheet_streets, write_routes
 from routing.graph import graph_from_workspace, mark_neighborhoods
-from routing.patrol import PLAN_INCIDENT_COLUMNS, PLANNED_UNIT_KINDS, plan_shift, shift_window
+from routing.patrol import PLAN_INCIDENT_COLUMNS, PLANNED_UNIT_KINDS, incident_window, plan_shift, shift_window
 from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
 
-__all__ = ["ROUTE_FORMATS", "PlanNetwork", "forget_networks", "plan_network", "plan_summary", "routes_job",
+__all__ = ["ROUTE_FORMATS", "PlanNetwork", "forget_networks", "plan_incidents", "plan_network", "plan_summary", "routes_job",
            "workspace_beats"]
 
 #: The files a plan is written as (a folder gets all of them).
@@ -89,10 +89,7 @@ def routes_job(
     net = plan_network(ws)
     G, beats, team_areas, neighborhoods = net.G, net.beats, net.team_areas, net.neighborhoods
     report("plan", 0.0)
-    incidents = None
-    if ws.has("incidents"):  # only what the plan reads of them (a tenth of the reading on a long history)
-        present = ws.read("incidents", max_features=0).columns
-        incidents = ws.read("incidents", columns=[c for c in PLAN_INCIDENT_COLUMNS if c in present])
+    incidents = plan_incidents(ws, start, lookback_days=lookback_days)
     options = {"shift_start": start, "shift_end": end, "team_budget_min": team_minutes,
                "time_limit_s": time_limit_s, "lookback_days": lookback_days}
     if fanout is None or fanout.in_process:
@@ -172,6 +169,26 @@ class PlanNetwork:
 #: kept: a city's graph holds a gigabyte.
 _KEPT: dict[str, tuple[tuple[int, ...], PlanNetwork]] = {}
 _KEPT_LOCK = threading.Lock()
+
+
+def plan_incidents(ws: Workspace, shift_start: dt.datetime, *, lookback_days: float) -> pd.DataFrame | None:
+    """The incidents a shift's plan weighs (``None`` without an ``incidents`` layer): the columns it
+    reads (:data:`routing.patrol.PLAN_INCIDENT_COLUMNS`), the rows of its look-back window
+    (:func:`routing.patrol.incident_window`) with a day's margin each side for the zones' offsets,
+    in the layer's order. The rows left unread would weigh nothing: the plan is the same."""
+    if not ws.has("incidents"):
+        return None
+    present = ws.read("incidents", max_features=0).columns
+    columns = [c for c in PLAN_INCIDENT_COLUMNS if c in present]
+    if "occurred_at" not in present:
+        return ws.read("incidents", columns=columns)
+    first, last = incident_window(shift_start, lookback_days=lookback_days)
+    # the times are kept as ISO text in the zone's offset (TIMESTAMPTZ on PostgreSQL): text compares
+    # as time does, to within the offsets, which the margin covers; the window itself is applied by
+    # the plan (routing.patrol.shift._incident_weights)
+    lo = (first - pd.Timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    hi = (last + pd.Timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return ws.read("incidents", columns=columns, where=f"occurred_at >= '{lo}' AND occurred_at < '{hi}'")
 
 
 def plan_network(ws: Workspace) -> PlanNetwork:

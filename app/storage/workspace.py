@@ -371,8 +371,11 @@ class Workspace:
             read_geometry=self._layers[layer] is not None,
             use_arrow=False,
             skip_features=skip_features,
-            max_features=max_features,
+            # the reader takes 0 for "no limit": the columns alone are read from the first row
+            max_features=1 if max_features == 0 else max_features,
         )
+        if max_features == 0:
+            frame = frame.iloc[:0]
         if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None:
             frame = frame.set_crs(self.crs)
         frame = _from_storage(layer, frame, self.timezone)

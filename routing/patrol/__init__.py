@@ -37,7 +37,7 @@ from routing.patrol.loops import (
     walk_graph,
 )
 from routing.patrol.results import Dosage, Loop, RoutePlan, Stop, TeamLoops
-from routing.patrol.shift import PLAN_INCIDENT_COLUMNS, plan_shift
+from routing.patrol.shift import PLAN_INCIDENT_COLUMNS, incident_window, plan_shift
 from routing.patrol.units import PLANNED_UNIT_KINDS, UNIT_KIND_ZH
 from routing.patrol.window import shift_window
 
@@ -56,6 +56,7 @@ __all__ = [
     "plan_brigade_shift",
     "plan_team_loop",
     "plan_shift",
+    "incident_window",
     "team_loops",
     "choose_alternative",
     "walk_graph",

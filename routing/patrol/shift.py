@@ -26,11 +26,18 @@ from routing.postman import ArcTable, arc_table, with_weight
 from routing.split.beats import brigade_beats
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
-__all__ = ["PLAN_INCIDENT_COLUMNS", "brigade_args", "graph_tables", "grid_team_tools", "plan_shift"]
+__all__ = ["PLAN_INCIDENT_COLUMNS", "brigade_args", "graph_tables", "grid_team_tools", "incident_window", "plan_shift"]
 
 #: The columns of the ``incidents`` layer a shift's plan reads (besides the points): when they
 #: happened (the look-back window, the shift's hours), where (a street's edge or a neighborhood).
 PLAN_INCIDENT_COLUMNS = ("occurred_at", "place_kind", "edge_id")
+
+
+def incident_window(shift_start: dt.datetime, *, lookback_days: float) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The incidents a shift's plan weighs: from ``lookback_days`` before the shift's start up to
+    it (``[first, start)``, in UTC); the others weigh nothing, so a caller may leave them unread."""
+    start = pd.Timestamp(shift_start).tz_convert("UTC")
+    return start - pd.Timedelta(days=lookback_days), start
 
 
 def _incident_weights(incidents: Any, shift_start: dt.datetime, shift_end: dt.datetime, *, lookback_days: float,
@@ -42,9 +49,8 @@ def _incident_weights(incidents: Any, shift_start: dt.datetime, shift_end: dt.da
         return np.ones(n)
     t = pd.to_datetime(incidents["occurred_at"], errors="coerce", utc=True)
     tz = shift_start.tzinfo
-    start_utc = pd.Timestamp(shift_start).tz_convert("UTC")
-    lo = start_utc - pd.Timedelta(days=lookback_days)
-    inside = ((t >= lo) & (t < start_utc)).to_numpy(dtype=bool, na_value=False)
+    lo, start = incident_window(shift_start, lookback_days=lookback_days)
+    inside = ((t >= lo) & (t < start)).to_numpy(dtype=bool, na_value=False)
     local = t.dt.tz_convert(tz)
     minute = (local.dt.hour * 60 + local.dt.minute).to_numpy(dtype=float, na_value=np.nan)
     s_min = shift_start.hour * 60 + shift_start.minute

@@ -12,11 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from app.services.routes import forget_networks, plan_network, routes_job
+from app.services.routes import forget_networks, plan_incidents, plan_network, routes_job
 from app.storage.access import Principal, scoped
 from geo.errors import InputError
+from routing.export import routes_geojson
+from routing.patrol import PLAN_INCIDENT_COLUMNS, incident_window, plan_shift, shift_window
 
 ROOT = Path(__file__).parents[2]
 DAY = "2026-11-02"
@@ -99,3 +102,25 @@ def test_a_second_plan_in_one_process_reuses_the_network_until_the_workspace_cha
     sheets = next(p for p in renamed if p.suffix == ".html").read_text(encoding="utf-8")
     assert name + "新村" in sheets
     forget_networks()
+
+
+def test_the_plan_reads_its_look_back_window_only_and_is_the_same_as_from_every_incident(demo_workspace):
+    """The shift's plan reads the incidents of its look-back window (a day's margin each side),
+    not the whole history: the plans are those made from every incident."""
+    ws = demo_workspace
+    start, end = shift_window(SHIFT, date=dt.date.fromisoformat(DAY), tz=ws.timezone)
+    net = plan_network(ws)
+    every = ws.read("incidents", columns=list(PLAN_INCIDENT_COLUMNS))
+    window = plan_incidents(ws, start, lookback_days=60)
+    assert 0 < len(window) < len(every) / 4
+    first, last = incident_window(start, lookback_days=60)
+    when = pd.to_datetime(every["occurred_at"], utc=True)
+    inside = pd.to_datetime(window["occurred_at"], utc=True)
+    # every row the plan weighs, in the layer's order; the margin's rows beside them
+    pd.testing.assert_frame_equal(window[(inside >= first) & (inside < last)].reset_index(drop=True),
+                                  every[(when >= first) & (when < last)].reset_index(drop=True))
+    options = {"shift_start": start, "shift_end": end, "lookback_days": 60, "time_limit_s": 0.05,
+               "beats": net.beats, "neighborhoods": net.neighborhoods, "team_areas": net.team_areas}
+    units = ws.read("units")
+    assert routes_geojson(plan_shift(net.G, units, incidents=window, **options)) == \
+        routes_geojson(plan_shift(net.G, units, incidents=every, **options))

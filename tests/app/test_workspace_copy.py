@@ -193,6 +193,17 @@ def test_bbox_read_uses_the_gist_index_and_equals_the_gpkg(ws_copy: Path, pg_url
     # a page of some columns, as the layer API asks for them
     page = {"columns": ["category", "incident_id"], "skip_features": 2, "max_features": 5}
     pd.testing.assert_frame_equal(gpkg.read("incidents", **page), pg.read("incidents", **page), check_exact=True)
+    # no rows: the columns alone, as both backends give them (the GeoPackage reader took 0 for "all")
+    for store in (gpkg, pg):
+        empty = store.read("incidents", max_features=0)
+        assert len(empty) == 0 and list(empty.columns) == list(gpkg.read("incidents", max_features=1).columns)
+    # a time window as the shift's plan reads its incidents (app.services.routes.plan_incidents): the
+    # GeoPackage compares the zone's ISO text, PostGIS the TIMESTAMPTZ
+    when = pd.to_datetime(gpkg.read("incidents")["occurred_at"]).sort_values(ignore_index=True)
+    lo, hi = (when[i].isoformat() for i in (len(when) // 4, len(when) // 2))  # in the zone's offset
+    times = f"occurred_at >= '{lo}' AND occurred_at < '{hi}'"
+    pd.testing.assert_frame_equal(gpkg.read("incidents", where=times), pg.read("incidents", where=times))
+    assert 0 < len(pg.read("incidents", where=times)) < pg.count("incidents")
     whole = pg.read("incidents", bbox=bbox)
     pd.testing.assert_frame_equal(pg.read("incidents", bbox=bbox, skip_features=2, max_features=5),
                                   whole.iloc[2:7].reset_index(drop=True))
