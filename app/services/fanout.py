@@ -60,10 +60,12 @@ class Fanout:
     inherits: bool = False
 
     def map(self, fn: Callable[..., Any], pieces: Sequence[Mapping[str, Any]],
-            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None) -> list[Any]:
+            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None,
+            meanwhile: Callable[[], Any] | None = None) -> list[Any]:
         """``[fn(**shared, **piece) for piece in pieces]``, in the pieces' order; an error of a
         piece is raised here as it was raised there (of several, the first in the pieces' order, as in
-        this process). ``progress(share done)`` after each piece."""
+        this process). ``progress(share done)`` after each piece. ``meanwhile()``: work of this
+        process's own, done while the pieces run elsewhere (after them when they run here)."""
         raise NotImplementedError
 
 
@@ -71,13 +73,16 @@ class SerialFanout(Fanout):
     """Every piece in this process, one after the other."""
 
     def map(self, fn: Callable[..., Any], pieces: Sequence[Mapping[str, Any]],
-            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None) -> list[Any]:
+            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None,
+            meanwhile: Callable[[], Any] | None = None) -> list[Any]:
         common = dict(shared or {})
         out = []
         for piece in pieces:
             out.append(fn(**common, **piece))
             if progress is not None:
                 progress(len(out) / len(pieces))
+        if meanwhile is not None:
+            meanwhile()
         return out
 
 
@@ -102,12 +107,15 @@ class ForkFanout(Fanout):
         self.address = f"fork:{workers}"
 
     def map(self, fn: Callable[..., Any], pieces: Sequence[Mapping[str, Any]],
-            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None) -> list[Any]:
+            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None,
+            meanwhile: Callable[[], Any] | None = None) -> list[Any]:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         global _FORKED
         if not pieces:
+            if meanwhile is not None:
+                meanwhile()
             return []
         _FORKED = (fn, dict(shared or {}), list(pieces))
         gc.freeze()  # the collector leaves the inherited objects alone: their pages stay shared
@@ -115,6 +123,8 @@ class ForkFanout(Fanout):
             with ProcessPoolExecutor(max_workers=min(self.workers, len(pieces)),
                                      mp_context=multiprocessing.get_context("fork")) as pool:
                 futures = [pool.submit(_forked_piece, i) for i in range(len(pieces))]
+                if meanwhile is not None:  # the processes are forked at the first piece: not before them
+                    meanwhile()
                 for done, _ in enumerate(as_completed(futures), start=1):
                     if progress is not None:
                         progress(done / len(futures))
@@ -135,10 +145,13 @@ class DaskFanout(Fanout):
         self.workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
 
     def map(self, fn: Callable[..., Any], pieces: Sequence[Mapping[str, Any]],
-            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None) -> list[Any]:
+            shared: Mapping[str, Any] | None = None, progress: Callable[[float], None] | None = None,
+            meanwhile: Callable[[], Any] | None = None) -> list[Any]:
         from distributed import as_completed
 
         if not pieces:
+            if meanwhile is not None:
+                meanwhile()
             return []
         common: dict[str, Any] = {}
         scattered = []
@@ -151,6 +164,8 @@ class DaskFanout(Fanout):
             scattered.append(common[name])
         futures = [self.client.submit(fn, **common, **piece, pure=False) for piece in pieces]
         try:
+            if meanwhile is not None:
+                meanwhile()
             for done, _ in enumerate(as_completed(futures, loop=self.client.loop), start=1):
                 if progress is not None:
                     progress(done / len(futures))

@@ -25,8 +25,8 @@ from routing.graph import graph_from_workspace, mark_neighborhoods
 from routing.patrol import PLAN_INCIDENT_COLUMNS, PLANNED_UNIT_KINDS, incident_window, plan_shift, shift_window
 from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
 
-__all__ = ["ROUTE_FORMATS", "PlanNetwork", "forget_networks", "plan_incidents", "plan_network", "plan_summary", "routes_job",
-           "workspace_beats"]
+__all__ = ["ROUTE_FORMATS", "PlanNetwork", "forget_networks", "plan_incidents", "plan_network", "plan_summary",
+           "routes_job", "workspace_beats"]
 
 #: The files a plan is written as (a folder gets all of them).
 ROUTE_FORMATS = (".geojson", ".gpx", ".kml", ".html", ".csv", ".zip")
@@ -92,6 +92,7 @@ def routes_job(
     incidents = plan_incidents(ws, start, lookback_days=lookback_days)
     options = {"shift_start": start, "shift_end": end, "team_budget_min": team_minutes,
                "time_limit_s": time_limit_s, "lookback_days": lookback_days}
+    sheets = out.suffix.lower() in ("", ".html", ".zip")  # the sheets' maps are drawn on the streets
     if fanout is None or fanout.in_process:
         plans = plan_shift(G, units, incidents=incidents, beats=beats, neighborhoods=neighborhoods,
                            team_areas=team_areas, kinds=tuple(kinds), progress=lambda share: report("plan", share),
@@ -108,11 +109,12 @@ def routes_job(
                                           for piece in pieces],
                              shared={"G": G, "incidents": incidents, "shift_start": start, "shift_end": end,
                                      **shared},
-                             progress=lambda share: report("plan", share))
+                             progress=lambda share: report("plan", share),
+                             meanwhile=net.streets if sheets else None)  # this process is free then
         plans = join_pieces(units, results)
     report("plan", 1.0)
     written: list[Path] = []
-    streets = net.streets() if out.suffix.lower() in ("", ".html", ".zip") else None  # the sheets' maps
+    streets = net.streets() if sheets else None
     if fanout is not None and fanout.inherits and fanout.workers > 1 and len(plans) > 1:
         # each unit's sheet, tracks and folders made on the forked processes (they hold the plans
         # already, every other plan each); the files are then put together here

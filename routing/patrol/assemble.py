@@ -32,6 +32,13 @@ class _ArcShapes:
     names: list[str | None]
 
 
+def ready_table(G: nx.MultiDiGraph, tab: ArcTable) -> None:
+    """Make now what plans assembled on ``tab`` make of it on first use (its arcs' drawings and names,
+    its nodes' coordinates): processes forked afterwards hold them instead of each making them."""
+    _arc_shapes(G, tab)
+    node_xy(G, tab)
+
+
 def _arc_shapes(G: nx.MultiDiGraph, tab: ArcTable) -> _ArcShapes:
     """The :class:`_ArcShapes` of ``tab`` (built from ``G``), made on first use and kept with the table."""
     got = tab._cache.get("shapes")
@@ -40,8 +47,10 @@ def _arc_shapes(G: nx.MultiDiGraph, tab: ArcTable) -> _ArcShapes:
     m = len(tab.tail)
     geoms = np.empty(m, dtype=object)
     names: list[str | None] = []
-    for i in range(m):
-        d = G.edges[tab.arc(i)]
+    succ, nodes, multi = G._succ, tab.nodes, G.is_multigraph()  # G.edges[arc], without its view per arc
+    for i, (t, h, k) in enumerate(zip(tab.tail.tolist(), tab.head.tolist(), tab.keys)):
+        d = succ[nodes[t]][nodes[h]]
+        d = d[k] if multi else d
         geoms[i] = d.get("geometry")
         nm = d.get("name")
         names.append(str(nm) if nm is not None and not (isinstance(nm, float) and math.isnan(nm)) and str(nm)

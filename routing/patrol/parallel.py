@@ -31,22 +31,32 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from routing.patrol.assemble import ready_table
 from routing.patrol.brigade import BeatWork, brigade_work, plan_beat
 from routing.patrol.local import LOCAL_KINDS
 from routing.patrol.results import RoutePlan
 from routing.patrol.shift import brigade_args, graph_tables, plan_shift
 from routing.patrol.units import DEFAULT_SHIFT_KINDS
+from routing.postman import node_xy
 from routing.split.teams import grid_team_areas, grid_teams_per_station
+from routing.warm import warm
 
 __all__ = ["join_pieces", "plan_piece", "prepare", "shift_pieces"]
 
 def prepare(G: nx.MultiDiGraph, kinds: Sequence[str] = DEFAULT_SHIFT_KINDS) -> None:
     """Build in this process what :func:`plan_piece` needs of ``G`` for ``kinds`` (the brigade's arc
-    tables, the grid teams' tools), so processes forked from it afterwards hold them already."""
+    tables, the grid teams' tools, what plans make of them on first use) and load the compiled
+    kernels, so processes forked from it afterwards hold them already (each made them again: ~1 s
+    a process on the 10x district)."""
+    warm()
     if "brigade_vehicle" in kinds:
-        graph_tables(G, "brigade")
+        tab, tab_t = graph_tables(G, "brigade")
+        ready_table(G, tab)
+        node_xy(G, tab_t)
     if any(k in LOCAL_KINDS for k in kinds):
-        graph_tables(G, "teams")
+        W, tables, *_ = graph_tables(G, "teams")
+        ready_table(W, tables["walk"])  # walked on the streets both ways
+        ready_table(G, tables["road"])
 
 
 def _team_groups(teams: pd.DataFrame, n_groups: int) -> list[list[int]]:

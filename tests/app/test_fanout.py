@@ -7,6 +7,7 @@ is refused at once (bounded wait), naming the address and what to do, in zh-CN a
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import socket
 import time
@@ -143,6 +144,24 @@ def test_a_station_plans_alike_on_the_cluster(ws_path: Path, cluster: Fanout, tm
     same, _ = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "f.geojson", station_id="S06",
                          fanout=SerialFanout())
     assert _essence(same) == _essence(serial)
+
+
+def where_piece(n: int) -> tuple[int, int]:
+    """A piece saying which process ran it (module level: workers import it)."""
+    return n, os.getpid()
+
+
+def test_this_process_works_meanwhile_once_while_the_pieces_run(cluster: Fanout) -> None:
+    """``meanwhile``: this process's own work, done once, in this process, beside the pieces (after
+    them when they run here); the pieces' results as without it."""
+    for fan in (SerialFanout(), ForkFanout(2), cluster):
+        calls: list[int] = []
+        got = fan.map(where_piece, [{"n": n} for n in range(5)], meanwhile=lambda: calls.append(os.getpid()))
+        assert calls == [os.getpid()] and [n for n, _ in got] == list(range(5))
+        ran = {pid for _, pid in got}
+        assert ran == {os.getpid()} if fan.in_process else os.getpid() not in ran
+        calls.clear()
+        assert fan.map(where_piece, [], meanwhile=lambda: calls.append(1)) == [] and calls == [1]
 
 
 def test_an_error_in_a_piece_reaches_the_caller_as_itself(cluster: Fanout) -> None:
