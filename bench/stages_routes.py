@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -281,51 +282,58 @@ def _split_workspace(ctx: Context) -> tuple[Any, float]:
 @stage("routes.shift")
 def whole_shift(ctx: Context) -> dict[str, Any]:
     """The district's evening shift (20:00-24:00) as ``patrolnet routes WS --shift 20:00-24:00 --out
-    DIR`` runs it, in one process: every brigade vehicle and grid team planned from the workspace
-    (its split run once before, outside the time), then written as GeoJSON, GPX, KML, the printable
-    sheets and the dosage table. ``plan_s``: planned and written; the phases from the job's progress;
-    ``fork2_plan_s``: the same with ``--dask fork:2`` (both cores); ``next_day_plan_s``: the next day's
-    shift planned after it in the same process, as a job worker plans its next request (the road
-    network and its tables kept: :func:`app.services.routes.plan_network`). ``plan_s`` and
-    ``fork2_plan_s`` start from nothing (no network kept)."""
+    DIR`` runs it: every brigade vehicle and grid team planned from the workspace (its split run
+    once before, outside the time), then written as GeoJSON, GPX, KML, the printable sheets and the
+    dosage table. ``plan_s``: planned and written as the command does by default (its cores as
+    forked processes: :func:`app.services.fanout.command_fanout`, named in ``fanout``);
+    ``serial_plan_s``: the same in one process (``--dask serial``), the phases from its progress;
+    ``fork2_plan_s``: with ``--dask fork:2``; ``next_day_plan_s``: the next day's shift planned after it
+    in the same process, as a job worker plans its next request (the road network and its tables
+    kept: :func:`app.services.routes.plan_network`). ``plan_s``, ``serial_plan_s`` and ``fork2_plan_s``
+    start from nothing (no network kept)."""
     import datetime as dt
     import shutil
 
-    from app.services.fanout import open_fanout
+    from app.services.fanout import command_fanout, open_fanout
     from app.services.routes import forget_networks, routes_job
 
     ws, split_s = _split_workspace(ctx)
-    out = ctx.workdir / f"routes-x{ctx.scale:g}"
-    shutil.rmtree(out, ignore_errors=True)
+    day = ctx.as_of + dt.timedelta(days=1)
+
+    def from_nothing(option: str, out: Path, progress: Any = None) -> tuple[Any, float]:
+        shutil.rmtree(out, ignore_errors=True)
+        forget_networks()
+        with open_fanout(option) as fan:
+            t0 = time.perf_counter()
+            got = routes_job(ws, shift="20:00-24:00", date=day, out=out, fanout=fan, progress=progress)
+            return got, time.perf_counter() - t0
+
+    default = command_fanout(None)
+    (plans, written), total = from_nothing(default, ctx.workdir / f"routes-x{ctx.scale:g}")
     marks: dict[str, float] = {}
-    forget_networks()
-    t0 = time.perf_counter()
+    t_start = time.perf_counter()
 
     def progress(phase: str, share: float) -> None:
-        marks.setdefault(phase if share < 1 else f"{phase} done", time.perf_counter() - t0)
+        marks.setdefault(phase if share < 1 else f"{phase} done", time.perf_counter() - t_start)
 
-    day = ctx.as_of + dt.timedelta(days=1)
-    plans, written = routes_job(ws, shift="20:00-24:00", date=day, out=out, progress=progress)
-    total = time.perf_counter() - t0
+    _, serial = from_nothing("serial", ctx.workdir / f"routes-x{ctx.scale:g}-serial", progress)
     # the next day's shift in the same process (a job worker's next plan): the road network kept
     t0 = time.perf_counter()
     routes_job(ws, shift="20:00-24:00", date=day + dt.timedelta(days=1), out=ctx.workdir / f"routes-x{ctx.scale:g}-next")
     again = time.perf_counter() - t0
-    # the same on both cores: pieces on two processes forked from this one (--dask fork:2), from nothing
-    forget_networks()
-    with open_fanout("fork:2") as fan:
-        t0 = time.perf_counter()
-        routes_job(ws, shift="20:00-24:00", date=day, out=ctx.workdir / f"routes-x{ctx.scale:g}-fork", fanout=fan)
-        forked = time.perf_counter() - t0
+    # pieces on two processes forked from this one (--dask fork:2)
+    _, forked = from_nothing("fork:2", ctx.workdir / f"routes-x{ctx.scale:g}-fork")
     cars = [p for p in plans if p.unit_kind == "brigade_vehicle"]
     teams = [p for p in plans if p.unit_kind != "brigade_vehicle"]
     return {
         "plan_s": round(total, 1),
+        "fanout": default,
+        "serial_plan_s": round(serial, 1),
         "fork2_plan_s": round(forked, 1),
         "next_day_plan_s": round(again, 1),
         "read_s": round(marks.get("plan", 0.0), 1),
-        "planning_s": round(marks.get("plan done", total) - marks.get("plan", 0.0), 1),
-        "writing_s": round(total - marks.get("plan done", total), 1),
+        "planning_s": round(marks.get("plan done", serial) - marks.get("plan", 0.0), 1),
+        "writing_s": round(serial - marks.get("plan done", serial), 1),
         "split_before_s": round(split_s, 1),
         "vehicles": len(cars), "teams": len(teams),
         "vehicle_km": round(sum(p.length_m for p in cars) / 1000, 1),

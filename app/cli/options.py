@@ -85,7 +85,8 @@ DaskOpt = Annotated[str | None, typer.Option(
     "--dask", envvar="PATROLNET_DASK",
     help="Plan in pieces on Dask: tcp://HOST:8786 (a running scheduler) or local:N (N processes on this "
          "machine), or fork:N (N processes forked from this one: nothing to ship, the quickest on one "
-         "machine); default: in this process. The plans are the same.")]
+         "machine); default: 'routes' forks this machine's cores (fork:N, at most 4), a server plans "
+         "in its process; serial plans in this process. The plans are the same.")]
 CategoryOpt = Annotated[
     list[str] | None,
     typer.Option("--category", help="Category code or group, e.g. burglary or two_robberies_one_theft (repeatable)."),

@@ -40,7 +40,7 @@ def routes(
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Plan the shift: brigade routes over their beats, "1+2+N" loops in the neighborhoods."""
-    from app.services.fanout import open_fanout
+    from app.services.fanout import command_fanout, open_fanout
     from app.services.params import shift_day
     from app.services.routes import plan_summary, routes_job
     from app.services.workspace import open_workspace
@@ -49,7 +49,7 @@ def routes(
     day = parse_day(date, "--date", lang)
     with planner_errors(lang):
         ws = open_workspace(workspace)
-        with open_fanout(dask) as fan, progress_bar(lang=lang) as report:
+        with open_fanout(command_fanout(dask)) as fan, progress_bar(lang=lang) as report:
             plans, written = routes_job(ws, shift=shift, date=day, out=out, kinds=kinds,
                                         team_minutes=team_minutes, time_limit_s=time_limit,
                                         lookback_days=lookback_days, progress=report, fanout=fan)

@@ -4,7 +4,7 @@ this machine, or on an existing Dask scheduler.
 :func:`open_fanout` turns the ``--dask`` option into a :class:`Fanout`:
 
 * ``None``, ``""``, ``none`` or ``serial``: :class:`SerialFanout`, every piece in this process, one
-  after the other (the default; tests and small districts).
+  after the other (a server's default; ``patrolnet routes`` forks its cores: :func:`command_fanout`).
 * ``fork:N``: ``N`` processes forked from this one (:class:`ForkFanout`; POSIX): they start holding
   everything this process holds (the road graph and what was built on it), so nothing is shipped
   to them but the pieces, and nothing started but the processes. For a command that runs once: a
@@ -35,10 +35,13 @@ from typing import Any
 
 from geo.errors import InputError
 
-__all__ = ["CONNECT_TIMEOUT_S", "DaskFanout", "Fanout", "ForkFanout", "SerialFanout", "open_fanout", "parse_fanout"]
+__all__ = ["CONNECT_TIMEOUT_S", "DaskFanout", "Fanout", "ForkFanout", "SerialFanout", "command_fanout", "open_fanout",
+           "parse_fanout"]
 
 #: Seconds to reach a scheduler given as ``tcp://HOST:PORT`` before giving up (no hang).
 CONNECT_TIMEOUT_S = 10.0
+#: The most processes a one-off command forks by default (:func:`command_fanout`).
+COMMAND_WORKERS = 4
 #: The most worker processes ``local:N`` starts.
 MAX_LOCAL_WORKERS = 64
 _SERIAL = ("", "none", "serial")
@@ -202,6 +205,17 @@ def parse_fanout(option: str | None) -> tuple[str, Any]:
         f"or leave it out to plan in this process",
         code="param.dask", value=text, max=MAX_LOCAL_WORKERS,
     )
+
+
+def command_fanout(option: str | None) -> str:
+    """The ``--dask`` value a one-off command (``patrolnet routes``) plans with: ``option`` when given,
+    else this machine's cores as forked processes (``fork:N``, at most :data:`COMMAND_WORKERS`)
+    where the system forks and has more than one core, else ``serial``. A server does not take this
+    default: a process with threads does not fork."""
+    if option is not None and str(option).strip() != "":
+        return str(option)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return f"fork:{min(cores, COMMAND_WORKERS)}" if hasattr(os, "fork") and cores > 1 else "serial"
 
 
 @contextmanager

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.i18n import said
-from app.services.fanout import DaskFanout, Fanout, ForkFanout, SerialFanout, open_fanout, parse_fanout
+from app.services.fanout import (DaskFanout, Fanout, ForkFanout, SerialFanout, command_fanout, open_fanout,
+                                  parse_fanout)
 from app.services.routes import plan_summary, routes_job
 from app.storage.workspace import Workspace
 from geo.errors import InfeasibleError, InputError
@@ -162,6 +163,17 @@ def test_this_process_works_meanwhile_once_while_the_pieces_run(cluster: Fanout)
         assert ran == {os.getpid()} if fan.in_process else os.getpid() not in ran
         calls.clear()
         assert fan.map(where_piece, [], meanwhile=lambda: calls.append(1)) == [] and calls == [1]
+
+
+def test_the_routes_command_forks_this_machines_cores_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``patrolnet routes`` without ``--dask``: fork:N for N cores (at most four), serial on one core;
+    what is asked for is kept."""
+    assert command_fanout("serial") == "serial" and command_fanout("local:3") == "local:3"
+    for cores, want in ((1, "serial"), (2, "fork:2"), (16, "fork:4")):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        assert command_fanout(None) == command_fanout("") == want
+    with open_fanout(command_fanout(None)) as fan:
+        assert isinstance(fan, ForkFanout) and fan.workers == 4
 
 
 def test_an_error_in_a_piece_reaches_the_caller_as_itself(cluster: Fanout) -> None:
