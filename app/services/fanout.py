@@ -72,6 +72,12 @@ class Fanout:
         raise NotImplementedError
 
 
+def _own(meanwhile: Callable[[], Any] | None) -> None:
+    """This process's own work beside the pieces (:meth:`Fanout.map`'s ``meanwhile``), if any."""
+    if meanwhile is not None:
+        meanwhile()
+
+
 class SerialFanout(Fanout):
     """Every piece in this process, one after the other."""
 
@@ -84,8 +90,7 @@ class SerialFanout(Fanout):
             out.append(fn(**common, **piece))
             if progress is not None:
                 progress(len(out) / len(pieces))
-        if meanwhile is not None:
-            meanwhile()
+        _own(meanwhile)
         return out
 
 
@@ -117,8 +122,7 @@ class ForkFanout(Fanout):
 
         global _FORKED
         if not pieces:
-            if meanwhile is not None:
-                meanwhile()
+            _own(meanwhile)
             return []
         _FORKED = (fn, dict(shared or {}), list(pieces))
         gc.freeze()  # the collector leaves the inherited objects alone: their pages stay shared
@@ -126,8 +130,7 @@ class ForkFanout(Fanout):
             with ProcessPoolExecutor(max_workers=min(self.workers, len(pieces)),
                                      mp_context=multiprocessing.get_context("fork")) as pool:
                 futures = [pool.submit(_forked_piece, i) for i in range(len(pieces))]
-                if meanwhile is not None:  # the processes are forked at the first piece: not before them
-                    meanwhile()
+                _own(meanwhile)  # the processes are forked at the first piece: not before them
                 for done, _ in enumerate(as_completed(futures), start=1):
                     if progress is not None:
                         progress(done / len(futures))
@@ -153,8 +156,7 @@ class DaskFanout(Fanout):
         from distributed import as_completed
 
         if not pieces:
-            if meanwhile is not None:
-                meanwhile()
+            _own(meanwhile)
             return []
         common: dict[str, Any] = {}
         scattered = []
@@ -167,8 +169,7 @@ class DaskFanout(Fanout):
             scattered.append(common[name])
         futures = [self.client.submit(fn, **common, **piece, pure=False) for piece in pieces]
         try:
-            if meanwhile is not None:
-                meanwhile()
+            _own(meanwhile)
             for done, _ in enumerate(as_completed(futures, loop=self.client.loop), start=1):
                 if progress is not None:
                     progress(done / len(futures))
