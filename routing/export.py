@@ -33,6 +33,7 @@ from pyproj import CRS, Transformer
 from geo.atomic import atomic_write_bytes, atomic_write_text
 from geo.errors import CRSError, InputError
 from geo.jsonsafe import to_jsonable
+from routing.graph import StreetLines, street_lines
 from routing.patrol import UNIT_KIND_ZH, RoutePlan, Stop
 
 __all__ = [
@@ -593,20 +594,14 @@ def _basemap(streets: SheetStreets, lo: np.ndarray, hi: np.ndarray, route: np.nd
     return out
 
 
-def sheet_streets(G: Any) -> SheetStreets:
+def sheet_streets(G: Any, *, lines: StreetLines | None = None) -> SheetStreets:
     """The streets a sheet's map is drawn on, from the road graph the plans were made on (each
-    street once, not once per direction): their lines, names, whether each is a main road, their
-    spatial index and their SVG points (made once for all the sheets)."""
-    seen: dict[Any, tuple[Any, str | None, bool]] = {}
-    for u, v, d in G.edges(data=True):
-        key = d.get("edge_id", (u, v))
-        if key in seen or d.get("geometry") is None:
-            continue
-        name = d.get("name")
-        seen[key] = (d["geometry"], name if isinstance(name, str) and name.strip() else None,
-                     d.get("road_class") == "main")
-    rows = list(seen.values())
-    geoms = np.array([r[0] for r in rows], dtype=object)
+    street once, not once per direction: :func:`routing.graph.street_lines`, or ``lines`` when
+    already made): their lines, names, whether each is a main road, their spatial index and their
+    SVG points (made once for all the sheets)."""
+    lines = street_lines(G) if lines is None else lines
+    drawn = np.flatnonzero([g is not None for g in lines.geoms])
+    geoms = lines.geoms[drawn]
     points: list[str] = []
     origin = (0.0, 0.0)
     if len(geoms):
@@ -617,7 +612,7 @@ def sheet_streets(G: Any) -> SheetStreets:
         pairs = np.char.add(np.char.add(east, ","), south).tolist()
         cuts = np.r_[0, np.cumsum(np.bincount(which, minlength=len(geoms)))].tolist()  # empty lines too
         points = [" ".join(pairs[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
-    return SheetStreets(geoms, [r[1] for r in rows], np.array([r[2] for r in rows], dtype=bool),
+    return SheetStreets(geoms, lines.names[drawn].tolist(), lines.main[drawn].astype(bool),
                         shapely.STRtree(geoms), shapely.length(geoms) if len(geoms) else np.zeros(0),
                         points, origin)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import geopandas as gpd
 import networkx as nx
@@ -32,6 +33,11 @@ __all__ = [
     "graph_from_workspace",
     "main_highways",
     "mark_neighborhoods",
+    "StreetLines",
+    "about_as_long",
+    "road_layers",
+    "street_lines",
+    "street_lines_of_layer",
     "place_name",
     "street_names",
 ]
@@ -181,16 +187,102 @@ def graph_from_layers(
     return g
 
 
-def graph_from_workspace(ws, *, main: Iterable[str] | None = None) -> nx.MultiDiGraph:  # noqa: ANN001
-    """The road graph of a workspace; main-road classes from ``meta.main_highways`` unless given."""
+def road_layers(ws) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, tuple[str, ...]]:  # noqa: ANN001
+    """A workspace's ``road_nodes`` and ``road_edges`` layers and its main-road classes
+    (``meta.main_highways``), as :func:`graph_from_workspace` builds the graph from them."""
     if not (ws.has("road_nodes") and ws.has("road_edges")):
         raise InputError(
             f"workspace '{ws.path}' has no road network; build one with 'patrolnet init --osm FILE' or 'patrolnet demo'",
             code="data.no_roads",
         )
-    if main is None:
-        main = ws.meta_json("main_highways", None) or MAIN_HIGHWAYS
-    return graph_from_layers(ws.read("road_nodes"), ws.read("road_edges"), main=main)
+    main = ws.meta_json("main_highways", None) or MAIN_HIGHWAYS
+    return ws.read("road_nodes"), ws.read("road_edges"), tuple(main)
+
+
+def graph_from_workspace(ws, *, main: Iterable[str] | None = None) -> nx.MultiDiGraph:  # noqa: ANN001
+    """The road graph of a workspace; main-road classes from ``meta.main_highways`` unless given."""
+    nodes, edges, kept = road_layers(ws)
+    return graph_from_layers(nodes, edges, main=kept if main is None else main)
+
+
+def about_as_long(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray | bool:
+    """Whether arcs of lengths ``a`` and ``b`` (metres) are about as long: within 1 % and a metre,
+    as the two directions of one two-way street are (:func:`street_lines`,
+    ``routing.patrol.brigade``'s risk of a street)."""
+    return np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float)) <= 0.01 * np.asarray(a, dtype=float) + 1.0
+
+
+class StreetLines(NamedTuple):
+    """The streets of a road graph, each once (:func:`street_lines`): a two-way street is drawn and
+    crossed once, not once per direction. Per street, in ``edge_id`` order: the ``edge_id`` of the
+    arc kept (the lower of the two), its end nodes, its line (``None``: not drawn), its name
+    (``None``: unnamed) and whether it is a main road."""
+
+    edge_id: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    geoms: np.ndarray
+    names: np.ndarray
+    main: np.ndarray
+
+
+def _named(values: Iterable[object]) -> np.ndarray:
+    """Street names as text, ``None`` for a missing or blank one."""
+    return np.array([v if isinstance(v, str) and v.strip() else None for v in values], dtype=object)
+
+
+def _one_per_street(edge_id: np.ndarray, u: np.ndarray, v: np.ndarray, length: np.ndarray, geoms: np.ndarray,
+                    names: np.ndarray, main: np.ndarray) -> StreetLines:
+    """The arcs given, each arc whose reverse twin (an arc ``v -> u`` before it in ``edge_id`` order,
+    :func:`about_as_long` and drawn as the same line, or both undrawn) is among them left out; in
+    ``edge_id`` order."""
+    order = np.argsort(edge_id, kind="stable")
+    edge_id, u, v, length, geoms, names, main = (a[order] for a in (edge_id, u, v, length, geoms, names, main))
+    at = np.arange(len(edge_id))
+    fwd = pd.DataFrame({"a": u, "b": v, "len": length, "first": at})
+    back = pd.DataFrame({"a": v, "b": u, "len_t": length, "pos": at})
+    pairs = back.merge(fwd, on=["a", "b"], how="inner")
+    pairs = pairs[(pairs["first"] < pairs["pos"]) & (pairs["a"] != pairs["b"])
+                  & about_as_long(pairs["len"].to_numpy(), pairs["len_t"].to_numpy())]
+    ga, gb = geoms[pairs["first"].to_numpy(dtype=np.int64)], geoms[pairs["pos"].to_numpy(dtype=np.int64)]
+    undrawn = np.array([a is None and b is None for a, b in zip(ga.tolist(), gb.tolist())], dtype=bool)
+    twin = pairs[undrawn | shapely.equals(ga, gb)]  # the same line backwards (not another way between them)
+    keep = np.ones(len(edge_id), dtype=bool)
+    keep[twin["pos"].to_numpy(dtype=np.int64)] = False
+    return StreetLines(edge_id[keep], u[keep], v[keep], geoms[keep], names[keep], main[keep])
+
+
+def street_lines(G: nx.MultiDiGraph) -> StreetLines:
+    """The :class:`StreetLines` of ``G`` (arcs without ``edge_id`` numbered after the rest, in the
+    graph's order)."""
+    rows = list(G.edges(data=True))
+    known = [d.get("edge_id") for _, _, d in rows]
+    top = max((int(e) for e in known if e is not None), default=-1)
+    eid = np.array([int(e) if e is not None else top + 1 + i for i, e in enumerate(known)], dtype=np.int64)
+    u = np.empty(len(rows), dtype=object)
+    v = np.empty(len(rows), dtype=object)
+    u[:], v[:] = [a for a, _, _ in rows], [b for _, b, _ in rows]
+    length = np.array([float(d.get("length_m", d.get("length", 0.0)) or 0.0) for _, _, d in rows], dtype=float)
+    geoms = np.empty(len(rows), dtype=object)
+    geoms[:] = [d.get("geometry") for _, _, d in rows]
+    main = np.array([d.get("road_class") == "main" for _, _, d in rows], dtype=bool)
+    return _one_per_street(eid, u, v, length, geoms, _named(d.get("name") for _, _, d in rows), main)
+
+
+def street_lines_of_layer(edges: gpd.GeoDataFrame, *, main: Iterable[str] = MAIN_HIGHWAYS) -> StreetLines:
+    """The :class:`StreetLines` of the graph :func:`graph_from_layers` builds from ``edges`` (the
+    same, without building it or reading it back)."""
+    length = edges["length_m"].astype(float) if "length_m" in edges else edges.geometry.length
+    if length.isna().any():
+        length = length.fillna(edges.geometry.length)
+    names = edges["name"] if "name" in edges else pd.Series(pd.NA, index=edges.index)
+    geoms = np.empty(len(edges), dtype=object)
+    geoms[:] = [None if g is None or (isinstance(g, float) and np.isnan(g)) else g
+                for g in edges.geometry.to_numpy().tolist()]
+    return _one_per_street(edges["edge_id"].to_numpy().astype(np.int64), edges["u"].to_numpy().astype(np.int64),
+                           edges["v"].to_numpy().astype(np.int64), length.to_numpy(dtype=float), geoms,
+                           _named(names.tolist()),
+                           (classify_roads(edges["highway"], main=main) == "main").to_numpy(dtype=bool))
 
 
 def street_names(G: nx.MultiDiGraph, node: object) -> list[str]:
@@ -244,14 +336,16 @@ def _side(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return np.asarray(_SIDES, dtype=object)[(bearing // 90).astype(int) % 4]
 
 
-def mark_neighborhoods(G: nx.MultiDiGraph, neighborhoods: gpd.GeoDataFrame | None) -> None:
+def mark_neighborhoods(G: nx.MultiDiGraph, neighborhoods: gpd.GeoDataFrame | None, *,
+                       streets: StreetLines | None = None) -> None:
     """Name the graph's nodes by the neighborhoods around them, for :func:`place_name`: a node at
     an end of a street crossing into a neighborhood (within :data:`GATE_NEAR_M` of the crossing) is
     that neighborhood's gate on the side it faces from the neighborhood's centre (``龙凤花园东门``;
     ``龙凤花园东门（人民北路）`` when that side has several, ``龙凤花园东二门`` when their streets have
     no name); a node within :data:`BESIDE_M` of a
     neighborhood is beside it (``龙凤花园东侧``), or in it (``龙凤花园内``). Kept in ``G.graph[PLACES_KEY]`` (copies of the
-    graph share it); nothing is marked without named neighborhoods in the graph's CRS."""
+    graph share it); nothing is marked without named neighborhoods in the graph's CRS. ``streets``:
+    :func:`street_lines` of ``G`` when already made (:func:`street_lines_of_layer`)."""
     if neighborhoods is None or not len(neighborhoods) or "name" not in neighborhoods.columns:
         return
     polys = neighborhoods.geometry.to_numpy()
@@ -275,18 +369,12 @@ def mark_neighborhoods(G: nx.MultiDiGraph, neighborhoods: gpd.GeoDataFrame | Non
         sides = _side(xy[ni[first], 0] - centre[pi[first], 0], xy[ni[first], 1] - centre[pi[first], 1])
         for j, side, d in zip(first.tolist(), sides.tolist(), dist[first].tolist()):
             places[nodes[ni[j]]] = ("beside", f"{names[pi[j]]}{side}侧" if d > 0 else f"{names[pi[j]]}内")
-    # gates: streets crossing a neighborhood's edge, each street once
-    seen: set[object] = set()
-    lines, ends, roads = [], [], []
-    for u, v, d in G.edges(data=True):
-        key = d.get("edge_id", (u, v))
-        if key in seen or d.get("geometry") is None:
-            continue
-        seen.add(key)
-        lines.append(d["geometry"])
-        ends.append((index[u], index[v]))
-        name = d.get("name")
-        roads.append(name if isinstance(name, str) and name.strip() else "")
+    # gates: streets crossing a neighborhood's edge, each street once (not once per direction)
+    streets = street_lines(G) if streets is None else streets
+    drawn = np.array([g is not None for g in streets.geoms], dtype=bool)
+    lines = streets.geoms[drawn].tolist()
+    ends = [(index[a], index[b]) for a, b in zip(streets.u[drawn].tolist(), streets.v[drawn].tolist())]
+    roads = [n or "" for n in streets.names[drawn].tolist()]
     if not lines:
         G.graph[PLACES_KEY] = places
         return

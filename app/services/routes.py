@@ -21,7 +21,7 @@ from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
 from geo.progress import Progress, no_progress
 from routing.export import file_parts, keep_file_parts, sheet_streets, write_routes
-from routing.graph import graph_from_workspace, mark_neighborhoods
+from routing.graph import StreetLines, graph_from_layers, mark_neighborhoods, road_layers, street_lines_of_layer
 from routing.patrol import PLAN_INCIDENT_COLUMNS, PLANNED_UNIT_KINDS, incident_window, plan_shift, shift_window
 from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
 
@@ -157,11 +157,12 @@ class PlanNetwork:
     beats: pd.Series | None
     team_areas: Any
     neighborhoods: Any
+    lines: StreetLines | None = None  # G's streets, each once (routing.graph.street_lines)
     _streets: Any = None
 
     def streets(self) -> Any:
         if self._streets is None:
-            self._streets = sheet_streets(self.G)
+            self._streets = sheet_streets(self.G, lines=self.lines)
         return self._streets
 
 
@@ -204,12 +205,15 @@ def plan_network(ws: Workspace) -> PlanNetwork:
         kept = _KEPT.get(key)
     if version is not None and kept is not None and kept[0] == version:
         return kept[1]
-    G = graph_from_workspace(ws)
+    nodes, edges, main = road_layers(ws)
+    G = graph_from_layers(nodes, edges, main=main)
+    lines = street_lines_of_layer(edges, main=main)  # the graph's streets, read from the layer
+    del nodes, edges
     neighborhoods = ws.read("neighborhoods") if ws.has("neighborhoods") else None
-    mark_neighborhoods(G, neighborhoods)  # stops at a gate or beside a neighborhood are named by it
+    mark_neighborhoods(G, neighborhoods, streets=lines)  # stops at a gate or beside a neighborhood are named by it
     # the grid teams' areas of the split when it has run (else made from the neighborhoods per plan)
     team_areas = ws.read("grid_team_areas") if ws.has("grid_team_areas") and ws.count("grid_team_areas") else None
-    net = PlanNetwork(G, workspace_beats(ws), team_areas, neighborhoods)
+    net = PlanNetwork(G, workspace_beats(ws), team_areas, neighborhoods, lines)
     if version is not None:
         with _KEPT_LOCK:
             _KEPT.clear()

@@ -22,6 +22,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geo.errors import InputError
+from routing.graph import about_as_long
 from routing.patrol.assemble import _build_plan
 from routing.patrol.hotspots import _Hot, _snap, hotspots_from_risk
 from routing.patrol.results import Dosage, RoutePlan, Stop
@@ -120,13 +121,21 @@ def _beat_arcs(tab: ArcTable, beats: Any) -> dict[Hashable, np.ndarray]:
 
 def _twin_sum(tab: ArcTable, values: np.ndarray) -> np.ndarray:
     """Per arc: its value plus that of its reverse twin (the other direction of a two-way street:
-    the cheapest arc v -> u, when about as long)."""
+    the cheapest arc v -> u, when :func:`routing.graph.about_as_long`)."""
     out = values.copy()
     n = tab.n
-    for i, (u, v) in enumerate(zip(tab.tail.tolist(), tab.head.tolist())):
-        j = tab.best.get(v * n + u)
-        if j is not None and j != i and abs(tab.length_m[j] - tab.length_m[i]) <= 0.01 * tab.length_m[i] + 1.0:
-            out[i] += values[j]
+    if not len(tab.uniq):
+        return out
+    pair = tab.tail[tab.uniq] * n + tab.head[tab.uniq]  # the cheapest arc of each node pair
+    order = np.argsort(pair, kind="stable")
+    pair = pair[order]
+    want = tab.head * n + tab.tail
+    at = np.minimum(np.searchsorted(pair, want), len(pair) - 1)
+    found = pair[at] == want
+    j = tab.uniq[order[at]]
+    i = np.arange(len(want))
+    ok = found & (j != i) & about_as_long(tab.length_m, tab.length_m[j])
+    out[ok] += values[j[ok]]
     return out
 
 

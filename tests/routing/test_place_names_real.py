@@ -73,3 +73,39 @@ def test_real_compound_gates_are_where_streets_enter_them(helsinki) -> None:
             assert p.distance(area) <= 30.0 + 1e-6
     kinds = np.array([k for k, _ in places.values()])
     assert (kinds == "beside").sum() > 0
+
+
+def test_each_real_street_is_one_line_not_one_per_direction(helsinki) -> None:
+    """The streets a sheet is drawn on and a gate is found on, from the graph and straight from the
+    layer alike: a two-way street (two arcs, each with its own edge_id, as OSM imports store them)
+    once; a one-way street once."""
+    from routing.graph import street_lines, street_lines_of_layer
+
+    G, _, edges = helsinki
+    from_graph, from_layer = street_lines(G), street_lines_of_layer(edges)
+    assert np.array_equal(from_graph.edge_id, from_layer.edge_id)
+    assert np.array_equal(from_graph.u.astype(np.int64), from_layer.u)
+    assert np.array_equal(from_graph.main, from_layer.main)
+    assert list(from_graph.names) == list(from_layer.names)
+    assert all(a.equals(b) for a, b in zip(from_graph.geoms, from_layer.geoms))
+    # counted independently: an arc is left out when the reverse arc of its street (the same line
+    # backwards) has a lower edge_id
+    lines = {tuple(map(tuple, shapely.get_coordinates(g).round(3))): e
+             for e, g in zip(edges["edge_id"].tolist(), edges.geometry)}
+    twins = sum(1 for coords, e in lines.items() if lines.get(coords[::-1], e) < e)
+    assert 0 < twins and len(from_layer.edge_id) == len(edges) - twins
+    assert len(set(from_layer.edge_id.tolist())) == len(from_layer.edge_id)
+
+
+def test_a_side_with_one_real_gate_is_its_gate_not_its_first(helsinki) -> None:
+    """Each direction of a two-way street crossing into an area counted as a gate of its own made
+    every gate 'X东一门' on its side; a gate is numbered, or named by its street, only beside another
+    gate on its side now."""
+    G, areas, _ = helsinki
+    mark_neighborhoods(G, areas)
+    labels = {label for kind, label in G.graph[PLACES_KEY].values() if kind == "gate"}
+    assert any(label.endswith(("东门", "西门", "南门", "北门")) for label in labels), labels
+    for label in labels:  # numbered or named by its street: the side has another gate
+        if label.endswith("一门") or label.endswith("）"):
+            side = label[:-2] if label.endswith("一门") else label[:label.index("门（")]
+            assert any(o != label and o.startswith(side) and "门" in o[len(side):] for o in labels), (label, labels)
