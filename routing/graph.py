@@ -27,6 +27,7 @@ from geo.schema import MAIN_HIGHWAYS
 __all__ = [
     "MAIN_HIGHWAYS",
     "DEFAULT_SPEED_KPH",
+    "GRAPH_EDGE_COLUMNS",
     "classify_roads",
     "speed_kph",
     "graph_from_layers",
@@ -50,6 +51,8 @@ DEFAULT_SPEED_KPH: dict[str, float] = {
     "footway": 5, "path": 5, "steps": 3, "cycleway": 15,
 }
 _FALLBACK_SPEED = 20.0
+#: The columns of ``road_edges`` a graph is built from (:func:`graph_from_layers`), besides its lines.
+GRAPH_EDGE_COLUMNS = ("edge_id", "key", "u", "v", "highway", "maxspeed", "oneway", "name", "length_m")
 
 
 def main_highways(*, include_tertiary: bool = False, extra: Iterable[str] = ()) -> tuple[str, ...]:
@@ -188,15 +191,18 @@ def graph_from_layers(
 
 
 def road_layers(ws) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, tuple[str, ...]]:  # noqa: ANN001
-    """A workspace's ``road_nodes`` and ``road_edges`` layers and its main-road classes
-    (``meta.main_highways``), as :func:`graph_from_workspace` builds the graph from them."""
+    """A workspace's ``road_nodes`` and ``road_edges`` layers (the columns of
+    :data:`GRAPH_EDGE_COLUMNS`) and its main-road classes (``meta.main_highways``), as
+    :func:`graph_from_workspace` builds the graph from them."""
     if not (ws.has("road_nodes") and ws.has("road_edges")):
         raise InputError(
             f"workspace '{ws.path}' has no road network; build one with 'patrolnet init --osm FILE' or 'patrolnet demo'",
             code="data.no_roads",
         )
     main = ws.meta_json("main_highways", None) or MAIN_HIGHWAYS
-    return ws.read("road_nodes"), ws.read("road_edges"), tuple(main)
+    present = set(ws.read("road_edges", max_features=0).columns)
+    edges = ws.read("road_edges", columns=[c for c in GRAPH_EDGE_COLUMNS if c in present])
+    return ws.read("road_nodes"), edges, tuple(main)
 
 
 def graph_from_workspace(ws, *, main: Iterable[str] | None = None) -> nx.MultiDiGraph:  # noqa: ANN001
@@ -287,8 +293,15 @@ def street_lines_of_layer(edges: gpd.GeoDataFrame, *, main: Iterable[str] = MAIN
 
 def street_names(G: nx.MultiDiGraph, node: object) -> list[str]:
     """The distinct names of the streets that meet at ``node`` (in and out), in name order."""
-    touching = [*G.in_edges(node, data=True), *G.out_edges(node, data=True)]
-    return sorted({d["name"] for _, _, d in touching if isinstance(d.get("name"), str) and d["name"].strip()})
+    found: set[str] = set()
+    multi = G.is_multigraph()
+    for nbrs in (G._pred[node], G._succ[node]):  # the adjacency itself: no edge view per call
+        for keys in nbrs.values():
+            for d in (keys.values() if multi else (keys,)):
+                name = d.get("name")
+                if isinstance(name, str) and name.strip():
+                    found.add(name)
+    return sorted(found)
 
 
 def place_name(G: nx.MultiDiGraph, node: object, *, search_m: float = 400.0) -> tuple[str, str | None]:
@@ -422,7 +435,7 @@ def _lengths_within(G: nx.MultiDiGraph, source: object, cutoff: float) -> dict[o
         if u in done:
             continue
         done.add(u)
-        for nbrs in (G.succ[u], G.pred[u]):
+        for nbrs in (G._succ[u], G._pred[u]):
             for v, keys in nbrs.items():
                 w = d + min(float(a.get("length_m", 0.0)) for a in keys.values())
                 if w <= cutoff and w < dist.get(v, float("inf")):

@@ -113,6 +113,12 @@ class ArcTable:
             self._cache[name] = sparse.csr_matrix((w, (u, v)), shape=(self.n, self.n))
         return self._cache[name]
 
+    def strong_parts(self) -> np.ndarray:
+        """Per node, the label of its strongly connected part (made once per table)."""
+        if "scc" not in self._cache:
+            self._cache["scc"] = connected_components(self.csr(), directed=True, connection="strong")[1]
+        return self._cache["scc"]
+
     def path_arcs(self, pred: np.ndarray, source: int, target: int) -> list[int]:
         """Arc indices of the shortest path ``source -> target`` from a Dijkstra predecessor row."""
         out: list[int] = []
@@ -537,7 +543,7 @@ def _required_indices(tab: ArcTable, required_edges: Iterable[Any]) -> np.ndarra
 
 def _check_reachable(tab: ArcTable, req: np.ndarray, depot: int) -> None:
     A = tab.csr()
-    _, scc = connected_components(A, directed=True, connection="strong")
+    scc = tab.strong_parts()
     ok = (scc[tab.tail[req]] == scc[depot]) & (scc[tab.head[req]] == scc[depot])
     if ok.all():
         return

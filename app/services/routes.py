@@ -17,6 +17,7 @@ from app.report_render import file_part, file_stem
 from app.services.fanout import Fanout
 from app.services.params import parse_shift, route_kinds, shift_day, station_rows
 from app.storage.workspace import Workspace, file_version
+from geo.collector import collector_paused
 from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
 from geo.progress import Progress, no_progress
@@ -32,6 +33,7 @@ __all__ = ["ROUTE_FORMATS", "PlanNetwork", "forget_networks", "plan_incidents", 
 ROUTE_FORMATS = (".geojson", ".gpx", ".kml", ".html", ".csv", ".zip")
 
 
+@collector_paused()  # a city's graph and plans: many small objects, few cycles (geo.collector)
 def routes_job(
     ws: Workspace,
     *,
@@ -102,27 +104,30 @@ def routes_job(
                                       neighborhoods=neighborhoods, team_areas=team_areas,
                                       shift_start=start, shift_end=end,
                                       lookback_days=lookback_days, team_groups=3 * fanout.workers)
-        if fanout.inherits:  # forked processes start with what this one built
-            prepare(G, tuple(kinds))
+        shared_values = {"G": G, "incidents": incidents, "shift_start": start, "shift_end": end, **shared}
         team_options = {"team_budget_min": team_minutes, "time_limit_s": time_limit_s, "lookback_days": lookback_days}
-        results = fanout.map(plan_piece, [{**piece, **team_options} if piece["part"] == "teams" else piece
-                                          for piece in pieces],
-                             shared={"G": G, "incidents": incidents, "shift_start": start, "shift_end": end,
-                                     **shared},
-                             progress=lambda share: report("plan", share),
-                             meanwhile=net.streets if sheets else None)  # this process is free then
+        pieces = [{**piece, **team_options} if piece["part"] == "teams" else piece for piece in pieces]
+
+        def progressed(share: float) -> None:
+            report("plan", share)
+
+        if fanout.inherits:
+            # forked processes start with what this one built (the tables, the streets) and make the
+            # files' parts of each piece's plans (sheets, tracks, folders) where they planned it
+            prepare(G, tuple(kinds))
+            streets = net.streets() if sheets else None
+            made = fanout.map(_plan_with_file_parts, pieces, shared={**shared_values, "streets": streets},
+                              progress=progressed)
+            for piece_plans, parts in made:
+                keep_file_parts(piece_plans, parts)
+            results = [piece_plans for piece_plans, _ in made]
+        else:
+            results = fanout.map(plan_piece, pieces, shared=shared_values, progress=progressed,
+                                 meanwhile=net.streets if sheets else None)  # this process is free then
         plans = join_pieces(units, results)
     report("plan", 1.0)
     written: list[Path] = []
     streets = net.streets() if sheets else None
-    if fanout is not None and fanout.inherits and fanout.workers > 1 and len(plans) > 1:
-        # each unit's sheet, tracks and folders made on the forked processes (they hold the plans
-        # already, every other plan each); the files are then put together here
-        which = [list(range(i, len(plans), fanout.workers)) for i in range(fanout.workers)]
-        made = fanout.map(_file_parts, [{"which": w} for w in which], shared={"plans": plans, "streets": streets},
-                          progress=lambda share: report("write", 0.5 * share))
-        for w, parts in zip(which, made):
-            keep_file_parts([plans[i] for i in w], parts)
     if out.suffix:
         out.parent.mkdir(parents=True, exist_ok=True)
         written.append(write_routes(plans, out, streets=streets))
@@ -137,14 +142,15 @@ def routes_job(
                  ".zip": "units"}
         for suffix in ROUTE_FORMATS:
             written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}", streets=streets))
-            report("write", len(written) / len(ROUTE_FORMATS) if fanout is None or fanout.in_process
-                   else 0.5 + 0.5 * len(written) / len(ROUTE_FORMATS))
+            report("write", len(written) / len(ROUTE_FORMATS))
     return plans, written
 
 
-def _file_parts(plans: Sequence[Any], streets: Any, which: Sequence[int]) -> list[Any]:
-    """The file parts of ``plans[which]``, in a process forked after the planning (:func:`routes_job`)."""
-    return file_parts([plans[i] for i in which], streets=streets)
+def _plan_with_file_parts(*, streets: Any, **piece: Any) -> tuple[list[Any], list[Any]]:
+    """A piece's plans (:func:`routing.patrol.parallel.plan_piece`) and their files' parts made on
+    ``streets`` (:func:`routing.export.file_parts`), in the process that planned them."""
+    plans = plan_piece(**piece)
+    return plans, file_parts(plans, streets=streets)
 
 
 @dataclass
@@ -205,6 +211,17 @@ def plan_network(ws: Workspace) -> PlanNetwork:
         kept = _KEPT.get(key)
     if version is not None and kept is not None and kept[0] == version:
         return kept[1]
+    net = _read_network(ws)
+    if version is not None:
+        with _KEPT_LOCK:
+            _KEPT.clear()
+            _KEPT[key] = (version, net)
+    return net
+
+
+@collector_paused()
+def _read_network(ws: Workspace) -> PlanNetwork:
+    """The :class:`PlanNetwork` of ``ws``, read and built."""
     nodes, edges, main = road_layers(ws)
     G = graph_from_layers(nodes, edges, main=main)
     lines = street_lines_of_layer(edges, main=main)  # the graph's streets, read from the layer
@@ -213,12 +230,7 @@ def plan_network(ws: Workspace) -> PlanNetwork:
     mark_neighborhoods(G, neighborhoods, streets=lines)  # stops at a gate or beside a neighborhood are named by it
     # the grid teams' areas of the split when it has run (else made from the neighborhoods per plan)
     team_areas = ws.read("grid_team_areas") if ws.has("grid_team_areas") and ws.count("grid_team_areas") else None
-    net = PlanNetwork(G, workspace_beats(ws), team_areas, neighborhoods, lines)
-    if version is not None:
-        with _KEPT_LOCK:
-            _KEPT.clear()
-            _KEPT[key] = (version, net)
-    return net
+    return PlanNetwork(G, workspace_beats(ws), team_areas, neighborhoods, lines)
 
 
 def forget_networks() -> None:
@@ -232,8 +244,7 @@ def workspace_beats(ws: Workspace) -> pd.Series | None:
     ``None`` before ``patrolnet split`` has run."""
     if not ws.has("edge_owners"):
         return None
-    owners = ws.read("edge_owners", columns=["edge_id", "beat"])
-    owners = owners[owners["beat"].notna()]
+    owners = ws.read("edge_owners", columns=["edge_id", "beat"], where="beat IS NOT NULL")
     if not len(owners):
         return None
     return pd.Series(owners["beat"].astype(int).to_numpy(), index=owners["edge_id"].astype(int).to_numpy())

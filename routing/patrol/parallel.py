@@ -52,6 +52,7 @@ def prepare(G: nx.MultiDiGraph, kinds: Sequence[str] = DEFAULT_SHIFT_KINDS) -> N
     if "brigade_vehicle" in kinds:
         tab, tab_t = graph_tables(G, "brigade")
         ready_table(G, tab)
+        tab.strong_parts()  # each beat's tour is checked against them
         node_xy(G, tab_t)
     if any(k in LOCAL_KINDS for k in kinds):
         W, tables, *_ = graph_tables(G, "teams")
