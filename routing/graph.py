@@ -251,11 +251,32 @@ def _one_per_street(edge_id: np.ndarray, u: np.ndarray, v: np.ndarray, length: n
     pairs = pairs[(pairs["first"] < pairs["pos"]) & (pairs["a"] != pairs["b"])
                   & about_as_long(pairs["len"].to_numpy(), pairs["len_t"].to_numpy())]
     ga, gb = geoms[pairs["first"].to_numpy(dtype=np.int64)], geoms[pairs["pos"].to_numpy(dtype=np.int64)]
-    undrawn = np.array([a is None and b is None for a, b in zip(ga.tolist(), gb.tolist())], dtype=bool)
-    twin = pairs[undrawn | shapely.equals(ga, gb)]  # the same line backwards (not another way between them)
+    twin = pairs[_backwards(ga, gb)]  # the same line backwards (not another way between the two nodes)
     keep = np.ones(len(edge_id), dtype=bool)
     keep[twin["pos"].to_numpy(dtype=np.int64)] = False
     return StreetLines(edge_id[keep], u[keep], v[keep], geoms[keep], names[keep], main[keep])
+
+
+def _backwards(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair of lines (``None``: undrawn), whether ``b`` is ``a`` drawn backwards (its vertices
+    in reverse order, to a millimetre), or both are undrawn."""
+    none_a = np.array([g is None for g in a.tolist()], dtype=bool)
+    none_b = np.array([g is None for g in b.tolist()], dtype=bool)
+    out = none_a & none_b
+    na, nb = shapely.get_num_coordinates(a), shapely.get_num_coordinates(b)
+    cand = np.flatnonzero(~none_a & ~none_b & (na == nb) & (na > 0))
+    if not len(cand):
+        return out
+    xa = shapely.get_coordinates(a[cand])
+    xb = shapely.get_coordinates(b[cand])
+    cnt = na[cand]
+    start = np.r_[0, np.cumsum(cnt)[:-1]]
+    which = np.repeat(np.arange(len(cand)), cnt)
+    rank = np.arange(len(xa)) - start[which]
+    flipped = xb[start[which] + cnt[which] - 1 - rank]  # b's vertices in reverse order
+    close = (np.abs(xa - flipped) <= 1e-3).all(axis=1)
+    out[cand] = np.logical_and.reduceat(close, start)
+    return out
 
 
 def street_lines(G: nx.MultiDiGraph) -> StreetLines:
