@@ -229,10 +229,12 @@ def with_reversed(tab: ArcTable, arcs: np.ndarray, keys: list[Any]) -> ArcTable:
     given ``keys``), as one table: the arcs of a graph where those streets may also be used the
     other way."""
     w = tab.weight
-    return _assemble(tab.nodes, tab.keys + list(keys), np.r_[tab.tail, tab.head[arcs]], np.r_[tab.head, tab.tail[arcs]],
-                     np.r_[w, w[arcs]], np.r_[tab.length_m, tab.length_m[arcs]],
-                     np.r_[tab.travel_time_s, tab.travel_time_s[arcs]], np.r_[tab.edge_id, tab.edge_id[arcs]],
-                     tab.weight_name)
+    out = _assemble(tab.nodes, tab.keys + list(keys), np.r_[tab.tail, tab.head[arcs]], np.r_[tab.head, tab.tail[arcs]],
+                    np.r_[w, w[arcs]], np.r_[tab.length_m, tab.length_m[arcs]],
+                    np.r_[tab.travel_time_s, tab.travel_time_s[arcs]], np.r_[tab.edge_id, tab.edge_id[arcs]],
+                    tab.weight_name)
+    out._cache["reverses"] = (tab, np.asarray(arcs, dtype=np.int64))  # what its arcs are drawn from
+    return out
 
 
 def sub_table(tab: ArcTable, keep: np.ndarray) -> tuple[ArcTable, np.ndarray]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,20 @@ from geo.errors import InputError
 from geo.jsonsafe import to_jsonable
 from geo.progress import Progress, no_progress
 from routing.export import file_parts, keep_file_parts, sheet_streets, write_routes
-from routing.graph import StreetLines, graph_from_layers, mark_neighborhoods, road_layers, street_lines_of_layer
-from routing.patrol import PLAN_INCIDENT_COLUMNS, PLANNED_UNIT_KINDS, incident_window, plan_shift, shift_window
+from routing.graph import (
+    StreetLines,
+    graph_from_layers,
+    mark_neighborhoods,
+    road_layers,
+    street_lines_of_layer,
+)
+from routing.patrol import (
+    PLAN_INCIDENT_COLUMNS,
+    PLANNED_UNIT_KINDS,
+    incident_window,
+    plan_shift,
+    shift_window,
+)
 from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
 
 __all__ = ["ROUTE_FORMATS", "PlanNetwork", "forget_networks", "plan_incidents", "plan_network", "plan_summary",
@@ -140,9 +153,18 @@ def routes_job(
             tag += f"-{file_part(names_of.get(station_id, station_id)) or station_id}"
         names = {".geojson": "routes", ".gpx": "routes", ".kml": "routes", ".html": "patrol-sheets", ".csv": "dosage",
                  ".zip": "units"}
-        for suffix in ROUTE_FORMATS:
-            written.append(write_routes(plans, out / f"{tag}-{names[suffix]}{suffix}", streets=streets))
-            report("write", len(written) / len(ROUTE_FORMATS))
+        paths = {suffix: out / f"{tag}-{names[suffix]}{suffix}" for suffix in ROUTE_FORMATS}
+        file_parts(plans, streets=streets)  # each plan's parts made once (or kept from the forked processes)
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the zip compressed beside the other files: zlib
+            zipped = pool.submit(write_routes, plans, paths[".zip"], streets=streets)  # lets go of the GIL
+            done: dict[str, Path] = {}
+            for suffix in ROUTE_FORMATS:
+                if suffix != ".zip":
+                    done[suffix] = write_routes(plans, paths[suffix], streets=streets)
+                    report("write", len(done) / len(ROUTE_FORMATS))
+            done[".zip"] = zipped.result()
+        written += [done[suffix] for suffix in ROUTE_FORMATS]
+        report("write", 1.0)
     return plans, written
 
 

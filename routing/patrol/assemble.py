@@ -40,10 +40,25 @@ def ready_table(G: nx.MultiDiGraph, tab: ArcTable) -> None:
 
 
 def _arc_shapes(G: nx.MultiDiGraph, tab: ArcTable) -> _ArcShapes:
-    """The :class:`_ArcShapes` of ``tab`` (built from ``G``), made on first use and kept with the table."""
+    """The :class:`_ArcShapes` of ``tab`` (built from ``G``), made on first use and kept with the table.
+    A table of arcs and their reverses (``routing.postman.with_reversed``: the walking table) is
+    drawn from its first table's drawings, each reverse arc's vertices backwards."""
     got = tab._cache.get("shapes")
     if got is not None:
         return got
+    reverses = tab._cache.get("reverses")
+    if reverses is not None:
+        base, rev = reverses
+        b = _arc_shapes(G, base)
+        cnt = np.diff(b.off)[rev]
+        start = np.r_[0, np.cumsum(cnt)[:-1]]
+        which = np.repeat(np.arange(len(rev)), cnt)
+        rank = np.arange(int(cnt.sum())) - start[which]
+        backwards = b.xy[b.off[rev][which] + cnt[which] - 1 - rank]  # each reverse arc's vertices, last first
+        shapes = _shapes_of(np.concatenate([b.xy, backwards]), np.r_[np.diff(b.off), cnt],
+                            b.names + [b.names[i] for i in rev.tolist()])
+        tab._cache["shapes"] = shapes
+        return shapes
     m = len(tab.tail)
     geoms = np.empty(m, dtype=object)
     names: list[str | None] = []
@@ -73,6 +88,16 @@ def _arc_shapes(G: nx.MultiDiGraph, tab: ArcTable) -> _ArcShapes:
     sl = np.flatnonzero(straight)
     xy[off[sl], 0], xy[off[sl], 1] = nx_[tab.tail[sl]], ny_[tab.tail[sl]]
     xy[off[sl] + 1, 0], xy[off[sl] + 1, 1] = nx_[tab.head[sl]], ny_[tab.head[sl]]
+    shapes = _shapes_of(xy, cnt, names)
+    tab._cache["shapes"] = shapes
+    return shapes
+
+
+def _shapes_of(xy: np.ndarray, cnt: np.ndarray, names: list[str | None]) -> _ArcShapes:
+    """The :class:`_ArcShapes` of arcs drawn by ``cnt`` vertices each (at least two), one after the
+    other in ``xy``."""
+    m = len(cnt)
+    off = np.r_[0, np.cumsum(cnt)]
     arc_of = np.repeat(np.arange(m), cnt)
     seg = np.r_[0.0, np.hypot(*np.diff(xy, axis=0).T)]
     seg[off[:-1]] = 0.0  # the first vertex of every arc starts it
@@ -85,9 +110,7 @@ def _arc_shapes(G: nx.MultiDiGraph, tab: ArcTable) -> _ArcShapes:
     frac[first], frac[last] = 0.0, 1.0
     leave = np.arctan2(xy[first + 1, 1] - xy[first, 1], xy[first + 1, 0] - xy[first, 0])
     reach = np.arctan2(xy[last, 1] - xy[last - 1, 1], xy[last, 0] - xy[last - 1, 0])
-    shapes = _ArcShapes(xy, off, frac, leave, reach, names)
-    tab._cache["shapes"] = shapes
-    return shapes
+    return _ArcShapes(xy, off, frac, leave, reach, names)
 
 
 #: A route's drawing leaves out the vertices within this many metres of the line through its

@@ -23,12 +23,12 @@ from scipy.spatial import cKDTree
 
 from geo.errors import InputError
 from routing.graph import about_as_long
+from routing.minmax import share_tour
 from routing.patrol.assemble import _build_plan
 from routing.patrol.hotspots import _Hot, _snap, hotspots_from_risk
 from routing.patrol.results import Dosage, RoutePlan, Stop
 from routing.patrol.units import _unit_info
 from routing.patrol.window import _shift_seconds
-from routing.minmax import share_tour
 from routing.postman import ArcTable, Tour, arc_table, node_xy, postman_tour
 
 __all__ = ["DEFAULT_REVISIT_MIN", "DEFAULT_STOP_MIN", "BeatWork", "brigade_work", "plan_beat", "plan_brigade_shift"]

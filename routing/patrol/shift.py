@@ -130,7 +130,10 @@ def _brigade_args(G: nx.MultiDiGraph, units: Any, *, incidents: Any, w_inc: np.n
     beat_ids = sorted(pd.unique(beat_col))
     node_xy = {n: (d["x"], d["y"]) for n, d in G.nodes(data=True)}
     beat_nodes: dict[Any, list[Hashable]] = {}
-    eid_arc = {d["edge_id"]: (u, v) for u, v, d in G.edges(data=True) if "edge_id" in d}
+    road = graph_tables(G, "road")  # the arcs as arrays, in the graph's order: no edge view per arc
+    nodes = road.nodes
+    eid_arc = {e: (nodes[t], nodes[h]) for e, t, h in zip(road.edge_id.tolist(), road.tail.tolist(), road.head.tolist())
+               if e >= 0}
     for e_id, b in beat_col.items():
         if int(e_id) in eid_arc:
             beat_nodes.setdefault(b, []).extend(eid_arc[int(e_id)])
