@@ -72,14 +72,32 @@ def _to_wgs84(crs_text: str) -> Transformer:
     return Transformer.from_crs(CRS.from_user_input(crs_text), "EPSG:4326", always_xy=True)
 
 
+#: The transformation to lon/lat of each CRS value plans carry (by identity; the value kept with it,
+#: so its id is not reused while it is here), ``None`` for a geographic CRS: a plan's every point
+#: list is transformed, and reading the CRS's WKT again each time took longer than transforming.
+_WGS84: dict[int, tuple[Any, Transformer | None]] = {}
+
+
+def _wgs84_of(crs_value: Any) -> Transformer | None:
+    got = _WGS84.get(id(crs_value))
+    if got is not None and got[0] is crs_value:
+        return got[1]
+    crs = CRS.from_user_input(crs_value)
+    transformer = None if crs.is_geographic else _to_wgs84(crs.to_wkt())
+    if len(_WGS84) >= 64:
+        _WGS84.clear()
+    _WGS84[id(crs_value)] = (crs_value, transformer)
+    return transformer
+
+
 def _lonlat(plan: RoutePlan, xy: np.ndarray) -> np.ndarray:
     """Projected ``(n, 2)`` metres -> ``(n, 2)`` lon/lat degrees."""
     if plan.crs is None:
         raise CRSError(f"route of unit {plan.unit_id} has no CRS; plan it on a graph with G.graph['crs']")
-    crs = CRS.from_user_input(plan.crs)
-    if crs.is_geographic:
+    transformer = _wgs84_of(plan.crs)
+    if transformer is None:
         return np.asarray(xy, dtype=float)
-    lon, lat = _to_wgs84(crs.to_wkt()).transform(np.asarray(xy)[:, 0], np.asarray(xy)[:, 1])
+    lon, lat = transformer.transform(np.asarray(xy)[:, 0], np.asarray(xy)[:, 1])
     return np.column_stack([lon, lat])
 
 
@@ -90,7 +108,10 @@ def _iso(plan: RoutePlan, seconds: float) -> str | None:
 
 def _utc(plan: RoutePlan, seconds: float) -> str | None:
     t = plan.at(seconds)
-    return None if t is None else t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if t is None:
+        return None
+    u = t.astimezone(dt.UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
 
 
 def _hm(plan: RoutePlan, seconds: float) -> str:
@@ -98,7 +119,7 @@ def _hm(plan: RoutePlan, seconds: float) -> str:
     if t is None:
         m = round(float(seconds) / 60)
         return f"+{m // 60:d}:{m % 60:02d}"
-    return t.strftime("%H:%M")
+    return f"{t.hour:02d}:{t.minute:02d}"
 
 
 def road_sequence(plan: RoutePlan, *, unnamed: str = UNNAMED) -> list[str]:
