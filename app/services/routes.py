@@ -37,7 +37,7 @@ from routing.patrol import (
     plan_shift,
     shift_window,
 )
-from routing.patrol.parallel import join_pieces, plan_piece, prepare, shift_pieces
+from routing.patrol.parallel import join_pieces, largest_first, plan_piece, prepare, shift_pieces
 
 __all__ = ["ROUTE_FORMATS", "PlanNetwork", "forget_networks", "plan_incidents", "plan_network", "plan_summary",
            "routes_job", "workspace_beats"]
@@ -129,11 +129,13 @@ def routes_job(
             # files' parts of each piece's plans (sheets, tracks, folders) where they planned it
             prepare(G, tuple(kinds))
             streets = net.streets() if sheets else None
-            made = fanout.map(_plan_with_file_parts, pieces, shared={**shared_values, "streets": streets},
-                              progress=progressed)
-            for piece_plans, parts in made:
+            order = largest_first(pieces)  # the processes' ends evened out by the short pieces
+            made = fanout.map(_plan_with_file_parts, [pieces[i] for i in order],
+                              shared={**shared_values, "streets": streets}, progress=progressed)
+            results: list[Any] = [None] * len(pieces)
+            for i, (piece_plans, parts) in zip(order, made):
                 keep_file_parts(piece_plans, parts)
-            results = [piece_plans for piece_plans, _ in made]
+                results[i] = piece_plans
         else:
             results = fanout.map(plan_piece, pieces, shared=shared_values, progress=progressed,
                                  meanwhile=net.streets if sheets else None)  # this process is free then

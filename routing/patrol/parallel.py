@@ -41,7 +41,7 @@ from routing.postman import node_xy
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 from routing.warm import warm
 
-__all__ = ["join_pieces", "plan_piece", "prepare", "shift_pieces"]
+__all__ = ["join_pieces", "largest_first", "plan_piece", "prepare", "shift_pieces"]
 
 def prepare(G: nx.MultiDiGraph, kinds: Sequence[str] = DEFAULT_SHIFT_KINDS) -> None:
     """Build in this process what :func:`plan_piece` needs of ``G`` for ``kinds`` (the brigade's arc
@@ -159,6 +159,19 @@ def plan_piece(
     return plan_shift(G, units, shift_start=shift_start, shift_end=shift_end, incidents=incidents, kinds=kinds,
                       team_areas=team_areas, neighborhoods=neighborhoods, seed=seed, team_tools=graph_tables(G, "teams"),
                       **options)
+
+
+def largest_first(pieces: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The positions of :func:`shift_pieces`' pieces in the order to hand them to processes: the
+    longest first (groups of grid teams by their number of teams, then beats by their arcs), so the
+    short ones even out the processes' ends instead of a long one planned last on one of them."""
+    def size(i: int) -> tuple[int, int, int]:
+        piece = pieces[i]
+        if piece["part"] == "teams":
+            return (0, -len(piece["units"]), i)
+        work = piece.get("work")
+        return (1, -(len(work.arcs) if work is not None else 0), i)
+    return sorted(range(len(pieces)), key=size)
 
 
 def join_pieces(units: Any, results: Sequence[Sequence[RoutePlan]]) -> list[RoutePlan]:

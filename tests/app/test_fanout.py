@@ -135,6 +135,27 @@ def test_brigade_pieces_per_beat_plan_as_the_whole_brigade(ws_path: Path) -> Non
         assert _essence(join_pieces(units, [done[i] for i in range(len(pieces))])) == _essence(whole)
 
 
+def test_pieces_go_to_the_processes_longest_first(ws_path: Path) -> None:
+    """The groups of grid teams (the most teams first), then the beats (the most arcs first): the
+    short beats even out the processes' ends; every piece once."""
+    from routing.graph import graph_from_workspace
+    from routing.patrol import shift_window
+    from routing.patrol.parallel import largest_first, shift_pieces
+
+    ws = Workspace(ws_path)
+    G = graph_from_workspace(ws)
+    start, end = shift_window(SHIFT, date=DAY, tz=ws.timezone)
+    _, pieces = shift_pieces(G, ws.read("units"), incidents=ws.read("incidents"), neighborhoods=ws.read("neighborhoods"),
+                             shift_start=start, shift_end=end, team_groups=4)
+    order = largest_first(pieces)
+    assert sorted(order) == list(range(len(pieces)))
+    parts = [pieces[i]["part"] for i in order]
+    assert parts == sorted(parts, key=lambda part: part != "teams") and {"teams", "beat"} <= set(parts)
+    teams = [len(pieces[i]["units"]) for i in order if pieces[i]["part"] == "teams"]
+    arcs = [len(pieces[i]["work"].arcs) for i in order if pieces[i]["part"] == "beat"]
+    assert teams == sorted(teams, reverse=True) and arcs == sorted(arcs, reverse=True) and arcs[0] > arcs[-1]
+
+
 def test_a_station_plans_alike_on_the_cluster(ws_path: Path, cluster: Fanout, tmp_path: Path) -> None:
     ws = Workspace(ws_path)
     serial, _ = routes_job(ws, shift=SHIFT, date=DAY, out=tmp_path / "s.geojson", station_id="S06")
