@@ -169,7 +169,12 @@ def arc_table(G: nx.MultiDiGraph, *, weight: str = "length_m") -> ArcTable:
         raise InputError(f"postman tours need a directed road graph (networkx MultiDiGraph), not {type(G).__name__}")
     nodes = list(G.nodes)
     index = {n: i for i, n in enumerate(nodes)}
-    m = G.number_of_edges()
+    # the arcs in G.edges' order, read from the adjacency itself (no edge view per arc)
+    if G.is_multigraph():
+        edges = [(u, v, k, d) for u, nbrs in G._succ.items() for v, kd in nbrs.items() for k, d in kd.items()]
+    else:
+        edges = [(u, v, 0, d) for u, nbrs in G._succ.items() for v, d in nbrs.items()]
+    m = len(edges)
     tail = np.empty(m, dtype=np.int64)
     head = np.empty(m, dtype=np.int64)
     w = np.empty(m, dtype=float)
@@ -177,8 +182,6 @@ def arc_table(G: nx.MultiDiGraph, *, weight: str = "length_m") -> ArcTable:
     ttime = np.empty(m, dtype=float)
     eid = np.full(m, -1, dtype=np.int64)
     keys: list[Any] = []
-    multi = G.is_multigraph()
-    edges = G.edges(keys=True, data=True) if multi else ((u, v, 0, d) for u, v, d in G.edges(data=True))
     for i, (u, v, k, d) in enumerate(edges):
         tail[i] = index[u]
         head[i] = index[v]

@@ -121,7 +121,8 @@ def _brigade_args(G: nx.MultiDiGraph, units: Any, *, incidents: Any, w_inc: np.n
         return None
     if beats is None:
         beats = brigade_beats(G, k=len(cars), seed=seed)
-    beat_col = beats["beat"] if hasattr(beats, "columns") else pd.Series(dict(beats))
+    beat_col = (beats["beat"] if hasattr(beats, "columns") else beats if isinstance(beats, pd.Series)
+                else pd.Series(dict(beats)))
     risk = None
     if w_inc is not None and "edge_id" in incidents:
         e = pd.to_numeric(incidents["edge_id"], errors="coerce")
