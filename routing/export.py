@@ -194,7 +194,7 @@ def route_legs(plan: RoutePlan) -> list[str]:
 #: shared files and each unit's own files in the zip are written from the same plans one after the
 #: other. The plan is kept with it, so its id is not reused while it is here; plans are frozen.
 _MADE: dict[tuple[str, int], tuple[RoutePlan, Any, Any]] = {}
-_MADE_MAX = 8192
+_MADE_MAX = 32768
 
 
 def _made(what: str, p: RoutePlan, make: Callable[[], T], *, key: Any = None) -> T:
@@ -253,6 +253,19 @@ def _legs(p: RoutePlan) -> list[str]:
     return _part("legs", p)
 
 
+def _route_lonlat(p: RoutePlan) -> np.ndarray:
+    """The route's vertices in lon/lat (:func:`_lonlat`), transformed once per plan for all its files."""
+    return _made("lonlat", p, lambda: _lonlat(p, p.coords))
+
+
+def _route_text(p: RoutePlan) -> tuple[list[str], list[str]]:
+    """The route's longitudes and latitudes as the GPX and KML files write them (7 decimals), once."""
+    def text() -> tuple[list[str], list[str]]:
+        ll = _route_lonlat(p)
+        return [f"{v:.7f}" for v in ll[:, 0].tolist()], [f"{v:.7f}" for v in ll[:, 1].tolist()]
+    return _made("lonlat.text", p, text)
+
+
 def _stop_dicts(plan: RoutePlan, lonlat: np.ndarray | None = None) -> list[dict[str, Any]]:
     if lonlat is None:
         lonlat = _lonlat(plan, np.array([[s.x, s.y] for s in plan.stops]).reshape(-1, 2))
@@ -285,7 +298,7 @@ def _num(x: float, nd: int = 1) -> float | None:
 def _plan_features(p: RoutePlan, stop_points: bool = True) -> list[dict[str, Any]]:
     """The features of one plan in :func:`routes_geojson`: its route, then its stops."""
     features: list[dict[str, Any]] = []
-    ll = _lonlat(p, p.coords)
+    ll = _route_lonlat(p)
     stops = _stop_dicts(p)
     props = {
         "feature_type": "route",
@@ -407,9 +420,7 @@ def _gpx_track(p: RoutePlan) -> str:
 def _track_points(p: RoutePlan) -> str:
     """The ``<trkpt>`` elements of a route (indented under a ``<trkseg>``), with the planned time of
     every vertex in UTC (whole seconds, as ``_utc``)."""
-    ll = _lonlat(p, p.coords)
-    lat = [f"{v:.7f}" for v in ll[:, 1].tolist()]
-    lon = [f"{v:.7f}" for v in ll[:, 0].tolist()]
+    lon, lat = _route_text(p)
     if p.shift_start is None:
         return "".join(f'   <trkpt lat="{a}" lon="{b}" />\n' for a, b in zip(lat, lon))
     base = np.datetime64(p.shift_start.astimezone(dt.UTC).replace(tzinfo=None), "us")
@@ -469,9 +480,7 @@ def _kml_folder(p: RoutePlan) -> str:
 
 def _kml_coordinates(p: RoutePlan) -> str:
     """The route's ``<coordinates>`` text (lon,lat,0 with 7 decimals)."""
-    ll = _lonlat(p, p.coords)
-    lon = [f"{v:.7f}" for v in ll[:, 0].tolist()]
-    lat = [f"{v:.7f}" for v in ll[:, 1].tolist()]
+    lon, lat = _route_text(p)
     return " ".join(f"{a},{b},0" for a, b in zip(lon, lat))
 
 
