@@ -578,6 +578,9 @@ class SheetStreets(NamedTuple):
     #: on every sheet's map by a transform)
     points: list[str]
     origin: tuple[float, float]
+    #: each street's name as a number (-1: unnamed), ``names_of[code]`` its name
+    codes: np.ndarray
+    names_of: list[str]
 
 
 def _basemap(streets: SheetStreets, lo: np.ndarray, hi: np.ndarray, route: np.ndarray,
@@ -610,18 +613,28 @@ def _basemap(streets: SheetStreets, lo: np.ndarray, hi: np.ndarray, route: np.nd
                 out += [f'<polyline points="{streets.points[j]}"/>' for j in sel]
                 out.append("</g>")
         out.append("</g>")
-    length: dict[str, tuple[float, int]] = {}
-    names, lens = streets.names, streets.lengths
-    for i in idx.tolist():
-        if names[i]:
-            total, best = length.get(names[i], (0.0, i))
-            length[names[i]] = (total + lens[i], i if lens[i] >= lens[best] else best)
-    for name, (_, i) in sorted(length.items(), key=lambda kv: (-kv[1][0], kv[0]))[:BASEMAP_LABELS]:
+    for name, i in _labelled(streets, idx):
         mid = shapely.line_interpolate_point(streets.geoms[i], 0.5, normalized=True)
         x, y = tr(np.array([[shapely.get_x(mid), shapely.get_y(mid)]]))[0]
         out.append(f'<text x="{x:.1f}" y="{y - 3:.1f}" font-size="10" fill="#555" text-anchor="middle" '
                    f'stroke="#fafafa" stroke-width="3" paint-order="stroke">{html.escape(name)}</text>')
     return out
+
+
+def _labelled(streets: SheetStreets, idx: np.ndarray) -> list[tuple[str, int]]:
+    """The :data:`BASEMAP_LABELS` names of the streets ``idx`` (ascending) with the most metres in
+    view (ties by name), each with its longest street there (of equals, the last) to write it along."""
+    lens = streets.lengths
+    named = idx[streets.codes[idx] >= 0]
+    if not len(named):
+        return []
+    code, at = np.unique(streets.codes[named], return_inverse=True)
+    total = np.bincount(at, weights=lens[named])  # summed in the streets' order, as one by one
+    order = np.lexsort((-named, -lens[named], at))  # per name: the longest first, of equals the last
+    first = order[np.r_[True, at[order][1:] != at[order][:-1]]]
+    best = dict(zip(at[first].tolist(), named[first].tolist()))
+    ranked = sorted(range(len(code)), key=lambda j: (-total[j], streets.names_of[code[j]]))[:BASEMAP_LABELS]
+    return [(streets.names_of[code[j]], best[j]) for j in ranked]
 
 
 def sheet_streets(G: Any, *, lines: StreetLines | None = None) -> SheetStreets:
@@ -642,9 +655,12 @@ def sheet_streets(G: Any, *, lines: StreetLines | None = None) -> SheetStreets:
         pairs = np.char.add(np.char.add(east, ","), south).tolist()
         cuts = np.r_[0, np.cumsum(np.bincount(which, minlength=len(geoms)))].tolist()  # empty lines too
         points = [" ".join(pairs[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
-    return SheetStreets(geoms, lines.names[drawn].tolist(), lines.main[drawn].astype(bool),
+    names = lines.names[drawn].tolist()
+    number: dict[str, int] = {}
+    codes = np.array([number.setdefault(n, len(number)) if n else -1 for n in names], dtype=np.int64)
+    return SheetStreets(geoms, names, lines.main[drawn].astype(bool),
                         shapely.STRtree(geoms), shapely.length(geoms) if len(geoms) else np.zeros(0),
-                        points, origin)
+                        points, origin, codes, list(number))
 
 
 def _svg(plan: RoutePlan, *, width: int = 640, height: int = 380, max_points: int = 4000,
@@ -680,8 +696,8 @@ def _svg(plan: RoutePlan, *, width: int = 640, height: int = 380, max_points: in
                      f'stroke-linejoin="round" stroke-opacity="0.75"/>')
     bx, by = tr(np.array([plan.base_xy]))[0]
     parts.append(f'<rect x="{bx - 6:.1f}" y="{by - 6:.1f}" width="12" height="12" fill="#1f4e9e"/>')
-    for s in plan.stops:
-        sx, sy = tr(np.array([[s.x, s.y]]))[0]
+    spots = tr(np.array([[s.x, s.y] for s in plan.stops], dtype=float).reshape(-1, 2)).tolist()
+    for s, (sx, sy) in zip(plan.stops, spots):
         parts.append(f'<circle cx="{sx:.1f}" cy="{sy:.1f}" r="8" fill="#f1c40f" stroke="#333"/>'
                      f'<text x="{sx:.1f}" y="{sy + 3.5:.1f}" font-size="10" text-anchor="middle">{s.seq}</text>')
     bar_m = 10 ** math.floor(math.log10(max(span.max() / 4, 1.0)))

@@ -270,3 +270,35 @@ def test_one_units_file_comes_out_of_the_zip_by_its_id(plans, tmp_path):
         unit_file(path, "U0002", "gpx")
     with pytest.raises(InputError, match="one of gpx, kml, html"):
         unit_file(path, "U0001", "pdf")
+
+
+def test_a_sheet_maps_street_names_are_the_longest_in_view_on_a_real_city():
+    """The names written on a sheet's map (``_labelled``), on Shanghai's Huangpu streets in boxes
+    of several sizes: the eight names with the most metres in view (ties by name), each along its
+    longest street there (of equal ones, the last), as counted street by street."""
+    import shapely
+
+    from geo.osm import read_osm
+    from routing.export import BASEMAP_LABELS, _labelled, sheet_streets
+    from routing.graph import graph_from_layers
+    from tests.routing.test_postman import DATA
+
+    ext = read_osm(DATA / "shanghai_huangpu.osm")
+    streets = sheet_streets(graph_from_layers(ext.road_nodes, ext.road_edges))
+    x0, y0, x1, y1 = shapely.total_bounds(streets.geoms)
+    rng = np.random.default_rng(3)
+    checked = 0
+    for _ in range(40):
+        cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        half = rng.uniform(100, 1500)
+        idx = np.sort(streets.tree.query(shapely.box(cx - half, cy - half, cx + half, cy + half)))
+        length: dict[str, tuple[float, int]] = {}
+        for i in idx.tolist():
+            name = streets.names[i]
+            if name:
+                total, best = length.get(name, (0.0, i))
+                length[name] = (total + streets.lengths[i], i if streets.lengths[i] >= streets.lengths[best] else best)
+        want = [(n, i) for n, (_, i) in sorted(length.items(), key=lambda kv: (-kv[1][0], kv[0]))[:BASEMAP_LABELS]]
+        assert _labelled(streets, idx) == want
+        checked += len(want) > 1
+    assert checked >= 10
