@@ -266,9 +266,13 @@ def _route_text(p: RoutePlan) -> tuple[list[str], list[str]]:
     return _made("lonlat.text", p, text)
 
 
-def _stop_dicts(plan: RoutePlan, lonlat: np.ndarray | None = None) -> list[dict[str, Any]]:
-    if lonlat is None:
-        lonlat = _lonlat(plan, np.array([[s.x, s.y] for s in plan.stops]).reshape(-1, 2))
+def _stops_lonlat(p: RoutePlan) -> np.ndarray:
+    """The stops' places in lon/lat (:func:`_lonlat`), transformed once per plan for all its files."""
+    return _made("stops.lonlat", p, lambda: _lonlat(p, np.array([[s.x, s.y] for s in p.stops]).reshape(-1, 2)))
+
+
+def _stop_dicts(plan: RoutePlan) -> list[dict[str, Any]]:
+    lonlat = _stops_lonlat(plan)
     return [
         {
             "seq": s.seq, "label": s.label, "road": s.road, "hotspot": s.hotspot,
@@ -399,7 +403,7 @@ def routes_gpx(plans: Sequence[RoutePlan], *, creator: str = "patrolnet") -> str
 
 def _gpx_waypoints(p: RoutePlan) -> str:
     """A plan's ``<wpt>`` elements: its stops."""
-    ll = _lonlat(p, np.array([[s.x, s.y] for s in p.stops]).reshape(-1, 2))
+    ll = _stops_lonlat(p)
     out = []
     for s, (lon, lat) in zip(p.stops, ll.tolist()):
         desc = f"{_hm(p, s.arrive_s)}–{_hm(p, s.depart_s)}，停留 {s.duration_min:.0f} 分钟" + (f"，{s.road}" if s.road else "")
@@ -468,7 +472,7 @@ def _kml_folder(p: RoutePlan) -> str:
            f"{_kml_span(4, p, 0.0, p.duration_min * 60)}    <styleUrl>#route@</styleUrl>\n"
            f"    <LineString>\n     <tessellate>1</tessellate>\n{_el(5, 'coordinates', _kml_coordinates(p))}"
            f"    </LineString>\n   </Placemark>\n"]
-    sll = _lonlat(p, np.array([[s.x, s.y] for s in p.stops]).reshape(-1, 2))
+    sll = _stops_lonlat(p)
     for s, (lon, lat) in zip(p.stops, sll.tolist()):
         out.append(f"   <Placemark>\n{_el(4, 'name', f'{s.seq}. {s.label}')}"
                    f"{_el(4, 'description', f'{_hm(p, s.arrive_s)}–{_hm(p, s.depart_s)}，停留 {s.duration_min:.0f} 分钟')}"

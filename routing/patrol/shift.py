@@ -22,7 +22,7 @@ from routing.patrol.loops import walk_tools
 from routing.patrol.results import RoutePlan
 from routing.patrol.units import DEFAULT_SHIFT_KINDS
 from routing.patrol.window import _shift_seconds
-from routing.postman import ArcTable, arc_table, with_weight
+from routing.postman import ArcTable, arc_table, node_xy, with_weight
 from routing.split.beats import brigade_beats
 from routing.split.teams import grid_team_areas, grid_teams_per_station
 
@@ -67,9 +67,8 @@ def grid_team_tools(G: nx.MultiDiGraph, road: ArcTable | None = None,
     road = road if road is not None else arc_table(G, weight="length_m")
     W, walk = walk_tools(G, road)
     tables = {"walk": walk, "road": road}
-    nodes = list(G.nodes)
-    nxy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes])
-    return W, tables, nodes, nxy, cKDTree(nxy)
+    nxy = node_xy(G, road)  # the road table's nodes are the graph's, in its order
+    return W, tables, list(road.nodes), nxy, cKDTree(nxy)
 
 
 #: Per road graph held by this process: its arc tables and grid-team tools, built on first use and
@@ -129,10 +128,9 @@ def _brigade_args(G: nx.MultiDiGraph, units: Any, *, incidents: Any, w_inc: np.n
         ok = e.notna().to_numpy() & (w_inc > 0)
         risk = pd.Series(w_inc[ok]).groupby(e[ok].astype(np.int64).to_numpy()).sum().to_dict()
     beat_ids = sorted(pd.unique(beat_col))
-    node_xy = {n: (d["x"], d["y"]) for n, d in G.nodes(data=True)}
     beat_nodes: dict[Any, list[Hashable]] = {}
     road = graph_tables(G, "road")  # the arcs as arrays, in the graph's order: no edge view per arc
-    nodes = road.nodes
+    nodes, at, nxy = road.nodes, road.index, node_xy(G, road)
     eid_arc = {e: (nodes[t], nodes[h]) for e, t, h in zip(road.edge_id.tolist(), road.tail.tolist(), road.head.tolist())
                if e >= 0}
     for e_id, b in beat_col.items():
@@ -140,7 +138,7 @@ def _brigade_args(G: nx.MultiDiGraph, units: Any, *, incidents: Any, w_inc: np.n
             beat_nodes.setdefault(b, []).extend(eid_arc[int(e_id)])
     cost = np.zeros((len(cars), len(beat_ids)))
     for j, b in enumerate(beat_ids):
-        xy = np.array([node_xy[n] for n in dict.fromkeys(beat_nodes.get(b, []))]).reshape(-1, 2)
+        xy = nxy[[at[n] for n in dict.fromkeys(beat_nodes.get(b, []))]].reshape(-1, 2)
         if len(xy):
             cost[:, j] = np.hypot(ux[cars, None] - xy[None, :, 0], uy[cars, None] - xy[None, :, 1]).min(axis=1)
     rows, cols = linear_sum_assignment(cost)
@@ -155,7 +153,7 @@ def _brigade_args(G: nx.MultiDiGraph, units: Any, *, incidents: Any, w_inc: np.n
     unit_recs = {}
     for b, members in by_beat.items():
         cand = list(dict.fromkeys(beat_nodes.get(b, [])))  # first-seen order: no hash order
-        xy = np.array([node_xy[n] for n in cand])
+        xy = nxy[[at[n] for n in cand]]
         i0 = members[0]
         bases[b] = cand[int(np.argmin(np.hypot(xy[:, 0] - ux[i0], xy[:, 1] - uy[i0])))]
         unit_recs[b] = [units.iloc[i] for i in members]
